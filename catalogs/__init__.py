@@ -1,0 +1,1 @@
+"""Bundled catalogs (TOML data); see README.md in this folder."""

@@ -1,0 +1,290 @@
+"""LLM architectures: the config fields the decode model needs, and parameter counts from them.
+
+Fields use Hugging Face `config.json` names. Parameters are always counted from the
+architecture (never typed in): embeddings, attention (GQA/MHA or MLA), dense SwiGLU MLPs or
+routed + shared experts with a router, RMSNorms, and an untied LM head.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from designer.errors import InputError
+
+# Hugging Face spellings of the same field, per model family, mapped to ours.
+ALIASES = {
+    "n_routed_experts": "num_experts",
+    "num_local_experts": "num_experts",
+    "n_shared_experts": "num_shared_experts",
+    "experts_per_token": "num_experts_per_tok",
+    "num_layers": "num_hidden_layers",
+    "n_layer": "num_hidden_layers",
+    "n_embd": "hidden_size",
+    "n_head": "num_attention_heads",
+}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A decoder-only transformer, in Hugging Face config names."""
+
+    id: str
+    num_hidden_layers: int
+    hidden_size: int
+    num_attention_heads: int
+    num_key_value_heads: int
+    head_dim: int
+    vocab_size: int
+    intermediate_size: int = 0
+    tie_word_embeddings: bool = False
+    max_position_embeddings: int = 0
+    # mixture of experts
+    num_experts: int = 0
+    num_experts_per_tok: int = 0
+    num_shared_experts: int = 0
+    moe_intermediate_size: int = 0
+    shared_expert_intermediate_size: int = 0
+    first_k_dense_replace: int = 0
+    # multi-head latent attention
+    kv_lora_rank: int = 0
+    q_lora_rank: int = 0
+    qk_rope_head_dim: int = 0
+    qk_nope_head_dim: int = 0
+    v_head_dim: int = 0
+    # extras
+    attention_bias: bool = False
+    sliding_window: int = 0
+    sliding_window_layers: int = 0
+    name: str = ""
+    hf_id: str = ""
+    native_dtype: str = ""
+    published_total_params: float = 0.0
+    published_active_params: float = 0.0
+    source: str = ""
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    # ---- structure -------------------------------------------------------------------------
+    @property
+    def is_moe(self) -> bool:
+        return self.num_experts > 0
+
+    @property
+    def is_mla(self) -> bool:
+        return self.kv_lora_rank > 0
+
+    @property
+    def moe_layers(self) -> int:
+        return self.num_hidden_layers - self.first_k_dense_replace if self.is_moe else 0
+
+    @property
+    def dense_layers(self) -> int:
+        return self.num_hidden_layers - self.moe_layers
+
+    # ---- parameter counts ------------------------------------------------------------------
+    def attention_params(self) -> int:
+        """One layer's attention projections (and their biases, and MLA's latent norms)."""
+        d, h = self.hidden_size, self.num_attention_heads
+        if self.is_mla:
+            qk = self.qk_nope_head_dim + self.qk_rope_head_dim
+            if self.q_lora_rank:
+                q = d * self.q_lora_rank + self.q_lora_rank + self.q_lora_rank * h * qk
+            else:
+                q = d * h * qk
+            kv = (d * (self.kv_lora_rank + self.qk_rope_head_dim) + self.kv_lora_rank
+                  + self.kv_lora_rank * h * (self.qk_nope_head_dim + self.v_head_dim))
+            o = h * self.v_head_dim * d
+            return q + kv + o
+        hd, hkv = self.head_dim, self.num_key_value_heads
+        n = d * h * hd + 2 * d * hkv * hd + h * hd * d
+        if self.attention_bias:
+            n += h * hd + 2 * hkv * hd + d
+        return n
+
+    def expert_params(self) -> int:
+        """One routed expert (SwiGLU: gate, up, down; with biases when attention_bias is set,
+        as in gpt-oss)."""
+        d, i = self.hidden_size, self.moe_intermediate_size
+        n = 3 * d * i
+        if self.attention_bias:
+            n += 2 * i + d
+        return n
+
+    def shared_expert_params(self) -> int:
+        if self.shared_expert_intermediate_size:
+            return 3 * self.hidden_size * self.shared_expert_intermediate_size
+        return self.num_shared_experts * 3 * self.hidden_size * self.moe_intermediate_size
+
+    def router_params(self) -> int:
+        return self.hidden_size * self.num_experts + (self.num_experts if self.attention_bias
+                                                      else 0)
+
+    def dense_mlp_params(self) -> int:
+        return 3 * self.hidden_size * self.intermediate_size
+
+    def embedding_params(self) -> int:
+        return self.vocab_size * self.hidden_size
+
+    def lm_head_params(self) -> int:
+        return 0 if self.tie_word_embeddings else self.vocab_size * self.hidden_size
+
+    def routed_params(self) -> int:
+        """All routed-expert weights of the model (read only in part at small batch)."""
+        return self.moe_layers * self.num_experts * self.expert_params()
+
+    def total_params(self) -> int:
+        L = self.num_hidden_layers
+        norms = 2 * self.hidden_size * L + self.hidden_size
+        per_layer_attention = self.attention_params() * L
+        dense = self.dense_layers * self.dense_mlp_params()
+        moe = self.moe_layers * (self.shared_expert_params() + self.router_params())
+        return (self.embedding_params() + self.lm_head_params() + norms + per_layer_attention
+                + dense + moe + self.routed_params())
+
+    def active_params(self) -> int:
+        """Parameters touched per token, counting the LM head but not the embedding lookup."""
+        idle = self.moe_layers * (self.num_experts - self.num_experts_per_tok) * \
+            self.expert_params()
+        return self.total_params() - idle - self.embedding_params()
+
+    # ---- KV cache --------------------------------------------------------------------------
+    def kv_elements_per_token(self) -> int:
+        """KV-cache elements per token over all layers: GQA/MHA 2·L·h_kv·d_h; MLA L·(r + d_r)."""
+        if self.is_mla:
+            return self.num_hidden_layers * (self.kv_lora_rank + self.qk_rope_head_dim)
+        return 2 * self.num_hidden_layers * self.num_key_value_heads * self.head_dim
+
+    def kv_elements_per_user(self, context_tokens: int) -> int:
+        """KV elements held for one user at `context_tokens`; sliding-window layers keep only the
+        window."""
+        per_layer = self.kv_elements_per_token() // self.num_hidden_layers
+        windowed = self.sliding_window_layers if self.sliding_window else 0
+        full = self.num_hidden_layers - windowed
+        return per_layer * (full * context_tokens
+                            + windowed * min(context_tokens, self.sliding_window))
+
+    def attention_flops_per_token(self, context_tokens: int) -> float:
+        """FLOPs of attention for one decoded token against its context.
+
+        GQA/MHA: QKᵀ and PV, 4·S·h·d_h per layer. MLA in its absorbed form (queries projected
+        into the latent space, scores and values taken on the cached latent):
+        2·S·h·(2r + d_r) per layer.
+        """
+        h = self.num_attention_heads
+        windowed = self.sliding_window_layers if self.sliding_window else 0
+        full = self.num_hidden_layers - windowed
+        tokens = full * context_tokens + windowed * min(context_tokens, self.sliding_window)
+        if self.is_mla:
+            return 2.0 * tokens * h * (2 * self.kv_lora_rank + self.qk_rope_head_dim)
+        return 4.0 * tokens * h * self.head_dim
+
+    def describe(self) -> dict:
+        return {
+            "id": self.id, "name": self.name, "layers": self.num_hidden_layers,
+            "hidden": self.hidden_size, "attention": "MLA" if self.is_mla else "GQA/MHA",
+            "moe": f"{self.num_experts} routed / {self.num_experts_per_tok} active / "
+                   f"{self.num_shared_experts} shared" if self.is_moe else "dense",
+            "total_params": self.total_params(), "active_params": self.active_params(),
+            "kv_elements_per_token": self.kv_elements_per_token(),
+        }
+
+
+_INT_FIELDS = {f.name for f in fields(Architecture) if f.type in ("int", int)}
+_BOOL_FIELDS = {f.name for f in fields(Architecture) if f.type in ("bool", bool)}
+_FLOAT_FIELDS = {f.name for f in fields(Architecture) if f.type in ("float", float)}
+_STR_FIELDS = {f.name for f in fields(Architecture) if f.type in ("str", str)}
+REQUIRED = ["num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size"]
+
+
+def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
+    """Build an Architecture from a catalog table or a Hugging Face config, validating types."""
+    data = {ALIASES.get(k, k): v for k, v in raw.items()}
+    if "text_config" in data and isinstance(data["text_config"], dict):
+        data = {**{ALIASES.get(k, k): v for k, v in data["text_config"].items()}, **data}
+    for key in REQUIRED:
+        if key not in data:
+            raise InputError(f"missing required field (expected an integer), model {model_id!r}",
+                             where=where, key=key)
+    kwargs: dict = {"id": model_id, "extra": {}}
+    for key, value in data.items():
+        if key in _INT_FIELDS:
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
+                    or int(value) != value:
+                raise InputError(f"expected a non-negative integer, got {value!r}", where=where,
+                                 key=f"{model_id}.{key}")
+            kwargs[key] = int(value)
+        elif key in _BOOL_FIELDS:
+            if not isinstance(value, bool):
+                raise InputError(f"expected true or false, got {value!r}", where=where,
+                                 key=f"{model_id}.{key}")
+            kwargs[key] = value
+        elif key in _FLOAT_FIELDS:
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise InputError(f"expected a number, got {value!r}", where=where,
+                                 key=f"{model_id}.{key}")
+            kwargs[key] = float(value)
+        elif key in _STR_FIELDS and key != "id":
+            kwargs[key] = str(value)
+        else:
+            kwargs["extra"][key] = value
+    # Hugging Face conventions for fields that may be implicit.
+    kwargs.setdefault("num_key_value_heads", kwargs["num_attention_heads"])
+    if "head_dim" not in kwargs:
+        if kwargs.get("qk_nope_head_dim"):
+            kwargs["head_dim"] = kwargs["qk_nope_head_dim"] + kwargs.get("qk_rope_head_dim", 0)
+        else:
+            kwargs["head_dim"] = kwargs["hidden_size"] // kwargs["num_attention_heads"]
+    extra = kwargs["extra"]
+    if kwargs.get("num_experts") and "moe_intermediate_size" not in kwargs:
+        # Mixtral and gpt-oss keep the expert width in intermediate_size.
+        kwargs["moe_intermediate_size"] = kwargs.get("intermediate_size", 0)
+    if kwargs.get("num_experts") and "first_k_dense_replace" not in kwargs:
+        mlp_only = extra.get("mlp_only_layers") or []
+        kwargs["first_k_dense_replace"] = len(mlp_only)
+    if "sliding_window_layers" not in kwargs and isinstance(extra.get("layer_types"), list):
+        kwargs["sliding_window_layers"] = sum(1 for t in extra["layer_types"]
+                                              if t == "sliding_attention")
+    if kwargs.get("sliding_window") and not kwargs.get("sliding_window_layers") \
+            and not extra.get("use_sliding_window", True):
+        kwargs["sliding_window"] = 0
+    arch = Architecture(**kwargs)
+    if arch.num_attention_heads and arch.num_key_value_heads and \
+            arch.num_attention_heads % arch.num_key_value_heads:
+        raise InputError(f"num_attention_heads ({arch.num_attention_heads}) is not a multiple of "
+                         f"num_key_value_heads ({arch.num_key_value_heads})", where=where,
+                         key=f"{model_id}.num_key_value_heads")
+    if arch.is_moe and not (0 < arch.num_experts_per_tok <= arch.num_experts):
+        raise InputError(f"expected 1 ≤ num_experts_per_tok ≤ num_experts ({arch.num_experts})",
+                         where=where, key=f"{model_id}.num_experts_per_tok")
+    if arch.is_moe and arch.first_k_dense_replace > arch.num_hidden_layers:
+        raise InputError("first_k_dense_replace exceeds num_hidden_layers", where=where,
+                         key=f"{model_id}.first_k_dense_replace")
+    if not math.isfinite(arch.total_params()) or arch.total_params() <= 0:
+        raise InputError("the architecture has no parameters", where=where, key=model_id)
+    return arch
+
+
+def load_hf_config(path: str | Path) -> Architecture:
+    """Import a Hugging Face `config.json` from a local file."""
+    p = Path(path)
+    try:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("no such file (expected a Hugging Face config.json or a catalog model "
+                         "id)", where=str(p)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+                         where=str(p)) from None
+    if not isinstance(raw, dict):
+        raise InputError("expected a JSON object", where=str(p))
+    model_id = raw.get("_name_or_path") or p.parent.name or p.stem
+    raw = {k: v for k, v in raw.items() if not k.startswith("_")}
+    raw.setdefault("name", str(model_id))
+    raw.setdefault("source", f"Hugging Face config.json: {p}")
+    if raw.get("torch_dtype") and "native_dtype" not in raw:
+        raw["native_dtype"] = str(raw["torch_dtype"])
+    return from_mapping(str(model_id), raw, where=str(p))

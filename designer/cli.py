@@ -1,0 +1,206 @@
+"""The `designer` command line: evaluate, solve, catalog.
+
+Exit codes: 0 answered, 2 bad input, 3 infeasible (with the explanation), 4 solver limit hit
+with no feasible design, 1 internal error (set DESIGNER_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from typing import Any
+
+from rich.console import Console
+
+from designer import __version__
+from designer.errors import DesignerError, InfeasibleError, InputError
+from designer.workload import Efficiency
+
+
+def _context(text: str) -> int:
+    """'131072', '128K' (×1024) or '128k'."""
+    t = text.strip()
+    try:
+        if t[-1:] in "kK":
+            return int(float(t[:-1]) * 1024)
+        return int(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a token count like 131072 or 128K, got "
+                                         f"{text!r}") from None
+
+
+def _sets(items: list[str] | None) -> dict[str, Any]:
+    from designer.problem import parse_set
+
+    return dict(parse_set(s) for s in items or [])
+
+
+def _dump(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from designer.catalog import Catalog
+    from designer.evaluate import evaluate
+    from designer.report import print_evaluation
+    from designer.units import parse
+
+    sets = _sets(args.set)
+    bad = [k for k in sets if k.split(".")[0] not in ("chips", "memory", "interconnects",
+                                                        "models", "costs")]
+    if bad:
+        raise InputError("evaluate takes catalog paths only (chips.…, models.…, "
+                         "interconnects.…, memory.…, costs.…)", key=f"--set {bad[0]}")
+    eff = Efficiency(args.bandwidth_efficiency, args.compute_efficiency,
+                     parse(args.overhead_per_layer, "time", key="--overhead-per-layer"))
+    record = evaluate(args.model, args.chip, tp=args.tp, pp=args.pp, batch=args.batch,
+                      context_tokens=args.context, weight_dtype=args.weight_dtype,
+                      kv_dtype=args.kv_dtype, replicas=args.replicas, overrides=sets,
+                      efficiency=eff, catalog=Catalog.load())
+    if args.json:
+        _dump(record)
+    else:
+        print_evaluation(record)
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from designer.problem import load_problem
+    from designer.report import print_infeasible, print_solution
+    from designer.solve import solve
+
+    problem = load_problem(args.problem, _sets(args.set))
+    try:
+        sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
+    except InfeasibleError as exc:
+        record = getattr(exc, "record", {"status": "infeasible", "explanation": str(exc)})
+        if args.json:
+            _dump(record)
+        else:
+            print_infeasible(record)
+        return exc.exit_code
+    if args.json:
+        _dump(sol.record)
+    else:
+        print_solution(sol.record)
+    return 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from designer.catalog import SECTIONS, Catalog
+    from designer.cost import chip_cost
+    from designer.errors import unknown
+    from designer.report import catalog_table
+
+    cat = Catalog.load()
+    section = args.section
+    if section not in SECTIONS:
+        raise unknown("catalog section", section, SECTIONS, key="catalog")
+    if args.action == "show":
+        if not args.id:
+            raise InputError("expected an entry id after the section", key="catalog show")
+        if args.id not in cat.raw[section]:
+            raise unknown(section.rstrip("s"), args.id, cat.raw[section], key="catalog show")
+        entry = dict(cat.raw[section][args.id])
+        if section == "models":
+            entry["computed"] = cat.model(args.id).describe()
+        if section == "chips":
+            cc = chip_cost(cat, args.id)
+            entry["computed"] = {"price_usd": cc.price_usd, "price_basis": cc.price_basis,
+                                 "power_w": cc.power_w, "power_basis": cc.power_basis}
+        _dump(entry) if args.json else Console().print_json(json.dumps(entry, default=str))
+        return 0
+    rows = []
+    for entry_id in cat.ids(section):
+        e = cat.raw[section][entry_id]
+        if section == "chips":
+            c = cat.chip(entry_id)
+            rows.append({"id": entry_id, "kind": c.kind, "memory": c.memory_technology,
+                         "capacity": e["memory_capacity"], "bandwidth": e["memory_bandwidth"],
+                         "fp8": e["compute"].get("fp8", "-"), "interconnect": c.interconnect})
+        elif section == "models":
+            a = cat.model(entry_id)
+            rows.append({"id": entry_id, "params": f"{a.total_params() / 1e9:.1f}B",
+                         "active": f"{a.active_params() / 1e9:.1f}B",
+                         "layers": a.num_hidden_layers,
+                         "attention": "MLA" if a.is_mla else "GQA",
+                         "experts": f"{a.num_experts}/{a.num_experts_per_tok}" if a.is_moe
+                         else "dense"})
+        else:
+            rows.append({"id": entry_id, **{k: v for k, v in e.items()
+                                            if k not in ("source", "notes", "name")}})
+    if args.json:
+        _dump(rows)
+    else:
+        Console().print(catalog_table(rows, f"{section} ({len(rows)})"))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="designer", description="Design LLM inference hardware "
+                                 "by optimization (LIMINAL decode model + Pyomo/HiGHS).")
+    ap.add_argument("--version", action="version", version=f"designer {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("evaluate", help="evaluate one design with the forward model")
+    ev.add_argument("--model", required=True, help="catalog model id or a config.json path")
+    ev.add_argument("--chip", required=True, help="catalog chip id")
+    ev.add_argument("--tp", type=int, default=1, help="chips per pipeline stage (tensor par.)")
+    ev.add_argument("--pp", type=int, default=1, help="pipeline stages")
+    ev.add_argument("--batch", type=int, default=1, help="users per micro-batch")
+    ev.add_argument("--replicas", type=int, default=1)
+    ev.add_argument("--context", type=_context, default=8192,
+                    help="tokens of context per user (131072 or 128K)")
+    ev.add_argument("--weight-dtype", default="fp8")
+    ev.add_argument("--kv-dtype", default="fp8")
+    ev.add_argument("--bandwidth-efficiency", type=float, default=1.0)
+    ev.add_argument("--compute-efficiency", type=float, default=1.0)
+    ev.add_argument("--overhead-per-layer", default="0 s", help="e.g. '114 us'")
+    ev.add_argument("--set", action="append", metavar="PATH=VALUE",
+                    help="override a catalog value, e.g. chips.xpu-hbm3.memory_bandwidth=8TiB/s")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
+
+    so = sub.add_parser("solve", help="the cost- or power-minimal design for a problem file")
+    so.add_argument("problem", help="problem TOML (see problems/)")
+    so.add_argument("--set", action="append", metavar="PATH=VALUE",
+                    help="change a problem or catalog value, e.g. sla.tokens_per_s_per_user=1500")
+    so.add_argument("--json", action="store_true")
+    so.add_argument("--no-prune", action="store_true",
+                    help="give every candidate that can meet the rate to the MILP")
+    so.add_argument("--time-limit", type=float, default=60.0, help="seconds for HiGHS")
+    so.set_defaults(func=cmd_solve)
+
+    ca = sub.add_parser("catalog", help="browse the catalogs")
+    ca.add_argument("action", choices=["list", "show"])
+    ca.add_argument("section", nargs="?", default="chips",
+                    help="chips | models | memory | interconnects | costs")
+    ca.add_argument("id", nargs="?", help="entry id (for show)")
+    ca.add_argument("--json", action="store_true")
+    ca.set_defaults(func=cmd_catalog)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DesignerError as exc:
+        print(f"designer: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("designer: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal error: one line unless debugging
+        if os.environ.get("DESIGNER_DEBUG"):
+            traceback.print_exc()
+        print(f"designer: internal error: {type(exc).__name__}: {exc} (set DESIGNER_DEBUG=1 for "
+              f"the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Errors that are part of the interface: one line each, with the exit code the CLI returns."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_INFEASIBLE = 3
+EXIT_SOLVER_LIMIT = 4
+
+
+class DesignerError(Exception):
+    """Base class; `exit_code` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class InputError(DesignerError):
+    """Bad input: names the file and key, what was expected, and the closest valid name."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, *, where: str | None = None, key: str | None = None):
+        self.where = where
+        self.key = key
+        prefix = ""
+        if where and key:
+            prefix = f"{where}: {key}: "
+        elif where:
+            prefix = f"{where}: "
+        elif key:
+            prefix = f"{key}: "
+        super().__init__(prefix + message)
+
+
+class InfeasibleError(DesignerError):
+    """No design in the space meets the requirements; carries the explanation."""
+
+    exit_code = EXIT_INFEASIBLE
+
+
+class SolverLimitError(DesignerError):
+    """The solver stopped on a limit without any feasible design."""
+
+    exit_code = EXIT_SOLVER_LIMIT
+
+
+def closest(name: str, valid: Iterable[str]) -> str:
+    """' (closest valid name: X)' or '' when nothing is close."""
+    valid = list(valid)
+    prefixed = sorted(v for v in valid if v.lower().startswith(name.lower()) and name)
+    if prefixed:
+        return f" (closest valid name: {prefixed[0]})"
+    match = difflib.get_close_matches(name, valid, n=1, cutoff=0.4)
+    if not match:
+        lowered = {v.lower(): v for v in valid}
+        match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.4)
+        match = [lowered[m] for m in match]
+    return f" (closest valid name: {match[0]})" if match else ""
+
+
+def unknown(kind: str, name: str, valid: Iterable[str], *, where: str | None = None,
+            key: str | None = None) -> InputError:
+    """An InputError for an unknown name, suggesting the closest valid one."""
+    valid = sorted(valid)
+    return InputError(f"unknown {kind} {name!r}{closest(name, valid)}", where=where, key=key)

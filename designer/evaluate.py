@@ -1,0 +1,95 @@
+"""Evaluate one design with the forward model: `designer evaluate` and the re-check of optima."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from designer import perf
+from designer.catalog import Catalog
+from designer.cost import chip_cost, cost_per_mtoken
+from designer.errors import InputError
+from designer.workload import Efficiency, Workload
+
+
+@dataclass(frozen=True)
+class Design:
+    """One point of the design space: chip, tensor × pipeline partition, batch, replicas."""
+
+    chip: str
+    tp: int
+    pp: int
+    batch: int
+    replicas: int = 1
+
+    def __post_init__(self):
+        for name in ("tp", "pp", "batch", "replicas"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise InputError(f"expected a positive integer, got {v!r}", key=name)
+
+    @property
+    def chips(self) -> int:
+        return self.replicas * self.tp * self.pp
+
+    @property
+    def users(self) -> int:
+        return self.replicas * self.pp * self.batch
+
+
+def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
+    """The JSON-contract record of a design: design, metrics (SI units), fits, bottleneck."""
+    hw = perf.ChipArrays.build(catalog, [design.chip], wl.compute_dtype).take(0)
+    m = perf.evaluate_arrays(wl, hw, design.tp, design.pp, design.batch)
+    cc = chip_cost(catalog, design.chip)
+    stps = float(m["system_tokens_per_s"]) * design.replicas
+    capex = cc.capex_usd * design.chips
+    power = cc.it_power_w * design.chips
+    tco = cc.tco_usd_per_year * design.chips
+    metrics = {
+        "tokens_per_s_per_user": float(m["tokens_per_s_per_user"]),
+        "system_tokens_per_s": stps,
+        "step_time_s": float(m["step_time_s"]),
+        "memory_time_s": float(m["memory_time_s"]),
+        "compute_time_s": float(m["compute_time_s"]),
+        "sync_time_s": float(m["sync_time_s"]),
+        "overhead_time_s": float(m["overhead_time_s"]),
+        "memory_per_chip_bytes": float(m["memory_per_chip_bytes"]),
+        "capex_usd": _num(capex),
+        "power_w": _num(power),
+        "tco_usd_per_year": _num(tco),
+        "cost_per_mtoken_usd": _num(float(cost_per_mtoken(catalog, tco, stps))),
+        "users_served": design.users,
+        "weight_bytes": wl.weight_bytes,
+        "kv_bytes_per_token": wl.kv_bytes_per_token,
+        "usable_memory_per_chip_bytes": float(hw["usable_capacity"]),
+    }
+    record = {"design": {**asdict(design), "memory": catalog.chip(design.chip).memory_technology,
+                         "chips": design.chips},
+              "metrics": metrics, "fits": bool(m["fits"]), "bottleneck": str(m["bottleneck"])}
+    record["design"] = {k: record["design"][k] for k in
+                        ("chip", "memory", "tp", "pp", "batch", "replicas", "chips")}
+    return record
+
+
+def _num(x: float) -> float | None:
+    """JSON has no NaN: unknown costs are null."""
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def evaluate(model: str, chip: str, *, tp: int = 1, pp: int = 1, batch: int = 1,
+             context_tokens: int = 8192, weight_dtype: str = "fp8", kv_dtype: str = "fp8",
+             replicas: int = 1, overrides: dict[str, Any] | None = None,
+             efficiency: Efficiency | None = None, catalog: Catalog | None = None
+             ) -> dict[str, Any]:
+    """Evaluate `model` on `chip` at a (tp, pp, batch) partition.
+
+    >>> r = evaluate("llama3.1-405b", "xpu-hbm3", tp=128, batch=1, context_tokens=131072)
+    >>> round(r["metrics"]["tokens_per_s_per_user"])  # doctest: +SKIP
+    """
+    catalog = (catalog or Catalog.load()).with_overrides(overrides or {})
+    wl = Workload(catalog.model(model), context_tokens, weight_dtype, kv_dtype,
+                  efficiency=efficiency or Efficiency())
+    return assess(wl, catalog, Design(chip, tp, pp, batch, replicas))
