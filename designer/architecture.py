@@ -93,8 +93,11 @@ class Architecture:
                 q = d * self.q_lora_rank + self.q_lora_rank + self.q_lora_rank * h * qk
             else:
                 q = d * h * qk
-            kv = (d * (self.kv_lora_rank + self.qk_rope_head_dim) + self.kv_lora_rank
-                  + self.kv_lora_rank * h * (self.qk_nope_head_dim + self.v_head_dim))
+            kv = (
+                d * (self.kv_lora_rank + self.qk_rope_head_dim)
+                + self.kv_lora_rank
+                + self.kv_lora_rank * h * (self.qk_nope_head_dim + self.v_head_dim)
+            )
             o = h * self.v_head_dim * d
             return q + kv + o
         hd, hkv = self.head_dim, self.num_key_value_heads
@@ -118,8 +121,9 @@ class Architecture:
         return self.num_shared_experts * 3 * self.hidden_size * self.moe_intermediate_size
 
     def router_params(self) -> int:
-        return self.hidden_size * self.num_experts + (self.num_experts if self.attention_bias
-                                                      else 0)
+        return self.hidden_size * self.num_experts + (
+            self.num_experts if self.attention_bias else 0
+        )
 
     def dense_mlp_params(self) -> int:
         return 3 * self.hidden_size * self.intermediate_size
@@ -140,13 +144,21 @@ class Architecture:
         per_layer_attention = self.attention_params() * L
         dense = self.dense_layers * self.dense_mlp_params()
         moe = self.moe_layers * (self.shared_expert_params() + self.router_params())
-        return (self.embedding_params() + self.lm_head_params() + norms + per_layer_attention
-                + dense + moe + self.routed_params())
+        return (
+            self.embedding_params()
+            + self.lm_head_params()
+            + norms
+            + per_layer_attention
+            + dense
+            + moe
+            + self.routed_params()
+        )
 
     def active_params(self) -> int:
         """Parameters touched per token, counting the LM head but not the embedding lookup."""
-        idle = self.moe_layers * (self.num_experts - self.num_experts_per_tok) * \
-            self.expert_params()
+        idle = (
+            self.moe_layers * (self.num_experts - self.num_experts_per_tok) * self.expert_params()
+        )
         return self.total_params() - idle - self.embedding_params()
 
     # ---- KV cache --------------------------------------------------------------------------
@@ -162,8 +174,9 @@ class Architecture:
         per_layer = self.kv_elements_per_token() // self.num_hidden_layers
         windowed = self.sliding_window_layers if self.sliding_window else 0
         full = self.num_hidden_layers - windowed
-        return per_layer * (full * context_tokens
-                            + windowed * min(context_tokens, self.sliding_window))
+        return per_layer * (
+            full * context_tokens + windowed * min(context_tokens, self.sliding_window)
+        )
 
     def attention_flops_per_token(self, context_tokens: int) -> float:
         """FLOPs of attention for one decoded token against its context.
@@ -182,11 +195,17 @@ class Architecture:
 
     def describe(self) -> dict:
         return {
-            "id": self.id, "name": self.name, "layers": self.num_hidden_layers,
-            "hidden": self.hidden_size, "attention": "MLA" if self.is_mla else "GQA/MHA",
+            "id": self.id,
+            "name": self.name,
+            "layers": self.num_hidden_layers,
+            "hidden": self.hidden_size,
+            "attention": "MLA" if self.is_mla else "GQA/MHA",
             "moe": f"{self.num_experts} routed / {self.num_experts_per_tok} active / "
-                   f"{self.num_shared_experts} shared" if self.is_moe else "dense",
-            "total_params": self.total_params(), "active_params": self.active_params(),
+            f"{self.num_shared_experts} shared"
+            if self.is_moe
+            else "dense",
+            "total_params": self.total_params(),
+            "active_params": self.active_params(),
             "kv_elements_per_token": self.kv_elements_per_token(),
         }
 
@@ -205,27 +224,39 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
         data = {**{ALIASES.get(k, k): v for k, v in data["text_config"].items()}, **data}
     for key in REQUIRED:
         if key not in data:
-            raise InputError(f"missing required field (expected an integer), model {model_id!r}",
-                             where=where, key=key)
+            raise InputError(
+                f"missing required field (expected an integer), model {model_id!r}",
+                where=where,
+                key=key,
+            )
     kwargs: dict = {"id": model_id, "extra": {}}
     for key, value in data.items():
         if key in _INT_FIELDS:
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-                    or int(value) != value:
-                raise InputError(f"expected a non-negative integer, got {value!r}", where=where,
-                                 key=f"{model_id}.{key}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or value < 0
+                or int(value) != value
+            ):
+                raise InputError(
+                    f"expected a non-negative integer, got {value!r}",
+                    where=where,
+                    key=f"{model_id}.{key}",
+                )
             kwargs[key] = int(value)
         elif key in _BOOL_FIELDS:
             if not isinstance(value, bool):
-                raise InputError(f"expected true or false, got {value!r}", where=where,
-                                 key=f"{model_id}.{key}")
+                raise InputError(
+                    f"expected true or false, got {value!r}", where=where, key=f"{model_id}.{key}"
+                )
             kwargs[key] = value
         elif key in _FLOAT_FIELDS:
             if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise InputError(f"expected a number, got {value!r}", where=where,
-                                 key=f"{model_id}.{key}")
+                raise InputError(
+                    f"expected a number, got {value!r}", where=where, key=f"{model_id}.{key}"
+                )
             kwargs[key] = float(value)
         elif key in _STR_FIELDS and key != "id":
             kwargs[key] = str(value)
@@ -246,23 +277,39 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
         mlp_only = extra.get("mlp_only_layers") or []
         kwargs["first_k_dense_replace"] = len(mlp_only)
     if "sliding_window_layers" not in kwargs and isinstance(extra.get("layer_types"), list):
-        kwargs["sliding_window_layers"] = sum(1 for t in extra["layer_types"]
-                                              if t == "sliding_attention")
-    if kwargs.get("sliding_window") and not kwargs.get("sliding_window_layers") \
-            and not extra.get("use_sliding_window", True):
+        kwargs["sliding_window_layers"] = sum(
+            1 for t in extra["layer_types"] if t == "sliding_attention"
+        )
+    if (
+        kwargs.get("sliding_window")
+        and not kwargs.get("sliding_window_layers")
+        and not extra.get("use_sliding_window", True)
+    ):
         kwargs["sliding_window"] = 0
     arch = Architecture(**kwargs)
-    if arch.num_attention_heads and arch.num_key_value_heads and \
-            arch.num_attention_heads % arch.num_key_value_heads:
-        raise InputError(f"num_attention_heads ({arch.num_attention_heads}) is not a multiple of "
-                         f"num_key_value_heads ({arch.num_key_value_heads})", where=where,
-                         key=f"{model_id}.num_key_value_heads")
+    if (
+        arch.num_attention_heads
+        and arch.num_key_value_heads
+        and arch.num_attention_heads % arch.num_key_value_heads
+    ):
+        raise InputError(
+            f"num_attention_heads ({arch.num_attention_heads}) is not a multiple of "
+            f"num_key_value_heads ({arch.num_key_value_heads})",
+            where=where,
+            key=f"{model_id}.num_key_value_heads",
+        )
     if arch.is_moe and not (0 < arch.num_experts_per_tok <= arch.num_experts):
-        raise InputError(f"expected 1 ≤ num_experts_per_tok ≤ num_experts ({arch.num_experts})",
-                         where=where, key=f"{model_id}.num_experts_per_tok")
+        raise InputError(
+            f"expected 1 ≤ num_experts_per_tok ≤ num_experts ({arch.num_experts})",
+            where=where,
+            key=f"{model_id}.num_experts_per_tok",
+        )
     if arch.is_moe and arch.first_k_dense_replace > arch.num_hidden_layers:
-        raise InputError("first_k_dense_replace exceeds num_hidden_layers", where=where,
-                         key=f"{model_id}.first_k_dense_replace")
+        raise InputError(
+            "first_k_dense_replace exceeds num_hidden_layers",
+            where=where,
+            key=f"{model_id}.first_k_dense_replace",
+        )
     if not math.isfinite(arch.total_params()) or arch.total_params() <= 0:
         raise InputError("the architecture has no parameters", where=where, key=model_id)
     return arch
@@ -274,11 +321,13 @@ def load_hf_config(path: str | Path) -> Architecture:
     try:
         raw = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError("no such file (expected a Hugging Face config.json or a catalog model "
-                         "id)", where=str(p)) from None
+        raise InputError(
+            "no such file (expected a Hugging Face config.json or a catalog model id)", where=str(p)
+        ) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-                         where=str(p)) from None
+        raise InputError(
+            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", where=str(p)
+        ) from None
     if not isinstance(raw, dict):
         raise InputError("expected a JSON object", where=str(p))
     model_id = raw.get("_name_or_path") or p.parent.name or p.stem

@@ -24,10 +24,26 @@ from designer.units import parse
 SECTIONS = ("chips", "memory", "interconnects", "models", "costs")
 CHIP_KINDS = ("paper-preset", "datasheet", "hypothetical")
 # A dtype missing from a chip's compute table runs at the next wider dtype the chip has.
-DTYPE_FALLBACK = {"fp4": "fp8", "mxfp4": "fp4", "int4": "int8", "int8": "fp8", "fp8": "bf16",
-                  "fp16": "bf16", "bf16": "fp16", "fp32": None}
-DTYPE_BYTES = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "fp4": 0.5,
-               "int4": 0.5, "mxfp4": 4.25 / 8}
+DTYPE_FALLBACK = {
+    "fp4": "fp8",
+    "mxfp4": "fp4",
+    "int4": "int8",
+    "int8": "fp8",
+    "fp8": "bf16",
+    "fp16": "bf16",
+    "bf16": "fp16",
+    "fp32": None,
+}
+DTYPE_BYTES = {
+    "fp32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "fp4": 0.5,
+    "int4": 0.5,
+    "mxfp4": 4.25 / 8,
+}
 
 
 def dtype_bytes(dtype: str, *, where: str | None = None, key: str | None = None) -> float:
@@ -91,8 +107,10 @@ class Chip:
         for wide in ("bf16", "fp16", "fp8", "fp32", "int8"):
             if wide in self.compute:
                 return self.compute[wide]
-        raise InputError(f"chip {self.id!r} has no compute rate for {dtype!r} or a wider dtype",
-                         key=f"chips.{self.id}.compute")
+        raise InputError(
+            f"chip {self.id!r} has no compute rate for {dtype!r} or a wider dtype",
+            key=f"chips.{self.id}.compute",
+        )
 
 
 @dataclass(frozen=True)
@@ -112,26 +130,66 @@ class Costs:
     source: str
 
 
-_CHIP_KEYS = {"name": "str", "vendor": "str", "kind": "str", "memory_technology": "str",
-              "memory_capacity": "information", "memory_bandwidth": "bandwidth",
-              "usable_memory_fraction": "fraction", "compute": "table", "interconnect": "str",
-              "tdp": "power", "die_area": "area", "price_usd": "number", "source": "str",
-              "confidence": "str", "notes": "str"}
-_CHIP_REQUIRED = ["memory_technology", "memory_capacity", "memory_bandwidth", "compute",
-                  "interconnect", "source"]
-_MEMORY_KEYS = {"name": "str", "bandwidth_per_stack": "bandwidth",
-                "capacity_per_stack": "information", "energy_per_bit": "energy_per_information",
-                "cost_per_gb_usd": "number", "source": "str", "confidence": "str", "notes": "str"}
+_CHIP_KEYS = {
+    "name": "str",
+    "vendor": "str",
+    "kind": "str",
+    "memory_technology": "str",
+    "memory_capacity": "information",
+    "memory_bandwidth": "bandwidth",
+    "usable_memory_fraction": "fraction",
+    "compute": "table",
+    "interconnect": "str",
+    "tdp": "power",
+    "die_area": "area",
+    "price_usd": "number",
+    "source": "str",
+    "confidence": "str",
+    "notes": "str",
+}
+_CHIP_REQUIRED = [
+    "memory_technology",
+    "memory_capacity",
+    "memory_bandwidth",
+    "compute",
+    "interconnect",
+    "source",
+]
+_MEMORY_KEYS = {
+    "name": "str",
+    "bandwidth_per_stack": "bandwidth",
+    "capacity_per_stack": "information",
+    "energy_per_bit": "energy_per_information",
+    "cost_per_gb_usd": "number",
+    "source": "str",
+    "confidence": "str",
+    "notes": "str",
+}
 _MEMORY_REQUIRED = ["energy_per_bit", "cost_per_gb_usd", "source"]
-_IC_KEYS = {"name": "str", "domain_size": "count", "intra_domain_latency": "time",
-            "inter_domain_latency": "time", "pipeline_latency": "time",
-            "link_bandwidth": "bandwidth", "source": "str", "confidence": "str", "notes": "str"}
+_IC_KEYS = {
+    "name": "str",
+    "domain_size": "count",
+    "intra_domain_latency": "time",
+    "inter_domain_latency": "time",
+    "pipeline_latency": "time",
+    "link_bandwidth": "bandwidth",
+    "source": "str",
+    "confidence": "str",
+    "notes": "str",
+}
 _IC_REQUIRED = ["domain_size", "intra_domain_latency", "inter_domain_latency", "source"]
-_COST_KEYS = {"server_overhead_usd_per_chip": "number", "chips_per_server": "count",
-              "server_power": "power", "pue": "number", "electricity_usd_per_kwh": "number",
-              "amortization_years": "number", "utilization": "fraction",
-              "logic_usd_per_mm2": "number", "packaging_usd": "number",
-              "logic_power_density": "power_density"}
+_COST_KEYS = {
+    "server_overhead_usd_per_chip": "number",
+    "chips_per_server": "count",
+    "server_power": "power",
+    "pue": "number",
+    "electricity_usd_per_kwh": "number",
+    "amortization_years": "number",
+    "utilization": "fraction",
+    "logic_usd_per_mm2": "number",
+    "packaging_usd": "number",
+    "logic_power_density": "power_density",
+}
 
 
 def _value(kind: str, value: Any, where: str, key: str) -> Any:
@@ -143,13 +201,11 @@ def _value(kind: str, value: Any, where: str, key: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"expected a number, got {value!r}", where=where, key=key)
         if kind == "fraction" and not 0 < value <= 1:
-            raise InputError(f"expected a fraction in (0, 1], got {value!r}", where=where,
-                             key=key)
+            raise InputError(f"expected a fraction in (0, 1], got {value!r}", where=where, key=key)
         if kind == "count" and (value < 1 or int(value) != value):
             raise InputError(f"expected a positive integer, got {value!r}", where=where, key=key)
         if value < 0:
-            raise InputError(f"expected a non-negative number, got {value!r}", where=where,
-                             key=key)
+            raise InputError(f"expected a non-negative number, got {value!r}", where=where, key=key)
         return int(value) if kind == "count" else float(value)
     q = parse(value, kind, where=where, key=key)
     if q < 0:
@@ -162,12 +218,14 @@ def _check_keys(entry: dict, allowed: dict, required: list, where: str, prefix: 
         raise InputError(f"expected a table, got {entry!r}", where=where, key=prefix)
     for key in entry:
         if key not in allowed:
-            raise InputError(f"unknown key{closest(key, allowed)}", where=where,
-                             key=f"{prefix}.{key}")
+            raise InputError(
+                f"unknown key{closest(key, allowed)}", where=where, key=f"{prefix}.{key}"
+            )
     for key in required:
         if key not in entry:
-            raise InputError(f"missing required key ({allowed[key]})", where=where,
-                             key=f"{prefix}.{key}")
+            raise InputError(
+                f"missing required key ({allowed[key]})", where=where, key=f"{prefix}.{key}"
+            )
 
 
 def bundled_dir() -> Path:
@@ -227,13 +285,14 @@ class Catalog:
         ids = sorted(self.raw[section], key=len, reverse=True)
         for entry_id in ids:
             if rest == entry_id or rest.startswith(entry_id + "."):
-                keys = rest[len(entry_id) + 1:].split(".") if rest != entry_id else []
+                keys = rest[len(entry_id) + 1 :].split(".") if rest != entry_id else []
                 if not keys or not all(keys):
                     raise InputError("expected section.entry.key", key=path)
                 return section, entry_id, keys
         head = rest.split(".")[0]
-        raise unknown(section[:-1] if section.endswith("s") else section, head,
-                      self.raw[section], key=path)
+        raise unknown(
+            section[:-1] if section.endswith("s") else section, head, self.raw[section], key=path
+        )
 
     def with_overrides(self, overrides: dict[str, Any], where: str = "--set") -> Catalog:
         """A copy with values replaced by dotted path; new keys are validated like file keys."""
@@ -274,12 +333,12 @@ class Catalog:
         e = self.raw["chips"][chip_id]
         where = self.where("chips", chip_id)
         _check_keys(e, _CHIP_KEYS, _CHIP_REQUIRED, where, chip_id)
-        v = {k: _value(_CHIP_KEYS[k], e[k], where, f"{chip_id}.{k}")
-             for k in e if k != "compute"}
+        v = {k: _value(_CHIP_KEYS[k], e[k], where, f"{chip_id}.{k}") for k in e if k != "compute"}
         compute = e["compute"]
         if not isinstance(compute, dict) or not compute:
-            raise InputError("expected a table of dtype = FLOP/s", where=where,
-                             key=f"{chip_id}.compute")
+            raise InputError(
+                "expected a table of dtype = FLOP/s", where=where, key=f"{chip_id}.compute"
+            )
         flops = {}
         for dt, val in compute.items():
             if dt not in DTYPE_BYTES:
@@ -289,23 +348,42 @@ class Catalog:
         if kind not in CHIP_KINDS:
             raise unknown("chip kind", kind, CHIP_KINDS, where=where, key=f"{chip_id}.kind")
         if v["memory_technology"] not in self.raw["memory"]:
-            raise unknown("memory technology", v["memory_technology"], self.raw["memory"],
-                          where=where, key=f"{chip_id}.memory_technology")
+            raise unknown(
+                "memory technology",
+                v["memory_technology"],
+                self.raw["memory"],
+                where=where,
+                key=f"{chip_id}.memory_technology",
+            )
         if v["interconnect"] not in self.raw["interconnects"]:
-            raise unknown("interconnect", v["interconnect"], self.raw["interconnects"],
-                          where=where, key=f"{chip_id}.interconnect")
+            raise unknown(
+                "interconnect",
+                v["interconnect"],
+                self.raw["interconnects"],
+                where=where,
+                key=f"{chip_id}.interconnect",
+            )
         for key in ("memory_capacity", "memory_bandwidth"):
             if v[key] <= 0:
                 raise InputError("expected a positive value", where=where, key=f"{chip_id}.{key}")
-        return Chip(id=chip_id, name=v.get("name", chip_id), vendor=v.get("vendor", ""),
-                    kind=kind, memory_technology=v["memory_technology"],
-                    memory_capacity=v["memory_capacity"],
-                    memory_bandwidth=v["memory_bandwidth"],
-                    usable_memory_fraction=v.get("usable_memory_fraction", 1.0), compute=flops,
-                    interconnect=v["interconnect"], tdp=v.get("tdp"),
-                    die_area=v.get("die_area"), price_usd=v.get("price_usd"),
-                    source=v["source"], confidence=v.get("confidence", ""),
-                    notes=v.get("notes", ""))
+        return Chip(
+            id=chip_id,
+            name=v.get("name", chip_id),
+            vendor=v.get("vendor", ""),
+            kind=kind,
+            memory_technology=v["memory_technology"],
+            memory_capacity=v["memory_capacity"],
+            memory_bandwidth=v["memory_bandwidth"],
+            usable_memory_fraction=v.get("usable_memory_fraction", 1.0),
+            compute=flops,
+            interconnect=v["interconnect"],
+            tdp=v.get("tdp"),
+            die_area=v.get("die_area"),
+            price_usd=v.get("price_usd"),
+            source=v["source"],
+            confidence=v.get("confidence", ""),
+            notes=v.get("notes", ""),
+        )
 
     def memory(self, mem_id: str) -> MemoryTech:
         if mem_id not in self.raw["memory"]:
@@ -314,11 +392,15 @@ class Catalog:
         where = self.where("memory", mem_id)
         _check_keys(e, _MEMORY_KEYS, _MEMORY_REQUIRED, where, mem_id)
         v = {k: _value(_MEMORY_KEYS[k], e[k], where, f"{mem_id}.{k}") for k in e}
-        return MemoryTech(id=mem_id, name=v.get("name", mem_id),
-                          bandwidth_per_stack=v.get("bandwidth_per_stack"),
-                          capacity_per_stack=v.get("capacity_per_stack"),
-                          energy_per_byte=v["energy_per_bit"], cost_per_gb_usd=v["cost_per_gb_usd"],
-                          source=v["source"])
+        return MemoryTech(
+            id=mem_id,
+            name=v.get("name", mem_id),
+            bandwidth_per_stack=v.get("bandwidth_per_stack"),
+            capacity_per_stack=v.get("capacity_per_stack"),
+            energy_per_byte=v["energy_per_bit"],
+            cost_per_gb_usd=v["cost_per_gb_usd"],
+            source=v["source"],
+        )
 
     def interconnect(self, ic_id: str) -> Interconnect:
         if ic_id not in self.raw["interconnects"]:
@@ -327,20 +409,25 @@ class Catalog:
         where = self.where("interconnects", ic_id)
         _check_keys(e, _IC_KEYS, _IC_REQUIRED, where, ic_id)
         v = {k: _value(_IC_KEYS[k], e[k], where, f"{ic_id}.{k}") for k in e}
-        return Interconnect(id=ic_id, name=v.get("name", ic_id), domain_size=v["domain_size"],
-                            intra_domain_latency=v["intra_domain_latency"],
-                            inter_domain_latency=v["inter_domain_latency"],
-                            pipeline_latency=v.get("pipeline_latency",
-                                                   v["inter_domain_latency"]),
-                            link_bandwidth=v.get("link_bandwidth"), source=v["source"])
+        return Interconnect(
+            id=ic_id,
+            name=v.get("name", ic_id),
+            domain_size=v["domain_size"],
+            intra_domain_latency=v["intra_domain_latency"],
+            inter_domain_latency=v["inter_domain_latency"],
+            pipeline_latency=v.get("pipeline_latency", v["inter_domain_latency"]),
+            link_bandwidth=v.get("link_bandwidth"),
+            source=v["source"],
+        )
 
     def model(self, model_id: str) -> Architecture:
         """A catalog model by id, or a Hugging Face config.json by path."""
         if model_id in self.raw["models"]:
             e = self.raw["models"][model_id]
             if not isinstance(e, dict):
-                raise InputError("expected a table", where=self.where("models", model_id),
-                                 key=model_id)
+                raise InputError(
+                    "expected a table", where=self.where("models", model_id), key=model_id
+                )
             return from_mapping(model_id, e, where=self.where("models", model_id))
         if model_id.endswith(".json") or os.sep in model_id:
             return load_hf_config(model_id)
@@ -352,8 +439,13 @@ class Catalog:
         where = self.where("costs", "defaults")
         if e is None:
             raise InputError("missing table [defaults]", where=where)
-        _check_keys(e, {**_COST_KEYS, "source": "str", "sources": "table"}, list(_COST_KEYS),
-                    where, "defaults")
+        _check_keys(
+            e,
+            {**_COST_KEYS, "source": "str", "sources": "table"},
+            list(_COST_KEYS),
+            where,
+            "defaults",
+        )
         v = {k: _value(_COST_KEYS[k], e[k], where, f"defaults.{k}") for k in _COST_KEYS}
         return Costs(**v, source=str(e.get("source", "")))
 

@@ -28,8 +28,9 @@ def _context(text: str) -> int:
             return int(float(t[:-1]) * 1024)
         return int(t)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a token count like 131072 or 128K, got "
-                                         f"{text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a token count like 131072 or 128K, got {text!r}"
+        ) from None
 
 
 def _sets(items: list[str] | None) -> dict[str, Any]:
@@ -49,17 +50,36 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from designer.units import parse
 
     sets = _sets(args.set)
-    bad = [k for k in sets if k.split(".")[0] not in ("chips", "memory", "interconnects",
-                                                        "models", "costs")]
+    bad = [
+        k
+        for k in sets
+        if k.split(".")[0] not in ("chips", "memory", "interconnects", "models", "costs")
+    ]
     if bad:
-        raise InputError("evaluate takes catalog paths only (chips.…, models.…, "
-                         "interconnects.…, memory.…, costs.…)", key=f"--set {bad[0]}")
-    eff = Efficiency(args.bandwidth_efficiency, args.compute_efficiency,
-                     parse(args.overhead_per_layer, "time", key="--overhead-per-layer"))
-    record = evaluate(args.model, args.chip, tp=args.tp, pp=args.pp, batch=args.batch,
-                      context_tokens=args.context, weight_dtype=args.weight_dtype,
-                      kv_dtype=args.kv_dtype, replicas=args.replicas, overrides=sets,
-                      efficiency=eff, catalog=Catalog.load())
+        raise InputError(
+            "evaluate takes catalog paths only (chips.…, models.…, "
+            "interconnects.…, memory.…, costs.…)",
+            key=f"--set {bad[0]}",
+        )
+    eff = Efficiency(
+        args.bandwidth_efficiency,
+        args.compute_efficiency,
+        parse(args.overhead_per_layer, "time", key="--overhead-per-layer"),
+    )
+    record = evaluate(
+        args.model,
+        args.chip,
+        tp=args.tp,
+        pp=args.pp,
+        batch=args.batch,
+        context_tokens=args.context,
+        weight_dtype=args.weight_dtype,
+        kv_dtype=args.kv_dtype,
+        replicas=args.replicas,
+        overrides=sets,
+        efficiency=eff,
+        catalog=Catalog.load(),
+    )
     if args.json:
         _dump(record)
     else:
@@ -109,8 +129,12 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             entry["computed"] = cat.model(args.id).describe()
         if section == "chips":
             cc = chip_cost(cat, args.id)
-            entry["computed"] = {"price_usd": cc.price_usd, "price_basis": cc.price_basis,
-                                 "power_w": cc.power_w, "power_basis": cc.power_basis}
+            entry["computed"] = {
+                "price_usd": cc.price_usd,
+                "price_basis": cc.price_basis,
+                "power_w": cc.power_w,
+                "power_basis": cc.power_basis,
+            }
         _dump(entry) if args.json else Console().print_json(json.dumps(entry, default=str))
         return 0
     rows = []
@@ -118,20 +142,36 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         e = cat.raw[section][entry_id]
         if section == "chips":
             c = cat.chip(entry_id)
-            rows.append({"id": entry_id, "kind": c.kind, "memory": c.memory_technology,
-                         "capacity": e["memory_capacity"], "bandwidth": e["memory_bandwidth"],
-                         "fp8": e["compute"].get("fp8", "-"), "interconnect": c.interconnect})
+            rows.append(
+                {
+                    "id": entry_id,
+                    "kind": c.kind,
+                    "memory": c.memory_technology,
+                    "capacity": e["memory_capacity"],
+                    "bandwidth": e["memory_bandwidth"],
+                    "fp8": e["compute"].get("fp8", "-"),
+                    "interconnect": c.interconnect,
+                }
+            )
         elif section == "models":
             a = cat.model(entry_id)
-            rows.append({"id": entry_id, "params": f"{a.total_params() / 1e9:.1f}B",
-                         "active": f"{a.active_params() / 1e9:.1f}B",
-                         "layers": a.num_hidden_layers,
-                         "attention": "MLA" if a.is_mla else "GQA",
-                         "experts": f"{a.num_experts}/{a.num_experts_per_tok}" if a.is_moe
-                         else "dense"})
+            rows.append(
+                {
+                    "id": entry_id,
+                    "params": f"{a.total_params() / 1e9:.1f}B",
+                    "active": f"{a.active_params() / 1e9:.1f}B",
+                    "layers": a.num_hidden_layers,
+                    "attention": "MLA" if a.is_mla else "GQA",
+                    "experts": f"{a.num_experts}/{a.num_experts_per_tok}" if a.is_moe else "dense",
+                }
+            )
         else:
-            rows.append({"id": entry_id, **{k: v for k, v in e.items()
-                                            if k not in ("source", "notes", "name")}})
+            rows.append(
+                {
+                    "id": entry_id,
+                    **{k: v for k, v in e.items() if k not in ("source", "notes", "name")},
+                }
+            )
     if args.json:
         _dump(rows)
     else:
@@ -140,8 +180,11 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="designer", description="Design LLM inference hardware "
-                                 "by optimization (LIMINAL decode model + Pyomo/HiGHS).")
+    ap = argparse.ArgumentParser(
+        prog="designer",
+        description="Design LLM inference hardware "
+        "by optimization (LIMINAL decode model + Pyomo/HiGHS).",
+    )
     ap.add_argument("--version", action="version", version=f"designer {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -152,32 +195,48 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--pp", type=int, default=1, help="pipeline stages")
     ev.add_argument("--batch", type=int, default=1, help="users per micro-batch")
     ev.add_argument("--replicas", type=int, default=1)
-    ev.add_argument("--context", type=_context, default=8192,
-                    help="tokens of context per user (131072 or 128K)")
+    ev.add_argument(
+        "--context", type=_context, default=8192, help="tokens of context per user (131072 or 128K)"
+    )
     ev.add_argument("--weight-dtype", default="fp8")
     ev.add_argument("--kv-dtype", default="fp8")
     ev.add_argument("--bandwidth-efficiency", type=float, default=1.0)
     ev.add_argument("--compute-efficiency", type=float, default=1.0)
     ev.add_argument("--overhead-per-layer", default="0 s", help="e.g. '114 us'")
-    ev.add_argument("--set", action="append", metavar="PATH=VALUE",
-                    help="override a catalog value, e.g. chips.xpu-hbm3.memory_bandwidth=8TiB/s")
+    ev.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a catalog value, e.g. chips.xpu-hbm3.memory_bandwidth=8TiB/s",
+    )
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
 
     so = sub.add_parser("solve", help="the cost- or power-minimal design for a problem file")
     so.add_argument("problem", help="problem TOML (see problems/)")
-    so.add_argument("--set", action="append", metavar="PATH=VALUE",
-                    help="change a problem or catalog value, e.g. sla.tokens_per_s_per_user=1500")
+    so.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="change a problem or catalog value, e.g. sla.tokens_per_s_per_user=1500",
+    )
     so.add_argument("--json", action="store_true")
-    so.add_argument("--no-prune", action="store_true",
-                    help="give every candidate that can meet the rate to the MILP")
+    so.add_argument(
+        "--no-prune",
+        action="store_true",
+        help="give every candidate that can meet the rate to the MILP",
+    )
     so.add_argument("--time-limit", type=float, default=60.0, help="seconds for HiGHS")
     so.set_defaults(func=cmd_solve)
 
     ca = sub.add_parser("catalog", help="browse the catalogs")
     ca.add_argument("action", choices=["list", "show"])
-    ca.add_argument("section", nargs="?", default="chips",
-                    help="chips | models | memory | interconnects | costs")
+    ca.add_argument(
+        "section",
+        nargs="?",
+        default="chips",
+        help="chips | models | memory | interconnects | costs",
+    )
     ca.add_argument("id", nargs="?", help="entry id (for show)")
     ca.add_argument("--json", action="store_true")
     ca.set_defaults(func=cmd_catalog)
@@ -197,8 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an internal error: one line unless debugging
         if os.environ.get("DESIGNER_DEBUG"):
             traceback.print_exc()
-        print(f"designer: internal error: {type(exc).__name__}: {exc} (set DESIGNER_DEBUG=1 for "
-              f"the traceback)", file=sys.stderr)
+        print(
+            f"designer: internal error: {type(exc).__name__}: {exc} (set DESIGNER_DEBUG=1 for "
+            f"the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

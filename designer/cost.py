@@ -39,8 +39,11 @@ def chip_price(catalog: Catalog, chip: Chip) -> tuple[float, str]:
         return float("nan"), "unknown: no price and no die area"
     c = catalog.costs
     mem = catalog.memory(chip.memory_technology)
-    value = (c.logic_usd_per_mm2 * chip.die_area * 1e6 + mem.cost_per_gb_usd
-             * chip.memory_capacity / 1e9 + c.packaging_usd)
+    value = (
+        c.logic_usd_per_mm2 * chip.die_area * 1e6
+        + mem.cost_per_gb_usd * chip.memory_capacity / 1e9
+        + c.packaging_usd
+    )
     return value, "parametric: die area, memory $/GB, packaging"
 
 
@@ -62,8 +65,15 @@ def chip_cost(catalog: Catalog, chip_id: str) -> ChipCost:
     power, power_basis = chip_power(catalog, chip)
     capex = price + c.server_overhead_usd_per_chip
     it_power = power + c.server_power / c.chips_per_server
-    return ChipCost(price, price_basis, power, power_basis, capex, it_power,
-                    tco_per_year(catalog, capex, it_power))
+    return ChipCost(
+        price,
+        price_basis,
+        power,
+        power_basis,
+        capex,
+        it_power,
+        tco_per_year(catalog, capex, it_power),
+    )
 
 
 def tco_per_year(catalog: Catalog, capex_usd, it_power_w):

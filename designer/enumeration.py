@@ -29,8 +29,9 @@ class Enumerated:
     points: int  # designs evaluated
 
 
-def enumerate_space(problem: Problem, replicas: str = "min",
-                    max_replicas: int | None = None) -> Enumerated:
+def enumerate_space(
+    problem: Problem, replicas: str = "min", max_replicas: int | None = None
+) -> Enumerated:
     c = grid(problem)
     n, nb = len(c), problem.max_batch
     k = np.repeat(np.arange(n), nb)
@@ -70,5 +71,12 @@ def enumerate_space(problem: Problem, replicas: str = "min",
     sub = c.subset(k)
     values = objective_values(sub, b, r)
     i = int(np.argmin(values))
-    return Enumerated(float(values[i]), str(sub.chip[i]), int(sub.t[i]), int(sub.p[i]),
-                      int(b[i]), int(r[i]), points)
+    return Enumerated(
+        float(values[i]),
+        str(sub.chip[i]),
+        int(sub.t[i]),
+        int(sub.p[i]),
+        int(b[i]),
+        int(r[i]),
+        points,
+    )

@@ -61,8 +61,9 @@ def closest(name: str, valid: Iterable[str]) -> str:
     return f" (closest valid name: {match[0]})" if match else ""
 
 
-def unknown(kind: str, name: str, valid: Iterable[str], *, where: str | None = None,
-            key: str | None = None) -> InputError:
+def unknown(
+    kind: str, name: str, valid: Iterable[str], *, where: str | None = None, key: str | None = None
+) -> InputError:
     """An InputError for an unknown name, suggesting the closest valid one."""
     valid = sorted(valid)
     return InputError(f"unknown {kind} {name!r}{closest(name, valid)}", where=where, key=key)

@@ -66,11 +66,19 @@ def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
         "kv_bytes_per_token": wl.kv_bytes_per_token,
         "usable_memory_per_chip_bytes": float(hw["usable_capacity"]),
     }
-    record = {"design": {**asdict(design), "memory": catalog.chip(design.chip).memory_technology,
-                         "chips": design.chips},
-              "metrics": metrics, "fits": bool(m["fits"]), "bottleneck": str(m["bottleneck"])}
-    record["design"] = {k: record["design"][k] for k in
-                        ("chip", "memory", "tp", "pp", "batch", "replicas", "chips")}
+    record = {
+        "design": {
+            **asdict(design),
+            "memory": catalog.chip(design.chip).memory_technology,
+            "chips": design.chips,
+        },
+        "metrics": metrics,
+        "fits": bool(m["fits"]),
+        "bottleneck": str(m["bottleneck"]),
+    }
+    record["design"] = {
+        k: record["design"][k] for k in ("chip", "memory", "tp", "pp", "batch", "replicas", "chips")
+    }
     return record
 
 
@@ -79,17 +87,32 @@ def _num(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def evaluate(model: str, chip: str, *, tp: int = 1, pp: int = 1, batch: int = 1,
-             context_tokens: int = 8192, weight_dtype: str = "fp8", kv_dtype: str = "fp8",
-             replicas: int = 1, overrides: dict[str, Any] | None = None,
-             efficiency: Efficiency | None = None, catalog: Catalog | None = None
-             ) -> dict[str, Any]:
+def evaluate(
+    model: str,
+    chip: str,
+    *,
+    tp: int = 1,
+    pp: int = 1,
+    batch: int = 1,
+    context_tokens: int = 8192,
+    weight_dtype: str = "fp8",
+    kv_dtype: str = "fp8",
+    replicas: int = 1,
+    overrides: dict[str, Any] | None = None,
+    efficiency: Efficiency | None = None,
+    catalog: Catalog | None = None,
+) -> dict[str, Any]:
     """Evaluate `model` on `chip` at a (tp, pp, batch) partition.
 
     >>> r = evaluate("llama3.1-405b", "xpu-hbm3", tp=128, batch=1, context_tokens=131072)
     >>> round(r["metrics"]["tokens_per_s_per_user"])  # doctest: +SKIP
     """
     catalog = (catalog or Catalog.load()).with_overrides(overrides or {})
-    wl = Workload(catalog.model(model), context_tokens, weight_dtype, kv_dtype,
-                  efficiency=efficiency or Efficiency())
+    wl = Workload(
+        catalog.model(model),
+        context_tokens,
+        weight_dtype,
+        kv_dtype,
+        efficiency=efficiency or Efficiency(),
+    )
     return assess(wl, catalog, Design(chip, tp, pp, batch, replicas))

@@ -25,26 +25,35 @@ def explain(problem: Problem) -> tuple[str, dict[str, Any]]:
     if not fits.any():
         largest = float(np.max(c.hw["usable_capacity"] * c.t * c.p))
         best["max_usable_memory_bytes"] = largest
-        return (f"the weights ({wl.weight_bytes / 1e9:.1f} GB) and one user's KV cache "
-                f"({wl.kv_bytes_per_user / 1e9:.2f} GB) fit on no candidate: the most usable "
-                f"memory in the space is {largest / 1e9:.1f} GB (raise space.tp/space.pp or add "
-                f"chips with more memory)"), best
+        return (
+            f"the weights ({wl.weight_bytes / 1e9:.1f} GB) and one user's KV cache "
+            f"({wl.kv_bytes_per_user / 1e9:.2f} GB) fit on no candidate: the most usable "
+            f"memory in the space is {largest / 1e9:.1f} GB (raise space.tp/space.pp or add "
+            f"chips with more memory)"
+        ), best
     utps = np.where(fits, m1["tokens_per_s_per_user"], -np.inf)
     i = int(np.argmax(utps))
     best["max_tokens_per_s_per_user"] = float(utps[i])
     best["max_tokens_per_s_per_user_design"] = _design(c, i, 1)
     if utps[i] < problem.target_utps:
-        return (f"sla.tokens_per_s_per_user = {problem.target_utps:g} is above the highest "
-                f"reachable {utps[i]:.1f} tokens/s per user in the space ({c.chip[i]}, "
-                f"tp={c.t[i]}, pp={c.p[i]}, batch 1, bottleneck {m1['bottleneck'][i]})"), best
-    bcap = np.where(fits & (utps >= problem.target_utps),
-                    batch_cap(c, problem.target_utps, problem.max_batch), 0)
+        return (
+            f"sla.tokens_per_s_per_user = {problem.target_utps:g} is above the highest "
+            f"reachable {utps[i]:.1f} tokens/s per user in the space ({c.chip[i]}, "
+            f"tp={c.t[i]}, pp={c.p[i]}, batch 1, bottleneck {m1['bottleneck'][i]})"
+        ), best
+    bcap = np.where(
+        fits & (utps >= problem.target_utps),
+        batch_cap(c, problem.target_utps, problem.max_batch),
+        0,
+    )
     coef = c.objective_per_replica(problem.objective)
     known = np.isfinite(coef) & (bcap > 0)
     if not known.any():
-        return (f"no chip that meets the rate has the cost data the objective "
-                f"{problem.objective!r} needs (price or die area for capex, TDP or die area for "
-                f"power); add them to the catalog or with --set"), best
+        return (
+            f"no chip that meets the rate has the cost data the objective "
+            f"{problem.objective!r} needs (price or die area for capex, TDP or die area for "
+            f"power); add them to the catalog or with --set"
+        ), best
     rmax = np.full(len(c), np.inf)
     if problem.max_chips:
         rmax = np.minimum(rmax, problem.max_chips // c.chips_per_replica)
@@ -56,12 +65,22 @@ def explain(problem: Problem) -> tuple[str, dict[str, Any]]:
     users = rmax * c.p * bcap
     j = int(np.argmax(users))
     best["max_users_within_limits"] = int(users[j]) if np.isfinite(users[j]) else None
-    best["max_users_within_limits_design"] = {**_design(c, j, int(bcap[j])),
-                                              "replicas": int(rmax[j])}
-    limits = [f"{k} = {v:g}" for k, v in (("max_chips", problem.max_chips),
-                                          ("max_power W", problem.max_power),
-                                          ("max_capex_usd", problem.max_capex_usd)) if v]
-    return (f"{problem.users} concurrent users at {problem.target_utps:g} tokens/s each do not "
-            f"fit within the limits ({', '.join(limits) or 'space.max_chips'}): at most "
-            f"{int(users[j])} users can be served ({c.chip[j]}, tp={c.t[j]}, pp={c.p[j]}, "
-            f"batch {bcap[j]}, {int(rmax[j])} replicas)"), best
+    best["max_users_within_limits_design"] = {
+        **_design(c, j, int(bcap[j])),
+        "replicas": int(rmax[j]),
+    }
+    limits = [
+        f"{k} = {v:g}"
+        for k, v in (
+            ("max_chips", problem.max_chips),
+            ("max_power W", problem.max_power),
+            ("max_capex_usd", problem.max_capex_usd),
+        )
+        if v
+    ]
+    return (
+        f"{problem.users} concurrent users at {problem.target_utps:g} tokens/s each do not "
+        f"fit within the limits ({', '.join(limits) or 'space.max_chips'}): at most "
+        f"{int(users[j])} users can be served ({c.chip[j]}, tp={c.t[j]}, pp={c.p[j]}, "
+        f"batch {bcap[j]}, {int(rmax[j])} replicas)"
+    ), best

@@ -73,6 +73,7 @@ class Coefficients:
 def demand_secants(users: float, p: int, max_batch: int) -> list[tuple[float, float]]:
     """(slope, intercept) of secants of g(B) = users/(p·B) covering B = 1 … max_batch, exact for
     integer (B, R): each secant stays ≤ ⌈g(B)⌉ at the integers of its segment."""
+
     def g(b: int) -> float:
         return users / (p * b)
 
@@ -115,32 +116,49 @@ def coefficients(c: Candidates) -> Coefficients:
     else:
         mem_fixed = wl.weight_bytes / (t * bw)
         mem_slope = per_user_mem
-    sync = perf.sync_time(wl, t, p, c.hw["domain_size"], c.hw["intra_latency"],
-                          c.hw["inter_latency"], c.hw["pipeline_latency"])
+    sync = perf.sync_time(
+        wl,
+        t,
+        p,
+        c.hw["domain_size"],
+        c.hw["intra_latency"],
+        c.hw["inter_latency"],
+        c.hw["pipeline_latency"],
+    )
     cap_fixed = perf.memory_per_chip(wl, t, p, 0.0)
     secants = {int(pk): demand_secants(pr.users, int(pk), pr.max_batch) for pk in set(p)}
     rows = [(k, s, i) for k in range(n) for s, i in secants[int(p[k])]]
     return Coefficients(
-        mem_fixed=mem_fixed * MS, mem_slope=mem_slope * MS,
+        mem_fixed=mem_fixed * MS,
+        mem_slope=mem_slope * MS,
         compute_slope=perf.compute_time(wl, c.hw["flops"], t, 1.0) * MS,
         sync=np.broadcast_to(sync, (n,)) * MS,
         overhead=np.full(n, perf.overhead_time(wl)) * MS,
-        cap_fixed=cap_fixed * GB, cap_slope=(perf.memory_per_chip(wl, t, p, 1.0) - cap_fixed) * GB,
-        cap_limit=c.hw["usable_capacity"] * GB, p=p.astype(float),
-        capex=np.nan_to_num(c.capex, nan=0.0) * KUSD, power=np.nan_to_num(c.power, nan=0.0) * KW,
-        tco=np.nan_to_num(c.tco, nan=0.0) * KUSD, chips=c.chips_per_replica.astype(float),
-        rmax=c.max_replicas().astype(float), target_step=1.0 / pr.target_utps * MS,
-        max_batch=pr.max_batch, max_chips=float(pr.max_chips or BIG),
+        cap_fixed=cap_fixed * GB,
+        cap_slope=(perf.memory_per_chip(wl, t, p, 1.0) - cap_fixed) * GB,
+        cap_limit=c.hw["usable_capacity"] * GB,
+        p=p.astype(float),
+        capex=np.nan_to_num(c.capex, nan=0.0) * KUSD,
+        power=np.nan_to_num(c.power, nan=0.0) * KW,
+        tco=np.nan_to_num(c.tco, nan=0.0) * KUSD,
+        chips=c.chips_per_replica.astype(float),
+        rmax=c.max_replicas().astype(float),
+        target_step=1.0 / pr.target_utps * MS,
+        max_batch=pr.max_batch,
+        max_chips=float(pr.max_chips or BIG),
         max_power=pr.max_power * KW if pr.max_power is not None else BIG,
         max_capex=pr.max_capex_usd * KUSD if pr.max_capex_usd is not None else BIG,
-        mtok_per_user=mtokens_per_year_per_user(pr), demand_rows=rows)
+        mtok_per_user=mtokens_per_year_per_user(pr),
+        demand_rows=rows,
+    )
 
 
 # ---- the equations of perf, as expressions and constraints ---------------------------------
 def declare_memory_time(m: pyo.ConcreteModel) -> None:
     """T_mem = (weight bytes read + B·S·K) / (t·BW·η_bw)."""
-    m.memory_time = pyo.Expression(m.K, rule=lambda m, k: m.mem_fixed[k] * m.y[k]
-                                   + m.mem_slope[k] * m.batch[k])
+    m.memory_time = pyo.Expression(
+        m.K, rule=lambda m, k: m.mem_fixed[k] * m.y[k] + m.mem_slope[k] * m.batch[k]
+    )
 
 
 def declare_compute_time(m: pyo.ConcreteModel) -> None:
@@ -156,18 +174,28 @@ def declare_sync_time(m: pyo.ConcreteModel) -> None:
 
 def declare_step_time(m: pyo.ConcreteModel) -> None:
     """User rate: T = max(T_mem, T_compute) + T_sync + T_over ≤ 1/target (two inequalities)."""
-    m.step_time_memory = pyo.Constraint(m.K, rule=lambda m, k: m.memory_time[k]
-                                        + m.sync_time[k] + m.overhead_time[k]
-                                        <= m.target_step * m.y[k])
-    m.step_time_compute = pyo.Constraint(m.K, rule=lambda m, k: m.compute_time[k]
-                                         + m.sync_time[k] + m.overhead_time[k]
-                                         <= m.target_step * m.y[k])
+    m.step_time_memory = pyo.Constraint(
+        m.K,
+        rule=lambda m, k: (
+            m.memory_time[k] + m.sync_time[k] + m.overhead_time[k] <= m.target_step * m.y[k]
+        ),
+    )
+    m.step_time_compute = pyo.Constraint(
+        m.K,
+        rule=lambda m, k: (
+            m.compute_time[k] + m.sync_time[k] + m.overhead_time[k] <= m.target_step * m.y[k]
+        ),
+    )
 
 
 def declare_memory_per_chip(m: pyo.ConcreteModel) -> None:
     """Capacity: (W + p·B·S·K)/(t·p) ≤ φ·C."""
-    m.memory_per_chip = pyo.Constraint(m.K, rule=lambda m, k: m.cap_fixed[k] * m.y[k]
-                                       + m.cap_slope[k] * m.batch[k] <= m.cap_limit[k] * m.y[k])
+    m.memory_per_chip = pyo.Constraint(
+        m.K,
+        rule=lambda m, k: (
+            m.cap_fixed[k] * m.y[k] + m.cap_slope[k] * m.batch[k] <= m.cap_limit[k] * m.y[k]
+        ),
+    )
 
 
 def declare_batch(m: pyo.ConcreteModel) -> None:
@@ -179,9 +207,13 @@ def declare_batch(m: pyo.ConcreteModel) -> None:
 def declare_demand(m: pyo.ConcreteModel) -> None:
     """Users served R_k·p_k·B_k ≥ users, as secants R_k ≥ a·B_k + b·y_k (see module doc)."""
     m.replicas_on = pyo.Constraint(m.K, rule=lambda m, k: m.replicas[k] <= m.rmax[k] * m.y[k])
-    m.demand = pyo.Constraint(m.D, rule=lambda m, d: m.replicas[m.demand_k[d]]
-                              >= m.demand_slope[d] * m.batch[m.demand_k[d]]
-                              + m.demand_icpt[d] * m.y[m.demand_k[d]])
+    m.demand = pyo.Constraint(
+        m.D,
+        rule=lambda m, d: (
+            m.replicas[m.demand_k[d]]
+            >= m.demand_slope[d] * m.batch[m.demand_k[d]] + m.demand_icpt[d] * m.y[m.demand_k[d]]
+        ),
+    )
 
 
 def declare_costs(m: pyo.ConcreteModel) -> None:
@@ -207,26 +239,49 @@ def declare_objective(m: pyo.ConcreteModel, objective: str) -> None:
     if objective == "cost_per_mtoken":
         m.ratio = pyo.Param(mutable=True, initialize=0.0)
         m.replica_tco = pyo.Expression(expr=sum(m.tco_k[k] * m.y[k] for k in m.K))
-        m.replica_mtokens = pyo.Expression(expr=m.mtok_per_user * sum(m.p[k] * m.batch[k]
-                                                                      for k in m.K))
+        m.replica_mtokens = pyo.Expression(
+            expr=m.mtok_per_user * sum(m.p[k] * m.batch[k] for k in m.K)
+        )
         m.objective = pyo.Objective(expr=m.replica_tco - m.ratio * m.replica_mtokens)
     else:
-        m.objective = pyo.Objective(expr={"capex": m.capex, "power": m.power, "tco": m.tco,
-                                          "chips": m.chips}[objective])
+        m.objective = pyo.Objective(
+            expr={"capex": m.capex, "power": m.power, "tco": m.tco, "chips": m.chips}[objective]
+        )
 
 
-PARAMS = {"mem_fixed": "mem_fixed", "mem_slope": "mem_slope", "compute_slope": "compute_slope",
-          "sync": "sync", "overhead": "overhead", "cap_fixed": "cap_fixed",
-          "cap_slope": "cap_slope", "cap_limit": "cap_limit", "rmax": "rmax", "p": "p",
-          "capex_k": "capex", "power_k": "power", "tco_k": "tco", "chips_k": "chips"}
+PARAMS = {
+    "mem_fixed": "mem_fixed",
+    "mem_slope": "mem_slope",
+    "compute_slope": "compute_slope",
+    "sync": "sync",
+    "overhead": "overhead",
+    "cap_fixed": "cap_fixed",
+    "cap_slope": "cap_slope",
+    "cap_limit": "cap_limit",
+    "rmax": "rmax",
+    "p": "p",
+    "capex_k": "capex",
+    "power_k": "power",
+    "tco_k": "tco",
+    "chips_k": "chips",
+}
 SCALARS = ("target_step", "max_batch", "max_chips", "max_power", "max_capex", "mtok_per_user")
 
 
 def structure(c: Candidates) -> tuple:
     """What a persistent model's shape depends on; other changes only move Params."""
     pr = c.problem
-    return (tuple(c.chip), tuple(c.t), tuple(c.p), pr.users, pr.max_batch, pr.objective,
-            pr.max_chips is None, pr.max_power is None, pr.max_capex_usd is None)
+    return (
+        tuple(c.chip),
+        tuple(c.t),
+        tuple(c.p),
+        pr.users,
+        pr.max_batch,
+        pr.objective,
+        pr.max_chips is None,
+        pr.max_power is None,
+        pr.max_capex_usd is None,
+    )
 
 
 def build(c: Candidates) -> pyo.ConcreteModel:
@@ -239,16 +294,22 @@ def build(c: Candidates) -> pyo.ConcreteModel:
         m.add_component(name, pyo.Param(m.K, mutable=True, initialize=_init(getattr(co, attr))))
     for name in SCALARS:
         m.add_component(name, pyo.Param(mutable=True, initialize=float(getattr(co, name))))
-    m.demand_k = pyo.Param(m.D, initialize={d: r[0] for d, r in enumerate(co.demand_rows)},
-                           within=pyo.NonNegativeIntegers)
-    m.demand_slope = pyo.Param(m.D, mutable=True,
-                               initialize={d: r[1] for d, r in enumerate(co.demand_rows)})
-    m.demand_icpt = pyo.Param(m.D, mutable=True,
-                              initialize={d: r[2] for d, r in enumerate(co.demand_rows)})
+    m.demand_k = pyo.Param(
+        m.D,
+        initialize={d: r[0] for d, r in enumerate(co.demand_rows)},
+        within=pyo.NonNegativeIntegers,
+    )
+    m.demand_slope = pyo.Param(
+        m.D, mutable=True, initialize={d: r[1] for d, r in enumerate(co.demand_rows)}
+    )
+    m.demand_icpt = pyo.Param(
+        m.D, mutable=True, initialize={d: r[2] for d, r in enumerate(co.demand_rows)}
+    )
     m.y = pyo.Var(m.K, domain=pyo.Binary)
     m.batch = pyo.Var(m.K, domain=pyo.NonNegativeIntegers, bounds=(0, co.max_batch))
-    m.replicas = pyo.Var(m.K, domain=pyo.NonNegativeIntegers,
-                         bounds=lambda m, k: (0, max(co.rmax[k], 0)))
+    m.replicas = pyo.Var(
+        m.K, domain=pyo.NonNegativeIntegers, bounds=lambda m, k: (0, max(co.rmax[k], 0))
+    )
     m.choose_one = pyo.Constraint(expr=sum(m.y[k] for k in m.K) == 1)
     declare_batch(m)
     declare_memory_time(m)

@@ -40,8 +40,7 @@ class ChipArrays:
             memory=tuple(c.memory_technology for c in chips),
             bandwidth=np.array([c.memory_bandwidth for c in chips]),
             flops=np.array([c.flops(dtype) for c in chips]),
-            usable_capacity=np.array([c.memory_capacity * c.usable_memory_fraction
-                                      for c in chips]),
+            usable_capacity=np.array([c.memory_capacity * c.usable_memory_fraction for c in chips]),
             domain_size=np.array([ic.domain_size for ic in ics], dtype=float),
             intra_latency=np.array([ic.intra_domain_latency for ic in ics]),
             inter_latency=np.array([ic.inter_domain_latency for ic in ics]),
@@ -50,9 +49,18 @@ class ChipArrays:
 
     def take(self, index) -> dict[str, np.ndarray]:
         """Chip properties gathered for an index array (one entry per design)."""
-        return {name: getattr(self, name)[index] for name in
-                ("bandwidth", "flops", "usable_capacity", "domain_size", "intra_latency",
-                 "inter_latency", "pipeline_latency")}
+        return {
+            name: getattr(self, name)[index]
+            for name in (
+                "bandwidth",
+                "flops",
+                "usable_capacity",
+                "domain_size",
+                "intra_latency",
+                "inter_latency",
+                "pipeline_latency",
+            )
+        }
 
 
 # ---- the equations ---------------------------------------------------------------------------
@@ -75,8 +83,11 @@ def sync_time(wl: Workload, t, p, domain_size, intra_latency, inter_latency, pip
     """T_sync = L · n_coll · τ(t) when t > 1, plus p · τ_pp when p > 1."""
     t = np.asarray(t)
     p = np.asarray(p)
-    tp_sync = wl.layers * wl.collectives_per_layer * collective_latency(
-        t, domain_size, intra_latency, inter_latency)
+    tp_sync = (
+        wl.layers
+        * wl.collectives_per_layer
+        * collective_latency(t, domain_size, intra_latency, inter_latency)
+    )
     return np.where(t > 1, tp_sync, 0.0) + np.where(p > 1, p * pipeline_latency, 0.0)
 
 
@@ -115,8 +126,15 @@ def evaluate_arrays(wl: Workload, hw: dict[str, np.ndarray], t, p, batch) -> dic
     batch = np.asarray(batch)
     t_mem = memory_time(wl, hw["bandwidth"], t, batch)
     t_cmp = compute_time(wl, hw["flops"], t, batch)
-    t_syn = sync_time(wl, t, p, hw["domain_size"], hw["intra_latency"], hw["inter_latency"],
-                      hw["pipeline_latency"])
+    t_syn = sync_time(
+        wl,
+        t,
+        p,
+        hw["domain_size"],
+        hw["intra_latency"],
+        hw["inter_latency"],
+        hw["pipeline_latency"],
+    )
     t_ovr = np.broadcast_to(overhead_time(wl), np.shape(t_mem)).astype(float)
     step = step_time(t_mem, t_cmp, t_syn, t_ovr)
     mem = memory_per_chip(wl, t, p, batch)

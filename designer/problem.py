@@ -20,19 +20,34 @@ from designer.units import parse
 from designer.workload import Efficiency, Workload
 
 OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")
-OBJECTIVE_UNITS = {"capex": "USD", "power": "W", "tco": "USD/year",
-                   "cost_per_mtoken": "USD/Mtoken", "chips": "chips"}
+OBJECTIVE_UNITS = {
+    "capex": "USD",
+    "power": "W",
+    "tco": "USD/year",
+    "cost_per_mtoken": "USD/Mtoken",
+    "chips": "chips",
+}
 DEFAULT_TP = tuple(2**i for i in range(11))  # 1 … 1024
 DEFAULT_PP = tuple(2**i for i in range(7))  # 1 … 64
 DEFAULT_MAX_BATCH = 256
 
 SCHEMA: dict[str, dict[str, str]] = {
-    "workload": {"model": "str", "context_tokens": "int", "weight_dtype": "str",
-                 "kv_dtype": "str", "collectives_per_layer": "int"},
+    "workload": {
+        "model": "str",
+        "context_tokens": "int",
+        "weight_dtype": "str",
+        "kv_dtype": "str",
+        "collectives_per_layer": "int",
+    },
     "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int"},
     "objective": {"minimize": "str"},
-    "space": {"chips": "strlist", "tp": "intlist", "pp": "intlist", "max_batch": "int",
-              "max_chips": "int"},
+    "space": {
+        "chips": "strlist",
+        "tp": "intlist",
+        "pp": "intlist",
+        "max_batch": "int",
+        "max_chips": "int",
+    },
     "limits": {"max_power": "power", "max_capex_usd": "number", "max_chips": "int"},
     "efficiency": {"bandwidth": "number", "compute": "number", "overhead_per_layer": "time"},
     "overrides": {},
@@ -62,8 +77,9 @@ class Problem:
 
     def with_changes(self, sets: dict[str, Any]) -> Problem:
         """A new problem with dotted-path changes applied (problem keys or catalog values)."""
-        return problem_from_dict(apply_sets(self.raw, sets, where="--set"), where=self.where,
-                                 catalog=None)
+        return problem_from_dict(
+            apply_sets(self.raw, sets, where="--set"), where=self.where, catalog=None
+        )
 
 
 def _typed(kind: str, value: Any, where: str, key: str) -> Any:
@@ -72,8 +88,12 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
             raise InputError(f"expected a string, got {value!r}", where=where, key=key)
         return value
     if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value \
-                or value < 1:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or int(value) != value
+            or value < 1
+        ):
             raise InputError(f"expected a positive integer, got {value!r}", where=where, key=key)
         return int(value)
     if kind == "number":
@@ -81,15 +101,18 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
             raise InputError(f"expected a positive number, got {value!r}", where=where, key=key)
         return float(value)
     if kind == "strlist":
-        if not isinstance(value, list) or not value or \
-                not all(isinstance(v, str) for v in value):
-            raise InputError(f"expected a non-empty list of names, got {value!r}", where=where,
-                             key=key)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise InputError(
+                f"expected a non-empty list of names, got {value!r}", where=where, key=key
+            )
         return tuple(value)
     if kind == "intlist":
         if not isinstance(value, list) or not value:
-            raise InputError(f"expected a non-empty list of positive integers, got {value!r}",
-                             where=where, key=key)
+            raise InputError(
+                f"expected a non-empty list of positive integers, got {value!r}",
+                where=where,
+                key=key,
+            )
         return tuple(sorted({_typed("int", v, where, key) for v in value}))
     v = parse(value, kind, where=where, key=key)
     if v <= 0:
@@ -127,40 +150,58 @@ def apply_sets(raw: dict, sets: dict[str, Any], *, where: str) -> dict:
     return raw
 
 
-def problem_from_dict(raw: dict, *, where: str = "<problem>",
-                      catalog: Catalog | None = None) -> Problem:
+def problem_from_dict(
+    raw: dict, *, where: str = "<problem>", catalog: Catalog | None = None
+) -> Problem:
     """Validate a raw problem dict (as read from TOML)."""
     for section, body in raw.items():
         if section not in SCHEMA:
-            raise InputError(f"unknown section{closest(section, SCHEMA)}", where=where,
-                             key=section)
+            raise InputError(f"unknown section{closest(section, SCHEMA)}", where=where, key=section)
         if not isinstance(body, dict):
             raise InputError("expected a table", where=where, key=section)
         if section != "overrides":
             for key in body:
                 if key not in SCHEMA[section]:
-                    raise InputError(f"unknown key{closest(key, SCHEMA[section])}", where=where,
-                                     key=f"{section}.{key}")
+                    raise InputError(
+                        f"unknown key{closest(key, SCHEMA[section])}",
+                        where=where,
+                        key=f"{section}.{key}",
+                    )
     for section, keys in REQUIRED.items():
         for key in keys:
             if key not in raw.get(section, {}):
-                raise InputError(f"missing required key ({SCHEMA[section][key]})", where=where,
-                                 key=f"{section}.{key}")
+                raise InputError(
+                    f"missing required key ({SCHEMA[section][key]})",
+                    where=where,
+                    key=f"{section}.{key}",
+                )
     v: dict[str, dict[str, Any]] = {
         s: {k: _typed(SCHEMA[s][k], val, where, f"{s}.{k}") for k, val in raw.get(s, {}).items()}
-        for s in SCHEMA if s != "overrides"}
-    catalog = (catalog or Catalog.load()).with_overrides(dict(raw.get("overrides", {})),
-                                                         where=f"{where} [overrides]")
+        for s in SCHEMA
+        if s != "overrides"
+    }
+    catalog = (catalog or Catalog.load()).with_overrides(
+        dict(raw.get("overrides", {})), where=f"{where} [overrides]"
+    )
     w = v["workload"]
     e = v["efficiency"]
-    eff = Efficiency(bandwidth=e.get("bandwidth", 1.0), compute=e.get("compute", 1.0),
-                     overhead_per_layer=e.get("overhead_per_layer", 0.0))
+    eff = Efficiency(
+        bandwidth=e.get("bandwidth", 1.0),
+        compute=e.get("compute", 1.0),
+        overhead_per_layer=e.get("overhead_per_layer", 0.0),
+    )
     try:
         model = catalog.model(w["model"])
     except InputError as exc:
         raise InputError(str(exc), where=where, key="workload.model") from None
-    workload = Workload(model, w["context_tokens"], w.get("weight_dtype", "fp8"),
-                        w.get("kv_dtype", "fp8"), w.get("collectives_per_layer", 2), eff)
+    workload = Workload(
+        model,
+        w["context_tokens"],
+        w.get("weight_dtype", "fp8"),
+        w.get("kv_dtype", "fp8"),
+        w.get("collectives_per_layer", 2),
+        eff,
+    )
     objective = v["objective"].get("minimize", "capex")
     if objective not in OBJECTIVES:
         raise unknown("objective", objective, OBJECTIVES, where=where, key="objective.minimize")
@@ -170,19 +211,30 @@ def problem_from_dict(raw: dict, *, where: str = "<problem>",
         if c not in catalog.raw["chips"]:
             raise unknown("chip", c, catalog.raw["chips"], where=where, key="space.chips")
     limits = v["limits"]
-    max_chips = min([x for x in (space.get("max_chips"), limits.get("max_chips")) if x],
-                    default=None)
-    return Problem(workload=workload, catalog=catalog,
-                   target_utps=v["sla"]["tokens_per_s_per_user"],
-                   users=v["sla"].get("concurrent_users", 1), objective=objective, chips=chips,
-                   tp=space.get("tp", DEFAULT_TP), pp=space.get("pp", DEFAULT_PP),
-                   max_batch=space.get("max_batch", DEFAULT_MAX_BATCH), max_chips=max_chips,
-                   max_power=limits.get("max_power"), max_capex_usd=limits.get("max_capex_usd"),
-                   where=where, raw=raw)
+    max_chips = min(
+        [x for x in (space.get("max_chips"), limits.get("max_chips")) if x], default=None
+    )
+    return Problem(
+        workload=workload,
+        catalog=catalog,
+        target_utps=v["sla"]["tokens_per_s_per_user"],
+        users=v["sla"].get("concurrent_users", 1),
+        objective=objective,
+        chips=chips,
+        tp=space.get("tp", DEFAULT_TP),
+        pp=space.get("pp", DEFAULT_PP),
+        max_batch=space.get("max_batch", DEFAULT_MAX_BATCH),
+        max_chips=max_chips,
+        max_power=limits.get("max_power"),
+        max_capex_usd=limits.get("max_capex_usd"),
+        where=where,
+        raw=raw,
+    )
 
 
-def load_problem(path: str | Path, sets: dict[str, Any] | None = None,
-                 catalog: Catalog | None = None) -> Problem:
+def load_problem(
+    path: str | Path, sets: dict[str, Any] | None = None, catalog: Catalog | None = None
+) -> Problem:
     """Read and validate a problem TOML file, with optional dotted-path changes."""
     p = Path(path)
     try:
@@ -199,5 +251,4 @@ def load_problem(path: str | Path, sets: dict[str, Any] | None = None,
     return problem_from_dict(raw, where=str(p), catalog=catalog)
 
 
-__all__ = ["Problem", "load_problem", "problem_from_dict", "parse_set", "apply_sets",
-           "OBJECTIVES"]
+__all__ = ["Problem", "load_problem", "problem_from_dict", "parse_set", "apply_sets", "OBJECTIVES"]

@@ -35,18 +35,27 @@ def design_table(record: dict[str, Any], title: str) -> Table:
     t.add_column(style="bold")
     t.add_column()
     t.add_row("chip (memory)", f"{d['chip']} ({d['memory']})")
-    t.add_row("partition", f"TP {d['tp']} × PP {d['pp']}, batch {d['batch']} per stage, "
-                           f"{d['replicas']} replica(s), {d['chips']} chips")
+    t.add_row(
+        "partition",
+        f"TP {d['tp']} × PP {d['pp']}, batch {d['batch']} per stage, "
+        f"{d['replicas']} replica(s), {d['chips']} chips",
+    )
     t.add_row("tokens/s per user", f"{m['tokens_per_s_per_user']:,.1f}")
     t.add_row("system tokens/s", f"{m['system_tokens_per_s']:,.0f}")
-    t.add_row("step time", f"{_si(m['step_time_s'], 's')} = max(memory "
-                           f"{_si(m['memory_time_s'], 's')}, compute "
-                           f"{_si(m['compute_time_s'], 's')}) + sync {_si(m['sync_time_s'], 's')}"
-                           f" + overhead {_si(m['overhead_time_s'], 's')}")
+    t.add_row(
+        "step time",
+        f"{_si(m['step_time_s'], 's')} = max(memory "
+        f"{_si(m['memory_time_s'], 's')}, compute "
+        f"{_si(m['compute_time_s'], 's')}) + sync {_si(m['sync_time_s'], 's')}"
+        f" + overhead {_si(m['overhead_time_s'], 's')}",
+    )
     t.add_row("bottleneck", record["bottleneck"])
-    t.add_row("memory per chip", f"{_si(m['memory_per_chip_bytes'], 'B', binary=True)} of "
-                                 f"{_si(m['usable_memory_per_chip_bytes'], 'B', binary=True)} "
-                                 f"usable" + ("" if record.get("fits", True) else "  (DOES NOT FIT)"))
+    t.add_row(
+        "memory per chip",
+        f"{_si(m['memory_per_chip_bytes'], 'B', binary=True)} of "
+        f"{_si(m['usable_memory_per_chip_bytes'], 'B', binary=True)} "
+        f"usable" + ("" if record.get("fits", True) else "  (DOES NOT FIT)"),
+    )
     t.add_row("capex", _usd(m["capex_usd"]))
     t.add_row("power (IT)", _si(m["power_w"], "W"))
     t.add_row("TCO per year", _usd(m["tco_usd_per_year"]))
@@ -63,13 +72,17 @@ def print_solution(record: dict[str, Any], console: Console | None = None) -> No
     obj = record["objective"]
     console.print(design_table(record, f"Optimal design — minimize {obj['name']}"))
     pre = record.get("presolve", {})
-    console.print(f"objective {obj['name']} = {obj['value']:,.6g} {obj['unit']}  "
-                  f"status {record['status']}, MIP gap {record['mip_gap']:.2g}, re-check "
-                  f"{record['recheck']}")
+    console.print(
+        f"objective {obj['name']} = {obj['value']:,.6g} {obj['unit']}  "
+        f"status {record['status']}, MIP gap {record['mip_gap']:.2g}, re-check "
+        f"{record['recheck']}"
+    )
     console.print(f"binding: {', '.join(record['binding']) or 'none'}")
-    console.print(f"candidates: {pre.get('candidates', '?')} in the space → "
-                  f"{record['candidates']} after presolve; solved in "
-                  f"{record['solve_seconds']:.3f} s")
+    console.print(
+        f"candidates: {pre.get('candidates', '?')} in the space → "
+        f"{record['candidates']} after presolve; solved in "
+        f"{record['solve_seconds']:.3f} s"
+    )
 
 
 def print_infeasible(record: dict[str, Any], console: Console | None = None) -> None:

@@ -19,7 +19,7 @@ from designer.evaluate import Design, assess
 from designer.explain import explain
 from designer.problem import OBJECTIVE_UNITS, Problem
 from designer.solver import Solver
-from designer.space import Candidates, mtokens_per_year_per_user, presolve
+from designer.space import Candidates, grid, mtokens_per_year_per_user, presolve, screen
 
 RESIDUAL_TOL = 1e-9
 DINKELBACH_MAX_ITER = 30
@@ -84,8 +84,11 @@ def binding(problem: Problem, design: Design, res: dict[str, float]) -> list[str
     if design.batch >= problem.max_batch:
         out.append("max-batch")
     else:
-        nxt = assess(problem.workload, problem.catalog,
-                     Design(design.chip, design.tp, design.pp, design.batch + 1))
+        nxt = assess(
+            problem.workload,
+            problem.catalog,
+            Design(design.chip, design.tp, design.pp, design.batch + 1),
+        )
         if nxt["metrics"]["tokens_per_s_per_user"] < problem.target_utps:
             out.append("user-rate")
         if not nxt["fits"]:
@@ -96,10 +99,19 @@ def binding(problem: Problem, design: Design, res: dict[str, float]) -> list[str
 def _infeasible(problem: Problem, cands: Candidates, seconds: float) -> InfeasibleError:
     reason, best = explain(problem)
     err = InfeasibleError(f"infeasible: {reason}")
-    err.record = {"status": "infeasible", "explanation": reason, "best_achievable": best,
-                  "objective": {"name": problem.objective, "value": None,
-                                "unit": OBJECTIVE_UNITS[problem.objective]},
-                  "candidates": len(cands), "presolve": cands.stats, "solve_seconds": seconds}
+    err.record = {
+        "status": "infeasible",
+        "explanation": reason,
+        "best_achievable": best,
+        "objective": {
+            "name": problem.objective,
+            "value": None,
+            "unit": OBJECTIVE_UNITS[problem.objective],
+        },
+        "candidates": len(cands),
+        "presolve": cands.stats,
+        "solve_seconds": seconds,
+    }
     return err
 
 
@@ -114,15 +126,56 @@ def solve(problem: Problem, *, prune: bool = True, time_limit: float = 60.0) -> 
     if len(cands) == 0:
         raise _infeasible(problem, cands, time.perf_counter() - start)
     model = formulation.build(cands)
-    solver = Solver(time_limit=time_limit)
+    return _solve_model(problem, cands, model, Solver(time_limit=time_limit), start)
+
+
+class Resolver:
+    """One persistent model for what-if studies: `solve(changes)` moves Params (targets,
+    users' rates, catalog values, limits) and re-solves without rebuilding; candidates the
+    presolve rules out at a point are fixed off. A change of the design space's shape
+    (chips, tp, pp, users, max_batch, objective, which limits exist) rebuilds the model.
+    """
+
+    def __init__(self, problem: Problem, *, prune: bool = True, time_limit: float = 60.0):
+        self.base = problem
+        self.prune = prune
+        self.solver = Solver(time_limit=time_limit)
+        self.model = None
+        self.rebuilds = 0
+
+    def solve(self, changes: dict[str, Any] | None = None) -> Solution:
+        start = time.perf_counter()
+        problem = self.base.with_changes(changes) if changes else self.base
+        cands = grid(problem)
+        active = screen(cands, prune=self.prune)
+        if not active.any():
+            raise _infeasible(problem, cands.subset(active), time.perf_counter() - start)
+        if self.model is None or self.model.structure != formulation.structure(cands):
+            self.model = formulation.build(cands)
+            self.solver = Solver(time_limit=self.solver.time_limit)
+            self.rebuilds += 1
+        formulation.update(self.model, cands, active)
+        sol = _solve_model(problem, cands, self.model, self.solver, start)
+        sol.record["candidates"] = int(active.sum())
+        return sol
+
+
+def _solve_model(
+    problem: Problem, cands: Candidates, model, solver: Solver, start: float
+) -> Solution:
     st = solver.solve(model)
     if problem.objective == "cost_per_mtoken" and st.has_solution:
+        if hasattr(model, "ratio"):
+            model.ratio.set_value(0.0)
+            st = solver.solve(model)
         st = _dinkelbach(model, solver, st)
     if st.status == "infeasible" or (not st.has_solution and st.status == "optimal"):
         raise _infeasible(problem, cands, time.perf_counter() - start)
     if not st.has_solution:
-        raise SolverLimitError(f"solver stopped ({st.message}) after {st.seconds:.1f} s with no "
-                               f"feasible design; raise the time limit or narrow [space]")
+        raise SolverLimitError(
+            f"solver stopped ({st.message}) after {st.seconds:.1f} s with no "
+            f"feasible design; raise the time limit or narrow [space]"
+        )
     solver.load()
     k, batch, replicas = formulation.chosen(model)
     if problem.objective == "cost_per_mtoken":
@@ -139,8 +192,11 @@ def solve(problem: Problem, *, prune: bool = True, time_limit: float = 60.0) -> 
     seconds = time.perf_counter() - start
     record = {
         "status": st.status if st.status == "optimal" else "feasible",
-        "objective": {"name": problem.objective, "value": value,
-                      "unit": OBJECTIVE_UNITS[problem.objective]},
+        "objective": {
+            "name": problem.objective,
+            "value": value,
+            "unit": OBJECTIVE_UNITS[problem.objective],
+        },
         "mip_gap": st.gap if st.gap is not None else 0.0,
         **record,
         "binding": binding(problem, design, res),
@@ -148,8 +204,12 @@ def solve(problem: Problem, *, prune: bool = True, time_limit: float = 60.0) -> 
         "recheck": "passed" if min(res.values()) >= -RESIDUAL_TOL else "failed",
         "candidates": len(cands),
         "presolve": cands.stats,
-        "solver": {"incumbent": st.incumbent, "bound": st.bound, "seconds": st.seconds,
-                   "termination": st.message},
+        "solver": {
+            "incumbent": st.incumbent,
+            "bound": st.bound,
+            "seconds": st.seconds,
+            "termination": st.message,
+        },
         "solve_seconds": seconds,
     }
     return Solution(record, cands)
@@ -163,8 +223,11 @@ def _dinkelbach(model, solver: Solver, st):
     for _ in range(DINKELBACH_MAX_ITER):
         solver.load()
         ratio = pyo.value(model.replica_tco) / pyo.value(model.replica_mtokens)
-        if pyo.value(model.ratio) > 0 and st.incumbent is not None and \
-                st.incumbent >= -1e-9 * max(pyo.value(model.replica_tco), 1e-9):
+        if (
+            pyo.value(model.ratio) > 0
+            and st.incumbent is not None
+            and st.incumbent >= -1e-9 * max(pyo.value(model.replica_tco), 1e-9)
+        ):
             break
         model.ratio.set_value(ratio)
         st = solver.solve(model)

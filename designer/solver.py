@@ -49,18 +49,26 @@ class Solver:
 
     def solve(self, model: pyo.ConcreteModel) -> SolveStatus:
         start = time.perf_counter()
-        res = self._opt.solve(model, load_solutions=False,
-                              raise_exception_on_nonoptimal_result=False,
-                              time_limit=self.time_limit, rel_gap=self.mip_gap, abs_gap=1e-12,
-                              threads=THREADS, solver_options=dict(OPTIONS))
+        res = self._opt.solve(
+            model,
+            load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
+            time_limit=self.time_limit,
+            rel_gap=self.mip_gap,
+            abs_gap=1e-12,
+            threads=THREADS,
+            solver_options=dict(OPTIONS),
+        )
         seconds = time.perf_counter() - start
         self._results = res
         tc = res.termination_condition
         has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
         if tc == TerminationCondition.convergenceCriteriaSatisfied:
             status = "optimal"
-        elif tc in (TerminationCondition.provenInfeasible,
-                    TerminationCondition.infeasibleOrUnbounded):
+        elif tc in (
+            TerminationCondition.provenInfeasible,
+            TerminationCondition.infeasibleOrUnbounded,
+        ):
             status = "infeasible"
         elif tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
             status = "time-limit"

@@ -41,10 +41,19 @@ class Candidates:
         return len(self.t)
 
     def subset(self, mask: np.ndarray) -> Candidates:
-        return Candidates(self.problem, self.chip[mask], self.t[mask], self.p[mask],
-                          {k: v[mask] for k, v in self.hw.items()}, self.bcap[mask],
-                          self.chips_per_replica[mask], self.capex[mask], self.power[mask],
-                          self.tco[mask], dict(self.stats))
+        return Candidates(
+            self.problem,
+            self.chip[mask],
+            self.t[mask],
+            self.p[mask],
+            {k: v[mask] for k, v in self.hw.items()},
+            self.bcap[mask],
+            self.chips_per_replica[mask],
+            self.capex[mask],
+            self.power[mask],
+            self.tco[mask],
+            dict(self.stats),
+        )
 
     # ---- per-candidate quantities used by the MILP and the enumeration --------------------
     def metrics(self, batch) -> dict[str, np.ndarray]:
@@ -52,8 +61,13 @@ class Candidates:
 
     def objective_per_replica(self, objective: str) -> np.ndarray:
         """The objective's coefficient of one replica (cost_per_mtoken: its TCO)."""
-        return {"capex": self.capex, "power": self.power, "tco": self.tco,
-                "cost_per_mtoken": self.tco, "chips": self.chips_per_replica}[objective]
+        return {
+            "capex": self.capex,
+            "power": self.power,
+            "tco": self.tco,
+            "cost_per_mtoken": self.tco,
+            "chips": self.chips_per_replica,
+        }[objective]
 
     def min_replicas(self, batch) -> np.ndarray:
         """Replicas needed to serve the users at `batch` users per micro-batch."""
@@ -73,17 +87,28 @@ def grid(problem: Problem) -> Candidates:
     cat = problem.catalog
     chips = list(problem.chips)
     arrays = perf.ChipArrays.build(cat, chips, problem.workload.compute_dtype)
-    ci, ti, pi = np.meshgrid(np.arange(len(chips)), np.array(problem.tp),
-                             np.array(problem.pp), indexing="ij")
+    ci, ti, pi = np.meshgrid(
+        np.arange(len(chips)), np.array(problem.tp), np.array(problem.pp), indexing="ij"
+    )
     ci, t, p = ci.ravel(), ti.ravel().astype(np.int64), pi.ravel().astype(np.int64)
     costs = [chip_cost(cat, c) for c in chips]
     capex1 = np.array([c.capex_usd for c in costs])[ci]
     power1 = np.array([c.it_power_w for c in costs])[ci]
     tco1 = np.array([c.tco_usd_per_year for c in costs])[ci]
     n = t * p
-    return Candidates(problem, np.array(chips, dtype=object)[ci], t, p, arrays.take(ci),
-                      np.zeros(len(t), dtype=np.int64), n, capex1 * n, power1 * n, tco1 * n,
-                      {"candidates": len(t)})
+    return Candidates(
+        problem,
+        np.array(chips, dtype=object)[ci],
+        t,
+        p,
+        arrays.take(ci),
+        np.zeros(len(t), dtype=np.int64),
+        n,
+        capex1 * n,
+        power1 * n,
+        tco1 * n,
+        {"candidates": len(t)},
+    )
 
 
 def batch_cap(c: Candidates, target_utps: float, max_batch: int) -> np.ndarray:
@@ -108,9 +133,10 @@ def batch_cap(c: Candidates, target_utps: float, max_batch: int) -> np.ndarray:
     return lo
 
 
-def presolve(problem: Problem, *, prune: bool = True) -> Candidates:
-    """Candidates that can hold the optimum, with `bcap` set and `stats` counting each step."""
-    c = grid(problem)
+def screen(c: Candidates, *, prune: bool = True) -> np.ndarray:
+    """Set `c.bcap` and return the mask of candidates that can hold the optimum; `c.stats`
+    counts what each step removed."""
+    problem = c.problem
     stats = c.stats
     m1 = c.metrics(np.ones(len(c)))
     fits = m1["fits"]
@@ -140,13 +166,17 @@ def presolve(problem: Problem, *, prune: bool = True) -> Candidates:
     if prune and keep.any():
         value = objective_values(c, c.bcap, rmin)
         incumbent = np.min(np.where(keep, value, np.inf))
-        bound = lower_bounds(c)
-        pruned = keep & (bound > incumbent * (1 + 1e-9) + 1e-12)
+        pruned = keep & (lower_bounds(c) > incumbent * (1 + 1e-9) + 1e-12)
         stats["bound_pruned"] = int(pruned.sum())
         keep &= ~pruned
-    out = c.subset(keep)
-    out.stats["kept"] = len(out)
-    return out
+    stats["kept"] = int(keep.sum())
+    return keep
+
+
+def presolve(problem: Problem, *, prune: bool = True) -> Candidates:
+    """Candidates that can hold the optimum, with `bcap` set and `stats` counting each step."""
+    c = grid(problem)
+    return c.subset(screen(c, prune=prune))
 
 
 def objective_values(c: Candidates, batch, replicas) -> np.ndarray:

@@ -65,7 +65,9 @@ def registry() -> pint.UnitRegistry:
 
 def _dimensionality(kind: Kind):
     reg = registry()
-    return reg.Quantity(1, kind.unit).dimensionality if kind.unit else reg.Quantity(1).dimensionality
+    return (
+        reg.Quantity(1, kind.unit).dimensionality if kind.unit else reg.Quantity(1).dimensionality
+    )
 
 
 def parse(value: object, kind: str, *, where: str | None = None, key: str | None = None) -> float:
@@ -78,27 +80,36 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
     k = KINDS[kind]
     reg = registry()
     if isinstance(value, bool):
-        raise InputError(f"expected a {kind} like {k.example!r}, got {value!r}", where=where,
-                         key=key)
+        raise InputError(
+            f"expected a {kind} like {k.example!r}, got {value!r}", where=where, key=key
+        )
     if isinstance(value, (int, float)):
         if kind == "dimensionless":
             return float(value)
-        raise InputError(f"expected a {kind} with units like {k.example!r}, got the bare number "
-                         f"{value!r}", where=where, key=key)
+        raise InputError(
+            f"expected a {kind} with units like {k.example!r}, got the bare number {value!r}",
+            where=where,
+            key=key,
+        )
     if not isinstance(value, str):
-        raise InputError(f"expected a {kind} like {k.example!r}, got {value!r}", where=where,
-                         key=key)
+        raise InputError(
+            f"expected a {kind} like {k.example!r}, got {value!r}", where=where, key=key
+        )
     text = value.strip().replace("µ", "u").replace("μ", "u")
     try:
         q = reg.Quantity(text)
     except Exception as exc:  # pint raises several error types for malformed strings
-        raise InputError(f"cannot parse {value!r} as a {kind} like {k.example!r} ({exc})",
-                         where=where, key=key) from None
+        raise InputError(
+            f"cannot parse {value!r} as a {kind} like {k.example!r} ({exc})", where=where, key=key
+        ) from None
     if not isinstance(q, pint.Quantity):
         q = reg.Quantity(q)
     if q.dimensionality != _dimensionality(k):
-        raise InputError(f"expected a {kind} like {k.example!r}, got {value!r} "
-                         f"(dimension {q.dimensionality})", where=where, key=key)
+        raise InputError(
+            f"expected a {kind} like {k.example!r}, got {value!r} (dimension {q.dimensionality})",
+            where=where,
+            key=key,
+        )
     return float(q.to(k.unit).magnitude) if k.unit else float(q.to("").magnitude)
 
 

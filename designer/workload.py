@@ -27,8 +27,9 @@ class Efficiency:
         for name in ("bandwidth", "compute"):
             v = getattr(self, name)
             if not 0 < v <= 1:
-                raise InputError(f"expected a fraction in (0, 1], got {v!r}",
-                                 key=f"efficiency.{name}")
+                raise InputError(
+                    f"expected a fraction in (0, 1], got {v!r}", key=f"efficiency.{name}"
+                )
         if self.overhead_per_layer < 0:
             raise InputError("expected a non-negative time", key="efficiency.overhead_per_layer")
 
@@ -46,13 +47,16 @@ class Workload:
 
     def __post_init__(self):
         if self.context_tokens < 1:
-            raise InputError(f"expected a positive integer, got {self.context_tokens!r}",
-                             key="workload.context_tokens")
+            raise InputError(
+                f"expected a positive integer, got {self.context_tokens!r}",
+                key="workload.context_tokens",
+            )
         dtype_bytes(self.weight_dtype, key="workload.weight_dtype")
         dtype_bytes(self.kv_dtype, key="workload.kv_dtype")
         if self.collectives_per_layer < 0:
-            raise InputError("expected a non-negative integer",
-                             key="workload.collectives_per_layer")
+            raise InputError(
+                "expected a non-negative integer", key="workload.collectives_per_layer"
+            )
 
     # ---- bytes -----------------------------------------------------------------------------
     @property
@@ -94,8 +98,11 @@ class Workload:
         b = np.asarray(batch, dtype=float)
         if not self.model.is_moe:
             return np.full_like(b, self.weight_bytes)
-        return (self.weight_bytes - self.routed_bytes
-                + self.model.moe_layers * self.expected_experts(b) * self.expert_bytes)
+        return (
+            self.weight_bytes
+            - self.routed_bytes
+            + self.model.moe_layers * self.expected_experts(b) * self.expert_bytes
+        )
 
     def bytes_read(self, batch) -> np.ndarray:
         """Bytes read per step: weights read + B·S·K."""
@@ -106,8 +113,9 @@ class Workload:
     @property
     def flops_per_token(self) -> float:
         """2·P_active plus attention against the context (MLA in its absorbed form)."""
-        return (2.0 * self.model.active_params()
-                + self.model.attention_flops_per_token(self.context_tokens))
+        return 2.0 * self.model.active_params() + self.model.attention_flops_per_token(
+            self.context_tokens
+        )
 
     def flops(self, batch) -> np.ndarray:
         """FLOPs per step for `batch` users (scalar ops are not counted)."""
