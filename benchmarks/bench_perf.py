@@ -83,8 +83,10 @@ def bench_model(catalog: Catalog, model_id: str, args, progress: Progress) -> di
         "evaluations_per_second_with_gather": args.points / (med_e + med_g),
         "output_sane": ok,
         "fits_fraction": float(np.mean(out["fits"])),
-        "bottlenecks": {str(k): int(v) for k, v in
-                        zip(*np.unique(out["bottleneck"], return_counts=True), strict=True)},
+        "bottlenecks": {
+            str(k): int(v)
+            for k, v in zip(*np.unique(out["bottleneck"], return_counts=True), strict=True)
+        },
     }
 
 
@@ -98,31 +100,46 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--output", default="perf.json", help="file name under benchmarks/results")
     args = ap.parse_args(argv)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 160)
     env = environment()
-    console.print(f"cpu_count={env['cpu_count']} nproc={env['nproc']} python={env['python']} "
-                  f"numpy={env['numpy']} OPENBLAS_CORETYPE set={env['OPENBLAS_CORETYPE_set']}")
+    console.print(
+        f"cpu_count={env['cpu_count']} nproc={env['nproc']} python={env['python']} "
+        f"numpy={env['numpy']} OPENBLAS_CORETYPE set={env['OPENBLAS_CORETYPE_set']}"
+    )
     catalog = Catalog.load()
     results = []
     with Progress(console=console, transient=True) as progress:
         for model_id in args.models:
             results.append(bench_model(catalog, model_id, args, progress))
 
-    table = Table(title=f"perf.evaluate_arrays, {args.points:,} designs per call, "
-                        f"median of {args.repeats}")
-    for col in ("model", "kind", "evaluate s", "evals/s", "gather s", "evals/s incl. gather",
-                "sane"):
+    table = Table(
+        title=f"perf.evaluate_arrays, {args.points:,} designs per call, median of {args.repeats}"
+    )
+    for col in (
+        "model",
+        "kind",
+        "evaluate s",
+        "evals/s",
+        "gather s",
+        "evals/s incl. gather",
+        "sane",
+    ):
         table.add_column(col, justify="left" if col in ("model", "kind") else "right")
     for r in results:
-        table.add_row(r["model"], "MoE" if r["moe"] else "dense",
-                      f"{r['median_evaluate_seconds']:.4f}",
-                      fmt_rate(r["evaluations_per_second"]),
-                      f"{r['median_gather_seconds']:.4f}",
-                      fmt_rate(r["evaluations_per_second_with_gather"]),
-                      "yes" if r["output_sane"] else "[bold red]NO[/]")
+        table.add_row(
+            r["model"],
+            "MoE" if r["moe"] else "dense",
+            f"{r['median_evaluate_seconds']:.4f}",
+            fmt_rate(r["evaluations_per_second"]),
+            f"{r['median_gather_seconds']:.4f}",
+            fmt_rate(r["evaluations_per_second_with_gather"]),
+            "yes" if r["output_sane"] else "[bold red]NO[/]",
+        )
     console.print(table)
-    path = write_json(args.output, {"benchmark": "perf", "environment": env,
-                                    "settings": vars(args), "results": results})
+    path = write_json(
+        args.output,
+        {"benchmark": "perf", "environment": env, "settings": vars(args), "results": results},
+    )
     console.print(f"wrote {path}")
     if not all(r["output_sane"] for r in results):
         console.print("[bold red]non-finite or non-positive step times in the output[/]")

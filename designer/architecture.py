@@ -223,6 +223,11 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
     if "text_config" in data and isinstance(data["text_config"], dict):
         data = {**{ALIASES.get(k, k): v for k, v in data["text_config"].items()}, **data}
     for key in REQUIRED:
+        value = data.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 1:
+            raise InputError(
+                f"expected a positive integer, got {value!r}", where=where, key=f"{model_id}.{key}"
+            )
         if key not in data:
             raise InputError(
                 f"missing required field (expected an integer), model {model_id!r}",

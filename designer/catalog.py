@@ -25,14 +25,14 @@ SECTIONS = ("chips", "memory", "interconnects", "models", "costs")
 CHIP_KINDS = ("paper-preset", "datasheet", "hypothetical")
 # A dtype missing from a chip's compute table runs at the next wider dtype the chip has.
 DTYPE_FALLBACK = {
-    "fp4": "fp8",
-    "mxfp4": "fp4",
-    "int4": "int8",
-    "int8": "fp8",
-    "fp8": "bf16",
-    "fp16": "bf16",
-    "bf16": "fp16",
-    "fp32": None,
+    "mxfp4": ["fp4", "fp8", "bf16", "fp16", "fp32"],
+    "fp4": ["fp8", "bf16", "fp16", "fp32"],
+    "int4": ["int8", "fp8", "bf16", "fp16", "fp32"],
+    "int8": ["fp8", "bf16", "fp16", "fp32"],
+    "fp8": ["bf16", "fp16", "fp32"],
+    "bf16": ["fp16", "fp32"],
+    "fp16": ["bf16", "fp32"],
+    "fp32": [],
 }
 DTYPE_BYTES = {
     "fp32": 4.0,
@@ -96,19 +96,13 @@ class Chip:
     notes: str = ""
 
     def flops(self, dtype: str) -> float:
-        """Dense FLOP/s for `dtype`, falling back to wider dtypes the chip supports."""
-        d: str | None = dtype
-        seen = set()
-        while d and d not in seen:
+        """Dense FLOP/s for `dtype`, or for the next wider dtype the chip has."""
+        for d in [dtype, *DTYPE_FALLBACK.get(dtype, [])]:
             if d in self.compute:
                 return self.compute[d]
-            seen.add(d)
-            d = DTYPE_FALLBACK.get(d)
-        for wide in ("bf16", "fp16", "fp8", "fp32", "int8"):
-            if wide in self.compute:
-                return self.compute[wide]
         raise InputError(
-            f"chip {self.id!r} has no compute rate for {dtype!r} or a wider dtype",
+            f"chip {self.id!r} has no compute rate for {dtype!r} or a wider dtype "
+            f"(it has {', '.join(sorted(self.compute))})",
             key=f"chips.{self.id}.compute",
         )
 
@@ -289,7 +283,9 @@ class Catalog:
                 if not keys or not all(keys):
                     raise InputError("expected section.entry.key", key=path)
                 return section, entry_id, keys
-        head = rest.split(".")[0]
+        parts = rest.split(".")
+        heads = [".".join(parts[:n]) for n in range(max(len(parts) - 1, 1), 0, -1)]
+        head = next((h for h in heads if any(i.startswith(h) for i in ids)), parts[0])
         raise unknown(
             section[:-1] if section.endswith("s") else section, head, self.raw[section], key=path
         )
@@ -332,28 +328,32 @@ class Catalog:
             raise unknown("chip", chip_id, self.raw["chips"])
         e = self.raw["chips"][chip_id]
         where = self.where("chips", chip_id)
-        _check_keys(e, _CHIP_KEYS, _CHIP_REQUIRED, where, chip_id)
-        v = {k: _value(_CHIP_KEYS[k], e[k], where, f"{chip_id}.{k}") for k in e if k != "compute"}
+        _check_keys(e, _CHIP_KEYS, _CHIP_REQUIRED, where, f"chips.{chip_id}")
+        v = {
+            k: _value(_CHIP_KEYS[k], e[k], where, f"chips.{chip_id}.{k}")
+            for k in e
+            if k != "compute"
+        }
         compute = e["compute"]
         if not isinstance(compute, dict) or not compute:
             raise InputError(
-                "expected a table of dtype = FLOP/s", where=where, key=f"{chip_id}.compute"
+                "expected a table of dtype = FLOP/s", where=where, key=f"chips.{chip_id}.compute"
             )
         flops = {}
         for dt, val in compute.items():
             if dt not in DTYPE_BYTES:
-                raise unknown("dtype", dt, DTYPE_BYTES, where=where, key=f"{chip_id}.compute")
-            flops[dt] = _value("compute", val, where, f"{chip_id}.compute.{dt}")
+                raise unknown("dtype", dt, DTYPE_BYTES, where=where, key=f"chips.{chip_id}.compute")
+            flops[dt] = _value("compute", val, where, f"chips.{chip_id}.compute.{dt}")
         kind = v.get("kind", "datasheet")
         if kind not in CHIP_KINDS:
-            raise unknown("chip kind", kind, CHIP_KINDS, where=where, key=f"{chip_id}.kind")
+            raise unknown("chip kind", kind, CHIP_KINDS, where=where, key=f"chips.{chip_id}.kind")
         if v["memory_technology"] not in self.raw["memory"]:
             raise unknown(
                 "memory technology",
                 v["memory_technology"],
                 self.raw["memory"],
                 where=where,
-                key=f"{chip_id}.memory_technology",
+                key=f"chips.{chip_id}.memory_technology",
             )
         if v["interconnect"] not in self.raw["interconnects"]:
             raise unknown(
@@ -361,11 +361,13 @@ class Catalog:
                 v["interconnect"],
                 self.raw["interconnects"],
                 where=where,
-                key=f"{chip_id}.interconnect",
+                key=f"chips.{chip_id}.interconnect",
             )
         for key in ("memory_capacity", "memory_bandwidth"):
             if v[key] <= 0:
-                raise InputError("expected a positive value", where=where, key=f"{chip_id}.{key}")
+                raise InputError(
+                    "expected a positive value", where=where, key=f"chips.{chip_id}.{key}"
+                )
         return Chip(
             id=chip_id,
             name=v.get("name", chip_id),
@@ -390,8 +392,8 @@ class Catalog:
             raise unknown("memory technology", mem_id, self.raw["memory"])
         e = self.raw["memory"][mem_id]
         where = self.where("memory", mem_id)
-        _check_keys(e, _MEMORY_KEYS, _MEMORY_REQUIRED, where, mem_id)
-        v = {k: _value(_MEMORY_KEYS[k], e[k], where, f"{mem_id}.{k}") for k in e}
+        _check_keys(e, _MEMORY_KEYS, _MEMORY_REQUIRED, where, f"memory.{mem_id}")
+        v = {k: _value(_MEMORY_KEYS[k], e[k], where, f"memory.{mem_id}.{k}") for k in e}
         return MemoryTech(
             id=mem_id,
             name=v.get("name", mem_id),
@@ -407,8 +409,8 @@ class Catalog:
             raise unknown("interconnect", ic_id, self.raw["interconnects"])
         e = self.raw["interconnects"][ic_id]
         where = self.where("interconnects", ic_id)
-        _check_keys(e, _IC_KEYS, _IC_REQUIRED, where, ic_id)
-        v = {k: _value(_IC_KEYS[k], e[k], where, f"{ic_id}.{k}") for k in e}
+        _check_keys(e, _IC_KEYS, _IC_REQUIRED, where, f"interconnects.{ic_id}")
+        v = {k: _value(_IC_KEYS[k], e[k], where, f"interconnects.{ic_id}.{k}") for k in e}
         return Interconnect(
             id=ic_id,
             name=v.get("name", ic_id),
@@ -444,9 +446,9 @@ class Catalog:
             {**_COST_KEYS, "source": "str", "sources": "table"},
             list(_COST_KEYS),
             where,
-            "defaults",
+            "costs.defaults",
         )
-        v = {k: _value(_COST_KEYS[k], e[k], where, f"defaults.{k}") for k in _COST_KEYS}
+        v = {k: _value(_COST_KEYS[k], e[k], where, f"costs.defaults.{k}") for k in _COST_KEYS}
         return Costs(**v, source=str(e.get("source", "")))
 
     def ids(self, section: str) -> list[str]:

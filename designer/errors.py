@@ -48,17 +48,18 @@ class SolverLimitError(DesignerError):
 
 
 def closest(name: str, valid: Iterable[str]) -> str:
-    """' (closest valid name: X)' or '' when nothing is close."""
-    valid = list(valid)
-    prefixed = sorted(v for v in valid if v.lower().startswith(name.lower()) and name)
+    """' (closest valid name: X)', or the valid names when none is close."""
+    valid = sorted(valid)
+    prefixed = [v for v in valid if name and v.lower().startswith(name.lower())]
     if prefixed:
         return f" (closest valid name: {prefixed[0]})"
-    match = difflib.get_close_matches(name, valid, n=1, cutoff=0.4)
-    if not match:
-        lowered = {v.lower(): v for v in valid}
-        match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.4)
-        match = [lowered[m] for m in match]
-    return f" (closest valid name: {match[0]})" if match else ""
+    lowered = {v.lower(): v for v in valid}
+    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.4)
+    if match:
+        return f" (closest valid name: {lowered[match[0]]})"
+    if 0 < len(valid) <= 30:
+        return f" (expected one of: {', '.join(valid)})"
+    return ""
 
 
 def unknown(

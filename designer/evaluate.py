@@ -102,10 +102,11 @@ def evaluate(
     efficiency: Efficiency | None = None,
     catalog: Catalog | None = None,
 ) -> dict[str, Any]:
-    """Evaluate `model` on `chip` at a (tp, pp, batch) partition.
+    """Evaluate `model` on `chip` at a (tp, pp, batch) partition; returns the JSON record.
 
-    >>> r = evaluate("llama3.1-405b", "xpu-hbm3", tp=128, batch=1, context_tokens=131072)
-    >>> round(r["metrics"]["tokens_per_s_per_user"])  # doctest: +SKIP
+    Example: `evaluate("llama3.1-405b", "xpu-hbm3", tp=128, context_tokens=131072)` gives
+    about 742 tokens/s per user, memory-bandwidth bound, with 0.567 ms of the 1.35 ms step spent
+    in synchronization (126 layers × 2 collectives × 2.25 µs across servers).
     """
     catalog = (catalog or Catalog.load()).with_overrides(overrides or {})
     wl = Workload(

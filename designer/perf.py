@@ -138,7 +138,10 @@ def evaluate_arrays(wl: Workload, hw: dict[str, np.ndarray], t, p, batch) -> dic
     t_ovr = np.broadcast_to(overhead_time(wl), np.shape(t_mem)).astype(float)
     step = step_time(t_mem, t_cmp, t_syn, t_ovr)
     mem = memory_per_chip(wl, t, p, batch)
-    terms = np.stack([np.maximum(t_mem, 0), t_cmp, t_syn, t_ovr])
+    t_mem, t_cmp, t_syn, t_ovr, step, mem = np.broadcast_arrays(
+        t_mem, t_cmp, t_syn, t_ovr, step, mem
+    )
+    terms = np.stack([t_mem, t_cmp, t_syn, t_ovr])
     return {
         "memory_time_s": t_mem,
         "compute_time_s": t_cmp,

@@ -8,6 +8,7 @@ in the SI-style base unit of its kind: bytes, seconds, B/s, FLOP/s, W, m^2, J/B.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -63,6 +64,11 @@ def registry() -> pint.UnitRegistry:
     return reg
 
 
+# One number, then optionally a unit that starts with a letter or '/': rejects "4,5 TB/s",
+# "1..2 TB/s" and "4 4 TB/s", which pint would read as products of numbers.
+_SHAPE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*([A-Za-z%/][^,]*)?$")
+
+
 def _dimensionality(kind: Kind):
     reg = registry()
     return (
@@ -96,6 +102,13 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
             f"expected a {kind} like {k.example!r}, got {value!r}", where=where, key=key
         )
     text = value.strip().replace("µ", "u").replace("μ", "u")
+    if not _SHAPE.match(text):
+        raise InputError(
+            f"cannot parse {value!r} as a {kind}: expected one number and a unit, like "
+            f"{k.example!r}",
+            where=where,
+            key=key,
+        )
     try:
         q = reg.Quantity(text)
     except Exception as exc:  # pint raises several error types for malformed strings
@@ -110,7 +123,10 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
             where=where,
             key=key,
         )
-    return float(q.to(k.unit).magnitude) if k.unit else float(q.to("").magnitude)
+    number = float(q.to(k.unit).magnitude) if k.unit else float(q.to("").magnitude)
+    if not math.isfinite(number):
+        raise InputError(f"expected a finite {kind}, got {value!r}", where=where, key=key)
+    return number
 
 
 def format_quantity(value: float, unit: str, to: str, digits: int = 4) -> str:

@@ -119,12 +119,6 @@ def test_dtype_fallback_synthetic_chain():
     assert c.flops("fp32") == 5e14
 
 
-@pytest.mark.xfail(
-    reason="designer bug: Chip.flops falls back to its fixed list (bf16, fp16, fp8, fp32, int8) "
-    "when the chain bf16 <-> fp16 finds nothing, so a chip with {fp8, fp32} computes bf16 at "
-    "the narrower fp8 rate; catalogs/README.md says the next wider dtype (fp32)",
-    strict=True,
-)
 def test_bf16_falls_back_to_fp32_not_fp8():
     assert _chip({"fp8": 2e15, "fp32": 1e14}).flops("bf16") == 1e14
 
@@ -202,12 +196,6 @@ def test_unknown_override_path_suggests_closest(catalog, path, value, closest_na
     assert info.value.exit_code == 2
 
 
-@pytest.mark.xfail(
-    reason="designer bug: Catalog.split_path reports only the text before the first dot of an "
-    "unknown entry ('llama3' for 'models.llama3.1-8.hidden_size'), so ids with dots get a wrong "
-    "suggestion (llama3.1-405b instead of llama3.1-8b)",
-    strict=True,
-)
 def test_unknown_dotted_model_id_suggests_closest(catalog):
     with pytest.raises(InputError, match=r"closest valid name: llama3\.1-8b\)"):
         catalog.with_overrides({"models.llama3.1-8.hidden_size": 1})
@@ -217,7 +205,7 @@ def test_override_with_wrong_dimension(catalog):
     with pytest.raises(InputError) as info:
         catalog.with_overrides({"chips.xpu-hbm3.memory_bandwidth": "8 TiB"}, where="p.toml")
     msg = str(info.value)
-    assert msg.startswith("p.toml: xpu-hbm3.memory_bandwidth: expected a bandwidth")
+    assert msg.startswith("p.toml: chips.xpu-hbm3.memory_bandwidth: expected a bandwidth")
     assert "'8 TiB'" in msg
 
 
@@ -262,7 +250,9 @@ def test_extra_dir_adds_a_chip(tmp_path):
     c = cat.chip("my-chip")
     assert c.memory_bandwidth == 2e12
     assert c.memory_capacity == 64e9
-    assert c.flops("bf16") == 1e15  # bf16 -> fp16 -> ... -> the only rate the chip has
+    assert c.flops("fp4") == 1e15  # fp4 -> fp8, the next wider dtype the chip has
+    with pytest.raises(InputError, match="chips.my-chip.compute: .* no compute rate for 'bf16'"):
+        c.flops("bf16")  # no wider dtype than bf16 on this chip
     assert c.usable_memory_fraction == 1.0
     assert cat.where("chips", "my-chip") == str(tmp_path / "chips.toml")
     assert "xpu-hbm3" in cat.ids("chips")  # bundled entries remain
@@ -300,10 +290,10 @@ def test_bandwidth_in_gb_names_file_and_key(tmp_path):
     with pytest.raises(InputError) as info:
         Catalog.load(extra_dirs=[tmp_path])
     msg = str(info.value)
-    assert msg.startswith(f"{path}: my-chip.memory_bandwidth: expected a bandwidth")
+    assert msg.startswith(f"{path}: chips.my-chip.memory_bandwidth: expected a bandwidth")
     assert "'2000 GB'" in msg
     assert info.value.where == str(path)
-    assert info.value.key == "my-chip.memory_bandwidth"
+    assert info.value.key == "chips.my-chip.memory_bandwidth"
 
 
 def test_unknown_chip_key_suggests_closest(tmp_path):
@@ -312,23 +302,37 @@ def test_unknown_chip_key_suggests_closest(tmp_path):
     with pytest.raises(InputError) as info:
         Catalog.load(extra_dirs=[tmp_path])
     msg = str(info.value)
-    assert msg.startswith(f"{path}: my-chip.memory_capacty: unknown key")
+    assert msg.startswith(f"{path}: chips.my-chip.memory_capacty: unknown key")
     assert "(closest valid name: memory_capacity)" in msg
 
 
 @pytest.mark.parametrize(
     ("old", "new", "key", "match"),
     [
-        ('source = "assumption: a test chip"\n', "", "my-chip.source", "missing required key"),
-        ('"hbm3e"', '"hbm3x"', "my-chip.memory_technology", "closest valid name: hbm3"),
-        ('interconnect = "paper"', 'interconnect = "papr"', "my-chip.interconnect", "paper"),
-        ('"hypothetical"', '"hypotetical"', "my-chip.kind", "closest valid name: hypothetical"),
-        ('"1 PFLOPS"', '"1 PB/s"', "my-chip.compute.fp8", "expected a compute"),
-        ('"2 TB/s"', "2e12", "my-chip.memory_bandwidth", "bare number"),
-        ('"2 TB/s"', '"0 TB/s"', "my-chip.memory_bandwidth", "positive"),
-        ('"2 TB/s"', '"-2 TB/s"', "my-chip.memory_bandwidth", "non-negative"),
-        ('kind = "hypothetical"', "usable_memory_fraction = 1.5", "my-chip.usable_memory_fraction",
-         "fraction"),
+        (
+            'source = "assumption: a test chip"\n',
+            "",
+            "chips.my-chip.source",
+            "missing required key",
+        ),
+        ('"hbm3e"', '"hbm3x"', "chips.my-chip.memory_technology", "closest valid name: hbm3"),
+        ('interconnect = "paper"', 'interconnect = "papr"', "chips.my-chip.interconnect", "paper"),
+        (
+            '"hypothetical"',
+            '"hypotetical"',
+            "chips.my-chip.kind",
+            "closest valid name: hypothetical",
+        ),
+        ('"1 PFLOPS"', '"1 PB/s"', "chips.my-chip.compute.fp8", "expected a compute"),
+        ('"2 TB/s"', "2e12", "chips.my-chip.memory_bandwidth", "bare number"),
+        ('"2 TB/s"', '"0 TB/s"', "chips.my-chip.memory_bandwidth", "positive"),
+        ('"2 TB/s"', '"-2 TB/s"', "chips.my-chip.memory_bandwidth", "non-negative"),
+        (
+            'kind = "hypothetical"',
+            "usable_memory_fraction = 1.5",
+            "chips.my-chip.usable_memory_fraction",
+            "fraction",
+        ),
     ],
 )
 def test_invalid_chip_entries(tmp_path, old, new, key, match):
@@ -349,7 +353,7 @@ def test_interconnect_with_wrong_latency_unit(tmp_path):
     )
     with pytest.raises(InputError, match="expected a time") as info:
         Catalog.load(extra_dirs=[tmp_path])
-    assert str(info.value).startswith(f"{path}: fab.intra_domain_latency: ")
+    assert str(info.value).startswith(f"{path}: interconnects.fab.intra_domain_latency: ")
 
 
 def test_interconnect_pipeline_latency_defaults_to_inter(tmp_path):
@@ -365,7 +369,7 @@ def test_interconnect_pipeline_latency_defaults_to_inter(tmp_path):
 def test_model_in_extra_dir_is_validated(tmp_path):
     path = tmp_path / "models.toml"
     path.write_text(
-        '[tiny]\nnum_hidden_layers = 2\nhidden_size = 64\nnum_attention_heads = 4\n'
+        "[tiny]\nnum_hidden_layers = 2\nhidden_size = 64\nnum_attention_heads = 4\n"
         "num_key_value_heads = 3\nvocab_size = 100\n"
     )
     with pytest.raises(InputError, match="not a multiple") as info:

@@ -1,0 +1,105 @@
+"""Problem files: validation, units, --set changes, one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from designer.errors import InputError
+from designer.problem import DEFAULT_PP, DEFAULT_TP, load_problem, parse_set, problem_from_dict
+
+BASE = {
+    "workload": {"model": "llama3.1-8b", "context_tokens": 4096},
+    "sla": {"tokens_per_s_per_user": 100},
+}
+
+
+def test_defaults_follow_the_design_notes():
+    pr = problem_from_dict(BASE)
+    assert pr.objective == "capex" and pr.users == 1
+    assert pr.tp == DEFAULT_TP and pr.tp[-1] == 1024
+    assert pr.pp == DEFAULT_PP and pr.pp[-1] == 64
+    assert pr.max_batch == 256
+    assert set(pr.chips) == set(pr.catalog.ids("chips"))
+    assert pr.workload.weight_dtype == "fp8" and pr.workload.kv_dtype == "fp8"
+
+
+def test_limits_are_parsed_with_units():
+    pr = problem_from_dict(
+        {
+            **BASE,
+            "limits": {"max_power": "1.5 MW", "max_capex_usd": 5e7, "max_chips": 64},
+            "space": {"max_chips": 128},
+        }
+    )
+    assert pr.max_power == pytest.approx(1.5e6)
+    assert pr.max_capex_usd == 5e7
+    assert pr.max_chips == 64  # the tighter of [space] and [limits]
+
+
+def test_overrides_reach_the_catalog():
+    pr = problem_from_dict({**BASE, "overrides": {"chips.xpu-hbm3.memory_bandwidth": "8 TiB/s"}})
+    assert pr.catalog.chip("xpu-hbm3").memory_bandwidth == 8 * 2**40
+
+
+@pytest.mark.parametrize(
+    "text,path,value",
+    [
+        ("sla.tokens_per_s_per_user=1500", "sla.tokens_per_s_per_user", 1500),
+        ("chips.xpu-hbm3.memory_bandwidth=8TiB/s", "chips.xpu-hbm3.memory_bandwidth", "8TiB/s"),
+        ('space.chips=["h100-sxm","b200"]', "space.chips", ["h100-sxm", "b200"]),
+        ("objective.minimize=power", "objective.minimize", "power"),
+        ("limits.max_capex_usd=2.5e6", "limits.max_capex_usd", 2.5e6),
+    ],
+)
+def test_parse_set(text, path, value):
+    assert parse_set(text) == (path, value)
+
+
+def test_with_changes_routes_problem_and_catalog_paths():
+    pr = problem_from_dict(BASE).with_changes(
+        {"sla.concurrent_users": 7, "chips.h100-sxm.price_usd": 20000}
+    )
+    assert pr.users == 7
+    assert pr.catalog.chip("h100-sxm").price_usd == 20000
+
+
+@pytest.mark.parametrize(
+    "raw,needle",
+    [
+        ({**BASE, "slaa": {}}, "slaa: unknown section (closest valid name: sla)"),
+        ({**BASE, "sla": {"tokens_per_s_per_usr": 5}}, "closest valid name: tokens_per_s_per_user"),
+        (
+            {"workload": {"model": "llama3.1-8b"}, "sla": {"tokens_per_s_per_user": 5}},
+            "workload.context_tokens: missing required key",
+        ),
+        ({**BASE, "objective": {"minimize": "capx"}}, "closest valid name: capex"),
+        ({**BASE, "space": {"chips": ["h100"]}}, "closest valid name: h100-sxm"),
+        ({**BASE, "limits": {"max_power": "1 MWh"}}, "limits.max_power: expected a power"),
+        ({**BASE, "sla": {"tokens_per_s_per_user": -3}}, "expected a positive number"),
+        (
+            {**BASE, "workload": {"model": "llama3.1-8B", "context_tokens": 4096}},
+            "workload.model: unknown model",
+        ),
+        ({**BASE, "space": {"tp": [0, 2]}}, "space.tp: expected a positive integer"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_key(raw, needle):
+    with pytest.raises(InputError) as exc:
+        problem_from_dict(raw, where="q.toml")
+    msg = str(exc.value)
+    assert needle in msg and "\n" not in msg
+    assert msg.startswith("q.toml")
+
+
+def test_malformed_toml_and_missing_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[workload\nmodel = 1\n")
+    with pytest.raises(InputError, match="bad.toml: malformed TOML"):
+        load_problem(bad)
+    with pytest.raises(InputError, match="no such file"):
+        load_problem(tmp_path / "missing.toml")
+
+
+def test_set_with_an_unknown_path_names_it():
+    with pytest.raises(InputError, match="closest valid name: concurrent_users"):
+        load_problem("problems/quickstart.toml", {"sla.concurrent_user": 3})
