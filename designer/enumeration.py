@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from designer import perf
 from designer.problem import Problem
 from designer.space import grid, objective_values
 
@@ -32,14 +33,15 @@ class Enumerated:
 def enumerate_space(
     problem: Problem, replicas: str = "min", max_replicas: int | None = None
 ) -> Enumerated:
+    """The best design of `problem` by evaluating every (chip, t, p, batch) point; replicas are
+    the fewest that serve the users (`"min"`) or every count up to `max_replicas` (`"all"`).
+    The limit checks are written out here again, apart from `space.screen`, so that the oracle
+    does not share the presolve's logic."""
     c = grid(problem)
     n, nb = len(c), problem.max_batch
     k = np.repeat(np.arange(n), nb)
     b = np.tile(np.arange(1, nb + 1), n)
-    hw = {name: v[k] for name, v in c.hw.items()}
-    from designer import perf
-
-    m = perf.evaluate_arrays(problem.workload, hw, c.t[k], c.p[k], b)
+    m = perf.evaluate_arrays(problem.workload, c.subset(k).hw, c.t[k], c.p[k], b)
     ok = (m["tokens_per_s_per_user"] >= problem.target_utps * (1 - 1e-12)) & m["fits"]
     coef = c.objective_per_replica(problem.objective)[k]
     ok &= np.isfinite(coef)
@@ -49,12 +51,11 @@ def enumerate_space(
         ok &= np.isfinite(c.capex[k])
     k, b = k[ok], b[ok]
     if replicas == "min":
-        r = np.ceil(problem.users / (c.p[k] * b) - 1e-9).astype(np.int64)
+        r = c.subset(k).min_replicas(b)
     else:
         top = max_replicas or int(np.ceil(problem.users))
-        k = np.repeat(k, top)
-        b = np.repeat(b, top)
-        r = np.tile(np.arange(1, top + 1), len(k) // top if top else 0)
+        k, b = np.repeat(k, top), np.repeat(b, top)
+        r = np.tile(np.arange(1, top + 1), len(k) // top)
         serve = r * c.p[k] * b >= problem.users
         k, b, r = k[serve], b[serve], r[serve]
     within = np.ones(len(k), dtype=bool)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyomo.environ as pyo
 
 from designer import formulation
 from designer.errors import InfeasibleError, SolverLimitError
@@ -163,11 +164,10 @@ class Resolver:
 def _solve_model(
     problem: Problem, cands: Candidates, model, solver: Solver, start: float
 ) -> Solution:
+    if problem.objective == "cost_per_mtoken":
+        model.ratio.set_value(0.0)  # a persistent model keeps the last point's λ
     st = solver.solve(model)
     if problem.objective == "cost_per_mtoken" and st.has_solution:
-        if hasattr(model, "ratio"):
-            model.ratio.set_value(0.0)
-            st = solver.solve(model)
         st = _dinkelbach(model, solver, st)
     if st.status == "infeasible" or (not st.has_solution and st.status == "optimal"):
         raise _infeasible(problem, cands, time.perf_counter() - start)
@@ -180,7 +180,7 @@ def _solve_model(
     k, batch, replicas = formulation.chosen(model)
     if problem.objective == "cost_per_mtoken":
         # $/Mtoken does not depend on the replica count; keep the smallest system serving all.
-        replicas = int(np.ceil(problem.users / (cands.p[k] * batch) - 1e-9))
+        replicas = int(cands.min_replicas(batch)[k])
     else:
         # Ties: the same replicas serve the users with the smallest batch that suffices, which
         # only lowers step time and memory (both grow with the batch).
@@ -218,8 +218,6 @@ def _solve_model(
 def _dinkelbach(model, solver: Solver, st):
     """min tco_k / Mtokens_k: solve min TCO − λ·Mtokens (one replica), set λ to the ratio found,
     until the parametric optimum is 0 (Dinkelbach, 1967); each step strictly lowers λ."""
-    import pyomo.environ as pyo
-
     for _ in range(DINKELBACH_MAX_ITER):
         solver.load()
         ratio = pyo.value(model.replica_tco) / pyo.value(model.replica_mtokens)

@@ -199,8 +199,9 @@ def mtokens_per_year_per_user(pr: Problem) -> float:
 
 
 def lower_bounds(c: Candidates) -> np.ndarray:
-    """A bound no design of the candidate beats: replicas not rounded up (users / (p·bcap))."""
-    r = c.problem.users / (c.p * np.maximum(c.bcap, 1))
+    """A bound no design of the candidate beats: replicas not rounded up (users / (p·bcap)),
+    but at least one."""
+    r = np.maximum(c.problem.users / (c.p * np.maximum(c.bcap, 1)), 1.0)
     if c.problem.objective == "cost_per_mtoken":
         return objective_values(c, c.bcap, np.ceil(r))
     return c.objective_per_replica(c.problem.objective) * r
