@@ -323,17 +323,30 @@ class Catalog:
             self.costs  # noqa: B018  (parses and validates)
 
     # ---- typed access ----------------------------------------------------------------------
-    def chip(self, chip_id: str) -> Chip:
-        if chip_id not in self.raw["chips"]:
-            raise unknown("chip", chip_id, self.raw["chips"])
-        e = self.raw["chips"][chip_id]
-        where = self.where("chips", chip_id)
-        _check_keys(e, _CHIP_KEYS, _CHIP_REQUIRED, where, f"chips.{chip_id}")
+    def _parsed(
+        self,
+        section: str,
+        entry_id: str,
+        kind: str,
+        keys: dict,
+        required: list,
+        skip: tuple[str, ...] = (),
+    ) -> tuple[dict, str, dict]:
+        """The raw entry, its file and its values parsed by `keys` (except `skip`)."""
+        if entry_id not in self.raw[section]:
+            raise unknown(kind, entry_id, self.raw[section])
+        e = self.raw[section][entry_id]
+        where = self.where(section, entry_id)
+        _check_keys(e, keys, required, where, f"{section}.{entry_id}")
         v = {
-            k: _value(_CHIP_KEYS[k], e[k], where, f"chips.{chip_id}.{k}")
-            for k in e
-            if k != "compute"
+            k: _value(keys[k], e[k], where, f"{section}.{entry_id}.{k}") for k in e if k not in skip
         }
+        return e, where, v
+
+    def chip(self, chip_id: str) -> Chip:
+        e, where, v = self._parsed(
+            "chips", chip_id, "chip", _CHIP_KEYS, _CHIP_REQUIRED, skip=("compute",)
+        )
         compute = e["compute"]
         if not isinstance(compute, dict) or not compute:
             raise InputError(
@@ -388,12 +401,9 @@ class Catalog:
         )
 
     def memory(self, mem_id: str) -> MemoryTech:
-        if mem_id not in self.raw["memory"]:
-            raise unknown("memory technology", mem_id, self.raw["memory"])
-        e = self.raw["memory"][mem_id]
-        where = self.where("memory", mem_id)
-        _check_keys(e, _MEMORY_KEYS, _MEMORY_REQUIRED, where, f"memory.{mem_id}")
-        v = {k: _value(_MEMORY_KEYS[k], e[k], where, f"memory.{mem_id}.{k}") for k in e}
+        _, _, v = self._parsed(
+            "memory", mem_id, "memory technology", _MEMORY_KEYS, _MEMORY_REQUIRED
+        )
         return MemoryTech(
             id=mem_id,
             name=v.get("name", mem_id),
@@ -405,12 +415,7 @@ class Catalog:
         )
 
     def interconnect(self, ic_id: str) -> Interconnect:
-        if ic_id not in self.raw["interconnects"]:
-            raise unknown("interconnect", ic_id, self.raw["interconnects"])
-        e = self.raw["interconnects"][ic_id]
-        where = self.where("interconnects", ic_id)
-        _check_keys(e, _IC_KEYS, _IC_REQUIRED, where, f"interconnects.{ic_id}")
-        v = {k: _value(_IC_KEYS[k], e[k], where, f"interconnects.{ic_id}.{k}") for k in e}
+        _, _, v = self._parsed("interconnects", ic_id, "interconnect", _IC_KEYS, _IC_REQUIRED)
         return Interconnect(
             id=ic_id,
             name=v.get("name", ic_id),

@@ -159,7 +159,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 {
                     "id": entry_id,
                     "params": f"{a.total_params() / 1e9:.1f}B",
-                    "active/token": f"{a.active_params() / 1e9:.1f}B",
+                    "active": f"{a.active_params() / 1e9:.1f}B",
                     "layers": a.num_hidden_layers,
                     "attention": "MLA" if a.is_mla else "GQA",
                     "experts": f"{a.num_experts}/{a.num_experts_per_tok}" if a.is_moe else "dense",

@@ -9,22 +9,7 @@ import pytest
 from designer.cli import main
 from designer.errors import InputError
 from designer.evaluate import Design, evaluate
-
-DESIGN_KEYS = {"chip", "memory", "tp", "pp", "batch", "replicas", "chips"}
-METRIC_KEYS = {
-    "tokens_per_s_per_user",
-    "system_tokens_per_s",
-    "step_time_s",
-    "memory_time_s",
-    "compute_time_s",
-    "sync_time_s",
-    "overhead_time_s",
-    "memory_per_chip_bytes",
-    "capex_usd",
-    "power_w",
-    "tco_usd_per_year",
-    "cost_per_mtoken_usd",
-}
+from tests.contract import DESIGN_KEYS, METRIC_KEYS
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

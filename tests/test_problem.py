@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from designer.errors import InputError
 from designer.problem import DEFAULT_PP, DEFAULT_TP, load_problem, parse_set, problem_from_dict
 
+ROOT = Path(__file__).resolve().parent.parent
 BASE = {
     "workload": {"model": "llama3.1-8b", "context_tokens": 4096},
     "sla": {"tokens_per_s_per_user": 100},
@@ -102,4 +105,4 @@ def test_malformed_toml_and_missing_file(tmp_path):
 
 def test_set_with_an_unknown_path_names_it():
     with pytest.raises(InputError, match="closest valid name: concurrent_users"):
-        load_problem("problems/quickstart.toml", {"sla.concurrent_user": 3})
+        load_problem(ROOT / "problems" / "quickstart.toml", {"sla.concurrent_user": 3})
