@@ -70,11 +70,11 @@ def explain(problem: Problem) -> tuple[str, dict[str, Any]]:
         "replicas": int(rmax[j]),
     }
     limits = [
-        f"{k} = {v:g}"
-        for k, v in (
-            ("max_chips", problem.max_chips),
-            ("max_power W", problem.max_power),
-            ("max_capex_usd", problem.max_capex_usd),
+        text
+        for text, v in (
+            (f"max_chips = {problem.max_chips}", problem.max_chips),
+            (f"max_power = {(problem.max_power or 0) / 1e3:g} kW", problem.max_power),
+            (f"max_capex_usd = {problem.max_capex_usd or 0:,.0f}", problem.max_capex_usd),
         )
         if v
     ]

@@ -87,9 +87,9 @@ def print_solution(record: dict[str, Any], console: Console | None = None) -> No
 
 def print_infeasible(record: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console(stderr=True)
-    console.print(f"[bold red]infeasible[/]: {record['explanation']}")
+    console.print(f"[bold red]infeasible[/]: {record['explanation']}", soft_wrap=True)
     for k, v in record.get("best_achievable", {}).items():
-        console.print(f"  {k}: {v}")
+        console.print(f"  {k}: {v}", soft_wrap=True)
 
 
 def catalog_table(rows: list[dict[str, Any]], title: str) -> Table:
