@@ -7,6 +7,7 @@ re-checked one.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,21 +81,27 @@ def residuals(problem: Problem, record: dict[str, Any]) -> dict[str, float]:
 
 
 def binding(problem: Problem, design: Design, res: dict[str, float]) -> list[str]:
-    """Requirements with no slack, and those that stop the batch from growing by one."""
-    out = [k for k, v in res.items() if abs(v) <= 1e-6 and k != "max-batch"]
-    if design.batch >= problem.max_batch:
-        out.append("max-batch")
-    else:
-        nxt = assess(
-            problem.workload,
-            problem.catalog,
-            Design(design.chip, design.tp, design.pp, design.batch + 1),
+    """Requirements with no slack, and those that keep the design from being smaller: what a
+    batch one larger would break (for cost_per_mtoken, whose optimum fills the batch), and what
+    the batch that one replica fewer would need breaks."""
+    out = {k for k, v in res.items() if abs(v) <= 1e-6 and k != "max-batch"}
+    trials = []
+    if problem.objective == "cost_per_mtoken":
+        trials.append(design.batch + 1)
+    if design.replicas > 1:
+        trials.append(math.ceil(problem.users / ((design.replicas - 1) * design.pp) - 1e-9))
+    for batch in trials:
+        if batch > problem.max_batch:
+            out.add("max-batch")
+            continue
+        trial = assess(
+            problem.workload, problem.catalog, Design(design.chip, design.tp, design.pp, batch)
         )
-        if nxt["metrics"]["tokens_per_s_per_user"] < problem.target_utps:
-            out.append("user-rate")
-        if not nxt["fits"]:
-            out.append("memory-capacity")
-    return sorted(set(out))
+        if trial["metrics"]["tokens_per_s_per_user"] < problem.target_utps:
+            out.add("user-rate")
+        if not trial["fits"]:
+            out.add("memory-capacity")
+    return sorted(out)
 
 
 def _infeasible(problem: Problem, cands: Candidates, seconds: float) -> InfeasibleError:
