@@ -15,3 +15,25 @@ METRIC_KEYS = {
     "tco_usd_per_year",
     "cost_per_mtoken_usd",
 }
+
+# The bundled catalog models, and which of them are mixtures of experts.
+MODEL_IDS = [
+    "llama3.1-8b",
+    "llama3.1-70b",
+    "llama3.1-405b",
+    "deepseek-v3",
+    "qwen3-32b",
+    "qwen3-235b-a22b",
+    "gpt-oss-120b",
+    "gpt-oss-20b",
+    "mixtral-8x22b",
+    "kimi-k2",
+]
+MOE_IDS = [
+    "deepseek-v3",
+    "qwen3-235b-a22b",
+    "gpt-oss-120b",
+    "gpt-oss-20b",
+    "mixtral-8x22b",
+    "kimi-k2",
+]

@@ -8,27 +8,8 @@ import pytest
 
 from designer.architecture import Architecture, from_mapping, load_hf_config
 from designer.errors import InputError
+from tests.contract import MODEL_IDS, MOE_IDS
 
-MODEL_IDS = [
-    "llama3.1-8b",
-    "llama3.1-70b",
-    "llama3.1-405b",
-    "deepseek-v3",
-    "qwen3-32b",
-    "qwen3-235b-a22b",
-    "gpt-oss-120b",
-    "gpt-oss-20b",
-    "mixtral-8x22b",
-    "kimi-k2",
-]
-MOE_IDS = [
-    "deepseek-v3",
-    "qwen3-235b-a22b",
-    "gpt-oss-120b",
-    "gpt-oss-20b",
-    "mixtral-8x22b",
-    "kimi-k2",
-]
 DENSE_IDS = [m for m in MODEL_IDS if m not in MOE_IDS]
 
 

@@ -111,16 +111,22 @@ def test_finding_3_beyond_the_paper_sweep(catalog):
     assert utps[1024] < 1 / (L405 * 2 * 2.25e-6)
 
 
-def test_doubling_bandwidth_is_sync_limited_at_tp128(catalog):
-    base = evaluate("llama3.1-405b", "xpu-hbm3", tp=128, context_tokens=S128K, catalog=catalog)
-    fast = evaluate(
+def _405b_tp128(catalog, bandwidth: str | None = None):
+    """Llama3-405B on xPU-HBM3 at TP128, 128K context, optionally at another bandwidth."""
+    overrides = {"chips.xpu-hbm3.memory_bandwidth": bandwidth} if bandwidth else None
+    return evaluate(
         "llama3.1-405b",
         "xpu-hbm3",
         tp=128,
         context_tokens=S128K,
         catalog=catalog,
-        overrides={"chips.xpu-hbm3.memory_bandwidth": "8 TiB/s"},
+        overrides=overrides,
     )
+
+
+def test_doubling_bandwidth_is_sync_limited_at_tp128(catalog):
+    base = _405b_tp128(catalog)
+    fast = _405b_tp128(catalog, "8 TiB/s")
     b = base["metrics"]["tokens_per_s_per_user"]
     f = fast["metrics"]["tokens_per_s_per_user"]
     assert fast["metrics"]["memory_time_s"] == pytest.approx(
@@ -132,15 +138,8 @@ def test_doubling_bandwidth_is_sync_limited_at_tp128(catalog):
 
 
 def test_finding_5_8x_bandwidth_gives_far_less_than_8x(catalog):
-    base = evaluate("llama3.1-405b", "xpu-hbm3", tp=128, context_tokens=S128K, catalog=catalog)
-    fast = evaluate(
-        "llama3.1-405b",
-        "xpu-hbm3",
-        tp=128,
-        context_tokens=S128K,
-        catalog=catalog,
-        overrides={"chips.xpu-hbm3.memory_bandwidth": "32 TiB/s"},
-    )
+    base = _405b_tp128(catalog)
+    fast = _405b_tp128(catalog, "32 TiB/s")
     ratio = fast["metrics"]["tokens_per_s_per_user"] / base["metrics"]["tokens_per_s_per_user"]
     assert 1.1 <= ratio <= 4.5  # "8x bandwidth buys only 1.1-4.5x UTPS"
 

@@ -9,16 +9,9 @@ from hypothesis import strategies as st
 
 from designer.errors import InputError
 from designer.workload import Efficiency, Workload
+from tests.contract import MOE_IDS
 
 GiB = 2**30
-MOE_IDS = [
-    "deepseek-v3",
-    "qwen3-235b-a22b",
-    "gpt-oss-120b",
-    "gpt-oss-20b",
-    "mixtral-8x22b",
-    "kimi-k2",
-]
 
 
 def footprint_gib(wl: Workload, users: int) -> float:
