@@ -44,17 +44,13 @@ def _dump(obj: Any) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from designer.catalog import Catalog
+    from designer.catalog import SECTIONS, Catalog
     from designer.evaluate import evaluate
     from designer.report import print_evaluation
     from designer.units import parse
 
     sets = _sets(args.set)
-    bad = [
-        k
-        for k in sets
-        if k.split(".")[0] not in ("chips", "memory", "interconnects", "models", "costs")
-    ]
+    bad = [k for k in sets if k.split(".")[0] not in SECTIONS]
     if bad:
         raise InputError(
             "evaluate takes catalog paths only (chips.…, models.…, "

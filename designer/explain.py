@@ -54,14 +54,7 @@ def explain(problem: Problem) -> tuple[str, dict[str, Any]]:
             f"{problem.objective!r} needs (price or die area for capex, TDP or die area for "
             f"power); add them to the catalog or with --set"
         ), best
-    rmax = np.full(len(c), np.inf)
-    if problem.max_chips:
-        rmax = np.minimum(rmax, problem.max_chips // c.chips_per_replica)
-    if problem.max_power is not None:
-        rmax = np.minimum(rmax, np.floor(problem.max_power / c.power))
-    if problem.max_capex_usd is not None:
-        rmax = np.minimum(rmax, np.floor(problem.max_capex_usd / c.capex))
-    rmax = np.where(known, np.nan_to_num(rmax, nan=0.0), 0)
+    rmax = np.where(known, np.nan_to_num(c.replica_limit(), nan=0.0, posinf=np.inf), 0)
     users = rmax * c.p * bcap
     j = int(np.argmax(users))
     best["max_users_within_limits"] = int(users[j]) if np.isfinite(users[j]) else None

@@ -30,14 +30,13 @@ coefficients between 1e-7 and 1e14).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
 
 from designer import perf
-from designer.space import Candidates, mtokens_per_year_per_user
+from designer.space import Candidates, mtokens_per_year_per_user, units_to_serve
 
 MS, GB, KUSD, KW = 1e3, 1e-9, 1e-3, 1e-3  # seconds→ms, bytes→GB, USD→k$, W→kW
 BIG = 1e9  # "no limit" for limits that are absent
@@ -79,7 +78,7 @@ def demand_secants(users: float, p: int, max_batch: int) -> list[tuple[float, fl
         return users / (p * b)
 
     def ceil_g(b: int) -> float:
-        return math.ceil(g(b) - 1e-9)
+        return float(units_to_serve(users, p * b))
 
     if max_batch <= 1:
         return [(0.0, ceil_g(1))]

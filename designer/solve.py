@@ -7,12 +7,10 @@ re-checked one.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pyomo.environ as pyo
 
 from designer import formulation
@@ -21,7 +19,14 @@ from designer.evaluate import Design, assess
 from designer.explain import explain
 from designer.problem import OBJECTIVE_UNITS, Problem
 from designer.solver import Solver
-from designer.space import Candidates, grid, mtokens_per_year_per_user, presolve, screen
+from designer.space import (
+    Candidates,
+    grid,
+    mtokens_per_year_per_user,
+    presolve,
+    screen,
+    units_to_serve,
+)
 
 RESIDUAL_TOL = 1e-9
 DINKELBACH_MAX_ITER = 30
@@ -89,7 +94,7 @@ def binding(problem: Problem, design: Design, res: dict[str, float]) -> list[str
     if problem.objective == "cost_per_mtoken":
         trials.append(design.batch + 1)
     if design.replicas > 1:
-        trials.append(math.ceil(problem.users / ((design.replicas - 1) * design.pp) - 1e-9))
+        trials.append(int(units_to_serve(problem.users, (design.replicas - 1) * design.pp)))
     for batch in trials:
         if batch > problem.max_batch:
             out.add("max-batch")
@@ -191,7 +196,7 @@ def _solve_model(
     else:
         # Ties: the same replicas serve the users with the smallest batch that suffices, which
         # only lowers step time and memory (both grow with the batch).
-        batch = int(np.ceil(problem.users / (replicas * cands.p[k]) - 1e-9))
+        batch = int(units_to_serve(problem.users, replicas * cands.p[k]))
     design = Design(str(cands.chip[k]), int(cands.t[k]), int(cands.p[k]), batch, replicas)
     record = assess(problem.workload, problem.catalog, design)
     res = residuals(problem, record)

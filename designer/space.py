@@ -71,15 +71,33 @@ class Candidates:
 
     def min_replicas(self, batch) -> np.ndarray:
         """Replicas needed to serve the users at `batch` users per micro-batch."""
-        b = np.maximum(np.asarray(batch), 1)
-        return np.ceil(self.problem.users / (self.p * b) - 1e-9).astype(np.int64)
+        return units_to_serve(self.problem.users, self.p * np.maximum(np.asarray(batch), 1))
 
     def max_replicas(self) -> np.ndarray:
         """No design needs more replicas than serving every user at batch 1 takes."""
-        r = np.ceil(self.problem.users / self.p - 1e-9).astype(np.int64)
+        r = units_to_serve(self.problem.users, self.p)
         if self.problem.max_chips:
             r = np.minimum(r, self.problem.max_chips // self.chips_per_replica)
         return np.maximum(r, 0)
+
+    def replica_limit(self) -> np.ndarray:
+        """The most replicas the limits (chips, power, capex) allow: inf without limits, NaN
+        where a limited cost is unknown."""
+        pr = self.problem
+        r = np.full(len(self), np.inf)
+        if pr.max_chips:
+            r = np.minimum(r, pr.max_chips // self.chips_per_replica)
+        if pr.max_power is not None:
+            r = np.minimum(r, np.floor(pr.max_power * (1 + 1e-9) / self.power))
+        if pr.max_capex_usd is not None:
+            r = np.minimum(r, np.floor(pr.max_capex_usd * (1 + 1e-9) / self.capex))
+        return r
+
+
+def units_to_serve(users, per_unit) -> np.ndarray:
+    """⌈users / per_unit⌉: replicas for users at per_unit each, or the batch per stage that
+    spreads users over per_unit stages of all replicas."""
+    return np.ceil(users / np.asarray(per_unit, dtype=float) - 1e-9).astype(np.int64)
 
 
 def grid(problem: Problem) -> Candidates:
@@ -154,13 +172,7 @@ def screen(c: Candidates, *, prune: bool = True) -> np.ndarray:
     stats["no_cost_data"] = int((keep & ~known).sum())
     keep &= known
     rmin = c.min_replicas(c.bcap)
-    within = np.ones(len(c), dtype=bool)
-    if problem.max_chips:
-        within &= rmin * c.chips_per_replica <= problem.max_chips
-    if problem.max_power is not None:
-        within &= rmin * c.power <= problem.max_power * (1 + 1e-9)
-    if problem.max_capex_usd is not None:
-        within &= rmin * c.capex <= problem.max_capex_usd * (1 + 1e-9)
+    within = rmin <= c.replica_limit()
     stats["over_limits"] = int((keep & ~within).sum())
     keep &= within
     if prune and keep.any():
