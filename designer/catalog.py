@@ -91,6 +91,9 @@ class Chip:
     tdp: float | None = None  # W
     die_area: float | None = None  # m^2
     price_usd: float | None = None
+    server_chips: int | None = None  # accelerators per server (board, tray or rack)
+    server_power: float | None = None  # W, the whole server's rated power, accelerators included
+    server_price_usd: float | None = None  # the server's parts other than the accelerators
     source: str = ""
     confidence: str = ""
     notes: str = ""
@@ -137,6 +140,9 @@ _CHIP_KEYS = {
     "tdp": "power",
     "die_area": "area",
     "price_usd": "number",
+    "server_chips": "count",
+    "server_power": "power",
+    "server_price_usd": "number",
     "source": "str",
     "confidence": "str",
     "notes": "str",
@@ -395,6 +401,9 @@ class Catalog:
             tdp=v.get("tdp"),
             die_area=v.get("die_area"),
             price_usd=v.get("price_usd"),
+            server_chips=v.get("server_chips"),
+            server_power=v.get("server_power"),
+            server_price_usd=v.get("server_price_usd"),
             source=v["source"],
             confidence=v.get("confidence", ""),
             notes=v.get("notes", ""),
