@@ -16,21 +16,18 @@ from typing import Any
 from rich.console import Console
 
 from designer import __version__
-from designer.errors import DesignerError, InfeasibleError, InputError
+from designer.errors import EXIT_SOLVER_LIMIT, DesignerError, InfeasibleError, InputError
 from designer.workload import Efficiency
 
 
 def _context(text: str) -> int:
     """'131072', '128K' (×1024) or '128k'."""
-    t = text.strip()
+    from designer.units import parse_tokens
+
     try:
-        if t[-1:] in "kK":
-            return int(float(t[:-1]) * 1024)
-        return int(t)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a token count like 131072 or 128K, got {text!r}"
-        ) from None
+        return parse_tokens(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _sets(items: list[str] | None) -> dict[str, Any]:
@@ -102,7 +99,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         _dump(sol.record)
     else:
         print_solution(sol.record)
-    return 0
+    # an answer stopped at the time limit is not proven optimal
+    return 0 if sol.status == "optimal" else EXIT_SOLVER_LIMIT
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
@@ -229,7 +227,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give every candidate that can meet the rate to the MILP",
     )
-    so.add_argument("--time-limit", type=float, default=60.0, help="seconds for HiGHS")
+    so.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds for the whole run; an answer stopped there is marked not proven optimal "
+        "(exit 4)",
+    )
     so.set_defaults(func=cmd_solve)
 
     ca = sub.add_parser("catalog", help="browse the catalogs")

@@ -102,10 +102,13 @@ def step_time(t_mem, t_compute, t_sync, t_over):
 
 
 def memory_per_chip(wl: Workload, t, p, batch):
-    """(W + p·B·S·K) / (t·p): weights and the KV of p micro-batches over t·p chips."""
+    """(W + p·B·S·K) · (⌈L/p⌉/L) / t: the slowest pipeline stage holds ⌈L/p⌉ whole layers of
+    the weights and of the KV of p micro-batches, over its t chips ((W + p·B·S·K)/(t·p) when p
+    divides L)."""
     t = np.asarray(t, dtype=float)
     p = np.asarray(p, dtype=float)
-    return (wl.weight_bytes + p * np.asarray(batch) * wl.kv_bytes_per_user) / (t * p)
+    stage = np.ceil(wl.layers / p) / wl.layers
+    return (wl.weight_bytes + p * np.asarray(batch) * wl.kv_bytes_per_user) * stage / t
 
 
 def user_rate(step):

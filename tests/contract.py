@@ -16,6 +16,27 @@ METRIC_KEYS = {
     "cost_per_mtoken_usd",
 }
 
+FLEET_KEYS = {
+    "class",
+    "chip",
+    "memory",
+    "tp",
+    "pp",
+    "batch",
+    "replicas",
+    "servers",
+    "chips",
+    "users_served",
+}
+TOTALS_KEYS = {
+    "chips",
+    "servers",
+    "capex_usd",
+    "power_w",
+    "tco_usd_per_year",
+    "cost_per_mtoken_usd",
+}
+
 # The bundled catalog models, and which of them are mixtures of experts.
 MODEL_IDS = [
     "llama3.1-8b",

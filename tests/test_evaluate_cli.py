@@ -248,8 +248,12 @@ def test_evaluate_context_suffix(capsys):
             ["tp", "positive integer"],
         ),
         (
-            ["--model", "llama3.1-405b", "--chip", "xpu-hbm3", "--context", "-5"],
-            ["workload.context_tokens"],
+            ["--model", "llama3.1-405b", "--chip", "xpu-hbm3", "--tp", "256"],
+            ["--tp", "must divide the 128 attention heads of llama3.1-405b"],
+        ),
+        (
+            ["--model", "llama3.1-8b", "--chip", "xpu-hbm3", "--pp", "64"],
+            ["--pp", "64 pipeline stages exceed the 32 layers"],
         ),
         (
             ["--model", "llama3.1-405b", "--chip", "xpu-hbm3", "--overhead-per-layer", "114"],
@@ -279,6 +283,11 @@ def test_evaluate_malformed_context(capsys):
     _, err = capsys.readouterr()
     assert "Traceback" not in err
     assert "argument --context: expected a token count like 131072 or 128K, got '12x'" in err
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "--model", "llama3.1-8b", "--chip", "xpu-hbm3", "--context", "-5"])
+    assert info.value.code == 2
+    _, err = capsys.readouterr()
+    assert "expected a token count" in err and "'-5'" in err
 
 
 def test_design_validation():
@@ -463,7 +472,7 @@ def test_solve_malformed_problem_names_the_file(capsys, tmp_path):
             ["sla.concurent_users", "closest valid name: concurrent_users"],
         ),
         ("[space]", "[spac]", ["unknown section", "closest valid name: space"]),
-        ("context_tokens = 8192", 'context_tokens = "8K"', ["workload.context_tokens"]),
+        ("context_tokens = 8192", 'context_tokens = "8Q"', ["workload.context_tokens"]),
     ],
 )
 def test_solve_bad_problem(capsys, tmp_path, old, new, fragments):
