@@ -9,7 +9,7 @@ import pytest
 
 from designer.catalog import SECTIONS
 from designer.cli import main
-from designer.report import catalog_display_rows, catalog_rows
+from designer.report import catalog_display_rows, catalog_rows, catalog_table
 
 
 def _no_nan(token: str) -> float:
@@ -111,3 +111,9 @@ def test_json_values_are_si_numbers(capsys, monkeypatch):
                 # a number with a unit ("80 GB") would be a string, not an SI number
                 if isinstance(value, str):
                     assert not re.match(r"^[\d.]+\s+\S", value), (section, key, value)
+
+
+def test_catalog_table_columns_are_the_union_of_keys():
+    t = catalog_table([{"id": "a", "x": "1"}, {"id": "b", "y": "2"}], "t", width=80)
+    assert [c.header for c in t.columns] == ["id", "x", "y"]
+    assert [list(c.cells) for c in t.columns] == [["a", "b"], ["1", "-"], ["-", "2"]]

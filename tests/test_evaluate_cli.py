@@ -1,4 +1,4 @@
-"""designer.cli and designer.evaluate: the JSON contract of design.md §3, exit codes, bad input."""
+"""designer.cli and designer.evaluate: the JSON contract, exit codes, bad input."""
 
 from __future__ import annotations
 

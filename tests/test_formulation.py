@@ -1,4 +1,4 @@
-"""The MILP's equations against perf's: same names, same numbers (design.md §4)."""
+"""The MILP's equations against perf's: same names, same numbers."""
 
 from __future__ import annotations
 
