@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from designer.catalog import Catalog
 
 
 def _si(x: float | None, unit: str, binary: bool = False) -> str:
@@ -168,8 +171,8 @@ def _cell(key: str, value: Any) -> Any:
         return value
     if "usd" in key:
         return _money(value)
-    if key == "energy_per_byte":
-        return _eng(value / 8, "J/bit")
+    if key == "energy_per_bit":
+        return _eng(value, "J/bit")
     if key.endswith("power_density"):
         return f"{value / 1e6:.3g} W/mm²"
     for part, unit in (("bandwidth", "B/s"), ("capacity", "B"), ("latency", "s")):
@@ -195,16 +198,16 @@ _CHIP_COLUMNS = {
     "price_usd": "price",
     "server_chips": "server",
 }
-_LABELS = {"energy_per_byte": "energy per bit", "cost_per_gb_usd": "$ per GB"}
+_LABELS = {"cost_per_gb_usd": "$ per GB"}
 _MODEL_COLUMNS = ("id", "params", "active", "layers", "attention", "experts")
 
 
-def catalog_rows(catalog: Any, section: str) -> list[dict[str, Any]]:
+def catalog_rows(catalog: Catalog, section: str) -> list[dict[str, Any]]:
     """One row per entry of a catalog section, values in SI units (numbers, None when absent).
 
     Chips: capacity in B, bandwidth in B/s, fp8/bf16 in dense FLOP/s as the model uses them (a
     missing dtype runs at the next wider one), tdp and server_power in W, prices in USD.
-    Memory: energy_per_byte in J/B. Interconnects: latencies in s. Models: parameter counts.
+    Memory: energy_per_bit in J/bit. Interconnects: latencies in s. Models: parameter counts.
 
     >>> from designer.catalog import Catalog
     >>> h100 = catalog_rows(Catalog.load(), "chips")[5]
@@ -260,7 +263,13 @@ def catalog_rows(catalog: Any, section: str) -> list[dict[str, Any]]:
             typed = (
                 catalog.memory(entry_id) if section == "memory" else catalog.interconnect(entry_id)
             )
-            row = asdict(typed)
+            # memory energy under the catalog's key and unit, J per bit
+            row = {
+                ("energy_per_bit" if k == "energy_per_byte" else k): (
+                    v / 8 if k == "energy_per_byte" else v
+                )
+                for k, v in asdict(typed).items()
+            }
             row["confidence"] = catalog.raw[section][entry_id].get("confidence")
         row.pop("source", None)
         rows.append(row)

@@ -100,7 +100,7 @@ def test_json_values_are_si_numbers(capsys, monkeypatch):
     mem = {
         r["id"]: r for r in json.loads(list_section(capsys, monkeypatch, "memory", 100, "--json"))
     }
-    assert mem["hbm3"]["energy_per_byte"] == pytest.approx(4.25e-12 * 8, rel=1e-12)  # J/B
+    assert mem["hbm3"]["energy_per_bit"] == pytest.approx(4.25e-12, rel=1e-12)  # J/bit
     assert mem["hbm2"]["bandwidth_per_stack"] is None
     ics = json.loads(list_section(capsys, monkeypatch, "interconnects", 100, "--json"))
     paper = next(r for r in ics if r["id"] == "paper")
