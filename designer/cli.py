@@ -107,7 +107,12 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     from designer.catalog import SECTIONS, Catalog
     from designer.cost import chip_cost
     from designer.errors import unknown
-    from designer.report import catalog_table
+    from designer.report import (
+        CATALOG_CAPTIONS,
+        catalog_display_rows,
+        catalog_rows,
+        catalog_table,
+    )
 
     cat = Catalog.load()
     section = args.section
@@ -131,45 +136,18 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             }
         _dump(entry) if args.json else Console().print_json(json.dumps(entry, default=str))
         return 0
-    rows = []
-    for entry_id in cat.ids(section):
-        e = cat.raw[section][entry_id]
-        if section == "chips":
-            c = cat.chip(entry_id)
-            rows.append(
-                {
-                    "id": entry_id,
-                    "kind": c.kind,
-                    "memory": c.memory_technology,
-                    "capacity": e["memory_capacity"],
-                    "bandwidth": e["memory_bandwidth"],
-                    "fp8": e["compute"].get("fp8", "-"),
-                    "interconnect": c.interconnect,
-                }
-            )
-        elif section == "models":
-            a = cat.model(entry_id)
-            rows.append(
-                {
-                    "id": entry_id,
-                    "params": f"{a.total_params() / 1e9:.1f}B",
-                    "active": f"{a.active_params() / 1e9:.1f}B",
-                    "layers": a.num_hidden_layers,
-                    "attention": "MLA" if a.is_mla else "GQA",
-                    "experts": f"{a.num_experts}/{a.num_experts_per_tok}" if a.is_moe else "dense",
-                }
-            )
-        else:
-            rows.append(
-                {
-                    "id": entry_id,
-                    **{k: v for k, v in e.items() if k not in ("source", "notes", "name")},
-                }
-            )
+    rows = catalog_rows(cat, section)
     if args.json:
         _dump(rows)
     else:
-        Console().print(catalog_table(rows, f"{section} ({len(rows)})"))
+        console = Console()
+        table = catalog_table(
+            catalog_display_rows(section, rows),
+            f"{section} ({len(rows)})",
+            caption=CATALOG_CAPTIONS.get(section),
+            width=console.width,
+        )
+        console.print(table)
     return 0
 
 

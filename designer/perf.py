@@ -1,4 +1,4 @@
-"""The LIMINAL forward model in numpy, vectorized over designs (design.md §1).
+"""The LIMINAL forward model in numpy, vectorized over designs (docs/model.md §1).
 
 Each equation has one function here and a twin of the same name in `formulation`; tests pin the
 two to each other. Inputs broadcast: chip properties, `t` (chips per pipeline stage), `p`
@@ -123,7 +123,7 @@ def system_rate(step, p, batch):
 
 # ---- all of it at once -----------------------------------------------------------------------
 def evaluate_arrays(wl: Workload, hw: dict[str, np.ndarray], t, p, batch) -> dict[str, np.ndarray]:
-    """Every metric of §1 for arrays of designs. `hw` is `ChipArrays.take(index)`."""
+    """Every metric of docs/model.md §1 for arrays of designs. `hw` is `ChipArrays.take(index)`."""
     t = np.asarray(t)
     p = np.asarray(p)
     batch = np.asarray(batch)

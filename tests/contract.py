@@ -1,4 +1,4 @@
-"""The JSON contract of design.md §3, stated in the tests independently of the code."""
+"""The JSON contract of `--json` answers, stated in the tests independently of the code."""
 
 DESIGN_KEYS = {"chip", "memory", "tp", "pp", "batch", "replicas", "chips"}
 METRIC_KEYS = {

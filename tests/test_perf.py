@@ -1,4 +1,4 @@
-"""designer.perf: the LIMINAL forward model, checked against the paper (liminal.md §2.5, §5)."""
+"""designer.perf: the LIMINAL forward model, checked against the paper (docs/model.md §3, §4)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ TP_ALL = [2**i for i in range(8)]  # 1 … 128: TP divides the 128 heads of Llam
 
 
 def test_h100_gemv_binary_units(catalog):
-    """liminal.md §2.5: 2^29 B at 3.35 'TB/s' read as TiB/s = 145.8 µs ≈ the stated 146 µs."""
+    """docs/model.md §3: 2^29 B at 3.35 'TB/s' read as TiB/s = 145.8 µs ≈ the stated 146 µs."""
     cat = catalog.with_overrides({"chips.h100-sxm.memory_bandwidth": "3.35 TiB/s"})
     bw = cat.chip("h100-sxm").memory_bandwidth
     assert bw == pytest.approx(3.35 * TiB)
