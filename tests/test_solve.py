@@ -64,21 +64,24 @@ def test_tensor_parallelism_never_exceeds_the_heads():
 
 
 def test_limits_are_respected_and_change_the_answer():
+    # the fewest chips are B200s; a budget below their cost forces cheaper chips, more of them
     base = _raw(
         model="llama3.1-70b",
         target=40,
         users=3000,
+        objective="chips",
         chips=("h100-sxm", "b200", "mi300x"),
         max_batch=64,
     )
     free = solve(problem_from_dict(base))
-    cap = 0.9 * free.totals["power_w"]
-    capped = problem_from_dict({**base, "limits": {"max_power": f"{cap} W"}})
+    cap = free.totals["capex_usd"] - 1.0
+    capped = problem_from_dict({**base, "limits": {"max_capex_usd": cap}})
     sol = solve(capped)
-    assert sol.totals["power_w"] <= cap
-    assert sol.objective > free.objective  # the cheapest fleet no longer qualifies
+    assert sol.totals["capex_usd"] <= cap
+    assert sol.objective > free.objective  # the fleet of fewest chips no longer qualifies
     assert sol.objective == pytest.approx(oracle.best_fleet(capped), rel=1e-9)
-    assert "power-limit" in sol.record["binding"] or sol.record["residuals"]["power-limit"] > 0
+    marginal = {s["requirement"]: s for s in sol.record["sensitivity"]}
+    assert "limit_capex" in marginal
 
 
 def test_ties_prefer_lower_capex_then_power_then_fewer_chips():
