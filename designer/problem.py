@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from designer.assumptions import ASSUMPTION_KEYS, assumptions_from_table
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
 from designer.catalog import Catalog
 from designer.errors import InputError, closest, unknown
 from designer.units import parse
-from designer.workload import Efficiency, Workload
+from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
 
 OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")
 OBJECTIVE_UNITS = {
@@ -38,6 +39,12 @@ SCHEMA: dict[str, dict[str, str]] = {
         "weight_dtype": "str",
         "kv_dtype": "str",
         "collectives_per_layer": "int",
+        "prompt_tokens": "int",
+        "output_tokens": "int",
+        "activation_dtype": "str",
+        "speculative": "str",
+        "draft_tokens": "int",
+        "acceptance_rate": "number",
     },
     "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int"},
     "objective": {"minimize": "str"},
@@ -51,6 +58,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "limits": {"max_power": "power", "max_capex_usd": "number", "max_chips": "int"},
     "efficiency": {"bandwidth": "number", "compute": "number", "overhead_per_layer": "time"},
     "overrides": {},
+    "assumptions": ASSUMPTION_KEYS,
 }
 REQUIRED = {"workload": ["model", "context_tokens"], "sla": ["tokens_per_s_per_user"]}
 
@@ -167,8 +175,11 @@ def problem_from_dict(
                         where=where,
                         key=f"{section}.{key}",
                     )
+    given = raw.get("workload", {})
     for section, keys in REQUIRED.items():
         for key in keys:
+            if key == "context_tokens" and {"prompt_tokens", "output_tokens"} <= set(given):
+                continue  # the peak context is prompt + output
             if key not in raw.get(section, {}):
                 raise InputError(
                     f"missing required key ({SCHEMA[section][key]})",
@@ -178,8 +189,9 @@ def problem_from_dict(
     v: dict[str, dict[str, Any]] = {
         s: {k: _typed(SCHEMA[s][k], val, where, f"{s}.{k}") for k, val in raw.get(s, {}).items()}
         for s in SCHEMA
-        if s != "overrides"
+        if s not in ("overrides", "assumptions")
     }
+    assumptions = assumptions_from_table(raw.get("assumptions", {}), where=where)
     catalog = (catalog or Catalog.load()).with_overrides(
         dict(raw.get("overrides", {})), where=f"{where} [overrides]"
     )
@@ -194,14 +206,37 @@ def problem_from_dict(
         model = catalog.model(w["model"])
     except InputError as exc:
         raise InputError(str(exc), where=where, key="workload.model") from None
-    workload = Workload(
-        model,
-        w["context_tokens"],
-        w.get("weight_dtype", "fp8"),
-        w.get("kv_dtype", "fp8"),
-        w.get("collectives_per_layer", 2),
-        eff,
-    )
+    w_default, kv_default = native_dtypes(model, assumptions)
+    spec = w.get("speculative", "none")
+    draft = None
+    if spec not in SPECULATIVE:
+        try:
+            draft = catalog.model(spec)
+        except InputError as exc:
+            raise InputError(str(exc), where=where, key="workload.speculative") from None
+    context = w.get("context_tokens", w.get("prompt_tokens", 0) + w.get("output_tokens", 0))
+    try:
+        workload = Workload(
+            model,
+            context,
+            w.get("weight_dtype", w_default),
+            w.get("kv_dtype", kv_default),
+            w.get("collectives_per_layer", 2),
+            eff,
+            assumptions=assumptions,
+            prompt_tokens=w.get("prompt_tokens", 0),
+            output_tokens=w.get("output_tokens", 0),
+            activation_dtype=w.get("activation_dtype", ""),
+            speculative=spec,
+            draft_tokens=w.get("draft_tokens", 0),
+            acceptance_rate=w.get("acceptance_rate", 0.0),
+            draft_model=draft,
+        )
+    except InputError as exc:
+        if exc.where:
+            raise
+        message = str(exc).removeprefix(f"{exc.key}: ")
+        raise InputError(message, where=where, key=exc.key) from None
     objective = v["objective"].get("minimize", "capex")
     if objective not in OBJECTIVES:
         raise unknown("objective", objective, OBJECTIVES, where=where, key="objective.minimize")

@@ -14,6 +14,7 @@ from designer.space import presolve
 def _problem(model: str, context: int, target: float, users: int = 8, **space):
     raw = {
         "workload": {"model": model, "context_tokens": context},
+        "assumptions": {"preset": "paper"},  # the MILP's twins are the paper's equations
         "sla": {"tokens_per_s_per_user": target, "concurrent_users": users},
         "space": {
             "chips": ["xpu-hbm3", "xpu-hbm4", "h100-sxm"],

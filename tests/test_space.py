@@ -13,6 +13,7 @@ def _pr(**sla):
     return problem_from_dict(
         {
             "workload": {"model": "mixtral-8x22b", "context_tokens": 16384},
+            "assumptions": {"preset": "paper"},
             "sla": {"tokens_per_s_per_user": 60, "concurrent_users": 100, **sla},
             "space": {
                 "chips": ["h100-sxm", "xpu-hbm4", "b200"],
