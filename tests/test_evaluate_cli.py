@@ -173,7 +173,15 @@ def test_evaluate_overhead_and_efficiency_flags(capsys):
 def test_evaluate_hf_config_path(capsys, hf_dir):
     path = str(hf_dir / "llama-3.1-8b" / "config.json")
     code, out, _ = run(
-        capsys, "evaluate", "--model", path, "--chip", "xpu-hbm3", "--assumptions", "paper", "--json"
+        capsys,
+        "evaluate",
+        "--model",
+        path,
+        "--chip",
+        "xpu-hbm3",
+        "--assumptions",
+        "paper",
+        "--json",
     )
     assert code == 0
     assert json.loads(out)["metrics"]["weight_bytes"] == 8_030_261_248
