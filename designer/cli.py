@@ -94,12 +94,10 @@ def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
     """The optional workload flags of `evaluate` that were given, as Workload keywords."""
     names = ("prompt_tokens", "output_tokens", "speculative", "draft_tokens", "acceptance_rate")
     out = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
-    if "prompt_tokens" in out or "output_tokens" in out:
-        if args.context_given:
-            raise InputError(
-                "give either --context or --prompt-tokens and --output-tokens", key="--context"
-            )
-        args.context = out.get("prompt_tokens", 0) + out.get("output_tokens", 0)
+    if ("prompt_tokens" in out or "output_tokens" in out) and args.context is not None:
+        raise InputError(
+            "give either --context or --prompt-tokens and --output-tokens", key="--context"
+        )
     return out
 
 
@@ -222,7 +220,10 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch", type=int, default=1, help="users per micro-batch")
     ev.add_argument("--replicas", type=int, default=1)
     ev.add_argument(
-        "--context", type=_context, default=None, help="tokens of context per user (131072 or 128K)"
+        "--context",
+        type=_context,
+        default=None,
+        help="tokens of context per user (131072 or 128K; default 8K)",
     )
     ev.add_argument(
         "--weight-dtype", default=None, help="default: fp8 (paper) or the model's native dtype"
@@ -302,10 +303,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command == "evaluate":
-        args.context_given = args.context is not None
-        if args.context is None:
-            args.context = 8192
     try:
         return args.func(args)
     except DesignerError as exc:

@@ -111,7 +111,7 @@ def evaluate(
     tp: int = 1,
     pp: int = 1,
     batch: int = 1,
-    context_tokens: int = 8192,
+    context_tokens: int | None = None,
     weight_dtype: str | None = None,
     kv_dtype: str | None = None,
     replicas: int = 1,
@@ -136,6 +136,9 @@ def evaluate(
     catalog = (catalog or Catalog.load()).with_overrides(overrides or {})
     if isinstance(assumptions, str):
         assumptions = Assumptions.preset(assumptions)
+    if context_tokens is None:  # the peak of a request, else 8K
+        given = workload.get("prompt_tokens", 0) + workload.get("output_tokens", 0)
+        context_tokens = given or 8192
     arch = catalog.model(model)
     w_default, kv_default = native_dtypes(arch, assumptions)
     if isinstance(workload.get("speculative"), str) and workload["speculative"] not in SPECULATIVE:
