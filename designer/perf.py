@@ -268,18 +268,9 @@ def deployed_sync_time(wl: Workload, hw: dict[str, np.ndarray], t, p, batch, ep,
     plain = m.num_hidden_layers * wl.collectives_per_layer * ar
     mlp = np.where(dp, ag_rs, ar)
     attention = np.where(dp, 0.0, ar)
-    tf = t.astype(float)
-    a2a_bytes = (
-        users_per_rank(t, batch, dp)
-        * wl.tokens_per_step
-        * m.num_experts_per_tok
-        * d
-        * a
-        * (tf - 1.0)
-        / tf
-        * tf
-        / np.maximum(ep, 1)
-    )
+    # (t−1)/t of the pairs are remote, × t/ep chips per expert = (t−1)/ep
+    pairs_sent = users_per_rank(t, batch, dp) * wl.tokens_per_step * m.num_experts_per_tok
+    a2a_bytes = pairs_sent * d * a * (t - 1.0) / np.maximum(ep, 1)
     moe = np.where((ep > 1) & dp, 2.0 * collective_time(tau, a2a_bytes, bw), mlp)
     layered = m.num_hidden_layers * attention + m.dense_layers * mlp + m.moe_layers * moe
     tp_sync = np.where(dp | (ep > 1), layered, plain)
@@ -287,7 +278,8 @@ def deployed_sync_time(wl: Workload, hw: dict[str, np.ndarray], t, p, batch, ep,
     return np.where(t > 1, tp_sync, 0.0) + np.where(p > 1, p * hop, 0.0)
 
 
-def _partition(t, ep, attention):
+def _partition(ep, attention):
+    """(ep array, DP-attention mask) from `evaluate_arrays`' keywords."""
     ep = np.asarray(1 if ep is None else ep)
     att = np.asarray("tp" if attention is None else attention)
     bad = ~np.isin(att, ATTENTION_LAYOUTS)
@@ -300,7 +292,7 @@ def _partition(t, ep, attention):
 
 
 def _deployed_terms(wl: Workload, hw, t, p, batch, ep, dp):
-    """(T_mem, T_compute, T_sync, T_over, memory per chip) of the deployed equations."""
+    """(T_mem, T_compute, T_sync, memory per chip) of the deployed equations."""
     bw = hw["bandwidth"] * wl.efficiency.bandwidth
     read = weight_bytes_read_per_chip(wl, t, batch, ep, dp) + kv_bytes_per_chip(
         wl, t, batch, dp, read=True
@@ -370,7 +362,7 @@ def evaluate_arrays(
     t = np.asarray(t)
     p = np.asarray(p)
     batch = np.asarray(batch)
-    ep, dp = _partition(t, ep, attention)
+    ep, dp = _partition(ep, attention)
     plain = not np.any(dp) and not np.any(ep > 1)
     t_draft = 0.0
     if wl.assumptions.is_paper and plain and wl.speculative == "none":
