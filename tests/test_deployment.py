@@ -310,3 +310,26 @@ def test_design_fields_reach_the_record(catalog):
         Design("xpu-hbm4", 16, 1, 8, ep=3)
     with pytest.raises(Exception, match="attention"):
         Design("xpu-hbm4", 16, 1, 8, attention="cp")
+
+
+def test_partition_arrays_equal_scalar_calls(catalog):
+    """The optimizer passes ep and attention as arrays, one entry per design."""
+    w = wl(catalog, "deepseek-v3", 32768, prompt_tokens=30000, output_tokens=2768)
+    chips = ["xpu-hbm4", "h200", "b200"]
+    arrays = perf.ChipArrays.build(catalog, chips, w.compute_dtype)
+    rows = [
+        (c, t, p, b, o)
+        for c in range(3)
+        for t in (1, 8, 16)
+        for p in (1, 2)
+        for b in (1, 7, 64)
+        for o in perf.partition_options(w, t)
+    ]
+    ci, t, p, b = (np.array([r[i] for r in rows]) for i in range(4))
+    ep = np.array([r[4]["ep"] for r in rows])
+    att = np.array([r[4]["attention"] for r in rows])
+    vec = perf.evaluate_arrays(w, arrays.take(ci), t, p, b, ep=ep, attention=att)
+    for i, (c, tt, pp, bb, o) in enumerate(rows):
+        one = perf.evaluate_arrays(w, arrays.take(c), tt, pp, bb, **o)
+        for key in ("step_time_s", "tokens_per_s_per_user", "memory_per_chip_bytes", "fits"):
+            assert vec[key][i] == pytest.approx(one[key], rel=1e-12), (key, rows[i])
