@@ -201,6 +201,7 @@ def answer(data: FleetData, out: dict, start: float) -> dict[str, Any]:
         "presolve": _stats(problem, data.columns),
         "excluded": _excluded(problem, data.columns),
         "inputs": inputs(problem),
+        "assumptions": problem.workload.describe(),
         "solve_seconds": time.perf_counter() - start,
     }
 
