@@ -17,11 +17,16 @@ from designer.errors import InputError
 
 @dataclass(frozen=True)
 class Efficiency:
-    """Serving-stack efficiency: 1, 1 and 0 for hardware-limit studies (the paper's defaults)."""
+    """Serving-stack efficiency: 1, 1 and 0s for hardware-limit studies (the paper's defaults).
+
+    A calibration profile (`designer.profiles`) sets all five from measured step times.
+    """
 
     bandwidth: float = 1.0  # η_bw, share of peak memory bandwidth achieved
     compute: float = 1.0  # η_f, share of peak FLOP/s achieved
     overhead_per_layer: float = 0.0  # τ_layer in seconds, exposed software time per layer
+    per_sequence: float = 0.0  # τ_seq in seconds, per layer per sequence in the batch
+    collective_latency: float = 0.0  # s added to every collective's τ(t) by the software path
 
     def __post_init__(self):
         for name in ("bandwidth", "compute"):
@@ -30,8 +35,9 @@ class Efficiency:
                 raise InputError(
                     f"expected a fraction in (0, 1], got {v!r}", key=f"efficiency.{name}"
                 )
-        if self.overhead_per_layer < 0:
-            raise InputError("expected a non-negative time", key="efficiency.overhead_per_layer")
+        for name in ("overhead_per_layer", "per_sequence", "collective_latency"):
+            if getattr(self, name) < 0:
+                raise InputError("expected a non-negative time", key=f"efficiency.{name}")
 
 
 @dataclass(frozen=True)
