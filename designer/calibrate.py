@@ -29,6 +29,7 @@ from scipy.optimize import least_squares
 from designer.catalog import Catalog
 from designer.errors import InputError, unknown
 from designer.measurements import Measurement, Prepared, predict_all, prepare
+from designer.profiles import Profile
 from designer.workload import Efficiency
 
 # name, Efficiency field, scale (parameter units → SI), lower, upper (in parameter units)
@@ -178,3 +179,50 @@ def cross_validate(rows: list[Measurement], catalog: Catalog, by: str = "platfor
         tuple(i.row.id for i in items), predicted, np.array([i.row.measured_ms for i in items])
     )
     return CrossValidation(by, all_errors, groups)
+
+
+def default_cv(rows: list[Measurement]) -> str:
+    """Leave-one-platform-out when the rows span platforms, else leave-one-out."""
+    return "platform" if len({r.platform for r in rows}) > 1 else "row"
+
+
+def make_profile(
+    rows: list[Measurement],
+    catalog: Catalog,
+    name: str,
+    *,
+    data: str = "",
+    chips: tuple[str, ...] = (),
+    command: str = "",
+    cv_by: str | None = None,
+    fit_date: str | None = None,
+) -> tuple[Profile, Fit, CrossValidation]:
+    """Fit `rows`, cross-validate, and return the profile with its fit quality."""
+    import datetime
+
+    fit = fit_profile(rows, catalog)
+    by = cv_by or default_cv(rows)
+    cv = cross_validate(rows, catalog, by)
+    platforms = sorted({r.platform for r in rows})
+    sources = sorted({r.source for r in rows})
+    profile = Profile(
+        id=name,
+        efficiency=fit.efficiency,
+        name=(
+            f"Fit to {platforms[0]}" if len(platforms) == 1 else f"Fit over {len(platforms)} platforms"
+        ),
+        platform=platforms[0] if len(platforms) == 1 else "",
+        chips=chips,
+        data=data,
+        rows=len(rows),
+        fit_date=fit_date or datetime.datetime.now(datetime.UTC).date().isoformat(),
+        fit_mape=fit.errors.mape,
+        fit_median=fit.errors.median,
+        fit_worst=fit.errors.worst[1],
+        cv=f"leave-one-{by}-out",
+        cv_mape=cv.errors.mape,
+        cv_points=len(cv.errors.ids),
+        command=command,
+        source="; ".join(sources),
+    )
+    return profile, fit, cv

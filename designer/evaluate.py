@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from designer import perf
+from designer import perf, profiles
 from designer.catalog import Catalog
 from designer.cost import chip_cost, cost_per_mtoken
 from designer.errors import InputError
+from designer.prefill import prefill
 from designer.workload import Efficiency, Workload
 
 
@@ -101,19 +102,41 @@ def evaluate(
     overrides: dict[str, Any] | None = None,
     efficiency: Efficiency | None = None,
     catalog: Catalog | None = None,
+    profile: str | profiles.Profile | None = None,
+    prompt_tokens: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate `model` on `chip` at a (tp, pp, batch) partition; returns the JSON record.
+
+    The step time uses `efficiency` when given, else the calibration `profile` (a name, a
+    profile TOML path or a Profile), else the chip's default profile (`profiles.default_for`:
+    calibrated for shipping chips, `limit` for the paper's presets); the record names it under
+    `profile`. With `prompt_tokens`, `metrics.ttft_s` is the prefill time of one such prompt.
 
     Example: `evaluate("llama3.1-405b", "xpu-hbm3", tp=128, context_tokens=131072)` gives
     about 742 tokens/s per user, memory-bandwidth bound, with 0.567 ms of the 1.35 ms step spent
     in synchronization (126 layers × 2 collectives × 2.25 µs across servers).
     """
     catalog = (catalog or Catalog.load()).with_overrides(overrides or {})
+    if efficiency is not None:
+        prof = profiles.Profile("custom", efficiency, name="Efficiency given by the caller")
+    elif isinstance(profile, profiles.Profile):
+        prof = profile
+    else:
+        prof = profiles.select(catalog, chip, profile)
     wl = Workload(
         catalog.model(model),
         context_tokens,
         weight_dtype,
         kv_dtype,
-        efficiency=efficiency or Efficiency(),
+        efficiency=prof.efficiency,
     )
-    return assess(wl, catalog, Design(chip, tp, pp, batch, replicas))
+    record = assess(wl, catalog, Design(chip, tp, pp, batch, replicas))
+    if prompt_tokens is not None:
+        if isinstance(prompt_tokens, bool) or prompt_tokens < 1:
+            raise InputError(
+                f"expected a positive integer, got {prompt_tokens!r}", key="prompt_tokens"
+            )
+        pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
+        record["metrics"]["ttft_s"] = pf.time_s
+    record["profile"] = profiles.describe(prof)
+    return record

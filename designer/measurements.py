@@ -80,8 +80,8 @@ class Measurement:
 
     @property
     def source(self) -> str:
-        """The publication (URL without a fragment), for leave-one-source-out."""
-        return self.source_url.split(" ")[0].split("#")[0]
+        """The publication, for leave-one-source-out."""
+        return self.source_url
 
     @property
     def decode_context(self) -> int:
