@@ -8,6 +8,7 @@ takes dotted paths into the problem (`sla.tokens_per_s_per_user=1500`) or the ca
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,14 @@ SCHEMA: dict[str, dict[str, str]] = {
         "max_chips": "int",
     },
     "limits": {"max_power": "power", "max_capex_usd": "number", "max_chips": "int"},
-    "efficiency": {"bandwidth": "number", "compute": "number", "overhead_per_layer": "time"},
+    "efficiency": {
+        "bandwidth": "number",
+        "compute": "number",
+        "overhead_per_layer": "time",
+        "per_sequence": "time",
+        "collective_latency": "time",
+        "profile": "str",
+    },
     "overrides": {},
 }
 REQUIRED = {"workload": ["model", "context_tokens"], "sla": ["tokens_per_s_per_user"]}
@@ -74,6 +82,10 @@ class Problem:
     max_capex_usd: float | None = None
     where: str = "<problem>"
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+    # [efficiency]: the profile named (None: each chip's default, see designer.profiles) and the
+    # Efficiency values given explicitly (they replace the profile's)
+    profile: str | None = None
+    efficiency_values: dict = field(default_factory=dict, repr=False, compare=False)
 
     def with_changes(self, sets: dict[str, Any]) -> Problem:
         """A new problem with dotted-path changes applied (problem keys or catalog values)."""
@@ -184,12 +196,17 @@ def problem_from_dict(
         dict(raw.get("overrides", {})), where=f"{where} [overrides]"
     )
     w = v["workload"]
-    e = v["efficiency"]
-    eff = Efficiency(
-        bandwidth=e.get("bandwidth", 1.0),
-        compute=e.get("compute", 1.0),
-        overhead_per_layer=e.get("overhead_per_layer", 0.0),
-    )
+    e = dict(v["efficiency"])
+    profile = e.pop("profile", None)
+    base = Efficiency()
+    if profile is not None:
+        from designer import profiles
+
+        base = profiles.get(profile, where=where, key="efficiency.profile").efficiency
+    try:
+        eff = dataclasses.replace(base, **e)
+    except InputError as exc:
+        raise InputError(str(exc), where=where) from None
     try:
         model = catalog.model(w["model"])
     except InputError as exc:
@@ -229,6 +246,8 @@ def problem_from_dict(
         max_capex_usd=limits.get("max_capex_usd"),
         where=where,
         raw=raw,
+        profile=profile,
+        efficiency_values=e,
     )
 
 

@@ -204,7 +204,7 @@ def load() -> dict[str, Profile]:
     return out
 
 
-def get(name: str) -> Profile:
+def get(name: str, *, where: str | None = None, key: str = "profile") -> Profile:
     """A profile by name, or the first profile of a TOML file given by path."""
     profiles = load()
     if name in profiles:
@@ -214,7 +214,7 @@ def get(name: str) -> Profile:
         if not found:
             raise InputError("no profile table in the file", where=name)
         return next(iter(found.values()))
-    raise unknown("profile", name, profiles, key="profile")
+    raise unknown("profile", name, profiles, where=where, key=key)
 
 
 def default_for(catalog: Catalog, chip_id: str) -> Profile:
@@ -296,3 +296,20 @@ def summary_line(profile: Profile) -> str:
         f"profile {profile.id}: {profile.error()}; η_bw {e.bandwidth:.2f}, η_f {e.compute:.2f}, "
         f"{times}"
     )
+
+
+def for_problem(problem: Any, chip_id: str) -> Profile:
+    """The profile a problem's answer on `chip_id` uses: `[efficiency] profile` when named,
+    else the hardware limit when only explicit `[efficiency]` values are given (their meaning
+    before profiles existed), else the chip's default; explicit values replace the profile's.
+
+    `dataclasses.replace(problem.workload, efficiency=for_problem(problem, chip).efficiency)`
+    is the workload to evaluate that chip with.
+    """
+    if problem.profile:
+        base = get(problem.profile)
+    elif problem.efficiency_values:
+        base = LIMIT_PROFILE
+    else:
+        base = default_for(problem.catalog, chip_id)
+    return with_values(base, problem.efficiency_values)

@@ -44,7 +44,8 @@ def test_evaluate_json_contract(capsys):
     )
     assert code == 0, err
     rec = json.loads(out)
-    assert set(rec) == {"design", "metrics", "fits", "bottleneck"}
+    assert set(rec) == {"design", "metrics", "fits", "bottleneck", "profile"}
+    assert rec["profile"]["name"] == "limit"  # a paper preset defaults to the hardware limit
     assert set(rec["design"]) == DESIGN_KEYS
     assert set(rec["metrics"]) >= METRIC_KEYS
     assert rec["design"] == {
