@@ -152,12 +152,12 @@ class CrossValidation:
     groups: dict[str, Errors]
 
     def summary(self) -> str:
-        return (
-            f"leave-one-{self.by}-out over {len(self.groups)} groups: {self.errors.summary()}"
-        )
+        return f"leave-one-{self.by}-out over {len(self.groups)} groups: {self.errors.summary()}"
 
 
-def cross_validate(rows: list[Measurement], catalog: Catalog, by: str = "platform") -> CrossValidation:
+def cross_validate(
+    rows: list[Measurement], catalog: Catalog, by: str = "platform"
+) -> CrossValidation:
     """Leave-one-group-out cross-validation of the fit; `by` in `GROUPINGS`."""
     if by not in GROUPINGS:
         raise unknown("cross-validation grouping", by, GROUPINGS, key="--cross-validate")
@@ -165,7 +165,9 @@ def cross_validate(rows: list[Measurement], catalog: Catalog, by: str = "platfor
     items = prepare(rows, catalog)
     names = sorted({key(r) for r in rows})
     if len(names) < 2:
-        raise InputError(f"cross-validation by {by} needs at least two groups", key="--cross-validate")
+        raise InputError(
+            f"cross-validation by {by} needs at least two groups", key="--cross-validate"
+        )
     predicted = np.empty(len(items))
     groups: dict[str, Errors] = {}
     for name in names:
@@ -209,7 +211,9 @@ def make_profile(
         id=name,
         efficiency=fit.efficiency,
         name=(
-            f"Fit to {platforms[0]}" if len(platforms) == 1 else f"Fit over {len(platforms)} platforms"
+            f"Fit to {platforms[0]}"
+            if len(platforms) == 1
+            else f"Fit over {len(platforms)} platforms"
         ),
         platform=platforms[0] if len(platforms) == 1 else "",
         chips=chips,

@@ -241,7 +241,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                     "rows": [
                         {"id": i, "predicted_ms": float(p), "measured_ms": float(m)}
                         for i, p, m in zip(
-                            cv.errors.ids, cv.errors.predicted_ms, cv.errors.measured_ms
+                            cv.errors.ids,
+                            cv.errors.predicted_ms,
+                            cv.errors.measured_ms,
+                            strict=True,
                         )
                     ],
                 }

@@ -101,8 +101,8 @@ def _int(row: dict, key: str, where: str) -> int:
     try:
         v = int(float(row[key]))
     except (TypeError, ValueError):
-        raise InputError(f"expected a positive integer, got {row[key]!r}", where=where, key=key)
-    if v < 1:
+        v = 0
+    if v < 1 or str(v) != str(row[key]).strip():
         raise InputError(f"expected a positive integer, got {row[key]!r}", where=where, key=key)
     return v
 
@@ -235,7 +235,9 @@ def predict_ms(item: Prepared, eff: Efficiency, catalog: Catalog) -> float:
     if r.measure == "itl":
         if r.batch == 1:
             return step * 1e3
-        one = prefill_time(pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompt_tokens=r.input_tokens)
+        one = prefill_time(
+            pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompt_tokens=r.input_tokens
+        )
         return closed_loop_itl(step, one.time_s, r.batch, r.output_tokens) * 1e3
     pf = prefill_time(
         pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompts=r.batch, prompt_tokens=r.input_tokens

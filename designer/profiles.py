@@ -145,13 +145,17 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
     for f in FRACTION_FIELDS:
         v = e.get(f, 1.0)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
-            raise InputError(f"expected a fraction in (0, 1], got {v!r}", where=where, key=f"{pid}.{f}")
+            raise InputError(
+                f"expected a fraction in (0, 1], got {v!r}", where=where, key=f"{pid}.{f}"
+            )
         eff[f] = float(v)
     for f in TIME_FIELDS:
         eff[f] = parse(e[f], "time", where=where, key=f"{pid}.{f}") if f in e else 0.0
     chips = e.get("chips", [])
     if not isinstance(chips, list) or not all(isinstance(c, str) for c in chips):
-        raise InputError(f"expected a list of chip ids, got {chips!r}", where=where, key=f"{pid}.chips")
+        raise InputError(
+            f"expected a list of chip ids, got {chips!r}", where=where, key=f"{pid}.chips"
+        )
     for k in ("fit_mape", "fit_median", "fit_worst", "cv_mape"):
         if k in e and (isinstance(e[k], bool) or not isinstance(e[k], (int, float))):
             raise InputError(f"expected a number, got {e[k]!r}", where=where, key=f"{pid}.{k}")
@@ -183,7 +187,9 @@ def read(path: str | Path) -> dict[str, Profile]:
         with open(p, "rb") as f:
             raw = tomllib.load(f)
     except FileNotFoundError:
-        raise InputError("no such file (expected a profile TOML or a profile name)", where=str(p)) from None
+        raise InputError(
+            "no such file (expected a profile TOML or a profile name)", where=str(p)
+        ) from None
     except IsADirectoryError:
         raise InputError("is a folder (expected a profile TOML)", where=str(p)) from None
     except tomllib.TOMLDecodeError as exc:
@@ -196,7 +202,9 @@ def read(path: str | Path) -> dict[str, Profile]:
 def load() -> dict[str, Profile]:
     """`limit`, the bundled profiles, then those of `DESIGNER_CATALOG_PATH` folders."""
     out = {LIMIT: LIMIT_PROFILE}
-    dirs = [bundled_dir()] + [Path(d) for d in os.environ.get("DESIGNER_CATALOG_PATH", "").split(os.pathsep) if d]
+    dirs = [bundled_dir()] + [
+        Path(d) for d in os.environ.get("DESIGNER_CATALOG_PATH", "").split(os.pathsep) if d
+    ]
     for d in dirs:
         path = d / "profiles.toml"
         if path.exists():

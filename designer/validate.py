@@ -9,8 +9,8 @@ profile's `error` line.
 >>> cat = Catalog.load()
 >>> rows = measurements.load(measurements.bundled_path(), cat)
 >>> rec = validate(rows, profiles.get("limit"), cat)
->>> rec["profile"], rec["mape"] > 40, all(r["predicted_ms"] < r["measured_ms"] * 1.4 for r in rec["rows"])
-('limit', True, True)
+>>> rec["profile"], len(rec["rows"]), all(r["predicted_ms"] < r["measured_ms"] for r in rec["rows"])
+('limit', 40, True)
 """
 
 from __future__ import annotations
@@ -75,7 +75,9 @@ def parity_plot(
     ax.set_ylim(lo, hi)
     ax.set_xlabel("measured ms per output token")
     ax.set_ylabel("predicted ms per output token")
-    ax.set_title(f"profile {record['profile']}: MAPE {record['mape']:.1f}% ({record['points']} points)")
+    ax.set_title(
+        f"profile {record['profile']}: MAPE {record['mape']:.1f}% ({record['points']} points)"
+    )
     ax.legend(fontsize=7)
     fig.tight_layout()
     try:
@@ -95,5 +97,7 @@ def table(errs: Errors) -> list[dict[str, Any]]:
             "measured_ms": f"{m:.2f}",
             "error": f"{r * 100:+.1f}%",
         }
-        for i, p, m, r in zip(errs.ids, errs.predicted_ms, errs.measured_ms, errs.relative, strict=True)
+        for i, p, m, r in zip(
+            errs.ids, errs.predicted_ms, errs.measured_ms, errs.relative, strict=True
+        )
     ]
