@@ -253,8 +253,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         console = Console()
         console.print(catalog_table(table(cv.errors), f"held-out predictions ({cv.by})"))
         for g, e in cv.groups.items():
-            console.print(f"  {g}: {e.summary()}")
-        console.print(cv.summary())
+            print(f"  {g}: {e.summary()}")
+        print(cv.summary())
         return 0
     if not args.name:
         raise InputError("expected --name NAME for the fitted profile", key="calibrate")
@@ -310,7 +310,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
     console = Console()
     console.print(catalog_table(table(errs), f"profile {profile.id} ({profile.error()})"))
-    console.print(errs.summary())
+    print(errs.summary())
     return 0
 
 
