@@ -131,17 +131,9 @@ def prefill_time(
     return Prefill(compute_s, memory_s, collective_s, overhead_s, flops, nbytes)
 
 
-def prefill(
-    wl: Workload,
-    catalog: Catalog,
-    chip: str,
-    *,
-    tp: int = 1,
-    pp: int = 1,
-    prompts: int = 1,
-    prompt_tokens: int,
-) -> Prefill:
-    """Prefill of `prompts` prompts of `prompt_tokens` tokens each on `tp × pp` catalog chips.
+def prefill(wl: Workload, catalog: Catalog, chip: str, **partition: int) -> Prefill:
+    """`prefill_time` on catalog chips: `partition` holds `prompt_tokens` and optionally `tp`,
+    `pp` and `prompts`.
 
     Example: Llama 3.3 70B in FP8 on 2 H100 at the hardware limit prefills a 5,000-token
     prompt in about 0.21 s: 7.0e14 FLOPs of weights and 3.3e13 of causal attention over
@@ -155,12 +147,4 @@ def prefill(
     0.213
     """
     hw = perf.ChipArrays.build(catalog, [chip], wl.compute_dtype).take(0)
-    return prefill_time(
-        wl,
-        hw,
-        link_bandwidth(catalog, chip),
-        tp=tp,
-        pp=pp,
-        prompts=prompts,
-        prompt_tokens=prompt_tokens,
-    )
+    return prefill_time(wl, hw, link_bandwidth(catalog, chip), **partition)
