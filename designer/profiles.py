@@ -29,7 +29,7 @@ from typing import Any
 from designer.catalog import Catalog, bundled_dir
 from designer.errors import InputError, unknown
 from designer.units import format_quantity, parse
-from designer.workload import Efficiency
+from designer.workload import Efficiency, Workload
 
 LIMIT = "limit"
 GENERIC = "generic"
@@ -321,3 +321,11 @@ def for_problem(problem: Any, chip_id: str) -> Profile:
     else:
         base = default_for(problem.catalog, chip_id)
     return with_values(base, problem.efficiency_values)
+
+
+def workload_for(problem: Any, chip_id: str) -> Workload:
+    """The problem's workload with the efficiency of `for_problem(problem, chip_id)`: what a
+    candidate on that chip is evaluated with."""
+    return dataclasses.replace(
+        problem.workload, efficiency=for_problem(problem, chip_id).efficiency
+    )

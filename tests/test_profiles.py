@@ -184,3 +184,12 @@ def test_evaluate_cli_profile_and_flags(capsys):
     assert rec["profile"]["efficiency"]["bandwidth"] == 0.5
     assert main([*argv, "--profile", "nope"]) == 2
     assert "unknown profile 'nope'" in capsys.readouterr().err
+
+
+def test_workload_for_a_chip_carries_its_profile():
+    prob = load_problem(QUICKSTART)
+    h100 = profiles.workload_for(prob, "h100-sxm")
+    b200 = profiles.workload_for(prob, "b200")
+    assert h100.efficiency == profiles.get("h100-sxm-tensorrt-llm").efficiency
+    assert b200.efficiency == profiles.get("generic").efficiency
+    assert h100.model is prob.workload.model and h100.context_tokens == 8192
