@@ -20,6 +20,7 @@ the chip's default: a profile whose `chips` list the chip (its own platform), el
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tomllib
 from dataclasses import dataclass
@@ -201,10 +202,13 @@ def read(path: str | Path) -> dict[str, Profile]:
 
 def load() -> dict[str, Profile]:
     """`limit`, the bundled profiles, then those of `DESIGNER_CATALOG_PATH` folders."""
+    return dict(_load(os.environ.get("DESIGNER_CATALOG_PATH", "")))
+
+
+@functools.lru_cache(maxsize=8)
+def _load(catalog_path: str) -> dict[str, Profile]:
     out = {LIMIT: LIMIT_PROFILE}
-    dirs = [bundled_dir()] + [
-        Path(d) for d in os.environ.get("DESIGNER_CATALOG_PATH", "").split(os.pathsep) if d
-    ]
+    dirs = [bundled_dir()] + [Path(d) for d in catalog_path.split(os.pathsep) if d]
     for d in dirs:
         path = d / "profiles.toml"
         if path.exists():
