@@ -268,6 +268,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         command=command,
     )
     text = profile.to_toml()
+    if len(rows) <= len(calibrate.PARAMETERS):
+        print(
+            f"designer: warning: {len(rows)} rows for {len(calibrate.PARAMETERS)} parameters: "
+            "the fit is underdetermined (the in-sample error means nothing)",
+            file=sys.stderr,
+        )
     if args.out:
         try:
             Path(args.out).write_text(text, encoding="utf-8")
