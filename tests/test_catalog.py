@@ -440,3 +440,21 @@ def test_model_in_extra_dir_is_validated(tmp_path):
     with pytest.raises(InputError, match="not a multiple") as info:
         Catalog.load(extra_dirs=[tmp_path])
     assert str(info.value).startswith(f"{path}: tiny.num_key_value_heads: ")
+
+
+@pytest.mark.parametrize(
+    ("chip", "bandwidth", "fp8"),
+    [
+        ("a100-80gb", 2.039e12, 312e12),  # no FP8 units: FP8 runs at the BF16 rate
+        ("a100-40gb", 1.555e12, 312e12),
+        ("gh200", 4.0e12, 1979e12),
+        ("gaudi2", 2.45e12, 865e12),
+        ("h800", 3.35e12, 1979e12),
+        ("l40s", 0.864e12, 733e12),
+    ],
+)
+def test_measured_data_chips(catalog, chip, bandwidth, fp8):
+    c = catalog.chip(chip)
+    assert c.memory_bandwidth == pytest.approx(bandwidth)
+    assert c.flops("fp8") == pytest.approx(fp8)
+    assert c.source.startswith("https://")
