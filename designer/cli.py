@@ -8,29 +8,81 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import math
 import os
+import re
 import sys
 import traceback
+import warnings
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 
 from designer import __version__
-from designer.errors import DesignerError, InfeasibleError, InputError
+from designer.errors import DesignerError, InfeasibleError, InputError, excerpt
+from designer.evaluate import MAX_PARTITION, MAX_REPLICAS
 from designer.workload import Efficiency
+
+MAX_CONTEXT = 2**30  # tokens, as in problem files
+MAX_TIME_LIMIT = 1e6  # seconds
 
 
 def _context(text: str) -> int:
     """'131072', '128K' (×1024) or '128k'."""
     t = text.strip()
     try:
-        if t[-1:] in "kK":
-            return int(float(t[:-1]) * 1024)
-        return int(t)
+        tokens = float(t[:-1]) * 1024 if t[-1:] in "kK" else int(t)
     except ValueError:
+        tokens = None
+    if tokens is None or not 1 <= tokens <= MAX_CONTEXT or int(tokens) != tokens:
         raise argparse.ArgumentTypeError(
-            f"expected a token count like 131072 or 128K, got {text!r}"
-        ) from None
+            f"expected a token count from 1 to {MAX_CONTEXT}, like 131072 or 128K, got "
+            f"{excerpt(text)}"
+        )
+    return int(tokens)
+
+
+def _count(high: int):
+    """An argparse type: an integer from 1 to `high`."""
+
+    def count(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected a positive integer (at most {high}), got {excerpt(text)}"
+            )
+        return value
+
+    return count
+
+
+def _fraction(text: str) -> float:
+    """An argparse type: a number in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], got {excerpt(text)}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_TIME_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds in (0, {MAX_TIME_LIMIT:g}], got {excerpt(text)}"
+        )
+    return value
 
 
 def _sets(items: list[str] | None) -> dict[str, Any]:
@@ -39,8 +91,28 @@ def _sets(items: list[str] | None) -> dict[str, Any]:
     return dict(parse_set(s) for s in items or [])
 
 
+def _finite(obj: Any) -> Any:
+    """`obj` with every non-finite float (NaN, ±inf) replaced by None: JSON has no NaN."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _json(obj: Any) -> str:
+    """Strict JSON (no NaN or Infinity: unknown numbers are null)."""
+    return json.dumps(_finite(obj), indent=2, default=str, allow_nan=False)
+
+
 def _dump(obj: Any) -> None:
-    print(json.dumps(obj, indent=2, default=str))
+    print(_json(obj))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -57,11 +129,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "interconnects.…, memory.…, costs.…)",
             key=f"--set {bad[0]}",
         )
-    eff = Efficiency(
-        args.bandwidth_efficiency,
-        args.compute_efficiency,
-        parse(args.overhead_per_layer, "time", key="--overhead-per-layer"),
-    )
+    overhead = parse(args.overhead_per_layer, "time", key="--overhead-per-layer")
+    if overhead < 0:
+        raise InputError(
+            f"expected a non-negative time, got {excerpt(args.overhead_per_layer)}",
+            key="--overhead-per-layer",
+        )
+    eff = Efficiency(args.bandwidth_efficiency, args.compute_efficiency, overhead)
     record = evaluate(
         args.model,
         args.chip,
@@ -131,7 +205,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 "power_w": cc.power_w,
                 "power_basis": cc.power_basis,
             }
-        _dump(entry) if args.json else Console().print_json(json.dumps(entry, default=str))
+        _dump(entry) if args.json else Console().print_json(_json(entry))
         return 0
     rows = []
     for entry_id in cat.ids(section):
@@ -175,11 +249,22 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+_QUOTED = re.compile(r"'([^']{40,})'")
+MAX_MESSAGE = 600  # characters of an error line
+
+
+def _one_line(message: str) -> str:
+    """An error message on one line of at most MAX_MESSAGE characters."""
+    line = " ".join(message.split())
+    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit code 2), like every other bad input."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        message = _QUOTED.sub(lambda m: excerpt(m.group(1)), _one_line(message))
+        self.exit(2, f"designer: error: {message} (see {self.prog} --help)\n")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -194,17 +279,18 @@ def parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="evaluate one design with the forward model")
     ev.add_argument("--model", required=True, help="catalog model id or a config.json path")
     ev.add_argument("--chip", required=True, help="catalog chip id")
-    ev.add_argument("--tp", type=int, default=1, help="chips per pipeline stage (tensor par.)")
-    ev.add_argument("--pp", type=int, default=1, help="pipeline stages")
-    ev.add_argument("--batch", type=int, default=1, help="users per micro-batch")
-    ev.add_argument("--replicas", type=int, default=1)
+    part = _count(MAX_PARTITION)
+    ev.add_argument("--tp", type=part, default=1, help="chips per pipeline stage (tensor par.)")
+    ev.add_argument("--pp", type=part, default=1, help="pipeline stages")
+    ev.add_argument("--batch", type=part, default=1, help="users per micro-batch")
+    ev.add_argument("--replicas", type=_count(MAX_REPLICAS), default=1)
     ev.add_argument(
         "--context", type=_context, default=8192, help="tokens of context per user (131072 or 128K)"
     )
     ev.add_argument("--weight-dtype", default="fp8")
     ev.add_argument("--kv-dtype", default="fp8")
-    ev.add_argument("--bandwidth-efficiency", type=float, default=1.0)
-    ev.add_argument("--compute-efficiency", type=float, default=1.0)
+    ev.add_argument("--bandwidth-efficiency", type=_fraction, default=1.0)
+    ev.add_argument("--compute-efficiency", type=_fraction, default=1.0)
     ev.add_argument("--overhead-per-layer", default="0 s", help="e.g. '114 us'")
     ev.add_argument(
         "--set",
@@ -229,7 +315,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give every candidate that can meet the rate to the MILP",
     )
-    so.add_argument("--time-limit", type=float, default=60.0, help="seconds for HiGHS")
+    so.add_argument("--time-limit", type=_seconds, default=60.0, help="seconds for HiGHS")
     so.set_defaults(func=cmd_solve)
 
     ca = sub.add_parser("catalog", help="browse the catalogs")
@@ -247,11 +333,25 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """Run the command line; returns the exit code (argparse's own exits included)."""
     try:
-        return args.func(args)
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    logging.getLogger("pyomo").setLevel(logging.ERROR)
+    try:
+        # Extreme inputs may overflow to inf in numpy: the answer says so (null in JSON, or
+        # infeasible); a warning on stderr would not.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            code = args.func(args)
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # the reader (`| head`) has gone: stop quietly
+        _silence_stdout()
+        return 0
     except DesignerError as exc:
-        print(f"designer: error: {exc}", file=sys.stderr)
+        print(f"designer: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("designer: interrupted", file=sys.stderr)
@@ -260,11 +360,20 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("DESIGNER_DEBUG"):
             traceback.print_exc()
         print(
-            f"designer: internal error: {type(exc).__name__}: {exc} (set DESIGNER_DEBUG=1 for "
-            f"the traceback)",
+            f"designer: internal error: {type(exc).__name__}: {_one_line(str(exc))} (set "
+            f"DESIGNER_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor (captured output)
+        pass
 
 
 if __name__ == "__main__":

@@ -10,13 +10,23 @@ import numpy as np
 from designer import perf
 from designer.catalog import Catalog
 from designer.cost import chip_cost, cost_per_mtoken
-from designer.errors import InputError
+from designer.errors import InputError, excerpt
 from designer.workload import Efficiency, Workload
+
+# Bounds of a design, so that no product of them (chips, users) wraps in int64 arithmetic:
+# tp, pp and batch at most 2^20 each, replicas at most 2^30, chips and users at most 2^50.
+MAX_PARTITION = 2**20
+MAX_REPLICAS = 2**30
+MAX_FLEET = 2**50
 
 
 @dataclass(frozen=True)
 class Design:
-    """One point of the design space: chip, tensor × pipeline partition, batch, replicas."""
+    """One point of the design space: chip, tensor × pipeline partition, batch, replicas.
+
+    >>> Design("xpu-hbm3", tp=8, pp=2, batch=16, replicas=3).chips
+    48
+    """
 
     chip: str
     tp: int
@@ -27,16 +37,26 @@ class Design:
     def __post_init__(self):
         for name in ("tp", "pp", "batch", "replicas"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise InputError(f"expected a positive integer, got {v!r}", key=name)
+            high = MAX_REPLICAS if name == "replicas" else MAX_PARTITION
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= high:
+                raise InputError(
+                    f"expected a positive integer (at most {high}), got {excerpt(v)}", key=name
+                )
+        for name, v in (("chips", self.chips), ("users", self.users)):
+            if v > MAX_FLEET:
+                raise InputError(
+                    f"a design of more than {MAX_FLEET} {name} ({v}); reduce tp, pp, batch or "
+                    "replicas",
+                    key=name,
+                )
 
     @property
     def chips(self) -> int:
-        return self.replicas * self.tp * self.pp
+        return int(self.replicas) * int(self.tp) * int(self.pp)
 
     @property
     def users(self) -> int:
-        return self.replicas * self.pp * self.batch
+        return int(self.replicas) * int(self.pp) * int(self.batch)
 
 
 def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:

@@ -8,6 +8,8 @@ takes dotted paths into the problem (`sla.tokens_per_s_per_user=1500`) or the ca
 from __future__ import annotations
 
 import copy
+import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +17,10 @@ from typing import Any
 
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
 from designer.catalog import Catalog
-from designer.errors import InputError, closest, unknown
-from designer.units import parse
+from designer.errors import InputError, closest, excerpt, in_file, unknown
+from designer.evaluate import MAX_PARTITION
+from designer.files import read_toml
+from designer.units import MAX_MAGNITUDE, parse
 from designer.workload import Efficiency, Workload
 
 OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")
@@ -37,7 +41,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "context_tokens": "int",
         "weight_dtype": "str",
         "kv_dtype": "str",
-        "collectives_per_layer": "int",
+        "collectives_per_layer": "int0",
     },
     "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int"},
     "objective": {"minimize": "str"},
@@ -82,42 +86,85 @@ class Problem:
         )
 
 
+# Upper bounds of integer keys (others: MAX_INT). tp, pp and the batch share the bound of a
+# Design so that no product of them wraps; a limit of 0 means "no limit".
+MAX_INT = 2**40
+INT_BOUNDS = {
+    "workload.context_tokens": 2**30,
+    "workload.collectives_per_layer": 1024,
+    "sla.concurrent_users": 2**30,
+    "space.tp": MAX_PARTITION,
+    "space.pp": MAX_PARTITION,
+    "space.max_batch": MAX_PARTITION,
+}
+MAX_LIST = 1024  # entries of a list key
+ZERO_IS_NONE = {"space.max_chips", "limits.max_power", "limits.max_capex_usd", "limits.max_chips"}
+
+
 def _typed(kind: str, value: Any, where: str, key: str) -> Any:
+    """`value` of the problem key `key` checked and converted to `kind` (see SCHEMA).
+
+    Integers are whole, positive (or ≥ 0 for "int0") and at most INT_BOUNDS[key] (MAX_INT);
+    numbers are finite and positive; lists are non-empty, at most MAX_LIST entries, duplicates
+    merged; a limit of 0 is None (no limit).
+    """
+    if key in ZERO_IS_NONE and _is_number(value) and value == 0:
+        return None
     if kind == "str":
         if not isinstance(value, str):
-            raise InputError(f"expected a string, got {value!r}", where=where, key=key)
+            raise InputError(f"expected a string, got {excerpt(value)}", where=where, key=key)
         return value
-    if kind == "int":
+    if kind in ("int", "int0"):
+        low = 0 if kind == "int0" else 1
+        high = INT_BOUNDS.get(key, MAX_INT)
         if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
+            not _is_number(value)
+            or not _finite(value)
             or int(value) != value
-            or value < 1
+            or not low <= value <= high
         ):
-            raise InputError(f"expected a positive integer, got {value!r}", where=where, key=key)
-        return int(value)
-    if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise InputError(f"expected a positive number, got {value!r}", where=where, key=key)
-        return float(value)
-    if kind == "strlist":
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            adjective = "non-negative" if low == 0 else "positive"
             raise InputError(
-                f"expected a non-empty list of names, got {value!r}", where=where, key=key
-            )
-        return tuple(value)
-    if kind == "intlist":
-        if not isinstance(value, list) or not value:
-            raise InputError(
-                f"expected a non-empty list of positive integers, got {value!r}",
+                f"expected a {adjective} integer (at most {high}), got {excerpt(value)}",
                 where=where,
                 key=key,
             )
-        return tuple(sorted({_typed("int", v, where, key) for v in value}))
+        return int(value)
+    if kind == "number":
+        if not _is_number(value) or not _finite(value) or value <= 0:
+            raise InputError(
+                f"expected a positive number, got {excerpt(value)}", where=where, key=key
+            )
+        if value > MAX_MAGNITUDE:
+            raise InputError(
+                f"expected a number at most {MAX_MAGNITUDE:g}, got {excerpt(value)}",
+                where=where,
+                key=key,
+            )
+        return float(value)
+    if kind in ("strlist", "intlist"):
+        if not isinstance(value, list) or not value or len(value) > MAX_LIST:
+            what = "names" if kind == "strlist" else "positive integers"
+            raise InputError(
+                f"expected a non-empty list of at most {MAX_LIST} {what}, got {excerpt(value)}",
+                where=where,
+                key=key,
+            )
+        if kind == "intlist":
+            return tuple(sorted({_typed("int", v, where, key) for v in value}))
+        return tuple(dict.fromkeys(_typed("str", v, where, key) for v in value))
     v = parse(value, kind, where=where, key=key)
     if v <= 0:
-        raise InputError(f"expected a positive {kind}, got {value!r}", where=where, key=key)
+        raise InputError(f"expected a positive {kind}, got {excerpt(value)}", where=where, key=key)
     return v
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite(value: int | float) -> bool:
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def parse_set(text: str) -> tuple[str, Any]:
@@ -153,7 +200,14 @@ def apply_sets(raw: dict, sets: dict[str, Any], *, where: str) -> dict:
 def problem_from_dict(
     raw: dict, *, where: str = "<problem>", catalog: Catalog | None = None
 ) -> Problem:
-    """Validate a raw problem dict (as read from TOML)."""
+    """Validate a raw problem dict (as read from TOML); every error names the file `where`."""
+    try:
+        return _problem_from_dict(raw, where=where, catalog=catalog)
+    except InputError as exc:
+        raise in_file(exc, where) from None
+
+
+def _problem_from_dict(raw: dict, *, where: str, catalog: Catalog | None) -> Problem:
     for section, body in raw.items():
         if section not in SCHEMA:
             raise InputError(f"unknown section{closest(section, SCHEMA)}", where=where, key=section)
@@ -237,18 +291,18 @@ def load_problem(
 ) -> Problem:
     """Read and validate a problem TOML file, with optional dotted-path changes."""
     p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            raw = tomllib.load(f)
-    except FileNotFoundError:
-        raise InputError("no such file (expected a problem TOML)", where=str(p)) from None
-    except IsADirectoryError:
-        raise InputError("is a folder (expected a problem TOML)", where=str(p)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", where=str(p)) from None
+    raw = read_toml(p, "a problem TOML")
+    model = raw.get("workload", {}).get("model") if isinstance(raw.get("workload"), dict) else None
+    if isinstance(model, str) and _is_path(model) and not Path(model).is_absolute():
+        raw["workload"]["model"] = str(p.parent / model)  # relative to the problem file
     if sets:
         raw = apply_sets(raw, sets, where="--set")
     return problem_from_dict(raw, where=str(p), catalog=catalog)
+
+
+def _is_path(model: str) -> bool:
+    """A model given as a path (a Hugging Face config.json) rather than a catalog id."""
+    return model.endswith(".json") or os.sep in model
 
 
 __all__ = ["Problem", "load_problem", "problem_from_dict", "parse_set", "apply_sets", "OBJECTIVES"]

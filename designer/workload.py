@@ -6,6 +6,7 @@ Everything here depends on the model and the serving settings only, never on the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,8 +31,10 @@ class Efficiency:
                 raise InputError(
                     f"expected a fraction in (0, 1], got {v!r}", key=f"efficiency.{name}"
                 )
-        if self.overhead_per_layer < 0:
-            raise InputError("expected a non-negative time", key="efficiency.overhead_per_layer")
+        if not 0 <= self.overhead_per_layer < math.inf:
+            raise InputError(
+                "expected a finite non-negative time", key="efficiency.overhead_per_layer"
+            )
 
 
 @dataclass(frozen=True)

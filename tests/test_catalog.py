@@ -326,7 +326,12 @@ def test_unknown_chip_key_suggests_closest(tmp_path):
         ('"1 PFLOPS"', '"1 PB/s"', "chips.my-chip.compute.fp8", "expected a compute"),
         ('"2 TB/s"', "2e12", "chips.my-chip.memory_bandwidth", "bare number"),
         ('"2 TB/s"', '"0 TB/s"', "chips.my-chip.memory_bandwidth", "positive"),
-        ('"2 TB/s"', '"-2 TB/s"', "chips.my-chip.memory_bandwidth", "non-negative"),
+        (
+            '"2 TB/s"',
+            '"-2 TB/s"',
+            "chips.my-chip.memory_bandwidth",
+            "expected a positive bandwidth",
+        ),
         (
             'kind = "hypothetical"',
             "usable_memory_fraction = 1.5",
