@@ -286,7 +286,11 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
                 )
             kwargs[key] = float(value)
         elif key in _STR_FIELDS and key != "id":
-            kwargs[key] = str(value)
+            if not isinstance(value, str):
+                raise InputError(
+                    f"expected a string, got {excerpt(value)}", where=where, key=f"{prefix}.{key}"
+                )
+            kwargs[key] = value
         else:
             kwargs["extra"][key] = value
     # Hugging Face conventions for fields that may be implicit.

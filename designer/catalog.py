@@ -264,6 +264,13 @@ def bundled_dir() -> Path:
     return Path(str(resources.files("designer.catalogs")))
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long, a NUL in the name
+        return False
+
+
 def _read_toml(path: Path) -> dict:
     return read_toml(path, "a catalog TOML")
 
@@ -285,11 +292,11 @@ class Catalog:
         raw: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
         origin: dict[tuple[str, str], str] = {}
         for d in dirs:
-            if not d.is_dir():
+            if not _is_dir(d):
                 raise InputError("catalog folder not found", where=str(d))
             for section in SECTIONS:
                 path = d / f"{section}.toml"
-                if not path.exists():
+                if not os.path.lexists(path):  # a broken link or a loop is an error, not absent
                     continue
                 for entry_id, entry in _read_toml(path).items():
                     raw[section][entry_id] = entry

@@ -38,7 +38,7 @@ def read_text(path: str | Path, what: str) -> str:
     except IsADirectoryError:
         raise InputError(f"is a folder (expected {what})", where=where) from None
     except OSError as exc:  # symlink loops, permissions, names too long
-        raise InputError(f"cannot open ({exc.strerror}; expected {what})", where=where) from None
+        raise InputError(f"cannot open: {exc.strerror} (expected {what})", where=where) from None
     except ValueError:  # a NUL character in the path
         raise InputError(f"not a valid file name (expected {what})", where=where) from None
     try:
@@ -56,7 +56,7 @@ def read_text(path: str | Path, what: str) -> str:
             chunks.append(chunk)
             size += len(chunk)
     except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror}; expected {what})", where=where) from None
+        raise InputError(f"cannot read: {exc.strerror} (expected {what})", where=where) from None
     finally:
         os.close(fd)
     data = b"".join(chunks)
@@ -66,7 +66,7 @@ def read_text(path: str | Path, what: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"not UTF-8 text (byte {exc.start}; expected {what} saved as UTF-8)", where=where
+            f"not UTF-8 text at byte {exc.start} (expected {what} saved as UTF-8)", where=where
         ) from None
     return text.removeprefix("\ufeff")
 

@@ -98,6 +98,7 @@ INT_BOUNDS = {
     "space.max_batch": MAX_PARTITION,
 }
 MAX_LIST = 1024  # entries of a list key
+ZERO_IS_VALID = {"efficiency.overhead_per_layer"}  # no software overhead: the paper's default
 ZERO_IS_NONE = {"space.max_chips", "limits.max_power", "limits.max_capex_usd", "limits.max_chips"}
 
 
@@ -154,8 +155,11 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
             return tuple(sorted({_typed("int", v, where, key) for v in value}))
         return tuple(dict.fromkeys(_typed("str", v, where, key) for v in value))
     v = parse(value, kind, where=where, key=key)
-    if v <= 0:
-        raise InputError(f"expected a positive {kind}, got {excerpt(value)}", where=where, key=key)
+    if v == 0 and key in ZERO_IS_NONE:
+        return None
+    if v < 0 or (v == 0 and key not in ZERO_IS_VALID):
+        sign = "non-negative" if key in ZERO_IS_VALID else "positive"
+        raise InputError(f"expected a {sign} {kind}, got {excerpt(value)}", where=where, key=key)
     return v
 
 

@@ -117,6 +117,8 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
             key=key,
         )
     number, unit = float(shape.group(1)), shape.group(2) or ""
+    if number == 0 and re.search(r"[1-9]", re.split("[eE]", shape.group(1))[0]):
+        _bounded(MIN_MAGNITUDE / 2, value, kind, where, key)  # underflowed: "1e-400 W" is no 0
     if not math.isfinite(number):
         raise InputError(f"expected a finite {kind}, got {excerpt(value)}", where=where, key=key)
     reg = registry()
