@@ -9,7 +9,6 @@ Each catalog is a TOML file (see catalogs/README.md); every quantity is a string
 from __future__ import annotations
 
 import copy
-import math
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,7 +19,7 @@ from typing import Any
 from designer.architecture import Architecture, from_mapping, load_hf_config
 from designer.errors import InputError, closest, excerpt, unknown
 from designer.files import read_toml
-from designer.units import MAX_MAGNITUDE, parse
+from designer.units import parse, plain_number
 
 SECTIONS = ("chips", "memory", "interconnects", "models", "costs")
 CHIP_KINDS = ("paper-preset", "datasheet", "hypothetical")
@@ -208,36 +207,18 @@ def _value(kind: str, value: Any, where: str, key: str) -> Any:
             raise InputError(f"expected a string, got {excerpt(value)}", where=where, key=key)
         return value
     if kind in ("number", "fraction", "count"):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or (isinstance(value, float) and not math.isfinite(value))
-        ):
-            raise InputError(
-                f"expected a finite number, got {excerpt(value)}", where=where, key=key
-            )
-        if kind == "fraction" and not 0 < value <= 1:
+        number = plain_number(value, positive=positive, where=where, key=key)
+        if kind == "fraction" and not 0 < number <= 1:
             raise InputError(
                 f"expected a fraction in (0, 1], got {excerpt(value)}", where=where, key=key
             )
-        if kind == "count" and not (1 <= value <= MAX_COUNT and int(value) == value):
+        if kind == "count" and not (1 <= number <= MAX_COUNT and int(number) == number):
             raise InputError(
                 f"expected a positive integer (at most {MAX_COUNT}), got {excerpt(value)}",
                 where=where,
                 key=key,
             )
-        if value < 0 or (positive and value == 0):
-            sign = "positive" if positive else "non-negative"
-            raise InputError(
-                f"expected a {sign} number, got {excerpt(value)}", where=where, key=key
-            )
-        if value > MAX_MAGNITUDE:
-            raise InputError(
-                f"expected a number at most {MAX_MAGNITUDE:g}, got {excerpt(value)}",
-                where=where,
-                key=key,
-            )
-        return int(value) if kind == "count" else float(value)
+        return int(number) if kind == "count" else number
     q = parse(value, kind, where=where, key=key)
     if q < 0 or (positive and q == 0):
         sign = "positive" if positive else "non-negative"

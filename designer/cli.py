@@ -21,7 +21,7 @@ import numpy as np
 from rich.console import Console
 
 from designer import __version__
-from designer.errors import DesignerError, InfeasibleError, InputError, excerpt
+from designer.errors import DesignerError, InfeasibleError, InputError, excerpt, in_file
 from designer.evaluate import MAX_PARTITION, MAX_REPLICAS
 from designer.workload import Efficiency
 
@@ -61,28 +61,21 @@ def _count(high: int):
     return count
 
 
-def _fraction(text: str) -> float:
-    """An argparse type: a number in (0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], got {excerpt(text)}")
-    return value
+def _real(high: float, what: str):
+    """An argparse type: a number in (0, high], described as `what` in errors."""
 
+    def real(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0 < value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected {what} in (0, {high:g}], got {excerpt(text)}"
+            )
+        return value
 
-def _seconds(text: str) -> float:
-    """An argparse type: a positive, finite number of seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value <= MAX_TIME_LIMIT:
-        raise argparse.ArgumentTypeError(
-            f"expected seconds in (0, {MAX_TIME_LIMIT:g}], got {excerpt(text)}"
-        )
-    return value
+    return real
 
 
 def _sets(items: list[str] | None) -> dict[str, Any]:
@@ -165,6 +158,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     problem = load_problem(args.problem, _sets(args.set))
     try:
         sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
+    except InputError as exc:  # found while solving (a chip without the dtype): name the file
+        raise in_file(exc, problem.where) from None
     except InfeasibleError as exc:
         record = getattr(exc, "record", {"status": "infeasible", "explanation": str(exc)})
         if args.json:
@@ -289,8 +284,8 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--weight-dtype", default="fp8")
     ev.add_argument("--kv-dtype", default="fp8")
-    ev.add_argument("--bandwidth-efficiency", type=_fraction, default=1.0)
-    ev.add_argument("--compute-efficiency", type=_fraction, default=1.0)
+    ev.add_argument("--bandwidth-efficiency", type=_real(1, "a fraction"), default=1.0)
+    ev.add_argument("--compute-efficiency", type=_real(1, "a fraction"), default=1.0)
     ev.add_argument("--overhead-per-layer", default="0 s", help="e.g. '114 us'")
     ev.add_argument(
         "--set",
@@ -315,7 +310,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give every candidate that can meet the rate to the MILP",
     )
-    so.add_argument("--time-limit", type=_seconds, default=60.0, help="seconds for HiGHS")
+    so.add_argument(
+        "--time-limit",
+        type=_real(MAX_TIME_LIMIT, "seconds"),
+        default=60.0,
+        help="seconds for HiGHS",
+    )
     so.set_defaults(func=cmd_solve)
 
     ca = sub.add_parser("catalog", help="browse the catalogs")

@@ -20,7 +20,7 @@ from designer.catalog import Catalog
 from designer.errors import InputError, closest, excerpt, in_file, unknown
 from designer.evaluate import MAX_PARTITION
 from designer.files import read_toml
-from designer.units import MAX_MAGNITUDE, parse
+from designer.units import parse, plain_number
 from designer.workload import Efficiency, Workload
 
 OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")
@@ -132,17 +132,7 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
             )
         return int(value)
     if kind == "number":
-        if not _is_number(value) or not _finite(value) or value <= 0:
-            raise InputError(
-                f"expected a positive number, got {excerpt(value)}", where=where, key=key
-            )
-        if value > MAX_MAGNITUDE:
-            raise InputError(
-                f"expected a number at most {MAX_MAGNITUDE:g}, got {excerpt(value)}",
-                where=where,
-                key=key,
-            )
-        return float(value)
+        return plain_number(value, positive=True, where=where, key=key)
     if kind in ("strlist", "intlist"):
         if not isinstance(value, list) or not value or len(value) > MAX_LIST:
             what = "names" if kind == "strlist" else "positive integers"
@@ -180,7 +170,7 @@ def parse_set(text: str) -> tuple[str, Any]:
     value = value.strip()
     try:
         parsed = tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):  # ValueError: 4300+ digits
         parsed = value
     return path.strip(), parsed
 

@@ -175,6 +175,27 @@ def _bounded(number: float, value: object, kind: str, where: str | None, key: st
     return number
 
 
+def plain_number(value: object, *, positive: bool, where: str | None, key: str | None) -> float:
+    """A number without a unit (a price, a rate, a ratio): finite, positive or non-negative, and
+    at most MAX_MAGNITUDE; else an InputError naming `where` and `key`."""
+    sign = "positive" if positive else "non-negative"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not math.isfinite(value))
+        or value < 0
+        or (positive and value == 0)
+    ):
+        raise InputError(f"expected a {sign} number, got {excerpt(value)}", where=where, key=key)
+    if value > MAX_MAGNITUDE:
+        raise InputError(
+            f"expected a number at most {MAX_MAGNITUDE:g}, got {excerpt(value)}",
+            where=where,
+            key=key,
+        )
+    return float(value)
+
+
 def format_quantity(value: float, unit: str, to: str, digits: int = 4) -> str:
     """Format a base-unit number in another unit, e.g. format_quantity(x, 'B/s', 'TiB/s')."""
     reg = registry()

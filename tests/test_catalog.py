@@ -386,15 +386,15 @@ def test_model_in_extra_dir_is_validated(tmp_path):
 @pytest.mark.parametrize(
     ("path", "value", "match"),
     [
-        ("chips.h100-sxm.price_usd", float("nan"), "expected a finite number, got nan"),
-        ("chips.h100-sxm.price_usd", float("inf"), "expected a finite number, got inf"),
+        ("chips.h100-sxm.price_usd", float("nan"), "expected a non-negative number, got nan"),
+        ("chips.h100-sxm.price_usd", float("inf"), "expected a non-negative number, got inf"),
         ("chips.h100-sxm.price_usd", 1e300, r"at most 1e\+30"),
         ("chips.h100-sxm.tdp", "0 W", "expected a positive power"),
         ("chips.h100-sxm.tdp", "nan W", "expected one number and a unit"),
         ("chips.xpu-hbm3.compute.fp8", "0 PFLOPS", "expected a positive compute"),
         ("chips.xpu-hbm3.server_chips", 2**40, "at most 1048576"),
         ("costs.defaults.amortization_years", 0, "expected a positive number"),
-        ("costs.defaults.pue", float("inf"), "expected a finite number"),
+        ("costs.defaults.pue", float("inf"), "expected a positive number, got inf"),
         ("interconnects.paper.inter_domain_latency", "-1 us", "expected a non-negative time"),
     ],
 )

@@ -92,3 +92,18 @@ def test_broken_pipe_is_silent():
     _, err = p.communicate(timeout=60)
     assert err == b""
     assert p.returncode == 0
+
+
+def test_errors_found_while_solving_name_the_problem_file(capsys):
+    problem = str(ROOT / "problems" / "quickstart.toml")
+    code, _, err = run(
+        capsys,
+        "solve",
+        problem,
+        "--set",
+        "workload.weight_dtype=fp32",
+        "--set",
+        'space.chips=["xpu-hbm4"]',
+    )
+    assert code == 2
+    assert err.startswith(f"designer: error: {problem}: chips.xpu-hbm4.compute: ")

@@ -198,3 +198,10 @@ def test_problem_file_that_is_no_text_file(tmp_path, make):
     with pytest.raises(InputError) as info:
         load_problem(p)
     assert str(info.value).startswith(f"{p}: ") and "expected a problem TOML" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["[" * 5000, "9" * 5000])
+def test_set_values_too_deep_or_too_long_for_toml_stay_strings(value):
+    assert parse_set(f"space.tp={value}") == ("space.tp", value)
+    with pytest.raises(InputError, match="--set|space.tp"):
+        load_problem(ROOT / "problems" / "quickstart.toml", {"space.tp": value})

@@ -373,6 +373,8 @@ class Corpus:
                                 "chips.h100-sxm.price_usd=nan",
                                 "efficiency.bandwidth=nan",
                                 "workload.kv_dtype=fp9",
+                                "space.tp=" + "[" * 5000,
+                                "space.max_batch=" + "9" * 5000,
                             ]
                         ),
                     ]
