@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -92,9 +93,24 @@ def _check_depth(value: Any, where: str) -> Any:
     return value
 
 
+# A line that is only a key (or a table header): tomllib takes time quadratic in the number of
+# its dots, so keys deeper than MAX_DEPTH are refused before it reads them.
+_KEY = re.compile(r"[\s\[]*[\w\-.\s\"']*[\s\]]*")
+
+
+def _deep_key(text: str) -> bool:
+    for line in text.splitlines():
+        head = line.split("=", 1)[0]
+        if head.count(".") > MAX_DEPTH and _KEY.fullmatch(head):
+            return True
+    return False
+
+
 def read_toml(path: str | Path, what: str = "a TOML file") -> dict:
     """A TOML file read as described in the module docstring."""
     text = read_text(path, what)
+    if _deep_key(text):
+        raise InputError(f"nested more than {MAX_DEPTH} levels deep", where=str(path))
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -638,10 +638,9 @@ class Corpus:
         elif kind == "utf16":
             p = d / "problem.toml"
             p.write_text(toml_text(base_problem(rng)), encoding="utf-16")
-        elif kind == "bom":
+        elif kind == "bom":  # a valid problem file (it is no catalog and no config.json)
             p = d / "problem.toml"
             p.write_bytes(b"\xef\xbb\xbf" + toml_text(base_problem(rng)).encode())
-            expect = "ok"
         elif kind == "huge":
             p = d / "problem.toml"
             p.write_text(toml_text(base_problem(rng)) + "# " + "x" * (2 << 20) + "\n")
@@ -673,6 +672,7 @@ class Corpus:
             use = "hf"
         if use == "problem":
             args, env = ["solve", str(p), "--json"], {}
+            expect = "ok" if kind == "bom" else expect
         elif use == "hf":
             args = [
                 "evaluate",
@@ -683,8 +683,6 @@ class Corpus:
                 "--json",
             ]
             env = {}
-            if kind == "bom":
-                expect = "bad"  # TOML text is no config.json
         elif use == "catalog":
             args, env = ["catalog", "list", "chips", "--json"], {"DESIGNER_CATALOG_PATH": str(p)}
             expect = "bad" if kind != "dir" else "any"

@@ -92,6 +92,7 @@ def _worker(conn) -> None:
     os.dup2(devnull, 2)
     import designer.cli  # noqa: F401  imported once, before the first input
 
+    conn.send("ready")
     while True:
         try:
             argv, env = conn.recv()
@@ -112,6 +113,8 @@ class Worker:
         self.proc = self._ctx.Process(target=_worker, args=(child,), daemon=True)
         self.proc.start()
         child.close()
+        if not self.conn.poll(120) or self.conn.recv() != "ready":  # imports, on a loaded box
+            raise RuntimeError("the fuzz worker did not start")
 
     def run(self, case: Case, timeout: float = TIMEOUT) -> Outcome:
         t0 = time.perf_counter()
