@@ -701,6 +701,19 @@ class Corpus:
             args = ["solve", str(p)]
         return Case("special", args, env=env, expect=expect, note=f"{kind} as {use}")
 
+    def limits(self) -> Case:
+        """Large but valid searches: solver speed and --time-limit (issue 7, item 6)."""
+        rng = self.rng
+        problem = str(rng.choice(sorted((ROOT / "problems").glob("*.toml"))))
+        args = rng.choice(
+            [
+                ["solve", problem, "--set", f"space.max_batch={rng.choice([8000, 10**5])}"],
+                ["solve", problem, "--no-prune", "--time-limit", rng.choice(["0.5", "1", "5"])],
+                ["solve", problem, "--time-limit", "0.1"],
+            ]
+        )
+        return Case("limits", [*args, "--json"], expect="ok", note="large search")
+
 
 FAMILIES = ("problem", "problem-text", "argv", "hf", "catalog", "special")
 WEIGHTS = {"problem": 30, "problem-text": 8, "argv": 25, "hf": 15, "catalog": 14, "special": 8}

@@ -6,7 +6,10 @@ Prints, per family and in total: inputs, exit codes, tracebacks, internal errors
 10 s, NaN/Infinity in JSON, bad inputs accepted with exit 0 (and other wrong answers with exit
 0), bad inputs reported as infeasible, valid inputs rejected; then up to --show examples of each
 breach with the command to reproduce it. A sample of --subprocess cases also runs through a real
-`python -m designer.cli` process. Exit status 1 when any breach was found.
+`python -m designer.cli` process. The `limits` family (--limits cases, on top of --n) are
+valid but large searches (max_batch 10^5, every candidate with --no-prune, short --time-limit):
+their hangs measure the solver's speed and --time-limit, not input checking.
+Exit status 1 when any breach was found.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.fuzz.corpus import FAMILIES, generate  # noqa: E402
+from tests.fuzz.corpus import FAMILIES, Corpus, generate  # noqa: E402
 from tests.fuzz.harness import TIMEOUT, Case, Worker, run_subprocess, violations  # noqa: E402
 
 COLUMNS = [
@@ -48,10 +51,18 @@ def main() -> int:
     ap.add_argument("--subprocess", type=int, default=20, help="cases also run as a process")
     ap.add_argument("--show", type=int, default=3, help="examples shown per breach")
     ap.add_argument("--timeout", type=float, default=TIMEOUT)
+    ap.add_argument(
+        "--limits",
+        type=int,
+        default=12,
+        help="extra cases of large valid searches (max_batch 10^5, --no-prune, --time-limit)",
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="designer-fuzz-") as tmp:
         cases = generate(args.n, Path(tmp), seed=args.seed)
+        extra = Corpus(Path(tmp) / "limits", seed=args.seed)
+        cases += [extra.limits() for _ in range(args.limits)]
         t0 = time.perf_counter()
         workers = [Worker() for _ in range(args.workers)]
         chunks = [cases[i :: args.workers] for i in range(args.workers)]
@@ -88,8 +99,8 @@ def main() -> int:
         total = collections.Counter()
         for fam in counts.values():
             total.update(fam)
-        families = [f for f in FAMILIES if f in counts] + sorted(
-            f for f in counts if f not in FAMILIES
+        families = [f for f in (*FAMILIES, "limits") if f in counts] + sorted(
+            f for f in counts if f not in (*FAMILIES, "limits")
         )
         print(
             f"{len(results)} inputs in {seconds:.0f} s (seed {args.seed}, {args.workers} workers)"
