@@ -75,6 +75,7 @@ def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
 
     Costs and power are those of the whole servers the design's chips occupy; $ per million
     tokens is at the design's own system rate (all its users served at their rate)."""
+    catalog.chip(design.chip).flops(wl.compute_dtype)  # names a missing compute rate
     hw = perf.ChipArrays.build(catalog, [design.chip], wl.compute_dtype).take(0)
     m = perf.evaluate_arrays(
         wl, hw, design.tp, design.pp, design.batch, ep=design.ep, attention=design.attention

@@ -44,7 +44,13 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
     g = cm.grid(problem, wc)
     pre = _prefix(problem, wc)
     best: dict[str, Any] = {}
-    valid = partition.valid(wl.model, g.t, g.p, g.attention)
+    rated = np.isfinite(g.hw["flops"])
+    if not rated.any():
+        return (
+            f"{pre}no chip of the space has a compute rate for {wl.compute_dtype} or a wider "
+            f"dtype (set workload.weight_dtype, or add the rate to the catalog)"
+        ), best
+    valid = rated & partition.valid(wl.model, g.t, g.p, g.attention)
     if not valid.any():
         return (
             f"{pre}no (tp, pp) of the space is a partition of {wl.model.id} "

@@ -49,7 +49,7 @@ class ChipArrays:
             ids=tuple(chip_ids),
             memory=tuple(c.memory_technology for c in chips),
             bandwidth=np.array([c.memory_bandwidth for c in chips]),
-            flops=np.array([c.flops(dtype) for c in chips]),
+            flops=np.array([_flops_or_nan(c, dtype) for c in chips]),
             usable_capacity=np.array([c.memory_capacity * c.usable_memory_fraction for c in chips]),
             domain_size=np.array([ic.domain_size for ic in ics], dtype=float),
             intra_latency=np.array([ic.intra_domain_latency for ic in ics]),
@@ -75,6 +75,15 @@ class ChipArrays:
                 "link_bandwidth",
             )
         }
+
+
+def _flops_or_nan(chip, dtype: str) -> float:
+    """The chip's FLOP/s for `dtype`, NaN when it has no rate for it or a wider dtype (the
+    optimizer screens such candidates out; `evaluate` names the missing rate)."""
+    try:
+        return chip.flops(dtype)
+    except InputError:
+        return float("nan")
 
 
 # ---- the equations ---------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def test_broken_pipe_is_silent():
     assert p.returncode == 0
 
 
-def test_errors_found_while_solving_name_the_problem_file(capsys):
+def test_a_dtype_no_chip_computes_is_infeasible_with_the_reason(capsys):
     problem = str(ROOT / "problems" / "quickstart.toml")
     code, _, err = run(
         capsys,
@@ -105,5 +105,17 @@ def test_errors_found_while_solving_name_the_problem_file(capsys):
         "--set",
         'space.chips=["xpu-hbm4"]',
     )
+    assert code == 3
+    assert "no chip of the space has a compute rate for fp32" in err
+
+
+def test_errors_found_while_solving_name_the_problem_file(capsys, tmp_path):
+    p = tmp_path / "most.toml"
+    p.write_text(
+        '[workload]\nmodel = "llama3.1-8b"\ncontext_tokens = 4096\n'
+        "[sla]\ntokens_per_s_per_user = 50\n"
+        '[objective]\nmaximize = "users"\n[space]\nchips = ["h100-sxm"]\n'
+    )
+    code, _, err = run(capsys, "solve", str(p))
     assert code == 2
-    assert err.startswith(f"designer: error: {problem}: chips.xpu-hbm4.compute: ")
+    assert err.startswith(f"designer: error: {p}: objective.maximize = users: maximize needs")

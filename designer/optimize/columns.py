@@ -27,6 +27,7 @@ from designer.problem import Problem, WorkloadClass
 REL = 1e-12  # relative tolerance of the rate and capacity tests
 
 STAGES = (
+    "no_rate_for_dtype",
     "partition_impossible",
     "weights_do_not_fit",
     "too_slow_at_batch_1",
@@ -36,6 +37,7 @@ STAGES = (
     "bound_pruned",
 )
 REASONS = {
+    "no_rate_for_dtype": "no compute rate for the workload's dtype or a wider one",
     "partition_impossible": "no partition of the space divides the model's heads and layers",
     "weights_do_not_fit": "weights and one user's KV cache do not fit",
     "too_slow_at_batch_1": "cannot reach the rate even at batch 1",
@@ -258,8 +260,10 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
     for j, wc in enumerate(problem.classes):
         g = grid(problem, wc)
         st = {"candidates": len(g)}
-        keep = partition.valid(wc.workload.model, g.t, g.p, g.attention)
-        _count(st, "partition_impossible", keep, None, g, removed_by)
+        rated = np.isfinite(g.hw["flops"])
+        _count(st, "no_rate_for_dtype", np.ones(len(g), dtype=bool), rated, g, removed_by)
+        keep = rated & partition.valid(wc.workload.model, g.t, g.p, g.attention)
+        _count(st, "partition_impossible", rated, keep, g, removed_by)
         m1 = g.metrics(wc, np.ones(len(g)))
         fits = m1["fits"]
         _count(st, "weights_do_not_fit", keep, fits, g, removed_by)

@@ -41,14 +41,9 @@ def fleet_data(problem: Problem, c: Columns) -> FleetData:
     ct = c.chip_types
     rmax = _replica_bounds(problem, c)
     smax = {}
-    supply = dict(problem.supply)
     for ty in types:
-        sc = ct[ty].server_chips
         chips = int(np.sum((rmax * c.chips)[c.chip == ty]))
-        bound = -(-chips // sc)
-        if ct[ty].chip in supply:
-            bound = min(bound, supply[ct[ty].chip] // sc)
-        smax[ty] = int(bound)
+        smax[ty] = int(-(-chips // ct[ty].server_chips))
     return FleetData(
         problem=problem,
         columns=c,
@@ -72,12 +67,13 @@ def _finite(x: float) -> float:
 
 def _replica_bounds(problem: Problem, c: Columns) -> np.ndarray:
     """No optimal fleet runs more replicas of a column than: (minimize) serving its class's
-    users with that column alone; (maximize) what the tightest limit or supply allows."""
-    big = np.iinfo(np.int64).max // 4
-    r = np.full(len(c), big, dtype=np.int64)
+    users with that column alone; (maximize) what the tightest limit or supply allows for that
+    column alone. The requirement rows do the rest (they are never left to these bounds)."""
     if problem.sense == "minimize":
         users = np.array([wc.users or 0 for wc in problem.classes])[c.cls]
-        r = units_to_serve(users, c.users)
+        return units_to_serve(users, c.users)
+    big = np.iinfo(np.int64).max // 4
+    r = np.full(len(c), big, dtype=np.int64)
     if problem.max_chips:
         r = np.minimum(r, problem.max_chips // c.chips)
     supply = dict(problem.supply)
@@ -94,7 +90,7 @@ def _replica_bounds(problem: Problem, c: Columns) -> np.ndarray:
             share = c.share(what) * scale
             with np.errstate(divide="ignore"):
                 r = np.minimum(r, np.floor(limit * (1 + 1e-9) / share).astype(np.int64))
-    if problem.sense == "maximize" and np.any(r >= big):
+    if np.any(r >= big):
         raise InputError(
             "maximize needs a bound: set [limits] (max_power, max_facility_power, "
             "max_capex_usd, max_chips) or [supply] for every chip of the space",

@@ -1,0 +1,83 @@
+"""Columns: the exact batch cap, immutability, what the presolve removes and why."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from designer.optimize import columns as cm
+from designer.problem import problem_from_dict
+from designer.solve import solve
+from tests import oracle
+from tests.optimize.test_against_brute_force import raw_problem
+
+
+def _pr(**extra):
+    raw = raw_problem(
+        model="mixtral-8x22b",
+        context=16384,
+        target=60,
+        users=100,
+        chips=("h100-sxm", "xpu-hbm4", "b200"),
+        tp=(1, 2, 4, 8, 16),
+        pp=(1, 2, 4),
+        max_batch=48,
+    )
+    raw.update(extra)
+    return problem_from_dict(raw)
+
+
+def test_batch_cap_equals_a_linear_scan():
+    pr = _pr()
+    wc = pr.classes[0]
+    g = cm.grid(pr, wc)
+    idx = np.arange(len(g))
+    cap = cm.batch_cap(g, wc, pr.max_batch, idx)
+    for b in range(1, pr.max_batch + 1):
+        m = g.metrics(wc, np.full(len(g), b))
+        ok = (m["tokens_per_s_per_user"] >= wc.target_utps) & m["fits"]
+        assert np.array_equal(ok, cap >= b)  # feasible exactly up to the cap
+
+
+def test_columns_agree_with_the_independent_scan():
+    pr = _pr()
+    c = cm.build(pr, prune=False)
+    scanned = {(q.chip, q.t, q.p): q.users for q in oracle.partitions(pr, pr.classes[0])}
+    got = {
+        (c.chip_types[int(k)].chip, int(t), int(p)): int(u)
+        for k, t, p, u in zip(c.chip, c.t, c.p, c.users, strict=True)
+    }
+    assert got == scanned
+
+
+def test_columns_are_immutable():
+    c = cm.build(_pr())
+    with pytest.raises(ValueError):
+        c.users[0] = 1
+    with pytest.raises(AttributeError):
+        c.users = c.users  # frozen
+
+
+def test_the_presolve_counts_every_candidate_once():
+    pr = _pr()
+    c = cm.build(pr)
+    st = c.stats[0]
+    removed = sum(st[s] for s in cm.STAGES)
+    assert st["candidates"] == 3 * 5 * 3
+    assert st["kept"] == len(c) == st["candidates"] - removed
+    # mixtral has 48 heads: TP 16 divides them, none of the space is impossible
+    assert st["partition_impossible"] == 0
+
+
+def test_dominated_and_pruned_columns_never_hold_the_optimum():
+    pr = _pr()
+    assert solve(pr).objective == pytest.approx(solve(pr, prune=False).objective, rel=1e-12)
+
+
+def test_a_chip_without_a_rate_for_the_dtype_is_screened_and_named():
+    pr = _pr(workload={"model": "mixtral-8x22b", "context_tokens": 16384, "weight_dtype": "fp32"})
+    c = cm.build(pr)
+    # none of the three has an fp32 rate (the widest they list is bf16)
+    assert c.stats[0]["no_rate_for_dtype"] == 3 * 5 * 3
+    reasons = dict(c.excluded)
+    assert all("no compute rate" in reasons[chip] for chip in ("h100-sxm", "xpu-hbm4", "b200"))

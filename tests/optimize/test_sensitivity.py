@@ -1,0 +1,74 @@
+"""Marginal values from the LP with the answer's choices fixed, against finite differences of
+the same LP."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+import pytest
+
+from designer.optimize import columns as cm
+from designer.optimize.build import build
+from designer.optimize.data import fleet_data
+from designer.optimize.sensitivity import ROWS, objective_scale, relaxed_lp
+from designer.problem import problem_from_dict
+from designer.solve import solve
+from designer.solver import Solver
+from tests.optimize.test_against_brute_force import TWO_CLASSES, raw_problem
+
+
+def _lp_value(lp) -> float:
+    st = Solver().solve(lp)
+    assert st.status == "optimal"
+    return st.incumbent
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        raw_problem(users=200, target=40, max_batch=32, limits={"max_capex_usd": 3e6}),
+        {**TWO_CLASSES, "limits": {"max_power": "40 kW"}, "supply": {"h100-sxm": 16}},
+    ],
+)
+def test_marginals_equal_finite_differences(raw):
+    pr = problem_from_dict(raw)
+    cols = cm.build(pr)
+    data = fleet_data(pr, cols)
+    m = build(data)
+    Solver().solve(m)
+    sol = solve(pr)
+    scale = objective_scale(data)
+    assert sol.record["sensitivity"]
+    for entry in sol.record["sensitivity"]:
+        name = entry["requirement"].split("[")[0]
+        _, rhs_scale = ROWS[name]
+        lp = relaxed_lp(_solved(m))
+        base = _lp_value(lp)
+        con = _constraint(lp, data, entry["requirement"])
+        h = 1e-3 * max(abs(pyo.value(con.upper if con.has_ub() else con.lower)), 1.0)
+        if con.has_ub():
+            con.set_value((con.lower, con.body, pyo.value(con.upper) + h))
+        else:
+            con.set_value((pyo.value(con.lower) + h, con.body, con.upper))
+        moved = _lp_value(lp)
+        fd = (moved - base) / h * scale / rhs_scale
+        assert entry["marginal"] == pytest.approx(fd, rel=1e-6, abs=1e-6 * abs(scale)), entry
+
+
+def _solved(m):
+    solver = Solver()
+    solver.solve(m)
+    solver.load()
+    return m
+
+
+def _constraint(lp, data, label):
+    name, _, index = label.partition("[")
+    comp = getattr(lp, name)
+    if not index:
+        return comp if not comp.is_indexed() else next(iter(comp.values()))
+    index = index.rstrip("]")
+    if name == "demand":
+        j = [wc.name for wc in data.problem.classes].index(index)
+        return comp[j]
+    ty = [t.chip for t in data.columns.chip_types].index(index)
+    return comp[ty]
