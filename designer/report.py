@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -179,23 +180,25 @@ def print_solution(record: dict[str, Any], console: Console | None = None) -> No
             f"({d['chip']} TP {d['tp']} × PP {d['pp']}, {d['replicas']} replicas: "
             f"{single['objective']:,.6g} {obj['unit']})"
         )
-    console.print(f"binding: {', '.join(record['binding']) or 'none'}")
+    console.print(escape(f"binding: {', '.join(record['binding']) or 'none'}"))
     for s in record.get("sensitivity", []):
         if abs(s["marginal"]) > 0:
-            console.print(f"  marginal {s['requirement']}: {s['marginal']:,.4g} {s['unit']}")
+            console.print(
+                escape(f"  marginal {s['requirement']}: {s['marginal']:,.4g} {s['unit']}")
+            )
     pre = record.get("presolve", {})
     kept = record["candidates"]
-    n = pre.get("candidates", "?") if "candidates" in pre else "?"
+    per_class = [pre] if "candidates" in pre else list(pre.values())
+    n = sum(c.get("candidates", 0) for c in per_class)
     console.print(
         f"candidates: {n} in the space → {kept} columns after presolve; solved in "
         f"{record['solve_seconds']:.3f} s"
     )
-    excluded = record.get("excluded", [])
-    if excluded:
-        console.print(
-            "left out: " + "; ".join(f"{e['chip']} ({e['reason']})" for e in excluded),
-            soft_wrap=True,
-        )
+    by_reason: dict[str, list[str]] = {}
+    for e in record.get("excluded", []):
+        by_reason.setdefault(e["reason"], []).append(e["chip"])
+    for reason, chips in by_reason.items():
+        console.print(escape(f"left out ({reason}): {', '.join(chips)}"), soft_wrap=True)
     for line in footer(record):
         console.print(line, style="dim", soft_wrap=True)
 
