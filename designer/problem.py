@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
-from designer.catalog import Catalog
+from designer.catalog import Catalog, path_kind, relative_factor, scale_value
 from designer.errors import InputError, closest, unknown
-from designer.units import parse
+from designer.units import KINDS, parse
 from designer.workload import Efficiency, Workload
 
 OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")
@@ -74,11 +74,17 @@ class Problem:
     max_capex_usd: float | None = None
     where: str = "<problem>"
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+    # The catalog before [overrides]: what-ifs re-apply overrides to it instead of reloading.
+    base_catalog: Catalog | None = field(default=None, repr=False, compare=False)
 
     def with_changes(self, sets: dict[str, Any]) -> Problem:
-        """A new problem with dotted-path changes applied (problem keys or catalog values)."""
+        """A new problem with dotted-path changes applied (problem keys or catalog values,
+        wildcards and relative values as in `apply_sets`); the catalogs are not reloaded.
+
+        Example: `problem.with_changes({"chips.*.memory_bandwidth": "x2"})`.
+        """
         return problem_from_dict(
-            apply_sets(self.raw, sets, where="--set"), where=self.where, catalog=None
+            apply_sets(self.raw, sets, where="--set"), where=self.where, catalog=self.base_catalog
         )
 
 
@@ -135,17 +141,33 @@ def parse_set(text: str) -> tuple[str, Any]:
 
 
 def apply_sets(raw: dict, sets: dict[str, Any], *, where: str) -> dict:
-    """Dotted-path changes applied to a raw problem dict; catalog paths go to [overrides]."""
+    """Dotted-path changes applied to a raw problem dict; catalog paths go to [overrides].
+
+    A value `xF` (or `×F`) multiplies the current value (`sla.tokens_per_s_per_user=x2`,
+    `limits.max_power=x0.5`); a `*` entry segment of a catalog path matches every entry that
+    has the key (`chips.*.memory_bandwidth=x2`). A relative catalog change applies after the
+    problem's own [overrides] (so it scales the overridden value).
+    """
     raw = copy.deepcopy(raw)
     for path, value in sets.items():
         head, _, rest = path.partition(".")
+        factor = relative_factor(value)
         if head in CATALOG_SECTIONS:
-            raw.setdefault("overrides", {})[path] = value
+            overrides = raw.setdefault("overrides", {})
+            if factor is not None and path in overrides:
+                value = scale_value(overrides.pop(path), factor, path_kind(path), where, path)
+            overrides[path] = value
             continue
         if head not in SCHEMA or head == "overrides":
             raise unknown("section", head, [*SCHEMA, *CATALOG_SECTIONS], where=where, key=path)
         if rest not in SCHEMA[head]:
             raise unknown("key", rest, SCHEMA[head], where=where, key=path)
+        if factor is not None:
+            kind = SCHEMA[head][rest]
+            current = raw.get(head, {}).get(rest)
+            if kind not in ("int", "number", *KINDS):
+                raise InputError(f"cannot scale a {kind} by {value!r}", where=where, key=path)
+            value = scale_value(current, factor, kind, where, path)
         raw.setdefault(head, {})[rest] = value
     return raw
 
@@ -180,7 +202,8 @@ def problem_from_dict(
         for s in SCHEMA
         if s != "overrides"
     }
-    catalog = (catalog or Catalog.load()).with_overrides(
+    base_catalog = catalog or Catalog.load()
+    catalog = base_catalog.with_overrides(
         dict(raw.get("overrides", {})), where=f"{where} [overrides]"
     )
     w = v["workload"]
@@ -229,6 +252,7 @@ def problem_from_dict(
         max_capex_usd=limits.get("max_capex_usd"),
         where=where,
         raw=raw,
+        base_catalog=base_catalog,
     )
 
 

@@ -84,7 +84,6 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
     malformed string.
     """
     k = KINDS[kind]
-    reg = registry()
     if isinstance(value, bool):
         raise InputError(
             f"expected a {kind} like {k.example!r}, got {value!r}", where=where, key=key
@@ -101,6 +100,15 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
         raise InputError(
             f"expected a {kind} like {k.example!r}, got {value!r}", where=where, key=key
         )
+    number = _parse_text(value, kind)
+    if number is not None:
+        return number
+    return _parse_text_uncached(value, kind, where, key)
+
+
+def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | None) -> float:
+    k = KINDS[kind]
+    reg = registry()
     text = value.strip().replace("µ", "u").replace("μ", "u")
     if not _SHAPE.match(text):
         raise InputError(
@@ -127,6 +135,16 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
     if not math.isfinite(number):
         raise InputError(f"expected a finite {kind}, got {value!r}", where=where, key=key)
     return number
+
+
+@lru_cache(maxsize=65536)
+def _parse_text(value: str, kind: str) -> float | None:
+    """The number of a well-formed string, memoized (catalogs re-read the same strings at every
+    what-if point); None when malformed, so that `parse` reports it naming the key."""
+    try:
+        return _parse_text_uncached(value, kind, None, None)
+    except InputError:
+        return None
 
 
 def format_quantity(value: float, unit: str, to: str, digits: int = 4) -> str:
