@@ -233,6 +233,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         x=args.x,
         points=args.points,
         time_limit=args.time_limit,
+        complete=args.complete,
     )
     if args.out:
         if args.out.lower().endswith(".json"):
@@ -339,6 +340,11 @@ def parser() -> argparse.ArgumentParser:
         "--y", choices=["capex", "power", "tco", "cost_per_mtoken", "chips"], default="capex"
     )
     pa.add_argument("--points", type=int, default=12, help="levels of the rate (default 12)")
+    pa.add_argument(
+        "--complete",
+        action="store_true",
+        help="walk every frontier design (one solve each) instead of --points levels",
+    )
     pa.add_argument("--set", action="append", metavar="PATH=VALUE", help=set_help)
     pa.add_argument("--json", action="store_true")
     pa.add_argument("--out", metavar="FILE", help="the frontier as CSV (or JSON: .json)")

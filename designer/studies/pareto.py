@@ -34,6 +34,8 @@ FEASIBLE = ("optimal", "feasible")
 LOWEST_LEVEL = 1e-6  # tokens/s per user: "no rate requirement"
 UNREACHABLE = 1e15  # tokens/s per user: a bound no design meets, to learn the highest rate
 BISECTION_RTOL = 1e-4
+WALK_STEP = 1e-9  # relative: the next level of a complete walk is just above the last rate
+MAX_WALK = 1000
 
 
 @dataclass
@@ -144,10 +146,14 @@ def pareto(
     low: float | None = None,
     high: float | None = None,
     time_limit: float = 60.0,
+    complete: bool = False,
 ) -> Frontier:
     """The exact frontier of `y` (an objective to minimize) against `x` = tokens/s per user.
 
-    `low`/`high` bound the levels (default: the range `rate_range` finds)."""
+    `low`/`high` bound the levels (default: the range `rate_range` finds). With `complete`,
+    the levels walk the frontier instead: each next level is just above the rate the last
+    optimum achieves, so every frontier design is found (one solve each, up to
+    `MAX_WALK`)."""
     if x not in X_AXES:
         raise unknown("x axis", x, X_AXES, key="--x")
     if y not in OBJECTIVES:
@@ -159,6 +165,8 @@ def pareto(
         lo, hi = rate_range(base, time_limit=time_limit)
         low, high = low or lo, high or hi
     levels = [float(v) for v in np.geomspace(low, max(high, low), points)]
+    if complete:
+        levels = [low]
     found, infeasible, unit = [], [], ""
     for level in levels:
         rec = _at(base, level, time_limit)
@@ -177,4 +185,7 @@ def pareto(
                 "record": rec,
             }
         )
+        nxt = found[-1][x] * (1 + WALK_STEP)
+        if complete and nxt <= high and len(levels) < MAX_WALK:
+            levels.append(nxt)
     return Frontier(x, y, unit, non_dominated(found, x), levels, infeasible)

@@ -93,7 +93,7 @@ def step_breakdown(
     recs = [(name, rec) for name, rec in recs if rec.get("metrics")]
     if not recs:
         raise InputError("no feasible design to plot", key="--plot")
-    fig, ax = plt.subplots(figsize=(max(5, 0.8 * len(recs) + 2), 4.5))
+    fig, ax = plt.subplots(figsize=(max(6.5, 0.8 * len(recs) + 2), 4.5))
     names = [n for n, _ in recs]
     ms = 1e3
     mem = np.array([r["metrics"]["memory_time_s"] for _, r in recs]) * ms
