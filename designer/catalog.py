@@ -399,6 +399,9 @@ class Catalog:
         touched: set[tuple[str, str]] = set()
         for path, value in overrides.items():
             factor = relative_factor(value)
+            kind = path_kind(path)
+            if factor is None and ".*." in path and kind not in (None, "table"):
+                _value(kind, value, where, path)  # a bad value is named by the wildcard path
             for section, entry_id, keys in self.expand_path(path):
                 if (section, entry_id) not in touched:
                     if not any(s == section for s, _ in touched):

@@ -444,3 +444,9 @@ def test_bad_wildcard_or_factor_is_one_line_naming_the_key(catalog, path, value,
     with pytest.raises(InputError) as info:
         catalog.with_overrides({path: value})
     assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_bad_wildcard_value_is_named_by_the_wildcard_path(catalog):
+    with pytest.raises(InputError) as info:
+        catalog.with_overrides({"chips.*.memory_bandwidth": "8 TiB"}, where="p.toml")
+    assert str(info.value).startswith("p.toml: chips.*.memory_bandwidth: expected a bandwidth")

@@ -179,17 +179,19 @@ def heatmap(
 def sweep_figure(frame: pd.DataFrame, swept: list[str], path: str | Path) -> Path:
     """The default figure of a sweep: a heat map of the objective for two swept values, a line
     for one, else tokens/s per user against chips per memory technology."""
+    ok = frame.dropna(subset=["objective"]) if "objective" in frame else frame.iloc[0:0]
+    unit = ok["objective_unit"].iloc[0] if len(ok) and "objective_unit" in ok else ""
+    name = ok["objective_name"].iloc[0] if len(ok) and "objective_name" in ok else "objective"
+    label = _axis_label(str(name), str(unit))
     if len(swept) == 2:
-        return heatmap(frame, swept[0], swept[1], "objective", path)
+        table = frame.rename(columns={"objective": label})
+        return heatmap(table, swept[0], swept[1], label, path, title=f"optimal {label}")
     if len(swept) == 1:
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        ok = frame.dropna(subset=["objective"]) if "objective" in frame else frame.iloc[0:0]
         ax.plot([str(v) for v in ok[swept[0]]], ok["objective"], marker="o")
-        unit = ok["objective_unit"].iloc[0] if len(ok) and "objective_unit" in ok else ""
-        name = ok["objective_name"].iloc[0] if len(ok) and "objective_name" in ok else "objective"
         ax.set_xlabel(swept[0])
-        ax.set_ylabel(_axis_label(name, unit))
+        ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
         return _save(fig, path)
     return utps_vs_chips(frame, path)
