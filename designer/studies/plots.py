@@ -93,7 +93,7 @@ def step_breakdown(
     recs = [(name, rec) for name, rec in recs if rec.get("metrics")]
     if not recs:
         raise InputError("no feasible design to plot", key="--plot")
-    fig, ax = plt.subplots(figsize=(max(6.5, 0.8 * len(recs) + 2), 4.5))
+    fig, ax = plt.subplots(figsize=(max(7.5, 0.8 * len(recs) + 3.5), 4.5))
     names = [n for n, _ in recs]
     ms = 1e3
     mem = np.array([r["metrics"]["memory_time_s"] for _, r in recs]) * ms
@@ -120,7 +120,8 @@ def step_breakdown(
     ax.set_xticks(x, names, rotation=30, ha="right")
     ax.set_ylabel("step time (ms)")
     ax.set_title(title or "Step time: max(memory, compute) + sync + overhead")
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, 1.08 * float((top + sync + over).max()))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
 
 

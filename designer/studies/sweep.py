@@ -268,10 +268,7 @@ class _Sink:
     def finish(self, order: dict[str, int]) -> pd.DataFrame:
         """Rows in study order; the Parquet file written (and its journal removed)."""
         ranked = sorted(self.rows, key=lambda r: order.get(str(r.get("key")), len(order)))
-        front = [c for c in self.columns if c not in _TAIL] + [
-            c for c in _TAIL if c in self.columns
-        ]
-        self.columns = front
+        self.columns = _ordered(self.columns)
         self._rewrite(ranked)
         frame = pd.read_csv(self.journal, keep_default_na=True)
         if self.parquet:
@@ -281,6 +278,12 @@ class _Sink:
 
 
 _TAIL = ("explanation", "error", "seconds", "key")
+
+
+def _ordered(columns: Iterable[str]) -> list[str]:
+    """Columns in table order: swept values and answers first, then _TAIL."""
+    columns = list(dict.fromkeys(columns))
+    return [c for c in columns if c not in _TAIL] + [c for c in _TAIL if c in columns]
 
 
 def _read_journal(path: Path) -> list[dict[str, Any]]:
@@ -337,7 +340,7 @@ def sweep(
         frame = sink.finish(order)
     else:
         rows.sort(key=lambda r: order[r["key"]])
-        frame = pd.DataFrame(rows)
+        frame = pd.DataFrame(rows, columns=_ordered(c for r in rows for c in r))
     frame.attrs.update(computed=len(todo), skipped=len(study.points) - len(todo))
     return frame
 
