@@ -140,8 +140,13 @@ def test_resume_after_a_kill(tmp_path, small_path):
     assert len(frame) == 12 and frame["key"].is_unique
 
 
-def test_a_process_pool_and_parquet_give_the_local_answers(tmp_path, small_path):
+def _six(tmp_path, small_path) -> Study:
     study = Study.load(_study_file(tmp_path, small_path, GRID))
+    return Study(study.problem, study.points[::2], swept=study.swept)
+
+
+def test_a_process_pool_and_parquet_give_the_local_answers(tmp_path, small_path):
+    study = _six(tmp_path, small_path)
     local = sweep(study, workers=1)
     pooled = sweep(study, tmp_path / "out.parquet", workers=2)
     assert (tmp_path / "out.parquet").exists()
@@ -152,7 +157,7 @@ def test_a_process_pool_and_parquet_give_the_local_answers(tmp_path, small_path)
 
 def test_dask_local_cluster_equals_the_local_run(tmp_path, small_path):
     distributed = pytest.importorskip("distributed")
-    study = Study.load(_study_file(tmp_path, small_path, GRID))
+    study = _six(tmp_path, small_path)
     local = sweep(study, workers=1)
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
