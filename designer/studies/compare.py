@@ -115,9 +115,18 @@ def _reason(row: dict[str, Any], best: dict[str, Any] | None, by: str, maximize:
     gap = abs(value - ref)
     if gap <= 1e-9 * max(abs(ref), 1.0):
         return f"ties with {best[by]}"
-    word = ("lower" if maximize else "costlier") if row["objective"]["unit"] == "USD" else "worse"
+    unit = row["objective"]["unit"] or ""
     pct = f" ({'+' if value > ref else '−'}{100 * gap / abs(ref):.1f}%)" if ref else ""
-    return f"{word} by {money(gap, row['objective']['unit'])}{pct} than {best[by]}"
+    amount = money(gap, unit)
+    if maximize:
+        return f"lower by {amount}{pct} than {best[by]}"
+    if unit.startswith("USD"):
+        return f"costlier by {amount}{pct} than {best[by]}"
+    if unit == "W":
+        return f"draws {amount} more{pct} than {best[by]}"
+    if unit == "chips":
+        return f"needs {gap:,.0f} more chips{pct} than {best[by]}"
+    return f"worse by {amount}{pct} than {best[by]}"
 
 
 def compare(

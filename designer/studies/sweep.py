@@ -30,7 +30,7 @@ import tomllib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
@@ -187,8 +187,11 @@ def _run_local(study: Study, todo: list[dict], workers: int) -> Iterator[list[di
         return
     # forkserver: workers fork from a fresh server, never from a process whose HiGHS threads
     # are running; the pool sends each worker the problem once.
-    ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["designer.studies.sweep"])
+    if "forkserver" in get_all_start_methods():
+        ctx = get_context("forkserver")
+        ctx.set_forkserver_preload(["designer.studies.sweep"])
+    else:  # Windows
+        ctx = get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(study.problem,)
     ) as pool:

@@ -173,3 +173,15 @@ def test_cli_sweep_writes_file_and_plot(tmp_path, small_path, capsys):
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--plot", str(png)]) == 0
     assert "12 points (12 optimal); computed 12" in capsys.readouterr().err
     assert len(pd.read_csv(out)) == 12 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_wildcard_factor_point_equals_explicit_per_chip_values(small):
+    study = Study.from_grid(small, {"chips.*.memory_bandwidth": ["x3"]})
+    row = sweep(study, workers=1).iloc[0]
+    explicit = {
+        f"chips.{c}.memory_bandwidth": f"{3 * small.catalog.chip(c).memory_bandwidth!r} B/s"
+        for c in small.catalog.ids("chips")
+    }
+    direct = solve(small.with_changes(explicit))
+    assert row["objective"] == pytest.approx(direct.objective)
+    assert row["design.chip"] == direct.design["chip"] and row["design.tp"] == direct.design["tp"]
