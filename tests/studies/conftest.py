@@ -34,3 +34,11 @@ def small_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def small(small_path: Path) -> Problem:
     return load_problem(small_path)
+
+
+@pytest.fixture(scope="module")
+def small_shared(tmp_path_factory) -> Problem:
+    """The small problem, once per test module (for results several tests read)."""
+    path = tmp_path_factory.mktemp("small") / "small.toml"
+    path.write_text(SMALL)
+    return load_problem(path)

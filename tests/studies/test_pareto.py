@@ -16,19 +16,8 @@ RATE = "sla.tokens_per_s_per_user"
 
 
 @pytest.fixture(scope="module")
-def front(request):
-    small = request.getfixturevalue("small_module")
-    return small, pareto(small, "capex", points=6)
-
-
-@pytest.fixture(scope="module")
-def small_module(tmp_path_factory):
-    from designer.problem import load_problem
-    from tests.studies.conftest import SMALL
-
-    path = tmp_path_factory.mktemp("pareto") / "small.toml"
-    path.write_text(SMALL)
-    return load_problem(path)
+def front(small_shared):
+    return small_shared, pareto(small_shared, "capex", points=6)
 
 
 def test_points_are_optimal_at_their_level_and_rate(front):
