@@ -310,6 +310,15 @@ class Catalog:
 
     raw: dict[str, dict[str, Any]]
     origin: dict[tuple[str, str], str] = field(default_factory=dict)
+    # typed entries, parsed once (a catalog's raw tables are not changed after loading:
+    # with_overrides makes a new Catalog)
+    _typed: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def _memo(self, section: str, entry_id: str, parse):
+        key = (section, entry_id)
+        if key not in self._typed:
+            self._typed[key] = parse(entry_id)
+        return self._typed[key]
 
     # ---- loading ---------------------------------------------------------------------------
     @classmethod
@@ -421,6 +430,8 @@ class Catalog:
                     node[keys[-1]] = value
                 origin[(section, entry_id)] = where
         cat = Catalog(raw, origin)
+        # untouched entries keep their parsed form (each depends only on its own table)
+        cat._typed.update({k: v for k, v in self._typed.items() if k not in touched})
         cat.validate(touched)
         return cat
 
@@ -465,6 +476,9 @@ class Catalog:
         return e, where, v
 
     def chip(self, chip_id: str) -> Chip:
+        return self._memo("chips", chip_id, self._chip)
+
+    def _chip(self, chip_id: str) -> Chip:
         e, where, v = self._parsed(
             "chips", chip_id, "chip", _CHIP_KEYS, _CHIP_REQUIRED, skip=("compute",)
         )
@@ -525,6 +539,9 @@ class Catalog:
         )
 
     def memory(self, mem_id: str) -> MemoryTech:
+        return self._memo("memory", mem_id, self._memory)
+
+    def _memory(self, mem_id: str) -> MemoryTech:
         _, _, v = self._parsed(
             "memory", mem_id, "memory technology", _MEMORY_KEYS, _MEMORY_REQUIRED
         )
@@ -539,6 +556,9 @@ class Catalog:
         )
 
     def interconnect(self, ic_id: str) -> Interconnect:
+        return self._memo("interconnects", ic_id, self._interconnect)
+
+    def _interconnect(self, ic_id: str) -> Interconnect:
         _, _, v = self._parsed("interconnects", ic_id, "interconnect", _IC_KEYS, _IC_REQUIRED)
         return Interconnect(
             id=ic_id,
@@ -552,6 +572,9 @@ class Catalog:
         )
 
     def model(self, model_id: str) -> Architecture:
+        return self._memo("models", model_id, self._model)
+
+    def _model(self, model_id: str) -> Architecture:
         """A catalog model by id, or a Hugging Face config.json by path."""
         if model_id in self.raw["models"]:
             e = self.raw["models"][model_id]

@@ -16,21 +16,18 @@ from typing import Any
 from rich.console import Console
 
 from designer import __version__
-from designer.errors import DesignerError, InfeasibleError, InputError
+from designer.errors import EXIT_SOLVER_LIMIT, DesignerError, InfeasibleError, InputError
 from designer.workload import Efficiency
 
 
 def _context(text: str) -> int:
     """'131072', '128K' (×1024) or '128k'."""
-    t = text.strip()
+    from designer.units import parse_tokens
+
     try:
-        if t[-1:] in "kK":
-            return int(float(t[:-1]) * 1024)
-        return int(t)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a token count like 131072 or 128K, got {text!r}"
-        ) from None
+        return parse_tokens(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _sets(items: list[str] | None) -> dict[str, Any]:
@@ -102,14 +99,20 @@ def cmd_solve(args: argparse.Namespace) -> int:
         _dump(sol.record)
     else:
         print_solution(sol.record)
-    return 0
+    # an answer stopped at the time limit is not proven optimal
+    return 0 if sol.status == "optimal" else EXIT_SOLVER_LIMIT
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
     from designer.catalog import SECTIONS, Catalog
     from designer.cost import chip_cost
     from designer.errors import unknown
-    from designer.report import catalog_table
+    from designer.report import (
+        CATALOG_CAPTIONS,
+        catalog_display_rows,
+        catalog_rows,
+        catalog_table,
+    )
 
     cat = Catalog.load()
     section = args.section
@@ -133,45 +136,18 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             }
         _dump(entry) if args.json else Console().print_json(json.dumps(entry, default=str))
         return 0
-    rows = []
-    for entry_id in cat.ids(section):
-        e = cat.raw[section][entry_id]
-        if section == "chips":
-            c = cat.chip(entry_id)
-            rows.append(
-                {
-                    "id": entry_id,
-                    "kind": c.kind,
-                    "memory": c.memory_technology,
-                    "capacity": e["memory_capacity"],
-                    "bandwidth": e["memory_bandwidth"],
-                    "fp8": e["compute"].get("fp8", "-"),
-                    "interconnect": c.interconnect,
-                }
-            )
-        elif section == "models":
-            a = cat.model(entry_id)
-            rows.append(
-                {
-                    "id": entry_id,
-                    "params": f"{a.total_params() / 1e9:.1f}B",
-                    "active": f"{a.active_params() / 1e9:.1f}B",
-                    "layers": a.num_hidden_layers,
-                    "attention": "MLA" if a.is_mla else "GQA",
-                    "experts": f"{a.num_experts}/{a.num_experts_per_tok}" if a.is_moe else "dense",
-                }
-            )
-        else:
-            rows.append(
-                {
-                    "id": entry_id,
-                    **{k: v for k, v in e.items() if k not in ("source", "notes", "name")},
-                }
-            )
+    rows = catalog_rows(cat, section)
     if args.json:
         _dump(rows)
     else:
-        Console().print(catalog_table(rows, f"{section} ({len(rows)})"))
+        console = Console()
+        table = catalog_table(
+            catalog_display_rows(section, rows),
+            f"{section} ({len(rows)})",
+            caption=CATALOG_CAPTIONS.get(section),
+            width=console.width,
+        )
+        console.print(table)
     return 0
 
 
@@ -311,7 +287,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give every candidate that can meet the rate to the MILP",
     )
-    so.add_argument("--time-limit", type=float, default=60.0, help="seconds for HiGHS")
+    so.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds for the whole run; an answer stopped there is marked not proven optimal "
+        "(exit 4)",
+    )
     so.set_defaults(func=cmd_solve)
 
     set_help = "change a problem or catalog value (wildcards: chips.*.KEY; factors: x2)"

@@ -1,10 +1,15 @@
 """Cost and power models (our own; every default in catalogs/costs.toml with its source).
 
-Per chip: capex = chip price (or a parametric estimate from die area, memory $/GB and
-packaging) + server overhead share; IT power = chip TDP (or W/mm² × area + memory energy per
-bit × bandwidth) + the chip's share of the per-server power. TCO per year = capex /
-amortization + IT power × PUE × hours × $/kWh. $ per million tokens = TCO per year / tokens
-served per year at the catalog's utilization.
+Accelerators are bought and powered in whole servers (an 8-GPU board, an NVL72 rack, a TPU
+host): a server of chip type c holds `server_chips` accelerators, costs `server_chips` × the chip
+price + the rest of the server (`server_price_usd`, default `server_chips` × the per-chip server
+overhead of costs.toml; 0 where the chip price already includes a share of the rack), and draws
+its rated power (`server_power`, default `server_chips` × chip power + the per-server power of
+costs.toml). Chip price is the catalog price or a parametric estimate (die area × $/mm², memory
+$/GB, packaging); chip power the TDP or W/mm² × area + memory energy per bit × bandwidth.
+
+TCO per year = capex / amortization + IT power × PUE × hours × $/kWh. $ per million tokens =
+TCO per year / the million tokens a year the served users receive, at the catalog's utilization.
 """
 
 from __future__ import annotations
@@ -21,15 +26,44 @@ SECONDS_PER_YEAR = HOURS_PER_YEAR * 3600.0
 
 @dataclass(frozen=True)
 class ChipCost:
-    """What one chip costs and draws, with how each number was obtained."""
+    """What one chip type costs and draws, per chip and per whole server, with the basis of each
+    number. Unknown values are NaN."""
 
-    price_usd: float  # NaN when neither a price nor a die area is known
+    chip: str
+    price_usd: float
     price_basis: str
-    power_w: float  # NaN when neither a TDP nor a die area is known
+    power_w: float
     power_basis: str
-    capex_usd: float  # price + server overhead share
-    it_power_w: float  # chip power + server power share
-    tco_usd_per_year: float
+    server_chips: int
+    server_capex_usd: float  # a whole server: its accelerators and the rest
+    server_capex_basis: str
+    server_power_w: float  # a whole server's IT power
+    server_power_basis: str
+    server_tco_usd_per_year: float
+
+    # per-chip shares of a full server: lower bounds of what a chip costs in a fleet
+    @property
+    def capex_usd(self) -> float:
+        return self.server_capex_usd / self.server_chips
+
+    @property
+    def it_power_w(self) -> float:
+        return self.server_power_w / self.server_chips
+
+    @property
+    def tco_usd_per_year(self) -> float:
+        return self.server_tco_usd_per_year / self.server_chips
+
+    def servers(self, chips) -> np.ndarray:
+        """Whole servers that hold `chips` accelerators: ⌈chips / server_chips⌉."""
+        return servers_for(chips, self.server_chips)
+
+
+def servers_for(chips, server_chips) -> np.ndarray:
+    """⌈chips / server_chips⌉ in integers."""
+    c = np.asarray(chips, dtype=np.int64)
+    s = np.asarray(server_chips, dtype=np.int64)
+    return -(-c // s)
 
 
 def chip_price(catalog: Catalog, chip: Chip) -> tuple[float, str]:
@@ -59,20 +93,35 @@ def chip_power(catalog: Catalog, chip: Chip) -> tuple[float, str]:
 
 
 def chip_cost(catalog: Catalog, chip_id: str) -> ChipCost:
+    """Price, power and whole-server numbers of a chip type."""
     chip = catalog.chip(chip_id)
     c = catalog.costs
     price, price_basis = chip_price(catalog, chip)
     power, power_basis = chip_power(catalog, chip)
-    capex = price + c.server_overhead_usd_per_chip
-    it_power = power + c.server_power / c.chips_per_server
+    n = chip.server_chips or c.chips_per_server
+    if chip.server_price_usd is not None:
+        rest, rest_basis = chip.server_price_usd, "catalog server price"
+    else:
+        rest = n * c.server_overhead_usd_per_chip
+        rest_basis = "default server overhead per chip"
+    if chip.server_power is not None:
+        server_power, server_power_basis = chip.server_power, "catalog server rating"
+    else:
+        server_power = n * power + c.server_power
+        server_power_basis = "chips × chip power + default power per server"
+    capex = n * price + rest
     return ChipCost(
+        chip_id,
         price,
         price_basis,
         power,
         power_basis,
+        n,
         capex,
-        it_power,
-        tco_per_year(catalog, capex, it_power),
+        f"{n} × chip price + {rest_basis}",
+        server_power,
+        server_power_basis,
+        float(tco_per_year(catalog, capex, server_power)),
     )
 
 
@@ -83,7 +132,11 @@ def tco_per_year(catalog: Catalog, capex_usd, it_power_w):
     return np.asarray(capex_usd) / c.amortization_years + energy
 
 
+def mtokens_per_year(catalog: Catalog, tokens_per_s) -> np.ndarray:
+    """Million tokens a year at `tokens_per_s`, at the catalog's utilization."""
+    return np.asarray(tokens_per_s) * catalog.costs.utilization * SECONDS_PER_YEAR / 1e6
+
+
 def cost_per_mtoken(catalog: Catalog, tco_usd_per_year, tokens_per_s):
-    """$ per million tokens: TCO per year over the tokens served in a year at utilization."""
-    tokens_per_year = np.asarray(tokens_per_s) * catalog.costs.utilization * SECONDS_PER_YEAR
-    return np.asarray(tco_usd_per_year) / (tokens_per_year / 1e6)
+    """$ per million tokens: TCO per year over the tokens received in a year at utilization."""
+    return np.asarray(tco_usd_per_year) / mtokens_per_year(catalog, tokens_per_s)

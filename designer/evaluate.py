@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from designer import perf
+from designer import partition, perf
 from designer.catalog import Catalog
 from designer.cost import chip_cost, cost_per_mtoken
 from designer.errors import InputError
@@ -40,14 +40,18 @@ class Design:
 
 
 def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
-    """The JSON-contract record of a design: design, metrics (SI units), fits, bottleneck."""
+    """The JSON-contract record of a design: design, metrics (SI units), fits, bottleneck.
+
+    Costs and power are those of the whole servers the design's chips occupy; $ per million
+    tokens is at the design's own system rate (all its users served at their rate)."""
     hw = perf.ChipArrays.build(catalog, [design.chip], wl.compute_dtype).take(0)
     m = perf.evaluate_arrays(wl, hw, design.tp, design.pp, design.batch)
     cc = chip_cost(catalog, design.chip)
     stps = float(m["system_tokens_per_s"]) * design.replicas
-    capex = cc.capex_usd * design.chips
-    power = cc.it_power_w * design.chips
-    tco = cc.tco_usd_per_year * design.chips
+    servers = int(cc.servers(design.chips))
+    capex = cc.server_capex_usd * servers
+    power = cc.server_power_w * servers
+    tco = cc.server_tco_usd_per_year * servers
     metrics = {
         "tokens_per_s_per_user": float(m["tokens_per_s_per_user"]),
         "system_tokens_per_s": stps,
@@ -62,6 +66,7 @@ def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
         "tco_usd_per_year": _num(tco),
         "cost_per_mtoken_usd": _num(float(cost_per_mtoken(catalog, tco, stps))),
         "users_served": design.users,
+        "servers": servers,
         "weight_bytes": wl.weight_bytes,
         "kv_bytes_per_token": wl.kv_bytes_per_token,
         "usable_memory_per_chip_bytes": float(hw["usable_capacity"]),
@@ -116,4 +121,6 @@ def evaluate(
         kv_dtype,
         efficiency=efficiency or Efficiency(),
     )
-    return assess(wl, catalog, Design(chip, tp, pp, batch, replicas))
+    design = Design(chip, tp, pp, batch, replicas)
+    partition.check(wl.model, tp, pp)
+    return assess(wl, catalog, design)

@@ -1,79 +1,166 @@
-"""Why a problem has no solution, and the best value reachable in its design space."""
+"""Why a problem has no solution, and the best value reachable in its design space within its
+limits: for each workload class, in order, whether its weights fit anywhere, whether its rate
+can be reached by a replica the limits allow, and otherwise how many of its users the limits
+and supply let a fleet serve (the MILP's own answer to "maximize users")."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
-from designer.problem import Problem
-from designer.space import Candidates, batch_cap, grid
+from designer import partition
+from designer.cost import chip_cost
+from designer.errors import DesignerError
+from designer.optimize import columns as cm
+from designer.problem import Problem, WorkloadClass
 
 
-def _design(c: Candidates, i: int, batch: int) -> dict[str, Any]:
-    return {"chip": str(c.chip[i]), "tp": int(c.t[i]), "pp": int(c.p[i]), "batch": int(batch)}
+def _design(problem: Problem, g: cm.Grid, i: int, batch: int) -> dict[str, Any]:
+    return {
+        "chip": problem.chips[int(g.chip[i])],
+        "tp": int(g.t[i]),
+        "pp": int(g.p[i]),
+        "batch": int(batch),
+    }
 
 
 def explain(problem: Problem) -> tuple[str, dict[str, Any]]:
-    """A one-paragraph reason and the best achievable values, from the numpy model over the
-    whole space (no pruning)."""
-    c = grid(problem)
-    wl = problem.workload
-    m1 = c.metrics(np.ones(len(c)))
-    fits = m1["fits"]
+    """A one-paragraph reason and the best achievable values (no pruning)."""
+    for wc in problem.classes:
+        found = _explain_class(problem, wc)
+        if found is not None:
+            return found
+    return _explain_limits(problem)
+
+
+def _prefix(problem: Problem, wc: WorkloadClass) -> str:
+    return f"class {wc.name!r}: " if len(problem.classes) > 1 else ""
+
+
+def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | None:
+    wl = wc.workload
+    g = cm.grid(problem, wc)
+    pre = _prefix(problem, wc)
     best: dict[str, Any] = {}
+    valid = partition.valid(wl.model, g.t, g.p)
+    if not valid.any():
+        return (
+            f"{pre}no (tp, pp) of the space is a partition of {wl.model.id} "
+            f"({wl.model.num_attention_heads} heads, {wl.layers} layers): tp must divide the "
+            f"heads and pp be at most the layers"
+        ), best
+    m1 = g.metrics(wc, np.ones(len(g)))
+    fits = m1["fits"] & valid
     if not fits.any():
-        largest = float(np.max(c.hw["usable_capacity"] * c.t * c.p))
+        largest = float(np.max(np.where(valid, g.hw["usable_capacity"] * g.t * g.p, 0)))
         best["max_usable_memory_bytes"] = largest
         return (
-            f"the weights ({wl.weight_bytes / 1e9:.1f} GB) and one user's KV cache "
+            f"{pre}the weights ({wl.weight_bytes / 1e9:.1f} GB) and one user's KV cache "
             f"({wl.kv_bytes_per_user / 1e9:.2f} GB) fit on no candidate: the most usable "
             f"memory in the space is {largest / 1e9:.1f} GB (raise space.tp/space.pp or add "
             f"chips with more memory)"
         ), best
-    utps = np.where(fits, m1["tokens_per_s_per_user"], -np.inf)
+    costs = [chip_cost(problem.catalog, c) for c in problem.chips]
+    allowed = fits & ~cm.over_limits(problem, costs, g.chip, g.t * g.p)
+    limited = bool(problem.limits or problem.supply) and (allowed != fits).any()
+    if not allowed.any():
+        return (
+            f"{pre}no single replica that holds the weights stays within the limits "
+            f"({_limits_text(problem)})"
+        ), best
+    utps = np.where(allowed, m1["tokens_per_s_per_user"], -np.inf)
     i = int(np.argmax(utps))
     best["max_tokens_per_s_per_user"] = float(utps[i])
-    best["max_tokens_per_s_per_user_design"] = _design(c, i, 1)
-    if utps[i] < problem.target_utps:
+    best["max_tokens_per_s_per_user_design"] = _design(problem, g, i, 1)
+    if utps[i] < wc.target_utps * (1 - cm.REL):
+        within = f" within the limits ({_limits_text(problem)})" if limited else ""
         return (
-            f"sla.tokens_per_s_per_user = {problem.target_utps:g} is above the highest "
-            f"reachable {utps[i]:.1f} tokens/s per user in the space ({c.chip[i]}, "
-            f"tp={c.t[i]}, pp={c.p[i]}, batch 1, bottleneck {m1['bottleneck'][i]})"
+            f"{pre}sla.tokens_per_s_per_user = {wc.target_utps:g} is above the highest "
+            f"reachable {utps[i]:.1f} tokens/s per user in the space{within} "
+            f"({problem.chips[int(g.chip[i])]}, tp={g.t[i]}, pp={g.p[i]}, batch 1, "
+            f"bottleneck {m1['bottleneck'][i]})"
         ), best
-    bcap = np.where(
-        fits & (utps >= problem.target_utps),
-        batch_cap(c, problem.target_utps, problem.max_batch),
-        0,
+    needed = cm.needs(problem)
+    known = np.array(
+        [
+            ("capex" not in needed or np.isfinite(c.server_capex_usd))
+            and ("power" not in needed or np.isfinite(c.server_power_w))
+            for c in costs
+        ]
     )
-    coef = c.objective_per_replica(problem.objective)
-    known = np.isfinite(coef) & (bcap > 0)
-    if not known.any():
+    if not (known[g.chip] & allowed & (utps >= wc.target_utps * (1 - cm.REL))).any():
         return (
-            f"no chip that meets the rate has the cost data the objective "
-            f"{problem.objective!r} needs (price or die area for capex, TDP or die area for "
-            f"power); add them to the catalog or with --set"
+            f"{pre}no chip that meets the rate has the cost data the objective "
+            f"{problem.objective!r} or a limit needs (price or die area for capex, TDP or die "
+            f"area for power); add them to the catalog or with --set"
         ), best
-    rmax = np.where(known, np.nan_to_num(c.replica_limit(), nan=0.0, posinf=np.inf), 0)
-    users = rmax * c.p * bcap
-    j = int(np.argmax(users))
-    best["max_users_within_limits"] = int(users[j]) if np.isfinite(users[j]) else None
-    best["max_users_within_limits_design"] = {
-        **_design(c, j, int(bcap[j])),
-        "replicas": int(rmax[j]),
-    }
-    limits = [
-        text
-        for text, v in (
-            (f"max_chips = {problem.max_chips}", problem.max_chips),
-            (f"max_power = {(problem.max_power or 0) / 1e3:g} kW", problem.max_power),
-            (f"max_capex_usd = {problem.max_capex_usd or 0:,.0f}", problem.max_capex_usd),
+    return None
+
+
+def _limits_text(problem: Problem) -> str:
+    parts = []
+    for key, v in problem.limits.items():
+        if key in ("max_power", "max_facility_power"):
+            parts.append(f"{key} = {v / 1e3:g} kW")
+        elif key == "max_capex_usd":
+            parts.append(f"{key} = {v:,.0f}")
+        else:
+            parts.append(f"{key} = {v}")
+    parts += [f"supply.{c} = {n}" for c, n in problem.supply]
+    return ", ".join(parts) or "none"
+
+
+def _explain_limits(problem: Problem) -> tuple[str, dict[str, Any]]:
+    """The rate is reachable for every class: the limits, supply or fleet caps stop the
+    demand. Answer with the most users of the first class that cannot be served whole."""
+    from designer.solve import solve  # the same MILP, asked the dual question
+
+    best: dict[str, Any] = {}
+    for j, wc in enumerate(problem.classes):
+        classes = tuple(
+            dataclasses.replace(w, users=None) if i == j else w
+            for i, w in enumerate(problem.classes)
         )
-        if v
-    ]
+        ask = dataclasses.replace(
+            problem, classes=classes[j : j + 1], sense="maximize", objective="users"
+        )
+        try:
+            most = solve(ask, with_sensitivity=False, compare_single=False)
+        except (DesignerError, ValueError):
+            continue
+        served = int(most.totals["users_served"])
+        if served >= (wc.users or 0):
+            continue
+        rows = most.fleet
+        best["max_users_within_limits"] = served
+        best["max_users_within_limits_fleet"] = [
+            {k: r[k] for k in ("chip", "tp", "pp", "batch", "replicas", "users_served")}
+            for r in rows
+        ]
+        capped = rows and all(r["batch_limited_by"] == "max-batch" for r in rows)
+        hint = (
+            f"; every configuration is at space.max_batch = {problem.max_batch}, raise it to "
+            f"serve more"
+            if capped
+            else ""
+        )
+        return (
+            f"{_prefix(problem, wc)}{wc.users} concurrent users at {wc.target_utps:g} "
+            f"tokens/s each do not fit within the limits ({_limits_text(problem)}"
+            f"{_fleet_caps(problem)}): at most {served} users can be served{hint}"
+        ), best
     return (
-        f"{problem.users} concurrent users at {problem.target_utps:g} tokens/s each do not "
-        f"fit within the limits ({', '.join(limits) or 'space.max_chips'}): at most "
-        f"{int(users[j])} users can be served ({c.chip[j]}, tp={c.t[j]}, pp={c.p[j]}, "
-        f"batch {bcap[j]}, {int(rmax[j])} replicas)"
+        f"the classes together do not fit within the limits ({_limits_text(problem)}"
+        f"{_fleet_caps(problem)})"
     ), best
+
+
+def _fleet_caps(problem: Problem) -> str:
+    caps = []
+    if problem.max_configurations is not None:
+        caps.append(f"fleet.max_configurations = {problem.max_configurations}")
+    if problem.max_chip_types is not None:
+        caps.append(f"fleet.max_chip_types = {problem.max_chip_types}")
+    return (", " + ", ".join(caps)) if caps else ""

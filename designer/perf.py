@@ -1,4 +1,4 @@
-"""The LIMINAL forward model in numpy, vectorized over designs (design.md §1).
+"""The LIMINAL forward model in numpy, vectorized over designs (docs/model.md §1).
 
 Each equation has one function here and a twin of the same name in `formulation`; tests pin the
 two to each other. Inputs broadcast: chip properties, `t` (chips per pipeline stage), `p`
@@ -102,10 +102,13 @@ def step_time(t_mem, t_compute, t_sync, t_over):
 
 
 def memory_per_chip(wl: Workload, t, p, batch):
-    """(W + p·B·S·K) / (t·p): weights and the KV of p micro-batches over t·p chips."""
+    """(W + p·B·S·K) · (⌈L/p⌉/L) / t: the slowest pipeline stage holds ⌈L/p⌉ whole layers of
+    the weights and of the KV of p micro-batches, over its t chips ((W + p·B·S·K)/(t·p) when p
+    divides L)."""
     t = np.asarray(t, dtype=float)
     p = np.asarray(p, dtype=float)
-    return (wl.weight_bytes + p * np.asarray(batch) * wl.kv_bytes_per_user) / (t * p)
+    stage = np.ceil(wl.layers / p) / wl.layers
+    return (wl.weight_bytes + p * np.asarray(batch) * wl.kv_bytes_per_user) * stage / t
 
 
 def user_rate(step):
@@ -120,7 +123,7 @@ def system_rate(step, p, batch):
 
 # ---- all of it at once -----------------------------------------------------------------------
 def evaluate_arrays(wl: Workload, hw: dict[str, np.ndarray], t, p, batch) -> dict[str, np.ndarray]:
-    """Every metric of §1 for arrays of designs. `hw` is `ChipArrays.take(index)`."""
+    """Every metric of docs/model.md §1 for arrays of designs. `hw` is `ChipArrays.take(index)`."""
     t = np.asarray(t)
     p = np.asarray(p)
     batch = np.asarray(batch)

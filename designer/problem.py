@@ -1,7 +1,9 @@
-"""Problem files (TOML, design.md §3) → a validated `Problem`.
+"""Problem files (TOML) → a validated `Problem`.
 
-Sections: [workload] [sla] [objective] [space] [limits] [efficiency] [overrides]. `--set`
-takes dotted paths into the problem (`sla.tokens_per_s_per_user=1500`) or the catalogs
+Sections: [workload] [sla] (one workload class) or [[class]] tables (several, each with a
+`name` and the keys of [workload] and [sla]); [objective] (`minimize` or `maximize`); [space];
+[limits]; [fleet]; [supply]; [efficiency]; [overrides]. `--set` takes dotted paths into the
+problem (`sla.tokens_per_s_per_user=1500`, `class.chat.concurrent_users=900`) or the catalogs
 (`chips.xpu-hbm3.memory_bandwidth=8TiB/s`).
 """
 
@@ -16,16 +18,19 @@ from typing import Any
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
 from designer.catalog import Catalog, path_kind, relative_factor, scale_value
 from designer.errors import InputError, closest, unknown
-from designer.units import KINDS, parse
+from designer.units import KINDS, parse, parse_tokens
 from designer.workload import Efficiency, Workload
 
-OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")
+OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")  # minimize
+MAXIMIZE = ("users", "system_tokens_per_s")
 OBJECTIVE_UNITS = {
     "capex": "USD",
     "power": "W",
     "tco": "USD/year",
     "cost_per_mtoken": "USD/Mtoken",
     "chips": "chips",
+    "users": "users",
+    "system_tokens_per_s": "tokens/s",
 }
 DEFAULT_TP = tuple(2**i for i in range(11))  # 1 … 1024
 DEFAULT_PP = tuple(2**i for i in range(7))  # 1 … 64
@@ -34,48 +39,121 @@ DEFAULT_MAX_BATCH = 256
 SCHEMA: dict[str, dict[str, str]] = {
     "workload": {
         "model": "str",
-        "context_tokens": "int",
+        "context_tokens": "tokens",
         "weight_dtype": "str",
         "kv_dtype": "str",
         "collectives_per_layer": "int",
     },
     "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int"},
-    "objective": {"minimize": "str"},
+    "objective": {"minimize": "str", "maximize": "str"},
     "space": {
         "chips": "strlist",
+        "include_hypothetical": "bool",
         "tp": "intlist",
         "pp": "intlist",
         "max_batch": "int",
         "max_chips": "int",
     },
-    "limits": {"max_power": "power", "max_capex_usd": "number", "max_chips": "int"},
-    "efficiency": {"bandwidth": "number", "compute": "number", "overhead_per_layer": "time"},
+    "limits": {
+        "max_power": "power",
+        "max_facility_power": "power",
+        "max_capex_usd": "number",
+        "max_chips": "int",
+    },
+    "fleet": {
+        "max_configurations": "int",
+        "max_chip_types": "int",
+        "chip_type_fixed_cost_usd": "number0",
+    },
+    "supply": {},  # chip id = number of chips available
+    "efficiency": {"bandwidth": "number", "compute": "number", "overhead_per_layer": "time0"},
     "overrides": {},
 }
-REQUIRED = {"workload": ["model", "context_tokens"], "sla": ["tokens_per_s_per_user"]}
+# a [[class]] table: a name and the keys of [workload] and [sla]
+CLASS_KEYS = {"name": "str", **SCHEMA["workload"], **SCHEMA["sla"]}
+FREE_SECTIONS = ("overrides", "supply")  # keys are paths or catalog ids, checked elsewhere
+REQUIRED = {
+    "workload": ["model", "context_tokens"],
+    "sla": ["tokens_per_s_per_user", "concurrent_users"],
+}
+
+
+@dataclass(frozen=True)
+class WorkloadClass:
+    """One kind of traffic: a workload served at `target_utps` tokens/s to `users` concurrent
+    users (None: as many as possible, for `maximize`)."""
+
+    name: str
+    workload: Workload
+    target_utps: float
+    users: int | None
+
+    def describe(self) -> dict[str, Any]:
+        wl = self.workload
+        return {
+            "name": self.name,
+            "model": wl.model.id,
+            "context_tokens": wl.context_tokens,
+            "weight_dtype": wl.weight_dtype,
+            "kv_dtype": wl.kv_dtype,
+            "tokens_per_s_per_user": self.target_utps,
+            "concurrent_users": self.users,
+        }
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A validated question: serve `workload` at `target_utps` for `users`, minimizing
-    `objective` over the design space, within the limits."""
+    """A validated question: serve every workload class at its rate for its users, minimizing
+    (or maximizing) `objective` over the design space, within the limits and supply.
 
-    workload: Workload
+    `workload`, `target_utps` and `users` are those of the first class (the only one in a
+    problem written with [workload] and [sla])."""
+
+    classes: tuple[WorkloadClass, ...]
     catalog: Catalog = field(repr=False)
-    target_utps: float
-    users: int
     objective: str = "capex"
+    sense: str = "minimize"
     chips: tuple[str, ...] = ()
+    left_out: tuple[tuple[str, str], ...] = ()  # (chip, why) not searched
     tp: tuple[int, ...] = DEFAULT_TP
     pp: tuple[int, ...] = DEFAULT_PP
     max_batch: int = DEFAULT_MAX_BATCH
     max_chips: int | None = None
-    max_power: float | None = None  # W
+    max_power: float | None = None  # W, IT
+    max_facility_power: float | None = None  # W, IT × PUE
     max_capex_usd: float | None = None
+    max_configurations: int | None = None  # per class
+    max_chip_types: int | None = None
+    chip_type_fixed_cost_usd: float = 0.0
+    supply: tuple[tuple[str, int], ...] = ()
     where: str = "<problem>"
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+    base_dir: Path | None = field(default=None, repr=False, compare=False)
     # The catalog before [overrides]: what-ifs re-apply overrides to it instead of reloading.
     base_catalog: Catalog | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def workload(self) -> Workload:
+        return self.classes[0].workload
+
+    @property
+    def target_utps(self) -> float:
+        return self.classes[0].target_utps
+
+    @property
+    def users(self) -> int | None:
+        return self.classes[0].users
+
+    @property
+    def limits(self) -> dict[str, float]:
+        """The limits the problem sets, by their key in [limits]."""
+        named = {
+            "max_chips": self.max_chips,
+            "max_power": self.max_power,
+            "max_facility_power": self.max_facility_power,
+            "max_capex_usd": self.max_capex_usd,
+        }
+        return {k: v for k, v in named.items() if v is not None}
 
     def with_changes(self, sets: dict[str, Any]) -> Problem:
         """A new problem with dotted-path changes applied (problem keys or catalog values,
@@ -84,11 +162,37 @@ class Problem:
         Example: `problem.with_changes({"chips.*.memory_bandwidth": "x2"})`.
         """
         return problem_from_dict(
-            apply_sets(self.raw, sets, where="--set"), where=self.where, catalog=self.base_catalog
+            apply_sets(self.raw, sets, where="--set"),
+            where=self.where,
+            catalog=self.base_catalog,
+            base_dir=self.base_dir,
         )
 
 
 def _typed(kind: str, value: Any, where: str, key: str) -> Any:
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise InputError(f"expected true or false, got {value!r}", where=where, key=key)
+        return value
+    if kind == "tokens":
+        if isinstance(value, str):
+            return parse_tokens(value, where=where, key=key)
+        return _typed("int", value, where, key)
+    if kind == "int0":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InputError(
+                f"expected a non-negative integer, got {value!r}", where=where, key=key
+            )
+        return value
+    if kind == "number0":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise InputError(f"expected a non-negative number, got {value!r}", where=where, key=key)
+        return float(value)
+    if kind == "time0":
+        v = parse(value, "time", where=where, key=key)
+        if v < 0:
+            raise InputError(f"expected a non-negative time, got {value!r}", where=where, key=key)
+        return v
     if kind == "str":
         if not isinstance(value, str):
             raise InputError(f"expected a string, got {value!r}", where=where, key=key)
@@ -141,7 +245,8 @@ def parse_set(text: str) -> tuple[str, Any]:
 
 
 def apply_sets(raw: dict, sets: dict[str, Any], *, where: str) -> dict:
-    """Dotted-path changes applied to a raw problem dict; catalog paths go to [overrides].
+    """Dotted-path changes applied to a raw problem dict; catalog paths go to [overrides],
+    `class.NAME.key` changes one workload class, `supply.CHIP` one chip's supply.
 
     A value `xF` (or `×F`) multiplies the current value (`sla.tokens_per_s_per_user=x2`,
     `limits.max_power=x0.5`); a `*` entry segment of a catalog path matches every entry that
@@ -158,102 +263,274 @@ def apply_sets(raw: dict, sets: dict[str, Any], *, where: str) -> dict:
                 value = scale_value(overrides.pop(path), factor, path_kind(path), where, path)
             overrides[path] = value
             continue
-        if head not in SCHEMA or head == "overrides":
-            raise unknown("section", head, [*SCHEMA, *CATALOG_SECTIONS], where=where, key=path)
+        if head == "class":
+            _set_class(raw, rest, value, where=where, path=path)
+            continue
+        if head == "supply" and rest:
+            raw.setdefault("supply", {})[rest] = value
+            continue
+        if head not in SCHEMA or head in FREE_SECTIONS:
+            valid = [*SCHEMA, "class", *CATALOG_SECTIONS]
+            raise unknown("section", head, valid, where=where, key=path)
         if rest not in SCHEMA[head]:
             raise unknown("key", rest, SCHEMA[head], where=where, key=path)
+        if head in ("workload", "sla") and "class" in raw:
+            raise InputError(
+                "this problem has [[class]] tables: use class.NAME.KEY", where=where, key=path
+            )
         if factor is not None:
-            kind = SCHEMA[head][rest]
             current = raw.get(head, {}).get(rest)
-            if kind not in ("int", "number", *KINDS):
-                raise InputError(f"cannot scale a {kind} by {value!r}", where=where, key=path)
-            value = scale_value(current, factor, kind, where, path)
+            value = _scaled(current, factor, SCHEMA[head][rest], value, where, path)
         raw.setdefault(head, {})[rest] = value
     return raw
 
 
-def problem_from_dict(
-    raw: dict, *, where: str = "<problem>", catalog: Catalog | None = None
-) -> Problem:
-    """Validate a raw problem dict (as read from TOML)."""
-    for section, body in raw.items():
-        if section not in SCHEMA:
-            raise InputError(f"unknown section{closest(section, SCHEMA)}", where=where, key=section)
-        if not isinstance(body, dict):
-            raise InputError("expected a table", where=where, key=section)
-        if section != "overrides":
-            for key in body:
-                if key not in SCHEMA[section]:
-                    raise InputError(
-                        f"unknown key{closest(key, SCHEMA[section])}",
-                        where=where,
-                        key=f"{section}.{key}",
-                    )
-    for section, keys in REQUIRED.items():
+def _set_class(raw: dict, rest: str, value: Any, *, where: str, path: str) -> None:
+    classes = raw.get("class") or []
+    names = [str(c.get("name", "")) for c in classes if isinstance(c, dict)]
+    name, _, key = rest.rpartition(".")
+    if name not in names:
+        raise unknown("class", name, names, where=where, key=path)
+    if key not in CLASS_KEYS or key == "name":
+        raise unknown("key", key, [k for k in CLASS_KEYS if k != "name"], where=where, key=path)
+    table = classes[names.index(name)]
+    factor = relative_factor(value)
+    if factor is not None:
+        value = _scaled(table.get(key), factor, CLASS_KEYS[key], value, where, path)
+    table[key] = value
+
+
+# problem-key kinds a factor can scale, and the catalog kind they are parsed as
+_SCALABLE = {"int": None, "int0": None, "number": None, "number0": None, "tokens": None}
+_SCALABLE.update({"time0": "time", **{k: k for k in KINDS}})
+
+
+def _scaled(current: Any, factor: float, kind: str, value: Any, where: str, path: str) -> Any:
+    """`current` × `factor` for a problem key of `kind` (token counts like '128K' included)."""
+    if kind not in _SCALABLE:
+        raise InputError(f"cannot scale a {kind} by {value!r}", where=where, key=path)
+    if kind == "tokens" and isinstance(current, str):
+        current = parse_tokens(current, where=where, key=path)
+    return scale_value(current, factor, _SCALABLE[kind], where, path)
+
+
+def _check_table(body: Any, schema: dict[str, str], where: str, prefix: str) -> None:
+    if not isinstance(body, dict):
+        raise InputError("expected a table", where=where, key=prefix)
+    for key in body:
+        if key not in schema:
+            raise InputError(
+                f"unknown key{closest(key, schema)}", where=where, key=f"{prefix}.{key}"
+            )
+
+
+def _class_tables(raw: dict, where: str) -> list[tuple[str, dict, str]]:
+    """(name, merged [workload]+[sla] keys, key prefix) of each workload class."""
+    if "class" in raw:
+        if "workload" in raw or "sla" in raw:
+            raise InputError(
+                "use either [workload] and [sla] or [[class]] tables, not both",
+                where=where,
+                key="class",
+            )
+        tables = raw["class"]
+        if not isinstance(tables, list) or not tables:
+            raise InputError("expected [[class]] tables", where=where, key="class")
+        out, seen = [], set()
+        for i, t in enumerate(tables):
+            _check_table(t, CLASS_KEYS, where, f"class[{i}]")
+            name = t.get("name")
+            if not isinstance(name, str) or not name:
+                raise InputError("missing required key (str)", where=where, key=f"class[{i}].name")
+            if name in seen:
+                raise InputError(f"duplicate class name {name!r}", where=where, key="class.name")
+            seen.add(name)
+            out.append((name, {k: v for k, v in t.items() if k != "name"}, f"class.{name}"))
+        return out
+    for section in ("workload", "sla"):
+        _check_table(raw.get(section, {}), SCHEMA[section], where, section)
+    merged = {**raw.get("workload", {}), **raw.get("sla", {})}
+    return [("default", merged, "")]
+
+
+def _key(prefix: str, section: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else f"{section}.{key}"
+
+
+def _workload_class(
+    name: str,
+    body: dict,
+    prefix: str,
+    *,
+    catalog: Catalog,
+    eff: Efficiency,
+    maximize: bool,
+    where: str,
+    base_dir: Path | None,
+) -> WorkloadClass:
+    section = {k: ("workload" if k in SCHEMA["workload"] else "sla") for k in CLASS_KEYS}
+    for sec, keys in REQUIRED.items():
         for key in keys:
-            if key not in raw.get(section, {}):
+            if key == "concurrent_users" and maximize:
+                continue
+            if key not in body:
                 raise InputError(
-                    f"missing required key ({SCHEMA[section][key]})",
+                    f"missing required key ({SCHEMA[sec][key]})",
                     where=where,
-                    key=f"{section}.{key}",
+                    key=_key(prefix, sec, key),
                 )
+    v = {
+        k: _typed(CLASS_KEYS[k], val, where, _key(prefix, section[k], k)) for k, val in body.items()
+    }
+    model_key = _key(prefix, "workload", "model")
+    model_id = v["model"]
+    if model_id not in catalog.raw["models"] and base_dir is not None:
+        candidate = base_dir / model_id
+        if candidate.exists():
+            model_id = str(candidate)
+    try:
+        model = catalog.model(model_id)
+    except InputError as exc:
+        raise InputError(str(exc), where=where, key=model_key) from None
+    try:
+        workload = Workload(
+            model,
+            v["context_tokens"],
+            v.get("weight_dtype", "fp8"),
+            v.get("kv_dtype", "fp8"),
+            v.get("collectives_per_layer", 2),
+            eff,
+        )
+    except InputError as exc:
+        raise InputError(str(exc), where=where) from None
+    return WorkloadClass(name, workload, v["tokens_per_s_per_user"], v.get("concurrent_users"))
+
+
+def problem_from_dict(
+    raw: dict,
+    *,
+    where: str = "<problem>",
+    catalog: Catalog | None = None,
+    base_dir: str | Path | None = None,
+) -> Problem:
+    """Validate a raw problem dict (as read from TOML). A model path is relative to
+    `base_dir` (the problem file's folder) when given."""
+    for section, body in raw.items():
+        if section == "class":
+            continue
+        if section not in SCHEMA:
+            valid = [*SCHEMA, "class"]
+            raise InputError(f"unknown section{closest(section, valid)}", where=where, key=section)
+        if section in FREE_SECTIONS:
+            if not isinstance(body, dict):
+                raise InputError("expected a table", where=where, key=section)
+        elif section not in ("workload", "sla"):
+            _check_table(body, SCHEMA[section], where, section)
     v: dict[str, dict[str, Any]] = {
         s: {k: _typed(SCHEMA[s][k], val, where, f"{s}.{k}") for k, val in raw.get(s, {}).items()}
         for s in SCHEMA
-        if s != "overrides"
+        if s not in FREE_SECTIONS and s not in ("workload", "sla")
     }
     base_catalog = catalog or Catalog.load()
     catalog = base_catalog.with_overrides(
         dict(raw.get("overrides", {})), where=f"{where} [overrides]"
     )
-    w = v["workload"]
     e = v["efficiency"]
-    eff = Efficiency(
-        bandwidth=e.get("bandwidth", 1.0),
-        compute=e.get("compute", 1.0),
-        overhead_per_layer=e.get("overhead_per_layer", 0.0),
-    )
     try:
-        model = catalog.model(w["model"])
+        eff = Efficiency(
+            bandwidth=e.get("bandwidth", 1.0),
+            compute=e.get("compute", 1.0),
+            overhead_per_layer=e.get("overhead_per_layer", 0.0),
+        )
     except InputError as exc:
-        raise InputError(str(exc), where=where, key="workload.model") from None
-    workload = Workload(
-        model,
-        w["context_tokens"],
-        w.get("weight_dtype", "fp8"),
-        w.get("kv_dtype", "fp8"),
-        w.get("collectives_per_layer", 2),
-        eff,
+        raise InputError(str(exc), where=where) from None
+    sense, objective = _objective(v["objective"], where)
+    classes = tuple(
+        _workload_class(
+            name,
+            body,
+            prefix,
+            catalog=catalog,
+            eff=eff,
+            maximize=sense == "maximize",
+            where=where,
+            base_dir=Path(base_dir) if base_dir is not None else None,
+        )
+        for name, body, prefix in _class_tables(raw, where)
     )
-    objective = v["objective"].get("minimize", "capex")
-    if objective not in OBJECTIVES:
-        raise unknown("objective", objective, OBJECTIVES, where=where, key="objective.minimize")
+    if sense == "maximize" and len(classes) > 1:
+        raise InputError("maximize takes one workload class", where=where, key="objective.maximize")
     space = v["space"]
-    chips = space.get("chips", tuple(catalog.ids("chips")))
-    for c in chips:
-        if c not in catalog.raw["chips"]:
-            raise unknown("chip", c, catalog.raw["chips"], where=where, key="space.chips")
+    include_hypothetical = space.get("include_hypothetical", False)
+    if "chips" in space:
+        chips = space["chips"]
+        for c in chips:
+            if c not in catalog.raw["chips"]:
+                raise unknown("chip", c, catalog.raw["chips"], where=where, key="space.chips")
+        left_out = ()
+    else:
+        every = catalog.ids("chips")
+        chips = tuple(
+            c for c in every if include_hypothetical or catalog.chip(c).kind == "datasheet"
+        )
+        left_out = tuple(
+            (
+                c,
+                f"{catalog.chip(c).kind}: name it in space.chips or set "
+                "space.include_hypothetical = true",
+            )
+            for c in every
+            if c not in chips
+        )
+    supply = []
+    for chip_id, n in raw.get("supply", {}).items():
+        if chip_id not in catalog.raw["chips"]:
+            raise unknown(
+                "chip", chip_id, catalog.raw["chips"], where=where, key=f"supply.{chip_id}"
+            )
+        supply.append((chip_id, _typed("int0", n, where, f"supply.{chip_id}")))
     limits = v["limits"]
     max_chips = min(
         [x for x in (space.get("max_chips"), limits.get("max_chips")) if x], default=None
     )
+    fleet = v["fleet"]
     return Problem(
-        workload=workload,
+        classes=classes,
         catalog=catalog,
-        target_utps=v["sla"]["tokens_per_s_per_user"],
-        users=v["sla"].get("concurrent_users", 1),
         objective=objective,
-        chips=chips,
+        sense=sense,
+        chips=tuple(chips),
+        left_out=left_out,
         tp=space.get("tp", DEFAULT_TP),
         pp=space.get("pp", DEFAULT_PP),
         max_batch=space.get("max_batch", DEFAULT_MAX_BATCH),
         max_chips=max_chips,
         max_power=limits.get("max_power"),
+        max_facility_power=limits.get("max_facility_power"),
         max_capex_usd=limits.get("max_capex_usd"),
+        max_configurations=fleet.get("max_configurations"),
+        max_chip_types=fleet.get("max_chip_types"),
+        chip_type_fixed_cost_usd=fleet.get("chip_type_fixed_cost_usd", 0.0),
+        supply=tuple(supply),
         where=where,
         raw=raw,
+        base_dir=Path(base_dir) if base_dir is not None else None,
         base_catalog=base_catalog,
     )
+
+
+def _objective(body: dict, where: str) -> tuple[str, str]:
+    if "minimize" in body and "maximize" in body:
+        raise InputError("give minimize or maximize, not both", where=where, key="objective")
+    if "maximize" in body:
+        name = body["maximize"]
+        if name not in MAXIMIZE:
+            raise unknown("objective", name, MAXIMIZE, where=where, key="objective.maximize")
+        return "maximize", name
+    name = body.get("minimize", "capex")
+    if name not in OBJECTIVES:
+        raise unknown("objective", name, OBJECTIVES, where=where, key="objective.minimize")
+    return "minimize", name
 
 
 def load_problem(
@@ -272,7 +549,16 @@ def load_problem(
         raise InputError(f"malformed TOML: {exc}", where=str(p)) from None
     if sets:
         raw = apply_sets(raw, sets, where="--set")
-    return problem_from_dict(raw, where=str(p), catalog=catalog)
+    return problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)
 
 
-__all__ = ["Problem", "load_problem", "problem_from_dict", "parse_set", "apply_sets", "OBJECTIVES"]
+__all__ = [
+    "Problem",
+    "WorkloadClass",
+    "load_problem",
+    "problem_from_dict",
+    "parse_set",
+    "apply_sets",
+    "OBJECTIVES",
+    "MAXIMIZE",
+]

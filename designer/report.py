@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from designer.catalog import Catalog
 
 
 def _si(x: float | None, unit: str, binary: bool = False) -> str:
@@ -67,22 +71,121 @@ def print_evaluation(record: dict[str, Any], console: Console | None = None) -> 
     (console or Console()).print(design_table(record, "Evaluation"))
 
 
+def fleet_table(record: dict[str, Any], title: str) -> Table:
+    """One row per configuration of a mixed fleet."""
+    classes = len(record["inputs"]["classes"]) > 1
+    t = Table(title=title, title_justify="left")
+    heads = ["class"] if classes else []
+    heads += ["chip", "TP×PP", "batch", "repl.", "chips", "users", "tok/s/user", "bound by"]
+    for col in heads:
+        t.add_column(col, overflow="fold")
+    for r in record["fleet"]:
+        t.add_row(
+            *([r["class"]] if classes else []),
+            r["chip"],
+            f"{r['tp']}×{r['pp']}",
+            str(r["batch"]),
+            str(r["replicas"]),
+            str(r["chips"]),
+            str(r["users_served"]),
+            f"{r['tokens_per_s_per_user']:,.1f}",
+            r["bottleneck"],
+        )
+    return t
+
+
+def totals_lines(record: dict[str, Any]) -> list[str]:
+    tot = record["totals"]
+    servers = ", ".join(
+        f"{b['servers']} × {b['server_chips']}-chip {b['chip']}" for b in tot["by_chip"]
+    )
+    return [
+        f"fleet: {tot['chips']} chips in use, {tot['servers']} servers ({servers})",
+        f"capex {_usd(tot['capex_usd'])}, power (IT) {_si(tot['power_w'], 'W')}, "
+        f"TCO {_usd(tot['tco_usd_per_year'])}/year, "
+        f"{_usd(tot['cost_per_mtoken_usd'])} per million tokens",
+    ]
+
+
+def _title(record: dict[str, Any]) -> str:
+    obj = record["objective"]
+    what = f"{obj['sense']} {obj['name']}"
+    if record["status"] == "optimal":
+        return f"Optimal {'design' if record['design'] else 'fleet'} — {what}"
+    return f"Best found, NOT proven optimal (MIP gap {record['mip_gap']:.2g}) — {what}"
+
+
+def footer(record: dict[str, Any]) -> list[str]:
+    """What produced the answer, in a few lines."""
+    inp = record["inputs"]
+    lines = []
+    for c in inp["classes"]:
+        users = c["concurrent_users"]
+        lines.append(
+            f"workload{' ' + c['name'] if len(inp['classes']) > 1 else ''}: {c['model']}, "
+            f"{c['context_tokens']:,} tokens of context, weights {c['weight_dtype']}, "
+            f"KV {c['kv_dtype']}, {c['tokens_per_s_per_user']:g} tokens/s per user"
+            + (f" for {users:,} users" if users else "")
+        )
+    lines.append(f"efficiency: {inp['efficiency']['view']}")
+    co = inp["costs"]
+    lines.append(
+        f"costs: {co['amortization_years']:g}-year amortization, PUE {co['pue']:g}, "
+        f"${co['electricity_usd_per_kwh']:g}/kWh, {co['utilization']:.0%} utilization for $/Mtoken"
+    )
+    sp = inp["space"]
+    lines.append(
+        f"space: {len(sp['chips'])} chips, TP {_span(sp['tp'])}, PP {_span(sp['pp'])}, "
+        f"batch ≤ {sp['max_batch']}" + (f"; limits {inp['limits']}" if inp["limits"] else "")
+    )
+    return lines
+
+
+def _span(values: list[int]) -> str:
+    return f"{values[0]}…{values[-1]}" if len(values) > 1 else str(values[0])
+
+
 def print_solution(record: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     obj = record["objective"]
-    console.print(design_table(record, f"Optimal design — minimize {obj['name']}"))
-    pre = record.get("presolve", {})
+    if record["design"] is not None:
+        console.print(design_table(record, _title(record)))
+    else:
+        console.print(fleet_table(record, _title(record)))
+    for line in totals_lines(record):
+        console.print(line)
+    value = obj["value"]
     console.print(
-        f"objective {obj['name']} = {obj['value']:,.6g} {obj['unit']}  "
-        f"status {record['status']}, MIP gap {record['mip_gap']:.2g}, re-check "
-        f"{record['recheck']}"
+        f"objective {obj['name']} = {value:,.6g} {obj['unit']}  status {record['status']}, "
+        f"MIP gap {record['mip_gap']:.2g}, re-check {record['recheck']}"
     )
+    single = record.get("single_configuration")
+    if single and single.get("objective") and single["saving"] > 1e-9:
+        d = single["design"]
+        console.print(
+            f"mixing saves {single['saving']:.1%} against the best single configuration "
+            f"({d['chip']} TP {d['tp']} × PP {d['pp']}, {d['replicas']} replicas: "
+            f"{single['objective']:,.6g} {obj['unit']})"
+        )
     console.print(f"binding: {', '.join(record['binding']) or 'none'}")
+    for s in record.get("sensitivity", []):
+        if abs(s["marginal"]) > 0:
+            console.print(f"  marginal {s['requirement']}: {s['marginal']:,.4g} {s['unit']}")
+    pre = record.get("presolve", {})
+    kept = record["candidates"]
+    n = pre.get("candidates", "?") if "candidates" in pre else "?"
     console.print(
-        f"candidates: {pre.get('candidates', '?')} in the space → "
-        f"{record['candidates']} after presolve; solved in "
+        f"candidates: {n} in the space → {kept} columns after presolve; solved in "
         f"{record['solve_seconds']:.3f} s"
     )
+    excluded = record.get("excluded", [])
+    if excluded:
+        console.print(
+            "left out: " + "; ".join(f"{e['chip']} ({e['reason']})" for e in excluded),
+            soft_wrap=True,
+        )
+    for line in footer(record):
+        console.print(line, style="dim", soft_wrap=True)
 
 
 def print_infeasible(record: dict[str, Any], console: Console | None = None) -> None:
@@ -92,12 +195,216 @@ def print_infeasible(record: dict[str, Any], console: Console | None = None) -> 
         console.print(f"  {k}: {v}", soft_wrap=True)
 
 
-def catalog_table(rows: list[dict[str, Any]], title: str) -> Table:
-    t = Table(title=title, title_justify="left")
-    if not rows:
-        return t
-    for col in rows[0]:
-        t.add_column(col)
-    for r in rows:
-        t.add_row(*[str(v) for v in r.values()])
+def catalog_table(
+    rows: list[dict[str, Any]], title: str, caption: str | None = None, width: int = 80
+) -> Table:
+    """A table of catalog rows whose columns are the union of the rows' keys.
+
+    A row without a key shows "-" in that column, so every value stays under its header. Cells
+    wrap at spaces to fit `width` columns; only if the longest words still do not fit are the
+    longest of them folded, so no column is ever cut off.
+
+    >>> t = catalog_table([{"id": "a", "x": 1}, {"id": "b", "y": 2}], "t")
+    >>> [c.header for c in t.columns], [list(c.cells) for c in t.columns]
+    (['id', 'x', 'y'], [['a', 'b'], ['1', '-'], ['-', '2']])
+    """
+    t = Table(
+        title=title,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0),
+        pad_edge=False,
+        show_edge=False,
+    )
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    cells = [["-" if r.get(col) is None else str(r[col]) for col in columns] for r in rows]
+    texts = [[col, *(row[i] for row in cells)] for i, col in enumerate(columns)]
+    widths = [max(len(x) for x in column) for column in texts]
+    mins = [max(len(w) for x in column for w in x.split() or ["-"]) for column in texts]
+    # one space of padding and one divider per column
+    budget = max(width - 2 * len(columns), len(columns))
+    while sum(widths) > budget:
+        # narrow first the column with the most room above its longest word (it wraps at a
+        # space); only when none is left, the widest column (its longest words fold)
+        room = [w - m for w, m in zip(widths, mins, strict=True)]
+        i = room.index(max(room)) if max(room) > 0 else widths.index(max(widths))
+        widths[i] -= 1
+    for col, w in zip(columns, widths, strict=True):
+        t.add_column(col, overflow="fold", width=w)
+    for row in cells:
+        t.add_row(*row)
     return t
+
+
+def _eng(x: float, unit: str) -> str:
+    """Three significant digits with an SI prefix: `_eng(1.979e15, "FLOP/s")` is "1.98 PFLOP/s".
+
+    >>> _eng(3.35e12, "B/s"), _eng(80e9, "B"), _eng(2.3e-6, "s"), _eng(0, "W"), _eng(7e-13, "J")
+    ('3.35 TB/s', '80 GB', '2.3 µs', '0 W', '0.7 pJ')
+    """
+    prefixes = [("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3), ("", 1.0)]
+    prefixes += [("m", 1e-3), ("µ", 1e-6), ("n", 1e-9), ("p", 1e-12)]
+    p, f = next(((p, f) for p, f in prefixes if abs(x) >= f * 0.9995), prefixes[-1])
+    if x == 0:
+        p, f = "", 1.0
+    return f"{x / f:.3g} {p}{unit}"
+
+
+def _money(x: float) -> str:
+    """USD with three significant digits: `_money(43056)` is "$43.1k".
+
+    >>> _money(28000), _money(2.5e6), _money(1299), _money(5), _money(0.08)
+    ('$28k', '$2.5M', '$1.3k', '$5', '$0.08')
+    """
+    for p, f in (("M", 1e6), ("k", 1e3)):
+        if abs(x) >= f * 0.9995:
+            return f"${x / f:.3g}{p}"
+    return f"${x:.3g}"
+
+
+def _cell(key: str, value: Any) -> Any:
+    """A catalog value (SI units) as an engineering-unit string, chosen by its key."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if "usd" in key:
+        return _money(value)
+    if key == "energy_per_bit":
+        return _eng(value, "J/bit")
+    if key.endswith("power_density"):
+        return f"{value / 1e6:.3g} W/mm²"
+    for part, unit in (("bandwidth", "B/s"), ("capacity", "B"), ("latency", "s")):
+        if part in key:
+            return _eng(value, unit)
+    if key in ("fp8", "bf16"):
+        return _eng(value, "FLOP/s")
+    if key in ("tdp", "server_power"):
+        return _eng(value, "W")
+    return f"{value:.3g}"
+
+
+# What a buyer compares, in table order; the JSON rows carry more.
+_CHIP_COLUMNS = {
+    "id": "id",
+    "kind": "kind",
+    "memory": "memory",
+    "capacity": "capacity",
+    "bandwidth": "bandwidth",
+    "fp8": "fp8",
+    "bf16": "bf16",
+    "tdp": "TDP",
+    "price_usd": "price",
+    "server_chips": "server",
+}
+_LABELS = {"cost_per_gb_usd": "$ per GB"}
+_MODEL_COLUMNS = ("id", "params", "active", "layers", "attention", "experts")
+
+
+def catalog_rows(catalog: Catalog, section: str) -> list[dict[str, Any]]:
+    """One row per entry of a catalog section, values in SI units (numbers, None when absent).
+
+    Chips: capacity in B, bandwidth in B/s, fp8/bf16 in dense FLOP/s as the model uses them (a
+    missing dtype runs at the next wider one), tdp and server_power in W, prices in USD.
+    Memory: energy_per_bit in J/bit. Interconnects: latencies in s. Models: parameter counts.
+
+    >>> from designer.catalog import Catalog
+    >>> h100 = catalog_rows(Catalog.load(), "chips")[5]
+    >>> h100["id"], h100["bandwidth"], h100["fp8"], h100["server_chips"]
+    ('h100-sxm', 3350000000000.0, 1979000000000000.0, 8)
+    """
+    from dataclasses import asdict
+
+    from designer.errors import InputError
+
+    rows: list[dict[str, Any]] = []
+    for entry_id in catalog.ids(section):
+        if section == "chips":
+            c = catalog.chip(entry_id)
+            rates = {}
+            for dtype in ("fp8", "bf16"):
+                try:
+                    rates[dtype] = c.flops(dtype)
+                except InputError:
+                    rates[dtype] = None
+            row = {
+                "id": entry_id,
+                "name": c.name,
+                "vendor": c.vendor,
+                "kind": c.kind,
+                "memory": c.memory_technology,
+                "capacity": c.memory_capacity,
+                "bandwidth": c.memory_bandwidth,
+                **rates,
+                "compute": c.compute,
+                "tdp": c.tdp,
+                "price_usd": c.price_usd,
+                "server_chips": c.server_chips,
+                "server_power": c.server_power,
+                "server_price_usd": c.server_price_usd,
+                "usable_memory_fraction": c.usable_memory_fraction,
+                "interconnect": c.interconnect,
+                "confidence": c.confidence,
+            }
+        elif section == "models":
+            a = catalog.model(entry_id)
+            row = {
+                "id": entry_id,
+                "params": a.total_params(),
+                "active": a.active_params(),
+                "layers": a.num_hidden_layers,
+                "attention": "MLA" if a.is_mla else "GQA",
+                "experts": f"{a.num_experts}/{a.num_experts_per_tok}" if a.is_moe else "dense",
+            }
+        elif section == "costs":
+            row = {"id": entry_id, **asdict(catalog.costs)}
+        else:
+            typed = (
+                catalog.memory(entry_id) if section == "memory" else catalog.interconnect(entry_id)
+            )
+            # memory energy under the catalog's key and unit, J per bit
+            row = {
+                ("energy_per_bit" if k == "energy_per_byte" else k): (
+                    v / 8 if k == "energy_per_byte" else v
+                )
+                for k, v in asdict(typed).items()
+            }
+            row["confidence"] = catalog.raw[section][entry_id].get("confidence")
+        row.pop("source", None)
+        rows.append(row)
+    return rows
+
+
+def catalog_display_rows(section: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`catalog_rows` as table cells: engineering units, no sources, notes or long names.
+
+    >>> catalog_display_rows("memory", [{"id": "m", "name": "M", "capacity_per_stack": 36e9}])
+    [{'id': 'm', 'capacity per stack': '36 GB'}]
+    """
+    out = []
+    for r in rows:
+        if section == "chips":
+            out.append({label: _cell(k, r.get(k)) for k, label in _CHIP_COLUMNS.items()})
+        elif section == "models":
+            cells = {k: r.get(k) for k in _MODEL_COLUMNS}
+            cells["params"] = f"{r['params'] / 1e9:.1f} B"
+            cells["active"] = f"{r['active'] / 1e9:.1f} B"
+            out.append(cells)
+        elif section == "costs":
+            out += [{"key": k, "value": _cell(k, v)} for k, v in r.items() if k != "id"]
+        else:
+            out.append(
+                {
+                    _LABELS.get(k, k.replace("_", " ")): _cell(k, v)
+                    for k, v in r.items()
+                    if k != "name"
+                }
+            )
+    return out
+
+
+CATALOG_CAPTIONS = {
+    "chips": "fp8, bf16: dense FLOP/s per chip (a missing dtype runs at the next wider one); "
+    "price: USD per chip; server: accelerators per server; kind: datasheet (shipping), "
+    "paper-preset, hypothetical. Sources: designer catalog show chips <id>.",
+}

@@ -1,8 +1,10 @@
-"""`designer solve`: presolve → Pyomo MILP → HiGHS → re-check with the forward model.
+"""`designer solve`: columns (numpy) → master MILP (Pyomo) → HiGHS → re-check (numpy).
 
-The answer is the JSON contract of design.md §3. Every optimum is re-evaluated by `perf`
-(numpy) and the residual of every requirement is reported; the objective value reported is the
-re-checked one.
+Every question — one configuration or a mixed fleet, one workload class or several — goes this
+one way. The answer is a JSON record (see `Solution`); every optimum is re-evaluated by the
+forward model and the residual of every requirement is reported, and a failed re-check is an
+error, never an answer. Ties are broken after the objective by lower capex, then lower power,
+then fewer chips.
 """
 
 from __future__ import annotations
@@ -13,23 +15,25 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from designer import formulation
-from designer.errors import InfeasibleError, SolverLimitError
-from designer.evaluate import Design, assess
+from designer.errors import DesignerError, InfeasibleError, SolverLimitError
 from designer.explain import explain
+from designer.optimize import columns as columns_mod
+from designer.optimize import recheck
+from designer.optimize.build import build, export
+from designer.optimize.data import FleetData, fleet_data
+from designer.optimize.features.objective import TIE_BREAK, expression
+from designer.optimize.sensitivity import sensitivity
 from designer.problem import OBJECTIVE_UNITS, Problem
+from designer.provenance import inputs
 from designer.solver import Solver
-from designer.space import (
-    Candidates,
-    grid,
-    mtokens_per_year_per_user,
-    presolve,
-    screen,
-    units_to_serve,
-)
 
-RESIDUAL_TOL = 1e-9
-DINKELBACH_MAX_ITER = 30
+TIE_TOL = 1e-9
+
+
+class RecheckError(DesignerError):
+    """The forward model disagrees with the MILP's answer (a bug, never an answer)."""
+
+    exit_code = 1
 
 
 @dataclass
@@ -37,79 +41,239 @@ class Solution:
     """A solved problem: the JSON record plus the objects behind it."""
 
     record: dict[str, Any]
-    candidates: Candidates | None = field(default=None, repr=False)
+    columns: columns_mod.Columns | None = field(default=None, repr=False)
 
     @property
     def status(self) -> str:
         return self.record["status"]
 
     @property
-    def design(self) -> dict[str, Any]:
+    def design(self) -> dict[str, Any] | None:
+        """The configuration, for a fleet of one configuration (None for a mixed fleet)."""
         return self.record["design"]
 
     @property
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> dict[str, Any] | None:
         return self.record["metrics"]
+
+    @property
+    def fleet(self) -> list[dict[str, Any]]:
+        return self.record["fleet"]
+
+    @property
+    def totals(self) -> dict[str, Any]:
+        return self.record["totals"]
 
     @property
     def objective(self) -> float:
         return self.record["objective"]["value"]
 
 
-def objective_value(problem: Problem, record: dict[str, Any]) -> float:
-    """The objective of a re-checked design, in SI units (USD, W, USD/year, USD/Mtoken, chips)."""
-    m = record["metrics"]
-    if problem.objective == "cost_per_mtoken":
-        return m["tco_usd_per_year"] / (m["users_served"] * mtokens_per_year_per_user(problem))
-    key = {"capex": "capex_usd", "power": "power_w", "tco": "tco_usd_per_year"}
-    if problem.objective == "chips":
-        return float(record["design"]["chips"])
-    return m[key[problem.objective]]
+def solve(
+    problem: Problem,
+    *,
+    prune: bool = True,
+    time_limit: float = 60.0,
+    with_sensitivity: bool = True,
+    compare_single: bool = True,
+) -> Solution:
+    """The optimal fleet of `problem`, proven by HiGHS and re-checked by the forward model.
 
-
-def residuals(problem: Problem, record: dict[str, Any]) -> dict[str, float]:
-    """Relative slack of every requirement (≥ 0 when met), from the forward model."""
-    m = record["metrics"]
-    r = {
-        "user-rate": m["tokens_per_s_per_user"] / problem.target_utps - 1.0,
-        "memory-capacity": 1.0 - m["memory_per_chip_bytes"] / m["usable_memory_per_chip_bytes"],
-        "demand": m["users_served"] / problem.users - 1.0,
-        "max-batch": 1.0 - record["design"]["batch"] / problem.max_batch,
-    }
-    if problem.max_chips:
-        r["chips-limit"] = 1.0 - record["design"]["chips"] / problem.max_chips
-    if problem.max_power is not None:
-        r["power-limit"] = 1.0 - m["power_w"] / problem.max_power
-    if problem.max_capex_usd is not None:
-        r["capex-limit"] = 1.0 - m["capex_usd"] / problem.max_capex_usd
-    return r
-
-
-def binding(problem: Problem, design: Design, res: dict[str, float]) -> list[str]:
-    """Requirements with no slack, and those that keep the design from being smaller: what a
-    batch one larger would break (for cost_per_mtoken, whose optimum fills the batch), and what
-    the batch that one replica fewer would need breaks."""
-    out = {k for k, v in res.items() if abs(v) <= 1e-6 and k != "max-batch"}
-    trials = []
-    if problem.objective == "cost_per_mtoken":
-        trials.append(design.batch + 1)
-    if design.replicas > 1:
-        trials.append(int(units_to_serve(problem.users, (design.replicas - 1) * design.pp)))
-    for batch in trials:
-        if batch > problem.max_batch:
-            out.add("max-batch")
-            continue
-        trial = assess(
-            problem.workload, problem.catalog, Design(design.chip, design.tp, design.pp, batch)
+    `time_limit` bounds the whole run (presolve included). Raises InfeasibleError (`.record`
+    holds the explanation) when no fleet qualifies, SolverLimitError when the limit stops HiGHS
+    with no feasible fleet; an answer stopped at the limit has status "feasible" (not proven).
+    """
+    start = time.perf_counter()
+    cols = columns_mod.build(problem, prune=prune)
+    missing = [wc.name for j, wc in enumerate(problem.classes) if not (cols.cls == j).any()]
+    if missing:
+        raise _infeasible(problem, cols, start)
+    data = fleet_data(problem, cols)
+    m = build(data)
+    solver = Solver(time_limit=_remaining(start, time_limit))
+    st = solver.solve(m)
+    if st.status == "infeasible" or (not st.has_solution and st.status == "optimal"):
+        raise _infeasible(problem, cols, start)
+    if not st.has_solution:
+        raise SolverLimitError(
+            f"solver stopped ({st.message}) after {time.perf_counter() - start:.1f} s with no "
+            f"feasible design; raise --time-limit or narrow [space]"
         )
-        if trial["metrics"]["tokens_per_s_per_user"] < problem.target_utps:
-            out.add("user-rate")
-        if not trial["fits"]:
-            out.add("memory-capacity")
-    return sorted(out)
+    proven = st.status == "optimal"
+    if proven:
+        st = _tie_break(m, problem, solver, st, start, time_limit)
+        proven = st.status == "optimal"
+    solver.load()
+    out = export(m, data)
+    record = answer(data, out, start)
+    record["status"] = "optimal" if proven else "feasible"
+    record["mip_gap"] = st.gap if st.gap is not None else 0.0
+    record["solver"] = {
+        "incumbent": st.incumbent,
+        "bound": st.bound,
+        "seconds": st.seconds,
+        "termination": st.message,
+    }
+    if with_sensitivity and proven:
+        record["sensitivity"] = sensitivity(data, m)
+    if compare_single and proven:
+        record["single_configuration"] = _single_configuration(problem, cols, record)
+    record["solve_seconds"] = time.perf_counter() - start
+    return Solution(record, cols)
 
 
-def _infeasible(problem: Problem, cands: Candidates, seconds: float) -> InfeasibleError:
+def _remaining(start: float, time_limit: float) -> float:
+    return max(time_limit - (time.perf_counter() - start), 0.01)
+
+
+def _tie_break(m, problem: Problem, solver: Solver, st, start: float, time_limit: float):
+    """Among optima: lower capex, then lower power, then fewer chips (each kept ≤ its optimum
+    while the next is minimized). Stops, keeping what it has, if the time runs out."""
+    seq = [problem.objective] + [
+        n for n in TIE_BREAK if n != problem.objective and not _same(problem.objective, n)
+    ]
+    m.tie_break = pyo.ConstraintList()
+    sense = problem.sense
+    solver.load()
+    for prev, name in zip(seq, seq[1:], strict=False):
+        value = pyo.value(expression(m, prev))
+        slack = TIE_TOL * max(abs(value), 1.0)
+        expr = expression(m, prev)
+        m.tie_break.add(expr >= value - slack if sense == "maximize" else expr <= value + slack)
+        sense = "minimize"
+        for obj in m.component_objects(pyo.Objective, active=True):
+            obj.deactivate()
+        setattr(m, f"tie_{name}", pyo.Objective(expr=expression(m, name), sense=pyo.minimize))
+        solver.time_limit = _remaining(start, time_limit)
+        nxt = solver.solve(m)
+        if nxt.status != "optimal":
+            return nxt if nxt.has_solution else st
+        solver.load()
+    return st
+
+
+def _same(a: str, b: str) -> bool:
+    """Objectives that are the same quantity (TCO and $/Mtoken differ by a constant)."""
+    return {a, b} <= {"tco", "cost_per_mtoken"}
+
+
+def answer(data: FleetData, out: dict, start: float) -> dict[str, Any]:
+    """The JSON record of a solved master problem (see `Solution` and the README)."""
+    problem = data.problem
+    rows = recheck.fleet_rows(data, out["replicas"])
+    tot = recheck.totals(data, rows, out["servers"])
+    res = recheck.residuals(data, rows, tot)
+    if not recheck.passed(res):
+        bad = {k: v for k, v in res.items() if not v >= -recheck.TOLERANCE}
+        raise RecheckError(f"re-check by the forward model failed: {bad}")
+    value = recheck.objective_value(data, tot)
+    fleet = [_fleet_row(r) for r in rows]
+    single = len(rows) == 1
+    if single:
+        design = rows[0]["design"]
+        metrics = {
+            **rows[0]["metrics"],
+            **{k: tot[k] for k in ("capex_usd", "power_w", "tco_usd_per_year")},
+            "cost_per_mtoken_usd": tot["cost_per_mtoken_usd"],
+            "servers": tot["servers"],
+        }
+    else:
+        design, metrics = None, None
+    return {
+        "status": "optimal",
+        "objective": {
+            "name": problem.objective,
+            "sense": problem.sense,
+            "value": value,
+            "unit": OBJECTIVE_UNITS[problem.objective],
+        },
+        "mip_gap": 0.0,
+        "design": design,
+        "metrics": metrics,
+        "fits": all(r["fits"] for r in rows),
+        "bottleneck": rows[0]["bottleneck"] if single else None,
+        "fleet": fleet,
+        "totals": tot,
+        "binding": recheck.binding(data, rows, res),
+        "residuals": res,
+        "recheck": "passed",
+        "candidates": len(data.columns),
+        "presolve": _stats(problem, data.columns),
+        "excluded": _excluded(problem, data.columns),
+        "inputs": inputs(problem),
+        "solve_seconds": time.perf_counter() - start,
+    }
+
+
+def _fleet_row(r: dict[str, Any]) -> dict[str, Any]:
+    d, m = r["design"], r["metrics"]
+    return {
+        "class": r["class"],
+        **{k: d[k] for k in ("chip", "memory", "tp", "pp", "batch", "replicas")},
+        "servers": m["servers"],
+        "chips": d["chips"],
+        "users_served": r["users_served"],
+        "capacity_users": r["capacity"],
+        "tokens_per_s_per_user": m["tokens_per_s_per_user"],
+        "system_tokens_per_s": m["system_tokens_per_s"],
+        "step_time_s": m["step_time_s"],
+        "memory_time_s": m["memory_time_s"],
+        "compute_time_s": m["compute_time_s"],
+        "sync_time_s": m["sync_time_s"],
+        "overhead_time_s": m["overhead_time_s"],
+        "memory_per_chip_bytes": m["memory_per_chip_bytes"],
+        "usable_memory_per_chip_bytes": m["usable_memory_per_chip_bytes"],
+        "bottleneck": r["bottleneck"],
+        "batch_limited_by": r["limited_by"],
+    }
+
+
+def _stats(problem: Problem, cols: columns_mod.Columns) -> dict[str, Any]:
+    if len(problem.classes) == 1:
+        return dict(cols.stats[0])
+    return {wc.name: dict(s) for wc, s in zip(problem.classes, cols.stats, strict=True)}
+
+
+def _excluded(problem: Problem, cols: columns_mod.Columns) -> list[dict[str, str]]:
+    """Every chip of the catalog that is not in the answer's search, and why."""
+    out = [{"chip": c, "reason": why} for c, why in problem.left_out]
+    out += [{"chip": c, "reason": why} for c, why in cols.excluded]
+    return out
+
+
+def _single_configuration(problem: Problem, cols, record: dict) -> dict[str, Any] | None:
+    """The best one-configuration fleet and what the answer saves against it (one class)."""
+    if len(problem.classes) != 1 or problem.sense != "minimize":
+        return None
+    if problem.max_configurations == 1 or len(record["fleet"]) == 1:
+        return {
+            "objective": record["objective"]["value"],
+            "design": record["design"],
+            "saving": 0.0,
+        }
+    import numpy as np
+
+    values = columns_mod.single_configuration_values(problem, cols)
+    if not len(values) or not np.isfinite(values.min()):
+        return {"objective": None, "design": None, "saving": None}
+    k = int(np.argmin(values))
+    users = problem.classes[0].users or 0
+    reps = int(columns_mod.units_to_serve(users, cols.users[k]))
+    single = float(values[k])
+    return {
+        "objective": single,
+        "design": {
+            "chip": cols.chip_types[int(cols.chip[k])].chip,
+            "tp": int(cols.t[k]),
+            "pp": int(cols.p[k]),
+            "replicas": reps,
+            "chips": reps * int(cols.chips[k]),
+        },
+        "saving": 1.0 - record["objective"]["value"] / single if single else 0.0,
+    }
+
+
+def _infeasible(problem: Problem, cols, start: float) -> InfeasibleError:
     reason, best = explain(problem)
     err = InfeasibleError(f"infeasible: {reason}")
     err.record = {
@@ -118,129 +282,14 @@ def _infeasible(problem: Problem, cands: Candidates, seconds: float) -> Infeasib
         "best_achievable": best,
         "objective": {
             "name": problem.objective,
+            "sense": problem.sense,
             "value": None,
             "unit": OBJECTIVE_UNITS[problem.objective],
         },
-        "candidates": len(cands),
-        "presolve": cands.stats,
-        "solve_seconds": seconds,
+        "candidates": len(cols),
+        "presolve": _stats(problem, cols),
+        "excluded": _excluded(problem, cols),
+        "inputs": inputs(problem),
+        "solve_seconds": time.perf_counter() - start,
     }
     return err
-
-
-def solve(problem: Problem, *, prune: bool = True, time_limit: float = 60.0) -> Solution:
-    """The optimal design of `problem`, proven by HiGHS and re-checked by the forward model.
-
-    Raises InfeasibleError (with `.record` holding the explanation) when no design qualifies,
-    SolverLimitError when HiGHS stops on its time limit with no feasible design.
-    """
-    start = time.perf_counter()
-    cands = presolve(problem, prune=prune)
-    if len(cands) == 0:
-        raise _infeasible(problem, cands, time.perf_counter() - start)
-    model = formulation.build(cands)
-    return _solve_model(problem, cands, model, Solver(time_limit=time_limit), start)
-
-
-class Resolver:
-    """One persistent model for what-if studies: `solve(changes)` moves Params (targets,
-    users' rates, catalog values, limits) and re-solves without rebuilding; candidates the
-    presolve rules out at a point are fixed off. A change of the design space's shape
-    (chips, tp, pp, users, max_batch, objective, which limits exist) rebuilds the model.
-    """
-
-    def __init__(self, problem: Problem, *, prune: bool = True, time_limit: float = 60.0):
-        self.base = problem
-        self.prune = prune
-        self.solver = Solver(time_limit=time_limit)
-        self.model = None
-        self.rebuilds = 0
-
-    def solve(self, changes: dict[str, Any] | None = None) -> Solution:
-        start = time.perf_counter()
-        problem = self.base.with_changes(changes) if changes else self.base
-        cands = grid(problem)
-        active = screen(cands, prune=self.prune)
-        if not active.any():
-            raise _infeasible(problem, cands.subset(active), time.perf_counter() - start)
-        if self.model is None or self.model.structure != formulation.structure(cands):
-            self.model = formulation.build(cands)
-            self.solver = Solver(time_limit=self.solver.time_limit)
-            self.rebuilds += 1
-        formulation.update(self.model, cands, active)
-        sol = _solve_model(problem, cands, self.model, self.solver, start)
-        sol.record["candidates"] = int(active.sum())
-        return sol
-
-
-def _solve_model(
-    problem: Problem, cands: Candidates, model, solver: Solver, start: float
-) -> Solution:
-    if problem.objective == "cost_per_mtoken":
-        model.ratio.set_value(0.0)  # a persistent model keeps the last point's λ
-    st = solver.solve(model)
-    if problem.objective == "cost_per_mtoken" and st.has_solution:
-        st = _dinkelbach(model, solver, st)
-    if st.status == "infeasible" or (not st.has_solution and st.status == "optimal"):
-        raise _infeasible(problem, cands, time.perf_counter() - start)
-    if not st.has_solution:
-        raise SolverLimitError(
-            f"solver stopped ({st.message}) after {st.seconds:.1f} s with no "
-            f"feasible design; raise the time limit or narrow [space]"
-        )
-    solver.load()
-    k, batch, replicas = formulation.chosen(model)
-    if problem.objective == "cost_per_mtoken":
-        # $/Mtoken does not depend on the replica count; keep the smallest system serving all.
-        replicas = int(cands.min_replicas(batch)[k])
-    else:
-        # Ties: the same replicas serve the users with the smallest batch that suffices, which
-        # only lowers step time and memory (both grow with the batch).
-        batch = int(units_to_serve(problem.users, replicas * cands.p[k]))
-    design = Design(str(cands.chip[k]), int(cands.t[k]), int(cands.p[k]), batch, replicas)
-    record = assess(problem.workload, problem.catalog, design)
-    res = residuals(problem, record)
-    value = objective_value(problem, record)
-    seconds = time.perf_counter() - start
-    record = {
-        "status": st.status if st.status == "optimal" else "feasible",
-        "objective": {
-            "name": problem.objective,
-            "value": value,
-            "unit": OBJECTIVE_UNITS[problem.objective],
-        },
-        "mip_gap": st.gap if st.gap is not None else 0.0,
-        **record,
-        "binding": binding(problem, design, res),
-        "residuals": res,
-        "recheck": "passed" if min(res.values()) >= -RESIDUAL_TOL else "failed",
-        "candidates": len(cands),
-        "presolve": cands.stats,
-        "solver": {
-            "incumbent": st.incumbent,
-            "bound": st.bound,
-            "seconds": st.seconds,
-            "termination": st.message,
-        },
-        "solve_seconds": seconds,
-    }
-    return Solution(record, cands)
-
-
-def _dinkelbach(model, solver: Solver, st):
-    """min tco_k / Mtokens_k: solve min TCO − λ·Mtokens (one replica), set λ to the ratio found,
-    until the parametric optimum is 0 (Dinkelbach, 1967); each step strictly lowers λ."""
-    for _ in range(DINKELBACH_MAX_ITER):
-        solver.load()
-        ratio = pyo.value(model.replica_tco) / pyo.value(model.replica_mtokens)
-        if (
-            pyo.value(model.ratio) > 0
-            and st.incumbent is not None
-            and st.incumbent >= -1e-9 * max(pyo.value(model.replica_tco), 1e-9)
-        ):
-            break
-        model.ratio.set_value(ratio)
-        st = solver.solve(model)
-        if not st.has_solution:
-            break
-    return st

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.common.util import NoDualsError
 from pyomo.contrib.solver.solvers.highs import Highs
 
 THREADS = 1  # fixed once per process; the models are small and HiGHS' MIP is serial anyway
@@ -19,7 +20,8 @@ DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_MIP_GAP = 1e-9
 # HiGHS' MIP presolve spends its time probing these models: 31.2 s against 0.93 s without it
 # on 961 candidates (benchmarks/bench_highs_presolve.py); the LP relaxation is tight enough.
-OPTIONS = {"presolve": "off"}
+# HiGHS writes to stdout unless told not to; --json output must stay pure JSON.
+OPTIONS = {"presolve": "off", "output_flag": False, "log_to_console": False}
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,13 @@ class Solver:
     def load(self) -> None:
         """Load the last solution into the model's variables."""
         self._results.solution_loader.load_vars()
+
+    def duals(self) -> dict:
+        """Duals of the last solve, by constraint ({} when it has none, as for a MILP)."""
+        try:
+            return self._results.solution_loader.get_duals()
+        except NoDualsError:
+            return {}
 
 
 def _finite(x) -> float | None:

@@ -152,3 +152,22 @@ def format_quantity(value: float, unit: str, to: str, digits: int = 4) -> str:
     reg = registry()
     q = reg.Quantity(value, unit).to(to)
     return f"{q.magnitude:.{digits}g} {to}"
+
+
+def parse_tokens(value: object, *, where: str | None = None, key: str | None = None) -> int:
+    """A token count: an integer, or a string like '131072', '128K' or '128k' (K = 1024)."""
+    text = str(value).strip()
+    scale = 1
+    if text[-1:] in ("k", "K"):
+        text, scale = text[:-1], 1024
+    try:
+        number = float(text) * scale if "." in text or "e" in text.lower() else int(text) * scale
+    except ValueError:
+        number = None
+    if number is None or not math.isfinite(number) or number < 1 or int(number) != number:
+        raise InputError(
+            f"expected a token count like 131072 or 128K, got {str(value)[:40]!r}",
+            where=where,
+            key=key,
+        )
+    return int(number)

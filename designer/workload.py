@@ -1,4 +1,4 @@
-"""The decode workload: bytes held, bytes read and FLOPs per step (design.md §1).
+"""The decode workload: bytes held, bytes read and FLOPs per step (docs/model.md §1).
 
 Everything here depends on the model and the serving settings only, never on the hardware;
 `perf` divides these by bandwidth and compute.

@@ -1,4 +1,4 @@
-"""The JSON contract of design.md §3, stated in the tests independently of the code."""
+"""The JSON contract of `--json` answers, stated in the tests independently of the code."""
 
 DESIGN_KEYS = {"chip", "memory", "tp", "pp", "batch", "replicas", "chips"}
 METRIC_KEYS = {
@@ -10,6 +10,27 @@ METRIC_KEYS = {
     "sync_time_s",
     "overhead_time_s",
     "memory_per_chip_bytes",
+    "capex_usd",
+    "power_w",
+    "tco_usd_per_year",
+    "cost_per_mtoken_usd",
+}
+
+FLEET_KEYS = {
+    "class",
+    "chip",
+    "memory",
+    "tp",
+    "pp",
+    "batch",
+    "replicas",
+    "servers",
+    "chips",
+    "users_served",
+}
+TOTALS_KEYS = {
+    "chips",
+    "servers",
     "capex_usd",
     "power_w",
     "tco_usd_per_year",

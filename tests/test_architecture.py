@@ -24,7 +24,7 @@ def test_total_params_within_1_percent_of_published(catalog, model_id):
     assert arch.total_params() == pytest.approx(arch.published_total_params, rel=0.01)
 
 
-# Computed counts from models.md §2 (the configs reproduce them to the digits given there).
+# Computed counts from the configs (K-LLAMA1, K-DSV3a, ...; they reproduce the published totals).
 @pytest.mark.parametrize(
     ("model_id", "total"),
     [
@@ -40,7 +40,7 @@ def test_total_params_within_1_percent_of_published(catalog, model_id):
         ("kimi-k2", 1026.4e9),
     ],
 )
-def test_total_params_match_models_md(catalog, model_id, total):
+def test_total_params_match_published(catalog, model_id, total):
     assert catalog.model(model_id).total_params() == pytest.approx(total, rel=5e-4)
 
 
@@ -55,7 +55,7 @@ def test_moe_active_params_within_2_percent_of_published(catalog, model_id):
 
 
 def test_deepseek_v3_active_params_incl_lm_head(catalog):
-    # models.md: 37 B published = 36.6 B including the 0.9 B LM head (K-DSV3a).
+    # 37 B published = 36.6 B including the 0.9 B LM head (K-DSV3a).
     arch = catalog.model("deepseek-v3")
     assert arch.active_params() == pytest.approx(36.6e9, rel=2e-3)
     assert arch.lm_head_params() == 129280 * 7168
@@ -66,7 +66,7 @@ def test_deepseek_v3_active_params_incl_lm_head(catalog):
     ("model_id", "active"),
     [("gpt-oss-120b", 5.13e9), ("gpt-oss-20b", 3.61e9), ("mixtral-8x22b", 38.96e9)],
 )
-def test_moe_active_params_match_models_md(catalog, model_id, active):
+def test_moe_active_params_match_published(catalog, model_id, active):
     assert catalog.model(model_id).active_params() == pytest.approx(active, rel=2e-3)
 
 
@@ -108,7 +108,7 @@ def test_deepseek_v3_structure(catalog):
     ],
 )
 def test_kv_bytes_per_token_at_one_byte(catalog, model_id, kv_bytes):
-    # liminal.md §2.5; models.md §3 gives BF16 values, twice these.
+    # docs/model.md §1 (FP8 KV, 1 byte per element); BF16 values are twice these.
     assert catalog.model(model_id).kv_elements_per_token() == kv_bytes
 
 

@@ -74,6 +74,71 @@ def test_datasheet_values(catalog):
     assert catalog.chip("b200").memory_bandwidth == pytest.approx(8e12, rel=1e-12)
 
 
+def test_catalog_corrections(catalog):
+    b300 = catalog.chip("b300")
+    assert b300.memory_capacity == pytest.approx(288e9, rel=1e-12)
+    assert b300.memory_bandwidth == pytest.approx(8e12, rel=1e-12)
+    wse = catalog.chip("cerebras-wse3")
+    assert wse.compute == {"fp16": pytest.approx(15.6e15, rel=1e-12)}  # dense, not 125 PF sparse
+    assert "sparse" in wse.notes and "assumption" in wse.source
+
+
+@pytest.mark.parametrize(
+    ("chip_id", "server_chips", "server_power", "server_price_usd"),
+    [
+        ("h100-sxm", 8, 10.2e3, 101_000.0),  # DGX H100 maximum; node capex - 8 GPUs
+        ("h200", 8, 10.2e3, 101_000.0),
+        ("b200", 8, 14.3e3, None),
+        ("b300", 8, 14.5e3, None),
+        ("gb200", 72, 120e3, 0.0),  # price_usd is a per-GPU share of the rack price
+        ("gb300", 72, 120e3, 0.0),
+        ("cerebras-wse3", 1, 23e3, 0.0),  # price_usd is the whole CS-3 system's
+        ("mi300x", 8, None, None),
+        ("tpu-v5e", 8, None, None),
+        ("tpu-v5p", 4, None, None),
+        ("trainium2", 16, None, None),
+    ],
+)
+def test_server_data_in_si_units(catalog, chip_id, server_chips, server_power, server_price_usd):
+    c = catalog.chip(chip_id)
+    assert c.server_chips == server_chips and isinstance(c.server_chips, int)
+    assert c.server_power == (None if server_power is None else pytest.approx(server_power))
+    assert c.server_price_usd == server_price_usd
+
+
+def test_server_ratings_cover_their_accelerators(catalog):
+    """A server's rated power includes its accelerators: never below server_chips x TDP."""
+    rated = 0
+    for chip_id in catalog.ids("chips"):
+        c = catalog.chip(chip_id)
+        if c.server_power is not None:
+            rated += 1
+            assert c.server_chips is not None, chip_id
+            assert c.tdp is not None and c.server_power >= c.server_chips * c.tdp, chip_id
+        if c.server_price_usd == 0:
+            assert c.price_usd, chip_id  # a server at no extra cost only when the price covers it
+    assert rated >= 7
+
+
+def test_every_datasheet_chip_states_its_server(catalog):
+    for chip_id in catalog.ids("chips"):
+        c = catalog.chip(chip_id)
+        if c.kind == "datasheet":
+            assert c.server_chips is not None or "chips per server are a gap" in c.notes, chip_id
+
+
+def test_shipping_chips_are_datasheets(catalog):
+    """Unreleased or preliminary parts are hypothetical and say why; the rest are shipping."""
+    kinds = {i: catalog.chip(i).kind for i in catalog.ids("chips")}
+    assert kinds["rubin"] == "hypothetical"
+    assert "hypothetical" in catalog.chip("rubin").notes
+    for chip_id, kind in kinds.items():
+        c = catalog.chip(chip_id)
+        if kind == "datasheet":
+            assert "preliminary" not in (c.name + c.notes).lower(), chip_id
+            assert "http" in c.source, chip_id
+
+
 def test_every_chip_kind_is_valid(catalog):
     for chip_id in catalog.ids("chips"):
         c = catalog.chip(chip_id)
@@ -90,9 +155,9 @@ def test_dtype_fallback(catalog):
     assert v5e.flops("int8") == pytest.approx(393e12, rel=1e-12)
     # H100 has no FP4: FP4 runs at FP8.
     assert catalog.chip("h100-sxm").flops("fp4") == pytest.approx(1979e12, rel=1e-12)
-    # Cerebras lists only fp16: bf16 and fp8 run at fp16.
+    # Cerebras lists only fp16 (dense: 125 PF sparse / 8): bf16 and fp8 run at fp16.
     wse = catalog.chip("cerebras-wse3")
-    assert wse.flops("fp8") == wse.flops("bf16") == pytest.approx(125e15, rel=1e-12)
+    assert wse.flops("fp8") == wse.flops("bf16") == pytest.approx(15.6e15, rel=1e-12)
     # mxfp4 -> fp4 where the chip has it
     assert catalog.chip("b200").flops("mxfp4") == pytest.approx(9000e12, rel=1e-12)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from designer.catalog import Catalog
@@ -14,21 +16,47 @@ def cat():
     return Catalog.load()
 
 
-def test_datasheet_chip_uses_its_price_and_tdp_plus_the_server_share(cat):
+def test_a_server_costs_its_chips_plus_the_rest_and_draws_its_rating(cat):
     cc = chip_cost(cat, "h100-sxm")
+    chip = cat.chip("h100-sxm")
     c = cat.costs
+    n = chip.server_chips or c.chips_per_server
     assert cc.price_usd == 28000 and cc.price_basis == "catalog price"
     assert cc.power_w == 700
-    assert cc.capex_usd == 28000 + c.server_overhead_usd_per_chip
-    assert cc.it_power_w == pytest.approx(700 + 300 / 8)
+    rest = (
+        chip.server_price_usd
+        if chip.server_price_usd is not None
+        else n * c.server_overhead_usd_per_chip
+    )
+    assert cc.server_capex_usd == n * 28000 + rest
+    rating = chip.server_power if chip.server_power is not None else n * 700 + 300
+    assert cc.server_power_w == pytest.approx(rating)
+    assert cc.capex_usd == pytest.approx(cc.server_capex_usd / n)  # the per-chip share
+
+
+def test_the_paper_server_is_eight_chips_plus_300_w(cat):
+    cc = chip_cost(cat, "xpu-hbm3")
+    assert cc.server_chips == 8
+    assert cc.server_power_w == pytest.approx(8 * cc.power_w + 300)
+
+
+def test_designs_are_charged_whole_servers(cat):
+    cc = chip_cost(cat, "xpu-hbm3")
+    one = evaluate("llama3.1-8b", "xpu-hbm3", tp=1, context_tokens=4096, catalog=cat)
+    eight = evaluate("llama3.1-8b", "xpu-hbm3", tp=8, context_tokens=4096, catalog=cat)
+    nine = evaluate("llama3.1-8b", "xpu-hbm3", tp=1, replicas=9, context_tokens=4096, catalog=cat)
+    assert one["metrics"]["capex_usd"] == pytest.approx(cc.server_capex_usd)
+    assert eight["metrics"]["capex_usd"] == pytest.approx(cc.server_capex_usd)
+    assert nine["metrics"]["servers"] == 2
+    assert nine["metrics"]["power_w"] == pytest.approx(2 * cc.server_power_w)
 
 
 def test_parametric_price_is_calibrated_on_the_b200(cat):
     """logic $/mm² was chosen so that a B200-like part (1,600 mm², 180 GB HBM3e) is ~$40k."""
-    b200_like = cat.with_overrides({"chips.b200.die_area": "1600 mm^2"})
-    raw = b200_like.raw["chips"]["b200"]
-    raw.pop("price_usd")
-    cc = chip_cost(b200_like, "b200")
+    raw = copy.deepcopy(cat.raw)
+    raw["chips"]["b200"].pop("price_usd")
+    raw["chips"]["b200"]["die_area"] = "1600 mm^2"
+    cc = chip_cost(Catalog(raw, dict(cat.origin)), "b200")
     assert cc.price_basis.startswith("parametric")
     assert cc.price_usd == pytest.approx(40_000, rel=0.01)
 
@@ -55,9 +83,10 @@ def test_tco_and_cost_per_million_tokens(cat):
         "llama3.1-70b", "h100-sxm", tp=4, batch=16, replicas=2, context_tokens=8192, catalog=cat
     )
     m, c = rec["metrics"], cat.costs
-    chips = 8
-    capex = chips * (28000 + c.server_overhead_usd_per_chip)
-    power = chips * (700 + 300 / 8)
+    cc = chip_cost(cat, "h100-sxm")
+    servers = -(-8 // cc.server_chips)  # 8 chips in whole servers
+    capex = servers * cc.server_capex_usd
+    power = servers * cc.server_power_w
     assert m["capex_usd"] == pytest.approx(capex)
     assert m["power_w"] == pytest.approx(power)
     tco = (

@@ -1,4 +1,4 @@
-"""designer.cli and designer.evaluate: the JSON contract of design.md §3, exit codes, bad input."""
+"""designer.cli and designer.evaluate: the JSON contract, exit codes, bad input."""
 
 from __future__ import annotations
 
@@ -248,8 +248,12 @@ def test_evaluate_context_suffix(capsys):
             ["tp", "positive integer"],
         ),
         (
-            ["--model", "llama3.1-405b", "--chip", "xpu-hbm3", "--context", "-5"],
-            ["workload.context_tokens"],
+            ["--model", "llama3.1-405b", "--chip", "xpu-hbm3", "--tp", "256"],
+            ["--tp", "must divide the 128 attention heads of llama3.1-405b"],
+        ),
+        (
+            ["--model", "llama3.1-8b", "--chip", "xpu-hbm3", "--pp", "64"],
+            ["--pp", "64 pipeline stages exceed the 32 layers"],
         ),
         (
             ["--model", "llama3.1-405b", "--chip", "xpu-hbm3", "--overhead-per-layer", "114"],
@@ -279,6 +283,11 @@ def test_evaluate_malformed_context(capsys):
     _, err = capsys.readouterr()
     assert "Traceback" not in err
     assert "argument --context: expected a token count like 131072 or 128K, got '12x'" in err
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "--model", "llama3.1-8b", "--chip", "xpu-hbm3", "--context", "-5"])
+    assert info.value.code == 2
+    _, err = capsys.readouterr()
+    assert "expected a token count" in err and "'-5'" in err
 
 
 def test_design_validation():
@@ -297,23 +306,22 @@ def test_catalog_list_chips_json(capsys, catalog):
     rows = json.loads(out)
     assert [r["id"] for r in rows] == catalog.ids("chips")
     hbm3 = next(r for r in rows if r["id"] == "xpu-hbm3")
-    assert hbm3 == {
+    assert {k: hbm3[k] for k in ("id", "kind", "memory", "interconnect")} == {
         "id": "xpu-hbm3",
         "kind": "paper-preset",
         "memory": "hbm3e",
-        "capacity": "96 GiB",
-        "bandwidth": "4 TiB/s",
-        "fp8": "2.25 PFLOPS",
         "interconnect": "paper",
     }
+    # SI numbers: 96 GiB, 4 TiB/s, 2.25 PFLOPS
+    assert (hbm3["capacity"], hbm3["bandwidth"], hbm3["fp8"]) == (96 * 2**30, 4 * 2**40, 2.25e15)
 
 
 def test_catalog_list_models_json(capsys):
     code, out, _ = run(capsys, "catalog", "list", "models", "--json")
     assert code == 0
     rows = {r["id"]: r for r in json.loads(out)}
-    assert rows["deepseek-v3"]["params"] == "671.0B"
-    assert rows["deepseek-v3"]["active"] == "36.6B"
+    assert rows["deepseek-v3"]["params"] == pytest.approx(671.03e9, rel=1e-4)
+    assert rows["deepseek-v3"]["active"] == pytest.approx(36.6e9, rel=2e-3)
     assert rows["deepseek-v3"]["attention"] == "MLA"
     assert rows["deepseek-v3"]["experts"] == "256/8"
     assert rows["llama3.1-405b"]["experts"] == "dense"
@@ -463,7 +471,7 @@ def test_solve_malformed_problem_names_the_file(capsys, tmp_path):
             ["sla.concurent_users", "closest valid name: concurrent_users"],
         ),
         ("[space]", "[spac]", ["unknown section", "closest valid name: space"]),
-        ("context_tokens = 8192", 'context_tokens = "8K"', ["workload.context_tokens"]),
+        ("context_tokens = 8192", 'context_tokens = "8Q"', ["workload.context_tokens"]),
     ],
 )
 def test_solve_bad_problem(capsys, tmp_path, old, new, fragments):

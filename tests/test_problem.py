@@ -12,18 +12,96 @@ from designer.problem import DEFAULT_PP, DEFAULT_TP, load_problem, parse_set, pr
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {
     "workload": {"model": "llama3.1-8b", "context_tokens": 4096},
-    "sla": {"tokens_per_s_per_user": 100},
+    "sla": {"tokens_per_s_per_user": 100, "concurrent_users": 1},
 }
 
 
 def test_defaults_follow_the_design_notes():
     pr = problem_from_dict(BASE)
-    assert pr.objective == "capex" and pr.users == 1
+    assert pr.objective == "capex" and pr.sense == "minimize" and pr.users == 1
     assert pr.tp == DEFAULT_TP and pr.tp[-1] == 1024
     assert pr.pp == DEFAULT_PP and pr.pp[-1] == 64
     assert pr.max_batch == 256
-    assert set(pr.chips) == set(pr.catalog.ids("chips"))
     assert pr.workload.weight_dtype == "fp8" and pr.workload.kv_dtype == "fp8"
+    assert pr.max_configurations is None and pr.max_chip_types is None and pr.supply == ()
+
+
+def test_the_default_space_is_shipping_chips_and_says_what_it_leaves_out():
+    pr = problem_from_dict(BASE)
+    kinds = {c: pr.catalog.chip(c).kind for c in pr.catalog.ids("chips")}
+    assert set(pr.chips) == {c for c, k in kinds.items() if k == "datasheet"}
+    assert {c for c, _ in pr.left_out} == {c for c, k in kinds.items() if k != "datasheet"}
+    assert all("include_hypothetical" in why for _, why in pr.left_out)
+    every = problem_from_dict({**BASE, "space": {"include_hypothetical": True}})
+    assert set(every.chips) == set(kinds) and every.left_out == ()
+    named = problem_from_dict({**BASE, "space": {"chips": ["xpu-hbm3"]}})
+    assert named.chips == ("xpu-hbm3",)
+
+
+def test_concurrent_users_are_required():
+    raw = {**BASE, "sla": {"tokens_per_s_per_user": 100}}
+    with pytest.raises(InputError, match="sla.concurrent_users: missing required key"):
+        problem_from_dict(raw, where="q.toml")
+    # maximize asks how many: then the count is not needed
+    pr = problem_from_dict({**raw, "objective": {"maximize": "users"}})
+    assert pr.sense == "maximize" and pr.users is None
+
+
+def test_accepted_inputs_zero_overhead_and_context_with_a_suffix():
+    pr = problem_from_dict(
+        {
+            "workload": {"model": "llama3.1-8b", "context_tokens": "32K"},
+            "sla": {"tokens_per_s_per_user": 100, "concurrent_users": 3},
+            "efficiency": {"overhead_per_layer": "0 us"},
+        }
+    )
+    assert pr.workload.context_tokens == 32768
+    assert pr.workload.efficiency.overhead_per_layer == 0.0
+
+
+def test_a_model_path_is_relative_to_the_problem_file(tmp_path, hf_dir):
+    import shutil
+
+    (tmp_path / "models").mkdir()
+    shutil.copy(hf_dir / "llama-3.1-8b" / "config.json", tmp_path / "models" / "l8.json")
+    (tmp_path / "q.toml").write_text(
+        '[workload]\nmodel = "models/l8.json"\ncontext_tokens = 4096\n'
+        "[sla]\ntokens_per_s_per_user = 50\nconcurrent_users = 2\n"
+    )
+    pr = load_problem(tmp_path / "q.toml")
+    assert pr.workload.model.num_hidden_layers == 32
+
+
+def test_classes_fleet_supply_and_facility_power():
+    pr = problem_from_dict(
+        {
+            "class": [
+                {
+                    "name": "chat",
+                    "model": "llama3.1-8b",
+                    "context_tokens": 4096,
+                    "tokens_per_s_per_user": 80,
+                    "concurrent_users": 100,
+                },
+                {
+                    "name": "reason",
+                    "model": "qwen3-32b",
+                    "context_tokens": "32K",
+                    "tokens_per_s_per_user": 40,
+                    "concurrent_users": 20,
+                },
+            ],
+            "fleet": {"max_configurations": 2, "max_chip_types": 1},
+            "supply": {"b200": 64},
+            "limits": {"max_facility_power": "100 kW"},
+        }
+    )
+    assert [c.name for c in pr.classes] == ["chat", "reason"]
+    assert pr.classes[1].workload.context_tokens == 32768
+    assert pr.max_configurations == 2 and pr.max_chip_types == 1
+    assert pr.supply == (("b200", 64),) and pr.max_facility_power == 1e5
+    changed = pr.with_changes({"class.reason.concurrent_users": 7, "supply.b200": 8})
+    assert changed.classes[1].users == 7 and changed.supply == (("b200", 8),)
 
 
 def test_limits_are_parsed_with_units():
@@ -78,12 +156,22 @@ def test_with_changes_routes_problem_and_catalog_paths():
         ({**BASE, "objective": {"minimize": "capx"}}, "closest valid name: capex"),
         ({**BASE, "space": {"chips": ["h100"]}}, "closest valid name: h100-sxm"),
         ({**BASE, "limits": {"max_power": "1 MWh"}}, "limits.max_power: expected a power"),
-        ({**BASE, "sla": {"tokens_per_s_per_user": -3}}, "expected a positive number"),
+        (
+            {**BASE, "sla": {"tokens_per_s_per_user": -3, "concurrent_users": 1}},
+            "expected a positive number",
+        ),
         (
             {**BASE, "workload": {"model": "llama3.1-8B", "context_tokens": 4096}},
             "workload.model: unknown model",
         ),
         ({**BASE, "space": {"tp": [0, 2]}}, "space.tp: expected a positive integer"),
+        ({**BASE, "supply": {"b20": 8}}, "supply.b20: unknown chip 'b20' (closest valid name"),
+        ({**BASE, "objective": {"maximize": "user"}}, "closest valid name: users"),
+        ({**BASE, "fleet": {"max_configuration": 1}}, "closest valid name: max_configurations"),
+        (
+            {"class": [{"name": "a", "model": "llama3.1-8b"}]},
+            "class.a.context_tokens: missing required key",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_the_key(raw, needle):
@@ -165,7 +253,8 @@ def test_with_changes_keeps_the_catalog_instead_of_reloading(tmp_path, monkeypat
     "sets,needle",
     [
         ({"workload.model": "x2"}, "--set: workload.model: cannot scale a str"),
-        ({"sla.concurrent_users": "x1.5"}, "sla.concurrent_users: x1.5 needs a value"),
+        ({"limits.max_chips": "x1.5"}, "limits.max_chips: x1.5 needs a value"),
+        ({"sla.concurrent_users": "x1.5"}, "sla.concurrent_users: expected a positive integer"),
         ({"limits.max_power": "x2"}, "limits.max_power: x2 needs a value"),
     ],
 )
@@ -173,3 +262,16 @@ def test_bad_factor_is_one_line(sets, needle):
     with pytest.raises(InputError) as info:
         problem_from_dict(BASE).with_changes(sets)
     assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_factor_scales_token_counts_and_class_keys():
+    pr = problem_from_dict({**BASE, "workload": {"model": "llama3.1-8b", "context_tokens": "64K"}})
+    assert pr.with_changes({"workload.context_tokens": "x2"}).workload.context_tokens == 131072
+    two = {
+        "class": [
+            {**BASE["workload"], **BASE["sla"], "name": "chat"},
+            {**BASE["workload"], **BASE["sla"], "name": "batch", "concurrent_users": 8},
+        ]
+    }
+    changed = problem_from_dict(two).with_changes({"class.batch.concurrent_users": "x4"})
+    assert [c.users for c in changed.classes] == [1, 32]

@@ -1,151 +1,47 @@
-"""The optimizer against brute-force enumeration, persistent re-solves, infeasible questions
-and golden scenarios."""
+"""`solve`: golden scenarios, the answer's record, ties, $/Mtoken, infeasible questions."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from designer.enumeration import enumerate_space
 from designer.errors import InfeasibleError
 from designer.problem import OBJECTIVES, problem_from_dict
-from designer.solve import Resolver, solve
-from tests.contract import DESIGN_KEYS, METRIC_KEYS
+from designer.solve import solve
+from tests import oracle
+from tests.contract import DESIGN_KEYS, FLEET_KEYS, METRIC_KEYS, TOTALS_KEYS
+from tests.optimize.test_against_brute_force import raw_problem as _raw
 
-MODELS = [
-    "llama3.1-8b",
-    "llama3.1-70b",
-    "qwen3-32b",
-    "mixtral-8x22b",
-    "gpt-oss-20b",
-    "qwen3-235b-a22b",
-]
-CHIPS = [
-    "xpu-hbm3",
-    "xpu-hbm4",
-    "xpu-3d-dram",
-    "h100-sxm",
-    "h200",
-    "b200",
-    "mi300x",
-    "gaudi3",
-    "tpu-v5e",
-]
-
-
-def _raw(
-    model="llama3.1-70b",
-    context=8192,
-    target=50.0,
-    users=16,
-    objective="capex",
-    chips=("xpu-hbm3", "h100-sxm"),
-    tp=(1, 2, 4, 8),
-    pp=(1, 2),
-    max_batch=16,
-    **limits,
-):
-    raw = {
-        "workload": {"model": model, "context_tokens": context},
-        "sla": {"tokens_per_s_per_user": target, "concurrent_users": users},
-        "objective": {"minimize": objective},
-        "space": {"chips": list(chips), "tp": list(tp), "pp": list(pp), "max_batch": max_batch},
-    }
-    if limits:
-        raw["limits"] = limits
-    return raw
-
-
-@st.composite
-def small_problems(draw):
-    model = draw(st.sampled_from(MODELS))
-    chips = draw(st.lists(st.sampled_from(CHIPS), min_size=1, max_size=3, unique=True))
-    tp = draw(st.lists(st.sampled_from([1, 2, 4, 8, 16, 32]), min_size=1, max_size=4, unique=True))
-    pp = draw(st.lists(st.sampled_from([1, 2, 4]), min_size=1, max_size=2, unique=True))
-    raw = _raw(
-        model=model,
-        context=draw(st.sampled_from([1024, 8192, 32768])),
-        target=draw(st.sampled_from([5.0, 20.0, 50.0, 100.0, 200.0, 400.0])),
-        users=draw(st.integers(1, 40)),
-        objective=draw(st.sampled_from(OBJECTIVES)),
-        chips=chips,
-        tp=tp,
-        pp=pp,
-        max_batch=draw(st.integers(1, 24)),
-    )
-    limit = draw(st.sampled_from([None, "max_chips", "max_power", "max_capex_usd"]))
-    if limit == "max_chips":
-        raw["limits"] = {"max_chips": draw(st.integers(1, 64))}
-    elif limit == "max_power":
-        raw["limits"] = {"max_power": f"{draw(st.integers(1, 80))} kW"}
-    elif limit == "max_capex_usd":
-        raw["limits"] = {"max_capex_usd": float(draw(st.integers(20_000, 3_000_000)))}
-    return raw, draw(st.booleans())
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(small_problems())
-def test_milp_equals_brute_force_enumeration(case):
-    raw, prune = case
-    pr = problem_from_dict(raw)
-    # the literal brute force: every chip, t, p, batch and replica count
-    brute = enumerate_space(pr, replicas="all", max_replicas=pr.users)
-    if brute.chip is None:
-        with pytest.raises(InfeasibleError):
-            solve(pr, prune=prune)
-        return
-    sol = solve(pr, prune=prune)
-    assert sol.status == "optimal"
-    assert sol.record["recheck"] == "passed"
-    assert sol.objective == pytest.approx(brute.value, rel=1e-9)
-    # and the faster enumeration (fewest replicas per batch) agrees too
-    assert enumerate_space(pr).value == pytest.approx(brute.value, rel=1e-9)
+PAPER_405B = dict(
+    model="llama3.1-405b",
+    context=131072,
+    target=1000,
+    users=32,
+    chips=("xpu-hbm3", "xpu-hbm4", "xpu-3d-dram"),
+    tp=(8, 16, 32, 64, 128),
+    pp=(1, 2, 4),
+    max_batch=64,
+)
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_every_objective_on_the_paper_question(objective):
-    raw = _raw(
-        model="llama3.1-405b",
-        context=131072,
-        target=1000,
-        users=32,
-        objective=objective,
-        chips=("xpu-hbm3", "xpu-hbm4", "xpu-3d-dram"),
-        tp=(8, 16, 32, 64, 128, 256, 512),
-        pp=(1, 2, 4),
-        max_batch=64,
-    )
-    pr = problem_from_dict(raw)
+    pr = problem_from_dict(_raw(**{**PAPER_405B, "objective": objective}))
     sol = solve(pr)
-    assert sol.objective == pytest.approx(enumerate_space(pr).value, rel=1e-9)
-    m = sol.metrics
-    # the re-check by the forward model: every requirement met
-    assert m["tokens_per_s_per_user"] >= 1000
-    assert m["users_served"] >= 32
-    assert m["memory_per_chip_bytes"] <= m["usable_memory_per_chip_bytes"]
+    assert sol.objective == pytest.approx(oracle.best_fleet(pr), rel=1e-9)
+    for r in sol.fleet:  # the re-check by the forward model: every requirement met
+        assert r["tokens_per_s_per_user"] >= 1000
+        assert r["memory_per_chip_bytes"] <= r["usable_memory_per_chip_bytes"]
+    assert sol.totals["users_served"] >= 32
     assert min(sol.record["residuals"].values()) >= -1e-9
 
 
 def test_golden_llama405b_1000utps_128k_32_users_is_3d_dram_at_tp128():
-    pr = problem_from_dict(
-        _raw(
-            model="llama3.1-405b",
-            context=131072,
-            target=1000,
-            users=32,
-            chips=("xpu-hbm3", "xpu-hbm4", "xpu-3d-dram"),
-            tp=(8, 16, 32, 64, 128, 256),
-            pp=(1, 2, 4),
-            max_batch=64,
-        )
-    )
-    sol = solve(pr)
+    sol = solve(problem_from_dict(_raw(**PAPER_405B)))
     d = sol.design
-    # HBM3 cannot reach 1,000 tokens/s/user at 128K (finding 3); 3D-DRAM at TP128 is the
-    # cheapest design that does, with sync latency as the bottleneck (126·2·2.25 µs).
+    # 3D-DRAM at TP128 (128 heads: the largest TP) is the cheapest design that reaches
+    # 1,000 tokens/s per user, with sync latency as the bottleneck (126·2·2.25 µs).
     assert (d["chip"], d["tp"], d["pp"], d["batch"], d["replicas"]) == (
         "xpu-3d-dram",
         128,
@@ -156,123 +52,111 @@ def test_golden_llama405b_1000utps_128k_32_users_is_3d_dram_at_tp128():
     assert sol.record["bottleneck"] == "sync"
     assert sol.metrics["sync_time_s"] == pytest.approx(126 * 2 * 2.25e-6, rel=1e-12)
     assert "demand" in sol.record["binding"]
+    # 128 chips in 16 whole servers of 8
+    assert sol.totals["servers"] == 16
+
+
+def test_tensor_parallelism_never_exceeds_the_heads():
+    pr = problem_from_dict(_raw(**{**PAPER_405B, "tp": (64, 128, 256, 512, 1024)}))
+    sol = solve(pr)
+    assert all(r["tp"] <= 128 for r in sol.fleet)
+    assert sol.record["presolve"]["partition_impossible"] == 3 * 3 * 3
 
 
 def test_limits_are_respected_and_change_the_answer():
+    # the fewest chips are B200s; a budget below their cost forces cheaper chips, more of them
     base = _raw(
         model="llama3.1-70b",
         target=40,
-        users=256,
+        users=3000,
+        objective="chips",
         chips=("h100-sxm", "b200", "mi300x"),
-        tp=(1, 2, 4, 8),
-        pp=(1, 2),
         max_batch=64,
     )
     free = solve(problem_from_dict(base))
-    cap = 0.9 * free.metrics["power_w"]
-    capped = problem_from_dict({**base, "limits": {"max_power": f"{cap} W"}})
+    cap = free.totals["capex_usd"] - 1.0
+    capped = problem_from_dict({**base, "limits": {"max_capex_usd": cap}})
     sol = solve(capped)
-    assert sol.metrics["power_w"] <= cap
-    assert sol.objective > free.objective  # the cheapest design no longer qualifies
-    assert sol.objective == pytest.approx(enumerate_space(capped).value, rel=1e-9)
+    assert sol.totals["capex_usd"] <= cap
+    assert sol.objective > free.objective  # the fleet of fewest chips no longer qualifies
+    assert sol.objective == pytest.approx(oracle.best_fleet(capped), rel=1e-9)
+    marginal = {s["requirement"]: s for s in sol.record["sensitivity"]}
+    assert "limit_capex" in marginal
 
 
-def test_persistent_resolve_equals_a_fresh_build():
-    pr = problem_from_dict(
-        _raw(
-            model="llama3.1-70b",
-            target=50,
-            users=24,
-            chips=("xpu-hbm3", "h100-sxm", "b200"),
-            tp=(1, 2, 4, 8, 16),
-            pp=(1, 2),
-            max_batch=32,
-        )
+def test_ties_prefer_lower_capex_then_power_then_fewer_chips():
+    # minimize chips: many fleets use the fewest chips; the cheapest of them is returned
+    raw = _raw(
+        model="llama3.1-8b",
+        target=50,
+        users=8,
+        objective="chips",
+        chips=("h100-sxm", "h200", "b200", "mi300x"),
+        tp=(1,),
+        pp=(1,),
+        max_batch=8,
     )
-    r = Resolver(pr, prune=False)
-    changes = [
-        {},
-        {"sla.tokens_per_s_per_user": 120},
-        {"chips.h100-sxm.memory_bandwidth": "6 TB/s"},
-        {"sla.tokens_per_s_per_user": 20, "limits.max_power": "8 kW"},
-        {"interconnects.paper.intra_domain_latency": "1 us", "sla.tokens_per_s_per_user": 300},
-        {"workload.context_tokens": 32768},
-    ]
-    for ch in changes:
-        fresh = solve(pr.with_changes(ch) if ch else pr)
-        again = r.solve(ch)
-        assert again.objective == pytest.approx(fresh.objective, rel=1e-9), ch
-        assert again.design == fresh.design or again.objective == pytest.approx(fresh.objective)
-    # built once, rebuilt when the power limit appears and when it goes; the rest moved Params
-    assert r.rebuilds == 3
+    sol = solve(problem_from_dict(raw))
+    assert sol.totals["chips"] == 1
+    capex = {}
+    for chip in raw["space"]["chips"]:
+        one = solve(problem_from_dict({**raw, "space": {**raw["space"], "chips": [chip]}}))
+        if one.totals["chips"] == 1:
+            capex[chip] = one.totals["capex_usd"]
+    assert len(capex) > 1  # a real tie on the objective
+    assert sol.totals["capex_usd"] == min(capex.values())
+    assert sol.design["chip"] == min(capex, key=capex.get)
+
+
+def test_cost_per_mtoken_is_one_definition_sized_for_the_demand():
+    raw = _raw(model="llama3.1-70b", users=256, target=50, chips=("h100-sxm", "mi300x"))
+    raw["space"]["max_batch"] = 64
+    per_mtoken = solve(problem_from_dict({**raw, "objective": {"minimize": "cost_per_mtoken"}}))
+    tco = solve(problem_from_dict({**raw, "objective": {"minimize": "tco"}}))
+    # the objective is the reported metric, TCO over the tokens the 256 users receive
+    assert per_mtoken.objective == pytest.approx(per_mtoken.totals["cost_per_mtoken_usd"])
+    assert per_mtoken.totals["tco_usd_per_year"] == pytest.approx(tco.objective)
+    tokens_per_year = 256 * 50 * 0.6 * 8766 * 3600
+    assert per_mtoken.objective == pytest.approx(tco.objective / (tokens_per_year / 1e6))
+    if per_mtoken.design:
+        assert per_mtoken.metrics["cost_per_mtoken_usd"] == pytest.approx(per_mtoken.objective)
 
 
 def test_infeasible_rate_is_explained_with_the_best_reachable_value():
-    pr = problem_from_dict(
-        _raw(
-            model="llama3.1-405b",
-            context=131072,
-            target=1000,
-            chips=("xpu-hbm3",),
-            tp=(8, 16, 32, 64, 128),
-            pp=(1,),
-            max_batch=8,
-        )
-    )
+    pr = problem_from_dict(_raw(**{**PAPER_405B, "chips": ("xpu-hbm3",), "pp": (1,)}))
     with pytest.raises(InfeasibleError) as exc:
         solve(pr)
     rec = exc.value.record
     best = rec["best_achievable"]["max_tokens_per_s_per_user"]
-    assert 600 < best < 1000  # finding 2 and 3 of the paper
+    assert 600 < best < 1000  # findings 2 and 3 of the paper
     assert "above the highest reachable" in rec["explanation"]
     assert rec["best_achievable"]["max_tokens_per_s_per_user_design"]["tp"] == 128
 
 
-def test_infeasible_limits_report_the_most_users_within_them():
-    pr = problem_from_dict(
-        _raw(
-            model="llama3.1-70b",
-            target=50,
-            users=500,
-            chips=("h100-sxm",),
-            tp=(2, 4, 8),
-            pp=(1,),
-            max_batch=16,
-            max_chips=8,
-        )
-    )
+def test_infeasible_rate_under_a_power_cap_names_a_design_within_the_cap():
+    raw = _raw(model="llama3.1-70b", target=5000, chips=("h100-sxm",), tp=(1, 2, 4, 8))
+    raw["limits"] = {"max_power": "2 kW"}
     with pytest.raises(InfeasibleError) as exc:
-        solve(pr)
+        solve(problem_from_dict(raw))
     rec = exc.value.record
-    assert 0 < rec["best_achievable"]["max_users_within_limits"] < 500
+    assert "within the limits" in rec["explanation"] or "no single replica" in rec["explanation"]
+
+
+def test_infeasible_limits_report_the_most_users_within_them():
+    base = dict(model="llama3.1-70b", target=50, chips=("h100-sxm",), tp=(2, 4, 8), pp=(1,))
+    raw = _raw(users=500, max_batch=16, limits={"max_chips": 8}, **base)
+    with pytest.raises(InfeasibleError) as exc:
+        solve(problem_from_dict(raw))
+    rec = exc.value.record
     most = rec["best_achievable"]["max_users_within_limits"]
-    ok = problem_from_dict(
-        _raw(
-            model="llama3.1-70b",
-            target=50,
-            users=most,
-            chips=("h100-sxm",),
-            tp=(2, 4, 8),
-            pp=(1,),
-            max_batch=16,
-            max_chips=8,
-        )
-    )
-    assert solve(ok).metrics["users_served"] >= most
-    too_many = problem_from_dict(
-        _raw(
-            model="llama3.1-70b",
-            target=50,
-            users=most + 1,
-            chips=("h100-sxm",),
-            tp=(2, 4, 8),
-            pp=(1,),
-            max_batch=16,
-            max_chips=8,
-        )
-    )
+    assert 0 < most < 500
+    assert "space.max_batch = 16" in rec["explanation"]
+    ok = solve(problem_from_dict(_raw(users=most, max_batch=16, limits={"max_chips": 8}, **base)))
+    assert ok.totals["users_served"] >= most
     with pytest.raises(InfeasibleError):
-        solve(too_many)
+        solve(
+            problem_from_dict(_raw(users=most + 1, max_batch=16, limits={"max_chips": 8}, **base))
+        )
 
 
 def test_weights_that_fit_nowhere_are_explained():
@@ -285,20 +169,53 @@ def test_weights_that_fit_nowhere_are_explained():
 
 
 def test_solution_record_follows_the_json_contract():
-    sol = solve(problem_from_dict(_raw()))
-    rec = json.loads(json.dumps(sol.record))
+    sol = solve(problem_from_dict(_raw(users=3)))
+    rec = json.loads(json.dumps(sol.record, allow_nan=False))
     for key in (
         "status",
         "objective",
         "mip_gap",
         "design",
         "metrics",
+        "fleet",
+        "totals",
         "bottleneck",
         "binding",
         "candidates",
         "solve_seconds",
+        "inputs",
+        "excluded",
     ):
         assert key in rec
     assert set(rec["design"]) == DESIGN_KEYS
     assert set(rec["metrics"]) >= METRIC_KEYS
+    assert set(rec["fleet"][0]) >= FLEET_KEYS
+    assert set(rec["totals"]) >= TOTALS_KEYS
     assert rec["objective"]["unit"] == "USD"
+    assert rec["inputs"]["efficiency"]["view"].startswith("hardware limit")
+
+
+def test_a_mixed_fleet_has_no_single_design_and_states_what_mixing_saves():
+    raw = _raw(model="llama3.1-70b", users=23, target=40, chips=("h100-sxm", "b200"))
+    raw["space"]["max_batch"] = 12
+    sol = solve(problem_from_dict(raw))
+    single = solve(problem_from_dict({**raw, "fleet": {"max_configurations": 1}}))
+    s = sol.record["single_configuration"]
+    assert s["objective"] == pytest.approx(single.objective)
+    assert s["saving"] == pytest.approx(1 - sol.objective / single.objective)
+    if len(sol.fleet) > 1:
+        assert sol.design is None and sol.metrics is None
+        assert sum(r["users_served"] for r in sol.fleet) == 23
+
+
+def test_left_out_chips_are_listed_with_a_reason():
+    raw = {
+        "workload": {"model": "llama3.1-70b", "context_tokens": 8192},
+        "sla": {"tokens_per_s_per_user": 50, "concurrent_users": 64},
+    }
+    sol = solve(problem_from_dict(raw))
+    excluded = {e["chip"]: e["reason"] for e in sol.record["excluded"]}
+    assert "xpu-hbm3" in excluded and "paper-preset" in excluded["xpu-hbm3"]
+    assert all(c not in sol.record["inputs"]["space"]["chips"] for c in excluded if "xpu" in c)
+    costless = [c for c, why in excluded.items() if "no price" in why]
+    assert costless  # chips without price data are named, not silently dropped

@@ -139,7 +139,7 @@ def compare(
     if top is not None and top < 1:
         raise InputError(f"expected a positive integer, got {top}", key="--top")
     objective = problem.objective
-    maximize = bool(problem.raw.get("objective", {}).get("maximize"))
+    maximize = getattr(problem, "sense", "minimize") == "maximize"
     rows = []
     for member, change in members(problem, by).items():
         rec = solve_record(problem, change, time_limit=time_limit)

@@ -1,0 +1,24 @@
+"""The master problem: the features of `features.FEATURES`, declared in order on one model."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from designer.optimize.data import FleetData
+from designer.optimize.features import FEATURES
+
+
+def build(data: FleetData) -> pyo.ConcreteModel:
+    m = pyo.ConcreteModel(name="designer-fleet")
+    for feature in FEATURES:
+        if feature.applies(data):
+            feature.declare(m, data)
+    return m
+
+
+def export(m: pyo.ConcreteModel, data: FleetData) -> dict:
+    out: dict = {}
+    for feature in FEATURES:
+        if feature.applies(data):
+            feature.export(m, data, out)
+    return out

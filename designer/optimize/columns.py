@@ -1,0 +1,394 @@
+"""Columns: what one replica of each (class, chip, t, p) can do, computed once in numpy.
+
+For every workload class and every candidate (chip, t, p) of the design space, the forward model
+of `perf` gives the largest batch per micro-batch `b*` that meets the class's user rate and the
+chip's memory (both grow monotonically with the batch, so a vectorized bisection is exact).
+Every objective and limit depends on how many replicas run, never on how full they are, so a
+replica never needs to run below `b*`: the column — users per replica `p·b*`, chips per replica
+`t·p`, the system tokens/s at `b*` — is exact, and the MILP chooses among columns.
+
+The presolve removes, and counts, the candidates that cannot be in an optimal fleet:
+impossible partitions (`partition`), weights that do not fit, rates out of reach at batch 1, chips
+without the cost data the objective or a limit needs, a single replica over a limit or the
+supply, columns dominated by another column of the same chip type (no more chips, no fewer
+users), and — against a feasible incumbent — columns whose cheapest use already costs more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from designer import partition, perf
+from designer.cost import ChipCost, chip_cost, servers_for
+from designer.problem import Problem, WorkloadClass
+
+REL = 1e-12  # relative tolerance of the rate and capacity tests
+
+STAGES = (
+    "partition_impossible",
+    "weights_do_not_fit",
+    "too_slow_at_batch_1",
+    "no_cost_data",
+    "over_limits",
+    "dominated",
+    "bound_pruned",
+)
+REASONS = {
+    "partition_impossible": "no partition of the space divides the model's heads and layers",
+    "weights_do_not_fit": "weights and one user's KV cache do not fit",
+    "too_slow_at_batch_1": "cannot reach the rate even at batch 1",
+    "no_cost_data": "no price or power data for the objective or a limit",
+    "over_limits": "one replica exceeds a limit or the supply",
+    "dominated": "another partition of the same chip serves more users with no more chips",
+    "bound_pruned": "costlier than the best fleet found, by a bound",
+}
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Every (chip, t, p) of the space for one class, with hardware gathered per candidate."""
+
+    chip: np.ndarray  # index into Columns.chip_types
+    t: np.ndarray
+    p: np.ndarray
+    hw: dict[str, np.ndarray] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def metrics(self, wc: WorkloadClass, batch, index=None) -> dict[str, np.ndarray]:
+        sel = slice(None) if index is None else index
+        hw = {k: v[sel] for k, v in self.hw.items()}
+        return perf.evaluate_arrays(wc.workload, hw, self.t[sel], self.p[sel], batch)
+
+
+def grid(problem: Problem, wc: WorkloadClass) -> Grid:
+    chips = list(problem.chips)
+    arrays = perf.ChipArrays.build(problem.catalog, chips, wc.workload.compute_dtype)
+    ci, ti, pi = np.meshgrid(
+        np.arange(len(chips)), np.array(problem.tp), np.array(problem.pp), indexing="ij"
+    )
+    ci = ci.ravel()
+    return Grid(ci, ti.ravel().astype(np.int64), pi.ravel().astype(np.int64), arrays.take(ci))
+
+
+def batch_cap(g: Grid, wc: WorkloadClass, max_batch: int, index: np.ndarray) -> np.ndarray:
+    """Largest integer batch in [1, max_batch] meeting the user rate and the memory capacity,
+    for the candidates `index` (0 when batch 1 fails). Exact: step time and memory per chip are
+    non-decreasing in the batch."""
+    target_step = 1.0 / wc.target_utps
+
+    def ok(b: np.ndarray) -> np.ndarray:
+        m = g.metrics(wc, b, index)
+        return (m["step_time_s"] <= target_step * (1 + REL)) & m["fits"]
+
+    n = len(index)
+    lo = np.where(ok(np.ones(n, dtype=np.int64)), 1, 0)
+    hi = np.where(lo == 0, 0, max_batch)
+    while np.any(hi > lo):  # invariant: ok(lo) or lo == 0; nothing feasible above hi
+        mid = (lo + hi + 1) // 2
+        good = ok(np.maximum(mid, 1)) & (mid > lo)
+        lo = np.where(good, mid, lo)
+        hi = np.where(good | (hi <= lo), hi, mid - 1)
+    return lo
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns that can hold an optimum, one entry per (class, chip, t, p); immutable."""
+
+    cls: np.ndarray  # class index
+    chip: np.ndarray  # index into chip_types
+    t: np.ndarray
+    p: np.ndarray
+    batch: np.ndarray  # b*, the largest feasible batch per micro-batch
+    users: np.ndarray  # p · b*: users one replica serves
+    chips: np.ndarray  # t · p
+    tokens_per_s: np.ndarray  # system tokens/s of one replica at b*
+    limited_by: np.ndarray  # what stops b* + 1: user-rate | memory-capacity | max-batch
+    chip_types: tuple[ChipCost, ...]
+    stats: tuple[dict[str, int], ...]  # per class: what each presolve step removed
+    excluded: tuple[tuple[str, str], ...]  # (chip, why) for chips with no column left
+    incumbent: float | None  # objective of the best feasible single-configuration fleet
+
+    def __post_init__(self):
+        for name in ("cls", "chip", "t", "p", "batch", "users", "chips", "tokens_per_s"):
+            getattr(self, name).setflags(write=False)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def share(self, what: str) -> np.ndarray:
+        """Per replica, its chips' share of whole servers: capex, power or tco (USD, W, USD/yr),
+        a lower bound of what the replica adds to a fleet."""
+        per_chip = np.array([_per_chip(c, what) for c in self.chip_types])
+        return per_chip[self.chip] * self.chips if len(self.chip_types) else np.zeros(0)
+
+
+def _per_chip(c: ChipCost, what: str) -> float:
+    return {"capex": c.capex_usd, "power": c.it_power_w, "tco": c.tco_usd_per_year}[what]
+
+
+def needs(problem: Problem) -> tuple[str, ...]:
+    """The cost data the objective and the limits need: capex, power."""
+    out = set()
+    if problem.objective in ("capex", "tco", "cost_per_mtoken"):
+        out.add("capex")
+    if problem.objective in ("power", "tco", "cost_per_mtoken"):
+        out.add("power")
+    if problem.max_capex_usd is not None or problem.chip_type_fixed_cost_usd:
+        out.add("capex")
+    if problem.max_power is not None or problem.max_facility_power is not None:
+        out.add("power")
+    return tuple(sorted(out))
+
+
+def cost_coefficient(problem: Problem) -> str | None:
+    """Which per-server number the minimized objective sums (None: chips or a maximization)."""
+    return (
+        {
+            "capex": "capex",
+            "power": "power",
+            "tco": "tco",
+            "cost_per_mtoken": "tco",
+        }.get(problem.objective)
+        if problem.sense == "minimize"
+        else None
+    )
+
+
+def over_limits(problem: Problem, costs, chip, chips, servers=None) -> np.ndarray:
+    """True where `chips` accelerators of chip types `chip` (indices into `costs`), in their
+    whole servers, break a limit or the supply on their own."""
+    sc = np.array([c.server_chips for c in costs])[chip]
+    servers = servers_for(chips, sc) if servers is None else servers
+    capex = np.array([c.server_capex_usd for c in costs])[chip] * servers
+    power = np.array([c.server_power_w for c in costs])[chip] * servers
+    over = np.zeros(len(chip), dtype=bool)
+    if problem.max_chips:
+        over |= chips > problem.max_chips
+    if problem.max_power is not None:
+        over |= power > problem.max_power * (1 + 1e-9)
+    if problem.max_facility_power is not None:
+        over |= power * problem.catalog.costs.pue > problem.max_facility_power * (1 + 1e-9)
+    if problem.max_capex_usd is not None:
+        over |= capex + problem.chip_type_fixed_cost_usd > problem.max_capex_usd * (1 + 1e-9)
+    supply = dict(problem.supply)
+    if supply:
+        cap = np.array([supply.get(c.chip, np.iinfo(np.int64).max) for c in costs])[chip]
+        over |= servers * sc > cap
+    return over
+
+
+def _dominance(chip, chips, value) -> np.ndarray:
+    """Keep, per chip type, the columns no other column beats: fewer or equal chips and more
+    `value` (users, or tokens/s), strictly better in one. Ties keep the first."""
+    keep = np.zeros(len(chip), dtype=bool)
+    order = np.lexsort((-value, chips, chip))
+    best = {}
+    for i in order:
+        c = int(chip[i])
+        if value[i] > best.get(c, -np.inf):
+            keep[i] = True
+            best[c] = value[i]
+    return keep
+
+
+def build(problem: Problem, *, prune: bool = True) -> Columns:
+    """The columns of `problem`, presolved (see the module doc); `prune=False` keeps every
+    feasible column (no dominance or bound pruning)."""
+    costs = [chip_cost(problem.catalog, c) for c in problem.chips]
+    need = needs(problem)
+    known = np.ones(len(costs), dtype=bool)
+    for c_i, c in enumerate(costs):
+        if "capex" in need and not np.isfinite(c.server_capex_usd):
+            known[c_i] = False
+        if "power" in need and not np.isfinite(c.server_power_w):
+            known[c_i] = False
+    parts: list[dict[str, np.ndarray]] = []
+    stats: list[dict[str, int]] = []
+    removed_by: dict[int, str] = {}
+    alive_chips: set[int] = set()
+    for j, wc in enumerate(problem.classes):
+        g = grid(problem, wc)
+        st = {"candidates": len(g)}
+        keep = partition.valid(wc.workload.model, g.t, g.p)
+        _count(st, "partition_impossible", keep, None, g, removed_by)
+        m1 = g.metrics(wc, np.ones(len(g)))
+        fits = m1["fits"]
+        _count(st, "weights_do_not_fit", keep, fits, g, removed_by)
+        keep &= fits
+        fast = m1["tokens_per_s_per_user"] >= wc.target_utps * (1 - REL)
+        _count(st, "too_slow_at_batch_1", keep, fast, g, removed_by)
+        keep &= fast
+        _count(st, "no_cost_data", keep, known[g.chip], g, removed_by)
+        keep &= known[g.chip]
+        idx = np.flatnonzero(keep)
+        bcap = batch_cap(g, wc, problem.max_batch, idx)
+        chips = (g.t * g.p)[idx]
+        over = over_limits(problem, costs, g.chip[idx], chips)
+        st["over_limits"] = int(over.sum())
+        for i in idx[over]:
+            removed_by[int(g.chip[i])] = "over_limits"
+        idx, bcap, chips = idx[~over], bcap[~over], chips[~over]
+        mb = g.metrics(wc, bcap, idx)
+        tokens = mb["system_tokens_per_s"]
+        users = g.p[idx] * bcap
+        limited = _limited_by(g, wc, problem.max_batch, idx, bcap)
+        if prune:
+            value = tokens if problem.objective == "system_tokens_per_s" else users
+            dom = _dominance(g.chip[idx], chips, value.astype(float))
+            st["dominated"] = int((~dom).sum())
+            idx, bcap, chips, tokens, users, limited = (
+                a[dom] for a in (idx, bcap, chips, tokens, users, limited)
+            )
+        else:
+            st["dominated"] = 0
+        alive_chips.update(int(c) for c in g.chip[idx])
+        parts.append(
+            {
+                "cls": np.full(len(idx), j, dtype=np.int64),
+                "chip": g.chip[idx],
+                "t": g.t[idx],
+                "p": g.p[idx],
+                "batch": bcap,
+                "users": users,
+                "chips": chips,
+                "tokens_per_s": tokens,
+                "limited_by": limited,
+            }
+        )
+        stats.append(st)
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    excluded = tuple(
+        (chip_id, REASONS[removed_by.get(i, "partition_impossible")])
+        for i, chip_id in enumerate(problem.chips)
+        if i not in alive_chips
+    )
+    columns = Columns(
+        **cols,
+        chip_types=tuple(costs),
+        stats=tuple(stats),
+        excluded=excluded,
+        incumbent=None,
+    )
+    if prune and problem.sense == "minimize" and len(columns):
+        columns = _bound_prune(problem, columns)
+    for st, j in zip(columns.stats, range(len(problem.classes)), strict=True):
+        st["kept"] = int((columns.cls == j).sum())
+    return columns
+
+
+def _count(st, stage, keep, ok, g: Grid, removed_by) -> None:
+    """Count the candidates a stage removes and remember, per chip, the last stage that
+    removed any of its candidates: for a chip with no column left, what removed the last."""
+    gone = ~keep if ok is None else keep & ~ok
+    st[stage] = int(gone.sum())
+    for c in np.unique(g.chip[gone]):
+        removed_by[int(c)] = stage
+
+
+def _limited_by(g: Grid, wc, max_batch: int, idx, bcap) -> np.ndarray:
+    """What stops one more user per micro-batch: max-batch, memory-capacity or user-rate."""
+    out = np.full(len(idx), "max-batch", dtype=object)
+    below = bcap < max_batch
+    if below.any():
+        m = g.metrics(wc, bcap[below] + 1, idx[below])
+        out[below] = np.where(~m["fits"], "memory-capacity", "user-rate")
+    return out
+
+
+def units_to_serve(users, per_unit) -> np.ndarray:
+    """⌈users / per_unit⌉ in integers."""
+    u = np.asarray(users, dtype=np.int64)
+    per = np.asarray(per_unit, dtype=np.int64)
+    return -(-u // np.maximum(per, 1))
+
+
+def single_configuration_values(problem: Problem, c: Columns) -> np.ndarray:
+    """Per column, the objective of the fleet that serves its class with that column alone
+    (whole servers, the fewest replicas), for a one-class problem; inf where a limit breaks."""
+    users = problem.classes[0].users or 0
+    reps = units_to_serve(users, c.users)
+    chips = reps * c.chips
+    sc = np.array([t.server_chips for t in c.chip_types])[c.chip]
+    servers = servers_for(chips, sc)
+    value = _fleet_value(problem, c, servers, chips)
+    over = over_limits(problem, c.chip_types, c.chip, chips, servers)
+    return np.where(over, np.inf, value)
+
+
+def _fleet_value(problem: Problem, c: Columns, servers, chips) -> np.ndarray:
+    f = problem.chip_type_fixed_cost_usd
+    if problem.objective == "chips":
+        return chips.astype(float)
+    what = cost_coefficient(problem)
+    per_server = np.array(
+        [
+            {
+                "capex": t.server_capex_usd,
+                "power": t.server_power_w,
+                "tco": t.server_tco_usd_per_year,
+            }[what]
+            for t in c.chip_types
+        ]
+    )[c.chip]
+    fixed = {"capex": f, "power": 0.0, "tco": f / problem.catalog.costs.amortization_years}[what]
+    value = per_server * servers + fixed
+    if problem.objective == "cost_per_mtoken":
+        value = value / demanded_mtokens_per_year(problem)
+    return value
+
+
+def demanded_mtokens_per_year(problem: Problem) -> float:
+    """Million tokens a year the asked-for users receive at their SLA rates, at utilization."""
+    from designer.cost import mtokens_per_year
+
+    rate = sum((wc.users or 0) * wc.target_utps for wc in problem.classes)
+    return float(mtokens_per_year(problem.catalog, rate))
+
+
+def _bound_prune(problem: Problem, c: Columns) -> Columns:
+    """Drop columns whose cheapest use costs more than a feasible incumbent.
+
+    A fleet that runs one replica of column k (class j) costs at least k's share of whole
+    servers plus the cheapest cost per user of class j times the users left, plus the cheapest
+    cost of every other class (whole servers only round up; fixed costs are ≥ 0). The incumbent
+    is the best single-configuration fleet, for one class and no cap on chip types that could
+    make it infeasible."""
+    if len(problem.classes) != 1:
+        return c
+    value = single_configuration_values(problem, c)
+    incumbent = float(np.min(value)) if len(value) else np.inf
+    if not np.isfinite(incumbent):
+        return _replace(c, incumbent=None)
+    what = cost_coefficient(problem)
+    share = c.chips.astype(float) if what is None else c.share(what)
+    if problem.objective == "cost_per_mtoken":
+        share = share / demanded_mtokens_per_year(problem)
+    rho = np.min(share / c.users)
+    users = problem.classes[0].users or 0
+    bound = share + rho * np.maximum(users - c.users, 0)
+    keep = bound <= incumbent * (1 + 1e-9) + 1e-12
+    stats = tuple({**s, "bound_pruned": int((~keep).sum())} for s in c.stats)
+    return _replace(c, mask=keep, stats=stats, incumbent=incumbent)
+
+
+def _replace(c: Columns, mask=None, **changes) -> Columns:
+    arrays = {
+        k: getattr(c, k)
+        for k in ("cls", "chip", "t", "p", "batch", "users", "chips", "tokens_per_s", "limited_by")
+    }
+    if mask is not None:
+        arrays = {k: np.array(v[mask]) for k, v in arrays.items()}
+    else:
+        arrays = {k: np.array(v) for k, v in arrays.items()}
+    base = {
+        "chip_types": c.chip_types,
+        "stats": c.stats,
+        "excluded": c.excluded,
+        "incumbent": c.incumbent,
+    }
+    return Columns(**arrays, **{**base, **changes})

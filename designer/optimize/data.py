@@ -1,0 +1,104 @@
+"""The master problem's data: columns and the requirements that couple them, in model units.
+
+Money is in k$, power in kW (HiGHS is steadier with coefficients near 1). Built once from a
+`Problem` and its `Columns`; every feature module reads its numbers from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from designer.errors import InputError
+from designer.optimize.columns import Columns, demanded_mtokens_per_year, units_to_serve
+from designer.problem import Problem
+
+KUSD, KW = 1e-3, 1e-3
+
+
+@dataclass(frozen=True)
+class FleetData:
+    problem: Problem
+    columns: Columns
+    types: tuple[int, ...]  # chip types (indices into columns.chip_types) with a column
+    server_chips: dict[int, int]
+    server_capex: dict[int, float]  # k$ per server
+    server_power: dict[int, float]  # kW per server
+    server_tco: dict[int, float]  # k$/year per server
+    rmax: np.ndarray  # replicas bound per column
+    smax: dict[int, int]  # servers bound per chip type
+    demand: tuple[int, ...]  # users per class (0: none asked)
+    mtokens: float  # million tokens a year the asked-for users receive (cost_per_mtoken)
+
+    @property
+    def problem_fixed_cost(self) -> float:
+        return self.problem.chip_type_fixed_cost_usd * KUSD
+
+
+def fleet_data(problem: Problem, c: Columns) -> FleetData:
+    types = tuple(sorted({int(x) for x in c.chip}))
+    ct = c.chip_types
+    rmax = _replica_bounds(problem, c)
+    smax = {}
+    supply = dict(problem.supply)
+    for ty in types:
+        sc = ct[ty].server_chips
+        chips = int(np.sum((rmax * c.chips)[c.chip == ty]))
+        bound = -(-chips // sc)
+        if ct[ty].chip in supply:
+            bound = min(bound, supply[ct[ty].chip] // sc)
+        smax[ty] = int(bound)
+    return FleetData(
+        problem=problem,
+        columns=c,
+        types=types,
+        server_chips={ty: ct[ty].server_chips for ty in types},
+        server_capex={ty: _finite(ct[ty].server_capex_usd) * KUSD for ty in types},
+        server_power={ty: _finite(ct[ty].server_power_w) * KW for ty in types},
+        server_tco={ty: _finite(ct[ty].server_tco_usd_per_year) * KUSD for ty in types},
+        rmax=rmax,
+        smax=smax,
+        demand=tuple(int(wc.users or 0) for wc in problem.classes),
+        mtokens=demanded_mtokens_per_year(problem),
+    )
+
+
+def _finite(x: float) -> float:
+    """Unknown numbers never reach the model: columns of chips whose cost a requirement needs
+    were removed by the presolve, so what is left unknown is multiplied by nothing."""
+    return float(x) if np.isfinite(x) else 0.0
+
+
+def _replica_bounds(problem: Problem, c: Columns) -> np.ndarray:
+    """No optimal fleet runs more replicas of a column than: (minimize) serving its class's
+    users with that column alone; (maximize) what the tightest limit or supply allows."""
+    big = np.iinfo(np.int64).max // 4
+    r = np.full(len(c), big, dtype=np.int64)
+    if problem.sense == "minimize":
+        users = np.array([wc.users or 0 for wc in problem.classes])[c.cls]
+        r = units_to_serve(users, c.users)
+    if problem.max_chips:
+        r = np.minimum(r, problem.max_chips // c.chips)
+    supply = dict(problem.supply)
+    for ty, t in enumerate(c.chip_types):
+        if t.chip in supply:
+            sel = c.chip == ty
+            r[sel] = np.minimum(r[sel], supply[t.chip] // c.chips[sel])
+    for limit, what, scale in (
+        (problem.max_power, "power", 1.0),
+        (problem.max_facility_power, "power", problem.catalog.costs.pue),
+        (problem.max_capex_usd, "capex", 1.0),
+    ):
+        if limit is not None:
+            share = c.share(what) * scale
+            with np.errstate(divide="ignore"):
+                r = np.minimum(r, np.floor(limit * (1 + 1e-9) / share).astype(np.int64))
+    if problem.sense == "maximize" and np.any(r >= big):
+        raise InputError(
+            "maximize needs a bound: set [limits] (max_power, max_facility_power, "
+            "max_capex_usd, max_chips) or [supply] for every chip of the space",
+            where=problem.where,
+            key=f"objective.maximize = {problem.objective}",
+        )
+    return np.maximum(r, 0)

@@ -1,0 +1,31 @@
+"""At most K configurations per class (`[fleet] max_configurations`): a binary y_k per column,
+R_k ≤ rmax_k · y_k (`configuration_on`), Σ_{k of class j} y_k ≤ K (`configurations`)."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from designer.optimize.data import FleetData
+
+
+def applies(data: FleetData) -> bool:
+    return data.problem.max_configurations is not None
+
+
+def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
+    c = data.columns
+    m.use = pyo.Var(m.K, domain=pyo.Binary)
+    m.configuration_on = pyo.Constraint(
+        m.K, rule=lambda m, k: m.replicas[k] <= int(data.rmax[k]) * m.use[k]
+    )
+    classes = range(len(data.problem.classes))
+    m.configurations = pyo.Constraint(
+        list(classes),
+        rule=lambda m, j: (
+            sum(m.use[k] for k in m.K if c.cls[k] == j) <= data.problem.max_configurations
+        ),
+    )
+
+
+def export(m: pyo.ConcreteModel, data: FleetData, out: dict) -> None:
+    out["configurations_limit"] = data.problem.max_configurations

@@ -1,0 +1,47 @@
+"""Shared limits over the whole fleet: capex (k$, fixed costs included), IT power (kW),
+facility power (IT × PUE), accelerators (`limit_capex`, `limit_power`,
+`limit_facility_power`, `limit_chips`). The fleet's capex, power and TCO are declared here
+too, as the objective and the limits read them."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from designer.optimize.data import KUSD, KW, FleetData
+
+
+def applies(data: FleetData) -> bool:
+    return True
+
+
+def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
+    p = data.problem
+    fixed = m.fixed_cost if hasattr(m, "fixed_cost") else 0.0
+    years = p.catalog.costs.amortization_years
+    m.capex = pyo.Expression(expr=sum(data.server_capex[ty] * m.servers[ty] for ty in m.C) + fixed)
+    m.power = pyo.Expression(expr=sum(data.server_power[ty] * m.servers[ty] for ty in m.C))
+    m.tco = pyo.Expression(
+        expr=sum(data.server_tco[ty] * m.servers[ty] for ty in m.C) + fixed / years
+    )
+    if p.max_capex_usd is not None:
+        m.limit_capex = pyo.Constraint(expr=m.capex <= p.max_capex_usd * KUSD)
+    if p.max_power is not None:
+        m.limit_power = pyo.Constraint(expr=m.power <= p.max_power * KW)
+    if p.max_facility_power is not None:
+        pue = p.catalog.costs.pue
+        m.limit_facility_power = pyo.Constraint(expr=m.power * pue <= p.max_facility_power * KW)
+    if p.max_chips:
+        m.limit_chips = pyo.Constraint(expr=m.chips_total <= p.max_chips)
+
+
+def export(m: pyo.ConcreteModel, data: FleetData, out: dict) -> None:
+    out["limits"] = {
+        name: value
+        for name, value in (
+            ("max_capex_usd", data.problem.max_capex_usd),
+            ("max_power", data.problem.max_power),
+            ("max_facility_power", data.problem.max_facility_power),
+            ("max_chips", data.problem.max_chips),
+        )
+        if value is not None
+    }

@@ -1,0 +1,31 @@
+"""Supply per chip type (`[supply] "b200" = 2048`): the chips in whole servers bought stay
+within what can be had, server_chips_c · S_c ≤ supply_c (`supply`)."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from designer.optimize.data import FleetData
+
+
+def _limited(data: FleetData) -> dict[int, int]:
+    supply = dict(data.problem.supply)
+    ct = data.columns.chip_types
+    return {ty: supply[ct[ty].chip] for ty in data.types if ct[ty].chip in supply}
+
+
+def applies(data: FleetData) -> bool:
+    return bool(_limited(data))
+
+
+def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
+    limited = _limited(data)
+    m.S = pyo.Set(initialize=sorted(limited), ordered=True)
+    m.supply = pyo.Constraint(
+        m.S, rule=lambda m, ty: data.server_chips[ty] * m.servers[ty] <= limited[ty]
+    )
+
+
+def export(m: pyo.ConcreteModel, data: FleetData, out: dict) -> None:
+    ct = data.columns.chip_types
+    out["supply"] = {ct[ty].chip: n for ty, n in _limited(data).items()}

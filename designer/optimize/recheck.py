@@ -1,0 +1,175 @@
+"""From the MILP's replicas and servers to the answer, re-checked by the forward model.
+
+Users are spread over the chosen configurations of each class (cheapest per user first, each
+filled up to its capacity), every configuration's batch is the fewest users per micro-batch that
+hold its share, and every configuration is evaluated again with `evaluate.assess` (numpy). The
+residual of every requirement is reported (≥ 0 when met); the objective reported is the one
+recomputed from the re-checked fleet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from designer.cost import cost_per_mtoken, mtokens_per_year
+from designer.evaluate import Design, assess
+from designer.optimize.columns import units_to_serve
+from designer.optimize.data import FleetData
+
+TOLERANCE = 1e-9
+
+
+def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]]:
+    """One row per configuration in use: its design, users and the forward model's metrics."""
+    p, c = data.problem, data.columns
+    chosen = [k for k, r in replicas.items() if r > 0]
+    share = {k: _cost_per_user(data, k) for k in chosen}
+    rows = []
+    for j, wc in enumerate(p.classes):
+        ks = sorted((k for k in chosen if c.cls[k] == j), key=lambda k: (share[k], k))
+        left = wc.users if p.sense == "minimize" and wc.users else None
+        for k in ks:
+            r = replicas[k]
+            capacity = r * int(c.users[k])
+            users = capacity if left is None else min(capacity, left)
+            if left is not None:
+                left -= users
+            batch = int(units_to_serve(users, r * int(c.p[k]))) if users else int(c.batch[k])
+            design = Design(
+                c.chip_types[int(c.chip[k])].chip, int(c.t[k]), int(c.p[k]), max(batch, 1), r
+            )
+            rec = assess(wc.workload, p.catalog, design)
+            rows.append(
+                {
+                    "column": k,
+                    "class": wc.name,
+                    "class_index": j,
+                    "users_served": users,
+                    "capacity": capacity,
+                    "limited_by": str(c.limited_by[k]),
+                    **rec,
+                }
+            )
+    return rows
+
+
+def _cost_per_user(data: FleetData, k: int) -> float:
+    c = data.columns
+    ty = int(c.chip[k])
+    per_chip = data.server_capex[ty] / data.server_chips[ty]
+    return per_chip * int(c.chips[k]) / max(int(c.users[k]), 1)
+
+
+def totals(data: FleetData, rows: list[dict], servers: dict[int, int]) -> dict[str, Any]:
+    """The fleet's chips, servers, capex, power, TCO and $/Mtoken (SI units)."""
+    p = data.problem
+    ct = data.columns.chip_types
+    chips_by_type: dict[int, int] = {}
+    for r in rows:
+        ty = int(data.columns.chip[r["column"]])
+        chips_by_type[ty] = chips_by_type.get(ty, 0) + r["design"]["chips"]
+    used = {ty: n for ty, n in servers.items() if n > 0}
+    fixed = p.chip_type_fixed_cost_usd * len(used)
+    capex = sum(ct[ty].server_capex_usd * n for ty, n in used.items()) + fixed
+    power = sum(ct[ty].server_power_w * n for ty, n in used.items())
+    tco = sum(ct[ty].server_tco_usd_per_year * n for ty, n in used.items())
+    tco += fixed / p.catalog.costs.amortization_years
+    system = sum(r["metrics"]["system_tokens_per_s"] for r in rows)
+    demanded = sum((wc.users or 0) * wc.target_utps for wc in p.classes)
+    rate = demanded if demanded and p.sense == "minimize" else system
+    return {
+        "chips": int(sum(chips_by_type.values())),
+        "servers": int(sum(used.values())),
+        "chips_installed": int(sum(ct[ty].server_chips * n for ty, n in used.items())),
+        "capex_usd": float(capex),
+        "power_w": float(power),
+        "facility_power_w": float(power * p.catalog.costs.pue),
+        "tco_usd_per_year": float(tco),
+        "cost_per_mtoken_usd": float(cost_per_mtoken(p.catalog, tco, rate)) if rate else None,
+        "users_served": int(sum(r["users_served"] for r in rows)),
+        "system_tokens_per_s": float(system),
+        "mtokens_per_year": float(mtokens_per_year(p.catalog, rate)),
+        "by_chip": [
+            {
+                "chip": ct[ty].chip,
+                "servers": n,
+                "server_chips": ct[ty].server_chips,
+                "chips_in_use": chips_by_type.get(ty, 0),
+            }
+            for ty, n in sorted(used.items())
+        ],
+    }
+
+
+def objective_value(data: FleetData, tot: dict[str, Any]) -> float:
+    """The objective of a re-checked fleet, in SI units."""
+    return {
+        "capex": tot["capex_usd"],
+        "power": tot["power_w"],
+        "tco": tot["tco_usd_per_year"],
+        "cost_per_mtoken": tot["cost_per_mtoken_usd"],
+        "chips": float(tot["chips"]),
+        "users": float(tot["users_served"]),
+        "system_tokens_per_s": tot["system_tokens_per_s"],
+    }[data.problem.objective]
+
+
+def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[str, float]:
+    """Relative slack of every requirement (≥ 0 when met), from the forward model."""
+    p = data.problem
+    r: dict[str, float] = {}
+    for i, row in enumerate(rows):
+        m = row["metrics"]
+        wc = p.classes[row["class_index"]]
+        tag = f"[{i}]" if len(rows) > 1 else ""
+        r[f"user-rate{tag}"] = m["tokens_per_s_per_user"] / wc.target_utps - 1.0
+        r[f"memory-capacity{tag}"] = (
+            1.0 - m["memory_per_chip_bytes"] / m["usable_memory_per_chip_bytes"]
+        )
+        r[f"max-batch{tag}"] = 1.0 - row["design"]["batch"] / p.max_batch
+    for j, wc in enumerate(p.classes):
+        if wc.users:
+            served = sum(x["users_served"] for x in rows if x["class_index"] == j)
+            tag = f"[{wc.name}]" if len(p.classes) > 1 else ""
+            r[f"demand{tag}"] = served / wc.users - 1.0
+    if p.max_chips:
+        r["chips-limit"] = 1.0 - tot["chips"] / p.max_chips
+    if p.max_power is not None:
+        r["power-limit"] = 1.0 - tot["power_w"] / p.max_power
+    if p.max_facility_power is not None:
+        r["facility-power-limit"] = 1.0 - tot["facility_power_w"] / p.max_facility_power
+    if p.max_capex_usd is not None:
+        r["capex-limit"] = 1.0 - tot["capex_usd"] / p.max_capex_usd
+    supply = dict(p.supply)
+    for b in tot["by_chip"]:
+        installed = b["servers"] * b["server_chips"]
+        r[f"servers-hold-chips[{b['chip']}]"] = installed / max(b["chips_in_use"], 1) - 1.0
+        if b["chip"] in supply:
+            r[f"supply[{b['chip']}]"] = 1.0 - installed / max(supply[b["chip"]], 1e-300)
+    if p.max_configurations is not None:
+        for j, wc in enumerate(p.classes):
+            n = sum(1 for x in rows if x["class_index"] == j)
+            r[f"configurations[{wc.name}]"] = 1.0 - n / p.max_configurations
+    if p.max_chip_types is not None:
+        r["chip-types"] = 1.0 - len(tot["by_chip"]) / p.max_chip_types
+    return r
+
+
+def binding(data: FleetData, rows: list[dict], res: dict[str, float]) -> list[str]:
+    """Requirements with no slack, and what caps each configuration's batch (the user rate,
+    the memory, or the space's max_batch) — what keeps the fleet from being smaller."""
+    out = {_base(k) for k, v in res.items() if abs(v) <= 1e-6 and not k.startswith("max-batch")}
+    out.discard("servers-hold-chips")
+    for row in rows:
+        out.add(row["limited_by"])
+    return sorted(out)
+
+
+def _base(key: str) -> str:
+    return key.split("[", 1)[0]
+
+
+def passed(res: dict[str, float]) -> bool:
+    return all(v >= -TOLERANCE for v in res.values()) and all(np.isfinite(list(res.values())))

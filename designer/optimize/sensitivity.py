@@ -1,0 +1,114 @@
+"""What each requirement costs at the answer: marginal values from the LP with the answer's
+binary choices (configurations, chip types) fixed and replicas and servers made continuous.
+
+A marginal is the change of the objective per unit increase of the requirement's right-hand
+side, in SI units: USD (or W, chips, …) per extra user of a class, per extra W of a power cap,
+per extra USD of budget, per extra chip of supply. It holds for small changes of the
+continuous relaxation; whole servers and replicas move the integer answer in steps (the tests
+check each marginal against a finite-difference re-solve of the same LP).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyomo.environ as pyo
+
+from designer.optimize.data import KUSD, KW, FleetData
+from designer.solver import Solver
+
+# objective model units → SI
+OBJECTIVE_SCALE = {
+    "capex": 1 / KUSD,
+    "power": 1 / KW,
+    "tco": 1 / KUSD,
+    "chips": 1.0,
+    "users": 1.0,
+    "system_tokens_per_s": 1e3,
+}
+# requirement rows: (component, SI unit of its right-hand side, model units → SI)
+ROWS = {
+    "demand": ("user", 1.0),
+    "limit_capex": ("USD", 1 / KUSD),
+    "limit_power": ("W", 1 / KW),
+    "limit_facility_power": ("W", 1 / KW),
+    "limit_chips": ("chip", 1.0),
+    "supply": ("chip", 1.0),
+}
+
+
+def relaxed_lp(m: pyo.ConcreteModel) -> pyo.ConcreteModel:
+    """A copy of the solved model with binaries fixed at their values, integers continuous,
+    and only the objective active (no tie-break rows)."""
+    lp = m.clone()
+    for v in lp.component_data_objects(pyo.Var):
+        if v.is_binary():
+            value = round(v.value or 0)
+            v.domain = pyo.NonNegativeReals
+            v.fix(value)
+        elif v.is_integer():
+            v.domain = pyo.NonNegativeReals
+    if hasattr(lp, "tie_break"):
+        lp.tie_break.deactivate()
+    for obj in lp.component_objects(pyo.Objective):
+        obj.deactivate()
+    lp.objective.activate()
+    return lp
+
+
+def objective_scale(data: FleetData) -> float:
+    name = data.problem.objective
+    if name == "cost_per_mtoken":
+        return OBJECTIVE_SCALE["tco"] / data.mtokens
+    return OBJECTIVE_SCALE[name]
+
+
+def sensitivity(data: FleetData, m: pyo.ConcreteModel) -> list[dict[str, Any]]:
+    """Marginal value of every requirement row of the model (see the module doc)."""
+    lp = relaxed_lp(m)
+    solver = Solver(time_limit=10.0)
+    st = solver.solve(lp)
+    duals = solver.duals() if st.status == "optimal" else {}
+    if not duals:
+        return []
+    scale = objective_scale(data)
+    ct = data.columns.chip_types
+    out = []
+    for name, (unit, rhs_scale) in ROWS.items():
+        comp = getattr(lp, name, None)
+        if comp is None:
+            continue
+        for index in comp:
+            con = comp[index]
+            dual = duals.get(con, 0.0)
+            label = name
+            if name == "demand":
+                label = f"demand[{data.problem.classes[index].name}]"
+            elif name == "supply":
+                label = f"supply[{ct[index].chip}]"
+            out.append(
+                {
+                    "requirement": label,
+                    "marginal": float(dual) * scale / rhs_scale,
+                    "unit": f"{_objective_unit(data)} per {unit}",
+                    "slack": float(_slack(con)) * rhs_scale,
+                }
+            )
+    return out
+
+
+def _objective_unit(data: FleetData) -> str:
+    from designer.problem import OBJECTIVE_UNITS
+
+    return OBJECTIVE_UNITS[data.problem.objective]
+
+
+def _slack(con) -> float:
+    body = pyo.value(con.body)
+    lo = pyo.value(con.lower) if con.has_lb() else None
+    up = pyo.value(con.upper) if con.has_ub() else None
+    return min(
+        x
+        for x in ((body - lo) if lo is not None else None, (up - body) if up is not None else None)
+        if x is not None
+    )
