@@ -108,11 +108,13 @@ def profile_point(s: Study) -> dict:
 
 STEPS = {
     "problem.with_changes (what-if applied)": ("designer/problem.py", "with_changes"),
-    "space.presolve (columns, numpy)": ("designer/space.py", "presolve"),
-    "formulation.build (Pyomo model)": ("designer/formulation.py", "build"),
-    "solver.solve (HiGHS, incl. Pyomo→HiGHS)": ("designer/solver.py", "solve"),
-    "evaluate.assess (re-check)": ("designer/evaluate.py", "assess"),
-    "solve.binding": ("designer/solve.py", "binding"),
+    "columns.build (presolve, numpy)": ("designer/optimize/columns.py", "build"),
+    "optimize.build (Pyomo model)": ("designer/optimize/build.py", "build"),
+    "solver.solve (HiGHS, all calls)": ("designer/solver.py", "solve"),
+    "solve._tie_break": ("designer/solve.py", "_tie_break"),
+    "sensitivity (LP duals)": ("designer/optimize/sensitivity.py", "sensitivity"),
+    "solve._single_configuration": ("designer/solve.py", "_single_configuration"),
+    "solve.answer (export, re-check)": ("designer/solve.py", "answer"),
     "explain (infeasible points)": ("designer/explain.py", "explain"),
 }
 

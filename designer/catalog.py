@@ -8,7 +8,6 @@ Each catalog is a TOML file (see catalogs/README.md); every quantity is a string
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import tomllib
@@ -415,13 +414,14 @@ class Catalog:
                 if (section, entry_id) not in touched:
                     if not any(s == section for s, _ in touched):
                         raw[section] = dict(raw[section])
-                    raw[section][entry_id] = copy.deepcopy(raw[section][entry_id])
+                    raw[section][entry_id] = dict(raw[section][entry_id])
                     touched.add((section, entry_id))
                 node = raw[section][entry_id]
-                for k in keys[:-1]:
-                    node = node.setdefault(k, {})
-                    if not isinstance(node, dict):
+                for k in keys[:-1]:  # copy-on-write down the path: the base stays untouched
+                    child = node.get(k, {})
+                    if not isinstance(child, dict):
                         raise InputError("not a table", where=where, key=path)
+                    node[k] = node = dict(child)
                 if factor is not None:
                     key = f"{section}.{entry_id}.{'.'.join(keys)}"
                     kind = _kind(section, keys)

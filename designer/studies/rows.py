@@ -10,6 +10,7 @@ explanation, failed points their error, so a study always goes on.
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from typing import Any
@@ -62,7 +63,7 @@ def solve_record(
 
     try:
         pr = problem.with_changes(changes) if changes else problem
-        return solve(pr, time_limit=time_limit).record
+        return solve(pr, time_limit=time_limit, **_study_options(solve)).record
     except InfeasibleError as exc:
         return dict(
             getattr(exc, "record", None) or {"status": "infeasible", "explanation": str(exc)}
@@ -73,6 +74,13 @@ def solve_record(
         return {"status": "error", "error": str(exc)}
     except Exception as exc:  # an internal error at one point must not stop a study
         return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _study_options(solve) -> dict[str, Any]:
+    """Extras of `solve` a study row does not use: the sensitivity analysis (LP duals) is
+    skipped when `solve` offers to (the optimum and its design are the same)."""
+    params = inspect.signature(solve).parameters
+    return {"with_sensitivity": False} if "with_sensitivity" in params else {}
 
 
 def solve_row(
