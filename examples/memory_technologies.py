@@ -50,7 +50,7 @@ def main() -> None:
                     f"{tps_usd:,.0f}" if tps_usd else "-",
                     f"{m_w['power_w'] / 1e3:,.1f} kW" if m_w else "infeasible",
                     f"{tps_w:,.1f}" if tps_w else "-",
-                    _design(cheap) if ok else cheap["reason"][:60],
+                    _design(cheap) if ok else _why(cheap),
                 ]
             )
     table(
@@ -90,6 +90,11 @@ def main() -> None:
     fig.suptitle("Llama3-405B, 128K, 32 users: memory technologies per dollar and per watt")
     fig.tight_layout()
     fig.savefig(figure("memory_technologies"), dpi=110)
+
+
+def _why(row: dict) -> str:
+    best = (row["record"].get("best_achievable") or {}).get("max_tokens_per_s_per_user")
+    return f"at most {best:,.0f} tokens/s per user" if best else row["reason"]
 
 
 def _design(row: dict) -> str:

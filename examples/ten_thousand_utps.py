@@ -51,7 +51,7 @@ def reach(model: str, context: int, changes: dict) -> tuple[float, dict]:
     problem = problem_from_dict(
         {
             "workload": {"model": model, "context_tokens": context},
-            "sla": {"tokens_per_s_per_user": TARGET},
+            "sla": {"tokens_per_s_per_user": TARGET, "concurrent_users": 1},
             "space": {"chips": PRESETS},
         },
         where=f"{model}@{context}",

@@ -20,7 +20,7 @@ import pandas as pd
 
 from designer.errors import InputError, unknown
 from designer.problem import Problem
-from designer.studies.rows import flatten, solve_record
+from designer.studies.rows import describe, flatten, mixed_fleet, solve_record
 
 BY = ("chip", "memory", "tp")
 FEASIBLE = ("optimal", "feasible")
@@ -37,8 +37,9 @@ class Comparison:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def json(self) -> dict[str, Any]:
+        """`{"rows": [...]}`; a row whose answer mixes configurations also has `fleet`."""
         keys = (self.by, "status", "objective", "design", "reason")
-        return {"rows": [{k: r[k] for k in keys} for r in self.rows]}
+        return {"rows": [{k: r[k] for k in keys} | mixed_fleet(r["record"]) for r in self.rows]}
 
     def table(self):
         """The ranked rows as a rich table (what `designer compare` prints)."""
@@ -54,7 +55,7 @@ class Comparison:
                 str(r[self.by]),
                 r["status"],
                 "-" if v is None else money(v, self.unit),
-                design_text(r["design"]),
+                describe(r["record"]),
                 r["reason"],
             )
         return t
@@ -82,16 +83,6 @@ def members(problem: Problem, by: str) -> dict[Any, dict[str, Any]]:
     if by == "tp":
         return {t: {"space.tp": [t]} for t in problem.tp}
     raise unknown("comparison", by, BY, key="--by")
-
-
-def design_text(design: dict[str, Any] | None) -> str:
-    """'mi300x TP2×PP1, batch 86, 3 replicas (6 chips)'."""
-    if not design:
-        return "-"
-    return (
-        f"{design['chip']} TP{design['tp']}×PP{design['pp']}, batch {design['batch']}, "
-        f"{design['replicas']} replica(s) ({design['chips']} chips)"
-    )
 
 
 def money(value: float, unit: str) -> str:
@@ -134,7 +125,7 @@ def compare(
 ) -> Comparison:
     """The optimum restricted to each member of the space (`by` = chip | memory | tp), ranked.
 
-    `top` keeps the `top` best distinct feasible designs.
+    `top` keeps the `top` best distinct feasible designs (or fleets).
     """
     if top is not None and top < 1:
         raise InputError(f"expected a positive integer, got {top}", key="--top")
@@ -168,8 +159,9 @@ def compare(
     if top is not None:
         seen, kept = [], []
         for r in rows:
-            if r["status"] in FEASIBLE and r["design"] not in seen:
-                seen.append(r["design"])
+            design = r["design"] or r["record"].get("fleet")
+            if r["status"] in FEASIBLE and design not in seen:
+                seen.append(design)
                 kept.append(r)
         rows = kept[:top]
     return Comparison(by, objective, unit, rows)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from designer.errors import InfeasibleError, InputError, unknown
 from designer.problem import OBJECTIVES, Problem
-from designer.studies.rows import flatten, solve_record
+from designer.studies.rows import achieved_rate, describe, flatten, mixed_fleet, solve_record
 
 X_AXES = ("tokens_per_s_per_user",)
 RATE = "sla.tokens_per_s_per_user"
@@ -40,9 +40,10 @@ MAX_WALK = 1000
 
 @dataclass
 class Frontier:
-    """Frontier `points` (each `{level, tokens_per_s_per_user, value, design, metrics}` plus
-    the full `record`), the `levels` tried and the `infeasible` ones (`{level, status,
-    reason}`); `json()` is the `pareto --json` contract."""
+    """Frontier `points` (each `{level, tokens_per_s_per_user, value, design, metrics}`, with
+    `fleet` when the optimum mixes configurations, plus the full `record`), the `levels` tried
+    and the `infeasible` ones (`{level, status, reason}`); `json()` is the `pareto --json`
+    contract."""
 
     x: str
     y: str
@@ -57,7 +58,7 @@ class Frontier:
             "x": self.x,
             "y": self.y,
             "unit": self.unit,
-            "points": [{k: p[k] for k in keys} for p in self.points],
+            "points": [{k: p[k] for k in keys} | mixed_fleet(p["record"]) for p in self.points],
             "infeasible_levels": self.infeasible,
         }
 
@@ -65,7 +66,7 @@ class Frontier:
         """The frontier as a rich table (what `designer pareto` prints)."""
         from rich.table import Table
 
-        from designer.studies.compare import design_text, money
+        from designer.studies.compare import money
 
         t = Table(
             title=f"exact frontier: minimum {self.y} per tokens/s per user", title_justify="left"
@@ -77,7 +78,7 @@ class Frontier:
                 f"{p['level']:,.1f}",
                 f"{p[self.x]:,.1f}",
                 money(p["value"], self.unit),
-                design_text(p["design"]),
+                describe(p["record"]),
             )
         for bad in self.infeasible:
             t.add_row(f"{bad['level']:,.1f}", "-", bad["status"], bad["reason"])
@@ -103,16 +104,16 @@ def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, fl
         )
         err.record = low
         raise err
-    lo = float(low["metrics"]["tokens_per_s_per_user"])
+    lo = achieved_rate(low)
     top = _at(problem, UNREACHABLE, time_limit)
     best = (top.get("best_achievable") or {}).get("max_tokens_per_s_per_user")
     if top.get("status") in FEASIBLE:
-        return lo, float(top["metrics"]["tokens_per_s_per_user"])
+        return lo, achieved_rate(top)
     hi = float(best) if best else lo * 2
     while best is None and _at(problem, hi, time_limit).get("status") in FEASIBLE:
         lo, hi = hi, hi * 2  # no hint: grow until infeasible
     if _at(problem, hi, time_limit).get("status") in FEASIBLE:
-        return float(low["metrics"]["tokens_per_s_per_user"]), hi
+        return achieved_rate(low), hi
     ok = lo
     while hi - ok > BISECTION_RTOL * hi:
         mid = math.sqrt(ok * hi)
@@ -120,7 +121,7 @@ def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, fl
             ok = mid
         else:
             hi = mid
-    return float(low["metrics"]["tokens_per_s_per_user"]), ok
+    return achieved_rate(low), ok
 
 
 def non_dominated(points: list[dict[str, Any]], x: str) -> list[dict[str, Any]]:
@@ -178,7 +179,7 @@ def pareto(
         found.append(
             {
                 "level": level,
-                x: float(rec["metrics"][x]),
+                x: achieved_rate(rec),
                 "value": float(rec["objective"]["value"]),
                 "design": rec.get("design"),
                 "metrics": rec.get("metrics"),

@@ -62,10 +62,15 @@ def frontier(front: Any, path: str | Path, *, title: str | None = None) -> Path:
     xs = [p[front.x] for p in front.points]
     ys = [p["value"] for p in front.points]
     ax.step(xs, ys, where="pre", color="0.6", linewidth=1)
-    chips = sorted({str(p["design"]["chip"]) for p in front.points if p.get("design")})
+
+    def label(p: dict) -> str:
+        chips = {f["chip"] for f in p["record"].get("fleet") or []} if not p.get("design") else {}
+        return str(p["design"]["chip"]) if p.get("design") else "mixed: " + "+".join(sorted(chips))
+
+    chips = sorted({label(p) for p in front.points})
     cmap = plt.get_cmap("tab10")
     for i, chip in enumerate(chips):
-        pts = [p for p in front.points if p.get("design") and p["design"]["chip"] == chip]
+        pts = [p for p in front.points if label(p) == chip]
         ax.scatter(
             [p[front.x] for p in pts],
             [p["value"] for p in pts],

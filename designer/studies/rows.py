@@ -54,6 +54,33 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def achieved_rate(record: dict[str, Any]) -> float | None:
+    """The tokens/s per user every user gets: the design's, or a mixed fleet's slowest
+    configuration's."""
+    if record.get("metrics"):
+        return float(record["metrics"]["tokens_per_s_per_user"])
+    rates = [f["tokens_per_s_per_user"] for f in record.get("fleet") or []]
+    return float(min(rates)) if rates else None
+
+
+def mixed_fleet(record: dict[str, Any]) -> dict[str, Any]:
+    """`{"fleet": [...]}` when the answer mixes configurations (its `design` is empty)."""
+    return {"fleet": record["fleet"]} if not record.get("design") and record.get("fleet") else {}
+
+
+def describe(record: dict[str, Any]) -> str:
+    """'xpu-hbm4 TP8×PP1, batch 11, 3 replica(s) (24 chips)'; a mixed fleet joined by ' + '."""
+    parts = [record["design"]] if record.get("design") else record.get("fleet") or []
+    return (
+        " + ".join(
+            f"{d['chip']} TP{d['tp']}×PP{d['pp']}, batch {d['batch']}, "
+            f"{d['replicas']} replica(s) ({d['chips']} chips)"
+            for d in parts
+        )
+        or "-"
+    )
+
+
 def solve_record(
     problem: Problem, changes: dict[str, Any] | None = None, *, time_limit: float = 60.0
 ) -> dict[str, Any]:

@@ -82,3 +82,26 @@ def test_cli_no_feasible_member_exits_3(small_path, capsys):
     assert code == 3
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert all(r["status"] == "infeasible" for r in rows)
+
+
+def test_a_mixed_fleet_row_carries_its_fleet():
+    from pathlib import Path
+
+    from designer.problem import load_problem
+    from designer.studies.rows import achieved_rate, describe
+
+    root = Path(__file__).resolve().parents[2]
+    problem = load_problem(
+        root / "problems" / "llama3-405b-1000utps-128k-32users-capex.toml",
+        {
+            "sla.tokens_per_s_per_user": 800,
+            "space.chips": ["xpu-3d-dram"],
+            "fleet.max_configurations": 2,
+        },
+    )
+    table = compare(problem, by="chip")
+    row, record = table.json()["rows"][0], table.rows[0]["record"]
+    assert row["design"] is None and len(row["fleet"]) == 2  # two partitions of one chip
+    assert describe(record).count(" + ") == 1
+    rates = [f["tokens_per_s_per_user"] for f in row["fleet"]]
+    assert achieved_rate(record) == min(rates) >= 800
