@@ -7,6 +7,7 @@ with one `perf.evaluate_arrays` call. Each of `--repeats` timed runs (after one 
 repeats the gather and the evaluation; the medians are reported.
 
     python benchmarks/bench_perf.py [--points 1000000] [--repeats 7] [--models ...]
+        [--assumptions paper|deployment]
 
 Writes benchmarks/results/perf.json.
 """
@@ -23,6 +24,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from designer import perf
+from designer.assumptions import Assumptions
 from designer.catalog import Catalog
 from designer.problem import DEFAULT_MAX_BATCH, DEFAULT_PP, DEFAULT_TP
 from designer.workload import Efficiency, Workload
@@ -42,7 +44,15 @@ def design_points(n_chips: int, n: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def bench_model(catalog: Catalog, model_id: str, args, progress: Progress) -> dict:
-    wl = Workload(catalog.model(model_id), args.context, args.dtype, args.dtype, 2, Efficiency())
+    wl = Workload(
+        catalog.model(model_id),
+        args.context,
+        args.dtype,
+        args.dtype,
+        2,
+        Efficiency(),
+        assumptions=Assumptions.preset(args.assumptions),
+    )
     chip_ids = catalog.ids("chips")
     arrays = perf.ChipArrays.build(catalog, chip_ids, wl.compute_dtype)
     pts = design_points(len(chip_ids), args.points, args.seed)
@@ -72,6 +82,7 @@ def bench_model(catalog: Catalog, model_id: str, args, progress: Progress) -> di
         "moe": bool(wl.model.is_moe),
         "context_tokens": args.context,
         "dtype": args.dtype,
+        "assumptions": args.assumptions,
         "chips": len(chip_ids),
         "points": args.points,
         "repeats": args.repeats,
@@ -98,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--context", type=int, default=8192, help="context tokens")
     ap.add_argument("--dtype", default="fp8", help="weight, KV and compute dtype")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--assumptions", choices=["paper", "deployment"], default="paper", help="assumption set"
+    )
     ap.add_argument("--output", default="perf.json", help="file name under benchmarks/results")
     args = ap.parse_args(argv)
     console = Console(width=None if sys.stdout.isatty() else 160)

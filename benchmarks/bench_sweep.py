@@ -2,7 +2,8 @@
 chips, run in the local process pool and on a Dask LocalCluster; `compare --by chip` over the
 full default space; and where one sweep point's time goes (cProfile, by module).
 
-The sweep: Llama 3.1 70B, 8K context, on H100 SXM, B200 and MI300X (TP 1…1024, PP 1…64),
+The sweep: Llama 3.1 70B, 8K context, FP8, the `paper` assumptions, on H100 SXM, B200 and
+MI300X (TP 1…1024, PP 1…64),
 10 tokens/s-per-user targets × 10 memory-bandwidth factors (`chips.*.memory_bandwidth=xF`) ×
 10 user counts = 1,000 points, every point one fresh `solve`.
 
@@ -28,9 +29,15 @@ from designer.studies import Study, compare, sweep
 from designer.studies.rows import solve_row
 
 PROBLEM = {
-    "workload": {"model": "llama3.1-70b", "context_tokens": 8192},
+    "workload": {
+        "model": "llama3.1-70b",
+        "context_tokens": 8192,
+        "weight_dtype": "fp8",
+        "kv_dtype": "fp8",
+    },
     "sla": {"tokens_per_s_per_user": 100, "concurrent_users": 64},
     "space": {"chips": ["h100-sxm", "b200", "mi300x"]},
+    "assumptions": {"preset": "paper"},
 }
 GRID = {
     "sla.tokens_per_s_per_user": [25, 50, 75, 100, 150, 200, 300, 400, 600, 800],
@@ -38,8 +45,14 @@ GRID = {
     "sla.concurrent_users": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
 }
 FULL_SPACE = {
-    "workload": {"model": "llama3.1-70b", "context_tokens": 8192},
+    "workload": {
+        "model": "llama3.1-70b",
+        "context_tokens": 8192,
+        "weight_dtype": "fp8",
+        "kv_dtype": "fp8",
+    },
     "sla": {"tokens_per_s_per_user": 50, "concurrent_users": 256},
+    "assumptions": {"preset": "paper"},
 }
 
 

@@ -168,17 +168,21 @@ class Architecture:
             return self.num_hidden_layers * (self.kv_lora_rank + self.qk_rope_head_dim)
         return 2 * self.num_hidden_layers * self.num_key_value_heads * self.head_dim
 
-    def kv_elements_per_user(self, context_tokens: int) -> int:
+    def attended_tokens(self, context_tokens: float, *, windows: bool = True) -> float:
+        """Σ over layers of the tokens a layer attends to (and holds KV for) at
+        `context_tokens`: full layers the context, sliding-window layers at most the window
+        (with `windows=False`, every layer the full context)."""
+        windowed = self.sliding_window_layers if (self.sliding_window and windows) else 0
+        full = self.num_hidden_layers - windowed
+        return full * context_tokens + windowed * min(context_tokens, self.sliding_window)
+
+    def kv_elements_per_user(self, context_tokens: int, *, windows: bool = True) -> int:
         """KV elements held for one user at `context_tokens`; sliding-window layers keep only the
         window."""
         per_layer = self.kv_elements_per_token() // self.num_hidden_layers
-        windowed = self.sliding_window_layers if self.sliding_window else 0
-        full = self.num_hidden_layers - windowed
-        return per_layer * (
-            full * context_tokens + windowed * min(context_tokens, self.sliding_window)
-        )
+        return per_layer * self.attended_tokens(context_tokens, windows=windows)
 
-    def attention_flops_per_token(self, context_tokens: int) -> float:
+    def attention_flops_per_token(self, context_tokens: int, *, windows: bool = True) -> float:
         """FLOPs of attention for one decoded token against its context.
 
         GQA/MHA: QKᵀ and PV, 4·S·h·d_h per layer. MLA in its absorbed form (queries projected
@@ -186,9 +190,7 @@ class Architecture:
         2·S·h·(2r + d_r) per layer.
         """
         h = self.num_attention_heads
-        windowed = self.sliding_window_layers if self.sliding_window else 0
-        full = self.num_hidden_layers - windowed
-        tokens = full * context_tokens + windowed * min(context_tokens, self.sliding_window)
+        tokens = self.attended_tokens(context_tokens, windows=windows)
         if self.is_mla:
             return 2.0 * tokens * h * (2 * self.kv_lora_rank + self.qk_rope_head_dim)
         return 4.0 * tokens * h * self.head_dim
@@ -291,6 +293,18 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
         and not extra.get("use_sliding_window", True)
     ):
         kwargs["sliding_window"] = 0
+    if kwargs.get("sliding_window") and "sliding_window_layers" not in kwargs:
+        # Hugging Face conventions when no layer_types list says which layers are windowed:
+        # Gemma 3 makes every `sliding_window_pattern`-th layer global, Gemma 2 alternates,
+        # Mistral windows every layer.
+        layers = kwargs["num_hidden_layers"]
+        pattern = extra.get("sliding_window_pattern")
+        if isinstance(pattern, int) and pattern > 0:
+            kwargs["sliding_window_layers"] = layers - layers // pattern
+        elif extra.get("model_type") == "gemma2":
+            kwargs["sliding_window_layers"] = layers // 2
+        else:
+            kwargs["sliding_window_layers"] = layers
     arch = Architecture(**kwargs)
     if (
         arch.num_attention_heads

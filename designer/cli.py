@@ -16,8 +16,11 @@ from typing import Any
 from rich.console import Console
 
 from designer import __version__
+from designer.assumptions import DEFAULT_PRESET, PRESETS
 from designer.errors import EXIT_SOLVER_LIMIT, DesignerError, InfeasibleError, InputError
 from designer.workload import Efficiency
+
+ASSUMPTION_PRESETS = tuple(PRESETS)
 
 
 def _context(text: str) -> int:
@@ -72,6 +75,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         overrides=sets,
         efficiency=eff,
         catalog=Catalog.load(),
+        assumptions=args.assumptions,
+        ep=args.ep,
+        attention=args.attention,
+        **_workload_flags(args),
     )
     if args.json:
         _dump(record)
@@ -80,12 +87,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The optional workload flags of `evaluate` that were given, as Workload keywords."""
+    names = ("prompt_tokens", "output_tokens", "speculative", "draft_tokens", "acceptance_rate")
+    out = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    if ("prompt_tokens" in out or "output_tokens" in out) and args.context is not None:
+        raise InputError(
+            "give either --context or --prompt-tokens and --output-tokens", key="--context"
+        )
+    return out
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
     from designer.problem import load_problem
     from designer.report import print_infeasible, print_solution
     from designer.solve import solve
 
-    problem = load_problem(args.problem, _sets(args.set))
+    sets = _sets(args.set)
+    if args.assumptions:
+        sets["assumptions.preset"] = args.assumptions
+    problem = load_problem(args.problem, sets)
     try:
         sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
     except InfeasibleError as exc:
@@ -156,7 +177,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from designer.studies import compare
 
     table = compare(
-        load_problem(args.problem, _sets(args.set)),
+        load_problem(args.problem, _study_sets(args)),
         by=args.by,
         top=args.top,
         time_limit=args.time_limit,
@@ -178,6 +199,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from designer.studies import Study, sweep
 
     study = Study.load(args.study)
+    if args.assumptions:  # a swept value of every point: a column, and part of its key
+        study.points = [{**p, "assumptions.preset": args.assumptions} for p in study.points]
     frame = sweep(
         study,
         args.out,
@@ -204,7 +227,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     from designer.studies import pareto
 
     front = pareto(
-        load_problem(args.problem, _sets(args.set)),
+        load_problem(args.problem, _study_sets(args)),
         args.y,
         x=args.x,
         points=args.points,
@@ -230,7 +253,24 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
 def _study_args(p: argparse.ArgumentParser, plot_help: str) -> None:
     p.add_argument("--plot", metavar="FILE", help=f"{plot_help} (.png or .svg; needs matplotlib)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds for HiGHS per solve")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    _assumptions_arg(p)
+
+
+def _assumptions_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--assumptions",
+        choices=ASSUMPTION_PRESETS,
+        default=None,
+        help=f"assumption set (default: the problem's [assumptions] preset, else {DEFAULT_PRESET})",
+    )
+
+
+def _study_sets(args: argparse.Namespace) -> dict[str, Any]:
+    sets = _sets(args.set)
+    if args.assumptions:
+        sets["assumptions.preset"] = args.assumptions
+    return sets
 
 
 class _Parser(argparse.ArgumentParser):
@@ -257,10 +297,38 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch", type=int, default=1, help="users per micro-batch")
     ev.add_argument("--replicas", type=int, default=1)
     ev.add_argument(
-        "--context", type=_context, default=8192, help="tokens of context per user (131072 or 128K)"
+        "--context",
+        type=_context,
+        default=None,
+        help="tokens of context per user (131072 or 128K; default 8K)",
     )
-    ev.add_argument("--weight-dtype", default="fp8")
-    ev.add_argument("--kv-dtype", default="fp8")
+    ev.add_argument(
+        "--weight-dtype", default=None, help="default: fp8 (paper) or the model's native dtype"
+    )
+    ev.add_argument("--kv-dtype", default=None, help="default: fp8 (paper) or bf16 (deployment)")
+    ev.add_argument(
+        "--assumptions",
+        choices=ASSUMPTION_PRESETS,
+        default=DEFAULT_PRESET,
+        help=f"assumption set (default {DEFAULT_PRESET}; paper = the LIMINAL equations exactly)",
+    )
+    ev.add_argument("--ep", type=int, default=1, help="expert-parallel degree (divides --tp)")
+    ev.add_argument(
+        "--attention", choices=["tp", "dp"], default="tp", help="tensor- or data-parallel attention"
+    )
+    ev.add_argument(
+        "--prompt-tokens", type=_context, default=None, help="prompt length per request"
+    )
+    ev.add_argument(
+        "--output-tokens", type=_context, default=None, help="output length per request"
+    )
+    ev.add_argument(
+        "--speculative", default=None, help="speculative decoding: mtp, eagle or a draft model id"
+    )
+    ev.add_argument("--draft-tokens", type=int, default=None, help="tokens drafted per step")
+    ev.add_argument(
+        "--acceptance-rate", type=float, default=None, help="probability a draft token is accepted"
+    )
     ev.add_argument("--bandwidth-efficiency", type=float, default=1.0)
     ev.add_argument("--compute-efficiency", type=float, default=1.0)
     ev.add_argument("--overhead-per-layer", default="0 s", help="e.g. '114 us'")
@@ -280,6 +348,12 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         metavar="PATH=VALUE",
         help="change a problem or catalog value, e.g. sla.tokens_per_s_per_user=1500",
+    )
+    so.add_argument(
+        "--assumptions",
+        choices=ASSUMPTION_PRESETS,
+        default=None,
+        help=f"assumption set (default: the problem's [assumptions] preset, else {DEFAULT_PRESET})",
     )
     so.add_argument("--json", action="store_true")
     so.add_argument(
@@ -313,6 +387,7 @@ def parser() -> argparse.ArgumentParser:
     sw.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.add_argument("--plot", metavar="FILE", help="heat map (two swept values) or line plot")
+    _assumptions_arg(sw)
     sw.set_defaults(func=cmd_sweep)
 
     pa = sub.add_parser("pareto", help="the exact cost frontier against tokens/s per user")

@@ -8,27 +8,37 @@ from typing import Any
 import numpy as np
 
 from designer import partition, perf
+from designer.assumptions import Assumptions
 from designer.catalog import Catalog
 from designer.cost import chip_cost, cost_per_mtoken
 from designer.errors import InputError
-from designer.workload import Efficiency, Workload
+from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
 
 
 @dataclass(frozen=True)
 class Design:
-    """One point of the design space: chip, tensor × pipeline partition, batch, replicas."""
+    """One point of the design space: chip, tensor × pipeline partition, batch, replicas, and
+    (for deployment realism) the expert-parallel degree `ep` (experts spread over ep groups of
+    tp/ep chips; 1 = sharded by TP) and the attention layout (`"tp"` split by heads, `"dp"`
+    each user's attention on one rank)."""
 
     chip: str
     tp: int
     pp: int
     batch: int
     replicas: int = 1
+    ep: int = 1
+    attention: str = "tp"
 
     def __post_init__(self):
-        for name in ("tp", "pp", "batch", "replicas"):
+        for name in ("tp", "pp", "batch", "replicas", "ep"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise InputError(f"expected a positive integer, got {v!r}", key=name)
+        if self.tp % self.ep:
+            raise InputError(f"expected ep to divide tp ({self.tp}), got {self.ep}", key="ep")
+        if self.attention not in perf.ATTENTION_LAYOUTS:
+            raise InputError(f"expected tp or dp, got {self.attention!r}", key="attention")
 
     @property
     def chips(self) -> int:
@@ -45,7 +55,9 @@ def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
     Costs and power are those of the whole servers the design's chips occupy; $ per million
     tokens is at the design's own system rate (all its users served at their rate)."""
     hw = perf.ChipArrays.build(catalog, [design.chip], wl.compute_dtype).take(0)
-    m = perf.evaluate_arrays(wl, hw, design.tp, design.pp, design.batch)
+    m = perf.evaluate_arrays(
+        wl, hw, design.tp, design.pp, design.batch, ep=design.ep, attention=design.attention
+    )
     cc = chip_cost(catalog, design.chip)
     stps = float(m["system_tokens_per_s"]) * design.replicas
     servers = int(cc.servers(design.chips))
@@ -70,6 +82,9 @@ def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
         "weight_bytes": wl.weight_bytes,
         "kv_bytes_per_token": wl.kv_bytes_per_token,
         "usable_memory_per_chip_bytes": float(hw["usable_capacity"]),
+        "kv_per_chip_bytes": float(m["kv_per_chip_bytes"]),
+        "draft_time_s": float(m["draft_time_s"]),
+        "accepted_tokens_per_step": wl.accepted_tokens_per_step,
     }
     record = {
         "design": {
@@ -80,9 +95,11 @@ def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
         "metrics": metrics,
         "fits": bool(m["fits"]),
         "bottleneck": str(m["bottleneck"]),
+        "assumptions": wl.describe(),
     }
     record["design"] = {
-        k: record["design"][k] for k in ("chip", "memory", "tp", "pp", "batch", "replicas", "chips")
+        k: record["design"][k]
+        for k in ("chip", "memory", "tp", "pp", "batch", "replicas", "chips", "ep", "attention")
     }
     return record
 
@@ -99,28 +116,47 @@ def evaluate(
     tp: int = 1,
     pp: int = 1,
     batch: int = 1,
-    context_tokens: int = 8192,
-    weight_dtype: str = "fp8",
-    kv_dtype: str = "fp8",
+    context_tokens: int | None = None,
+    weight_dtype: str | None = None,
+    kv_dtype: str | None = None,
     replicas: int = 1,
     overrides: dict[str, Any] | None = None,
     efficiency: Efficiency | None = None,
     catalog: Catalog | None = None,
+    assumptions: str | Assumptions = "paper",
+    ep: int = 1,
+    attention: str = "tp",
+    **workload: Any,
 ) -> dict[str, Any]:
     """Evaluate `model` on `chip` at a (tp, pp, batch) partition; returns the JSON record.
+
+    The Python default is the `paper` assumption set (the command line's is `deployment`);
+    dtypes default to fp8 under `paper` and to the model's native dtype under `deployment`.
+    Further keywords go to `Workload` (`prompt_tokens`, `output_tokens`, `speculative`, ...).
 
     Example: `evaluate("llama3.1-405b", "xpu-hbm3", tp=128, context_tokens=131072)` gives
     about 742 tokens/s per user, memory-bandwidth bound, with 0.567 ms of the 1.35 ms step spent
     in synchronization (126 layers × 2 collectives × 2.25 µs across servers).
     """
     catalog = (catalog or Catalog.load()).with_overrides(overrides or {})
+    if isinstance(assumptions, str):
+        assumptions = Assumptions.preset(assumptions)
+    if context_tokens is None:  # the peak of a request, else 8K
+        given = workload.get("prompt_tokens", 0) + workload.get("output_tokens", 0)
+        context_tokens = given or 8192
+    arch = catalog.model(model)
+    w_default, kv_default = native_dtypes(arch, assumptions)
+    if isinstance(workload.get("speculative"), str) and workload["speculative"] not in SPECULATIVE:
+        workload["draft_model"] = catalog.model(workload["speculative"])
     wl = Workload(
-        catalog.model(model),
+        arch,
         context_tokens,
-        weight_dtype,
-        kv_dtype,
+        weight_dtype or w_default,
+        kv_dtype or kv_default,
         efficiency=efficiency or Efficiency(),
+        assumptions=assumptions,
+        **workload,
     )
-    design = Design(chip, tp, pp, batch, replicas)
-    partition.check(wl.model, tp, pp)
+    design = Design(chip, tp, pp, batch, replicas, ep, attention)
+    partition.check(wl.model, tp, pp, attention)
     return assess(wl, catalog, design)

@@ -44,7 +44,7 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
     g = cm.grid(problem, wc)
     pre = _prefix(problem, wc)
     best: dict[str, Any] = {}
-    valid = partition.valid(wl.model, g.t, g.p)
+    valid = partition.valid(wl.model, g.t, g.p, g.attention)
     if not valid.any():
         return (
             f"{pre}no (tp, pp) of the space is a partition of {wl.model.id} "

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from designer.assumptions import ASSUMPTION_KEYS, assumptions_from_table
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
 from designer.catalog import Catalog, path_kind, relative_factor, scale_value
 from designer.errors import InputError, closest, unknown
 from designer.units import KINDS, parse, parse_tokens
-from designer.workload import Efficiency, Workload
+from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
 
 OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")  # minimize
 MAXIMIZE = ("users", "system_tokens_per_s")
@@ -43,6 +44,12 @@ SCHEMA: dict[str, dict[str, str]] = {
         "weight_dtype": "str",
         "kv_dtype": "str",
         "collectives_per_layer": "int",
+        "prompt_tokens": "int",
+        "output_tokens": "int",
+        "activation_dtype": "str",
+        "speculative": "str",
+        "draft_tokens": "int",
+        "acceptance_rate": "number",
     },
     "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int"},
     "objective": {"minimize": "str", "maximize": "str"},
@@ -68,10 +75,12 @@ SCHEMA: dict[str, dict[str, str]] = {
     "supply": {},  # chip id = number of chips available
     "efficiency": {"bandwidth": "number", "compute": "number", "overhead_per_layer": "time0"},
     "overrides": {},
+    "assumptions": ASSUMPTION_KEYS,
 }
 # a [[class]] table: a name and the keys of [workload] and [sla]
 CLASS_KEYS = {"name": "str", **SCHEMA["workload"], **SCHEMA["sla"]}
 FREE_SECTIONS = ("overrides", "supply")  # keys are paths or catalog ids, checked elsewhere
+OWN_PARSER = ("assumptions",)  # parsed by designer.assumptions
 REQUIRED = {
     "workload": ["model", "context_tokens"],
     "sla": ["tokens_per_s_per_user", "concurrent_users"],
@@ -364,6 +373,7 @@ def _workload_class(
     *,
     catalog: Catalog,
     eff: Efficiency,
+    assumptions,
     maximize: bool,
     where: str,
     base_dir: Path | None,
@@ -373,6 +383,8 @@ def _workload_class(
         for key in keys:
             if key == "concurrent_users" and maximize:
                 continue
+            if key == "context_tokens" and {"prompt_tokens", "output_tokens"} <= set(body):
+                continue  # the peak context is prompt + output
             if key not in body:
                 raise InputError(
                     f"missing required key ({SCHEMA[sec][key]})",
@@ -392,17 +404,42 @@ def _workload_class(
         model = catalog.model(model_id)
     except InputError as exc:
         raise InputError(str(exc), where=where, key=model_key) from None
+    w_default, kv_default = native_dtypes(model, assumptions)
+    spec = v.get("speculative", "none")
+    draft = None
+    if spec not in SPECULATIVE:
+        try:
+            draft = catalog.model(spec)
+        except InputError as exc:
+            raise InputError(
+                str(exc), where=where, key=_key(prefix, "workload", "speculative")
+            ) from None
+    context = v.get("context_tokens", v.get("prompt_tokens", 0) + v.get("output_tokens", 0))
     try:
         workload = Workload(
             model,
-            v["context_tokens"],
-            v.get("weight_dtype", "fp8"),
-            v.get("kv_dtype", "fp8"),
+            context,
+            v.get("weight_dtype", w_default),
+            v.get("kv_dtype", kv_default),
             v.get("collectives_per_layer", 2),
             eff,
+            assumptions=assumptions,
+            prompt_tokens=v.get("prompt_tokens", 0),
+            output_tokens=v.get("output_tokens", 0),
+            activation_dtype=v.get("activation_dtype", ""),
+            speculative=spec,
+            draft_tokens=v.get("draft_tokens", 0),
+            acceptance_rate=v.get("acceptance_rate", 0.0),
+            draft_model=draft,
         )
     except InputError as exc:
-        raise InputError(str(exc), where=where) from None
+        if exc.where:
+            raise
+        message = str(exc).removeprefix(f"{exc.key}: ")
+        key = exc.key
+        if prefix and key and key.startswith("workload."):
+            key = f"{prefix}.{key.removeprefix('workload.')}"
+        raise InputError(message, where=where, key=key) from None
     return WorkloadClass(name, workload, v["tokens_per_s_per_user"], v.get("concurrent_users"))
 
 
@@ -429,8 +466,9 @@ def problem_from_dict(
     v: dict[str, dict[str, Any]] = {
         s: {k: _typed(SCHEMA[s][k], val, where, f"{s}.{k}") for k, val in raw.get(s, {}).items()}
         for s in SCHEMA
-        if s not in FREE_SECTIONS and s not in ("workload", "sla")
+        if s not in FREE_SECTIONS + OWN_PARSER and s not in ("workload", "sla")
     }
+    assumptions = assumptions_from_table(raw.get("assumptions", {}), where=where)
     base_catalog = catalog or Catalog.load()
     catalog = base_catalog.with_overrides(
         dict(raw.get("overrides", {})), where=f"{where} [overrides]"
@@ -452,6 +490,7 @@ def problem_from_dict(
             prefix,
             catalog=catalog,
             eff=eff,
+            assumptions=assumptions,
             maximize=sense == "maximize",
             where=where,
             base_dir=Path(base_dir) if base_dir is not None else None,

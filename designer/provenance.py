@@ -27,7 +27,8 @@ def inputs(problem: Problem) -> dict[str, Any]:
     eff = problem.workload.efficiency
     return {
         "problem": problem.where,
-        "classes": [wc.describe() for wc in problem.classes],
+        "classes": [{**wc.describe(), **wc.workload.as_dict()} for wc in problem.classes],
+        "assumptions": problem.workload.describe(),
         "objective": {"sense": problem.sense, "name": problem.objective},
         "space": {
             "chips": list(problem.chips),

@@ -42,8 +42,13 @@ def design_table(record: dict[str, Any], title: str) -> Table:
     t.add_row(
         "partition",
         f"TP {d['tp']} × PP {d['pp']}, batch {d['batch']} per stage, "
-        f"{d['replicas']} replica(s), {d['chips']} chips",
+        f"{d['replicas']} replica(s), {d['chips']} chips"
+        + (f", EP {d['ep']}" if d.get("ep", 1) > 1 else "")
+        + (", data-parallel attention" if d.get("attention") == "dp" else ""),
     )
+    if "assumptions" in record:
+        a = record["assumptions"]
+        t.add_row("assumptions", a["preset"] if a["preset"] != "custom" else str(a))
     t.add_row("tokens/s per user", f"{m['tokens_per_s_per_user']:,.1f}")
     t.add_row("system tokens/s", f"{m['system_tokens_per_s']:,.0f}")
     t.add_row(

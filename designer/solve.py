@@ -201,6 +201,7 @@ def answer(data: FleetData, out: dict, start: float) -> dict[str, Any]:
         "presolve": _stats(problem, data.columns),
         "excluded": _excluded(problem, data.columns),
         "inputs": inputs(problem),
+        "assumptions": problem.workload.describe(),
         "solve_seconds": time.perf_counter() - start,
     }
 
@@ -209,7 +210,7 @@ def _fleet_row(r: dict[str, Any]) -> dict[str, Any]:
     d, m = r["design"], r["metrics"]
     return {
         "class": r["class"],
-        **{k: d[k] for k in ("chip", "memory", "tp", "pp", "batch", "replicas")},
+        **{k: d[k] for k in ("chip", "memory", "tp", "pp", "ep", "attention", "batch", "replicas")},
         "servers": m["servers"],
         "chips": d["chips"],
         "users_served": r["users_served"],

@@ -50,7 +50,13 @@ def reach(model: str, context: int, changes: dict) -> tuple[float, dict]:
     """(highest tokens/s per user in the space, the answer at 10,000)."""
     problem = problem_from_dict(
         {
-            "workload": {"model": model, "context_tokens": context},
+            "workload": {
+                "model": model,
+                "context_tokens": context,
+                "weight_dtype": "fp8",
+                "kv_dtype": "fp8",
+            },
+            "assumptions": {"preset": "paper"},
             "sla": {"tokens_per_s_per_user": TARGET, "concurrent_users": 1},
             "space": {"chips": PRESETS},
         },

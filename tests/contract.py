@@ -1,6 +1,18 @@
 """The JSON contract of `--json` answers, stated in the tests independently of the code."""
 
-DESIGN_KEYS = {"chip", "memory", "tp", "pp", "batch", "replicas", "chips"}
+DESIGN_KEYS = {"chip", "memory", "tp", "pp", "batch", "replicas", "chips", "ep", "attention"}
+# every answer says which assumption set produced it: the preset and every switch
+ASSUMPTION_KEYS = {
+    "preset",
+    "kv_placement",
+    "collective_bandwidth",
+    "expert_parallel",
+    "sliding_window",
+    "embedding_rows",
+    "weight_only_quant",
+    "context_distribution",
+    "native_dtype",
+}
 METRIC_KEYS = {
     "tokens_per_s_per_user",
     "system_tokens_per_s",

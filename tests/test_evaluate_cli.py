@@ -9,7 +9,7 @@ import pytest
 from designer.cli import main
 from designer.errors import InputError
 from designer.evaluate import Design, evaluate
-from tests.contract import DESIGN_KEYS, METRIC_KEYS
+from tests.contract import ASSUMPTION_KEYS, DESIGN_KEYS, METRIC_KEYS
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -40,12 +40,16 @@ def test_evaluate_json_contract(capsys):
         "128",
         "--context",
         "128K",
+        "--assumptions",
+        "paper",
         "--json",
     )
     assert code == 0, err
     rec = json.loads(out)
-    assert set(rec) == {"design", "metrics", "fits", "bottleneck"}
+    assert set(rec) == {"design", "metrics", "fits", "bottleneck", "assumptions"}
     assert set(rec["design"]) == DESIGN_KEYS
+    assert set(rec["assumptions"]) == ASSUMPTION_KEYS
+    assert rec["assumptions"]["preset"] == "paper"
     assert set(rec["metrics"]) >= METRIC_KEYS
     assert rec["design"] == {
         "chip": "xpu-hbm3",
@@ -55,6 +59,8 @@ def test_evaluate_json_contract(capsys):
         "batch": 1,
         "replicas": 1,
         "chips": 128,
+        "ep": 1,
+        "attention": "tp",
     }
     m = rec["metrics"]
     # SI units: seconds, bytes, tokens/s
@@ -100,6 +106,7 @@ def test_evaluate_json_matches_python_api(capsys, catalog):
         context_tokens=32768,
         replicas=3,
         catalog=catalog,
+        assumptions="deployment",  # the command line's default
     )
     assert rec["design"]["chips"] == 96
     assert rec["metrics"]["users_served"] == 48
@@ -126,6 +133,8 @@ def test_evaluate_set_and_dtypes(capsys):
         "8192",
         "--set",
         "chips.xpu-hbm3.memory_bandwidth=8TiB/s",
+        "--assumptions",
+        "paper",
         "--json",
     )
     assert code == 0
@@ -150,6 +159,8 @@ def test_evaluate_overhead_and_efficiency_flags(capsys):
         "0.5",
         "--overhead-per-layer",
         "114 us",
+        "--assumptions",
+        "paper",
         "--json",
     )
     assert code == 0
@@ -161,7 +172,17 @@ def test_evaluate_overhead_and_efficiency_flags(capsys):
 
 def test_evaluate_hf_config_path(capsys, hf_dir):
     path = str(hf_dir / "llama-3.1-8b" / "config.json")
-    code, out, _ = run(capsys, "evaluate", "--model", path, "--chip", "xpu-hbm3", "--json")
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        "--model",
+        path,
+        "--chip",
+        "xpu-hbm3",
+        "--assumptions",
+        "paper",
+        "--json",
+    )
     assert code == 0
     assert json.loads(out)["metrics"]["weight_bytes"] == 8_030_261_248
 

@@ -22,7 +22,11 @@ def test_defaults_follow_the_design_notes():
     assert pr.tp == DEFAULT_TP and pr.tp[-1] == 1024
     assert pr.pp == DEFAULT_PP and pr.pp[-1] == 64
     assert pr.max_batch == 256
-    assert pr.workload.weight_dtype == "fp8" and pr.workload.kv_dtype == "fp8"
+    # deployment (the default): the model's native dtype (Llama 3.1: bf16) and bf16 KV
+    assert pr.workload.assumptions.name == "deployment"
+    assert pr.workload.weight_dtype == "bf16" and pr.workload.kv_dtype == "bf16"
+    paper = problem_from_dict({**BASE, "assumptions": {"preset": "paper"}})
+    assert paper.workload.weight_dtype == "fp8" and paper.workload.kv_dtype == "fp8"
     assert pr.max_configurations is None and pr.max_chip_types is None and pr.supply == ()
 
 

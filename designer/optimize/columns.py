@@ -48,11 +48,15 @@ REASONS = {
 
 @dataclass(frozen=True)
 class Grid:
-    """Every (chip, t, p) of the space for one class, with hardware gathered per candidate."""
+    """Every (chip, t, p, ep, attention) of the space for one class, with hardware gathered
+    per candidate. `ep` and `attention` are the options `perf.partition_options` gives for the
+    class's assumptions (plain TP only under `paper`)."""
 
     chip: np.ndarray  # index into Columns.chip_types
     t: np.ndarray
     p: np.ndarray
+    ep: np.ndarray
+    attention: np.ndarray  # "tp" | "dp"
     hw: dict[str, np.ndarray] = field(repr=False)
 
     def __len__(self) -> int:
@@ -61,28 +65,46 @@ class Grid:
     def metrics(self, wc: WorkloadClass, batch, index=None) -> dict[str, np.ndarray]:
         sel = slice(None) if index is None else index
         hw = {k: v[sel] for k, v in self.hw.items()}
-        return perf.evaluate_arrays(wc.workload, hw, self.t[sel], self.p[sel], batch)
+        return perf.evaluate_arrays(
+            wc.workload,
+            hw,
+            self.t[sel],
+            self.p[sel],
+            batch,
+            ep=self.ep[sel],
+            attention=self.attention[sel],
+        )
 
 
 def grid(problem: Problem, wc: WorkloadClass) -> Grid:
     chips = list(problem.chips)
     arrays = perf.ChipArrays.build(problem.catalog, chips, wc.workload.compute_dtype)
-    ci, ti, pi = np.meshgrid(
-        np.arange(len(chips)), np.array(problem.tp), np.array(problem.pp), indexing="ij"
+    rows = [
+        (c, t, p, o["ep"], o["attention"])
+        for c in range(len(chips))
+        for t in problem.tp
+        for o in perf.partition_options(wc.workload, t)
+        for p in problem.pp
+    ]
+    ci, t, p, ep, att = (np.array(col) for col in zip(*rows, strict=True))
+    return Grid(
+        ci,
+        t.astype(np.int64),
+        p.astype(np.int64),
+        ep.astype(np.int64),
+        att.astype(object),
+        arrays.take(ci),
     )
-    ci = ci.ravel()
-    return Grid(ci, ti.ravel().astype(np.int64), pi.ravel().astype(np.int64), arrays.take(ci))
 
 
 def batch_cap(g: Grid, wc: WorkloadClass, max_batch: int, index: np.ndarray) -> np.ndarray:
     """Largest integer batch in [1, max_batch] meeting the user rate and the memory capacity,
     for the candidates `index` (0 when batch 1 fails). Exact: step time and memory per chip are
     non-decreasing in the batch."""
-    target_step = 1.0 / wc.target_utps
 
     def ok(b: np.ndarray) -> np.ndarray:
         m = g.metrics(wc, b, index)
-        return (m["step_time_s"] <= target_step * (1 + REL)) & m["fits"]
+        return (m["tokens_per_s_per_user"] >= wc.target_utps * (1 - REL)) & m["fits"]
 
     n = len(index)
     lo = np.where(ok(np.ones(n, dtype=np.int64)), 1, 0)
@@ -103,6 +125,8 @@ class Columns:
     chip: np.ndarray  # index into chip_types
     t: np.ndarray
     p: np.ndarray
+    ep: np.ndarray  # expert-parallel degree (1: experts sharded by TP)
+    attention: np.ndarray  # "tp" | "dp"
     batch: np.ndarray  # b*, the largest feasible batch per micro-batch
     users: np.ndarray  # p · b*: users one replica serves
     chips: np.ndarray  # t · p
@@ -114,7 +138,7 @@ class Columns:
     incumbent: float | None  # objective of the best feasible single-configuration fleet
 
     def __post_init__(self):
-        for name in ("cls", "chip", "t", "p", "batch", "users", "chips", "tokens_per_s"):
+        for name in ("cls", "chip", "t", "p", "ep", "batch", "users", "chips", "tokens_per_s"):
             getattr(self, name).setflags(write=False)
 
     def __len__(self) -> int:
@@ -214,7 +238,7 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
     for j, wc in enumerate(problem.classes):
         g = grid(problem, wc)
         st = {"candidates": len(g)}
-        keep = partition.valid(wc.workload.model, g.t, g.p)
+        keep = partition.valid(wc.workload.model, g.t, g.p, g.attention)
         _count(st, "partition_impossible", keep, None, g, removed_by)
         m1 = g.metrics(wc, np.ones(len(g)))
         fits = m1["fits"]
@@ -253,6 +277,8 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
                 "chip": g.chip[idx],
                 "t": g.t[idx],
                 "p": g.p[idx],
+                "ep": g.ep[idx],
+                "attention": g.attention[idx],
                 "batch": bcap,
                 "users": users,
                 "chips": chips,
@@ -379,7 +405,19 @@ def _bound_prune(problem: Problem, c: Columns) -> Columns:
 def _replace(c: Columns, mask=None, **changes) -> Columns:
     arrays = {
         k: getattr(c, k)
-        for k in ("cls", "chip", "t", "p", "batch", "users", "chips", "tokens_per_s", "limited_by")
+        for k in (
+            "cls",
+            "chip",
+            "t",
+            "p",
+            "ep",
+            "attention",
+            "batch",
+            "users",
+            "chips",
+            "tokens_per_s",
+            "limited_by",
+        )
     }
     if mask is not None:
         arrays = {k: np.array(v[mask]) for k, v in arrays.items()}

@@ -38,7 +38,13 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 left -= users
             batch = int(units_to_serve(users, r * int(c.p[k]))) if users else int(c.batch[k])
             design = Design(
-                c.chip_types[int(c.chip[k])].chip, int(c.t[k]), int(c.p[k]), max(batch, 1), r
+                c.chip_types[int(c.chip[k])].chip,
+                int(c.t[k]),
+                int(c.p[k]),
+                max(batch, 1),
+                r,
+                int(c.ep[k]),
+                str(c.attention[k]),
             )
             rec = assess(wc.workload, p.catalog, design)
             rows.append(

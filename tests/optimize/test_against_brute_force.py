@@ -36,6 +36,8 @@ def raw_problem(
         "sla": {"tokens_per_s_per_user": target, "concurrent_users": users},
         "objective": {"minimize": objective},
         "space": {"chips": list(chips), "tp": list(tp), "pp": list(pp), "max_batch": max_batch},
+        # the oracle writes out the paper's equations
+        "assumptions": {"preset": "paper"},
     }
     raw.update(sections)
     return raw
@@ -142,6 +144,7 @@ TWO_CLASSES = {
         },
     ],
     "space": {"chips": ["h100-sxm", "mi300x"], "tp": [1, 2, 4, 8], "pp": [1], "max_batch": 8},
+    "assumptions": {"preset": "paper"},
 }
 
 

@@ -12,6 +12,8 @@ SMALL = """
 [workload]
 model = "llama3.1-8b"
 context_tokens = 4096
+weight_dtype = "fp8"
+kv_dtype = "fp8"
 
 [sla]
 tokens_per_s_per_user = 200

@@ -170,9 +170,12 @@ def test_cli_sweep_writes_file_and_plot(tmp_path, small_path, capsys):
     pytest.importorskip("matplotlib")
     path = _study_file(tmp_path, small_path, GRID)
     out, png = tmp_path / "cli.csv", tmp_path / "heat.png"
-    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--plot", str(png)]) == 0
+    args = ["sweep", str(path), "--out", str(out), "--workers", "1", "--plot", str(png)]
+    assert main([*args, "--assumptions", "paper"]) == 0
     assert "12 points (12 optimal); computed 12" in capsys.readouterr().err
-    assert len(pd.read_csv(out)) == 12 and png.read_bytes()[:4] == b"\x89PNG"
+    table = pd.read_csv(out)
+    assert len(table) == 12 and png.read_bytes()[:4] == b"\x89PNG"
+    assert set(table["assumptions.preset"]) == {"paper"}
 
 
 def test_a_wildcard_factor_point_equals_explicit_per_chip_values(small):

@@ -1,0 +1,108 @@
+"""How each bundled problem's answer changes between the `paper` and `deployment` assumptions.
+
+For every problem in problems/ this solves the question twice, with `[assumptions] preset`
+set to "paper" and to "deployment", and prints one markdown table row per (problem, preset):
+the chosen chip and partition, tokens/s per user, memory per chip against what is usable,
+and the objective. Problems with no feasible design under a preset say why.
+
+A second table re-evaluates each paper answer (same chip, TP, PP, batch) under `deployment`,
+once per partition choice `perf.partition_options` offers (data-parallel attention, expert
+parallelism): what the paper's design really delivers, and what the new partition dimensions
+recover.
+
+Run:  python examples/paper_vs_deployment.py [--out docs/assumptions-table.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from designer import perf
+from designer.errors import InfeasibleError
+from designer.evaluate import Design, assess
+from designer.problem import load_problem
+from designer.solve import solve
+
+ROOT = Path(__file__).resolve().parent.parent
+PRESETS = ("paper", "deployment")
+HEADER = (
+    "| problem | assumptions | chip | TP×PP | EP, attention | batch × replicas | chips "
+    "| tokens/s/user | GiB per chip (usable) | objective |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def row(path: Path, preset: str) -> str:
+    """One markdown table row: the answer to `path` under `preset`."""
+    problem = load_problem(path, {"assumptions.preset": preset})
+    try:
+        sol = solve(problem)
+    except InfeasibleError as exc:
+        reason = getattr(exc, "record", {}).get("explanation", str(exc))
+        return f"| {path.stem} | {preset} | infeasible: {reason} | | | | | | | |"
+    d, m = sol.design, sol.metrics
+    obj = sol.record["objective"]
+    gib = 2**30
+    layout = f"{d.get('ep', 1)}, {d.get('attention', 'tp')}"
+    return (
+        f"| {path.stem} | {preset} | {d['chip']} | {d['tp']}×{d['pp']} | {layout} "
+        f"| {d['batch']} × {d['replicas']} | {d['chips']} "
+        f"| {m['tokens_per_s_per_user']:,.0f} "
+        f"| {m['memory_per_chip_bytes'] / gib:,.1f} "
+        f"({m['usable_memory_per_chip_bytes'] / gib:,.0f}) "
+        f"| {obj['value']:,.4g} {obj['unit']} |"
+    )
+
+
+def table(paths: list[Path]) -> str:
+    return "\n".join([HEADER, *(row(p, preset) for p in paths for preset in PRESETS)])
+
+
+REEVAL_HEADER = (
+    "| problem | paper design | attention, EP | tokens/s/user | GiB per chip (usable) "
+    "| KV GiB per chip | fits |\n|---|---|---|---|---|---|---|"
+)
+
+
+def reevaluated(path: Path) -> list[str]:
+    """The paper answer of `path` evaluated under deployment for every partition option."""
+    paper = load_problem(path, {"assumptions.preset": "paper"})
+    deploy = load_problem(path, {"assumptions.preset": "deployment"})
+    try:
+        d = solve(paper).design
+    except InfeasibleError:
+        return []
+    gib = 2**30
+    rows = []
+    for opt in perf.partition_options(deploy.workload, d["tp"]):
+        design = Design(d["chip"], d["tp"], d["pp"], d["batch"], d["replicas"], **opt)
+        rec = assess(deploy.workload, deploy.catalog, design)
+        m = rec["metrics"]
+        rows.append(
+            f"| {path.stem} | {d['chip']} TP{d['tp']}×PP{d['pp']} batch {d['batch']} "
+            f"| {opt['attention']}, {opt['ep']} | {m['tokens_per_s_per_user']:,.0f} "
+            f"| {m['memory_per_chip_bytes'] / gib:,.1f} "
+            f"({m['usable_memory_per_chip_bytes'] / gib:,.0f}) "
+            f"| {m['kv_per_chip_bytes'] / gib:,.1f} | {'yes' if rec['fits'] else 'no'} |"
+        )
+    return rows
+
+
+def reevaluation_table(paths: list[Path]) -> str:
+    return "\n".join([REEVAL_HEADER, *(r for p in paths for r in reevaluated(p))])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, help="also write the table to this file")
+    args = ap.parse_args()
+    paths = sorted((ROOT / "problems").glob("*.toml"))
+    text = table(paths) + "\n\n" + reevaluation_table(paths)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
