@@ -1,4 +1,5 @@
-"""The `designer` command line: evaluate, solve, compare, sweep, pareto, catalog.
+"""The `designer` command line: evaluate, solve, compare, sweep, pareto, catalog, calibrate,
+validate.
 
 Exit codes: 0 answered, 2 bad input, 3 infeasible (with the explanation), 4 solver limit hit
 with no feasible design, 1 internal error (set DESIGNER_DEBUG=1 for the traceback).
@@ -18,7 +19,6 @@ from rich.console import Console
 from designer import __version__
 from designer.assumptions import DEFAULT_PRESET, PRESETS
 from designer.errors import EXIT_SOLVER_LIMIT, DesignerError, InfeasibleError, InputError
-from designer.workload import Efficiency
 
 ASSUMPTION_PRESETS = tuple(PRESETS)
 
@@ -57,11 +57,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "interconnects.…, memory.…, costs.…)",
             key=f"--set {bad[0]}",
         )
-    eff = Efficiency(
-        args.bandwidth_efficiency,
-        args.compute_efficiency,
-        parse(args.overhead_per_layer, "time", key="--overhead-per-layer"),
-    )
+    from designer import profiles
+
+    catalog = Catalog.load().with_overrides(sets)
+    values = {
+        k: v
+        for k, v in (
+            ("bandwidth", args.bandwidth_efficiency),
+            ("compute", args.compute_efficiency),
+            (
+                "overhead_per_layer",
+                None
+                if args.overhead_per_layer is None
+                else parse(args.overhead_per_layer, "time", key="--overhead-per-layer"),
+            ),
+        )
+        if v is not None
+    }
+    # Efficiency flags alone keep their meaning (the hardware limit with those values).
+    if args.profile:
+        base = profiles.get(args.profile)
+    elif values:
+        base = profiles.LIMIT_PROFILE
+    else:
+        base = profiles.default_for(catalog, args.chip)
+    prof = profiles.with_values(base, values)
     record = evaluate(
         args.model,
         args.chip,
@@ -73,7 +93,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         kv_dtype=args.kv_dtype,
         replicas=args.replicas,
         overrides=sets,
-        efficiency=eff,
+        profile=prof,
         catalog=Catalog.load(),
         assumptions=args.assumptions,
         ep=args.ep,
@@ -106,6 +126,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     sets = _sets(args.set)
     if args.assumptions:
         sets["assumptions.preset"] = args.assumptions
+    if args.profile:
+        sets["efficiency.profile"] = args.profile
     problem = load_problem(args.problem, sets)
     try:
         sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
@@ -273,6 +295,128 @@ def _study_sets(args: argparse.Namespace) -> dict[str, Any]:
     return sets
 
 
+def _measurements(args: argparse.Namespace):
+    from designer import measurements
+    from designer.catalog import Catalog
+
+    catalog = Catalog.load()
+    rows = measurements.load(args.data, catalog)
+    platforms = getattr(args, "platform", None)
+    if platforms:
+        from designer.errors import unknown
+
+        known = {r.platform for r in rows}
+        for p in platforms:
+            if p not in known:
+                raise unknown("platform", p, known, where=args.data, key="--platform")
+        rows = [r for r in rows if r.platform in platforms]
+    return catalog, rows
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from designer import calibrate
+    from designer.report import catalog_table
+    from designer.validate import table
+
+    catalog, rows = _measurements(args)
+    if args.cross_validate:
+        cv = calibrate.cross_validate(rows, catalog, args.cross_validate)
+        if args.json:
+            _dump(
+                {
+                    "cross_validation": f"leave-one-{cv.by}-out",
+                    "mape": cv.errors.mape,
+                    "median": cv.errors.median,
+                    "worst": cv.errors.worst[1],
+                    "worst_id": cv.errors.worst[0],
+                    "points": len(cv.errors.ids),
+                    "groups": {
+                        g: {"mape": e.mape, "points": len(e.ids)} for g, e in cv.groups.items()
+                    },
+                    "rows": [
+                        {"id": i, "predicted_ms": float(p), "measured_ms": float(m)}
+                        for i, p, m in zip(
+                            cv.errors.ids,
+                            cv.errors.predicted_ms,
+                            cv.errors.measured_ms,
+                            strict=True,
+                        )
+                    ],
+                }
+            )
+            return 0
+        console = Console()
+        console.print(catalog_table(table(cv.errors), f"held-out predictions ({cv.by})"))
+        for g, e in cv.groups.items():
+            print(f"  {g}: {e.summary()}")
+        print(cv.summary())
+        return 0
+    if not args.name:
+        raise InputError("expected --name NAME for the fitted profile", key="calibrate")
+    command = "designer calibrate " + " ".join(args.argv)
+    profile, fit, cv = calibrate.make_profile(
+        rows,
+        catalog,
+        args.name,
+        data=Path(args.data).name if args.data_label is None else args.data_label,
+        chips=tuple(args.default_for or ()),
+        command=command,
+    )
+    text = profile.to_toml()
+    if len(rows) <= len(calibrate.PARAMETERS):
+        print(
+            f"designer: warning: {len(rows)} rows for {len(calibrate.PARAMETERS)} parameters: "
+            "the fit is underdetermined (the in-sample error means nothing)",
+            file=sys.stderr,
+        )
+    if args.out:
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror}", where=args.out) from None
+    if args.json:
+        from designer.profiles import describe
+
+        _dump({**describe(profile), "fit": fit.errors.summary(), "cross_validation": cv.summary()})
+        return 0
+    print(f"fit:              {fit.errors.summary()}")
+    print(f"cross-validation: {cv.summary()}")
+    if not args.out:
+        print(text, end="")
+    else:
+        print(f"wrote profile {args.name!r} to {args.out}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from designer import profiles
+    from designer.calibrate import Errors
+    from designer.report import catalog_table
+    from designer.validate import parity_plot, table, validate
+
+    catalog, rows = _measurements(args)
+    profile = profiles.get(args.profile or profiles.GENERIC)
+    record = validate(rows, profile, catalog)
+    if args.plot:
+        parity_plot(rows, record, args.plot)
+    if args.json:
+        _dump(record)
+        return 0
+    import numpy as np
+
+    errs = Errors(
+        tuple(r["id"] for r in record["rows"]),
+        np.array([r["predicted_ms"] for r in record["rows"]]),
+        np.array([r["measured_ms"] for r in record["rows"]]),
+    )
+    console = Console()
+    console.print(catalog_table(table(errs), f"profile {profile.id} ({profile.error()})"))
+    print(errs.summary())
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit code 2), like every other bad input."""
 
@@ -317,7 +461,10 @@ def parser() -> argparse.ArgumentParser:
         "--attention", choices=["tp", "dp"], default="tp", help="tensor- or data-parallel attention"
     )
     ev.add_argument(
-        "--prompt-tokens", type=_context, default=None, help="prompt length per request"
+        "--prompt-tokens",
+        type=_context,
+        default=None,
+        help="prompt length per request (also reports metrics.ttft_s, its prefill time)",
     )
     ev.add_argument(
         "--output-tokens", type=_context, default=None, help="output length per request"
@@ -329,9 +476,18 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--acceptance-rate", type=float, default=None, help="probability a draft token is accepted"
     )
-    ev.add_argument("--bandwidth-efficiency", type=float, default=1.0)
-    ev.add_argument("--compute-efficiency", type=float, default=1.0)
-    ev.add_argument("--overhead-per-layer", default="0 s", help="e.g. '114 us'")
+    ev.add_argument(
+        "--bandwidth-efficiency",
+        type=float,
+        help="η_bw (alone: the hardware limit with this value; with --profile: replaces it)",
+    )
+    ev.add_argument("--compute-efficiency", type=float, help="η_f (as --bandwidth-efficiency)")
+    ev.add_argument("--overhead-per-layer", help="τ_layer, e.g. '114 us'")
+    ev.add_argument(
+        "--profile",
+        help="calibration profile: limit, a name in catalogs/profiles.toml or a TOML file "
+        "(default: the chip's own, else generic for shipping chips, limit for paper presets)",
+    )
     ev.add_argument(
         "--set",
         action="append",
@@ -368,6 +524,7 @@ def parser() -> argparse.ArgumentParser:
         help="seconds for the whole run; an answer stopped there is marked not proven optimal "
         "(exit 4)",
     )
+    so.add_argument("--profile", help="calibration profile (same as --set efficiency.profile=…)")
     so.set_defaults(func=cmd_solve)
 
     set_help = "change a problem or catalog value (wildcards: chips.*.KEY; factors: x2)"
@@ -407,6 +564,32 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument("--out", metavar="FILE", help="the frontier as CSV (or JSON: .json)")
     _study_args(pa, "write the frontier")
     pa.set_defaults(func=cmd_pareto)
+    cal = sub.add_parser("calibrate", help="fit a calibration profile to measured step times")
+    cal.add_argument("data", help="measurements CSV (catalogs/measurements/decode.csv)")
+    cal.add_argument("--name", help="profile name")
+    cal.add_argument("--out", help="write the profile TOML here (default: print it)")
+    cal.add_argument(
+        "--platform", action="append", help="fit only these chip/engine platforms (repeatable)"
+    )
+    cal.add_argument(
+        "--default-for", action="append", metavar="CHIP", help="chips the profile is default for"
+    )
+    cal.add_argument("--data-label", help="what the profile's `data` key says (default: file name)")
+    cal.add_argument(
+        "--cross-validate",
+        choices=["platform", "source", "chip", "row"],
+        help="print held-out errors, leaving one group out at a time, instead of fitting",
+    )
+    cal.add_argument("--json", action="store_true")
+    cal.set_defaults(func=cmd_calibrate)
+
+    va = sub.add_parser("validate", help="predicted vs measured step times for a profile")
+    va.add_argument("data", help="measurements CSV")
+    va.add_argument("--profile", help="limit, a profile name or a TOML file (default: generic)")
+    va.add_argument("--platform", action="append", help="only these chip/engine platforms")
+    va.add_argument("--plot", help="write a parity plot (PNG/SVG/PDF) here")
+    va.add_argument("--json", action="store_true")
+    va.set_defaults(func=cmd_validate)
 
     ca = sub.add_parser("catalog", help="browse the catalogs")
     ca.add_argument("action", choices=["list", "show"])
@@ -424,6 +607,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)[1:]
     try:
         return args.func(args)
     except DesignerError as exc:

@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from designer import partition, perf
+from designer import partition, perf, profiles
 from designer.assumptions import Assumptions
 from designer.catalog import Catalog
 from designer.cost import chip_cost, cost_per_mtoken
 from designer.errors import InputError
+from designer.prefill import prefill
 from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
 
 
@@ -126,13 +127,20 @@ def evaluate(
     assumptions: str | Assumptions = "paper",
     ep: int = 1,
     attention: str = "tp",
+    profile: str | profiles.Profile | None = None,
     **workload: Any,
 ) -> dict[str, Any]:
     """Evaluate `model` on `chip` at a (tp, pp, batch) partition; returns the JSON record.
 
     The Python default is the `paper` assumption set (the command line's is `deployment`);
     dtypes default to fp8 under `paper` and to the model's native dtype under `deployment`.
-    Further keywords go to `Workload` (`prompt_tokens`, `output_tokens`, `speculative`, ...).
+    Further keywords go to `Workload` (`prompt_tokens`, `output_tokens`, `speculative`, ...);
+    with `prompt_tokens`, `metrics.ttft_s` is the prefill time of one such prompt.
+
+    The step time uses `efficiency` when given, else the calibration `profile` (a name, a
+    profile TOML path or a Profile), else the chip's default profile (`profiles.default_for`:
+    calibrated for shipping chips, `limit` for the paper's presets); the record names it under
+    `profile`.
 
     Example: `evaluate("llama3.1-405b", "xpu-hbm3", tp=128, context_tokens=131072)` gives
     about 742 tokens/s per user, memory-bandwidth bound, with 0.567 ms of the 1.35 ms step spent
@@ -141,9 +149,18 @@ def evaluate(
     catalog = (catalog or Catalog.load()).with_overrides(overrides or {})
     if isinstance(assumptions, str):
         assumptions = Assumptions.preset(assumptions)
+    prompt_tokens = workload.get("prompt_tokens")
+    if prompt_tokens is not None and (isinstance(prompt_tokens, bool) or prompt_tokens < 1):
+        raise InputError(f"expected a positive integer, got {prompt_tokens!r}", key="prompt_tokens")
     if context_tokens is None:  # the peak of a request, else 8K
         given = workload.get("prompt_tokens", 0) + workload.get("output_tokens", 0)
         context_tokens = given or 8192
+    if efficiency is not None:
+        prof = profiles.Profile("custom", efficiency, name="Efficiency given by the caller")
+    elif isinstance(profile, profiles.Profile):
+        prof = profile
+    else:
+        prof = profiles.select(catalog, chip, profile)
     arch = catalog.model(model)
     w_default, kv_default = native_dtypes(arch, assumptions)
     if isinstance(workload.get("speculative"), str) and workload["speculative"] not in SPECULATIVE:
@@ -153,10 +170,15 @@ def evaluate(
         context_tokens,
         weight_dtype or w_default,
         kv_dtype or kv_default,
-        efficiency=efficiency or Efficiency(),
+        efficiency=prof.efficiency,
         assumptions=assumptions,
         **workload,
     )
     design = Design(chip, tp, pp, batch, replicas, ep, attention)
     partition.check(wl.model, tp, pp, attention)
-    return assess(wl, catalog, design)
+    record = assess(wl, catalog, design)
+    if prompt_tokens is not None:
+        pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
+        record["metrics"]["ttft_s"] = pf.time_s
+    record["profile"] = profiles.describe(prof)
+    return record

@@ -94,20 +94,26 @@ def collective_latency(t, domain_size, intra_latency, inter_latency):
 
 
 def sync_time(wl: Workload, t, p, domain_size, intra_latency, inter_latency, pipeline_latency):
-    """T_sync = L · n_coll · τ(t) when t > 1, plus p · τ_pp when p > 1."""
+    """T_sync = L · n_coll · (τ(t) + τ_coll) when t > 1, plus p · τ_pp when p > 1; τ_coll is
+    the serving stack's own latency per collective (0 at the hardware limit)."""
     t = np.asarray(t)
     p = np.asarray(p)
     tp_sync = (
         wl.layers
         * wl.collectives_per_layer
-        * collective_latency(t, domain_size, intra_latency, inter_latency)
+        * (
+            collective_latency(t, domain_size, intra_latency, inter_latency)
+            + wl.efficiency.collective_latency
+        )
     )
     return np.where(t > 1, tp_sync, 0.0) + np.where(p > 1, p * pipeline_latency, 0.0)
 
 
-def overhead_time(wl: Workload):
-    """T_over = L · τ_layer."""
-    return wl.layers * wl.efficiency.overhead_per_layer
+def overhead_time(wl: Workload, batch=0.0):
+    """T_over = L · τ_layer + L · B · τ_seq: exposed software time per layer, and per layer per
+    sequence in the batch (attention kernels, sampling, scheduling; 0 at the hardware limit)."""
+    e = wl.efficiency
+    return wl.layers * (e.overhead_per_layer + np.asarray(batch, dtype=float) * e.per_sequence)
 
 
 def step_time(t_mem, t_compute, t_sync, t_over):
@@ -270,6 +276,7 @@ def deployed_sync_time(wl: Workload, hw: dict[str, np.ndarray], t, p, batch, ep,
     d = m.hidden_size
     bw = hw["link_bandwidth"] if wl.assumptions.collective_bandwidth else np.inf
     tau = collective_latency(t, hw["domain_size"], hw["intra_latency"], hw["inter_latency"])
+    tau = tau + wl.efficiency.collective_latency  # the serving stack's own latency
     ar = collective_time(tau, all_reduce_bytes(t, tokens, d, a), bw)
     ag_rs = collective_time(2.0 * tau, all_reduce_bytes(t, tokens, d, a), bw)
     plain = m.num_hidden_layers * wl.collectives_per_layer * ar
@@ -392,7 +399,7 @@ def evaluate_arrays(
         t_draft, draft_held = draft_terms(wl, hw, t, batch, ep, dp)
         t_draft = wl.draft_tokens * np.asarray(t_draft) if wl.speculative != "none" else 0.0
         mem = mem + draft_held
-    t_ovr = np.broadcast_to(overhead_time(wl), np.shape(t_mem)).astype(float)
+    t_ovr = np.broadcast_to(overhead_time(wl, batch), np.shape(t_mem)).astype(float)
     step = step_time(t_mem, t_cmp, t_syn, t_ovr) + t_draft
     accepted = wl.accepted_tokens_per_step
     t_mem, t_cmp, t_syn, t_ovr, step, mem, kv, t_draft = np.broadcast_arrays(

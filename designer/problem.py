@@ -10,6 +10,7 @@ problem (`sla.tokens_per_s_per_user=1500`, `class.chat.concurrent_users=900`) or
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,14 @@ SCHEMA: dict[str, dict[str, str]] = {
         "chip_type_fixed_cost_usd": "number0",
     },
     "supply": {},  # chip id = number of chips available
-    "efficiency": {"bandwidth": "number", "compute": "number", "overhead_per_layer": "time0"},
+    "efficiency": {
+        "bandwidth": "number",
+        "compute": "number",
+        "overhead_per_layer": "time0",
+        "per_sequence": "time0",
+        "collective_latency": "time0",
+        "profile": "str",
+    },
     "overrides": {},
     "assumptions": ASSUMPTION_KEYS,
 }
@@ -137,6 +145,10 @@ class Problem:
     supply: tuple[tuple[str, int], ...] = ()
     where: str = "<problem>"
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+    # [efficiency]: the profile named (None: each chip's default, see designer.profiles) and the
+    # Efficiency values given explicitly (they replace the profile's)
+    profile: str | None = None
+    efficiency_values: dict = field(default_factory=dict, repr=False, compare=False)
     base_dir: Path | None = field(default=None, repr=False, compare=False)
     # The catalog before [overrides]: what-ifs re-apply overrides to it instead of reloading.
     base_catalog: Catalog | None = field(default=None, repr=False, compare=False)
@@ -473,13 +485,15 @@ def problem_from_dict(
     catalog = base_catalog.with_overrides(
         dict(raw.get("overrides", {})), where=f"{where} [overrides]"
     )
-    e = v["efficiency"]
+    e = dict(v["efficiency"])
+    profile = e.pop("profile", None)
+    base = Efficiency()
+    if profile is not None:
+        from designer import profiles
+
+        base = profiles.get(profile, where=where, key="efficiency.profile").efficiency
     try:
-        eff = Efficiency(
-            bandwidth=e.get("bandwidth", 1.0),
-            compute=e.get("compute", 1.0),
-            overhead_per_layer=e.get("overhead_per_layer", 0.0),
-        )
+        eff = dataclasses.replace(base, **e)
     except InputError as exc:
         raise InputError(str(exc), where=where) from None
     sense, objective = _objective(v["objective"], where)
@@ -555,6 +569,8 @@ def problem_from_dict(
         raw=raw,
         base_dir=Path(base_dir) if base_dir is not None else None,
         base_catalog=base_catalog,
+        profile=profile,
+        efficiency_values=e,
     )
 
 

@@ -73,7 +73,13 @@ def design_table(record: dict[str, Any], title: str) -> Table:
 
 
 def print_evaluation(record: dict[str, Any], console: Console | None = None) -> None:
-    (console or Console()).print(design_table(record, "Evaluation"))
+    console = console or Console()
+    console.print(design_table(record, "Evaluation"))
+    if "ttft_s" in record["metrics"]:
+        console.print(f"time to first token {_si(record['metrics']['ttft_s'], 's')} (one prompt)")
+    if "profile" in record:
+        p = record["profile"]
+        console.print(f"profile {p['name']}: {p['error']}")
 
 
 def fleet_table(record: dict[str, Any], title: str) -> Table:

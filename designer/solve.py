@@ -223,6 +223,7 @@ def _fleet_row(r: dict[str, Any]) -> dict[str, Any]:
         "sync_time_s": m["sync_time_s"],
         "overhead_time_s": m["overhead_time_s"],
         "memory_per_chip_bytes": m["memory_per_chip_bytes"],
+        "kv_per_chip_bytes": m.get("kv_per_chip_bytes"),
         "usable_memory_per_chip_bytes": m["usable_memory_per_chip_bytes"],
         "bottleneck": r["bottleneck"],
         "batch_limited_by": r["limited_by"],

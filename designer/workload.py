@@ -26,11 +26,16 @@ SPECULATIVE = ("none", "mtp", "eagle")
 
 @dataclass(frozen=True)
 class Efficiency:
-    """Serving-stack efficiency: 1, 1 and 0 for hardware-limit studies (the paper's defaults)."""
+    """Serving-stack efficiency: 1, 1 and 0s for hardware-limit studies (the paper's defaults).
+
+    A calibration profile (`designer.profiles`) sets all five from measured step times.
+    """
 
     bandwidth: float = 1.0  # η_bw, share of peak memory bandwidth achieved
     compute: float = 1.0  # η_f, share of peak FLOP/s achieved
     overhead_per_layer: float = 0.0  # τ_layer in seconds, exposed software time per layer
+    per_sequence: float = 0.0  # τ_seq in seconds, per layer per sequence in the batch
+    collective_latency: float = 0.0  # s added to every collective's τ(t) by the software path
 
     def __post_init__(self):
         for name in ("bandwidth", "compute"):
@@ -39,8 +44,9 @@ class Efficiency:
                 raise InputError(
                     f"expected a fraction in (0, 1], got {v!r}", key=f"efficiency.{name}"
                 )
-        if self.overhead_per_layer < 0:
-            raise InputError("expected a non-negative time", key="efficiency.overhead_per_layer")
+        for name in ("overhead_per_layer", "per_sequence", "collective_latency"):
+            if getattr(self, name) < 0:
+                raise InputError("expected a non-negative time", key=f"efficiency.{name}")
 
 
 def native_dtypes(model: Architecture, assumptions: Assumptions) -> tuple[str, str]:

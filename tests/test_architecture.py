@@ -326,3 +326,39 @@ def test_zero_layers_is_an_input_error():
     with pytest.raises(InputError):
         a = from_mapping("m", {**BASE, "num_hidden_layers": 0}, where="x.json")
         a.kv_elements_per_user(1024)
+
+
+# Models of the measured data (catalogs/measurements/decode.csv) and of issue 8: counted from
+# their Hugging Face configs; published totals as on their model pages.
+@pytest.mark.parametrize(
+    ("model_id", "total", "active"),
+    [
+        ("llama3-8b", 8.030e9, None),
+        ("llama3-70b", 70.554e9, None),
+        ("llama3.3-70b", 70.554e9, None),
+        ("llama2-7b", 6.738e9, None),
+        ("llama2-13b", 13.016e9, None),
+        ("llama2-70b", 68.977e9, None),
+        ("qwen2.5-72b", 72.707e9, None),
+        ("mistral-7b", 7.242e9, None),
+        ("llama4-maverick", 400.71e9, 16.15e9),
+        ("llama4-scout", 107.77e9, 16.14e9),
+    ],
+)
+def test_measured_data_models(catalog, model_id, total, active):
+    arch = catalog.model(model_id)
+    assert arch.total_params() == pytest.approx(total, rel=5e-4)
+    if active:
+        # the published 17 B active counts the embedding table (1.03 B) too
+        assert arch.active_params() + arch.embedding_params() == pytest.approx(17e9, rel=0.02)
+    # Scout's published 109 B includes the vision encoder; the text model is 1.1% smaller
+    rel = 0.015 if model_id == "llama4-scout" else 0.01
+    assert arch.total_params() == pytest.approx(arch.published_total_params, rel=rel)
+
+
+def test_llama2_7b_count_by_hand(catalog):
+    a = catalog.model("llama2-7b")
+    d, L, V, ffn = 4096, 32, 32000, 11008
+    expected = 2 * V * d + L * (4 * d * d + 3 * d * ffn + 2 * d) + d
+    assert a.total_params() == expected
+    assert a.kv_elements_per_token() == 2 * 32 * 32 * 128  # multi-head attention

@@ -515,3 +515,21 @@ def test_a_bad_wildcard_value_is_named_by_the_wildcard_path(catalog):
     with pytest.raises(InputError) as info:
         catalog.with_overrides({"chips.*.memory_bandwidth": "8 TiB"}, where="p.toml")
     assert str(info.value).startswith("p.toml: chips.*.memory_bandwidth: expected a bandwidth")
+
+
+@pytest.mark.parametrize(
+    ("chip", "bandwidth", "fp8"),
+    [
+        ("a100-80gb", 2.039e12, 312e12),  # no FP8 units: FP8 runs at the BF16 rate
+        ("a100-40gb", 1.555e12, 312e12),
+        ("gh200", 4.0e12, 1979e12),
+        ("gaudi2", 2.45e12, 865e12),
+        ("h800", 3.35e12, 1979e12),
+        ("l40s", 0.864e12, 733e12),
+    ],
+)
+def test_measured_data_chips(catalog, chip, bandwidth, fp8):
+    c = catalog.chip(chip)
+    assert c.memory_bandwidth == pytest.approx(bandwidth)
+    assert c.flops("fp8") == pytest.approx(fp8)
+    assert c.source.startswith("https://")

@@ -208,16 +208,9 @@ def test_collectives_per_layer_scale_sync(catalog):
 
 
 def test_bandwidth_efficiency_doubles_memory_time(catalog):
-    base = evaluate("llama3.1-70b", "h100-sxm", tp=8, batch=4, context_tokens=8192, catalog=catalog)
-    half = evaluate(
-        "llama3.1-70b",
-        "h100-sxm",
-        tp=8,
-        batch=4,
-        context_tokens=8192,
-        catalog=catalog,
-        efficiency=Efficiency(bandwidth=0.5),
-    )
+    design = {"tp": 8, "batch": 4, "context_tokens": 8192, "catalog": catalog}
+    base = evaluate("llama3.1-70b", "h100-sxm", **design, profile="limit")
+    half = evaluate("llama3.1-70b", "h100-sxm", **design, efficiency=Efficiency(bandwidth=0.5))
     assert half["metrics"]["memory_time_s"] == pytest.approx(
         2 * base["metrics"]["memory_time_s"], rel=1e-12
     )
@@ -235,7 +228,9 @@ def test_compute_efficiency_scales_compute_time(catalog):
 
 
 def test_overhead_per_layer_adds_L_tau(catalog):
-    base = evaluate("llama3.1-70b", "h100-sxm", tp=8, context_tokens=8192, catalog=catalog)
+    base = evaluate(
+        "llama3.1-70b", "h100-sxm", tp=8, context_tokens=8192, catalog=catalog, profile="limit"
+    )
     over = evaluate(
         "llama3.1-70b",
         "h100-sxm",

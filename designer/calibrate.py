@@ -1,0 +1,232 @@
+"""Fit a calibration profile to measured step times: relative least squares, bounded parameters.
+
+The five parameters of `workload.Efficiency` are fitted at once by minimizing
+`Σ ((predicted − measured) / measured)²` over the rows (`measurements.predict_ms` predicts what
+each row measured) with `scipy.optimize.least_squares` (trust-region reflective, which keeps
+every parameter inside its physical bounds). The step time has a `max(T_mem, T_compute)`
+kink, so the fit starts from several points and keeps the best.
+
+Cross-validation refits with one group of rows held out and predicts the held-out rows:
+`platform` (chip × engine), `source` (publication) or `row` (leave-one-out).
+
+>>> from designer.catalog import Catalog
+>>> from designer import measurements
+>>> cat = Catalog.load()
+>>> rows = measurements.load(measurements.bundled_path(), cat)
+>>> fit = fit_profile(rows, cat)
+>>> round(fit.mape, 1) < 25
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from designer.catalog import Catalog
+from designer.errors import InputError, unknown
+from designer.measurements import Measurement, Prepared, predict_all, prepare
+from designer.profiles import Profile
+from designer.workload import Efficiency
+
+# name, Efficiency field, scale (parameter units → SI), lower, upper (in parameter units)
+PARAMETERS: tuple[tuple[str, str, float, float, float], ...] = (
+    ("bandwidth", "bandwidth", 1.0, 0.2, 1.0),
+    ("compute", "compute", 1.0, 0.05, 1.0),
+    ("overhead_per_layer_us", "overhead_per_layer", 1e-6, 0.0, 1000.0),
+    ("per_sequence_us", "per_sequence", 1e-6, 0.0, 50.0),
+    ("collective_latency_us", "collective_latency", 1e-6, 0.0, 500.0),
+)
+STARTS = (
+    (0.8, 0.5, 20.0, 1.0, 10.0),
+    (0.6, 0.3, 100.0, 5.0, 50.0),
+    (0.95, 0.8, 5.0, 0.2, 2.0),
+)
+GROUPINGS: dict[str, Callable[[Measurement], str]] = {
+    "platform": lambda r: r.platform,
+    "source": lambda r: r.source,
+    "chip": lambda r: r.chip,
+    "row": lambda r: r.id,
+}
+
+
+def efficiency_of(x: np.ndarray) -> Efficiency:
+    """The Efficiency of a parameter vector (in `PARAMETERS` order and units)."""
+    return Efficiency(**{f: float(v) * s for (_, f, s, _, _), v in zip(PARAMETERS, x, strict=True)})
+
+
+def vector_of(eff: Efficiency) -> np.ndarray:
+    return np.array([getattr(eff, f) / s for _, f, s, _, _ in PARAMETERS])
+
+
+@dataclass(frozen=True)
+class Errors:
+    """Relative errors of predictions against measurements."""
+
+    ids: tuple[str, ...]
+    predicted_ms: np.ndarray
+    measured_ms: np.ndarray
+
+    @property
+    def relative(self) -> np.ndarray:
+        return (self.predicted_ms - self.measured_ms) / self.measured_ms
+
+    @property
+    def mape(self) -> float:
+        """Mean absolute percentage error, in percent."""
+        return float(np.mean(np.abs(self.relative)) * 100)
+
+    @property
+    def median(self) -> float:
+        return float(np.median(np.abs(self.relative)) * 100)
+
+    @property
+    def worst(self) -> tuple[str, float]:
+        """The row with the largest |error| and that error, signed, in percent."""
+        i = int(np.argmax(np.abs(self.relative)))
+        return self.ids[i], float(self.relative[i] * 100)
+
+    def summary(self) -> str:
+        wid, w = self.worst
+        return (
+            f"MAPE {self.mape:.1f}%, median {self.median:.1f}%, worst {w:+.1f}% ({wid}), "
+            f"{len(self.ids)} points"
+        )
+
+
+def errors(items: list[Prepared], eff: Efficiency, catalog: Catalog) -> Errors:
+    return Errors(
+        tuple(i.row.id for i in items),
+        predict_all(items, eff, catalog),
+        np.array([i.row.measured_ms for i in items]),
+    )
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted Efficiency and its in-sample errors."""
+
+    efficiency: Efficiency
+    errors: Errors
+    rows: tuple[str, ...] = field(default=())
+
+    @property
+    def mape(self) -> float:
+        return self.errors.mape
+
+
+def fit_items(items: list[Prepared], catalog: Catalog) -> Fit:
+    """Least-squares fit over prepared rows (see module docstring)."""
+    if not items:
+        raise InputError("no measurements to fit")
+    lo = np.array([p[3] for p in PARAMETERS])
+    hi = np.array([p[4] for p in PARAMETERS])
+    measured = np.array([i.row.measured_ms for i in items])
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        return predict_all(items, efficiency_of(x), catalog) / measured - 1.0
+
+    best = None
+    for x0 in STARTS:
+        res = least_squares(residuals, np.clip(x0, lo, hi), bounds=(lo, hi), x_scale="jac")
+        if best is None or res.cost < best.cost:
+            best = res
+    eff = efficiency_of(best.x)
+    return Fit(eff, errors(items, eff, catalog), tuple(i.row.id for i in items))
+
+
+def fit_profile(rows: list[Measurement], catalog: Catalog) -> Fit:
+    """Fit one profile to all `rows`."""
+    return fit_items(prepare(rows, catalog), catalog)
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    """Held-out predictions: each group predicted by a fit to all the other groups."""
+
+    by: str
+    errors: Errors
+    groups: dict[str, Errors]
+
+    def summary(self) -> str:
+        return f"leave-one-{self.by}-out over {len(self.groups)} groups: {self.errors.summary()}"
+
+
+def cross_validate(
+    rows: list[Measurement], catalog: Catalog, by: str = "platform"
+) -> CrossValidation:
+    """Leave-one-group-out cross-validation of the fit; `by` in `GROUPINGS`."""
+    if by not in GROUPINGS:
+        raise unknown("cross-validation grouping", by, GROUPINGS, key="--cross-validate")
+    key = GROUPINGS[by]
+    items = prepare(rows, catalog)
+    names = sorted({key(r) for r in rows})
+    if len(names) < 2:
+        raise InputError(
+            f"cross-validation by {by} needs at least two groups", key="--cross-validate"
+        )
+    predicted = np.empty(len(items))
+    groups: dict[str, Errors] = {}
+    for name in names:
+        held = [k for k, i in enumerate(items) if key(i.row) == name]
+        train = [i for i in items if key(i.row) != name]
+        fit = fit_items(train, catalog)
+        e = errors([items[k] for k in held], fit.efficiency, catalog)
+        predicted[held] = e.predicted_ms
+        groups[name] = e
+    all_errors = Errors(
+        tuple(i.row.id for i in items), predicted, np.array([i.row.measured_ms for i in items])
+    )
+    return CrossValidation(by, all_errors, groups)
+
+
+def default_cv(rows: list[Measurement]) -> str:
+    """Leave-one-platform-out when the rows span platforms, else leave-one-out."""
+    return "platform" if len({r.platform for r in rows}) > 1 else "row"
+
+
+def make_profile(
+    rows: list[Measurement],
+    catalog: Catalog,
+    name: str,
+    *,
+    data: str = "",
+    chips: tuple[str, ...] = (),
+    command: str = "",
+    cv_by: str | None = None,
+    fit_date: str | None = None,
+) -> tuple[Profile, Fit, CrossValidation]:
+    """Fit `rows`, cross-validate, and return the profile with its fit quality."""
+    import datetime
+
+    fit = fit_profile(rows, catalog)
+    by = cv_by or default_cv(rows)
+    cv = cross_validate(rows, catalog, by)
+    platforms = sorted({r.platform for r in rows})
+    sources = sorted({r.source for r in rows})
+    profile = Profile(
+        id=name,
+        efficiency=fit.efficiency,
+        name=(
+            f"Fit to {platforms[0]}"
+            if len(platforms) == 1
+            else f"Fit over {len(platforms)} platforms"
+        ),
+        platform=platforms[0] if len(platforms) == 1 else "",
+        chips=chips,
+        data=data,
+        rows=len(rows),
+        fit_date=fit_date or datetime.datetime.now(datetime.UTC).date().isoformat(),
+        fit_mape=fit.errors.mape,
+        fit_median=fit.errors.median,
+        fit_worst=fit.errors.worst[1],
+        cv=f"leave-one-{by}-out",
+        cv_mape=cv.errors.mape,
+        cv_points=len(cv.errors.ids),
+        command=command,
+        source="; ".join(sources),
+    )
+    return profile, fit, cv

@@ -1,0 +1,249 @@
+"""Published decode measurements (CSV) and the model's prediction of what each one measured.
+
+A measurement row names a platform (catalog `chip` × serving `engine`), a `catalog_model`,
+dtypes, the partition (`tp`, `pp`), the `batch` (requests in flight), the prompt and output
+lengths, and `ms_per_output_token` with a `measure` saying what that number is
+(catalogs/measurements/README.md):
+
+- `itl`: inter-token latency as a serving benchmark reports it, (request latency − TTFT) /
+  (output tokens − 1), with `batch` requests kept in flight (each replaced when it finishes):
+  one decode step at the batch, plus the other requests' prefills that run while this one
+  decodes (`closed_loop_itl`); at batch 1 exactly one decode step;
+- `e2e_per_output_token`: request latency / output tokens, one prefill of the batch's prompts
+  plus `output_tokens − 1` decode steps, divided by `output_tokens`;
+- `throughput_step`: batch / output tokens per second with prefill included, the same
+  quantity for a static batch.
+
+Decode steps are taken at the mean context, `input_tokens + output_tokens / 2`. An empty
+`kv_dtype` (the source does not say) is read as the weight dtype: FP8 engines of TensorRT-LLM
+keep an FP8 KV cache, 16-bit engines a 16-bit one (several FP8 rows would not fit their batch in
+memory with a 16-bit cache; catalogs/measurements/README.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from designer import perf
+from designer.catalog import DTYPE_BYTES, Catalog
+from designer.errors import InputError, unknown
+from designer.prefill import link_bandwidth, prefill_time
+from designer.workload import Efficiency, Workload
+
+MEASURES = ("itl", "e2e_per_output_token", "throughput_step")
+COLUMNS = (
+    "id",
+    "source_url",
+    "chip",
+    "engine",
+    "catalog_model",
+    "weight_dtype",
+    "kv_dtype",
+    "tp",
+    "pp",
+    "batch",
+    "input_tokens",
+    "output_tokens",
+    "ms_per_output_token",
+    "measure",
+)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One published measurement, in catalog terms."""
+
+    id: str
+    source_url: str
+    chip: str
+    engine: str
+    model: str
+    weight_dtype: str
+    kv_dtype: str
+    tp: int
+    pp: int
+    batch: int
+    input_tokens: int
+    output_tokens: int
+    measured_ms: float
+    measure: str
+
+    @property
+    def platform(self) -> str:
+        """Chip × serving engine, e.g. 'h100-sxm/tensorrt-llm'."""
+        return f"{self.chip}/{self.engine}"
+
+    @property
+    def source(self) -> str:
+        """The publication, for leave-one-source-out."""
+        return self.source_url
+
+    @property
+    def decode_context(self) -> int:
+        """Mean tokens of context over the decode: prompt + output / 2."""
+        return self.input_tokens + self.output_tokens // 2
+
+
+def _dtype(text: str, where: str, key: str) -> str:
+    """'fp16/bf16' (the source does not distinguish) → 'fp16': both are 2 bytes."""
+    d = text.strip().lower().split("/")[0]
+    if d not in DTYPE_BYTES:
+        raise unknown("dtype", d, DTYPE_BYTES, where=where, key=key)
+    return d
+
+
+def _int(row: dict, key: str, where: str) -> int:
+    try:
+        v = int(float(row[key]))
+    except (TypeError, ValueError):
+        v = 0
+    if v < 1 or str(v) != str(row[key]).strip():
+        raise InputError(f"expected a positive integer, got {row[key]!r}", where=where, key=key)
+    return v
+
+
+def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
+    """Read a measurements CSV (columns in `COLUMNS`), checking chips and models exist.
+
+    >>> from designer.measurements import load, bundled_path
+    >>> rows = load(bundled_path())
+    >>> len(rows), rows[0].platform, rows[0].measure
+    (40, 'h100-sxm/tensorrt-llm', 'itl')
+    """
+    p = Path(path)
+    catalog = catalog or Catalog.load()
+    try:
+        with open(p, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            rows = list(reader)
+    except FileNotFoundError:
+        raise InputError("no such file (expected a measurements CSV)", where=str(p)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder (expected a measurements CSV)", where=str(p)) from None
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})",
+            where=str(p),
+        )
+    out = []
+    for n, row in enumerate(rows, start=2):
+        where = f"{p}:{n}"
+        chip = row["chip"].strip()
+        if chip not in catalog.raw["chips"]:
+            raise unknown("chip", chip, catalog.raw["chips"], where=where, key="chip")
+        model = row["catalog_model"].strip()
+        if model not in catalog.raw["models"]:
+            raise unknown("model", model, catalog.raw["models"], where=where, key="catalog_model")
+        measure = row["measure"].strip()
+        if measure not in MEASURES:
+            raise unknown("measure", measure, MEASURES, where=where, key="measure")
+        try:
+            ms = float(row["ms_per_output_token"])
+        except ValueError:
+            ms = -1.0
+        if not ms > 0:
+            raise InputError(
+                f"expected a positive number, got {row['ms_per_output_token']!r}",
+                where=where,
+                key="ms_per_output_token",
+            )
+        kv = row["kv_dtype"].strip()
+        out.append(
+            Measurement(
+                id=row["id"].strip(),
+                source_url=row["source_url"].strip(),
+                chip=chip,
+                engine=row["engine"].strip(),
+                model=model,
+                weight_dtype=_dtype(row["weight_dtype"], where, "weight_dtype"),
+                kv_dtype=_dtype(kv or row["weight_dtype"], where, "kv_dtype"),
+                tp=_int(row, "tp", where),
+                pp=_int(row, "pp", where),
+                batch=_int(row, "batch", where),
+                input_tokens=_int(row, "input_tokens", where),
+                output_tokens=_int(row, "output_tokens", where),
+                measured_ms=ms,
+                measure=measure,
+            )
+        )
+    if not out:
+        raise InputError("no measurement rows", where=str(p))
+    return out
+
+
+def bundled_path() -> Path:
+    """The shipped calibration set, catalogs/measurements/decode.csv."""
+    from designer.catalog import bundled_dir
+
+    return bundled_dir() / "measurements" / "decode.csv"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A measurement with its workloads and hardware built once (fits re-predict often)."""
+
+    row: Measurement
+    decode: Workload
+    prompt: Workload
+    hw: dict
+    link_bw: float
+
+
+def prepare(rows: list[Measurement], catalog: Catalog) -> list[Prepared]:
+    out = []
+    for r in rows:
+        arch = catalog.model(r.model)
+        dec = Workload(arch, r.decode_context, r.weight_dtype, r.kv_dtype)
+        pro = Workload(arch, r.input_tokens, r.weight_dtype, r.kv_dtype)
+        hw = perf.ChipArrays.build(catalog, [r.chip], dec.compute_dtype).take(0)
+        out.append(Prepared(r, dec, pro, hw, link_bandwidth(catalog, r.chip)))
+    return out
+
+
+def closed_loop_itl(step_s: float, prefill_s: float, batch: int, output_tokens: int) -> float:
+    """Mean inter-token latency with `batch` requests in flight, each replaced on completion.
+
+    While one request decodes for `X = O·ITL` seconds, each of the other `B − 1` slots starts
+    new requests at one per cycle `T_pf + X`, and each new request's prefill `T_pf` holds up
+    the decode: `X = O·T_d + (B − 1)·T_pf·X / (T_pf + X)`, the positive root of
+    `X² + (T_pf − O·T_d − (B−1)·T_pf)·X − O·T_d·T_pf = 0`. At `B = 1`, `ITL = T_d`.
+
+    >>> closed_loop_itl(0.02, 0.4, 1, 500)
+    0.02
+    >>> round(closed_loop_itl(0.02, 0.4, 50, 500), 4)
+    0.0587
+    """
+    o_td = output_tokens * step_s
+    b = o_td + (batch - 2) * prefill_s
+    x = (b + (b * b + 4.0 * o_td * prefill_s) ** 0.5) / 2.0
+    return x / output_tokens
+
+
+def predict_ms(item: Prepared, eff: Efficiency, catalog: Catalog) -> float:
+    """The model's value of what `item.row` measured, in ms per output token."""
+    r = item.row
+    dec = dataclasses.replace(item.decode, efficiency=eff)
+    step = float(perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, r.batch)["step_time_s"])
+    pro = dataclasses.replace(item.prompt, efficiency=eff)
+    if r.measure == "itl":
+        if r.batch == 1:
+            return step * 1e3
+        one = prefill_time(
+            pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompt_tokens=r.input_tokens
+        )
+        return closed_loop_itl(step, one.time_s, r.batch, r.output_tokens) * 1e3
+    pf = prefill_time(
+        pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompts=r.batch, prompt_tokens=r.input_tokens
+    )
+    return (pf.time_s + (r.output_tokens - 1) * step) / r.output_tokens * 1e3
+
+
+def predict_all(items: list[Prepared], eff: Efficiency, catalog: Catalog) -> np.ndarray:
+    return np.array([predict_ms(i, eff, catalog) for i in items])

@@ -1,0 +1,335 @@
+"""Calibration profiles: the serving-stack efficiency a step time is predicted with.
+
+A profile is the five numbers of `workload.Efficiency` (memory-bandwidth and compute
+efficiency, per-layer overhead, per-sequence cost per layer, per-collective latency), fitted by
+`designer calibrate` to published measurements, with the data, the fit date and the fit
+quality: in-sample errors and the cross-validated error that every answer quotes.
+
+`limit` is built in: the hardware limit (the paper's view), 1, 1 and 0 s. The others are read
+from `catalogs/profiles.toml` (and a `profiles.toml` in any `DESIGNER_CATALOG_PATH` folder).
+
+Which profile an answer uses: the one named (`[efficiency] profile = "…"`, `--profile`), else
+the chip's default: a profile whose `chips` list the chip (its own platform), else the
+`generic` fit for shipping chips, and `limit` for the paper's presets and hypothetical chips.
+
+>>> p = get("limit")
+>>> describe(p)["error"]
+'hardware limit (not calibrated)'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from designer.catalog import Catalog, bundled_dir
+from designer.errors import InputError, unknown
+from designer.units import format_quantity, parse
+from designer.workload import Efficiency, Workload
+
+LIMIT = "limit"
+GENERIC = "generic"
+SHIPPING_KINDS = ("datasheet",)
+TIME_FIELDS = ("overhead_per_layer", "per_sequence", "collective_latency")
+FRACTION_FIELDS = ("bandwidth", "compute")
+_KEYS = {
+    "name": "str",
+    "platform": "str",
+    "chips": "strlist",
+    "data": "str",
+    "rows": "int",
+    "fit_date": "str",
+    "fit_mape": "number",
+    "fit_median": "number",
+    "fit_worst": "number",
+    "cv": "str",
+    "cv_mape": "number",
+    "cv_points": "int",
+    "command": "str",
+    "source": "str",
+    "notes": "str",
+    **dict.fromkeys(FRACTION_FIELDS, "fraction"),
+    **dict.fromkeys(TIME_FIELDS, "time"),
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named Efficiency with where it came from and how well it predicts."""
+
+    id: str
+    efficiency: Efficiency
+    name: str = ""
+    platform: str = ""  # chip × engine it was fitted to ("" for fits over several)
+    chips: tuple[str, ...] = ()  # chips it is the default for
+    data: str = ""
+    rows: int = 0
+    fit_date: str = ""
+    fit_mape: float | None = None  # in-sample, percent
+    fit_median: float | None = None
+    fit_worst: float | None = None  # signed, percent
+    cv: str = ""  # how cv_mape was obtained, e.g. "leave-one-platform-out"
+    cv_mape: float | None = None  # cross-validated MAPE, percent
+    cv_points: int = 0
+    command: str = ""
+    source: str = ""
+    notes: str = ""
+
+    @property
+    def calibrated(self) -> bool:
+        return self.cv_mape is not None
+
+    def error(self) -> str:
+        """One line stating the step-time error, e.g. 'step time ±16% (leave-one-platform-out,
+        40 points)'."""
+        if self.cv_mape is not None:
+            return f"step time ±{self.cv_mape:.0f}% ({self.cv}, {self.cv_points} points)"
+        if self.id == LIMIT:
+            return "hardware limit (not calibrated)"
+        return "not calibrated (no cross-validated error)"
+
+    def to_toml(self) -> str:
+        """The profile as a catalogs/profiles.toml table."""
+        e = self.efficiency
+        lines = [f"[{_toml_key(self.id)}]", f"name = {_toml_str(self.name or self.id)}"]
+        if self.platform:
+            lines.append(f"platform = {_toml_str(self.platform)}")
+        lines.append("chips = [" + ", ".join(_toml_str(c) for c in self.chips) + "]")
+        lines.append(f"bandwidth = {e.bandwidth:.4f}")
+        lines.append(f"compute = {e.compute:.4f}")
+        lines += [f'{f} = "{getattr(e, f) * 1e6:.3f} us"' for f in TIME_FIELDS]
+        for k in ("data", "fit_date"):
+            if getattr(self, k):
+                lines.append(f"{k} = {_toml_str(getattr(self, k))}")
+        lines.append(f"rows = {self.rows}")
+        for k in ("fit_mape", "fit_median", "fit_worst"):
+            if getattr(self, k) is not None:
+                lines.append(f"{k} = {getattr(self, k):.2f}")
+        if self.cv_mape is not None:
+            lines.append(f"cv = {_toml_str(self.cv)}")
+            lines.append(f"cv_mape = {self.cv_mape:.2f}")
+            lines.append(f"cv_points = {self.cv_points}")
+        for k in ("command", "source", "notes"):
+            if getattr(self, k):
+                lines.append(f"{k} = {_toml_str(getattr(self, k))}")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_key(s: str) -> str:
+    return s if all(c.isalnum() or c in "-_" for c in s) else _toml_str(s)
+
+
+LIMIT_PROFILE = Profile(
+    LIMIT,
+    Efficiency(),
+    name="Hardware limit (the paper's view: η_bw = η_f = 1, no software time)",
+    source="paper: arXiv 2507.14397 (LIMINAL), hardware-limit decode model",
+)
+
+
+def _entry(pid: str, e: Any, where: str) -> Profile:
+    if not isinstance(e, dict):
+        raise InputError("expected a table", where=where, key=pid)
+    for k in e:
+        if k not in _KEYS:
+            raise unknown("profile key", k, _KEYS, where=where, key=f"{pid}.{k}")
+    eff: dict[str, float] = {}
+    for f in FRACTION_FIELDS:
+        v = e.get(f, 1.0)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+            raise InputError(
+                f"expected a fraction in (0, 1], got {v!r}", where=where, key=f"{pid}.{f}"
+            )
+        eff[f] = float(v)
+    for f in TIME_FIELDS:
+        eff[f] = parse(e[f], "time", where=where, key=f"{pid}.{f}") if f in e else 0.0
+    chips = e.get("chips", [])
+    if not isinstance(chips, list) or not all(isinstance(c, str) for c in chips):
+        raise InputError(
+            f"expected a list of chip ids, got {chips!r}", where=where, key=f"{pid}.chips"
+        )
+    for k in ("fit_mape", "fit_median", "fit_worst", "cv_mape"):
+        if k in e and (isinstance(e[k], bool) or not isinstance(e[k], (int, float))):
+            raise InputError(f"expected a number, got {e[k]!r}", where=where, key=f"{pid}.{k}")
+    return Profile(
+        id=pid,
+        efficiency=Efficiency(**eff),
+        name=str(e.get("name", pid)),
+        platform=str(e.get("platform", "")),
+        chips=tuple(chips),
+        data=str(e.get("data", "")),
+        rows=int(e.get("rows", 0)),
+        fit_date=str(e.get("fit_date", "")),
+        fit_mape=e.get("fit_mape"),
+        fit_median=e.get("fit_median"),
+        fit_worst=e.get("fit_worst"),
+        cv=str(e.get("cv", "")),
+        cv_mape=e.get("cv_mape"),
+        cv_points=int(e.get("cv_points", 0)),
+        command=str(e.get("command", "")),
+        source=str(e.get("source", "")),
+        notes=str(e.get("notes", "")),
+    )
+
+
+def read(path: str | Path) -> dict[str, Profile]:
+    """Profiles of one TOML file, by id."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        raise InputError(
+            "no such file (expected a profile TOML or a profile name)", where=str(p)
+        ) from None
+    except IsADirectoryError:
+        raise InputError("is a folder (expected a profile TOML)", where=str(p)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML: {exc}", where=str(p)) from None
+    if LIMIT in raw:
+        raise InputError(f"{LIMIT!r} is built in and cannot be redefined", where=str(p), key=LIMIT)
+    return {pid: _entry(pid, e, str(p)) for pid, e in raw.items()}
+
+
+def load() -> dict[str, Profile]:
+    """`limit`, the bundled profiles, then those of `DESIGNER_CATALOG_PATH` folders."""
+    return dict(_load(os.environ.get("DESIGNER_CATALOG_PATH", "")))
+
+
+@functools.lru_cache(maxsize=8)
+def _load(catalog_path: str) -> dict[str, Profile]:
+    out = {LIMIT: LIMIT_PROFILE}
+    dirs = [bundled_dir()] + [Path(d) for d in catalog_path.split(os.pathsep) if d]
+    for d in dirs:
+        path = d / "profiles.toml"
+        if path.exists():
+            out.update(read(path))
+    return out
+
+
+def get(name: str, *, where: str | None = None, key: str = "profile") -> Profile:
+    """A profile by name, or the first profile of a TOML file given by path."""
+    profiles = load()
+    if name in profiles:
+        return profiles[name]
+    if name.endswith(".toml") or os.sep in name:
+        found = read(name)
+        if not found:
+            raise InputError("no profile table in the file", where=name)
+        return next(iter(found.values()))
+    raise unknown("profile", name, profiles, where=where, key=key)
+
+
+def default_for(catalog: Catalog, chip_id: str) -> Profile:
+    """The chip's default: its own platform's profile, else `generic` for shipping chips, else
+    `limit` (paper presets and hypothetical chips)."""
+    chip = catalog.chip(chip_id)
+    if chip.kind not in SHIPPING_KINDS:
+        return LIMIT_PROFILE
+    profiles = load()
+    for p in profiles.values():
+        if chip_id in p.chips:
+            return p
+    return profiles.get(GENERIC, LIMIT_PROFILE)
+
+
+def select(catalog: Catalog, chip_id: str, requested: str | None = None) -> Profile:
+    """The named profile, or the chip's default when `requested` is None."""
+    return get(requested) if requested else default_for(catalog, chip_id)
+
+
+def with_values(profile: Profile, values: dict[str, float]) -> Profile:
+    """`profile` with some Efficiency fields replaced (explicit `[efficiency]` values or CLI
+    flags); the result is no longer the calibrated profile, and says so."""
+    if not values:
+        return profile
+    eff = dataclasses.replace(profile.efficiency, **values)
+    shown = ", ".join(f"{k}={v:g}" for k, v in sorted(values.items()))
+    return dataclasses.replace(
+        profile,
+        id=f"{profile.id}+custom",
+        efficiency=eff,
+        name=f"{profile.name or profile.id} with {shown}",
+        cv_mape=None,
+        cv="",
+        cv_points=0,
+        chips=(),
+    )
+
+
+def describe(profile: Profile) -> dict[str, Any]:
+    """What an answer says about its profile (JSON, SI units), e.g.
+
+    `{"name": "generic", "title": …, "fit_date": "2026-11-28", "error": "step time ±16%
+    (leave-one-platform-out, 40 points)", "mape_cv": 16.2, "efficiency": {…}}`.
+    """
+    e = profile.efficiency
+    return {
+        "name": profile.id,
+        "title": profile.name,
+        "platform": profile.platform,
+        "fit_date": profile.fit_date,
+        "error": profile.error(),
+        "mape_cv": profile.cv_mape,
+        "cv": profile.cv,
+        "mape_fit": profile.fit_mape,
+        "points": profile.rows,
+        "efficiency": {
+            "bandwidth": e.bandwidth,
+            "compute": e.compute,
+            "overhead_per_layer_s": e.overhead_per_layer,
+            "per_sequence_s": e.per_sequence,
+            "collective_latency_s": e.collective_latency,
+        },
+    }
+
+
+def summary_line(profile: Profile) -> str:
+    """One line for tables: 'profile generic: step time ±16% (…); η_bw 0.86, η_f 0.74, …'."""
+    e = profile.efficiency
+    times = ", ".join(
+        f"{label} {format_quantity(getattr(e, f), 's', 'us', 3)}"
+        for f, label in (
+            ("overhead_per_layer", "τ_layer"),
+            ("per_sequence", "τ_seq"),
+            ("collective_latency", "τ_coll"),
+        )
+    )
+    return (
+        f"profile {profile.id}: {profile.error()}; η_bw {e.bandwidth:.2f}, η_f {e.compute:.2f}, "
+        f"{times}"
+    )
+
+
+def for_problem(problem: Any, chip_id: str) -> Profile:
+    """The profile a problem's answer on `chip_id` uses: `[efficiency] profile` when named,
+    else the hardware limit when only explicit `[efficiency]` values are given (their meaning
+    before profiles existed), else the chip's default; explicit values replace the profile's.
+
+    `dataclasses.replace(problem.workload, efficiency=for_problem(problem, chip).efficiency)`
+    is the workload to evaluate that chip with.
+    """
+    if problem.profile:
+        base = get(problem.profile)
+    elif problem.efficiency_values:
+        base = LIMIT_PROFILE
+    else:
+        base = default_for(problem.catalog, chip_id)
+    return with_values(base, problem.efficiency_values)
+
+
+def workload_for(problem: Any, chip_id: str) -> Workload:
+    """The problem's workload with the efficiency of `for_problem(problem, chip_id)`: what a
+    candidate on that chip is evaluated with."""
+    return dataclasses.replace(
+        problem.workload, efficiency=for_problem(problem, chip_id).efficiency
+    )

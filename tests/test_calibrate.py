@@ -1,0 +1,283 @@
+"""designer.measurements, designer.calibrate, designer.validate and their commands."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from designer import calibrate, measurements, profiles
+from designer.cli import main
+from designer.errors import InputError
+from designer.measurements import closed_loop_itl
+from designer.validate import validate
+from designer.workload import Efficiency
+
+DATA = str(measurements.bundled_path())
+HEADER = ",".join(measurements.COLUMNS)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def rows(catalog):
+    return measurements.load(DATA, catalog)
+
+
+# ---- the data --------------------------------------------------------------------------------
+def test_shipped_data_has_40_sourced_rows(rows):
+    assert len(rows) == 40
+    assert all(r.source_url.startswith("https://") for r in rows)
+    assert {r.measure for r in rows} == set(measurements.MEASURES)
+    assert {r.platform for r in rows} == {
+        "h100-sxm/tensorrt-llm",
+        "h100-sxm/vllm",
+        "mi300x/vllm",
+        "gh200/tensorrt-llm",
+        "gaudi2/deepspeed",
+        "a100-40gb/tensorrt-llm",
+        "h200/tensorrt-llm",
+    }
+
+
+def test_unstated_kv_dtype_is_the_weight_dtype(rows):
+    by_id = {r.id: r for r in rows}
+    assert by_id["cal-35"].kv_dtype == "fp8"  # FP8 engine, KV not stated
+    assert by_id["cal-07"].kv_dtype == "fp16"
+    assert by_id["cal-22"].weight_dtype == "fp16"  # "fp16/bf16": 2 bytes either way
+
+
+def test_fp8_kv_is_what_lets_the_tensorrt_llm_batches_fit(rows, catalog):
+    # cal-35: Llama 2 70B, TP4 H100, 480 sequences of 128 + 2048 tokens. With a 16-bit KV cache
+    # the batch would need 342 GB of KV on 320 GB of HBM; with FP8 it fits.
+    from designer.workload import Workload
+
+    r = {x.id: x for x in rows}["cal-35"]
+    arch = catalog.model(r.model)
+    peak = r.input_tokens + r.output_tokens
+    fp8 = Workload(arch, peak, "fp8", "fp8")
+    bf16 = Workload(arch, peak, "fp8", "bf16")
+    hbm = 4 * catalog.chip("h100-sxm").memory_capacity
+    assert fp8.weight_bytes + r.batch * fp8.kv_bytes_per_user < hbm
+    assert r.batch * bf16.kv_bytes_per_user > hbm
+
+
+def test_closed_loop_itl_by_hand():
+    # batch 1: one decode step; batch B: X = O·T_d + (B − 1)·T_pf·X/(T_pf + X)
+    assert closed_loop_itl(0.02, 0.4, 1, 500) == pytest.approx(0.02)
+    itl = closed_loop_itl(0.02, 0.4, 50, 500)
+    x = 500 * itl
+    assert x == pytest.approx(500 * 0.02 + 49 * 0.4 * x / (0.4 + x), rel=1e-12)
+
+
+def test_predict_e2e_is_prefill_plus_decode_steps(rows, catalog):
+    from designer import perf
+    from designer.prefill import prefill
+
+    item = measurements.prepare([{r.id: r for r in rows}["cal-13"]], catalog)[0]
+    eff = Efficiency()
+    step = float(perf.evaluate_arrays(item.decode, item.hw, 4, 1, 1)["step_time_s"])
+    pf = prefill(item.prompt, catalog, "h100-sxm", tp=4, prompt_tokens=128).time_s
+    assert item.decode.context_tokens == 128 + 64  # prompt + output / 2
+    expected = (pf + 127 * step) / 128 * 1e3
+    assert measurements.predict_ms(item, eff, catalog) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (("chip", "h100"), "unknown chip 'h100' (closest valid name: h100-sxm)"),
+        (("catalog_model", "llama-7b"), "unknown model 'llama-7b'"),
+        (("measure", "tpot"), "unknown measure 'tpot'"),
+        (("batch", "0"), "batch: expected a positive integer"),
+        (("ms_per_output_token", "-3"), "ms_per_output_token: expected a positive number"),
+    ],
+)
+def test_bad_rows_are_input_errors(tmp_path, catalog, change, fragment):
+    good = {
+        "id": "x",
+        "source_url": "https://example.org",
+        "chip": "h100-sxm",
+        "engine": "vllm",
+        "catalog_model": "llama3.1-8b",
+        "weight_dtype": "bf16",
+        "kv_dtype": "",
+        "tp": "1",
+        "pp": "1",
+        "batch": "1",
+        "input_tokens": "128",
+        "output_tokens": "128",
+        "ms_per_output_token": "7",
+        "measure": "itl",
+    }
+    good[change[0]] = change[1]
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER + "\n" + ",".join(good[c] for c in measurements.COLUMNS) + "\n")
+    with pytest.raises(InputError) as exc:
+        measurements.load(path, catalog)
+    assert fragment in str(exc.value)
+    assert str(path) in str(exc.value)
+
+
+def test_missing_column_is_an_input_error(tmp_path, catalog):
+    path = tmp_path / "m.csv"
+    path.write_text("id,chip\nx,h100-sxm\n")
+    with pytest.raises(InputError, match="missing column"):
+        measurements.load(path, catalog)
+
+
+# ---- the fit ---------------------------------------------------------------------------------
+def test_fit_recovers_known_parameters_from_synthetic_data(rows, catalog):
+    # Measurements generated by the model itself from known parameters, at the 40 shipped
+    # configurations: the fit must find those parameters again.
+    true = Efficiency(0.7, 0.45, 30e-6, 2e-6, 15e-6)
+    items = measurements.prepare(rows, catalog)
+    synthetic = [
+        dataclasses.replace(r, measured_ms=float(p))
+        for r, p in zip(rows, measurements.predict_all(items, true, catalog), strict=True)
+    ]
+    fit = calibrate.fit_profile(synthetic, catalog)
+    np.testing.assert_allclose(
+        calibrate.vector_of(fit.efficiency), calibrate.vector_of(true), rtol=1e-4
+    )
+    assert fit.mape < 1e-6
+
+
+def test_fit_stays_within_bounds(rows, catalog):
+    h100 = [r for r in rows if r.platform == "h100-sxm/vllm"]
+    fit = calibrate.fit_profile(h100, catalog)
+    x = calibrate.vector_of(fit.efficiency)
+    for value, (_, _, _, lo, hi) in zip(x, calibrate.PARAMETERS, strict=True):
+        assert lo - 1e-9 <= value <= hi + 1e-9
+    assert fit.mape < 5  # 6 rows of one stack
+
+
+def test_cross_validation_predicts_every_row_held_out(rows, catalog):
+    sub = [r for r in rows if r.platform == "h100-sxm/vllm"]
+    cv = calibrate.cross_validate(sub, catalog, "row")
+    assert set(cv.groups) == {r.id for r in sub}
+    assert list(cv.errors.ids) == [r.id for r in sub]
+    in_sample = calibrate.fit_profile(sub, catalog).errors
+    assert cv.errors.mape > in_sample.mape  # held out is worse than in sample
+
+
+def test_cross_validation_needs_two_groups(rows, catalog):
+    with pytest.raises(InputError, match="at least two groups"):
+        calibrate.cross_validate(rows[:1], catalog, "platform")
+    with pytest.raises(InputError, match="unknown cross-validation grouping 'chips'"):
+        calibrate.cross_validate(rows, catalog, "chips")
+
+
+def test_shipped_profiles_reproduce_their_stated_fit(rows, catalog):
+    # Every shipped profile states the in-sample MAPE of its fit; validating it on its own
+    # rows gives that number back (the profile is what the fit produced).
+    for p in profiles.load().values():
+        if p.id == profiles.LIMIT:
+            continue
+        own = [r for r in rows if not p.platform or r.platform == p.platform]
+        assert len(own) == p.rows
+        assert validate(own, p, catalog)["mape"] == pytest.approx(p.fit_mape, abs=0.02), p.id
+
+
+def test_the_limit_is_too_fast_everywhere(rows, catalog):
+    rec = validate(rows, profiles.get("limit"), catalog)
+    too_fast = [r for r in rec["rows"] if r["predicted_ms"] < r["measured_ms"]]
+    assert len(too_fast) == 40
+    assert 45 < rec["mape"] < 60
+
+
+# ---- the commands ----------------------------------------------------------------------------
+def test_validate_json_contract(capsys):
+    code, out, err = run(capsys, "validate", DATA, "--profile", "limit", "--json")
+    assert code == 0, err
+    rec = json.loads(out)
+    assert {"profile", "mape", "rows"} <= set(rec)
+    assert rec["profile"] == "limit"
+    assert len(rec["rows"]) == 40
+    assert all(set(r) == {"id", "predicted_ms", "measured_ms"} for r in rec["rows"])
+    errors = [abs(r["predicted_ms"] / r["measured_ms"] - 1) for r in rec["rows"]]
+    assert rec["mape"] == pytest.approx(100 * sum(errors) / 40, rel=1e-12)  # percent
+
+
+def test_calibrate_writes_a_profile_that_validate_reads(capsys, tmp_path):
+    out_file = tmp_path / "p.toml"
+    code, out, err = run(
+        capsys,
+        "calibrate",
+        DATA,
+        "--name",
+        "mine",
+        "--platform",
+        "h100-sxm/vllm",
+        "--out",
+        str(out_file),
+    )
+    assert code == 0, err
+    assert "fit:" in out and "MAPE" in out and "median" in out and "worst" in out
+    assert "leave-one-row-out" in out
+    p = profiles.get(str(out_file))
+    assert p.id == "mine" and p.rows == 6 and p.platform == "h100-sxm/vllm"
+    code, out, err = run(
+        capsys,
+        "validate",
+        DATA,
+        "--profile",
+        str(out_file),
+        "--platform",
+        "h100-sxm/vllm",
+        "--json",
+    )
+    assert code == 0, err
+    assert json.loads(out)["mape"] == pytest.approx(p.fit_mape, abs=0.01)
+
+
+def test_calibrate_cross_validate_json(capsys):
+    code, out, err = run(
+        capsys,
+        "calibrate",
+        DATA,
+        "--platform",
+        "h100-sxm/vllm",
+        "--cross-validate",
+        "row",
+        "--json",
+    )
+    assert code == 0, err
+    rec = json.loads(out)
+    assert rec["cross_validation"] == "leave-one-row-out"
+    assert rec["points"] == 6 and len(rec["groups"]) == 6
+
+
+def test_validate_parity_plot(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "parity.png"
+    code, _, err = run(capsys, "validate", DATA, "--plot", str(png))
+    assert code == 0, err
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["validate", "nope.csv"], "no such file"),
+        (["validate", DATA, "--profile", "generc"], "closest valid name: generic"),
+        (["validate", DATA, "--platform", "h100/vllm"], "unknown platform 'h100/vllm'"),
+        (["calibrate", DATA], "expected --name NAME"),
+        (["calibrate", DATA, "--cross-validate", "chips"], "invalid choice"),
+    ],
+)
+def test_bad_input_exits_2(capsys, argv, fragment):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert fragment in err
+    assert "Traceback" not in err

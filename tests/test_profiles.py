@@ -1,0 +1,195 @@
+"""designer.profiles: the shipped profiles, defaults per chip, selection in problems and on the
+command line, and what an answer says about its profile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from designer import profiles
+from designer.cli import main
+from designer.errors import InputError
+from designer.evaluate import evaluate
+from designer.problem import load_problem
+from designer.workload import Efficiency
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART = ROOT / "problems" / "quickstart.toml"
+
+
+def test_limit_is_the_hardware_limit():
+    p = profiles.get("limit")
+    assert p.efficiency == Efficiency()
+    assert not p.calibrated
+    assert p.error() == "hardware limit (not calibrated)"
+
+
+def test_shipped_profiles_carry_data_date_and_quality():
+    shipped = {k: v for k, v in profiles.load().items() if k != "limit"}
+    assert {"generic", "h100-sxm-tensorrt-llm"} <= set(shipped)
+    for p in shipped.values():
+        assert p.calibrated and p.cv_mape > 0 and p.cv_points == p.rows > 0
+        assert p.data == "measurements/decode.csv"
+        assert len(p.fit_date) == 10 and p.fit_date.startswith("20")
+        assert p.command.startswith("designer calibrate ")
+        assert all(u.startswith("https://") for u in p.source.split("; "))
+        e = p.efficiency
+        assert 0 < e.bandwidth <= 1 and 0 < e.compute <= 1
+        assert e.overhead_per_layer >= 0 and e.per_sequence >= 0 and e.collective_latency >= 0
+    g = shipped["generic"]
+    assert g.rows == 40 and g.cv == "leave-one-platform-out"
+    assert g.error() == f"step time ±{g.cv_mape:.0f}% (leave-one-platform-out, 40 points)"
+
+
+def test_describe_names_the_profile_and_its_error():
+    d = profiles.describe(profiles.get("generic"))
+    assert {"name", "fit_date", "error", "mape_cv", "efficiency"} <= set(d)
+    assert d["name"] == "generic"
+    assert d["error"].startswith("step time ±")
+    assert d["mape_cv"] == profiles.get("generic").cv_mape
+    assert set(d["efficiency"]) == {
+        "bandwidth",
+        "compute",
+        "overhead_per_layer_s",
+        "per_sequence_s",
+        "collective_latency_s",
+    }
+    json.dumps(d)  # JSON-ready
+
+
+@pytest.mark.parametrize(
+    ("chip", "expected"),
+    [
+        ("h100-sxm", "h100-sxm-tensorrt-llm"),  # its own platform
+        ("h200", "generic"),  # shipping, no profile of its own
+        ("mi300x", "generic"),
+        ("l40s", "generic"),
+        ("xpu-hbm3", "limit"),  # the paper's presets
+        ("xpu-3d-dram", "limit"),
+    ],
+)
+def test_default_profile_per_chip(catalog, chip, expected):
+    assert profiles.default_for(catalog, chip).id == expected
+
+
+def test_with_values_is_no_longer_calibrated():
+    p = profiles.with_values(profiles.get("generic"), {"overhead_per_layer": 1e-4})
+    assert p.id == "generic+custom"
+    assert p.efficiency.overhead_per_layer == 1e-4
+    assert p.efficiency.bandwidth == profiles.get("generic").efficiency.bandwidth
+    assert not p.calibrated and "not calibrated" in p.error()
+
+
+def test_profile_file_round_trip(tmp_path):
+    p = profiles.get("generic")
+    path = tmp_path / "mine.toml"
+    path.write_text(p.to_toml().replace("[generic]", "[mine]"))
+    q = profiles.get(str(path))
+    assert q.id == "mine"
+    assert q.efficiency.bandwidth == pytest.approx(p.efficiency.bandwidth, abs=1e-4)
+    assert q.efficiency.per_sequence == pytest.approx(p.efficiency.per_sequence, abs=1e-9)
+    assert q.cv_mape == pytest.approx(p.cv_mape, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[x]\nbandwith = 0.5\n", "unknown profile key 'bandwith' (closest valid name: bandwidth)"),
+        ("[x]\nbandwidth = 1.5\n", "x.bandwidth: expected a fraction in (0, 1]"),
+        ('[x]\nper_sequence = "2 GB"\n', "x.per_sequence"),
+        ("[limit]\nbandwidth = 0.5\n", "built in"),
+    ],
+)
+def test_bad_profile_files(tmp_path, text, fragment):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as exc:
+        profiles.get(str(path))
+    assert fragment in str(exc.value)
+
+
+def test_catalog_path_folders_add_profiles(tmp_path, monkeypatch):
+    (tmp_path / "profiles.toml").write_text("[site]\nbandwidth = 0.5\n")
+    monkeypatch.setenv("DESIGNER_CATALOG_PATH", str(tmp_path))
+    assert profiles.get("site").efficiency.bandwidth == 0.5
+    assert "generic" in profiles.load()
+
+
+# ---- problems --------------------------------------------------------------------------------
+def test_problem_without_efficiency_uses_each_chips_default():
+    prob = load_problem(QUICKSTART)
+    assert prob.profile is None
+    assert profiles.for_problem(prob, "h100-sxm").id == "h100-sxm-tensorrt-llm"
+    assert profiles.for_problem(prob, "b200").id == "generic"
+
+
+def test_problem_names_a_profile():
+    prob = load_problem(QUICKSTART, {"efficiency.profile": "generic"})
+    assert prob.profile == "generic"
+    assert prob.workload.efficiency == profiles.get("generic").efficiency
+    assert profiles.for_problem(prob, "h100-sxm").id == "generic"
+
+
+def test_explicit_efficiency_values_replace_the_profiles():
+    prob = load_problem(
+        QUICKSTART, {"efficiency.profile": "generic", "efficiency.per_sequence": "3 us"}
+    )
+    assert prob.workload.efficiency.per_sequence == pytest.approx(3e-6)
+    assert prob.workload.efficiency.bandwidth == profiles.get("generic").efficiency.bandwidth
+    assert profiles.for_problem(prob, "h100-sxm").id == "generic+custom"
+
+
+def test_explicit_values_alone_keep_meaning_the_limit_with_them():
+    prob = load_problem(QUICKSTART, {"efficiency.overhead_per_layer": "114 us"})
+    e = prob.workload.efficiency
+    assert (e.bandwidth, e.compute, e.per_sequence, e.collective_latency) == (1, 1, 0, 0)
+    assert e.overhead_per_layer == pytest.approx(114e-6, rel=1e-12)
+    assert profiles.for_problem(prob, "h100-sxm").id == "limit+custom"
+
+
+def test_unknown_profile_in_a_problem_names_file_key_and_closest():
+    with pytest.raises(InputError) as exc:
+        load_problem(QUICKSTART, {"efficiency.profile": "generc"})
+    msg = str(exc.value)
+    assert "quickstart.toml" in msg and "efficiency.profile" in msg
+    assert "closest valid name: generic" in msg
+
+
+# ---- evaluate --------------------------------------------------------------------------------
+def test_evaluate_defaults_to_the_chips_profile_and_names_it(catalog):
+    rec = evaluate("llama3.1-70b", "h100-sxm", tp=4, batch=16, catalog=catalog)
+    p = profiles.get("h100-sxm-tensorrt-llm")
+    assert rec["profile"]["name"] == p.id
+    assert rec["profile"]["error"] == p.error()
+    e = p.efficiency
+    assert rec["metrics"]["overhead_time_s"] == pytest.approx(
+        80 * (e.overhead_per_layer + 16 * e.per_sequence), rel=1e-12
+    )
+    limit = evaluate("llama3.1-70b", "h100-sxm", tp=4, batch=16, catalog=catalog, profile="limit")
+    assert limit["metrics"]["step_time_s"] < rec["metrics"]["step_time_s"]
+    assert limit["metrics"]["sync_time_s"] == pytest.approx(160 * 2.3e-6)
+    assert rec["metrics"]["sync_time_s"] == pytest.approx(160 * (2.3e-6 + e.collective_latency))
+
+
+def test_evaluate_cli_profile_and_flags(capsys):
+    argv = ["evaluate", "--model", "llama3.1-8b", "--chip", "h100-sxm", "--json"]
+    assert main([*argv, "--profile", "generic"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["profile"]["name"] == "generic"
+    assert main([*argv, "--bandwidth-efficiency", "0.5"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["profile"]["name"] == "limit+custom"
+    assert rec["profile"]["efficiency"]["bandwidth"] == 0.5
+    assert main([*argv, "--profile", "nope"]) == 2
+    assert "unknown profile 'nope'" in capsys.readouterr().err
+
+
+def test_workload_for_a_chip_carries_its_profile():
+    prob = load_problem(QUICKSTART)
+    h100 = profiles.workload_for(prob, "h100-sxm")
+    b200 = profiles.workload_for(prob, "b200")
+    assert h100.efficiency == profiles.get("h100-sxm-tensorrt-llm").efficiency
+    assert b200.efficiency == profiles.get("generic").efficiency
+    assert h100.model is prob.workload.model and h100.context_tokens == 8192
