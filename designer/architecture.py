@@ -7,12 +7,12 @@ routed + shared experts with a router, RMSNorms, and an untied LM head.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from designer.errors import InputError
+from designer.errors import InputError, excerpt
+from designer.files import read_json
 
 # Hugging Face spellings of the same field, per model family, mapped to ours.
 ALIASES = {
@@ -217,10 +217,33 @@ _BOOL_FIELDS = {f.name for f in fields(Architecture) if f.type in ("bool", bool)
 _FLOAT_FIELDS = {f.name for f in fields(Architecture) if f.type in ("float", float)}
 _STR_FIELDS = {f.name for f in fields(Architecture) if f.type in ("str", str)}
 REQUIRED = ["num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size"]
+MAX_FIELD = 2**31 - 1  # the largest integer a config field may hold (int32, as in HF configs)
+
+
+def _check_int(value: object, where: str, key: str) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not math.isfinite(value))
+        or int(value) != value
+        or not 0 <= value <= MAX_FIELD
+    ):
+        raise InputError(
+            f"expected a non-negative integer (at most {MAX_FIELD}), got {excerpt(value)}",
+            where=where,
+            key=key,
+        )
+    return int(value)
 
 
 def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
-    """Build an Architecture from a catalog table or a Hugging Face config, validating types."""
+    """Build an Architecture from a catalog table or a Hugging Face config, validating types.
+
+    Errors name `where` and the field as `model_id.field`; null fields count as absent, and
+    fields that contradict each other (experts per token beyond the experts, more
+    sliding-window layers than layers, …) are errors.
+    """
+    prefix = model_id if len(model_id) <= 40 else model_id[:39] + "…"
     data = {ALIASES.get(k, k): v for k, v in raw.items()}
     if "text_config" in data and isinstance(data["text_config"], dict):
         data = {**{ALIASES.get(k, k): v for k, v in data["text_config"].items()}, **data}
@@ -228,45 +251,48 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
         value = data.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 1:
             raise InputError(
-                f"expected a positive integer, got {value!r}", where=where, key=f"{model_id}.{key}"
+                f"expected a positive integer, got {excerpt(value)}",
+                where=where,
+                key=f"{prefix}.{key}",
             )
-        if key not in data:
+        if value is None:
             raise InputError(
-                f"missing required field (expected an integer), model {model_id!r}",
+                f"missing required field (expected an integer), model {excerpt(model_id)}",
                 where=where,
                 key=key,
             )
     kwargs: dict = {"id": model_id, "extra": {}}
     for key, value in data.items():
+        if value is None and key in _INT_FIELDS | _BOOL_FIELDS | _FLOAT_FIELDS | _STR_FIELDS:
+            continue  # null: the field's default, as if absent
         if key in _INT_FIELDS:
-            if value is None:
-                continue
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or value < 0
-                or int(value) != value
-            ):
-                raise InputError(
-                    f"expected a non-negative integer, got {value!r}",
-                    where=where,
-                    key=f"{model_id}.{key}",
-                )
-            kwargs[key] = int(value)
+            kwargs[key] = _check_int(value, where, f"{prefix}.{key}")
         elif key in _BOOL_FIELDS:
             if not isinstance(value, bool):
                 raise InputError(
-                    f"expected true or false, got {value!r}", where=where, key=f"{model_id}.{key}"
+                    f"expected true or false, got {excerpt(value)}",
+                    where=where,
+                    key=f"{prefix}.{key}",
                 )
             kwargs[key] = value
         elif key in _FLOAT_FIELDS:
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
+            if (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or not 0 <= value < 1e30
+            ):
                 raise InputError(
-                    f"expected a number, got {value!r}", where=where, key=f"{model_id}.{key}"
+                    f"expected a number from 0 to 1e30, got {excerpt(value)}",
+                    where=where,
+                    key=f"{prefix}.{key}",
                 )
             kwargs[key] = float(value)
         elif key in _STR_FIELDS and key != "id":
-            kwargs[key] = str(value)
+            if not isinstance(value, str):
+                raise InputError(
+                    f"expected a string, got {excerpt(value)}", where=where, key=f"{prefix}.{key}"
+                )
+            kwargs[key] = value
         else:
             kwargs["extra"][key] = value
     # Hugging Face conventions for fields that may be implicit.
@@ -277,12 +303,12 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
         else:
             kwargs["head_dim"] = kwargs["hidden_size"] // kwargs["num_attention_heads"]
     extra = kwargs["extra"]
-    if kwargs.get("num_experts") and "moe_intermediate_size" not in kwargs:
+    if kwargs.get("num_experts") and not kwargs.get("moe_intermediate_size"):
         # Mixtral and gpt-oss keep the expert width in intermediate_size.
         kwargs["moe_intermediate_size"] = kwargs.get("intermediate_size", 0)
     if kwargs.get("num_experts") and "first_k_dense_replace" not in kwargs:
         mlp_only = extra.get("mlp_only_layers") or []
-        kwargs["first_k_dense_replace"] = len(mlp_only)
+        kwargs["first_k_dense_replace"] = len(mlp_only) if isinstance(mlp_only, list) else 0
     if "sliding_window_layers" not in kwargs and isinstance(extra.get("layer_types"), list):
         kwargs["sliding_window_layers"] = sum(
             1 for t in extra["layer_types"] if t == "sliding_attention"
@@ -306,50 +332,64 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
         else:
             kwargs["sliding_window_layers"] = layers
     arch = Architecture(**kwargs)
-    if (
-        arch.num_attention_heads
-        and arch.num_key_value_heads
-        and arch.num_attention_heads % arch.num_key_value_heads
-    ):
-        raise InputError(
+    _check_consistent(arch, where, prefix)
+    return arch
+
+
+def _check_consistent(arch: Architecture, where: str, prefix: str) -> None:
+    """Fields that contradict each other: one InputError naming the field to change."""
+
+    def fail(message: str, key: str) -> None:
+        raise InputError(message, where=where, key=f"{prefix}.{key}")
+
+    if not arch.is_mla and arch.num_key_value_heads < 1:
+        fail("expected a positive integer, got 0", "num_key_value_heads")
+    if arch.num_attention_heads % max(arch.num_key_value_heads, 1):
+        fail(
             f"num_attention_heads ({arch.num_attention_heads}) is not a multiple of "
             f"num_key_value_heads ({arch.num_key_value_heads})",
-            where=where,
-            key=f"{model_id}.num_key_value_heads",
+            "num_key_value_heads",
+        )
+    if not arch.is_mla and arch.head_dim < 1:
+        fail(
+            f"head_dim is 0 (hidden_size {arch.hidden_size} < num_attention_heads "
+            f"{arch.num_attention_heads}); give head_dim",
+            "head_dim",
+        )
+    if arch.is_mla and (arch.qk_nope_head_dim + arch.qk_rope_head_dim < 1 or arch.v_head_dim < 1):
+        fail(
+            "MLA (kv_lora_rank > 0) needs positive qk_nope_head_dim + qk_rope_head_dim and "
+            "v_head_dim",
+            "v_head_dim" if arch.v_head_dim < 1 else "qk_nope_head_dim",
         )
     if arch.is_moe and not (0 < arch.num_experts_per_tok <= arch.num_experts):
-        raise InputError(
+        fail(
             f"expected 1 ≤ num_experts_per_tok ≤ num_experts ({arch.num_experts})",
-            where=where,
-            key=f"{model_id}.num_experts_per_tok",
+            "num_experts_per_tok",
         )
+    if arch.is_moe and arch.moe_intermediate_size < 1:
+        fail("a mixture of experts needs a positive expert width", "moe_intermediate_size")
     if arch.is_moe and arch.first_k_dense_replace > arch.num_hidden_layers:
-        raise InputError(
-            "first_k_dense_replace exceeds num_hidden_layers",
-            where=where,
-            key=f"{model_id}.first_k_dense_replace",
+        fail("first_k_dense_replace exceeds num_hidden_layers", "first_k_dense_replace")
+    if arch.sliding_window_layers > arch.num_hidden_layers:
+        fail(
+            f"sliding_window_layers ({arch.sliding_window_layers}) exceeds num_hidden_layers "
+            f"({arch.num_hidden_layers})",
+            "sliding_window_layers",
         )
-    if not math.isfinite(arch.total_params()) or arch.total_params() <= 0:
-        raise InputError("the architecture has no parameters", where=where, key=model_id)
-    return arch
+    if arch.total_params() <= 0:
+        fail("the architecture has no parameters", "num_hidden_layers")
 
 
 def load_hf_config(path: str | Path) -> Architecture:
     """Import a Hugging Face `config.json` from a local file."""
     p = Path(path)
-    try:
-        raw = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            "no such file (expected a Hugging Face config.json or a catalog model id)", where=str(p)
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", where=str(p)
-        ) from None
+    raw = read_json(p, "a Hugging Face config.json or a catalog model id")
     if not isinstance(raw, dict):
         raise InputError("expected a JSON object", where=str(p))
-    model_id = raw.get("_name_or_path") or p.parent.name or p.stem
+    model_id = raw.get("_name_or_path")
+    if not isinstance(model_id, str) or not model_id:
+        model_id = p.parent.name or p.stem
     raw = {k: v for k, v in raw.items() if not k.startswith("_")}
     raw.setdefault("name", str(model_id))
     raw.setdefault("source", f"Hugging Face config.json: {p}")

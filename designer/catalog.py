@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -18,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from designer.architecture import Architecture, from_mapping, load_hf_config
-from designer.errors import InputError, closest, unknown
-from designer.units import KINDS, parse
+from designer.errors import InputError, closest, excerpt, unknown
+from designer.files import read_toml
+from designer.units import KINDS, parse, plain_number
 
 SECTIONS = ("chips", "memory", "interconnects", "models", "costs")
 CHIP_KINDS = ("paper-preset", "datasheet", "hypothetical")
@@ -192,30 +192,43 @@ _COST_KEYS = {
 }
 
 
+# Quantities that must be positive (a chip without bandwidth or compute is no chip), and the
+# cost defaults that divide; every other number may be 0 (a free part, an ideal link).
+_POSITIVE_KINDS = ("information", "bandwidth", "compute", "area")
+_POSITIVE_KEYS = ("tdp", "pue", "amortization_years")
+MAX_COUNT = 2**20
+
+
 def _value(kind: str, value: Any, where: str, key: str) -> Any:
+    """`value` of the catalog key `key` checked and converted to `kind` (finite, in range)."""
+    positive = kind in _POSITIVE_KINDS or key.rsplit(".", 1)[-1] in _POSITIVE_KEYS
     if kind == "str":
         if not isinstance(value, str):
-            raise InputError(f"expected a string, got {value!r}", where=where, key=key)
+            raise InputError(f"expected a string, got {excerpt(value)}", where=where, key=key)
         return value
     if kind in ("number", "fraction", "count"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"expected a number, got {value!r}", where=where, key=key)
-        if kind == "fraction" and not 0 < value <= 1:
-            raise InputError(f"expected a fraction in (0, 1], got {value!r}", where=where, key=key)
-        if kind == "count" and (value < 1 or int(value) != value):
-            raise InputError(f"expected a positive integer, got {value!r}", where=where, key=key)
-        if value < 0:
-            raise InputError(f"expected a non-negative number, got {value!r}", where=where, key=key)
-        return int(value) if kind == "count" else float(value)
+        number = plain_number(value, positive=positive, where=where, key=key)
+        if kind == "fraction" and not 0 < number <= 1:
+            raise InputError(
+                f"expected a fraction in (0, 1], got {excerpt(value)}", where=where, key=key
+            )
+        if kind == "count" and not (1 <= number <= MAX_COUNT and int(number) == number):
+            raise InputError(
+                f"expected a positive integer (at most {MAX_COUNT}), got {excerpt(value)}",
+                where=where,
+                key=key,
+            )
+        return int(number) if kind == "count" else number
     q = parse(value, kind, where=where, key=key)
-    if q < 0:
-        raise InputError(f"expected a non-negative {kind}, got {value!r}", where=where, key=key)
+    if q < 0 or (positive and q == 0):
+        sign = "positive" if positive else "non-negative"
+        raise InputError(f"expected a {sign} {kind}, got {excerpt(value)}", where=where, key=key)
     return q
 
 
 def _check_keys(entry: dict, allowed: dict, required: list, where: str, prefix: str) -> None:
     if not isinstance(entry, dict):
-        raise InputError(f"expected a table, got {entry!r}", where=where, key=prefix)
+        raise InputError(f"expected a table, got {excerpt(entry)}", where=where, key=prefix)
     for key in entry:
         if key not in allowed:
             raise InputError(
@@ -293,14 +306,15 @@ def bundled_dir() -> Path:
     return Path(str(resources.files("designer.catalogs")))
 
 
-def _read_toml(path: Path) -> dict:
+def _is_dir(path: Path) -> bool:
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise InputError("no such file", where=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", where=str(path)) from None
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long, a NUL in the name
+        return False
+
+
+def _read_toml(path: Path) -> dict:
+    return read_toml(path, "a catalog TOML")
 
 
 @dataclass
@@ -329,11 +343,11 @@ class Catalog:
         raw: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
         origin: dict[tuple[str, str], str] = {}
         for d in dirs:
-            if not d.is_dir():
+            if not _is_dir(d):
                 raise InputError("catalog folder not found", where=str(d))
             for section in SECTIONS:
                 path = d / f"{section}.toml"
-                if not path.exists():
+                if not os.path.lexists(path):  # a broken link or a loop is an error, not absent
                     continue
                 for entry_id, entry in _read_toml(path).items():
                     raw[section][entry_id] = entry

@@ -9,28 +9,95 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import math
 import os
+import re
 import sys
 import traceback
+import warnings
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 
 from designer import __version__
 from designer.assumptions import DEFAULT_PRESET, PRESETS
-from designer.errors import EXIT_SOLVER_LIMIT, DesignerError, InfeasibleError, InputError
+from designer.errors import (
+    EXIT_SOLVER_LIMIT,
+    DesignerError,
+    InfeasibleError,
+    InputError,
+    excerpt,
+    in_file,
+)
+from designer.evaluate import MAX_PARTITION, MAX_REPLICAS
 
 ASSUMPTION_PRESETS = tuple(PRESETS)
+
+MAX_CONTEXT = 2**30  # tokens, as in problem files
+MAX_TIME_LIMIT = 1e6  # seconds
 
 
 def _context(text: str) -> int:
     """'131072', '128K' (×1024) or '128k'."""
-    from designer.units import parse_tokens
-
+    t = text.strip()
     try:
-        return parse_tokens(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        tokens = float(t[:-1]) * 1024 if t[-1:] in "kK" else int(t)
+    except ValueError:
+        tokens = None
+    if tokens is None or not 1 <= tokens <= MAX_CONTEXT or int(tokens) != tokens:
+        raise argparse.ArgumentTypeError(
+            f"expected a token count from 1 to {MAX_CONTEXT}, like 131072 or 128K, got "
+            f"{excerpt(text)}"
+        )
+    return int(tokens)
+
+
+def _overhead(text: str) -> float:
+    """--overhead-per-layer: a non-negative time."""
+    from designer.units import parse
+
+    overhead = parse(text, "time", key="--overhead-per-layer")
+    if overhead < 0:
+        raise InputError(
+            f"expected a non-negative time, got {excerpt(text)}", key="--overhead-per-layer"
+        )
+    return overhead
+
+
+def _count(high: int):
+    """An argparse type: an integer from 1 to `high`."""
+
+    def count(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected a positive integer (at most {high}), got {excerpt(text)}"
+            )
+        return value
+
+    return count
+
+
+def _real(high: float, what: str):
+    """An argparse type: a number in (0, high], described as `what` in errors."""
+
+    def real(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0 < value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected {what} in (0, {high:g}], got {excerpt(text)}"
+            )
+        return value
+
+    return real
 
 
 def _sets(items: list[str] | None) -> dict[str, Any]:
@@ -39,15 +106,34 @@ def _sets(items: list[str] | None) -> dict[str, Any]:
     return dict(parse_set(s) for s in items or [])
 
 
+def _finite(obj: Any) -> Any:
+    """`obj` with every non-finite float (NaN, ±inf) replaced by None: JSON has no NaN."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _json(obj: Any) -> str:
+    """Strict JSON (no NaN or Infinity: unknown numbers are null)."""
+    return json.dumps(_finite(obj), indent=2, default=str, allow_nan=False)
+
+
 def _dump(obj: Any) -> None:
-    print(json.dumps(obj, indent=2, default=str))
+    print(_json(obj))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from designer.catalog import SECTIONS, Catalog
     from designer.evaluate import evaluate
     from designer.report import print_evaluation
-    from designer.units import parse
 
     sets = _sets(args.set)
     bad = [k for k in sets if k.split(".")[0] not in SECTIONS]
@@ -67,9 +153,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             ("compute", args.compute_efficiency),
             (
                 "overhead_per_layer",
-                None
-                if args.overhead_per_layer is None
-                else parse(args.overhead_per_layer, "time", key="--overhead-per-layer"),
+                None if args.overhead_per_layer is None else _overhead(args.overhead_per_layer),
             ),
         )
         if v is not None
@@ -131,6 +215,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     problem = load_problem(args.problem, sets)
     try:
         sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
+    except InputError as exc:  # found while solving (a chip without the dtype): name the file
+        raise in_file(exc, problem.where) from None
     except InfeasibleError as exc:
         record = getattr(exc, "record", {"status": "infeasible", "explanation": str(exc)})
         if args.json:
@@ -177,7 +263,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 "power_w": cc.power_w,
                 "power_basis": cc.power_basis,
             }
-        _dump(entry) if args.json else Console().print_json(json.dumps(entry, default=str))
+        _dump(entry) if args.json else Console().print_json(_json(entry))
         return 0
     rows = catalog_rows(cat, section)
     if args.json:
@@ -417,11 +503,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+_QUOTED = re.compile(r"'([^']{40,})'")
+MAX_MESSAGE = 600  # characters of an error line
+
+
+def _one_line(message: str) -> str:
+    """An error message on one line of at most MAX_MESSAGE characters."""
+    line = " ".join(message.split())
+    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit code 2), like every other bad input."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        message = _QUOTED.sub(lambda m: excerpt(m.group(1)), _one_line(message))
+        self.exit(2, f"designer: error: {message} (see {self.prog} --help)\n")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -436,10 +533,11 @@ def parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="evaluate one design with the forward model")
     ev.add_argument("--model", required=True, help="catalog model id or a config.json path")
     ev.add_argument("--chip", required=True, help="catalog chip id")
-    ev.add_argument("--tp", type=int, default=1, help="chips per pipeline stage (tensor par.)")
-    ev.add_argument("--pp", type=int, default=1, help="pipeline stages")
-    ev.add_argument("--batch", type=int, default=1, help="users per micro-batch")
-    ev.add_argument("--replicas", type=int, default=1)
+    part = _count(MAX_PARTITION)
+    ev.add_argument("--tp", type=part, default=1, help="chips per pipeline stage (tensor par.)")
+    ev.add_argument("--pp", type=part, default=1, help="pipeline stages")
+    ev.add_argument("--batch", type=part, default=1, help="users per micro-batch")
+    ev.add_argument("--replicas", type=_count(MAX_REPLICAS), default=1)
     ev.add_argument(
         "--context",
         type=_context,
@@ -456,7 +554,7 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_PRESET,
         help=f"assumption set (default {DEFAULT_PRESET}; paper = the LIMINAL equations exactly)",
     )
-    ev.add_argument("--ep", type=int, default=1, help="expert-parallel degree (divides --tp)")
+    ev.add_argument("--ep", type=part, default=1, help="expert-parallel degree (divides --tp)")
     ev.add_argument(
         "--attention", choices=["tp", "dp"], default="tp", help="tensor- or data-parallel attention"
     )
@@ -478,10 +576,12 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--bandwidth-efficiency",
-        type=float,
+        type=_real(1, "a fraction"),
         help="η_bw (alone: the hardware limit with this value; with --profile: replaces it)",
     )
-    ev.add_argument("--compute-efficiency", type=float, help="η_f (as --bandwidth-efficiency)")
+    ev.add_argument(
+        "--compute-efficiency", type=_real(1, "a fraction"), help="η_f (as --bandwidth-efficiency)"
+    )
     ev.add_argument("--overhead-per-layer", help="τ_layer, e.g. '114 us'")
     ev.add_argument(
         "--profile",
@@ -519,7 +619,7 @@ def parser() -> argparse.ArgumentParser:
     )
     so.add_argument(
         "--time-limit",
-        type=float,
+        type=_real(MAX_TIME_LIMIT, "seconds"),
         default=60.0,
         help="seconds for the whole run; an answer stopped there is marked not proven optimal "
         "(exit 4)",
@@ -606,12 +706,26 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)[1:]
+    """Run the command line; returns the exit code (argparse's own exits included)."""
     try:
-        return args.func(args)
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    args.argv = list(sys.argv[1:] if argv is None else argv)[1:]
+    logging.getLogger("pyomo").setLevel(logging.ERROR)
+    try:
+        # Extreme inputs may overflow to inf in numpy: the answer says so (null in JSON, or
+        # infeasible); a warning on stderr would not.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            code = args.func(args)
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # the reader (`| head`) has gone: stop quietly
+        _silence_stdout()
+        return 0
     except DesignerError as exc:
-        print(f"designer: error: {exc}", file=sys.stderr)
+        print(f"designer: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("designer: interrupted", file=sys.stderr)
@@ -620,11 +734,20 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("DESIGNER_DEBUG"):
             traceback.print_exc()
         print(
-            f"designer: internal error: {type(exc).__name__}: {exc} (set DESIGNER_DEBUG=1 for "
-            f"the traceback)",
+            f"designer: internal error: {type(exc).__name__}: {_one_line(str(exc))} (set "
+            f"DESIGNER_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor (captured output)
+        pass
 
 
 if __name__ == "__main__":

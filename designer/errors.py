@@ -25,6 +25,7 @@ class InputError(DesignerError):
     def __init__(self, message: str, *, where: str | None = None, key: str | None = None):
         self.where = where
         self.key = key
+        self.message = message
         prefix = ""
         if where and key:
             prefix = f"{where}: {key}: "
@@ -33,6 +34,34 @@ class InputError(DesignerError):
         elif key:
             prefix = f"{key}: "
         super().__init__(prefix + message)
+
+
+def excerpt(value: object, limit: int = 40) -> str:
+    """`repr(value)`, cut to about `limit` characters so that a bad value never floods a message.
+
+    >>> excerpt("x" * 50, limit=10)
+    "'xxxxxx…' (50 characters)"
+    >>> excerpt(2**200)
+    'an integer of 61 digits'
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        digits = len(str(abs(value))) if value.bit_length() < 14000 else "over 4000"
+        return f"an integer of {digits} digits"
+    try:
+        text = repr(value)
+    except Exception:  # a value whose repr fails (a huge int, a broken object)
+        text = f"<{type(value).__name__}>"
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return text[: limit - 3] + "…" + text[0] * (text[0] in "'\"") + size
+
+
+def in_file(exc: InputError, where: str) -> InputError:
+    """`exc` naming the file `where` when it names none yet (the same error otherwise)."""
+    if exc.where:
+        return exc
+    return InputError(exc.message, where=where, key=exc.key)
 
 
 class InfeasibleError(DesignerError):

@@ -11,9 +11,15 @@ from designer import partition, perf, profiles
 from designer.assumptions import Assumptions
 from designer.catalog import Catalog
 from designer.cost import chip_cost, cost_per_mtoken
-from designer.errors import InputError
+from designer.errors import InputError, excerpt
 from designer.prefill import prefill
 from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
+
+# Bounds of a design, so that no product of them (chips, users) wraps in int64 arithmetic:
+# tp, pp and batch at most 2^20 each, replicas at most 2^30, chips and users at most 2^50.
+MAX_PARTITION = 2**20
+MAX_REPLICAS = 2**30
+MAX_FLEET = 2**50
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,11 @@ class Design:
     """One point of the design space: chip, tensor × pipeline partition, batch, replicas, and
     (for deployment realism) the expert-parallel degree `ep` (experts spread over ep groups of
     tp/ep chips; 1 = sharded by TP) and the attention layout (`"tp"` split by heads, `"dp"`
-    each user's attention on one rank)."""
+    each user's attention on one rank).
+
+    >>> Design("xpu-hbm3", tp=8, pp=2, batch=16, replicas=3).chips
+    48
+    """
 
     chip: str
     tp: int
@@ -34,8 +44,18 @@ class Design:
     def __post_init__(self):
         for name in ("tp", "pp", "batch", "replicas", "ep"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise InputError(f"expected a positive integer, got {v!r}", key=name)
+            high = MAX_REPLICAS if name == "replicas" else MAX_PARTITION
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= high:
+                raise InputError(
+                    f"expected a positive integer (at most {high}), got {excerpt(v)}", key=name
+                )
+        for name, v in (("chips", self.chips), ("users", self.users)):
+            if v > MAX_FLEET:
+                raise InputError(
+                    f"a design of more than {MAX_FLEET} {name} ({v}); reduce tp, pp, batch or "
+                    "replicas",
+                    key=name,
+                )
         if self.tp % self.ep:
             raise InputError(f"expected ep to divide tp ({self.tp}), got {self.ep}", key="ep")
         if self.attention not in perf.ATTENTION_LAYOUTS:
@@ -43,11 +63,11 @@ class Design:
 
     @property
     def chips(self) -> int:
-        return self.replicas * self.tp * self.pp
+        return int(self.replicas) * int(self.tp) * int(self.pp)
 
     @property
     def users(self) -> int:
-        return self.replicas * self.pp * self.batch
+        return int(self.replicas) * int(self.pp) * int(self.batch)
 
 
 def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
@@ -168,8 +188,8 @@ def evaluate(
     wl = Workload(
         arch,
         context_tokens,
-        weight_dtype or w_default,
-        kv_dtype or kv_default,
+        w_default if weight_dtype is None else weight_dtype,
+        kv_default if kv_dtype is None else kv_dtype,
         efficiency=prof.efficiency,
         assumptions=assumptions,
         **workload,

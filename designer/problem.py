@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,10 @@ from typing import Any
 from designer.assumptions import ASSUMPTION_KEYS, assumptions_from_table
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
 from designer.catalog import Catalog, path_kind, relative_factor, scale_value
-from designer.errors import InputError, closest, unknown
-from designer.units import KINDS, parse, parse_tokens
+from designer.errors import InputError, closest, excerpt, in_file, unknown
+from designer.evaluate import MAX_PARTITION
+from designer.files import read_toml
+from designer.units import KINDS, parse, parse_tokens, plain_number
 from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
 
 OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")  # minimize
@@ -44,7 +47,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "context_tokens": "tokens",
         "weight_dtype": "str",
         "kv_dtype": "str",
-        "collectives_per_layer": "int",
+        "collectives_per_layer": "int0",
         "prompt_tokens": "int",
         "output_tokens": "int",
         "activation_dtype": "str",
@@ -190,65 +193,102 @@ class Problem:
         )
 
 
+MAX_INT = 2**40
+INT_BOUNDS = {
+    "workload.context_tokens": 2**30,
+    "workload.prompt_tokens": 2**30,
+    "workload.output_tokens": 2**30,
+    "workload.collectives_per_layer": 1024,
+    "sla.concurrent_users": 2**30,
+    "space.tp": MAX_PARTITION,
+    "space.pp": MAX_PARTITION,
+    "space.max_batch": MAX_PARTITION,
+}
+MAX_LIST = 1024  # entries of a list key
+ZERO_IS_NONE = {
+    "space.max_chips",
+    "limits.max_power",
+    "limits.max_facility_power",
+    "limits.max_capex_usd",
+    "limits.max_chips",
+}
+
+
 def _typed(kind: str, value: Any, where: str, key: str) -> Any:
+    """`value` of the problem key `key` checked and converted to `kind` (see SCHEMA).
+
+    Integers are whole, positive (or ≥ 0 for "int0") and at most INT_BOUNDS[key] (MAX_INT);
+    numbers are finite and positive ("number0": or 0); times "time0" may be 0; token counts
+    may be written "128K"; lists are non-empty, at most MAX_LIST entries, duplicates merged; a
+    limit of 0 is None (no limit).
+    """
+    key_tail = key.split(".", 2)[-1] if key.startswith("class.") else key
+    if key in ZERO_IS_NONE and _is_number(value) and value == 0:
+        return None
     if kind == "bool":
         if not isinstance(value, bool):
-            raise InputError(f"expected true or false, got {value!r}", where=where, key=key)
+            raise InputError(f"expected true or false, got {excerpt(value)}", where=where, key=key)
         return value
     if kind == "tokens":
         if isinstance(value, str):
             return parse_tokens(value, where=where, key=key)
         return _typed("int", value, where, key)
-    if kind == "int0":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InputError(
-                f"expected a non-negative integer, got {value!r}", where=where, key=key
-            )
-        return value
-    if kind == "number0":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise InputError(f"expected a non-negative number, got {value!r}", where=where, key=key)
-        return float(value)
-    if kind == "time0":
-        v = parse(value, "time", where=where, key=key)
-        if v < 0:
-            raise InputError(f"expected a non-negative time, got {value!r}", where=where, key=key)
-        return v
     if kind == "str":
         if not isinstance(value, str):
-            raise InputError(f"expected a string, got {value!r}", where=where, key=key)
+            raise InputError(f"expected a string, got {excerpt(value)}", where=where, key=key)
         return value
-    if kind == "int":
+    if kind in ("int", "int0"):
+        low = 0 if kind == "int0" else 1
+        high = INT_BOUNDS.get(key, INT_BOUNDS.get(f"workload.{key_tail}", MAX_INT))
         if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
+            not _is_number(value)
+            or not _finite(value)
             or int(value) != value
-            or value < 1
+            or not low <= value <= high
         ):
-            raise InputError(f"expected a positive integer, got {value!r}", where=where, key=key)
-        return int(value)
-    if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise InputError(f"expected a positive number, got {value!r}", where=where, key=key)
-        return float(value)
-    if kind == "strlist":
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            adjective = "non-negative" if low == 0 else "positive"
             raise InputError(
-                f"expected a non-empty list of names, got {value!r}", where=where, key=key
-            )
-        return tuple(value)
-    if kind == "intlist":
-        if not isinstance(value, list) or not value:
-            raise InputError(
-                f"expected a non-empty list of positive integers, got {value!r}",
+                f"expected a {adjective} integer (at most {high}), got {excerpt(value)}",
                 where=where,
                 key=key,
             )
-        return tuple(sorted({_typed("int", v, where, key) for v in value}))
-    v = parse(value, kind, where=where, key=key)
-    if v <= 0:
-        raise InputError(f"expected a positive {kind}, got {value!r}", where=where, key=key)
+        return int(value)
+    if kind == "number":
+        return plain_number(value, positive=True, where=where, key=key)
+    if kind == "number0":
+        if not _is_number(value) or not _finite(value) or not 0 <= value <= 1e30:
+            raise InputError(
+                f"expected a non-negative number, got {excerpt(value)}", where=where, key=key
+            )
+        return float(value)
+    if kind in ("strlist", "intlist"):
+        if not isinstance(value, list) or not value or len(value) > MAX_LIST:
+            what = "names" if kind == "strlist" else "positive integers"
+            raise InputError(
+                f"expected a non-empty list of at most {MAX_LIST} {what}, got {excerpt(value)}",
+                where=where,
+                key=key,
+            )
+        if kind == "intlist":
+            return tuple(sorted({_typed("int", v, where, key) for v in value}))
+        return tuple(dict.fromkeys(_typed("str", v, where, key) for v in value))
+    zero_ok = kind == "time0"
+    v = parse(value, "time" if zero_ok else kind, where=where, key=key)
+    if v == 0 and key in ZERO_IS_NONE:
+        return None
+    if v < 0 or (v == 0 and not zero_ok):
+        sign = "non-negative" if zero_ok else "positive"
+        what = "time" if zero_ok else kind
+        raise InputError(f"expected a {sign} {what}, got {excerpt(value)}", where=where, key=key)
     return v
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite(value: int | float) -> bool:
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def parse_set(text: str) -> tuple[str, Any]:
@@ -260,7 +300,7 @@ def parse_set(text: str) -> tuple[str, Any]:
     value = value.strip()
     try:
         parsed = tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):  # ValueError: 4300+ digits
         parsed = value
     return path.strip(), parsed
 
@@ -462,8 +502,17 @@ def problem_from_dict(
     catalog: Catalog | None = None,
     base_dir: str | Path | None = None,
 ) -> Problem:
-    """Validate a raw problem dict (as read from TOML). A model path is relative to
-    `base_dir` (the problem file's folder) when given."""
+    """Validate a raw problem dict (as read from TOML); every error names the file `where`. A
+    model path is relative to `base_dir` (the problem file's folder) when given."""
+    try:
+        return _problem_from_dict(raw, where=where, catalog=catalog, base_dir=base_dir)
+    except InputError as exc:
+        raise in_file(exc, where) from None
+
+
+def _problem_from_dict(
+    raw: dict, *, where: str, catalog: Catalog | None, base_dir: str | Path | None
+) -> Problem:
     for section, body in raw.items():
         if section == "class":
             continue
@@ -591,17 +640,10 @@ def _objective(body: dict, where: str) -> tuple[str, str]:
 def load_problem(
     path: str | Path, sets: dict[str, Any] | None = None, catalog: Catalog | None = None
 ) -> Problem:
-    """Read and validate a problem TOML file, with optional dotted-path changes."""
+    """Read and validate a problem TOML file, with optional dotted-path changes; a model path
+    in it is relative to the file."""
     p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            raw = tomllib.load(f)
-    except FileNotFoundError:
-        raise InputError("no such file (expected a problem TOML)", where=str(p)) from None
-    except IsADirectoryError:
-        raise InputError("is a folder (expected a problem TOML)", where=str(p)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", where=str(p)) from None
+    raw = read_toml(p, "a problem TOML")
     if sets:
         raw = apply_sets(raw, sets, where="--set")
     return problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)

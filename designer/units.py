@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import pint
 
-from designer.errors import InputError
+from designer.errors import InputError, excerpt
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,19 @@ def registry() -> pint.UnitRegistry:
     return reg
 
 
-# One number, then optionally a unit that starts with a letter or '/': rejects "4,5 TB/s",
-# "1..2 TB/s" and "4 4 TB/s", which pint would read as products of numbers.
-_SHAPE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*([A-Za-z%/][^,]*)?$")
+# Exactly one number and a unit: the number in plain decimal or e-notation, the unit one or more
+# names (letters, an optional ^1…^3 power) joined by '/' or spaces, nothing else. pint would
+# evaluate anything it is given ("1 us * 9**9**9" never returns, "1 W % 2" is 0.02 W and
+# "114 us # x" 114 µs), so the form is checked before pint sees the string.
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_UNIT_NAME = r"[A-Za-z]+(?:\^[1-3])?"
+_UNIT = rf"{_UNIT_NAME}(?:\s*/\s*{_UNIT_NAME}|\s+{_UNIT_NAME})*"
+_SHAPE = re.compile(rf"({_NUMBER})\s*({_UNIT})?")
+MAX_TEXT = 40  # characters of a quantity string
+# Magnitudes in base units (bytes, seconds, W, ...) beyond these are not physical inputs; bounding
+# them keeps every product and ratio of the model finite.
+MAX_MAGNITUDE = 1e30
+MIN_MAGNITUDE = 1e-30
 
 
 def _dimensionality(kind: Kind):
@@ -84,57 +94,23 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
     malformed string.
     """
     k = KINDS[kind]
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise InputError(
-            f"expected a {kind} like {k.example!r}, got {value!r}", where=where, key=key
+            f"expected a {kind} like {k.example!r}, got {excerpt(value)}", where=where, key=key
         )
     if isinstance(value, (int, float)):
-        if kind == "dimensionless":
-            return float(value)
-        raise InputError(
-            f"expected a {kind} with units like {k.example!r}, got the bare number {value!r}",
-            where=where,
-            key=key,
-        )
-    if not isinstance(value, str):
-        raise InputError(
-            f"expected a {kind} like {k.example!r}, got {value!r}", where=where, key=key
-        )
+        if kind != "dimensionless":
+            raise InputError(
+                f"expected a {kind} with units like {k.example!r}, got the bare number "
+                f"{excerpt(value)}",
+                where=where,
+                key=key,
+            )
+        return _bounded(float(value) if _fits_float(value) else math.inf, value, kind, where, key)
     number = _parse_text(value, kind)
     if number is not None:
         return number
     return _parse_text_uncached(value, kind, where, key)
-
-
-def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | None) -> float:
-    k = KINDS[kind]
-    reg = registry()
-    text = value.strip().replace("µ", "u").replace("μ", "u")
-    if not _SHAPE.match(text):
-        raise InputError(
-            f"cannot parse {value!r} as a {kind}: expected one number and a unit, like "
-            f"{k.example!r}",
-            where=where,
-            key=key,
-        )
-    try:
-        q = reg.Quantity(text)
-    except Exception as exc:  # pint raises several error types for malformed strings
-        raise InputError(
-            f"cannot parse {value!r} as a {kind} like {k.example!r} ({exc})", where=where, key=key
-        ) from None
-    if not isinstance(q, pint.Quantity):
-        q = reg.Quantity(q)
-    if q.dimensionality != _dimensionality(k):
-        raise InputError(
-            f"expected a {kind} like {k.example!r}, got {value!r} (dimension {q.dimensionality})",
-            where=where,
-            key=key,
-        )
-    number = float(q.to(k.unit).magnitude) if k.unit else float(q.to("").magnitude)
-    if not math.isfinite(number):
-        raise InputError(f"expected a finite {kind}, got {value!r}", where=where, key=key)
-    return number
 
 
 @lru_cache(maxsize=65536)
@@ -145,6 +121,97 @@ def _parse_text(value: str, kind: str) -> float | None:
         return _parse_text_uncached(value, kind, None, None)
     except InputError:
         return None
+
+
+def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | None) -> float:
+    k = KINDS[kind]
+    text = value.strip().replace("µ", "u").replace("μ", "u")
+    shape = _SHAPE.fullmatch(text) if len(text) <= MAX_TEXT else None
+    if not shape:
+        raise InputError(
+            f"cannot parse {excerpt(value)} as a {kind}: expected one number and a unit, like "
+            f"{k.example!r}",
+            where=where,
+            key=key,
+        )
+    number, unit = float(shape.group(1)), shape.group(2) or ""
+    if number == 0 and re.search(r"[1-9]", re.split("[eE]", shape.group(1))[0]):
+        _bounded(MIN_MAGNITUDE / 2, value, kind, where, key)  # underflowed: "1e-400 W" is no 0
+    if not math.isfinite(number):
+        raise InputError(f"expected a finite {kind}, got {excerpt(value)}", where=where, key=key)
+    reg = registry()
+    try:
+        q = reg.Quantity(number, _unit(unit))
+    except Exception as exc:  # pint raises several error types for unknown units
+        raise InputError(
+            f"cannot parse {excerpt(value)} as a {kind} like {k.example!r} "
+            f"({excerpt(str(exc), 60)[1:-1]})",
+            where=where,
+            key=key,
+        ) from None
+    if q.dimensionality != _dimensionality(k):
+        raise InputError(
+            f"expected a {kind} like {k.example!r}, got {excerpt(value)} "
+            f"(dimension {q.dimensionality})",
+            where=where,
+            key=key,
+        )
+    try:
+        magnitude = float(q.to(k.unit).magnitude) if k.unit else float(q.to("").magnitude)
+    except (OverflowError, ZeroDivisionError):
+        magnitude = math.inf
+    return _bounded(magnitude, value, kind, where, key)
+
+
+def _fits_float(value: int | float) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=256)
+def _unit(text: str) -> object:
+    """pint's unit for a checked unit string ('TB/s', 'mm^2', 'W / mm^2'), '' for none."""
+    if not text:
+        return ""
+    return registry().Unit(text.replace("^", "**"))
+
+
+def _bounded(number: float, value: object, kind: str, where: str | None, key: str | None) -> float:
+    """`number`, if finite and of a physical size (0 or MIN_MAGNITUDE…MAX_MAGNITUDE)."""
+    if not math.isfinite(number):
+        raise InputError(f"expected a finite {kind}, got {excerpt(value)}", where=where, key=key)
+    if number != 0 and not MIN_MAGNITUDE <= abs(number) <= MAX_MAGNITUDE:
+        raise InputError(
+            f"expected a {kind} between {MIN_MAGNITUDE:g} and {MAX_MAGNITUDE:g} "
+            f"{KINDS[kind].unit or '(dimensionless)'}, got {excerpt(value)}",
+            where=where,
+            key=key,
+        )
+    return number
+
+
+def plain_number(value: object, *, positive: bool, where: str | None, key: str | None) -> float:
+    """A number without a unit (a price, a rate, a ratio): finite, positive or non-negative, and
+    at most MAX_MAGNITUDE; else an InputError naming `where` and `key`."""
+    sign = "positive" if positive else "non-negative"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not math.isfinite(value))
+        or value < 0
+        or (positive and value == 0)
+    ):
+        raise InputError(f"expected a {sign} number, got {excerpt(value)}", where=where, key=key)
+    if value > MAX_MAGNITUDE:
+        raise InputError(
+            f"expected a number at most {MAX_MAGNITUDE:g}, got {excerpt(value)}",
+            where=where,
+            key=key,
+        )
+    return float(value)
 
 
 def format_quantity(value: float, unit: str, to: str, digits: int = 4) -> str:

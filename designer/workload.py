@@ -6,6 +6,7 @@ Everything here depends on the model and the serving settings only, never on the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,8 +46,8 @@ class Efficiency:
                     f"expected a fraction in (0, 1], got {v!r}", key=f"efficiency.{name}"
                 )
         for name in ("overhead_per_layer", "per_sequence", "collective_latency"):
-            if getattr(self, name) < 0:
-                raise InputError("expected a non-negative time", key=f"efficiency.{name}")
+            if not 0 <= getattr(self, name) < math.inf:
+                raise InputError("expected a finite non-negative time", key=f"efficiency.{name}")
 
 
 def native_dtypes(model: Architecture, assumptions: Assumptions) -> tuple[str, str]:

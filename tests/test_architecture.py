@@ -362,3 +362,64 @@ def test_llama2_7b_count_by_hand(catalog):
     expected = 2 * V * d + L * (4 * d * d + 3 * d * ffn + 2 * d) + d
     assert a.total_params() == expected
     assert a.kv_elements_per_token() == 2 * 32 * 32 * 128  # multi-head attention
+
+
+# ---- issue 7: configs validated like problem files ---------------------------------------------
+@pytest.mark.parametrize(
+    ("change", "key", "match"),
+    [
+        ({"hidden_size": None}, "hidden_size", "missing required field"),
+        ({"num_hidden_layers": float("nan")}, "m.num_hidden_layers", "non-negative integer"),
+        ({"vocab_size": 2**63}, "m.vocab_size", "at most 2147483647"),
+        ({"num_key_value_heads": 0}, "m.num_key_value_heads", "positive integer"),
+        (
+            {"hidden_size": 2, "num_attention_heads": 4, "num_key_value_heads": 4},
+            "m.head_dim",
+            "is 0",
+        ),
+        ({"sliding_window": 128, "sliding_window_layers": 3}, "m.sliding_window_layers", "exceeds"),
+        (
+            {"sliding_window": 128, "layer_types": ["sliding_attention"] * 5},
+            "m.sliding_window_layers",
+            "exceeds num_hidden_layers",
+        ),
+        (
+            {"num_experts": 8, "num_experts_per_tok": 2, "intermediate_size": 0},
+            "m.moe_intermediate_size",
+            "positive expert width",
+        ),
+        ({"kv_lora_rank": 64, "qk_rope_head_dim": 16}, "m.v_head_dim", "MLA"),
+        ({"published_total_params": float("inf")}, "m.published_total_params", "number from 0"),
+    ],
+)
+def test_inconsistent_fields_name_the_key(change, key, match):
+    with pytest.raises(InputError, match=match) as info:
+        from_mapping("m", {**BASE, **change}, where="x.json")
+    assert info.value.key == key and info.value.where == "x.json"
+
+
+def test_null_optional_fields_are_absent():
+    a = from_mapping(
+        "m", {**BASE, "tie_word_embeddings": None, "sliding_window": None}, where="x.json"
+    )
+    assert a == from_mapping("m", BASE, where="x.json")
+
+
+def test_sliding_window_layers_beyond_the_layers_are_rejected_not_negative(tmp_path, hf_dir):
+    """Once this gave negative KV bytes and negative tokens/s with exit 0."""
+    raw = json.loads((hf_dir / "llama-3.1-8b" / "config.json").read_text())
+    raw.update(sliding_window=4096, sliding_window_layers=33)
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(raw))
+    with pytest.raises(InputError) as info:
+        load_hf_config(p)
+    assert str(info.value).startswith(f"{p}: ") and "sliding_window_layers (33)" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ['{"hidden_size": NaN}', "[" * 50_000 + "]" * 50_000])
+def test_hf_config_nan_and_deep_nesting(tmp_path, text):
+    p = tmp_path / "config.json"
+    p.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_hf_config(p)
+    assert str(info.value).startswith(f"{p}: ")

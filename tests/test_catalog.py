@@ -391,7 +391,12 @@ def test_unknown_chip_key_suggests_closest(tmp_path):
         ('"1 PFLOPS"', '"1 PB/s"', "chips.my-chip.compute.fp8", "expected a compute"),
         ('"2 TB/s"', "2e12", "chips.my-chip.memory_bandwidth", "bare number"),
         ('"2 TB/s"', '"0 TB/s"', "chips.my-chip.memory_bandwidth", "positive"),
-        ('"2 TB/s"', '"-2 TB/s"', "chips.my-chip.memory_bandwidth", "non-negative"),
+        (
+            '"2 TB/s"',
+            '"-2 TB/s"',
+            "chips.my-chip.memory_bandwidth",
+            "expected a positive bandwidth",
+        ),
         (
             'kind = "hypothetical"',
             "usable_memory_fraction = 1.5",
@@ -533,3 +538,47 @@ def test_measured_data_chips(catalog, chip, bandwidth, fp8):
     assert c.memory_bandwidth == pytest.approx(bandwidth)
     assert c.flops("fp8") == pytest.approx(fp8)
     assert c.source.startswith("https://")
+
+
+# ---- issue 7: numbers in catalogs and overrides ------------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "value", "match"),
+    [
+        ("chips.h100-sxm.price_usd", float("nan"), "expected a non-negative number, got nan"),
+        ("chips.h100-sxm.price_usd", float("inf"), "expected a non-negative number, got inf"),
+        ("chips.h100-sxm.price_usd", 1e300, r"at most 1e\+30"),
+        ("chips.h100-sxm.tdp", "0 W", "expected a positive power"),
+        ("chips.h100-sxm.tdp", "nan W", "expected one number and a unit"),
+        ("chips.xpu-hbm3.compute.fp8", "0 PFLOPS", "expected a positive compute"),
+        ("chips.xpu-hbm3.server_chips", 2**40, "at most 1048576"),
+        ("costs.defaults.amortization_years", 0, "expected a positive number"),
+        ("costs.defaults.pue", float("inf"), "expected a positive number, got inf"),
+        ("interconnects.paper.inter_domain_latency", "-1 us", "expected a non-negative time"),
+    ],
+)
+def test_non_finite_or_meaningless_override_names_the_key(catalog, path, value, match):
+    with pytest.raises(InputError, match=match) as info:
+        catalog.with_overrides({path: value}, where="--set")
+    assert info.value.key == path
+    assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("chips.h100-sxm.price_usd", 0),  # a free part is a valid what-if
+        ("interconnects.paper.intra_domain_latency", "0 us"),  # an ideal link
+        ("costs.defaults.electricity_usd_per_kwh", 0),
+    ],
+)
+def test_zero_where_it_means_something(catalog, path, value):
+    cat = catalog.with_overrides({path: value})
+    section, entry, key = path.split(".")
+    assert cat.raw[section][entry][key] == value
+
+
+def test_catalog_file_that_is_no_text_file(tmp_path):
+    (tmp_path / "chips.toml").write_text("x = 1\n", encoding="utf-16")
+    with pytest.raises(InputError) as info:
+        Catalog.load(extra_dirs=[tmp_path])
+    assert str(info.value).startswith(f"{tmp_path / 'chips.toml'}: not UTF-8 text")

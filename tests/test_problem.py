@@ -279,3 +279,102 @@ def test_a_factor_scales_token_counts_and_class_keys():
     }
     changed = problem_from_dict(two).with_changes({"class.batch.concurrent_users": "x4"})
     assert [c.users for c in changed.classes] == [1, 32]
+
+
+# ---- issue 7: numbers, limits, duplicates, files ------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("sla.tokens_per_s_per_user", float("nan"), "expected a positive number, got nan"),
+        ("sla.tokens_per_s_per_user", float("inf"), "expected a positive number, got inf"),
+        ("sla.tokens_per_s_per_user", 1e300, "at most 1e+30"),
+        ("sla.concurrent_users", -(2**63), "expected a positive integer (at most 1073741824)"),
+        ("sla.concurrent_users", float("nan"), "expected a positive integer"),
+        ("workload.context_tokens", 1e300, "expected a positive integer"),
+        ("workload.context_tokens", 10**1000, "an integer of 1001 digits"),
+        ("workload.collectives_per_layer", -1, "expected a non-negative integer"),
+        ("space.tp", [2**62], "space.tp: expected a positive integer (at most 1048576)"),
+        ("space.max_batch", 2**21, "expected a positive integer (at most 1048576)"),
+        ("space.chips", ["b200"] * 2000, "at most 1024 names"),
+        ("limits.max_power", "-1 W", "expected a positive power"),
+        ("limits.max_power", "1 W % 2", "expected one number and a unit"),
+        ("limits.max_capex_usd", float("-inf"), "expected a positive number"),
+        ("efficiency.overhead_per_layer", "-1 us", "expected a non-negative time"),
+        ("efficiency.overhead_per_layer", "114 us # x", "expected one number and a unit"),
+    ],
+)
+def test_bad_numbers_name_file_and_key(key, value, needle):
+    section, _, name = key.partition(".")
+    raw = {**BASE, section: {**BASE.get(section, {}), name: value}}
+    with pytest.raises(InputError) as info:
+        problem_from_dict(raw, where="q.toml")
+    msg = str(info.value)
+    assert msg.startswith(f"q.toml: {key}: ") and needle in msg, msg
+    assert len(msg) < 200
+
+
+@pytest.mark.parametrize(
+    ("section", "body", "key"),
+    [
+        ("workload", {"weight_dtype": "fp9"}, "workload.weight_dtype"),
+        ("efficiency", {"bandwidth": 1.5}, "efficiency.bandwidth"),
+        ("overrides", {"chips.nope.memory_bandwidth": "1 TB/s"}, "chips.nope.memory_bandwidth"),
+    ],
+)
+def test_errors_raised_below_the_problem_name_the_file(section, body, key):
+    raw = {**BASE, section: {**BASE.get(section, {}), **body}}
+    with pytest.raises(InputError) as info:
+        problem_from_dict(raw, where="q.toml")
+    assert str(info.value).startswith("q.toml"), str(info.value)
+    assert key in str(info.value)
+
+
+def test_zero_is_valid_where_it_means_something():
+    pr = problem_from_dict(
+        {
+            **BASE,
+            "efficiency": {"overhead_per_layer": "0 us"},
+            "workload": {**BASE["workload"], "collectives_per_layer": 0},
+            "limits": {"max_power": "0 W", "max_capex_usd": 0, "max_chips": 0},
+            "space": {"max_chips": 0},
+        }
+    )
+    assert pr.workload.efficiency.overhead_per_layer == 0.0
+    assert pr.workload.collectives_per_layer == 0
+    assert (pr.max_power, pr.max_capex_usd, pr.max_chips) == (None, None, None)  # no limit
+
+
+def test_duplicate_list_entries_are_merged():
+    pr = problem_from_dict(
+        {**BASE, "space": {"chips": ["b200", "h100-sxm", "b200"], "tp": [8, 8, 1], "pp": [2, 2]}}
+    )
+    assert pr.chips == ("b200", "h100-sxm")
+    assert pr.tp == (1, 8) and pr.pp == (2,)
+
+
+def test_a_model_path_next_to_the_problem_file(tmp_path, hf_dir):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "config.json").write_text((hf_dir / "llama-3.1-8b" / "config.json").read_text())
+    p = folder / "problem.toml"
+    p.write_text(
+        '[workload]\nmodel = "config.json"\ncontext_tokens = 4096\n'
+        "[sla]\ntokens_per_s_per_user = 50\nconcurrent_users = 1\n"
+    )
+    assert load_problem(p).workload.model.total_params() == 8_030_261_248
+
+
+@pytest.mark.parametrize("make", [lambda p: p.mkdir(), lambda p: p.write_bytes(b"\xff\xfe[\x00")])
+def test_problem_file_that_is_no_text_file(tmp_path, make):
+    p = tmp_path / "p.toml"
+    make(p)
+    with pytest.raises(InputError) as info:
+        load_problem(p)
+    assert str(info.value).startswith(f"{p}: ") and "expected a problem TOML" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["[" * 5000, "9" * 5000])
+def test_set_values_too_deep_or_too_long_for_toml_stay_strings(value):
+    assert parse_set(f"space.tp={value}") == ("space.tp", value)
+    with pytest.raises(InputError, match="--set|space.tp"):
+        load_problem(ROOT / "problems" / "quickstart.toml", {"space.tp": value})

@@ -156,3 +156,71 @@ def test_gigabytes_property(x):
     assert math.isclose(parse(f"{x} GB", "information"), x * 1e9, rel_tol=1e-12)
     assert math.isclose(parse(f"{x} GiB", "information"), x * 2**30, rel_tol=1e-12)
     assert math.isclose(parse(f"{x} Gb/s", "bandwidth"), x * 1e9 / 8, rel_tol=1e-12)
+
+
+# ---- issue 7: exactly a number and a unit, checked before pint evaluates anything -------------
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1 us * 9**9**9",  # pint would evaluate this power tower forever
+        "1 W % 2",  # pint: 0.02 W
+        "114 us # x",  # pint: 114 µs, the comment dropped
+        "2**10 B",
+        "1 W^9",
+        "(1 us",
+        "1 us)",
+        "0x10 W",
+        "1_000 W",
+        "1 W; import os",
+        "__import__('os')",
+        "1 " + "k" * 3000 + "W",
+        "9" * 400 + " W",
+        "½ W",
+    ],
+)
+def test_expressions_are_not_quantities(value):
+    with pytest.raises(InputError, match="expected one number and a unit") as info:
+        parse(value, "power", where="p.toml", key="limits.max_power")
+    assert len(str(info.value)) < 200  # a short excerpt of a long value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1e999 W", "finite"), ("1e31 W", "between"), ("1e-400 W", "between"), ("1e-31 s", "between")],
+)
+def test_magnitudes_are_bounded(value, expected):
+    with pytest.raises(InputError, match=expected):
+        parse(value, "power" if value.endswith("W") else "time", key="k")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(math.nan, "finite"), (math.inf, "finite"), (1e300, "between"), (10**400, "finite")],
+)
+def test_bare_dimensionless_numbers_are_bounded(value, message):
+    with pytest.raises(InputError, match=f"expected a {message}|dimensionless between"):
+        parse(value, "dimensionless", key="k")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("1 W / mm^2", "power_density", 1e6),
+        ("0 W", "power", 0.0),
+        ("-0.5 us", "time", -0.5e-6),
+        ("1e30 W", "power", 1e30),
+        ("100 Gbit / s", "bandwidth", 12.5e9),
+        ("5 kW", "power", 5e3),
+    ],
+)
+def test_plain_quantities_still_parse(text, kind, expected):
+    assert parse(text, kind) == pytest.approx(expected, rel=1e-12)
+
+
+@given(st.text(alphabet="0123456789.eE+-*/%#^() usWkMGTBbiflopsa_", max_size=30))
+def test_any_short_text_parses_or_is_an_input_error(text):
+    try:
+        value = parse(text, "power")
+    except InputError:
+        return
+    assert math.isfinite(value)
