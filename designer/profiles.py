@@ -313,23 +313,24 @@ def summary_line(profile: Profile) -> str:
 def for_problem(problem: Any, chip_id: str) -> Profile:
     """The profile a problem's answer on `chip_id` uses: `[efficiency] profile` when named,
     else the hardware limit when only explicit `[efficiency]` values are given (their meaning
-    before profiles existed), else the chip's default; explicit values replace the profile's.
+    before profiles existed) or under the `paper` assumptions (the paper's view), else the
+    chip's default; explicit values replace the profile's.
 
     `dataclasses.replace(problem.workload, efficiency=for_problem(problem, chip).efficiency)`
     is the workload to evaluate that chip with.
     """
     if problem.profile:
         base = get(problem.profile)
-    elif problem.efficiency_values:
-        base = LIMIT_PROFILE
+    elif problem.efficiency_values or problem.workload.assumptions.is_paper:
+        base = LIMIT_PROFILE  # the paper's view: its assumptions at the hardware limit
     else:
         base = default_for(problem.catalog, chip_id)
     return with_values(base, problem.efficiency_values)
 
 
-def workload_for(problem: Any, chip_id: str) -> Workload:
-    """The problem's workload with the efficiency of `for_problem(problem, chip_id)`: what a
-    candidate on that chip is evaluated with."""
+def workload_for(problem: Any, chip_id: str, workload: Workload | None = None) -> Workload:
+    """A workload of the problem (default: its first class's) with the efficiency of
+    `for_problem(problem, chip_id)`: what a candidate on that chip is evaluated with."""
     return dataclasses.replace(
-        problem.workload, efficiency=for_problem(problem, chip_id).efficiency
+        workload or problem.workload, efficiency=for_problem(problem, chip_id).efficiency
     )

@@ -138,7 +138,8 @@ def footer(record: dict[str, Any]) -> list[str]:
             f"KV {c['kv_dtype']}, {c['tokens_per_s_per_user']:g} tokens/s per user"
             + (f" for {users:,} users" if users else "")
         )
-    lines.append(f"efficiency: {inp['efficiency']['view']}")
+    for chip, prof in record.get("profiles", {}).items():
+        lines.append(f"profile on {chip}: {prof['name']} — {prof['error']}")
     co = inp["costs"]
     lines.append(
         f"costs: {co['amortization_years']:g}-year amortization, PUE {co['pue']:g}, "

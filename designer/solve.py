@@ -24,7 +24,7 @@ from designer.optimize.data import FleetData, fleet_data
 from designer.optimize.features.objective import TIE_BREAK, expression
 from designer.optimize.sensitivity import sensitivity
 from designer.problem import OBJECTIVE_UNITS, Problem
-from designer.provenance import inputs
+from designer.provenance import inputs, profiles_used
 from designer.solver import Solver
 
 TIE_TOL = 1e-9
@@ -202,6 +202,7 @@ def answer(data: FleetData, out: dict, start: float) -> dict[str, Any]:
         "excluded": _excluded(problem, data.columns),
         "inputs": inputs(problem),
         "assumptions": problem.workload.describe(),
+        "profiles": profiles_used(problem, [r["design"]["chip"] for r in rows]),
         "solve_seconds": time.perf_counter() - start,
     }
 

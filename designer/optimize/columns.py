@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from designer import partition, perf
+from designer import partition, perf, profiles
 from designer.cost import ChipCost, chip_cost, servers_for
 from designer.problem import Problem, WorkloadClass
 
@@ -50,34 +50,52 @@ REASONS = {
 class Grid:
     """Every (chip, t, p, ep, attention) of the space for one class, with hardware gathered
     per candidate. `ep` and `attention` are the options `perf.partition_options` gives for the
-    class's assumptions (plain TP only under `paper`)."""
+    class's assumptions (plain TP only under `paper`). Each chip is evaluated with its own
+    serving-stack efficiency (`profiles.for_problem`): `workloads[group[i]]` for candidate i."""
 
     chip: np.ndarray  # index into Columns.chip_types
     t: np.ndarray
     p: np.ndarray
     ep: np.ndarray
     attention: np.ndarray  # "tp" | "dp"
+    group: np.ndarray  # index into workloads
+    workloads: tuple = field(repr=False)
     hw: dict[str, np.ndarray] = field(repr=False)
 
     def __len__(self) -> int:
         return len(self.t)
 
     def metrics(self, wc: WorkloadClass, batch, index=None) -> dict[str, np.ndarray]:
-        sel = slice(None) if index is None else index
-        hw = {k: v[sel] for k, v in self.hw.items()}
-        return perf.evaluate_arrays(
-            wc.workload,
-            hw,
-            self.t[sel],
-            self.p[sel],
-            batch,
-            ep=self.ep[sel],
-            attention=self.attention[sel],
-        )
+        """perf.evaluate_arrays for the candidates `index` (all by default) at `batch`."""
+        idx = np.arange(len(self)) if index is None else np.asarray(index, dtype=np.int64)
+        batch = np.broadcast_to(np.asarray(batch), idx.shape)
+        out: dict[str, np.ndarray] = {}
+        groups = np.unique(self.group[idx]) if len(idx) else [0]
+        for g in groups:
+            pos = np.flatnonzero(self.group[idx] == g)
+            sel = idx[pos]
+            m = perf.evaluate_arrays(
+                self.workloads[g],
+                {k: v[sel] for k, v in self.hw.items()},
+                self.t[sel],
+                self.p[sel],
+                batch[pos],
+                ep=self.ep[sel],
+                attention=self.attention[sel],
+            )
+            for k, v in m.items():
+                v = np.broadcast_to(v, pos.shape)
+                if k not in out:
+                    out[k] = np.empty(idx.shape, dtype=v.dtype if v.dtype.kind != "U" else object)
+                out[k][pos] = v
+        return out
 
 
 def grid(problem: Problem, wc: WorkloadClass) -> Grid:
     chips = list(problem.chips)
+    per_chip = [profiles.workload_for(problem, c, wc.workload) for c in chips]
+    workloads = tuple(dict.fromkeys(per_chip))
+    group_of_chip = np.array([workloads.index(w) for w in per_chip])
     arrays = perf.ChipArrays.build(problem.catalog, chips, wc.workload.compute_dtype)
     rows = [
         (c, t, p, o["ep"], o["attention"])
@@ -93,6 +111,8 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
         p.astype(np.int64),
         ep.astype(np.int64),
         att.astype(object),
+        group_of_chip[ci],
+        workloads,
         arrays.take(ci),
     )
 

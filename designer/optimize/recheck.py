@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from designer import profiles
 from designer.cost import cost_per_mtoken, mtokens_per_year
 from designer.evaluate import Design, assess
 from designer.optimize.columns import units_to_serve
@@ -46,7 +47,7 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 int(c.ep[k]),
                 str(c.attention[k]),
             )
-            rec = assess(wc.workload, p.catalog, design)
+            rec = assess(profiles.workload_for(p, design.chip, wc.workload), p.catalog, design)
             rows.append(
                 {
                     "column": k,

@@ -1,4 +1,5 @@
-"""A small problem every study test solves quickly: Llama 3.1 8B for 8 users, four chips."""
+"""A small problem every study test solves quickly: Llama 3.1 8B for 8 users, four chips, the
+paper's equations (the studies' mechanics are under test, not the deployment model)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ kv_dtype = "fp8"
 [sla]
 tokens_per_s_per_user = 200
 concurrent_users = 8
+
+[assumptions]
+preset = "paper"
 
 [space]
 chips = ["h100-sxm", "b200", "mi300x", "xpu-sram"]
