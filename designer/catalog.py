@@ -8,8 +8,8 @@ Each catalog is a TOML file (see catalogs/README.md); every quantity is a string
 
 from __future__ import annotations
 
-import copy
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -19,7 +19,7 @@ from typing import Any
 from designer.architecture import Architecture, from_mapping, load_hf_config
 from designer.errors import InputError, closest, excerpt, unknown
 from designer.files import read_toml
-from designer.units import parse, plain_number
+from designer.units import KINDS, parse, plain_number
 
 SECTIONS = ("chips", "memory", "interconnects", "models", "costs")
 CHIP_KINDS = ("paper-preset", "datasheet", "hypothetical")
@@ -241,6 +241,67 @@ def _check_keys(entry: dict, allowed: dict, required: list, where: str, prefix: 
             )
 
 
+_SECTION_KEYS = {
+    "chips": _CHIP_KEYS,
+    "memory": _MEMORY_KEYS,
+    "interconnects": _IC_KEYS,
+    "costs": _COST_KEYS,
+}
+_RELATIVE = re.compile(r"^\s*[x×]\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*$")
+
+
+def relative_factor(value: Any) -> float | None:
+    """The factor F of a relative value 'xF' or '×F' ('x2', 'x0.2'), else None."""
+    m = _RELATIVE.match(value) if isinstance(value, str) else None
+    return float(m.group(1)) if m else None
+
+
+def _kind(section: str, keys: list[str]) -> str | None:
+    """The value kind of a catalog key ('bandwidth', 'number', …), None when not declared."""
+    if section == "chips" and keys[0] == "compute":
+        return "compute"
+    return _SECTION_KEYS.get(section, {}).get(keys[0]) if len(keys) == 1 else None
+
+
+def path_kind(path: str) -> str | None:
+    """The value kind of a dotted catalog path ('chips.*.memory_bandwidth' → 'bandwidth')."""
+    section, _, rest = path.partition(".")
+    parts = rest.split(".")
+    if section == "chips" and len(parts) >= 3 and parts[-2] == "compute":
+        return "compute"
+    return _SECTION_KEYS.get(section, {}).get(parts[-1])
+
+
+def _lookup(entry: Any, keys: list[str]) -> Any:
+    for k in keys:
+        if not isinstance(entry, dict) or k not in entry:
+            return None
+        entry = entry[k]
+    return entry
+
+
+def scale_value(value: Any, factor: float, kind: str | None, where: str | None, key: str) -> Any:
+    """`value` × `factor`: numbers stay numbers (integers stay integers when the product is
+    one), quantities are parsed and written back in their kind's base unit ('8 TiB/s' × 2 →
+    '17592186044416.0 B/s'); a relative value 'xA' becomes 'x(A·F)'."""
+    if value is None:
+        raise InputError(
+            f"x{factor:g} needs a value to scale, and there is none", where=where, key=key
+        )
+    inner = relative_factor(value)
+    if inner is not None:
+        return f"x{inner * factor!r}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(f"cannot scale {value!r} (not a number or quantity)", where=where, key=key)
+    if isinstance(value, (int, float)):
+        out = value * factor
+        return int(out) if isinstance(value, int) and float(out).is_integer() else out
+    if kind not in KINDS or kind == "dimensionless":
+        raise InputError(f"cannot scale {value!r} (not a quantity)", where=where, key=key)
+    number = parse(value, kind, where=where, key=key) * factor
+    return f"{number!r} {KINDS[kind].unit}".strip()
+
+
 def bundled_dir() -> Path:
     return Path(str(resources.files("designer.catalogs")))
 
@@ -319,37 +380,93 @@ class Catalog:
             section[:-1] if section.endswith("s") else section, head, self.raw[section], key=path
         )
 
+    def expand_path(self, path: str) -> list[tuple[str, str, list[str]]]:
+        """`split_path`, with a `*` entry segment matching every entry of the section that
+        has the key: 'chips.*.memory_bandwidth' → one (section, id, keys) per chip."""
+        section, _, rest = path.partition(".")
+        if not rest.startswith("*."):
+            return [self.split_path(path)]
+        if section not in SECTIONS:
+            raise unknown("catalog section", section, SECTIONS, key=path)
+        keys = rest[2:].split(".")
+        if not all(keys):
+            raise InputError("expected section.*.key", key=path)
+        hits = [
+            (section, entry_id, keys)
+            for entry_id, entry in self.raw[section].items()
+            if _lookup(entry, keys) is not None
+        ]
+        if not hits:
+            names = {k for e in self.raw[section].values() if isinstance(e, dict) for k in e}
+            raise InputError(
+                f"no entry of {section} has the key {'.'.join(keys)!r}{closest(keys[0], names)}",
+                key=path,
+            )
+        return hits
+
     def with_overrides(self, overrides: dict[str, Any], where: str = "--set") -> Catalog:
-        """A copy with values replaced by dotted path; new keys are validated like file keys."""
+        """A copy with values replaced by dotted path; new keys are validated like file keys.
+
+        A `*` entry segment sets the key in every entry that has it
+        (`chips.*.memory_bandwidth`), and a value `xF` (or `×F`) multiplies the current value
+        (`"x2"`, `"x0.2"`; quantities keep their units). Only the entries touched are copied
+        and re-validated. Example::
+
+            cat.with_overrides({"chips.*.memory_bandwidth": "x2"})
+        """
         if not overrides:
             return self
-        raw = copy.deepcopy(self.raw)
+        raw = dict(self.raw)
         origin = dict(self.origin)
+        touched: set[tuple[str, str]] = set()
         for path, value in overrides.items():
-            section, entry_id, keys = self.split_path(path)
-            node = raw[section][entry_id]
-            for k in keys[:-1]:
-                node = node.setdefault(k, {})
-                if not isinstance(node, dict):
-                    raise InputError("not a table", where=where, key=path)
-            node[keys[-1]] = value
-            origin[(section, entry_id)] = where
+            factor = relative_factor(value)
+            kind = path_kind(path)
+            if factor is None and ".*." in path and kind not in (None, "table"):
+                _value(kind, value, where, path)  # a bad value is named by the wildcard path
+            for section, entry_id, keys in self.expand_path(path):
+                if (section, entry_id) not in touched:
+                    if not any(s == section for s, _ in touched):
+                        raw[section] = dict(raw[section])
+                    raw[section][entry_id] = dict(raw[section][entry_id])
+                    touched.add((section, entry_id))
+                node = raw[section][entry_id]
+                for k in keys[:-1]:  # copy-on-write down the path: the base stays untouched
+                    child = node.get(k, {})
+                    if not isinstance(child, dict):
+                        raise InputError("not a table", where=where, key=path)
+                    node[k] = node = dict(child)
+                if factor is not None:
+                    key = f"{section}.{entry_id}.{'.'.join(keys)}"
+                    kind = _kind(section, keys)
+                    node[keys[-1]] = scale_value(node.get(keys[-1]), factor, kind, where, key)
+                else:
+                    node[keys[-1]] = value
+                origin[(section, entry_id)] = where
         cat = Catalog(raw, origin)
-        cat.validate()
+        # untouched entries keep their parsed form (each depends only on its own table)
+        cat._typed.update({k: v for k, v in self._typed.items() if k not in touched})
+        cat.validate(touched)
         return cat
 
-    def validate(self) -> None:
-        """Parse every entry once so that bad input is reported at load time."""
-        for chip_id in self.raw["chips"]:
-            self.chip(chip_id)
-        for mem_id in self.raw["memory"]:
-            self.memory(mem_id)
-        for ic_id in self.raw["interconnects"]:
-            self.interconnect(ic_id)
-        for model_id in self.raw["models"]:
-            self.model(model_id)
-        if self.raw["costs"]:
-            self.costs  # noqa: B018  (parses and validates)
+    def validate(self, entries: set[tuple[str, str]] | None = None) -> None:
+        """Parse every entry (or only `entries`, as (section, id)) so that bad input is
+        reported at load time."""
+        check = {
+            "chips": self.chip,
+            "memory": self.memory,
+            "interconnects": self.interconnect,
+            "models": self.model,
+        }
+        for section, entry_id in entries if entries is not None else self._all_entries():
+            if section == "costs":
+                self.costs  # noqa: B018  (parses and validates)
+            else:
+                check[section](entry_id)
+
+    def _all_entries(self) -> list[tuple[str, str]]:
+        out = [(s, i) for s in SECTIONS if s != "costs" for i in self.raw[s]]
+        return out + ([("costs", "defaults")] if self.raw["costs"] else [])
 
     # ---- typed access ----------------------------------------------------------------------
     def _parsed(

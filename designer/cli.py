@@ -1,4 +1,5 @@
-"""The `designer` command line: evaluate, solve, catalog, calibrate, validate.
+"""The `designer` command line: evaluate, solve, compare, sweep, pareto, catalog, calibrate,
+validate.
 
 Exit codes: 0 answered, 2 bad input, 3 infeasible (with the explanation), 4 solver limit hit
 with no feasible design, 1 internal error (set DESIGNER_DEBUG=1 for the traceback).
@@ -279,6 +280,107 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from designer.problem import load_problem
+    from designer.studies import compare
+
+    table = compare(
+        load_problem(args.problem, _study_sets(args)),
+        by=args.by,
+        top=args.top,
+        time_limit=args.time_limit,
+    )
+    if args.plot:
+        from designer.studies import plots
+
+        feasible = [r for r in table.rows if r["status"] in ("optimal", "feasible")]
+        plots.step_breakdown(feasible, args.plot, by=args.by)
+    if args.json:
+        _dump(table.json())
+    else:
+        Console().print(table.table())
+    answered = any(r["status"] in ("optimal", "feasible") for r in table.rows)
+    return 0 if answered else InfeasibleError.exit_code
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from designer.studies import Study, sweep
+
+    study = Study.load(args.study)
+    if args.assumptions:  # a swept value of every point: a column, and part of its key
+        study.points = [{**p, "assumptions.preset": args.assumptions} for p in study.points]
+    frame = sweep(
+        study,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+    if args.plot:
+        from designer.studies import plots
+
+        plots.sweep_figure(frame, study.swept, args.plot)
+    counts = frame["status"].value_counts().to_dict() if len(frame) else {}
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(
+        f"{len(frame)} points ({summary}); computed {frame.attrs['computed']}, skipped "
+        f"{frame.attrs['skipped']} already in {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_pareto(args: argparse.Namespace) -> int:
+    from designer.problem import load_problem
+    from designer.studies import pareto
+
+    front = pareto(
+        load_problem(args.problem, _study_sets(args)),
+        args.y,
+        x=args.x,
+        points=args.points,
+        time_limit=args.time_limit,
+        complete=args.complete,
+    )
+    if args.out:
+        if args.out.lower().endswith(".json"):
+            with open(args.out, "w") as f:
+                json.dump(front.json(), f, indent=2, default=str)
+        else:
+            front.frame().to_csv(args.out, index=False)
+    if args.plot:
+        from designer.studies import plots
+
+        plots.frontier(front, args.plot)
+    if args.json:
+        _dump(front.json())
+    else:
+        Console().print(front.table())
+    return 0
+
+
+def _study_args(p: argparse.ArgumentParser, plot_help: str) -> None:
+    p.add_argument("--plot", metavar="FILE", help=f"{plot_help} (.png or .svg; needs matplotlib)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    _assumptions_arg(p)
+
+
+def _assumptions_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--assumptions",
+        choices=ASSUMPTION_PRESETS,
+        default=None,
+        help=f"assumption set (default: the problem's [assumptions] preset, else {DEFAULT_PRESET})",
+    )
+
+
+def _study_sets(args: argparse.Namespace) -> dict[str, Any]:
+    sets = _sets(args.set)
+    if args.assumptions:
+        sets["assumptions.preset"] = args.assumptions
+    return sets
+
+
 def _measurements(args: argparse.Namespace):
     from designer import measurements
     from designer.catalog import Catalog
@@ -525,6 +627,43 @@ def parser() -> argparse.ArgumentParser:
     so.add_argument("--profile", help="calibration profile (same as --set efficiency.profile=…)")
     so.set_defaults(func=cmd_solve)
 
+    set_help = "change a problem or catalog value (wildcards: chips.*.KEY; factors: x2)"
+    co = sub.add_parser("compare", help="the optimum per chip, memory technology or TP, ranked")
+    co.add_argument("problem", help="problem TOML (see problems/)")
+    co.add_argument("--by", choices=["chip", "memory", "tp"], default="chip")
+    co.add_argument("--top", type=int, metavar="K", help="only the K best distinct designs")
+    co.add_argument("--set", action="append", metavar="PATH=VALUE", help=set_help)
+    co.add_argument("--json", action="store_true")
+    _study_args(co, "write the step-time breakdown of the feasible rows")
+    co.set_defaults(func=cmd_compare)
+
+    sw = sub.add_parser("sweep", help="solve every point of a study (grid or list of what-ifs)")
+    sw.add_argument("study", help="study TOML: problem = PATH, [grid] / [list] of values")
+    sw.add_argument("--out", required=True, metavar="FILE", help="results (.csv or .parquet)")
+    sw.add_argument("--workers", type=int, help="local processes (default: the CPU count)")
+    sw.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.add_argument("--plot", metavar="FILE", help="heat map (two swept values) or line plot")
+    _assumptions_arg(sw)
+    sw.set_defaults(func=cmd_sweep)
+
+    pa = sub.add_parser("pareto", help="the exact cost frontier against tokens/s per user")
+    pa.add_argument("problem", help="problem TOML (see problems/)")
+    pa.add_argument("--x", choices=["tokens_per_s_per_user"], default="tokens_per_s_per_user")
+    pa.add_argument(
+        "--y", choices=["capex", "power", "tco", "cost_per_mtoken", "chips"], default="capex"
+    )
+    pa.add_argument("--points", type=int, default=12, help="levels of the rate (default 12)")
+    pa.add_argument(
+        "--complete",
+        action="store_true",
+        help="walk every frontier design (one solve each) instead of --points levels",
+    )
+    pa.add_argument("--set", action="append", metavar="PATH=VALUE", help=set_help)
+    pa.add_argument("--json", action="store_true")
+    pa.add_argument("--out", metavar="FILE", help="the frontier as CSV (or JSON: .json)")
+    _study_args(pa, "write the frontier")
+    pa.set_defaults(func=cmd_pareto)
     cal = sub.add_parser("calibrate", help="fit a calibration profile to measured step times")
     cal.add_argument("data", help="measurements CSV (catalogs/measurements/decode.csv)")
     cal.add_argument("--name", help="profile name")

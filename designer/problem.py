@@ -19,11 +19,11 @@ from typing import Any
 
 from designer.assumptions import ASSUMPTION_KEYS, assumptions_from_table
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
-from designer.catalog import Catalog
+from designer.catalog import Catalog, path_kind, relative_factor, scale_value
 from designer.errors import InputError, closest, excerpt, in_file, unknown
 from designer.evaluate import MAX_PARTITION
 from designer.files import read_toml
-from designer.units import parse, parse_tokens, plain_number
+from designer.units import KINDS, parse, parse_tokens, plain_number
 from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
 
 OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")  # minimize
@@ -153,6 +153,8 @@ class Problem:
     profile: str | None = None
     efficiency_values: dict = field(default_factory=dict, repr=False, compare=False)
     base_dir: Path | None = field(default=None, repr=False, compare=False)
+    # The catalog before [overrides]: what-ifs re-apply overrides to it instead of reloading.
+    base_catalog: Catalog | None = field(default=None, repr=False, compare=False)
 
     @property
     def workload(self) -> Workload:
@@ -178,11 +180,15 @@ class Problem:
         return {k: v for k, v in named.items() if v is not None}
 
     def with_changes(self, sets: dict[str, Any]) -> Problem:
-        """A new problem with dotted-path changes applied (problem keys or catalog values)."""
+        """A new problem with dotted-path changes applied (problem keys or catalog values,
+        wildcards and relative values as in `apply_sets`); the catalogs are not reloaded.
+
+        Example: `problem.with_changes({"chips.*.memory_bandwidth": "x2"})`.
+        """
         return problem_from_dict(
             apply_sets(self.raw, sets, where="--set"),
             where=self.where,
-            catalog=None,
+            catalog=self.base_catalog,
             base_dir=self.base_dir,
         )
 
@@ -301,12 +307,22 @@ def parse_set(text: str) -> tuple[str, Any]:
 
 def apply_sets(raw: dict, sets: dict[str, Any], *, where: str) -> dict:
     """Dotted-path changes applied to a raw problem dict; catalog paths go to [overrides],
-    `class.NAME.key` changes one workload class, `supply.CHIP` one chip's supply."""
+    `class.NAME.key` changes one workload class, `supply.CHIP` one chip's supply.
+
+    A value `xF` (or `×F`) multiplies the current value (`sla.tokens_per_s_per_user=x2`,
+    `limits.max_power=x0.5`); a `*` entry segment of a catalog path matches every entry that
+    has the key (`chips.*.memory_bandwidth=x2`). A relative catalog change applies after the
+    problem's own [overrides] (so it scales the overridden value).
+    """
     raw = copy.deepcopy(raw)
     for path, value in sets.items():
         head, _, rest = path.partition(".")
+        factor = relative_factor(value)
         if head in CATALOG_SECTIONS:
-            raw.setdefault("overrides", {})[path] = value
+            overrides = raw.setdefault("overrides", {})
+            if factor is not None and path in overrides:
+                value = scale_value(overrides.pop(path), factor, path_kind(path), where, path)
+            overrides[path] = value
             continue
         if head == "class":
             _set_class(raw, rest, value, where=where, path=path)
@@ -323,6 +339,9 @@ def apply_sets(raw: dict, sets: dict[str, Any], *, where: str) -> dict:
             raise InputError(
                 "this problem has [[class]] tables: use class.NAME.KEY", where=where, key=path
             )
+        if factor is not None:
+            current = raw.get(head, {}).get(rest)
+            value = _scaled(current, factor, SCHEMA[head][rest], value, where, path)
         raw.setdefault(head, {})[rest] = value
     return raw
 
@@ -335,7 +354,25 @@ def _set_class(raw: dict, rest: str, value: Any, *, where: str, path: str) -> No
         raise unknown("class", name, names, where=where, key=path)
     if key not in CLASS_KEYS or key == "name":
         raise unknown("key", key, [k for k in CLASS_KEYS if k != "name"], where=where, key=path)
-    classes[names.index(name)][key] = value
+    table = classes[names.index(name)]
+    factor = relative_factor(value)
+    if factor is not None:
+        value = _scaled(table.get(key), factor, CLASS_KEYS[key], value, where, path)
+    table[key] = value
+
+
+# problem-key kinds a factor can scale, and the catalog kind they are parsed as
+_SCALABLE = {"int": None, "int0": None, "number": None, "number0": None, "tokens": None}
+_SCALABLE.update({"time0": "time", **{k: k for k in KINDS}})
+
+
+def _scaled(current: Any, factor: float, kind: str, value: Any, where: str, path: str) -> Any:
+    """`current` × `factor` for a problem key of `kind` (token counts like '128K' included)."""
+    if kind not in _SCALABLE:
+        raise InputError(f"cannot scale a {kind} by {value!r}", where=where, key=path)
+    if kind == "tokens" and isinstance(current, str):
+        current = parse_tokens(current, where=where, key=path)
+    return scale_value(current, factor, _SCALABLE[kind], where, path)
 
 
 def _check_table(body: Any, schema: dict[str, str], where: str, prefix: str) -> None:
@@ -493,7 +530,8 @@ def _problem_from_dict(
         if s not in FREE_SECTIONS + OWN_PARSER and s not in ("workload", "sla")
     }
     assumptions = assumptions_from_table(raw.get("assumptions", {}), where=where)
-    catalog = (catalog or Catalog.load()).with_overrides(
+    base_catalog = catalog or Catalog.load()
+    catalog = base_catalog.with_overrides(
         dict(raw.get("overrides", {})), where=f"{where} [overrides]"
     )
     e = dict(v["efficiency"])
@@ -579,6 +617,7 @@ def _problem_from_dict(
         where=where,
         raw=raw,
         base_dir=Path(base_dir) if base_dir is not None else None,
+        base_catalog=base_catalog,
         profile=profile,
         efficiency_values=e,
     )

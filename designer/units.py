@@ -107,6 +107,24 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
                 key=key,
             )
         return _bounded(float(value) if _fits_float(value) else math.inf, value, kind, where, key)
+    number = _parse_text(value, kind)
+    if number is not None:
+        return number
+    return _parse_text_uncached(value, kind, where, key)
+
+
+@lru_cache(maxsize=65536)
+def _parse_text(value: str, kind: str) -> float | None:
+    """The number of a well-formed string, memoized (catalogs re-read the same strings at every
+    what-if point); None when malformed, so that `parse` reports it naming the key."""
+    try:
+        return _parse_text_uncached(value, kind, None, None)
+    except InputError:
+        return None
+
+
+def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | None) -> float:
+    k = KINDS[kind]
     text = value.strip().replace("µ", "u").replace("μ", "u")
     shape = _SHAPE.fullmatch(text) if len(text) <= MAX_TEXT else None
     if not shape:

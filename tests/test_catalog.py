@@ -447,6 +447,81 @@ def test_model_in_extra_dir_is_validated(tmp_path):
     assert str(info.value).startswith(f"{path}: tiny.num_key_value_heads: ")
 
 
+# ---- wildcards and relative values -----------------------------------------------------------
+def test_wildcard_and_factor_equal_the_explicit_per_entry_sets(catalog):
+    wild = catalog.with_overrides({"chips.*.memory_bandwidth": "x2"})
+    explicit = catalog.with_overrides(
+        {
+            f"chips.{c}.memory_bandwidth": f"{2 * catalog.chip(c).memory_bandwidth!r} B/s"
+            for c in catalog.ids("chips")
+        }
+    )
+    for c in catalog.ids("chips"):
+        assert wild.chip(c) == explicit.chip(c)
+        assert wild.chip(c).memory_bandwidth == 2 * catalog.chip(c).memory_bandwidth
+    assert catalog.chip("xpu-hbm3").memory_bandwidth == 4 * TiB  # original untouched
+
+
+def test_factor_keeps_units_numbers_and_integers(catalog):
+    c2 = catalog.with_overrides(
+        {
+            "interconnects.paper.inter_domain_latency": "x0.2",
+            "interconnects.paper.domain_size": "×2",
+            "costs.defaults.pue": "x1.1",
+            "chips.h100-sxm.compute.fp8": "x3",
+        }
+    )
+    assert c2.interconnect("paper").inter_domain_latency == pytest.approx(0.45e-6)
+    assert c2.interconnect("paper").domain_size == 16
+    assert c2.raw["interconnects"]["paper"]["domain_size"] == 16
+    assert c2.costs.pue == pytest.approx(1.1 * catalog.costs.pue)
+    assert c2.chip("h100-sxm").flops("fp8") == pytest.approx(
+        3 * catalog.chip("h100-sxm").flops("fp8")
+    )
+    assert c2.chip("h100-sxm").flops("bf16") == catalog.chip("h100-sxm").flops("bf16")
+
+
+def test_wildcard_applies_to_entries_that_have_the_key(catalog):
+    priced = [c for c in catalog.ids("chips") if "price_usd" in catalog.raw["chips"][c]]
+    unpriced = [c for c in catalog.ids("chips") if c not in priced]
+    assert priced and unpriced
+    c2 = catalog.with_overrides({"chips.*.price_usd": 1000})
+    assert all(c2.chip(c).price_usd == 1000 for c in priced)
+    assert all(c2.chip(c).price_usd is None for c in unpriced)
+    fp4 = catalog.with_overrides({"chips.*.compute.fp4": "x2"})
+    for c in catalog.ids("chips"):
+        had = "fp4" in catalog.raw["chips"][c]["compute"]
+        assert ("fp4" in fp4.raw["chips"][c]["compute"]) == had
+
+
+def test_only_touched_entries_are_copied(catalog):
+    c2 = catalog.with_overrides({"chips.xpu-hbm3.memory_bandwidth": "x2"})
+    assert c2.raw["models"] is catalog.raw["models"]
+    assert c2.raw["chips"]["h100-sxm"] is catalog.raw["chips"]["h100-sxm"]
+    assert c2.raw["chips"]["xpu-hbm3"] is not catalog.raw["chips"]["xpu-hbm3"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "needle"),
+    [
+        ("chips.*.memory_bandwith", "x2", "chips.*.memory_bandwith: no entry of chips has the key"),
+        ("chips.*.name", "x2", "cannot scale 'xPU-HBM3' (not a quantity)"),
+        ("chips.xpu-hbm3.tdp", "x2", "chips.xpu-hbm3.tdp: x2 needs a value to scale"),
+        ("chipz.*.tdp", "x2", "closest valid name: chips"),
+    ],
+)
+def test_bad_wildcard_or_factor_is_one_line_naming_the_key(catalog, path, value, needle):
+    with pytest.raises(InputError) as info:
+        catalog.with_overrides({path: value})
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_bad_wildcard_value_is_named_by_the_wildcard_path(catalog):
+    with pytest.raises(InputError) as info:
+        catalog.with_overrides({"chips.*.memory_bandwidth": "8 TiB"}, where="p.toml")
+    assert str(info.value).startswith("p.toml: chips.*.memory_bandwidth: expected a bandwidth")
+
+
 @pytest.mark.parametrize(
     ("chip", "bandwidth", "fp8"),
     [

@@ -200,6 +200,87 @@ def test_set_with_an_unknown_path_names_it():
         load_problem(ROOT / "problems" / "quickstart.toml", {"sla.concurrent_user": 3})
 
 
+def test_relative_and_wildcard_sets_equal_explicit_sets():
+    pr = problem_from_dict({**BASE, "limits": {"max_power": "1 MW"}})
+    rel = pr.with_changes(
+        {
+            "sla.tokens_per_s_per_user": "x2.5",
+            "limits.max_power": "x0.5",
+            "interconnects.*.inter_domain_latency": "x0.2",
+        }
+    )
+    explicit = pr.with_changes(
+        {
+            "sla.tokens_per_s_per_user": 250,
+            "limits.max_power": "500 kW",
+            **{
+                f"interconnects.{i}.inter_domain_latency": (
+                    f"{0.2 * pr.catalog.interconnect(i).inter_domain_latency!r} s"
+                )
+                for i in pr.catalog.ids("interconnects")
+            },
+        }
+    )
+    assert rel.target_utps == explicit.target_utps == 250
+    assert rel.max_power == explicit.max_power == pytest.approx(5e5)
+    for i in pr.catalog.ids("interconnects"):
+        assert rel.catalog.interconnect(i) == explicit.catalog.interconnect(i)
+
+
+def test_a_factor_scales_the_problems_own_override():
+    pr = problem_from_dict({**BASE, "overrides": {"chips.xpu-hbm3.memory_bandwidth": "8 TiB/s"}})
+    same_path = pr.with_changes({"chips.xpu-hbm3.memory_bandwidth": "x2"})
+    wildcard = pr.with_changes({"chips.*.memory_bandwidth": "x2"})
+    for p in (same_path, wildcard):
+        assert p.catalog.chip("xpu-hbm3").memory_bandwidth == 16 * 2**40
+    assert (
+        wildcard.catalog.chip("xpu-hbm4").memory_bandwidth
+        == 2 * pr.catalog.chip("xpu-hbm4").memory_bandwidth
+    )
+
+
+def test_with_changes_keeps_the_catalog_instead_of_reloading(tmp_path, monkeypatch):
+    (tmp_path / "chips.toml").write_text(
+        '[my-chip]\nmemory_technology = "hbm3"\nmemory_capacity = "80 GB"\n'
+        'memory_bandwidth = "3 TB/s"\ncompute = { fp8 = "1 PFLOPS" }\ninterconnect = "paper"\n'
+        'source = "assumption: a test chip"\n'
+    )
+    monkeypatch.setenv("DESIGNER_CATALOG_PATH", str(tmp_path))
+    pr = problem_from_dict(BASE)
+    monkeypatch.delenv("DESIGNER_CATALOG_PATH")
+    changed = pr.with_changes({"chips.my-chip.memory_bandwidth": "x2"})
+    assert changed.catalog.chip("my-chip").memory_bandwidth == 6e12
+    assert pr.catalog.chip("my-chip").memory_bandwidth == 3e12
+
+
+@pytest.mark.parametrize(
+    "sets,needle",
+    [
+        ({"workload.model": "x2"}, "--set: workload.model: cannot scale a str"),
+        ({"limits.max_chips": "x1.5"}, "limits.max_chips: x1.5 needs a value"),
+        ({"sla.concurrent_users": "x1.5"}, "sla.concurrent_users: expected a positive integer"),
+        ({"limits.max_power": "x2"}, "limits.max_power: x2 needs a value"),
+    ],
+)
+def test_bad_factor_is_one_line(sets, needle):
+    with pytest.raises(InputError) as info:
+        problem_from_dict(BASE).with_changes(sets)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_factor_scales_token_counts_and_class_keys():
+    pr = problem_from_dict({**BASE, "workload": {"model": "llama3.1-8b", "context_tokens": "64K"}})
+    assert pr.with_changes({"workload.context_tokens": "x2"}).workload.context_tokens == 131072
+    two = {
+        "class": [
+            {**BASE["workload"], **BASE["sla"], "name": "chat"},
+            {**BASE["workload"], **BASE["sla"], "name": "batch", "concurrent_users": 8},
+        ]
+    }
+    changed = problem_from_dict(two).with_changes({"class.batch.concurrent_users": "x4"})
+    assert [c.users for c in changed.classes] == [1, 32]
+
+
 # ---- issue 7: numbers, limits, duplicates, files ------------------------------------------------
 @pytest.mark.parametrize(
     ("key", "value", "needle"),

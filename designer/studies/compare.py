@@ -1,0 +1,167 @@
+"""Compare the optimum member by member: one solve per chip, memory technology or TP degree
+of the problem's space, ranked by the objective, with the reason each loses.
+
+The ranked table is the answer's certificate: the first row is the optimum over the whole
+space, and every other row says by how much it is worse, or which requirement it cannot meet.
+
+    >>> from designer.problem import load_problem
+    >>> table = compare(load_problem("problems/quickstart.toml"), by="chip")   # doctest: +SKIP
+    >>> table.rows[0]["chip"], table.rows[1]["reason"]                        # doctest: +SKIP
+    ('mi300x', 'costlier by $30,000 (+20.0%) than mi300x')
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from designer.errors import InputError, unknown
+from designer.problem import Problem
+from designer.studies.rows import describe, flatten, mixed_fleet, solve_record
+
+BY = ("chip", "memory", "tp")
+FEASIBLE = ("optimal", "feasible")
+
+
+@dataclass
+class Comparison:
+    """Rows `{<by>, status, objective: {value, unit}, design, reason, record}`, feasible first
+    in objective order; `json()` is the `compare --json` contract."""
+
+    by: str
+    objective: str
+    unit: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def json(self) -> dict[str, Any]:
+        """`{"rows": [...]}`; a row whose answer mixes configurations also has `fleet`."""
+        keys = (self.by, "status", "objective", "design", "reason")
+        return {"rows": [{k: r[k] for k in keys} | mixed_fleet(r["record"]) for r in self.rows]}
+
+    def table(self):
+        """The ranked rows as a rich table (what `designer compare` prints)."""
+        from rich.table import Table
+
+        t = Table(title=f"minimize {self.objective} — optimum per {self.by}", title_justify="left")
+        for col in ("#", self.by, "status", f"{self.objective} ({self.unit})", "design", "reason"):
+            t.add_column(col, overflow="fold")
+        for i, r in enumerate(self.rows, 1):
+            v = r["objective"]["value"]
+            t.add_row(
+                str(i),
+                str(r[self.by]),
+                r["status"],
+                "-" if v is None else money(v, self.unit),
+                describe(r["record"]),
+                r["reason"],
+            )
+        return t
+
+    def frame(self) -> pd.DataFrame:
+        """One flat row per member (the sweep's columns), in rank order."""
+        return pd.DataFrame(
+            [
+                {self.by: r[self.by], **flatten(r["record"]), "reason": r["reason"]}
+                for r in self.rows
+            ]
+        )
+
+
+def members(problem: Problem, by: str) -> dict[Any, dict[str, Any]]:
+    """The space's members and the change restricting the problem to each (insertion order:
+    the order of `problem.chips` / `problem.tp`)."""
+    if by == "chip":
+        return {c: {"space.chips": [c]} for c in problem.chips}
+    if by == "memory":
+        groups: dict[str, list[str]] = {}
+        for c in problem.chips:
+            groups.setdefault(problem.catalog.chip(c).memory_technology, []).append(c)
+        return {m: {"space.chips": chips} for m, chips in groups.items()}
+    if by == "tp":
+        return {t: {"space.tp": [t]} for t in problem.tp}
+    raise unknown("comparison", by, BY, key="--by")
+
+
+def money(value: float, unit: str) -> str:
+    if unit == "USD":
+        return f"${value:,.0f}"
+    if unit.startswith("USD/"):
+        return f"${value:,.4g}/{unit[4:]}"
+    scaled = {"W": (1e3, "kW")}.get(unit)
+    if scaled and abs(value) >= scaled[0]:
+        return f"{value / scaled[0]:,.4g} {scaled[1]}"
+    return f"{value:,.4g} {unit}"
+
+
+def _reason(row: dict[str, Any], best: dict[str, Any] | None, by: str, maximize: bool) -> str:
+    rec = row["record"]
+    if row["status"] not in FEASIBLE:
+        return rec.get("explanation") or rec.get("error") or row["status"]
+    if best is None or row is best:
+        return "best"
+    value, ref = row["objective"]["value"], best["objective"]["value"]
+    gap = abs(value - ref)
+    if gap <= 1e-9 * max(abs(ref), 1.0):
+        return f"ties with {best[by]}"
+    unit = row["objective"]["unit"] or ""
+    pct = f" ({'+' if value > ref else '−'}{100 * gap / abs(ref):.1f}%)" if ref else ""
+    amount = money(gap, unit)
+    if maximize:
+        return f"lower by {amount}{pct} than {best[by]}"
+    if unit.startswith("USD"):
+        return f"costlier by {amount}{pct} than {best[by]}"
+    if unit == "W":
+        return f"draws {amount} more{pct} than {best[by]}"
+    if unit == "chips":
+        return f"needs {gap:,.0f} more chips{pct} than {best[by]}"
+    return f"worse by {amount}{pct} than {best[by]}"
+
+
+def compare(
+    problem: Problem, by: str = "chip", *, top: int | None = None, time_limit: float = 60.0
+) -> Comparison:
+    """The optimum restricted to each member of the space (`by` = chip | memory | tp), ranked.
+
+    `top` keeps the `top` best distinct feasible designs (or fleets).
+    """
+    if top is not None and top < 1:
+        raise InputError(f"expected a positive integer, got {top}", key="--top")
+    objective = problem.objective
+    maximize = getattr(problem, "sense", "minimize") == "maximize"
+    rows = []
+    for member, change in members(problem, by).items():
+        rec = solve_record(problem, change, time_limit=time_limit)
+        obj = rec.get("objective") or {}
+        objective = obj.get("name", objective)
+        rows.append(
+            {
+                by: member,
+                "status": rec.get("status"),
+                "objective": {"value": obj.get("value"), "unit": obj.get("unit")},
+                "design": rec.get("design"),
+                "record": rec,
+            }
+        )
+    unit = next((r["objective"]["unit"] for r in rows if r["objective"]["unit"]), "")
+
+    def rank(r: dict[str, Any]) -> tuple:
+        v = r["objective"]["value"]
+        ok = r["status"] in FEASIBLE and v is not None and math.isfinite(v)
+        return (not ok, (-v if maximize else v) if ok else 0.0)
+
+    rows.sort(key=rank)
+    best = rows[0] if rows and rows[0]["status"] in FEASIBLE else None
+    for r in rows:
+        r["reason"] = _reason(r, best, by, maximize)
+    if top is not None:
+        seen, kept = [], []
+        for r in rows:
+            design = r["design"] or r["record"].get("fleet")
+            if r["status"] in FEASIBLE and design not in seen:
+                seen.append(design)
+                kept.append(r)
+        rows = kept[:top]
+    return Comparison(by, objective, unit, rows)

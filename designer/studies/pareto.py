@@ -1,0 +1,192 @@
+"""Exact Pareto frontiers by the ε-constraint method: cost (capex, power, TCO, …) against
+tokens/s per user.
+
+Every frontier point is the optimal design for its bound: minimize y subject to
+tokens/s per user ≥ level, at `points` levels spaced geometrically from the lowest rate
+(the achieved rate of the cheapest design with no rate requirement) to the highest rate the
+space can reach for all users within the limits (from the infeasible answer's
+`best_achievable.max_tokens_per_s_per_user`, refined by bisection when users or limits keep
+it lower). Points repeated by several levels are kept once, dominated points are removed, and
+levels with no answer are reported.
+
+    >>> problem = load_problem("problems/quickstart.toml")                  # doctest: +SKIP
+    >>> front = pareto(problem, "capex", points=8)                          # doctest: +SKIP
+    >>> [(round(p["tokens_per_s_per_user"]), p["value"]) for p in front.points][:2]
+    [(54, 150000.0), (110, 225000.0)]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from designer.errors import InfeasibleError, InputError, unknown
+from designer.problem import OBJECTIVES, Problem
+from designer.studies.rows import achieved_rate, describe, flatten, mixed_fleet, solve_record
+
+X_AXES = ("tokens_per_s_per_user",)
+RATE = "sla.tokens_per_s_per_user"
+FEASIBLE = ("optimal", "feasible")
+LOWEST_LEVEL = 1e-6  # tokens/s per user: "no rate requirement"
+UNREACHABLE = 1e15  # tokens/s per user: a bound no design meets, to learn the highest rate
+BISECTION_RTOL = 1e-4
+WALK_STEP = 1e-9  # relative: the next level of a complete walk is just above the last rate
+MAX_WALK = 1000
+
+
+@dataclass
+class Frontier:
+    """Frontier `points` (each `{level, tokens_per_s_per_user, value, design, metrics}`, with
+    `fleet` when the optimum mixes configurations, plus the full `record`), the `levels` tried
+    and the `infeasible` ones (`{level, status, reason}`); `json()` is the `pareto --json`
+    contract."""
+
+    x: str
+    y: str
+    unit: str
+    points: list[dict[str, Any]] = field(default_factory=list)
+    levels: list[float] = field(default_factory=list)
+    infeasible: list[dict[str, Any]] = field(default_factory=list)
+
+    def json(self) -> dict[str, Any]:
+        keys = ("level", self.x, "value", "design", "metrics")
+        return {
+            "x": self.x,
+            "y": self.y,
+            "unit": self.unit,
+            "points": [{k: p[k] for k in keys} | mixed_fleet(p["record"]) for p in self.points],
+            "infeasible_levels": self.infeasible,
+        }
+
+    def table(self):
+        """The frontier as a rich table (what `designer pareto` prints)."""
+        from rich.table import Table
+
+        from designer.studies.compare import money
+
+        t = Table(
+            title=f"exact frontier: minimum {self.y} per tokens/s per user", title_justify="left"
+        )
+        for col in ("level ≥", "tokens/s per user", f"{self.y} ({self.unit})", "design"):
+            t.add_column(col)
+        for p in self.points:
+            t.add_row(
+                f"{p['level']:,.1f}",
+                f"{p[self.x]:,.1f}",
+                money(p["value"], self.unit),
+                describe(p["record"]),
+            )
+        for bad in self.infeasible:
+            t.add_row(f"{bad['level']:,.1f}", "-", bad["status"], bad["reason"])
+        return t
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"level": p["level"], **flatten(p["record"])} for p in self.points])
+
+
+def _at(problem: Problem, level: float, time_limit: float) -> dict[str, Any]:
+    return solve_record(problem, {RATE: level}, time_limit=time_limit)
+
+
+def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, float]:
+    """(lowest, highest) tokens/s per user worth a frontier level for `problem`.
+
+    Raises InfeasibleError when no design serves the users within the limits at any rate.
+    """
+    low = _at(problem, LOWEST_LEVEL, time_limit)
+    if low.get("status") not in FEASIBLE:
+        err = InfeasibleError(
+            f"infeasible at any rate: {low.get('explanation') or low.get('error')}"
+        )
+        err.record = low
+        raise err
+    lo = achieved_rate(low)
+    top = _at(problem, UNREACHABLE, time_limit)
+    best = (top.get("best_achievable") or {}).get("max_tokens_per_s_per_user")
+    if top.get("status") in FEASIBLE:
+        return lo, achieved_rate(top)
+    hi = float(best) if best else lo * 2
+    while best is None and _at(problem, hi, time_limit).get("status") in FEASIBLE:
+        lo, hi = hi, hi * 2  # no hint: grow until infeasible
+    if _at(problem, hi, time_limit).get("status") in FEASIBLE:
+        return achieved_rate(low), hi
+    ok = lo
+    while hi - ok > BISECTION_RTOL * hi:
+        mid = math.sqrt(ok * hi)
+        if _at(problem, mid, time_limit).get("status") in FEASIBLE:
+            ok = mid
+        else:
+            hi = mid
+    return achieved_rate(low), ok
+
+
+def non_dominated(points: list[dict[str, Any]], x: str) -> list[dict[str, Any]]:
+    """Points no other point beats (higher or equal x at lower or equal value, one strictly),
+    each design once, by increasing x."""
+    out = []
+    for p in points:
+        dominated = any(
+            q[x] >= p[x] and q["value"] <= p["value"] and (q[x] > p[x] or q["value"] < p["value"])
+            for q in points
+        )
+        if not dominated and all((q[x], q["value"]) != (p[x], p["value"]) for q in out):
+            out.append(p)
+    return sorted(out, key=lambda p: p[x])
+
+
+def pareto(
+    problem: Problem,
+    y: str = "capex",
+    *,
+    x: str = "tokens_per_s_per_user",
+    points: int = 12,
+    low: float | None = None,
+    high: float | None = None,
+    time_limit: float = 60.0,
+    complete: bool = False,
+) -> Frontier:
+    """The exact frontier of `y` (an objective to minimize) against `x` = tokens/s per user.
+
+    `low`/`high` bound the levels (default: the range `rate_range` finds). With `complete`,
+    the levels walk the frontier instead: each next level is just above the rate the last
+    optimum achieves, so every frontier design is found (one solve each, up to
+    `MAX_WALK`)."""
+    if x not in X_AXES:
+        raise unknown("x axis", x, X_AXES, key="--x")
+    if y not in OBJECTIVES:
+        raise unknown("objective", y, OBJECTIVES, key="--y")
+    if points < 2:
+        raise InputError(f"expected at least 2 points, got {points}", key="--points")
+    base = problem.with_changes({"objective.minimize": y})
+    if low is None or high is None:
+        lo, hi = rate_range(base, time_limit=time_limit)
+        low, high = low or lo, high or hi
+    levels = [float(v) for v in np.geomspace(low, max(high, low), points)]
+    if complete:
+        levels = [low]
+    found, infeasible, unit = [], [], ""
+    for level in levels:
+        rec = _at(base, level, time_limit)
+        unit = unit or (rec.get("objective") or {}).get("unit", "")
+        if rec.get("status") not in FEASIBLE:
+            reason = rec.get("explanation") or rec.get("error") or rec.get("status")
+            infeasible.append({"level": level, "status": rec.get("status"), "reason": reason})
+            continue
+        found.append(
+            {
+                "level": level,
+                x: achieved_rate(rec),
+                "value": float(rec["objective"]["value"]),
+                "design": rec.get("design"),
+                "metrics": rec.get("metrics"),
+                "record": rec,
+            }
+        )
+        nxt = found[-1][x] * (1 + WALK_STEP)
+        if complete and nxt <= high and len(levels) < MAX_WALK:
+            levels.append(nxt)
+    return Frontier(x, y, unit, non_dominated(found, x), levels, infeasible)

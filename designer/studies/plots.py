@@ -1,0 +1,203 @@
+"""Figures for studies (matplotlib, Agg backend; PNG or SVG by the file's extension).
+
+- `frontier(front, path)`: an exact Pareto frontier (a step: each point holds up to its rate);
+- `step_breakdown(rows, path)`: step time of each compare row as stacked bars (the binding one
+  of memory / compute, then sync, then overhead), the hidden term drawn as an outline;
+- `utps_vs_chips(frame, path)`: tokens/s per user against chip count, one line per memory
+  technology;
+- `heatmap(frame, x, y, value, path)`: a two-parameter sweep.
+
+    >>> frontier(pareto(problem, "capex"), "frontier.png")                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from designer.errors import InputError
+
+FORMATS = (".png", ".svg")
+COLORS = {"memory": "#4C72B0", "compute": "#DD8452", "sync": "#55A868", "overhead": "#8172B3"}
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise InputError(
+            "plots need matplotlib: pip install 'designer[plot]'", key="--plot"
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise InputError(f"expected a .png or .svg file name, got {path.name!r}", key="--plot")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    fig.clf()
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def _axis_label(objective: str, unit: str) -> str:
+    return f"{objective} ({unit})" if unit else objective
+
+
+def frontier(front: Any, path: str | Path, *, title: str | None = None) -> Path:
+    """Plot a `Frontier`: y against tokens/s per user, each point labelled with its chip."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    xs = [p[front.x] for p in front.points]
+    ys = [p["value"] for p in front.points]
+    ax.step(xs, ys, where="pre", color="0.6", linewidth=1)
+
+    def label(p: dict) -> str:
+        chips = {f["chip"] for f in p["record"].get("fleet") or []} if not p.get("design") else {}
+        return str(p["design"]["chip"]) if p.get("design") else "mixed: " + "+".join(sorted(chips))
+
+    chips = sorted({label(p) for p in front.points})
+    cmap = plt.get_cmap("tab10")
+    for i, chip in enumerate(chips):
+        pts = [p for p in front.points if label(p) == chip]
+        ax.scatter(
+            [p[front.x] for p in pts],
+            [p["value"] for p in pts],
+            color=cmap(i % 10),
+            label=chip,
+            zorder=3,
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("tokens/s per user")
+    ax.set_ylabel(_axis_label(front.y, front.unit))
+    ax.set_title(title or f"Exact frontier: minimum {front.y} at each tokens/s per user")
+    ax.grid(True, which="both", alpha=0.3)
+    if chips:
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def step_breakdown(
+    rows: list[dict[str, Any]], path: str | Path, *, by: str = "chip", title: str | None = None
+) -> Path:
+    """Stacked step-time bars for records (compare rows or JSON answers with `metrics`)."""
+    plt = _pyplot()
+    recs = [(str(r.get(by, r.get("design", {}).get(by, "?"))), r.get("record", r)) for r in rows]
+    recs = [(name, rec) for name, rec in recs if rec.get("metrics")]
+    if not recs:
+        raise InputError("no feasible design to plot", key="--plot")
+    fig, ax = plt.subplots(figsize=(max(7.5, 0.8 * len(recs) + 3.5), 4.5))
+    names = [n for n, _ in recs]
+    ms = 1e3
+    mem = np.array([r["metrics"]["memory_time_s"] for _, r in recs]) * ms
+    comp = np.array([r["metrics"]["compute_time_s"] for _, r in recs]) * ms
+    sync = np.array([r["metrics"]["sync_time_s"] for _, r in recs]) * ms
+    over = np.array([r["metrics"]["overhead_time_s"] for _, r in recs]) * ms
+    x = np.arange(len(recs))
+    mem_binds = mem >= comp
+    ax.bar(x, np.where(mem_binds, mem, 0), color=COLORS["memory"], label="memory")
+    ax.bar(x, np.where(mem_binds, 0, comp), color=COLORS["compute"], label="compute")
+    top = np.maximum(mem, comp)
+    ax.bar(x, sync, bottom=top, color=COLORS["sync"], label="sync")
+    ax.bar(x, over, bottom=top + sync, color=COLORS["overhead"], label="overhead")
+    hidden = np.minimum(mem, comp)
+    ax.bar(
+        x,
+        hidden,
+        fill=False,
+        edgecolor="black",
+        linestyle="--",
+        linewidth=0.8,
+        label="hidden (overlapped)",
+    )
+    ax.set_xticks(x, names, rotation=30, ha="right")
+    ax.set_ylabel("step time (ms)")
+    ax.set_title(title or "Step time: max(memory, compute) + sync + overhead")
+    ax.set_ylim(0, 1.08 * float((top + sync + over).max()))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _save(fig, path)
+
+
+def utps_vs_chips(frame: pd.DataFrame, path: str | Path, *, title: str | None = None) -> Path:
+    """Tokens/s per user against chips, one line per memory technology (columns
+    `design.chips`, `metrics.tokens_per_s_per_user`, `design.memory`)."""
+    plt = _pyplot()
+    need = ["design.chips", "metrics.tokens_per_s_per_user", "design.memory"]
+    missing = [c for c in need if c not in frame]
+    if missing:
+        raise InputError(f"the table has no column {missing[0]!r}", key="--plot")
+    data = frame.dropna(subset=need)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for memory, group in data.groupby("design.memory"):
+        g = group.sort_values("design.chips")
+        ax.plot(g["design.chips"], g["metrics.tokens_per_s_per_user"], marker="o", label=memory)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("chips")
+    ax.set_ylabel("tokens/s per user")
+    ax.set_title(title or "Tokens/s per user against chip count")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def heatmap(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    value: str,
+    path: str | Path,
+    *,
+    title: str | None = None,
+    fmt: str = "{:.3g}",
+) -> Path:
+    """A two-parameter sweep: `value` on the (x, y) grid; failed points left blank."""
+    plt = _pyplot()
+    table = frame.pivot_table(index=y, columns=x, values=value, aggfunc="first", sort=False)
+    fig, ax = plt.subplots(
+        figsize=(max(5, 0.9 * table.shape[1] + 2), max(3.5, 0.5 * len(table) + 2))
+    )
+    data = table.to_numpy(dtype=float)
+    im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap="viridis", origin="lower")
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns], rotation=30, ha="right")
+    ax.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
+    for (i, j), v in np.ndenumerate(data):
+        if np.isfinite(v):
+            ax.text(j, i, fmt.format(v), ha="center", va="center", color="white", fontsize=7)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    fig.colorbar(im, ax=ax, label=value)
+    ax.set_title(title or value)
+    return _save(fig, path)
+
+
+def sweep_figure(frame: pd.DataFrame, swept: list[str], path: str | Path) -> Path:
+    """The default figure of a sweep: a heat map of the objective for two swept values, a line
+    for one, else tokens/s per user against chips per memory technology."""
+    ok = frame.dropna(subset=["objective"]) if "objective" in frame else frame.iloc[0:0]
+    unit = ok["objective_unit"].iloc[0] if len(ok) and "objective_unit" in ok else ""
+    name = ok["objective_name"].iloc[0] if len(ok) and "objective_name" in ok else "objective"
+    label = _axis_label(str(name), str(unit))
+    if len(swept) == 2:
+        table = frame.rename(columns={"objective": label})
+        return heatmap(table, swept[0], swept[1], label, path, title=f"optimal {label}")
+    if len(swept) == 1:
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        ax.plot([str(v) for v in ok[swept[0]]], ok["objective"], marker="o")
+        ax.set_xlabel(swept[0])
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+        return _save(fig, path)
+    return utps_vs_chips(frame, path)

@@ -1,0 +1,123 @@
+"""One solve as a flat table row, for every study (compare, sweep, pareto).
+
+`solve_row(problem, changes)` never raises for a bad point: infeasible points carry their
+explanation, failed points their error, so a study always goes on.
+
+    >>> row = solve_row(problem, {"sla.tokens_per_s_per_user": 500})
+    >>> row["status"], row["objective"], row["design.chip"]          # doctest: +SKIP
+    ('optimal', 150000.0, 'mi300x')
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from typing import Any
+
+from designer.errors import DesignerError, InfeasibleError, SolverLimitError
+from designer.problem import Problem
+
+# Statuses of a study row: answers (optimal/feasible/infeasible) and failures.
+ANSWERED = ("optimal", "feasible", "infeasible")
+SECTIONS = ("design", "metrics", "totals", "best_achievable")
+
+
+def _scalar(value: Any) -> Any:
+    """Scalars as they are; lists and tables as JSON text (one table cell)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def flatten(record: dict[str, Any]) -> dict[str, Any]:
+    """The JSON answer as one row: status, objective, `design.*`, `metrics.*`, `totals.*`,
+    `best_achievable.*` (infeasible answers), `fleet` (JSON), bottleneck, binding."""
+    obj = record.get("objective") or {}
+    row: dict[str, Any] = {
+        "status": record.get("status"),
+        "objective": obj.get("value"),
+        "objective_name": obj.get("name"),
+        "objective_unit": obj.get("unit"),
+    }
+    for section in SECTIONS:
+        for key, value in (record.get(section) or {}).items():
+            row[f"{section}.{key}"] = _scalar(value)
+    if "fleet" in record:
+        row["fleet"] = _scalar(record["fleet"])
+    if "bottleneck" in record:
+        row["bottleneck"] = record["bottleneck"]
+    if "binding" in record:
+        row["binding"] = ";".join(record["binding"])
+    if record.get("explanation"):
+        row["explanation"] = record["explanation"]
+    return row
+
+
+def achieved_rate(record: dict[str, Any]) -> float | None:
+    """The tokens/s per user every user gets: the design's, or a mixed fleet's slowest
+    configuration's."""
+    if record.get("metrics"):
+        return float(record["metrics"]["tokens_per_s_per_user"])
+    rates = [f["tokens_per_s_per_user"] for f in record.get("fleet") or []]
+    return float(min(rates)) if rates else None
+
+
+def mixed_fleet(record: dict[str, Any]) -> dict[str, Any]:
+    """`{"fleet": [...]}` when the answer mixes configurations (its `design` is empty)."""
+    return {"fleet": record["fleet"]} if not record.get("design") and record.get("fleet") else {}
+
+
+def describe(record: dict[str, Any]) -> str:
+    """'xpu-hbm4 TP8×PP1, batch 11, 3 replica(s) (24 chips)'; a mixed fleet joined by ' + '."""
+    parts = [record["design"]] if record.get("design") else record.get("fleet") or []
+    return (
+        " + ".join(
+            f"{d['chip']} TP{d['tp']}×PP{d['pp']}, batch {d['batch']}, "
+            f"{d['replicas']} replica(s) ({d['chips']} chips)"
+            for d in parts
+        )
+        or "-"
+    )
+
+
+def solve_record(
+    problem: Problem, changes: dict[str, Any] | None = None, *, time_limit: float = 60.0
+) -> dict[str, Any]:
+    """The JSON answer of one what-if point; errors become records with status 'error' or
+    'solver-limit' and an `error` text instead of exceptions."""
+    from designer.solve import solve
+
+    try:
+        pr = problem.with_changes(changes) if changes else problem
+        return solve(pr, time_limit=time_limit, **_study_options(solve)).record
+    except InfeasibleError as exc:
+        return dict(
+            getattr(exc, "record", None) or {"status": "infeasible", "explanation": str(exc)}
+        )
+    except SolverLimitError as exc:
+        return {"status": "solver-limit", "error": str(exc)}
+    except DesignerError as exc:
+        return {"status": "error", "error": str(exc)}
+    except Exception as exc:  # an internal error at one point must not stop a study
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _study_options(solve) -> dict[str, Any]:
+    """Extras of `solve` a study row does not use: the sensitivity analysis (LP duals) is
+    skipped when `solve` offers to (the optimum and its design are the same)."""
+    params = inspect.signature(solve).parameters
+    return {"with_sensitivity": False} if "with_sensitivity" in params else {}
+
+
+def solve_row(
+    problem: Problem, changes: dict[str, Any] | None = None, *, time_limit: float = 60.0
+) -> dict[str, Any]:
+    """`solve_record` flattened, with `error` and the wall time of the point in `seconds`."""
+    start = time.perf_counter()
+    record = solve_record(problem, changes, time_limit=time_limit)
+    row = flatten(record)
+    if "error" in record:
+        row["error"] = record["error"]
+    row["seconds"] = time.perf_counter() - start
+    return row

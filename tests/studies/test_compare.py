@@ -1,0 +1,108 @@
+"""compare: one optimum per member, ranked, each equal to a direct solve of that member."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from designer.cli import main
+from designer.errors import InfeasibleError, InputError
+from designer.solve import solve
+from designer.studies import compare
+
+
+def _direct(problem, change):
+    try:
+        return solve(problem.with_changes(change)).objective
+    except InfeasibleError:
+        return None
+
+
+def test_rows_are_ranked_and_equal_direct_solves(small):
+    table = compare(small, by="chip")
+    assert [r["chip"] for r in table.rows] != []
+    assert sorted(r["chip"] for r in table.rows) == sorted(small.chips)
+    values = [r["objective"]["value"] for r in table.rows]
+    feasible = [v for v in values if v is not None]
+    assert feasible == sorted(feasible)
+    assert values[: len(feasible)] == feasible  # feasible rows first
+    for r in table.rows:
+        assert r["objective"]["value"] == _direct(small, {"space.chips": [r["chip"]]})
+    # the first row is the optimum over the whole space
+    assert table.rows[0]["objective"]["value"] == pytest.approx(solve(small).objective)
+    assert table.rows[0]["reason"] == "best"
+    second = table.rows[1]
+    gap = second["objective"]["value"] - values[0]
+    assert second["reason"].startswith(f"costlier by ${gap:,.0f}")
+
+
+def test_an_infeasible_member_says_which_requirement_fails(small):
+    table = compare(small.with_changes({"sla.tokens_per_s_per_user": 3000}), by="chip")
+    bad = [r for r in table.rows if r["status"] == "infeasible"]
+    assert bad, "some chip cannot reach 3000 tokens/s per user"
+    assert table.rows[-1]["status"] == "infeasible"
+    for r in bad:
+        assert r["reason"] == r["record"]["explanation"] and r["objective"]["value"] is None
+    assert any("tokens_per_s_per_user = 3000 is above" in r["reason"] for r in bad)
+
+
+def test_by_memory_and_tp(small):
+    by_mem = compare(small, by="memory")
+    techs = {small.catalog.chip(c).memory_technology for c in small.chips}
+    assert {r["memory"] for r in by_mem.rows} == techs
+    for r in by_mem.rows:
+        chips = [c for c in small.chips if small.catalog.chip(c).memory_technology == r["memory"]]
+        assert r["objective"]["value"] == _direct(small, {"space.chips": chips})
+    by_tp = compare(small, by="tp")
+    assert sorted(r["tp"] for r in by_tp.rows) == list(small.tp)
+    for r in by_tp.rows:
+        assert r["design"] is None or r["design"]["tp"] == r["tp"]
+
+
+def test_top_keeps_the_best_distinct_designs(small):
+    full = compare(small, by="tp")
+    top = compare(small, by="tp", top=2)
+    assert [r["tp"] for r in top.rows] == [r["tp"] for r in full.rows[:2]]
+    with pytest.raises(InputError, match="--top"):
+        compare(small, top=0)
+
+
+def test_cli_json_contract(small_path, capsys):
+    assert main(["compare", str(small_path), "--by", "chip", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"rows"}
+    for row in out["rows"]:
+        assert set(row) == {"chip", "status", "objective", "design", "reason"}
+        assert set(row["objective"]) == {"value", "unit"}
+    assert out["rows"][0]["objective"]["unit"] == "USD"
+
+
+def test_cli_no_feasible_member_exits_3(small_path, capsys):
+    code = main(["compare", str(small_path), "--set", "sla.tokens_per_s_per_user=1e7", "--json"])
+    assert code == 3
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert all(r["status"] == "infeasible" for r in rows)
+
+
+def test_a_mixed_fleet_row_carries_its_fleet():
+    from pathlib import Path
+
+    from designer.problem import load_problem
+    from designer.studies.rows import achieved_rate, describe
+
+    root = Path(__file__).resolve().parents[2]
+    problem = load_problem(
+        root / "problems" / "llama3-405b-1000utps-128k-32users-capex.toml",
+        {
+            "sla.tokens_per_s_per_user": 800,
+            "space.chips": ["xpu-3d-dram"],
+            "fleet.max_configurations": 2,
+        },
+    )
+    table = compare(problem, by="chip")
+    row, record = table.json()["rows"][0], table.rows[0]["record"]
+    assert row["design"] is None and len(row["fleet"]) == 2  # two partitions of one chip
+    assert describe(record).count(" + ") == 1
+    rates = [f["tokens_per_s_per_user"] for f in row["fleet"]]
+    assert achieved_rate(record) == min(rates) >= 800

@@ -1,0 +1,76 @@
+"""pareto: every frontier point is the optimum at its level, and none dominates another."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from designer.cli import main
+from designer.errors import InfeasibleError, InputError
+from designer.solve import solve
+from designer.studies import pareto
+from designer.studies.pareto import rate_range
+
+RATE = "sla.tokens_per_s_per_user"
+
+
+@pytest.fixture(scope="module")
+def front(small_shared):
+    return small_shared, pareto(small_shared, "capex", points=6)
+
+
+def test_points_are_optimal_at_their_level_and_rate(front):
+    small, f = front
+    assert len(f.points) >= 3
+    for p in f.points:
+        at_level = solve(small.with_changes({RATE: p["level"]}))
+        assert p["value"] == pytest.approx(at_level.objective)
+        assert p["tokens_per_s_per_user"] >= p["level"]
+        # optimal at its level and feasible at its own rate: optimal there too
+        at_rate = solve(small.with_changes({RATE: p["tokens_per_s_per_user"] * (1 - 1e-12)}))
+        assert p["value"] == pytest.approx(at_rate.objective)
+
+
+def test_points_are_non_dominated_and_span_the_range(front):
+    small, f = front
+    xs = [p["tokens_per_s_per_user"] for p in f.points]
+    ys = [p["value"] for p in f.points]
+    assert xs == sorted(xs) and all(b > a for a, b in zip(xs, xs[1:], strict=False))
+    assert all(b > a for a, b in zip(ys, ys[1:], strict=False)), "more rate costs more"
+    lo, hi = rate_range(small.with_changes({"objective.minimize": "capex"}))
+    assert f.levels[0] == pytest.approx(lo) and f.levels[-1] == pytest.approx(hi)
+    assert xs[-1] == pytest.approx(hi)
+    with pytest.raises(InfeasibleError):
+        solve(small.with_changes({RATE: hi * 1.001}))
+    assert f.infeasible == []
+
+
+def test_levels_beyond_reach_are_reported(small):
+    f = pareto(small, "power", points=3, low=100.0, high=1e6)  # levels 100, 1e4, 1e6
+    assert [bad["level"] for bad in f.infeasible] == [pytest.approx(1e6)]
+    assert "above the highest reachable" in f.infeasible[0]["reason"]
+    assert f.unit == "W" and len(f.points) == 2
+
+
+def test_bad_arguments(small):
+    with pytest.raises(InputError, match="closest valid name: capex"):
+        pareto(small, "capx")
+    with pytest.raises(InputError, match="at least 2"):
+        pareto(small, "capex", points=1)
+
+
+def test_cli_json_and_out(small_path, tmp_path, capsys):
+    out = tmp_path / "front.csv"
+    assert (
+        main(
+            ["pareto", str(small_path), "--y", "tco", "--points", "4", "--json", "--out", str(out)]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["x"] == "tokens_per_s_per_user" and data["y"] == "tco"
+    assert data["unit"] == "USD/year" and data["points"]
+    for p in data["points"]:
+        assert set(p) == {"level", "tokens_per_s_per_user", "value", "design", "metrics"}
+    assert out.read_text().count("\n") == len(data["points"]) + 1

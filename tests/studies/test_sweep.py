@@ -1,0 +1,190 @@
+"""sweep: grids and lists, results streamed to a file, resume, failures, pools and Dask."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from designer.cli import main
+from designer.errors import InputError
+from designer.solve import solve
+from designer.studies import Study, sweep
+
+RATES = [100, 200, 400, 800]
+BANDWIDTHS = ["x0.5", "x1", "x2"]
+COMPARED = ["status", "objective", "design.chip", "design.tp", "design.pp", "design.batch"]
+
+
+def _study_file(tmp_path: Path, small_path: Path, body: str) -> Path:
+    path = tmp_path / "study.toml"
+    path.write_text(f'problem = "{small_path.name}"\n{body}')
+    return path
+
+
+GRID = f"""
+[grid]
+"sla.tokens_per_s_per_user" = {RATES}
+"chips.*.memory_bandwidth" = {BANDWIDTHS!r}
+""".replace("'", '"')
+
+
+def test_grid_is_the_cross_product_and_list_zips(tmp_path, small_path):
+    study = Study.load(_study_file(tmp_path, small_path, GRID))
+    assert len(study.points) == 12
+    assert study.points[1] == {"sla.tokens_per_s_per_user": 100, "chips.*.memory_bandwidth": "x1"}
+    body = '[list]\n"sla.tokens_per_s_per_user" = [100, 200]\n"sla.concurrent_users" = [1, 4]\n'
+    zipped = Study.load(_study_file(tmp_path, small_path, body))
+    assert zipped.points == [
+        {"sla.tokens_per_s_per_user": 100, "sla.concurrent_users": 1},
+        {"sla.tokens_per_s_per_user": 200, "sla.concurrent_users": 4},
+    ]
+    body = '[list]\n"sla.concurrent_users" = [1, 4]\n'
+    both = Study.load(_study_file(tmp_path, small_path, GRID + body))
+    assert len(both.points) == 24
+
+
+@pytest.mark.parametrize(
+    "body,needle",
+    [
+        ('[grid]\n"sla.tokens_per_s_per_usr" = [1]\n', "closest valid name: tokens_per_s_per_user"),
+        ('[grid]\n"chips.*.memory_bandwith" = ["x2"]\n', "closest valid name: memory_bandwidth"),
+        ('[list]\n"sla.concurrent_users" = [1, 2]\n"limits.max_chips" = [4]\n', "equally long"),
+        ('[grid]\n"sla.concurrent_users" = []\n', "non-empty list"),
+        ('[gird]\n"sla.concurrent_users" = [1]\n', "closest valid name: grid"),
+        (
+            '[options]\nworker = 2\n[grid]\n"sla.concurrent_users" = [1]\n',
+            "closest valid name: workers",
+        ),
+        ("", "expected a [grid] or [list]"),
+        ('[grid]\n"sla.concurrent_users" = [1]\n[list]\n"sla.concurrent_users" = [2]\n', "both"),
+    ],
+)
+def test_bad_study_is_one_line(tmp_path, small_path, body, needle):
+    with pytest.raises(InputError) as info:
+        Study.load(_study_file(tmp_path, small_path, body))
+    assert needle in str(info.value) and "\n" not in str(info.value)
+    assert str(info.value).startswith(str(tmp_path / "study.toml"))
+
+
+def test_every_point_equals_a_direct_solve_and_streams_to_csv(tmp_path, small, small_path):
+    out = tmp_path / "out.csv"
+    frame = sweep(Study.load(_study_file(tmp_path, small_path, GRID)), out, workers=1)
+    assert len(frame) == 12 and frame.attrs == {"computed": 12, "skipped": 0}
+    on_disk = pd.read_csv(out)
+    pd.testing.assert_frame_equal(on_disk[COMPARED], frame[COMPARED])
+    for row in frame.itertuples(index=False):
+        change = {"sla.tokens_per_s_per_user": row[0], "chips.*.memory_bandwidth": row[1]}
+        assert row.objective == pytest.approx(solve(small.with_changes(change)).objective)
+    assert list(frame.columns[:3]) == [
+        "sla.tokens_per_s_per_user",
+        "chips.*.memory_bandwidth",
+        "status",
+    ]
+    assert {"design.chip", "metrics.tokens_per_s_per_user", "key", "seconds"} <= set(frame)
+
+
+def test_a_failing_point_is_recorded_and_the_rest_go_on(tmp_path, small_path):
+    body = (
+        '[grid]\n"chips.mi300x.memory_bandwidth" = ["5.3 TB/s", "8 TiB", "10 TB/s"]\n'
+        '"sla.tokens_per_s_per_user" = [200, 100000]\n'
+    )
+    frame = sweep(
+        Study.load(_study_file(tmp_path, small_path, body)), tmp_path / "o.csv", workers=1
+    )
+    cells = zip(frame.iloc[:, 0], frame.iloc[:, 1], strict=True)
+    status = dict(zip(cells, frame["status"], strict=True))
+    assert status[("8 TiB", 200)] == "error" and status[("8 TiB", 100000)] == "error"
+    assert status[("5.3 TB/s", 200)] == "optimal" and status[("10 TB/s", 200)] == "optimal"
+    assert status[("10 TB/s", 100000)] == "infeasible"
+    err = frame.loc[frame["status"] == "error", "error"].iloc[0]
+    assert "chips.mi300x.memory_bandwidth: expected a bandwidth" in err
+    infeasible = frame.loc[frame["status"] == "infeasible"].iloc[0]
+    assert "above the highest reachable" in infeasible["explanation"]
+    assert infeasible["best_achievable.max_tokens_per_s_per_user"] > 200
+
+
+def test_rerun_computes_only_the_missing_points(tmp_path, small_path):
+    study = Study.load(_study_file(tmp_path, small_path, GRID))
+    out = tmp_path / "out.csv"
+    half = Study(study.problem, study.points[::2], swept=study.swept)
+    assert sweep(half, out, workers=1).attrs["computed"] == 6
+    full = sweep(study, out, workers=1)
+    assert full.attrs == {"computed": 6, "skipped": 6}
+    assert len(full) == 12 and full["key"].is_unique
+    assert sweep(study, out, workers=1).attrs == {"computed": 0, "skipped": 12}
+
+
+def test_resume_after_a_kill(tmp_path, small_path):
+    path = _study_file(tmp_path, small_path, GRID)
+    out = tmp_path / "killed.csv"
+    cmd = [sys.executable, "-m", "designer.cli", "sweep", str(path), "--out", str(out)]
+    proc = subprocess.Popen([*cmd, "--workers", "1", "--quiet"], env=os.environ.copy())
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.read_text().count("\n") >= 4:  # header + at least 3 rows
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = pd.read_csv(out)
+    assert 3 <= len(before) < 12, "killed mid-way"
+    frame = sweep(Study.load(path), out, workers=1)
+    assert frame.attrs == {"computed": 12 - len(before), "skipped": len(before)}
+    assert len(frame) == 12 and frame["key"].is_unique
+
+
+def _six(tmp_path, small_path) -> Study:
+    study = Study.load(_study_file(tmp_path, small_path, GRID))
+    return Study(study.problem, study.points[::2], swept=study.swept)
+
+
+def test_a_process_pool_and_parquet_give_the_local_answers(tmp_path, small_path):
+    study = _six(tmp_path, small_path)
+    local = sweep(study, workers=1)
+    pooled = sweep(study, tmp_path / "out.parquet", workers=2)
+    assert (tmp_path / "out.parquet").exists()
+    assert not (tmp_path / "out.parquet.partial.csv").exists()
+    pd.testing.assert_frame_equal(local[COMPARED], pooled[COMPARED], check_dtype=False)
+    assert pd.read_parquet(tmp_path / "out.parquet")["key"].tolist() == local["key"].tolist()
+
+
+def test_dask_local_cluster_equals_the_local_run(tmp_path, small_path):
+    distributed = pytest.importorskip("distributed")
+    study = _six(tmp_path, small_path)
+    local = sweep(study, workers=1)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = sweep(study, tmp_path / "dask.csv", scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(local[COMPARED], remote[COMPARED], check_dtype=False)
+
+
+def test_cli_sweep_writes_file_and_plot(tmp_path, small_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = _study_file(tmp_path, small_path, GRID)
+    out, png = tmp_path / "cli.csv", tmp_path / "heat.png"
+    args = ["sweep", str(path), "--out", str(out), "--workers", "1", "--plot", str(png)]
+    assert main([*args, "--assumptions", "paper"]) == 0
+    assert "12 points (12 optimal); computed 12" in capsys.readouterr().err
+    table = pd.read_csv(out)
+    assert len(table) == 12 and png.read_bytes()[:4] == b"\x89PNG"
+    assert set(table["assumptions.preset"]) == {"paper"}
+
+
+def test_a_wildcard_factor_point_equals_explicit_per_chip_values(small):
+    study = Study.from_grid(small, {"chips.*.memory_bandwidth": ["x3"]})
+    row = sweep(study, workers=1).iloc[0]
+    explicit = {
+        f"chips.{c}.memory_bandwidth": f"{3 * small.catalog.chip(c).memory_bandwidth!r} B/s"
+        for c in small.catalog.ids("chips")
+    }
+    direct = solve(small.with_changes(explicit))
+    assert row["objective"] == pytest.approx(direct.objective)
+    assert row["design.chip"] == direct.design["chip"] and row["design.tp"] == direct.design["tp"]
