@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from _common import environment, median, timed, write_json
+from designer.enumeration import enumerate_space
+from designer.space import presolve
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -40,11 +42,9 @@ from rich.table import Table
 from designer import formulation
 from designer import solver as solver_module
 from designer.catalog import Catalog
-from designer.enumeration import enumerate_space
 from designer.errors import InfeasibleError
 from designer.problem import DEFAULT_PP, DEFAULT_TP, Problem, load_problem, problem_from_dict
 from designer.solve import solve
-from designer.space import presolve
 
 ROOT = Path(__file__).resolve().parent.parent
 REL_TOL = 1e-6  # objective values closer than this (relative) agree
