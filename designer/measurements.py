@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from designer import perf
+from designer.assumptions import Assumptions
 from designer.catalog import DTYPE_BYTES, Catalog
 from designer.errors import InputError, unknown
 from designer.prefill import link_bandwidth, prefill_time
@@ -196,12 +197,19 @@ class Prepared:
     link_bw: float
 
 
+# Measurements are predicted with the equations answers use by default: the deployment set
+# (KV heads where their attention runs, collectives with bytes), so a profile's stated error
+# is the error of the answers it serves.
+MEASURED_ASSUMPTIONS = Assumptions.preset("deployment")
+
+
 def prepare(rows: list[Measurement], catalog: Catalog) -> list[Prepared]:
     out = []
     for r in rows:
         arch = catalog.model(r.model)
-        dec = Workload(arch, r.decode_context, r.weight_dtype, r.kv_dtype)
-        pro = Workload(arch, r.input_tokens, r.weight_dtype, r.kv_dtype)
+        a = MEASURED_ASSUMPTIONS
+        dec = Workload(arch, r.decode_context, r.weight_dtype, r.kv_dtype, assumptions=a)
+        pro = Workload(arch, r.input_tokens, r.weight_dtype, r.kv_dtype, assumptions=a)
         hw = perf.ChipArrays.build(catalog, [r.chip], dec.compute_dtype).take(0)
         out.append(Prepared(r, dec, pro, hw, link_bandwidth(catalog, r.chip)))
     return out

@@ -1,7 +1,7 @@
 """The LIMINAL forward model in numpy, vectorized over designs (docs/model.md §1).
 
-Each equation has one function here and a twin of the same name in `formulation`; tests pin the
-two to each other. Inputs broadcast: chip properties, `t` (chips per pipeline stage), `p`
+Each equation has one function here, by the paper's name; the optimizer (`designer.optimize`)
+computes its columns with `evaluate_arrays` and re-derives nothing. Inputs broadcast: chip properties, `t` (chips per pipeline stage), `p`
 (pipeline stages) and `batch` (users per micro-batch) may be scalars or arrays of one shape.
 
 Under any assumption set other than `paper` (see `designer.assumptions`), or with a partition

@@ -18,9 +18,7 @@ from tests.contract import ASSUMPTION_KEYS
 ROOT = Path(__file__).resolve().parent.parent
 # the paper's questions (the others ask about shipping parts under deployment assumptions)
 PAPER_PROBLEMS = sorted(
-    p
-    for p in (ROOT / "problems").glob("*.toml")
-    if p.name.startswith(("llama3-", "deepseek-v3-"))
+    p for p in (ROOT / "problems").glob("*.toml") if p.name.startswith(("llama3-", "deepseek-v3-"))
 )
 
 
