@@ -1,8 +1,9 @@
 """The LIMINAL forward model in numpy, vectorized over designs (docs/model.md §1).
 
 Each equation has one function here, by the paper's name; the optimizer (`designer.optimize`)
-computes its columns with `evaluate_arrays` and re-derives nothing. Inputs broadcast: chip properties, `t` (chips per pipeline stage), `p`
-(pipeline stages) and `batch` (users per micro-batch) may be scalars or arrays of one shape.
+computes its columns with `evaluate_arrays` and re-derives nothing. Inputs broadcast: chip
+properties, `t` (chips per pipeline stage), `p` (pipeline stages) and `batch` (users per
+micro-batch) may be scalars or arrays of one shape.
 
 Under any assumption set other than `paper` (see `designer.assumptions`), or with a partition
 other than plain tensor parallelism (`ep` > 1 experts spread over chip groups,
