@@ -546,10 +546,13 @@ class Corpus:
         roll = rng.random()
         expect = "any"
         if roll < 0.35:
+            was_bool = isinstance(entry[key], bool)
             entry[key] = rng.choice(BAD_NUMBERS + HUGE_NUMBERS + BAD_TYPES)
             expect = "bad" if entry[key] not in HUGE_NUMBERS else "any"
             if key in ("vendor", "kind", "name") and isinstance(entry[key], str):
                 expect = "any"
+            if was_bool and isinstance(entry[key], bool):
+                expect = "any"  # true is a valid value of a true/false key
         elif roll < 0.55:
             free_text = isinstance(entry[key], str) and not entry[key][:1].isdigit()
             entry[key] = rng.choice(QUANTITY_ATTACKS)
