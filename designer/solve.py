@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyomo.environ as pyo
 
 from designer.errors import DesignerError, InfeasibleError, SolverLimitError
@@ -254,8 +255,6 @@ def _single_configuration(problem: Problem, cols, record: dict) -> dict[str, Any
             "design": record["design"],
             "saving": 0.0,
         }
-    import numpy as np
-
     values = columns_mod.single_configuration_values(problem, cols)
     if not len(values) or not np.isfinite(values.min()):
         return {"objective": None, "design": None, "saving": None}
