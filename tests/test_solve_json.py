@@ -33,7 +33,9 @@ def _strict(text: str):
 @pytest.mark.parametrize("objective", OBJECTIVES)
 @pytest.mark.parametrize("edge", sorted(EDGES))
 def test_json_is_pure_for_every_objective_and_edge_case(capsys, objective, edge):
-    code = main(["solve", QUICK, "--set", f"objective.minimize={objective}", *EDGES[edge], "--json"])
+    code = main(
+        ["solve", QUICK, "--set", f"objective.minimize={objective}", *EDGES[edge], "--json"]
+    )
     out, err = capsys.readouterr()
     record = _strict(out)  # the whole of stdout is one JSON document
     assert code in (0, 3), err
