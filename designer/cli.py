@@ -35,23 +35,17 @@ from designer.evaluate import MAX_PARTITION, MAX_REPLICAS
 
 ASSUMPTION_PRESETS = tuple(PRESETS)
 
-MAX_CONTEXT = 2**30  # tokens, as in problem files
 MAX_TIME_LIMIT = 1e6  # seconds
 
 
 def _context(text: str) -> int:
-    """'131072', '128K' (×1024) or '128k'."""
-    t = text.strip()
+    """'131072', '128K' (×1024) or '128k', at most units.MAX_TOKENS."""
+    from designer.units import parse_tokens
+
     try:
-        tokens = float(t[:-1]) * 1024 if t[-1:] in "kK" else int(t)
-    except ValueError:
-        tokens = None
-    if tokens is None or not 1 <= tokens <= MAX_CONTEXT or int(tokens) != tokens:
-        raise argparse.ArgumentTypeError(
-            f"expected a token count from 1 to {MAX_CONTEXT}, like 131072 or 128K, got "
-            f"{excerpt(text)}"
-        )
-    return int(tokens)
+        return parse_tokens(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _overhead(text: str) -> float:

@@ -54,16 +54,27 @@ class ChipCost:
     def tco_usd_per_year(self) -> float:
         return self.server_tco_usd_per_year / self.server_chips
 
+    def per_server(self, what: str) -> float:
+        """One whole server's "capex" (USD), "power" (W, IT) or "tco" (USD/year)."""
+        return {
+            "capex": self.server_capex_usd,
+            "power": self.server_power_w,
+            "tco": self.server_tco_usd_per_year,
+        }[what]
+
     def servers(self, chips) -> np.ndarray:
         """Whole servers that hold `chips` accelerators: ⌈chips / server_chips⌉."""
         return servers_for(chips, self.server_chips)
 
 
+def ceil_div(a, b) -> np.ndarray:
+    """⌈a / b⌉ in integers (b ≥ 1), exact where floats would round."""
+    return -(-np.asarray(a, dtype=np.int64) // np.asarray(b, dtype=np.int64))
+
+
 def servers_for(chips, server_chips) -> np.ndarray:
-    """⌈chips / server_chips⌉ in integers."""
-    c = np.asarray(chips, dtype=np.int64)
-    s = np.asarray(server_chips, dtype=np.int64)
-    return -(-c // s)
+    """⌈chips / server_chips⌉: whole servers that hold `chips` accelerators."""
+    return ceil_div(chips, server_chips)
 
 
 def chip_price(catalog: Catalog, chip: Chip) -> tuple[float, str]:

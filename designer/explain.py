@@ -88,14 +88,7 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"({problem.chips[int(g.chip[i])]}, tp={g.t[i]}, pp={g.p[i]}, batch 1, "
             f"bottleneck {m1['bottleneck'][i]})"
         ), best
-    needed = cm.needs(problem)
-    known = np.array(
-        [
-            ("capex" not in needed or np.isfinite(c.server_capex_usd))
-            and ("power" not in needed or np.isfinite(c.server_power_w))
-            for c in costs
-        ]
-    )
+    known = cm.cost_known(problem, costs)
     if not (known[g.chip] & allowed & (utps >= wc.target_utps * (1 - cm.REL))).any():
         return (
             f"{pre}no chip that meets the rate has the cost data the objective "

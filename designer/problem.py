@@ -23,7 +23,7 @@ from designer.catalog import Catalog, path_kind, relative_factor, scale_value
 from designer.errors import InputError, closest, excerpt, in_file, unknown
 from designer.evaluate import MAX_PARTITION
 from designer.files import read_toml
-from designer.units import KINDS, parse, parse_tokens, plain_number
+from designer.units import KINDS, MAX_TOKENS, parse, parse_tokens, plain_number
 from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
 
 OBJECTIVES = ("capex", "power", "tco", "cost_per_mtoken", "chips")  # minimize
@@ -195,9 +195,9 @@ class Problem:
 
 MAX_INT = 2**40
 INT_BOUNDS = {
-    "workload.context_tokens": 2**30,
-    "workload.prompt_tokens": 2**30,
-    "workload.output_tokens": 2**30,
+    "workload.context_tokens": MAX_TOKENS,
+    "workload.prompt_tokens": MAX_TOKENS,
+    "workload.output_tokens": MAX_TOKENS,
     "workload.collectives_per_layer": 1024,
     "sla.concurrent_users": 2**30,
     "space.tp": MAX_PARTITION,
@@ -231,7 +231,8 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
         return value
     if kind == "tokens":
         if isinstance(value, str):
-            return parse_tokens(value, where=where, key=key)
+            high = INT_BOUNDS.get(key, INT_BOUNDS.get(f"workload.{key_tail}", MAX_INT))
+            return parse_tokens(value, where=where, key=key, high=high)
         return _typed("int", value, where, key)
     if kind == "str":
         if not isinstance(value, str):

@@ -221,8 +221,14 @@ def format_quantity(value: float, unit: str, to: str, digits: int = 4) -> str:
     return f"{q.magnitude:.{digits}g} {to}"
 
 
-def parse_tokens(value: object, *, where: str | None = None, key: str | None = None) -> int:
-    """A token count: an integer, or a string like '131072', '128K' or '128k' (K = 1024)."""
+MAX_TOKENS = 2**30  # the longest context any input may state
+
+
+def parse_tokens(
+    value: object, *, where: str | None = None, key: str | None = None, high: int = MAX_TOKENS
+) -> int:
+    """A token count from 1 to `high`: an integer, or a string like '131072', '128K' or '128k'
+    (K = 1024)."""
     text = str(value).strip()
     scale = 1
     if text[-1:] in ("k", "K"):
@@ -231,9 +237,12 @@ def parse_tokens(value: object, *, where: str | None = None, key: str | None = N
         number = float(text) * scale if "." in text or "e" in text.lower() else int(text) * scale
     except ValueError:
         number = None
-    if number is None or not math.isfinite(number) or number < 1 or int(number) != number:
+    if number is None or not math.isfinite(number) or not 1 <= number <= high:
+        number = None
+    if number is None or int(number) != number:
         raise InputError(
-            f"expected a token count like 131072 or 128K, got {str(value)[:40]!r}",
+            f"expected a token count from 1 to {high}, like 131072 or 128K, got "
+            f"{str(value)[:40]!r}",
             where=where,
             key=key,
         )

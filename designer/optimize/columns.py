@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from designer import partition, perf, profiles
-from designer.cost import ChipCost, chip_cost, servers_for
+from designer.cost import ChipCost, ceil_div, chip_cost, mtokens_per_year, servers_for
 from designer.problem import Problem, WorkloadClass
 
 REL = 1e-12  # relative tolerance of the rate and capacity tests
@@ -139,6 +139,22 @@ def batch_cap(g: Grid, wc: WorkloadClass, max_batch: int, index: np.ndarray) -> 
     return lo
 
 
+# the per-column arrays of Columns, in its field order
+ARRAYS = (
+    "cls",
+    "chip",
+    "t",
+    "p",
+    "ep",
+    "attention",
+    "batch",
+    "users",
+    "chips",
+    "tokens_per_s",
+    "limited_by",
+)
+
+
 @dataclass(frozen=True)
 class Columns:
     """The columns that can hold an optimum, one entry per (class, chip, t, p); immutable."""
@@ -160,21 +176,26 @@ class Columns:
     incumbent: float | None  # objective of the best feasible single-configuration fleet
 
     def __post_init__(self):
-        for name in ("cls", "chip", "t", "p", "ep", "batch", "users", "chips", "tokens_per_s"):
+        for name in ARRAYS:
             getattr(self, name).setflags(write=False)
 
     def __len__(self) -> int:
         return len(self.t)
 
+    def per_server(self, what: str) -> np.ndarray:
+        """Per replica, one whole server of its chip type: capex, power or tco."""
+        return _per_server(self.chip_types, what)[self.chip]
+
     def share(self, what: str) -> np.ndarray:
         """Per replica, its chips' share of whole servers: capex, power or tco (USD, W, USD/yr),
         a lower bound of what the replica adds to a fleet."""
-        per_chip = np.array([_per_chip(c, what) for c in self.chip_types])
-        return per_chip[self.chip] * self.chips if len(self.chip_types) else np.zeros(0)
+        sc = np.array([c.server_chips for c in self.chip_types], dtype=float)[self.chip]
+        return self.per_server(what) / sc * self.chips
 
 
-def _per_chip(c: ChipCost, what: str) -> float:
-    return {"capex": c.capex_usd, "power": c.it_power_w, "tco": c.tco_usd_per_year}[what]
+def _per_server(costs, what: str) -> np.ndarray:
+    """One whole server's capex, power or tco for each chip type of `costs`."""
+    return np.array([c.per_server(what) for c in costs], dtype=float)
 
 
 def needs(problem: Problem) -> tuple[str, ...]:
@@ -189,6 +210,14 @@ def needs(problem: Problem) -> tuple[str, ...]:
     if problem.max_power is not None or problem.max_facility_power is not None:
         out.add("power")
     return tuple(sorted(out))
+
+
+def cost_known(problem: Problem, costs) -> np.ndarray:
+    """Per chip type of `costs`, whether it has every cost number the problem needs."""
+    need = needs(problem)
+    return np.array(
+        [all(np.isfinite(c.per_server(what)) for what in need) for c in costs], dtype=bool
+    )
 
 
 def cost_coefficient(problem: Problem) -> str | None:
@@ -210,8 +239,8 @@ def over_limits(problem: Problem, costs, chip, chips, servers=None) -> np.ndarra
     whole servers, break a limit or the supply on their own."""
     sc = np.array([c.server_chips for c in costs])[chip]
     servers = servers_for(chips, sc) if servers is None else servers
-    capex = np.array([c.server_capex_usd for c in costs])[chip] * servers
-    power = np.array([c.server_power_w for c in costs])[chip] * servers
+    capex = _per_server(costs, "capex")[chip] * servers
+    power = _per_server(costs, "power")[chip] * servers
     over = np.zeros(len(chip), dtype=bool)
     if problem.max_chips:
         over |= chips > problem.max_chips
@@ -246,13 +275,7 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
     """The columns of `problem`, presolved (see the module doc); `prune=False` keeps every
     feasible column (no dominance or bound pruning)."""
     costs = [chip_cost(problem.catalog, c) for c in problem.chips]
-    need = needs(problem)
-    known = np.ones(len(costs), dtype=bool)
-    for c_i, c in enumerate(costs):
-        if "capex" in need and not np.isfinite(c.server_capex_usd):
-            known[c_i] = False
-        if "power" in need and not np.isfinite(c.server_power_w):
-            known[c_i] = False
+    known = cost_known(problem, costs)
     parts: list[dict[str, np.ndarray]] = []
     stats: list[dict[str, int]] = []
     removed_by: dict[int, str] = {}
@@ -351,10 +374,8 @@ def _limited_by(g: Grid, wc, max_batch: int, idx, bcap) -> np.ndarray:
 
 
 def units_to_serve(users, per_unit) -> np.ndarray:
-    """⌈users / per_unit⌉ in integers."""
-    u = np.asarray(users, dtype=np.int64)
-    per = np.asarray(per_unit, dtype=np.int64)
-    return -(-u // np.maximum(per, 1))
+    """⌈users / per_unit⌉: replicas (or batch) that hold `users` at `per_unit` each."""
+    return ceil_div(users, np.maximum(np.asarray(per_unit, dtype=np.int64), 1))
 
 
 def single_configuration_values(problem: Problem, c: Columns) -> np.ndarray:
@@ -375,16 +396,7 @@ def _fleet_value(problem: Problem, c: Columns, servers, chips) -> np.ndarray:
     if problem.objective == "chips":
         return chips.astype(float)
     what = cost_coefficient(problem)
-    per_server = np.array(
-        [
-            {
-                "capex": t.server_capex_usd,
-                "power": t.server_power_w,
-                "tco": t.server_tco_usd_per_year,
-            }[what]
-            for t in c.chip_types
-        ]
-    )[c.chip]
+    per_server = c.per_server(what)
     fixed = {"capex": f, "power": 0.0, "tco": f / problem.catalog.costs.amortization_years}[what]
     value = per_server * servers + fixed
     if problem.objective == "cost_per_mtoken":
@@ -392,12 +404,14 @@ def _fleet_value(problem: Problem, c: Columns, servers, chips) -> np.ndarray:
     return value
 
 
+def demanded_tokens_per_s(problem: Problem) -> float:
+    """Tokens/s the asked-for users receive at their SLA rates (0 when none are asked for)."""
+    return float(sum((wc.users or 0) * wc.target_utps for wc in problem.classes))
+
+
 def demanded_mtokens_per_year(problem: Problem) -> float:
     """Million tokens a year the asked-for users receive at their SLA rates, at utilization."""
-    from designer.cost import mtokens_per_year
-
-    rate = sum((wc.users or 0) * wc.target_utps for wc in problem.classes)
-    return float(mtokens_per_year(problem.catalog, rate))
+    return float(mtokens_per_year(problem.catalog, demanded_tokens_per_s(problem)))
 
 
 def _bound_prune(problem: Problem, c: Columns) -> Columns:
@@ -427,26 +441,8 @@ def _bound_prune(problem: Problem, c: Columns) -> Columns:
 
 
 def _replace(c: Columns, mask=None, **changes) -> Columns:
-    arrays = {
-        k: getattr(c, k)
-        for k in (
-            "cls",
-            "chip",
-            "t",
-            "p",
-            "ep",
-            "attention",
-            "batch",
-            "users",
-            "chips",
-            "tokens_per_s",
-            "limited_by",
-        )
-    }
-    if mask is not None:
-        arrays = {k: np.array(v[mask]) for k, v in arrays.items()}
-    else:
-        arrays = {k: np.array(v) for k, v in arrays.items()}
+    """A copy of `c` with the columns of `mask` (all by default) and other fields changed."""
+    arrays = {k: np.array(getattr(c, k) if mask is None else getattr(c, k)[mask]) for k in ARRAYS}
     base = {
         "chip_types": c.chip_types,
         "stats": c.stats,

@@ -16,7 +16,7 @@ import numpy as np
 from designer import profiles
 from designer.cost import cost_per_mtoken, mtokens_per_year
 from designer.evaluate import Design, assess
-from designer.optimize.columns import units_to_serve
+from designer.optimize.columns import demanded_tokens_per_s, units_to_serve
 from designer.optimize.data import FleetData
 
 TOLERANCE = 1e-9
@@ -79,12 +79,12 @@ def totals(data: FleetData, rows: list[dict], servers: dict[int, int]) -> dict[s
         chips_by_type[ty] = chips_by_type.get(ty, 0) + r["design"]["chips"]
     used = {ty: n for ty, n in servers.items() if n > 0}
     fixed = p.chip_type_fixed_cost_usd * len(used)
-    capex = sum(ct[ty].server_capex_usd * n for ty, n in used.items()) + fixed
-    power = sum(ct[ty].server_power_w * n for ty, n in used.items())
-    tco = sum(ct[ty].server_tco_usd_per_year * n for ty, n in used.items())
+    capex = sum(ct[ty].per_server("capex") * n for ty, n in used.items()) + fixed
+    power = sum(ct[ty].per_server("power") * n for ty, n in used.items())
+    tco = sum(ct[ty].per_server("tco") * n for ty, n in used.items())
     tco += fixed / p.catalog.costs.amortization_years
     system = sum(r["metrics"]["system_tokens_per_s"] for r in rows)
-    demanded = sum((wc.users or 0) * wc.target_utps for wc in p.classes)
+    demanded = demanded_tokens_per_s(p)
     rate = demanded if demanded and p.sense == "minimize" else system
     return {
         "chips": int(sum(chips_by_type.values())),
