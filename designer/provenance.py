@@ -28,19 +28,6 @@ def profiles_used(problem: Problem, chips) -> dict[str, dict[str, Any]]:
     return {c: profiles.describe(profiles.for_problem(problem, c)) for c in dict.fromkeys(chips)}
 
 
-def profile_lines(problem: Problem, chips) -> list[str]:
-    """One line per profile in use (the chips that share it named)."""
-    from designer import profiles
-
-    by: dict[str, list[str]] = {}
-    lines: dict[str, str] = {}
-    for c in dict.fromkeys(chips):
-        prof = profiles.for_problem(problem, c)
-        by.setdefault(prof.id, []).append(c)
-        lines[prof.id] = profiles.summary_line(prof)
-    return [f"{lines[k]} [{', '.join(v)}]" for k, v in by.items()]
-
-
 def inputs(problem: Problem) -> dict[str, Any]:
     """The `inputs` object of an answer (SI units)."""
     costs = problem.catalog.costs

@@ -23,7 +23,7 @@ from designer.optimize import recheck
 from designer.optimize.build import build, export
 from designer.optimize.data import FleetData, fleet_data
 from designer.optimize.features.objective import TIE_BREAK, expression
-from designer.optimize.sensitivity import sensitivity
+from designer.optimize.sensitivity import objective_scale, sensitivity
 from designer.problem import OBJECTIVE_UNITS, Problem
 from designer.provenance import inputs, profiles_used
 from designer.solver import Solver
@@ -86,9 +86,8 @@ def solve(
     """
     start = time.perf_counter()
     cols = columns_mod.build(problem, prune=prune)
-    missing = [wc.name for j, wc in enumerate(problem.classes) if not (cols.cls == j).any()]
-    if missing:
-        raise _infeasible(problem, cols, start)
+    if any(not (cols.cls == j).any() for j in range(len(problem.classes))):
+        raise _infeasible(problem, cols, start)  # a class no column can serve
     data = fleet_data(problem, cols)
     m = build(data)
     solver = Solver(time_limit=_remaining(start, time_limit))
@@ -105,10 +104,7 @@ def solve(
         st = _tie_break(m, problem, solver, st, start, time_limit)
         proven = st.status == "optimal"
     solver.load()
-    out = export(m, data)
-    record = answer(data, out, start)
-    record["status"] = "optimal" if proven else "feasible"
-    record["mip_gap"] = st.gap if st.gap is not None else 0.0
+    record = answer(data, export(m, data), start, proven, st.gap or 0.0)
     record["solver"] = {
         "incumbent": st.incumbent,
         "bound": st.bound,
@@ -158,8 +154,9 @@ def _same(a: str, b: str) -> bool:
     return {a, b} <= {"tco", "cost_per_mtoken"}
 
 
-def answer(data: FleetData, out: dict, start: float) -> dict[str, Any]:
-    """The JSON record of a solved master problem (see `Solution` and the README)."""
+def answer(data: FleetData, out: dict, start: float, proven: bool, gap: float) -> dict[str, Any]:
+    """The JSON record of a solved master problem (see `Solution` and the README); `proven`:
+    HiGHS proved it optimal, else it stopped at the time limit with this `gap`."""
     problem = data.problem
     rows = recheck.fleet_rows(data, out["replicas"])
     tot = recheck.totals(data, rows, out["servers"])
@@ -168,6 +165,12 @@ def answer(data: FleetData, out: dict, start: float) -> dict[str, Any]:
         bad = {k: v for k, v in res.items() if not v >= -recheck.TOLERANCE}
         raise RecheckError(f"re-check by the forward model failed: {bad}")
     value = recheck.objective_value(data, tot)
+    milp = out["objective_model_value"] * objective_scale(data)
+    if abs(milp - value) > 1e-6 * max(abs(value), 1.0):
+        raise RecheckError(
+            f"re-check by the forward model failed: the MILP's objective {milp:.9g} differs "
+            f"from the re-checked fleet's {value:.9g}"
+        )
     fleet = [_fleet_row(r) for r in rows]
     single = len(rows) == 1
     if single:
@@ -181,14 +184,14 @@ def answer(data: FleetData, out: dict, start: float) -> dict[str, Any]:
     else:
         design, metrics = None, None
     return {
-        "status": "optimal",
+        "status": "optimal" if proven else "feasible",
         "objective": {
             "name": problem.objective,
             "sense": problem.sense,
             "value": value,
             "unit": OBJECTIVE_UNITS[problem.objective],
         },
-        "mip_gap": 0.0,
+        "mip_gap": gap,
         "design": design,
         "metrics": metrics,
         "fits": all(r["fits"] for r in rows),

@@ -19,6 +19,6 @@ def build(data: FleetData) -> pyo.ConcreteModel:
 def export(m: pyo.ConcreteModel, data: FleetData) -> dict:
     out: dict = {}
     for feature in FEATURES:
-        if feature.applies(data):
+        if feature.applies(data) and hasattr(feature, "export"):
             feature.export(m, data, out)
     return out

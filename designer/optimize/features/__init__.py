@@ -3,7 +3,8 @@
 - `applies(data) -> bool`: whether the problem has this requirement;
 - `declare(m, data)`: add its variables, expressions and constraints to the Pyomo model, from
   the explicit data it is given;
-- `export(m, data, out)`: write its part of the answer (values of the solution) into `out`.
+- `export(m, data, out)` (optional): write its part of the solution into `out` (replicas and
+  servers; the objective's model value, which the re-check compares with its own).
 
 `designer.optimize.build` iterates `FEATURES` in order; adding a requirement is adding a module.
 """

@@ -25,7 +25,3 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
             expr=sum(m.adopt[ty] for ty in m.C) <= data.problem.max_chip_types
         )
     m.fixed_cost = pyo.Expression(expr=data.problem_fixed_cost * sum(m.adopt[ty] for ty in m.C))
-
-
-def export(m: pyo.ConcreteModel, data: FleetData, out: dict) -> None:
-    out["chip_types_limit"] = data.problem.max_chip_types

@@ -25,7 +25,3 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
             sum(m.use[k] for k in m.K if c.cls[k] == j) <= data.problem.max_configurations
         ),
     )
-
-
-def export(m: pyo.ConcreteModel, data: FleetData, out: dict) -> None:
-    out["configurations_limit"] = data.problem.max_configurations

@@ -22,7 +22,3 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
         ),
     )
     m.demand = pyo.Constraint(m.J, rule=lambda m, j: m.users_served[j] >= data.demand[j])
-
-
-def export(m: pyo.ConcreteModel, data: FleetData, out: dict) -> None:
-    out["capacity"] = {j: int(round(pyo.value(m.users_served[j]))) for j in m.J}

@@ -32,16 +32,3 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
         m.limit_facility_power = pyo.Constraint(expr=m.power * pue <= p.max_facility_power * KW)
     if p.max_chips:
         m.limit_chips = pyo.Constraint(expr=m.chips_total <= p.max_chips)
-
-
-def export(m: pyo.ConcreteModel, data: FleetData, out: dict) -> None:
-    out["limits"] = {
-        name: value
-        for name, value in (
-            ("max_capex_usd", data.problem.max_capex_usd),
-            ("max_power", data.problem.max_power),
-            ("max_facility_power", data.problem.max_facility_power),
-            ("max_chips", data.problem.max_chips),
-        )
-        if value is not None
-    }

@@ -24,8 +24,3 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
     m.supply = pyo.Constraint(
         m.S, rule=lambda m, ty: data.server_chips[ty] * m.servers[ty] <= limited[ty]
     )
-
-
-def export(m: pyo.ConcreteModel, data: FleetData, out: dict) -> None:
-    ct = data.columns.chip_types
-    out["supply"] = {ct[ty].chip: n for ty, n in _limited(data).items()}
