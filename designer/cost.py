@@ -41,19 +41,6 @@ class ChipCost:
     server_power_basis: str
     server_tco_usd_per_year: float
 
-    # per-chip shares of a full server: lower bounds of what a chip costs in a fleet
-    @property
-    def capex_usd(self) -> float:
-        return self.server_capex_usd / self.server_chips
-
-    @property
-    def it_power_w(self) -> float:
-        return self.server_power_w / self.server_chips
-
-    @property
-    def tco_usd_per_year(self) -> float:
-        return self.server_tco_usd_per_year / self.server_chips
-
     def per_server(self, what: str) -> float:
         """One whole server's "capex" (USD), "power" (W, IT) or "tco" (USD/year)."""
         return {
@@ -61,6 +48,11 @@ class ChipCost:
             "power": self.server_power_w,
             "tco": self.server_tco_usd_per_year,
         }[what]
+
+    def per_chip(self, what: str) -> float:
+        """A chip's share of a full server's capex, power or tco: a lower bound of what a chip
+        adds to a fleet (servers are bought whole)."""
+        return self.per_server(what) / self.server_chips
 
     def servers(self, chips) -> np.ndarray:
         """Whole servers that hold `chips` accelerators: ⌈chips / server_chips⌉."""

@@ -31,7 +31,7 @@ def test_a_server_costs_its_chips_plus_the_rest_and_draws_its_rating(cat):
     assert cc.server_capex_usd == n * 28000 + rest
     rating = chip.server_power if chip.server_power is not None else n * 700 + 300
     assert cc.server_power_w == pytest.approx(rating)
-    assert cc.capex_usd == pytest.approx(cc.server_capex_usd / n)  # the per-chip share
+    assert cc.per_chip("capex") == pytest.approx(cc.server_capex_usd / n)  # the per-chip share
 
 
 def test_the_paper_server_is_eight_chips_plus_300_w(cat):

@@ -189,8 +189,8 @@ class Columns:
     def share(self, what: str) -> np.ndarray:
         """Per replica, its chips' share of whole servers: capex, power or tco (USD, W, USD/yr),
         a lower bound of what the replica adds to a fleet."""
-        sc = np.array([c.server_chips for c in self.chip_types], dtype=float)[self.chip]
-        return self.per_server(what) / sc * self.chips
+        per_chip = np.array([c.per_chip(what) for c in self.chip_types], dtype=float)
+        return per_chip[self.chip] * self.chips
 
 
 def _per_server(costs, what: str) -> np.ndarray:
