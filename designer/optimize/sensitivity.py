@@ -15,6 +15,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from designer.optimize.data import KUSD, KW, FleetData
+from designer.problem import OBJECTIVE_UNITS
 from designer.solver import Solver
 
 # objective model units → SI
@@ -98,8 +99,6 @@ def sensitivity(data: FleetData, m: pyo.ConcreteModel) -> list[dict[str, Any]]:
 
 
 def _objective_unit(data: FleetData) -> str:
-    from designer.problem import OBJECTIVE_UNITS
-
     return OBJECTIVE_UNITS[data.problem.objective]
 
 
