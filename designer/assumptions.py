@@ -15,7 +15,8 @@ its own, e.g. `Assumptions.preset("deployment", collective_bandwidth=False)`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from typing import Any
 
 from designer.errors import InputError, closest
@@ -90,13 +91,14 @@ class Assumptions:
         """`paper`, `deployment` or `custom` (a preset with switches changed)."""
         return self.preset_name
 
-    @property
+    @cached_property
     def is_paper(self) -> bool:
-        """Every switch as in the paper (today's equations exactly)."""
+        """Every switch as in the paper (today's equations exactly); asked per evaluation, so
+        computed once."""
         return self.switches() == PRESETS["paper"].switches()
 
     def switches(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "preset_name"}
+        return {name: getattr(self, name) for name in SWITCHES}
 
     def describe(self) -> dict[str, Any]:
         """What produced an answer: the preset name and every switch (echoed in every answer)."""

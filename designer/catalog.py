@@ -8,6 +8,7 @@ Each catalog is a TOML file (see catalogs/README.md); every quantity is a string
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from designer.files import read_toml
 from designer.units import KINDS, parse, plain_number
 
 SECTIONS = ("chips", "memory", "interconnects", "models", "costs")
+DERIVED_MEMO = 64  # catalogs remembered per base catalog by with_overrides
 CHIP_KINDS = ("paper-preset", "datasheet", "hypothetical")
 # A dtype missing from a chip's compute table runs at the next wider dtype the chip has.
 DTYPE_FALLBACK = {
@@ -326,6 +328,12 @@ class Catalog:
     # typed entries, parsed once (a catalog's raw tables are not changed after loading:
     # with_overrides makes a new Catalog)
     _typed: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
+    # catalogs derived by with_overrides, by their overrides (a study applies the same catalog
+    # changes at many points); not pickled
+    _derived: dict[str, Catalog] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_derived": {}}
 
     def _memo(self, section: str, entry_id: str, parse):
         key = (section, entry_id)
@@ -416,6 +424,20 @@ class Catalog:
         """
         if not overrides:
             return self
+        try:
+            memo = json.dumps([where, overrides], sort_keys=True)
+        except (TypeError, ValueError):
+            memo = None
+        if memo is not None and memo in self._derived:
+            return self._derived[memo]
+        cat = self._with_overrides(overrides, where)
+        if memo is not None:
+            if len(self._derived) >= DERIVED_MEMO:
+                self._derived.pop(next(iter(self._derived)))
+            self._derived[memo] = cat
+        return cat
+
+    def _with_overrides(self, overrides: dict[str, Any], where: str) -> Catalog:
         raw = dict(self.raw)
         origin = dict(self.origin)
         touched: set[tuple[str, str]] = set()

@@ -4,7 +4,7 @@ Every question — one configuration or a mixed fleet, one workload class or sev
 one way. The answer is a JSON record (see `Solution`); every optimum is re-evaluated by the
 forward model and the residual of every requirement is reported, and a failed re-check is an
 error, never an answer. Ties are broken after the objective by lower capex, then lower power,
-then fewer chips.
+then fewer chips, then (one class) one configuration rather than several.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
+from designer.cost import servers_for
 from designer.errors import DesignerError, InfeasibleError, SolverLimitError
 from designer.explain import explain
 from designer.optimize import columns as columns_mod
@@ -104,6 +105,8 @@ def solve(
         st = _tie_break(m, problem, solver, st, start, time_limit)
         proven = st.status == "optimal"
     solver.load()
+    if proven:
+        _prefer_one_configuration(m, data)
     record = answer(data, export(m, data), start, proven, st.gap or 0.0)
     record["solver"] = {
         "incumbent": st.incumbent,
@@ -125,28 +128,72 @@ def _remaining(start: float, time_limit: float) -> float:
 
 def _tie_break(m, problem: Problem, solver: Solver, st, start: float, time_limit: float):
     """Among optima: lower capex, then lower power, then fewer chips (each kept ≤ its optimum
-    while the next is minimized). Stops, keeping what it has, if the time runs out."""
+    while the next is minimized). The rows and objectives change in HiGHS only (no re-compile);
+    stops, keeping what it has, if the time runs out."""
     seq = [problem.objective] + [
         n for n in TIE_BREAK if n != problem.objective and not _same(problem.objective, n)
     ]
-    m.tie_break = pyo.ConstraintList()
     sense = problem.sense
-    solver.load()
     for prev, name in zip(seq, seq[1:], strict=False):
-        value = pyo.value(expression(m, prev))
-        slack = TIE_TOL * max(abs(value), 1.0)
         expr = expression(m, prev)
-        m.tie_break.add(expr >= value - slack if sense == "maximize" else expr <= value + slack)
+        value = solver.value(expr)
+        slack = TIE_TOL * max(abs(value), 1.0)
+        if sense == "maximize":
+            solver.add_row(expr, lower=value - slack)
+        else:
+            solver.add_row(expr, upper=value + slack)
         sense = "minimize"
-        for obj in m.component_objects(pyo.Objective, active=True):
-            obj.deactivate()
-        setattr(m, f"tie_{name}", pyo.Objective(expr=expression(m, name), sense=pyo.minimize))
+        solver.set_objective(expression(m, name), sense)
         solver.time_limit = _remaining(start, time_limit)
-        nxt = solver.solve(m)
+        nxt = solver.resolve()
         if nxt.status != "optimal":
             return nxt if nxt.has_solution else st
-        solver.load()
     return st
+
+
+def _prefer_one_configuration(m, data: FleetData) -> None:
+    """The last tie-break, for one class: a single configuration when one ties with the mixed
+    fleet on every criterion (objective, capex, power, chips) — the same fleet to pay for and
+    one to run. The fleets of one configuration are the presolve's closed form (fewest
+    replicas, whole servers); the model's variables are set to the one chosen."""
+    problem, c = data.problem, data.columns
+    replicas = {k: round(m.replicas[k].value or 0) for k in m.K}
+    if len(problem.classes) != 1 or problem.sense != "minimize":
+        return
+    if sum(1 for r in replicas.values() if r > 0) < 2:
+        return
+    servers = {ty: round(m.servers[ty].value or 0) for ty in m.C}
+    fixed = data.problem_fixed_cost
+    mixed = (
+        pyo.value(expression(m, problem.objective)) * objective_scale(data),
+        sum(n * data.server_capex[ty] for ty, n in servers.items())
+        + fixed * sum(1 for n in servers.values() if n > 0),
+        sum(n * data.server_power[ty] for ty, n in servers.items()),
+        sum(r * int(c.chips[k]) for k, r in replicas.items()),
+    )
+    value = columns_mod.single_configuration_values(problem, c)
+    reps = columns_mod.units_to_serve(problem.classes[0].users or 0, c.users)
+    sc = np.array([data.server_chips.get(int(ty), 1) for ty in c.chip])
+    n_servers = servers_for(reps * c.chips, sc)
+    capex = np.array([data.server_capex[int(ty)] for ty in c.chip]) * n_servers + fixed
+    power = np.array([data.server_power[int(ty)] for ty in c.chip]) * n_servers
+    single = (value, capex, power, reps * c.chips)
+    tied = np.ones(len(c), dtype=bool)
+    for a, b in zip(single, mixed, strict=True):
+        tied &= np.abs(a - b) <= TIE_TOL * max(abs(b), 1.0)
+    if not tied.any():
+        return
+    k = int(np.flatnonzero(tied)[0])
+    for kk in m.K:
+        m.replicas[kk].set_value(int(reps[k]) if kk == k else 0)
+    for ty in m.C:
+        m.servers[ty].set_value(int(n_servers[k]) if ty == int(c.chip[k]) else 0)
+    if hasattr(m, "use"):
+        for kk in m.K:
+            m.use[kk].set_value(1 if kk == k else 0)
+    if hasattr(m, "adopt"):
+        for ty in m.C:
+            m.adopt[ty].set_value(1 if ty == int(c.chip[k]) else 0)
 
 
 def _same(a: str, b: str) -> bool:

@@ -1,19 +1,30 @@
-"""The one HiGHS wrapper: pyomo.contrib.solver's persistent HiGHS, configured in one place.
+"""The one HiGHS wrapper: a Pyomo model compiled to matrices once, solved by highspy.
 
-Threads are fixed once per process (HiGHS cannot change them after its first solve); solutions
-are loaded only when the caller asks; non-optimal terminations are reported, not raised.
+The master problem is written in Pyomo (`designer.optimize.features`); this module compiles its
+active constraints and objective to sparse matrices with Pyomo's standard-form compiler and
+hands them to one HiGHS instance per thread. Later changes are made in HiGHS directly — a row
+bounding a linear expression, a new objective — so the lexicographic tie-break re-solves
+without re-writing the model (`add_row`, `set_objective`, `resolve`). Solutions are loaded into
+the Pyomo variables only when the caller asks (`load`); non-optimal terminations are reported,
+not raised.
+
+Threads are fixed once per process (HiGHS cannot change them after its first solve); HiGHS
+prints a banner when an instance is created, which is swallowed so `--json` stays pure JSON.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 
+import highspy
+import numpy as np
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-from pyomo.contrib.solver.common.util import NoDualsError
-from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.common.tee import capture_output
+from pyomo.repn import generate_standard_repn
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 THREADS = 1  # fixed once per process; the models are small and HiGHS' MIP is serial anyway
 DEFAULT_TIME_LIMIT = 60.0
@@ -21,7 +32,38 @@ DEFAULT_MIP_GAP = 1e-9
 # HiGHS' MIP presolve spends its time probing these models: 31.2 s against 0.93 s without it
 # on 961 candidates (benchmarks/bench_highs_presolve.py); the LP relaxation is tight enough.
 # HiGHS writes to stdout unless told not to; --json output must stay pure JSON.
-OPTIONS = {"presolve": "off", "output_flag": False, "log_to_console": False}
+# The feasibility-jump heuristic costs a fixed ~10 ms per MIP solve, 25 times a small fleet's
+# whole solve (0.43 ms against 10.5 ms on a two-column model; benchmarks/bench_solve.py gives
+# the fleet figures); the master problems have trivially feasible points anyway.
+OPTIONS = {
+    "presolve": "off",
+    "output_flag": False,
+    "log_to_console": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
+INF = highspy.kHighsInf
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+    highspy.HighsModelStatus.kTimeLimit: "time-limit",
+    highspy.HighsModelStatus.kIterationLimit: "time-limit",
+    highspy.HighsModelStatus.kSolutionLimit: "time-limit",
+}
+_local = threading.local()
+
+
+def _highs() -> highspy.Highs:
+    """This thread's HiGHS instance (created once, its banner swallowed, options set)."""
+    h = getattr(_local, "highs", None)
+    if h is None:
+        with capture_output(capture_fd=True):
+            h = highspy.Highs()
+        for key, value in {**OPTIONS, "threads": THREADS}.items():
+            h.setOptionValue(key, value)
+        _local.highs = h
+    return h
 
 
 @dataclass(frozen=True)
@@ -38,61 +80,158 @@ class SolveStatus:
 
 
 class Solver:
-    """A persistent HiGHS instance for one Pyomo model; `solve()` may be called again after
-    Params change (the model is re-synced incrementally)."""
+    """One Pyomo model in HiGHS. `solve(model)` compiles and solves it; `add_row`,
+    `set_objective` and `resolve` change and re-solve it in HiGHS without re-compiling;
+    `value`, `load` and `duals` read the last solution."""
 
     def __init__(self, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float = DEFAULT_MIP_GAP):
         self.time_limit = time_limit
         self.mip_gap = mip_gap
-        self._opt = Highs()
-        if not self._opt.available():
-            raise RuntimeError("HiGHS (highspy) is not available; pip install highspy")
-        self._results = None
+        self._h = _highs()
+        self._columns: list = []
+        self._index: dict[int, int] = {}
+        self._rows: list = []
+        self._offset = 0.0
+        self._x: np.ndarray | None = None
+        self._row_duals: np.ndarray | None = None
+        self._mip = False
 
+    # -- model -------------------------------------------------------------------------------
     def solve(self, model: pyo.ConcreteModel) -> SolveStatus:
-        start = time.perf_counter()
-        res = self._opt.solve(
-            model,
-            load_solutions=False,
-            raise_exception_on_nonoptimal_result=False,
-            time_limit=self.time_limit,
-            rel_gap=self.mip_gap,
-            abs_gap=1e-12,
-            threads=THREADS,
-            solver_options=dict(OPTIONS),
+        """Compile `model` (its active constraints and its one active objective) and solve."""
+        repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+        if len(repn.objectives) != 1:
+            raise ValueError(f"the model has {len(repn.objectives)} active objectives, not 1")
+        self._columns = list(repn.columns)
+        self._index = {id(v): i for i, v in enumerate(self._columns)}
+        self._rows = list(repn.rows)
+        n, m = len(self._columns), len(self._rows)
+        lower = np.array([_bound(v.lb, -INF) for v in self._columns], dtype=float)
+        upper = np.array([_bound(v.ub, INF) for v in self._columns], dtype=float)
+        integrality = np.array([1 if v.is_integer() else 0 for v in self._columns], np.int32)
+        self._mip = bool(integrality.any())
+        rhs = np.asarray(repn.rhs, dtype=float)
+        kind = np.array([r.bound_type for r in self._rows], dtype=int)
+        row_lower = np.where(kind == 1, -INF, rhs)
+        row_upper = np.where(kind == -1, INF, rhs)
+        a = repn.A.tocsc()
+        cost = np.asarray(repn.c.toarray()[0] if n else [], dtype=float)
+        self._offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+        maximize = repn.objectives[0].sense == pyo.maximize
+        self._x, self._row_duals = None, None
+        h = self._h
+        h.clearModel()
+        h.passModel(
+            n,
+            m,
+            int(a.nnz),
+            int(highspy.MatrixFormat.kColwise),
+            int(highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize),
+            self._offset,
+            cost,
+            lower,
+            upper,
+            row_lower,
+            row_upper,
+            a.indptr.astype(np.int32),
+            a.indices.astype(np.int32),
+            a.data.astype(float),
+            integrality,
         )
+        return self.resolve()
+
+    def coefficients(self, expr) -> tuple[np.ndarray, np.ndarray, float]:
+        """A linear expression of the model's variables as (column indices, coefficients,
+        constant); fixed variables count as constants."""
+        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+        if not repn.is_linear():
+            raise ValueError("only linear expressions can be added to the solver")
+        cols, coefs = [], []
+        for v, a in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+            if id(v) not in self._index:
+                raise ValueError(f"variable {v.name} is not in the compiled model")
+            cols.append(self._index[id(v)])
+            coefs.append(float(a))
+        return np.array(cols, np.int32), np.array(coefs, float), float(repn.constant)
+
+    def add_row(self, expr, lower: float | None = None, upper: float | None = None) -> None:
+        """Add `lower ≤ expr ≤ upper` to the HiGHS model (not to the Pyomo model)."""
+        cols, coefs, const = self.coefficients(expr)
+        lo = -INF if lower is None else lower - const
+        up = INF if upper is None else upper - const
+        self._h.addRow(lo, up, len(cols), cols, coefs)
+
+    def set_objective(self, expr, sense: str = "minimize") -> None:
+        """Replace the objective by `expr` (in HiGHS only)."""
+        cols, coefs, const = self.coefficients(expr)
+        cost = np.zeros(len(self._columns))
+        np.add.at(cost, cols, coefs)
+        h = self._h
+        h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
+        h.changeObjectiveOffset(const)
+        self._offset = const
+        h.changeObjectiveSense(
+            highspy.ObjSense.kMaximize if sense == "maximize" else highspy.ObjSense.kMinimize
+        )
+
+    def resolve(self) -> SolveStatus:
+        """Solve the HiGHS model as it stands. Without a new solution the last one is kept: a
+        re-solve only adds rows that it satisfies (`add_row` from `value`)."""
+        h = self._h
+        h.setOptionValue("time_limit", float(max(self.time_limit, 0.01)))
+        h.setOptionValue("mip_rel_gap", float(self.mip_gap))
+        h.setOptionValue("mip_abs_gap", 1e-12)
+        start = time.perf_counter()
+        h.run()
         seconds = time.perf_counter() - start
-        self._results = res
-        tc = res.termination_condition
-        has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
-        if tc == TerminationCondition.convergenceCriteriaSatisfied:
-            status = "optimal"
-        elif tc in (
-            TerminationCondition.provenInfeasible,
-            TerminationCondition.infeasibleOrUnbounded,
-        ):
-            status = "infeasible"
-        elif tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
-            status = "time-limit"
+        model_status = h.getModelStatus()
+        info = h.getInfo()
+        has = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        status = _STATUS.get(model_status, "other")
+        if has:  # else the last solution stays (a re-solve only adds rows it satisfies)
+            sol = h.getSolution()
+            self._x = np.array(sol.col_value, dtype=float)
+            self._row_duals = np.array(sol.row_dual, dtype=float) if sol.dual_valid else None
+        inc = _finite(info.objective_function_value) if has else None
+        if self._mip and info.mip_node_count >= 0:
+            bound = _finite(info.mip_dual_bound)
         else:
-            status = "other"
-        inc = _finite(res.incumbent_objective)
-        bound = _finite(res.objective_bound)
+            bound = inc if status == "optimal" else None
         gap = None
         if inc is not None and bound is not None:
             gap = abs(inc - bound) / max(abs(inc), 1e-12) if inc else abs(inc - bound)
-        return SolveStatus(status, has, inc, bound, gap, seconds, str(tc))
+        return SolveStatus(
+            status, has, inc, bound, gap, seconds, h.modelStatusToString(model_status)
+        )
+
+    # -- solution ----------------------------------------------------------------------------
+    def value(self, expr) -> float:
+        """`expr` at the last solution (without loading it into the model)."""
+        if self._x is None:
+            raise RuntimeError("no solution to evaluate")
+        cols, coefs, const = self.coefficients(expr)
+        return float(coefs @ self._x[cols]) + const
 
     def load(self) -> None:
         """Load the last solution into the model's variables."""
-        self._results.solution_loader.load_vars()
+        if self._x is None:
+            raise RuntimeError("no solution to load")
+        for v, x in zip(self._columns, self._x, strict=True):
+            v.set_value(float(x), skip_validation=True)
 
     def duals(self) -> dict:
-        """Duals of the last solve, by constraint ({} when it has none, as for a MILP)."""
-        try:
-            return self._results.solution_loader.get_duals()
-        except NoDualsError:
+        """Duals of the last solve by constraint, in Pyomo's sign convention ({} for a MIP or
+        without a dual solution). A ranged constraint split into two rows reports the sum."""
+        if self._mip or self._row_duals is None:
             return {}
+        out: dict = {}
+        for row, y in zip(self._rows, self._row_duals, strict=False):
+            out[row.constraint] = out.get(row.constraint, 0.0) + float(y)
+        return out
+
+
+def _bound(x, default: float) -> float:
+    return default if x is None else float(x)
 
 
 def _finite(x) -> float | None:

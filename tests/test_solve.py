@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from designer.errors import InfeasibleError
-from designer.problem import OBJECTIVES, problem_from_dict
+from designer.problem import OBJECTIVES, load_problem, problem_from_dict
 from designer.solve import solve
 from tests import oracle
 from tests.contract import DESIGN_KEYS, FLEET_KEYS, METRIC_KEYS, TOTALS_KEYS
 from tests.optimize.test_against_brute_force import raw_problem as _raw
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PAPER_405B = dict(
     model="llama3.1-405b",
@@ -106,6 +109,27 @@ def test_ties_prefer_lower_capex_then_power_then_fewer_chips():
     assert len(capex) > 1  # a real tie on the objective
     assert sol.totals["capex_usd"] == min(capex.values())
     assert sol.design["chip"] == min(capex, key=capex.get)
+
+
+def test_a_single_configuration_wins_an_exact_tie_with_a_mix():
+    # Llama 3 70B on 3D-DRAM under the deployment set: five TP8 replicas and one TP8 plus two
+    # TP8×PP2 replicas use the same 40 chips, capex and power; the answer is the one to run.
+    path = ROOT / "problems" / "llama3-70b-2000utps-8k-capex.toml"
+    pr = load_problem(path).with_changes({"assumptions.preset": "deployment"})
+    sol = solve(pr)
+    assert len(sol.fleet) == 1 and sol.design is not None
+    cols = sol.columns
+    mixed = {(int(t), int(p)) for t, p in zip(cols.t, cols.p, strict=True)}
+    assert {(8, 1), (8, 2)} <= mixed  # the mix was on the table
+    single = sol.record["single_configuration"]
+    assert sol.objective == pytest.approx(single["objective"], rel=1e-12)
+
+
+def test_a_cheaper_mix_is_kept():
+    pr = load_problem(ROOT / "problems" / "deepseek-v3-600utps-128k-64users-capex.toml")
+    sol = solve(pr)
+    assert len(sol.fleet) > 1
+    assert sol.objective < sol.record["single_configuration"]["objective"] * (1 - 1e-6)
 
 
 def test_cost_per_mtoken_is_one_definition_sized_for_the_demand():

@@ -73,6 +73,18 @@ class Grid:
         batch = np.broadcast_to(np.asarray(batch), idx.shape)
         out: dict[str, np.ndarray] = {}
         groups = np.unique(self.group[idx]) if len(idx) else [0]
+        if len(groups) == 1:  # one serving-stack profile: no gather and scatter
+            g = groups[0]
+            m = perf.evaluate_arrays(
+                self.workloads[g],
+                {k: v[idx] for k, v in self.hw.items()},
+                self.t[idx],
+                self.p[idx],
+                batch,
+                ep=self.ep[idx],
+                attention=self.attention[idx],
+            )
+            return {k: np.broadcast_to(v, idx.shape) for k, v in m.items()}
         for g in groups:
             pos = np.flatnonzero(self.group[idx] == g)
             sel = idx[pos]
@@ -119,23 +131,63 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
     )
 
 
-def batch_cap(g: Grid, wc: WorkloadClass, max_batch: int, index: np.ndarray) -> np.ndarray:
+def batch_cap(
+    g: Grid, wc: WorkloadClass, max_batch: int, index: np.ndarray, at_1: dict | None = None
+) -> np.ndarray:
     """Largest integer batch in [1, max_batch] meeting the user rate and the memory capacity,
     for the candidates `index` (0 when batch 1 fails). Exact: step time and memory per chip are
-    non-decreasing in the batch."""
+    non-decreasing in the batch, and every bracket move rests on an evaluated point.
 
-    def ok(b: np.ndarray) -> np.ndarray:
-        m = g.metrics(wc, b, index)
-        return (m["tokens_per_s_per_user"] >= wc.target_utps * (1 - REL)) & m["fits"]
-
+    The search keeps, per candidate, a feasible `lo` and an infeasible `hi + 1` and evaluates a
+    pair (b, b + 1) per round: b interpolated from the excess `f` (how far the rate or the
+    memory is over its limit, ≤ 0 when feasible) on odd rounds, the bracket's midpoint on even
+    ones. Step time and memory are affine in the batch under the paper's equations and nearly
+    so otherwise, so the interpolated pair usually closes the bracket in one round; the
+    midpoints bound the worst case to twice a bisection's rounds. `at_1`: the metrics of
+    every candidate of `g` at batch 1, when known."""
     n = len(index)
-    lo = np.where(ok(np.ones(n, dtype=np.int64)), 1, 0)
-    hi = np.where(lo == 0, 0, max_batch)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    both = np.concatenate([index, index])
+
+    def excess(b: np.ndarray, where: np.ndarray = both, m: dict | None = None):
+        """(feasible, f) at batch b of the candidates `where`."""
+        m = g.metrics(wc, b, where) if m is None else m
+        ok = (m["tokens_per_s_per_user"] >= wc.target_utps * (1 - REL)) & m["fits"]
+        rate = wc.target_utps * (1 - REL) / m["tokens_per_s_per_user"] - 1.0
+        cap = g.hw["usable_capacity"][where]
+        memory = m["memory_per_chip_bytes"] / np.where(cap > 0, cap, np.nan) - 1.0
+        return ok, np.nan_to_num(np.fmax(rate, memory), nan=np.inf, posinf=np.inf)
+
+    one = {k: v[index] for k, v in at_1.items()} if at_1 is not None else None
+    ok_1, f_1 = excess(np.ones(n, np.int64), index, one)
+    ok_max, f_max = excess(np.full(n, max_batch, np.int64), index)
+    ok, f = np.concatenate([ok_1, ok_max]), np.concatenate([f_1, f_max])
+    lo = np.where(ok[:n], 1, 0)
+    lo = np.where(ok[n:], max_batch, lo)
+    hi = np.where(lo == 0, 0, np.where(ok[n:], max_batch, max_batch - 1))
+    f_lo, f_up = f[:n].copy(), f[n:].copy()  # f at lo and at hi + 1
+    rounds = 0
     while np.any(hi > lo):  # invariant: ok(lo) or lo == 0; nothing feasible above hi
-        mid = (lo + hi + 1) // 2
-        good = ok(np.maximum(mid, 1)) & (mid > lo)
-        lo = np.where(good, mid, lo)
-        hi = np.where(good | (hi <= lo), hi, mid - 1)
+        rounds += 1
+        if rounds % 2:
+            span = (hi + 1 - lo).astype(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frac = -f_lo / (f_up - f_lo)
+            frac = np.where(np.isfinite(frac), np.clip(frac, 0.0, 1.0), 0.5)
+            b = lo + np.floor(span * frac).astype(np.int64)
+        else:
+            b = (lo + hi) // 2
+        b = np.clip(b, lo, np.maximum(hi - 1, lo))
+        ok, f = excess(np.concatenate([b, b + 1]))
+        open_ = hi > lo
+        ok0, ok1 = ok[:n] & open_, ok[n:] & open_
+        # b + 1 feasible: lo moves there; b infeasible: hi moves below it
+        lo = np.where(ok1, b + 1, np.where(ok0, b, lo))
+        f_lo = np.where(ok1, f[n:], np.where(ok0, f[:n], f_lo))
+        up = open_ & ~ok0
+        f_up = np.where(up, f[:n], np.where(open_ & ok0 & ~ok1, f[n:], f_up))
+        hi = np.where(up, b - 1, np.where(open_ & ok0 & ~ok1, b, hi))
     return lo
 
 
@@ -297,17 +349,18 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
         _count(st, "no_cost_data", keep, known[g.chip], g, removed_by)
         keep &= known[g.chip]
         idx = np.flatnonzero(keep)
-        bcap = batch_cap(g, wc, problem.max_batch, idx)
+        bcap = batch_cap(g, wc, problem.max_batch, idx, at_1=m1)
         chips = (g.t * g.p)[idx]
         over = over_limits(problem, costs, g.chip[idx], chips)
         st["over_limits"] = int(over.sum())
         for i in idx[over]:
             removed_by[int(g.chip[i])] = "over_limits"
         idx, bcap, chips = idx[~over], bcap[~over], chips[~over]
-        mb = g.metrics(wc, bcap, idx)
-        tokens = mb["system_tokens_per_s"]
+        n = len(idx)
+        mb = g.metrics(wc, np.concatenate([bcap, bcap + 1]), np.concatenate([idx, idx]))
+        tokens = mb["system_tokens_per_s"][:n]
         users = g.p[idx] * bcap
-        limited = _limited_by(g, wc, problem.max_batch, idx, bcap)
+        limited = _limited_by(problem.max_batch, bcap, mb["fits"][n:])
         if prune:
             value = tokens if problem.objective == "system_tokens_per_s" else users
             dom = _dominance(g.chip[idx], chips, value.astype(float))
@@ -363,14 +416,12 @@ def _count(st, stage, keep, ok, g: Grid, removed_by) -> None:
         removed_by[int(c)] = stage
 
 
-def _limited_by(g: Grid, wc, max_batch: int, idx, bcap) -> np.ndarray:
-    """What stops one more user per micro-batch: max-batch, memory-capacity or user-rate."""
-    out = np.full(len(idx), "max-batch", dtype=object)
-    below = bcap < max_batch
-    if below.any():
-        m = g.metrics(wc, bcap[below] + 1, idx[below])
-        out[below] = np.where(~m["fits"], "memory-capacity", "user-rate")
-    return out
+def _limited_by(max_batch: int, bcap: np.ndarray, fits_above: np.ndarray) -> np.ndarray:
+    """What stops one more user per micro-batch: max-batch, memory-capacity (`fits_above`:
+    whether batch b* + 1 fits) or user-rate."""
+    return np.where(
+        bcap >= max_batch, "max-batch", np.where(~fits_above, "memory-capacity", "user-rate")
+    ).astype(object)
 
 
 def units_to_serve(users, per_unit) -> np.ndarray:

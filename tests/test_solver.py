@@ -1,0 +1,86 @@
+"""The HiGHS wrapper: a Pyomo model compiled once, changed and re-solved in HiGHS."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+import pytest
+
+from designer.solver import Solver
+
+
+def _knapsack(sense=pyo.minimize) -> pyo.ConcreteModel:
+    """Cover 10 units with items of size 3 (cost 4) and size 5 (cost 7), at most 4 of each."""
+    m = pyo.ConcreteModel()
+    m.a = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 4))
+    m.b = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 4))
+    m.cover = pyo.Constraint(expr=3 * m.a + 5 * m.b >= 10)
+    m.cost = pyo.Expression(expr=4 * m.a + 7 * m.b)
+    m.obj = pyo.Objective(expr=m.cost, sense=sense)
+    return m
+
+
+def test_solves_loads_and_evaluates():
+    m = _knapsack()
+    s = Solver()
+    st = s.solve(m)
+    assert st.status == "optimal" and st.has_solution
+    # b=2 (cost 14) beats a=2, b=1 (15) and a=4 (16)
+    assert st.incumbent == pytest.approx(14.0)
+    assert s.value(m.cost) == pytest.approx(14.0)
+    assert m.b.value is None  # nothing loaded yet
+    s.load()
+    assert (round(m.a.value), round(m.b.value)) == (0, 2)
+
+
+def test_rows_and_objectives_change_in_highs_only():
+    m = _knapsack()
+    s = Solver()
+    s.solve(m)
+    s.add_row(m.b, upper=1)  # at most one large item now
+    s.set_objective(m.a + m.b)  # then the fewest items
+    st = s.resolve()
+    assert st.status == "optimal"
+    s.load()
+    # 3a + 5b ≥ 10 with b ≤ 1: a=2, b=1 (3 items) is the fewest
+    assert (round(m.a.value), round(m.b.value)) == (2, 1)
+    assert len(list(m.component_data_objects(pyo.Constraint))) == 1  # the model is unchanged
+
+
+def test_maximize_and_infeasible():
+    m = _knapsack(pyo.maximize)
+    st = Solver().solve(m)
+    assert st.incumbent == pytest.approx(4 * 4 + 7 * 4)
+    m.cover.set_value(3 * m.a + 5 * m.b >= 100)  # 32 at most
+    st = Solver().solve(m)
+    assert st.status == "infeasible" and not st.has_solution
+
+
+def test_duals_of_an_lp_follow_pyomo_signs():
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(domain=pyo.NonNegativeReals)
+    m.y = pyo.Var(domain=pyo.NonNegativeReals)
+    m.need = pyo.Constraint(expr=m.x + 2 * m.y >= 8)
+    m.cap = pyo.Constraint(expr=m.x <= 2)
+    m.obj = pyo.Objective(expr=3 * m.x + 5 * m.y)
+    s = Solver()
+    assert s.solve(m).status == "optimal"
+    d = s.duals()
+    # y alone: cost 5/2 per unit of `need`; x would cost 3 > 2.5, so `cap` is slack
+    assert d[m.need] == pytest.approx(2.5)
+    assert d[m.cap] == pytest.approx(0.0)
+
+
+def test_a_mip_has_no_duals_and_highs_prints_nothing(capfd):
+    m = _knapsack()
+    s = Solver()
+    s.solve(m)
+    assert s.duals() == {}
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_one_active_objective_is_required():
+    m = _knapsack()
+    m.other = pyo.Objective(expr=m.a)
+    with pytest.raises(ValueError, match="2 active objectives"):
+        Solver().solve(m)
