@@ -181,6 +181,8 @@ class Solver:
         h.setOptionValue("time_limit", float(max(self.time_limit, 0.01)))
         h.setOptionValue("mip_rel_gap", float(self.mip_gap))
         h.setOptionValue("mip_abs_gap", 1e-12)
+        if self._mip and self._x is not None:  # a re-solve starts from the last solution
+            h.setSolution(len(self._x), np.arange(len(self._x), dtype=np.int32), self._x)
         start = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - start

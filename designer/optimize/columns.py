@@ -111,20 +111,25 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
     workloads = tuple(dict.fromkeys(per_chip))
     group_of_chip = np.array([workloads.index(w) for w in per_chip])
     arrays = perf.ChipArrays.build(problem.catalog, chips, wc.workload.compute_dtype)
-    rows = [
-        (c, t, p, o["ep"], o["attention"])
-        for c in range(len(chips))
+    # every chip × every (t, partition option) × every p, in that order
+    opts = [
+        (t, o["ep"], o["attention"])
         for t in problem.tp
         for o in perf.partition_options(wc.workload, t)
-        for p in problem.pp
     ]
-    ci, t, p, ep, att = (np.array(col) for col in zip(*rows, strict=True))
+    n_chips, n_opts, n_pp = len(chips), len(opts), len(problem.pp)
+    ci = np.repeat(np.arange(n_chips), n_opts * n_pp)
+    oi = np.tile(np.repeat(np.arange(n_opts), n_pp), n_chips)
+    t, ep, att = (
+        np.array([o[i] for o in opts], dtype=d)
+        for i, d in ((0, np.int64), (1, np.int64), (2, object))
+    )
     return Grid(
         ci,
-        t.astype(np.int64),
-        p.astype(np.int64),
-        ep.astype(np.int64),
-        att.astype(object),
+        t[oi],
+        np.tile(np.asarray(problem.pp, dtype=np.int64), n_chips * n_opts),
+        ep[oi],
+        att[oi],
         group_of_chip[ci],
         workloads,
         arrays.take(ci),
@@ -138,19 +143,18 @@ def batch_cap(
     for the candidates `index` (0 when batch 1 fails). Exact: step time and memory per chip are
     non-decreasing in the batch, and every bracket move rests on an evaluated point.
 
-    The search keeps, per candidate, a feasible `lo` and an infeasible `hi + 1` and evaluates a
-    pair (b, b + 1) per round: b interpolated from the excess `f` (how far the rate or the
-    memory is over its limit, ≤ 0 when feasible) on odd rounds, the bracket's midpoint on even
-    ones. Step time and memory are affine in the batch under the paper's equations and nearly
-    so otherwise, so the interpolated pair usually closes the bracket in one round; the
-    midpoints bound the worst case to twice a bisection's rounds. `at_1`: the metrics of
-    every candidate of `g` at batch 1, when known."""
+    Per candidate the search keeps a feasible `lo` and an infeasible `hi + 1` with the excess
+    `f` at both (how far the rate or the memory is over its limit, ≤ 0 when feasible). Each
+    round probes, for the candidates still open only, the batch `b` interpolated from the two
+    excesses, `b + 1`, and the bracket's midpoint. Step time and memory are affine in the batch
+    under the paper's equations and nearly so otherwise, so the pair (b, b + 1) usually closes
+    the bracket at once; the midpoint at least halves it, so no search takes more rounds than
+    a bisection. `at_1`: the metrics of every candidate of `g` at batch 1, when known."""
     n = len(index)
     if not n:
         return np.zeros(0, dtype=np.int64)
-    both = np.concatenate([index, index])
 
-    def excess(b: np.ndarray, where: np.ndarray = both, m: dict | None = None):
+    def excess(b: np.ndarray, where: np.ndarray, m: dict | None = None):
         """(feasible, f) at batch b of the candidates `where`."""
         m = g.metrics(wc, b, where) if m is None else m
         ok = (m["tokens_per_s_per_user"] >= wc.target_utps * (1 - REL)) & m["fits"]
@@ -160,35 +164,31 @@ def batch_cap(
         return ok, np.nan_to_num(np.fmax(rate, memory), nan=np.inf, posinf=np.inf)
 
     one = {k: v[index] for k, v in at_1.items()} if at_1 is not None else None
-    ok_1, f_1 = excess(np.ones(n, np.int64), index, one)
-    ok_max, f_max = excess(np.full(n, max_batch, np.int64), index)
-    ok, f = np.concatenate([ok_1, ok_max]), np.concatenate([f_1, f_max])
-    lo = np.where(ok[:n], 1, 0)
-    lo = np.where(ok[n:], max_batch, lo)
-    hi = np.where(lo == 0, 0, np.where(ok[n:], max_batch, max_batch - 1))
-    f_lo, f_up = f[:n].copy(), f[n:].copy()  # f at lo and at hi + 1
-    rounds = 0
-    while np.any(hi > lo):  # invariant: ok(lo) or lo == 0; nothing feasible above hi
-        rounds += 1
-        if rounds % 2:
-            span = (hi + 1 - lo).astype(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                frac = -f_lo / (f_up - f_lo)
-            frac = np.where(np.isfinite(frac), np.clip(frac, 0.0, 1.0), 0.5)
-            b = lo + np.floor(span * frac).astype(np.int64)
-        else:
-            b = (lo + hi) // 2
-        b = np.clip(b, lo, np.maximum(hi - 1, lo))
-        ok, f = excess(np.concatenate([b, b + 1]))
-        open_ = hi > lo
-        ok0, ok1 = ok[:n] & open_, ok[n:] & open_
-        # b + 1 feasible: lo moves there; b infeasible: hi moves below it
-        lo = np.where(ok1, b + 1, np.where(ok0, b, lo))
-        f_lo = np.where(ok1, f[n:], np.where(ok0, f[:n], f_lo))
-        up = open_ & ~ok0
-        f_up = np.where(up, f[:n], np.where(open_ & ok0 & ~ok1, f[n:], f_up))
-        hi = np.where(up, b - 1, np.where(open_ & ok0 & ~ok1, b, hi))
-    return lo
+    ok_1, f_lo = excess(np.ones(n, np.int64), index, one)
+    ok_max, f_up = excess(np.full(n, max_batch, np.int64), index)
+    lo = np.where(ok_max, max_batch, np.where(ok_1, 1, 0))
+    hi = np.where(ok_max | ~ok_1, lo, max_batch - 1)  # nothing feasible above hi
+    f_up = np.where(ok_max, np.inf, f_up)  # f at hi + 1
+    while True:
+        op = np.flatnonzero(hi > lo)
+        if not len(op):
+            return lo
+        a, z = lo[op], hi[op]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = -f_lo[op] / (f_up[op] - f_lo[op])
+        frac = np.where(np.isfinite(frac), np.clip(frac, 0.0, 1.0), 0.5)
+        guess = np.clip(a + np.floor((z + 1 - a) * frac).astype(np.int64), a, z - 1)
+        probes = (guess, guess + 1, (a + z + 1) // 2)
+        ok, f = excess(np.concatenate(probes), np.tile(index[op], len(probes)))
+        k = len(op)
+        for i, x in enumerate(probes):
+            okx, fx = ok[i * k : (i + 1) * k], f[i * k : (i + 1) * k]
+            up = okx & (x > lo[op])
+            lo[op] = np.where(up, x, lo[op])
+            f_lo[op] = np.where(up, fx, f_lo[op])
+            down = ~okx & (x - 1 < hi[op])
+            hi[op] = np.where(down, x - 1, hi[op])
+            f_up[op] = np.where(down, fx, f_up[op])
 
 
 # the per-column arrays of Columns, in its field order
