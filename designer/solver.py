@@ -29,14 +29,12 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 THREADS = 1  # fixed once per process; the models are small and HiGHS' MIP is serial anyway
 DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_MIP_GAP = 1e-9
-# HiGHS' MIP presolve spends its time probing these models: 31.2 s against 0.93 s without it
-# on 961 candidates (benchmarks/bench_highs_presolve.py); the LP relaxation is tight enough.
-# HiGHS writes to stdout unless told not to; --json output must stay pure JSON.
-# The feasibility-jump heuristic costs a fixed ~10 ms per MIP solve, 25 times a small fleet's
-# whole solve (0.43 ms against 10.5 ms on a two-column model; benchmarks/bench_solve.py gives
-# the fleet figures); the master problems have trivially feasible points anyway.
+# HiGHS writes to stdout unless told not to; --json output must stay pure JSON. The
+# feasibility-jump heuristic costs a fixed ~10 ms per MIP solve, more than a small fleet's
+# whole solve; the master problems have trivially feasible points anyway. HiGHS' presolve
+# stays on: it helps both the small and the large master problems
+# (`python benchmarks/bench_highs_options.py` times each choice).
 OPTIONS = {
-    "presolve": "off",
     "output_flag": False,
     "log_to_console": False,
     "mip_heuristic_run_feasibility_jump": False,
@@ -95,6 +93,7 @@ class Solver:
         self._x: np.ndarray | None = None
         self._row_duals: np.ndarray | None = None
         self._mip = False
+        self._memo: dict[int, tuple] = {}
 
     # -- model -------------------------------------------------------------------------------
     def solve(self, model: pyo.ConcreteModel) -> SolveStatus:
@@ -119,6 +118,7 @@ class Solver:
         self._offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
         maximize = repn.objectives[0].sense == pyo.maximize
         self._x, self._row_duals = None, None
+        self._memo = {}
         h = self._h
         h.clearModel()
         h.passModel(
@@ -142,7 +142,16 @@ class Solver:
 
     def coefficients(self, expr) -> tuple[np.ndarray, np.ndarray, float]:
         """A linear expression of the model's variables as (column indices, coefficients,
-        constant); fixed variables count as constants."""
+        constant); fixed variables count as constants. Remembered per expression object for
+        the model's lifetime here (the tie-break asks for each twice)."""
+        hit = self._memo.get(id(expr))
+        if hit is not None and hit[0] is expr:
+            return hit[1]
+        out = self._coefficients(expr)
+        self._memo[id(expr)] = (expr, out)  # holding expr keeps its id from being reused
+        return out
+
+    def _coefficients(self, expr) -> tuple[np.ndarray, np.ndarray, float]:
         repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
         if not repn.is_linear():
             raise ValueError("only linear expressions can be added to the solver")
