@@ -83,6 +83,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "overhead_per_layer": "time0",
         "per_sequence": "time0",
         "collective_latency": "time0",
+        "overhead_per_step": "time0",
         "profile": "str",
     },
     "overrides": {},

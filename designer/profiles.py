@@ -1,7 +1,8 @@
 """Calibration profiles: the serving-stack efficiency a step time is predicted with.
 
-A profile is the five numbers of `workload.Efficiency` (memory-bandwidth and compute
-efficiency, per-layer overhead, per-sequence cost per layer, per-collective latency), fitted by
+A profile is the six numbers of `workload.Efficiency` (memory-bandwidth and compute
+efficiency, per-layer overhead, per-sequence cost per layer, per-collective latency, per-step
+overhead), fitted by
 `designer calibrate` to published measurements, with the data, the fit date and the fit
 quality: in-sample errors and the cross-validated error that every answer quotes.
 
@@ -35,7 +36,7 @@ from designer.workload import Efficiency, Workload
 LIMIT = "limit"
 GENERIC = "generic"
 SHIPPING_KINDS = ("datasheet",)
-TIME_FIELDS = ("overhead_per_layer", "per_sequence", "collective_latency")
+TIME_FIELDS = ("overhead_per_layer", "per_sequence", "collective_latency", "overhead_per_step")
 FRACTION_FIELDS = ("bandwidth", "compute")
 _KEYS = {
     "name": "str",
@@ -289,6 +290,7 @@ def describe(profile: Profile) -> dict[str, Any]:
             "overhead_per_layer_s": e.overhead_per_layer,
             "per_sequence_s": e.per_sequence,
             "collective_latency_s": e.collective_latency,
+            "overhead_per_step_s": e.overhead_per_step,
         },
     }
 
@@ -302,6 +304,7 @@ def summary_line(profile: Profile) -> str:
             ("overhead_per_layer", "τ_layer"),
             ("per_sequence", "τ_seq"),
             ("collective_latency", "τ_coll"),
+            ("overhead_per_step", "τ_step"),
         )
     )
     return (
