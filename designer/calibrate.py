@@ -1,6 +1,6 @@
 """Fit a calibration profile to measured step times: robust relative errors, bounded parameters.
 
-The six parameters of `workload.Efficiency` are fitted at once over the rows
+The seven parameters of `workload.Efficiency` are fitted at once over the rows
 (`measurements.predict_ms` predicts what each row measured) with
 `scipy.optimize.least_squares` (trust-region reflective, which keeps every parameter inside its
 physical bounds), on the relative errors `r = (predicted − measured) / measured`. The loss is
@@ -45,11 +45,12 @@ PARAMETERS: tuple[tuple[str, str, float, float, float], ...] = (
     ("per_sequence_us", "per_sequence", 1e-6, 0.0, 50.0),
     ("collective_latency_us", "collective_latency", 1e-6, 0.0, 500.0),
     ("overhead_per_step_us", "overhead_per_step", 1e-6, 0.0, 50000.0),
+    ("prefill_compute", "prefill_compute", 1.0, 0.05, 1.0),
 )
 STARTS = (
-    (0.8, 0.5, 20.0, 1.0, 10.0, 500.0),
-    (0.6, 0.3, 100.0, 5.0, 50.0, 2000.0),
-    (0.95, 0.8, 5.0, 0.2, 2.0, 100.0),
+    (0.8, 0.5, 20.0, 1.0, 10.0, 500.0, 0.5),
+    (0.6, 0.3, 100.0, 5.0, 50.0, 2000.0, 0.3),
+    (0.95, 0.8, 5.0, 0.2, 2.0, 100.0, 0.8),
 )
 LOSSES = ("soft_l1", "linear")  # scipy.optimize.least_squares losses on the relative errors
 DEFAULT_LOSS = "soft_l1"

@@ -80,6 +80,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "efficiency": {
         "bandwidth": "number",
         "compute": "number",
+        "prefill_compute": "number",
         "overhead_per_layer": "time0",
         "per_sequence": "time0",
         "collective_latency": "time0",

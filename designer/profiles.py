@@ -1,8 +1,8 @@
 """Calibration profiles: the serving-stack efficiency a step time is predicted with.
 
-A profile is the six numbers of `workload.Efficiency` (memory-bandwidth and compute
-efficiency, per-layer overhead, per-sequence cost per layer, per-collective latency, per-step
-overhead), fitted by
+A profile is the seven numbers of `workload.Efficiency` (memory-bandwidth, decode compute and
+prefill compute efficiency, per-layer overhead, per-sequence cost per layer, per-collective
+latency, per-step overhead), fitted by
 `designer calibrate` to published measurements, with the data, the fit date and the fit
 quality: in-sample errors and the cross-validated error that every answer quotes.
 
@@ -37,7 +37,7 @@ LIMIT = "limit"
 GENERIC = "generic"
 SHIPPING_KINDS = ("datasheet",)
 TIME_FIELDS = ("overhead_per_layer", "per_sequence", "collective_latency", "overhead_per_step")
-FRACTION_FIELDS = ("bandwidth", "compute")
+FRACTION_FIELDS = ("bandwidth", "compute", "prefill_compute")
 _KEYS = {
     "name": "str",
     "platform": "str",
@@ -103,6 +103,7 @@ class Profile:
         lines.append("chips = [" + ", ".join(_toml_str(c) for c in self.chips) + "]")
         lines.append(f"bandwidth = {e.bandwidth:.4f}")
         lines.append(f"compute = {e.compute:.4f}")
+        lines.append(f"prefill_compute = {e.prefill_compute:.4f}")
         lines += [f'{f} = "{getattr(e, f) * 1e6:.3f} us"' for f in TIME_FIELDS]
         for k in ("data", "fit_date"):
             if getattr(self, k):
@@ -287,6 +288,7 @@ def describe(profile: Profile) -> dict[str, Any]:
         "efficiency": {
             "bandwidth": e.bandwidth,
             "compute": e.compute,
+            "prefill_compute": e.prefill_compute,
             "overhead_per_layer_s": e.overhead_per_layer,
             "per_sequence_s": e.per_sequence,
             "collective_latency_s": e.collective_latency,
@@ -309,6 +311,7 @@ def summary_line(profile: Profile) -> str:
     )
     return (
         f"profile {profile.id}: {profile.error()}; η_bw {e.bandwidth:.2f}, η_f {e.compute:.2f}, "
+        f"η_pf {e.prefill_compute:.2f}, "
         f"{times}"
     )
 

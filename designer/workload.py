@@ -29,7 +29,8 @@ SPECULATIVE = ("none", "mtp", "eagle")
 class Efficiency:
     """Serving-stack efficiency: 1, 1 and 0s for hardware-limit studies (the paper's defaults).
 
-    A calibration profile (`designer.profiles`) sets all six from measured step times.
+    A calibration profile (`designer.profiles`) sets all seven from measured step times (the
+    prefill of e2e and throughput rows fits `prefill_compute`).
     """
 
     bandwidth: float = 1.0  # η_bw, share of peak memory bandwidth achieved
@@ -38,9 +39,10 @@ class Efficiency:
     per_sequence: float = 0.0  # τ_seq in seconds, per layer per sequence in the batch
     collective_latency: float = 0.0  # s added to every collective's τ(t) by the software path
     overhead_per_step: float = 0.0  # τ_step in seconds, once per step (host loop, scheduling)
+    prefill_compute: float = 1.0  # η_pf, share of peak FLOP/s a prefill pass achieves
 
     def __post_init__(self):
-        for name in ("bandwidth", "compute"):
+        for name in ("bandwidth", "compute", "prefill_compute"):
             v = getattr(self, name)
             if not 0 < v <= 1:
                 raise InputError(
