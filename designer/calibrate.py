@@ -1,10 +1,15 @@
-"""Fit a calibration profile to measured step times: relative least squares, bounded parameters.
+"""Fit a calibration profile to measured step times: robust relative errors, bounded parameters.
 
-The five parameters of `workload.Efficiency` are fitted at once by minimizing
-`Σ ((predicted − measured) / measured)²` over the rows (`measurements.predict_ms` predicts what
-each row measured) with `scipy.optimize.least_squares` (trust-region reflective, which keeps
-every parameter inside its physical bounds). The step time has a `max(T_mem, T_compute)`
-kink, so the fit starts from several points and keeps the best.
+The seven parameters of `workload.Efficiency` are fitted at once over the rows
+(`measurements.predict_ms` predicts what each row measured) with
+`scipy.optimize.least_squares` (trust-region reflective, which keeps every parameter inside its
+physical bounds), on the relative errors `r = (predicted − measured) / measured`. The loss is
+chosen by what a profile is judged by, the mean absolute percentage error: `soft_l1` (the
+default) minimizes `Σ 2·(√(1 + (r/s)²) − 1)` with `s` = `SOFT_L1_SCALE` = 1%, which is
+`2·|r|/s − 2` for `|r| ≫ 1%`, i.e. the MAPE, made differentiable at zero; `linear` is plain
+relative least squares `Σ r²` (`--loss linear`), which lets a few large misses pull every other
+row. The step time has a `max(T_mem, T_compute)` kink, so the fit starts from several points and
+keeps the best.
 
 Cross-validation refits with one group of rows held out and predicts the held-out rows:
 `platform` (chip × engine), `source` (publication) or `row` (leave-one-out).
@@ -39,12 +44,17 @@ PARAMETERS: tuple[tuple[str, str, float, float, float], ...] = (
     ("overhead_per_layer_us", "overhead_per_layer", 1e-6, 0.0, 1000.0),
     ("per_sequence_us", "per_sequence", 1e-6, 0.0, 50.0),
     ("collective_latency_us", "collective_latency", 1e-6, 0.0, 500.0),
+    ("overhead_per_step_us", "overhead_per_step", 1e-6, 0.0, 50000.0),
+    ("prefill_compute", "prefill_compute", 1.0, 0.05, 1.0),
 )
 STARTS = (
-    (0.8, 0.5, 20.0, 1.0, 10.0),
-    (0.6, 0.3, 100.0, 5.0, 50.0),
-    (0.95, 0.8, 5.0, 0.2, 2.0),
+    (0.8, 0.5, 20.0, 1.0, 10.0, 500.0, 0.5),
+    (0.6, 0.3, 100.0, 5.0, 50.0, 2000.0, 0.3),
+    (0.95, 0.8, 5.0, 0.2, 2.0, 100.0, 0.8),
 )
+LOSSES = ("soft_l1", "linear")  # scipy.optimize.least_squares losses on the relative errors
+DEFAULT_LOSS = "soft_l1"
+SOFT_L1_SCALE = 0.01  # relative error below which soft_l1 is quadratic: 1%
 GROUPINGS: dict[str, Callable[[Measurement], str]] = {
     "platform": lambda r: r.platform,
     "source": lambda r: r.source,
@@ -118,8 +128,14 @@ class Fit:
         return self.errors.mape
 
 
-def fit_items(items: list[Prepared], catalog: Catalog) -> Fit:
-    """Least-squares fit over prepared rows (see module docstring)."""
+def _check_loss(loss: str) -> None:
+    if loss not in LOSSES:
+        raise unknown("loss", loss, LOSSES, key="--loss")
+
+
+def fit_items(items: list[Prepared], catalog: Catalog, loss: str = DEFAULT_LOSS) -> Fit:
+    """Fit over prepared rows with `loss` on the relative errors (see module docstring)."""
+    _check_loss(loss)
     if not items:
         raise InputError("no measurements to fit")
     lo = np.array([p[3] for p in PARAMETERS])
@@ -131,16 +147,23 @@ def fit_items(items: list[Prepared], catalog: Catalog) -> Fit:
 
     best = None
     for x0 in STARTS:
-        res = least_squares(residuals, np.clip(x0, lo, hi), bounds=(lo, hi), x_scale="jac")
+        res = least_squares(
+            residuals,
+            np.clip(x0, lo, hi),
+            bounds=(lo, hi),
+            x_scale="jac",
+            loss=loss,
+            f_scale=SOFT_L1_SCALE if loss == "soft_l1" else 1.0,
+        )
         if best is None or res.cost < best.cost:
             best = res
     eff = efficiency_of(best.x)
     return Fit(eff, errors(items, eff, catalog), tuple(i.row.id for i in items))
 
 
-def fit_profile(rows: list[Measurement], catalog: Catalog) -> Fit:
+def fit_profile(rows: list[Measurement], catalog: Catalog, loss: str = DEFAULT_LOSS) -> Fit:
     """Fit one profile to all `rows`."""
-    return fit_items(prepare(rows, catalog), catalog)
+    return fit_items(prepare(rows, catalog), catalog, loss)
 
 
 @dataclass(frozen=True)
@@ -156,9 +179,10 @@ class CrossValidation:
 
 
 def cross_validate(
-    rows: list[Measurement], catalog: Catalog, by: str = "platform"
+    rows: list[Measurement], catalog: Catalog, by: str = "platform", loss: str = DEFAULT_LOSS
 ) -> CrossValidation:
     """Leave-one-group-out cross-validation of the fit; `by` in `GROUPINGS`."""
+    _check_loss(loss)
     if by not in GROUPINGS:
         raise unknown("cross-validation grouping", by, GROUPINGS, key="--cross-validate")
     key = GROUPINGS[by]
@@ -173,7 +197,7 @@ def cross_validate(
     for name in names:
         held = [k for k, i in enumerate(items) if key(i.row) == name]
         train = [i for i in items if key(i.row) != name]
-        fit = fit_items(train, catalog)
+        fit = fit_items(train, catalog, loss)
         e = errors([items[k] for k in held], fit.efficiency, catalog)
         predicted[held] = e.predicted_ms
         groups[name] = e
@@ -198,13 +222,14 @@ def make_profile(
     command: str = "",
     cv_by: str | None = None,
     fit_date: str | None = None,
+    loss: str = DEFAULT_LOSS,
 ) -> tuple[Profile, Fit, CrossValidation]:
     """Fit `rows`, cross-validate, and return the profile with its fit quality."""
     import datetime
 
-    fit = fit_profile(rows, catalog)
+    fit = fit_profile(rows, catalog, loss)
     by = cv_by or default_cv(rows)
-    cv = cross_validate(rows, catalog, by)
+    cv = cross_validate(rows, catalog, by, loss)
     platforms = sorted({r.platform for r in rows})
     sources = sorted({r.source for r in rows})
     profile = Profile(

@@ -402,7 +402,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     catalog, rows = _measurements(args)
     if args.cross_validate:
-        cv = calibrate.cross_validate(rows, catalog, args.cross_validate)
+        cv = calibrate.cross_validate(rows, catalog, args.cross_validate, args.loss)
         if args.json:
             _dump(
                 {
@@ -443,6 +443,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         data=Path(args.data).name if args.data_label is None else args.data_label,
         chips=tuple(args.default_for or ()),
         command=command,
+        loss=args.loss,
     )
     text = profile.to_toml()
     if len(rows) <= len(calibrate.PARAMETERS):
@@ -673,6 +674,13 @@ def parser() -> argparse.ArgumentParser:
         "--cross-validate",
         choices=["platform", "source", "chip", "row"],
         help="print held-out errors, leaving one group out at a time, instead of fitting",
+    )
+    cal.add_argument(
+        "--loss",
+        choices=["soft_l1", "linear"],  # calibrate.LOSSES (tests/test_calibrate.py checks)
+        default="soft_l1",
+        help="loss on the relative errors: soft_l1 (default; the mean absolute percentage error, "
+        "smoothed below 1%%) or linear (relative least squares)",
     )
     cal.add_argument("--json", action="store_true")
     cal.set_defaults(func=cmd_calibrate)

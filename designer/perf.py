@@ -120,10 +120,13 @@ def sync_time(wl: Workload, t, p, domain_size, intra_latency, inter_latency, pip
 
 
 def overhead_time(wl: Workload, batch=0.0):
-    """T_over = L · τ_layer + L · B · τ_seq: exposed software time per layer, and per layer per
-    sequence in the batch (attention kernels, sampling, scheduling; 0 at the hardware limit)."""
+    """T_over = τ_step + L · τ_layer + L · B · τ_seq: exposed software time once per step (the
+    host's scheduling and launch loop), per layer, and per layer per sequence in the batch
+    (attention kernels, sampling; all 0 at the hardware limit)."""
     e = wl.efficiency
-    return wl.layers * (e.overhead_per_layer + np.asarray(batch, dtype=float) * e.per_sequence)
+    return e.overhead_per_step + wl.layers * (
+        e.overhead_per_layer + np.asarray(batch, dtype=float) * e.per_sequence
+    )
 
 
 def step_time(t_mem, t_compute, t_sync, t_over):

@@ -10,12 +10,14 @@ One forward pass over `n` prompts of `P` tokens each, on a `t`-chip tensor-paral
 - collectives: `perf.sync_time` (`L · n_coll · (τ(t) + τ_coll)`, `p·τ_pp`) plus the bytes of
   each all-reduce, `2(t−1)/t · n·P·d·a / (BW_link/2)` (ring all-reduce; `a` = 2-byte
   activations; the catalog's link bandwidth is bidirectional);
-- `T_prefill = max(FLOPs/(t·F·η_f), bytes/(t·BW·η_bw)) + T_coll + T_over(n)` with `perf`'s
+- `T_prefill = max(FLOPs/(t·F·η_pf), bytes/(t·BW·η_bw)) + T_coll + T_over(n)` with `perf`'s
   `overhead_time` at `n` sequences.
 
-The compute, memory and software terms use the workload's `Efficiency` (a calibration profile),
-as decode does in `perf`; the equations for the shared parts (`collective_latency`,
-`overhead_time`) are `perf`'s.
+The memory and software terms use the workload's `Efficiency` (a calibration profile), as
+decode does in `perf`; the compute term uses the profile's own prefill efficiency `η_pf`
+(`prefill_compute`): a prefill runs large GEMMs and causal attention kernels whose share of peak
+differs from decode's (1 at the hardware limit). The equations for the shared parts
+(`collective_latency`, `overhead_time`) are `perf`'s.
 """
 
 from __future__ import annotations
@@ -111,7 +113,7 @@ def prefill_time(
     e = wl.efficiency
     flops = prefill_flops(wl, prompts, prompt_tokens)
     nbytes = prefill_bytes(wl, prompts, prompt_tokens)
-    compute_s = flops / (tp * float(hw["flops"]) * e.compute)
+    compute_s = flops / (tp * float(hw["flops"]) * e.prefill_compute)
     memory_s = nbytes / (tp * float(hw["bandwidth"]) * e.bandwidth)
     collective_s = float(
         perf.sync_time(

@@ -80,9 +80,11 @@ SCHEMA: dict[str, dict[str, str]] = {
     "efficiency": {
         "bandwidth": "number",
         "compute": "number",
+        "prefill_compute": "number",
         "overhead_per_layer": "time0",
         "per_sequence": "time0",
         "collective_latency": "time0",
+        "overhead_per_step": "time0",
         "profile": "str",
     },
     "overrides": {},

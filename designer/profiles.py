@@ -1,7 +1,8 @@
 """Calibration profiles: the serving-stack efficiency a step time is predicted with.
 
-A profile is the five numbers of `workload.Efficiency` (memory-bandwidth and compute
-efficiency, per-layer overhead, per-sequence cost per layer, per-collective latency), fitted by
+A profile is the seven numbers of `workload.Efficiency` (memory-bandwidth, decode compute and
+prefill compute efficiency, per-layer overhead, per-sequence cost per layer, per-collective
+latency, per-step overhead), fitted by
 `designer calibrate` to published measurements, with the data, the fit date and the fit
 quality: in-sample errors and the cross-validated error that every answer quotes.
 
@@ -35,8 +36,8 @@ from designer.workload import Efficiency, Workload
 LIMIT = "limit"
 GENERIC = "generic"
 SHIPPING_KINDS = ("datasheet",)
-TIME_FIELDS = ("overhead_per_layer", "per_sequence", "collective_latency")
-FRACTION_FIELDS = ("bandwidth", "compute")
+TIME_FIELDS = ("overhead_per_layer", "per_sequence", "collective_latency", "overhead_per_step")
+FRACTION_FIELDS = ("bandwidth", "compute", "prefill_compute")
 _KEYS = {
     "name": "str",
     "platform": "str",
@@ -85,8 +86,8 @@ class Profile:
         return self.cv_mape is not None
 
     def error(self) -> str:
-        """One line stating the step-time error, e.g. 'step time ±16% (leave-one-platform-out,
-        40 points)'."""
+        """One line stating the step-time error, e.g. 'step time ±17% (leave-one-platform-out,
+        49 points)'."""
         if self.cv_mape is not None:
             return f"step time ±{self.cv_mape:.0f}% ({self.cv}, {self.cv_points} points)"
         if self.id == LIMIT:
@@ -102,6 +103,7 @@ class Profile:
         lines.append("chips = [" + ", ".join(_toml_str(c) for c in self.chips) + "]")
         lines.append(f"bandwidth = {e.bandwidth:.4f}")
         lines.append(f"compute = {e.compute:.4f}")
+        lines.append(f"prefill_compute = {e.prefill_compute:.4f}")
         lines += [f'{f} = "{getattr(e, f) * 1e6:.3f} us"' for f in TIME_FIELDS]
         for k in ("data", "fit_date"):
             if getattr(self, k):
@@ -269,8 +271,8 @@ def with_values(profile: Profile, values: dict[str, float]) -> Profile:
 def describe(profile: Profile) -> dict[str, Any]:
     """What an answer says about its profile (JSON, SI units), e.g.
 
-    `{"name": "generic", "title": …, "fit_date": "2026-11-28", "error": "step time ±16%
-    (leave-one-platform-out, 40 points)", "mape_cv": 16.2, "efficiency": {…}}`.
+    `{"name": "generic", "title": …, "fit_date": "2026-11-28", "error": "step time ±17%
+    (leave-one-platform-out, 49 points)", "mape_cv": 17.1, "efficiency": {…}}`.
     """
     e = profile.efficiency
     return {
@@ -286,15 +288,17 @@ def describe(profile: Profile) -> dict[str, Any]:
         "efficiency": {
             "bandwidth": e.bandwidth,
             "compute": e.compute,
+            "prefill_compute": e.prefill_compute,
             "overhead_per_layer_s": e.overhead_per_layer,
             "per_sequence_s": e.per_sequence,
             "collective_latency_s": e.collective_latency,
+            "overhead_per_step_s": e.overhead_per_step,
         },
     }
 
 
 def summary_line(profile: Profile) -> str:
-    """One line for tables: 'profile generic: step time ±16% (…); η_bw 0.86, η_f 0.74, …'."""
+    """One line for tables: 'profile generic: step time ±17% (…); η_bw 0.83, η_f 0.48, …'."""
     e = profile.efficiency
     times = ", ".join(
         f"{label} {format_quantity(getattr(e, f), 's', 'us', 3)}"
@@ -302,10 +306,12 @@ def summary_line(profile: Profile) -> str:
             ("overhead_per_layer", "τ_layer"),
             ("per_sequence", "τ_seq"),
             ("collective_latency", "τ_coll"),
+            ("overhead_per_step", "τ_step"),
         )
     )
     return (
         f"profile {profile.id}: {profile.error()}; η_bw {e.bandwidth:.2f}, η_f {e.compute:.2f}, "
+        f"η_pf {e.prefill_compute:.2f}, "
         f"{times}"
     )
 

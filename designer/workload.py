@@ -29,7 +29,8 @@ SPECULATIVE = ("none", "mtp", "eagle")
 class Efficiency:
     """Serving-stack efficiency: 1, 1 and 0s for hardware-limit studies (the paper's defaults).
 
-    A calibration profile (`designer.profiles`) sets all five from measured step times.
+    A calibration profile (`designer.profiles`) sets all seven from measured step times (the
+    prefill of e2e and throughput rows fits `prefill_compute`).
     """
 
     bandwidth: float = 1.0  # η_bw, share of peak memory bandwidth achieved
@@ -37,15 +38,22 @@ class Efficiency:
     overhead_per_layer: float = 0.0  # τ_layer in seconds, exposed software time per layer
     per_sequence: float = 0.0  # τ_seq in seconds, per layer per sequence in the batch
     collective_latency: float = 0.0  # s added to every collective's τ(t) by the software path
+    overhead_per_step: float = 0.0  # τ_step in seconds, once per step (host loop, scheduling)
+    prefill_compute: float = 1.0  # η_pf, share of peak FLOP/s a prefill pass achieves
 
     def __post_init__(self):
-        for name in ("bandwidth", "compute"):
+        for name in ("bandwidth", "compute", "prefill_compute"):
             v = getattr(self, name)
             if not 0 < v <= 1:
                 raise InputError(
                     f"expected a fraction in (0, 1], got {v!r}", key=f"efficiency.{name}"
                 )
-        for name in ("overhead_per_layer", "per_sequence", "collective_latency"):
+        for name in (
+            "overhead_per_layer",
+            "per_sequence",
+            "collective_latency",
+            "overhead_per_step",
+        ):
             if not 0 <= getattr(self, name) < math.inf:
                 raise InputError("expected a finite non-negative time", key=f"efficiency.{name}")
 

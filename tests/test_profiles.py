@@ -36,11 +36,12 @@ def test_shipped_profiles_carry_data_date_and_quality():
         assert p.command.startswith("designer calibrate ")
         assert all(u.startswith("https://") for u in p.source.split("; "))
         e = p.efficiency
-        assert 0 < e.bandwidth <= 1 and 0 < e.compute <= 1
+        assert 0 < e.bandwidth <= 1 and 0 < e.compute <= 1 and 0 < e.prefill_compute <= 1
         assert e.overhead_per_layer >= 0 and e.per_sequence >= 0 and e.collective_latency >= 0
+        assert e.overhead_per_step >= 0
     g = shipped["generic"]
-    assert g.rows == 40 and g.cv == "leave-one-platform-out"
-    assert g.error() == f"step time ±{g.cv_mape:.0f}% (leave-one-platform-out, 40 points)"
+    assert g.rows == 49 and g.cv == "leave-one-platform-out"
+    assert g.error() == f"step time ±{g.cv_mape:.0f}% (leave-one-platform-out, 49 points)"
 
 
 def test_describe_names_the_profile_and_its_error():
@@ -52,9 +53,11 @@ def test_describe_names_the_profile_and_its_error():
     assert set(d["efficiency"]) == {
         "bandwidth",
         "compute",
+        "prefill_compute",
         "overhead_per_layer_s",
         "per_sequence_s",
         "collective_latency_s",
+        "overhead_per_step_s",
     }
     json.dumps(d)  # JSON-ready
 
@@ -165,7 +168,7 @@ def test_evaluate_defaults_to_the_chips_profile_and_names_it(catalog):
     assert rec["profile"]["error"] == p.error()
     e = p.efficiency
     assert rec["metrics"]["overhead_time_s"] == pytest.approx(
-        80 * (e.overhead_per_layer + 16 * e.per_sequence), rel=1e-12
+        e.overhead_per_step + 80 * (e.overhead_per_layer + 16 * e.per_sequence), rel=1e-12
     )
     limit = evaluate("llama3.1-70b", "h100-sxm", tp=4, batch=16, catalog=catalog, profile="limit")
     assert limit["metrics"]["step_time_s"] < rec["metrics"]["step_time_s"]
