@@ -14,6 +14,7 @@ Writes benchmarks/results/highs_options.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 from _common import environment, median, write_json
@@ -21,6 +22,7 @@ from bench_solve import FLEET
 from bench_sweep import study
 
 from designer import solver
+from designer.errors import DesignerError
 from designer.problem import problem_from_dict
 from designer.solve import solve
 
@@ -58,10 +60,8 @@ def main() -> None:
 
     def sweep_points():
         for p in points:
-            try:
+            with contextlib.suppress(DesignerError):  # infeasible points are part of it
                 solve(p, with_sensitivity=False)
-            except Exception:  # infeasible points are part of the sweep
-                pass
 
     out: dict = {"environment": environment(), "variants": {}}
     for name, options in VARIANTS.items():
