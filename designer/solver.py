@@ -26,7 +26,9 @@ from pyomo.common.tee import capture_output
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-THREADS = 1  # fixed once per process; the models are small and HiGHS' MIP is serial anyway
+# fixed once per process; the models are small and HiGHS' MIP is serial anyway. With one
+# thread HiGHS starts no threads of its own, so a process that has solved may still fork.
+THREADS = 1
 DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_MIP_GAP = 1e-9
 # HiGHS writes to stdout unless told not to; --json output must stay pure JSON. The

@@ -22,10 +22,12 @@ or on a Dask cluster (`scheduler="tcp://host:8786"`, or a `distributed.Client`).
 from __future__ import annotations
 
 import csv
+import importlib
 import itertools
 import json
 import os
 import sys
+import threading
 import tomllib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -181,27 +183,44 @@ def _chunks(points: list[dict], workers: int) -> list[list[dict]]:
 
 
 def _run_local(study: Study, todo: list[dict], workers: int) -> Iterator[list[dict]]:
+    """Rows of `todo`, chunk by chunk: here (one worker) or in a process pool. The pool is
+    started and every chunk submitted before this returns, so its workers are forked before
+    any other thread (a progress bar) starts."""
     if workers <= 1 or len(todo) <= 1:
-        for point in todo:
-            yield _run_chunk([point], study.time_limit, study.problem)
-        return
-    # forkserver: workers fork from a fresh server, never from a process whose HiGHS threads
-    # are running; the pool sends each worker the problem once.
-    if "forkserver" in get_all_start_methods():
+        return (_run_chunk([point], study.time_limit, study.problem) for point in todo)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=_start_context(),
+        initializer=_init_worker,
+        initargs=(study.problem,),
+    )
+    futures = [pool.submit(_run_chunk, c, study.time_limit) for c in _chunks(todo, workers)]
+    return _results(pool, futures)
+
+
+def _start_context():
+    """fork where it is safe — this process runs no other Python thread (HiGHS runs none with
+    one thread, OpenBLAS guards its own) — so workers start with the solver loaded; else
+    forkserver (spawn on Windows), whose server loads the solver once for all workers."""
+    methods = get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        importlib.import_module("designer.solve")  # loaded once here, inherited by the workers
+        return get_context("fork")
+    if "forkserver" in methods:
         ctx = get_context("forkserver")
-        ctx.set_forkserver_preload(["designer.studies.sweep"])
-    else:  # Windows
-        ctx = get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(study.problem,)
-    ) as pool:
-        futures = [pool.submit(_run_chunk, c, study.time_limit) for c in _chunks(todo, workers)]
-        try:
-            for fut in as_completed(futures):
-                yield fut.result()
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        ctx.set_forkserver_preload(["designer.studies.sweep", "designer.solve"])
+        return ctx
+    return get_context("spawn")
+
+
+def _results(pool: ProcessPoolExecutor, futures: list) -> Iterator[list[dict]]:
+    try:
+        for fut in as_completed(futures):
+            yield fut.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _run_dask(study: Study, todo: list[dict], scheduler: Any) -> Iterator[list[dict]]:
