@@ -309,13 +309,14 @@ def _partition(ep, attention):
     """(ep array, DP-attention mask) from `evaluate_arrays`' keywords."""
     ep = np.asarray(1 if ep is None else ep)
     att = np.asarray("tp" if attention is None else attention)
-    bad = ~np.isin(att, ATTENTION_LAYOUTS)
+    dp = att == "dp"
+    bad = ~(dp | (att == "tp"))
     if np.any(bad):
         raise InputError(
             f"expected tp or dp, got {np.atleast_1d(att)[np.atleast_1d(bad)][0]!r}",
             key="attention",
         )
-    return ep, att == "dp"
+    return ep, dp
 
 
 def _deployed_terms(wl: Workload, hw, t, p, batch, ep, dp):

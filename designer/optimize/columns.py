@@ -84,7 +84,10 @@ class Grid:
                 ep=self.ep[idx],
                 attention=self.attention[idx],
             )
-            return {k: np.broadcast_to(v, idx.shape) for k, v in m.items()}
+            return {
+                k: v if np.shape(v) == idx.shape else np.broadcast_to(v, idx.shape)
+                for k, v in m.items()
+            }
         for g in groups:
             pos = np.flatnonzero(self.group[idx] == g)
             sel = idx[pos]
