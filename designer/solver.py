@@ -80,14 +80,15 @@ class SolveStatus:
 
 
 class Solver:
-    """One Pyomo model in HiGHS. `solve(model)` compiles and solves it; `add_row`,
+    """One Pyomo model in HiGHS (one per thread at a time: a Solver that solves takes over its
+    thread's HiGHS). `solve(model)` compiles and solves it; `add_row`,
     `set_objective` and `resolve` change and re-solve it in HiGHS without re-compiling;
     `value`, `load` and `duals` read the last solution."""
 
     def __init__(self, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float = DEFAULT_MIP_GAP):
         self.time_limit = time_limit
         self.mip_gap = mip_gap
-        self._h = _highs()
+        self._highs = _highs()
         self._columns: list = []
         self._index: dict[int, int] = {}
         self._rows: list = []
@@ -96,6 +97,13 @@ class Solver:
         self._row_duals: np.ndarray | None = None
         self._mip = False
         self._memo: dict[int, tuple] = {}
+
+    @property
+    def _h(self) -> highspy.Highs:
+        """This thread's HiGHS, holding this Solver's model (one model per thread at a time)."""
+        if getattr(_local, "owner", None) is not self:
+            raise RuntimeError("another Solver has used this thread's HiGHS since; solve() again")
+        return self._highs
 
     # -- model -------------------------------------------------------------------------------
     def solve(self, model: pyo.ConcreteModel) -> SolveStatus:
@@ -121,7 +129,8 @@ class Solver:
         maximize = repn.objectives[0].sense == pyo.maximize
         self._x, self._row_duals = None, None
         self._memo = {}
-        h = self._h
+        _local.owner = self
+        h = self._highs
         h.clearModel()
         h.passModel(
             n,

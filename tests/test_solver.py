@@ -84,3 +84,14 @@ def test_one_active_objective_is_required():
     m.other = pyo.Objective(expr=m.a)
     with pytest.raises(ValueError, match="2 active objectives"):
         Solver().solve(m)
+
+
+def test_a_second_solver_in_the_thread_takes_over_highs():
+    first, second = Solver(), Solver()
+    m1, m2 = _knapsack(), _knapsack(pyo.maximize)
+    first.solve(m1)
+    second.solve(m2)
+    assert first.value(m1.cost) == pytest.approx(14.0)  # its solution is kept
+    with pytest.raises(RuntimeError, match="another Solver"):
+        first.resolve()
+    assert second.resolve().incumbent == pytest.approx(44.0)
