@@ -157,9 +157,9 @@ def _prefer_one_configuration(m, data: FleetData) -> None:
     one to run. The fleets of one configuration are the presolve's closed form (fewest
     replicas, whole servers); the model's variables are set to the one chosen."""
     problem, c = data.problem, data.columns
-    replicas = {k: round(m.replicas[k].value or 0) for k in m.K}
     if len(problem.classes) != 1 or problem.sense != "minimize":
         return
+    replicas = {k: round(m.replicas[k].value or 0) for k in m.K}
     if sum(1 for r in replicas.values() if r > 0) < 2:
         return
     servers = {ty: round(m.servers[ty].value or 0) for ty in m.C}
@@ -173,7 +173,7 @@ def _prefer_one_configuration(m, data: FleetData) -> None:
     )
     value = columns_mod.single_configuration_values(problem, c)
     reps = columns_mod.units_to_serve(problem.classes[0].users or 0, c.users)
-    sc = np.array([data.server_chips.get(int(ty), 1) for ty in c.chip])
+    sc = np.array([data.server_chips[int(ty)] for ty in c.chip])
     n_servers = servers_for(reps * c.chips, sc)
     capex = np.array([data.server_capex[int(ty)] for ty in c.chip]) * n_servers + fixed
     power = np.array([data.server_power[int(ty)] for ty in c.chip]) * n_servers

@@ -199,11 +199,11 @@ def _run_local(study: Study, todo: list[dict], workers: int) -> Iterator[list[di
 
 
 def _start_context():
-    """fork where it is safe — this process runs no other Python thread (HiGHS runs none with
-    one thread, OpenBLAS guards its own) — so workers start with the solver loaded; else
-    forkserver (spawn on Windows), whose server loads the solver once for all workers."""
+    """fork where it is safe — Linux, and this process runs no other Python thread (HiGHS runs
+    none with one thread, OpenBLAS guards its own) — so workers start with the solver loaded;
+    else forkserver (spawn on Windows), whose server loads the solver once for all workers."""
     methods = get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
         importlib.import_module("designer.solve")  # loaded once here, inherited by the workers
         return get_context("fork")
     if "forkserver" in methods:
