@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
@@ -153,6 +154,22 @@ def test_a_process_pool_and_parquet_give_the_local_answers(tmp_path, small_path)
     assert not (tmp_path / "out.parquet.partial.csv").exists()
     pd.testing.assert_frame_equal(local[COMPARED], pooled[COMPARED], check_dtype=False)
     assert pd.read_parquet(tmp_path / "out.parquet")["key"].tolist() == local["key"].tolist()
+
+
+@pytest.mark.parametrize("threads", [1, 2], ids=["fork", "forkserver"])
+def test_both_pool_start_methods_give_the_local_answers(tmp_path, small_path, monkeypatch, threads):
+    # with another thread running the pool must not fork this process
+    sweep_mod = importlib.import_module("designer.studies.sweep")  # the package exports sweep()
+    monkeypatch.setattr(sweep_mod.threading, "active_count", lambda: threads)
+    expected = "fork" if threads == 1 and sys.platform.startswith("linux") else None
+    if expected:
+        assert sweep_mod._start_context().get_start_method() == "fork"
+    else:
+        assert sweep_mod._start_context().get_start_method() in ("forkserver", "spawn")
+    study = _six(tmp_path, small_path)
+    local = sweep(study, workers=1)
+    pooled = sweep(study, workers=2)
+    pd.testing.assert_frame_equal(local[COMPARED], pooled[COMPARED], check_dtype=False)
 
 
 def test_dask_local_cluster_equals_the_local_run(tmp_path, small_path):
