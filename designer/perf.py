@@ -120,17 +120,24 @@ def sync_time(wl: Workload, t, p, domain_size, intra_latency, inter_latency, pip
 
 
 def overhead_time(wl: Workload, batch=0.0):
-    """T_over = τ_step + L · τ_layer + L · B · τ_seq: exposed software time once per step (the
+    """T_over = τ_step + L · τ_layer + T_seq: exposed software time once per step (the
     host's scheduling and launch loop), per layer, and per layer per sequence in the batch
-    (attention kernels, sampling; all 0 at the hardware limit)."""
+    (`per_sequence_time`: attention kernels, sampling; all 0 at the hardware limit)."""
     e = wl.efficiency
-    return e.overhead_per_step + wl.layers * (
-        e.overhead_per_layer + np.asarray(batch, dtype=float) * e.per_sequence
-    )
+    return e.overhead_per_step + wl.layers * e.overhead_per_layer + per_sequence_time(wl, batch)
 
 
-def step_time(t_mem, t_compute, t_sync, t_over):
-    """T = max(T_mem, T_compute) + T_sync + T_over."""
+def per_sequence_time(wl: Workload, batch=0.0):
+    """T_seq = L · B · τ_seq, the per-sequence part of T_over."""
+    return wl.layers * np.asarray(batch, dtype=float) * wl.efficiency.per_sequence
+
+
+def step_time(t_mem, t_compute, t_sync, t_over, t_seq=0.0, overlap=False):
+    """T = max(T_mem, T_compute) + T_sync + T_over; with `overlap` (the assumption
+    `per_sequence_overlap`) the per-sequence part T_seq of T_over runs on the compute units
+    under the memory stream: T = max(T_mem, T_compute + T_seq) + T_sync + (T_over − T_seq)."""
+    if overlap:
+        return np.maximum(t_mem, t_compute + t_seq) + t_sync + (t_over - t_seq)
     return np.maximum(t_mem, t_compute) + t_sync + t_over
 
 
@@ -414,7 +421,9 @@ def evaluate_arrays(
         t_draft = wl.draft_tokens * np.asarray(t_draft) if wl.speculative != "none" else 0.0
         mem = mem + draft_held
     t_ovr = np.broadcast_to(overhead_time(wl, batch), np.shape(t_mem)).astype(float)
-    step = step_time(t_mem, t_cmp, t_syn, t_ovr) + t_draft
+    t_seq = per_sequence_time(wl, batch)
+    step = step_time(t_mem, t_cmp, t_syn, t_ovr, t_seq, wl.assumptions.per_sequence_overlap)
+    step = step + t_draft
     accepted = wl.accepted_tokens_per_step
     t_mem, t_cmp, t_syn, t_ovr, step, mem, kv, t_draft = np.broadcast_arrays(
         t_mem, t_cmp, t_syn, t_ovr, step, mem, kv, t_draft

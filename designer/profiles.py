@@ -86,8 +86,8 @@ class Profile:
         return self.cv_mape is not None
 
     def error(self) -> str:
-        """One line stating the step-time error, e.g. 'step time ±17% (leave-one-platform-out,
-        49 points)'."""
+        """One line stating the step-time error, e.g. 'step time ±19% (leave-one-platform-out,
+        130 points)'."""
         if self.cv_mape is not None:
             return f"step time ±{self.cv_mape:.0f}% ({self.cv}, {self.cv_points} points)"
         if self.id == LIMIT:
@@ -271,8 +271,8 @@ def with_values(profile: Profile, values: dict[str, float]) -> Profile:
 def describe(profile: Profile) -> dict[str, Any]:
     """What an answer says about its profile (JSON, SI units), e.g.
 
-    `{"name": "generic", "title": …, "fit_date": "2026-11-28", "error": "step time ±17%
-    (leave-one-platform-out, 49 points)", "mape_cv": 17.1, "efficiency": {…}}`.
+    `{"name": "generic", "title": …, "fit_date": "2026-11-28", "error": "step time ±19%
+    (leave-one-platform-out, 130 points)", "mape_cv": 19.1, "efficiency": {…}}`.
     """
     e = profile.efficiency
     return {
@@ -298,7 +298,7 @@ def describe(profile: Profile) -> dict[str, Any]:
 
 
 def summary_line(profile: Profile) -> str:
-    """One line for tables: 'profile generic: step time ±17% (…); η_bw 0.83, η_f 0.48, …'."""
+    """One line for tables: 'profile generic: step time ±19% (…); η_bw 0.83, η_f 0.52, …'."""
     e = profile.efficiency
     times = ", ".join(
         f"{label} {format_quantity(getattr(e, f), 's', 'us', 3)}"

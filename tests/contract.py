@@ -12,6 +12,7 @@ ASSUMPTION_KEYS = {
     "weight_only_quant",
     "context_distribution",
     "native_dtype",
+    "per_sequence_overlap",
 }
 METRIC_KEYS = {
     "tokens_per_s_per_user",

@@ -22,10 +22,14 @@ PAPER_PROBLEMS = sorted(
 )
 
 
-def test_presets_differ_in_every_switch_but_the_window():
+def test_presets_differ_in_every_switch_but_the_window_and_the_overlap_variant():
+    # per_sequence_overlap is a tested and not adopted variant (docs/model.md §6): off in both
     paper, deploy = PRESETS["paper"].switches(), PRESETS["deployment"].switches()
     assert set(paper) == set(SWITCHES) == ASSUMPTION_KEYS - {"preset"}
-    assert {k for k in SWITCHES if paper[k] == deploy[k]} == {"sliding_window"}
+    assert {k for k in SWITCHES if paper[k] == deploy[k]} == {
+        "sliding_window",
+        "per_sequence_overlap",
+    }
     assert PRESETS["paper"].is_paper and not PRESETS["deployment"].is_paper
 
 

@@ -312,3 +312,34 @@ def test_evaluate_arrays_broadcasts_a_batch_array(vec_setup):
     wl, hw = vec_setup
     m = perf.evaluate_arrays(wl, hw.take(0), 8, 1, np.array([1, 2, 4]))
     assert m["step_time_s"].shape == (3,)
+
+
+def test_per_sequence_overlap_hides_the_per_sequence_time_under_the_memory_stream(catalog):
+    """docs/model.md §6 "Variant": with `per_sequence_overlap` the step is
+    max(T_mem, T_compute + L·B·τ_seq) + T_sync + τ_step + L·τ_layer; without it T_over adds."""
+    from designer.assumptions import Assumptions
+
+    eff = Efficiency(per_sequence=1e-6, overhead_per_step=2e-3, overhead_per_layer=1e-5)
+    arch = catalog.model("llama3-8b")
+    hw = perf.ChipArrays.build(catalog, ["h100-sxm"], "bf16").take(0)
+    results = {}
+    for overlap in (False, True):
+        a = Assumptions.preset("deployment", per_sequence_overlap=overlap)
+        wl = Workload(arch, 1024, "bf16", "bf16", efficiency=eff, assumptions=a)
+        results[overlap] = {b: perf.evaluate_arrays(wl, hw, 1, 1, b) for b in (1, 64, 4096)}
+    layers = arch.num_hidden_layers
+    for b in (1, 64, 4096):
+        off, on = results[False][b], results[True][b]
+        seq = layers * b * 1e-6
+        fixed = 2e-3 + layers * 1e-5
+        mem, cmp = float(on["memory_time_s"]), float(on["compute_time_s"])
+        assert float(off["step_time_s"]) == pytest.approx(max(mem, cmp) + seq + fixed, rel=1e-12)
+        assert float(on["step_time_s"]) == pytest.approx(max(mem, cmp + seq) + fixed, rel=1e-12)
+    # memory-bound at batch 64: the per-sequence time is hidden entirely
+    m64 = results[True][64]
+    assert float(m64["compute_time_s"]) + layers * 64e-6 < float(m64["memory_time_s"])
+    assert float(m64["step_time_s"]) == pytest.approx(
+        float(m64["memory_time_s"]) + 2e-3 + layers * 1e-5, rel=1e-12
+    )
+    # the switch is off in both presets: the paper's equations are unchanged
+    assert not Assumptions.preset("paper").per_sequence_overlap
