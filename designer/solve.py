@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from designer.cost import servers_for
 from designer.errors import DesignerError, InfeasibleError, SolverLimitError
 from designer.explain import explain
 from designer.optimize import columns as columns_mod
@@ -162,22 +161,16 @@ def _prefer_one_configuration(m, data: FleetData) -> None:
     replicas = {k: round(m.replicas[k].value or 0) for k in m.K}
     if sum(1 for r in replicas.values() if r > 0) < 2:
         return
-    servers = {ty: round(m.servers[ty].value or 0) for ty in m.C}
     fixed = data.problem_fixed_cost
     mixed = (
         pyo.value(expression(m, problem.objective)) * objective_scale(data),
-        sum(n * data.server_capex[ty] for ty, n in servers.items())
-        + fixed * sum(1 for n in servers.values() if n > 0),
-        sum(n * data.server_power[ty] for ty, n in servers.items()),
-        sum(r * int(c.chips[k]) for k, r in replicas.items()),
+        *(pyo.value(expression(m, name)) for name in ("capex", "power", "chips")),
     )
-    value = columns_mod.single_configuration_values(problem, c)
-    reps = columns_mod.units_to_serve(problem.classes[0].users or 0, c.users)
-    sc = np.array([data.server_chips[int(ty)] for ty in c.chip])
-    n_servers = servers_for(reps * c.chips, sc)
+    one = columns_mod.single_configuration_fleets(problem, c)
+    reps, n_servers = one["replicas"], one["servers"]
     capex = np.array([data.server_capex[int(ty)] for ty in c.chip]) * n_servers + fixed
     power = np.array([data.server_power[int(ty)] for ty in c.chip]) * n_servers
-    single = (value, capex, power, reps * c.chips)
+    single = (one["value"], capex, power, one["chips"])
     tied = np.ones(len(c), dtype=bool)
     for a, b in zip(single, mixed, strict=True):
         tied &= np.abs(a - b) <= TIE_TOL * max(abs(b), 1.0)

@@ -71,41 +71,33 @@ class Grid:
         """perf.evaluate_arrays for the candidates `index` (all by default) at `batch`."""
         idx = np.arange(len(self)) if index is None else np.asarray(index, dtype=np.int64)
         batch = np.broadcast_to(np.asarray(batch), idx.shape)
-        out: dict[str, np.ndarray] = {}
         groups = np.unique(self.group[idx]) if len(idx) else [0]
-        if len(groups) == 1:  # one serving-stack profile: no gather and scatter
-            g = groups[0]
-            m = perf.evaluate_arrays(
-                self.workloads[g],
-                {k: v[idx] for k, v in self.hw.items()},
-                self.t[idx],
-                self.p[idx],
-                batch,
-                ep=self.ep[idx],
-                attention=self.attention[idx],
-            )
-            return {
-                k: v if np.shape(v) == idx.shape else np.broadcast_to(v, idx.shape)
-                for k, v in m.items()
-            }
+        if len(groups) == 1:  # one serving-stack profile: no scatter
+            return self._evaluate(groups[0], idx, batch)
+        out: dict[str, np.ndarray] = {}
         for g in groups:
             pos = np.flatnonzero(self.group[idx] == g)
-            sel = idx[pos]
-            m = perf.evaluate_arrays(
-                self.workloads[g],
-                {k: v[sel] for k, v in self.hw.items()},
-                self.t[sel],
-                self.p[sel],
-                batch[pos],
-                ep=self.ep[sel],
-                attention=self.attention[sel],
-            )
-            for k, v in m.items():
-                v = np.broadcast_to(v, pos.shape)
+            for k, v in self._evaluate(g, idx[pos], batch[pos]).items():
                 if k not in out:
                     out[k] = np.empty(idx.shape, dtype=v.dtype if v.dtype.kind != "U" else object)
                 out[k][pos] = v
         return out
+
+    def _evaluate(self, g, sel: np.ndarray, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """Every metric of the candidates `sel` (all of profile group g), shaped like `sel`."""
+        m = perf.evaluate_arrays(
+            self.workloads[g],
+            {k: v[sel] for k, v in self.hw.items()},
+            self.t[sel],
+            self.p[sel],
+            batch,
+            ep=self.ep[sel],
+            attention=self.attention[sel],
+        )
+        return {
+            k: v if np.shape(v) == sel.shape else np.broadcast_to(v, sel.shape)
+            for k, v in m.items()
+        }
 
 
 def grid(problem: Problem, wc: WorkloadClass) -> Grid:
@@ -432,9 +424,10 @@ def units_to_serve(users, per_unit) -> np.ndarray:
     return ceil_div(users, np.maximum(np.asarray(per_unit, dtype=np.int64), 1))
 
 
-def single_configuration_values(problem: Problem, c: Columns) -> np.ndarray:
-    """Per column, the objective of the fleet that serves its class with that column alone
-    (whole servers, the fewest replicas), for a one-class problem; inf where a limit breaks."""
+def single_configuration_fleets(problem: Problem, c: Columns) -> dict[str, np.ndarray]:
+    """Per column, the fleet that serves its class with that column alone (the fewest
+    replicas, whole servers), for a one-class problem: replicas, chips, servers and the
+    objective `value` (inf where a limit breaks)."""
     users = problem.classes[0].users or 0
     reps = units_to_serve(users, c.users)
     chips = reps * c.chips
@@ -442,7 +435,18 @@ def single_configuration_values(problem: Problem, c: Columns) -> np.ndarray:
     servers = servers_for(chips, sc)
     value = _fleet_value(problem, c, servers, chips)
     over = over_limits(problem, c.chip_types, c.chip, chips, servers)
-    return np.where(over, np.inf, value)
+    return {
+        "replicas": reps,
+        "chips": chips,
+        "servers": servers,
+        "value": np.where(over, np.inf, value),
+    }
+
+
+def single_configuration_values(problem: Problem, c: Columns) -> np.ndarray:
+    """Per column, the objective of its single-configuration fleet (see
+    `single_configuration_fleets`); inf where a limit breaks."""
+    return single_configuration_fleets(problem, c)["value"]
 
 
 def _fleet_value(problem: Problem, c: Columns, servers, chips) -> np.ndarray:
