@@ -33,7 +33,7 @@ from scipy.optimize import least_squares
 
 from designer.catalog import Catalog
 from designer.errors import InputError, unknown
-from designer.measurements import Measurement, Prepared, predict_all, prepare
+from designer.measurements import Measurement, Prepared, Terms, prepare
 from designer.profiles import Profile
 from designer.workload import Efficiency
 
@@ -107,12 +107,35 @@ class Errors:
         )
 
 
-def errors(items: list[Prepared], eff: Efficiency, catalog: Catalog) -> Errors:
-    return Errors(
-        tuple(i.row.id for i in items),
-        predict_all(items, eff, catalog),
-        np.array([i.row.measured_ms for i in items]),
-    )
+@dataclass(frozen=True)
+class Rows:
+    """Prepared rows with their profile-free terms (`measurements.Terms`), computed once."""
+
+    items: list[Prepared]
+    terms: Terms
+
+    @classmethod
+    def of(cls, items: list[Prepared]) -> Rows:
+        return cls(items, Terms.of(items))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(i.row.id for i in self.items)
+
+    @property
+    def measured_ms(self) -> np.ndarray:
+        return np.array([i.row.measured_ms for i in self.items])
+
+    def take(self, index: list[int]) -> Rows:
+        return Rows([self.items[k] for k in index], self.terms.take(np.asarray(index, dtype=int)))
+
+
+def errors(items: list[Prepared] | Rows, eff: Efficiency, catalog: Catalog) -> Errors:
+    rows = items if isinstance(items, Rows) else Rows.of(items)
+    return Errors(rows.ids, rows.terms.predict(eff), rows.measured_ms)
 
 
 @dataclass(frozen=True)
@@ -133,17 +156,18 @@ def _check_loss(loss: str) -> None:
         raise unknown("loss", loss, LOSSES, key="--loss")
 
 
-def fit_items(items: list[Prepared], catalog: Catalog, loss: str = DEFAULT_LOSS) -> Fit:
+def fit_items(items: list[Prepared] | Rows, catalog: Catalog, loss: str = DEFAULT_LOSS) -> Fit:
     """Fit over prepared rows with `loss` on the relative errors (see module docstring)."""
     _check_loss(loss)
     if not items:
         raise InputError("no measurements to fit")
+    rows = items if isinstance(items, Rows) else Rows.of(items)
     lo = np.array([p[3] for p in PARAMETERS])
     hi = np.array([p[4] for p in PARAMETERS])
-    measured = np.array([i.row.measured_ms for i in items])
+    measured = rows.measured_ms
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        return predict_all(items, efficiency_of(x), catalog) / measured - 1.0
+        return rows.terms.predict(efficiency_of(x)) / measured - 1.0
 
     best = None
     for x0 in STARTS:
@@ -158,7 +182,7 @@ def fit_items(items: list[Prepared], catalog: Catalog, loss: str = DEFAULT_LOSS)
         if best is None or res.cost < best.cost:
             best = res
     eff = efficiency_of(best.x)
-    return Fit(eff, errors(items, eff, catalog), tuple(i.row.id for i in items))
+    return Fit(eff, errors(rows, eff, catalog), rows.ids)
 
 
 def fit_profile(rows: list[Measurement], catalog: Catalog, loss: str = DEFAULT_LOSS) -> Fit:
@@ -186,7 +210,8 @@ def cross_validate(
     if by not in GROUPINGS:
         raise unknown("cross-validation grouping", by, GROUPINGS, key="--cross-validate")
     key = GROUPINGS[by]
-    items = prepare(rows, catalog)
+    prepared = Rows.of(prepare(rows, catalog))
+    items = prepared.items
     names = sorted({key(r) for r in rows})
     if len(names) < 2:
         raise InputError(
@@ -196,9 +221,9 @@ def cross_validate(
     groups: dict[str, Errors] = {}
     for name in names:
         held = [k for k, i in enumerate(items) if key(i.row) == name]
-        train = [i for i in items if key(i.row) != name]
-        fit = fit_items(train, catalog, loss)
-        e = errors([items[k] for k in held], fit.efficiency, catalog)
+        train = [k for k, i in enumerate(items) if key(i.row) != name]
+        fit = fit_items(prepared.take(train), catalog, loss)
+        e = errors(prepared.take(held), fit.efficiency, catalog)
         predicted[held] = e.predicted_ms
         groups[name] = e
     all_errors = Errors(

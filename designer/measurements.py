@@ -33,7 +33,7 @@ from designer import perf
 from designer.assumptions import Assumptions
 from designer.catalog import DTYPE_BYTES, Catalog
 from designer.errors import InputError, unknown
-from designer.prefill import link_bandwidth, prefill_time
+from designer.prefill import link_bandwidth, prefill_time, total_time
 from designer.workload import Efficiency, Workload
 
 MEASURES = ("itl", "e2e_per_output_token", "throughput_step")
@@ -235,7 +235,8 @@ def closed_loop_itl(step_s: float, prefill_s: float, batch: int, output_tokens: 
 
 
 def predict_ms(item: Prepared, eff: Efficiency, catalog: Catalog) -> float:
-    """The model's value of what `item.row` measured, in ms per output token."""
+    """The model's value of what `item.row` measured, in ms per output token: `perf` and
+    `prefill` evaluated for this one row (the reference `Terms.predict` is checked against)."""
     r = item.row
     dec = dataclasses.replace(item.decode, efficiency=eff)
     step = float(perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, r.batch)["step_time_s"])
@@ -253,5 +254,115 @@ def predict_ms(item: Prepared, eff: Efficiency, catalog: Catalog) -> float:
     return (pf.time_s + (r.output_tokens - 1) * step) / r.output_tokens * 1e3
 
 
+def _prompts(r: Measurement) -> int:
+    """Prompts in the prefill a row's measure includes: one for `itl` (another request's, in
+    the closed loop), the whole batch for `e2e_per_output_token` and `throughput_step`."""
+    return 1 if r.measure == "itl" else r.batch
+
+
+# Every profile-dependent part of a prediction is a share of peak (time ∝ 1/η) or a software
+# time the step adds (affine in the τ's), so each row is evaluated once at the hardware limit and
+# once with a probe collective latency, and any profile is then applied to all rows as arrays.
+_LIMIT = Efficiency()
+_PROBE = Efficiency(collective_latency=1e-3)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The profile-free parts of the rows' predictions, one array entry per row.
+
+    `step_*` are one decode step's memory, compute and collective times at the hardware limit
+    and its number of collectives (each adds the profile's τ_coll); `prefill_*` the same for the
+    prefill the row's measure includes (`_prompts`). `predict` applies a profile; it equals
+    `predict_ms` row by row (tests/test_calibrate.py) and takes about a thousandth of the time.
+    """
+
+    itl: np.ndarray  # True: closed-loop ITL (one decode step at batch 1), else per output token
+    layers: np.ndarray
+    batch: np.ndarray
+    prompts: np.ndarray
+    output_tokens: np.ndarray
+    step_memory: np.ndarray
+    step_compute: np.ndarray
+    step_sync: np.ndarray
+    step_collectives: np.ndarray
+    prefill_memory: np.ndarray
+    prefill_compute: np.ndarray
+    prefill_sync: np.ndarray
+    prefill_collectives: np.ndarray
+    overlap: bool
+
+    @classmethod
+    def of(cls, items: list[Prepared]) -> Terms:
+        cols: dict[str, list[float]] = {f: [] for f in cls.__dataclass_fields__ if f != "overlap"}
+        for item in items:
+            r = item.row
+            dec = dataclasses.replace(item.decode, efficiency=_LIMIT)
+            m = perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, r.batch)
+            probe = perf.evaluate_arrays(
+                dataclasses.replace(item.decode, efficiency=_PROBE), item.hw, r.tp, r.pp, r.batch
+            )
+            pf = [
+                prefill_time(
+                    dataclasses.replace(item.prompt, efficiency=e),
+                    item.hw,
+                    item.link_bw,
+                    tp=r.tp,
+                    pp=r.pp,
+                    prompts=_prompts(r),
+                    prompt_tokens=r.input_tokens,
+                )
+                for e in (_LIMIT, _PROBE)
+            ]
+            tau = _PROBE.collective_latency
+            for name, v in (
+                ("itl", r.measure == "itl"),
+                ("layers", dec.layers),
+                ("batch", r.batch),
+                ("prompts", _prompts(r)),
+                ("output_tokens", r.output_tokens),
+                ("step_memory", float(m["memory_time_s"])),
+                ("step_compute", float(m["compute_time_s"])),
+                ("step_sync", float(m["sync_time_s"])),
+                ("step_collectives", float(probe["sync_time_s"] - m["sync_time_s"]) / tau),
+                ("prefill_memory", pf[0].memory_s),
+                ("prefill_compute", pf[0].compute_s),
+                ("prefill_sync", pf[0].collective_s),
+                ("prefill_collectives", (pf[1].collective_s - pf[0].collective_s) / tau),
+            ):
+                cols[name].append(v)
+        overlap = bool(items) and items[0].decode.assumptions.per_sequence_overlap
+        arrays = {k: np.array(v, dtype=bool if k == "itl" else float) for k, v in cols.items()}
+        return cls(**arrays, overlap=overlap)
+
+    def take(self, index) -> Terms:
+        """The rows at `index` (an index array or mask)."""
+        fields = [f for f in self.__dataclass_fields__ if f != "overlap"]
+        return dataclasses.replace(self, **{f: getattr(self, f)[index] for f in fields})
+
+    def predict(self, eff: Efficiency) -> np.ndarray:
+        """ms per output token of every row under profile `eff`."""
+        step = perf.step_time(
+            self.step_memory / eff.bandwidth,
+            self.step_compute / eff.compute,
+            self.step_sync + self.step_collectives * eff.collective_latency,
+            perf.software_time(eff, self.layers, self.batch),
+            perf.sequence_time(eff, self.layers, self.batch),
+            self.overlap,
+        )
+        pf = total_time(
+            self.prefill_compute / eff.prefill_compute,
+            self.prefill_memory / eff.bandwidth,
+            self.prefill_sync + self.prefill_collectives * eff.collective_latency,
+            perf.software_time(eff, self.layers, self.prompts),
+        )
+        o = self.output_tokens
+        per_token = np.where(
+            self.itl, closed_loop_itl(step, pf, self.batch, o), (pf + (o - 1) * step) / o
+        )
+        return per_token * 1e3
+
+
 def predict_all(items: list[Prepared], eff: Efficiency, catalog: Catalog) -> np.ndarray:
-    return np.array([predict_ms(i, eff, catalog) for i in items])
+    """`predict_ms` of every item, as one array computation (`Terms`)."""
+    return Terms.of(items).predict(eff)

@@ -120,16 +120,31 @@ def sync_time(wl: Workload, t, p, domain_size, intra_latency, inter_latency, pip
 
 
 def overhead_time(wl: Workload, batch=0.0):
-    """T_over = τ_step + L · τ_layer + T_seq: exposed software time once per step (the
-    host's scheduling and launch loop), per layer, and per layer per sequence in the batch
-    (`per_sequence_time`: attention kernels, sampling; all 0 at the hardware limit)."""
-    e = wl.efficiency
-    return e.overhead_per_step + wl.layers * e.overhead_per_layer + per_sequence_time(wl, batch)
+    """T_over of the workload's model and profile (`software_time`)."""
+    return software_time(wl.efficiency, wl.layers, batch)
 
 
 def per_sequence_time(wl: Workload, batch=0.0):
+    """T_seq of the workload's model and profile (`sequence_time`)."""
+    return sequence_time(wl.efficiency, wl.layers, batch)
+
+
+def software_time(efficiency, layers, batch=0.0):
+    """T_over = τ_step + L · τ_layer + T_seq: exposed software time once per step (the
+    host's scheduling and launch loop), per layer, and per layer per sequence in the batch
+    (`sequence_time`: attention kernels, sampling; all 0 at the hardware limit). `layers` and
+    `batch` may be arrays (calibration predicts many rows at once)."""
+    e = efficiency
+    return (
+        e.overhead_per_step
+        + np.asarray(layers) * e.overhead_per_layer
+        + sequence_time(e, layers, batch)
+    )
+
+
+def sequence_time(efficiency, layers, batch=0.0):
     """T_seq = L · B · τ_seq, the per-sequence part of T_over."""
-    return wl.layers * np.asarray(batch, dtype=float) * wl.efficiency.per_sequence
+    return np.asarray(layers) * np.asarray(batch, dtype=float) * efficiency.per_sequence
 
 
 def step_time(t_mem, t_compute, t_sync, t_over, t_seq=0.0, overlap=False):

@@ -90,7 +90,12 @@ class Prefill:
 
     @property
     def time_s(self) -> float:
-        return max(self.compute_s, self.memory_s) + self.collective_s + self.overhead_s
+        return float(total_time(self.compute_s, self.memory_s, self.collective_s, self.overhead_s))
+
+
+def total_time(compute_s, memory_s, collective_s, overhead_s):
+    """T_prefill = max(T_compute, T_mem) + T_coll + T_over (arrays broadcast)."""
+    return np.maximum(compute_s, memory_s) + collective_s + overhead_s
 
 
 def link_bandwidth(catalog: Catalog, chip: str) -> float:

@@ -388,3 +388,16 @@ def test_bad_input_exits_2(capsys, argv, fragment):
     assert code == 2
     assert fragment in err
     assert "Traceback" not in err
+
+
+def test_array_prediction_equals_the_row_by_row_model(rows, catalog):
+    """`Terms.predict` (every row at once) equals `predict_ms` (perf and prefill per row) under
+    random profiles anywhere inside the fitted bounds."""
+    items = measurements.prepare(rows, catalog)
+    terms = measurements.Terms.of(items)
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        x = np.array([rng.uniform(lo, hi) for _, _, _, lo, hi in calibrate.PARAMETERS])
+        eff = calibrate.efficiency_of(x)
+        direct = np.array([measurements.predict_ms(i, eff, catalog) for i in items])
+        np.testing.assert_allclose(terms.predict(eff), direct, rtol=1e-12)

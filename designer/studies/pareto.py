@@ -9,10 +9,11 @@ space can reach for all users within the limits (from the infeasible answer's
 it lower). Points repeated by several levels are kept once, dominated points are removed, and
 levels with no answer are reported.
 
-    >>> problem = load_problem("problems/quickstart.toml")                  # doctest: +SKIP
-    >>> front = pareto(problem, "capex", points=8)                          # doctest: +SKIP
+    >>> from designer.problem import load_problem
+    >>> problem = load_problem("problems/quickstart.toml")  # from the repository's root
+    >>> front = pareto(problem, "capex", points=8)
     >>> [(round(p["tokens_per_s_per_user"]), p["value"]) for p in front.points][:2]
-    [(54, 150000.0), (110, 225000.0)]
+    [(25, 200000.0), (34, 400000.0)]
 """
 
 from __future__ import annotations

@@ -3,9 +3,13 @@
 `solve_row(problem, changes)` never raises for a bad point: infeasible points carry their
 explanation, failed points their error, so a study always goes on.
 
-    >>> row = solve_row(problem, {"sla.tokens_per_s_per_user": 500})
-    >>> row["status"], row["objective"], row["design.chip"]          # doctest: +SKIP
-    ('optimal', 150000.0, 'mi300x')
+    >>> from designer.problem import load_problem
+    >>> problem = load_problem("problems/quickstart.toml")  # from the repository's root
+    >>> row = solve_row(problem, {"sla.tokens_per_s_per_user": 100})
+    >>> row["status"], row["objective"], row["totals.chips"]
+    ('optimal', 4700032.0, 136)
+    >>> solve_row(problem, {"sla.tokens_per_s_per_user": 500})["status"]
+    'infeasible'
 """
 
 from __future__ import annotations
