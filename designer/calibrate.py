@@ -12,7 +12,10 @@ row. The step time has a `max(T_mem, T_compute)` kink, so the fit starts from se
 keeps the best.
 
 Cross-validation refits with one group of rows held out and predicts the held-out rows:
-`platform` (chip × engine), `source` (publication) or `row` (leave-one-out).
+`platform` (chip × engine), `source` (publication) or `row` (leave-one-out). With
+`within="engine"` a held-out platform is predicted by a fit to the other platforms of its
+serving engine (to all other platforms when its engine has no other): the profile an answer
+for an unmeasured chip uses when its engine is named (`profiles.default_for`).
 
 >>> from designer.catalog import Catalog
 >>> from designer import measurements
@@ -61,6 +64,7 @@ GROUPINGS: dict[str, Callable[[Measurement], str]] = {
     "chip": lambda r: r.chip,
     "row": lambda r: r.id,
 }
+WITHIN = ("engine",)  # cross-validation restricted to the held-out platform's engine
 
 
 def efficiency_of(x: np.ndarray) -> Efficiency:
@@ -197,18 +201,36 @@ class CrossValidation:
     by: str
     errors: Errors
     groups: dict[str, Errors]
+    within: str | None = None
+
+    @property
+    def name(self) -> str:
+        """E.g. 'leave-one-platform-out' or 'leave-one-platform-out within engine'."""
+        return f"leave-one-{self.by}-out" + (f" within {self.within}" if self.within else "")
 
     def summary(self) -> str:
-        return f"leave-one-{self.by}-out over {len(self.groups)} groups: {self.errors.summary()}"
+        return f"{self.name} over {len(self.groups)} groups: {self.errors.summary()}"
 
 
 def cross_validate(
-    rows: list[Measurement], catalog: Catalog, by: str = "platform", loss: str = DEFAULT_LOSS
+    rows: list[Measurement],
+    catalog: Catalog,
+    by: str = "platform",
+    loss: str = DEFAULT_LOSS,
+    within: str | None = None,
 ) -> CrossValidation:
-    """Leave-one-group-out cross-validation of the fit; `by` in `GROUPINGS`."""
+    """Leave-one-group-out cross-validation of the fit; `by` in `GROUPINGS`, `within` None or
+    "engine" (by platform only: train on the held-out platform's engine's other platforms)."""
     _check_loss(loss)
     if by not in GROUPINGS:
         raise unknown("cross-validation grouping", by, GROUPINGS, key="--cross-validate")
+    if within is not None:
+        if within not in WITHIN:
+            raise unknown("cross-validation restriction", within, WITHIN, key="--within")
+        if by != "platform":
+            raise InputError(
+                f"--within {within} needs --cross-validate platform (got {by})", key="--within"
+            )
     key = GROUPINGS[by]
     prepared = Rows.of(prepare(rows, catalog))
     items = prepared.items
@@ -222,6 +244,10 @@ def cross_validate(
     for name in names:
         held = [k for k, i in enumerate(items) if key(i.row) == name]
         train = [k for k, i in enumerate(items) if key(i.row) != name]
+        if within == "engine":
+            engine = items[held[0]].row.engine
+            same = [k for k in train if items[k].row.engine == engine]
+            train = same or train
         fit = fit_items(prepared.take(train), catalog, loss)
         e = errors(prepared.take(held), fit.efficiency, catalog)
         predicted[held] = e.predicted_ms
@@ -229,7 +255,7 @@ def cross_validate(
     all_errors = Errors(
         tuple(i.row.id for i in items), predicted, np.array([i.row.measured_ms for i in items])
     )
-    return CrossValidation(by, all_errors, groups)
+    return CrossValidation(by, all_errors, groups, within)
 
 
 def default_cv(rows: list[Measurement]) -> str:
@@ -248,14 +274,16 @@ def make_profile(
     cv_by: str | None = None,
     fit_date: str | None = None,
     loss: str = DEFAULT_LOSS,
+    within: str | None = None,
 ) -> tuple[Profile, Fit, CrossValidation]:
     """Fit `rows`, cross-validate, and return the profile with its fit quality."""
     import datetime
 
     fit = fit_profile(rows, catalog, loss)
     by = cv_by or default_cv(rows)
-    cv = cross_validate(rows, catalog, by, loss)
+    cv = cross_validate(rows, catalog, by, loss, within if by == "platform" else None)
     platforms = sorted({r.platform for r in rows})
+    engines = sorted({r.engine for r in rows})
     sources = sorted({r.source for r in rows})
     profile = Profile(
         id=name,
@@ -263,9 +291,12 @@ def make_profile(
         name=(
             f"Fit to {platforms[0]}"
             if len(platforms) == 1
+            else f"Fit over {len(platforms)} {engines[0]} platforms"
+            if len(engines) == 1
             else f"Fit over {len(platforms)} platforms"
         ),
         platform=platforms[0] if len(platforms) == 1 else "",
+        engine=engines[0] if len(engines) == 1 else "",
         chips=chips,
         data=data,
         rows=len(rows),
@@ -273,7 +304,7 @@ def make_profile(
         fit_mape=fit.errors.mape,
         fit_median=fit.errors.median,
         fit_worst=fit.errors.worst[1],
-        cv=f"leave-one-{by}-out",
+        cv=cv.name,
         cv_mape=cv.errors.mape,
         cv_points=len(cv.errors.ids),
         command=command,

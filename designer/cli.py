@@ -158,7 +158,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     elif values:
         base = profiles.LIMIT_PROFILE
     else:
-        base = profiles.default_for(catalog, args.chip)
+        if args.engine:
+            profiles.check_engine(args.engine, key="--engine")
+        base = profiles.default_for(catalog, args.chip, args.engine)
     prof = profiles.with_values(base, values)
     record = evaluate(
         args.model,
@@ -206,6 +208,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         sets["assumptions.preset"] = args.assumptions
     if args.profile:
         sets["efficiency.profile"] = args.profile
+    if args.engine:
+        sets["efficiency.engine"] = args.engine
     problem = load_problem(args.problem, sets)
     try:
         sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
@@ -390,7 +394,27 @@ def _measurements(args: argparse.Namespace):
             if p not in known:
                 raise unknown("platform", p, known, where=args.data, key="--platform")
         rows = [r for r in rows if r.platform in platforms]
+    engines = getattr(args, "engine", None)
+    if engines:
+        from designer.errors import unknown
+
+        known = {r.engine for r in rows}
+        for e in engines:
+            if e not in known:
+                raise unknown("engine", e, known, where=args.data, key="--engine")
+        rows = [r for r in rows if r.engine in engines]
     return catalog, rows
+
+
+def _without_out(argv: list[str]) -> list[str]:
+    """The command line without `--out FILE` (where a profile was written is not how)."""
+    out, skip = [], False
+    for w in argv:
+        if skip or w == "--out":
+            skip = not skip
+        elif not w.startswith("--out="):
+            out.append(w)
+    return out
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -402,11 +426,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     catalog, rows = _measurements(args)
     if args.cross_validate:
-        cv = calibrate.cross_validate(rows, catalog, args.cross_validate, args.loss)
+        cv = calibrate.cross_validate(
+            rows, catalog, args.cross_validate, args.loss, within=args.within
+        )
         if args.json:
             _dump(
                 {
-                    "cross_validation": f"leave-one-{cv.by}-out",
+                    "cross_validation": cv.name,
                     "mape": cv.errors.mape,
                     "median": cv.errors.median,
                     "worst": cv.errors.worst[1],
@@ -435,7 +461,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         raise InputError("expected --name NAME for the fitted profile", key="calibrate")
-    command = "designer calibrate " + " ".join(args.argv)
+    command = "designer calibrate " + " ".join(_without_out(args.argv))
     profile, fit, cv = calibrate.make_profile(
         rows,
         catalog,
@@ -444,6 +470,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         chips=tuple(args.default_for or ()),
         command=command,
         loss=args.loss,
+        within=args.within,
     )
     text = profile.to_toml()
     if len(rows) <= len(calibrate.PARAMETERS):
@@ -506,6 +533,12 @@ def _one_line(message: str) -> str:
     """An error message on one line of at most MAX_MESSAGE characters."""
     line = " ".join(message.split())
     return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
+
+
+ENGINE_HELP = (
+    "serving engine (vllm, tensorrt-llm, …): each chip defaults to its chip × engine profile, "
+    "else the engine's fit over its platforms (generic-ENGINE), else generic"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -583,6 +616,7 @@ def parser() -> argparse.ArgumentParser:
         help="calibration profile: limit, a name in catalogs/profiles.toml or a TOML file "
         "(default: the chip's own, else generic for shipping chips, limit for paper presets)",
     )
+    ev.add_argument("--engine", help=ENGINE_HELP)
     ev.add_argument(
         "--set",
         action="append",
@@ -620,6 +654,7 @@ def parser() -> argparse.ArgumentParser:
         "(exit 4)",
     )
     so.add_argument("--profile", help="calibration profile (same as --set efficiency.profile=…)")
+    so.add_argument("--engine", help=ENGINE_HELP + " (same as --set efficiency.engine=…)")
     so.set_defaults(func=cmd_solve)
 
     set_help = "change a problem or catalog value (wildcards: chips.*.KEY; factors: x2)"
@@ -667,6 +702,9 @@ def parser() -> argparse.ArgumentParser:
         "--platform", action="append", help="fit only these chip/engine platforms (repeatable)"
     )
     cal.add_argument(
+        "--engine", action="append", help="fit only the rows of these serving engines (repeatable)"
+    )
+    cal.add_argument(
         "--default-for", action="append", metavar="CHIP", help="chips the profile is default for"
     )
     cal.add_argument("--data-label", help="what the profile's `data` key says (default: file name)")
@@ -674,6 +712,13 @@ def parser() -> argparse.ArgumentParser:
         "--cross-validate",
         choices=["platform", "source", "chip", "row"],
         help="print held-out errors, leaving one group out at a time, instead of fitting",
+    )
+    cal.add_argument(
+        "--within",
+        choices=["engine"],  # calibrate.WITHIN
+        help="with platform cross-validation: predict a held-out platform from the other "
+        "platforms of its engine (all platforms when it has no other), as answers given "
+        "--engine do",
     )
     cal.add_argument(
         "--loss",
@@ -689,6 +734,7 @@ def parser() -> argparse.ArgumentParser:
     va.add_argument("data", help="measurements CSV")
     va.add_argument("--profile", help="limit, a profile name or a TOML file (default: generic)")
     va.add_argument("--platform", action="append", help="only these chip/engine platforms")
+    va.add_argument("--engine", action="append", help="only the rows of these serving engines")
     va.add_argument("--plot", help="write a parity plot (PNG/SVG/PDF) here")
     va.add_argument("--json", action="store_true")
     va.set_defaults(func=cmd_validate)

@@ -86,6 +86,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "collective_latency": "time0",
         "overhead_per_step": "time0",
         "profile": "str",
+        "engine": "str",
     },
     "overrides": {},
     "assumptions": ASSUMPTION_KEYS,
@@ -153,6 +154,7 @@ class Problem:
     # [efficiency]: the profile named (None: each chip's default, see designer.profiles) and the
     # Efficiency values given explicitly (they replace the profile's)
     profile: str | None = None
+    engine: str | None = None  # the serving engine whose profiles are the chips' defaults
     efficiency_values: dict = field(default_factory=dict, repr=False, compare=False)
     base_dir: Path | None = field(default=None, repr=False, compare=False)
     # The catalog before [overrides]: what-ifs re-apply overrides to it instead of reloading.
@@ -539,6 +541,11 @@ def _problem_from_dict(
     )
     e = dict(v["efficiency"])
     profile = e.pop("profile", None)
+    engine = e.pop("engine", None)
+    if engine is not None:
+        from designer import profiles
+
+        profiles.check_engine(engine, where=where, key="efficiency.engine")
     base = Efficiency()
     if profile is not None:
         from designer import profiles
@@ -622,6 +629,7 @@ def _problem_from_dict(
         base_dir=Path(base_dir) if base_dir is not None else None,
         base_catalog=base_catalog,
         profile=profile,
+        engine=engine,
         efficiency_values=e,
     )
 

@@ -12,6 +12,9 @@ from `catalogs/profiles.toml` (and a `profiles.toml` in any `DESIGNER_CATALOG_PA
 Which profile an answer uses: the one named (`[efficiency] profile = "…"`, `--profile`), else
 the chip's default: a profile whose `chips` list the chip (its own platform), else the
 `generic` fit for shipping chips, and `limit` for the paper's presets and hypothetical chips.
+With a serving engine named (`[efficiency] engine = "vllm"`, `--engine`), the default is the
+profile of that chip × engine, else the engine's fit over its platforms (`generic-vllm`),
+else `generic`.
 
 >>> p = get("limit")
 >>> describe(p)["error"]
@@ -41,6 +44,7 @@ FRACTION_FIELDS = ("bandwidth", "compute", "prefill_compute")
 _KEYS = {
     "name": "str",
     "platform": "str",
+    "engine": "str",
     "chips": "strlist",
     "data": "str",
     "rows": "int",
@@ -67,6 +71,7 @@ class Profile:
     efficiency: Efficiency
     name: str = ""
     platform: str = ""  # chip × engine it was fitted to ("" for fits over several)
+    engine: str = ""  # the serving engine of every row it was fitted to ("" for several)
     chips: tuple[str, ...] = ()  # chips it is the default for
     data: str = ""
     rows: int = 0
@@ -100,6 +105,8 @@ class Profile:
         lines = [f"[{_toml_key(self.id)}]", f"name = {_toml_str(self.name or self.id)}"]
         if self.platform:
             lines.append(f"platform = {_toml_str(self.platform)}")
+        if self.engine:
+            lines.append(f"engine = {_toml_str(self.engine)}")
         lines.append("chips = [" + ", ".join(_toml_str(c) for c in self.chips) + "]")
         lines.append(f"bandwidth = {e.bandwidth:.4f}")
         lines.append(f"compute = {e.compute:.4f}")
@@ -167,6 +174,7 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
         efficiency=Efficiency(**eff),
         name=str(e.get("name", pid)),
         platform=str(e.get("platform", "")),
+        engine=str(e.get("engine", "")),
         chips=tuple(chips),
         data=str(e.get("data", "")),
         rows=int(e.get("rows", 0)),
@@ -231,22 +239,64 @@ def get(name: str, *, where: str | None = None, key: str = "profile") -> Profile
     raise unknown("profile", name, profiles, where=where, key=key)
 
 
-def default_for(catalog: Catalog, chip_id: str) -> Profile:
+def engines() -> tuple[str, ...]:
+    """Serving engines of the shipped measurements and of every profile (its `engine`, or its
+    platform's)."""
+    found = set(_measured_engines())
+    found |= {p.engine for p in load().values() if p.engine}
+    found |= {p.platform.split("/", 1)[1] for p in load().values() if "/" in p.platform}
+    return tuple(sorted(found))
+
+
+@functools.lru_cache(maxsize=1)
+def _measured_engines() -> tuple[str, ...]:
+    import csv
+
+    path = bundled_dir() / "measurements" / "decode.csv"
+    with open(path, newline="", encoding="utf-8") as f:
+        return tuple(sorted({r["engine"].strip() for r in csv.DictReader(f)}))
+
+
+def check_engine(engine: str, *, where: str | None = None, key: str = "engine") -> str:
+    """`engine` if some profile was fitted to it, else an InputError naming the closest."""
+    known = engines()
+    if engine not in known:
+        raise unknown("serving engine", engine, known, where=where, key=key)
+    return engine
+
+
+def default_for(catalog: Catalog, chip_id: str, engine: str | None = None) -> Profile:
     """The chip's default: its own platform's profile, else `generic` for shipping chips, else
-    `limit` (paper presets and hypothetical chips)."""
+    `limit` (paper presets and hypothetical chips).
+
+    With a serving `engine`: the profile of the platform chip × engine, else the fit over that
+    engine's platforms (`generic-<engine>`), else `generic`; a platform held out of the data is
+    predicted best that way (docs/model.md §6).
+    """
     chip = catalog.chip(chip_id)
     if chip.kind not in SHIPPING_KINDS:
         return LIMIT_PROFILE
     profiles = load()
+    if engine:
+        check_engine(engine)
+        for p in profiles.values():
+            if p.platform == f"{chip_id}/{engine}":
+                return p
+        for p in profiles.values():
+            if p.engine == engine and not p.platform:
+                return p
+        return profiles.get(GENERIC, LIMIT_PROFILE)
     for p in profiles.values():
         if chip_id in p.chips:
             return p
     return profiles.get(GENERIC, LIMIT_PROFILE)
 
 
-def select(catalog: Catalog, chip_id: str, requested: str | None = None) -> Profile:
-    """The named profile, or the chip's default when `requested` is None."""
-    return get(requested) if requested else default_for(catalog, chip_id)
+def select(
+    catalog: Catalog, chip_id: str, requested: str | None = None, engine: str | None = None
+) -> Profile:
+    """The named profile, or the chip's default (for `engine`) when `requested` is None."""
+    return get(requested) if requested else default_for(catalog, chip_id, engine)
 
 
 def with_values(profile: Profile, values: dict[str, float]) -> Profile:
@@ -279,6 +329,7 @@ def describe(profile: Profile) -> dict[str, Any]:
         "name": profile.id,
         "title": profile.name,
         "platform": profile.platform,
+        "engine": profile.engine,
         "fit_date": profile.fit_date,
         "error": profile.error(),
         "mape_cv": profile.cv_mape,
@@ -320,7 +371,8 @@ def for_problem(problem: Any, chip_id: str) -> Profile:
     """The profile a problem's answer on `chip_id` uses: `[efficiency] profile` when named,
     else the hardware limit when only explicit `[efficiency]` values are given (their meaning
     before profiles existed) or under the `paper` assumptions (the paper's view), else the
-    chip's default; explicit values replace the profile's.
+    chip's default for the problem's `[efficiency] engine`; explicit values replace the
+    profile's.
 
     `dataclasses.replace(problem.workload, efficiency=for_problem(problem, chip).efficiency)`
     is the workload to evaluate that chip with.
@@ -330,7 +382,7 @@ def for_problem(problem: Any, chip_id: str) -> Profile:
     elif problem.efficiency_values or problem.workload.assumptions.is_paper:
         base = LIMIT_PROFILE  # the paper's view: its assumptions at the hardware limit
     else:
-        base = default_for(problem.catalog, chip_id)
+        base = default_for(problem.catalog, chip_id, problem.engine)
     return with_values(base, problem.efficiency_values)
 
 

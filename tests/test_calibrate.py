@@ -274,6 +274,30 @@ def test_cross_validation_predicts_every_row_held_out(rows, catalog):
     assert cv.errors.mape > in_sample.mape  # held out is worse than in sample
 
 
+def test_cross_validation_within_engine_trains_on_the_held_out_engine(rows, catalog, monkeypatch):
+    seen: list[set[str]] = []
+    fit_items = calibrate.fit_items
+
+    def spy(items, cat, loss=calibrate.DEFAULT_LOSS):
+        seen.append({i.row.engine for i in items.items})
+        return fit_items(items, cat, loss)
+
+    monkeypatch.setattr(calibrate, "fit_items", spy)
+    cv = calibrate.cross_validate(rows, catalog, "platform", within="engine")
+    assert cv.name == "leave-one-platform-out within engine"
+    trained = dict(zip(cv.groups, seen, strict=True))
+    assert trained["mi300x/vllm"] == {"vllm"}
+    assert trained["h200/tensorrt-llm"] == {"tensorrt-llm"}
+    # an engine with no other platform is predicted from all of them
+    assert len(trained["gaudi2/deepspeed"]) > 1
+    assert len(cv.errors.ids) == len(rows)
+
+
+def test_cross_validation_within_engine_needs_platform_groups(rows, catalog):
+    with pytest.raises(InputError, match="--within engine needs --cross-validate platform"):
+        calibrate.cross_validate(rows[:10], catalog, "source", within="engine")
+
+
 def test_cross_validation_needs_two_groups(rows, catalog):
     with pytest.raises(InputError, match="at least two groups"):
         calibrate.cross_validate(rows[:1], catalog, "platform")
@@ -287,7 +311,7 @@ def test_shipped_profiles_reproduce_their_stated_fit(rows, catalog):
     for p in profiles.load().values():
         if p.id == profiles.LIMIT:
             continue
-        own = [r for r in rows if not p.platform or r.platform == p.platform]
+        own = [r for r in rows if p.platform in ("", r.platform) and p.engine in ("", r.engine)]
         assert len(own) == p.rows
         assert validate(own, p, catalog)["mape"] == pytest.approx(p.fit_mape, abs=0.02), p.id
 
@@ -361,6 +385,17 @@ def test_calibrate_cross_validate_json(capsys, small_data):
     assert rec["points"] == SMALL and len(rec["groups"]) == SMALL
 
 
+def test_calibrate_engine_filter_writes_an_engine_profile(capsys, tmp_path, small_data):
+    out_file = tmp_path / "e.toml"
+    code, _, err = run(
+        capsys, "calibrate", small_data, "--name", "e", "--engine", "vllm", "--out", str(out_file)
+    )
+    assert code == 0, err
+    p = profiles.get(str(out_file))
+    assert p.engine == "vllm" and p.rows == SMALL
+    assert "--out" not in p.command and "--engine vllm" in p.command
+
+
 def test_validate_parity_plot(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "parity.png"
@@ -377,6 +412,11 @@ def test_validate_parity_plot(capsys, tmp_path):
         (["validate", DATA, "--platform", "h100/vllm"], "unknown platform 'h100/vllm'"),
         (["calibrate", DATA], "expected --name NAME"),
         (["calibrate", DATA, "--cross-validate", "chips"], "invalid choice"),
+        (["validate", DATA, "--engine", "vlm"], "unknown engine 'vlm' (closest valid name: vllm)"),
+        (
+            ["calibrate", DATA, "--cross-validate", "row", "--within", "engine"],
+            "--within engine needs --cross-validate platform",
+        ),
     ],
 )
 def test_bad_input_exits_2(capsys, argv, fragment):

@@ -77,6 +77,35 @@ def test_default_profile_per_chip(catalog, chip, expected):
     assert profiles.default_for(catalog, chip).id == expected
 
 
+@pytest.mark.parametrize(
+    ("chip", "engine", "expected"),
+    [
+        ("h100-sxm", "vllm", "h100-sxm-vllm"),  # the platform's own profile
+        ("h100-sxm", "tensorrt-llm", "h100-sxm-tensorrt-llm"),
+        ("b200", "vllm", "generic-vllm"),  # no platform profile: the engine's fit
+        ("mi300x", "tensorrt-llm", "generic-tensorrt-llm"),
+        ("gaudi2", "deepspeed", "generic"),  # no engine-wide fit: the fit over all
+        ("xpu-hbm3", "vllm", "limit"),  # hypothetical chips stay at the limit
+    ],
+)
+def test_default_profile_per_chip_and_engine(catalog, chip, engine, expected):
+    assert profiles.default_for(catalog, chip, engine).id == expected
+
+
+def test_engine_profiles_are_fitted_to_their_engine_only():
+    for engine in ("vllm", "tensorrt-llm"):
+        p = profiles.get(f"generic-{engine}")
+        assert p.engine == engine and not p.platform and not p.chips
+        assert f"--engine {engine}" in p.command
+        assert p.cv == "leave-one-platform-out"
+
+
+def test_unknown_engine_names_the_closest():
+    with pytest.raises(InputError, match="closest valid name: vllm"):
+        profiles.check_engine("vlm")
+    assert "tensorrt-llm" in profiles.engines() and "deepspeed" in profiles.engines()
+
+
 def test_with_values_is_no_longer_calibrated():
     p = profiles.with_values(profiles.get("generic"), {"overhead_per_layer": 1e-4})
     assert p.id == "generic+custom"
@@ -152,6 +181,23 @@ def test_explicit_values_alone_keep_meaning_the_limit_with_them():
     assert profiles.for_problem(prob, "h100-sxm").id == "limit+custom"
 
 
+def test_problem_engine_picks_each_chips_engine_profile():
+    prob = load_problem(QUICKSTART, {"efficiency.engine": "vllm"})
+    assert prob.engine == "vllm"
+    assert profiles.for_problem(prob, "h100-sxm").id == "h100-sxm-vllm"
+    assert profiles.for_problem(prob, "b200").id == "generic-vllm"
+    named = load_problem(QUICKSTART, {"efficiency.engine": "vllm", "efficiency.profile": "generic"})
+    assert profiles.for_problem(named, "h100-sxm").id == "generic"  # a named profile wins
+
+
+def test_unknown_engine_in_a_problem_names_file_key_and_closest():
+    with pytest.raises(InputError) as exc:
+        load_problem(QUICKSTART, {"efficiency.engine": "tensorrt"})
+    msg = str(exc.value)
+    assert "quickstart.toml" in msg and "efficiency.engine" in msg
+    assert "closest valid name: tensorrt-llm" in msg
+
+
 def test_unknown_profile_in_a_problem_names_file_key_and_closest():
     with pytest.raises(InputError) as exc:
         load_problem(QUICKSTART, {"efficiency.profile": "generc"})
@@ -187,6 +233,18 @@ def test_evaluate_cli_profile_and_flags(capsys):
     assert rec["profile"]["efficiency"]["bandwidth"] == 0.5
     assert main([*argv, "--profile", "nope"]) == 2
     assert "unknown profile 'nope'" in capsys.readouterr().err
+    assert main([*argv, "--engine", "vllm"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["profile"]["name"] == "h100-sxm-vllm" and rec["profile"]["engine"] == "vllm"
+    assert main([*argv, "--engine", "vlm"]) == 2
+    assert "--engine" in capsys.readouterr().err
+
+
+def test_solve_cli_engine_is_the_problem_key(capsys):
+    assert main(["solve", str(QUICKSTART), "--engine", "vllm", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    names = {p["name"] for p in rec["profiles"].values()}
+    assert names and names <= {"generic-vllm", "h100-sxm-vllm", "generic"}
 
 
 def test_workload_for_a_chip_carries_its_profile():
