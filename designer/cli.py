@@ -243,8 +243,10 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
     cat = Catalog.load()
     section = args.section
+    if section == "profiles":
+        return _catalog_profiles(args)
     if section not in SECTIONS:
-        raise unknown("catalog section", section, SECTIONS, key="catalog")
+        raise unknown("catalog section", section, (*SECTIONS, "profiles"), key="catalog")
     if args.action == "show":
         if not args.id:
             raise InputError("expected an entry id after the section", key="catalog show")
@@ -275,6 +277,46 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             width=console.width,
         )
         console.print(table)
+    return 0
+
+
+def _catalog_profiles(args: argparse.Namespace) -> int:
+    """`designer catalog list|show profiles`: the calibration profiles and their errors."""
+    from designer import profiles
+    from designer.errors import unknown
+    from designer.report import catalog_table
+
+    found = profiles.load()
+    if args.action == "show":
+        if not args.id:
+            raise InputError("expected a profile name after the section", key="catalog show")
+        if args.id not in found:
+            raise unknown("profile", args.id, found, key="catalog show")
+        rec = {**profiles.describe(found[args.id]), "command": found[args.id].command}
+        _dump(rec) if args.json else Console().print_json(_json(rec))
+        return 0
+    rows = [
+        {
+            "id": p.id,
+            "platform": p.platform,
+            "engine": p.engine,
+            "default for": ", ".join(p.chips),
+            "rows": p.rows,
+            "error": p.error(),
+        }
+        for p in found.values()
+    ]
+    if args.json:
+        _dump(rows)
+        return 0
+    console = Console()
+    caption = (
+        "default per chip: its own platform's profile, else generic (shipping chips) or limit; "
+        "with --engine E: chip/E, else generic-E, else generic"
+    )
+    console.print(
+        catalog_table(rows, f"profiles ({len(rows)})", caption=caption, width=console.width)
+    )
     return 0
 
 
@@ -745,7 +787,7 @@ def parser() -> argparse.ArgumentParser:
         "section",
         nargs="?",
         default="chips",
-        help="chips | models | memory | interconnects | costs",
+        help="chips | models | memory | interconnects | costs | profiles",
     )
     ca.add_argument("id", nargs="?", help="entry id (for show)")
     ca.add_argument("--json", action="store_true")

@@ -254,3 +254,16 @@ def test_workload_for_a_chip_carries_its_profile():
     assert h100.efficiency == profiles.get("h100-sxm-tensorrt-llm").efficiency
     assert b200.efficiency == profiles.get("generic").efficiency
     assert h100.model is prob.workload.model and h100.context_tokens == 8192
+
+
+def test_catalog_lists_and_shows_profiles(capsys):
+    assert main(["catalog", "list", "profiles", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["generic-vllm"]["engine"] == "vllm"
+    assert rows["h100-sxm-tensorrt-llm"]["default for"] == "h100-sxm"
+    assert rows["generic"]["error"] == profiles.get("generic").error()
+    assert main(["catalog", "show", "profiles", "generic", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["name"] == "generic" and rec["command"].startswith("designer calibrate ")
+    assert main(["catalog", "show", "profiles", "generc"]) == 2
+    assert "closest valid name: generic" in capsys.readouterr().err
