@@ -14,7 +14,8 @@ keeps the best.
 Cross-validation refits with one group of rows held out and predicts the held-out rows:
 `platform` (chip × engine), `source` (publication) or `row` (leave-one-out). With
 `within="engine"` a held-out platform is predicted by a fit to the other platforms of its
-serving engine (to all other platforms when its engine has no other): the profile an answer
+serving engine (to all other platforms when those have no more rows than there are
+parameters): the profile an answer
 for an unmeasured chip uses when its engine is named (`profiles.default_for`).
 
 >>> from designer.catalog import Catalog
@@ -247,7 +248,8 @@ def cross_validate(
         if within == "engine":
             engine = items[held[0]].row.engine
             same = [k for k in train if items[k].row.engine == engine]
-            train = same or train
+            if len(same) > len(PARAMETERS):  # else too few to fit: all other platforms
+                train = same
         fit = fit_items(prepared.take(train), catalog, loss)
         e = errors(prepared.take(held), fit.efficiency, catalog)
         predicted[held] = e.predicted_ms

@@ -759,8 +759,8 @@ def parser() -> argparse.ArgumentParser:
         "--within",
         choices=["engine"],  # calibrate.WITHIN
         help="with platform cross-validation: predict a held-out platform from the other "
-        "platforms of its engine (all platforms when it has no other), as answers given "
-        "--engine do",
+        "platforms of its engine (from all others when those have too few rows to fit), as "
+        "answers given --engine are",
     )
     cal.add_argument(
         "--loss",

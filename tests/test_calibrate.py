@@ -247,6 +247,8 @@ def test_default_loss_is_soft_l1_and_the_cli_offers_the_losses(capsys):
     cal = sub.choices["calibrate"]
     action = next(a for a in cal._actions if a.dest == "loss")
     assert tuple(action.choices) == calibrate.LOSSES
+    within = next(a for a in cal._actions if a.dest == "within")
+    assert tuple(within.choices) == calibrate.WITHIN
 
 
 def test_soft_l1_fits_a_lower_mape_than_least_squares(rows, catalog):
