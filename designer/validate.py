@@ -10,7 +10,7 @@ profile's `error` line.
 >>> rows = measurements.load(measurements.bundled_path(), cat)
 >>> rec = validate(rows, profiles.get("limit"), cat)
 >>> rec["profile"], len(rec["rows"]), all(r["predicted_ms"] < r["measured_ms"] for r in rec["rows"])
-('limit', 130, True)
+('limit', 340, True)
 """
 
 from __future__ import annotations
