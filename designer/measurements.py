@@ -195,6 +195,28 @@ class Prepared:
     prompt: Workload
     hw: dict
     link_bw: float
+    in_flight: int  # sequences the engine holds at once: the batch, or what memory allows
+
+
+def in_flight(r: Measurement, decode: Workload, hw: dict) -> int:
+    """Sequences in flight: the row's batch, or fewer when their KV at the mean context does
+    not fit beside the weights (`perf`'s memory per chip against the chip's usable capacity).
+    Paged-KV engines (all of the data's) then hold as many as fit, on average over a step's
+    life, and run the rest as those finish. The mean context is the average occupancy: a static
+    batch reaches its peak only at its end, when the engine preempts the latest sequences. A
+    batch of one is kept even when it does not fit (there is no smaller deployment to offer).
+
+    >>> from designer.catalog import Catalog
+    >>> cat = Catalog.load()
+    >>> r = next(r for r in load(bundled_path(), cat) if r.id == "cal-05")
+    >>> r.batch, prepare([r], cat)[0].in_flight  # its source derives ~86 by Little's law
+    (100, 85)
+    """
+    mem = perf.evaluate_arrays(decode, hw, r.tp, r.pp, np.array([1, 2]))["memory_per_chip_bytes"]
+    room = float(hw["usable_capacity"]) - float(mem[0])
+    if room < 0:
+        return r.batch
+    return int(min(r.batch, 1 + room // float(mem[1] - mem[0])))
 
 
 # Measurements are predicted with the equations answers use by default: the deployment set
@@ -211,7 +233,9 @@ def prepare(rows: list[Measurement], catalog: Catalog) -> list[Prepared]:
         dec = Workload(arch, r.decode_context, r.weight_dtype, r.kv_dtype, assumptions=a)
         pro = Workload(arch, r.input_tokens, r.weight_dtype, r.kv_dtype, assumptions=a)
         hw = perf.ChipArrays.build(catalog, [r.chip], dec.compute_dtype).take(0)
-        out.append(Prepared(r, dec, pro, hw, link_bandwidth(catalog, r.chip)))
+        out.append(
+            Prepared(r, dec, pro, hw, link_bandwidth(catalog, r.chip), in_flight(r, dec, hw))
+        )
     return out
 
 
@@ -236,28 +260,36 @@ def closed_loop_itl(step_s: float, prefill_s: float, batch: int, output_tokens: 
 
 def predict_ms(item: Prepared, eff: Efficiency, catalog: Catalog) -> float:
     """The model's value of what `item.row` measured, in ms per output token: `perf` and
-    `prefill` evaluated for this one row (the reference `Terms.predict` is checked against)."""
+    `prefill` evaluated for this one row (the reference `Terms.predict` is checked against).
+
+    `b = item.in_flight` sequences run at once. `itl`: the closed-loop ITL at `b` (requests
+    beyond it wait before their first token, which ITL does not count). Static batches: `B/b`
+    waves of one prefill of `b` prompts and `O − 1` decode steps at `b`, over `O` tokens.
+    """
     r = item.row
+    b = item.in_flight
     dec = dataclasses.replace(item.decode, efficiency=eff)
-    step = float(perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, r.batch)["step_time_s"])
+    step = float(perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, b)["step_time_s"])
     pro = dataclasses.replace(item.prompt, efficiency=eff)
     if r.measure == "itl":
-        if r.batch == 1:
+        if b == 1:
             return step * 1e3
         one = prefill_time(
             pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompt_tokens=r.input_tokens
         )
-        return closed_loop_itl(step, one.time_s, r.batch, r.output_tokens) * 1e3
+        return closed_loop_itl(step, one.time_s, b, r.output_tokens) * 1e3
     pf = prefill_time(
-        pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompts=r.batch, prompt_tokens=r.input_tokens
+        pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompts=b, prompt_tokens=r.input_tokens
     )
-    return (pf.time_s + (r.output_tokens - 1) * step) / r.output_tokens * 1e3
+    waves = r.batch / b
+    return waves * (pf.time_s + (r.output_tokens - 1) * step) / r.output_tokens * 1e3
 
 
-def _prompts(r: Measurement) -> int:
+def _prompts(item: Prepared) -> int:
     """Prompts in the prefill a row's measure includes: one for `itl` (another request's, in
-    the closed loop), the whole batch for `e2e_per_output_token` and `throughput_step`."""
-    return 1 if r.measure == "itl" else r.batch
+    the closed loop), the sequences in flight for `e2e_per_output_token` and
+    `throughput_step`."""
+    return 1 if item.row.measure == "itl" else item.in_flight
 
 
 # Every profile-dependent part of a prediction is a share of peak (time ∝ 1/η) or a software
@@ -279,7 +311,8 @@ class Terms:
 
     itl: np.ndarray  # True: closed-loop ITL (one decode step at batch 1), else per output token
     layers: np.ndarray
-    batch: np.ndarray
+    batch: np.ndarray  # sequences in flight (`Prepared.in_flight`)
+    waves: np.ndarray  # static batches: the row's batch over the sequences in flight
     prompts: np.ndarray
     output_tokens: np.ndarray
     step_memory: np.ndarray
@@ -298,9 +331,10 @@ class Terms:
         for item in items:
             r = item.row
             dec = dataclasses.replace(item.decode, efficiency=_LIMIT)
-            m = perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, r.batch)
+            b = item.in_flight
+            m = perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, b)
             probe = perf.evaluate_arrays(
-                dataclasses.replace(item.decode, efficiency=_PROBE), item.hw, r.tp, r.pp, r.batch
+                dataclasses.replace(item.decode, efficiency=_PROBE), item.hw, r.tp, r.pp, b
             )
             pf = [
                 prefill_time(
@@ -309,7 +343,7 @@ class Terms:
                     item.link_bw,
                     tp=r.tp,
                     pp=r.pp,
-                    prompts=_prompts(r),
+                    prompts=_prompts(item),
                     prompt_tokens=r.input_tokens,
                 )
                 for e in (_LIMIT, _PROBE)
@@ -318,8 +352,9 @@ class Terms:
             for name, v in (
                 ("itl", r.measure == "itl"),
                 ("layers", dec.layers),
-                ("batch", r.batch),
-                ("prompts", _prompts(r)),
+                ("batch", b),
+                ("waves", 1.0 if r.measure == "itl" else r.batch / b),
+                ("prompts", _prompts(item)),
                 ("output_tokens", r.output_tokens),
                 ("step_memory", float(m["memory_time_s"])),
                 ("step_compute", float(m["compute_time_s"])),
@@ -358,7 +393,9 @@ class Terms:
         )
         o = self.output_tokens
         per_token = np.where(
-            self.itl, closed_loop_itl(step, pf, self.batch, o), (pf + (o - 1) * step) / o
+            self.itl,
+            closed_loop_itl(step, pf, self.batch, o),
+            self.waves * (pf + (o - 1) * step) / o,
         )
         return per_token * 1e3
 

@@ -37,7 +37,7 @@ def _argv(command: str, out: Path) -> list[str]:
 def refit(text: str) -> str:
     from designer.cli import main
 
-    header = text[: text.index("\n[") + 1]  # the comment before the first table
+    header = text[: text.index("\n[")].rstrip("\n") + "\n"  # the comment before the tables
     old = tomllib.loads(text)
     tables = []
     with tempfile.TemporaryDirectory() as tmp:

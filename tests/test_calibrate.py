@@ -117,6 +117,25 @@ def test_predict_e2e_is_prefill_plus_decode_steps(rows, catalog):
     assert measurements.predict_ms(item, eff, catalog) == pytest.approx(expected, rel=1e-12)
 
 
+def test_a_batch_that_does_not_fit_runs_in_waves_of_what_fits(rows, catalog):
+    from designer import perf
+    from designer.prefill import prefill
+
+    r = {r.id: r for r in rows}["cal-212"]  # 64 × 33k-token prompts of 405B on 4 MI300X
+    item = measurements.prepare([r], catalog)[0]
+    b = item.in_flight
+    assert 1 <= b < r.batch
+    mem = perf.evaluate_arrays(item.decode, item.hw, r.tp, 1, np.array([b, b + 1]))
+    assert list(mem["fits"]) == [True, False]  # b is the most that fit
+    eff = Efficiency()
+    step = float(perf.evaluate_arrays(item.decode, item.hw, r.tp, 1, b)["step_time_s"])
+    pf = prefill(item.prompt, catalog, "mi300x", tp=r.tp, prompts=b, prompt_tokens=r.input_tokens)
+    expected = r.batch / b * (pf.time_s + (r.output_tokens - 1) * step) / r.output_tokens * 1e3
+    assert measurements.predict_ms(item, eff, catalog) == pytest.approx(expected, rel=1e-12)
+    fitting = {r.id: r for r in rows}["cal-13"]
+    assert measurements.prepare([fitting], catalog)[0].in_flight == fitting.batch
+
+
 def test_per_step_overhead_adds_exactly_tau_step_to_every_prediction(rows, catalog):
     # τ_step is paid once per decode step and once per prefill pass, so an e2e row (one prefill
     # + O − 1 steps, over O tokens) and a throughput row move by exactly τ_step; a batch-1 ITL
