@@ -34,25 +34,30 @@ HEADER = (
 
 
 def row(path: Path, preset: str) -> str:
-    """One markdown table row: the answer to `path` under `preset`."""
+    """Markdown table rows: the answer to `path` under `preset`, one row per configuration of
+    its fleet (a mixed fleet has several; the objective is on the first)."""
     problem = load_problem(path, {"assumptions.preset": preset})
     try:
         sol = solve(problem)
     except InfeasibleError as exc:
         reason = getattr(exc, "record", {}).get("explanation", str(exc))
         return f"| {path.stem} | {preset} | infeasible: {reason} | | | | | | | |"
-    d, m = sol.design, sol.metrics
     obj = sol.record["objective"]
     gib = 2**30
-    layout = f"{d.get('ep', 1)}, {d.get('attention', 'tp')}"
-    return (
-        f"| {path.stem} | {preset} | {d['chip']} | {d['tp']}×{d['pp']} | {layout} "
-        f"| {d['batch']} × {d['replicas']} | {d['chips']} "
-        f"| {m['tokens_per_s_per_user']:,.0f} "
-        f"| {m['memory_per_chip_bytes'] / gib:,.1f} "
-        f"({m['usable_memory_per_chip_bytes'] / gib:,.0f}) "
-        f"| {obj['value']:,.4g} {obj['unit']} |"
-    )
+    fleet = sol.record["fleet"]
+    lines = []
+    for k, d in enumerate(fleet):
+        label = path.stem if len(fleet) == 1 else f"{path.stem} ({k + 1} of {len(fleet)})"
+        value = f"{obj['value']:,.4g} {obj['unit']}" if k == 0 else ""
+        lines.append(
+            f"| {label} | {preset} | {d['chip']} | {d['tp']}×{d['pp']} "
+            f"| {d.get('ep', 1)}, {d.get('attention', 'tp')} "
+            f"| {d['batch']} × {d['replicas']} | {d['chips']} "
+            f"| {d['tokens_per_s_per_user']:,.0f} "
+            f"| {d['memory_per_chip_bytes'] / gib:,.1f} "
+            f"({d['usable_memory_per_chip_bytes'] / gib:,.0f}) | {value} |"
+        )
+    return "\n".join(lines)
 
 
 def table(paths: list[Path]) -> str:
@@ -70,7 +75,7 @@ def reevaluated(path: Path) -> list[str]:
     paper = load_problem(path, {"assumptions.preset": "paper"})
     deploy = load_problem(path, {"assumptions.preset": "deployment"})
     try:
-        d = solve(paper).design
+        d = solve(paper).record["fleet"][0]  # a mixed fleet: its first configuration
     except InfeasibleError:
         return []
     gib = 2**30

@@ -40,8 +40,8 @@ def test_shipped_profiles_carry_data_date_and_quality():
         assert e.overhead_per_layer >= 0 and e.per_sequence >= 0 and e.collective_latency >= 0
         assert e.overhead_per_step >= 0
     g = shipped["generic"]
-    assert g.rows == 130 and g.cv == "leave-one-platform-out"
-    assert g.error() == f"step time ±{g.cv_mape:.0f}% (leave-one-platform-out, 130 points)"
+    assert g.rows == 340 and g.cv == "leave-one-platform-out"
+    assert g.error() == f"step time ±{g.cv_mape:.0f}% (leave-one-platform-out, 340 points)"
 
 
 def test_describe_names_the_profile_and_its_error():
@@ -67,7 +67,7 @@ def test_describe_names_the_profile_and_its_error():
     [
         ("h100-sxm", "h100-sxm-tensorrt-llm"),  # its own platform
         ("h200", "generic"),  # shipping, no profile of its own
-        ("mi300x", "generic"),
+        ("mi300x", "mi300x-vllm"),
         ("l40s", "generic"),
         ("xpu-hbm3", "limit"),  # the paper's presets
         ("xpu-3d-dram", "limit"),
@@ -244,7 +244,7 @@ def test_solve_cli_engine_is_the_problem_key(capsys):
     assert main(["solve", str(QUICKSTART), "--engine", "vllm", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
     names = {p["name"] for p in rec["profiles"].values()}
-    assert names and names <= {"generic-vllm", "h100-sxm-vllm", "generic"}
+    assert names and names <= {"generic-vllm", "h100-sxm-vllm", "mi300x-vllm", "generic"}
 
 
 def test_workload_for_a_chip_carries_its_profile():
