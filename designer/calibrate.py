@@ -15,8 +15,8 @@ Cross-validation refits with one group of rows held out and predicts the held-ou
 `platform` (chip × engine), `source` (publication) or `row` (leave-one-out). With
 `within="engine"` a held-out platform is predicted by a fit to the other platforms of its
 serving engine (to all other platforms when those have no more rows than there are
-parameters): the profile an answer
-for an unmeasured chip uses when its engine is named (`profiles.default_for`).
+parameters): the profile an answer for an unmeasured chip uses when its engine is named
+(`profiles.default_for`).
 
 >>> from designer.catalog import Catalog
 >>> from designer import measurements

@@ -306,7 +306,8 @@ class Terms:
     `step_*` are one decode step's memory, compute and collective times at the hardware limit
     and its number of collectives (each adds the profile's τ_coll); `prefill_*` the same for the
     prefill the row's measure includes (`_prompts`). `predict` applies a profile; it equals
-    `predict_ms` row by row (tests/test_calibrate.py) and takes about a thousandth of the time.
+    `predict_ms` row by row (tests/test_calibrate.py) in under a thousandth of its time
+    (benchmarks/bench_calibrate.py).
     """
 
     itl: np.ndarray  # True: closed-loop ITL (one decode step at batch 1), else per output token
