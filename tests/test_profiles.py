@@ -267,3 +267,21 @@ def test_catalog_lists_and_shows_profiles(capsys):
     assert rec["name"] == "generic" and rec["command"].startswith("designer calibrate ")
     assert main(["catalog", "show", "profiles", "generc"]) == 2
     assert "closest valid name: generic" in capsys.readouterr().err
+
+
+def test_every_shipped_profile_is_what_its_recorded_command_fits():
+    """scripts/refit_profiles.py reruns each profile's `command`: the shipped numbers (all but
+    the fit date) must come out unchanged, so every profile is reproducible from the data."""
+    import importlib.util
+    import tomllib
+
+    path = ROOT / "scripts" / "refit_profiles.py"
+    spec = importlib.util.spec_from_file_location("refit_profiles", path)
+    refit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(refit)
+    text = refit.PROFILES.read_text(encoding="utf-8")
+    new = tomllib.loads(refit.refit(text))
+    old = tomllib.loads(text)
+    assert set(new) == set(old)
+    for pid, body in old.items():
+        assert {**body, "fit_date": new[pid]["fit_date"]} == new[pid], pid
