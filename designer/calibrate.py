@@ -138,8 +138,12 @@ class Rows:
         return Rows([self.items[k] for k in index], self.terms.take(np.asarray(index, dtype=int)))
 
 
+def _rows(items: list[Prepared] | Rows) -> Rows:
+    return items if isinstance(items, Rows) else Rows.of(items)
+
+
 def errors(items: list[Prepared] | Rows, eff: Efficiency, catalog: Catalog) -> Errors:
-    rows = items if isinstance(items, Rows) else Rows.of(items)
+    rows = _rows(items)
     return Errors(rows.ids, rows.terms.predict(eff), rows.measured_ms)
 
 
@@ -166,7 +170,7 @@ def fit_items(items: list[Prepared] | Rows, catalog: Catalog, loss: str = DEFAUL
     _check_loss(loss)
     if not items:
         raise InputError("no measurements to fit")
-    rows = items if isinstance(items, Rows) else Rows.of(items)
+    rows = _rows(items)
     lo = np.array([p[3] for p in PARAMETERS])
     hi = np.array([p[4] for p in PARAMETERS])
     measured = rows.measured_ms
@@ -254,10 +258,8 @@ def cross_validate(
         e = errors(prepared.take(held), fit.efficiency, catalog)
         predicted[held] = e.predicted_ms
         groups[name] = e
-    all_errors = Errors(
-        tuple(i.row.id for i in items), predicted, np.array([i.row.measured_ms for i in items])
-    )
-    return CrossValidation(by, all_errors, groups, within)
+    held_out = Errors(prepared.ids, predicted, prepared.measured_ms)
+    return CrossValidation(by, held_out, groups, within)
 
 
 def default_cv(rows: list[Measurement]) -> str:

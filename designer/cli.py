@@ -427,24 +427,17 @@ def _measurements(args: argparse.Namespace):
 
     catalog = Catalog.load()
     rows = measurements.load(args.data, catalog)
-    platforms = getattr(args, "platform", None)
-    if platforms:
+    for attr in ("platform", "engine"):  # --platform, --engine: keep only the rows named
+        wanted = getattr(args, attr, None)
+        if not wanted:
+            continue
         from designer.errors import unknown
 
-        known = {r.platform for r in rows}
-        for p in platforms:
-            if p not in known:
-                raise unknown("platform", p, known, where=args.data, key="--platform")
-        rows = [r for r in rows if r.platform in platforms]
-    engines = getattr(args, "engine", None)
-    if engines:
-        from designer.errors import unknown
-
-        known = {r.engine for r in rows}
-        for e in engines:
-            if e not in known:
-                raise unknown("engine", e, known, where=args.data, key="--engine")
-        rows = [r for r in rows if r.engine in engines]
+        known = {getattr(r, attr) for r in rows}
+        for w in wanted:
+            if w not in known:
+                raise unknown(attr, w, known, where=args.data, key=f"--{attr}")
+        rows = [r for r in rows if getattr(r, attr) in wanted]
     return catalog, rows
 
 

@@ -539,17 +539,15 @@ def _problem_from_dict(
     catalog = base_catalog.with_overrides(
         dict(raw.get("overrides", {})), where=f"{where} [overrides]"
     )
+    from designer import profiles
+
     e = dict(v["efficiency"])
     profile = e.pop("profile", None)
     engine = e.pop("engine", None)
     if engine is not None:
-        from designer import profiles
-
         profiles.check_engine(engine, where=where, key="efficiency.engine")
     base = Efficiency()
     if profile is not None:
-        from designer import profiles
-
         base = profiles.get(profile, where=where, key="efficiency.profile").efficiency
     try:
         eff = dataclasses.replace(base, **e)

@@ -243,8 +243,9 @@ def engines() -> tuple[str, ...]:
     """Serving engines of the shipped measurements and of every profile (its `engine`, or its
     platform's)."""
     found = set(_measured_engines())
-    found |= {p.engine for p in load().values() if p.engine}
-    found |= {p.platform.split("/", 1)[1] for p in load().values() if "/" in p.platform}
+    for p in load().values():
+        found |= {p.engine} if p.engine else set()
+        found |= {p.platform.split("/", 1)[1]} if "/" in p.platform else set()
     return tuple(sorted(found))
 
 

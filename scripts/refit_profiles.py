@@ -65,15 +65,15 @@ def main() -> int:
     args = ap.parse_args()
     text = PROFILES.read_text(encoding="utf-8")
     new = refit(text)
+    before, after = tomllib.loads(text), tomllib.loads(new)
     if args.check:
-        same = tomllib.loads(new) == {
-            k: {**v, "fit_date": tomllib.loads(new)[k]["fit_date"]}
-            for k, v in tomllib.loads(text).items()
+        same = after == {
+            k: {**v, "fit_date": after[k]["fit_date"]} for k, v in before.items() if k in after
         }
         print("profiles unchanged" if same else "profiles changed: run without --check")
         return 0 if same else 1
     PROFILES.write_text(new, encoding="utf-8")
-    print(f"rewrote {PROFILES.relative_to(ROOT)} ({len(tomllib.loads(new))} profiles)")
+    print(f"rewrote {PROFILES.relative_to(ROOT)} ({len(after)} profiles)")
     return 0
 
 

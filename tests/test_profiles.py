@@ -190,20 +190,19 @@ def test_problem_engine_picks_each_chips_engine_profile():
     assert profiles.for_problem(named, "h100-sxm").id == "generic"  # a named profile wins
 
 
-def test_unknown_engine_in_a_problem_names_file_key_and_closest():
+@pytest.mark.parametrize(
+    ("key", "value", "closest"),
+    [
+        ("efficiency.engine", "tensorrt", "tensorrt-llm"),
+        ("efficiency.profile", "generc", "generic"),
+    ],
+)
+def test_unknown_name_in_a_problem_names_file_key_and_closest(key, value, closest):
     with pytest.raises(InputError) as exc:
-        load_problem(QUICKSTART, {"efficiency.engine": "tensorrt"})
+        load_problem(QUICKSTART, {key: value})
     msg = str(exc.value)
-    assert "quickstart.toml" in msg and "efficiency.engine" in msg
-    assert "closest valid name: tensorrt-llm" in msg
-
-
-def test_unknown_profile_in_a_problem_names_file_key_and_closest():
-    with pytest.raises(InputError) as exc:
-        load_problem(QUICKSTART, {"efficiency.profile": "generc"})
-    msg = str(exc.value)
-    assert "quickstart.toml" in msg and "efficiency.profile" in msg
-    assert "closest valid name: generic" in msg
+    assert "quickstart.toml" in msg and key in msg
+    assert f"closest valid name: {closest}" in msg
 
 
 # ---- evaluate --------------------------------------------------------------------------------
