@@ -460,6 +460,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from designer.validate import table
 
     catalog, rows = _measurements(args)
+    if args.floor:
+        if args.cross_validate:
+            raise InputError(
+                "--floor and --cross-validate are two reports: give one", key="--floor"
+            )
+        return _floor(rows, catalog, args)
     if args.cross_validate:
         cv = calibrate.cross_validate(
             rows, catalog, args.cross_validate, args.loss, within=args.within
@@ -530,6 +536,55 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(text, end="")
     else:
         print(f"wrote profile {args.name!r} to {args.out}")
+    return 0
+
+
+def _floor(rows, catalog, args: argparse.Namespace) -> int:
+    """`calibrate --floor`: the error the data's own spread leaves (`designer.floor`)."""
+    from designer import calibrate, floor
+
+    t = floor.twins(rows)
+    show = None if args.json else (lambda name, e: print(f"  {name}: {e.summary()}"))
+    if show:
+        n = sum(len(g) for g in t.groups)
+        print(
+            f"same inputs, measured differently: {n} rows in {len(t.groups)} groups; no "
+            f"prediction from the recorded inputs gets below MAPE {t.mape:.1f}% over all "
+            f"{t.rows} rows"
+        )
+    fits = {}
+    for by in floor.GROUPS:
+        fits[by] = floor.per_group(rows, catalog, by, args.loss, each=show)
+        if show:
+            print(fits[by].summary())
+    single = calibrate.fit_profile(rows, catalog, args.loss).errors
+    if not args.json:
+        print(f"one profile for all rows: {single.summary()}")
+        return 0
+    _dump(
+        {
+            "points": t.rows,
+            "twins": {
+                "mape": t.mape,
+                "groups": [
+                    {"ids": list(g), "least_mape": m}
+                    for g, m in zip(t.groups, t.least, strict=True)
+                ],
+            },
+            "per_group": {
+                by: {
+                    "mape": f.errors.mape,
+                    "median": f.errors.median,
+                    "exact": list(f.exact),
+                    "groups": {
+                        g: {"mape": e.mape, "points": len(e.ids)} for g, e in f.groups.items()
+                    },
+                }
+                for by, f in fits.items()
+            },
+            "single": {"mape": single.mape, "median": single.median, "points": len(single.ids)},
+        }
+    )
     return 0
 
 
@@ -747,6 +802,13 @@ def parser() -> argparse.ArgumentParser:
         "--cross-validate",
         choices=["platform", "source", "chip", "row"],
         help="print held-out errors, leaving one group out at a time, instead of fitting",
+    )
+    cal.add_argument(
+        "--floor",
+        action="store_true",
+        help="instead of fitting, print the least error any calibration of these rows can "
+        "reach: rows with equal inputs measured differently, and one profile per platform "
+        "(and per platform and publication) fitted to its own rows",
     )
     cal.add_argument(
         "--within",

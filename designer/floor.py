@@ -1,0 +1,141 @@
+"""How low can a calibration of these measurements go? The error their own spread leaves.
+
+A profile's cross-validated error mixes two things: what the model form misses, and how much
+the measurements disagree with each other where the model's inputs cannot tell them apart (two
+software releases on the same chip, a checkpoint one engine runs slowly). Two numbers separate
+them, both in-sample, so both are lower bounds on any held-out error:
+
+- **Twins.** Rows whose every input the model sees is equal (chip, engine, model, dtypes,
+  parallelism, batch, lengths, measured quantity) but whose measurements differ. Any predictor of
+  those inputs gives twins one prediction; the least mean |relative error| of one prediction `p`
+  over measurements `m_i`, `min_p Σ|p − m_i|/m_i`, is reached at one of the `m_i` (the sum is
+  convex and piecewise linear in `p`). Pooled over all rows, no model of these inputs — however
+  flexible, fitted to every row — is more accurate than this.
+- **One profile per group.** Each platform (chip × engine), or each platform within each
+  publication, gets its own seven-parameter profile fitted to its own rows, the most a profile
+  can adapt. A held-out platform is predicted by a profile fitted elsewhere, so leave-one-
+  platform-out can only be as good as this if platforms transferred perfectly. Groups with no
+  more rows than parameters fit their rows almost exactly, which only lowers the floor.
+
+>>> from designer.catalog import Catalog
+>>> from designer import measurements
+>>> cat = Catalog.load()
+>>> rows = measurements.load(measurements.bundled_path(), cat)
+>>> t = twins(rows)
+>>> len(t.groups), sum(len(g) for g in t.groups), round(t.mape, 1)
+(22, 46, 3.9)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from designer.calibrate import DEFAULT_LOSS, PARAMETERS, Errors, Rows, errors, fit_items
+from designer.catalog import Catalog
+from designer.errors import InputError
+from designer.measurements import Measurement, prepare
+
+# fields that are not model inputs: which row, where it was published, what it measured
+NOT_INPUTS = ("id", "source_url", "measured_ms")
+GROUPS: dict[str, Callable[[Measurement], str]] = {
+    "platform": lambda r: r.platform,
+    "platform-source": lambda r: f"{r.platform} @ {r.source}",
+}
+
+
+def inputs(r: Measurement) -> tuple:
+    """Everything the model sees of a row: all its fields but id, source and measurement."""
+    return tuple(getattr(r, f.name) for f in fields(r) if f.name not in NOT_INPUTS)
+
+
+def least_mape(measured: np.ndarray) -> float:
+    """min over one prediction p of Σ|p − m|/m, for measurements `m` (a sum, not a mean).
+
+    >>> round(least_mape(np.array([100.0, 50.0])), 3)  # p = 50: 0.5 + 0
+    0.5
+    """
+    return float(min(np.abs(p - measured).dot(1.0 / measured) for p in measured))
+
+
+@dataclass(frozen=True)
+class Twins:
+    """Groups of rows with equal inputs and their least possible error."""
+
+    groups: tuple[tuple[str, ...], ...]  # row ids, each group ≥ 2 rows
+    least: tuple[float, ...]  # per group: least mean |relative error| of one prediction, %
+    rows: int  # all rows, twins or not
+
+    @property
+    def mape(self) -> float:
+        """The least MAPE over all rows (twins' least errors, every other row exact), %."""
+        total = sum(m * len(g) for m, g in zip(self.least, self.groups, strict=True))
+        return total / self.rows if self.rows else 0.0
+
+
+def twins(rows: list[Measurement]) -> Twins:
+    """Rows that no model of the recorded inputs can tell apart, measured differently."""
+    by_inputs: dict[tuple, list[Measurement]] = {}
+    for r in rows:
+        by_inputs.setdefault(inputs(r), []).append(r)
+    groups, least = [], []
+    for rs in by_inputs.values():
+        measured = np.array([r.measured_ms for r in rs])
+        if len(rs) < 2 or np.all(measured == measured[0]):
+            continue
+        groups.append(tuple(r.id for r in rs))
+        least.append(100 * least_mape(measured) / len(rs))
+    return Twins(tuple(groups), tuple(least), len(rows))
+
+
+@dataclass(frozen=True)
+class PerGroup:
+    """Every group fitted to its own rows: pooled and per-group in-sample errors."""
+
+    by: str
+    errors: Errors  # all rows, each predicted by its own group's profile
+    groups: dict[str, Errors]
+    exact: tuple[str, ...]  # groups with no more rows than the profile has parameters
+
+    def summary(self) -> str:
+        n = len(self.groups)
+        return (
+            f"one profile per {self.by} ({n} profile{'s' * (n != 1)}, each fitted to its own "
+            f"rows): MAPE {self.errors.mape:.1f}%, median {self.errors.median:.1f}%; "
+            f"{len(self.exact)} of them have no more rows than the {len(PARAMETERS)} parameters"
+        )
+
+
+def per_group(
+    rows: list[Measurement],
+    catalog: Catalog,
+    by: str = "platform",
+    loss: str = DEFAULT_LOSS,
+    each: Callable[[str, Errors], None] | None = None,
+) -> PerGroup:
+    """Fit one profile per group (`GROUPS`) to that group's rows; in-sample errors. `each`
+    is called with every group's name and errors as soon as it is fitted."""
+    if by not in GROUPS:
+        from designer.errors import unknown
+
+        raise unknown("floor grouping", by, GROUPS)
+    if not rows:
+        raise InputError("no measurements to fit")
+    key = GROUPS[by]
+    prepared = Rows.of(prepare(rows, catalog))
+    index: dict[str, list[int]] = {}
+    for k, r in enumerate(rows):
+        index.setdefault(key(r), []).append(k)
+    predicted = np.empty(len(rows))
+    groups: dict[str, Errors] = {}
+    for name in sorted(index):
+        part = prepared.take(index[name])
+        e = errors(part, fit_items(part, catalog, loss).efficiency, catalog)
+        predicted[index[name]] = e.predicted_ms
+        groups[name] = e
+        if each is not None:
+            each(name, e)
+    exact = tuple(g for g in groups if len(groups[g].ids) <= len(PARAMETERS))
+    return PerGroup(by, Errors(prepared.ids, predicted, prepared.measured_ms), groups, exact)
