@@ -29,7 +29,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -171,18 +171,31 @@ def fit_items(items: list[Prepared] | Rows, catalog: Catalog, loss: str = DEFAUL
     if not items:
         raise InputError("no measurements to fit")
     rows = _rows(items)
-    lo = np.array([p[3] for p in PARAMETERS])
-    hi = np.array([p[4] for p in PARAMETERS])
     measured = rows.measured_ms
 
     def residuals(x: np.ndarray) -> np.ndarray:
         return rows.terms.predict(efficiency_of(x)) / measured - 1.0
 
+    eff = efficiency_of(least(residuals, np.ones(len(PARAMETERS), bool), STARTS, loss))
+    return Fit(eff, errors(rows, eff, catalog), rows.ids)
+
+
+def least(
+    residuals: Callable[[np.ndarray], np.ndarray],
+    mask: np.ndarray,
+    starts: Iterable[np.ndarray],
+    loss: str = DEFAULT_LOSS,
+) -> np.ndarray:
+    """The best of bounded least-squares runs of `loss` on `residuals` (relative errors), one
+    from each start, over the parameters of `PARAMETERS` that `mask` selects (their units and
+    bounds; a start gives values for the selected parameters only)."""
+    lo = np.array([p[3] for p in PARAMETERS])[mask]
+    hi = np.array([p[4] for p in PARAMETERS])[mask]
     best = None
-    for x0 in STARTS:
+    for x0 in starts:
         res = least_squares(
             residuals,
-            np.clip(x0, lo, hi),
+            np.clip(np.asarray(x0, float), lo, hi),
             bounds=(lo, hi),
             x_scale="jac",
             loss=loss,
@@ -190,8 +203,7 @@ def fit_items(items: list[Prepared] | Rows, catalog: Catalog, loss: str = DEFAUL
         )
         if best is None or res.cost < best.cost:
             best = res
-    eff = efficiency_of(best.x)
-    return Fit(eff, errors(rows, eff, catalog), rows.ids)
+    return best.x
 
 
 def fit_profile(rows: list[Measurement], catalog: Catalog, loss: str = DEFAULT_LOSS) -> Fit:
@@ -207,6 +219,7 @@ class CrossValidation:
     errors: Errors
     groups: dict[str, Errors]
     within: str | None = None
+    fits: dict[str, Efficiency] = field(default_factory=dict)  # each group's training fit
 
     @property
     def name(self) -> str:
@@ -246,6 +259,7 @@ def cross_validate(
         )
     predicted = np.empty(len(items))
     groups: dict[str, Errors] = {}
+    fits: dict[str, Efficiency] = {}
     for name in names:
         held = [k for k, i in enumerate(items) if key(i.row) == name]
         train = [k for k, i in enumerate(items) if key(i.row) != name]
@@ -258,8 +272,9 @@ def cross_validate(
         e = errors(prepared.take(held), fit.efficiency, catalog)
         predicted[held] = e.predicted_ms
         groups[name] = e
+        fits[name] = fit.efficiency
     held_out = Errors(prepared.ids, predicted, prepared.measured_ms)
-    return CrossValidation(by, held_out, groups, within)
+    return CrossValidation(by, held_out, groups, within, fits)
 
 
 def default_cv(rows: list[Measurement]) -> str:

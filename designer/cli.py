@@ -557,6 +557,12 @@ def _floor(rows, catalog, args: argparse.Namespace) -> int:
         fits[by] = floor.per_group(rows, catalog, by, args.loss, each=show)
         if show:
             print(fits[by].summary())
+    oracles = {}
+    if len({r.platform for r in rows}) > 1:  # leave-one-platform-out needs two platforms
+        for within in (None, "engine"):
+            oracles[within] = floor.hardware_oracle(rows, catalog, args.loss, within)
+            if show:
+                print(oracles[within].summary())
     single = calibrate.fit_profile(rows, catalog, args.loss).errors
     if not args.json:
         print(f"one profile for all rows: {single.summary()}")
@@ -581,6 +587,15 @@ def _floor(rows, catalog, args: argparse.Namespace) -> int:
                     },
                 }
                 for by, f in fits.items()
+            },
+            "hardware_oracle": {
+                o.held_out.name: {
+                    "mape": o.errors.mape,
+                    "median": o.errors.median,
+                    "cross_validated_mape": o.held_out.errors.mape,
+                    "shares": o.shares,
+                }
+                for o in oracles.values()
             },
             "single": {"mape": single.mape, "median": single.median, "points": len(single.ids)},
         }
@@ -806,9 +821,10 @@ def parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--floor",
         action="store_true",
-        help="instead of fitting, print the least error any calibration of these rows can "
-        "reach: rows with equal inputs measured differently, and one profile per platform "
-        "(and per platform and publication) fitted to its own rows",
+        help="instead of fitting, print what the rows' own spread leaves to any calibration: "
+        "rows with equal inputs measured differently, one profile per platform (and per "
+        "platform and publication) fitted to its own rows, and leave-one-platform-out with "
+        "each chip's hardware shares fitted to its own rows",
     )
     cal.add_argument(
         "--within",

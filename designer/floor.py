@@ -16,6 +16,12 @@ them, both in-sample, so both are lower bounds on any held-out error:
   can adapt. A held-out platform is predicted by a profile fitted elsewhere, so leave-one-
   platform-out can only be as good as this if platforms transferred perfectly. Groups with no
   more rows than parameters fit their rows almost exactly, which only lowers the floor.
+- **Hardware shares from the chip's own rows.** Leave-one-platform-out (within engine), except
+  that each chip's bandwidth and compute shares (`η_bw`, `η_f`, `η_pf`, one set per chip) are
+  refitted to that chip's rows, every platform keeping the software times fitted to the other
+  platforms: an oracle for any per-chip hardware fact the catalog could carry (a measured
+  sustained bandwidth, a GEMM efficiency). What it leaves is software time that does not
+  transfer between platforms.
 
 >>> from designer.catalog import Catalog
 >>> from designer import measurements
@@ -33,16 +39,30 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from designer.calibrate import DEFAULT_LOSS, PARAMETERS, Errors, Rows, errors, fit_items
+from designer.calibrate import (
+    DEFAULT_LOSS,
+    PARAMETERS,
+    STARTS,
+    CrossValidation,
+    Errors,
+    Rows,
+    cross_validate,
+    efficiency_of,
+    errors,
+    fit_items,
+    least,
+    vector_of,
+)
 from designer.catalog import Catalog
 from designer.errors import InputError
 from designer.measurements import Measurement, prepare
 
 # fields that are not model inputs: which row, where it was published, what it measured
 NOT_INPUTS = ("id", "source_url", "measured_ms")
-GROUPS: dict[str, Callable[[Measurement], str]] = {
-    "platform": lambda r: r.platform,
+HARDWARE = ("bandwidth", "compute", "prefill_compute")  # shares of the hardware's peaks
+GROUPS: dict[str, Callable[[Measurement], str]] = {  # finest first
     "platform-source": lambda r: f"{r.platform} @ {r.source}",
+    "platform": lambda r: r.platform,
 }
 
 
@@ -139,3 +159,60 @@ def per_group(
             each(name, e)
     exact = tuple(g for g in groups if len(groups[g].ids) <= len(PARAMETERS))
     return PerGroup(by, Errors(prepared.ids, predicted, prepared.measured_ms), groups, exact)
+
+
+@dataclass(frozen=True)
+class HardwareOracle:
+    """Held-out predictions with each chip's hardware shares fitted to its own rows."""
+
+    held_out: CrossValidation  # plain leave-one-platform-out (within engine)
+    errors: Errors  # the same rows, each chip's hardware shares refitted on them
+    shares: dict[str, dict[str, float]]  # per chip: its fitted value of each of HARDWARE
+
+    def summary(self) -> str:
+        return (
+            f"{self.held_out.name}, each chip's hardware shares ({', '.join(HARDWARE)}) fitted "
+            f"to its own rows: MAPE {self.errors.mape:.1f}%, median {self.errors.median:.1f}% "
+            f"(as cross-validated: {self.held_out.errors.mape:.1f}%)"
+        )
+
+
+def hardware_oracle(
+    rows: list[Measurement],
+    catalog: Catalog,
+    loss: str = DEFAULT_LOSS,
+    within: str | None = "engine",
+) -> HardwareOracle:
+    """Leave-one-platform-out (`within` as in `cross_validate`); then, per chip, one set of
+    `HARDWARE` shares fitted to all that chip's rows, every platform keeping the software
+    times of its own held-out fit: what a per-chip hardware fact could do at best."""
+    cv = cross_validate(rows, catalog, "platform", loss, within)
+    prepared = Rows.of(prepare(rows, catalog))
+    mask = np.array([p[0] in HARDWARE for p in PARAMETERS])
+    predicted = np.empty(len(rows))
+    shares: dict[str, dict[str, float]] = {}
+    for chip in sorted({r.chip for r in rows}):
+        parts = []
+        for platform in sorted({r.platform for r in rows if r.chip == chip}):
+            held = [k for k, r in enumerate(rows) if r.platform == platform]
+            parts.append((held, prepared.take(held), vector_of(cv.fits[platform])))
+
+        def predict(x: np.ndarray, parts=parts) -> list[np.ndarray]:
+            out = []
+            for _, part, v in parts:
+                v = v.copy()
+                v[mask] = x
+                out.append(part.terms.predict(efficiency_of(v)))
+            return out
+
+        measured = np.concatenate([part.measured_ms for _, part, _ in parts])
+
+        def residuals(x: np.ndarray, measured=measured) -> np.ndarray:
+            return np.concatenate(predict(x)) / measured - 1.0
+
+        starts = [np.array(x0)[mask] for x0 in STARTS] + [v[mask] for _, _, v in parts]
+        x = least(residuals, mask, starts, loss)
+        for (held, _, _), p in zip(parts, predict(x), strict=True):
+            predicted[held] = p
+        shares[chip] = dict(zip(HARDWARE, map(float, x), strict=True))
+    return HardwareOracle(cv, Errors(prepared.ids, predicted, prepared.measured_ms), shares)

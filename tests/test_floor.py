@@ -93,6 +93,7 @@ def test_calibrate_floor_json(capsys):
     assert set(rec["per_group"]) == {"platform", "platform-source"}
     assert rec["per_group"]["platform"]["exact"] == ["mi300x/tgi"]  # 6 rows, 7 parameters
     assert rec["single"]["points"] == 6
+    assert rec["hardware_oracle"] == {}  # leave-one-platform-out needs two platforms
 
 
 def test_calibrate_floor_text_names_every_group(capsys):
@@ -110,3 +111,41 @@ def test_floor_and_cross_validation_are_separate_reports(capsys):
     _, err = capsys.readouterr()
     assert code == 2
     assert "--floor and --cross-validate are two reports" in err and "Traceback" not in err
+
+
+def test_hardware_oracle_recovers_chips_that_differ_only_in_hardware(rows, catalog):
+    """Two platforms on two chips, measured as the model predicts with one serving stack's
+    software times and each chip's own hardware shares. Held out, each is predicted with the
+    other chip's shares and misses; each fit to the other platform alone recovers the software
+    times, so with its own chip's shares fitted it is predicted exactly."""
+    software = Efficiency(1.0, 1.0, 30e-6, 2e-6, 15e-6, 400e-6, 1.0)  # shares set per chip
+    shares = {"h100-sxm": (0.85, 0.6, 0.7), "mi300x": (0.5, 0.2, 0.3)}
+    keep = {"h100-sxm/tensorrt-llm", "mi300x/vllm"}
+    synthetic = []
+    for r in (r for r in rows if r.platform in keep):
+        bw, f, pf = shares[r.chip]
+        true = dataclasses.replace(software, bandwidth=bw, compute=f, prefill_compute=pf)
+        p = measurements.predict_all(measurements.prepare([r], catalog), true, catalog)[0]
+        synthetic.append(dataclasses.replace(r, measured_ms=float(p)))
+    o = floor.hardware_oracle(synthetic, catalog, within=None)
+    assert o.held_out.errors.mape > 10.0
+    assert o.errors.mape < 0.01
+    assert o.errors.ids == tuple(r.id for r in synthetic)
+    for chip, (bw, f, pf) in shares.items():
+        got = o.shares[chip]
+        assert (got["bandwidth"], got["compute"], got["prefill_compute"]) == pytest.approx(
+            (bw, f, pf), rel=1e-3
+        )
+
+
+def test_calibrate_floor_json_with_two_platforms_has_both_oracles(capsys):
+    argv = ["calibrate", DATA, "--platform", "mi300x/tgi", "--platform", "a100-40gb/vllm"]
+    code = main([*argv, "--floor", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    oracle = json.loads(out)["hardware_oracle"]
+    assert set(oracle) == {"leave-one-platform-out", "leave-one-platform-out within engine"}
+    for o in oracle.values():
+        assert set(o) == {"mape", "median", "cross_validated_mape", "shares"}
+        assert set(o["shares"]) == {"mi300x", "a100-40gb"}
+        assert set(o["shares"]["mi300x"]) == set(floor.HARDWARE)
