@@ -552,11 +552,11 @@ def _floor(rows, catalog, args: argparse.Namespace) -> int:
             f"prediction from the recorded inputs gets below MAPE {t.mape:.1f}% over all "
             f"{t.rows} rows"
         )
-    fits = {}
+    per = {}
     for by in floor.GROUPS:
-        fits[by] = floor.per_group(rows, catalog, by, args.loss, each=show)
+        per[by] = floor.per_group(rows, catalog, by, args.loss, each=show)
         if show:
-            print(fits[by].summary())
+            print(per[by].summary())
     oracles = {}
     if len({r.platform for r in rows}) > 1:  # leave-one-platform-out needs two platforms
         for within in (None, "engine"):
@@ -586,7 +586,7 @@ def _floor(rows, catalog, args: argparse.Namespace) -> int:
                         g: {"mape": e.mape, "points": len(e.ids)} for g, e in f.groups.items()
                     },
                 }
-                for by, f in fits.items()
+                for by, f in per.items()
             },
             "hardware_oracle": {
                 o.held_out.name: {

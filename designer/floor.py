@@ -2,8 +2,8 @@
 
 A profile's cross-validated error mixes two things: what the model form misses, and how much
 the measurements disagree with each other where the model's inputs cannot tell them apart (two
-software releases on the same chip, a checkpoint one engine runs slowly). Two numbers separate
-them, both in-sample, so both are lower bounds on any held-out error:
+software releases on the same chip, a checkpoint one engine runs slowly). Three numbers separate
+them; the first two are in-sample, so they bound any held-out error from below:
 
 - **Twins.** Rows whose every input the model sees is equal (chip, engine, model, dtypes,
   parallelism, batch, lengths, measured quantity) but whose measurements differ. Any predictor of
@@ -48,13 +48,12 @@ from designer.calibrate import (
     Rows,
     cross_validate,
     efficiency_of,
-    errors,
     fit_items,
     least,
     vector_of,
 )
 from designer.catalog import Catalog
-from designer.errors import InputError
+from designer.errors import InputError, unknown
 from designer.measurements import Measurement, prepare
 
 # fields that are not model inputs: which row, where it was published, what it measured
@@ -138,8 +137,6 @@ def per_group(
     """Fit one profile per group (`GROUPS`) to that group's rows; in-sample errors. `each`
     is called with every group's name and errors as soon as it is fitted."""
     if by not in GROUPS:
-        from designer.errors import unknown
-
         raise unknown("floor grouping", by, GROUPS)
     if not rows:
         raise InputError("no measurements to fit")
@@ -152,7 +149,7 @@ def per_group(
     groups: dict[str, Errors] = {}
     for name in sorted(index):
         part = prepared.take(index[name])
-        e = errors(part, fit_items(part, catalog, loss).efficiency, catalog)
+        e = fit_items(part, catalog, loss).errors
         predicted[index[name]] = e.predicted_ms
         groups[name] = e
         if each is not None:
@@ -165,7 +162,7 @@ def per_group(
 class HardwareOracle:
     """Held-out predictions with each chip's hardware shares fitted to its own rows."""
 
-    held_out: CrossValidation  # plain leave-one-platform-out (within engine)
+    held_out: CrossValidation  # leave-one-platform-out as run (plain or within engine)
     errors: Errors  # the same rows, each chip's hardware shares refitted on them
     shares: dict[str, dict[str, float]]  # per chip: its fitted value of each of HARDWARE
 
