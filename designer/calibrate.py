@@ -138,12 +138,26 @@ class Rows:
         return Rows([self.items[k] for k in index], self.terms.take(np.asarray(index, dtype=int)))
 
 
-def _rows(items: list[Prepared] | Rows) -> Rows:
-    return items if isinstance(items, Rows) else Rows.of(items)
+def as_rows(rows: list[Measurement] | list[Prepared] | Rows, catalog: Catalog) -> Rows:
+    """`rows` prepared (`measurements.prepare`) with their terms, unless they already are: a
+    caller that fits the same rows several times prepares them once."""
+    if isinstance(rows, Rows):
+        return rows
+    if rows and isinstance(rows[0], Measurement):
+        rows = prepare(rows, catalog)
+    return Rows.of(rows)
+
+
+def group_index(rows: Rows, key: Callable[[Measurement], str]) -> dict[str, list[int]]:
+    """The positions of `rows` by `key` of their measurement, groups sorted by name."""
+    index: dict[str, list[int]] = {}
+    for k, i in enumerate(rows.items):
+        index.setdefault(key(i.row), []).append(k)
+    return dict(sorted(index.items()))
 
 
 def errors(items: list[Prepared] | Rows, eff: Efficiency, catalog: Catalog) -> Errors:
-    rows = _rows(items)
+    rows = as_rows(items, catalog)
     return Errors(rows.ids, rows.terms.predict(eff), rows.measured_ms)
 
 
@@ -170,7 +184,7 @@ def fit_items(items: list[Prepared] | Rows, catalog: Catalog, loss: str = DEFAUL
     _check_loss(loss)
     if not items:
         raise InputError("no measurements to fit")
-    rows = _rows(items)
+    rows = as_rows(items, catalog)
     measured = rows.measured_ms
 
     def residuals(x: np.ndarray) -> np.ndarray:
@@ -231,7 +245,7 @@ class CrossValidation:
 
 
 def cross_validate(
-    rows: list[Measurement],
+    rows: list[Measurement] | Rows,
     catalog: Catalog,
     by: str = "platform",
     loss: str = DEFAULT_LOSS,
@@ -250,18 +264,17 @@ def cross_validate(
                 f"--within {within} needs --cross-validate platform (got {by})", key="--within"
             )
     key = GROUPINGS[by]
-    prepared = Rows.of(prepare(rows, catalog))
+    prepared = as_rows(rows, catalog)
     items = prepared.items
-    names = sorted({key(r) for r in rows})
-    if len(names) < 2:
+    index = group_index(prepared, key)
+    if len(index) < 2:
         raise InputError(
             f"cross-validation by {by} needs at least two groups", key="--cross-validate"
         )
     predicted = np.empty(len(items))
     groups: dict[str, Errors] = {}
     fits: dict[str, Efficiency] = {}
-    for name in names:
-        held = [k for k, i in enumerate(items) if key(i.row) == name]
+    for name, held in index.items():
         train = [k for k, i in enumerate(items) if key(i.row) != name]
         if within == "engine":
             engine = items[held[0]].row.engine

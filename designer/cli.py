@@ -544,6 +544,7 @@ def _floor(rows, catalog, args: argparse.Namespace) -> int:
     from designer import calibrate, floor
 
     t = floor.twins(rows)
+    prepared = calibrate.as_rows(rows, catalog)  # once for every fit below
     show = None if args.json else (lambda name, e: print(f"  {name}: {e.summary()}"))
     if show:
         n = sum(len(g) for g in t.groups)
@@ -554,16 +555,16 @@ def _floor(rows, catalog, args: argparse.Namespace) -> int:
         )
     per = {}
     for by in floor.GROUPS:
-        per[by] = floor.per_group(rows, catalog, by, args.loss, each=show)
+        per[by] = floor.per_group(prepared, catalog, by, args.loss, each=show)
         if show:
             print(per[by].summary())
     oracles = {}
     if len({r.platform for r in rows}) > 1:  # leave-one-platform-out needs two platforms
         for within in (None, "engine"):
-            oracles[within] = floor.hardware_oracle(rows, catalog, args.loss, within)
+            oracles[within] = floor.hardware_oracle(prepared, catalog, args.loss, within)
             if show:
                 print(oracles[within].summary())
-    single = calibrate.fit_profile(rows, catalog, args.loss).errors
+    single = calibrate.fit_items(prepared, catalog, args.loss).errors
     if not args.json:
         print(f"one profile for all rows: {single.summary()}")
         return 0

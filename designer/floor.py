@@ -41,20 +41,23 @@ import numpy as np
 
 from designer.calibrate import (
     DEFAULT_LOSS,
+    GROUPINGS,
     PARAMETERS,
     STARTS,
     CrossValidation,
     Errors,
     Rows,
+    as_rows,
     cross_validate,
     efficiency_of,
     fit_items,
+    group_index,
     least,
     vector_of,
 )
 from designer.catalog import Catalog
 from designer.errors import InputError, unknown
-from designer.measurements import Measurement, prepare
+from designer.measurements import Measurement
 
 # fields that are not model inputs: which row, where it was published, what it measured
 NOT_INPUTS = ("id", "source_url", "measured_ms")
@@ -128,29 +131,25 @@ class PerGroup:
 
 
 def per_group(
-    rows: list[Measurement],
+    rows: list[Measurement] | Rows,
     catalog: Catalog,
     by: str = "platform",
     loss: str = DEFAULT_LOSS,
     each: Callable[[str, Errors], None] | None = None,
 ) -> PerGroup:
     """Fit one profile per group (`GROUPS`) to that group's rows; in-sample errors. `each`
-    is called with every group's name and errors as soon as it is fitted."""
+    is called with every group's name and errors as soon as it is fitted. Measurements or
+    prepared `Rows` (prepared once when several reports share them)."""
     if by not in GROUPS:
         raise unknown("floor grouping", by, GROUPS)
     if not rows:
         raise InputError("no measurements to fit")
-    key = GROUPS[by]
-    prepared = Rows.of(prepare(rows, catalog))
-    index: dict[str, list[int]] = {}
-    for k, r in enumerate(rows):
-        index.setdefault(key(r), []).append(k)
-    predicted = np.empty(len(rows))
+    prepared = as_rows(rows, catalog)
+    predicted = np.empty(len(prepared))
     groups: dict[str, Errors] = {}
-    for name in sorted(index):
-        part = prepared.take(index[name])
-        e = fit_items(part, catalog, loss).errors
-        predicted[index[name]] = e.predicted_ms
+    for name, idx in group_index(prepared, GROUPS[by]).items():
+        e = fit_items(prepared.take(idx), catalog, loss).errors
+        predicted[idx] = e.predicted_ms
         groups[name] = e
         if each is not None:
             each(name, e)
@@ -175,7 +174,7 @@ class HardwareOracle:
 
 
 def hardware_oracle(
-    rows: list[Measurement],
+    rows: list[Measurement] | Rows,
     catalog: Catalog,
     loss: str = DEFAULT_LOSS,
     within: str | None = "engine",
@@ -183,16 +182,17 @@ def hardware_oracle(
     """Leave-one-platform-out (`within` as in `cross_validate`); then, per chip, one set of
     `HARDWARE` shares fitted to all that chip's rows, every platform keeping the software
     times of its own held-out fit: what a per-chip hardware fact could do at best."""
-    cv = cross_validate(rows, catalog, "platform", loss, within)
-    prepared = Rows.of(prepare(rows, catalog))
+    prepared = as_rows(rows, catalog)
+    cv = cross_validate(prepared, catalog, "platform", loss, within)
     mask = np.array([p[0] in HARDWARE for p in PARAMETERS])
-    predicted = np.empty(len(rows))
+    predicted = np.empty(len(prepared))
     shares: dict[str, dict[str, float]] = {}
-    for chip in sorted({r.chip for r in rows}):
-        parts = []
-        for platform in sorted({r.platform for r in rows if r.chip == chip}):
-            held = [k for k, r in enumerate(rows) if r.platform == platform]
-            parts.append((held, prepared.take(held), vector_of(cv.fits[platform])))
+    by_chip: dict[str, list] = {}  # chip: (rows, their terms, training fit) of each platform
+    for platform, held in group_index(prepared, GROUPINGS["platform"]).items():
+        chip = prepared.items[held[0]].row.chip
+        part = (held, prepared.take(held), vector_of(cv.fits[platform]))
+        by_chip.setdefault(chip, []).append(part)
+    for chip, parts in sorted(by_chip.items()):
 
         def predict(x: np.ndarray, parts=parts) -> list[np.ndarray]:
             out = []
