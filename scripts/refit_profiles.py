@@ -59,6 +59,18 @@ def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def changed(before: dict, after: dict) -> list[str]:
+    """Profiles added, removed or with any number moved (the fit date aside), by id."""
+    ids = sorted(set(before) | set(after))
+    return [
+        pid
+        for pid in ids
+        if pid not in before
+        or pid not in after
+        or {**before[pid], "fit_date": after[pid].get("fit_date")} != after[pid]
+    ]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only compare; exit 1 on a change")
@@ -67,11 +79,13 @@ def main() -> int:
     new = refit(text)
     before, after = tomllib.loads(text), tomllib.loads(new)
     if args.check:
-        same = after == {
-            k: {**v, "fit_date": after[k]["fit_date"]} for k, v in before.items() if k in after
-        }
-        print("profiles unchanged" if same else "profiles changed: run without --check")
-        return 0 if same else 1
+        moved = changed(before, after)
+        print(
+            f"profiles changed ({', '.join(moved)}): run without --check"
+            if moved
+            else "profiles unchanged"
+        )
+        return 1 if moved else 0
     PROFILES.write_text(new, encoding="utf-8")
     print(f"rewrote {PROFILES.relative_to(ROOT)} ({len(after)} profiles)")
     return 0
