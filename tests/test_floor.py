@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from designer import calibrate, floor, measurements
 from designer.cli import main
+from designer.errors import InputError
 from designer.workload import Efficiency
 
 DATA = str(measurements.bundled_path())
@@ -68,7 +69,7 @@ def test_per_group_profiles_fit_data_each_group_generated(rows, catalog):
 
 
 def test_per_group_rejects_an_unknown_grouping(rows, catalog):
-    with pytest.raises(Exception, match="unknown floor grouping 'chip'"):
+    with pytest.raises(InputError, match="unknown floor grouping 'chip'"):
         floor.per_group(rows[:3], catalog, "chip")
 
 
