@@ -46,6 +46,7 @@ _KEYS = {
     "platform": "str",
     "engine": "str",
     "chips": "strlist",
+    "not_identified": "strlist",
     "data": "str",
     "rows": "int",
     "fit_date": "str",
@@ -82,6 +83,7 @@ class Profile:
     cv: str = ""  # how cv_mape was obtained, e.g. "leave-one-platform-out"
     cv_mape: float | None = None  # cross-validated MAPE, percent
     cv_points: int = 0
+    not_identified: tuple[str, ...] = ()  # parameters the fit held at its prior
     command: str = ""
     source: str = ""
     notes: str = ""
@@ -112,6 +114,10 @@ class Profile:
         lines.append(f"compute = {e.compute:.4f}")
         lines.append(f"prefill_compute = {e.prefill_compute:.4f}")
         lines += [f'{f} = "{getattr(e, f) * 1e6:.3f} us"' for f in TIME_FIELDS]
+        if self.not_identified:
+            lines.append(
+                "not_identified = [" + ", ".join(_toml_str(n) for n in self.not_identified) + "]"
+            )
         for k in ("data", "fit_date"):
             if getattr(self, k):
                 lines.append(f"{k} = {_toml_str(getattr(self, k))}")
@@ -161,11 +167,8 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
         eff[f] = float(v)
     for f in TIME_FIELDS:
         eff[f] = parse(e[f], "time", where=where, key=f"{pid}.{f}") if f in e else 0.0
-    chips = e.get("chips", [])
-    if not isinstance(chips, list) or not all(isinstance(c, str) for c in chips):
-        raise InputError(
-            f"expected a list of chip ids, got {chips!r}", where=where, key=f"{pid}.chips"
-        )
+    chips = _strings(e, "chips", "chip ids", pid, where)
+    held = _strings(e, "not_identified", "parameter names", pid, where)
     for k in ("fit_mape", "fit_median", "fit_worst", "cv_mape"):
         if k in e and (isinstance(e[k], bool) or not isinstance(e[k], (int, float))):
             raise InputError(f"expected a number, got {e[k]!r}", where=where, key=f"{pid}.{k}")
@@ -185,10 +188,19 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
         cv=str(e.get("cv", "")),
         cv_mape=e.get("cv_mape"),
         cv_points=int(e.get("cv_points", 0)),
+        not_identified=tuple(held),
         command=str(e.get("command", "")),
         source=str(e.get("source", "")),
         notes=str(e.get("notes", "")),
     )
+
+
+def _strings(e: dict, key: str, what: str, pid: str, where: str) -> list[str]:
+    """The list of strings at `key` of a profile table (empty when absent)."""
+    v = e.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(c, str) for c in v):
+        raise InputError(f"expected a list of {what}, got {v!r}", where=where, key=f"{pid}.{key}")
+    return v
 
 
 def read(path: str | Path) -> dict[str, Profile]:
@@ -346,6 +358,7 @@ def describe(profile: Profile) -> dict[str, Any]:
             "collective_latency_s": e.collective_latency,
             "overhead_per_step_s": e.overhead_per_step,
         },
+        "not_identified": list(profile.not_identified),
     }
 
 

@@ -59,16 +59,55 @@ def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# How far a refit may land from the shipped numbers on another numpy/scipy. Each fit is
+# regularized (designer.calibrate, PRIOR), so its minimum is unique and scipy's own tolerances
+# (1e-8) would do; the bounds below are looser by the rounding of the file and the starts: a
+# parameter within 1% of its fitted range, an in-sample error within 0.25 percentage points, a
+# cross-validated one (seven to fourteen refits of subsets) within 1 point.
+PARAMETER_TOLERANCE = 0.01  # share of the parameter's range in designer.calibrate.PARAMETERS
+ERROR_TOLERANCE = {"fit_mape": 0.25, "fit_median": 0.25, "fit_worst": 1.0, "cv_mape": 1.0}
+
+
+def _tolerances() -> dict[str, float]:
+    """Absolute tolerance per profile key (times in seconds), from `PARAMETER_TOLERANCE`."""
+    from designer.calibrate import PARAMETERS
+
+    return {
+        field: PARAMETER_TOLERANCE * (hi - lo) * scale
+        for _, field, scale, lo, hi in PARAMETERS
+    } | ERROR_TOLERANCE
+
+
+def _close(key: str, a: object, b: object, tol: dict[str, float]) -> bool:
+    if key == "fit_date":
+        return True
+    if key not in tol:
+        return a == b
+    from designer.errors import InputError
+    from designer.units import parse
+
+    def number(v: object) -> float:
+        return parse(v, "time") if isinstance(v, str) else float(v)
+
+    try:
+        return abs(number(a) - number(b)) <= tol[key] * (1 + 1e-9)
+    except (InputError, TypeError, ValueError):  # not a number where one belongs: moved
+        return False
+
+
 def changed(before: dict, after: dict) -> list[str]:
-    """Profiles added, removed or with any number moved (the fit date aside), by id."""
-    ids = sorted(set(before) | set(after))
-    return [
-        pid
-        for pid in ids
-        if pid not in before
-        or pid not in after
-        or {**before[pid], "fit_date": after[pid].get("fit_date")} != after[pid]
-    ]
+    """Profiles added, removed, or with a value moved beyond its tolerance (the fit date
+    aside; parameters and errors within `PARAMETER_TOLERANCE` / `ERROR_TOLERANCE`, every other
+    value exactly), by id."""
+    tol = _tolerances()
+    moved = []
+    for pid in sorted(set(before) | set(after)):
+        a, b = before.get(pid), after.get(pid)
+        if a is None or b is None or set(a) != set(b):
+            moved.append(pid)
+        elif not all(_close(k, a[k], b[k], tol) for k in a):
+            moved.append(pid)
+    return moved
 
 
 def main() -> int:
