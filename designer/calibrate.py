@@ -185,7 +185,6 @@ class Fit:
     rows: tuple[str, ...] = field(default=())
     not_identified: tuple[str, ...] = field(default=())  # parameters held at PRIOR
 
-
     @property
     def mape(self) -> float:
         return self.errors.mape

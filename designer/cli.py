@@ -533,9 +533,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"fit:              {fit.errors.summary()}")
     print(f"cross-validation: {cv.summary()}")
     if fit.not_identified:
-        print(
-            f"held at the prior (the rows do not identify them): {', '.join(fit.not_identified)}"
-        )
+        print(f"held at the prior (the rows do not identify them): {', '.join(fit.not_identified)}")
     if not args.out:
         print(text, end="")
     else:

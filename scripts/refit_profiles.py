@@ -73,8 +73,7 @@ def _tolerances() -> dict[str, float]:
     from designer.calibrate import PARAMETERS
 
     return {
-        field: PARAMETER_TOLERANCE * (hi - lo) * scale
-        for _, field, scale, lo, hi in PARAMETERS
+        field: PARAMETER_TOLERANCE * (hi - lo) * scale for _, field, scale, lo, hi in PARAMETERS
     } | ERROR_TOLERANCE
 
 
@@ -100,14 +99,16 @@ def changed(before: dict, after: dict) -> list[str]:
     aside; parameters and errors within `PARAMETER_TOLERANCE` / `ERROR_TOLERANCE`, every other
     value exactly), by id."""
     tol = _tolerances()
-    moved = []
-    for pid in sorted(set(before) | set(after)):
-        a, b = before.get(pid), after.get(pid)
-        if a is None or b is None or set(a) != set(b):
-            moved.append(pid)
-        elif not all(_close(k, a[k], b[k], tol) for k in a):
-            moved.append(pid)
-    return moved
+
+    def same(a: dict | None, b: dict | None) -> bool:
+        return (
+            a is not None
+            and b is not None
+            and set(a) == set(b)
+            and all(_close(k, a[k], b[k], tol) for k in a)
+        )
+
+    return [p for p in sorted(set(before) | set(after)) if not same(before.get(p), after.get(p))]
 
 
 def main() -> int:

@@ -69,3 +69,22 @@ def test_docs_state_the_paper_and_its_settings():
     model = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
     for fact in ("https://arxiv.org/abs/2507.14397", "0.2 µs", "2.25 µs", "145.8 µs", "741.8"):
         assert fact in model, fact
+
+
+def test_every_package_is_in_the_wheel():
+    """pyproject's package list names every package of designer/ (an editable install finds
+    them all anyway; a wheel ships only those listed)."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "designer").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert found - listed == set()
+    assert "designer.catalogs" in listed
