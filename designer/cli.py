@@ -230,9 +230,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return 0 if sol.status == "optimal" else EXIT_SOLVER_LIMIT
 
 
+RENTS = ("on_demand", "reserved")
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     from designer.catalog import SECTIONS, Catalog
-    from designer.cost import chip_cost
+    from designer.cost import CostBasis, chip_cost
     from designer.errors import unknown
     from designer.report import (
         CATALOG_CAPTIONS,
@@ -257,11 +260,18 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             entry["computed"] = cat.model(args.id).describe()
         if section == "chips":
             cc = chip_cost(cat, args.id)
+            rents = {t: chip_cost(cat, args.id, CostBasis("rent", rent_term=t)) for t in RENTS}
             entry["computed"] = {
                 "price_usd": cc.price_usd,
                 "price_basis": cc.price_basis,
                 "power_w": cc.power_w,
                 "power_basis": cc.power_basis,
+                **cc.describe(),
+                **{
+                    f"rent_{t}_usd_per_hour": r.describe()["rent_usd_per_hour"]
+                    for t, r in rents.items()
+                },
+                **{f"rent_{t}_basis": r.rent_basis for t, r in rents.items()},
             }
         _dump(entry) if args.json else Console().print_json(_json(entry))
         return 0

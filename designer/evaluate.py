@@ -10,7 +10,7 @@ import numpy as np
 from designer import partition, perf, profiles
 from designer.assumptions import Assumptions
 from designer.catalog import Catalog
-from designer.cost import chip_cost, cost_per_mtoken
+from designer.cost import PURCHASE, CostBasis, chip_cost, cost_per_mtoken
 from designer.errors import InputError, excerpt
 from designer.prefill import prefill
 from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
@@ -70,7 +70,9 @@ class Design:
         return int(self.replicas) * int(self.pp) * int(self.batch)
 
 
-def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
+def assess(
+    wl: Workload, catalog: Catalog, design: Design, basis: CostBasis = PURCHASE
+) -> dict[str, Any]:
     """The JSON-contract record of a design: design, metrics (SI units), fits, bottleneck.
 
     Costs and power are those of the whole servers the design's chips occupy; $ per million
@@ -80,7 +82,7 @@ def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
     m = perf.evaluate_arrays(
         wl, hw, design.tp, design.pp, design.batch, ep=design.ep, attention=design.attention
     )
-    cc = chip_cost(catalog, design.chip)
+    cc = chip_cost(catalog, design.chip, basis)
     stps = float(m["system_tokens_per_s"]) * design.replicas
     servers = int(cc.servers(design.chips))
     capex = cc.server_capex_usd * servers

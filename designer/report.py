@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def _si(x: float | None, unit: str, binary: bool = False) -> str:
-    if x is None:
+    if x is None or x != x:
         return "n/a"
     if binary:
         for p, f in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
@@ -31,7 +31,9 @@ def _si(x: float | None, unit: str, binary: bool = False) -> str:
 
 
 def _usd(x: float | None) -> str:
-    return "n/a" if x is None else f"${x:,.0f}" if abs(x) >= 100 else f"${x:,.3f}"
+    if x is None or x != x:  # unknown (null in JSON, NaN in numpy): never "$nan"
+        return "unknown"
+    return f"${x:,.0f}" if abs(x) >= 100 else f"${x:,.3f}"
 
 
 def design_table(record: dict[str, Any], title: str) -> Table:
@@ -111,12 +113,28 @@ def totals_lines(record: dict[str, Any]) -> list[str]:
     servers = ", ".join(
         f"{b['servers']} × {b['server_chips']}-chip {b['chip']}" for b in tot["by_chip"]
     )
-    return [
+    rent = tot.get("cost_basis") == "rent"
+    lines = [
         f"fleet: {tot['chips']} chips in use, {tot['servers']} servers ({servers})",
-        f"capex {_usd(tot['capex_usd'])}, power (IT) {_si(tot['power_w'], 'W')}, "
-        f"TCO {_usd(tot['tco_usd_per_year'])}/year, "
+        f"{'capex (rent over the amortization period)' if rent else 'capex'} "
+        f"{_usd(tot['capex_usd'])}, power (IT, {tot.get('power_basis', 'typical')}) "
+        f"{_si(tot['power_w'], 'W')}, TCO {_usd(tot['tco_usd_per_year'])}/year, "
         f"{_usd(tot['cost_per_mtoken_usd'])} per million tokens",
     ]
+    if "power_max_w" in tot:
+        lines.append(
+            f"server power: typical {_si(tot['power_typical_w'], 'W')}, maximum "
+            f"{_si(tot['power_max_w'], 'W')} (limits hold the {tot['limit_power_basis']})"
+            + (f"; rent ${tot['rent_usd_per_hour']:,.2f}/h" if rent else "")
+        )
+    for b in tot["by_chip"]:
+        for what, kind, basis in (
+            ("price", b.get("price_kind"), b.get("price_basis")),
+            ("rent", b.get("rent_kind"), b.get("rent_basis")),
+        ):
+            if kind == "estimate":
+                lines.append(f"{b['chip']}: {what} is an estimate" + (f" ({basis})" if basis else ""))
+    return lines
 
 
 def _title(record: dict[str, Any]) -> str:
@@ -142,9 +160,14 @@ def footer(record: dict[str, Any]) -> list[str]:
     for chip, prof in record.get("profiles", {}).items():
         lines.append(f"profile on {chip}: {prof['name']} — {prof['error']}")
     co = inp["costs"]
+    basis = co.get("basis", "purchase")
     lines.append(
-        f"costs: {co['amortization_years']:g}-year amortization, PUE {co['pue']:g}, "
-        f"${co['electricity_usd_per_kwh']:g}/kWh, {co['utilization']:.0%} utilization for $/Mtoken"
+        f"costs: {basis}"
+        + (f" ({co['rent_term'].replace('_', '-')} $/h)" if basis == "rent" else "")
+        + f", power {co.get('power_basis', 'typical')} (limits: "
+        f"{co.get('limit_power_basis', 'maximum')}), {co['amortization_years']:g}-year "
+        f"amortization, PUE {co['pue']:g}, ${co['electricity_usd_per_kwh']:g}/kWh, "
+        f"{co['utilization']:.0%} utilization for $/Mtoken"
     )
     sp = inp["space"]
     lines.append(
