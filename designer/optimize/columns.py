@@ -36,6 +36,7 @@ STAGES = (
     "dominated",
     "bound_pruned",
 )
+ESTIMATED = "price is an estimate and space.include_estimated = false"
 REASONS = {
     "no_rate_for_dtype": "no compute rate for the workload's dtype or a wider one",
     "partition_impossible": "no partition of the space divides the model's heads and layers",
@@ -266,21 +267,17 @@ def problem_costs(problem: Problem) -> list[ChipCost]:
 
 def missing_cost_data(problem: Problem, cc: ChipCost) -> str | None:
     """Why a chip type cannot take part in the problem's objective and limits (None: it can):
-    a cost number the problem needs is unknown, or its price is an estimate and the problem
-    leaves estimates out (`space.include_estimated = false`)."""
+    a cost number the problem needs is unknown, or its price (or, renting, its rent) is an
+    estimate and the problem admits sourced prices only (`space.include_estimated = false`)."""
     need = needs(problem)
-    if "capex" in need:
-        if not np.isfinite(cc.per_server("capex")):
-            what = cc.rent_basis if problem.cost_basis.basis == "rent" else cc.price_basis
-            return f"no price: {what}"
-        estimated = cc.price_kind == "estimate" or (
-            problem.cost_basis.basis == "rent" and cc.rent_kind == "estimate"
-        )
-        if estimated and not problem.include_estimated:
-            return (
-                f"its price is an estimate ({cc.price_basis if cc.price_kind == 'estimate' else cc.rent_basis}); "
-                "set space.include_estimated = true to include it"
-            )
+    rent = problem.cost_basis.basis == "rent"
+    if "capex" in need and not np.isfinite(cc.per_server("capex")):
+        return f"no price: {cc.rent_basis if rent else cc.price_basis}"
+    if not problem.include_estimated:
+        if cc.price_kind == "estimate":
+            return f"{ESTIMATED}: {cc.price_basis}"
+        if rent and cc.rent_kind == "estimate":
+            return f"{ESTIMATED} (rent): {cc.rent_basis}"
     if "power" in need and not (
         np.isfinite(cc.per_server("power")) and np.isfinite(cc.per_server("power_limit"))
     ):
