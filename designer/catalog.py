@@ -590,7 +590,11 @@ class Catalog:
         price_kind = v.get("price_kind")
         if price_kind is not None and price_kind not in PRICE_KINDS:
             raise unknown(
-                "price kind", price_kind, PRICE_KINDS, where=where, key=f"chips.{chip_id}.price_kind"
+                "price kind",
+                price_kind,
+                PRICE_KINDS,
+                where=where,
+                key=f"chips.{chip_id}.price_kind",
             )
         estimate_from = v.get("estimate_from")
         if estimate_from is not None and estimate_from not in self.raw["chips"]:

@@ -300,11 +300,15 @@ def rent_per_hour(
     value = capex_per_chip * per_usd * (ratio if term == "reserved" else 1.0)
     if not math.isfinite(value):
         return NAN, "unknown: no $/h and no purchase price to estimate one", "unknown"
-    return value, (
-        f"estimate: purchase ${capex_per_chip:,.0f} per chip (with its server share) × "
-        f"{ref_id}'s ${ref.rent_on_demand_usd_per_hour:g}/h per ${ref_capex:,.0f}"
-        + (f" × reserved {ratio:g}" if term == "reserved" else "")
-    ), "estimate"
+    return (
+        value,
+        (
+            f"estimate: purchase ${capex_per_chip:,.0f} per chip (with its server share) × "
+            f"{ref_id}'s ${ref.rent_on_demand_usd_per_hour:g}/h per ${ref_capex:,.0f}"
+            + (f" × reserved {ratio:g}" if term == "reserved" else "")
+        ),
+        "estimate",
+    )
 
 
 def chip_cost(catalog: Catalog, chip_id: str, basis: CostBasis = PURCHASE) -> ChipCost:

@@ -133,7 +133,9 @@ def totals_lines(record: dict[str, Any]) -> list[str]:
             ("rent", b.get("rent_kind"), b.get("rent_basis")),
         ):
             if kind == "estimate":
-                lines.append(f"{b['chip']}: {what} is an estimate" + (f" ({basis})" if basis else ""))
+                lines.append(
+                    f"{b['chip']}: {what} is an estimate" + (f" ({basis})" if basis else "")
+                )
     return lines
 
 
