@@ -774,9 +774,16 @@ def parser() -> argparse.ArgumentParser:
     so.set_defaults(func=cmd_solve)
 
     set_help = "change a problem or catalog value (wildcards: chips.*.KEY; factors: x2)"
-    co = sub.add_parser("compare", help="the optimum per chip, memory technology or TP, ranked")
+    co = sub.add_parser(
+        "compare", help="the optimum per chip, memory technology, TP or cost basis, ranked"
+    )
     co.add_argument("problem", help="problem TOML (see problems/)")
-    co.add_argument("--by", choices=["chip", "memory", "tp"], default="chip")
+    co.add_argument(
+        "--by",
+        choices=["chip", "memory", "tp", "basis"],
+        default="chip",
+        help="basis: bought, rented on demand and rented reserved ([costs] basis, rent_term)",
+    )
     co.add_argument("--top", type=int, metavar="K", help="only the K best distinct designs")
     co.add_argument("--set", action="append", metavar="PATH=VALUE", help=set_help)
     co.add_argument("--json", action="store_true")
