@@ -56,8 +56,8 @@ def _with_data_causes(problem: Problem, reason: str, best: dict) -> tuple[str, d
     parts = []
     if missing:
         parts.append(
-            f"{', '.join(missing)} lack a cost number the question needs (see excluded; add it "
-            "to the catalog or with --set)"
+            f"{', '.join(missing)} {'lacks' if len(missing) == 1 else 'lack'} a cost number "
+            "the question needs (see excluded; add it to the catalog or with --set)"
         )
     if estimated:
         try:
@@ -69,7 +69,11 @@ def _with_data_causes(problem: Problem, reason: str, best: dict) -> tuple[str, d
         except (DesignerError, ValueError):
             with_them = None
         best["feasible_with_estimates"] = with_them is not None
-        text = f"{', '.join(estimated)} are left out because their prices are estimates"
+        one = len(estimated) == 1
+        text = (
+            f"{', '.join(estimated)} {'is' if one else 'are'} left out because "
+            f"{'its price is an estimate' if one else 'their prices are estimates'}"
+        )
         if with_them is not None:
             chips = ", ".join(sorted({r["chip"] for r in with_them.fleet}))
             text += (

@@ -232,6 +232,10 @@ def print_infeasible(record: dict[str, Any], console: Console | None = None) -> 
     console = console or Console(stderr=True)
     console.print(f"[bold red]infeasible[/]: {record['explanation']}", soft_wrap=True)
     for k, v in record.get("best_achievable", {}).items():
+        if k == "left_out_for_data":  # one line per chip, as `excluded` reads
+            for e in v:
+                console.print(escape(f"  left out for data: {e['chip']} — {e['reason']}"))
+            continue
         console.print(f"  {k}: {v}", soft_wrap=True)
 
 
