@@ -126,10 +126,12 @@ def _dump(obj: Any) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from designer.catalog import SECTIONS, Catalog
+    from designer.cost import BASIS_KEYS, cost_basis_from
     from designer.evaluate import evaluate
     from designer.report import print_evaluation
 
     sets = _sets(args.set)
+    basis = {k[6:]: sets.pop(k) for k in list(sets) if k[6:] in BASIS_KEYS and k[:6] == "costs."}
     bad = [k for k in sets if k.split(".")[0] not in SECTIONS]
     if bad:
         raise InputError(
@@ -173,6 +175,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         kv_dtype=args.kv_dtype,
         replicas=args.replicas,
         overrides=sets,
+        cost_basis=cost_basis_from(basis, "--set"),
         profile=prof,
         catalog=Catalog.load(),
         assumptions=args.assumptions,

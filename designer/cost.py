@@ -84,6 +84,23 @@ class CostBasis:
 
 
 PURCHASE = CostBasis()
+BASIS_KEYS = {"basis": BASES, "power_basis": POWER_BASES, "rent_term": RENT_TERMS}
+
+
+def cost_basis_from(body: dict, where: str | None = None) -> CostBasis:
+    """A `CostBasis` from a `[costs]` table (`basis`, `power_basis`, `rent_term`), checked."""
+    for key, value in body.items():
+        if key not in BASIS_KEYS:
+            raise unknown("key", key, BASIS_KEYS, where=where, key=f"costs.{key}")
+        if value not in BASIS_KEYS[key]:
+            raise unknown(
+                key.replace("_", " "), value, BASIS_KEYS[key], where=where, key=f"costs.{key}"
+            )
+    return CostBasis(
+        basis=body.get("basis", "purchase"),
+        power_basis=body.get("power_basis"),
+        rent_term=body.get("rent_term", "on_demand"),
+    )
 
 
 @dataclass(frozen=True)

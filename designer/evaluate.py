@@ -151,6 +151,7 @@ def evaluate(
     ep: int = 1,
     attention: str = "tp",
     profile: str | profiles.Profile | None = None,
+    cost_basis: CostBasis = PURCHASE,
     **workload: Any,
 ) -> dict[str, Any]:
     """Evaluate `model` on `chip` at a (tp, pp, batch) partition; returns the JSON record.
@@ -163,7 +164,8 @@ def evaluate(
     The step time uses `efficiency` when given, else the calibration `profile` (a name, a
     profile TOML path or a Profile), else the chip's default profile (`profiles.default_for`:
     calibrated for shipping chips, `limit` for the paper's presets); the record names it under
-    `profile`.
+    `profile`. Costs are on `cost_basis` (bought, typical power, by default), echoed under
+    `cost_basis`.
 
     Example: `evaluate("llama3.1-405b", "xpu-hbm3", tp=128, context_tokens=131072)` gives
     about 742 tokens/s per user, memory-bandwidth bound, with 0.567 ms of the 1.35 ms step spent
@@ -199,7 +201,8 @@ def evaluate(
     )
     design = Design(chip, tp, pp, batch, replicas, ep, attention)
     partition.check(wl.model, tp, pp, attention)
-    record = assess(wl, catalog, design)
+    record = assess(wl, catalog, design, cost_basis)
+    record["cost_basis"] = cost_basis.describe()
     if prompt_tokens is not None:
         pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
         record["metrics"]["ttft_s"] = pf.time_s

@@ -20,7 +20,7 @@ from typing import Any
 from designer.assumptions import ASSUMPTION_KEYS, assumptions_from_table
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
 from designer.catalog import Catalog, path_kind, relative_factor, scale_value
-from designer.cost import BASES, POWER_BASES, RENT_TERMS, CostBasis
+from designer.cost import CostBasis, cost_basis_from
 from designer.errors import InputError, closest, excerpt, in_file, unknown
 from designer.evaluate import MAX_PARTITION
 from designer.files import read_toml
@@ -611,7 +611,7 @@ def _problem_from_dict(
     )
     fleet = v["fleet"]
     return Problem(
-        cost_basis=_cost_basis(v["costs"], where),
+        cost_basis=cost_basis_from(v["costs"], where),
         include_estimated=space.get("include_estimated", True),
         classes=classes,
         catalog=catalog,
@@ -637,19 +637,6 @@ def _problem_from_dict(
         profile=profile,
         engine=engine,
         efficiency_values=e,
-    )
-
-
-def _cost_basis(body: dict, where: str) -> CostBasis:
-    """[costs]: basis (purchase | rent), power_basis (typical | maximum; absent: typical for
-    energy, maximum for limits), rent_term (on_demand | reserved)."""
-    for key, valid in (("basis", BASES), ("power_basis", POWER_BASES), ("rent_term", RENT_TERMS)):
-        if key in body and body[key] not in valid:
-            raise unknown(key.replace("_", " "), body[key], valid, where=where, key=f"costs.{key}")
-    return CostBasis(
-        basis=body.get("basis", "purchase"),
-        power_basis=body.get("power_basis"),
-        rent_term=body.get("rent_term", "on_demand"),
     )
 
 

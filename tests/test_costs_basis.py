@@ -96,3 +96,22 @@ def test_an_infeasibility_due_to_a_missing_price_names_it():
     rec = e.value.record
     assert "rubin" in rec["explanation"] and "data, not physics" in rec["explanation"].lower()
     assert any("no price" in x["reason"] for x in rec["best_achievable"]["left_out_for_data"])
+
+
+def test_evaluate_takes_the_cost_basis_and_echoes_it():
+    from designer.cost import CostBasis
+    from designer.evaluate import evaluate
+
+    bought = evaluate("llama3.1-70b", "h100-sxm", tp=4, batch=16, context_tokens=8192)
+    rented = evaluate(
+        "llama3.1-70b",
+        "h100-sxm",
+        tp=4,
+        batch=16,
+        context_tokens=8192,
+        cost_basis=CostBasis("rent"),
+    )
+    assert bought["cost_basis"]["basis"] == "purchase" and rented["cost_basis"]["basis"] == "rent"
+    per_year = 8 * 2.42 * HOURS_PER_YEAR  # one 8-GPU server, on demand
+    assert rented["metrics"]["tco_usd_per_year"] == pytest.approx(per_year)
+    assert rented["metrics"]["power_w"] == bought["metrics"]["power_w"]
