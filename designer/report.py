@@ -383,6 +383,7 @@ def catalog_rows(catalog: Catalog, section: str) -> list[dict[str, Any]]:
                 "compute": c.compute,
                 "tdp": c.tdp,
                 "price_usd": c.price_usd,
+                **_chip_cost_cells(catalog, entry_id),
                 "server_chips": c.server_chips,
                 "server_power": c.server_power,
                 "server_price_usd": c.server_price_usd,
@@ -419,6 +420,28 @@ def catalog_rows(catalog: Catalog, section: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _chip_cost_cells(catalog: Catalog, chip_id: str) -> dict[str, Any]:
+    """The price the cost model uses (the catalog's, else an estimate) and what kind it is,
+    and the server's typical and maximum power (W; None when unknown)."""
+    from designer.cost import chip_cost
+
+    cc = chip_cost(catalog, chip_id).describe()
+    return {
+        "price_used_usd": cc["price_usd"],
+        "price_kind": cc["price_kind"],
+        "server_power_typical_w": cc["server_power_typical_w"],
+        "server_power_max_w": cc["server_power_max_w"],
+    }
+
+
+def _price_cell(row: dict[str, Any]) -> str | None:
+    """The price the cost model uses; an estimate is marked with *."""
+    used = row.get("price_used_usd")
+    if used is None:
+        return None
+    return _money(used) + ("*" if row.get("price_kind") == "estimate" else "")
+
+
 def catalog_display_rows(section: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`catalog_rows` as table cells: engineering units, no sources, notes or long names.
 
@@ -428,7 +451,9 @@ def catalog_display_rows(section: str, rows: list[dict[str, Any]]) -> list[dict[
     out = []
     for r in rows:
         if section == "chips":
-            out.append({label: _cell(k, r.get(k)) for k, label in _CHIP_COLUMNS.items()})
+            cells = {label: _cell(k, r.get(k)) for k, label in _CHIP_COLUMNS.items()}
+            cells["price"] = _price_cell(r)
+            out.append(cells)
         elif section == "models":
             cells = {k: r.get(k) for k in _MODEL_COLUMNS}
             cells["params"] = f"{r['params'] / 1e9:.1f} B"
@@ -449,6 +474,7 @@ def catalog_display_rows(section: str, rows: list[dict[str, Any]]) -> list[dict[
 
 CATALOG_CAPTIONS = {
     "chips": "fp8, bf16: dense FLOP/s per chip (a missing dtype runs at the next wider one); "
-    "price: USD per chip; server: accelerators per server; kind: datasheet (shipping), "
+    "price: USD per chip (* an estimate from the nearest priced part or the die area); "
+    "server: accelerators per server; kind: datasheet (shipping), "
     "paper-preset, hypothetical. Sources: designer catalog show chips <id>.",
 }
