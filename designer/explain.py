@@ -51,8 +51,8 @@ def _with_data_causes(problem: Problem, reason: str, best: dict) -> tuple[str, d
     from designer.solve import solve  # the same question with the estimates admitted
 
     best["left_out_for_data"] = [{"chip": c, "reason": w} for c, w in left]
-    estimated = [c for c, w in left if w.startswith(cm.ESTIMATED)]
-    missing = [c for c, w in left if not w.startswith(cm.ESTIMATED)]
+    estimated = [c for c, w in left if cm.ESTIMATED in w]
+    missing = [c for c, w in left if cm.ESTIMATED not in w]
     parts = []
     if missing:
         parts.append(
@@ -73,6 +73,7 @@ def _with_data_causes(problem: Problem, reason: str, best: dict) -> tuple[str, d
         text = (
             f"{', '.join(estimated)} {'is' if one else 'are'} left out because "
             f"{'its price is an estimate' if one else 'their prices are estimates'}"
+            + (" ($/h, renting)" if problem.cost_basis.basis == "rent" else "")
         )
         if with_them is not None:
             chips = ", ".join(sorted({r["chip"] for r in with_them.fleet}))

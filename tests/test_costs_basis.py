@@ -115,3 +115,14 @@ def test_evaluate_takes_the_cost_basis_and_echoes_it():
     per_year = 8 * 2.42 * HOURS_PER_YEAR  # one 8-GPU server, on demand
     assert rented["metrics"]["tco_usd_per_year"] == pytest.approx(per_year)
     assert rented["metrics"]["power_w"] == bought["metrics"]["power_w"]
+
+
+def test_renting_admits_a_published_rent_whatever_the_purchase_price():
+    """mi325x has an estimated purchase price but a published $/h: renting with sourced prices
+    only keeps it, and leaves out chips whose $/h is an estimate."""
+    sets = {"costs.basis": "rent", "space.include_estimated": False}
+    sol = solve(load_problem(QUICK, sets))
+    excluded = {e["chip"]: e["reason"] for e in sol.record["excluded"]}
+    assert "mi325x" not in excluded and "mi300x" not in excluded
+    assert excluded["b200"].startswith("$/h is an estimate")
+    assert {r["chip"] for r in sol.fleet} <= {"h100-sxm", "mi300x", "mi325x"}

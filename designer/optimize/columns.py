@@ -36,7 +36,7 @@ STAGES = (
     "dominated",
     "bound_pruned",
 )
-ESTIMATED = "price is an estimate and space.include_estimated = false"
+ESTIMATED = "an estimate and space.include_estimated = false"
 REASONS = {
     "no_rate_for_dtype": "no compute rate for the workload's dtype or a wider one",
     "partition_impossible": "no partition of the space divides the model's heads and layers",
@@ -267,17 +267,17 @@ def problem_costs(problem: Problem) -> list[ChipCost]:
 
 def missing_cost_data(problem: Problem, cc: ChipCost) -> str | None:
     """Why a chip type cannot take part in the problem's objective and limits (None: it can):
-    a cost number the problem needs is unknown, or its price (or, renting, its rent) is an
-    estimate and the problem admits sourced prices only (`space.include_estimated = false`)."""
+    a cost number the problem needs is unknown, or its price (renting: its $/h) is an estimate
+    and the problem admits sourced prices only (`space.include_estimated = false`)."""
     need = needs(problem)
     rent = problem.cost_basis.basis == "rent"
     if "capex" in need and not np.isfinite(cc.per_server("capex")):
         return f"no price: {cc.rent_basis if rent else cc.price_basis}"
-    if not problem.include_estimated:
-        if cc.price_kind == "estimate":
-            return f"{ESTIMATED}: {cc.price_basis}"
+    if not problem.include_estimated:  # renting, the rent is the price
         if rent and cc.rent_kind == "estimate":
-            return f"{ESTIMATED} (rent): {cc.rent_basis}"
+            return f"$/h is {ESTIMATED}: {cc.rent_basis}"
+        if not rent and cc.price_kind == "estimate":
+            return f"price is {ESTIMATED}: {cc.price_basis}"
     if "power" in need and not (
         np.isfinite(cc.per_server("power")) and np.isfinite(cc.per_server("power_limit"))
     ):
