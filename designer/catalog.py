@@ -96,6 +96,16 @@ class Chip:
     server_chips: int | None = None  # accelerators per server (board, tray or rack)
     server_power: float | None = None  # W, the whole server's rated power, accelerators included
     server_price_usd: float | None = None  # the server's parts other than the accelerators
+    # the whole server's typical draw (W), where a vendor or operator publishes one
+    server_power_typical: float | None = None
+    price_kind: str | None = None  # "sourced" | "estimate" for price_usd (default: sourced)
+    price_source: str = ""  # where price_usd comes from (URL), and its date
+    price_date: str = ""
+    estimate_from: str | None = None  # the nearest priced part, for estimated price and TDP
+    rent_on_demand_usd_per_hour: float | None = None  # per chip, on-demand cloud price
+    rent_reserved_usd_per_hour: float | None = None  # per chip, reserved / committed price
+    rent_source: str = ""
+    rent_date: str = ""
     source: str = ""
     confidence: str = ""
     notes: str = ""
@@ -126,6 +136,16 @@ class Costs:
     logic_usd_per_mm2: float
     packaging_usd: float
     logic_power_density: float  # W/m^2
+    # one server-power model for every shipping part (cost.server_power): accelerators at
+    # their TDP (maximum) or at `accelerator_load_typical` of it (typical), plus host power
+    # (CPUs, memory, NICs, switches, fans) per accelerator
+    host_power_max_per_chip: float  # W
+    host_power_typical_per_chip: float  # W
+    accelerator_load_typical: float  # share of TDP
+    # renting: reserved price as a share of on-demand, and the chip whose $/h per $ of
+    # purchase estimates the rent of chips without a published $/h
+    reserved_to_on_demand: float
+    rent_reference_chip: str
     source: str
 
 
@@ -145,10 +165,20 @@ _CHIP_KEYS = {
     "server_chips": "count",
     "server_power": "power",
     "server_price_usd": "number",
+    "server_power_typical": "power",
+    "price_kind": "str",
+    "price_source": "str",
+    "price_date": "str",
+    "estimate_from": "str",
+    "rent_on_demand_usd_per_hour": "number",
+    "rent_reserved_usd_per_hour": "number",
+    "rent_source": "str",
+    "rent_date": "str",
     "source": "str",
     "confidence": "str",
     "notes": "str",
 }
+PRICE_KINDS = ("sourced", "estimate")
 _CHIP_REQUIRED = [
     "memory_technology",
     "memory_capacity",
@@ -191,6 +221,11 @@ _COST_KEYS = {
     "logic_usd_per_mm2": "number",
     "packaging_usd": "number",
     "logic_power_density": "power_density",
+    "host_power_max_per_chip": "power",
+    "host_power_typical_per_chip": "power",
+    "accelerator_load_typical": "fraction",
+    "reserved_to_on_demand": "fraction",
+    "rent_reference_chip": "str",
 }
 
 
@@ -552,6 +587,24 @@ class Catalog:
                 raise InputError(
                     "expected a positive value", where=where, key=f"chips.{chip_id}.{key}"
                 )
+        price_kind = v.get("price_kind")
+        if price_kind is not None and price_kind not in PRICE_KINDS:
+            raise unknown(
+                "price kind",
+                price_kind,
+                PRICE_KINDS,
+                where=where,
+                key=f"chips.{chip_id}.price_kind",
+            )
+        estimate_from = v.get("estimate_from")
+        if estimate_from is not None and estimate_from not in self.raw["chips"]:
+            raise unknown(
+                "chip",
+                estimate_from,
+                self.raw["chips"],
+                where=where,
+                key=f"chips.{chip_id}.estimate_from",
+            )
         return Chip(
             id=chip_id,
             name=v.get("name", chip_id),
@@ -569,6 +622,15 @@ class Catalog:
             server_chips=v.get("server_chips"),
             server_power=v.get("server_power"),
             server_price_usd=v.get("server_price_usd"),
+            server_power_typical=v.get("server_power_typical"),
+            price_kind=price_kind,
+            price_source=v.get("price_source", ""),
+            price_date=v.get("price_date", ""),
+            estimate_from=estimate_from,
+            rent_on_demand_usd_per_hour=v.get("rent_on_demand_usd_per_hour"),
+            rent_reserved_usd_per_hour=v.get("rent_reserved_usd_per_hour"),
+            rent_source=v.get("rent_source", ""),
+            rent_date=v.get("rent_date", ""),
             source=v["source"],
             confidence=v.get("confidence", ""),
             notes=v.get("notes", ""),

@@ -126,10 +126,12 @@ def _dump(obj: Any) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from designer.catalog import SECTIONS, Catalog
+    from designer.cost import BASIS_KEYS, cost_basis_from
     from designer.evaluate import evaluate
     from designer.report import print_evaluation
 
     sets = _sets(args.set)
+    basis = {k[6:]: sets.pop(k) for k in list(sets) if k[6:] in BASIS_KEYS and k[:6] == "costs."}
     bad = [k for k in sets if k.split(".")[0] not in SECTIONS]
     if bad:
         raise InputError(
@@ -173,6 +175,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         kv_dtype=args.kv_dtype,
         replicas=args.replicas,
         overrides=sets,
+        cost_basis=cost_basis_from(basis, "--set"),
         profile=prof,
         catalog=Catalog.load(),
         assumptions=args.assumptions,
@@ -230,9 +233,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return 0 if sol.status == "optimal" else EXIT_SOLVER_LIMIT
 
 
+RENTS = ("on_demand", "reserved")
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     from designer.catalog import SECTIONS, Catalog
-    from designer.cost import chip_cost
+    from designer.cost import CostBasis, chip_cost
     from designer.errors import unknown
     from designer.report import (
         CATALOG_CAPTIONS,
@@ -257,11 +263,18 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             entry["computed"] = cat.model(args.id).describe()
         if section == "chips":
             cc = chip_cost(cat, args.id)
+            rents = {t: chip_cost(cat, args.id, CostBasis("rent", rent_term=t)) for t in RENTS}
             entry["computed"] = {
                 "price_usd": cc.price_usd,
                 "price_basis": cc.price_basis,
                 "power_w": cc.power_w,
                 "power_basis": cc.power_basis,
+                **cc.describe(),
+                **{
+                    f"rent_{t}_usd_per_hour": r.describe()["rent_usd_per_hour"]
+                    for t, r in rents.items()
+                },
+                **{f"rent_{t}_basis": r.rent_basis for t, r in rents.items()},
             }
         _dump(entry) if args.json else Console().print_json(_json(entry))
         return 0
@@ -766,9 +779,16 @@ def parser() -> argparse.ArgumentParser:
     so.set_defaults(func=cmd_solve)
 
     set_help = "change a problem or catalog value (wildcards: chips.*.KEY; factors: x2)"
-    co = sub.add_parser("compare", help="the optimum per chip, memory technology or TP, ranked")
+    co = sub.add_parser(
+        "compare", help="the optimum per chip, memory technology, TP or cost basis, ranked"
+    )
     co.add_argument("problem", help="problem TOML (see problems/)")
-    co.add_argument("--by", choices=["chip", "memory", "tp"], default="chip")
+    co.add_argument(
+        "--by",
+        choices=["chip", "memory", "tp", "basis"],
+        default="chip",
+        help="basis: bought, rented on demand and rented reserved ([costs] basis, rent_term)",
+    )
     co.add_argument("--top", type=int, metavar="K", help="only the K best distinct designs")
     co.add_argument("--set", action="append", metavar="PATH=VALUE", help=set_help)
     co.add_argument("--json", action="store_true")

@@ -10,7 +10,7 @@ import numpy as np
 from designer import partition, perf, profiles
 from designer.assumptions import Assumptions
 from designer.catalog import Catalog
-from designer.cost import chip_cost, cost_per_mtoken
+from designer.cost import PURCHASE, CostBasis, chip_cost, cost_per_mtoken
 from designer.errors import InputError, excerpt
 from designer.prefill import prefill
 from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
@@ -70,7 +70,9 @@ class Design:
         return int(self.replicas) * int(self.pp) * int(self.batch)
 
 
-def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
+def assess(
+    wl: Workload, catalog: Catalog, design: Design, basis: CostBasis = PURCHASE
+) -> dict[str, Any]:
     """The JSON-contract record of a design: design, metrics (SI units), fits, bottleneck.
 
     Costs and power are those of the whole servers the design's chips occupy; $ per million
@@ -80,7 +82,7 @@ def assess(wl: Workload, catalog: Catalog, design: Design) -> dict[str, Any]:
     m = perf.evaluate_arrays(
         wl, hw, design.tp, design.pp, design.batch, ep=design.ep, attention=design.attention
     )
-    cc = chip_cost(catalog, design.chip)
+    cc = chip_cost(catalog, design.chip, basis)
     stps = float(m["system_tokens_per_s"]) * design.replicas
     servers = int(cc.servers(design.chips))
     capex = cc.server_capex_usd * servers
@@ -149,6 +151,7 @@ def evaluate(
     ep: int = 1,
     attention: str = "tp",
     profile: str | profiles.Profile | None = None,
+    cost_basis: CostBasis = PURCHASE,
     **workload: Any,
 ) -> dict[str, Any]:
     """Evaluate `model` on `chip` at a (tp, pp, batch) partition; returns the JSON record.
@@ -161,7 +164,8 @@ def evaluate(
     The step time uses `efficiency` when given, else the calibration `profile` (a name, a
     profile TOML path or a Profile), else the chip's default profile (`profiles.default_for`:
     calibrated for shipping chips, `limit` for the paper's presets); the record names it under
-    `profile`.
+    `profile`. Costs are on `cost_basis` (bought, typical power, by default), echoed under
+    `cost_basis`.
 
     Example: `evaluate("llama3.1-405b", "xpu-hbm3", tp=128, context_tokens=131072)` gives
     about 742 tokens/s per user, memory-bandwidth bound, with 0.567 ms of the 1.35 ms step spent
@@ -197,7 +201,8 @@ def evaluate(
     )
     design = Design(chip, tp, pp, batch, replicas, ep, attention)
     partition.check(wl.model, tp, pp, attention)
-    record = assess(wl, catalog, design)
+    record = assess(wl, catalog, design, cost_basis)
+    record["cost_basis"] = cost_basis.describe()
     if prompt_tokens is not None:
         pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
         record["metrics"]["ttft_s"] = pf.time_s

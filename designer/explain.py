@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from designer import partition
-from designer.cost import chip_cost
 from designer.errors import DesignerError
 from designer.optimize import columns as cm
 from designer.problem import Problem, WorkloadClass
@@ -27,12 +26,65 @@ def _design(problem: Problem, g: cm.Grid, i: int, batch: int) -> dict[str, Any]:
 
 
 def explain(problem: Problem) -> tuple[str, dict[str, Any]]:
-    """A one-paragraph reason and the best achievable values (no pruning)."""
+    """A one-paragraph reason and the best achievable values (no pruning). When chips of the
+    space were left out for their data (a missing number, or an estimated price with
+    space.include_estimated = false), not their physics, the reason names them and whether the
+    question is feasible with them."""
     for wc in problem.classes:
         found = _explain_class(problem, wc)
         if found is not None:
-            return found
-    return _explain_limits(problem)
+            return _with_data_causes(problem, *found)
+    return _with_data_causes(problem, *_explain_limits(problem))
+
+
+def data_exclusions(problem: Problem) -> list[tuple[str, str]]:
+    """(chip, why) for every chip of the space its cost data keeps out of this question."""
+    costs = cm.problem_costs(problem)
+    out = [(cc.chip, cm.missing_cost_data(problem, cc)) for cc in costs]
+    return [(c, why) for c, why in out if why is not None]
+
+
+def _with_data_causes(problem: Problem, reason: str, best: dict) -> tuple[str, dict]:
+    left = data_exclusions(problem)
+    if not left:
+        return reason, best
+    from designer.solve import solve  # the same question with the estimates admitted
+
+    best["left_out_for_data"] = [{"chip": c, "reason": w} for c, w in left]
+    estimated = [c for c, w in left if cm.ESTIMATED in w]
+    missing = [c for c, w in left if cm.ESTIMATED not in w]
+    parts = []
+    if missing:
+        parts.append(
+            f"{', '.join(missing)} {'lacks' if len(missing) == 1 else 'lack'} a cost number "
+            "the question needs (see excluded; add it to the catalog or with --set)"
+        )
+    if estimated:
+        try:
+            with_them = solve(
+                dataclasses.replace(problem, include_estimated=True),
+                with_sensitivity=False,
+                compare_single=False,
+            )
+        except (DesignerError, ValueError):
+            with_them = None
+        best["feasible_with_estimates"] = with_them is not None
+        one = len(estimated) == 1
+        text = (
+            f"{', '.join(estimated)} {'is' if one else 'are'} left out because "
+            f"{'its price is an estimate' if one else 'their prices are estimates'}"
+            + (" ($/h, renting)" if problem.cost_basis.basis == "rent" else "")
+        )
+        if with_them is not None:
+            chips = ", ".join(sorted({r["chip"] for r in with_them.fleet}))
+            text += (
+                f"; with them it is feasible (a fleet of {chips}): set "
+                "space.include_estimated = true"
+            )
+        else:
+            text += " (it stays infeasible with them)"
+        parts.append(text)
+    return f"{reason}. Data, not physics: {'; '.join(parts)}", best
 
 
 def _prefix(problem: Problem, wc: WorkloadClass) -> str:
@@ -68,7 +120,7 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"memory in the space is {largest / 1e9:.1f} GB (raise space.tp/space.pp or add "
             f"chips with more memory)"
         ), best
-    costs = [chip_cost(problem.catalog, c) for c in problem.chips]
+    costs = cm.problem_costs(problem)
     allowed = fits & ~cm.over_limits(problem, costs, g.chip, g.t * g.p)
     limited = bool(problem.limits or problem.supply) and (allowed != fits).any()
     if not allowed.any():
@@ -92,8 +144,7 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
     if not (known[g.chip] & allowed & (utps >= wc.target_utps * (1 - cm.REL))).any():
         return (
             f"{pre}no chip that meets the rate has the cost data the objective "
-            f"{problem.objective!r} or a limit needs (price or die area for capex, TDP or die "
-            f"area for power); add them to the catalog or with --set"
+            f"{problem.objective!r} or a limit needs"
         ), best
     return None
 

@@ -20,6 +20,7 @@ from typing import Any
 from designer.assumptions import ASSUMPTION_KEYS, assumptions_from_table
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
 from designer.catalog import Catalog, path_kind, relative_factor, scale_value
+from designer.cost import CostBasis, cost_basis_from
 from designer.errors import InputError, closest, excerpt, in_file, unknown
 from designer.evaluate import MAX_PARTITION
 from designer.files import read_toml
@@ -60,6 +61,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "space": {
         "chips": "strlist",
         "include_hypothetical": "bool",
+        "include_estimated": "bool",
         "tp": "intlist",
         "pp": "intlist",
         "max_batch": "int",
@@ -88,6 +90,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "profile": "str",
         "engine": "str",
     },
+    "costs": {"basis": "str", "power_basis": "str", "rent_term": "str"},
     "overrides": {},
     "assumptions": ASSUMPTION_KEYS,
 }
@@ -156,6 +159,9 @@ class Problem:
     profile: str | None = None
     engine: str | None = None  # the serving engine whose profiles are the chips' defaults
     efficiency_values: dict = field(default_factory=dict, repr=False, compare=False)
+    # [costs]: purchase or rent, and which server power each use takes
+    cost_basis: CostBasis = CostBasis()
+    include_estimated: bool = True  # chips whose price is an estimate join the space
     base_dir: Path | None = field(default=None, repr=False, compare=False)
     # The catalog before [overrides]: what-ifs re-apply overrides to it instead of reloading.
     base_catalog: Catalog | None = field(default=None, repr=False, compare=False)
@@ -323,7 +329,7 @@ def apply_sets(raw: dict, sets: dict[str, Any], *, where: str) -> dict:
     for path, value in sets.items():
         head, _, rest = path.partition(".")
         factor = relative_factor(value)
-        if head in CATALOG_SECTIONS:
+        if head in CATALOG_SECTIONS and not (head == "costs" and rest in SCHEMA["costs"]):
             overrides = raw.setdefault("overrides", {})
             if factor is not None and path in overrides:
                 value = scale_value(overrides.pop(path), factor, path_kind(path), where, path)
@@ -605,6 +611,8 @@ def _problem_from_dict(
     )
     fleet = v["fleet"]
     return Problem(
+        cost_basis=cost_basis_from(v["costs"], where),
+        include_estimated=space.get("include_estimated", True),
         classes=classes,
         catalog=catalog,
         objective=objective,

@@ -61,6 +61,8 @@ def inputs(problem: Problem) -> dict[str, Any]:
             "pue": costs.pue,
             "electricity_usd_per_kwh": costs.electricity_usd_per_kwh,
             "utilization": costs.utilization,
+            **problem.cost_basis.describe(),
+            "include_estimated": problem.include_estimated,
         },
         "overrides": dict(problem.raw.get("overrides", {})),
     }

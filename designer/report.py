@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def _si(x: float | None, unit: str, binary: bool = False) -> str:
-    if x is None:
+    if x is None or x != x:
         return "n/a"
     if binary:
         for p, f in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
@@ -31,7 +31,9 @@ def _si(x: float | None, unit: str, binary: bool = False) -> str:
 
 
 def _usd(x: float | None) -> str:
-    return "n/a" if x is None else f"${x:,.0f}" if abs(x) >= 100 else f"${x:,.3f}"
+    if x is None or x != x:  # unknown (null in JSON, NaN in numpy): never "$nan"
+        return "unknown"
+    return f"${x:,.0f}" if abs(x) >= 100 else f"${x:,.3f}"
 
 
 def design_table(record: dict[str, Any], title: str) -> Table:
@@ -111,12 +113,30 @@ def totals_lines(record: dict[str, Any]) -> list[str]:
     servers = ", ".join(
         f"{b['servers']} × {b['server_chips']}-chip {b['chip']}" for b in tot["by_chip"]
     )
-    return [
+    rent = tot.get("cost_basis") == "rent"
+    lines = [
         f"fleet: {tot['chips']} chips in use, {tot['servers']} servers ({servers})",
-        f"capex {_usd(tot['capex_usd'])}, power (IT) {_si(tot['power_w'], 'W')}, "
-        f"TCO {_usd(tot['tco_usd_per_year'])}/year, "
+        f"{'capex (rent over the amortization period)' if rent else 'capex'} "
+        f"{_usd(tot['capex_usd'])}, power (IT, {tot.get('power_basis', 'typical')}) "
+        f"{_si(tot['power_w'], 'W')}, TCO {_usd(tot['tco_usd_per_year'])}/year, "
         f"{_usd(tot['cost_per_mtoken_usd'])} per million tokens",
     ]
+    if "power_max_w" in tot:
+        lines.append(
+            f"server power: typical {_si(tot['power_typical_w'], 'W')}, maximum "
+            f"{_si(tot['power_max_w'], 'W')} (limits hold the {tot['limit_power_basis']})"
+            + (f"; rent ${tot['rent_usd_per_hour']:,.2f}/h" if rent else "")
+        )
+    for b in tot["by_chip"]:
+        for what, kind, basis in (
+            ("price", b.get("price_kind"), b.get("price_basis")),
+            ("rent", b.get("rent_kind"), b.get("rent_basis")),
+        ):
+            if kind == "estimate":
+                lines.append(
+                    f"{b['chip']}: {what} is an estimate" + (f" ({basis})" if basis else "")
+                )
+    return lines
 
 
 def _title(record: dict[str, Any]) -> str:
@@ -142,9 +162,14 @@ def footer(record: dict[str, Any]) -> list[str]:
     for chip, prof in record.get("profiles", {}).items():
         lines.append(f"profile on {chip}: {prof['name']} — {prof['error']}")
     co = inp["costs"]
+    basis = co.get("basis", "purchase")
     lines.append(
-        f"costs: {co['amortization_years']:g}-year amortization, PUE {co['pue']:g}, "
-        f"${co['electricity_usd_per_kwh']:g}/kWh, {co['utilization']:.0%} utilization for $/Mtoken"
+        f"costs: {basis}"
+        + (f" ({co['rent_term'].replace('_', '-')} $/h)" if basis == "rent" else "")
+        + f", power {co.get('power_basis', 'typical')} (limits: "
+        f"{co.get('limit_power_basis', 'maximum')}), {co['amortization_years']:g}-year "
+        f"amortization, PUE {co['pue']:g}, ${co['electricity_usd_per_kwh']:g}/kWh, "
+        f"{co['utilization']:.0%} utilization for $/Mtoken"
     )
     sp = inp["space"]
     lines.append(
@@ -207,6 +232,10 @@ def print_infeasible(record: dict[str, Any], console: Console | None = None) -> 
     console = console or Console(stderr=True)
     console.print(f"[bold red]infeasible[/]: {record['explanation']}", soft_wrap=True)
     for k, v in record.get("best_achievable", {}).items():
+        if k == "left_out_for_data":  # one line per chip, as `excluded` reads
+            for e in v:
+                console.print(escape(f"  left out for data: {e['chip']} — {e['reason']}"))
+            continue
         console.print(f"  {k}: {v}", soft_wrap=True)
 
 
@@ -354,6 +383,7 @@ def catalog_rows(catalog: Catalog, section: str) -> list[dict[str, Any]]:
                 "compute": c.compute,
                 "tdp": c.tdp,
                 "price_usd": c.price_usd,
+                **_chip_cost_cells(catalog, entry_id),
                 "server_chips": c.server_chips,
                 "server_power": c.server_power,
                 "server_price_usd": c.server_price_usd,
@@ -390,6 +420,28 @@ def catalog_rows(catalog: Catalog, section: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _chip_cost_cells(catalog: Catalog, chip_id: str) -> dict[str, Any]:
+    """The price the cost model uses (the catalog's, else an estimate) and what kind it is,
+    and the server's typical and maximum power (W; None when unknown)."""
+    from designer.cost import chip_cost
+
+    cc = chip_cost(catalog, chip_id).describe()
+    return {
+        "price_used_usd": cc["price_usd"],
+        "price_kind": cc["price_kind"],
+        "server_power_typical_w": cc["server_power_typical_w"],
+        "server_power_max_w": cc["server_power_max_w"],
+    }
+
+
+def _price_cell(row: dict[str, Any]) -> str | None:
+    """The price the cost model uses; an estimate is marked with *."""
+    used = row.get("price_used_usd")
+    if used is None:
+        return None
+    return _money(used) + ("*" if row.get("price_kind") == "estimate" else "")
+
+
 def catalog_display_rows(section: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`catalog_rows` as table cells: engineering units, no sources, notes or long names.
 
@@ -399,7 +451,9 @@ def catalog_display_rows(section: str, rows: list[dict[str, Any]]) -> list[dict[
     out = []
     for r in rows:
         if section == "chips":
-            out.append({label: _cell(k, r.get(k)) for k, label in _CHIP_COLUMNS.items()})
+            cells = {label: _cell(k, r.get(k)) for k, label in _CHIP_COLUMNS.items()}
+            cells["price"] = _price_cell(r)
+            out.append(cells)
         elif section == "models":
             cells = {k: r.get(k) for k in _MODEL_COLUMNS}
             cells["params"] = f"{r['params'] / 1e9:.1f} B"
@@ -420,6 +474,7 @@ def catalog_display_rows(section: str, rows: list[dict[str, Any]]) -> list[dict[
 
 CATALOG_CAPTIONS = {
     "chips": "fp8, bf16: dense FLOP/s per chip (a missing dtype runs at the next wider one); "
-    "price: USD per chip; server: accelerators per server; kind: datasheet (shipping), "
+    "price: USD per chip (* an estimate from the nearest priced part or the die area); "
+    "server: accelerators per server; kind: datasheet (shipping), "
     "paper-preset, hypothetical. Sources: designer catalog show chips <id>.",
 }

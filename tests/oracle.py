@@ -102,7 +102,7 @@ def best_fleet(problem, *, single: bool = False) -> float:
     """The optimum of a minimize problem by exhaustive search (inf when infeasible).
     `single`: each class served by one partition (max_configurations = 1)."""
     chips = list(problem.chips)
-    costs = {c: chip_cost(problem.catalog, c) for c in chips}
+    costs = {c: chip_cost(problem.catalog, c, problem.cost_basis) for c in chips}
     classes = problem.classes
     tables = []  # per class: {chip: fewest[u]}
     for wc in classes:
@@ -154,6 +154,8 @@ def _totals(problem, costs, used: dict[str, float]) -> dict[str, float]:
         "servers": servers,
         "capex": sum(costs[c].server_capex_usd * s for c, s in servers.items()) + fixed,
         "power": sum(costs[c].server_power_w * s for c, s in servers.items()),
+        # power limits hold the servers' power on the limit basis (maximum by default)
+        "power_limit": sum(costs[c].server_power_limit_w * s for c, s in servers.items()),
         "tco": tco + fixed / problem.catalog.costs.amortization_years,
         "chips": float(sum(used.values())),
     }
@@ -164,9 +166,9 @@ def _within_limits(problem, costs, tot: dict) -> bool:
     servers = tot["servers"]
     checks = [
         not problem.max_chips or tot["chips"] <= problem.max_chips,
-        problem.max_power is None or tot["power"] <= problem.max_power * tol,
+        problem.max_power is None or tot["power_limit"] <= problem.max_power * tol,
         problem.max_facility_power is None
-        or tot["power"] * problem.catalog.costs.pue <= problem.max_facility_power * tol,
+        or tot["power_limit"] * problem.catalog.costs.pue <= problem.max_facility_power * tol,
         problem.max_capex_usd is None or tot["capex"] <= problem.max_capex_usd * tol,
         problem.max_chip_types is None or len(servers) <= problem.max_chip_types,
     ]
@@ -192,7 +194,7 @@ def most_users(problem) -> int:
     wc = problem.classes[0]
     parts = partitions(problem, wc)
     chips = list(problem.chips)
-    costs = {c: chip_cost(problem.catalog, c) for c in chips}
+    costs = {c: chip_cost(problem.catalog, c, problem.cost_basis) for c in chips}
     # the most servers of a type any limit allows
     bound = {}
     for c in chips:

@@ -24,9 +24,9 @@ def _reject_constants(name):
     raise AssertionError(f"{name} in JSON output")
 
 
-def test_catalog_show_b300_json_has_null_not_nan(capsys):
-    """b300 has no list price and no die area: its price is unknown, null in strict JSON."""
-    code, out, err = run(capsys, "catalog", "show", "chips", "b300", "--json")
+def test_catalog_show_rubin_json_has_null_not_nan(capsys):
+    """rubin has no price, estimate_from or die area: its price is unknown, null in strict JSON."""
+    code, out, err = run(capsys, "catalog", "show", "chips", "rubin", "--json")
     assert code == 0 and err == ""
     entry = json.loads(out, parse_constant=_reject_constants)
     assert entry["computed"]["price_usd"] is None

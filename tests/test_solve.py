@@ -241,5 +241,9 @@ def test_left_out_chips_are_listed_with_a_reason():
     excluded = {e["chip"]: e["reason"] for e in sol.record["excluded"]}
     assert "xpu-hbm3" in excluded and "paper-preset" in excluded["xpu-hbm3"]
     assert all(c not in sol.record["inputs"]["space"]["chips"] for c in excluded if "xpu" in c)
-    costless = [c for c, why in excluded.items() if "no price" in why]
-    assert costless  # chips without price data are named, not silently dropped
+    assert not [c for c, why in excluded.items() if "no price" in why]  # every chip is priced
+    raw["space"] = {"include_estimated": False}
+    sol = solve(problem_from_dict(raw))
+    excluded = {e["chip"]: e["reason"] for e in sol.record["excluded"]}
+    assert "estimate" in excluded["mi325x"] and "include_estimated" in excluded["mi325x"]
+    assert "mi325x" not in {r["chip"] for r in sol.fleet}

@@ -36,6 +36,7 @@ STAGES = (
     "dominated",
     "bound_pruned",
 )
+ESTIMATED = "an estimate and space.include_estimated = false"
 REASONS = {
     "no_rate_for_dtype": "no compute rate for the workload's dtype or a wider one",
     "partition_impossible": "no partition of the space divides the model's heads and layers",
@@ -259,12 +260,35 @@ def needs(problem: Problem) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def cost_known(problem: Problem, costs) -> np.ndarray:
-    """Per chip type of `costs`, whether it has every cost number the problem needs."""
+def problem_costs(problem: Problem) -> list[ChipCost]:
+    """The cost data of every chip of the space, on the problem's cost basis."""
+    return [chip_cost(problem.catalog, c, problem.cost_basis) for c in problem.chips]
+
+
+def missing_cost_data(problem: Problem, cc: ChipCost) -> str | None:
+    """Why a chip type cannot take part in the problem's objective and limits (None: it can):
+    a cost number the problem needs is unknown, or its price (renting: its $/h) is an estimate
+    and the problem admits sourced prices only (`space.include_estimated = false`)."""
     need = needs(problem)
-    return np.array(
-        [all(np.isfinite(c.per_server(what)) for what in need) for c in costs], dtype=bool
-    )
+    rent = problem.cost_basis.basis == "rent"
+    if "capex" in need and not np.isfinite(cc.per_server("capex")):
+        return f"no price: {cc.rent_basis if rent else cc.price_basis}"
+    if not problem.include_estimated:  # renting, the rent is the price
+        if rent and cc.rent_kind == "estimate":
+            return f"$/h is {ESTIMATED}: {cc.rent_basis}"
+        if not rent and cc.price_kind == "estimate":
+            return f"price is {ESTIMATED}: {cc.price_basis}"
+    if "power" in need and not (
+        np.isfinite(cc.per_server("power")) and np.isfinite(cc.per_server("power_limit"))
+    ):
+        return f"no power: {cc.power_basis}"
+    return None
+
+
+def cost_known(problem: Problem, costs) -> np.ndarray:
+    """Per chip type of `costs`, whether it has every cost number the problem needs (and, with
+    space.include_estimated = false, a price that is not an estimate)."""
+    return np.array([missing_cost_data(problem, c) is None for c in costs], dtype=bool)
 
 
 def cost_coefficient(problem: Problem) -> str | None:
@@ -287,7 +311,7 @@ def over_limits(problem: Problem, costs, chip, chips, servers=None) -> np.ndarra
     sc = np.array([c.server_chips for c in costs])[chip]
     servers = servers_for(chips, sc) if servers is None else servers
     capex = _per_server(costs, "capex")[chip] * servers
-    power = _per_server(costs, "power")[chip] * servers
+    power = _per_server(costs, "power_limit")[chip] * servers
     over = np.zeros(len(chip), dtype=bool)
     if problem.max_chips:
         over |= chips > problem.max_chips
@@ -321,7 +345,7 @@ def _dominance(chip, chips, value) -> np.ndarray:
 def build(problem: Problem, *, prune: bool = True) -> Columns:
     """The columns of `problem`, presolved (see the module doc); `prune=False` keeps every
     feasible column (no dominance or bound pruning)."""
-    costs = [chip_cost(problem.catalog, c) for c in problem.chips]
+    costs = problem_costs(problem)
     known = cost_known(problem, costs)
     parts: list[dict[str, np.ndarray]] = []
     stats: list[dict[str, int]] = []
@@ -384,7 +408,7 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
         stats.append(st)
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     excluded = tuple(
-        (chip_id, REASONS[removed_by.get(i, "partition_impossible")])
+        (chip_id, _reason(problem, costs[i], removed_by.get(i, "partition_impossible")))
         for i, chip_id in enumerate(problem.chips)
         if i not in alive_chips
     )
@@ -400,6 +424,13 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
     for st, j in zip(columns.stats, range(len(problem.classes)), strict=True):
         st["kept"] = int((columns.cls == j).sum())
     return columns
+
+
+def _reason(problem: Problem, cc: ChipCost, stage: str) -> str:
+    """Why a chip has no column: the stage's reason, naming the missing data for no_cost_data."""
+    if stage == "no_cost_data":
+        return missing_cost_data(problem, cc) or REASONS[stage]
+    return REASONS[stage]
 
 
 def _count(st, stage, keep, ok, g: Grid, removed_by) -> None:

@@ -24,7 +24,8 @@ class FleetData:
     types: tuple[int, ...]  # chip types (indices into columns.chip_types) with a column
     server_chips: dict[int, int]
     server_capex: dict[int, float]  # k$ per server
-    server_power: dict[int, float]  # kW per server
+    server_power: dict[int, float]  # kW per server (energy basis: typical by default)
+    server_power_limit: dict[int, float]  # kW per server, the basis power limits hold
     server_tco: dict[int, float]  # k$/year per server
     rmax: np.ndarray  # replicas bound per column
     smax: dict[int, int]  # servers bound per chip type
@@ -51,6 +52,7 @@ def fleet_data(problem: Problem, c: Columns) -> FleetData:
         server_chips={ty: ct[ty].server_chips for ty in types},
         server_capex={ty: _finite(ct[ty].per_server("capex")) * KUSD for ty in types},
         server_power={ty: _finite(ct[ty].per_server("power")) * KW for ty in types},
+        server_power_limit={ty: _finite(ct[ty].per_server("power_limit")) * KW for ty in types},
         server_tco={ty: _finite(ct[ty].per_server("tco")) * KUSD for ty in types},
         rmax=rmax,
         smax=smax,
@@ -82,8 +84,8 @@ def _replica_bounds(problem: Problem, c: Columns) -> np.ndarray:
             sel = c.chip == ty
             r[sel] = np.minimum(r[sel], supply[t.chip] // c.chips[sel])
     for limit, what, scale in (
-        (problem.max_power, "power", 1.0),
-        (problem.max_facility_power, "power", problem.catalog.costs.pue),
+        (problem.max_power, "power_limit", 1.0),
+        (problem.max_facility_power, "power_limit", problem.catalog.costs.pue),
         (problem.max_capex_usd, "capex", 1.0),
     ):
         if limit is not None:

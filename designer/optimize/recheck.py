@@ -47,7 +47,9 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 int(c.ep[k]),
                 str(c.attention[k]),
             )
-            rec = assess(profiles.workload_for(p, design.chip, wc.workload), p.catalog, design)
+            rec = assess(
+                profiles.workload_for(p, design.chip, wc.workload), p.catalog, design, p.cost_basis
+            )
             rows.append(
                 {
                     "column": k,
@@ -81,6 +83,8 @@ def totals(data: FleetData, rows: list[dict], servers: dict[int, int]) -> dict[s
     fixed = p.chip_type_fixed_cost_usd * len(used)
     capex = sum(ct[ty].per_server("capex") * n for ty, n in used.items()) + fixed
     power = sum(ct[ty].per_server("power") * n for ty, n in used.items())
+    power_limit = sum(ct[ty].per_server("power_limit") * n for ty, n in used.items())
+    basis = p.cost_basis
     tco = sum(ct[ty].per_server("tco") * n for ty, n in used.items())
     tco += fixed / p.catalog.costs.amortization_years
     system = sum(r["metrics"]["system_tokens_per_s"] for r in rows)
@@ -90,11 +94,23 @@ def totals(data: FleetData, rows: list[dict], servers: dict[int, int]) -> dict[s
         "chips": int(sum(chips_by_type.values())),
         "servers": int(sum(used.values())),
         "chips_installed": int(sum(ct[ty].server_chips * n for ty, n in used.items())),
-        "capex_usd": float(capex),
+        "capex_usd": _num(capex),
         "power_w": float(power),
         "facility_power_w": float(power * p.catalog.costs.pue),
-        "tco_usd_per_year": float(tco),
-        "cost_per_mtoken_usd": float(cost_per_mtoken(p.catalog, tco, rate)) if rate else None,
+        "power_typical_w": float(sum(ct[ty].server_power_typical_w * n for ty, n in used.items())),
+        "power_max_w": float(sum(ct[ty].server_power_max_w * n for ty, n in used.items())),
+        "power_basis": basis.energy_power,
+        "limit_power_basis": basis.limit_power,
+        "limit_power_w": float(power_limit),
+        "limit_facility_power_w": float(power_limit * p.catalog.costs.pue),
+        "cost_basis": basis.basis,
+        "rent_usd_per_hour": (
+            float(sum(ct[ty].rent_usd_per_hour * ct[ty].server_chips * n for ty, n in used.items()))
+            if basis.basis == "rent"
+            else None
+        ),
+        "tco_usd_per_year": _num(tco),
+        "cost_per_mtoken_usd": _num(float(cost_per_mtoken(p.catalog, tco, rate))) if rate else None,
         "users_served": int(sum(r["users_served"] for r in rows)),
         "system_tokens_per_s": float(system),
         "mtokens_per_year": float(mtokens_per_year(p.catalog, rate)),
@@ -104,10 +120,23 @@ def totals(data: FleetData, rows: list[dict], servers: dict[int, int]) -> dict[s
                 "servers": n,
                 "server_chips": ct[ty].server_chips,
                 "chips_in_use": chips_by_type.get(ty, 0),
+                "price_usd": _num(ct[ty].price_usd),
+                "price_kind": ct[ty].price_kind,
+                "price_basis": ct[ty].price_basis,
+                "server_power_typical_w": _num(ct[ty].server_power_typical_w),
+                "server_power_max_w": _num(ct[ty].server_power_max_w),
+                "rent_usd_per_hour": _num(ct[ty].rent_usd_per_hour),
+                "rent_kind": ct[ty].rent_kind if basis.basis == "rent" else None,
+                "rent_basis": ct[ty].rent_basis if basis.basis == "rent" else None,
             }
             for ty, n in sorted(used.items())
         ],
     }
+
+
+def _num(x: float) -> float | None:
+    """JSON has no NaN: an unknown number is null."""
+    return float(x) if np.isfinite(x) else None
 
 
 def objective_value(data: FleetData, tot: dict[str, Any]) -> float:
@@ -144,9 +173,9 @@ def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[st
     if p.max_chips:
         r["chips-limit"] = 1.0 - tot["chips"] / p.max_chips
     if p.max_power is not None:
-        r["power-limit"] = 1.0 - tot["power_w"] / p.max_power
+        r["power-limit"] = 1.0 - tot["limit_power_w"] / p.max_power
     if p.max_facility_power is not None:
-        r["facility-power-limit"] = 1.0 - tot["facility_power_w"] / p.max_facility_power
+        r["facility-power-limit"] = 1.0 - tot["limit_facility_power_w"] / p.max_facility_power
     if p.max_capex_usd is not None:
         r["capex-limit"] = 1.0 - tot["capex_usd"] / p.max_capex_usd
     supply = dict(p.supply)

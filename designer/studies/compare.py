@@ -1,5 +1,6 @@
 """Compare the optimum member by member: one solve per chip, memory technology or TP degree
-of the problem's space, ranked by the objective, with the reason each loses.
+of the problem's space, or per cost basis (buy, rent on demand, rent reserved), ranked by the
+objective, with the reason each loses.
 
 The ranked table is the answer's certificate: the first row is the optimum over the whole
 space, and every other row says by how much it is worse, or which requirement it cannot meet.
@@ -22,7 +23,13 @@ from designer.errors import InputError, unknown
 from designer.problem import Problem
 from designer.studies.rows import describe, flatten, mixed_fleet, solve_record
 
-BY = ("chip", "memory", "tp")
+BY = ("chip", "memory", "tp", "basis")
+# --by basis: the same question bought, rented on demand and rented reserved ([costs])
+BASES = {
+    "purchase": {"costs.basis": "purchase"},
+    "rent-on-demand": {"costs.basis": "rent", "costs.rent_term": "on_demand"},
+    "rent-reserved": {"costs.basis": "rent", "costs.rent_term": "reserved"},
+}
 FEASIBLE = ("optimal", "feasible")
 
 
@@ -82,6 +89,8 @@ def members(problem: Problem, by: str) -> dict[Any, dict[str, Any]]:
         return {m: {"space.chips": chips} for m, chips in groups.items()}
     if by == "tp":
         return {t: {"space.tp": [t]} for t in problem.tp}
+    if by == "basis":
+        return dict(BASES)
     raise unknown("comparison", by, BY, key="--by")
 
 
@@ -123,7 +132,8 @@ def _reason(row: dict[str, Any], best: dict[str, Any] | None, by: str, maximize:
 def compare(
     problem: Problem, by: str = "chip", *, top: int | None = None, time_limit: float = 60.0
 ) -> Comparison:
-    """The optimum restricted to each member of the space (`by` = chip | memory | tp), ranked.
+    """The optimum restricted to each member of the space (`by` = chip | memory | tp), or on
+    each cost basis (`by` = basis: purchase, rent-on-demand, rent-reserved), ranked.
 
     `top` keeps the `top` best distinct feasible designs (or fleets).
     """

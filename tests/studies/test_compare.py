@@ -106,3 +106,19 @@ def test_a_mixed_fleet_row_carries_its_fleet():
     assert describe(record).count(" + ") == 1
     rates = [f["tokens_per_s_per_user"] for f in row["fleet"]]
     assert achieved_rate(record) == min(rates) >= 800
+
+
+def test_by_basis_compares_buying_with_renting(small):
+    """--by basis: the same question bought, rented on demand and rented reserved, each equal to
+    a direct solve on that basis; reserved rent is cheaper than on-demand."""
+    from designer.studies.compare import BASES
+
+    table = compare(small, by="basis")
+    rows = {r["basis"]: r for r in table.rows}
+    assert set(rows) == set(BASES)
+    for basis, change in BASES.items():
+        assert rows[basis]["objective"]["value"] == pytest.approx(_direct(small, change))
+        assert rows[basis]["record"]["inputs"]["costs"]["basis"] == change["costs.basis"]
+    reserved = rows["rent-reserved"]["objective"]["value"]
+    assert reserved < rows["rent-on-demand"]["objective"]["value"]
+    assert json.loads(json.dumps(table.json()))["rows"][0]["basis"] in BASES

@@ -1,7 +1,8 @@
 """Shared limits over the whole fleet: capex (k$, fixed costs included), IT power (kW),
 facility power (IT × PUE), accelerators (`limit_capex`, `limit_power`,
 `limit_facility_power`, `limit_chips`). The fleet's capex, power and TCO are declared here
-too, as the objective and the limits read them."""
+too, as the objective and the limits read them; power limits hold the servers' power on the
+limit basis (maximum by default), `power` is on the energy basis (typical by default)."""
 
 from __future__ import annotations
 
@@ -20,15 +21,20 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
     years = p.catalog.costs.amortization_years
     m.capex = pyo.Expression(expr=sum(data.server_capex[ty] * m.servers[ty] for ty in m.C) + fixed)
     m.power = pyo.Expression(expr=sum(data.server_power[ty] * m.servers[ty] for ty in m.C))
+    m.power_limit = pyo.Expression(
+        expr=sum(data.server_power_limit[ty] * m.servers[ty] for ty in m.C)
+    )
     m.tco = pyo.Expression(
         expr=sum(data.server_tco[ty] * m.servers[ty] for ty in m.C) + fixed / years
     )
     if p.max_capex_usd is not None:
         m.limit_capex = pyo.Constraint(expr=m.capex <= p.max_capex_usd * KUSD)
     if p.max_power is not None:
-        m.limit_power = pyo.Constraint(expr=m.power <= p.max_power * KW)
+        m.limit_power = pyo.Constraint(expr=m.power_limit <= p.max_power * KW)
     if p.max_facility_power is not None:
         pue = p.catalog.costs.pue
-        m.limit_facility_power = pyo.Constraint(expr=m.power * pue <= p.max_facility_power * KW)
+        m.limit_facility_power = pyo.Constraint(
+            expr=m.power_limit * pue <= p.max_facility_power * KW
+        )
     if p.max_chips:
         m.limit_chips = pyo.Constraint(expr=m.chips_total <= p.max_chips)
