@@ -156,7 +156,9 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
         return value
     if kind in ("numlist", "intlist", "strlist"):
         if not isinstance(value, list) or not value or len(value) > 1024:
-            raise InputError(f"expected a non-empty list, got {excerpt(value)}", where=where, key=key)
+            raise InputError(
+                f"expected a non-empty list, got {excerpt(value)}", where=where, key=key
+            )
         inner = {"numlist": "number", "intlist": "int", "strlist": "str"}[kind]
         out = [_typed(inner, v, where, key) for v in value]
         return tuple(dict.fromkeys(out)) if kind == "strlist" else tuple(sorted(set(out)))
@@ -201,16 +203,21 @@ def spec_from(table: dict, catalog: Catalog, *, where: str) -> Spec:
     """The validated Spec of a problem's [synthesis] table, everything else defaulted."""
     _check(table, PROBLEM_KEYS, where, "synthesis")
     if "memory" not in table:
-        raise InputError("missing required key (list of memory technologies)", where=where,
-                         key="synthesis.memory")
+        raise InputError(
+            "missing required key (list of memory technologies)",
+            where=where,
+            key="synthesis.memory",
+        )
     raw = merged(defaults_table(), table)
     d = raw["defaults"]
-    values = {k: _typed(DEFAULT_KEYS[k], d[k], where, f"synthesis.{k}") for k in d
-              if k in DEFAULT_KEYS}
+    values = {
+        k: _typed(DEFAULT_KEYS[k], d[k], where, f"synthesis.{k}") for k in d if k in DEFAULT_KEYS
+    }
     for k in d:
         if k not in DEFAULT_KEYS:
-            raise InputError(f"unknown key{closest(k, DEFAULT_KEYS)}", where=where,
-                             key=f"synthesis.{k}")
+            raise InputError(
+                f"unknown key{closest(k, DEFAULT_KEYS)}", where=where, key=f"synthesis.{k}"
+            )
     memory = _typed("strlist", raw["memory_list"], where, "synthesis.memory")
     node = values["node"]
     if node not in raw["process"]:
@@ -223,18 +230,27 @@ def spec_from(table: dict, catalog: Catalog, *, where: str) -> Spec:
     }
     for k in PROCESS_KEYS:
         if k not in process:
-            raise InputError("missing required key", where=where, key=f"synthesis.process.{node}.{k}")
+            raise InputError(
+                "missing required key", where=where, key=f"synthesis.process.{node}.{k}"
+            )
     techs = {m: _tech(m, raw["memory"], catalog, where) for m in memory}
     if values["interconnect"] not in catalog.raw["interconnects"]:
-        raise unknown("interconnect", values["interconnect"], catalog.raw["interconnects"],
-                      where=where, key="synthesis.interconnect")
+        raise unknown(
+            "interconnect",
+            values["interconnect"],
+            catalog.raw["interconnects"],
+            where=where,
+            key="synthesis.interconnect",
+        )
     if values["max_designs"] > 64:
         raise InputError("expected at most 64 designs", where=where, key="synthesis.max_designs")
     big = [a for a in values["die_areas_mm2"] if a > values["reticle_mm2"]]
     if big:
         raise InputError(
             f"die area {big[0]:g} mm^2 exceeds the reticle ({values['reticle_mm2']:g} mm^2)",
-            where=where, key="synthesis.die_areas_mm2")
+            where=where,
+            key="synthesis.die_areas_mm2",
+        )
     return Spec(memory=memory, techs=techs, node=node, process=process, values=values)
 
 
@@ -244,8 +260,10 @@ def _tech(m: str, table: dict, catalog: Catalog, where: str) -> Tech:
         raise unknown("memory technology for synthesis", m, table, where=where, key=key)
     geo_raw = table[m]
     _check(geo_raw, MEMORY_KEYS, where, f"synthesis.memory_tech.{m}")
-    geo = {k: _typed(MEMORY_KEYS[k], v, where, f"synthesis.memory_tech.{m}.{k}")
-           for k, v in geo_raw.items()}
+    geo = {
+        k: _typed(MEMORY_KEYS[k], v, where, f"synthesis.memory_tech.{m}.{k}")
+        for k, v in geo_raw.items()
+    }
     bound = geo.get("bound", "shoreline")
     if bound not in BOUNDS:
         raise unknown("bound", bound, BOUNDS, where=where, key=f"synthesis.memory_tech.{m}.bound")
@@ -256,18 +274,22 @@ def _tech(m: str, table: dict, catalog: Catalog, where: str) -> Tech:
         need = ("tile_mm2", "bandwidth_gb_s_per_mm2", "capacity_gb_per_mm2")
         missing = [k for k in need if k not in geo]
         if missing:
-            raise InputError("missing required key", where=where,
-                             key=f"synthesis.memory_tech.{m}.{missing[0]}")
+            raise InputError(
+                "missing required key", where=where, key=f"synthesis.memory_tech.{m}.{missing[0]}"
+            )
         bw = geo["bandwidth_gb_s_per_mm2"] * GB * geo["tile_mm2"]
         cap = geo["capacity_gb_per_mm2"] * GB * geo["tile_mm2"]
     else:
         if "stack_edge_mm" not in geo:
-            raise InputError("missing required key", where=where,
-                             key=f"synthesis.memory_tech.{m}.stack_edge_mm")
+            raise InputError(
+                "missing required key", where=where, key=f"synthesis.memory_tech.{m}.stack_edge_mm"
+            )
         if mem.bandwidth_per_stack is None or mem.capacity_per_stack is None:
             raise InputError(
                 "has no bandwidth_per_stack or capacity_per_stack to place by shoreline",
-                where=catalog.where("memory", m), key=f"memory.{m}")
+                where=catalog.where("memory", m),
+                key=f"memory.{m}",
+            )
         bw, cap = mem.bandwidth_per_stack, mem.capacity_per_stack
     return Tech(
         id=m,
@@ -342,12 +364,23 @@ class Designs:
         return len(self.tech)
 
 
-FIELDS = ("tech", "dies", "die_mm2", "stacks", "bandwidth", "capacity", "fp8", "compute_mm2",
-          "price_usd", "power_w")
+FIELDS = (
+    "tech",
+    "dies",
+    "die_mm2",
+    "stacks",
+    "bandwidth",
+    "capacity",
+    "fp8",
+    "compute_mm2",
+    "price_usd",
+    "power_w",
+)
 
 
-def model(spec: Spec, tech, dies, die_mm2, stacks, *, bandwidth=None, capacity=None,
-          fp8=None) -> Designs:
+def model(
+    spec: Spec, tech, dies, die_mm2, stacks, *, bandwidth=None, capacity=None, fp8=None
+) -> Designs:
     """Area, compute, memory, cost, power and limit violations of designs (arrays of equal
     length). `bandwidth`, `capacity` and `fp8` replace the derived values (a preset's)."""
     tech = np.asarray(tech, dtype=np.int64)

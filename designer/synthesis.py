@@ -29,7 +29,7 @@ import numpy as np
 
 from designer import chipdesign as cd
 from designer.catalog import Catalog
-from designer.errors import DesignerError, InputError, excerpt
+from designer.errors import InfeasibleError, InputError, SolverLimitError, excerpt
 from designer.files import read_toml
 
 PREFIX = "syn-"
@@ -37,6 +37,7 @@ HYPOTHETICAL = (
     "hypothetical: synthesized by designer's parametric chip model (catalogs/synthesis.toml), "
     "evaluated at the hardware limit (the paper's `limit` profile) unless a profile is given"
 )
+RUNNER_UP_SECONDS = 5.0  # time limit of each runner-up solve (status says if not proven)
 SYNC_SHARE = 0.2  # a step with at least this share of collective time: "sync" binds
 
 
@@ -134,8 +135,12 @@ def non_dominated(d: cd.Designs) -> np.ndarray:
     keep = np.ones(n, dtype=bool)
     rel = 1e-12
     for i in range(n):
-        ge = np.all(more >= more[i] * (1 - rel), axis=1) & np.all(less <= less[i] * (1 + rel), axis=1)
-        strict = np.any(more > more[i] * (1 + rel), axis=1) | np.any(less < less[i] * (1 - rel), axis=1)
+        ge = np.all(more >= more[i] * (1 - rel), axis=1) & np.all(
+            less <= less[i] * (1 + rel), axis=1
+        )
+        strict = np.any(more > more[i] * (1 + rel), axis=1) | np.any(
+            less < less[i] * (1 - rel), axis=1
+        )
         same = ge & ~strict
         if np.any(ge & strict) or np.any(same[:i]):
             keep[i] = False
@@ -146,8 +151,9 @@ def _num(x: float, unit: str) -> str:
     return f"{float(x)!r} {unit}".strip()
 
 
-def chip_table(spec: cd.Spec, d: cd.Designs, i: int, interconnect: str, *, name: str,
-               preset: str | None = None) -> dict[str, Any]:
+def chip_table(
+    spec: cd.Spec, d: cd.Designs, i: int, interconnect: str, *, name: str, preset: str | None = None
+) -> dict[str, Any]:
     """The catalog entry of design `i` (all quantities in base units, exactly)."""
     m = spec.memory[int(d.tech[i])]
     p = {k: float(v[i]) for k, v in d.parts.items()}
@@ -217,7 +223,11 @@ def expand(table: dict, catalog: Catalog, *, where: str) -> Synthesis:
     names = [f"Synthesized {i.removeprefix(PREFIX)}" for i in ids]
     preset_of: list[str | None] = [None] * len(ids)
     if pd is not None:
-        cand = _concat(cand, pd)
+        # the paper's numbers stand (xPU-HBM4's 18 TiB/s needs more HBM4 stacks than the
+        # shoreline rule places); the question's chip power limit applies to them too
+        within = np.flatnonzero(~pd.violates["chip power"])
+        preset_ids = [preset_ids[i] for i in within]
+        cand = _concat(cand, pd.take(within))
         ids += [f"{PREFIX}{p}" for p in preset_ids]
         names += [f"{catalog.chip(p).name} (paper preset, synthesis prices)" for p in preset_ids]
         preset_of += preset_ids
@@ -351,7 +361,7 @@ def annotate(problem: Any, record: dict[str, Any], *, runner_ups: bool = True) -
 
 
 def runner_up(problem: Any, record: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
-    """The best answer per memory technology with that technology's designs only (the chosen
+    """The best answer per memory technology with one design of that technology (the chosen
     designs left out, so the chosen technology shows its second-best design)."""
     from designer.solve import solve
 
@@ -359,17 +369,23 @@ def runner_up(problem: Any, record: dict[str, Any], chosen: list[str]) -> dict[s
     out: dict[str, Any] = {}
     for ti, m in enumerate(syn.spec.memory):
         chips = tuple(
-            c for c, t in zip(syn.chips, syn.designs.tech, strict=True)
+            c
+            for c, t in zip(syn.chips, syn.designs.tech, strict=True)
             if int(t) == ti and c not in chosen
         )
         if not chips:
             out[m] = {"status": "no other design", "chip": None}
             continue
-        sub = dataclasses.replace(problem, chips=chips, synthesis=None)
+        sub = dataclasses.replace(problem, chips=chips, synthesis=None, max_chip_types=1)
         try:
-            sol = solve(sub, with_sensitivity=False, compare_single=False)
-        except DesignerError as exc:
+            sol = solve(
+                sub, with_sensitivity=False, compare_single=False, time_limit=RUNNER_UP_SECONDS
+            )
+        except InfeasibleError as exc:
             out[m] = {"status": "infeasible", "chip": None, "reason": str(exc).split("\n")[0]}
+            continue
+        except SolverLimitError:
+            out[m] = {"status": f"no design found in {RUNNER_UP_SECONDS:g} s", "chip": None}
             continue
         used = list(dict.fromkeys(r["chip"] for r in sol.fleet))
         out[m] = {
@@ -392,7 +408,7 @@ def write_chip_file(path: str | Path, catalog: Catalog, chip_ids: list[str]) -> 
     `[chips.ID]` tables, plus `[interconnects.ID]` where the fabric is not a bundled one."""
     lines: list[str] = [
         "# Synthesized by designer (hypothetical chips; read with `designer evaluate --chip "
-        "FILE` or a problem's space.chips = [\"FILE\"])",
+        'FILE` or a problem\'s space.chips = ["FILE"])',
     ]
     ics = dict.fromkeys(catalog.raw["chips"][c]["interconnect"] for c in chip_ids)
     for ic in ics:
@@ -446,7 +462,6 @@ def is_chip_file(name: str) -> bool:
     return name.endswith(".toml")
 
 
-
 # ---- --set synthesis.… -------------------------------------------------------------------------
 
 
@@ -481,10 +496,12 @@ def set_path(table: dict, rest: str, value: Any, *, where: str, path: str) -> No
         kind = cd.PROBLEM_KEYS[parts[0]]
     key = parts[-1]
     if factor is not None:
-        unit_kind = kind if kind in ("power", "bandwidth", "energy_per_information",
-                                      "power_density") else None
-        if unit_kind is None and kind not in ("number", "number0", "int", "fraction",
-                                              "fraction0"):
+        unit_kind = (
+            kind
+            if kind in ("power", "bandwidth", "energy_per_information", "power_density")
+            else None
+        )
+        if unit_kind is None and kind not in ("number", "number0", "int", "fraction", "fraction0"):
             raise InputError(f"cannot scale a {kind} by {value!r}", where=where, key=path)
         value = scale_value(node.get(key, default), factor, unit_kind, where, path)
     node[key] = value
@@ -510,4 +527,5 @@ def print_block(block: dict[str, Any]) -> None:
         if r.get("chip") is None:
             print(f"  runner-up {m}: {r['status']}")
         else:
-            print(f"  runner-up {m}: {r['chip']} at {r['vs_chosen']:.3f}x the objective")
+            proven = "" if r["status"] == "optimal" else f" ({r['status']}, not proven)"
+            print(f"  runner-up {m}: {r['chip']} at {r['vs_chosen']:.3f}x the objective{proven}")
