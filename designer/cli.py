@@ -215,6 +215,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.engine:
         sets["efficiency.engine"] = args.engine
     problem = load_problem(args.problem, sets)
+    if problem.synthesis is not None:
+        from designer.synthesis import solve  # noqa: F811  (portfolios: design sets by bound)
     try:
         sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
     except InputError as exc:  # found while solving (a chip without the dtype): name the file

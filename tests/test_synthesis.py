@@ -283,3 +283,52 @@ def test_grid_is_the_cross_product(catalog):
     assert len(d) == 1 * 2 * n * 3
     combos = set(zip(d.dies.tolist(), d.die_mm2.tolist(), d.stacks.tolist(), strict=True))
     assert combos == set(itertools.product([1, 2], spec.values["die_areas_mm2"], [1, 2, 3]))
+
+
+# ---- portfolios --------------------------------------------------------------------------------
+
+
+def portfolio(max_designs: int, tape_out_usd: float) -> dict:
+    return {
+        "class": [
+            {"name": "chat", "model": "llama3.1-8b", "context_tokens": "8K",
+             "tokens_per_s_per_user": 400, "concurrent_users": 3000},
+            {"name": "long", "model": "llama3.1-70b", "context_tokens": "64K",
+             "tokens_per_s_per_user": 150, "concurrent_users": 300},
+        ],
+        "assumptions": {"preset": "paper"},
+        "objective": {"minimize": "tco"},
+        "space": {"tp": [1, 2, 4, 8], "pp": [1, 2]},
+        "synthesis": {
+            "memory": ["hbm3", "3d-dram"],
+            "die_areas_mm2": [300, 800],
+            "dies": [1],
+            "stacks": [2, 4, 6],
+            "presets": False,
+            "max_designs": max_designs,
+            "tape_out_usd": tape_out_usd,
+        },
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("k", "tape_out"), [(1, 0.0), (2, 0.0), (2, 2e6)])
+def test_design_sets_equal_the_whole_milp(k, tape_out):
+    p = problem_from_dict(portfolio(k, tape_out))
+    by_sets = syn.solve(p, with_sensitivity=False, compare_single=False)
+    assert by_sets.record["design_sets"]["proven"]
+    whole = solve(p, with_sensitivity=False, compare_single=False)
+    assert whole.status == "optimal"
+    assert by_sets.objective == pytest.approx(whole.objective, rel=1e-9)
+    assert len({r["chip"] for r in by_sets.fleet}) <= k
+
+
+def test_one_design_portfolio_equals_enumeration_of_designs():
+    p = problem_from_dict(portfolio(1, 0.0))
+    values = []
+    for c in p.chips:
+        try:
+            one = dataclasses.replace(p, chips=(c,), synthesis=None)
+            values.append(solve(one, with_sensitivity=False, compare_single=False).objective)
+        except InfeasibleError:
+            continue
+    assert syn.solve(p, with_sensitivity=False).objective == pytest.approx(min(values), rel=1e-9)
