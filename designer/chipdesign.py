@@ -393,7 +393,7 @@ def model(
         return np.array([getattr(x, attr) for x in t], dtype=float)[tech]
 
     v = spec.values
-    link = link_bandwidth(spec)
+    link = v["link_bandwidth"]
     total = dies * die_mm2
     phy = k * per_tech("phy_area_mm2")
     link_mm2 = link / GB / v["link_gb_s_per_mm2"]
@@ -450,11 +450,6 @@ def model(
         parts={**parts, "cost_usd": cost, **power_parts},
         violates=violates,
     )
-
-
-def link_bandwidth(spec: Spec) -> float:
-    """The scale-up link bandwidth per chip (B/s): the spec's, else its interconnect's."""
-    return spec.values["link_bandwidth"]
 
 
 def resolve_fabric(spec: Spec, catalog: Catalog) -> Spec:

@@ -458,10 +458,6 @@ def read_chip_file(path: str | Path) -> dict[tuple[str, str], dict]:
     return entries
 
 
-def is_chip_file(name: str) -> bool:
-    return name.endswith(".toml")
-
-
 # ---- --set synthesis.… -------------------------------------------------------------------------
 
 

@@ -4,7 +4,6 @@ space, chip files that re-evaluate to the answer, and --set synthesis.… changi
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 from pathlib import Path
 
@@ -48,20 +47,6 @@ def small_problem(catalog, **synthesis) -> dict:
 
 
 # ---- the model -------------------------------------------------------------------------------
-
-
-def test_die_cost_matches_the_published_worked_example():
-    """N5 $16k wafer, 814 mm², NB α = 3, D0 = 0.1: 63.5 gross dies, yield 0.49, ~$518/die."""
-    dpw = cd.dies_per_wafer(814, 300)
-    y = cd.die_yield(814, 0.1, 3.0)
-    assert dpw == pytest.approx(63.5, abs=0.1)
-    assert y == pytest.approx(0.49, abs=0.005)
-    assert 16000 / (dpw * y) == pytest.approx(518, rel=0.01)
-
-
-def test_shoreline_places_six_hbm_sites_on_an_h100_sized_die():
-    assert cd.stacks_by_shoreline(814, 10.5, 858) == 6
-    assert cd.stacks_by_shoreline(200, 10.5, 858) == 3
 
 
 def test_non_dominated_equals_brute_force(catalog):
@@ -271,18 +256,6 @@ def test_unknown_set_path_names_the_closest_key():
         load_problem(PROBLEM_405B, {"synthesis.max_chip_powr": "900 W"})
     with pytest.raises(InputError, match="wafer_usd"):
         load_problem(PROBLEM_405B, {"synthesis.process.n4.wafer": "1"})
-
-
-def test_grid_is_the_cross_product(catalog):
-    spec = cd.resolve_fabric(
-        cd.spec_from({"memory": ["hbm4"], "dies": [1, 2], "stacks": [1, 2, 3]}, catalog, where="t"),
-        catalog,
-    )
-    d = syn.grid(spec)
-    n = len(spec.values["die_areas_mm2"])
-    assert len(d) == 1 * 2 * n * 3
-    combos = set(zip(d.dies.tolist(), d.die_mm2.tolist(), d.stacks.tolist(), strict=True))
-    assert combos == set(itertools.product([1, 2], spec.values["die_areas_mm2"], [1, 2, 3]))
 
 
 # ---- portfolios --------------------------------------------------------------------------------
