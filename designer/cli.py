@@ -215,10 +215,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.engine:
         sets["efficiency.engine"] = args.engine
     problem = load_problem(args.problem, sets)
+    run = solve
     if problem.synthesis is not None:
-        from designer.synthesis import solve  # noqa: F811  (portfolios: design sets by bound)
+        from designer import synthesis
+
+        run = synthesis.solve  # the fleet MILP; portfolios by design sets (docs/model.md §7)
     try:
-        sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
+        sol = run(problem, prune=not args.no_prune, time_limit=args.time_limit)
     except InputError as exc:  # found while solving (a chip without the dtype): name the file
         raise in_file(exc, problem.where) from None
     except InfeasibleError as exc:
@@ -236,7 +239,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
         from designer.synthesis import write_chip_file
 
         chosen = list(dict.fromkeys(r["chip"] for r in sol.record["fleet"]))
-        write_chip_file(args.chip_out, problem.catalog, chosen)
+        try:
+            write_chip_file(args.chip_out, problem.catalog, chosen)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the chip file ({exc.strerror})", key="--chip-out"
+            ) from None
         sol.record["chip_out"] = {"file": args.chip_out, "chips": chosen}
     if args.json:
         _dump(sol.record)

@@ -305,3 +305,21 @@ def test_one_design_portfolio_equals_enumeration_of_designs():
         except InfeasibleError:
             continue
     assert syn.solve(p, with_sensitivity=False).objective == pytest.approx(min(values), rel=1e-9)
+
+
+def test_text_answer_says_hypothetical_names_binds_and_runner_ups(capsys):
+    code, text = run(capsys, "solve", str(PROBLEM_405B))
+    assert code == 0
+    assert "hypothetical" in text and "profile limit" in text
+    assert "binds:" in text and "runner-up hbm4" in text and "runner-up 3d-dram" in text
+
+
+def test_a_bad_chip_file_is_bad_input(capsys, tmp_path):
+    bad = tmp_path / "chip.toml"
+    bad.write_text('[models.x]\nname = "x"\n')
+    code = main(["evaluate", "--model", "llama3.1-8b", "--chip", str(bad)])
+    assert code == 2
+    assert "chip.toml" in capsys.readouterr().err
+    code = main(["solve", str(PROBLEM_405B), "--chip-out", str(tmp_path / "no" / "c.toml")])
+    assert code == 2
+    assert "--chip-out" in capsys.readouterr().err
