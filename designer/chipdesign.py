@@ -115,12 +115,6 @@ class Spec:
     process: dict[str, Any]
     values: dict[str, Any]  # every [defaults] key, parsed (SI units for quantities)
 
-    def __getattr__(self, name: str) -> Any:
-        values = self.__dict__.get("values", {})
-        if name in values:
-            return values[name]
-        raise AttributeError(name)
-
 
 def defaults_table() -> dict:
     """catalogs/synthesis.toml as read (bundled; a copy the caller may change)."""
