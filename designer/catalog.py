@@ -506,6 +506,31 @@ class Catalog:
         cat.validate(touched)
         return cat
 
+    def with_entries(self, entries: dict[tuple[str, str], dict], where: str) -> Catalog:
+        """A copy with whole entries added or replaced, by (section, id), validated; e.g. the
+        chips of a chip file or of a synthesis."""
+        if not entries:
+            return self
+        raw = {s: dict(t) if any(e[0] == s for e in entries) else t for s, t in self.raw.items()}
+        origin = dict(self.origin)
+        for (section, entry_id), entry in entries.items():
+            if section not in SECTIONS or section == "costs":
+                raise unknown("catalog section", section, SECTIONS[:-1], where=where)
+            raw[section][entry_id] = entry
+            origin[(section, entry_id)] = where
+        cat = Catalog(raw, origin)
+        cat._typed.update({k: v for k, v in self._typed.items() if k not in entries})
+        cat.validate(set(entries))
+        return cat
+
+    def with_chip_file(self, path: str | Path) -> tuple[Catalog, list[str]]:
+        """A copy with the chips (and interconnects) of a chip file, and the chip ids in it."""
+        from designer.synthesis import read_chip_file
+
+        entries = read_chip_file(path)
+        cat = self.with_entries(entries, where=str(path))
+        return cat, [i for s, i in entries if s == "chips"]
+
     def validate(self, entries: set[tuple[str, str]] | None = None) -> None:
         """Parse every entry (or only `entries`, as (section, id)) so that bad input is
         reported at load time."""

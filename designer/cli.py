@@ -141,7 +141,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     from designer import profiles
 
-    catalog = Catalog.load().with_overrides(sets)
+    base_catalog = Catalog.load()
+    if args.chip.endswith(".toml"):  # a chip file (e.g. written by solve --chip-out)
+        base_catalog, ids = base_catalog.with_chip_file(args.chip)
+        args.chip = ids[0]
+    catalog = base_catalog.with_overrides(sets)
     values = {
         k: v
         for k, v in (
@@ -177,7 +181,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         overrides=sets,
         cost_basis=cost_basis_from(basis, "--set"),
         profile=prof,
-        catalog=Catalog.load(),
+        catalog=base_catalog,
         assumptions=args.assumptions,
         ep=args.ep,
         attention=args.attention,
@@ -214,8 +218,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.engine:
         sets["efficiency.engine"] = args.engine
     problem = load_problem(args.problem, sets)
+    run = solve
+    if problem.synthesis is not None:
+        from designer import synthesis
+
+        run = synthesis.solve  # the fleet MILP; portfolios by design sets (docs/model.md §7)
     try:
-        sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
+        sol = run(problem, prune=not args.no_prune, time_limit=args.time_limit)
     except InputError as exc:  # found while solving (a chip without the dtype): name the file
         raise in_file(exc, problem.where) from None
     except InfeasibleError as exc:
@@ -225,10 +234,29 @@ def cmd_solve(args: argparse.Namespace) -> int:
         else:
             print_infeasible(record)
         return exc.exit_code
+    if problem.synthesis is not None:
+        from designer.synthesis import annotate
+
+        annotate(problem, sol.record)
+    if args.chip_out:
+        from designer.synthesis import write_chip_file
+
+        chosen = list(dict.fromkeys(r["chip"] for r in sol.record["fleet"]))
+        try:
+            write_chip_file(args.chip_out, problem.catalog, chosen)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the chip file ({exc.strerror})", key="--chip-out"
+            ) from None
+        sol.record["chip_out"] = {"file": args.chip_out, "chips": chosen}
     if args.json:
         _dump(sol.record)
     else:
         print_solution(sol.record)
+        if "synthesis" in sol.record:
+            from designer.synthesis import print_block
+
+            print_block(sol.record["synthesis"])
     # an answer stopped at the time limit is not proven optimal
     return 0 if sol.status == "optimal" else EXIT_SOLVER_LIMIT
 
@@ -681,7 +709,9 @@ def parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="evaluate one design with the forward model")
     ev.add_argument("--model", required=True, help="catalog model id or a config.json path")
-    ev.add_argument("--chip", required=True, help="catalog chip id")
+    ev.add_argument(
+        "--chip", required=True, help="catalog chip id, or a chip file (solve --chip-out)"
+    )
     part = _count(MAX_PARTITION)
     ev.add_argument("--tp", type=part, default=1, help="chips per pipeline stage (tensor par.)")
     ev.add_argument("--pp", type=part, default=1, help="pipeline stages")
@@ -762,6 +792,12 @@ def parser() -> argparse.ArgumentParser:
         help=f"assumption set (default: the problem's [assumptions] preset, else {DEFAULT_PRESET})",
     )
     so.add_argument("--json", action="store_true")
+    so.add_argument(
+        "--chip-out",
+        metavar="FILE",
+        help="write the answer's chip(s) as a catalog file ([chips.ID] tables) that "
+        "evaluate --chip FILE and space.chips read",
+    )
     so.add_argument(
         "--no-prune",
         action="store_true",

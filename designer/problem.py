@@ -20,6 +20,7 @@ from typing import Any
 from designer.assumptions import ASSUMPTION_KEYS, assumptions_from_table
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
 from designer.catalog import Catalog, path_kind, relative_factor, scale_value
+from designer.chipdesign import PROBLEM_KEYS
 from designer.cost import CostBasis, cost_basis_from
 from designer.errors import InputError, closest, excerpt, in_file, unknown
 from designer.evaluate import MAX_PARTITION
@@ -93,11 +94,12 @@ SCHEMA: dict[str, dict[str, str]] = {
     "costs": {"basis": "str", "power_basis": "str", "rent_term": "str"},
     "overrides": {},
     "assumptions": ASSUMPTION_KEYS,
+    "synthesis": PROBLEM_KEYS,
 }
 # a [[class]] table: a name and the keys of [workload] and [sla]
 CLASS_KEYS = {"name": "str", **SCHEMA["workload"], **SCHEMA["sla"]}
 FREE_SECTIONS = ("overrides", "supply")  # keys are paths or catalog ids, checked elsewhere
-OWN_PARSER = ("assumptions",)  # parsed by designer.assumptions
+OWN_PARSER = ("assumptions", "synthesis")  # parsed by designer.assumptions, .synthesis
 REQUIRED = {
     "workload": ["model", "context_tokens"],
     "sla": ["tokens_per_s_per_user", "concurrent_users"],
@@ -165,6 +167,8 @@ class Problem:
     base_dir: Path | None = field(default=None, repr=False, compare=False)
     # The catalog before [overrides]: what-ifs re-apply overrides to it instead of reloading.
     base_catalog: Catalog | None = field(default=None, repr=False, compare=False)
+    # [synthesis]: the synthesized design space (designer.synthesis.Synthesis), else None
+    synthesis: Any = field(default=None, repr=False, compare=False)
 
     @property
     def workload(self) -> Workload:
@@ -340,6 +344,11 @@ def apply_sets(raw: dict, sets: dict[str, Any], *, where: str) -> dict:
             continue
         if head == "supply" and rest:
             raw.setdefault("supply", {})[rest] = value
+            continue
+        if head == "synthesis" and rest:
+            from designer.synthesis import set_path
+
+            set_path(raw.setdefault("synthesis", {}), rest, value, where=where, path=path)
             continue
         if head not in SCHEMA or head in FREE_SECTIONS:
             valid = [*SCHEMA, "class", *CATALOG_SECTIONS]
@@ -578,12 +587,19 @@ def _problem_from_dict(
         raise InputError("maximize takes one workload class", where=where, key="objective.maximize")
     space = v["space"]
     include_hypothetical = space.get("include_hypothetical", False)
+    synthesis = None
+    if "synthesis" in raw:
+        from designer.synthesis import expand
+
+        synthesis = expand(raw["synthesis"], catalog, where=where)
+        catalog = synthesis.catalog
     if "chips" in space:
-        chips = space["chips"]
-        for c in chips:
-            if c not in catalog.raw["chips"]:
-                raise unknown("chip", c, catalog.raw["chips"], where=where, key="space.chips")
+        chips, catalog = _space_chips(space["chips"], catalog, base_dir, where)
         left_out = ()
+        if synthesis is not None:
+            chips = (*synthesis.chips, *(c for c in chips if c not in synthesis.chips))
+    elif synthesis is not None:
+        chips, left_out = synthesis.chips, ()
     else:
         every = catalog.ids("chips")
         chips = tuple(
@@ -627,8 +643,12 @@ def _problem_from_dict(
         max_facility_power=limits.get("max_facility_power"),
         max_capex_usd=limits.get("max_capex_usd"),
         max_configurations=fleet.get("max_configurations"),
-        max_chip_types=fleet.get("max_chip_types"),
-        chip_type_fixed_cost_usd=fleet.get("chip_type_fixed_cost_usd", 0.0),
+        max_chip_types=fleet.get(
+            "max_chip_types", synthesis.max_designs if synthesis is not None else None
+        ),
+        chip_type_fixed_cost_usd=fleet.get(
+            "chip_type_fixed_cost_usd", synthesis.tape_out_usd if synthesis is not None else 0.0
+        ),
         supply=tuple(supply),
         where=where,
         raw=raw,
@@ -637,7 +657,27 @@ def _problem_from_dict(
         profile=profile,
         engine=engine,
         efficiency_values=e,
+        synthesis=synthesis,
     )
+
+
+def _space_chips(
+    names: tuple[str, ...], catalog: Catalog, base_dir: str | Path | None, where: str
+) -> tuple[tuple[str, ...], Catalog]:
+    """The chips of `space.chips`: catalog ids, or chip files (`*.toml`, relative to the
+    problem's folder) whose chips join the catalog."""
+    out: list[str] = []
+    for c in names:
+        if c in catalog.raw["chips"]:
+            out.append(c)
+            continue
+        if c.endswith(".toml"):
+            path = Path(c) if base_dir is None or Path(c).is_absolute() else Path(base_dir) / c
+            catalog, ids = catalog.with_chip_file(path)
+            out += ids
+            continue
+        raise unknown("chip", c, catalog.raw["chips"], where=where, key="space.chips")
+    return tuple(dict.fromkeys(out)), catalog
 
 
 def _objective(body: dict, where: str) -> tuple[str, str]:

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from designer.catalog import Catalog
 
 
+LEFT_OUT_SHOWN = 12  # chips named per reason in the text answer
+
+
 def _si(x: float | None, unit: str, binary: bool = False) -> str:
     if x is None or x != x:
         return "n/a"
@@ -223,7 +226,10 @@ def print_solution(record: dict[str, Any], console: Console | None = None) -> No
     for e in record.get("excluded", []):
         by_reason.setdefault(e["reason"], []).append(e["chip"])
     for reason, chips in by_reason.items():
-        console.print(escape(f"left out ({reason}): {', '.join(chips)}"), soft_wrap=True)
+        names = ", ".join(chips[:LEFT_OUT_SHOWN])
+        if len(chips) > LEFT_OUT_SHOWN:
+            names += f" and {len(chips) - LEFT_OUT_SHOWN} more (--json lists every one)"
+        console.print(escape(f"left out ({reason}): {names}"), soft_wrap=True)
     for line in footer(record):
         console.print(line, style="dim", soft_wrap=True)
 
