@@ -466,6 +466,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 "--floor and --cross-validate are two reports: give one", key="--floor"
             )
         return _floor(rows, catalog, args)
+    if args.intervals:
+        return _intervals(rows, catalog, args)
     if args.cross_validate:
         cv = calibrate.cross_validate(
             rows, catalog, args.cross_validate, args.loss, within=args.within
@@ -521,10 +523,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.out:
-        try:
-            Path(args.out).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write: {exc.strerror}", where=args.out) from None
+        _write(args.out, text)
     if args.json:
         from designer.profiles import describe
 
@@ -538,6 +537,41 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(text, end="")
     else:
         print(f"wrote profile {args.name!r} to {args.out}")
+    return 0
+
+
+def _write(path: str, text: str) -> None:
+    """Write `--out`; an unwritable path is bad input."""
+    from pathlib import Path
+
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=path) from None
+
+
+def _intervals(rows, catalog, args: argparse.Namespace) -> int:
+    """`calibrate --intervals`: the 80% interval table of answers and its held-out coverage
+    (`designer.intervals`)."""
+    from designer import intervals
+
+    table, _, _ = intervals.fit(rows, catalog)
+    command = "designer calibrate " + " ".join(_without_out(args.argv))
+    text = intervals.to_toml(table, command)
+    if args.out:
+        _write(args.out, text)
+    if args.json:
+        _dump({"coverage": table.coverage, "cells": table.counts, "ranges": table.ranges})
+        return 0
+    for name, s in table.coverage.items():
+        print(
+            f"{name}: {s['inside']:.1f}% of {s['points']} held-out predictions inside their "
+            f"80% interval (leave-one-source-out), median half-width ±{s['median_half_width']:.1f}%"
+        )
+    if args.out:
+        print(f"wrote the interval table to {args.out}")
+    else:
+        print(text, end="")
     return 0
 
 
@@ -610,10 +644,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from designer import profiles
     from designer.calibrate import Errors
     from designer.report import catalog_table
-    from designer.validate import parity_plot, table, validate
+    from designer.validate import DEFAULT, parity_plot, table, validate
 
     catalog, rows = _measurements(args)
-    profile = profiles.get(args.profile or profiles.GENERIC)
+    name = args.profile or profiles.GENERIC
+    profile = None if name == DEFAULT else profiles.get(name, key="--profile")
     record = validate(rows, profile, catalog)
     if args.plot:
         parity_plot(rows, record, args.plot)
@@ -628,8 +663,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         np.array([r["measured_ms"] for r in record["rows"]]),
     )
     console = Console()
-    console.print(catalog_table(table(errs), f"profile {profile.id} ({profile.error()})"))
+    console.print(catalog_table(table(errs), f"profile {record['profile']} ({record['error']})"))
     print(errs.summary())
+    print(f"{record['inside']:.1f}% of the measurements inside their 80% interval")
     return 0
 
 
@@ -843,12 +879,22 @@ def parser() -> argparse.ArgumentParser:
         help="loss on the relative errors: soft_l1 (default; the mean absolute percentage error, "
         "smoothed below 1%%) or linear (relative least squares)",
     )
+    cal.add_argument(
+        "--intervals",
+        action="store_true",
+        help="the 80%% interval table of answers from leave-one-source-out residuals under the "
+        "profile each chip gets, and its coverage (writes catalogs/intervals.toml with --out)",
+    )
     cal.add_argument("--json", action="store_true")
     cal.set_defaults(func=cmd_calibrate)
 
     va = sub.add_parser("validate", help="predicted vs measured step times for a profile")
     va.add_argument("data", help="measurements CSV")
-    va.add_argument("--profile", help="limit, a profile name or a TOML file (default: generic)")
+    va.add_argument(
+        "--profile",
+        help="limit, a profile name, a TOML file, or default (each chip's profile in an answer; "
+        "default: generic)",
+    )
     va.add_argument("--platform", action="append", help="only these chip/engine platforms")
     va.add_argument("--engine", action="append", help="only the rows of these serving engines")
     va.add_argument("--plot", help="write a parity plot (PNG/SVG/PDF) here")

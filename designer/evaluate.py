@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from designer import partition, perf, profiles
+from designer import intervals, partition, perf, profiles
 from designer.assumptions import Assumptions
 from designer.catalog import Catalog
 from designer.cost import chip_cost, cost_per_mtoken
@@ -202,4 +202,4 @@ def evaluate(
         pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
         record["metrics"]["ttft_s"] = pf.time_s
     record["profile"] = profiles.describe(prof)
-    return record
+    return intervals.attach(record, prof, wl)

@@ -50,7 +50,7 @@ def design_table(record: dict[str, Any], title: str) -> Table:
     if "assumptions" in record:
         a = record["assumptions"]
         t.add_row("assumptions", a["preset"] if a["preset"] != "custom" else str(a))
-    t.add_row("tokens/s per user", f"{m['tokens_per_s_per_user']:,.1f}")
+    t.add_row("tokens/s per user", f"{m['tokens_per_s_per_user']:,.1f}" + interval_text(m, record))
     t.add_row("system tokens/s", f"{m['system_tokens_per_s']:,.0f}")
     t.add_row(
         "step time",
@@ -71,6 +71,20 @@ def design_table(record: dict[str, Any], title: str) -> Table:
     t.add_row("TCO per year", _usd(m["tco_usd_per_year"]))
     t.add_row("$ per million tokens", _usd(m["cost_per_mtoken_usd"]))
     return t
+
+
+def interval_text(m: dict[str, Any], record: dict[str, Any]) -> str:
+    """' (80% interval 16.2–39.6; extrapolated: moe, chip)' when the record has one."""
+    if "tokens_per_s_per_user_low" not in m:
+        return ""
+    iv = record.get("interval", {})
+    extra = iv.get("extrapolated") or []
+    return (
+        f"  (80% interval {m['tokens_per_s_per_user_low']:,.1f}–"
+        f"{m['tokens_per_s_per_user_high']:,.1f}"
+        + (f"; extrapolated: {', '.join(extra)}" if extra else "")
+        + ")"
+    )
 
 
 def print_evaluation(record: dict[str, Any], console: Console | None = None) -> None:
@@ -100,7 +114,12 @@ def fleet_table(record: dict[str, Any], title: str) -> Table:
             str(r["replicas"]),
             str(r["chips"]),
             str(r["users_served"]),
-            f"{r['tokens_per_s_per_user']:,.1f}",
+            f"{r['tokens_per_s_per_user']:,.1f}"
+            + (
+                f" ({r['tokens_per_s_per_user_low']:,.0f}–{r['tokens_per_s_per_user_high']:,.0f})"
+                if "tokens_per_s_per_user_low" in r
+                else ""
+            ),
             r["bottleneck"],
         )
     return t

@@ -1,8 +1,10 @@
 """Predicted against measured, per row, for one profile: `designer validate`.
 
 JSON contract: `{"profile": NAME, "mape": PERCENT, "rows": [{"id", "predicted_ms",
-"measured_ms"}]}`, plus `median`, `worst` (signed percent), `worst_id`, `points` and the
-profile's `error` line.
+"measured_ms", "low_ms", "high_ms"}]}`, plus `median`, `worst` (signed percent), `worst_id`,
+`points` and the profile's `error` line. `low_ms`/`high_ms` bound each prediction's 80%
+interval (`designer.intervals`); rows predicted under profile `default` (`DEFAULT`) each get the
+profile their chip gets in an answer (`profiles.default_for`), and name it as `profile`.
 
 >>> from designer.catalog import Catalog
 >>> from designer import measurements, profiles
@@ -18,29 +20,62 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from designer.calibrate import Errors, errors
+import numpy as np
+
+from designer import intervals, profiles
+from designer.calibrate import Errors, as_rows
 from designer.catalog import Catalog
 from designer.errors import InputError
 from designer.measurements import Measurement, prepare
 from designer.profiles import Profile
 
+DEFAULT = "default"  # `--profile default`: each row under its chip's default profile
 
-def validate(rows: list[Measurement], profile: Profile, catalog: Catalog) -> dict[str, Any]:
-    """The JSON record of predictions with `profile` against the measured `rows`."""
-    e = errors(prepare(rows, catalog), profile.efficiency, catalog)
+
+def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog) -> dict[str, Any]:
+    """The JSON record of predictions with `profile` (None: each chip's default) against the
+    measured `rows`, with each prediction's 80% interval."""
+    prepared = as_rows(prepare(rows, catalog), catalog)
+    used = [profile or profiles.default_for(catalog, r.chip) for r in rows]
+    predicted, low, high = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows))
+    table = intervals.shipped()
+    for pid in dict.fromkeys(p.id for p in used):
+        ks = [k for k, p in enumerate(used) if p.id == pid]
+        predicted[ks] = prepared.take(ks).terms.predict(used[ks[0]].efficiency)
+    for k, (item, p) in enumerate(zip(prepared.items, used, strict=True)):
+        r = item.row
+        kind, dims = intervals.kind_of(p, r.chip)
+        wl = item.decode
+        dims = dims + intervals.extrapolated(
+            table, wl, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
+        )
+        _, q = table.quantiles(kind, r.batch, r.decode_context)
+        fast, slow = intervals.bounds(q, len(dims))
+        low[k], high[k] = predicted[k] * fast, predicted[k] * slow
+    e = Errors(prepared.ids, predicted, prepared.measured_ms)
     worst_id, worst = e.worst
     return {
-        "profile": profile.id,
-        "error": profile.error(),
+        "profile": profile.id if profile else DEFAULT,
+        "error": profile.error() if profile else "each chip's default profile",
         "mape": e.mape,
         "median": e.median,
         "worst": worst,
         "worst_id": worst_id,
         "points": len(e.ids),
         "rows": [
-            {"id": i, "predicted_ms": float(p), "measured_ms": float(m)}
-            for i, p, m in zip(e.ids, e.predicted_ms, e.measured_ms, strict=True)
+            {
+                "id": i,
+                "predicted_ms": float(p),
+                "measured_ms": float(m),
+                "low_ms": float(lo),
+                "high_ms": float(hi),
+                "profile": u.id,
+            }
+            for i, p, m, lo, hi, u in zip(
+                e.ids, e.predicted_ms, e.measured_ms, low, high, used, strict=True
+            )
         ],
+        "inside": float(np.mean((e.measured_ms >= low) & (e.measured_ms <= high)) * 100),
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from designer import profiles
+from designer import intervals, profiles
 from designer.cost import cost_per_mtoken, mtokens_per_year
 from designer.evaluate import Design, assess
 from designer.optimize.columns import demanded_tokens_per_s, units_to_serve
@@ -47,7 +47,10 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 int(c.ep[k]),
                 str(c.attention[k]),
             )
-            rec = assess(profiles.workload_for(p, design.chip, wc.workload), p.catalog, design)
+            wl = profiles.workload_for(p, design.chip, wc.workload)
+            rec = intervals.attach(
+                assess(wl, p.catalog, design), profiles.for_problem(p, design.chip), wl
+            )
             rows.append(
                 {
                     "column": k,
