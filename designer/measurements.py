@@ -228,13 +228,15 @@ def in_flight(r: Measurement, decode: Workload, hw: dict) -> int:
     >>> r.batch, prepare([r], cat)[0].in_flight  # its source derives ~86 by Little's law
     (100, 85)
     """
-    mem = perf.evaluate_arrays(decode, hw, r.tp, r.pp, np.array([1, 2]), **partition(r))[
+    # under data-parallel attention a rank holds ⌈B/t⌉ sequences: memory grows every t of them
+    per = r.tp if r.attention == "dp" else 1
+    mem = perf.evaluate_arrays(decode, hw, r.tp, r.pp, np.array([per, 2 * per]), **partition(r))[
         "memory_per_chip_bytes"
     ]
     room = float(hw["usable_capacity"]) - float(mem[0])
     if room < 0:
         return r.batch
-    return int(min(r.batch, 1 + room // float(mem[1] - mem[0])))
+    return int(min(r.batch, per * (1 + room // float(mem[1] - mem[0]))))
 
 
 # Measurements are predicted with the equations answers use by default: the deployment set
