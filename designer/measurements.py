@@ -333,6 +333,7 @@ class Terms:
     itl: np.ndarray  # True: closed-loop ITL (one decode step at batch 1), else per output token
     layers: np.ndarray
     batch: np.ndarray  # sequences in flight (`Prepared.in_flight`)
+    rank_batch: np.ndarray  # of them, those on the busiest rank (`perf.users_per_rank`)
     waves: np.ndarray  # static batches: the row's batch over the sequences in flight
     prompts: np.ndarray
     output_tokens: np.ndarray
@@ -379,6 +380,7 @@ class Terms:
                 ("itl", r.measure == "itl"),
                 ("layers", dec.layers),
                 ("batch", b),
+                ("rank_batch", float(perf.users_per_rank(r.tp, b, r.attention == "dp"))),
                 ("waves", 1.0 if r.measure == "itl" else r.batch / b),
                 ("prompts", _prompts(item)),
                 ("output_tokens", r.output_tokens),
@@ -407,8 +409,8 @@ class Terms:
             self.step_memory / eff.bandwidth,
             self.step_compute / eff.compute,
             self.step_sync + self.step_collectives * eff.collective_latency,
-            perf.software_time(eff, self.layers, self.batch),
-            perf.sequence_time(eff, self.layers, self.batch),
+            perf.software_time(eff, self.layers, self.rank_batch),
+            perf.sequence_time(eff, self.layers, self.rank_batch),
             self.overlap,
         )
         pf = total_time(
