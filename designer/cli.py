@@ -189,7 +189,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
     """The optional workload flags of `evaluate` that were given, as Workload keywords."""
-    names = ("prompt_tokens", "output_tokens", "speculative", "draft_tokens", "acceptance_rate")
+    names = (
+        "prompt_tokens",
+        "output_tokens",
+        "speculative",
+        "draft_tokens",
+        "acceptance_rate",
+        "activation_dtype",
+    )
     out = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
     if ("prompt_tokens" in out or "output_tokens" in out) and args.context is not None:
         raise InputError(
@@ -211,6 +218,16 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.engine:
         sets["efficiency.engine"] = args.engine
     problem = load_problem(args.problem, sets)
+    if args.confidence is not None:  # every class, [sla] or [[class]]
+        import dataclasses
+
+        from designer.problem import check_confidence
+
+        c = check_confidence(args.confidence, None, "--confidence")
+        problem = dataclasses.replace(
+            problem,
+            classes=tuple(dataclasses.replace(wc, confidence=c) for wc in problem.classes),
+        )
     try:
         sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
     except InputError as exc:  # found while solving (a chip without the dtype): name the file
@@ -721,6 +738,13 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--kv-dtype", default=None, help="default: fp8 (paper) or bf16 (deployment)")
     ev.add_argument(
+        "--activation-dtype",
+        default=None,
+        help="the GEMMs' activation dtype, i.e. the precision the engine computes at: fp4 with "
+        "fp4 weights is W4A4, fp8 with fp8 weights W8A8 (default: bf16 for sub-8-bit weights, "
+        "weight-only quantization)",
+    )
+    ev.add_argument(
         "--assumptions",
         choices=ASSUMPTION_PRESETS,
         default=DEFAULT_PRESET,
@@ -799,6 +823,12 @@ def parser() -> argparse.ArgumentParser:
     )
     so.add_argument("--profile", help="calibration profile (same as --set efficiency.profile=…)")
     so.add_argument("--engine", help=ENGINE_HELP + " (same as --set efficiency.engine=…)")
+    so.add_argument(
+        "--confidence",
+        type=float,
+        help="size the fleet so each class's SLA holds at the slow end of the prediction's "
+        "interval with this probability, e.g. 0.9 (same as [sla] confidence)",
+    )
     so.set_defaults(func=cmd_solve)
 
     set_help = "change a problem or catalog value (wildcards: chips.*.KEY; factors: x2)"

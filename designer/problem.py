@@ -55,7 +55,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "draft_tokens": "int",
         "acceptance_rate": "number",
     },
-    "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int"},
+    "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int", "confidence": "number"},
     "objective": {"minimize": "str", "maximize": "str"},
     "space": {
         "chips": "strlist",
@@ -110,6 +110,9 @@ class WorkloadClass:
     workload: Workload
     target_utps: float
     users: int | None
+    # size for the SLA at the slow end of the prediction's interval, held with this one-sided
+    # probability (designer.intervals); None: at the nominal prediction
+    confidence: float | None = None
 
     def describe(self) -> dict[str, Any]:
         wl = self.workload
@@ -121,6 +124,7 @@ class WorkloadClass:
             "kv_dtype": wl.kv_dtype,
             "tokens_per_s_per_user": self.target_utps,
             "concurrent_users": self.users,
+            "confidence": self.confidence,
         }
 
 
@@ -497,7 +501,26 @@ def _workload_class(
         if prefix and key and key.startswith("workload."):
             key = f"{prefix}.{key.removeprefix('workload.')}"
         raise InputError(message, where=where, key=key) from None
-    return WorkloadClass(name, workload, v["tokens_per_s_per_user"], v.get("concurrent_users"))
+    confidence = v.get("confidence")
+    if confidence is not None:
+        confidence = check_confidence(confidence, where, _key(prefix, "sla", "confidence"))
+    return WorkloadClass(
+        name, workload, v["tokens_per_s_per_user"], v.get("concurrent_users"), confidence
+    )
+
+
+def check_confidence(value: float, where: str | None, key: str) -> float:
+    """A one-sided confidence the interval table can give: 0.5 (the median) to 0.95."""
+    from designer.intervals import QUANTILES
+
+    low, high = 0.5, max(QUANTILES)
+    if not low <= value <= high:
+        raise InputError(
+            f"expected a confidence from {low} to {high} (e.g. 0.9), got {value!r}",
+            where=where,
+            key=key,
+        )
+    return float(value)
 
 
 def problem_from_dict(

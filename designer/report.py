@@ -199,6 +199,24 @@ def print_solution(record: dict[str, Any], console: Console | None = None) -> No
             f"({d['chip']} TP {d['tp']} × PP {d['pp']}, {d['replicas']} replicas: "
             f"{single['objective']:,.6g} {obj['unit']})"
         )
+    margin = record.get("margin")
+    if margin:
+        n, g = margin["nominal"], margin["guaranteed"]
+        conf = ", ".join(f"{c:g}" for c in dict.fromkeys(margin["confidence"].values()) if c)
+        ratio = margin["cost_ratio"]
+
+        def num(v: float) -> str:
+            return f"{v:,.0f}" if abs(v) >= 1e3 else f"{v:,.4g}"
+
+        console.print(
+            f"margin: sized so the SLA holds at the interval's slow end with confidence {conf}: "
+            f"{g['chips']} chips, {obj['name']} {num(g['objective'])} {obj['unit']} against the "
+            f"nominal fleet's {n['chips']} chips, {num(n['objective'])} {obj['unit']} "
+            f"(the margin costs {num(margin['cost'])} {obj['unit']}"
+            + (f", {ratio:+.1%}" if ratio is not None else "")
+            + ")",
+            soft_wrap=True,
+        )
     console.print(escape(f"binding: {', '.join(record['binding']) or 'none'}"))
     for s in record.get("sensitivity", []):
         if abs(s["marginal"]) > 0:

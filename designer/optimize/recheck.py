@@ -48,9 +48,23 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 str(c.attention[k]),
             )
             wl = profiles.workload_for(p, design.chip, wc.workload)
-            rec = intervals.attach(
-                assess(wl, p.catalog, design), profiles.for_problem(p, design.chip), wl
-            )
+            prof = profiles.for_problem(p, design.chip)
+            rec = intervals.attach(assess(wl, p.catalog, design), prof, wl)
+            if wc.confidence:
+                factor = intervals.slow_factor(
+                    prof,
+                    wl,
+                    design.chip,
+                    design.tp,
+                    design.pp,
+                    design.ep,
+                    design.attention,
+                    design.batch,
+                    wc.confidence,
+                )
+                rec["metrics"]["guaranteed_tokens_per_s_per_user"] = float(
+                    rec["metrics"]["tokens_per_s_per_user"] / factor
+                )
             rows.append(
                 {
                     "column": k,
@@ -134,7 +148,8 @@ def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[st
         m = row["metrics"]
         wc = p.classes[row["class_index"]]
         tag = f"[{i}]" if len(rows) > 1 else ""
-        r[f"user-rate{tag}"] = m["tokens_per_s_per_user"] / wc.target_utps - 1.0
+        rate = m.get("guaranteed_tokens_per_s_per_user", m["tokens_per_s_per_user"])
+        r[f"user-rate{tag}"] = rate / wc.target_utps - 1.0
         r[f"memory-capacity{tag}"] = (
             1.0 - m["memory_per_chip_bytes"] / m["usable_memory_per_chip_bytes"]
         )
