@@ -137,7 +137,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "interconnects.…, memory.…, costs.…)",
             key=f"--set {bad[0]}",
         )
-    from designer import profiles
+    from designer import engines, profiles
 
     catalog = Catalog.load().with_overrides(sets)
     values = {
@@ -160,6 +160,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         if args.engine:
             profiles.check_engine(args.engine, key="--engine")
+            engines.check(catalog, args.chip, args.engine, key="--engine")
         base = profiles.default_for(catalog, args.chip, args.engine)
     prof = profiles.with_values(base, values)
     record = evaluate(

@@ -509,6 +509,35 @@ def _workload_class(
     )
 
 
+def _profile_engine(profile: str | None) -> str | None:
+    from designer import engines, profiles
+
+    return engines.of_profile(profiles.get(profile)) if profile else None
+
+
+def _engine_space(catalog, chips, left_out, engine, explicit: bool, where: str):
+    """The space's chips where the serving engine runs (catalogs/engines.toml); the others are
+    left out, each with the engines that do run on it. Bad input when none is left of a
+    space.chips list."""
+    from designer import engines
+
+    if not engine:
+        return tuple(chips), left_out
+    keep = tuple(c for c in chips if engines.runs_on(catalog, c, engine))
+    if explicit and chips and not keep:
+        engines.check(catalog, chips[0], engine, where=where, key="space.chips")
+    out = tuple(
+        (
+            c,
+            f"{engine} does not run on it (engines that do: "
+            f"{', '.join(engines.engines_for(catalog, c)) or 'none known'})",
+        )
+        for c in chips
+        if c not in keep
+    )
+    return keep, tuple(left_out) + out
+
+
 def check_confidence(value: float, where: str | None, key: str) -> float:
     """A one-sided confidence the interval table can give: 0.5 (the median) to 0.95."""
     from designer.intervals import QUANTILES
@@ -615,6 +644,9 @@ def _problem_from_dict(
             for c in every
             if c not in chips
         )
+    chips, left_out = _engine_space(
+        catalog, chips, left_out, engine or _profile_engine(profile), "chips" in space, where
+    )
     supply = []
     for chip_id, n in raw.get("supply", {}).items():
         if chip_id not in catalog.raw["chips"]:

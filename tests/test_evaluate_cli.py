@@ -46,7 +46,15 @@ def test_evaluate_json_contract(capsys):
     )
     assert code == 0, err
     rec = json.loads(out)
-    assert set(rec) == {"design", "metrics", "fits", "bottleneck", "assumptions", "profile"}
+    assert set(rec) == {
+        "design",
+        "metrics",
+        "fits",
+        "bottleneck",
+        "assumptions",
+        "profile",
+        "interval",
+    }
     assert rec["profile"]["name"] == "limit"  # a paper preset defaults to the hardware limit
     assert set(rec["design"]) == DESIGN_KEYS
     assert set(rec["assumptions"]) == ASSUMPTION_KEYS

@@ -159,3 +159,59 @@ def test_the_attention_column_is_read_and_checked(tmp_path, catalog):
     path.write_text(header + "\n" + ",".join(row[c] for c in measurements.COLUMNS) + ",ep\n")
     with pytest.raises(InputError, match="attention"):
         measurements.load(path, catalog)
+
+
+# ---- design with margin ----------------------------------------------------------------------
+QUICKSTART = "problems/quickstart.toml"
+
+
+@pytest.fixture(scope="module")
+def margin_answer():
+    from designer.problem import load_problem
+    from designer.solve import solve
+
+    p = load_problem(QUICKSTART, {"sla.confidence": 0.9, "space.chips": ["h100-sxm", "h200"]})
+    return p, solve(p).record
+
+
+def test_confidence_sizes_for_the_slow_end_and_shows_the_margin(margin_answer):
+    p, rec = margin_answer
+    target = p.classes[0].target_utps
+    for row in rec["fleet"]:
+        assert row["guaranteed_tokens_per_s_per_user"] >= target * (1 - 1e-9)
+        assert row["guaranteed_tokens_per_s_per_user"] < row["tokens_per_s_per_user"]
+    m = rec["margin"]
+    assert set(m) == {"confidence", "nominal", "guaranteed", "cost", "cost_ratio"}
+    assert m["guaranteed"]["objective"] == rec["objective"]["value"]
+    assert m["cost"] == pytest.approx(m["guaranteed"]["objective"] - m["nominal"]["objective"])
+    assert m["cost"] > 0  # the margin is not free on these chips
+    assert rec["inputs"]["classes"][0]["confidence"] == 0.9
+
+
+def test_the_guaranteed_fleet_is_the_nominal_fleet_of_a_slower_stack(margin_answer):
+    """Brute force: each column's batch is the largest whose rate, divided by the slow-end
+    factor, meets the target."""
+    from designer.perf import ChipArrays, evaluate_arrays
+
+    p, rec = margin_answer
+    for row in rec["fleet"]:
+        wl = profiles.workload_for(p, row["chip"])
+        prof = profiles.for_problem(p, row["chip"])
+        hw = ChipArrays.build(p.catalog, [row["chip"]], wl.compute_dtype).take(0)
+        b = np.arange(1, p.max_batch + 1)
+        m = evaluate_arrays(
+            wl, hw, row["tp"], row["pp"], b, ep=row["ep"], attention=row["attention"]
+        )
+        f = intervals.slow_factor(
+            prof, wl, row["chip"], row["tp"], row["pp"], row["ep"], row["attention"], b, 0.9
+        )
+        ok = (m["tokens_per_s_per_user"] / f >= p.classes[0].target_utps) & m["fits"]
+        assert row["capacity_users"] == row["replicas"] * row["pp"] * int(b[ok].max())
+
+
+@pytest.mark.parametrize("value", ["0.99", "0.2"])
+def test_a_confidence_out_of_range_is_bad_input(value, capsys):
+    assert main(["solve", QUICKSTART, "--confidence", value]) == 2
+    assert "--confidence" in capsys.readouterr().err
+    assert main(["solve", QUICKSTART, "--set", f"sla.confidence={value}"]) == 2
+    assert "sla.confidence" in capsys.readouterr().err
