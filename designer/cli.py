@@ -459,13 +459,15 @@ def _measurements(args: argparse.Namespace):
     return catalog, rows
 
 
-def _without_out(argv: list[str]) -> list[str]:
-    """The command line without `--out FILE` (where a profile was written is not how)."""
+def _without_out(argv: list[str], *flags: str) -> list[str]:
+    """The command line without `--out FILE` (where a profile was written is not how) and the
+    other `flags` that take a file."""
+    drop = ("--out", *flags)
     out, skip = [], False
     for w in argv:
-        if skip or w == "--out":
+        if skip or w in drop:
             skip = not skip
-        elif not w.startswith("--out="):
+        elif not w.startswith(tuple(f"{f}=" for f in drop)):
             out.append(w)
     return out
 
@@ -573,8 +575,12 @@ def _intervals(rows, catalog, args: argparse.Namespace) -> int:
     (`designer.intervals`)."""
     from designer import intervals
 
-    table, _, _ = intervals.fit(rows, catalog)
-    command = "designer calibrate " + " ".join(_without_out(args.argv))
+    table, cov, _ = intervals.fit(rows, catalog)
+    if args.plot:
+        from designer.validate import coverage_plot
+
+        coverage_plot(cov, args.plot)
+    command = "designer calibrate " + " ".join(_without_out(args.argv, "--plot"))
     text = intervals.to_toml(table, command)
     if args.out:
         _write(args.out, text)
@@ -916,6 +922,7 @@ def parser() -> argparse.ArgumentParser:
         help="the 80%% interval table of answers from leave-one-source-out residuals under the "
         "profile each chip gets, and its coverage (writes catalogs/intervals.toml with --out)",
     )
+    cal.add_argument("--plot", help="with --intervals: the held-out coverage as a figure (PNG/SVG)")
     cal.add_argument("--json", action="store_true")
     cal.set_defaults(func=cmd_calibrate)
 

@@ -224,6 +224,8 @@ class Coverage:
     half_width: np.ndarray  # (slow − fast)/2 per row, relative to the nominal step
     low_ms: np.ndarray
     high_ms: np.ndarray
+    predicted_ms: np.ndarray
+    measured_ms: np.ndarray
 
     def summary(self) -> dict[str, float]:
         return {
@@ -244,7 +246,8 @@ def coverage(res: Residuals, confidence: float = CONFIDENCE) -> Coverage:
             _, q = t.quantiles(str(res.kind[i]), res.batch[i], res.context[i])
             lo[i], hi[i] = bounds(q, 0, confidence)
     inside = (res.ratio >= lo) & (res.ratio <= hi)
-    return Coverage(inside, (hi - lo) / 2.0, lo * res.predicted_ms, hi * res.predicted_ms)
+    p = res.predicted_ms
+    return Coverage(inside, (hi - lo) / 2.0, lo * p, hi * p, p, res.measured_ms)
 
 
 def data_ranges(rows) -> dict[str, Any]:

@@ -83,15 +83,7 @@ def parity_plot(
     rows: list[Measurement], record: dict[str, Any], path: str | Path, band: float = 0.15
 ) -> None:
     """Predicted vs measured (log-log), one colour per platform, with ±`band` lines."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError(
-            "--plot needs matplotlib (pip install 'designer[plot]')", key="--plot"
-        ) from None
+    plt = _pyplot("--plot")
     platform = {r.id: r.platform for r in rows}
     by: dict[str, list[tuple[float, float]]] = {}
     for r in record["rows"]:
@@ -115,12 +107,58 @@ def parity_plot(
     )
     ax.legend(fontsize=7)
     fig.tight_layout()
+    _save(fig, plt, path)
+
+
+def _pyplot(key: str):
+    """matplotlib.pyplot on the Agg backend, or an InputError naming `key`."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError(
+            "--plot needs matplotlib (pip install 'designer[plot]')", key=key
+        ) from None
+    return plt
+
+
+def _save(fig, plt, path: str | Path) -> None:
     try:
         fig.savefig(path, dpi=120)
     except OSError as exc:
         raise InputError(f"cannot write the plot: {exc.strerror}", where=str(path)) from None
     finally:
         plt.close(fig)
+
+
+def coverage_plot(cov, path: str | Path) -> None:
+    """Held-out measured / predicted of every row (sorted) with its 80% interval: a row is
+    inside when its dot lies within its bar (`intervals.Coverage`)."""
+    plt = _pyplot("--plot")
+    order = np.argsort(cov.measured_ms / cov.predicted_ms)
+    x = np.arange(len(order))
+    ratio = (cov.measured_ms / cov.predicted_ms)[order]
+    lo = (cov.low_ms / cov.predicted_ms)[order]
+    hi = (cov.high_ms / cov.predicted_ms)[order]
+    inside = cov.inside[order]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.vlines(x, lo, hi, color="lightgrey", lw=1.2, label="80% interval (other publications)")
+    ax.scatter(x[inside], ratio[inside], s=8, color="tab:blue", label="inside")
+    ax.scatter(x[~inside], ratio[~inside], s=8, color="tab:red", label="outside")
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("held-out predictions (leave-one-source-out), sorted")
+    ax.set_ylabel("measured / predicted")
+    s = cov.summary()
+    ax.set_title(
+        f"{s['inside']:.1f}% of {s['points']} inside; "
+        f"median half-width ±{s['median_half_width']:.1f}%"
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, plt, path)
 
 
 def table(errs: Errors) -> list[dict[str, Any]]:
