@@ -215,3 +215,10 @@ def test_a_confidence_out_of_range_is_bad_input(value, capsys):
     assert "--confidence" in capsys.readouterr().err
     assert main(["solve", QUICKSTART, "--set", f"sla.confidence={value}"]) == 2
     assert "sla.confidence" in capsys.readouterr().err
+
+
+def test_a_rate_reachable_only_nominally_is_infeasible_with_confidence(capsys):
+    argv = ["solve", "problems/fleet-three-workloads-power-cap.toml", "--json"]
+    assert main([*argv, "--confidence", "0.9"]) == 3
+    rec = json.loads(capsys.readouterr().out)
+    assert "slow end of its interval (confidence 0.9)" in rec["explanation"]
