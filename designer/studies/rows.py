@@ -7,7 +7,7 @@ explanation, failed points their error, so a study always goes on.
     >>> problem = load_problem("problems/quickstart.toml")  # from the repository's root
     >>> row = solve_row(problem, {"sla.tokens_per_s_per_user": 100})
     >>> row["status"], row["objective"], row["totals.chips"]
-    ('optimal', 8460064.0, 208)
+    ('optimal', 7880064.0, 176)
     >>> solve_row(problem, {"sla.tokens_per_s_per_user": 500})["status"]
     'infeasible'
 """
