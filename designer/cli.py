@@ -139,7 +139,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "interconnects.…, memory.…, costs.…)",
             key=f"--set {bad[0]}",
         )
-    from designer import profiles
+    from designer import engines, profiles
 
     base_catalog = Catalog.load()
     if args.chip.endswith(".toml"):  # a chip file (e.g. written by solve --chip-out)
@@ -166,6 +166,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         if args.engine:
             profiles.check_engine(args.engine, key="--engine")
+            engines.check(catalog, args.chip, args.engine, key="--engine")
         base = profiles.default_for(catalog, args.chip, args.engine)
     prof = profiles.with_values(base, values)
     record = evaluate(
@@ -196,7 +197,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
     """The optional workload flags of `evaluate` that were given, as Workload keywords."""
-    names = ("prompt_tokens", "output_tokens", "speculative", "draft_tokens", "acceptance_rate")
+    names = (
+        "prompt_tokens",
+        "output_tokens",
+        "speculative",
+        "draft_tokens",
+        "acceptance_rate",
+        "activation_dtype",
+    )
     out = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
     if ("prompt_tokens" in out or "output_tokens" in out) and args.context is not None:
         raise InputError(
@@ -223,6 +231,16 @@ def cmd_solve(args: argparse.Namespace) -> int:
         from designer import synthesis
 
         run = synthesis.solve  # the fleet MILP; portfolios by design sets (docs/model.md §7)
+    if args.confidence is not None:  # every class, [sla] or [[class]]
+        import dataclasses
+
+        from designer.problem import check_confidence
+
+        c = check_confidence(args.confidence, None, "--confidence")
+        problem = dataclasses.replace(
+            problem,
+            classes=tuple(dataclasses.replace(wc, confidence=c) for wc in problem.classes),
+        )
     try:
         sol = run(problem, prune=not args.no_prune, time_limit=args.time_limit)
     except InputError as exc:  # found while solving (a chip without the dtype): name the file
@@ -482,13 +500,15 @@ def _measurements(args: argparse.Namespace):
     return catalog, rows
 
 
-def _without_out(argv: list[str]) -> list[str]:
-    """The command line without `--out FILE` (where a profile was written is not how)."""
+def _without_out(argv: list[str], *flags: str) -> list[str]:
+    """The command line without `--out FILE` (where a profile was written is not how) and the
+    other `flags` that take a file."""
+    drop = ("--out", *flags)
     out, skip = [], False
     for w in argv:
-        if skip or w == "--out":
+        if skip or w in drop:
             skip = not skip
-        elif not w.startswith("--out="):
+        elif not w.startswith(tuple(f"{f}=" for f in drop)):
             out.append(w)
     return out
 
@@ -507,6 +527,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 "--floor and --cross-validate are two reports: give one", key="--floor"
             )
         return _floor(rows, catalog, args)
+    if args.intervals:
+        return _intervals(rows, catalog, args)
     if args.cross_validate:
         cv = calibrate.cross_validate(
             rows, catalog, args.cross_validate, args.loss, within=args.within
@@ -562,10 +584,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.out:
-        try:
-            Path(args.out).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write: {exc.strerror}", where=args.out) from None
+        _write(args.out, text)
     if args.json:
         from designer.profiles import describe
 
@@ -579,6 +598,45 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(text, end="")
     else:
         print(f"wrote profile {args.name!r} to {args.out}")
+    return 0
+
+
+def _write(path: str, text: str) -> None:
+    """Write `--out`; an unwritable path is bad input."""
+    from pathlib import Path
+
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", where=path) from None
+
+
+def _intervals(rows, catalog, args: argparse.Namespace) -> int:
+    """`calibrate --intervals`: the 80% interval table of answers and its held-out coverage
+    (`designer.intervals`)."""
+    from designer import intervals
+
+    table, cov, _ = intervals.fit(rows, catalog)
+    if args.plot:
+        from designer.validate import coverage_plot
+
+        coverage_plot(cov, args.plot)
+    command = "designer calibrate " + " ".join(_without_out(args.argv, "--plot"))
+    text = intervals.to_toml(table, command)
+    if args.out:
+        _write(args.out, text)
+    if args.json:
+        _dump({"coverage": table.coverage, "cells": table.counts, "ranges": table.ranges})
+        return 0
+    for name, s in table.coverage.items():
+        print(
+            f"{name}: {s['inside']:.1f}% of {s['points']} held-out predictions inside their "
+            f"80% interval (leave-one-source-out), median half-width ±{s['median_half_width']:.1f}%"
+        )
+    if args.out:
+        print(f"wrote the interval table to {args.out}")
+    else:
+        print(text, end="")
     return 0
 
 
@@ -651,10 +709,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from designer import profiles
     from designer.calibrate import Errors
     from designer.report import catalog_table
-    from designer.validate import parity_plot, table, validate
+    from designer.validate import DEFAULT, parity_plot, table, validate
 
     catalog, rows = _measurements(args)
-    profile = profiles.get(args.profile or profiles.GENERIC)
+    name = args.profile or profiles.GENERIC
+    profile = None if name == DEFAULT else profiles.get(name, key="--profile")
     record = validate(rows, profile, catalog)
     if args.plot:
         parity_plot(rows, record, args.plot)
@@ -669,8 +728,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         np.array([r["measured_ms"] for r in record["rows"]]),
     )
     console = Console()
-    console.print(catalog_table(table(errs), f"profile {profile.id} ({profile.error()})"))
+    console.print(catalog_table(table(errs), f"profile {record['profile']} ({record['error']})"))
     print(errs.summary())
+    print(f"{record['inside']:.1f}% of the measurements inside their 80% interval")
     return 0
 
 
@@ -727,6 +787,13 @@ def parser() -> argparse.ArgumentParser:
         "--weight-dtype", default=None, help="default: fp8 (paper) or the model's native dtype"
     )
     ev.add_argument("--kv-dtype", default=None, help="default: fp8 (paper) or bf16 (deployment)")
+    ev.add_argument(
+        "--activation-dtype",
+        default=None,
+        help="the GEMMs' activation dtype, i.e. the precision the engine computes at: fp4 with "
+        "fp4 weights is W4A4, fp8 with fp8 weights W8A8 (default: bf16 for sub-8-bit weights, "
+        "weight-only quantization)",
+    )
     ev.add_argument(
         "--assumptions",
         choices=ASSUMPTION_PRESETS,
@@ -812,6 +879,12 @@ def parser() -> argparse.ArgumentParser:
     )
     so.add_argument("--profile", help="calibration profile (same as --set efficiency.profile=…)")
     so.add_argument("--engine", help=ENGINE_HELP + " (same as --set efficiency.engine=…)")
+    so.add_argument(
+        "--confidence",
+        type=float,
+        help="size the fleet so each class's SLA holds at the slow end of the prediction's "
+        "interval with this probability, e.g. 0.9 (same as [sla] confidence)",
+    )
     so.set_defaults(func=cmd_solve)
 
     set_help = "change a problem or catalog value (wildcards: chips.*.KEY; factors: x2)"
@@ -899,12 +972,23 @@ def parser() -> argparse.ArgumentParser:
         help="loss on the relative errors: soft_l1 (default; the mean absolute percentage error, "
         "smoothed below 1%%) or linear (relative least squares)",
     )
+    cal.add_argument(
+        "--intervals",
+        action="store_true",
+        help="the 80%% interval table of answers from leave-one-source-out residuals under the "
+        "profile each chip gets, and its coverage (writes catalogs/intervals.toml with --out)",
+    )
+    cal.add_argument("--plot", help="with --intervals: the held-out coverage as a figure (PNG/SVG)")
     cal.add_argument("--json", action="store_true")
     cal.set_defaults(func=cmd_calibrate)
 
     va = sub.add_parser("validate", help="predicted vs measured step times for a profile")
     va.add_argument("data", help="measurements CSV")
-    va.add_argument("--profile", help="limit, a profile name or a TOML file (default: generic)")
+    va.add_argument(
+        "--profile",
+        help="limit, a profile name, a TOML file, or default (each chip's profile in an answer; "
+        "default: generic)",
+    )
     va.add_argument("--platform", action="append", help="only these chip/engine platforms")
     va.add_argument("--engine", action="append", help="only the rows of these serving engines")
     va.add_argument("--plot", help="write a parity plot (PNG/SVG/PDF) here")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from designer import partition, perf, profiles
+from designer import engines, intervals, partition, perf, profiles
 from designer.assumptions import Assumptions
 from designer.catalog import Catalog
 from designer.cost import PURCHASE, CostBasis, chip_cost, cost_per_mtoken
@@ -186,6 +186,9 @@ def evaluate(
         prof = profile
     else:
         prof = profiles.select(catalog, chip, profile)
+    engine = engines.of_profile(prof)
+    if engine:  # a profile is a software build: only where its engine runs
+        engines.check(catalog, chip, engine, key="profile")
     arch = catalog.model(model)
     w_default, kv_default = native_dtypes(arch, assumptions)
     if isinstance(workload.get("speculative"), str) and workload["speculative"] not in SPECULATIVE:
@@ -207,4 +210,4 @@ def evaluate(
         pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
         record["metrics"]["ttft_s"] = pf.time_s
     record["profile"] = profiles.describe(prof)
-    return record
+    return intervals.attach(record, prof, wl)

@@ -128,12 +128,15 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"{pre}no single replica that holds the weights stays within the limits "
             f"({_limits_text(problem)})"
         ), best
-    utps = np.where(allowed, m1["tokens_per_s_per_user"], -np.inf)
+    # with [sla] confidence, the rate at the slow end of the interval
+    utps = np.where(allowed, g.required_rate(m1, 1, np.arange(len(g))), -np.inf)
     i = int(np.argmax(utps))
     best["max_tokens_per_s_per_user"] = float(utps[i])
     best["max_tokens_per_s_per_user_design"] = _design(problem, g, i, 1)
     if utps[i] < wc.target_utps * (1 - cm.REL):
         within = f" within the limits ({_limits_text(problem)})" if limited else ""
+        if wc.confidence:
+            within += f" at the slow end of its interval (confidence {wc.confidence:g})"
         return (
             f"{pre}sla.tokens_per_s_per_user = {wc.target_utps:g} is above the highest "
             f"reachable {utps[i]:.1f} tokens/s per user in the space{within} "

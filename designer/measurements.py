@@ -73,6 +73,8 @@ class Measurement:
     output_tokens: int
     measured_ms: float
     measure: str
+    ep: int = 1  # expert-parallel degree (optional column `ep`)
+    attention: str = "tp"  # attention layout (optional column `attention`: tp | dp)
 
     @property
     def platform(self) -> str:
@@ -156,6 +158,12 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
                 key="ms_per_output_token",
             )
         kv = row["kv_dtype"].strip()
+        attention = (row.get("attention") or "tp").strip() or "tp"
+        if attention not in perf.ATTENTION_LAYOUTS:
+            raise unknown(
+                "attention layout", attention, perf.ATTENTION_LAYOUTS, where=where, key="attention"
+            )
+        ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
         out.append(
             Measurement(
                 id=row["id"].strip(),
@@ -172,6 +180,8 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
                 output_tokens=_int(row, "output_tokens", where),
                 measured_ms=ms,
                 measure=measure,
+                ep=ep,
+                attention=attention,
             )
         )
     if not out:
@@ -198,6 +208,12 @@ class Prepared:
     in_flight: int  # sequences the engine holds at once: the batch, or what memory allows
 
 
+def partition(r: Measurement) -> dict:
+    """The row's expert-parallel degree and attention layout, as `perf.evaluate_arrays`
+    keywords."""
+    return {"ep": r.ep, "attention": r.attention}
+
+
 def in_flight(r: Measurement, decode: Workload, hw: dict) -> int:
     """Sequences in flight: the row's batch, or fewer when their KV at the mean context does
     not fit beside the weights (`perf`'s memory per chip against the chip's usable capacity).
@@ -212,11 +228,15 @@ def in_flight(r: Measurement, decode: Workload, hw: dict) -> int:
     >>> r.batch, prepare([r], cat)[0].in_flight  # its source derives ~86 by Little's law
     (100, 85)
     """
-    mem = perf.evaluate_arrays(decode, hw, r.tp, r.pp, np.array([1, 2]))["memory_per_chip_bytes"]
+    # under data-parallel attention a rank holds ⌈B/t⌉ sequences: memory grows every t of them
+    per = r.tp if r.attention == "dp" else 1
+    mem = perf.evaluate_arrays(decode, hw, r.tp, r.pp, np.array([per, 2 * per]), **partition(r))[
+        "memory_per_chip_bytes"
+    ]
     room = float(hw["usable_capacity"]) - float(mem[0])
     if room < 0:
         return r.batch
-    return int(min(r.batch, 1 + room // float(mem[1] - mem[0])))
+    return int(min(r.batch, per * (1 + room // float(mem[1] - mem[0]))))
 
 
 # Measurements are predicted with the equations answers use by default: the deployment set
@@ -269,7 +289,7 @@ def predict_ms(item: Prepared, eff: Efficiency, catalog: Catalog) -> float:
     r = item.row
     b = item.in_flight
     dec = dataclasses.replace(item.decode, efficiency=eff)
-    step = float(perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, b)["step_time_s"])
+    step = float(perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, b, **partition(r))["step_time_s"])
     pro = dataclasses.replace(item.prompt, efficiency=eff)
     if r.measure == "itl":
         if b == 1:
@@ -313,6 +333,7 @@ class Terms:
     itl: np.ndarray  # True: closed-loop ITL (one decode step at batch 1), else per output token
     layers: np.ndarray
     batch: np.ndarray  # sequences in flight (`Prepared.in_flight`)
+    rank_batch: np.ndarray  # of them, those on the busiest rank (`perf.users_per_rank`)
     waves: np.ndarray  # static batches: the row's batch over the sequences in flight
     prompts: np.ndarray
     output_tokens: np.ndarray
@@ -333,9 +354,14 @@ class Terms:
             r = item.row
             dec = dataclasses.replace(item.decode, efficiency=_LIMIT)
             b = item.in_flight
-            m = perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, b)
+            m = perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, b, **partition(r))
             probe = perf.evaluate_arrays(
-                dataclasses.replace(item.decode, efficiency=_PROBE), item.hw, r.tp, r.pp, b
+                dataclasses.replace(item.decode, efficiency=_PROBE),
+                item.hw,
+                r.tp,
+                r.pp,
+                b,
+                **partition(r),
             )
             pf = [
                 prefill_time(
@@ -354,6 +380,7 @@ class Terms:
                 ("itl", r.measure == "itl"),
                 ("layers", dec.layers),
                 ("batch", b),
+                ("rank_batch", float(perf.users_per_rank(r.tp, b, r.attention == "dp"))),
                 ("waves", 1.0 if r.measure == "itl" else r.batch / b),
                 ("prompts", _prompts(item)),
                 ("output_tokens", r.output_tokens),
@@ -382,8 +409,8 @@ class Terms:
             self.step_memory / eff.bandwidth,
             self.step_compute / eff.compute,
             self.step_sync + self.step_collectives * eff.collective_latency,
-            perf.software_time(eff, self.layers, self.batch),
-            perf.sequence_time(eff, self.layers, self.batch),
+            perf.software_time(eff, self.layers, self.rank_batch),
+            perf.sequence_time(eff, self.layers, self.rank_batch),
             self.overlap,
         )
         pf = total_time(

@@ -186,7 +186,8 @@ ATTENTION_LAYOUTS = ("tp", "dp")
 
 def users_per_rank(t, batch, dp):
     """Users whose attention a chip runs: all B under TP attention (split by heads), ⌈B/t⌉ on
-    the busiest rank under data-parallel attention."""
+    the busiest rank under data-parallel attention. Their KV, attention FLOPs and per-sequence
+    cost T_seq are that rank's."""
     t = np.asarray(t)
     b = np.asarray(batch, dtype=float)
     return np.where(dp, np.ceil(b / t - 1e-12), b)
@@ -435,8 +436,11 @@ def evaluate_arrays(
         t_draft, draft_held = draft_terms(wl, hw, t, batch, ep, dp)
         t_draft = wl.draft_tokens * np.asarray(t_draft) if wl.speculative != "none" else 0.0
         mem = mem + draft_held
-    t_ovr = np.broadcast_to(overhead_time(wl, batch), np.shape(t_mem)).astype(float)
-    t_seq = per_sequence_time(wl, batch)
+    # the per-sequence cost runs on each rank's own sequences: all B under TP attention, ⌈B/t⌉
+    # under data-parallel attention (a rank's attention kernels and their sampling)
+    seqs = batch if plain or not np.any(dp) else users_per_rank(t, batch, dp)
+    t_ovr = np.broadcast_to(overhead_time(wl, seqs), np.shape(t_mem)).astype(float)
+    t_seq = per_sequence_time(wl, seqs)
     step = step_time(t_mem, t_cmp, t_syn, t_ovr, t_seq, wl.assumptions.per_sequence_overlap)
     step = step + t_draft
     accepted = wl.accepted_tokens_per_step

@@ -57,7 +57,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "draft_tokens": "int",
         "acceptance_rate": "number",
     },
-    "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int"},
+    "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int", "confidence": "number"},
     "objective": {"minimize": "str", "maximize": "str"},
     "space": {
         "chips": "strlist",
@@ -115,6 +115,9 @@ class WorkloadClass:
     workload: Workload
     target_utps: float
     users: int | None
+    # size for the SLA at the slow end of the prediction's interval, held with this one-sided
+    # probability (designer.intervals); None: at the nominal prediction
+    confidence: float | None = None
 
     def describe(self) -> dict[str, Any]:
         wl = self.workload
@@ -126,6 +129,7 @@ class WorkloadClass:
             "kv_dtype": wl.kv_dtype,
             "tokens_per_s_per_user": self.target_utps,
             "concurrent_users": self.users,
+            "confidence": self.confidence,
         }
 
 
@@ -512,7 +516,55 @@ def _workload_class(
         if prefix and key and key.startswith("workload."):
             key = f"{prefix}.{key.removeprefix('workload.')}"
         raise InputError(message, where=where, key=key) from None
-    return WorkloadClass(name, workload, v["tokens_per_s_per_user"], v.get("concurrent_users"))
+    confidence = v.get("confidence")
+    if confidence is not None:
+        confidence = check_confidence(confidence, where, _key(prefix, "sla", "confidence"))
+    return WorkloadClass(
+        name, workload, v["tokens_per_s_per_user"], v.get("concurrent_users"), confidence
+    )
+
+
+def _profile_engine(profile: str | None) -> str | None:
+    from designer import engines, profiles
+
+    return engines.of_profile(profiles.get(profile)) if profile else None
+
+
+def _engine_space(catalog, chips, left_out, engine, explicit: bool, where: str):
+    """The space's chips where the serving engine runs (catalogs/engines.toml); the others are
+    left out, each with the engines that do run on it. Bad input when none is left of a
+    space.chips list."""
+    from designer import engines
+
+    if not engine:
+        return tuple(chips), left_out
+    keep = tuple(c for c in chips if engines.runs_on(catalog, c, engine))
+    if explicit and chips and not keep:
+        engines.check(catalog, chips[0], engine, where=where, key="space.chips")
+    out = tuple(
+        (
+            c,
+            f"{engine} does not run on it (engines that do: "
+            f"{', '.join(engines.engines_for(catalog, c)) or 'none known'})",
+        )
+        for c in chips
+        if c not in keep
+    )
+    return keep, tuple(left_out) + out
+
+
+def check_confidence(value: float, where: str | None, key: str) -> float:
+    """A one-sided confidence the interval table can give: 0.5 (the median) to 0.95."""
+    from designer.intervals import QUANTILES
+
+    low, high = 0.5, max(QUANTILES)
+    if not low <= value <= high:
+        raise InputError(
+            f"expected a confidence from {low} to {high} (e.g. 0.9), got {value!r}",
+            where=where,
+            key=key,
+        )
+    return float(value)
 
 
 def problem_from_dict(
@@ -614,6 +666,9 @@ def _problem_from_dict(
             for c in every
             if c not in chips
         )
+    chips, left_out = _engine_space(
+        catalog, chips, left_out, engine or _profile_engine(profile), "chips" in space, where
+    )
     supply = []
     for chip_id, n in raw.get("supply", {}).items():
         if chip_id not in catalog.raw["chips"]:

@@ -55,7 +55,7 @@ def design_table(record: dict[str, Any], title: str) -> Table:
     if "assumptions" in record:
         a = record["assumptions"]
         t.add_row("assumptions", a["preset"] if a["preset"] != "custom" else str(a))
-    t.add_row("tokens/s per user", f"{m['tokens_per_s_per_user']:,.1f}")
+    t.add_row("tokens/s per user", f"{m['tokens_per_s_per_user']:,.1f}" + interval_text(m, record))
     t.add_row("system tokens/s", f"{m['system_tokens_per_s']:,.0f}")
     t.add_row(
         "step time",
@@ -76,6 +76,20 @@ def design_table(record: dict[str, Any], title: str) -> Table:
     t.add_row("TCO per year", _usd(m["tco_usd_per_year"]))
     t.add_row("$ per million tokens", _usd(m["cost_per_mtoken_usd"]))
     return t
+
+
+def interval_text(m: dict[str, Any], record: dict[str, Any]) -> str:
+    """' (80% interval 16.2–39.6; extrapolated: moe, chip)' when the record has one."""
+    if "tokens_per_s_per_user_low" not in m:
+        return ""
+    iv = record.get("interval", {})
+    extra = iv.get("extrapolated") or []
+    return (
+        f"  (80% interval {m['tokens_per_s_per_user_low']:,.1f}–"
+        f"{m['tokens_per_s_per_user_high']:,.1f}"
+        + (f"; extrapolated: {', '.join(extra)}" if extra else "")
+        + ")"
+    )
 
 
 def print_evaluation(record: dict[str, Any], console: Console | None = None) -> None:
@@ -105,7 +119,12 @@ def fleet_table(record: dict[str, Any], title: str) -> Table:
             str(r["replicas"]),
             str(r["chips"]),
             str(r["users_served"]),
-            f"{r['tokens_per_s_per_user']:,.1f}",
+            f"{r['tokens_per_s_per_user']:,.1f}"
+            + (
+                f" ({r['tokens_per_s_per_user_low']:,.0f}–{r['tokens_per_s_per_user_high']:,.0f})"
+                if "tokens_per_s_per_user_low" in r
+                else ""
+            ),
             r["bottleneck"],
         )
     return t
@@ -207,6 +226,24 @@ def print_solution(record: dict[str, Any], console: Console | None = None) -> No
             f"mixing saves {single['saving']:.1%} against the best single configuration "
             f"({d['chip']} TP {d['tp']} × PP {d['pp']}, {d['replicas']} replicas: "
             f"{single['objective']:,.6g} {obj['unit']})"
+        )
+    margin = record.get("margin")
+    if margin:
+        n, g = margin["nominal"], margin["guaranteed"]
+        conf = ", ".join(f"{c:g}" for c in dict.fromkeys(margin["confidence"].values()) if c)
+        ratio = margin["cost_ratio"]
+
+        def num(v: float) -> str:
+            return f"{v:,.0f}" if abs(v) >= 1e3 else f"{v:,.4g}"
+
+        console.print(
+            f"margin: sized so the SLA holds at the interval's slow end with confidence {conf}: "
+            f"{g['chips']} chips, {obj['name']} {num(g['objective'])} {obj['unit']} against the "
+            f"nominal fleet's {n['chips']} chips, {num(n['objective'])} {obj['unit']} "
+            f"(the margin costs {num(margin['cost'])} {obj['unit']}"
+            + (f", {ratio:+.1%}" if ratio is not None else "")
+            + ")",
+            soft_wrap=True,
         )
     console.print(escape(f"binding: {', '.join(record['binding']) or 'none'}"))
     for s in record.get("sensitivity", []):

@@ -9,6 +9,7 @@ then fewer chips, then (one class) one configuration rather than several.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,8 +118,47 @@ def solve(
         record["sensitivity"] = sensitivity(data, m)
     if compare_single and proven:
         record["single_configuration"] = _single_configuration(problem, cols, record)
+    if any(wc.confidence for wc in problem.classes):
+        record["margin"] = _margin(problem, record, prune, _remaining(start, time_limit))
     record["solve_seconds"] = time.perf_counter() - start
     return Solution(record, cols)
+
+
+def _margin(problem: Problem, record: dict, prune: bool, time_limit: float) -> dict[str, Any]:
+    """The nominal fleet (every class sized at the prediction) beside the guaranteed one (at
+    the interval's slow end, `[sla] confidence`), and what the margin costs."""
+    nominal_problem = dataclasses.replace(
+        problem,
+        classes=tuple(dataclasses.replace(wc, confidence=None) for wc in problem.classes),
+    )
+    nominal = solve(
+        nominal_problem,
+        prune=prune,
+        time_limit=time_limit,
+        with_sensitivity=False,
+        compare_single=False,
+    ).record
+
+    def brief(r: dict) -> dict[str, Any]:
+        return {
+            "objective": r["objective"]["value"],
+            "chips": r["totals"]["chips"],
+            "capex_usd": r["totals"]["capex_usd"],
+            "power_w": r["totals"]["power_w"],
+            "fleet": [
+                {k: f[k] for k in ("class", "chip", "tp", "pp", "ep", "batch", "replicas")}
+                for f in r["fleet"]
+            ],
+        }
+
+    g, n = record["objective"]["value"], nominal["objective"]["value"]
+    return {
+        "confidence": {wc.name: wc.confidence for wc in problem.classes},
+        "nominal": brief(nominal),
+        "guaranteed": brief(record),
+        "cost": g - n if problem.sense == "minimize" else n - g,
+        "cost_ratio": (g / n - 1.0 if problem.sense == "minimize" else 1.0 - g / n) if n else None,
+    }
 
 
 def _remaining(start: float, time_limit: float) -> float:
@@ -261,6 +301,14 @@ def _fleet_row(r: dict[str, Any]) -> dict[str, Any]:
         "users_served": r["users_served"],
         "capacity_users": r["capacity"],
         "tokens_per_s_per_user": m["tokens_per_s_per_user"],
+        "tokens_per_s_per_user_low": m["tokens_per_s_per_user_low"],
+        "tokens_per_s_per_user_high": m["tokens_per_s_per_user_high"],
+        "interval": r["interval"],
+        **(
+            {"guaranteed_tokens_per_s_per_user": m["guaranteed_tokens_per_s_per_user"]}
+            if "guaranteed_tokens_per_s_per_user" in m
+            else {}
+        ),
         "system_tokens_per_s": m["system_tokens_per_s"],
         "step_time_s": m["step_time_s"],
         "memory_time_s": m["memory_time_s"],

@@ -1,8 +1,10 @@
 """Predicted against measured, per row, for one profile: `designer validate`.
 
 JSON contract: `{"profile": NAME, "mape": PERCENT, "rows": [{"id", "predicted_ms",
-"measured_ms"}]}`, plus `median`, `worst` (signed percent), `worst_id`, `points` and the
-profile's `error` line.
+"measured_ms", "low_ms", "high_ms"}]}`, plus `median`, `worst` (signed percent), `worst_id`,
+`points` and the profile's `error` line. `low_ms`/`high_ms` bound each prediction's 80%
+interval (`designer.intervals`); rows predicted under profile `default` (`DEFAULT`) each get the
+profile their chip gets in an answer (`profiles.default_for`), and name it as `profile`.
 
 >>> from designer.catalog import Catalog
 >>> from designer import measurements, profiles
@@ -18,29 +20,62 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from designer.calibrate import Errors, errors
+import numpy as np
+
+from designer import intervals, profiles
+from designer.calibrate import Errors, as_rows
 from designer.catalog import Catalog
 from designer.errors import InputError
 from designer.measurements import Measurement, prepare
 from designer.profiles import Profile
 
+DEFAULT = "default"  # `--profile default`: each row under its chip's default profile
 
-def validate(rows: list[Measurement], profile: Profile, catalog: Catalog) -> dict[str, Any]:
-    """The JSON record of predictions with `profile` against the measured `rows`."""
-    e = errors(prepare(rows, catalog), profile.efficiency, catalog)
+
+def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog) -> dict[str, Any]:
+    """The JSON record of predictions with `profile` (None: each chip's default) against the
+    measured `rows`, with each prediction's 80% interval."""
+    prepared = as_rows(prepare(rows, catalog), catalog)
+    used = [profile or profiles.default_for(catalog, r.chip) for r in rows]
+    predicted, low, high = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows))
+    table = intervals.shipped()
+    for pid in dict.fromkeys(p.id for p in used):
+        ks = [k for k, p in enumerate(used) if p.id == pid]
+        predicted[ks] = prepared.take(ks).terms.predict(used[ks[0]].efficiency)
+    for k, (item, p) in enumerate(zip(prepared.items, used, strict=True)):
+        r = item.row
+        kind, dims = intervals.kind_of(p, r.chip)
+        wl = item.decode
+        dims = dims + intervals.extrapolated(
+            table, wl, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
+        )
+        _, q = table.quantiles(kind, r.batch, r.decode_context)
+        fast, slow = intervals.bounds(q, len(dims))
+        low[k], high[k] = predicted[k] * fast, predicted[k] * slow
+    e = Errors(prepared.ids, predicted, prepared.measured_ms)
     worst_id, worst = e.worst
     return {
-        "profile": profile.id,
-        "error": profile.error(),
+        "profile": profile.id if profile else DEFAULT,
+        "error": profile.error() if profile else "each chip's default profile",
         "mape": e.mape,
         "median": e.median,
         "worst": worst,
         "worst_id": worst_id,
         "points": len(e.ids),
         "rows": [
-            {"id": i, "predicted_ms": float(p), "measured_ms": float(m)}
-            for i, p, m in zip(e.ids, e.predicted_ms, e.measured_ms, strict=True)
+            {
+                "id": i,
+                "predicted_ms": float(p),
+                "measured_ms": float(m),
+                "low_ms": float(lo),
+                "high_ms": float(hi),
+                "profile": u.id,
+            }
+            for i, p, m, lo, hi, u in zip(
+                e.ids, e.predicted_ms, e.measured_ms, low, high, used, strict=True
+            )
         ],
+        "inside": float(np.mean((e.measured_ms >= low) & (e.measured_ms <= high)) * 100),
     }
 
 
@@ -48,15 +83,7 @@ def parity_plot(
     rows: list[Measurement], record: dict[str, Any], path: str | Path, band: float = 0.15
 ) -> None:
     """Predicted vs measured (log-log), one colour per platform, with ±`band` lines."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError(
-            "--plot needs matplotlib (pip install 'designer[plot]')", key="--plot"
-        ) from None
+    plt = _pyplot("--plot")
     platform = {r.id: r.platform for r in rows}
     by: dict[str, list[tuple[float, float]]] = {}
     for r in record["rows"]:
@@ -80,12 +107,58 @@ def parity_plot(
     )
     ax.legend(fontsize=7)
     fig.tight_layout()
+    _save(fig, plt, path)
+
+
+def _pyplot(key: str):
+    """matplotlib.pyplot on the Agg backend, or an InputError naming `key`."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError(
+            "--plot needs matplotlib (pip install 'designer[plot]')", key=key
+        ) from None
+    return plt
+
+
+def _save(fig, plt, path: str | Path) -> None:
     try:
         fig.savefig(path, dpi=120)
     except OSError as exc:
         raise InputError(f"cannot write the plot: {exc.strerror}", where=str(path)) from None
     finally:
         plt.close(fig)
+
+
+def coverage_plot(cov, path: str | Path) -> None:
+    """Held-out measured / predicted of every row (sorted) with its 80% interval: a row is
+    inside when its dot lies within its bar (`intervals.Coverage`)."""
+    plt = _pyplot("--plot")
+    order = np.argsort(cov.measured_ms / cov.predicted_ms)
+    x = np.arange(len(order))
+    ratio = (cov.measured_ms / cov.predicted_ms)[order]
+    lo = (cov.low_ms / cov.predicted_ms)[order]
+    hi = (cov.high_ms / cov.predicted_ms)[order]
+    inside = cov.inside[order]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.vlines(x, lo, hi, color="lightgrey", lw=1.2, label="80% interval (other publications)")
+    ax.scatter(x[inside], ratio[inside], s=8, color="tab:blue", label="inside")
+    ax.scatter(x[~inside], ratio[~inside], s=8, color="tab:red", label="outside")
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("held-out predictions (leave-one-source-out), sorted")
+    ax.set_ylabel("measured / predicted")
+    s = cov.summary()
+    ax.set_title(
+        f"{s['inside']:.1f}% of {s['points']} inside; "
+        f"median half-width ±{s['median_half_width']:.1f}%"
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, plt, path)
 
 
 def table(errs: Errors) -> list[dict[str, Any]]:

@@ -4,6 +4,9 @@ catalogs/profiles.toml (its header comment and each profile's `notes` are kept).
     python scripts/refit_profiles.py            # refit all, rewrite the file
     python scripts/refit_profiles.py --check    # refit all, exit 1 if any number moved
 
+It then reruns the command catalogs/intervals.toml records (the 80% intervals of answers, from
+held-out residuals under the refitted profiles) and rewrites that file too.
+
 Run it after `catalogs/measurements/decode.csv` changes; review the `notes`, which are written
 by hand and may quote numbers of the previous fit. New profiles are added by running their
 `designer calibrate … --out FILE` command once and appending the table to the file.
@@ -22,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "catalogs" / "profiles.toml"
+INTERVALS = ROOT / "catalogs" / "intervals.toml"
 
 
 def _argv(command: str, out: Path) -> list[str]:
@@ -111,6 +115,35 @@ def changed(before: dict, after: dict) -> list[str]:
     return [p for p in sorted(set(before) | set(after)) if not same(before.get(p), after.get(p))]
 
 
+def refit_intervals(text: str) -> str:
+    """catalogs/intervals.toml refitted by the command it records."""
+    from designer.cli import main
+
+    command = tomllib.loads(text)["command"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "intervals.toml"
+        with redirect_stdout(StringIO()):
+            code = main(_argv(command, out))
+        if code:
+            raise SystemExit(f"intervals: the fit exited {code}")
+        return out.read_text(encoding="utf-8")
+
+
+def intervals_moved(before: dict, after: dict) -> bool:
+    """Whether a refitted interval table differs beyond 1% of a quantile or 1 point of
+    coverage (the fits it rests on move within their own tolerances)."""
+    if set(before["cells"]) != set(after["cells"]) or before["ranges"] != after["ranges"]:
+        return True
+    for k, cell in before["cells"].items():
+        new = after["cells"][k]["ratio"]
+        if any(abs(a - b) > 0.01 * abs(a) for a, b in zip(cell["ratio"], new, strict=True)):
+            return True
+    return any(
+        abs(s["inside"] - after["coverage"][name]["inside"]) > 1.0
+        for name, s in before["coverage"].items()
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only compare; exit 1 on a change")
@@ -125,9 +158,19 @@ def main() -> int:
             if moved
             else "profiles unchanged"
         )
-        return 1 if moved else 0
-    PROFILES.write_text(new, encoding="utf-8")
-    print(f"rewrote {PROFILES.relative_to(ROOT)} ({len(after)} profiles)")
+        if moved:
+            return 1
+    else:
+        PROFILES.write_text(new, encoding="utf-8")
+        print(f"rewrote {PROFILES.relative_to(ROOT)} ({len(after)} profiles)")
+    old_iv = INTERVALS.read_text(encoding="utf-8")
+    new_iv = refit_intervals(old_iv)
+    if args.check:
+        moved_iv = intervals_moved(tomllib.loads(old_iv), tomllib.loads(new_iv))
+        print("intervals changed: run without --check" if moved_iv else "intervals unchanged")
+        return 1 if moved_iv else 0
+    INTERVALS.write_text(new_iv, encoding="utf-8")
+    print(f"rewrote {INTERVALS.relative_to(ROOT)}")
     return 0
 
 

@@ -27,6 +27,19 @@ METRIC_KEYS = {
     "power_w",
     "tco_usd_per_year",
     "cost_per_mtoken_usd",
+    # the 80% interval of tokens/s per user (designer.intervals)
+    "tokens_per_s_per_user_low",
+    "tokens_per_s_per_user_high",
+}
+INTERVAL_KEYS = {
+    "confidence",
+    "tokens_per_s_per_user_low",
+    "tokens_per_s_per_user_high",
+    "step_time_low_s",
+    "step_time_high_s",
+    "domain",
+    "points",
+    "extrapolated",
 }
 
 FLEET_KEYS = {
@@ -40,6 +53,9 @@ FLEET_KEYS = {
     "servers",
     "chips",
     "users_served",
+    "tokens_per_s_per_user_low",
+    "tokens_per_s_per_user_high",
+    "interval",
 }
 TOTALS_KEYS = {
     "chips",

@@ -390,7 +390,8 @@ def test_validate_json_contract(capsys):
     assert {"profile", "mape", "rows"} <= set(rec)
     assert rec["profile"] == "limit"
     assert len(rec["rows"]) == 340
-    assert all(set(r) == {"id", "predicted_ms", "measured_ms"} for r in rec["rows"])
+    keys = {"id", "predicted_ms", "measured_ms", "low_ms", "high_ms", "profile"}
+    assert all(set(r) == keys for r in rec["rows"])
     errors = [abs(r["predicted_ms"] / r["measured_ms"] - 1) for r in rec["rows"]]
     assert rec["mape"] == pytest.approx(100 * sum(errors) / 340, rel=1e-12)  # percent
 

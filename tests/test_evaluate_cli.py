@@ -46,8 +46,16 @@ def test_evaluate_json_contract(capsys):
     )
     assert code == 0, err
     rec = json.loads(out)
-    keys = {"design", "metrics", "fits", "bottleneck", "assumptions", "profile", "cost_basis"}
-    assert set(rec) == keys
+    assert set(rec) == {
+        "design",
+        "metrics",
+        "fits",
+        "bottleneck",
+        "assumptions",
+        "profile",
+        "interval",
+        "cost_basis",
+    }
     assert rec["profile"]["name"] == "limit"  # a paper preset defaults to the hardware limit
     assert set(rec["design"]) == DESIGN_KEYS
     assert set(rec["assumptions"]) == ASSUMPTION_KEYS

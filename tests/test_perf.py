@@ -343,3 +343,25 @@ def test_per_sequence_overlap_hides_the_per_sequence_time_under_the_memory_strea
     )
     # the switch is off in both presets: the paper's equations are unchanged
     assert not Assumptions.preset("paper").per_sequence_overlap
+
+
+def test_per_sequence_cost_is_charged_on_each_ranks_share_under_dp_attention():
+    """Under data-parallel attention a rank runs ⌈B/t⌉ sequences' attention, so T_over is
+    τ_step + L·τ_layer + L·⌈B/t⌉·τ_seq; under TP attention every rank runs all B."""
+    eff = Efficiency(overhead_per_step=1e-3, overhead_per_layer=2e-5, per_sequence=1e-6)
+    rec = {
+        att: evaluate(
+            "deepseek-v3",
+            "h200",
+            tp=8,
+            ep=8,
+            attention=att,
+            batch=500,
+            efficiency=eff,
+            assumptions="deployment",
+        )["metrics"]["overhead_time_s"]
+        for att in ("tp", "dp")
+    }
+    layers = 61
+    assert rec["tp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * 500 * 1e-6)
+    assert rec["dp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * 63 * 1e-6)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from designer import partition, perf, profiles
+from designer import intervals, partition, perf, profiles
 from designer.cost import ChipCost, ceil_div, chip_cost, mtokens_per_year, servers_for
 from designer.problem import Problem, WorkloadClass
 
@@ -64,9 +64,39 @@ class Grid:
     group: np.ndarray  # index into workloads
     workloads: tuple = field(repr=False)
     hw: dict[str, np.ndarray] = field(repr=False)
+    # with a class's `confidence`: the chips' ids and profiles, for the interval's slow end
+    chip_ids: tuple[str, ...] = ()
+    chip_profiles: tuple = field(default=(), repr=False)
+    confidence: float | None = None
 
     def __len__(self) -> int:
         return len(self.t)
+
+    def required_rate(self, m: dict[str, np.ndarray], batch, index) -> np.ndarray:
+        """Tokens/s per user the SLA is held to: the prediction's, or with a `confidence` its
+        interval's slow end (`intervals.slow_factor`, non-decreasing in the batch, so the
+        bisection stays exact)."""
+        rate = m["tokens_per_s_per_user"]
+        if not self.confidence:
+            return rate
+        idx = np.asarray(index, dtype=np.int64)
+        batch = np.broadcast_to(np.asarray(batch), idx.shape)
+        factor = np.ones(idx.shape)
+        for c in np.unique(self.chip[idx]):
+            pos = self.chip[idx] == c
+            sel = idx[pos]
+            factor[pos] = intervals.slow_factor(
+                self.chip_profiles[c],
+                self.workloads[self.group[sel[0]]],
+                self.chip_ids[c],
+                self.t[sel],
+                self.p[sel],
+                self.ep[sel],
+                self.attention[sel],
+                batch[pos],
+                self.confidence,
+            )
+        return rate / factor
 
     def metrics(self, wc: WorkloadClass, batch, index=None) -> dict[str, np.ndarray]:
         """perf.evaluate_arrays for the candidates `index` (all by default) at `batch`."""
@@ -129,6 +159,9 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
         group_of_chip[ci],
         workloads,
         arrays.take(ci),
+        tuple(chips),
+        tuple(profiles.for_problem(problem, c) for c in chips) if wc.confidence else (),
+        wc.confidence,
     )
 
 
@@ -153,8 +186,9 @@ def batch_cap(
     def excess(b: np.ndarray, where: np.ndarray, m: dict | None = None):
         """(feasible, f) at batch b of the candidates `where`."""
         m = g.metrics(wc, b, where) if m is None else m
-        ok = (m["tokens_per_s_per_user"] >= wc.target_utps * (1 - REL)) & m["fits"]
-        rate = wc.target_utps * (1 - REL) / m["tokens_per_s_per_user"] - 1.0
+        utps = g.required_rate(m, b, where)
+        ok = (utps >= wc.target_utps * (1 - REL)) & m["fits"]
+        rate = wc.target_utps * (1 - REL) / utps - 1.0
         cap = g.hw["usable_capacity"][where]
         memory = m["memory_per_chip_bytes"] / np.where(cap > 0, cap, np.nan) - 1.0
         return ok, np.nan_to_num(np.fmax(rate, memory), nan=np.inf, posinf=np.inf)
@@ -362,7 +396,7 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
         fits = m1["fits"]
         _count(st, "weights_do_not_fit", keep, fits, g, removed_by)
         keep &= fits
-        fast = m1["tokens_per_s_per_user"] >= wc.target_utps * (1 - REL)
+        fast = g.required_rate(m1, 1, np.arange(len(g))) >= wc.target_utps * (1 - REL)
         _count(st, "too_slow_at_batch_1", keep, fast, g, removed_by)
         keep &= fast
         _count(st, "no_cost_data", keep, known[g.chip], g, removed_by)

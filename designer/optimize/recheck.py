@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from designer import profiles
+from designer import intervals, profiles
 from designer.cost import cost_per_mtoken, mtokens_per_year
 from designer.evaluate import Design, assess
 from designer.optimize.columns import demanded_tokens_per_s, units_to_serve
@@ -47,9 +47,24 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 int(c.ep[k]),
                 str(c.attention[k]),
             )
-            rec = assess(
-                profiles.workload_for(p, design.chip, wc.workload), p.catalog, design, p.cost_basis
-            )
+            wl = profiles.workload_for(p, design.chip, wc.workload)
+            prof = profiles.for_problem(p, design.chip)
+            rec = intervals.attach(assess(wl, p.catalog, design, p.cost_basis), prof, wl)
+            if wc.confidence:
+                factor = intervals.slow_factor(
+                    prof,
+                    wl,
+                    design.chip,
+                    design.tp,
+                    design.pp,
+                    design.ep,
+                    design.attention,
+                    design.batch,
+                    wc.confidence,
+                )
+                rec["metrics"]["guaranteed_tokens_per_s_per_user"] = float(
+                    rec["metrics"]["tokens_per_s_per_user"] / factor
+                )
             rows.append(
                 {
                     "column": k,
@@ -160,7 +175,8 @@ def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[st
         m = row["metrics"]
         wc = p.classes[row["class_index"]]
         tag = f"[{i}]" if len(rows) > 1 else ""
-        r[f"user-rate{tag}"] = m["tokens_per_s_per_user"] / wc.target_utps - 1.0
+        rate = m.get("guaranteed_tokens_per_s_per_user", m["tokens_per_s_per_user"])
+        r[f"user-rate{tag}"] = rate / wc.target_utps - 1.0
         r[f"memory-capacity{tag}"] = (
             1.0 - m["memory_per_chip_bytes"] / m["usable_memory_per_chip_bytes"]
         )

@@ -1,0 +1,45 @@
+"""The engine × chip support table (designer/engines.py, catalogs/engines.toml)."""
+
+from __future__ import annotations
+
+import pytest
+
+from designer import engines, measurements, profiles
+from designer.cli import main
+from designer.errors import InputError
+from designer.evaluate import evaluate
+
+
+def test_every_engine_has_a_sourced_row_and_every_measurement_is_a_supported_pair(catalog):
+    assert set(profiles.engines()) <= set(engines.table())
+    for r in measurements.load(measurements.bundled_path(), catalog):
+        assert engines.runs_on(catalog, r.chip, r.engine), r.id
+
+
+def test_an_unsupported_pair_names_the_engines_that_run_on_the_chip(catalog):
+    with pytest.raises(InputError) as exc:
+        engines.check(catalog, "mi300x", "tensorrt-llm")
+    assert "engines that do: deepspeed, tgi, vllm" in str(exc.value)
+    engines.check(catalog, "h100-sxm", "tensorrt-llm")
+    assert engines.runs_on(catalog, "xpu-hbm3", "tensorrt-llm")  # hypothetical: unrestricted
+
+
+def test_a_tensorrt_llm_profile_on_mi300x_is_bad_input(capsys):
+    argv = ["evaluate", "--model", "llama3.1-70b", "--chip", "mi300x", "--tp", "8"]
+    assert main([*argv, "--engine", "tensorrt-llm"]) == 2
+    assert "--engine: tensorrt-llm does not run on mi300x" in capsys.readouterr().err
+    assert main([*argv, "--profile", "h100-sxm-tensorrt-llm"]) == 2
+    assert "vllm" in capsys.readouterr().err
+    with pytest.raises(InputError, match="tensorrt-llm does not run on mi300x"):
+        evaluate("llama3.1-70b", "mi300x", tp=8, profile="generic-tensorrt-llm")
+
+
+def test_a_space_keeps_the_chips_its_engine_runs_on(capsys):
+    from designer.problem import load_problem
+
+    p = load_problem("problems/quickstart.toml", {"efficiency.engine": "tensorrt-llm"})
+    assert "mi300x" not in p.chips and "h100-sxm" in p.chips
+    assert any(c == "mi300x" and "deepspeed, tgi, vllm" in why for c, why in p.left_out)
+    sets = ["--set", 'space.chips=["mi300x"]']
+    assert main(["solve", "problems/quickstart.toml", "--engine", "tensorrt-llm", *sets]) == 2
+    assert "space.chips: tensorrt-llm does not run on mi300x" in capsys.readouterr().err

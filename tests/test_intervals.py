@@ -1,0 +1,224 @@
+"""80% intervals of answers (designer/intervals.py): the shipped table, its held-out coverage,
+domains, extrapolation, and where answers carry them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from designer import intervals, measurements, profiles
+from designer.cli import main
+from designer.errors import InputError
+from designer.evaluate import evaluate
+from tests.contract import INTERVAL_KEYS, METRIC_KEYS
+
+DATA = str(measurements.bundled_path())
+
+
+def _evaluate(**kw):
+    args = {"assumptions": "deployment", **kw}
+    return evaluate(args.pop("model"), args.pop("chip"), **args)
+
+
+def test_shipped_coverage_meets_the_target():
+    """Leave-one-source-out, each publication's intervals from the others' residuals: at least
+    75% of held-out predictions inside, median half-width at most ±40%."""
+    cov = intervals.shipped().coverage["calibrated"]
+    assert cov["points"] == 340
+    assert cov["inside"] >= 75.0
+    assert cov["median_half_width"] <= 40.0
+
+
+@pytest.fixture(scope="module")
+def refitted(catalog):
+    rows = measurements.load(DATA, catalog)
+    return intervals.fit(rows, catalog)
+
+
+def test_the_shipped_table_is_what_its_command_fits(refitted):
+    table, cov, _ = refitted
+    shipped = intervals.shipped()
+    assert set(table.cells) == set(shipped.cells)
+    for key, q in table.cells.items():
+        assert np.allclose(q, shipped.cells[key], rtol=0.01), key
+    assert table.ranges == shipped.ranges
+    for name, s in table.coverage.items():
+        assert s["inside"] == pytest.approx(shipped.coverage[name]["inside"], abs=1.0)
+    # the coverage is of held-out rows: a row's interval never uses its own publication
+    assert cov.summary()["inside"] == pytest.approx(table.coverage["calibrated"]["inside"])
+
+
+def test_publications_weigh_the_same():
+    ratio = np.array([1.0] * 99 + [2.0])
+    group = np.array(["big"] * 99 + ["small"], dtype=object)
+    q = intervals.weighted_quantiles(ratio, group)
+    # unweighted, the 90th percentile would be 1.0; the small publication holds half the weight
+    assert q[list(intervals.QUANTILES).index(0.9)] > 1.5
+
+
+def test_a_sparse_cell_never_narrows_its_kind():
+    t = intervals.shipped()
+    base = np.array(t.cells["composed"])
+    for b in (1, 8, 64, 512):
+        for c in (1000, 8000, 60000):
+            _, q = t.quantiles("composed", b, c)
+            low = np.array(intervals.QUANTILES) < 0.5
+            assert np.all(q[low] <= base[low]) and np.all(q[~low] >= base[~low])
+
+
+def test_an_interval_brackets_the_nominal_and_names_no_dimension_inside_the_data():
+    rec = _evaluate(model="llama3.1-70b", chip="h100-sxm", tp=4, batch=32)
+    m, iv = rec["metrics"], rec["interval"]
+    assert set(m) >= METRIC_KEYS and set(iv) == INTERVAL_KEYS
+    assert m["tokens_per_s_per_user_low"] < m["tokens_per_s_per_user"]
+    assert m["tokens_per_s_per_user"] < m["tokens_per_s_per_user_high"]
+    assert iv["extrapolated"] == [] and iv["domain"].startswith("platform")
+    assert iv["step_time_low_s"] < m["step_time_s"] < iv["step_time_high_s"]
+
+
+def test_outside_the_data_the_interval_widens_and_names_the_dimensions():
+    inside = _evaluate(model="llama3.1-70b", chip="a100-80gb", tp=8, batch=16)["interval"]
+    moe = _evaluate(model="deepseek-v3", chip="b200", tp=8, batch=16)["interval"]
+    assert {"moe", "mla", "chip"} <= set(moe["extrapolated"])
+    assert inside["extrapolated"] == []
+
+    def spread(iv):
+        return iv["step_time_high_s"] / iv["step_time_low_s"]
+
+    assert spread(moe) == pytest.approx(spread(inside) * intervals.WIDEN ** (2 * 3), rel=0.05)
+    big = _evaluate(model="llama3.1-70b", chip="h100-sxm", tp=16, pp=2, batch=2048)["interval"]
+    assert {"tp", "pp", "batch"} <= set(big["extrapolated"])
+
+
+def test_a_profile_of_another_chip_is_not_a_platform_profile():
+    h100 = profiles.get("h100-sxm-tensorrt-llm")
+    assert intervals.kind_of(h100, "h100-sxm") == ("platform", [])
+    assert intervals.kind_of(h100, "h200") == ("composed", ["profile"])
+    assert intervals.kind_of(profiles.get("generic"), "h200") == ("composed", [])
+    assert intervals.kind_of(profiles.LIMIT_PROFILE, "h200") == ("limit", [])
+
+
+def test_slow_factor_is_non_decreasing_in_the_batch(catalog):
+    from designer.assumptions import Assumptions
+    from designer.workload import Workload
+
+    wl = Workload(catalog.model("llama3.1-70b"), 8192, assumptions=Assumptions.preset("deployment"))
+    b = np.arange(1, 3000)
+    f = intervals.slow_factor(profiles.get("generic"), wl, "h100-sxm", 4, 1, 1, "tp", b, 0.9)
+    assert np.all(np.diff(f) >= 0)
+    assert f[-1] > f[0]  # beyond the largest measured batch it widens
+
+
+def test_validate_json_rows_carry_intervals_and_default_profiles(capsys):
+    assert main(["validate", DATA, "--profile", "default", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["profile"] == "default"
+    by_id = {r["id"]: r for r in rec["rows"]}
+    rows = {r.id: r for r in measurements.load(DATA)}
+    for i, r in by_id.items():
+        assert r["low_ms"] < r["predicted_ms"] < r["high_ms"]
+        want = {"mi300x": "mi300x-vllm", "h100-sxm": "h100-sxm-tensorrt-llm"}
+        assert r["profile"] == want.get(rows[i].chip, "generic")
+    assert main(["validate", DATA, "--profile", "generic", "--json"]) == 0
+    generic = json.loads(capsys.readouterr().out)
+    assert generic["mape"] > rec["mape"]  # own profiles where a chip has them
+
+
+def test_the_attention_column_is_read_and_checked(tmp_path, catalog):
+    header = ",".join(measurements.COLUMNS) + ",attention"
+    row = {
+        "id": "x",
+        "source_url": "https://example.org",
+        "chip": "h100-sxm",
+        "engine": "vllm",
+        "catalog_model": "llama3.1-8b",
+        "weight_dtype": "bf16",
+        "kv_dtype": "",
+        "tp": "2",
+        "pp": "1",
+        "batch": "8",
+        "input_tokens": "128",
+        "output_tokens": "128",
+        "ms_per_output_token": "7",
+        "measure": "itl",
+    }
+    path = tmp_path / "m.csv"
+    path.write_text(header + "\n" + ",".join(row[c] for c in measurements.COLUMNS) + ",dp\n")
+    (r,) = measurements.load(path, catalog)
+    assert r.attention == "dp"
+    tp = measurements.Measurement(**{**r.__dict__, "attention": "tp"})
+    a, b = (
+        measurements.predict_all(
+            measurements.prepare([x], catalog), profiles.get("generic").efficiency, catalog
+        )
+        for x in (r, tp)
+    )
+    assert a[0] != b[0]  # the layout reaches the prediction
+    path.write_text(header + "\n" + ",".join(row[c] for c in measurements.COLUMNS) + ",ep\n")
+    with pytest.raises(InputError, match="attention"):
+        measurements.load(path, catalog)
+
+
+# ---- design with margin ----------------------------------------------------------------------
+QUICKSTART = "problems/quickstart.toml"
+
+
+@pytest.fixture(scope="module")
+def margin_answer():
+    from designer.problem import load_problem
+    from designer.solve import solve
+
+    p = load_problem(QUICKSTART, {"sla.confidence": 0.9, "space.chips": ["h100-sxm", "h200"]})
+    return p, solve(p).record
+
+
+def test_confidence_sizes_for_the_slow_end_and_shows_the_margin(margin_answer):
+    p, rec = margin_answer
+    target = p.classes[0].target_utps
+    for row in rec["fleet"]:
+        assert row["guaranteed_tokens_per_s_per_user"] >= target * (1 - 1e-9)
+        assert row["guaranteed_tokens_per_s_per_user"] < row["tokens_per_s_per_user"]
+    m = rec["margin"]
+    assert set(m) == {"confidence", "nominal", "guaranteed", "cost", "cost_ratio"}
+    assert m["guaranteed"]["objective"] == rec["objective"]["value"]
+    assert m["cost"] == pytest.approx(m["guaranteed"]["objective"] - m["nominal"]["objective"])
+    assert m["cost"] > 0  # the margin is not free on these chips
+    assert rec["inputs"]["classes"][0]["confidence"] == 0.9
+
+
+def test_the_guaranteed_fleet_is_the_nominal_fleet_of_a_slower_stack(margin_answer):
+    """Brute force: each column's batch is the largest whose rate, divided by the slow-end
+    factor, meets the target."""
+    from designer.perf import ChipArrays, evaluate_arrays
+
+    p, rec = margin_answer
+    for row in rec["fleet"]:
+        wl = profiles.workload_for(p, row["chip"])
+        prof = profiles.for_problem(p, row["chip"])
+        hw = ChipArrays.build(p.catalog, [row["chip"]], wl.compute_dtype).take(0)
+        b = np.arange(1, p.max_batch + 1)
+        m = evaluate_arrays(
+            wl, hw, row["tp"], row["pp"], b, ep=row["ep"], attention=row["attention"]
+        )
+        f = intervals.slow_factor(
+            prof, wl, row["chip"], row["tp"], row["pp"], row["ep"], row["attention"], b, 0.9
+        )
+        ok = (m["tokens_per_s_per_user"] / f >= p.classes[0].target_utps) & m["fits"]
+        assert row["capacity_users"] == row["replicas"] * row["pp"] * int(b[ok].max())
+
+
+@pytest.mark.parametrize("value", ["0.99", "0.2"])
+def test_a_confidence_out_of_range_is_bad_input(value, capsys):
+    assert main(["solve", QUICKSTART, "--confidence", value]) == 2
+    assert "--confidence" in capsys.readouterr().err
+    assert main(["solve", QUICKSTART, "--set", f"sla.confidence={value}"]) == 2
+    assert "sla.confidence" in capsys.readouterr().err
+
+
+def test_a_rate_reachable_only_nominally_is_infeasible_with_confidence(capsys):
+    argv = ["solve", "problems/fleet-three-workloads-power-cap.toml", "--json"]
+    assert main([*argv, "--confidence", "0.9"]) == 3
+    rec = json.loads(capsys.readouterr().out)
+    assert "slow end of its interval (confidence 0.9)" in rec["explanation"]
