@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from designer import outputs
 from designer.calibrate import Errors, errors
 from designer.catalog import Catalog
 from designer.errors import InputError
@@ -44,8 +45,16 @@ def validate(rows: list[Measurement], profile: Profile, catalog: Catalog) -> dic
     }
 
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
 def parity_plot(
-    rows: list[Measurement], record: dict[str, Any], path: str | Path, band: float = 0.15
+    rows: list[Measurement],
+    record: dict[str, Any],
+    path: str | Path,
+    band: float = 0.15,
+    *,
+    force: bool = False,
 ) -> None:
     """Predicted vs measured (log-log), one colour per platform, with ±`band` lines."""
     try:
@@ -81,9 +90,8 @@ def parity_plot(
     ax.legend(fontsize=7)
     fig.tight_layout()
     try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise InputError(f"cannot write the plot: {exc.strerror}", where=str(path)) from None
+        outputs.check_figure(path, PLOT_FORMATS, force=force)
+        outputs.savefig(fig, path, "a plot", force=force, dpi=120)
     finally:
         plt.close(fig)
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from designer import outputs
 from designer.errors import InputError
 
 FORMATS = (".png", ".svg")
@@ -37,25 +38,31 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise InputError(f"expected a .png or .svg file name, got {path.name!r}", key="--plot")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    fig.clf()
-    import matplotlib.pyplot as plt
+def target(path: str | Path, *, force: bool = False, formats: tuple[str, ...] = FORMATS) -> Path:
+    """`path` if a figure may be written there (its extension, `outputs.check`): checked before
+    any solve, so a bad name fails at once."""
+    return outputs.check_figure(path, formats, force=force)
 
-    plt.close(fig)
-    return path
+
+def _save(fig, path: str | Path, force: bool = False) -> Path:
+    path = target(path, force=force)
+    fig.tight_layout()
+    try:
+        return outputs.savefig(fig, path, "a plot", force=force, dpi=120)
+    finally:
+        fig.clf()
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
 
 
 def _axis_label(objective: str, unit: str) -> str:
     return f"{objective} ({unit})" if unit else objective
 
 
-def frontier(front: Any, path: str | Path, *, title: str | None = None) -> Path:
+def frontier(
+    front: Any, path: str | Path, *, title: str | None = None, force: bool = False
+) -> Path:
     """Plot a `Frontier`: y against tokens/s per user, each point labelled with its chip."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -86,11 +93,16 @@ def frontier(front: Any, path: str | Path, *, title: str | None = None) -> Path:
     ax.grid(True, which="both", alpha=0.3)
     if chips:
         ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _save(fig, path, force)
 
 
 def step_breakdown(
-    rows: list[dict[str, Any]], path: str | Path, *, by: str = "chip", title: str | None = None
+    rows: list[dict[str, Any]],
+    path: str | Path,
+    *,
+    by: str = "chip",
+    title: str | None = None,
+    force: bool = False,
 ) -> Path:
     """Stacked step-time bars for records (compare rows or JSON answers with `metrics`)."""
     plt = _pyplot()
@@ -127,10 +139,12 @@ def step_breakdown(
     ax.set_title(title or "Step time: max(memory, compute) + sync + overhead")
     ax.set_ylim(0, 1.08 * float((top + sync + over).max()))
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return _save(fig, path)
+    return _save(fig, path, force)
 
 
-def utps_vs_chips(frame: pd.DataFrame, path: str | Path, *, title: str | None = None) -> Path:
+def utps_vs_chips(
+    frame: pd.DataFrame, path: str | Path, *, title: str | None = None, force: bool = False
+) -> Path:
     """Tokens/s per user against chips, one line per memory technology (columns
     `design.chips`, `metrics.tokens_per_s_per_user`, `design.memory`)."""
     plt = _pyplot()
@@ -149,7 +163,7 @@ def utps_vs_chips(frame: pd.DataFrame, path: str | Path, *, title: str | None = 
     ax.set_title(title or "Tokens/s per user against chip count")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _save(fig, path, force)
 
 
 def heatmap(
@@ -161,6 +175,7 @@ def heatmap(
     *,
     title: str | None = None,
     fmt: str = "{:.3g}",
+    force: bool = False,
 ) -> Path:
     """A two-parameter sweep: `value` on the (x, y) grid; failed points left blank."""
     plt = _pyplot()
@@ -179,10 +194,12 @@ def heatmap(
     ax.set_ylabel(y)
     fig.colorbar(im, ax=ax, label=value)
     ax.set_title(title or value)
-    return _save(fig, path)
+    return _save(fig, path, force)
 
 
-def sweep_figure(frame: pd.DataFrame, swept: list[str], path: str | Path) -> Path:
+def sweep_figure(
+    frame: pd.DataFrame, swept: list[str], path: str | Path, *, force: bool = False
+) -> Path:
     """The default figure of a sweep: a heat map of the objective for two swept values, a line
     for one, else tokens/s per user against chips per memory technology."""
     ok = frame.dropna(subset=["objective"]) if "objective" in frame else frame.iloc[0:0]
@@ -191,7 +208,9 @@ def sweep_figure(frame: pd.DataFrame, swept: list[str], path: str | Path) -> Pat
     label = _axis_label(str(name), str(unit))
     if len(swept) == 2:
         table = frame.rename(columns={"objective": label})
-        return heatmap(table, swept[0], swept[1], label, path, title=f"optimal {label}")
+        return heatmap(
+            table, swept[0], swept[1], label, path, title=f"optimal {label}", force=force
+        )
     if len(swept) == 1:
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -199,5 +218,5 @@ def sweep_figure(frame: pd.DataFrame, swept: list[str], path: str | Path) -> Pat
         ax.set_xlabel(swept[0])
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
-        return _save(fig, path)
-    return utps_vs_chips(frame, path)
+        return _save(fig, path, force)
+    return utps_vs_chips(frame, path, force=force)

@@ -78,7 +78,7 @@ def test_every_point_equals_a_direct_solve_and_streams_to_csv(tmp_path, small, s
     out = tmp_path / "out.csv"
     frame = sweep(Study.load(_study_file(tmp_path, small_path, GRID)), out, workers=1)
     assert len(frame) == 12 and frame.attrs == {"computed": 12, "skipped": 0}
-    on_disk = pd.read_csv(out)
+    on_disk = pd.read_csv(out, skiprows=1)  # after the header naming study and problem
     pd.testing.assert_frame_equal(on_disk[COMPARED], frame[COMPARED])
     for row in frame.itertuples(index=False):
         change = {"sla.tokens_per_s_per_user": row[0], "chips.*.memory_bandwidth": row[1]}
@@ -129,12 +129,12 @@ def test_resume_after_a_kill(tmp_path, small_path):
     proc = subprocess.Popen([*cmd, "--workers", "1", "--quiet"], env=os.environ.copy())
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if out.exists() and out.read_text().count("\n") >= 4:  # header + at least 3 rows
+        if out.exists() and out.read_text().count("\n") >= 5:  # headers + at least 3 rows
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    before = pd.read_csv(out)
+    before = pd.read_csv(out, skiprows=1)
     assert 3 <= len(before) < 12, "killed mid-way"
     frame = sweep(Study.load(path), out, workers=1)
     assert frame.attrs == {"computed": 12 - len(before), "skipped": len(before)}
@@ -190,7 +190,7 @@ def test_cli_sweep_writes_file_and_plot(tmp_path, small_path, capsys):
     args = ["sweep", str(path), "--out", str(out), "--workers", "1", "--plot", str(png)]
     assert main([*args, "--assumptions", "paper"]) == 0
     assert "12 points (12 optimal); computed 12" in capsys.readouterr().err
-    table = pd.read_csv(out)
+    table = pd.read_csv(out, skiprows=1)
     assert len(table) == 12 and png.read_bytes()[:4] == b"\x89PNG"
     assert set(table["assumptions.preset"]) == {"paper"}
 
