@@ -211,7 +211,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         sets["efficiency.profile"] = args.profile
     if args.engine:
         sets["efficiency.engine"] = args.engine
-    problem = load_problem(args.problem, sets)
+    problem = _warned(load_problem(args.problem, sets))
     try:
         sol = solve(problem, prune=not args.no_prune, time_limit=args.time_limit)
     except InputError as exc:  # found while solving (a chip without the dtype): name the file
@@ -229,6 +229,15 @@ def cmd_solve(args: argparse.Namespace) -> int:
         print_solution(sol.record)
     # an answer stopped at the time limit is not proven optimal
     return 0 if sol.status == "optimal" else EXIT_SOLVER_LIMIT
+
+
+def _warned(problem: Any) -> Any:
+    """`problem`, its plausibility warnings (unit typos) printed on stderr."""
+    from designer.plausible import warnings
+
+    for line in warnings(problem):
+        print(f"designer: warning: {problem.where}: {line}", file=sys.stderr)
+    return problem
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
@@ -336,7 +345,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     _plot_target(args)
     table = compare(
-        load_problem(args.problem, _study_sets(args)),
+        _warned(load_problem(args.problem, _study_sets(args))),
         by=args.by,
         top=args.top,
         time_limit=args.time_limit,
@@ -363,6 +372,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
         scheduler_address(args.scheduler)  # a malformed address fails before any work
     study = Study.load(args.study)
+    _warned(study.problem)
     if args.assumptions:  # a swept value of every point: a column, and part of its key
         study.points = [{**p, "assumptions.preset": args.assumptions} for p in study.points]
     try:
@@ -401,7 +411,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     if args.out:
         outputs.check(args.out, "a frontier", force=args.force)
     front = pareto(
-        load_problem(args.problem, _study_sets(args)),
+        _warned(load_problem(args.problem, _study_sets(args))),
         args.y,
         x=args.x,
         points=args.points,

@@ -96,6 +96,21 @@ def frontier(
     return _save(fig, path, force)
 
 
+def _step_rows(rows: list[dict[str, Any]], by: str) -> list[tuple[str, dict[str, Any]]]:
+    """(label, step-time metrics) per bar: a row's design, or each configuration of a row
+    whose answer mixes several (labelled with its chip and partition)."""
+    out = []
+    for r in rows:
+        rec = r.get("record", r)
+        name = str(r.get(by, (rec.get("design") or {}).get(by, "?")))
+        if rec.get("metrics"):
+            out.append((name, rec["metrics"]))
+            continue
+        for f in rec.get("fleet") or []:
+            out.append((f"{name}: {f['chip']} TP{f['tp']}×PP{f['pp']}", f))
+    return out
+
+
 def step_breakdown(
     rows: list[dict[str, Any]],
     path: str | Path,
@@ -106,17 +121,16 @@ def step_breakdown(
 ) -> Path:
     """Stacked step-time bars for records (compare rows or JSON answers with `metrics`)."""
     plt = _pyplot()
-    recs = [(str(r.get(by, r.get("design", {}).get(by, "?"))), r.get("record", r)) for r in rows]
-    recs = [(name, rec) for name, rec in recs if rec.get("metrics")]
+    recs = _step_rows(rows, by)
     if not recs:
         raise InputError("no feasible design to plot", key="--plot")
     fig, ax = plt.subplots(figsize=(max(7.5, 0.8 * len(recs) + 3.5), 4.5))
     names = [n for n, _ in recs]
     ms = 1e3
-    mem = np.array([r["metrics"]["memory_time_s"] for _, r in recs]) * ms
-    comp = np.array([r["metrics"]["compute_time_s"] for _, r in recs]) * ms
-    sync = np.array([r["metrics"]["sync_time_s"] for _, r in recs]) * ms
-    over = np.array([r["metrics"]["overhead_time_s"] for _, r in recs]) * ms
+    mem = np.array([m["memory_time_s"] for _, m in recs]) * ms
+    comp = np.array([m["compute_time_s"] for _, m in recs]) * ms
+    sync = np.array([m["sync_time_s"] for _, m in recs]) * ms
+    over = np.array([m["overhead_time_s"] for _, m in recs]) * ms
     x = np.arange(len(recs))
     mem_binds = mem >= comp
     ax.bar(x, np.where(mem_binds, mem, 0), color=COLORS["memory"], label="memory")

@@ -834,7 +834,8 @@ class Corpus:
             study = self._hostile(d, "study.toml", kind, good)
         out = str(d / "out.csv")
         args = ["sweep", str(study), "--out", out, "--workers", "1", "--quiet"]
-        return Case("study", args, expect=expect, note=f"study: {kind}", csv_out=out)
+        work = 3.0 if expect == "ok" else 1.0  # a valid study solves its points
+        return Case("study", args, expect=expect, note=f"study: {kind}", csv_out=out, work=work)
 
     def sweep(self) -> Case:
         """Output files of a sweep, its resume, --force, --workers and --scheduler."""
@@ -949,6 +950,7 @@ class Corpus:
             before=before,
             keep=keep,
             csv_out=csv_out,
+            work=1.0 if kind in ("silent", "garbage", "refused", "malformed") else 3.0,
         )
 
     def pareto(self) -> Case:
@@ -1015,6 +1017,7 @@ class Corpus:
             keep=keep,
             csv_out=csv_out,
             stdout=stdout,
+            work=3.0,
         )
 
     def compare(self) -> Case:
@@ -1062,7 +1065,7 @@ class Corpus:
             keep = [str(d / "mine.svg")]
         else:
             args += ["--plot", _device(d, "/dev/full", "full.png")]
-        return Case("compare", args, expect=expect, note=f"compare: {kind}", keep=keep)
+        return Case("compare", args, expect=expect, note=f"compare: {kind}", keep=keep, work=3.0)
 
     def _csv_text(self, n: int = 6) -> tuple[str, list[str]]:
         lines = (CATALOGS / "measurements" / "decode.csv").read_text().splitlines()

@@ -50,6 +50,7 @@ class Case:
     keep: list[str] = field(default_factory=list)  # files the case must leave byte-for-byte
     csv_out: str = ""  # a CSV the case writes: no cell may start a spreadsheet formula
     stdout: str = ""  # "full" or "closed": run as a process with that standard output
+    work: float = 1.0  # the case's clock is work × the timeout (a study solves several points)
 
 
 def _digest(path: str) -> str | None:
@@ -162,6 +163,7 @@ class Worker:
     def run(self, case: Case, timeout: float = TIMEOUT) -> Outcome:
         if case.stdout:
             return run_subprocess(case, timeout)
+        timeout *= case.work
         for argv in case.before:
             self._run(Case(case.family, argv, case.env), timeout)
         kept = {p: _digest(p) for p in case.keep}
@@ -194,6 +196,7 @@ def run_subprocess(case: Case, timeout: float = TIMEOUT) -> Outcome:
     """The case through a real `python -m designer.cli` process."""
     env = {**os.environ, **case.env}
     env.pop("DESIGNER_DEBUG", None)
+    timeout *= case.work
 
     def run(argv: list[str]) -> subprocess.CompletedProcess:
         stdout: Any = subprocess.PIPE
@@ -285,7 +288,7 @@ def violations(case: Case, o: Outcome) -> list[str]:
     if o.hung:
         return ["hang"]
     found = []
-    if o.seconds > TIMEOUT:
+    if o.seconds > TIMEOUT * case.work + (5 if case.stdout else 0):
         found.append("hang")
     if "Traceback" in o.err or "Traceback" in o.out:
         found.append("traceback")
