@@ -153,7 +153,7 @@ def read_json(path: str | Path, what: str = "a JSON file") -> Any:
 
 
 def read_csv(
-    path: str | Path, what: str = "a CSV file", max_rows: int = MAX_ROWS
+    path: str | Path, what: str = "a CSV file", max_rows: int | None = None
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """The header and the rows (`(line number, {column: text})`) of a CSV file read through
     `read_text`; every row has exactly the header's fields, blank lines are skipped.
@@ -165,6 +165,7 @@ def read_csv(
     (['id', 'ms'], [(2, {'id': 'r1', 'ms': '7'})])
     """
     where = str(path)
+    max_rows = MAX_ROWS if max_rows is None else max_rows
     text = read_text(path, what, MAX_CSV_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, dict[str, str]]] = []

@@ -308,7 +308,12 @@ def violations(case: Case, o: Outcome) -> list[str]:
         found.append("file clobbered")
     if case.csv_out and o.code == 0 and formula_cells(case.csv_out):
         found.append("formula in CSV")
-    if "--json" in case.argv and o.code in (0, 3, 4) and case.argv[:1] != ["--help"]:
+    if (
+        "--json" in case.argv
+        and o.code in (0, 3, 4)
+        and case.argv[:1] != ["--help"]
+        and not case.stdout
+    ):
         try:
             record = json.loads(o.out, parse_constant=_no_constant)
         except ValueError as exc:
