@@ -124,7 +124,8 @@ def _ms(row: dict, where: str) -> float:
     low, high = MS_RANGE
     if not low <= ms <= high:
         raise InputError(
-            f"expected a time per output token from {low:g} to {high:,.0f} ms, got {excerpt(text)}",
+            f"expected a positive number of ms per output token, from {low:g} to {high:,.0f}, "
+            f"got {excerpt(text)}",
             where=where,
             key="ms_per_output_token",
         )
