@@ -308,11 +308,14 @@ def violations(case: Case, o: Outcome) -> list[str]:
         found.append("file clobbered")
     if case.csv_out and o.code == 0 and formula_cells(case.csv_out):
         found.append("formula in CSV")
+    # exit 4 with no design found: no answer to print, one error line (README, exit codes)
+    no_design = o.code == 4 and not o.out.strip() and o.err.startswith("designer: error: ")
     if (
         "--json" in case.argv
         and o.code in (0, 3, 4)
         and case.argv[:1] != ["--help"]
         and not case.stdout
+        and not no_design
     ):
         try:
             record = json.loads(o.out, parse_constant=_no_constant)
