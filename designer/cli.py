@@ -36,6 +36,7 @@ from designer.evaluate import MAX_PARTITION, MAX_REPLICAS
 ASSUMPTION_PRESETS = tuple(PRESETS)
 
 MAX_TIME_LIMIT = 1e6  # seconds
+MAX_COUNT = 2**31 - 1  # counts on the command line; each command caps its own further
 
 
 def _context(text: str) -> int:
@@ -225,7 +226,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         sets["efficiency.profile"] = args.profile
     if args.engine:
         sets["efficiency.engine"] = args.engine
-    problem = load_problem(args.problem, sets)
+    problem = _warned(load_problem(args.problem, sets))
     run = solve
     if problem.synthesis is not None:
         from designer import synthesis
@@ -280,6 +281,15 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 
 RENTS = ("on_demand", "reserved")
+
+
+def _warned(problem: Any) -> Any:
+    """`problem`, its plausibility warnings (unit typos) printed on stderr."""
+    from designer.plausible import warnings
+
+    for line in warnings(problem):
+        print(f"designer: warning: {problem.where}: {line}", file=sys.stderr)
+    return problem
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
@@ -379,12 +389,22 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plot_target(args: argparse.Namespace, formats: tuple[str, ...] | None = None) -> None:
+    """A --plot name checked before any work: extension, folder, device, someone's file."""
+    if getattr(args, "plot", None):
+        from designer import outputs
+        from designer.studies import plots
+
+        outputs.check_figure(args.plot, formats or plots.FORMATS, force=args.force)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from designer.problem import load_problem
     from designer.studies import compare
 
+    _plot_target(args)
     table = compare(
-        load_problem(args.problem, _study_sets(args)),
+        _warned(load_problem(args.problem, _study_sets(args))),
         by=args.by,
         top=args.top,
         time_limit=args.time_limit,
@@ -393,7 +413,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         from designer.studies import plots
 
         feasible = [r for r in table.rows if r["status"] in ("optimal", "feasible")]
-        plots.step_breakdown(feasible, args.plot, by=args.by)
+        plots.step_breakdown(feasible, args.plot, by=args.by, force=args.force)
     if args.json:
         _dump(table.json())
     else:
@@ -405,20 +425,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from designer.studies import Study, sweep
 
+    _plot_target(args)
+    if args.scheduler is not None:
+        from designer.studies.sweep import scheduler_address
+
+        scheduler_address(args.scheduler)  # a malformed address fails before any work
     study = Study.load(args.study)
+    _warned(study.problem)
     if args.assumptions:  # a swept value of every point: a column, and part of its key
         study.points = [{**p, "assumptions.preset": args.assumptions} for p in study.points]
-    frame = sweep(
-        study,
-        args.out,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=not args.quiet,
-    )
+    try:
+        frame = sweep(
+            study,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            force=args.force,
+        )
+    except KeyboardInterrupt as exc:
+        raise type(exc)(
+            f"the points solved so far are kept in {args.out}; the same command resumes"
+        ) from None
     if args.plot:
         from designer.studies import plots
 
-        plots.sweep_figure(frame, study.swept, args.plot)
+        plots.sweep_figure(frame, study.swept, args.plot, force=args.force)
     counts = frame["status"].value_counts().to_dict() if len(frame) else {}
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     print(
@@ -430,11 +462,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_pareto(args: argparse.Namespace) -> int:
+    from designer import outputs
     from designer.problem import load_problem
     from designer.studies import pareto
 
+    _plot_target(args)
+    if args.out:
+        outputs.check(args.out, "a frontier", force=args.force)
     front = pareto(
-        load_problem(args.problem, _study_sets(args)),
+        _warned(load_problem(args.problem, _study_sets(args))),
         args.y,
         x=args.x,
         points=args.points,
@@ -443,14 +479,15 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     )
     if args.out:
         if args.out.lower().endswith(".json"):
-            with open(args.out, "w") as f:
-                json.dump(front.json(), f, indent=2, default=str)
+            text = _json({"written_by": outputs.STAMP, **front.json()}) + "\n"
         else:
-            front.frame().to_csv(args.out, index=False)
+            frame = front.frame().map(outputs.cell)
+            text = f"# {outputs.STAMP}: pareto frontier\n" + frame.to_csv(index=False)
+        outputs.write_text(args.out, text, "a frontier", force=args.force)
     if args.plot:
         from designer.studies import plots
 
-        plots.frontier(front, args.plot)
+        plots.frontier(front, args.plot, force=args.force)
     if args.json:
         _dump(front.json())
     else:
@@ -458,9 +495,24 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     return 0
 
 
+FORCE_HELP = (
+    "replace output files that designer did not write (or, for a sweep, of another problem)"
+)
+
+
+def _force_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+
 def _study_args(p: argparse.ArgumentParser, plot_help: str) -> None:
     p.add_argument("--plot", metavar="FILE", help=f"{plot_help} (.png or .svg; needs matplotlib)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    p.add_argument(
+        "--time-limit",
+        type=_real(MAX_TIME_LIMIT, "seconds"),
+        default=60.0,
+        help="seconds per solve",
+    )
+    _force_arg(p)
     _assumptions_arg(p)
 
 
@@ -520,6 +572,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from designer.report import catalog_table
     from designer.validate import table
 
+    if args.out:
+        from designer import outputs
+
+        outputs.check(args.out, "a profile", force=args.force)  # before the fit
     catalog, rows = _measurements(args)
     if args.floor:
         if args.cross_validate:
@@ -584,7 +640,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.out:
-        _write(args.out, text)
+        _write(args.out, text, "a profile", command, args.force)
     if args.json:
         from designer.profiles import describe
 
@@ -601,14 +657,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(path: str, text: str) -> None:
-    """Write `--out`; an unwritable path is bad input."""
-    from pathlib import Path
+def _write(path: str, text: str, what: str, command: str, force: bool) -> None:
+    """Write a `calibrate --out` file through the output gate, stamped with its command."""
+    from designer import outputs
 
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", where=path) from None
+    outputs.write_text(path, f"# {outputs.STAMP}: {command}\n{text}", what, force=force)
 
 
 def _intervals(rows, catalog, args: argparse.Namespace) -> int:
@@ -620,11 +673,11 @@ def _intervals(rows, catalog, args: argparse.Namespace) -> int:
     if args.plot:
         from designer.validate import coverage_plot
 
-        coverage_plot(cov, args.plot)
+        coverage_plot(cov, args.plot, force=args.force)
     command = "designer calibrate " + " ".join(_without_out(args.argv, "--plot"))
     text = intervals.to_toml(table, command)
     if args.out:
-        _write(args.out, text)
+        _write(args.out, text, "an interval table", command, args.force)
     if args.json:
         _dump({"coverage": table.coverage, "cells": table.counts, "ranges": table.ranges})
         return 0
@@ -709,14 +762,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from designer import profiles
     from designer.calibrate import Errors
     from designer.report import catalog_table
-    from designer.validate import DEFAULT, parity_plot, table, validate
+    from designer.validate import DEFAULT, PLOT_FORMATS, parity_plot, table, validate
 
+    _plot_target(args, PLOT_FORMATS)
     catalog, rows = _measurements(args)
     name = args.profile or profiles.GENERIC
     profile = None if name == DEFAULT else profiles.get(name, key="--profile")
     record = validate(rows, profile, catalog)
     if args.plot:
-        parity_plot(rows, record, args.plot)
+        parity_plot(rows, record, args.plot, force=args.force)
     if args.json:
         _dump(record)
         return 0
@@ -898,7 +952,9 @@ def parser() -> argparse.ArgumentParser:
         default="chip",
         help="basis: bought, rented on demand and rented reserved ([costs] basis, rent_term)",
     )
-    co.add_argument("--top", type=int, metavar="K", help="only the K best distinct designs")
+    co.add_argument(
+        "--top", type=_count(MAX_COUNT), metavar="K", help="only the K best distinct designs"
+    )
     co.add_argument("--set", action="append", metavar="PATH=VALUE", help=set_help)
     co.add_argument("--json", action="store_true")
     _study_args(co, "write the step-time breakdown of the feasible rows")
@@ -907,10 +963,19 @@ def parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="solve every point of a study (grid or list of what-ifs)")
     sw.add_argument("study", help="study TOML: problem = PATH, [grid] / [list] of values")
     sw.add_argument("--out", required=True, metavar="FILE", help="results (.csv or .parquet)")
-    sw.add_argument("--workers", type=int, help="local processes (default: the CPU count)")
-    sw.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler")
+    sw.add_argument(
+        "--workers",
+        type=_count(MAX_COUNT),
+        help="local processes (default: the CPU count; at most 1024)",
+    )
+    sw.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this Dask scheduler (tcp://HOST:PORT; fails after 10 s without an answer)",
+    )
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.add_argument("--plot", metavar="FILE", help="heat map (two swept values) or line plot")
+    _force_arg(sw)
     _assumptions_arg(sw)
     sw.set_defaults(func=cmd_sweep)
 
@@ -920,7 +985,12 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument(
         "--y", choices=["capex", "power", "tco", "cost_per_mtoken", "chips"], default="capex"
     )
-    pa.add_argument("--points", type=int, default=12, help="levels of the rate (default 12)")
+    pa.add_argument(
+        "--points",
+        type=_count(MAX_COUNT),
+        default=12,
+        help="levels of the rate (default 12, at most 1000)",
+    )
     pa.add_argument(
         "--complete",
         action="store_true",
@@ -980,6 +1050,7 @@ def parser() -> argparse.ArgumentParser:
     )
     cal.add_argument("--plot", help="with --intervals: the held-out coverage as a figure (PNG/SVG)")
     cal.add_argument("--json", action="store_true")
+    _force_arg(cal)
     cal.set_defaults(func=cmd_calibrate)
 
     va = sub.add_parser("validate", help="predicted vs measured step times for a profile")
@@ -993,6 +1064,7 @@ def parser() -> argparse.ArgumentParser:
     va.add_argument("--engine", action="append", help="only the rows of these serving engines")
     va.add_argument("--plot", help="write a parity plot (PNG/SVG/PDF) here")
     va.add_argument("--json", action="store_true")
+    _force_arg(va)
     va.set_defaults(func=cmd_validate)
 
     ca = sub.add_parser("catalog", help="browse the catalogs")
@@ -1017,6 +1089,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     args.argv = list(sys.argv[1:] if argv is None else argv)[1:]
     logging.getLogger("pyomo").setLevel(logging.ERROR)
+    if sys.stdout is None:  # started with standard output closed: answers go nowhere
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  the process's stdout from now on
+    stdout = sys.stdout = _Watched(sys.stdout)
+    previous = _on_sigterm(_terminate)
     try:
         # Extreme inputs may overflow to inf in numpy: the answer says so (null in JSON, or
         # infeasible); a warning on stderr would not.
@@ -1031,18 +1107,83 @@ def main(argv: list[str] | None = None) -> int:
     except DesignerError as exc:
         print(f"designer: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("designer: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # an internal error: one line unless debugging
-        if os.environ.get("DESIGNER_DEBUG"):
-            traceback.print_exc()
+    except KeyboardInterrupt as exc:
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        detail = f": {_one_line(str(exc))}" if str(exc) else ""
+        print(f"designer: {how}{detail}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    except OSError as exc:
+        if stdout.failed is None:
+            return _internal(exc)
+        _silence_stdout()  # what is left in its buffer goes nowhere
         print(
-            f"designer: internal error: {type(exc).__name__}: {_one_line(str(exc))} (set "
-            f"DESIGNER_DEBUG=1 for the traceback)",
+            f"designer: error: cannot write to standard output: {exc.strerror or exc}",
             file=sys.stderr,
         )
-        return 1
+        return 2
+    except Exception as exc:  # an internal error: one line unless debugging
+        return _internal(exc)
+    finally:
+        _on_sigterm(previous)
+        sys.stdout = stdout.stream
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get("DESIGNER_DEBUG"):
+        traceback.print_exc()
+    print(
+        f"designer: internal error: {type(exc).__name__}: {_one_line(str(exc))} (set "
+        f"DESIGNER_DEBUG=1 for the traceback)",
+        file=sys.stderr,
+    )
+    return 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main thread runs so that pools stop and files close as for
+    Ctrl-C (exit 143)."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install `handler` for SIGTERM; the previous one (None off the main thread)."""
+    import signal
+
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (designer.cli.main called from a thread)
+        return None
+
+
+class _Watched:
+    """Standard output, remembering the error of a write or flush that failed (a full disk,
+    a closed pipe): an OSError from there is not an internal error."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+        self.failed: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as exc:
+            self.failed = exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            self.failed = exc
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 def _silence_stdout() -> None:

@@ -144,7 +144,14 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"bottleneck {m1['bottleneck'][i]})"
         ), best
     known = cm.cost_known(problem, costs)
-    if not (known[g.chip] & allowed & (utps >= wc.target_utps * (1 - cm.REL))).any():
+    fast = m1["tokens_per_s_per_user"] >= wc.target_utps * (1 - cm.REL)
+    if not (known[g.chip] & allowed & fast).any():
+        if (known[g.chip] & fits & fast).any():  # the limits, not the data, rule them out
+            return (
+                f"{pre}every chip with the cost data the objective {problem.objective!r} needs "
+                f"exceeds the limits ({_limits_text(problem)}) with one replica that meets the "
+                f"rate; the chips within them have no such data (check the limits' units)"
+            ), best
         return (
             f"{pre}no chip that meets the rate has the cost data the objective "
             f"{problem.objective!r} or a limit needs"
@@ -156,7 +163,7 @@ def _limits_text(problem: Problem) -> str:
     parts = []
     for key, v in problem.limits.items():
         if key in ("max_power", "max_facility_power"):
-            parts.append(f"{key} = {v / 1e3:g} kW")
+            parts.append(f"{key} = {v / 1e3:g} kW" if v >= 1e3 else f"{key} = {v:g} W")
         elif key == "max_capex_usd":
             parts.append(f"{key} = {v:,.0f}")
         else:

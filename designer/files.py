@@ -1,9 +1,11 @@
-"""Reading input files (problem and catalog TOML, Hugging Face config.json) defensively.
+"""The one gate for every file the tool reads: problem, study, catalog and profile TOML,
+Hugging Face config.json and measurement CSV.
 
 Every input file is read the same way: a regular file only (never a folder, FIFO, device or a
-symlink loop), at most `MAX_BYTES`, UTF-8 text, tables nested at most `MAX_DEPTH` deep. Anything
-else is an `InputError` naming the file, raised at once (a FIFO or `/dev/zero` is never waited
-on or read to its end).
+symlink loop), at most `MAX_BYTES` (`MAX_CSV_BYTES` for a CSV), UTF-8 text (a byte-order mark is
+accepted and dropped), tables nested at most `MAX_DEPTH` deep, a CSV at most `MAX_ROWS` rows of
+exactly its header's fields. Anything else is an `InputError` naming the file, raised at once (a
+FIFO or `/dev/zero` is never waited on or read to its end).
 
 >>> import tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "p.toml"
@@ -14,6 +16,8 @@ on or read to its end).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -26,10 +30,16 @@ from designer.errors import InputError
 
 MAX_BYTES = 1 << 20  # 1 MiB: the largest Hugging Face config.json is a few kB
 MAX_DEPTH = 32  # tables and lists inside each other
+MAX_CSV_BYTES = 64 << 20  # 64 MiB: the shipped 340 measurements take 0.3 MiB
+MAX_ROWS = 100_000  # rows of a CSV
 
 
-def read_text(path: str | Path, what: str) -> str:
-    """The UTF-8 text of a regular file of at most MAX_BYTES; `what` names the expected file."""
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB"
+
+
+def read_text(path: str | Path, what: str, max_bytes: int = MAX_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most `max_bytes`; `what` names the expected file."""
     where = str(path)
     try:
         # O_NONBLOCK: opening a FIFO without a writer must not wait for one.
@@ -50,8 +60,8 @@ def read_text(path: str | Path, what: str) -> str:
             raise InputError(f"not a regular file (expected {what})", where=where)
         chunks = []
         size = 0
-        while size <= MAX_BYTES:
-            chunk = os.read(fd, MAX_BYTES + 1 - size)
+        while size <= max_bytes:
+            chunk = os.read(fd, min(max_bytes + 1 - size, 1 << 24))
             if not chunk:
                 break
             chunks.append(chunk)
@@ -61,8 +71,8 @@ def read_text(path: str | Path, what: str) -> str:
     finally:
         os.close(fd)
     data = b"".join(chunks)
-    if len(data) > MAX_BYTES:
-        raise InputError(f"larger than {MAX_BYTES >> 20} MiB (expected {what})", where=where)
+    if len(data) > max_bytes:
+        raise InputError(f"larger than {_size(max_bytes)} (expected {what})", where=where)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -140,3 +150,45 @@ def read_json(path: str | Path, what: str = "a JSON file") -> Any:
     except RecursionError:
         raise InputError(f"nested more than {MAX_DEPTH} levels deep", where=str(path)) from None
     return _check_depth(raw, str(path))
+
+
+def read_csv(
+    path: str | Path, what: str = "a CSV file", max_rows: int | None = None
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header and the rows (`(line number, {column: text})`) of a CSV file read through
+    `read_text`; every row has exactly the header's fields, blank lines are skipped.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.csv"
+    >>> _ = p.write_bytes(b"\\xef\\xbb\\xbfid,ms\\nr1,7\\n")
+    >>> read_csv(p)
+    (['id', 'ms'], [(2, {'id': 'r1', 'ms': '7'})])
+    """
+    where = str(path)
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    text = read_text(path, what, MAX_CSV_BYTES)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, dict[str, str]]] = []
+    header: list[str] = []
+    try:
+        for fields in reader:
+            if not any(f.strip() for f in fields):
+                continue
+            if not header:
+                header = [f.strip() for f in fields]
+                continue
+            line = reader.line_num
+            if len(fields) != len(header):
+                raise InputError(
+                    f"{len(fields)} fields where the header has {len(header)} "
+                    f"(expected {what}, one row per line)",
+                    where=f"{where}:{line}",
+                )
+            if len(rows) == max_rows:
+                raise InputError(f"more than {max_rows:,} rows (expected {what})", where=where)
+            rows.append((line, dict(zip(header, fields, strict=True))))
+    except csv.Error as exc:
+        raise InputError(
+            f"malformed CSV at line {reader.line_num}: {exc} (expected {what})", where=where
+        ) from None
+    return header, rows

@@ -22,8 +22,9 @@ memory with a 16-bit cache; catalogs/measurements/README.md).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,8 @@ import numpy as np
 from designer import perf
 from designer.assumptions import Assumptions
 from designer.catalog import DTYPE_BYTES, Catalog
-from designer.errors import InputError, unknown
+from designer.errors import InputError, excerpt, unknown
+from designer.files import read_csv
 from designer.prefill import link_bandwidth, prefill_time, total_time
 from designer.workload import Efficiency, Workload
 
@@ -100,14 +102,36 @@ def _dtype(text: str, where: str, key: str) -> str:
     return d
 
 
+MS_RANGE = (1e-3, 1e7)  # ms per output token: 1 µs to about 3 hours, else a typo or a unit slip
+
+
 def _int(row: dict, key: str, where: str) -> int:
-    try:
-        v = int(float(row[key]))
-    except (TypeError, ValueError):
-        v = 0
-    if v < 1 or str(v) != str(row[key]).strip():
-        raise InputError(f"expected a positive integer, got {row[key]!r}", where=where, key=key)
+    text = row[key].strip()
+    v = int(text) if re.fullmatch(r"[0-9]{1,12}", text) else 0
+    if v < 1:
+        raise InputError(
+            f"expected a positive integer (at most 12 digits), got {excerpt(text)}",
+            where=where,
+            key=key,
+        )
     return v
+
+
+def _ms(row: dict, where: str) -> float:
+    text = row["ms_per_output_token"].strip()
+    try:
+        ms = float(text)
+    except ValueError:
+        ms = math.nan
+    low, high = MS_RANGE
+    if not low <= ms <= high:
+        raise InputError(
+            f"expected a positive number of ms per output token, from {low:g} to {high:,.0f}, "
+            f"got {excerpt(text)}",
+            where=where,
+            key="ms_per_output_token",
+        )
+    return ms
 
 
 def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
@@ -120,15 +144,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     """
     p = Path(path)
     catalog = catalog or Catalog.load()
-    try:
-        with open(p, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            header = reader.fieldnames or []
-            rows = list(reader)
-    except FileNotFoundError:
-        raise InputError("no such file (expected a measurements CSV)", where=str(p)) from None
-    except IsADirectoryError:
-        raise InputError("is a folder (expected a measurements CSV)", where=str(p)) from None
+    header, rows = read_csv(p, "a measurements CSV")
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InputError(
@@ -136,7 +152,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
             where=str(p),
         )
     out = []
-    for n, row in enumerate(rows, start=2):
+    for n, row in rows:
         where = f"{p}:{n}"
         chip = row["chip"].strip()
         if chip not in catalog.raw["chips"]:
@@ -147,16 +163,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
         measure = row["measure"].strip()
         if measure not in MEASURES:
             raise unknown("measure", measure, MEASURES, where=where, key="measure")
-        try:
-            ms = float(row["ms_per_output_token"])
-        except ValueError:
-            ms = -1.0
-        if not ms > 0:
-            raise InputError(
-                f"expected a positive number, got {row['ms_per_output_token']!r}",
-                where=where,
-                key="ms_per_output_token",
-            )
+        ms = _ms(row, where)
         kv = row["kv_dtype"].strip()
         attention = (row.get("attention") or "tp").strip() or "tp"
         if attention not in perf.ATTENTION_LAYOUTS:

@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from designer.catalog import Catalog, bundled_dir
-from designer.errors import InputError, unknown
+from designer.errors import InputError, excerpt, unknown
+from designer.files import read_csv, read_toml
 from designer.units import format_quantity, parse
 from designer.workload import Efficiency, Workload
 
@@ -169,9 +170,21 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
         eff[f] = parse(e[f], "time", where=where, key=f"{pid}.{f}") if f in e else 0.0
     chips = _strings(e, "chips", "chip ids", pid, where)
     held = _strings(e, "not_identified", "parameter names", pid, where)
-    for k in ("fit_mape", "fit_median", "fit_worst", "cv_mape"):
-        if k in e and (isinstance(e[k], bool) or not isinstance(e[k], (int, float))):
-            raise InputError(f"expected a number, got {e[k]!r}", where=where, key=f"{pid}.{k}")
+    for k, kind in _KEYS.items():
+        v = e.get(k)
+        if v is None:
+            continue
+        number = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if kind == "number" and not (number and math.isfinite(v)):
+            raise InputError(f"expected a number, got {excerpt(v)}", where=where, key=f"{pid}.{k}")
+        if kind == "int" and not (isinstance(v, int) and number and 0 <= v < 2**31):
+            raise InputError(
+                f"expected a count (a non-negative integer), got {excerpt(v)}",
+                where=where,
+                key=f"{pid}.{k}",
+            )
+        if kind == "str" and not isinstance(v, str):
+            raise InputError(f"expected a string, got {excerpt(v)}", where=where, key=f"{pid}.{k}")
     return Profile(
         id=pid,
         efficiency=Efficiency(**eff),
@@ -206,17 +219,7 @@ def _strings(e: dict, key: str, what: str, pid: str, where: str) -> list[str]:
 def read(path: str | Path) -> dict[str, Profile]:
     """Profiles of one TOML file, by id."""
     p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            raw = tomllib.load(f)
-    except FileNotFoundError:
-        raise InputError(
-            "no such file (expected a profile TOML or a profile name)", where=str(p)
-        ) from None
-    except IsADirectoryError:
-        raise InputError("is a folder (expected a profile TOML)", where=str(p)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", where=str(p)) from None
+    raw = read_toml(p, "a profile TOML or a profile name")
     if LIMIT in raw:
         raise InputError(f"{LIMIT!r} is built in and cannot be redefined", where=str(p), key=LIMIT)
     return {pid: _entry(pid, e, str(p)) for pid, e in raw.items()}
@@ -263,11 +266,8 @@ def engines() -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _measured_engines() -> tuple[str, ...]:
-    import csv
-
-    path = bundled_dir() / "measurements" / "decode.csv"
-    with open(path, newline="", encoding="utf-8") as f:
-        return tuple(sorted({r["engine"].strip() for r in csv.DictReader(f)}))
+    _, rows = read_csv(bundled_dir() / "measurements" / "decode.csv", "a measurements CSV")
+    return tuple(sorted({r["engine"].strip() for _, r in rows}))
 
 
 def check_engine(engine: str, *, where: str | None = None, key: str = "engine") -> str:

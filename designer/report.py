@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -34,8 +35,8 @@ def _si(x: float | None, unit: str, binary: bool = False) -> str:
 
 
 def _usd(x: float | None) -> str:
-    if x is None or x != x:  # unknown (null in JSON, NaN in numpy): never "$nan"
-        return "unknown"
+    if x is None or not math.isfinite(x):
+        return "no price"
     return f"${x:,.0f}" if abs(x) >= 100 else f"${x:,.3f}"
 
 
@@ -247,9 +248,10 @@ def print_solution(record: dict[str, Any], console: Console | None = None) -> No
         )
     console.print(escape(f"binding: {', '.join(record['binding']) or 'none'}"))
     for s in record.get("sensitivity", []):
-        if abs(s["marginal"]) > 0:
+        if abs(s["marginal"]) > 1e-12 or s.get("note"):
+            note = f" ({s['note']})" if s.get("note") else ""
             console.print(
-                escape(f"  marginal {s['requirement']}: {s['marginal']:,.4g} {s['unit']}")
+                escape(f"  marginal {s['requirement']}: {s['marginal']:,.4g} {s['unit']}{note}")
             )
     pre = record.get("presolve", {})
     kept = record["candidates"]
@@ -345,6 +347,8 @@ def _money(x: float) -> str:
     >>> _money(28000), _money(2.5e6), _money(1299), _money(5), _money(0.08)
     ('$28k', '$2.5M', '$1.3k', '$5', '$0.08')
     """
+    if not math.isfinite(x):
+        return "no price"
     for p, f in (("M", 1e6), ("k", 1e3)):
         if abs(x) >= f * 0.9995:
             return f"${x / f:.3g}{p}"

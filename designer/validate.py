@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from designer import intervals, profiles
+from designer import intervals, outputs, profiles
 from designer.calibrate import Errors, as_rows
 from designer.catalog import Catalog
 from designer.errors import InputError
@@ -79,8 +79,16 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
     }
 
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
 def parity_plot(
-    rows: list[Measurement], record: dict[str, Any], path: str | Path, band: float = 0.15
+    rows: list[Measurement],
+    record: dict[str, Any],
+    path: str | Path,
+    band: float = 0.15,
+    *,
+    force: bool = False,
 ) -> None:
     """Predicted vs measured (log-log), one colour per platform, with ±`band` lines."""
     plt = _pyplot("--plot")
@@ -107,7 +115,7 @@ def parity_plot(
     )
     ax.legend(fontsize=7)
     fig.tight_layout()
-    _save(fig, plt, path)
+    _save(fig, plt, path, force)
 
 
 def _pyplot(key: str):
@@ -124,16 +132,16 @@ def _pyplot(key: str):
     return plt
 
 
-def _save(fig, plt, path: str | Path) -> None:
+def _save(fig, plt, path: str | Path, force: bool) -> None:
+    """Save `fig` through the output gate and close it."""
     try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise InputError(f"cannot write the plot: {exc.strerror}", where=str(path)) from None
+        outputs.check_figure(path, PLOT_FORMATS, force=force)
+        outputs.savefig(fig, path, "a plot", force=force, dpi=120)
     finally:
         plt.close(fig)
 
 
-def coverage_plot(cov, path: str | Path) -> None:
+def coverage_plot(cov, path: str | Path, *, force: bool = False) -> None:
     """Held-out measured / predicted of every row (sorted) with its 80% interval: a row is
     inside when its dot lies within its bar (`intervals.Coverage`)."""
     plt = _pyplot("--plot")
@@ -158,7 +166,7 @@ def coverage_plot(cov, path: str | Path) -> None:
     )
     ax.legend(fontsize=8)
     fig.tight_layout()
-    _save(fig, plt, path)
+    _save(fig, plt, path, force)
 
 
 def table(errs: Errors) -> list[dict[str, Any]]:

@@ -167,6 +167,16 @@ def objective_value(data: FleetData, tot: dict[str, Any]) -> float:
     }[data.problem.objective]
 
 
+MAX_SLACK = 1e300  # a relative slack beyond this is "met by far" (a target of 5e-324 tokens/s)
+
+
+def relative_slack(value: float, need: float) -> float:
+    """value / need − 1 (≥ 0 when `value` meets `need`), finite where the ratio overflows."""
+    with np.errstate(over="ignore"):
+        ratio = float(value) / float(need)
+    return min(ratio - 1.0, MAX_SLACK)
+
+
 def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[str, float]:
     """Relative slack of every requirement (≥ 0 when met), from the forward model."""
     p = data.problem
@@ -176,7 +186,7 @@ def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[st
         wc = p.classes[row["class_index"]]
         tag = f"[{i}]" if len(rows) > 1 else ""
         rate = m.get("guaranteed_tokens_per_s_per_user", m["tokens_per_s_per_user"])
-        r[f"user-rate{tag}"] = rate / wc.target_utps - 1.0
+        r[f"user-rate{tag}"] = relative_slack(rate, wc.target_utps)
         r[f"memory-capacity{tag}"] = (
             1.0 - m["memory_per_chip_bytes"] / m["usable_memory_per_chip_bytes"]
         )

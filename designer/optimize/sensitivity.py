@@ -6,6 +6,14 @@ side, in SI units: USD (or W, chips, …) per extra user of a class, per extra W
 per extra USD of budget, per extra chip of supply. It holds for small changes of the
 continuous relaxation; whole servers and replicas move the integer answer in steps (the tests
 check each marginal against a finite-difference re-solve of the same LP).
+
+`slack` is the integer answer's room in the row (users served beyond those asked, W under a
+cap, …). Where the answer serves spare users the LP's demand marginal does not apply to them:
+the next `slack` users cost nothing (`note` says so), the marginal holds beyond them.
+
+For `cost_per_mtoken` (TCO over the tokens the asked-for users receive) one more user of a
+class also adds that user's tokens to the denominator: the demand marginal is the derivative
+of the ratio, d(T/M)/du = (dT/du − (T/M)·dM/du) / M, with T the LP's TCO and M its tokens.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from designer.cost import mtokens_per_year
 from designer.optimize.data import KUSD, KW, FleetData
 from designer.problem import OBJECTIVE_UNITS
 from designer.solver import Solver
@@ -73,6 +82,8 @@ def sensitivity(data: FleetData, m: pyo.ConcreteModel) -> list[dict[str, Any]]:
     if not duals:
         return []
     scale = objective_scale(data)
+    per_mtoken = data.problem.objective == "cost_per_mtoken"
+    value = solver.value(lp.objective) * scale if per_mtoken else 0.0  # USD per Mtoken
     ct = data.columns.chip_types
     out = []
     for name, (unit, rhs_scale) in ROWS.items():
@@ -81,18 +92,36 @@ def sensitivity(data: FleetData, m: pyo.ConcreteModel) -> list[dict[str, Any]]:
             continue
         for index in comp:
             con = comp[index]
-            dual = duals.get(con, 0.0)
+            marginal = float(duals.get(con, 0.0)) * scale / rhs_scale
+            slack = float(_slack(getattr(m, name)[index])) * rhs_scale  # the integer answer's
             label = name
+            entry: dict[str, Any] = {}
             if name == "demand":
-                label = f"demand[{data.problem.classes[index].name}]"
+                wc = data.problem.classes[index]
+                label = f"demand[{wc.name}]"
+                tokens = float(mtokens_per_year(data.problem.catalog, wc.target_utps))
+                if per_mtoken:  # the user's own tokens join the denominator
+                    marginal -= value * tokens / data.mtokens
+                spare = int(slack + 1e-6)
+                if spare >= 1:
+                    lowers = ""
+                    if per_mtoken:  # same TCO over more tokens
+                        answer = float(pyo.value(m.objective)) * scale
+                        step = answer * (1 - data.mtokens / (data.mtokens + tokens))
+                        lowers = f" and the first lowers the cost per Mtoken by {step:.3g} USD"
+                    entry["note"] = (
+                        f"the answer serves {spare} user(s) more than asked: the next {spare} "
+                        f"cost nothing{lowers}; the marginal holds beyond them"
+                    )
             elif name == "supply":
                 label = f"supply[{ct[index].chip}]"
             out.append(
                 {
                     "requirement": label,
-                    "marginal": float(dual) * scale / rhs_scale,
+                    "marginal": marginal,
                     "unit": f"{_objective_unit(data)} per {unit}",
-                    "slack": float(_slack(con)) * rhs_scale,
+                    "slack": slack,
+                    **entry,
                 }
             )
     return out

@@ -95,6 +95,8 @@ def members(problem: Problem, by: str) -> dict[Any, dict[str, Any]]:
 
 
 def money(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "no price" if unit.startswith("USD") else "unknown"
     if unit == "USD":
         return f"${value:,.0f}"
     if unit.startswith("USD/"):

@@ -37,6 +37,7 @@ UNREACHABLE = 1e15  # tokens/s per user: a bound no design meets, to learn the h
 BISECTION_RTOL = 1e-4
 WALK_STEP = 1e-9  # relative: the next level of a complete walk is just above the last rate
 MAX_WALK = 1000
+MAX_POINTS = 1000  # levels of the rate: each one solve
 
 
 @dataclass
@@ -160,8 +161,10 @@ def pareto(
         raise unknown("x axis", x, X_AXES, key="--x")
     if y not in OBJECTIVES:
         raise unknown("objective", y, OBJECTIVES, key="--y")
-    if points < 2:
-        raise InputError(f"expected at least 2 points, got {points}", key="--points")
+    if not 2 <= points <= MAX_POINTS:
+        raise InputError(
+            f"expected from 2 to {MAX_POINTS} points (each one solve), got {points}", key="--points"
+        )
     base = problem.with_changes({"objective.minimize": y})
     if low is None or high is None:
         lo, hi = rate_range(base, time_limit=time_limit)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from designer import outputs
 from designer.errors import InputError
 
 FORMATS = (".png", ".svg")
@@ -37,25 +38,31 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise InputError(f"expected a .png or .svg file name, got {path.name!r}", key="--plot")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    fig.clf()
-    import matplotlib.pyplot as plt
+def target(path: str | Path, *, force: bool = False, formats: tuple[str, ...] = FORMATS) -> Path:
+    """`path` if a figure may be written there (its extension, `outputs.check`): checked before
+    any solve, so a bad name fails at once."""
+    return outputs.check_figure(path, formats, force=force)
 
-    plt.close(fig)
-    return path
+
+def _save(fig, path: str | Path, force: bool = False) -> Path:
+    path = target(path, force=force)
+    fig.tight_layout()
+    try:
+        return outputs.savefig(fig, path, "a plot", force=force, dpi=120)
+    finally:
+        fig.clf()
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
 
 
 def _axis_label(objective: str, unit: str) -> str:
     return f"{objective} ({unit})" if unit else objective
 
 
-def frontier(front: Any, path: str | Path, *, title: str | None = None) -> Path:
+def frontier(
+    front: Any, path: str | Path, *, title: str | None = None, force: bool = False
+) -> Path:
     """Plot a `Frontier`: y against tokens/s per user, each point labelled with its chip."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -86,25 +93,44 @@ def frontier(front: Any, path: str | Path, *, title: str | None = None) -> Path:
     ax.grid(True, which="both", alpha=0.3)
     if chips:
         ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _save(fig, path, force)
+
+
+def _step_rows(rows: list[dict[str, Any]], by: str) -> list[tuple[str, dict[str, Any]]]:
+    """(label, step-time metrics) per bar: a row's design, or each configuration of a row
+    whose answer mixes several (labelled with its chip and partition)."""
+    out = []
+    for r in rows:
+        rec = r.get("record", r)
+        name = str(r.get(by, (rec.get("design") or {}).get(by, "?")))
+        if rec.get("metrics"):
+            out.append((name, rec["metrics"]))
+            continue
+        for f in rec.get("fleet") or []:
+            out.append((f"{name}: {f['chip']} TP{f['tp']}×PP{f['pp']}", f))
+    return out
 
 
 def step_breakdown(
-    rows: list[dict[str, Any]], path: str | Path, *, by: str = "chip", title: str | None = None
+    rows: list[dict[str, Any]],
+    path: str | Path,
+    *,
+    by: str = "chip",
+    title: str | None = None,
+    force: bool = False,
 ) -> Path:
     """Stacked step-time bars for records (compare rows or JSON answers with `metrics`)."""
     plt = _pyplot()
-    recs = [(str(r.get(by, r.get("design", {}).get(by, "?"))), r.get("record", r)) for r in rows]
-    recs = [(name, rec) for name, rec in recs if rec.get("metrics")]
+    recs = _step_rows(rows, by)
     if not recs:
         raise InputError("no feasible design to plot", key="--plot")
     fig, ax = plt.subplots(figsize=(max(7.5, 0.8 * len(recs) + 3.5), 4.5))
     names = [n for n, _ in recs]
     ms = 1e3
-    mem = np.array([r["metrics"]["memory_time_s"] for _, r in recs]) * ms
-    comp = np.array([r["metrics"]["compute_time_s"] for _, r in recs]) * ms
-    sync = np.array([r["metrics"]["sync_time_s"] for _, r in recs]) * ms
-    over = np.array([r["metrics"]["overhead_time_s"] for _, r in recs]) * ms
+    mem = np.array([m["memory_time_s"] for _, m in recs]) * ms
+    comp = np.array([m["compute_time_s"] for _, m in recs]) * ms
+    sync = np.array([m["sync_time_s"] for _, m in recs]) * ms
+    over = np.array([m["overhead_time_s"] for _, m in recs]) * ms
     x = np.arange(len(recs))
     mem_binds = mem >= comp
     ax.bar(x, np.where(mem_binds, mem, 0), color=COLORS["memory"], label="memory")
@@ -127,10 +153,12 @@ def step_breakdown(
     ax.set_title(title or "Step time: max(memory, compute) + sync + overhead")
     ax.set_ylim(0, 1.08 * float((top + sync + over).max()))
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return _save(fig, path)
+    return _save(fig, path, force)
 
 
-def utps_vs_chips(frame: pd.DataFrame, path: str | Path, *, title: str | None = None) -> Path:
+def utps_vs_chips(
+    frame: pd.DataFrame, path: str | Path, *, title: str | None = None, force: bool = False
+) -> Path:
     """Tokens/s per user against chips, one line per memory technology (columns
     `design.chips`, `metrics.tokens_per_s_per_user`, `design.memory`)."""
     plt = _pyplot()
@@ -149,7 +177,7 @@ def utps_vs_chips(frame: pd.DataFrame, path: str | Path, *, title: str | None = 
     ax.set_title(title or "Tokens/s per user against chip count")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _save(fig, path, force)
 
 
 def heatmap(
@@ -161,6 +189,7 @@ def heatmap(
     *,
     title: str | None = None,
     fmt: str = "{:.3g}",
+    force: bool = False,
 ) -> Path:
     """A two-parameter sweep: `value` on the (x, y) grid; failed points left blank."""
     plt = _pyplot()
@@ -179,10 +208,12 @@ def heatmap(
     ax.set_ylabel(y)
     fig.colorbar(im, ax=ax, label=value)
     ax.set_title(title or value)
-    return _save(fig, path)
+    return _save(fig, path, force)
 
 
-def sweep_figure(frame: pd.DataFrame, swept: list[str], path: str | Path) -> Path:
+def sweep_figure(
+    frame: pd.DataFrame, swept: list[str], path: str | Path, *, force: bool = False
+) -> Path:
     """The default figure of a sweep: a heat map of the objective for two swept values, a line
     for one, else tokens/s per user against chips per memory technology."""
     ok = frame.dropna(subset=["objective"]) if "objective" in frame else frame.iloc[0:0]
@@ -191,7 +222,9 @@ def sweep_figure(frame: pd.DataFrame, swept: list[str], path: str | Path) -> Pat
     label = _axis_label(str(name), str(unit))
     if len(swept) == 2:
         table = frame.rename(columns={"objective": label})
-        return heatmap(table, swept[0], swept[1], label, path, title=f"optimal {label}")
+        return heatmap(
+            table, swept[0], swept[1], label, path, title=f"optimal {label}", force=force
+        )
     if len(swept) == 1:
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -199,5 +232,5 @@ def sweep_figure(frame: pd.DataFrame, swept: list[str], path: str | Path) -> Pat
         ax.set_xlabel(swept[0])
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
-        return _save(fig, path)
-    return utps_vs_chips(frame, path)
+        return _save(fig, path, force)
+    return utps_vs_chips(frame, path, force=force)

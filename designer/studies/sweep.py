@@ -21,14 +21,20 @@ or on a Dask cluster (`scheduler="tcp://host:8786"`, or a `distributed.Client`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import importlib
 import itertools
 import json
+import math
 import os
+import re
+import signal
+import socket
+import struct
 import sys
 import threading
-import tomllib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -38,8 +44,10 @@ from typing import Any
 
 import pandas as pd
 
+from designer import outputs
 from designer.catalog import SECTIONS as CATALOG_SECTIONS
-from designer.errors import InputError, closest
+from designer.errors import InputError, closest, excerpt
+from designer.files import MAX_CSV_BYTES, read_text, read_toml
 from designer.problem import Problem, apply_sets, load_problem
 from designer.studies.rows import solve_row
 
@@ -85,12 +93,7 @@ class Study:
         """Read a study TOML file (see the module docstring)."""
         path = Path(path)
         where = str(path)
-        try:
-            raw = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise InputError("no such file (expected a study TOML)", where=where) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"malformed TOML: {exc}", where=where) from None
+        raw = read_toml(path, "a study TOML")
         for key in raw:
             if key not in STUDY_KEYS:
                 raise InputError(f"unknown key{closest(key, STUDY_KEYS)}", where=where, key=key)
@@ -99,18 +102,55 @@ class Study:
                 "expected the problem file's path (a string)", where=where, key="problem"
             )
         options = raw.get("options", {})
+        if not isinstance(options, dict):
+            raise InputError("expected a table of options", where=where, key="options")
         for key in options:
             if key not in OPTION_KEYS:
                 raise InputError(
                     f"unknown option{closest(key, OPTION_KEYS)}", where=where, key=f"options.{key}"
                 )
+        _check_options(options, where)
         for section in ("grid", "list"):
             if not isinstance(raw.get(section, {}), dict):
                 raise InputError("expected a table of path = [values]", where=where, key=section)
         if not raw.get("grid") and not raw.get("list"):
             raise InputError("expected a [grid] or [list] table of values to sweep", where=where)
-        problem = load_problem(path.parent / raw["problem"])
+        try:
+            problem = load_problem(path.parent / raw["problem"])
+        except ValueError:  # a NUL character in the path
+            raise InputError("not a valid file name", where=where, key="problem") from None
         return cls.from_grid(problem, raw.get("grid"), raw.get("list"), where=where, **options)
+
+
+MAX_POINTS = 100_000  # points of one study (at ~100 points/s: about 17 minutes)
+MAX_WORKERS = 1024  # processes of a local pool
+MAX_TIME_LIMIT = 1e6  # seconds per point
+
+
+def _check_workers(workers: Any, where: str | None, key: str) -> None:
+    if workers is not None and not (
+        isinstance(workers, int) and not isinstance(workers, bool) and 1 <= workers <= MAX_WORKERS
+    ):
+        raise InputError(
+            f"expected a number of processes from 1 to {MAX_WORKERS}, got {excerpt(workers)}",
+            where=where,
+            key=key,
+        )
+
+
+def _check_options(options: dict[str, Any], where: str) -> None:
+    limit = options.get("time_limit")
+    _check_workers(options.get("workers"), where, "options.workers")
+    if limit is not None and not (
+        isinstance(limit, (int, float))
+        and not isinstance(limit, bool)
+        and 0 < limit <= MAX_TIME_LIMIT
+    ):
+        raise InputError(
+            f"expected seconds in (0, {MAX_TIME_LIMIT:g}], got {excerpt(limit)}",
+            where=where,
+            key="options.time_limit",
+        )
 
 
 def _points(grid: dict[str, list], zipped: dict[str, list], where: str) -> list[dict[str, Any]]:
@@ -118,7 +158,7 @@ def _points(grid: dict[str, list], zipped: dict[str, list], where: str) -> list[
         for path, values in table.items():
             if not isinstance(values, list) or not values:
                 raise InputError(
-                    f"expected a non-empty list of values, got {values!r}",
+                    f"expected a non-empty list of values, got {excerpt(values)}",
                     where=where,
                     key=f"{section}.{path}",
                 )
@@ -130,6 +170,12 @@ def _points(grid: dict[str, list], zipped: dict[str, list], where: str) -> list[
             f"the [list] values must be equally long (got lengths {sorted(lengths)})",
             where=where,
             key="list",
+        )
+    count = math.prod(len(v) for v in grid.values()) * max(lengths or {1})
+    if count > MAX_POINTS:
+        raise InputError(
+            f"{count:,} points: a study has at most {MAX_POINTS:,} (split it into several)",
+            where=where,
         )
     rows = [dict(zip(zipped, values, strict=True)) for values in zip(*zipped.values(), strict=True)]
     combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
@@ -155,6 +201,23 @@ _WORKER_PROBLEM: Problem | None = None
 def _init_worker(problem: Problem) -> None:
     global _WORKER_PROBLEM
     _WORKER_PROBLEM = problem
+    # Ctrl-C reaches the whole process group: the parent stops the pool, the workers do not
+    # each print an interruption of their own; and a worker never outlives its parent.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this process when the process that started it dies (even by SIGKILL)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _run_chunk(
@@ -217,10 +280,22 @@ def _results(pool: ProcessPoolExecutor, futures: list) -> Iterator[list[dict]]:
     try:
         for fut in as_completed(futures):
             yield fut.result()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # an interruption (SIGINT, SIGTERM), or the consumer stopped
+        _stop(pool)
         raise
     pool.shutdown()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool now: queued chunks cancelled, running workers terminated and reaped."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError):
+            p.terminate()
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            p.join(timeout=5)
 
 
 def _run_dask(study: Study, todo: list[dict], scheduler: Any) -> Iterator[list[dict]]:
@@ -231,7 +306,7 @@ def _run_dask(study: Study, todo: list[dict], scheduler: Any) -> Iterator[list[d
         raise InputError(
             "--scheduler needs dask.distributed: pip install 'designer[dask]'", key="--scheduler"
         ) from None
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    client = scheduler if isinstance(scheduler, Client) else _client(scheduler)
     try:
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
         shared = client.scatter(study.problem, broadcast=True)
@@ -246,57 +321,234 @@ def _run_dask(study: Study, todo: list[dict], scheduler: Any) -> Iterator[list[d
             client.close()
 
 
-# ---- the output file -----------------------------------------------------------------------
-class _Sink:
-    """Rows appended to a CSV file as they arrive (the journal of a Parquet output)."""
+CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler and find a worker on it
+MAX_HANDSHAKE = 1 << 20  # bytes: a Dask handshake is a few hundred
 
-    def __init__(self, out: Path):
-        self.out = out
+
+def scheduler_address(text: str) -> tuple[str, int]:
+    """(host, port) of 'tcp://host:port' or 'host:port', else an InputError."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(text if "://" in text else f"tcp://{text}")
+    try:
+        port = url.port
+    except ValueError:
+        port = None
+    if url.scheme != "tcp" or not url.hostname or port is None or port < 1:
+        raise InputError(
+            f"expected a Dask scheduler address tcp://HOST:PORT, got {excerpt(text)}",
+            key="--scheduler",
+        )
+    return url.hostname, port
+
+
+def _probe(host: str, port: int, timeout: float = CONNECT_TIMEOUT / 2) -> None:
+    """Connect and read the first bytes a Dask scheduler sends (the length of its handshake),
+    with a timeout: an address that never answers, or answers with something else, is an
+    InputError before a Client would wait on it or allocate what it announces."""
+    where = f"tcp://{host}:{port}"
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            head = b""
+            while len(head) < 8:
+                more = s.recv(8 - len(head))
+                if not more:
+                    raise InputError(
+                        f"{where} closed the connection (expected a Dask scheduler)",
+                        key="--scheduler",
+                    )
+                head += more
+    except TimeoutError:
+        raise InputError(
+            f"no answer from {where} within {timeout:g} s (expected a Dask scheduler)",
+            key="--scheduler",
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot connect to {where}: {exc.strerror or exc}", key="--scheduler"
+        ) from None
+    (size,) = struct.unpack("<Q", head)
+    if not 0 < size <= MAX_HANDSHAKE:
+        raise InputError(
+            f"{where} is not a Dask scheduler (it announced a first message of {size:,} bytes)",
+            key="--scheduler",
+        )
+
+
+def _client(address: str):
+    """A distributed.Client of the scheduler at `address`, reached within CONNECT_TIMEOUT and
+    with at least one worker."""
+    from distributed import Client
+
+    if address.startswith("inproc://"):  # a cluster in this process (the Python API)
+        where = address
+    else:
+        host, port = scheduler_address(address)
+        _probe(host, port)
+        where = f"tcp://{host}:{port}"
+    try:
+        client = Client(where, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"cannot connect to {where}: {exc}", key="--scheduler") from None
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError):
+        client.close()
+        raise InputError(
+            f"the scheduler at {where} has no worker (waited {CONNECT_TIMEOUT:g} s)",
+            key="--scheduler",
+        ) from None
+    return client
+
+
+# ---- the output file -----------------------------------------------------------------------
+_HEADER = re.compile(r"# written by designer \S+: sweep of (.*), problem sha256 ([0-9a-f]+)")
+
+
+def problem_hash(study: Study) -> str:
+    """What a sweep's rows depend on besides their swept values: the problem (its TOML as
+    read, every catalog value) and the time limit per point; 16 hex digits of its SHA-256."""
+    text = json.dumps(
+        {
+            "problem": study.problem.raw,
+            "catalog": study.problem.catalog.raw,
+            "time_limit": study.time_limit,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def header(study: Study) -> str:
+    """The first line of a sweep's CSV: who wrote it, for which study and problem."""
+    return f"# {outputs.STAMP}: sweep of {Path(study.where).name}, problem sha256 " + problem_hash(
+        study
+    )
+
+
+class _Sink:
+    """Rows appended to a CSV file as they arrive (the journal of a Parquet output).
+
+    The file's first line is `header(study)`: an existing file is resumed only when it carries
+    the same problem hash, and replaced only with `force`."""
+
+    def __init__(self, out: Path, study: Study, force: bool = False):
+        self.out = outputs.check(out, "a sweep's results", mine=True)
         self.parquet = out.suffix.lower() == ".parquet"
         self.journal = out.with_name(out.name + ".partial.csv") if self.parquet else out
+        if self.parquet:
+            outputs.check(self.journal, "a sweep's journal", mine=True)
+        self.header = header(study)
         self.rows: list[dict[str, Any]] = []
-        if self.parquet and out.exists():
-            self.rows += pd.read_parquet(out).to_dict("records")
-        if self.journal.exists():
-            self.rows += _read_journal(self.journal)
+        if not force:
+            if self.parquet and out.exists():
+                self.rows += self._resume(out, self._parquet_header(out))
+            if self.journal.exists():
+                self.rows += self._resume(self.journal, self._first_line(self.journal))
         self.columns: list[str] = []
         for row in self.rows:
             self.columns += [c for c in row if c not in self.columns]
         self._rewrite()
 
+    def _resume(self, path: Path, found: str) -> list[dict[str, Any]]:
+        """The rows of `path` if its header `found` is this study's, else an InputError."""
+        m = _HEADER.fullmatch(found.strip())
+        if not m:
+            raise InputError(
+                "exists and is not a sweep written by designer: not replaced "
+                f"({outputs.FORCE_HINT})",
+                where=str(path),
+            )
+        if m.group(2) != problem_hash_of(self.header):
+            raise InputError(
+                f"holds a sweep of {m.group(1)} for problem sha256 {m.group(2)}, but this "
+                f"study's problem is sha256 {problem_hash_of(self.header)}: the problem, its "
+                f"catalog or the time limit changed, so its rows are not this study's "
+                f"({outputs.FORCE_HINT})",
+                where=str(path),
+            )
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path).to_dict("records")
+        return _read_journal(path)
+
+    @staticmethod
+    def _first_line(path: Path) -> str:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return f.readline(4096)
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from None
+
+    @staticmethod
+    def _parquet_header(path: Path) -> str:
+        try:
+            import pyarrow.parquet as pq
+
+            meta = pq.read_schema(path).metadata or {}
+        except ImportError:
+            raise InputError(
+                "Parquet output needs pyarrow: pip install 'designer[parquet]'", key="--out"
+            ) from None
+        except Exception:  # not a Parquet file: pyarrow raises its own error types
+            return ""
+        return meta.get(b"designer", b"").decode("utf-8", "replace")
+
     def keys(self) -> set[str]:
         return {str(r.get("key")) for r in self.rows}
 
     def add(self, rows: list[dict[str, Any]]) -> None:
+        rows = [outputs.cells(r) for r in rows]
         self.rows += rows
         new = [c for r in rows for c in r if c not in self.columns]
         if new:
             self.columns += list(dict.fromkeys(new))
             self._rewrite()
             return
-        with open(self.journal, "a", newline="") as f:
-            w = csv.DictWriter(f, self.columns)
-            w.writerows(rows)
+        try:
+            with open(self.journal, "a", newline="", encoding="utf-8") as f:
+                w = csv.DictWriter(f, self.columns)
+                w.writerows(rows)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write a sweep's results: {exc.strerror}", where=str(self.journal)
+            ) from None
 
     def _rewrite(self, rows: list[dict] | None = None) -> None:
-        self.journal.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.journal.with_name(self.journal.name + ".tmp")
-        with open(tmp, "w", newline="") as f:
+        with (
+            outputs.replacing(self.journal, "a sweep's results") as tmp,
+            open(tmp, "w", newline="", encoding="utf-8") as f,
+        ):
+            f.write(self.header + "\n")
             w = csv.DictWriter(f, self.columns)
             w.writeheader()
-            w.writerows(self.rows if rows is None else rows)
-        os.replace(tmp, self.journal)
+            w.writerows(outputs.cells(r) for r in (self.rows if rows is None else rows))
 
     def finish(self, order: dict[str, int]) -> pd.DataFrame:
         """Rows in study order; the Parquet file written (and its journal removed)."""
         ranked = sorted(self.rows, key=lambda r: order.get(str(r.get("key")), len(order)))
         self.columns = _ordered(self.columns)
         self._rewrite(ranked)
-        frame = pd.read_csv(self.journal, keep_default_na=True)
+        if not self.rows:
+            frame = pd.DataFrame(columns=self.columns)
+        else:
+            frame = pd.read_csv(self.journal, skiprows=1, keep_default_na=True)
         if self.parquet:
-            frame.to_parquet(self.out, index=False)
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            meta = {**(table.schema.metadata or {}), b"designer": self.header.encode()}
+            with outputs.replacing(self.out, "a sweep's results") as tmp:
+                pq.write_table(table.replace_schema_metadata(meta), tmp)
             self.journal.unlink()
         return frame
+
+
+def problem_hash_of(line: str) -> str:
+    """The problem hash a sweep header names."""
+    return line.rsplit(" ", 1)[-1]
 
 
 _TAIL = ("explanation", "error", "seconds", "key")
@@ -309,14 +561,18 @@ def _ordered(columns: Iterable[str]) -> list[str]:
 
 
 def _read_journal(path: Path) -> list[dict[str, Any]]:
-    """Rows of a CSV journal; a last line cut short by a kill is dropped."""
-    text = path.read_text()
+    """Rows of a CSV journal (after its header line); a last line cut short by a kill is
+    dropped."""
+    text = read_text(path, "a sweep's results", MAX_CSV_BYTES)
     if text and not text.endswith("\n"):
         text = text[: text.rfind("\n") + 1]
-    if not text.strip():
+    lines = text.splitlines()[1:]
+    if not "".join(lines).strip():
         return []
-    reader = csv.DictReader(text.splitlines())
-    return [dict(r) for r in reader if r.get("key")]
+    try:
+        return [dict(r) for r in csv.DictReader(lines) if r.get("key")]
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", where=str(path)) from None
 
 
 def _workers(workers: int | None) -> int:
@@ -330,18 +586,22 @@ def sweep(
     workers: int | None = None,
     scheduler: Any = None,
     progress: bool = False,
+    force: bool = False,
 ) -> pd.DataFrame:
     """Solve every point of `study` (a Study or a study file) and return one row per point.
 
     `out` (.csv or .parquet) receives each row as soon as it is known; points already in it
-    are skipped. `workers` processes run the points (default: the study's `workers` option,
-    else the CPU count; 1 runs them here); `scheduler` runs them on a Dask cluster instead.
+    are skipped when it was written for the same problem (its header's hash), an InputError
+    otherwise; `force` replaces it. `workers` processes run the points (default: the study's
+    `workers` option, else the CPU count; 1 runs them here); `scheduler` runs them on a Dask
+    cluster instead.
     The frame's `attrs` hold `computed` and `skipped` counts of this run.
     """
     if not isinstance(study, Study):
         study = Study.load(study)
+    _check_workers(workers, None, "--workers")
     order = {point_key(p): i for i, p in enumerate(study.points)}
-    sink = _Sink(Path(out)) if out is not None else None
+    sink = _Sink(Path(out), study, force) if out is not None else None
     done = sink.keys() if sink else set()
     todo = [p for p in study.points if point_key(p) not in done]
     rows: list[dict[str, Any]] = []
@@ -349,15 +609,19 @@ def sweep(
     runs = (
         _run_dask(study, todo, scheduler) if scheduler is not None else _run_local(study, todo, n)
     )
-    with _progress(progress) as bar:
-        task = bar.add_task(
-            "sweep", total=len(study.points), completed=len(study.points) - len(todo)
-        )
-        for chunk in runs:
-            if sink:
-                sink.add(chunk)
-            rows += chunk
-            bar.advance(task, len(chunk))
+    try:
+        with _progress(progress) as bar:
+            task = bar.add_task(
+                "sweep", total=len(study.points), completed=len(study.points) - len(todo)
+            )
+            for chunk in runs:
+                if sink:
+                    sink.add(chunk)
+                rows += chunk
+                bar.advance(task, len(chunk))
+    finally:
+        if hasattr(runs, "close"):
+            runs.close()  # an interrupted run stops its pool here
     if sink:
         frame = sink.finish(order)
     else:

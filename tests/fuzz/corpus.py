@@ -170,6 +170,15 @@ def base_problem(rng: random.Random) -> dict:
     }
 
 
+def _device(folder: Path, device: str, name: str) -> str:
+    """An output name that is a symlink to `device`: a designer that refuses devices refuses
+    it, and one that writes a temporary file and renames it over the name replaces the link,
+    never the device itself (run as root, that rename would replace /dev/null)."""
+    link = folder / name
+    os.symlink(device, link)
+    return str(link)
+
+
 def _set(raw: dict, dotted: str, value) -> None:
     section, _, key = dotted.partition(".")
     raw.setdefault(section, {})[key] = value
@@ -704,6 +713,545 @@ class Corpus:
             args = ["solve", str(p)]
         return Case("special", args, env=env, expect=expect, note=f"{kind} as {use}")
 
+    # ---- issue 17: every file read or written, and the processes a sweep starts ---------------
+    def _hostile(self, d: Path, name: str, kind: str, valid: str) -> Path:
+        """A file of `kind` at d/name (`valid`: the text of a good one, for bom/huge/latin1)."""
+        p = d / name
+        if kind == "fifo":
+            os.mkfifo(p)
+        elif kind == "devzero":
+            return Path("/dev/zero")
+        elif kind == "dir":
+            p.mkdir()
+        elif kind == "latin1":
+            p.write_bytes(valid.encode() + b"# caf\xe9\n")
+        elif kind == "bom":
+            p.write_bytes(b"\xef\xbb\xbf" + valid.encode())
+        elif kind == "huge":
+            p.write_text(valid + "# " + "x" * (70 << 20) + "\n")
+        else:
+            p.write_text(valid)
+        return p
+
+    def _problem_file(self, d: Path, users: int = 64) -> Path:
+        raw = base_problem(self.rng)
+        raw["sla"]["concurrent_users"] = users
+        raw["space"]["chips"] = ["h100-sxm", "b200"]
+        p = d / f"problem-{users}.toml"
+        p.write_text(toml_text(raw))
+        return p
+
+    def _study_file(self, d: Path, problem: Path, body: str, name: str = "study.toml") -> Path:
+        p = d / name
+        p.write_text(f"problem = {json.dumps(problem.name)}\n{body}")
+        return p
+
+    def study(self) -> Case:
+        rng = self.rng
+        d = self.path("x").parent
+        problem = self._problem_file(d)
+        good = self._study_file(
+            d, problem, '[grid]\n"sla.tokens_per_s_per_user" = [20, 50]\n', "good.toml"
+        )
+        good = good.read_text()
+        kind = rng.choice(
+            [
+                "valid",
+                "bom",
+                "fifo",
+                "devzero",
+                "dir",
+                "latin1",
+                "huge",
+                "grid-1e6",
+                "list-1e6",
+                "unequal",
+                "unknown-key",
+                "empty",
+                "not-list",
+                "workers",
+                "time-limit",
+                "bad-path",
+                "problem-fifo",
+                "problem-key",
+                "bigint",
+            ]
+        )
+        expect = "bad"
+        body = None
+        if kind in ("valid", "bom"):
+            expect = "ok"
+        elif kind == "grid-1e6":
+            body = (
+                '[grid]\n"sla.tokens_per_s_per_user" = ['
+                + ", ".join(str(v) for v in range(1, 1001))
+                + ']\n"sla.concurrent_users" = ['
+                + ", ".join(str(v) for v in range(1, 1001))
+                + "]\n"
+            )
+        elif kind == "list-1e6":
+            body = (
+                '[list]\n"sla.tokens_per_s_per_user" = ['
+                + ", ".join(str(1 + v % 90) for v in range(10**6))
+                + "]\n"
+            )
+        elif kind == "unequal":
+            body = '[list]\n"sla.tokens_per_s_per_user" = [20, 50]\n"sla.concurrent_users" = [1]\n'
+        elif kind == "unknown-key":
+            body = '[grid]\n"sla.tokens_per_s_per_user" = [20]\n[option]\nworkers = 1\n'
+        elif kind == "empty":
+            body = '[grid]\n"sla.tokens_per_s_per_user" = []\n'
+        elif kind == "not-list":
+            body = '[grid]\n"sla.tokens_per_s_per_user" = 20\n'
+        elif kind == "workers":
+            body = (
+                '[grid]\n"sla.tokens_per_s_per_user" = [20]\n[options]\nworkers = '
+                + rng.choice(['"x"', "-1", "0", "1e9", str(2**70)])
+                + "\n"
+            )
+        elif kind == "time-limit":
+            body = (
+                '[grid]\n"sla.tokens_per_s_per_user" = [20]\n[options]\ntime_limit = '
+                + rng.choice(['"x"', "-1", "0", "nan", "inf"])
+                + "\n"
+            )
+        elif kind == "bad-path":
+            body = '[grid]\n"sla.tokens_per_s_per_usr" = [20]\n'
+        elif kind == "problem-fifo":
+            os.mkfifo(d / "fifo.toml")
+            text = 'problem = "fifo.toml"\n[grid]\n"sla.tokens_per_s_per_user" = [20]\n'
+            (d / "study.toml").write_text(text)
+        elif kind == "problem-key":
+            text = 'problem = 5\n[grid]\n"sla.tokens_per_s_per_user" = [20]\n'
+            (d / "study.toml").write_text(text)
+        elif kind == "bigint":
+            body = '[grid]\n"sla.tokens_per_s_per_user" = [' + "9" * 5000 + "]\n"
+        if body is not None:
+            study = self._study_file(d, problem, body)
+        elif kind in ("problem-fifo", "problem-key"):
+            study = d / "study.toml"
+        else:
+            study = self._hostile(d, "study.toml", kind, good)
+        out = str(d / "out.csv")
+        args = ["sweep", str(study), "--out", out, "--workers", "1", "--quiet"]
+        work = 3.0 if expect == "ok" else 1.0  # a valid study solves its points
+        return Case("study", args, expect=expect, note=f"study: {kind}", csv_out=out, work=work)
+
+    def sweep(self) -> Case:
+        """Output files of a sweep, its resume, --force, --workers and --scheduler."""
+        from tests.fuzz import servers
+
+        rng = self.rng
+        d = self.path("x").parent
+        problem = self._problem_file(d)
+        grid = '[grid]\n"sla.tokens_per_s_per_user" = [20, 50]\n'
+        study = self._study_file(d, problem, grid)
+        out = d / "out.csv"
+        kind = rng.choice(
+            [
+                "fresh",
+                "formula",
+                "problem",
+                "study",
+                "unrelated",
+                "unrelated-force",
+                "resume",
+                "changed",
+                "dir",
+                "devfull",
+                "devnull",
+                "fifo",
+                "parquet",
+                "parquet-unrelated",
+                "plot-unrelated",
+                "plot-dir",
+                "workers",
+                "refused",
+                "silent",
+                "garbage",
+                "malformed",
+                "subdir",
+            ]
+        )
+        expect, keep, before, extra = "bad", [], [], []
+        run = ["sweep", str(study), "--out", str(out), "--workers", "1", "--quiet"]
+        if kind == "fresh":
+            expect = "ok"
+        elif kind == "formula":  # a swept value that a spreadsheet would run
+            study = self._study_file(
+                d,
+                problem,
+                '[grid]\n"workload.model" = ["=1+2", "@SUM(A1)", "llama3.1-8b"]\n',
+                "formula.toml",
+            )
+            run[1] = str(study)
+            expect = "ok"
+        elif kind == "problem":
+            run[3] = str(problem)
+            keep = [str(problem)]
+        elif kind == "study":
+            run[3] = str(study)
+            keep = [str(study)]
+        elif kind in ("unrelated", "unrelated-force"):
+            out.write_text("name,value\nmine,1\n")
+            keep = [str(out)] if kind == "unrelated" else []
+            if kind == "unrelated-force":
+                extra, expect = ["--force"], "ok"
+        elif kind == "resume":
+            before = [list(run)]
+            expect = "ok"
+        elif kind == "changed":  # the problem changed (64 → 640 users) under the same output
+            other = self._problem_file(d, users=640)
+            study2 = self._study_file(d, other, grid, "study-640.toml")
+            before = [list(run)]
+            run[1] = str(study2)
+            keep = [str(out)]
+        elif kind == "dir":
+            out.mkdir()
+        elif kind == "devfull":
+            run[3] = _device(d, "/dev/full", "full.csv")
+        elif kind == "devnull":
+            run[3] = _device(d, "/dev/null", "null.csv")
+        elif kind == "fifo":
+            os.mkfifo(out)
+        elif kind == "parquet":
+            run[3] = str(d / "out.parquet")
+            expect = "ok"
+        elif kind == "parquet-unrelated":
+            (d / "out.parquet").write_bytes(b"PAR1 not mine")
+            run[3] = str(d / "out.parquet")
+            keep = [run[3]]
+        elif kind == "plot-unrelated":
+            (d / "mine.png").write_bytes(b"\x89PNG\r\n\x1a\n not made by designer")
+            extra = ["--plot", str(d / "mine.png")]
+            keep = [str(d / "mine.png")]
+        elif kind == "plot-dir":
+            (d / "plot.png").mkdir()
+            extra = ["--plot", str(d / "plot.png")]
+        elif kind == "workers":
+            run[5] = rng.choice(["0", "-1", "1000000000", "x"])
+        elif kind == "refused":
+            extra = ["--scheduler", "tcp://127.0.0.1:1"]
+        elif kind == "silent":
+            extra = ["--scheduler", servers.silent()]
+        elif kind == "garbage":
+            extra = ["--scheduler", servers.garbage()]
+        elif kind == "malformed":
+            extra = ["--scheduler", rng.choice(["nonsense", "tcp://[::1", "tcp://x:99999", ""])]
+        elif kind == "subdir":
+            run[3] = str(d / "new" / "deeper" / "out.csv")
+            expect = "ok"
+        csv_out = run[3] if run[3].endswith(".csv") else ""
+        return Case(
+            "sweep",
+            [*run, *extra],
+            expect=expect,
+            note=f"sweep --out: {kind}",
+            before=before,
+            keep=keep,
+            csv_out=csv_out,
+            work=1.0 if kind in ("silent", "garbage", "refused", "malformed") else 3.0,
+        )
+
+    def pareto(self) -> Case:
+        rng = self.rng
+        d = self.path("x").parent
+        problem = self._problem_file(d)
+        kind = rng.choice(
+            [
+                "ok",
+                "points",
+                "time-limit",
+                "out-dir",
+                "out-devfull",
+                "out-unrelated",
+                "out-problem",
+                "out-json",
+                "out-csv",
+                "plot-dir",
+                "plot-ext",
+                "stdout-full",
+                "stdout-closed",
+            ]
+        )
+        args = ["pareto", str(problem), "--points", "3", "--time-limit", "20"]
+        expect, keep, csv_out, stdout = "bad", [], "", ""
+        if kind == "ok":
+            expect = "ok"
+            args.append("--json")
+        elif kind == "points":
+            args[3] = rng.choice(["0", "-1", "1", "1000000", "nan", "x", str(2**70)])
+        elif kind == "time-limit":
+            args[5] = rng.choice(["0", "-1", "nan", "inf", "1e400"])
+        elif kind == "out-dir":
+            args += ["--out", str(d)]
+        elif kind == "out-devfull":
+            args += ["--out", _device(d, "/dev/full", "full.csv")]
+        elif kind == "out-unrelated":
+            (d / "mine.csv").write_text("a,b\n1,2\n")
+            args += ["--out", str(d / "mine.csv")]
+            keep = [str(d / "mine.csv")]
+        elif kind == "out-problem":
+            args += ["--out", str(problem)]
+            keep = [str(problem)]
+        elif kind == "out-json":
+            args += ["--out", str(d / "front.json")]
+            expect = "ok"
+        elif kind == "out-csv":
+            csv_out = str(d / "front.csv")
+            args += ["--out", csv_out]
+            expect = "ok"
+        elif kind == "plot-dir":
+            args += ["--plot", str(d)]
+        elif kind == "plot-ext":
+            args += ["--plot", str(d / "front.txt")]
+        else:
+            stdout = kind.removeprefix("stdout-")
+            args.append("--json")
+            expect = "any"
+        return Case(
+            "pareto",
+            args,
+            expect=expect,
+            note=f"pareto: {kind}",
+            keep=keep,
+            csv_out=csv_out,
+            stdout=stdout,
+            work=3.0,
+        )
+
+    def compare(self) -> Case:
+        rng = self.rng
+        d = self.path("x").parent
+        problem = self._problem_file(d)
+        kind = rng.choice(
+            [
+                "ok",
+                "mixed-plot",
+                "top",
+                "time-limit",
+                "plot-dir",
+                "plot-ext",
+                "plot-unrelated",
+                "plot-devfull",
+            ]
+        )
+        args = ["compare", str(problem), "--by", rng.choice(["chip", "tp", "memory"])]
+        expect, keep = "bad", []
+        if kind == "ok":
+            expect = "ok"
+            args += ["--json", "--plot", str(d / "steps.png")]
+        elif kind == "mixed-plot":  # quickstart's rows include mixed fleets (issue 17, item 8)
+            args = [
+                "compare",
+                str(ROOT / "problems" / "quickstart.toml"),
+                "--by",
+                "chip",
+                "--plot",
+                str(d / "x.png"),
+            ]
+            expect = "ok"
+        elif kind == "top":
+            args += ["--top", rng.choice(["0", "-1", "x", str(2**70)])]
+        elif kind == "time-limit":
+            args += ["--time-limit", rng.choice(["0", "-1", "nan", "inf"])]
+        elif kind == "plot-dir":
+            args += ["--plot", str(d)]
+        elif kind == "plot-ext":
+            args += ["--plot", str(d / "steps.csv")]
+        elif kind == "plot-unrelated":
+            (d / "mine.svg").write_text("<svg>mine</svg>")
+            args += ["--plot", str(d / "mine.svg")]
+            keep = [str(d / "mine.svg")]
+        else:
+            args += ["--plot", _device(d, "/dev/full", "full.png")]
+        return Case("compare", args, expect=expect, note=f"compare: {kind}", keep=keep, work=3.0)
+
+    def _csv_text(self, n: int = 6) -> tuple[str, list[str]]:
+        lines = (CATALOGS / "measurements" / "decode.csv").read_text().splitlines()
+        return lines[0], lines[1 : 1 + n]
+
+    def profile(self) -> Case:
+        rng = self.rng
+        d = self.path("x").parent
+        good = (
+            '[mine]\nname = "mine"\nbandwidth = 0.8\ncompute = 0.5\noverhead_per_layer = "20 us"\n'
+        )
+        kind = rng.choice(
+            [
+                "valid",
+                "bom",
+                "unknown-key",
+                "fifo",
+                "devzero",
+                "dir",
+                "latin1",
+                "huge",
+                "nan",
+                "scalar",
+                "empty",
+                "limit",
+                "bigint",
+            ]
+        )
+        expect = "bad"
+        text = good
+        if kind in ("valid", "bom"):
+            expect = "ok"
+        elif kind == "unknown-key":
+            text = good + rng.choice(["bandwith = 0.7\n", 'overhead_per_layr = "1 us"\n'])
+        elif kind == "nan":
+            text = good.replace("0.8", rng.choice(["nan", "inf", "0", "1.5"]))
+        elif kind == "scalar":
+            text = "bandwidth = 0.8\n"
+        elif kind == "empty":
+            text = "# nothing\n"
+        elif kind == "limit":
+            text = good.replace("[mine]", "[limit]")
+        elif kind == "bigint":
+            text = good.replace("0.8", "9" * 5000)
+        p = self._hostile(
+            d,
+            "profile.toml",
+            kind if kind in ("fifo", "devzero", "dir", "latin1", "huge", "bom") else "plain",
+            text,
+        )
+        header, rows = self._csv_text()
+        data = d / "m.csv"
+        data.write_text("\n".join([header, *rows]) + "\n")
+        cmd = rng.choice(["validate", "solve", "evaluate"])
+        if cmd == "validate":
+            args = ["validate", str(data), "--profile", str(p), "--json"]
+        elif cmd == "solve":
+            args = ["solve", str(self._problem_file(d)), "--profile", str(p), "--json"]
+        else:
+            args = [
+                "evaluate",
+                "--model",
+                "llama3.1-8b",
+                "--chip",
+                "h100-sxm",
+                "--profile",
+                str(p),
+                "--json",
+            ]
+        return Case("profile", args, expect=expect, note=f"profile: {kind} ({cmd})")
+
+    def csv(self) -> Case:
+        rng = self.rng
+        d = self.path("x").parent
+        header, rows = self._csv_text()
+        cols = header.split(",")
+        kind = rng.choice(
+            [
+                "valid",
+                "bom",
+                "formula-id",
+                "short-row",
+                "bigint",
+                "latin1",
+                "inf",
+                "zero",
+                "tiny",
+                "nan",
+                "negative",
+                "fifo",
+                "devzero",
+                "dir",
+                "missing-column",
+                "rows-1e6",
+                "huge",
+                "empty",
+                "plot-problem",
+                "out-problem",
+                "out-dir",
+                "plot-devfull",
+            ]
+        )
+        expect, keep, extra = "bad", [], []
+        ms = cols.index("ms_per_output_token")
+
+        def cell(row: str, i: int, value: str) -> str:
+            # the first rows quote no field before `notes`, so splitting on commas is exact
+            parts = row.split(",")
+            parts[i] = value
+            return ",".join(parts)
+
+        if kind in ("valid", "bom", "plot-problem", "out-problem", "out-dir", "plot-devfull"):
+            expect = "ok"
+        elif kind == "formula-id":
+            rows[0] = cell(rows[0], 0, rng.choice(['=HYPERLINK("x")', "+1+2", "@SUM(A1)"]))
+            expect = "ok"
+        elif kind == "short-row":
+            rows[1] = ",".join(rows[1].split(",")[: rng.randint(1, 10)])
+        elif kind == "bigint":
+            rows[1] = cell(
+                rows[1],
+                cols.index(rng.choice(["tp", "batch", "input_tokens"])),
+                "9" * rng.choice([400, 5000]),
+            )
+        elif kind in ("inf", "zero", "tiny", "nan", "negative"):
+            value = {"inf": "inf", "zero": "0", "tiny": "1e-320", "nan": "nan", "negative": "-3"}[
+                kind
+            ]
+            rows[1] = cell(rows[1], ms, value)
+        elif kind == "missing-column":
+            header = header.replace("measure", "measur")
+        elif kind == "empty":
+            rows = []
+        text = "\n".join([header, *rows]) + "\n"
+        if kind == "rows-1e6":
+            p = d / "m.csv"
+            with open(p, "w") as f:
+                f.write(header + "\n")
+                f.write((",".join(["x"] * len(cols)) + "\n") * 1_000_000)
+        else:
+            p = self._hostile(
+                d,
+                "m.csv",
+                kind if kind in ("fifo", "devzero", "dir", "latin1", "huge", "bom") else "plain",
+                text,
+            )
+        problem = self._problem_file(d)
+        if kind == "plot-problem":
+            extra, expect, keep = ["--plot", str(problem)], "bad", [str(problem)]
+        elif kind == "plot-devfull":
+            extra, expect = ["--plot", _device(d, "/dev/full", "full.png")], "bad"
+        cmd = rng.choice(["validate", "calibrate"])
+        if kind in ("out-problem", "out-dir"):
+            cmd = "calibrate"
+            target = str(problem) if kind == "out-problem" else str(d)
+            extra, expect, keep = ["--out", target], "bad", [str(problem)]
+        if cmd == "validate" or extra[:1] == ["--plot"]:
+            args = ["validate", str(p), "--json", *extra]
+        else:
+            args = ["calibrate", str(p), "--name", "t", "--json", *extra]
+        return Case("csv", args, expect=expect, note=f"csv: {kind} ({args[0]})", keep=keep)
+
+    def values(self) -> Case:
+        """Values accepted or misread before issue 17: unit typos, rates at the float limits."""
+        rng = self.rng
+        kind = rng.choice(["5e-324", "mW", "cheap", "quickstart-nan-price"])
+        q = str(ROOT / "problems" / "quickstart.toml")
+        if kind == "5e-324":
+            args = ["solve", q, "--set", "sla.tokens_per_s_per_user=5e-324", "--json"]
+            return Case("values", args, expect="any", note="a rate of 5e-324 tokens/s")
+        if kind == "mW":
+            args = ["solve", q, "--set", 'limits.max_power="500 mW"']
+            return Case("values", args, expect="any", note="max_power 500 mW (typo for MW)")
+        if kind == "cheap":
+            args = ["solve", q, "--set", "chips.h100-sxm.price_usd=0.5", "--json"]
+            return Case("values", args, expect="any", note="a price under $1")
+        args = [
+            "solve",
+            q,
+            "--set",
+            'space.chips=["h100-sxm","xpu-hbm3"]',
+            "--set",
+            "objective.minimize=chips",
+        ]
+        return Case("values", args, expect="any", note="an unpriced chip in a text report")
+
     def limits(self) -> Case:
         """Large but valid searches: solver speed and --time-limit (issue 7, item 6)."""
         rng = self.rng
@@ -720,16 +1268,29 @@ class Corpus:
 
 FAMILIES = ("problem", "problem-text", "argv", "hf", "catalog", "special")
 WEIGHTS = {"problem": 30, "problem-text": 8, "argv": 25, "hf": 15, "catalog": 14, "special": 8}
+# issue 17: the files a study, a profile or a calibration reads and writes (run_corpus.py
+# --files N; a sample of each runs in tests/fuzz/test_fuzz.py)
+FILE_FAMILIES = ("study", "sweep", "pareto", "compare", "profile", "csv", "values")
+FILE_WEIGHTS = {
+    "study": 16,
+    "sweep": 24,
+    "pareto": 12,
+    "compare": 8,
+    "profile": 12,
+    "csv": 20,
+    "values": 8,
+}
 
 
-def generate(n: int, folder: Path, seed: int = 7) -> list[Case]:
-    """`n` cases across the families (in the proportions of WEIGHTS), files under `folder`."""
+def generate(n: int, folder: Path, seed: int = 7, weights: dict[str, int] = WEIGHTS) -> list[Case]:
+    """`n` cases across the families of `weights` (in its proportions), files under `folder`."""
     c = Corpus(folder, seed)
-    total = sum(WEIGHTS.values())
+    total = sum(weights.values())
     cases: list[Case] = []
-    for family in FAMILIES:
+    for family, weight in weights.items():
         make = getattr(c, family.replace("-", "_"))
-        cases += [make() for _ in range(max(1, n * WEIGHTS[family] // total))]
+        cases += [make() for _ in range(max(1, n * weight // total))]
+    first = getattr(c, next(iter(weights)).replace("-", "_"))
     while len(cases) < n:
-        cases.append(c.problem())
+        cases.append(first())
     return cases

@@ -3,7 +3,10 @@
 The contract, for any input: exit code 0 (answered), 2 (bad input), 3 (infeasible) or 4 (solver
 limit); on 2 exactly one stderr line starting with `designer: error:`; never a traceback or an
 "internal error"; `--json` output is strict JSON (no NaN or Infinity); nothing runs past
-`TIMEOUT` seconds; an input known to be bad never exits 0; an answer passes its own re-check.
+`TIMEOUT` seconds; an input known to be bad never exits 0; an answer passes its own re-check;
+on success stderr holds only `designer: warning:` lines (and a sweep's summary); files a case
+names in `keep` are left byte for byte; a CSV it names in `csv_out` holds no cell a spreadsheet
+would run as a formula.
 
 Inputs run in a worker process that has imported `designer` once (`designer.cli.main(argv)`
 in-process, stdout and stderr captured); a worker that overruns the clock is killed and replaced,
@@ -18,11 +21,13 @@ import json
 import math
 import multiprocessing as mp
 import os
+import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 TIMEOUT = 10.0  # seconds per input
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +46,44 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     expect: str = "any"
     note: str = ""
+    before: list[list[str]] = field(default_factory=list)  # run first, outcomes ignored
+    keep: list[str] = field(default_factory=list)  # files the case must leave byte-for-byte
+    csv_out: str = ""  # a CSV the case writes: no cell may start a spreadsheet formula
+    stdout: str = ""  # "full" or "closed": run as a process with that standard output
+    work: float = 1.0  # the case's clock is work × the timeout (a study solves several points)
+
+
+def _digest(path: str) -> str | None:
+    import hashlib
+
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_cells(path: str) -> list[str]:
+    """Cells of the CSV `path` that a spreadsheet would run as a formula (numbers are not)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            cells = [c for row in csv.reader(f) for c in row]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+    def number(c: str) -> bool:
+        try:
+            float(c)
+        except ValueError:
+            return False
+        return True
+
+    return [c for c in cells if c.startswith(FORMULA) and not number(c)]
 
 
 @dataclass
@@ -49,6 +92,7 @@ class Outcome:
     out: str
     err: str
     seconds: float
+    clobbered: list[str] = field(default_factory=list)
 
     @property
     def hung(self) -> bool:
@@ -117,6 +161,17 @@ class Worker:
             raise RuntimeError("the fuzz worker did not start")
 
     def run(self, case: Case, timeout: float = TIMEOUT) -> Outcome:
+        if case.stdout:
+            return run_subprocess(case, timeout)
+        timeout *= case.work
+        for argv in case.before:
+            self._run(Case(case.family, argv, case.env), timeout)
+        kept = {p: _digest(p) for p in case.keep}
+        o = self._run(case, timeout)
+        o.clobbered = [p for p, d in kept.items() if _digest(p) != d]
+        return o
+
+    def _run(self, case: Case, timeout: float) -> Outcome:
         t0 = time.perf_counter()
         self.conn.send((case.argv, case.env))
         if self.conn.poll(timeout):
@@ -141,19 +196,41 @@ def run_subprocess(case: Case, timeout: float = TIMEOUT) -> Outcome:
     """The case through a real `python -m designer.cli` process."""
     env = {**os.environ, **case.env}
     env.pop("DESIGNER_DEBUG", None)
+    timeout *= case.work
+
+    def run(argv: list[str]) -> subprocess.CompletedProcess:
+        stdout: Any = subprocess.PIPE
+        if case.stdout == "full" and argv is case.argv:
+            stdout = open("/dev/full", "wb")  # noqa: SIM115  closed below
+        try:
+            return subprocess.run(
+                [sys.executable, "-m", "designer.cli", *argv],
+                stdout=stdout,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=timeout + 5,  # + interpreter start-up and imports
+                env=env,
+                cwd=ROOT,
+                # a closed standard output: descriptor 1 closed before designer starts
+                preexec_fn=(lambda: os.close(1))
+                if case.stdout == "closed" and argv is case.argv
+                else None,
+            )
+        finally:
+            if stdout is not subprocess.PIPE:
+                stdout.close()
+
+    for argv in case.before:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            run(argv)
+    kept = {p: _digest(p) for p in case.keep}
     t0 = time.perf_counter()
     try:
-        p = subprocess.run(
-            [sys.executable, "-m", "designer.cli", *case.argv],
-            capture_output=True,
-            text=True,
-            timeout=timeout + 5,  # + interpreter start-up and imports
-            env=env,
-            cwd=ROOT,
-        )
+        p = run(case.argv)
     except subprocess.TimeoutExpired:
         return Outcome(None, "", "", time.perf_counter() - t0)
-    return Outcome(p.returncode, p.stdout, p.stderr, time.perf_counter() - t0)
+    clobbered = [f for f, d in kept.items() if _digest(f) != d]
+    return Outcome(p.returncode, p.stdout or "", p.stderr, time.perf_counter() - t0, clobbered)
 
 
 # ---- the contract ----------------------------------------------------------------------------
@@ -198,12 +275,20 @@ def _answer_problems(command: str, record) -> list[str]:
     return bad
 
 
+# stderr lines of a success: warnings, and the summary of a sweep (its results are in a file)
+_REPORTED = re.compile(r"designer: warning: .*|\d+ points \(.*\); computed \d+, skipped \d+ .*")
+
+
+def _reported(line: str) -> bool:
+    return bool(_REPORTED.fullmatch(line))
+
+
 def violations(case: Case, o: Outcome) -> list[str]:
     """The contract breaches of one outcome, each a short label ('hang', 'internal error', ...)."""
     if o.hung:
         return ["hang"]
     found = []
-    if o.seconds > TIMEOUT:
+    if o.seconds > TIMEOUT * case.work + (5 if case.stdout else 0):
         found.append("hang")
     if "Traceback" in o.err or "Traceback" in o.out:
         found.append("traceback")
@@ -217,9 +302,21 @@ def violations(case: Case, o: Outcome) -> list[str]:
             found.append("not one error line")
         elif len(lines[0]) > 700:
             found.append("error line too long")
-    if o.code == 0 and o.err.strip():
+    if o.code == 0 and any(not _reported(line) for line in o.err.strip().splitlines()):
         found.append("stderr on success")  # numpy warnings and the like
-    if "--json" in case.argv and o.code in (0, 3, 4) and case.argv[:1] != ["--help"]:
+    if o.clobbered:
+        found.append("file clobbered")
+    if case.csv_out and o.code == 0 and formula_cells(case.csv_out):
+        found.append("formula in CSV")
+    # exit 4 with no design found: no answer to print, one error line (README, exit codes)
+    no_design = o.code == 4 and not o.out.strip() and o.err.startswith("designer: error: ")
+    if (
+        "--json" in case.argv
+        and o.code in (0, 3, 4)
+        and case.argv[:1] != ["--help"]
+        and not case.stdout
+        and not no_design
+    ):
         try:
             record = json.loads(o.out, parse_constant=_no_constant)
         except ValueError as exc:

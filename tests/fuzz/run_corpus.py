@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.fuzz.corpus import FAMILIES, Corpus, generate  # noqa: E402
+from tests.fuzz import signals  # noqa: E402
+from tests.fuzz.corpus import FAMILIES, FILE_FAMILIES, FILE_WEIGHTS, Corpus, generate  # noqa: E402
 from tests.fuzz.harness import TIMEOUT, Case, Worker, run_subprocess, violations  # noqa: E402
 
 COLUMNS = [
@@ -40,6 +41,12 @@ COLUMNS = [
     "not one error line",
     "stderr on success",
     "invalid JSON",
+    "file clobbered",
+    "formula in CSV",
+    "orphan process",
+    "partial output lost",
+    "not resumable",
+    "wrong signal exit",
 ]
 
 
@@ -47,6 +54,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2000, help="inputs (default 2000)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--files",
+        type=int,
+        default=0,
+        help="inputs of the issue-17 families (study, sweep, pareto, compare, profile, csv, "
+        "values), on top of --n",
+    )
+    ap.add_argument(
+        "--signals", type=int, default=0, help="sweeps interrupted by SIGINT/SIGTERM (issue 17)"
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--subprocess", type=int, default=20, help="cases also run as a process")
     ap.add_argument("--show", type=int, default=3, help="examples shown per breach")
@@ -60,7 +77,9 @@ def main() -> int:
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="designer-fuzz-") as tmp:
-        cases = generate(args.n, Path(tmp), seed=args.seed)
+        cases = generate(args.n, Path(tmp), seed=args.seed) if args.n else []
+        if args.files:
+            cases += generate(args.files, Path(tmp) / "files", args.seed, FILE_WEIGHTS)
         extra = Corpus(Path(tmp) / "limits", seed=args.seed)
         cases += [extra.limits() for _ in range(args.limits)]
         t0 = time.perf_counter()
@@ -78,16 +97,19 @@ def main() -> int:
         results += [
             (Case("subprocess:" + c.family, c.argv, c.env, c.expect, c.note), run_subprocess(c))
             for c in sample
+            if not c.before and not c.keep  # those were run once already
         ]
+        judged = [(c, violations(c, o), o) for c, o in results]
+        judged += signals.run(args.signals, Path(tmp) / "signals")
         seconds = time.perf_counter() - t0
 
         counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         examples: dict[str, list[str]] = collections.defaultdict(list)
-        for case, outcome in results:
+        for case, found, outcome in judged:
             fam = counts[case.family]
             fam["inputs"] += 1
             fam[f"exit {outcome.code if not outcome.hung else 'hang'}"] += 1
-            for v in violations(case, outcome):
+            for v in found:
                 fam[v] += 1
                 if len(examples[v]) < args.show:
                     env = " ".join(f"{k}={shlex.quote(x)}" for k, x in case.env.items())
@@ -99,12 +121,9 @@ def main() -> int:
         total = collections.Counter()
         for fam in counts.values():
             total.update(fam)
-        families = [f for f in (*FAMILIES, "limits") if f in counts] + sorted(
-            f for f in counts if f not in (*FAMILIES, "limits")
-        )
-        print(
-            f"{len(results)} inputs in {seconds:.0f} s (seed {args.seed}, {args.workers} workers)"
-        )
+        known = (*FAMILIES, "limits", *FILE_FAMILIES, "signals")
+        families = [f for f in known if f in counts] + sorted(f for f in counts if f not in known)
+        print(f"{len(judged)} inputs in {seconds:.0f} s (seed {args.seed}, {args.workers} workers)")
         header = ["family", "inputs", "exit 0", "exit 2", "exit 3", "exit 4", *COLUMNS]
         print("\t".join(header))
         for name, c in [*((f, counts[f]) for f in families), ("TOTAL", total)]:

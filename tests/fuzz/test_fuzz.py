@@ -18,11 +18,21 @@ from hypothesis import strategies as st
 from designer.architecture import Architecture, from_mapping
 from designer.errors import InputError
 from designer.problem import Problem, problem_from_dict
-from tests.fuzz.corpus import FAMILIES, MODELS, PROBLEM_KEYS, QUANTITY_ATTACKS, Corpus, generate
+from tests.fuzz.corpus import (
+    FAMILIES,
+    FILE_FAMILIES,
+    FILE_WEIGHTS,
+    MODELS,
+    PROBLEM_KEYS,
+    QUANTITY_ATTACKS,
+    Corpus,
+    generate,
+)
 from tests.fuzz.harness import Case, Worker, run_subprocess, violations
 
 SAMPLE = int(os.environ.get("DESIGNER_FUZZ_SAMPLE", "150"))
 SEED = int(os.environ.get("DESIGNER_FUZZ_SEED", "11"))
+FILE_SAMPLE = int(os.environ.get("DESIGNER_FUZZ_FILES", "24"))
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +59,20 @@ def test_corpus_sample_keeps_the_contract(worker, tmp_path):
             # Solving a bundled problem with every candidate takes 5-10 s today: solver speed
             # and --time-limit are counted by run_corpus.py, not asserted on a loaded CI box.
             continue
+        outcome = worker.run(case)
+        found = violations(case, outcome)
+        if found:
+            bad.append((case, found, outcome))
+    assert not bad, _report(bad)
+
+
+def test_file_families_keep_the_contract(worker, tmp_path):
+    """Issue 17: studies, sweep outputs and schedulers, pareto, compare, profiles, measurement
+    CSVs and unit typos (the whole corpus: run_corpus.py --files N --signals N)."""
+    cases = generate(FILE_SAMPLE, tmp_path, seed=SEED, weights=FILE_WEIGHTS)
+    assert {c.family for c in cases} == set(FILE_FAMILIES)
+    bad = []
+    for case in cases:
         outcome = worker.run(case)
         found = violations(case, outcome)
         if found:

@@ -72,3 +72,35 @@ def _constraint(lp, data, label):
         return comp[j]
     ty = [t.chip for t in data.columns.chip_types].index(index)
     return comp[ty]
+
+
+def test_cost_per_mtoken_demand_marginal_is_the_derivative_of_the_ratio():
+    """One more user raises the TCO and the tokens in the denominator: the marginal is the
+    finite difference of LP TCO / tokens, both moved (the TCO marginal alone has the wrong
+    sign when the fleet's cost per user falls with scale)."""
+    raw = raw_problem(users=200, target=40, max_batch=32)
+    raw["objective"] = {"minimize": "cost_per_mtoken"}
+    raw["fleet"] = {"chip_type_fixed_cost_usd": 2e5}  # a fixed cost: the ratio falls with users
+    pr = problem_from_dict(raw)
+    data = fleet_data(pr, cm.build(pr))
+    m = _solved(build(data))
+    (entry,) = [e for e in solve(pr).record["sensitivity"] if e["requirement"].startswith("demand")]
+
+    def ratio(users: float) -> float:
+        lp = relaxed_lp(m)
+        lp.demand[0].set_value((users, lp.demand[0].body, None))
+        tco = _lp_value(lp) * objective_scale(data) * data.mtokens  # USD/year
+        return tco / (data.mtokens * users / 200)
+
+    h = 1e-3
+    fd = (ratio(200 + h) - ratio(200)) / h
+    assert entry["marginal"] == pytest.approx(fd, rel=1e-4, abs=1e-12)
+    assert entry["marginal"] < 0  # spread over more tokens, the fixed cost weighs less
+
+
+def test_spare_users_of_the_integer_answer_are_named():
+    pr = problem_from_dict(raw_problem(users=201, target=40, max_batch=32))
+    (entry,) = [e for e in solve(pr).record["sensitivity"] if e["requirement"].startswith("demand")]
+    spare = int(entry["slack"] + 1e-6)
+    assert spare >= 1, "the answer's replicas serve whole batches"
+    assert entry["note"].startswith(f"the answer serves {spare} user(s) more than asked")

@@ -56,8 +56,10 @@ def test_levels_beyond_reach_are_reported(small):
 def test_bad_arguments(small):
     with pytest.raises(InputError, match="closest valid name: capex"):
         pareto(small, "capx")
-    with pytest.raises(InputError, match="at least 2"):
+    with pytest.raises(InputError, match="from 2 to 1000 points"):
         pareto(small, "capex", points=1)
+    with pytest.raises(InputError, match="from 2 to 1000 points"):
+        pareto(small, "capex", points=1_000_000)
 
 
 def test_cli_json_and_out(small_path, tmp_path, capsys):
@@ -73,4 +75,6 @@ def test_cli_json_and_out(small_path, tmp_path, capsys):
     assert data["unit"] == "USD/year" and data["points"]
     for p in data["points"]:
         assert set(p) == {"level", "tokens_per_s_per_user", "value", "design", "metrics"}
-    assert out.read_text().count("\n") == len(data["points"]) + 1
+    text = out.read_text()
+    assert text.startswith("# written by designer")  # the mark that lets a re-run replace it
+    assert text.count("\n") == len(data["points"]) + 2

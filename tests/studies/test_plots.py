@@ -51,3 +51,28 @@ def test_bad_extension_is_input_error(tmp_path):
     frame = pd.DataFrame({"a": [1], "b": [2], "objective": [3.0]})
     with pytest.raises(InputError, match="expected a .png or .svg"):
         plots.heatmap(frame, "a", "b", "objective", tmp_path / "h.pdf")
+
+
+def test_breakdown_of_a_mixed_fleet_has_a_bar_per_configuration(tmp_path):
+    # issue 17: compare --plot failed on a row whose best answer mixes configurations
+    from designer.problem import load_problem
+    from designer.studies import compare
+
+    pr = load_problem(
+        "problems/quickstart.toml", {"space.chips": ["xpu-hbm3"], "objective.minimize": "chips"}
+    )
+    (row,) = compare(pr, by="chip").rows
+    assert row["design"] is None and len(row["record"]["fleet"]) == 2
+    svg = plots.step_breakdown([row], tmp_path / "m.svg").read_text()
+    assert svg.count("xpu-hbm3: xpu-hbm3 TP") == 2
+
+
+def test_someone_elses_file_is_not_replaced_by_a_plot(small, tmp_path):
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"\x89PNG\r\n\x1a\n not made by designer")
+    front = pareto(small, "capex", points=2)
+    with pytest.raises(InputError, match="was not written by designer"):
+        plots.frontier(front, mine)
+    assert mine.read_bytes().endswith(b"not made by designer")
+    assert _is_png(plots.frontier(front, mine, force=True))
+    assert _is_png(plots.frontier(front, mine))  # now it is ours

@@ -78,7 +78,7 @@ def test_every_point_equals_a_direct_solve_and_streams_to_csv(tmp_path, small, s
     out = tmp_path / "out.csv"
     frame = sweep(Study.load(_study_file(tmp_path, small_path, GRID)), out, workers=1)
     assert len(frame) == 12 and frame.attrs == {"computed": 12, "skipped": 0}
-    on_disk = pd.read_csv(out)
+    on_disk = pd.read_csv(out, skiprows=1)  # after the header naming study and problem
     pd.testing.assert_frame_equal(on_disk[COMPARED], frame[COMPARED])
     for row in frame.itertuples(index=False):
         change = {"sla.tokens_per_s_per_user": row[0], "chips.*.memory_bandwidth": row[1]}
@@ -129,12 +129,12 @@ def test_resume_after_a_kill(tmp_path, small_path):
     proc = subprocess.Popen([*cmd, "--workers", "1", "--quiet"], env=os.environ.copy())
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if out.exists() and out.read_text().count("\n") >= 4:  # header + at least 3 rows
+        if out.exists() and out.read_text().count("\n") >= 5:  # headers + at least 3 rows
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    before = pd.read_csv(out)
+    before = pd.read_csv(out, skiprows=1)
     assert 3 <= len(before) < 12, "killed mid-way"
     frame = sweep(Study.load(path), out, workers=1)
     assert frame.attrs == {"computed": 12 - len(before), "skipped": len(before)}
@@ -190,7 +190,7 @@ def test_cli_sweep_writes_file_and_plot(tmp_path, small_path, capsys):
     args = ["sweep", str(path), "--out", str(out), "--workers", "1", "--plot", str(png)]
     assert main([*args, "--assumptions", "paper"]) == 0
     assert "12 points (12 optimal); computed 12" in capsys.readouterr().err
-    table = pd.read_csv(out)
+    table = pd.read_csv(out, skiprows=1)
     assert len(table) == 12 and png.read_bytes()[:4] == b"\x89PNG"
     assert set(table["assumptions.preset"]) == {"paper"}
 
@@ -205,3 +205,69 @@ def test_a_wildcard_factor_point_equals_explicit_per_chip_values(small):
     direct = solve(small.with_changes(explicit))
     assert row["objective"] == pytest.approx(direct.objective)
     assert row["design.chip"] == direct.design["chip"] and row["design.tp"] == direct.design["tp"]
+
+
+# ---- issue 17: the output file is the sweep's own, of this problem; caps; interruptions ------
+def test_an_output_of_another_problem_is_not_resumed(tmp_path, small_path):
+    study = _six(tmp_path, small_path)
+    out = tmp_path / "out.csv"
+    sweep(study, out, workers=1)
+    before = out.read_bytes()
+    assert before.startswith(b"# written by designer ") and b"problem sha256 " in before
+    changed = Study(study.problem.with_changes({"sla.concurrent_users": 80}), study.points)
+    with pytest.raises(InputError, match=r"holds a sweep .* problem sha256 [0-9a-f]{16}, but"):
+        sweep(changed, out, workers=1)
+    assert out.read_bytes() == before
+    assert sweep(changed, out, workers=1, force=True).attrs["computed"] == 6
+
+
+@pytest.mark.parametrize("name", ["small.toml", "mine.csv"])
+def test_a_file_designer_did_not_write_is_not_replaced(tmp_path, small_path, name):
+    study = _six(tmp_path, small_path)
+    out = tmp_path / name
+    if not out.exists():
+        out.write_text("name,value\nmine,1\n")
+    before = out.read_bytes()
+    with pytest.raises(InputError, match="not a sweep written by designer.*--force"):
+        sweep(study, out, workers=1)
+    assert out.read_bytes() == before
+
+
+def test_a_huge_grid_is_refused_before_any_point(tmp_path, small_path):
+    values = list(range(1, 1001))
+    body = f'[grid]\n"sla.tokens_per_s_per_user" = {values}\n"sla.concurrent_users" = {values}\n'
+    with pytest.raises(InputError, match="1,000,000 points: a study has at most 100,000"):
+        Study.load(_study_file(tmp_path, small_path, body))
+
+
+def test_cells_that_a_spreadsheet_would_run_are_quoted(tmp_path, small_path):
+    body = '[grid]\n"workload.model" = ["=1+2", "@SUM(A1)"]\n'
+    out = tmp_path / "out.csv"
+    sweep(Study.load(_study_file(tmp_path, small_path, body)), out, workers=1)
+    cells = [line.split(",")[0] for line in out.read_text().splitlines()[2:]]
+    assert cells == ["'=1+2", "'@SUM(A1)"]
+
+
+def test_a_scheduler_that_never_answers_fails_in_seconds(tmp_path, small_path):
+    from tests.fuzz import servers
+
+    study = _six(tmp_path, small_path)
+    for address, needle in [
+        (servers.silent(), "no answer from"),
+        (servers.garbage(), r"is not a Dask scheduler \(it announced a first message of"),
+        ("tcp://127.0.0.1:1", "cannot connect to"),
+        ("nonsense", "expected a Dask scheduler address tcp://HOST:PORT"),
+    ]:
+        t0 = time.perf_counter()
+        with pytest.raises(InputError, match=needle):
+            sweep(study, tmp_path / "d.csv", scheduler=address)
+        assert time.perf_counter() - t0 < 8
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_an_interrupted_pool_leaves_no_worker_and_resumes(tmp_path, sig):
+    from tests.fuzz import signals
+
+    case, found, outcome = signals.interrupt(tmp_path, sig, points=40)
+    assert not found, (found, outcome.err)
+    assert outcome.err.startswith("designer: terminated" if sig == signal.SIGTERM else "designer")

@@ -1,0 +1,88 @@
+"""designer.measurements.load: a measurements CSV is read through the input gate; every bad
+row is one InputError naming the file, the line and the column."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from designer import files, measurements
+from designer.errors import InputError
+
+BUNDLED = measurements.bundled_path()
+
+
+def _rows(n: int = 3) -> tuple[str, list[str]]:
+    lines = BUNDLED.read_text(encoding="utf-8").splitlines()
+    return lines[0], lines[1 : 1 + n]
+
+
+def _set(row: str, header: str, column: str, value: str) -> str:
+    parts = row.split(",")  # the first rows quote nothing before `notes`
+    parts[header.split(",").index(column)] = value
+    return ",".join(parts)
+
+
+def _write(tmp_path, header: str, rows: list[str], prefix: bytes = b"") -> str:
+    p = tmp_path / "m.csv"
+    p.write_bytes(prefix + ("\n".join([header, *rows]) + "\n").encode())
+    return str(p)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    header, rows = _rows()
+    found = measurements.load(_write(tmp_path, header, rows, b"\xef\xbb\xbf"))
+    assert [r.id for r in found] == ["cal-01", "cal-02", "cal-03"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "needle"),
+    [
+        ("tp", "9" * 400, "tp: expected a positive integer (at most 12 digits)"),
+        ("batch", "9" * 5000, "batch: expected a positive integer"),
+        ("input_tokens", "1.5", "input_tokens: expected a positive integer"),
+        ("ms_per_output_token", "inf", "ms_per_output_token: expected a positive number of ms"),
+        ("ms_per_output_token", "0", "from 0.001 to 10,000,000, got '0'"),
+        ("ms_per_output_token", "1e-320", "got '1e-320'"),
+        ("ms_per_output_token", "nan", "got 'nan'"),
+    ],
+)
+def test_bad_cells_name_line_and_column(tmp_path, column, value, needle):
+    header, rows = _rows()
+    rows[1] = _set(rows[1], header, column, value)
+    path = _write(tmp_path, header, rows)
+    with pytest.raises(InputError) as info:
+        measurements.load(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}:3: ") and needle in msg and len(msg) < 300
+
+
+def test_a_short_row_is_one_line(tmp_path):
+    header, rows = _rows()
+    rows[1] = ",".join(rows[1].split(",")[:5])
+    path = _write(tmp_path, header, rows)
+    with pytest.raises(InputError, match=r":3: 5 fields where the header has \d+"):
+        measurements.load(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (lambda p: p.write_bytes(b"id,x\n\xff\n"), "not UTF-8 text at byte 5"),
+        (lambda p: os.mkfifo(p), "not a regular file"),
+        (lambda p: p.mkdir(), "is a folder"),
+    ],
+)
+def test_files_that_are_no_csv_are_refused_at_once(tmp_path, make, needle):
+    p = tmp_path / "m.csv"
+    make(p)
+    with pytest.raises(InputError, match=needle):
+        measurements.load(p)
+
+
+def test_rows_beyond_the_cap_are_refused(tmp_path, monkeypatch):
+    header, rows = _rows(5)
+    monkeypatch.setattr(files, "MAX_ROWS", 4)
+    with pytest.raises(InputError, match="more than 4 rows"):
+        measurements.load(_write(tmp_path, header, rows))
