@@ -18,9 +18,6 @@ import traceback
 import warnings
 from typing import Any
 
-import numpy as np
-from rich.console import Console
-
 from designer import __version__
 from designer.assumptions import DEFAULT_PRESET, PRESETS
 from designer.errors import (
@@ -31,7 +28,10 @@ from designer.errors import (
     excerpt,
     in_file,
 )
-from designer.evaluate import MAX_PARTITION, MAX_REPLICAS
+
+# Every command imports what it uses when it runs: `--version`, `--help` and the parser load
+# neither numpy, pint nor rich; `evaluate` and `catalog` no Pyomo, scipy, pandas or
+# matplotlib; `solve` no scipy.stats, pandas or matplotlib (tests/test_startup.py).
 
 ASSUMPTION_PRESETS = tuple(PRESETS)
 
@@ -60,10 +60,14 @@ def _overhead(text: str) -> float:
     return overhead
 
 
-def _count(high: int):
-    """An argparse type: an integer from 1 to `high`."""
+def _count(limit: str):
+    """An argparse type: an integer from 1 to `designer.evaluate`'s constant `limit` (read when
+    a value is parsed, so that building the parser does not load the forward model)."""
 
     def count(text: str) -> int:
+        from designer import evaluate
+
+        high = getattr(evaluate, limit)
         try:
             value = int(text)
         except ValueError:
@@ -102,17 +106,30 @@ def _sets(items: list[str] | None) -> dict[str, Any]:
 
 def _finite(obj: Any) -> Any:
     """`obj` with every non-finite float (NaN, ±inf) replaced by None: JSON has no NaN."""
+    return _finite_in(obj, sys.modules.get("numpy"))  # no numpy scalar exists without numpy
+
+
+def _finite_in(obj: Any, np) -> Any:
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: _finite_in(v, np) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
+        return [_finite_in(v, np) for v in obj]
+    if isinstance(obj, float) or (np is not None and isinstance(obj, np.floating)):
         return float(obj) if math.isfinite(obj) else None
+    if np is None:
+        return obj
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.bool_):
         return bool(obj)
     return obj
+
+
+def _console():
+    """A rich console (rich is loaded only by the commands that print tables)."""
+    from rich.console import Console
+
+    return Console()
 
 
 def _json(obj: Any) -> str:
@@ -263,13 +280,13 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 "power_w": cc.power_w,
                 "power_basis": cc.power_basis,
             }
-        _dump(entry) if args.json else Console().print_json(_json(entry))
+        _dump(entry) if args.json else _console().print_json(_json(entry))
         return 0
     rows = catalog_rows(cat, section)
     if args.json:
         _dump(rows)
     else:
-        console = Console()
+        console = _console()
         table = catalog_table(
             catalog_display_rows(section, rows),
             f"{section} ({len(rows)})",
@@ -293,7 +310,7 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
         if args.id not in found:
             raise unknown("profile", args.id, found, key="catalog show")
         rec = {**profiles.describe(found[args.id]), "command": found[args.id].command}
-        _dump(rec) if args.json else Console().print_json(_json(rec))
+        _dump(rec) if args.json else _console().print_json(_json(rec))
         return 0
     rows = [
         {
@@ -309,7 +326,7 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
     if args.json:
         _dump(rows)
         return 0
-    console = Console()
+    console = _console()
     caption = (
         "default per chip: its own platform's profile, else generic (shipping chips) or limit; "
         "with --engine E: chip/E, else generic-E, else generic"
@@ -338,7 +355,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         _dump(table.json())
     else:
-        Console().print(table.table())
+        _console().print(table.table())
     answered = any(r["status"] in ("optimal", "feasible") for r in table.rows)
     return 0 if answered else InfeasibleError.exit_code
 
@@ -395,7 +412,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     if args.json:
         _dump(front.json())
     else:
-        Console().print(front.table())
+        _console().print(front.table())
     return 0
 
 
@@ -494,7 +511,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 }
             )
             return 0
-        console = Console()
+        console = _console()
         console.print(catalog_table(table(cv.errors), f"held-out predictions ({cv.by})"))
         for g, e in cv.groups.items():
             print(f"  {g}: {e.summary()}")
@@ -625,7 +642,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         np.array([r["predicted_ms"] for r in record["rows"]]),
         np.array([r["measured_ms"] for r in record["rows"]]),
     )
-    console = Console()
+    console = _console()
     console.print(catalog_table(table(errs), f"profile {profile.id} ({profile.error()})"))
     print(errs.summary())
     return 0
@@ -667,11 +684,11 @@ def parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="evaluate one design with the forward model")
     ev.add_argument("--model", required=True, help="catalog model id or a config.json path")
     ev.add_argument("--chip", required=True, help="catalog chip id")
-    part = _count(MAX_PARTITION)
+    part = _count("MAX_PARTITION")
     ev.add_argument("--tp", type=part, default=1, help="chips per pipeline stage (tensor par.)")
     ev.add_argument("--pp", type=part, default=1, help="pipeline stages")
     ev.add_argument("--batch", type=part, default=1, help="users per micro-batch")
-    ev.add_argument("--replicas", type=_count(MAX_REPLICAS), default=1)
+    ev.add_argument("--replicas", type=_count("MAX_REPLICAS"), default=1)
     ev.add_argument(
         "--context",
         type=_context,
@@ -875,6 +892,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     args.argv = list(sys.argv[1:] if argv is None else argv)[1:]
     logging.getLogger("pyomo").setLevel(logging.ERROR)
+    import numpy as np  # every command computes with it; --version and --help do not
+
     try:
         # Extreme inputs may overflow to inf in numpy: the answer says so (null in JSON, or
         # infeasible); a warning on stderr would not.

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
 from pyomo.common.tee import capture_output
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from designer.optimize.modeling import pyo
 
 # fixed once per process; the models are small and HiGHS' MIP is serial anyway. With one
 # thread HiGHS starts no threads of its own, so a process that has solved may still fork.

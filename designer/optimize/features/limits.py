@@ -5,9 +5,8 @@ too, as the objective and the limits read them."""
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from designer.optimize.data import KUSD, KW, FleetData
+from designer.optimize.modeling import pyo
 
 
 def applies(data: FleetData) -> bool:
