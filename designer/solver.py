@@ -219,9 +219,13 @@ class Solver:
         st = self._run(warm=self._mip and self._x is not None)
         if st.has_solution and not self._verified(st):
             self._h.clearSolver()  # HiGHS' own memory of the last solve included
-            cold = self._run(warm=False)
-            seconds = st.seconds + cold.seconds
-            st = dataclasses.replace(cold, seconds=seconds)
+            limit = self.time_limit
+            self.time_limit = limit - st.seconds  # the retry within what is left
+            try:
+                cold = self._run(warm=False)
+            finally:
+                self.time_limit = limit
+            st = dataclasses.replace(cold, seconds=st.seconds + cold.seconds)
             if st.has_solution and not self._verified(st):
                 st = dataclasses.replace(
                     st, status="other", message=f"{st.message}; the point read back disagrees"
