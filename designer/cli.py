@@ -144,7 +144,6 @@ def _dump(obj: Any) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from designer.catalog import SECTIONS, Catalog
     from designer.evaluate import evaluate
-    from designer.report import print_evaluation
 
     sets = _sets(args.set)
     bad = [k for k in sets if k.split(".")[0] not in SECTIONS]
@@ -200,6 +199,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         _dump(record)
     else:
+        from designer.report import print_evaluation
+
         print_evaluation(record)
     return 0
 
@@ -217,7 +218,6 @@ def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from designer.problem import load_problem
-    from designer.report import print_infeasible, print_solution
     from designer.solve import solve
 
     sets = _sets(args.set)
@@ -237,11 +237,15 @@ def cmd_solve(args: argparse.Namespace) -> int:
         if args.json:
             _dump(record)
         else:
+            from designer.report import print_infeasible
+
             print_infeasible(record)
         return exc.exit_code
     if args.json:
         _dump(sol.record)
     else:
+        from designer.report import print_solution
+
         print_solution(sol.record)
     # an answer stopped at the time limit is not proven optimal
     return 0 if sol.status == "optimal" else EXIT_SOLVER_LIMIT

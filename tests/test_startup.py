@@ -82,9 +82,9 @@ def test_evaluate_and_catalog_load_no_solver_scipy_or_tables(argv):
 
 def test_solve_loads_the_model_layer_only():
     """Pyomo's core and HiGHS, scipy.sparse for the compiler; not pyomo.environ (every solver
-    plugin), scipy.stats, pandas or matplotlib."""
+    plugin), scipy.stats, pandas, matplotlib, or rich for a JSON answer."""
     mods = imported("solve", str(ROOT / "problems" / "quickstart.toml"), "--json")
     assert {"pyomo.core", "highspy", "scipy.sparse"} <= set(mods)
     assert "pyomo.environ" not in mods
     assert not [m for m in mods if m.startswith(("scipy.stats", "scipy.optimize"))]
-    assert not heavy(mods, PLOTTING_AND_TABLES)
+    assert not heavy(mods, PLOTTING_AND_TABLES | {"rich"})  # JSON needs no tables
