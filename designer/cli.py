@@ -18,9 +18,6 @@ import traceback
 import warnings
 from typing import Any
 
-import numpy as np
-from rich.console import Console
-
 from designer import __version__
 from designer.assumptions import DEFAULT_PRESET, PRESETS
 from designer.errors import (
@@ -31,7 +28,10 @@ from designer.errors import (
     excerpt,
     in_file,
 )
-from designer.evaluate import MAX_PARTITION, MAX_REPLICAS
+
+# Every command imports what it uses when it runs: `--version`, `--help` and the parser load
+# neither numpy, pint nor rich; `evaluate` and `catalog` no Pyomo, scipy, pandas or
+# matplotlib; `solve` no scipy.stats, pandas or matplotlib (tests/test_startup.py).
 
 ASSUMPTION_PRESETS = tuple(PRESETS)
 
@@ -61,10 +61,18 @@ def _overhead(text: str) -> float:
     return overhead
 
 
-def _count(high: int):
-    """An argparse type: an integer from 1 to `high`."""
+def _count(limit: int | str):
+    """An argparse type: an integer from 1 to `limit`, a number or the name of a constant of
+    `designer.evaluate` (read when a value is parsed, so that building the parser does not load
+    the forward model)."""
 
     def count(text: str) -> int:
+        if isinstance(limit, str):
+            from designer import evaluate
+
+            high = getattr(evaluate, limit)
+        else:
+            high = limit
         try:
             value = int(text)
         except ValueError:
@@ -103,17 +111,30 @@ def _sets(items: list[str] | None) -> dict[str, Any]:
 
 def _finite(obj: Any) -> Any:
     """`obj` with every non-finite float (NaN, ±inf) replaced by None: JSON has no NaN."""
+    return _finite_in(obj, sys.modules.get("numpy"))  # no numpy scalar exists without numpy
+
+
+def _finite_in(obj: Any, np) -> Any:
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: _finite_in(v, np) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
+        return [_finite_in(v, np) for v in obj]
+    if isinstance(obj, float) or (np is not None and isinstance(obj, np.floating)):
         return float(obj) if math.isfinite(obj) else None
+    if np is None:
+        return obj
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.bool_):
         return bool(obj)
     return obj
+
+
+def _console():
+    """A rich console (rich is loaded only by the commands that print tables)."""
+    from rich.console import Console
+
+    return Console()
 
 
 def _json(obj: Any) -> str:
@@ -129,7 +150,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from designer.catalog import SECTIONS, Catalog
     from designer.cost import BASIS_KEYS, cost_basis_from
     from designer.evaluate import evaluate
-    from designer.report import print_evaluation
 
     sets = _sets(args.set)
     basis = {k[6:]: sets.pop(k) for k in list(sets) if k[6:] in BASIS_KEYS and k[:6] == "costs."}
@@ -192,6 +212,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         _dump(record)
     else:
+        from designer.report import print_evaluation
+
         print_evaluation(record)
     return 0
 
@@ -216,7 +238,6 @@ def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from designer.problem import load_problem
-    from designer.report import print_infeasible, print_solution
     from designer.solve import solve
 
     sets = _sets(args.set)
@@ -251,6 +272,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         if args.json:
             _dump(record)
         else:
+            from designer.report import print_infeasible
+
             print_infeasible(record)
         return exc.exit_code
     if problem.synthesis is not None:
@@ -271,6 +294,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.json:
         _dump(sol.record)
     else:
+        from designer.report import print_solution
+
         print_solution(sol.record)
         if "synthesis" in sol.record:
             from designer.synthesis import print_block
@@ -332,13 +357,13 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 },
                 **{f"rent_{t}_basis": r.rent_basis for t, r in rents.items()},
             }
-        _dump(entry) if args.json else Console().print_json(_json(entry))
+        _dump(entry) if args.json else _console().print_json(_json(entry))
         return 0
     rows = catalog_rows(cat, section)
     if args.json:
         _dump(rows)
     else:
-        console = Console()
+        console = _console()
         table = catalog_table(
             catalog_display_rows(section, rows),
             f"{section} ({len(rows)})",
@@ -362,7 +387,7 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
         if args.id not in found:
             raise unknown("profile", args.id, found, key="catalog show")
         rec = {**profiles.describe(found[args.id]), "command": found[args.id].command}
-        _dump(rec) if args.json else Console().print_json(_json(rec))
+        _dump(rec) if args.json else _console().print_json(_json(rec))
         return 0
     rows = [
         {
@@ -378,7 +403,7 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
     if args.json:
         _dump(rows)
         return 0
-    console = Console()
+    console = _console()
     caption = (
         "default per chip: its own platform's profile, else generic (shipping chips) or limit; "
         "with --engine E: chip/E, else generic-E, else generic"
@@ -417,7 +442,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         _dump(table.json())
     else:
-        Console().print(table.table())
+        _console().print(table.table())
     answered = any(r["status"] in ("optimal", "feasible") for r in table.rows)
     return 0 if answered else InfeasibleError.exit_code
 
@@ -491,7 +516,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     if args.json:
         _dump(front.json())
     else:
-        Console().print(front.table())
+        _console().print(front.table())
     return 0
 
 
@@ -613,7 +638,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 }
             )
             return 0
-        console = Console()
+        console = _console()
         console.print(catalog_table(table(cv.errors), f"held-out predictions ({cv.by})"))
         for g, e in cv.groups.items():
             print(f"  {g}: {e.summary()}")
@@ -781,7 +806,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         np.array([r["predicted_ms"] for r in record["rows"]]),
         np.array([r["measured_ms"] for r in record["rows"]]),
     )
-    console = Console()
+    console = _console()
     console.print(catalog_table(table(errs), f"profile {record['profile']} ({record['error']})"))
     print(errs.summary())
     print(f"{record['inside']:.1f}% of the measurements inside their 80% interval")
@@ -826,11 +851,11 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--chip", required=True, help="catalog chip id, or a chip file (solve --chip-out)"
     )
-    part = _count(MAX_PARTITION)
+    part = _count("MAX_PARTITION")
     ev.add_argument("--tp", type=part, default=1, help="chips per pipeline stage (tensor par.)")
     ev.add_argument("--pp", type=part, default=1, help="pipeline stages")
     ev.add_argument("--batch", type=part, default=1, help="users per micro-batch")
-    ev.add_argument("--replicas", type=_count(MAX_REPLICAS), default=1)
+    ev.add_argument("--replicas", type=_count("MAX_REPLICAS"), default=1)
     ev.add_argument(
         "--context",
         type=_context,
@@ -1093,6 +1118,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  the process's stdout from now on
     stdout = sys.stdout = _Watched(sys.stdout)
     previous = _on_sigterm(_terminate)
+    import numpy as np  # every command computes with it; --version and --help do not
+
     try:
         # Extreme inputs may overflow to inf in numpy: the answer says so (null in JSON, or
         # infeasible); a warning on stderr would not.

@@ -33,10 +33,25 @@ def expected_max_binomial(n: int, q: float, copies: int) -> float:
     if q >= 1.0:
         return float(n)
     x = np.arange(n + 1, dtype=float)
-    lg = np.array([math.lgamma(v + 1.0) for v in range(n + 1)])
+    lg = _log_factorials(n)
     logpmf = lg[n] - lg - lg[::-1] + x * math.log(q) + (n - x) * math.log1p(-q)
     cdf = np.minimum(np.cumsum(np.exp(logpmf)), 1.0)
     return float(np.sum(1.0 - cdf[:-1] ** copies))
+
+
+_LOG_FACTORIALS = np.zeros(1)  # log(v!) for v = 0…, math.lgamma(v + 1) each, grown on demand
+
+
+def _log_factorials(n: int) -> np.ndarray:
+    """log(v!) for v = 0…n (a view of one table shared by every call: the same
+    `math.lgamma` values, computed once rather than n + 1 of them per call)."""
+    global _LOG_FACTORIALS
+    have = len(_LOG_FACTORIALS)
+    if have <= n:
+        more = [math.lgamma(v + 1.0) for v in range(have, max(n + 1, 2 * have))]
+        _LOG_FACTORIALS = np.concatenate([_LOG_FACTORIALS, more])
+        _LOG_FACTORIALS.setflags(write=False)
+    return _LOG_FACTORIALS[: n + 1]
 
 
 @lru_cache(maxsize=65536)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
 
 from designer.errors import DesignerError, InfeasibleError, SolverLimitError
 from designer.explain import explain
@@ -24,6 +23,7 @@ from designer.optimize import recheck
 from designer.optimize.build import build, export
 from designer.optimize.data import FleetData, fleet_data
 from designer.optimize.features.objective import TIE_BREAK, expression
+from designer.optimize.modeling import pyo
 from designer.optimize.sensitivity import objective_scale, sensitivity
 from designer.problem import OBJECTIVE_UNITS, Problem
 from designer.provenance import inputs, profiles_used

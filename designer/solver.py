@@ -14,6 +14,7 @@ prints a banner when an instance is created, which is swallowed so `--json` stay
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -21,10 +22,11 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
 from pyomo.common.tee import capture_output
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from designer.optimize.modeling import pyo
 
 # fixed once per process; the models are small and HiGHS' MIP is serial anyway. With one
 # thread HiGHS starts no threads of its own, so a process that has solved may still fork.
@@ -42,6 +44,9 @@ OPTIONS = {
     "mip_heuristic_run_feasibility_jump": False,
 }
 INF = highspy.kHighsInf
+# a point read back must have the objective HiGHS reports within this (relative; the
+# answer's re-check by the forward model uses the same)
+VERIFY_TOL = 1e-6
 
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: "optimal",
@@ -96,7 +101,10 @@ class Solver:
         self._x: np.ndarray | None = None
         self._row_duals: np.ndarray | None = None
         self._mip = False
+        self._integer = np.zeros(0, dtype=bool)
         self._memo: dict[int, tuple] = {}
+        self._cost = np.zeros(0)  # the objective HiGHS holds: cost · x + offset
+        self._maximize = False
 
     @property
     def _h(self) -> highspy.Highs:
@@ -119,6 +127,7 @@ class Solver:
         upper = np.array([_bound(v.ub, INF) for v in self._columns], dtype=float)
         integrality = np.array([1 if v.is_integer() else 0 for v in self._columns], np.int32)
         self._mip = bool(integrality.any())
+        self._integer = integrality.astype(bool)
         rhs = np.asarray(repn.rhs, dtype=float)
         kind = np.array([r.bound_type for r in self._rows], dtype=int)
         row_lower = np.where(kind == 1, -INF, rhs)
@@ -129,6 +138,7 @@ class Solver:
         maximize = repn.objectives[0].sense == pyo.maximize
         self._x, self._row_duals = None, None
         self._memo = {}
+        self._cost, self._maximize = cost, maximize
         _local.owner = self
         h = self._highs
         h.clearModel()
@@ -190,18 +200,62 @@ class Solver:
         h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
         h.changeObjectiveOffset(const)
         self._offset = const
+        self._cost, self._maximize = cost, sense == "maximize"
         h.changeObjectiveSense(
             highspy.ObjSense.kMaximize if sense == "maximize" else highspy.ObjSense.kMinimize
         )
 
     def resolve(self) -> SolveStatus:
-        """Solve the HiGHS model as it stands. Without a new solution the last one is kept: a
-        re-solve only adds rows that it satisfies (`add_row` from `value`)."""
+        """Solve the HiGHS model as it stands, a MIP starting from the last solution. Without
+        a new solution the last one is kept: a re-solve only adds rows that it satisfies
+        (`add_row` from `value`).
+
+        The point read back is verified: its objective must equal the one HiGHS reports and,
+        when HiGHS reports it optimal, its bound. HiGHS (1.16) can report a warm-started
+        re-solve optimal at a value the point it returns does not have (the tie-break's
+        "fewest chips" at 16 while the point read back, the warm start, has 48); such a
+        re-solve is run again from scratch, and a point that still disagrees is not called
+        optimal (status "other")."""
+        st = self._run(warm=self._mip and self._x is not None)
+        if st.has_solution and not self._verified(st):
+            self._h.clearSolver()  # HiGHS' own memory of the last solve included
+            limit = self.time_limit
+            self.time_limit = limit - st.seconds  # the retry within what is left
+            try:
+                cold = self._run(warm=False)
+            finally:
+                self.time_limit = limit
+            st = dataclasses.replace(cold, seconds=st.seconds + cold.seconds)
+            if st.has_solution and not self._verified(st):
+                st = dataclasses.replace(
+                    st, status="other", message=f"{st.message}; the point read back disagrees"
+                )
+        return st
+
+    def _verified(self, st: SolveStatus) -> bool:
+        """Whether the point read back has the objective HiGHS reports (and, reported
+        optimal, is within the gap of the bound)."""
+        value = self.objective_value()
+        tol = VERIFY_TOL * max(abs(value), 1.0)
+        if st.incumbent is None or abs(value - st.incumbent) > tol:
+            return False
+        if st.status != "optimal" or st.bound is None:
+            return True
+        excess = st.bound - value if self._maximize else value - st.bound
+        return excess <= self.mip_gap * max(abs(value), 1e-12) + tol
+
+    def objective_value(self) -> float:
+        """The objective HiGHS holds at the last point read back (cost · x + offset)."""
+        if self._x is None:
+            raise RuntimeError("no solution to evaluate")
+        return float(self._cost @ self._x) + self._offset
+
+    def _run(self, warm: bool) -> SolveStatus:
         h = self._h
         h.setOptionValue("time_limit", float(max(self.time_limit, 0.01)))
         h.setOptionValue("mip_rel_gap", float(self.mip_gap))
         h.setOptionValue("mip_abs_gap", 1e-12)
-        if self._mip and self._x is not None:  # a re-solve starts from the last solution
+        if warm:
             h.setSolution(len(self._x), np.arange(len(self._x), dtype=np.int32), self._x)
         start = time.perf_counter()
         h.run()
@@ -213,6 +267,9 @@ class Solver:
         if has:  # else the last solution stays (a re-solve only adds rows it satisfies)
             sol = h.getSolution()
             self._x = np.array(sol.col_value, dtype=float)
+            # integers as integers (HiGHS returns them within its integrality tolerance): the
+            # point verified, the rows the tie-break adds and the answer exported are one point
+            self._x[self._integer] = np.round(self._x[self._integer])
             self._row_duals = np.array(sol.row_dual, dtype=float) if sol.dual_valid else None
         inc = _finite(info.objective_function_value) if has else None
         if self._mip and info.mip_node_count >= 0:

@@ -11,12 +11,34 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
-import pint
-
 from designer.errors import InputError, excerpt
+
+
+def _import_pint():
+    """pint, imported without its optional array back-ends. `pint.compat` imports dask and
+    scipy whenever they are installed (the `dask` and calibration extras), for quantities of
+    dask or scipy arrays that designer never makes: 0.15 s of dask, and scipy wakes Pyomo's
+    import hook, which then loads scipy.stats (0.7 s). Hidden only while pint loads, and only
+    when not loaded already (`tests/test_startup.py` checks what each command imports)."""
+    if "pint" in sys.modules:
+        return sys.modules["pint"]
+    hidden = [name for name in ("dask", "scipy") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # `import` raises ImportError, find_spec returns None
+    try:
+        import pint
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return pint
+
+
+pint = _import_pint()
 
 
 @dataclass(frozen=True)

@@ -101,8 +101,38 @@ def fewest_chips(parts: list[Partition], most_users: int, single: bool) -> list[
 def best_fleet(problem, *, single: bool = False) -> float:
     """The optimum of a minimize problem by exhaustive search (inf when infeasible).
     `single`: each class served by one partition (max_configurations = 1)."""
+    costs = {c: chip_cost(problem.catalog, c, problem.cost_basis) for c in problem.chips}
+    return min(
+        (_evaluate(problem, costs, used) for used in _fleets(problem, single)), default=math.inf
+    )
+
+
+def lexicographic_best(problem, *, rel: float = 1e-9) -> tuple[float, float, float, float]:
+    """(objective, capex, power, chips) of the best fleet of a minimize problem with ties
+    broken as `designer.solve` breaks them: lower capex, then lower power, then fewer chips,
+    each compared within `rel` (sums in another order differ in the last bits). Every
+    criterion grows with the chips of each type, so the fewest chips per type of some split
+    of the users holds the lexicographic optimum too. (inf, …) when infeasible."""
+    costs = {c: chip_cost(problem.catalog, c, problem.cost_basis) for c in problem.chips}
+    rows = []
+    for used in _fleets(problem, False):
+        value = _evaluate(problem, costs, used)
+        if math.isfinite(value):
+            tot = _totals(problem, costs, used)
+            rows.append((value, tot["capex"], tot["power"], tot["chips"]))
+    for i in range(4):
+        if not rows:
+            return (math.inf,) * 4
+        low = min(r[i] for r in rows)
+        rows = [r for r in rows if r[i] <= low + rel * max(abs(low), 1.0)]
+    return min(rows)
+
+
+def _fleets(problem, single: bool):
+    """Every fleet that can be optimal, as chips per chip type: for every split of each
+    class's users over the chip types, the fewest chips of each type that serve its share.
+    `single`: each class served by one partition (max_configurations = 1)."""
     chips = list(problem.chips)
-    costs = {c: chip_cost(problem.catalog, c, problem.cost_basis) for c in chips}
     classes = problem.classes
     tables = []  # per class: {chip: fewest[u]}
     for wc in classes:
@@ -126,15 +156,12 @@ def best_fleet(problem, *, single: bool = False) -> float:
                 if all(tables[j][c][u] < math.inf for c, u in zip(chips, s, strict=True))
             ]
         )
-    best = math.inf
     for combo in itertools.product(*per_class_splits):
         used = {c: 0 for c in chips}
         for j, split in enumerate(combo):
             for c, u in zip(chips, split, strict=True):
                 used[c] += tables[j][c][u]
-        value = _evaluate(problem, costs, used)
-        best = min(best, value)
-    return best
+        yield used
 
 
 def _splits(total: int, n: int):

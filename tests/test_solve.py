@@ -111,6 +111,62 @@ def test_ties_prefer_lower_capex_then_power_then_fewer_chips():
     assert sol.design["chip"] == min(capex, key=capex.get)
 
 
+# Ties on the objective, capex and power that differ in chips: six MI300X servers (48 chips)
+# hold 47 users as three TP16 replicas, or as a TP16 and a TP16×PP2 replica. HiGHS 1.16,
+# warm-started from the capex/power optimum, reported "fewest chips" optimal at 16 while the
+# point read back (the warm start) had 48 (issue 17, item 9).
+STALE_WARM_START_TIES = [
+    dict(
+        model="llama3.1-70b",
+        context=8192,
+        target=5.0,
+        users=47,
+        objective="tco",
+        chips=("xpu-hbm3", "xpu-3d-dram", "mi300x"),
+        tp=(16,),
+        pp=(1, 2),
+        max_batch=19,
+    ),
+    dict(
+        model="llama3.1-8b",
+        context=1024,
+        target=5.0,
+        users=41,
+        objective="power",
+        chips=("h200", "mi300x", "h100-sxm"),
+        tp=(4,),
+        pp=(4, 2),
+        max_batch=2,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", STALE_WARM_START_TIES)
+def test_every_tie_break_re_solve_returns_the_point_it_reports(case, monkeypatch):
+    from designer.solver import Solver
+
+    seen = []
+    resolve = Solver.resolve
+
+    def verified(self):
+        st = resolve(self)
+        if st.has_solution:
+            seen.append((st.status, st.incumbent, self.objective_value()))
+        return st
+
+    monkeypatch.setattr(Solver, "resolve", verified)
+    pr = problem_from_dict(_raw(**case))
+    sol = solve(pr, with_sensitivity=False)
+    assert len(seen) == 1 + len({"capex", "power", "chips"} - {case["objective"]})
+    for status, reported, point in seen:
+        assert status == "optimal"
+        assert point == pytest.approx(reported, rel=1e-9)
+    t = sol.totals
+    lex = oracle.lexicographic_best(pr)
+    got = (sol.objective, t["capex_usd"], t["power_w"], t["chips"])
+    assert got == pytest.approx(lex, rel=1e-9)
+
+
 def test_a_single_configuration_wins_an_exact_tie_with_a_mix():
     # Llama 3 70B on 3D-DRAM under the deployment set: five TP8 replicas and one TP8 plus two
     # TP8×PP2 replicas use the same 40 chips, capex and power; the answer is the one to run.

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from designer.optimize.data import FleetData
 from designer.optimize.features import FEATURES
+from designer.optimize.modeling import pyo
 
 
 def build(data: FleetData) -> pyo.ConcreteModel:

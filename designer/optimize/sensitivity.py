@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyomo.environ as pyo
-
 from designer.cost import mtokens_per_year
 from designer.optimize.data import KUSD, KW, FleetData
+from designer.optimize.modeling import pyo
 from designer.problem import OBJECTIVE_UNITS
 from designer.solver import Solver
 

@@ -5,9 +5,8 @@
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from designer.optimize.data import FleetData
+from designer.optimize.modeling import pyo
 
 
 def applies(data: FleetData) -> bool:

@@ -3,9 +3,8 @@ R_k ≤ rmax_k · y_k (`configuration_on`), Σ_{k of class j} y_k ≤ K (`config
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from designer.optimize.data import FleetData
+from designer.optimize.modeling import pyo
 
 
 def applies(data: FleetData) -> bool:

@@ -3,9 +3,8 @@ largest batch it can run (see `columns`)."""
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from designer.optimize.data import FleetData
+from designer.optimize.modeling import pyo
 
 
 def applies(data: FleetData) -> bool:

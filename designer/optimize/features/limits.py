@@ -6,9 +6,8 @@ limit basis (maximum by default), `power` is on the energy basis (typical by def
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from designer.optimize.data import KUSD, KW, FleetData
+from designer.optimize.modeling import pyo
 
 
 def applies(data: FleetData) -> bool:

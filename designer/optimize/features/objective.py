@@ -7,9 +7,8 @@ tie-break (after the objective: lower capex, then lower power, then fewer chips)
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from designer.optimize.data import FleetData
+from designer.optimize.modeling import pyo
 
 # the tie-break order after the objective
 TIE_BREAK = ("capex", "power", "chips")

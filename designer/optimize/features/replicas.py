@@ -5,9 +5,8 @@ replicas use: server_chips_c · S_c ≥ Σ_{k of c} chips_k · R_k (`servers`)."
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from designer.optimize.data import FleetData
+from designer.optimize.modeling import pyo
 
 
 def applies(data: FleetData) -> bool:

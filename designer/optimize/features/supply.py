@@ -3,9 +3,8 @@ within what can be had, server_chips_c · S_c ≤ supply_c (`supply`)."""
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from designer.optimize.data import FleetData
+from designer.optimize.modeling import pyo
 
 
 def _limited(data: FleetData) -> dict[int, int]:
