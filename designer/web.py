@@ -12,6 +12,7 @@ config.json files, the framework's storage), which it removes when it stops.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import tempfile
 import threading
@@ -289,13 +290,16 @@ class Page:
         from designer.architecture import load_hf_config
 
         self.uploads += 1
-        path = self.folder / "uploads" / f"{self.uploads}" / "config.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # the file's own name never becomes a path: only its stem, reduced to safe letters,
+        # names the folder (and so the model, as for a downloaded Hugging Face config.json)
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(e.file.name).stem)[:64].strip(".") or "model"
+        path = self.folder / "uploads" / str(self.uploads) / stem / "config.json"
+        path.parent.mkdir(parents=True)
         path.write_bytes(await e.file.read())
         try:
             load_hf_config(str(path))
         except Exception as exc:  # a bad config: say why, keep the model
-            self._message(f"{e.file.name}: {one_line(str(exc))}")
+            self._message(one_line(str(exc).replace(str(path), e.file.name)))
             return
         self.model.options[str(path)] = f"uploaded: {e.file.name}"
         self.model.update()
