@@ -443,7 +443,7 @@ class Page:
                     {"name": k, "label": k, "field": k, "align": "left"} for k in s["rows"][0]
                 ],
                 rows=s["rows"],
-            ).props("dense flat").classes("w-full")
+            ).props("dense flat data-testid=compare").classes("w-full")
 
     def _frontier(self) -> None:
         ui, s = self.ui, self.study
@@ -474,7 +474,7 @@ class Page:
         ui.table(
             columns=[{"name": k, "label": k, "field": k, "align": "left"} for k in pts[0]],
             rows=pts,
-        ).props("dense flat").classes("w-full")
+        ).props("dense flat data-testid=frontier").classes("w-full")
 
 
 def _study(kind: str, arg: str, form: Form, whatif: WhatIf) -> dict[str, Any]:
