@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import signal
 import tempfile
 import threading
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,9 @@ def serve(host: str, port: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="designer-web-"))
     # NiceGUI's storage and any spooled upload go to the temporary folder, nowhere else.
     tempfile.tempdir = str(folder)
+    # SIGTERM, like Ctrl-C, ends the server through the cleanup below (uvicorn re-raises the
+    # signal it caught once it has shut down)
+    signal.signal(signal.SIGTERM, _terminate)
     # the solver's imports and the catalogs load while the server starts
     threading.Thread(target=_warm_up, daemon=True).start()
     try:
@@ -68,6 +72,10 @@ def serve(host: str, port: int) -> None:
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
 
 
 def _warm_up() -> None:
