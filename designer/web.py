@@ -52,13 +52,14 @@ def serve(host: str, port: int) -> None:
     # SIGTERM, like Ctrl-C, ends the server through the cleanup below (uvicorn re-raises the
     # signal it caught once it has shut down)
     signal.signal(signal.SIGTERM, _terminate)
-    # the solver's imports and the catalogs load while the server starts
-    threading.Thread(target=_warm_up, daemon=True).start()
     try:
-        from nicegui import ui
+        from nicegui import app, ui
         from nicegui.storage import Storage
 
         Storage.path = folder / "storage"
+        # the solver's imports and the catalogs load once the server answers (the first page
+        # shows at once; its first answer waits for them)
+        app.on_startup(lambda: threading.Thread(target=_warm_up, daemon=True).start())
         ui.run(
             root=lambda: Page(folder).build(),
             host=host,
@@ -106,6 +107,7 @@ class Page:
     ui: Any = None
     model: Any = None
     timing: Any = None
+    solves: int = 0
     results: Any = None
     studies: Any = None
     study: dict[str, Any] = field(default_factory=dict)
@@ -142,7 +144,9 @@ class Page:
                     max_file_size=MAX_UPLOAD,
                     on_upload=self._uploaded,
                     on_rejected=lambda: self._message("the file is over 1 MiB"),
-                ).props('accept=".json,application/json" flat bordered').classes("w-full")
+                ).props('accept=".json,application/json" flat bordered').classes("w-full").style(
+                    "max-height: 76px"
+                )
                 self._text("context tokens", "context_tokens", "8192, 8K or 128K")
                 with ui.row().classes("w-full no-wrap"):
                     self._number("prompt tokens", "prompt_tokens", integer=True)
@@ -175,7 +179,7 @@ class Page:
                 profiles = {"": "each chip's default", **{p: p for p in load_profiles()}}
                 self._select("profile", "profile", profiles)
                 self._select("serving engine", "engine", {"": "none", **{e: e for e in engines()}})
-            with ui.column().classes("grow gap-2"):
+            with ui.column().classes("grow min-w-0 gap-2"):
                 self.results = ui.refreshable(self._results)
                 self.results()
                 self._whatif_controls()
@@ -287,8 +291,9 @@ class Page:
                 self.outcome = await nrun.io_bound(_locked, run, form, whatif)
                 self.results.refresh()
                 self.studies.refresh()
+                self.solves += 1
                 self.timing.text = (
-                    f"solved in {1e3 * self.outcome.seconds:.0f} ms "
+                    f"solve {self.solves}: {1e3 * self.outcome.seconds:.0f} ms "
                     f"(model, columns, MILP and re-check)"
                 )
         finally:
@@ -401,8 +406,8 @@ class Page:
                 },
                 "animation": False,
                 "tooltip": {},
-                "legend": {"top": 22},
-                "grid": {"top": 60, "containLabel": True},
+                "legend": {"top": 24},
+                "grid": {"top": 72, "containLabel": True},
                 "xAxis": {"type": "category", "data": names},
                 "yAxis": {"type": "value", "name": "ms"},
                 "series": series,
