@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from designer.errors import DesignerError, InfeasibleError, InputError, SolverLimitError
+from designer.errors import DesignerError, InfeasibleError, InputError
 from designer.problem import MAXIMIZE, OBJECTIVES, Problem, apply_sets, problem_from_dict
 
 # The quick-start question (problems/quickstart.toml; tests/test_explorer.py keeps them equal).
@@ -201,11 +201,8 @@ def run(problem_or_form: Problem | Form, whatif: WhatIf | None = None) -> Outcom
     except InfeasibleError as exc:
         record = dict(getattr(exc, "record", None) or {})
         return Outcome("infeasible", one_line(str(exc)), record, time.perf_counter() - start)
-    except (SolverLimitError, DesignerError) as exc:
-        return Outcome("error", one_line(str(exc)), seconds=time.perf_counter() - start)
-    except Exception as exc:  # an internal error: a message in the page, never a traceback
-        message = f"internal error: {type(exc).__name__}: {one_line(str(exc))}"
-        return Outcome("error", message, seconds=time.perf_counter() - start)
+    except Exception as exc:  # a message in the page, never a traceback
+        return Outcome("error", failure(exc), seconds=time.perf_counter() - start)
 
 
 def _problem(problem_or_form: Problem | Form, whatif: WhatIf | None) -> Problem:
@@ -214,9 +211,24 @@ def _problem(problem_or_form: Problem | Form, whatif: WhatIf | None) -> Problem:
     return problem.with_changes(changes) if changes else problem
 
 
+def failure(exc: Exception) -> str:
+    """An exception as the page says it: the project's errors as they are (bad input names
+    the key), anything else as an internal error, on one line."""
+    if isinstance(exc, DesignerError):
+        return one_line(str(exc))
+    return f"internal error: {type(exc).__name__}: {one_line(str(exc))}"
+
+
 def one_line(message: str, limit: int = 600) -> str:
     line = " ".join(message.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def amount(value: float | None, unit: str) -> str:
+    """'$800,000', '25.2 kW', '$0.92/Mtoken'; '-' for none."""
+    from designer.studies.compare import money
+
+    return "-" if value is None else money(float(value), unit or "")
 
 
 def fleet_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -312,3 +324,44 @@ def _value(v: Any) -> str:
 
 def _toml_key(key: str) -> str:
     return key if BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+
+
+def study(kind: str, arg: str, form: Form, whatif: WhatIf) -> dict[str, Any]:
+    """`kind` "compare" (by `arg`: chip | memory) or "pareto" (the frontier of `arg`, an
+    objective to minimize) of the question with its what-ifs, as rows for the page: `{"rows"}`
+    or `{"points", "y", "unit"}`, or `{"error"}` with a one-line message."""
+    from designer.studies import compare, pareto
+    from designer.studies.rows import describe
+
+    try:
+        problem = _problem(form, whatif)
+        if kind == "compare":
+            table = compare(problem, by=arg)
+            rows = [
+                {
+                    arg: r[arg],
+                    "status": r["status"],
+                    table.objective: amount(r["objective"]["value"], table.unit),
+                    "design": describe(r["record"]),
+                    "reason": r["reason"],
+                }
+                for r in table.rows
+            ]
+            if not rows:
+                return {"error": "nothing to compare"}
+            return {"rows": rows}
+        front = pareto(problem, arg)
+        points = [
+            {
+                "tokens/s per user": round(p["tokens_per_s_per_user"], 2),
+                "value": p["value"],
+                arg: amount(p["value"], front.unit),
+                "design": describe(p["record"]),
+            }
+            for p in front.points
+        ]
+        if not points:
+            return {"error": "no point of the frontier is feasible"}
+        return {"points": points, "y": arg, "unit": front.unit}
+    except Exception as exc:  # a message in the page, never a traceback
+        return {"error": failure(exc)}

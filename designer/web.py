@@ -27,11 +27,13 @@ from designer.explorer import (
     Outcome,
     WhatIf,
     accuracy,
+    amount,
     fleet_rows,
     one_line,
     problem_toml,
     results_csv,
     run,
+    study,
 )
 
 MAX_UPLOAD = 1 << 20  # bytes: the project's limit on an input file
@@ -85,12 +87,6 @@ def _warm_up() -> None:
         from designer.catalog import Catalog
 
         Catalog.load()
-
-
-def _money(value: float | None, unit: str) -> str:
-    from designer.studies.compare import money
-
-    return "-" if value is None else money(float(value), unit or "")
 
 
 @dataclass
@@ -345,16 +341,16 @@ class Page:
 
         with ui.card().classes("w-full").props("data-testid=answer"):
             ui.label(
-                f"{obj['sense']} {obj['name']}: {_money(obj['value'], obj['unit'])} "
+                f"{obj['sense']} {obj['name']}: {amount(obj['value'], obj['unit'])} "
                 f"({r['status']}, re-checked by the forward model)"
             ).classes("text-h6")
             ui.label(describe(r)).props("data-testid=design").classes("text-subtitle1")
             t = r["totals"]
             ui.label(
                 f"{t['chips']} chips in {t['servers']} servers · capex "
-                f"{_money(t['capex_usd'], 'USD')} · IT power {_money(t['power_w'], 'W')} · TCO "
-                f"{_money(t['tco_usd_per_year'], 'USD')}/year · "
-                f"{_money(t['cost_per_mtoken_usd'], 'USD/Mtoken')} · "
+                f"{amount(t['capex_usd'], 'USD')} · IT power {amount(t['power_w'], 'W')} · TCO "
+                f"{amount(t['tco_usd_per_year'], 'USD')}/year · "
+                f"{amount(t['cost_per_mtoken_usd'], 'USD/Mtoken')} · "
                 f"{t['system_tokens_per_s']:,.0f} tokens/s for {t['users_served']} users"
             )
             single = r.get("single_configuration") or {}
@@ -438,7 +434,7 @@ class Page:
 
         self.study = {"kind": kind, "running": True}
         self.studies.refresh()
-        result = await nrun.io_bound(_locked, _study, kind, arg, self.form, self.whatif)
+        result = await nrun.io_bound(_locked, study, kind, arg, self.form, self.whatif)
         self.study = {"kind": kind, **result}
         self.studies.refresh()
 
@@ -485,50 +481,8 @@ class Page:
             }
         ).classes("w-full h-64")
         ui.table(
-            columns=[{"name": k, "label": k, "field": k, "align": "left"} for k in pts[0]],
+            columns=[
+                {"name": k, "label": k, "field": k, "align": "left"} for k in pts[0] if k != "value"
+            ],
             rows=pts,
         ).props("dense flat data-testid=frontier").classes("w-full")
-
-
-def _study(kind: str, arg: str, form: Form, whatif: WhatIf) -> dict[str, Any]:
-    """Compare (by `arg`) or the frontier (of `arg`) as rows for the page; errors as text."""
-    from designer.errors import DesignerError
-    from designer.studies import compare, pareto
-    from designer.studies.rows import describe
-
-    try:
-        problem = form.problem()
-        if whatif.changes():
-            problem = problem.with_changes(whatif.changes())
-        if kind == "compare":
-            table = compare(problem, by=arg)
-            rows = [
-                {
-                    arg: r[arg],
-                    "status": r["status"],
-                    table.objective: _money(r["objective"]["value"], table.unit),
-                    "design": describe(r["record"]),
-                    "reason": r["reason"],
-                }
-                for r in table.rows
-            ]
-            if not rows:
-                return {"error": "nothing to compare"}
-            return {"rows": rows}
-        front = pareto(problem, arg)
-        points = [
-            {
-                "tokens/s per user": round(p["tokens_per_s_per_user"], 2),
-                "value": p["value"],
-                arg: _money(p["value"], front.unit),
-                "design": describe(p["record"]),
-            }
-            for p in front.points
-        ]
-        if not points:
-            return {"error": "no point of the frontier is feasible"}
-        return {"points": points, "y": arg, "unit": front.unit}
-    except DesignerError as exc:
-        return {"error": one_line(str(exc))}
-    except Exception as exc:  # never a traceback in the page
-        return {"error": f"internal error: {type(exc).__name__}: {one_line(str(exc))}"}

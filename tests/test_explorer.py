@@ -122,3 +122,26 @@ def test_toml_quotes_what_is_not_a_bare_key():
         "overrides": {"chips.*.memory_bandwidth": "x2"},
         "a": {"b": [1, 2.5]},
     }
+
+
+def test_compare_ranks_the_chips_best_first():
+    out = explorer.study("compare", "chip", Form(), WhatIf())
+    rows = out["rows"]
+    best = run(Form()).record
+    assert rows[0]["reason"] == "best"
+    assert rows[0]["capex"] == explorer.amount(best["objective"]["value"], "USD")
+    assert {r["chip"] for r in rows} == set(explorer.QUICKSTART_CHIPS)
+
+
+def test_the_frontier_buys_speed_with_money():
+    out = explorer.study("pareto", "capex", Form(), WhatIf())
+    rates = [p["tokens/s per user"] for p in out["points"]]
+    values = [p["value"] for p in out["points"]]
+    assert len(rates) >= 2
+    assert rates == sorted(rates) and values == sorted(values)
+    assert out["unit"] == "USD"
+
+
+def test_a_study_of_a_bad_question_is_a_message():
+    out = explorer.study("compare", "chip", Form(model="nope"), WhatIf())
+    assert set(out) == {"error"} and "workload.model" in out["error"]

@@ -183,5 +183,12 @@ def test_compare_by_chip_lists_the_chips(page):
     assert "mi300x" in table.inner_text()
 
 
+def test_the_frontier_is_drawn_and_listed(page):
+    page.get_by_role("button", name="frontier", exact=True).click()
+    table = page.get_by_test_id("frontier")
+    sync_api.expect(table).to_contain_text("$", timeout=WAIT_MS)
+    assert "tokens/s per user" in table.inner_text()
+
+
 def test_nothing_is_written_where_the_server_was_started(server):
     assert list(server["cwd"].iterdir()) == []
