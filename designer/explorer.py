@@ -12,6 +12,7 @@ answer as a page's worth of rows, and the files it offers (problem TOML, results
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -22,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from designer.catalog import Catalog
 from designer.errors import DesignerError, InfeasibleError, InputError
 from designer.problem import MAXIMIZE, OBJECTIVES, Problem, apply_sets, problem_from_dict
 
@@ -133,7 +135,14 @@ class Form:
             raise InputError(f"unknown objective {self.objective!r}", where=WHERE, key="objective")
         if not self.chips:
             raise InputError("choose at least one chip", where=WHERE, key="space.chips")
-        return problem_from_dict(self.raw(), where=WHERE, base_dir=base_dir)
+        return problem_from_dict(self.raw(), where=WHERE, catalog=catalog(), base_dir=base_dir)
+
+
+@functools.cache
+def catalog() -> Catalog:
+    """The catalogs, read once per process (every question of the page starts from them;
+    what-ifs change copies, see `Problem.with_changes`)."""
+    return Catalog.load()
 
 
 def _tokens(text: str) -> str | int:

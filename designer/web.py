@@ -28,6 +28,7 @@ from designer.explorer import (
     WhatIf,
     accuracy,
     amount,
+    catalog,
     fleet_rows,
     one_line,
     problem_toml,
@@ -84,9 +85,8 @@ def _terminate(signum: int, frame: Any) -> None:
 def _warm_up() -> None:
     with _SOLVE_LOCK:
         import designer.solve  # noqa: F401  (Pyomo, HiGHS)
-        from designer.catalog import Catalog
 
-        Catalog.load()
+        catalog()
 
 
 @dataclass
@@ -113,13 +113,13 @@ class Page:
     def build(self) -> None:
         from nicegui import ui
 
-        from designer.catalog import DTYPE_BYTES, Catalog
+        from designer.catalog import DTYPE_BYTES
         from designer.problem import MAXIMIZE, OBJECTIVES
         from designer.profiles import engines
         from designer.profiles import load as load_profiles
 
         self.ui = ui
-        catalog = Catalog.load()
+        models, chips = catalog().ids("models"), catalog().ids("chips")
         ui.page_title("designer — explorer")
         with ui.header().classes("items-center"):
             ui.label("designer").classes("text-h6")
@@ -129,7 +129,7 @@ class Page:
             with ui.column().classes("w-80 shrink-0 gap-1"):
                 ui.label("Question").classes("text-h6")
                 self.model = ui.select(
-                    {m: m for m in catalog.ids("models")},
+                    {m: m for m in models},
                     value=f.model,
                     label="model",
                     on_change=lambda e: self._set(model=e.value),
@@ -161,7 +161,7 @@ class Page:
                 self._number("max capex (USD)", "max_capex_usd")
                 self._number("max chips", "max_chips", integer=True)
                 ui.select(
-                    catalog.ids("chips"),
+                    chips,
                     value=list(f.chips),
                     label="chips",
                     multiple=True,

@@ -1,0 +1,26 @@
+"""`designer web` on the command line, without starting a server."""
+
+from __future__ import annotations
+
+import sys
+
+from designer.cli import main, parser
+
+
+def test_serves_loopback_unless_told_otherwise():
+    args = parser().parse_args(["web"])
+    assert (args.host, args.port) == ("127.0.0.1", 8765)
+    args = parser().parse_args(["web", "--host", "0.0.0.0", "--port", "9000"])
+    assert (args.host, args.port) == ("0.0.0.0", 9000)
+
+
+def test_a_bad_port_is_bad_input(capsys):
+    assert main(["web", "--port", "70000"]) == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_without_the_web_extra_it_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "nicegui", None)  # import nicegui raises ImportError
+    assert main(["web"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'pip install -e ".[web]"' in err
