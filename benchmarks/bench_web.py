@@ -47,6 +47,13 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used: what its wall time would be on an idle
+    core, for a single-threaded start."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start() -> tuple[subprocess.Popen, str, float]:
     """Start `designer web`; (process, URL, seconds to the first HTTP 200 of the page)."""
     port = _port()
@@ -82,6 +89,7 @@ def main() -> None:
     ap.add_argument("--screenshot", help="save a PNG of the page after the first start")
     args = ap.parse_args()
     first_page, first_answer, latency, server = [], [], [], []
+    page_cpu, answer_cpu = [], []
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(
             tempfile.mkdtemp(),
@@ -92,6 +100,7 @@ def main() -> None:
         )
         for i in range(args.repeats + 1):  # the first start warms the disk cache, untimed
             proc, url, seconds = start()
+            cpu_page = cpu_seconds(proc.pid)
             try:
                 page = ctx.new_page()
                 page.goto(url)
@@ -101,6 +110,8 @@ def main() -> None:
                     first_page.append(seconds)
                     # from the server's start: its first page, then the answer in the browser
                     first_answer.append(seconds + answered - _loaded(page))
+                    page_cpu.append(cpu_page)
+                    answer_cpu.append(cpu_seconds(proc.pid))
                 if args.screenshot and i == 0:
                     page.screenshot(path=args.screenshot)
                 if i == args.repeats:
@@ -114,15 +125,20 @@ def main() -> None:
         "environment": environment(),
         "first_page_s": first_page,
         "first_answer_s": first_answer,
+        "first_page_server_cpu_s": page_cpu,
+        "first_answer_server_cpu_s": answer_cpu,
         "whatif_latency_s": latency,
         "whatif_server_solve_s": server,
         "median": {
             "first_page_s": median(first_page),
             "first_answer_s": median(first_answer),
+            "first_page_server_cpu_s": median(page_cpu),
+            "first_answer_server_cpu_s": median(answer_cpu),
             "whatif_latency_s": median(latency),
             "whatif_server_solve_s": median(server),
         },
     }
+    result["load_average"] = os.getloadavg()
     write_json("web.json", result)
     print(result["median"])
 

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from designer.catalog import Catalog
 from designer.errors import DesignerError, InfeasibleError, InputError
 from designer.problem import MAXIMIZE, OBJECTIVES, Problem, apply_sets, problem_from_dict
@@ -267,6 +265,8 @@ def accuracy(record: dict[str, Any]) -> list[str]:
 def results_csv(record: dict[str, Any], whatif: WhatIf | None = None) -> str:
     """One row per configuration of the answer: its design, metrics (SI units), the objective
     and the what-if changes it was solved under."""
+    import pandas as pd  # here: the page's first answer does not wait for it
+
     obj = record.get("objective") or {}
     rows = [
         {

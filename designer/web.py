@@ -212,12 +212,15 @@ class Page:
 
     def _whatif_controls(self) -> None:
         ui = self.ui
+        # the browser moves its own slider (no round trip through the server per step: quick
+        # moves are not lost while a solve runs); the server hears every value
+        slider = type("Slider", (ui.slider,), {"LOOPBACK": False})
         with ui.card().classes("w-full"):
             ui.label("What if … (re-solves as the controls move)").classes("text-h6")
             with ui.grid(columns=3).classes("w-full"):
                 with ui.column():
                     bw = ui.label()
-                    ui.slider(
+                    slider(
                         min=-2,
                         max=2,
                         step=0.25,
@@ -229,7 +232,7 @@ class Page:
                     )
                 with ui.column():
                     sync = ui.label()
-                    ui.slider(
+                    slider(
                         min=-3,
                         max=3,
                         step=0.5,
@@ -250,13 +253,13 @@ class Page:
                             else f"efficiency η_bw = η_f = {w.efficiency:.2f}"
                         ),
                     )
-                    slider = ui.slider(min=0.1, max=1.0, step=0.05, value=0.6)
+                    level = slider(min=0.1, max=1.0, step=0.05, value=0.6)
                     switch = ui.switch("set the efficiency")
-                    slider.on_value_change(
+                    level.on_value_change(
                         lambda e: switch.value and self._what(efficiency=float(e.value))
                     )
                     switch.on_value_change(
-                        lambda e: self._what(efficiency=float(slider.value) if e.value else None)
+                        lambda e: self._what(efficiency=float(level.value) if e.value else None)
                     )
             self.timing = ui.label("").props("data-testid=timing").classes("text-caption")
 

@@ -145,3 +145,11 @@ def test_the_frontier_buys_speed_with_money():
 def test_a_study_of_a_bad_question_is_a_message():
     out = explorer.study("compare", "chip", Form(model="nope"), WhatIf())
     assert set(out) == {"error"} and "workload.model" in out["error"]
+
+
+def test_compare_by_memory_groups_the_chips_by_technology():
+    rows = explorer.study("compare", "memory", Form(), WhatIf())["rows"]
+    catalog = explorer.catalog()
+    assert {r["memory"] for r in rows} == {
+        catalog.chip(c).memory_technology for c in explorer.QUICKSTART_CHIPS
+    }

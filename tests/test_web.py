@@ -151,6 +151,15 @@ def test_a_bad_config_upload_is_a_message_not_a_traceback(page, tmp_path):
     assert "designer-web-" not in text  # the server's folders stay out of the message
 
 
+def test_an_uploaded_config_is_the_model(page):
+    config = ROOT / "tests" / "fixtures" / "hf" / "llama-3.1-8b" / "config.json"
+    expected = _answer({"workload.model": str(config)})
+    assert expected != _answer()
+    page.locator("input[type=file]").set_input_files(str(config))
+    sync_api.expect(page.get_by_test_id("design")).to_have_text(expected, timeout=WAIT_MS)
+    sync_api.expect(page.get_by_label("model")).to_have_value("uploaded: config.json")
+
+
 def test_a_bad_value_is_a_message_naming_the_key(page):
     page.get_by_label("max IT power").fill("lots")
     error = page.get_by_test_id("error")
