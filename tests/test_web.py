@@ -140,6 +140,14 @@ def test_a_whatif_control_resolves_as_it_moves(page):
     sync_api.expect(page.get_by_test_id("design")).to_have_text(expected, timeout=WAIT_MS)
 
 
+def test_the_efficiency_switch_sets_the_efficiencies(page):
+    expected = _answer({"efficiency.bandwidth": 0.6, "efficiency.compute": 0.6})
+    assert expected != _answer()
+    page.get_by_text("set the efficiency").click()
+    sync_api.expect(page.get_by_text("efficiency η_bw = η_f = 0.60")).to_be_visible(timeout=WAIT_MS)
+    sync_api.expect(page.get_by_test_id("design")).to_have_text(expected, timeout=WAIT_MS)
+
+
 def test_a_bad_config_upload_is_a_message_not_a_traceback(page, tmp_path):
     bad = tmp_path / "broken.json"
     bad.write_text(json.dumps({"hidden_size": 4096}))
