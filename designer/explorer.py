@@ -94,17 +94,17 @@ class Form:
     def raw(self) -> dict[str, Any]:
         """The problem as a raw dict (what a problem TOML holds)."""
         workload: dict[str, Any] = {"model": self.model}
-        if self.prompt_tokens and self.output_tokens:
-            workload["prompt_tokens"] = int(self.prompt_tokens)
-            workload["output_tokens"] = int(self.output_tokens)
-        else:
+        if not (self.prompt_tokens and self.output_tokens):  # both replace the context
             workload["context_tokens"] = _tokens(self.context_tokens)
+        for key in ("prompt_tokens", "output_tokens"):  # the problem's checks say what is wrong
+            if getattr(self, key):
+                workload[key] = _number(getattr(self, key))
         for key in ("weight_dtype", "kv_dtype"):
             if getattr(self, key):
                 workload[key] = getattr(self, key)
         sla: dict[str, Any] = {"tokens_per_s_per_user": _number(self.tokens_per_s_per_user)}
         if self.concurrent_users and self.objective != "users":
-            sla["concurrent_users"] = int(self.concurrent_users)
+            sla["concurrent_users"] = _number(self.concurrent_users)
         sense = "maximize" if self.objective in MAXIMIZE else "minimize"
         raw: dict[str, Any] = {
             "workload": workload,

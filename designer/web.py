@@ -97,7 +97,6 @@ class Page:
     form: Form = field(default_factory=Form)
     whatif: WhatIf = field(default_factory=WhatIf)
     outcome: Outcome | None = None
-    uploads: int = 0
     busy: bool = False
     dirty: bool = False
     ui: Any = None
@@ -301,13 +300,16 @@ class Page:
     async def _uploaded(self, e) -> None:
         from designer.architecture import load_hf_config
 
-        self.uploads += 1
+        data = await e.file.read()
+        if len(data) > MAX_UPLOAD:
+            self._message(f"{e.file.name}: over 1 MiB ({len(data):,} bytes)")
+            return
         # the file's own name never becomes a path: only its stem, reduced to safe letters,
         # names the folder (and so the model, as for a downloaded Hugging Face config.json)
         stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(e.file.name).stem)[:64].strip(".") or "model"
-        path = self.folder / "uploads" / str(self.uploads) / stem / "config.json"
-        path.parent.mkdir(parents=True)
-        path.write_bytes(await e.file.read())
+        path = Path(tempfile.mkdtemp(prefix="upload-", dir=self.folder)) / stem / "config.json"
+        path.parent.mkdir()
+        path.write_bytes(data)
         try:
             load_hf_config(str(path))
         except Exception as exc:  # a bad config: say why, keep the model

@@ -153,3 +153,10 @@ def test_compare_by_memory_groups_the_chips_by_technology():
     assert {r["memory"] for r in rows} == {
         catalog.chip(c).memory_technology for c in explorer.QUICKSTART_CHIPS
     }
+
+
+def test_a_fractional_count_is_refused_not_rounded():
+    out = run(Form(concurrent_users=2.5))
+    assert out.kind == "error" and "sla.concurrent_users" in out.message
+    out = run(Form(prompt_tokens=6000.5, output_tokens=2000))
+    assert out.kind == "error" and "workload.prompt_tokens" in out.message
