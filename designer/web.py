@@ -105,7 +105,9 @@ class Page:
     solves: int = 0
     results: Any = None
     studies: Any = None
-    study: dict[str, Any] = field(default_factory=dict)
+    study: dict[str, dict[str, Any]] = field(default_factory=dict)  # by kind, this question's
+    choice: dict[str, str] = field(default_factory=lambda: {"compare": "chip", "pareto": "capex"})
+    asked: int = 0  # questions asked so far (each change of the form or the what-ifs)
 
     # ---- layout -------------------------------------------------------------------------
 
@@ -266,11 +268,13 @@ class Page:
 
     def _set(self, **changes: Any) -> None:
         self.form = replace(self.form, **changes)
+        self.asked += 1
         self.study = {}
         asyncio.ensure_future(self.resolve())
 
     def _what(self, **changes: Any) -> None:
         self.whatif = replace(self.whatif, **changes)
+        self.asked += 1
         self.study = {}
         asyncio.ensure_future(self.resolve())
 
@@ -422,30 +426,37 @@ class Page:
         with ui.card().classes("w-full"):
             with ui.row().classes("items-center"):
                 ui.label("Compare").classes("text-h6")
-                by = ui.toggle({"chip": "by chip", "memory": "by memory"}, value="chip")
-                ui.button("compare", on_click=lambda: self._study("compare", by.value))
+                ui.toggle({"chip": "by chip", "memory": "by memory"}).bind_value(
+                    self.choice, "compare"
+                )
+                ui.button("compare", on_click=lambda: self._study("compare"))
             self._compare_table()
         with ui.card().classes("w-full"):
             with ui.row().classes("items-center"):
                 ui.label("Frontier: cost vs tokens/s per user").classes("text-h6")
-                y = ui.select(
-                    ["capex", "power", "tco", "cost_per_mtoken", "chips"], value="capex"
+                ui.select(["capex", "power", "tco", "cost_per_mtoken", "chips"]).bind_value(
+                    self.choice, "pareto"
                 ).classes("w-40")
-                ui.button("frontier", on_click=lambda: self._study("pareto", y.value))
+                ui.button("frontier", on_click=lambda: self._study("pareto"))
             self._frontier()
 
-    async def _study(self, kind: str, arg: str) -> None:
+    async def _study(self, kind: str) -> None:
+        """Run the compare or frontier of the question as it is now; a result that arrives
+        after the question changed is dropped."""
         from nicegui import run as nrun
 
-        self.study = {"kind": kind, "running": True}
+        asked = self.asked
+        self.study[kind] = {"running": True}
         self.studies.refresh()
+        arg = self.choice[kind]
         result = await nrun.io_bound(_locked, study, kind, arg, self.form, self.whatif)
-        self.study = {"kind": kind, **result}
-        self.studies.refresh()
+        if asked == self.asked:
+            self.study[kind] = result
+            self.studies.refresh()
 
     def _compare_table(self) -> None:
-        ui, s = self.ui, self.study
-        if s.get("kind") != "compare":
+        ui, s = self.ui, self.study.get("compare")
+        if not s:
             return
         if s.get("running"):
             ui.label("comparing …")
@@ -460,8 +471,8 @@ class Page:
             ).props("dense flat data-testid=compare").classes("w-full")
 
     def _frontier(self) -> None:
-        ui, s = self.ui, self.study
-        if s.get("kind") != "pareto":
+        ui, s = self.ui, self.study.get("pareto")
+        if not s:
             return
         if s.get("running"):
             ui.label("walking the frontier …")
@@ -475,7 +486,7 @@ class Page:
                 "animation": False,
                 "tooltip": {"trigger": "item"},
                 "xAxis": {"type": "log", "name": "tokens/s per user"},
-                "yAxis": {"type": "value", "name": f"{s['y']} ({s['unit']})"},
+                "yAxis": {"type": "log", "name": f"{s['y']} ({s['unit']})"},
                 "series": [
                     {
                         "type": "line",

@@ -193,11 +193,17 @@ def test_the_downloaded_problem_reproduces_the_page(page, tmp_path):
     assert csv.read_text().startswith("status,objective,objective_value")
 
 
-def test_compare_by_chip_lists_the_chips(page):
+def test_compare_by_chip_and_by_memory(page):
     page.get_by_role("button", name="compare", exact=True).click()
     table = page.get_by_test_id("compare")
     sync_api.expect(table).to_contain_text("best", timeout=WAIT_MS)
     assert "mi300x" in table.inner_text()
+    page.get_by_text("by memory").click()
+    page.get_by_role("button", name="compare", exact=True).click()
+    sync_api.expect(table).to_contain_text("hbm3e", timeout=WAIT_MS)  # the choice holds
+    page.get_by_role("button", name="frontier", exact=True).click()
+    sync_api.expect(page.get_by_test_id("frontier")).to_contain_text("$", timeout=WAIT_MS)
+    assert "hbm3e" in table.inner_text()  # both studies stay on the page
 
 
 def test_the_frontier_is_drawn_and_listed(page):
