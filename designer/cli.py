@@ -613,7 +613,6 @@ def cmd_web(args: argparse.Namespace) -> int:
         ) from None
     from designer import web
 
-    print(f"designer web: http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr)
     web.serve(args.host, args.port)
     return 0
 

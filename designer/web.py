@@ -15,6 +15,8 @@ import asyncio
 import re
 import shutil
 import signal
+import socket
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field, replace
@@ -48,7 +50,9 @@ def _locked(fn, *args: Any, **kwargs: Any) -> Any:
 
 
 def serve(host: str, port: int) -> None:
-    """Run the explorer until interrupted (blocks)."""
+    """Run the explorer until interrupted (blocks). A port that cannot be had is bad input."""
+    _check_address(host, port)
+    print(f"designer web: http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
     folder = Path(tempfile.mkdtemp(prefix="designer-web-"))
     # NiceGUI's storage and any spooled upload go to the temporary folder, nowhere else.
     tempfile.tempdir = str(folder)
@@ -76,6 +80,22 @@ def serve(host: str, port: int) -> None:
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_address(host: str, port: int) -> None:
+    from designer.errors import InputError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(infos[0][4])
+    except OSError as exc:
+        raise InputError(
+            f"cannot serve on {host}:{port} ({exc.strerror or exc}); choose another --port or "
+            "--host",
+            key="--port",
+        ) from None
 
 
 def _terminate(signum: int, frame: Any) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import sys
+
+import pytest
 
 from designer.cli import main, parser
 
@@ -24,3 +27,14 @@ def test_without_the_web_extra_it_says_how_to_install_it(monkeypatch, capsys):
     assert main(["web"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and 'pip install -e ".[web]"' in err
+
+
+def test_a_port_in_use_is_bad_input(capsys):
+    pytest.importorskip("nicegui")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["web", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{port}" in err and err.count("\n") == 1
