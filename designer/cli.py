@@ -1,5 +1,5 @@
 """The `designer` command line: evaluate, solve, compare, sweep, pareto, catalog, calibrate,
-validate.
+validate, web.
 
 Exit codes: 0 answered, 2 bad input, 3 infeasible (with the explanation), 4 solver limit hit
 with no feasible design, 1 internal error (set DESIGNER_DEBUG=1 for the traceback).
@@ -783,6 +783,19 @@ def _floor(rows, catalog, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    try:
+        import nicegui  # noqa: F401
+    except ImportError as exc:  # nicegui is an optional extra
+        raise DesignerError(
+            f'designer web needs the web extra ({exc.name} is missing): pip install -e ".[web]"'
+        ) from None
+    from designer import web
+
+    web.serve(args.host, args.port)
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from designer import profiles
     from designer.calibrate import Errors
@@ -1091,6 +1104,13 @@ def parser() -> argparse.ArgumentParser:
     va.add_argument("--json", action="store_true")
     _force_arg(va)
     va.set_defaults(func=cmd_validate)
+
+    we = sub.add_parser("web", help="the explorer in the browser (needs the web extra)")
+    we.add_argument("--port", type=_count(65535), default=8765, help="port (default 8765)")
+    we.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default: loopback only)"
+    )
+    we.set_defaults(func=cmd_web)
 
     ca = sub.add_parser("catalog", help="browse the catalogs")
     ca.add_argument("action", choices=["list", "show"])
