@@ -96,6 +96,7 @@ class Chip:
     server_chips: int | None = None  # accelerators per server (board, tray or rack)
     server_power: float | None = None  # W, the whole server's rated power, accelerators included
     server_price_usd: float | None = None  # the server's parts other than the accelerators
+    server_scale_out_bandwidth: float | None = None  # B/s, the server's NICs together (one way)
     source: str = ""
     confidence: str = ""
     notes: str = ""
@@ -145,6 +146,7 @@ _CHIP_KEYS = {
     "server_chips": "count",
     "server_power": "power",
     "server_price_usd": "number",
+    "server_scale_out_bandwidth": "bandwidth",
     "source": "str",
     "confidence": "str",
     "notes": "str",
@@ -569,6 +571,7 @@ class Catalog:
             server_chips=v.get("server_chips"),
             server_power=v.get("server_power"),
             server_price_usd=v.get("server_price_usd"),
+            server_scale_out_bandwidth=v.get("server_scale_out_bandwidth"),
             source=v["source"],
             confidence=v.get("confidence", ""),
             notes=v.get("notes", ""),

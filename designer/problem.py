@@ -23,6 +23,9 @@ from designer.catalog import Catalog, path_kind, relative_factor, scale_value
 from designer.errors import InputError, closest, excerpt, in_file, unknown
 from designer.evaluate import MAX_PARTITION
 from designer.files import read_toml
+from designer.serving import DEFAULT_CHUNK_TOKENS as CHUNK
+from designer.serving import Serving, rate_for_users, users_for_rate
+from designer.serving import check as check_serving
 from designer.units import KINDS, MAX_TOKENS, parse, parse_tokens, plain_number
 from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
 
@@ -55,7 +58,13 @@ SCHEMA: dict[str, dict[str, str]] = {
         "draft_tokens": "int",
         "acceptance_rate": "number",
     },
-    "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int"},
+    "sla": {
+        "tokens_per_s_per_user": "number",
+        "concurrent_users": "int",
+        "ttft": "time",
+        "requests_per_s": "number",
+    },
+    "serving": {"mode": "str", "chunk_tokens": "int"},
     "objective": {"minimize": "str", "maximize": "str"},
     "space": {
         "chips": "strlist",
@@ -91,8 +100,10 @@ SCHEMA: dict[str, dict[str, str]] = {
     "overrides": {},
     "assumptions": ASSUMPTION_KEYS,
 }
-# a [[class]] table: a name and the keys of [workload] and [sla]
-CLASS_KEYS = {"name": "str", **SCHEMA["workload"], **SCHEMA["sla"]}
+# a [[class]] table: a name and the keys of [workload], [sla] and [serving] (the problem's
+# [serving] is every class's default)
+CLASS_KEYS = {"name": "str", **SCHEMA["workload"], **SCHEMA["sla"], **SCHEMA["serving"]}
+CLASS_SECTIONS = ("workload", "sla", "serving")
 FREE_SECTIONS = ("overrides", "supply")  # keys are paths or catalog ids, checked elsewhere
 OWN_PARSER = ("assumptions",)  # parsed by designer.assumptions
 REQUIRED = {
@@ -110,10 +121,11 @@ class WorkloadClass:
     workload: Workload
     target_utps: float
     users: int | None
+    serving: Serving | None = None  # requests with a TTFT target (None: decode only)
 
     def describe(self) -> dict[str, Any]:
         wl = self.workload
-        return {
+        out = {
             "name": self.name,
             "model": wl.model.id,
             "context_tokens": wl.context_tokens,
@@ -122,6 +134,17 @@ class WorkloadClass:
             "tokens_per_s_per_user": self.target_utps,
             "concurrent_users": self.users,
         }
+        if self.serving is not None:
+            s = self.serving
+            out.update(
+                prompt_tokens=wl.prompt_tokens,
+                output_tokens=wl.output_tokens,
+                ttft_s=s.ttft_s,
+                requests_per_s=s.requests_per_s,
+                serving_mode=s.mode,
+                chunk_tokens=s.chunk_tokens,
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -204,6 +227,7 @@ INT_BOUNDS = {
     "workload.output_tokens": MAX_TOKENS,
     "workload.collectives_per_layer": 1024,
     "sla.concurrent_users": 2**30,
+    "serving.chunk_tokens": MAX_TOKENS,
     "space.tp": MAX_PARTITION,
     "space.pp": MAX_PARTITION,
     "space.max_batch": MAX_PARTITION,
@@ -399,6 +423,7 @@ def _class_tables(raw: dict, where: str) -> list[tuple[str, dict, str]]:
                 where=where,
                 key="class",
             )
+        _check_table(raw.get("serving", {}), SCHEMA["serving"], where, "serving")
         tables = raw["class"]
         if not isinstance(tables, list) or not tables:
             raise InputError("expected [[class]] tables", where=where, key="class")
@@ -411,11 +436,12 @@ def _class_tables(raw: dict, where: str) -> list[tuple[str, dict, str]]:
             if name in seen:
                 raise InputError(f"duplicate class name {name!r}", where=where, key="class.name")
             seen.add(name)
-            out.append((name, {k: v for k, v in t.items() if k != "name"}, f"class.{name}"))
+            body = {**raw.get("serving", {}), **{k: v for k, v in t.items() if k != "name"}}
+            out.append((name, body, f"class.{name}"))
         return out
-    for section in ("workload", "sla"):
+    for section in CLASS_SECTIONS:
         _check_table(raw.get(section, {}), SCHEMA[section], where, section)
-    merged = {**raw.get("workload", {}), **raw.get("sla", {})}
+    merged = {**raw.get("serving", {}), **raw.get("workload", {}), **raw.get("sla", {})}
     return [("default", merged, "")]
 
 
@@ -435,10 +461,16 @@ def _workload_class(
     where: str,
     base_dir: Path | None,
 ) -> WorkloadClass:
-    section = {k: ("workload" if k in SCHEMA["workload"] else "sla") for k in CLASS_KEYS}
+    section = {k: next((s for s in CLASS_SECTIONS if k in SCHEMA[s]), "") for k in CLASS_KEYS}
+    if "concurrent_users" in body and "requests_per_s" in body:
+        raise InputError(
+            "give concurrent_users or requests_per_s, not both (Little's law links them)",
+            where=where,
+            key=_key(prefix, "sla", "requests_per_s"),
+        )
     for sec, keys in REQUIRED.items():
         for key in keys:
-            if key == "concurrent_users" and maximize:
+            if key == "concurrent_users" and (maximize or "requests_per_s" in body):
                 continue
             if key == "context_tokens" and {"prompt_tokens", "output_tokens"} <= set(body):
                 continue  # the peak context is prompt + output
@@ -497,7 +529,28 @@ def _workload_class(
         if prefix and key and key.startswith("workload."):
             key = f"{prefix}.{key.removeprefix('workload.')}"
         raise InputError(message, where=where, key=key) from None
-    return WorkloadClass(name, workload, v["tokens_per_s_per_user"], v.get("concurrent_users"))
+    rate, users = v["tokens_per_s_per_user"], v.get("concurrent_users")
+    serving = None
+    if "ttft" in v or "requests_per_s" in v:
+        if "ttft" not in v:
+            raise InputError(
+                'serving requests needs a TTFT target (e.g. ttft = "2 s")',
+                where=where,
+                key=_key(prefix, "sla", "ttft"),
+            )
+        check_serving(workload, where, _key(prefix, "sla", "ttft"))
+        if "requests_per_s" in v:
+            users = users_for_rate(v["requests_per_s"], workload.output_tokens, rate)
+            requests = v["requests_per_s"]
+        else:
+            requests = rate_for_users(users or 0, workload.output_tokens, rate)
+        try:
+            serving = Serving(
+                v["ttft"], requests, v.get("mode", "best"), v.get("chunk_tokens", CHUNK)
+            )
+        except InputError as exc:
+            raise InputError(str(exc), where=where, key=_key(prefix, "serving", "mode")) from None
+    return WorkloadClass(name, workload, rate, users, serving)
 
 
 def problem_from_dict(
@@ -527,12 +580,12 @@ def _problem_from_dict(
         if section in FREE_SECTIONS:
             if not isinstance(body, dict):
                 raise InputError("expected a table", where=where, key=section)
-        elif section not in ("workload", "sla"):
+        elif section not in CLASS_SECTIONS:
             _check_table(body, SCHEMA[section], where, section)
     v: dict[str, dict[str, Any]] = {
         s: {k: _typed(SCHEMA[s][k], val, where, f"{s}.{k}") for k, val in raw.get(s, {}).items()}
         for s in SCHEMA
-        if s not in FREE_SECTIONS + OWN_PARSER and s not in ("workload", "sla")
+        if s not in FREE_SECTIONS + OWN_PARSER and s not in CLASS_SECTIONS
     }
     assumptions = assumptions_from_table(raw.get("assumptions", {}), where=where)
     base_catalog = catalog or Catalog.load()

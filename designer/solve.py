@@ -26,9 +26,19 @@ from designer.optimize.features.objective import TIE_BREAK, expression
 from designer.optimize.sensitivity import objective_scale, sensitivity
 from designer.problem import OBJECTIVE_UNITS, Problem
 from designer.provenance import inputs, profiles_used
+from designer.serving import REPLICA_METRICS
 from designer.solver import Solver
 
 TIE_TOL = 1e-9
+SERVING_METRICS = (
+    "requests_per_s",
+    "ttft_s",
+    "ttft_p90_s",
+    "tpot_s",
+    "prefill_utilization",
+    "kv_transfer_s",
+    "kv_link_utilization",
+)
 
 
 class RecheckError(DesignerError):
@@ -255,6 +265,7 @@ def _fleet_row(r: dict[str, Any]) -> dict[str, Any]:
     d, m = r["design"], r["metrics"]
     return {
         "class": r["class"],
+        "phase": r["phase"],
         **{k: d[k] for k in ("chip", "memory", "tp", "pp", "ep", "attention", "batch", "replicas")},
         "servers": m["servers"],
         "chips": d["chips"],
@@ -272,6 +283,7 @@ def _fleet_row(r: dict[str, Any]) -> dict[str, Any]:
         "usable_memory_per_chip_bytes": m["usable_memory_per_chip_bytes"],
         "bottleneck": r["bottleneck"],
         "batch_limited_by": r["limited_by"],
+        **{k: m[k] for k in REPLICA_METRICS},
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from designer import profiles
+from designer import profiles, serving
 from designer.cost import cost_per_mtoken, mtokens_per_year
 from designer.evaluate import Design, assess
 from designer.optimize.columns import demanded_tokens_per_s, units_to_serve
@@ -31,7 +31,7 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
     for j, wc in enumerate(p.classes):
         ks = sorted((k for k in chosen if c.cls[k] == j), key=lambda k: (share[k], k))
         left = wc.users if p.sense == "minimize" and wc.users else None
-        for k in ks:
+        for k in (k for k in ks if c.phase[k] != "prefill"):
             r = replicas[k]
             capacity = r * int(c.users[k])
             users = capacity if left is None else min(capacity, left)
@@ -47,19 +47,98 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 int(c.ep[k]),
                 str(c.attention[k]),
             )
-            rec = assess(profiles.workload_for(p, design.chip, wc.workload), p.catalog, design)
-            rows.append(
-                {
-                    "column": k,
-                    "class": wc.name,
-                    "class_index": j,
-                    "users_served": users,
-                    "capacity": capacity,
-                    "limited_by": str(c.limited_by[k]),
-                    **rec,
-                }
-            )
+            rows.append(_row(data, k, j, design, users, capacity))
+        if wc.serving is not None:
+            pf = [k for k in ks if c.phase[k] == "prefill"]
+            rows += _prefill_rows(data, j, {k: replicas[k] for k in pf}, rows)
     return rows
+
+
+def _row(
+    data: FleetData, k: int, j: int, design: Design, users: int, capacity, requests=None
+) -> dict:
+    """A fleet row: the forward model's record of column k's design, with the serving metrics
+    of its phase at the requests it serves (`serving.replica`) for a class with requests
+    (`requests`, requests/s of the row: given for prefill rows, else its users' by Little's
+    law)."""
+    p, c = data.problem, data.columns
+    wc = p.classes[j]
+    wl = profiles.workload_for(p, design.chip, wc.workload)
+    rec = assess(wl, p.catalog, design)
+    phase = str(c.phase[k])
+    if wc.serving is not None:
+        if requests is None:
+            requests = serving.rate_for_users(users, wl.output_tokens, wc.target_utps)
+        rec["metrics"].update(_serving_metrics(data, j, design, phase, requests))
+    else:
+        m = rec["metrics"]
+        m.update(dict.fromkeys(serving.REPLICA_METRICS), phase=phase)
+        m["tpot_s"] = m["step_time_s"] / m["accepted_tokens_per_step"]
+    return {
+        "column": k,
+        "class": wc.name,
+        "class_index": j,
+        "phase": phase,
+        "users_served": users,
+        "capacity": capacity,
+        "limited_by": str(c.limited_by[k]),
+        **rec,
+    }
+
+
+def _serving_metrics(data: FleetData, j: int, design: Design, phase: str, requests: float):
+    """`serving.replica` for one replica of `design` at its share of `requests` (requests/s
+    of the whole row)."""
+    p = data.problem
+    wc = p.classes[j]
+    out = serving.replica(
+        profiles.workload_for(p, design.chip, wc.workload),
+        p.catalog,
+        design.chip,
+        tp=design.tp,
+        pp=design.pp,
+        batch=design.batch,
+        ep=design.ep,
+        attention=design.attention,
+        phase=phase,
+        requests_per_s=requests / design.replicas,
+        chunk_tokens=wc.serving.chunk_tokens,
+    )
+    out["requests_per_s"] = requests
+    return out
+
+
+def _prefill_rows(
+    data: FleetData, j: int, replicas: dict[int, int], rows: list[dict]
+) -> list[dict]:
+    """Prefill rows of class j: the requests of its decode rows, spread over the chosen prefill
+    configurations (most requests per chip first, each up to its capacity)."""
+    p, c = data.problem, data.columns
+    wc = p.classes[j]
+    need = sum(
+        serving.rate_for_users(r["users_served"], wc.workload.output_tokens, wc.target_utps)
+        for r in rows
+        if r["class_index"] == j and r["phase"] == "decode"
+    )
+    out = []
+    for k in sorted(replicas, key=lambda k: (-c.requests_capacity[k] / c.chips[k], k)):
+        reps = replicas[k]
+        cap = float(c.requests_capacity[k]) * reps
+        carried = min(cap, need)
+        need -= carried
+        design = Design(
+            c.chip_types[int(c.chip[k])].chip,
+            int(c.t[k]),
+            int(c.p[k]),
+            1,
+            reps,
+            int(c.ep[k]),
+            str(c.attention[k]),
+        )
+        row = _row(data, k, j, design, 0, 0, carried)
+        row["requests_capacity"] = cap
+        out.append(row)
+    return out
 
 
 def _cost_per_user(data: FleetData, k: int) -> float:
@@ -86,7 +165,15 @@ def totals(data: FleetData, rows: list[dict], servers: dict[int, int]) -> dict[s
     system = sum(r["metrics"]["system_tokens_per_s"] for r in rows)
     demanded = demanded_tokens_per_s(p)
     rate = demanded if demanded and p.sense == "minimize" else system
+    served = [wc for wc in p.classes if wc.serving is not None]
+    requests = sum(wc.serving.requests_per_s for wc in served) if served else None
+    prompts = sum(wc.serving.requests_per_s * wc.workload.prompt_tokens for wc in served)
     return {
+        "requests_per_s": requests,
+        "cost_per_mtoken_counts": "output tokens",
+        "cost_per_mtoken_with_prompts_usd": (
+            float(cost_per_mtoken(p.catalog, tco, rate + prompts)) if rate and served else None
+        ),
         "chips": int(sum(chips_by_type.values())),
         "servers": int(sum(used.values())),
         "chips_installed": int(sum(ct[ty].server_chips * n for ty, n in used.items())),
@@ -131,7 +218,15 @@ def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[st
         m = row["metrics"]
         wc = p.classes[row["class_index"]]
         tag = f"[{i}]" if len(rows) > 1 else ""
-        r[f"user-rate{tag}"] = m["tokens_per_s_per_user"] / wc.target_utps - 1.0
+        if wc.serving is None:
+            r[f"user-rate{tag}"] = m["tokens_per_s_per_user"] / wc.target_utps - 1.0
+        else:
+            if m["tpot_s"] is not None:
+                r[f"user-rate{tag}"] = 1.0 / (m["tpot_s"] * wc.target_utps) - 1.0
+            if m["ttft_p90_s"] is not None:
+                r[f"ttft{tag}"] = 1.0 - m["ttft_p90_s"] / wc.serving.ttft_s
+            if m["kv_link_utilization"] is not None:
+                r[f"kv-transfer{tag}"] = 1.0 - m["kv_link_utilization"]
         r[f"memory-capacity{tag}"] = (
             1.0 - m["memory_per_chip_bytes"] / m["usable_memory_per_chip_bytes"]
         )
@@ -141,6 +236,11 @@ def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[st
             served = sum(x["users_served"] for x in rows if x["class_index"] == j)
             tag = f"[{wc.name}]" if len(p.classes) > 1 else ""
             r[f"demand{tag}"] = served / wc.users - 1.0
+        if wc.serving is not None and any(x["phase"] == "decode" for x in rows):
+            need = sum(x["metrics"]["requests_per_s"] for x in rows if x["phase"] == "decode")
+            have = sum(x.get("requests_capacity", 0.0) for x in rows if x["phase"] == "prefill")
+            tag = f"[{wc.name}]" if len(p.classes) > 1 else ""
+            r[f"prefill-pool{tag}"] = have / need - 1.0 if need else 0.0
     if p.max_chips:
         r["chips-limit"] = 1.0 - tot["chips"] / p.max_chips
     if p.max_power is not None:

@@ -15,10 +15,20 @@ from designer.optimize.features import (
     demand,
     limits,
     objective,
+    prefill_pool,
     replicas,
     supply,
 )
 
-FEATURES = (replicas, demand, configurations, chip_types, limits, supply, objective)
+FEATURES = (
+    replicas,
+    demand,
+    prefill_pool,
+    configurations,
+    chip_types,
+    limits,
+    supply,
+    objective,
+)
 
 __all__ = ["FEATURES"]

@@ -1,0 +1,47 @@
+"""Disaggregated serving: the prefill pool of a class keeps up with the requests of its
+decode pool, Σ_{prefill k} λ_k · R_k ≥ Σ_{decode k} (r / O) · users_k · R_k (`prefill_pool`),
+λ_k the requests/s one prefill replica serves within the p90 TTFT and its KV egress
+(`serving.prefill_capacity`), r / O the requests/s of one user decoding at the class's rate
+(Little's law). Aggregated replicas run their own prefill and are not in the row."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from designer.optimize.data import FleetData
+
+
+def classes(data: FleetData) -> list[int]:
+    """The classes with a decode pool (their decode replicas need prefill replicas)."""
+    c = data.columns
+    return sorted({int(j) for j, ph in zip(c.cls, c.phase, strict=True) if ph == "decode"})
+
+
+def applies(data: FleetData) -> bool:
+    return bool(classes(data))
+
+
+def per_user(data: FleetData, j: int) -> float:
+    """Requests/s of one user of class j at its rate: r / O."""
+    wc = data.problem.classes[j]
+    return wc.target_utps / wc.workload.output_tokens
+
+
+def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
+    c = data.columns
+    m.P = pyo.Set(initialize=classes(data), ordered=True)
+    m.prefill_pool = pyo.Constraint(
+        m.P,
+        rule=lambda m, j: (
+            sum(
+                float(c.requests_capacity[k]) * m.replicas[k]
+                for k in m.K
+                if c.cls[k] == j and c.phase[k] == "prefill"
+            )
+            >= sum(
+                per_user(data, j) * int(c.users[k]) * m.replicas[k]
+                for k in m.K
+                if c.cls[k] == j and c.phase[k] == "decode"
+            )
+        ),
+    )
