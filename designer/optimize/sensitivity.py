@@ -35,6 +35,7 @@ ROWS = {
     "limit_facility_power": ("W", 1 / KW),
     "limit_chips": ("chip", 1.0),
     "supply": ("chip", 1.0),
+    "prefill_pool": ("request/s", 1.0),
 }
 
 
@@ -85,6 +86,8 @@ def sensitivity(data: FleetData, m: pyo.ConcreteModel) -> list[dict[str, Any]]:
             label = name
             if name == "demand":
                 label = f"demand[{data.problem.classes[index].name}]"
+            elif name == "prefill_pool":
+                label = f"prefill_pool[{data.problem.classes[index].name}]"
             elif name == "supply":
                 label = f"supply[{ct[index].chip}]"
             out.append(
