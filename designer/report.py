@@ -90,13 +90,16 @@ def fleet_table(record: dict[str, Any], title: str) -> Table:
     """One row per configuration of a mixed fleet."""
     classes = len(record["inputs"]["classes"]) > 1
     t = Table(title=title, title_justify="left")
+    phases = bool(record["totals"].get("requests_per_s"))
     heads = ["class"] if classes else []
+    heads += ["phase"] if phases else []
     heads += ["chip", "TP×PP", "batch", "repl.", "chips", "users", "tok/s/user", "bound by"]
     for col in heads:
         t.add_column(col, overflow="fold")
     for r in record["fleet"]:
         t.add_row(
             *([r["class"]] if classes else []),
+            *([r["phase"]] if phases else []),
             r["chip"],
             f"{r['tp']}×{r['pp']}",
             str(r["batch"]),

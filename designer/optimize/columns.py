@@ -520,7 +520,7 @@ def _phase_columns(
             limited = np.where(bcap > kv, "kv-transfer", limited).astype(object)
             bcap = np.minimum(bcap, kv)
             tokens = g.metrics(wc, bcap, idx)["system_tokens_per_s"] if n else tokens
-        elif wc.serving is not None:
+        elif wc.serving is not None and n:
             a = g.aggregated(wc, bcap + 1, idx, mb_slice(mb, n, 2 * n))
             late = a["ttft_p90_s"] > wc.serving.ttft_s * (1 - REL)
             limited = np.where((limited == "user-rate") & late, "ttft", limited).astype(object)

@@ -38,10 +38,11 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
                 for k in m.K
                 if c.cls[k] == j and c.phase[k] == "prefill"
             )
-            >= sum(
+            - sum(
                 per_user(data, j) * int(c.users[k]) * m.replicas[k]
                 for k in m.K
                 if c.cls[k] == j and c.phase[k] == "decode"
             )
+            >= 0
         ),
     )
