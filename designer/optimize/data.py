@@ -73,15 +73,11 @@ def _replica_bounds(problem: Problem, c: Columns) -> np.ndarray:
         users = np.array([wc.users or 0 for wc in problem.classes])[c.cls]
         r = units_to_serve(users, c.users)
         pf = c.phase == "prefill"
-        if pf.any():
-            # an optimum never serves more decode users than U + one replica's (less would
-            # do), and so never needs more prompts than their requests
-            most = np.zeros(len(problem.classes))
-            np.maximum.at(most, c.cls, np.where(c.phase == "decode", c.users, 0))
+        if pf.any():  # no more prompts than the requests of all the users
             per_user = np.array(
                 [wc.target_utps / max(wc.workload.output_tokens, 1) for wc in problem.classes]
             )
-            need = (users + most[c.cls]) * per_user[c.cls]
+            need = users * per_user[c.cls]
             r[pf] = np.ceil(need[pf] / c.requests_capacity[pf] - 1e-9).astype(np.int64)
         return r
     big = np.iinfo(np.int64).max // 4

@@ -29,7 +29,12 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
     share = {k: _cost_per_user(data, k) for k in chosen}
     rows = []
     for j, wc in enumerate(p.classes):
-        ks = sorted((k for k in chosen if c.cls[k] == j), key=lambda k: (share[k], k))
+        # aggregated replicas first: the decode pool holds the users they leave, and the
+        # prefill pool serves those users' requests (features.prefill_pool)
+        ks = sorted(
+            (k for k in chosen if c.cls[k] == j),
+            key=lambda k: (c.phase[k] != "aggregated", share[k], k),
+        )
         left = wc.users if p.sense == "minimize" and wc.users else None
         for k in (k for k in ks if c.phase[k] != "prefill"):
             r = replicas[k]

@@ -1,8 +1,10 @@
-"""Disaggregated serving: the prefill pool of a class keeps up with the requests of its
-decode pool, Σ_{prefill k} λ_k · R_k ≥ Σ_{decode k} (r / O) · users_k · R_k (`prefill_pool`),
-λ_k the requests/s one prefill replica serves within the p90 TTFT and its KV egress
-(`serving.prefill_capacity`), r / O the requests/s of one user decoding at the class's rate
-(Little's law). Aggregated replicas run their own prefill and are not in the row."""
+"""Disaggregated serving: the prefill pool of a class keeps up with the requests of the users
+its aggregated replicas leave to the decode pool,
+Σ_{prefill k} λ_k · R_k + (r / O) · Σ_{aggregated k} users_k · R_k ≥ (r / O) · U
+(`prefill_pool`), λ_k the requests/s one prefill replica serves within the p90 TTFT and its KV
+egress (`serving.prefill_capacity`), r / O the requests/s of one user decoding at the class's
+rate (Little's law). The demand row makes the decode pool hold those users; its spare slots
+bring no requests, so they need no prefill."""
 
 from __future__ import annotations
 
@@ -12,9 +14,16 @@ from designer.optimize.data import FleetData
 
 
 def classes(data: FleetData) -> list[int]:
-    """The classes with a decode pool (their decode replicas need prefill replicas)."""
+    """The classes with a decode pool (their decode replicas need prefill replicas) and users
+    to serve."""
     c = data.columns
-    return sorted({int(j) for j, ph in zip(c.cls, c.phase, strict=True) if ph == "decode"})
+    return sorted(
+        {
+            int(j)
+            for j, ph in zip(c.cls, c.phase, strict=True)
+            if ph == "decode" and data.demand[int(j)] > 0
+        }
+    )
 
 
 def applies(data: FleetData) -> bool:
@@ -38,11 +47,11 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
                 for k in m.K
                 if c.cls[k] == j and c.phase[k] == "prefill"
             )
-            - sum(
+            + sum(
                 per_user(data, j) * int(c.users[k]) * m.replicas[k]
                 for k in m.K
-                if c.cls[k] == j and c.phase[k] == "decode"
+                if c.cls[k] == j and c.phase[k] == "aggregated"
             )
-            >= 0
+            >= per_user(data, j) * data.demand[j]
         ),
     )
