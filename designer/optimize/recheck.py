@@ -18,6 +18,7 @@ from designer.cost import cost_per_mtoken, mtokens_per_year
 from designer.evaluate import Design, assess
 from designer.optimize.columns import demanded_tokens_per_s, units_to_serve
 from designer.optimize.data import FleetData
+from designer.optimize.features import FEATURES
 
 TOLERANCE = 1e-9
 
@@ -216,7 +217,9 @@ def objective_value(data: FleetData, tot: dict[str, Any]) -> float:
 
 
 def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[str, float]:
-    """Relative slack of every requirement (≥ 0 when met), from the forward model."""
+    """Relative slack of every requirement (≥ 0 when met), from the forward model: each
+    configuration's (user rate or TPOT, TTFT, KV transfer, memory, batch), then each feature's
+    (`features.FEATURES`, its `residuals` face)."""
     p = data.problem
     r: dict[str, float] = {}
     for i, row in enumerate(rows):
@@ -236,36 +239,8 @@ def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[st
             1.0 - m["memory_per_chip_bytes"] / m["usable_memory_per_chip_bytes"]
         )
         r[f"max-batch{tag}"] = 1.0 - row["design"]["batch"] / p.max_batch
-    for j, wc in enumerate(p.classes):
-        if wc.users:
-            served = sum(x["users_served"] for x in rows if x["class_index"] == j)
-            tag = f"[{wc.name}]" if len(p.classes) > 1 else ""
-            r[f"demand{tag}"] = served / wc.users - 1.0
-        if wc.serving is not None and any(x["phase"] == "decode" for x in rows):
-            need = sum(x["metrics"]["requests_per_s"] for x in rows if x["phase"] == "decode")
-            have = sum(x.get("requests_capacity", 0.0) for x in rows if x["phase"] == "prefill")
-            tag = f"[{wc.name}]" if len(p.classes) > 1 else ""
-            r[f"prefill-pool{tag}"] = have / need - 1.0 if need else 0.0
-    if p.max_chips:
-        r["chips-limit"] = 1.0 - tot["chips"] / p.max_chips
-    if p.max_power is not None:
-        r["power-limit"] = 1.0 - tot["power_w"] / p.max_power
-    if p.max_facility_power is not None:
-        r["facility-power-limit"] = 1.0 - tot["facility_power_w"] / p.max_facility_power
-    if p.max_capex_usd is not None:
-        r["capex-limit"] = 1.0 - tot["capex_usd"] / p.max_capex_usd
-    supply = dict(p.supply)
-    for b in tot["by_chip"]:
-        installed = b["servers"] * b["server_chips"]
-        r[f"servers-hold-chips[{b['chip']}]"] = installed / max(b["chips_in_use"], 1) - 1.0
-        if b["chip"] in supply:
-            r[f"supply[{b['chip']}]"] = 1.0 - installed / max(supply[b["chip"]], 1e-300)
-    if p.max_configurations is not None:
-        for j, wc in enumerate(p.classes):
-            n = sum(1 for x in rows if x["class_index"] == j)
-            r[f"configurations[{wc.name}]"] = 1.0 - n / p.max_configurations
-    if p.max_chip_types is not None:
-        r["chip-types"] = 1.0 - len(tot["by_chip"]) / p.max_chip_types
+    for feature in FEATURES:  # every requirement of the master problem: its own residuals
+        r.update(feature.residuals(data, rows, tot) if hasattr(feature, "residuals") else {})
     return r
 
 

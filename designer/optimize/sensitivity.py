@@ -15,6 +15,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from designer.optimize.data import KUSD, KW, FleetData
+from designer.optimize.features import FEATURES
 from designer.problem import OBJECTIVE_UNITS
 from designer.solver import Solver
 
@@ -27,16 +28,10 @@ OBJECTIVE_SCALE = {
     "users": 1.0,
     "system_tokens_per_s": 1e3,
 }
-# requirement rows: (component, SI unit of its right-hand side, model units → SI)
-ROWS = {
-    "demand": ("user", 1.0),
-    "limit_capex": ("USD", 1 / KUSD),
-    "limit_power": ("W", 1 / KW),
-    "limit_facility_power": ("W", 1 / KW),
-    "limit_chips": ("chip", 1.0),
-    "supply": ("chip", 1.0),
-    "prefill_pool": ("request/s", 1.0),
-}
+# requirement rows: component → (SI unit of its right-hand side, model units → SI), each
+# declared by its feature module (`MARGINALS`), which names the row's entries (`label`)
+ROWS = {name: face for f in FEATURES for name, face in getattr(f, "MARGINALS", {}).items()}
+OWNER = {name: f for f in FEATURES for name in getattr(f, "MARGINALS", {})}
 
 
 def relaxed_lp(m: pyo.ConcreteModel) -> pyo.ConcreteModel:
@@ -74,7 +69,6 @@ def sensitivity(data: FleetData, m: pyo.ConcreteModel) -> list[dict[str, Any]]:
     if not duals:
         return []
     scale = objective_scale(data)
-    ct = data.columns.chip_types
     out = []
     for name, (unit, rhs_scale) in ROWS.items():
         comp = getattr(lp, name, None)
@@ -83,13 +77,8 @@ def sensitivity(data: FleetData, m: pyo.ConcreteModel) -> list[dict[str, Any]]:
         for index in comp:
             con = comp[index]
             dual = duals.get(con, 0.0)
-            label = name
-            if name == "demand":
-                label = f"demand[{data.problem.classes[index].name}]"
-            elif name == "prefill_pool":
-                label = f"prefill_pool[{data.problem.classes[index].name}]"
-            elif name == "supply":
-                label = f"supply[{ct[index].chip}]"
+            owner = OWNER[name]
+            label = owner.label(data, name, index) if hasattr(owner, "label") else name
             out.append(
                 {
                     "requirement": label,

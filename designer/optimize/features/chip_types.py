@@ -9,6 +9,15 @@ import pyomo.environ as pyo
 
 from designer.optimize.data import FleetData
 
+LINKING = ("adopted",)
+NO_MARGINAL = ("chip_types",)  # a count of chip types: no marginal value (integer)
+
+
+def residuals(data: FleetData, rows: list[dict], tot: dict) -> dict[str, float]:
+    """1 − chip types used / allowed."""
+    n = data.problem.max_chip_types
+    return {} if n is None else {"chip-types": 1.0 - len(tot["by_chip"]) / n}
+
 
 def applies(data: FleetData) -> bool:
     p = data.problem

@@ -7,6 +7,21 @@ import pyomo.environ as pyo
 
 from designer.optimize.data import FleetData
 
+LINKING = ("configuration_on",)
+NO_MARGINAL = ("configurations",)  # a count of configurations: no marginal value (integer)
+
+
+def residuals(data: FleetData, rows: list[dict], tot: dict) -> dict[str, float]:
+    """1 − configurations used / allowed, per class."""
+    p = data.problem
+    if p.max_configurations is None:
+        return {}
+    return {
+        f"configurations[{wc.name}]": 1.0
+        - sum(1 for x in rows if x["class_index"] == j) / p.max_configurations
+        for j, wc in enumerate(p.classes)
+    }
+
 
 def applies(data: FleetData) -> bool:
     return data.problem.max_configurations is not None

@@ -7,6 +7,24 @@ import pyomo.environ as pyo
 
 from designer.optimize.data import FleetData
 
+MARGINALS = {"demand": ("user", 1.0)}  # component: (SI unit of its right-hand side, to SI)
+
+
+def label(data: FleetData, component: str, index) -> str:
+    return f"demand[{data.problem.classes[index].name}]"
+
+
+def residuals(data: FleetData, rows: list[dict], tot: dict) -> dict[str, float]:
+    """Users served over users asked, per class, minus 1."""
+    p = data.problem
+    r = {}
+    for j, wc in enumerate(p.classes):
+        if wc.users:
+            served = sum(x["users_served"] for x in rows if x["class_index"] == j)
+            tag = f"[{wc.name}]" if len(p.classes) > 1 else ""
+            r[f"demand{tag}"] = served / wc.users - 1.0
+    return r
+
 
 def applies(data: FleetData) -> bool:
     return any(data.demand)

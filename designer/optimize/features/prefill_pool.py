@@ -12,6 +12,28 @@ import pyomo.environ as pyo
 
 from designer.optimize.data import FleetData
 
+MARGINALS = {"prefill_pool": ("request/s", 1.0)}
+
+
+def label(data: FleetData, component: str, index) -> str:
+    return f"prefill_pool[{data.problem.classes[index].name}]"
+
+
+def residuals(data: FleetData, rows: list[dict], tot: dict) -> dict[str, float]:
+    """Requests/s the prefill rows serve within the TTFT over those the decode rows' users
+    send, per class with a decode pool, minus 1."""
+    p = data.problem
+    r = {}
+    for j, wc in enumerate(p.classes):
+        mine = [x for x in rows if x["class_index"] == j]
+        if wc.serving is None or not any(x["phase"] == "decode" for x in mine):
+            continue
+        need = sum(x["metrics"]["requests_per_s"] for x in mine if x["phase"] == "decode")
+        have = sum(x.get("requests_capacity", 0.0) for x in mine if x["phase"] == "prefill")
+        tag = f"[{wc.name}]" if len(p.classes) > 1 else ""
+        r[f"prefill-pool{tag}"] = have / need - 1.0 if need else 0.0
+    return r
+
 
 def classes(data: FleetData) -> list[int]:
     """The classes with a decode pool (their decode replicas need prefill replicas) and users
