@@ -436,13 +436,28 @@ def _class_tables(raw: dict, where: str) -> list[tuple[str, dict, str]]:
             if name in seen:
                 raise InputError(f"duplicate class name {name!r}", where=where, key="class.name")
             seen.add(name)
+            _serving_needs_ttft(t, where, f"class.{name}")
             body = {**raw.get("serving", {}), **{k: v for k, v in t.items() if k != "name"}}
             out.append((name, body, f"class.{name}"))
         return out
     for section in CLASS_SECTIONS:
         _check_table(raw.get(section, {}), SCHEMA[section], where, section)
+    if raw.get("serving"):
+        _serving_needs_ttft(raw.get("sla", {}), where, "serving")
     merged = {**raw.get("serving", {}), **raw.get("workload", {}), **raw.get("sla", {})}
     return [("default", merged, "")]
+
+
+def _serving_needs_ttft(table: dict, where: str, prefix: str) -> None:
+    """[serving] keys say how requests are served: without a TTFT target there are none."""
+    if prefix != "serving" and not any(k in table for k in SCHEMA["serving"]):
+        return
+    if "ttft" not in table:
+        raise InputError(
+            "serving keys need requests: set sla.ttft (and requests_per_s or concurrent_users)",
+            where=where,
+            key=f"{prefix}.ttft" if prefix != "serving" else "sla.ttft",
+        )
 
 
 def _key(prefix: str, section: str, key: str) -> str:

@@ -171,6 +171,7 @@ def test_set_and_class_tables_reach_the_serving_keys(catalog):
             },
             "sla.ttft",
         ),
+        ({"sla.ttft": None, "sla.requests_per_s": None, "sla.concurrent_users": 9}, "sla.ttft"),
     ],
 )
 def test_bad_serving_input_is_an_input_error(catalog, change, key):
@@ -295,6 +296,7 @@ def test_prompts_size_the_fleet_larger_than_decode_alone(catalog):
     p = _problem(catalog, **{"serving.mode": "aggregated", "objective.minimize": "capex"})
     raw = dict(p.raw)
     raw["sla"] = {"tokens_per_s_per_user": 50, "concurrent_users": p.users}
+    raw.pop("serving")
     decode_only = problem_from_dict(raw, catalog=catalog)
     assert decode_only.classes[0].serving is None
     assert solve(p).objective >= solve(decode_only).objective
@@ -380,3 +382,27 @@ def test_kv_transfer_uses_the_catalogs_scale_out_bandwidth(catalog):
     )
     assert serving.kv_transfer_time(wl, bw) == pytest.approx(6000 * 327680 / 100e9)
     assert prefill(wl, catalog, "h100-sxm", tp=2, prompt_tokens=6000).time_s > 0
+
+
+def test_an_unreachable_ttft_is_explained(catalog):
+    from designer.errors import InfeasibleError
+
+    p = _problem(catalog, **{"sla.ttft": "1 ms"})
+    with pytest.raises(InfeasibleError, match="sla.ttft = 0.001 s is below the lowest"):
+        solve(p)
+
+
+def test_maximize_users_with_requests(catalog):
+    p = _problem(
+        catalog,
+        **{
+            "objective.minimize": None,
+            "objective.maximize": "users",
+            "sla.requests_per_s": None,
+            "supply.h100-sxm": 16,
+        },
+    )
+    sol = solve(p)
+    assert sol.totals["users_served"] > 0
+    assert sol.totals["chips"] <= 16
+    assert sol.record["recheck"] == "passed"

@@ -232,10 +232,9 @@ def rate_excess(g: Grid, wc: WorkloadClass, b, where, m: dict, phase: str) -> np
     return np.nan_to_num(np.fmax(tpot, ttft), nan=np.inf)
 
 
-def prefill_columns(problem: Problem, wc: WorkloadClass, g: Grid, idx: np.ndarray):
-    """Per candidate `idx` as a disaggregated prefill replica: the most requests/s it serves
-    within the p90 TTFT and its KV egress (`serving.prefill_capacity`) and which of the two
-    binds ("ttft" | "kv-transfer")."""
+def prefill_service(problem: Problem, g: Grid, idx: np.ndarray):
+    """Per candidate `idx` as a disaggregated prefill replica: the time of one prompt
+    (`prefill.prefill_time`), its KV transfer time and the replica's scale-out bandwidth."""
     bw = _replica_scale_out(problem, g, idx)
     service = np.empty(len(idx))
     for n, i in enumerate(idx):
@@ -249,9 +248,16 @@ def prefill_columns(problem: Problem, wc: WorkloadClass, g: Grid, idx: np.ndarra
             pp=int(g.p[i]),
             prompt_tokens=wl.prompt_tokens,
         ).time_s
-    wl = wc.workload
-    kv_cap = bw / serving.kv_bytes_per_request(wl)
-    kv_s = serving.kv_transfer_time(wl, bw)
+    wl = g.workloads[0]
+    return service, serving.kv_transfer_time(wl, bw), bw
+
+
+def prefill_columns(problem: Problem, wc: WorkloadClass, g: Grid, idx: np.ndarray):
+    """Per candidate `idx` as a disaggregated prefill replica: the most requests/s it serves
+    within the p90 TTFT and its KV egress (`serving.prefill_capacity`) and which of the two
+    binds ("ttft" | "kv-transfer")."""
+    service, kv_s, bw = prefill_service(problem, g, idx)
+    kv_cap = bw / serving.kv_bytes_per_request(wc.workload)
     cap = serving.prefill_capacity(service, g.p[idx], kv_s, wc.serving.ttft_s, kv_cap)
     limited = np.where(cap >= kv_cap * (1 - 1e-12), "kv-transfer", "ttft").astype(object)
     return cap, limited

@@ -61,19 +61,22 @@ def per_user(data: FleetData, j: int) -> float:
 def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
     c = data.columns
     m.P = pyo.Set(initialize=classes(data), ordered=True)
-    m.prefill_pool = pyo.Constraint(
-        m.P,
-        rule=lambda m, j: (
+
+    def row(m, j):
+        serve = [k for k in m.K if c.cls[k] == j and c.phase[k] in ("prefill", "aggregated")]
+        if not serve:  # no prompt can be served: the decode pool stays empty
+            return sum(m.replicas[k] for k in m.K if c.cls[k] == j and c.phase[k] == "decode") <= 0
+        return (
             sum(
-                float(c.requests_capacity[k]) * m.replicas[k]
-                for k in m.K
-                if c.cls[k] == j and c.phase[k] == "prefill"
-            )
-            + sum(
-                per_user(data, j) * int(c.users[k]) * m.replicas[k]
-                for k in m.K
-                if c.cls[k] == j and c.phase[k] == "aggregated"
+                (
+                    float(c.requests_capacity[k])
+                    if c.phase[k] == "prefill"
+                    else per_user(data, j) * int(c.users[k])
+                )
+                * m.replicas[k]
+                for k in serve
             )
             >= per_user(data, j) * data.demand[j]
-        ),
-    )
+        )
+
+    m.prefill_pool = pyo.Constraint(m.P, rule=row)
