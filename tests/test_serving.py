@@ -392,7 +392,8 @@ def test_an_unreachable_ttft_is_explained(catalog):
         solve(p)
 
 
-def test_maximize_users_with_requests(catalog):
+@pytest.mark.parametrize("mode", ["aggregated", "disaggregated", "best"])
+def test_maximize_users_with_requests(catalog, mode):
     p = _problem(
         catalog,
         **{
@@ -400,9 +401,14 @@ def test_maximize_users_with_requests(catalog):
             "objective.maximize": "users",
             "sla.requests_per_s": None,
             "supply.h100-sxm": 16,
+            "serving.mode": mode,
         },
     )
     sol = solve(p)
     assert sol.totals["users_served"] > 0
     assert sol.totals["chips"] <= 16
     assert sol.record["recheck"] == "passed"
+    if mode == "disaggregated":  # every decoded user's prompt is prefilled
+        assert sol.record["residuals"]["prefill-pool"] >= 0
+        need = sum(r["requests_per_s"] for r in sol.fleet if r["phase"] == "decode")
+        assert need == pytest.approx(sol.totals["users_served"] * 50 / 500)

@@ -4,7 +4,9 @@ its aggregated replicas leave to the decode pool,
 (`prefill_pool`), λ_k the requests/s one prefill replica serves within the p90 TTFT and its KV
 egress (`serving.prefill_capacity`), r / O the requests/s of one user decoding at the class's
 rate (Little's law). The demand row makes the decode pool hold those users; its spare slots
-bring no requests, so they need no prefill."""
+bring no requests, so they need no prefill. Under `maximize` every user of a decode replica
+counts, so the pool serves all of their requests:
+Σ_{prefill k} λ_k · R_k ≥ (r / O) · Σ_{decode k} users_k · R_k."""
 
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ def classes(data: FleetData) -> list[int]:
         {
             int(j)
             for j, ph in zip(c.cls, c.phase, strict=True)
-            if ph == "decode" and data.demand[int(j)] > 0
+            if ph == "decode" and (data.demand[int(j)] > 0 or data.problem.sense == "maximize")
         }
     )
 
@@ -66,6 +68,18 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
         serve = [k for k in m.K if c.cls[k] == j and c.phase[k] in ("prefill", "aggregated")]
         if not serve:  # no prompt can be served: the decode pool stays empty
             return sum(m.replicas[k] for k in m.K if c.cls[k] == j and c.phase[k] == "decode") <= 0
+        if data.problem.sense == "maximize":
+            served = [k for k in m.K if c.cls[k] == j and c.phase[k] != "prefill"]
+            serve = [k for k in serve if c.phase[k] == "prefill"]
+            if not serve:
+                return sum(m.replicas[k] for k in served if c.phase[k] == "decode") <= 0
+            demand = sum(
+                per_user(data, j) * int(c.users[k]) * m.replicas[k]
+                for k in served
+                if c.phase[k] == "decode"
+            )
+        else:
+            demand = per_user(data, j) * data.demand[j]
         return (
             sum(
                 (
@@ -76,7 +90,8 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
                 * m.replicas[k]
                 for k in serve
             )
-            >= per_user(data, j) * data.demand[j]
+            - demand
+            >= 0
         )
 
     m.prefill_pool = pyo.Constraint(m.P, rule=row)
