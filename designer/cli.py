@@ -828,7 +828,11 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument("problem", help="problem TOML (see problems/)")
     pa.add_argument("--x", choices=["tokens_per_s_per_user"], default="tokens_per_s_per_user")
     pa.add_argument(
-        "--y", choices=["capex", "power", "tco", "cost_per_mtoken", "chips"], default="capex"
+        "--y",
+        choices=["capex", "power", "tco", "cost_per_mtoken", "chips", "tokens_per_s_per_chip"],
+        default="capex",
+        help="an objective to minimize, or tokens_per_s_per_chip: the serving chart of fixed "
+        "hardware ([supply] or [limits]; the most system tokens/s per chip)",
     )
     pa.add_argument("--points", type=int, default=12, help="levels of the rate (default 12)")
     pa.add_argument(

@@ -263,21 +263,24 @@ def replica(
     ep: int = 1,
     attention: str = "tp",
     phase: str = "aggregated",
-    requests_per_s: float,
+    requests_per_s: float | None,
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
 ) -> dict[str, float | None]:
     """The loaded serving metrics of one replica in `phase` serving `requests_per_s`: TTFT
     (mean, p90; None for a decode replica, whose TTFT is its prefill pool's), TPOT (None for a
     prefill replica), the prefill utilization and, disaggregated, the KV transfer time and the
     share of the scale-out bandwidth it uses. The re-check of every answer and `evaluate
-    --requests-per-s` call this."""
+    --requests-per-s` call this. `requests_per_s=None` (aggregated only): the rate of its
+    `batch` users turning over at the TPOT they get (Little's law), as the columns count it.
+    With the rates, tokens/s per user and system tokens/s become those of the phase: 1/TPOT
+    and p·b/TPOT (0 for a prefill replica)."""
     from designer import perf
     from designer.prefill import prefill
 
     hw = perf.ChipArrays.build(catalog, [chip], wl.compute_dtype).take(0)
     bw = scale_out_per_chip(catalog, chip) * tp * pp
     out: dict = {**dict.fromkeys(REPLICA_METRICS), "phase": phase}
-    out["requests_per_s"] = float(requests_per_s)
+    out["requests_per_s"] = None if requests_per_s is None else float(requests_per_s)
     if phase == "prefill":
         service = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=wl.prompt_tokens).time_s
         kv_s = float(kv_transfer_time(wl, bw))
@@ -299,6 +302,7 @@ def replica(
         return out
     a = aggregated(wl, hw, tp, pp, batch, m, chunk_tokens, requests_per_s=requests_per_s)
     out.update(
+        requests_per_s=float(a["requests_per_s"]),
         ttft_s=float(a["ttft_s"]),
         ttft_p90_s=float(a["ttft_p90_s"]),
         tpot_s=float(a["tpot_s"]),

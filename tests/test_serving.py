@@ -328,7 +328,7 @@ def test_every_answer_re_evaluates_through_evaluate(catalog, mode):
             if row[key] is None:
                 assert m[key] is None
             else:
-                assert m[key] == pytest.approx(row[key], rel=1e-12)
+                assert m[key] == pytest.approx(row[key], rel=1e-9)
         if row["ttft_p90_s"] is not None:
             assert row["ttft_p90_s"] <= 1.0 * (1 + 1e-9)
         if row["tpot_s"] is not None:
@@ -412,3 +412,23 @@ def test_maximize_users_with_requests(catalog, mode):
         assert sol.record["residuals"]["prefill-pool"] >= 0
         need = sum(r["requests_per_s"] for r in sol.fleet if r["phase"] == "decode")
         assert need == pytest.approx(sol.totals["users_served"] * 50 / 500)
+
+
+def test_serving_chart_for_fixed_hardware(catalog):
+    """pareto --y tokens_per_s_per_chip: the most output tokens/s per chip of 8 H100 at each
+    tokens/s per user; faster users never get more tokens/s per chip, and every point is the
+    maximize answer at its level."""
+    from designer.studies.pareto import pareto
+
+    changes = {"supply.h100-sxm": 8, "objective.minimize": None, "objective.maximize": "users"}
+    p = _problem(catalog, **changes, **{"sla.requests_per_s": None})
+    front = pareto(p, "tokens_per_s_per_chip", points=4)
+    assert len(front.points) >= 2
+    xs = [pt["tokens_per_s_per_user"] for pt in front.points]
+    ys = [pt["value"] for pt in front.points]
+    assert xs == sorted(xs) and ys == sorted(ys, reverse=True)
+    for pt in front.points:
+        tot = pt["record"]["totals"]
+        assert tot["chips"] <= 8
+        assert pt["value"] == pytest.approx(tot["system_tokens_per_s"] / tot["chips"])
+        assert pt["record"]["objective"]["name"] == "system_tokens_per_s"

@@ -426,9 +426,15 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
         _count(st, "weights_do_not_fit", keep, fits, g, removed_by)
         keep &= fits
         phases = wc.serving.phases() if wc.serving is not None else ("aggregated",)
+        mine = []
         for phase in phases:
             part = _phase_columns(problem, wc, j, g, keep, m1, costs, known, phase, st, prune)
             removed_by.update(part.pop("removed_by"))
+            mine.append(part)
+        served = [part for part, ph in zip(mine, phases, strict=True) if ph != "prefill"]
+        if not any(len(part["chip"]) for part in served):  # prompts alone serve no one
+            mine = [{k: v[:0] for k, v in part.items()} for part in mine]
+        for part in mine:
             alive_chips.update(int(c) for c in part["chip"])
             parts.append(part)
         stats.append(st)
@@ -530,6 +536,8 @@ def _phase_columns(
             a = g.aggregated(wc, bcap + 1, idx, mb_slice(mb, n, 2 * n))
             late = a["ttft_p90_s"] > wc.serving.ttft_s * (1 - REL)
             limited = np.where((limited == "user-rate") & late, "ttft", limited).astype(object)
+            # output tokens/s with the prompt chunks: p·b*/TPOT
+            tokens = g.p[idx] * bcap / g.aggregated(wc, bcap, idx, mb_slice(mb, 0, n))["tpot_s"]
         users = g.p[idx] * bcap
         requests = np.zeros(n)
         value = tokens if problem.objective == "system_tokens_per_s" else users

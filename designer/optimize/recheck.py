@@ -65,17 +65,23 @@ def _row(
 ) -> dict:
     """A fleet row: the forward model's record of column k's design, with the serving metrics
     of its phase at the requests it serves (`serving.replica`) for a class with requests
-    (`requests`, requests/s of the row: given for prefill rows, else its users' by Little's
-    law)."""
+    (`requests`, requests/s of the row: given for prefill rows; decode rows: their users' at
+    the class's rate; aggregated rows: their users' turning over at the TPOT they get, as the
+    columns count them — all by Little's law)."""
     p, c = data.problem, data.columns
     wc = p.classes[j]
     wl = profiles.workload_for(p, design.chip, wc.workload)
     rec = assess(wl, p.catalog, design)
     phase = str(c.phase[k])
     if wc.serving is not None:
-        if requests is None:
+        if requests is None and phase == "decode":
             requests = serving.rate_for_users(users, wl.output_tokens, wc.target_utps)
-        rec["metrics"].update(_serving_metrics(data, j, design, phase, requests))
+        m = rec["metrics"]
+        m.update(_serving_metrics(data, j, design, phase, requests))
+        if phase != "decode":  # the rates of the phase: 1/TPOT (0 for a prefill row)
+            tpot = m["tpot_s"]
+            m["tokens_per_s_per_user"] = 1.0 / tpot if tpot else 0.0
+            m["system_tokens_per_s"] = design.users / tpot if tpot else 0.0
     else:
         m = rec["metrics"]
         m.update(dict.fromkeys(serving.REPLICA_METRICS), phase=phase)
@@ -92,9 +98,9 @@ def _row(
     }
 
 
-def _serving_metrics(data: FleetData, j: int, design: Design, phase: str, requests: float):
+def _serving_metrics(data: FleetData, j: int, design: Design, phase: str, requests: float | None):
     """`serving.replica` for one replica of `design` at its share of `requests` (requests/s
-    of the whole row)."""
+    of the whole row; None: Little's law at the replica's own TPOT)."""
     p = data.problem
     wc = p.classes[j]
     out = serving.replica(
@@ -107,10 +113,10 @@ def _serving_metrics(data: FleetData, j: int, design: Design, phase: str, reques
         ep=design.ep,
         attention=design.attention,
         phase=phase,
-        requests_per_s=requests / design.replicas,
+        requests_per_s=None if requests is None else requests / design.replicas,
         chunk_tokens=wc.serving.chunk_tokens,
     )
-    out["requests_per_s"] = requests
+    out["requests_per_s"] *= design.replicas
     return out
 
 
@@ -171,9 +177,19 @@ def totals(data: FleetData, rows: list[dict], servers: dict[int, int]) -> dict[s
     system = sum(r["metrics"]["system_tokens_per_s"] for r in rows)
     demanded = demanded_tokens_per_s(p)
     rate = demanded if demanded and p.sense == "minimize" else system
-    served = [wc for wc in p.classes if wc.serving is not None]
-    requests = sum(wc.serving.requests_per_s for wc in served) if served else None
-    prompts = sum(wc.serving.requests_per_s * wc.workload.prompt_tokens for wc in served)
+    served = [j for j, wc in enumerate(p.classes) if wc.serving is not None]
+    per_class = {  # the demand asked for, or (maximize) what the rows that decode serve
+        j: p.classes[j].serving.requests_per_s
+        if p.sense == "minimize"
+        else sum(
+            r["metrics"]["requests_per_s"]
+            for r in rows
+            if r["class_index"] == j and r["phase"] != "prefill"
+        )
+        for j in served
+    }
+    requests = sum(per_class.values()) if served else None
+    prompts = sum(n * p.classes[j].workload.prompt_tokens for j, n in per_class.items())
     return {
         "requests_per_s": requests,
         "cost_per_mtoken_counts": "output tokens",
