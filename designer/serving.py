@@ -13,7 +13,9 @@ it is the fixed point `c = λ·P·T(c)/p`. The mixed step adds the prompt tokens
 (`c · f_p`, `f_p` the prompt's FLOPs per token, causal attention included) to the compute term,
 their KV writes, the re-reads of earlier chunks' KV and (MoE) the further experts they touch to
 the memory term, and their all-reduce bytes to the collectives (`mixed_step`): weights are read
-once per step for both phases. TPOT is the mixed step (over the accepted tokens per step).
+once per step for both phases. TPOT is the mean step (over the accepted tokens per step): a
+share `c/q` of the steps carry `q = max(min(C, P), c)` prompt tokens, the others none
+(`mean_step`).
 
 TTFT (aggregated): a prompt needs `n = ⌈P/C⌉` steps that carry a chunk of `min(C, P)` tokens
 (chunk budget `C`, `[serving] chunk_tokens`), so its service time is `D = n · T(min(C, P))`.
@@ -148,6 +150,19 @@ def mixed_step(wl: Workload, hw: dict, t, p, batch, m: dict, c, chunk: int) -> n
     return m["step_time_s"] + np.maximum(mem + d_mem, cmp + d_cmp) - np.maximum(mem, cmp) + d_syn
 
 
+def mean_step(wl: Workload, hw: dict, t, p, batch, m: dict, c, chunk: int) -> np.ndarray:
+    """The mean step of a micro-batch that carries `c` prompt tokens per step on average: a
+    share `f = c/q` of its steps carry `q = max(min(C, P), c)` prompt tokens (a whole chunk, or
+    more than one prompt), the others none — AIConfigurator's mixed and decode-only steps
+    (`run_agg`): `T = f·T_mixed(q) + (1 − f)·T_decode`. Averaging the steps rather than the
+    tokens keeps what is not linear in the tokens (experts touched, max(memory, compute)) per
+    step."""
+    c = np.asarray(c, dtype=float)
+    q = np.maximum(min(chunk, wl.prompt_tokens), c)
+    f = c / q
+    return f * mixed_step(wl, hw, t, p, batch, m, q, chunk) + (1.0 - f) * m["step_time_s"]
+
+
 def md1_wait(rho, service) -> tuple[np.ndarray, np.ndarray]:
     """Mean and p90 wait of an M/D/1 queue at utilization ρ with service time `service`
     (inf when ρ ≥ 1)."""
@@ -175,18 +190,18 @@ def aggregated(
     accepted = wl.accepted_tokens_per_step
     if requests_per_s is None:
         c = batch * P / out_tokens
-        step = mixed_step(wl, hw, t, p, batch, m, c, chunk)
+        step = mean_step(wl, hw, t, p, batch, m, c, chunk)
         lam = p * batch / (out_tokens * step / accepted)
     else:
         lam = np.asarray(requests_per_s, dtype=float)
         c = np.zeros(np.broadcast(lam, batch).shape)
         for _ in range(200):  # c = λ·P·T(c)/p, a contraction while the prefill load is < 1
-            step = mixed_step(wl, hw, t, p, batch, m, c, chunk)
+            step = mean_step(wl, hw, t, p, batch, m, c, chunk)
             nxt = lam * P * step / (accepted * p)
             if np.allclose(nxt, c, rtol=1e-13, atol=0.0):
                 break
             c = nxt
-        step = mixed_step(wl, hw, t, p, batch, m, c, chunk)
+        step = mean_step(wl, hw, t, p, batch, m, c, chunk)
     service = np.ceil(P / chunk) * mixed_step(wl, hw, t, p, batch, m, min(chunk, P), chunk)
     rho = lam / p * service
     wait, wait90 = md1_wait(rho, service)

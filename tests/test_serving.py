@@ -90,7 +90,7 @@ def test_ttft_is_at_least_the_compute_limit(catalog):
         chip = catalog.chip(row["chip"])
         limit = prefill_flops(wl, 1, wl.prompt_tokens) / (row["tp"] * chip.flops("bf16"))
         assert row["ttft_s"] >= limit
-        assert row["ttft_p90_s"] >= row["ttft_s"]
+        assert row["ttft_p90_s"] >= limit  # (the p90 may be below the mean: < 10% wait)
 
 
 def test_md1_wait_by_hand():
