@@ -30,15 +30,6 @@ from designer.serving import REPLICA_METRICS
 from designer.solver import Solver
 
 TIE_TOL = 1e-9
-SERVING_METRICS = (
-    "requests_per_s",
-    "ttft_s",
-    "ttft_p90_s",
-    "tpot_s",
-    "prefill_utilization",
-    "kv_transfer_s",
-    "kv_link_utilization",
-)
 
 
 class RecheckError(DesignerError):
