@@ -82,7 +82,7 @@ class Serving:
 
     def __post_init__(self):
         if self.mode not in MODES:
-            raise unknown("mode", self.mode, MODES, key="serving.mode")
+            raise unknown("mode", self.mode, MODES)
 
     def phases(self) -> tuple[str, ...]:
         """The phases of the columns this class gets."""
