@@ -106,6 +106,7 @@ class Chip:
     rent_reserved_usd_per_hour: float | None = None  # per chip, reserved / committed price
     rent_source: str = ""
     rent_date: str = ""
+    server_scale_out_bandwidth: float | None = None  # B/s, the server's NICs together (one way)
     source: str = ""
     confidence: str = ""
     notes: str = ""
@@ -174,6 +175,7 @@ _CHIP_KEYS = {
     "rent_reserved_usd_per_hour": "number",
     "rent_source": "str",
     "rent_date": "str",
+    "server_scale_out_bandwidth": "bandwidth",
     "source": "str",
     "confidence": "str",
     "notes": "str",
@@ -656,6 +658,7 @@ class Catalog:
             rent_reserved_usd_per_hour=v.get("rent_reserved_usd_per_hour"),
             rent_source=v.get("rent_source", ""),
             rent_date=v.get("rent_date", ""),
+            server_scale_out_bandwidth=v.get("server_scale_out_bandwidth"),
             source=v["source"],
             confidence=v.get("confidence", ""),
             notes=v.get("notes", ""),

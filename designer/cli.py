@@ -49,6 +49,25 @@ def _context(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive_float(text: str) -> float:
+    """A positive finite number (--requests-per-s)."""
+    from designer.units import plain_number
+
+    try:
+        value = float(text) if _is_float(text) else text
+        return plain_number(value, positive=True, where=None, key="--requests-per-s")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _overhead(text: str) -> float:
     """--overhead-per-layer: a non-negative time."""
     from designer.units import parse
@@ -207,6 +226,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         assumptions=args.assumptions,
         ep=args.ep,
         attention=args.attention,
+        requests_per_s=args.requests_per_s,
+        phase=args.phase,
+        chunk_tokens=args.chunk_tokens,
         **_workload_flags(args),
     )
     if args.json:
@@ -906,6 +928,25 @@ def parser() -> argparse.ArgumentParser:
         "--output-tokens", type=_context, default=None, help="output length per request"
     )
     ev.add_argument(
+        "--requests-per-s",
+        type=_positive_float,
+        default=None,
+        help="requests/s the design serves (with --prompt-tokens and --output-tokens): "
+        "reports loaded metrics.ttft_s (mean), ttft_p90_s and tpot_s",
+    )
+    ev.add_argument(
+        "--phase",
+        choices=["aggregated", "prefill", "decode"],
+        default="aggregated",
+        help="with --requests-per-s: what the replicas run (default aggregated)",
+    )
+    ev.add_argument(
+        "--chunk-tokens",
+        type=_context,
+        default=None,
+        help="with --requests-per-s: the chunked-prefill budget per step (default 8192)",
+    )
+    ev.add_argument(
         "--speculative", default=None, help="speculative decoding: mtp, eagle or a draft model id"
     )
     ev.add_argument("--draft-tokens", type=int, default=None, help="tokens drafted per step")
@@ -1021,7 +1062,11 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument("problem", help="problem TOML (see problems/)")
     pa.add_argument("--x", choices=["tokens_per_s_per_user"], default="tokens_per_s_per_user")
     pa.add_argument(
-        "--y", choices=["capex", "power", "tco", "cost_per_mtoken", "chips"], default="capex"
+        "--y",
+        choices=["capex", "power", "tco", "cost_per_mtoken", "chips", "tokens_per_s_per_chip"],
+        default="capex",
+        help="an objective to minimize, or tokens_per_s_per_chip: the serving chart of fixed "
+        "hardware ([supply] or [limits]; the most system tokens/s per chip)",
     )
     pa.add_argument(
         "--points",

@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from designer import engines, intervals, partition, perf, profiles
+from designer import engines, intervals, partition, perf, profiles, serving
 from designer.assumptions import Assumptions
 from designer.catalog import Catalog
 from designer.cost import PURCHASE, CostBasis, chip_cost, cost_per_mtoken
 from designer.errors import InputError, excerpt
 from designer.prefill import prefill
+from designer.serving import check as check_serving
 from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
 
 # Bounds of a design, so that no product of them (chips, users) wraps in int64 arithmetic:
@@ -152,6 +153,9 @@ def evaluate(
     attention: str = "tp",
     profile: str | profiles.Profile | None = None,
     cost_basis: CostBasis = PURCHASE,
+    requests_per_s: float | None = None,
+    phase: str = "aggregated",
+    chunk_tokens: int | None = None,
     **workload: Any,
 ) -> dict[str, Any]:
     """Evaluate `model` on `chip` at a (tp, pp, batch) partition; returns the JSON record.
@@ -159,7 +163,11 @@ def evaluate(
     The Python default is the `paper` assumption set (the command line's is `deployment`);
     dtypes default to fp8 under `paper` and to the model's native dtype under `deployment`.
     Further keywords go to `Workload` (`prompt_tokens`, `output_tokens`, `speculative`, ...);
-    with `prompt_tokens`, `metrics.ttft_s` is the prefill time of one such prompt.
+    with `prompt_tokens`, `metrics.ttft_s` is the prefill time of one such prompt. With
+    `requests_per_s` too (and `output_tokens`), the replicas serve that many requests/s between
+    them in `phase` (aggregated, prefill or decode; `serving.replica`): `metrics.ttft_s` is the
+    loaded mean TTFT, `ttft_p90_s` its 90th percentile and `tpot_s` the time per output token
+    with the prompt chunks (aggregated).
 
     The step time uses `efficiency` when given, else the calibration `profile` (a name, a
     profile TOML path or a Profile), else the chip's default profile (`profiles.default_for`:
@@ -209,5 +217,22 @@ def evaluate(
     if prompt_tokens is not None:
         pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
         record["metrics"]["ttft_s"] = pf.time_s
+    if requests_per_s is not None:
+        check_serving(wl, "evaluate", "--requests-per-s")
+        loaded = serving.replica(
+            wl,
+            catalog,
+            chip,
+            tp=tp,
+            pp=pp,
+            batch=batch,
+            ep=ep,
+            attention=attention,
+            phase=phase,
+            requests_per_s=requests_per_s / replicas,
+            chunk_tokens=chunk_tokens or serving.DEFAULT_CHUNK_TOKENS,
+        )
+        loaded["requests_per_s"] = float(requests_per_s)
+        record["metrics"].update(loaded)
     record["profile"] = profiles.describe(prof)
     return intervals.attach(record, prof, wl)

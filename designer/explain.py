@@ -143,6 +143,10 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"({problem.chips[int(g.chip[i])]}, tp={g.t[i]}, pp={g.p[i]}, batch 1, "
             f"bottleneck {m1['bottleneck'][i]})"
         ), best
+    if wc.serving is not None:
+        found = _explain_ttft(problem, wc, g, np.flatnonzero(allowed), m1, best)
+        if found is not None:
+            return f"{pre}{found}", best
     known = cm.cost_known(problem, costs)
     fast = m1["tokens_per_s_per_user"] >= wc.target_utps * (1 - cm.REL)
     if not (known[g.chip] & allowed & fast).any():
@@ -157,6 +161,31 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"{problem.objective!r} or a limit needs"
         ), best
     return None
+
+
+def _explain_ttft(problem: Problem, wc: WorkloadClass, g, idx, m1, best) -> str | None:
+    """The lowest p90 TTFT any replica reaches, lightly loaded (aggregated at batch 1 under
+    its own load; a disaggregated prefill replica idle, its KV sent), when above the target."""
+    one = {k: v[idx] for k, v in m1.items()}
+    agg = g.aggregated(wc, np.ones(len(idx)), idx, one)["ttft_p90_s"]
+    service, kv_s, _ = cm.prefill_service(problem, g, idx)
+    phases = wc.serving.phases()
+    ttft = np.full(len(idx), np.inf)
+    if "aggregated" in phases:
+        ttft = np.minimum(ttft, agg)
+    if "prefill" in phases:
+        ttft = np.minimum(ttft, service + kv_s)
+    i = int(np.argmin(ttft))
+    best["min_ttft_s"] = float(ttft[i])
+    best["min_ttft_design"] = _design(problem, g, int(idx[i]), 1)
+    if ttft[i] <= wc.serving.ttft_s:
+        return None
+    k = int(idx[i])
+    return (
+        f"sla.ttft = {wc.serving.ttft_s:g} s is below the lowest reachable p90 time to first "
+        f"token, {ttft[i]:.3g} s ({problem.chips[int(g.chip[k])]}, tp={g.t[k]}, pp={g.p[k]}; "
+        f"serving.mode = {wc.serving.mode}): raise sla.ttft or space.tp"
+    )
 
 
 def _limits_text(problem: Problem) -> str:

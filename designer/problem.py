@@ -25,6 +25,9 @@ from designer.cost import CostBasis, cost_basis_from
 from designer.errors import InputError, closest, excerpt, in_file, unknown
 from designer.evaluate import MAX_PARTITION
 from designer.files import read_toml
+from designer.serving import DEFAULT_CHUNK_TOKENS as CHUNK
+from designer.serving import Serving, rate_for_users, users_for_rate
+from designer.serving import check as check_serving
 from designer.units import KINDS, MAX_TOKENS, parse, parse_tokens, plain_number
 from designer.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
 
@@ -57,7 +60,14 @@ SCHEMA: dict[str, dict[str, str]] = {
         "draft_tokens": "int",
         "acceptance_rate": "number",
     },
-    "sla": {"tokens_per_s_per_user": "number", "concurrent_users": "int", "confidence": "number"},
+    "sla": {
+        "tokens_per_s_per_user": "number",
+        "concurrent_users": "int",
+        "ttft": "time",
+        "requests_per_s": "number",
+        "confidence": "number",
+    },
+    "serving": {"mode": "str", "chunk_tokens": "int"},
     "objective": {"minimize": "str", "maximize": "str"},
     "space": {
         "chips": "strlist",
@@ -96,8 +106,10 @@ SCHEMA: dict[str, dict[str, str]] = {
     "assumptions": ASSUMPTION_KEYS,
     "synthesis": PROBLEM_KEYS,
 }
-# a [[class]] table: a name and the keys of [workload] and [sla]
-CLASS_KEYS = {"name": "str", **SCHEMA["workload"], **SCHEMA["sla"]}
+# a [[class]] table: a name and the keys of [workload], [sla] and [serving] (the problem's
+# [serving] is every class's default)
+CLASS_KEYS = {"name": "str", **SCHEMA["workload"], **SCHEMA["sla"], **SCHEMA["serving"]}
+CLASS_SECTIONS = ("workload", "sla", "serving")
 FREE_SECTIONS = ("overrides", "supply")  # keys are paths or catalog ids, checked elsewhere
 OWN_PARSER = ("assumptions", "synthesis")  # parsed by designer.assumptions, .synthesis
 REQUIRED = {
@@ -118,10 +130,11 @@ class WorkloadClass:
     # size for the SLA at the slow end of the prediction's interval, held with this one-sided
     # probability (designer.intervals); None: at the nominal prediction
     confidence: float | None = None
+    serving: Serving | None = None  # requests with a TTFT target (None: decode only)
 
     def describe(self) -> dict[str, Any]:
         wl = self.workload
-        return {
+        out = {
             "name": self.name,
             "model": wl.model.id,
             "context_tokens": wl.context_tokens,
@@ -131,6 +144,17 @@ class WorkloadClass:
             "concurrent_users": self.users,
             "confidence": self.confidence,
         }
+        if self.serving is not None:
+            s = self.serving
+            out.update(
+                prompt_tokens=wl.prompt_tokens,
+                output_tokens=wl.output_tokens,
+                ttft_s=s.ttft_s,
+                requests_per_s=s.requests_per_s,
+                serving_mode=s.mode,
+                chunk_tokens=s.chunk_tokens,
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -218,6 +242,7 @@ INT_BOUNDS = {
     "workload.output_tokens": MAX_TOKENS,
     "workload.collectives_per_layer": 1024,
     "sla.concurrent_users": 2**30,
+    "serving.chunk_tokens": MAX_TOKENS,
     "space.tp": MAX_PARTITION,
     "space.pp": MAX_PARTITION,
     "space.max_batch": MAX_PARTITION,
@@ -418,6 +443,7 @@ def _class_tables(raw: dict, where: str) -> list[tuple[str, dict, str]]:
                 where=where,
                 key="class",
             )
+        _check_table(raw.get("serving", {}), SCHEMA["serving"], where, "serving")
         tables = raw["class"]
         if not isinstance(tables, list) or not tables:
             raise InputError("expected [[class]] tables", where=where, key="class")
@@ -430,12 +456,28 @@ def _class_tables(raw: dict, where: str) -> list[tuple[str, dict, str]]:
             if name in seen:
                 raise InputError(f"duplicate class name {name!r}", where=where, key="class.name")
             seen.add(name)
-            out.append((name, {k: v for k, v in t.items() if k != "name"}, f"class.{name}"))
+            _serving_needs_ttft(t, where, f"class.{name}")
+            body = {**raw.get("serving", {}), **{k: v for k, v in t.items() if k != "name"}}
+            out.append((name, body, f"class.{name}"))
         return out
-    for section in ("workload", "sla"):
+    for section in CLASS_SECTIONS:
         _check_table(raw.get(section, {}), SCHEMA[section], where, section)
-    merged = {**raw.get("workload", {}), **raw.get("sla", {})}
+    if raw.get("serving"):
+        _serving_needs_ttft(raw.get("sla", {}), where, "serving")
+    merged = {**raw.get("serving", {}), **raw.get("workload", {}), **raw.get("sla", {})}
     return [("default", merged, "")]
+
+
+def _serving_needs_ttft(table: dict, where: str, prefix: str) -> None:
+    """[serving] keys say how requests are served: without a TTFT target there are none."""
+    if prefix != "serving" and not any(k in table for k in SCHEMA["serving"]):
+        return
+    if "ttft" not in table:
+        raise InputError(
+            "serving keys need requests: set sla.ttft (and requests_per_s or concurrent_users)",
+            where=where,
+            key=f"{prefix}.ttft" if prefix != "serving" else "sla.ttft",
+        )
 
 
 def _key(prefix: str, section: str, key: str) -> str:
@@ -454,10 +496,16 @@ def _workload_class(
     where: str,
     base_dir: Path | None,
 ) -> WorkloadClass:
-    section = {k: ("workload" if k in SCHEMA["workload"] else "sla") for k in CLASS_KEYS}
+    section = {k: next((s for s in CLASS_SECTIONS if k in SCHEMA[s]), "") for k in CLASS_KEYS}
+    if "concurrent_users" in body and "requests_per_s" in body:
+        raise InputError(
+            "give concurrent_users or requests_per_s, not both (Little's law links them)",
+            where=where,
+            key=_key(prefix, "sla", "requests_per_s"),
+        )
     for sec, keys in REQUIRED.items():
         for key in keys:
-            if key == "concurrent_users" and maximize:
+            if key == "concurrent_users" and (maximize or "requests_per_s" in body):
                 continue
             if key == "context_tokens" and {"prompt_tokens", "output_tokens"} <= set(body):
                 continue  # the peak context is prompt + output
@@ -519,9 +567,28 @@ def _workload_class(
     confidence = v.get("confidence")
     if confidence is not None:
         confidence = check_confidence(confidence, where, _key(prefix, "sla", "confidence"))
-    return WorkloadClass(
-        name, workload, v["tokens_per_s_per_user"], v.get("concurrent_users"), confidence
-    )
+    rate, users = v["tokens_per_s_per_user"], v.get("concurrent_users")
+    serving = None
+    if "ttft" in v or "requests_per_s" in v:
+        if "ttft" not in v:
+            raise InputError(
+                'serving requests needs a TTFT target (e.g. ttft = "2 s")',
+                where=where,
+                key=_key(prefix, "sla", "ttft"),
+            )
+        check_serving(workload, where, _key(prefix, "sla", "ttft"))
+        if "requests_per_s" in v:
+            users = users_for_rate(v["requests_per_s"], workload.output_tokens, rate)
+            requests = v["requests_per_s"]
+        else:
+            requests = rate_for_users(users or 0, workload.output_tokens, rate)
+        try:
+            serving = Serving(
+                v["ttft"], requests, v.get("mode", "best"), v.get("chunk_tokens", CHUNK)
+            )
+        except InputError as exc:
+            raise InputError(str(exc), where=where, key=_key(prefix, "serving", "mode")) from None
+    return WorkloadClass(name, workload, rate, users, confidence, serving)
 
 
 def _profile_engine(profile: str | None) -> str | None:
@@ -594,12 +661,12 @@ def _problem_from_dict(
         if section in FREE_SECTIONS:
             if not isinstance(body, dict):
                 raise InputError("expected a table", where=where, key=section)
-        elif section not in ("workload", "sla"):
+        elif section not in CLASS_SECTIONS:
             _check_table(body, SCHEMA[section], where, section)
     v: dict[str, dict[str, Any]] = {
         s: {k: _typed(SCHEMA[s][k], val, where, f"{s}.{k}") for k, val in raw.get(s, {}).items()}
         for s in SCHEMA
-        if s not in FREE_SECTIONS + OWN_PARSER and s not in ("workload", "sla")
+        if s not in FREE_SECTIONS + OWN_PARSER and s not in CLASS_SECTIONS
     }
     assumptions = assumptions_from_table(raw.get("assumptions", {}), where=where)
     base_catalog = catalog or Catalog.load()

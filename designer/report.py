@@ -96,8 +96,11 @@ def interval_text(m: dict[str, Any], record: dict[str, Any]) -> str:
 def print_evaluation(record: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     console.print(design_table(record, "Evaluation"))
-    if "ttft_s" in record["metrics"]:
-        console.print(f"time to first token {_si(record['metrics']['ttft_s'], 's')} (one prompt)")
+    m = record["metrics"]
+    if m.get("ttft_p90_s") is not None or m.get("tpot_s") is not None:
+        console.print(serving_line(m, f"at {m['requests_per_s']:g} requests/s"))
+    elif "ttft_s" in m:
+        console.print(f"time to first token {_si(m['ttft_s'], 's')} (one prompt)")
     if "profile" in record:
         p = record["profile"]
         console.print(f"profile {p['name']}: {p['error']}")
@@ -107,13 +110,16 @@ def fleet_table(record: dict[str, Any], title: str) -> Table:
     """One row per configuration of a mixed fleet."""
     classes = len(record["inputs"]["classes"]) > 1
     t = Table(title=title, title_justify="left")
+    phases = bool(record["totals"].get("requests_per_s"))
     heads = ["class"] if classes else []
+    heads += ["phase"] if phases else []
     heads += ["chip", "TP×PP", "batch", "repl.", "chips", "users", "tok/s/user", "bound by"]
     for col in heads:
         t.add_column(col, overflow="fold")
     for r in record["fleet"]:
         t.add_row(
             *([r["class"]] if classes else []),
+            *([r["phase"]] if phases else []),
             r["chip"],
             f"{r['tp']}×{r['pp']}",
             str(r["batch"]),
@@ -131,13 +137,38 @@ def fleet_table(record: dict[str, Any], title: str) -> Table:
     return t
 
 
+def serving_line(m: dict[str, Any], head: str) -> str:
+    """TTFT (mean, p90) and TPOT of a row or an evaluation, where it has them."""
+    parts = []
+    if m.get("ttft_s") is not None:
+        parts.append(f"TTFT {_si(m['ttft_s'], 's')} mean, {_si(m['ttft_p90_s'], 's')} p90")
+    if m.get("tpot_s") is not None:
+        parts.append(f"TPOT {_si(m['tpot_s'], 's')}")
+    if m.get("prefill_utilization") is not None:
+        parts.append(f"prefill load {m['prefill_utilization']:.0%}")
+    return f"{head}: " + ", ".join(parts)
+
+
 def totals_lines(record: dict[str, Any]) -> list[str]:
     tot = record["totals"]
+    lines = []
+    if tot.get("requests_per_s"):
+        for r in record["fleet"]:
+            head = (
+                f"{r['phase']} {r['chip']} TP{r['tp']}×PP{r['pp']} ×{r['replicas']}, "
+                f"{r['requests_per_s']:.3g} requests/s"
+            )
+            lines.append(serving_line(r, head))
+        lines.append(
+            f"{tot['requests_per_s']:g} requests/s; $ per million tokens counts "
+            f"{tot['cost_per_mtoken_counts']}: {_usd(tot['cost_per_mtoken_usd'])} "
+            f"({_usd(tot['cost_per_mtoken_with_prompts_usd'])} counting prompt tokens too)"
+        )
     servers = ", ".join(
         f"{b['servers']} × {b['server_chips']}-chip {b['chip']}" for b in tot["by_chip"]
     )
     rent = tot.get("cost_basis") == "rent"
-    lines = [
+    lines += [
         f"fleet: {tot['chips']} chips in use, {tot['servers']} servers ({servers})",
         f"{'capex (rent over the amortization period)' if rent else 'capex'} "
         f"{_usd(tot['capex_usd'])}, power (IT, {tot.get('power_basis', 'typical')}) "

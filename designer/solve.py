@@ -27,6 +27,7 @@ from designer.optimize.modeling import pyo
 from designer.optimize.sensitivity import objective_scale, sensitivity
 from designer.problem import OBJECTIVE_UNITS, Problem
 from designer.provenance import inputs, profiles_used
+from designer.serving import REPLICA_METRICS
 from designer.solver import Solver
 
 TIE_TOL = 1e-9
@@ -295,6 +296,7 @@ def _fleet_row(r: dict[str, Any]) -> dict[str, Any]:
     d, m = r["design"], r["metrics"]
     return {
         "class": r["class"],
+        "phase": r["phase"],
         **{k: d[k] for k in ("chip", "memory", "tp", "pp", "ep", "attention", "batch", "replicas")},
         "servers": m["servers"],
         "chips": d["chips"],
@@ -320,6 +322,7 @@ def _fleet_row(r: dict[str, Any]) -> dict[str, Any]:
         "usable_memory_per_chip_bytes": m["usable_memory_per_chip_bytes"],
         "bottleneck": r["bottleneck"],
         "batch_limited_by": r["limited_by"],
+        **{k: m[k] for k in REPLICA_METRICS},
     }
 
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from designer import intervals, partition, perf, profiles
+from designer import intervals, partition, perf, profiles, serving
 from designer.cost import ChipCost, ceil_div, chip_cost, mtokens_per_year, servers_for
+from designer.prefill import prefill_time
 from designer.problem import Problem, WorkloadClass
 
 REL = 1e-12  # relative tolerance of the rate and capacity tests
@@ -114,6 +115,28 @@ class Grid:
                 out[k][pos] = v
         return out
 
+    def aggregated(self, wc: WorkloadClass, batch, index, m: dict) -> dict[str, np.ndarray]:
+        """`m` (perf metrics of the candidates `index` at `batch`) with the aggregated serving
+        metrics of `serving.aggregated` added: TPOT with the prompt chunks, TTFT, load."""
+        idx = np.asarray(index, dtype=np.int64)
+        batch = np.broadcast_to(np.asarray(batch), idx.shape)
+        out = dict(m)
+        for g in np.unique(self.group[idx]) if len(idx) else []:
+            pos = np.flatnonzero(self.group[idx] == g)
+            sel = idx[pos]
+            r = serving.aggregated(
+                self.workloads[g],
+                {k: v[sel] for k, v in self.hw.items()},
+                self.t[sel],
+                self.p[sel],
+                batch[pos],
+                {k: np.asarray(m[k])[pos] for k in SERVING_INPUTS},
+                wc.serving.chunk_tokens,
+            )
+            for k, v in r.items():
+                out.setdefault(k, np.full(idx.shape, np.nan))[pos] = v
+        return out
+
     def _evaluate(self, g, sel: np.ndarray, batch: np.ndarray) -> dict[str, np.ndarray]:
         """Every metric of the candidates `sel` (all of profile group g), shaped like `sel`."""
         m = perf.evaluate_arrays(
@@ -165,8 +188,16 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
     )
 
 
+SERVING_INPUTS = ("step_time_s", "memory_time_s", "compute_time_s")
+
+
 def batch_cap(
-    g: Grid, wc: WorkloadClass, max_batch: int, index: np.ndarray, at_1: dict | None = None
+    g: Grid,
+    wc: WorkloadClass,
+    max_batch: int,
+    index: np.ndarray,
+    at_1: dict | None = None,
+    phase: str = "aggregated",
 ) -> np.ndarray:
     """Largest integer batch in [1, max_batch] meeting the user rate and the memory capacity,
     for the candidates `index` (0 when batch 1 fails). Exact: step time and memory per chip are
@@ -178,7 +209,10 @@ def batch_cap(
     excesses, `b + 1`, and the bracket's midpoint. Step time and memory are affine in the batch
     under the paper's equations and nearly so otherwise, so the pair (b, b + 1) usually closes
     the bracket at once; the midpoint at least halves it, so no search takes more rounds than
-    a bisection. `at_1`: the metrics of every candidate of `g` at batch 1, when known."""
+    a bisection. `at_1`: the metrics of every candidate of `g` at batch 1, when known.
+
+    For a serving class in the aggregated phase the requirements are those of
+    `rate_excess`: TPOT with the prompt chunks, and the p90 TTFT."""
     n = len(index)
     if not n:
         return np.zeros(0, dtype=np.int64)
@@ -186,11 +220,10 @@ def batch_cap(
     def excess(b: np.ndarray, where: np.ndarray, m: dict | None = None):
         """(feasible, f) at batch b of the candidates `where`."""
         m = g.metrics(wc, b, where) if m is None else m
-        utps = g.required_rate(m, b, where)
-        ok = (utps >= wc.target_utps * (1 - REL)) & m["fits"]
-        rate = wc.target_utps * (1 - REL) / utps - 1.0
+        rate = rate_excess(g, wc, b, where, m, phase)
         cap = g.hw["usable_capacity"][where]
         memory = m["memory_per_chip_bytes"] / np.where(cap > 0, cap, np.nan) - 1.0
+        ok = (rate <= 0) & m["fits"]
         return ok, np.nan_to_num(np.fmax(rate, memory), nan=np.inf, posinf=np.inf)
 
     one = {k: v[index] for k, v in at_1.items()} if at_1 is not None else None
@@ -221,6 +254,55 @@ def batch_cap(
             f_up[op] = np.where(down, fx, f_up[op])
 
 
+def rate_excess(g: Grid, wc: WorkloadClass, b, where, m: dict, phase: str) -> np.ndarray:
+    """How far the time requirements are over their targets at batch b (≤ 0 when met): the
+    user rate; for aggregated serving, the user rate with the prompt chunks (TPOT) and the
+    p90 TTFT."""
+    if wc.serving is None or phase != "aggregated":  # with a confidence, at the slow end
+        return wc.target_utps * (1 - REL) / g.required_rate(m, b, where) - 1.0
+    a = g.aggregated(wc, b, where, m)
+    tpot = a["tpot_s"] * wc.target_utps / (1 - REL) - 1.0
+    ttft = a["ttft_p90_s"] / (wc.serving.ttft_s * (1 - REL)) - 1.0
+    return np.nan_to_num(np.fmax(tpot, ttft), nan=np.inf)
+
+
+def prefill_service(problem: Problem, g: Grid, idx: np.ndarray):
+    """Per candidate `idx` as a disaggregated prefill replica: the time of one prompt
+    (`prefill.prefill_time`), its KV transfer time and the replica's scale-out bandwidth."""
+    bw = _replica_scale_out(problem, g, idx)
+    service = np.empty(len(idx))
+    for n, i in enumerate(idx):
+        wl = g.workloads[g.group[i]]
+        link = float(g.hw["link_bandwidth"][i])
+        service[n] = prefill_time(
+            wl,
+            {k: v[i] for k, v in g.hw.items()},
+            link if np.isfinite(link) else 0.0,
+            tp=int(g.t[i]),
+            pp=int(g.p[i]),
+            prompt_tokens=wl.prompt_tokens,
+        ).time_s
+    wl = g.workloads[0]
+    return service, serving.kv_transfer_time(wl, bw), bw
+
+
+def prefill_columns(problem: Problem, wc: WorkloadClass, g: Grid, idx: np.ndarray):
+    """Per candidate `idx` as a disaggregated prefill replica: the most requests/s it serves
+    within the p90 TTFT and its KV egress (`serving.prefill_capacity`) and which of the two
+    binds ("ttft" | "kv-transfer")."""
+    service, kv_s, bw = prefill_service(problem, g, idx)
+    kv_cap = bw / serving.kv_bytes_per_request(wc.workload)
+    cap = serving.prefill_capacity(service, g.p[idx], kv_s, wc.serving.ttft_s, kv_cap)
+    limited = np.where(cap >= kv_cap * (1 - 1e-12), "kv-transfer", "ttft").astype(object)
+    return cap, limited
+
+
+def _replica_scale_out(problem: Problem, g: Grid, idx: np.ndarray) -> np.ndarray:
+    """B/s of scale-out network of each candidate's replica: per chip × chips."""
+    per_chip = np.array([serving.scale_out_per_chip(problem.catalog, c) for c in problem.chips])
+    return per_chip[g.chip[idx]] * (g.t * g.p)[idx]
+
+
 # the per-column arrays of Columns, in its field order
 ARRAYS = (
     "cls",
@@ -234,6 +316,8 @@ ARRAYS = (
     "chips",
     "tokens_per_s",
     "limited_by",
+    "phase",
+    "requests_capacity",
 )
 
 
@@ -251,7 +335,9 @@ class Columns:
     users: np.ndarray  # p · b*: users one replica serves
     chips: np.ndarray  # t · p
     tokens_per_s: np.ndarray  # system tokens/s of one replica at b*
-    limited_by: np.ndarray  # what stops b* + 1: user-rate | memory-capacity | max-batch
+    limited_by: np.ndarray  # what stops b* + 1: user-rate | memory-capacity | max-batch | …
+    phase: np.ndarray  # aggregated | prefill | decode (serving.PHASES)
+    requests_capacity: np.ndarray  # prefill columns: requests/s one replica serves (else 0)
     chip_types: tuple[ChipCost, ...]
     stats: tuple[dict[str, int], ...]  # per class: what each presolve step removed
     excluded: tuple[tuple[str, str], ...]  # (chip, why) for chips with no column left
@@ -396,49 +482,18 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
         fits = m1["fits"]
         _count(st, "weights_do_not_fit", keep, fits, g, removed_by)
         keep &= fits
-        fast = g.required_rate(m1, 1, np.arange(len(g))) >= wc.target_utps * (1 - REL)
-        _count(st, "too_slow_at_batch_1", keep, fast, g, removed_by)
-        keep &= fast
-        _count(st, "no_cost_data", keep, known[g.chip], g, removed_by)
-        keep &= known[g.chip]
-        idx = np.flatnonzero(keep)
-        bcap = batch_cap(g, wc, problem.max_batch, idx, at_1=m1)
-        chips = (g.t * g.p)[idx]
-        over = over_limits(problem, costs, g.chip[idx], chips)
-        st["over_limits"] = int(over.sum())
-        for i in idx[over]:
-            removed_by[int(g.chip[i])] = "over_limits"
-        idx, bcap, chips = idx[~over], bcap[~over], chips[~over]
-        n = len(idx)
-        mb = g.metrics(wc, np.concatenate([bcap, bcap + 1]), np.concatenate([idx, idx]))
-        tokens = mb["system_tokens_per_s"][:n]
-        users = g.p[idx] * bcap
-        limited = _limited_by(problem.max_batch, bcap, mb["fits"][n:])
-        if prune:
-            value = tokens if problem.objective == "system_tokens_per_s" else users
-            dom = _dominance(g.chip[idx], chips, value.astype(float))
-            st["dominated"] = int((~dom).sum())
-            idx, bcap, chips, tokens, users, limited = (
-                a[dom] for a in (idx, bcap, chips, tokens, users, limited)
-            )
-        else:
-            st["dominated"] = 0
-        alive_chips.update(int(c) for c in g.chip[idx])
-        parts.append(
-            {
-                "cls": np.full(len(idx), j, dtype=np.int64),
-                "chip": g.chip[idx],
-                "t": g.t[idx],
-                "p": g.p[idx],
-                "ep": g.ep[idx],
-                "attention": g.attention[idx],
-                "batch": bcap,
-                "users": users,
-                "chips": chips,
-                "tokens_per_s": tokens,
-                "limited_by": limited,
-            }
-        )
+        phases = wc.serving.phases() if wc.serving is not None else ("aggregated",)
+        mine = []
+        for phase in phases:
+            part = _phase_columns(problem, wc, j, g, keep, m1, costs, known, phase, st, prune)
+            removed_by.update(part.pop("removed_by"))
+            mine.append(part)
+        served = [part for part, ph in zip(mine, phases, strict=True) if ph != "prefill"]
+        if not any(len(part["chip"]) for part in served):  # prompts alone serve no one
+            mine = [{k: v[:0] for k, v in part.items()} for part in mine]
+        for part in mine:
+            alive_chips.update(int(c) for c in part["chip"])
+            parts.append(part)
         stats.append(st)
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     excluded = tuple(
@@ -465,6 +520,127 @@ def _reason(problem: Problem, cc: ChipCost, stage: str) -> str:
     if stage == "no_cost_data":
         return missing_cost_data(problem, cc) or REASONS[stage]
     return REASONS[stage]
+
+
+def _phase_columns(
+    problem: Problem,
+    wc: WorkloadClass,
+    j: int,
+    g: Grid,
+    keep: np.ndarray,
+    m1: dict,
+    costs,
+    known: np.ndarray,
+    phase: str,
+    st: dict,
+    prune: bool,
+) -> dict[str, np.ndarray]:
+    """The columns of class j in one serving phase, from the candidates `keep` (rated, a
+    valid partition, weights that fit): presolve counts are added to `st`."""
+    removed_by: dict[int, str] = {}
+    sub: dict[str, int] = {}
+    idx = np.flatnonzero(keep)
+    if phase == "prefill":
+        cap, limited_all = prefill_columns(problem, wc, g, idx)
+        fast = np.zeros(len(g), dtype=bool)
+        fast[idx] = cap > 0
+        capacity = np.zeros(len(g))
+        capacity[idx] = cap
+        lim = np.empty(len(g), dtype=object)
+        lim[idx] = limited_all
+    else:
+        if wc.serving is not None and phase == "aggregated":
+            fast = (
+                rate_excess(
+                    g, wc, np.ones(len(idx)), idx, {k: v[idx] for k, v in m1.items()}, phase
+                )
+                <= 0
+            )
+            fast = _scatter(len(g), idx, fast)
+        else:
+            fast = g.required_rate(m1, 1, np.arange(len(g))) >= wc.target_utps * (1 - REL)
+        if phase == "decode":
+            dcap = np.zeros(len(g), dtype=np.int64)
+            dcap[idx] = serving.decode_batch_cap(
+                wc.workload, _replica_scale_out(problem, g, idx), g.p[idx], wc.target_utps
+            )
+            fast &= dcap >= 1
+    _count(sub, "too_slow_at_batch_1", keep, fast, g, removed_by)
+    keep = keep & fast
+    _count(sub, "no_cost_data", keep, known[g.chip], g, removed_by)
+    keep &= known[g.chip]
+    idx = np.flatnonzero(keep)
+    if phase == "prefill":
+        bcap = np.ones(len(idx), dtype=np.int64)
+    else:
+        bcap = batch_cap(g, wc, problem.max_batch, idx, at_1=m1, phase=phase)
+    chips = (g.t * g.p)[idx]
+    over = over_limits(problem, costs, g.chip[idx], chips)
+    sub["over_limits"] = int(over.sum())
+    for i in idx[over]:
+        removed_by[int(g.chip[i])] = "over_limits"
+    idx, bcap, chips = idx[~over], bcap[~over], chips[~over]
+    n = len(idx)
+    if phase == "prefill":
+        tokens = np.zeros(n)
+        users = np.zeros(n, dtype=np.int64)
+        requests = capacity[idx]
+        limited = lim[idx]
+        value = requests
+    else:
+        mb = g.metrics(wc, np.concatenate([bcap, bcap + 1]), np.concatenate([idx, idx]))
+        tokens = mb["system_tokens_per_s"][:n]
+        limited = _limited_by(problem.max_batch, bcap, mb["fits"][n:])
+        if phase == "decode":
+            kv = dcap[idx]
+            limited = np.where(bcap > kv, "kv-transfer", limited).astype(object)
+            bcap = np.minimum(bcap, kv)
+            tokens = g.metrics(wc, bcap, idx)["system_tokens_per_s"] if n else tokens
+        elif wc.serving is not None and n:
+            a = g.aggregated(wc, bcap + 1, idx, mb_slice(mb, n, 2 * n))
+            late = a["ttft_p90_s"] > wc.serving.ttft_s * (1 - REL)
+            limited = np.where((limited == "user-rate") & late, "ttft", limited).astype(object)
+            # output tokens/s with the prompt chunks: p·b*/TPOT
+            tokens = g.p[idx] * bcap / g.aggregated(wc, bcap, idx, mb_slice(mb, 0, n))["tpot_s"]
+        users = g.p[idx] * bcap
+        requests = np.zeros(n)
+        value = tokens if problem.objective == "system_tokens_per_s" else users
+    if prune:
+        dom = _dominance(g.chip[idx], chips, value.astype(float))
+        sub["dominated"] = int((~dom).sum())
+        idx, bcap, chips, tokens, users, limited, requests = (
+            a[dom] for a in (idx, bcap, chips, tokens, users, limited, requests)
+        )
+    else:
+        sub["dominated"] = 0
+    for k, v in sub.items():
+        st[k] = st.get(k, 0) + v
+    return {
+        "cls": np.full(len(idx), j, dtype=np.int64),
+        "chip": g.chip[idx],
+        "t": g.t[idx],
+        "p": g.p[idx],
+        "ep": g.ep[idx],
+        "attention": g.attention[idx],
+        "batch": bcap,
+        "users": users,
+        "chips": chips,
+        "tokens_per_s": tokens,
+        "limited_by": limited,
+        "phase": np.full(len(idx), phase, dtype=object),
+        "requests_capacity": requests.astype(float),
+        "removed_by": removed_by,
+    }
+
+
+def mb_slice(m: dict, a: int, b: int) -> dict:
+    return {k: np.asarray(v)[a:b] for k, v in m.items()}
+
+
+def _scatter(n: int, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = np.zeros(n, dtype=values.dtype)
+    out[idx] = values
+    return out
 
 
 def _count(st, stage, keep, ok, g: Grid, removed_by) -> None:
@@ -500,6 +676,7 @@ def single_configuration_fleets(problem: Problem, c: Columns) -> dict[str, np.nd
     servers = servers_for(chips, sc)
     value = _fleet_value(problem, c, servers, chips)
     over = over_limits(problem, c.chip_types, c.chip, chips, servers)
+    over |= c.phase != "aggregated"  # a prefill or a decode pool alone serves no request
     return {
         "replicas": reps,
         "chips": chips,
@@ -555,7 +732,7 @@ def _bound_prune(problem: Problem, c: Columns) -> Columns:
     share = c.chips.astype(float) if what is None else c.share(what)
     if problem.objective == "cost_per_mtoken":
         share = share / demanded_mtokens_per_year(problem)
-    rho = np.min(share / c.users)
+    rho = np.min(np.where(c.users > 0, share / np.maximum(c.users, 1), np.inf))
     users = problem.classes[0].users or 0
     bound = share + rho * np.maximum(users - c.users, 0)
     keep = bound <= incumbent * (1 + 1e-9) + 1e-12

@@ -73,7 +73,15 @@ def _replica_bounds(problem: Problem, c: Columns) -> np.ndarray:
     column alone. The requirement rows do the rest (they are never left to these bounds)."""
     if problem.sense == "minimize":
         users = np.array([wc.users or 0 for wc in problem.classes])[c.cls]
-        return units_to_serve(users, c.users)
+        r = units_to_serve(users, c.users)
+        pf = c.phase == "prefill"
+        if pf.any():  # no more prompts than the requests of all the users
+            per_user = np.array(
+                [wc.target_utps / max(wc.workload.output_tokens, 1) for wc in problem.classes]
+            )
+            need = users * per_user[c.cls]
+            r[pf] = np.ceil(need[pf] / c.requests_capacity[pf] - 1e-9).astype(np.int64)
+        return r
     big = np.iinfo(np.int64).max // 4
     r = np.full(len(c), big, dtype=np.int64)
     if problem.max_chips:

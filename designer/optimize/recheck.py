@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from designer import intervals, profiles
+from designer import intervals, profiles, serving
 from designer.cost import cost_per_mtoken, mtokens_per_year
 from designer.evaluate import Design, assess
 from designer.optimize.columns import demanded_tokens_per_s, units_to_serve
 from designer.optimize.data import FleetData
+from designer.optimize.features import FEATURES
 
 TOLERANCE = 1e-9
 
@@ -29,9 +30,14 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
     share = {k: _cost_per_user(data, k) for k in chosen}
     rows = []
     for j, wc in enumerate(p.classes):
-        ks = sorted((k for k in chosen if c.cls[k] == j), key=lambda k: (share[k], k))
+        # aggregated replicas first: the decode pool holds the users they leave, and the
+        # prefill pool serves those users' requests (features.prefill_pool)
+        ks = sorted(
+            (k for k in chosen if c.cls[k] == j),
+            key=lambda k: (c.phase[k] != "aggregated", share[k], k),
+        )
         left = wc.users if p.sense == "minimize" and wc.users else None
-        for k in ks:
+        for k in (k for k in ks if c.phase[k] != "prefill"):
             r = replicas[k]
             capacity = r * int(c.users[k])
             users = capacity if left is None else min(capacity, left)
@@ -47,36 +53,120 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 int(c.ep[k]),
                 str(c.attention[k]),
             )
-            wl = profiles.workload_for(p, design.chip, wc.workload)
-            prof = profiles.for_problem(p, design.chip)
-            rec = intervals.attach(assess(wl, p.catalog, design, p.cost_basis), prof, wl)
-            if wc.confidence:
-                factor = intervals.slow_factor(
-                    prof,
-                    wl,
-                    design.chip,
-                    design.tp,
-                    design.pp,
-                    design.ep,
-                    design.attention,
-                    design.batch,
-                    wc.confidence,
-                )
-                rec["metrics"]["guaranteed_tokens_per_s_per_user"] = float(
-                    rec["metrics"]["tokens_per_s_per_user"] / factor
-                )
-            rows.append(
-                {
-                    "column": k,
-                    "class": wc.name,
-                    "class_index": j,
-                    "users_served": users,
-                    "capacity": capacity,
-                    "limited_by": str(c.limited_by[k]),
-                    **rec,
-                }
-            )
+            rows.append(_row(data, k, j, design, users, capacity))
+        if wc.serving is not None:
+            pf = [k for k in ks if c.phase[k] == "prefill"]
+            rows += _prefill_rows(data, j, {k: replicas[k] for k in pf}, rows)
     return rows
+
+
+def _row(
+    data: FleetData, k: int, j: int, design: Design, users: int, capacity, requests=None
+) -> dict:
+    """A fleet row: the forward model's record of column k's design, with the serving metrics
+    of its phase at the requests it serves (`serving.replica`) for a class with requests
+    (`requests`, requests/s of the row: given for prefill rows; decode rows: their users' at
+    the class's rate; aggregated rows: their users' turning over at the TPOT they get, as the
+    columns count them — all by Little's law)."""
+    p, c = data.problem, data.columns
+    wc = p.classes[j]
+    wl = profiles.workload_for(p, design.chip, wc.workload)
+    prof = profiles.for_problem(p, design.chip)
+    rec = intervals.attach(assess(wl, p.catalog, design, p.cost_basis), prof, wl)
+    if wc.confidence:  # the rate the SLA is held to at the interval's slow end
+        factor = intervals.slow_factor(
+            prof,
+            wl,
+            design.chip,
+            design.tp,
+            design.pp,
+            design.ep,
+            design.attention,
+            design.batch,
+            wc.confidence,
+        )
+        rec["metrics"]["guaranteed_tokens_per_s_per_user"] = float(
+            rec["metrics"]["tokens_per_s_per_user"] / factor
+        )
+    phase = str(c.phase[k])
+    if wc.serving is not None:
+        if requests is None and phase == "decode":
+            requests = serving.rate_for_users(users, wl.output_tokens, wc.target_utps)
+        m = rec["metrics"]
+        m.update(_serving_metrics(data, j, design, phase, requests))
+        if phase != "decode":  # the rates of the phase: 1/TPOT (0 for a prefill row)
+            tpot = m["tpot_s"]
+            m["tokens_per_s_per_user"] = 1.0 / tpot if tpot else 0.0
+            m["system_tokens_per_s"] = design.users / tpot if tpot else 0.0
+    else:
+        m = rec["metrics"]
+        m.update(dict.fromkeys(serving.REPLICA_METRICS), phase=phase)
+        m["tpot_s"] = m["step_time_s"] / m["accepted_tokens_per_step"]
+    return {
+        "column": k,
+        "class": wc.name,
+        "class_index": j,
+        "phase": phase,
+        "users_served": users,
+        "capacity": capacity,
+        "limited_by": str(c.limited_by[k]),
+        **rec,
+    }
+
+
+def _serving_metrics(data: FleetData, j: int, design: Design, phase: str, requests: float | None):
+    """`serving.replica` for one replica of `design` at its share of `requests` (requests/s
+    of the whole row; None: Little's law at the replica's own TPOT)."""
+    p = data.problem
+    wc = p.classes[j]
+    out = serving.replica(
+        profiles.workload_for(p, design.chip, wc.workload),
+        p.catalog,
+        design.chip,
+        tp=design.tp,
+        pp=design.pp,
+        batch=design.batch,
+        ep=design.ep,
+        attention=design.attention,
+        phase=phase,
+        requests_per_s=None if requests is None else requests / design.replicas,
+        chunk_tokens=wc.serving.chunk_tokens,
+    )
+    out["requests_per_s"] *= design.replicas
+    return out
+
+
+def _prefill_rows(
+    data: FleetData, j: int, replicas: dict[int, int], rows: list[dict]
+) -> list[dict]:
+    """Prefill rows of class j: the requests of its decode rows, spread over the chosen prefill
+    configurations (most requests per chip first, each up to its capacity)."""
+    p, c = data.problem, data.columns
+    wc = p.classes[j]
+    need = sum(
+        serving.rate_for_users(r["users_served"], wc.workload.output_tokens, wc.target_utps)
+        for r in rows
+        if r["class_index"] == j and r["phase"] == "decode"
+    )
+    out = []
+    for k in sorted(replicas, key=lambda k: (-c.requests_capacity[k] / c.chips[k], k)):
+        reps = replicas[k]
+        cap = float(c.requests_capacity[k]) * reps
+        carried = min(cap, need)
+        need -= carried
+        design = Design(
+            c.chip_types[int(c.chip[k])].chip,
+            int(c.t[k]),
+            int(c.p[k]),
+            1,
+            reps,
+            int(c.ep[k]),
+            str(c.attention[k]),
+        )
+        row = _row(data, k, j, design, 0, 0, carried)
+        row["requests_capacity"] = cap
+        out.append(row)
+    return out
 
 
 def _cost_per_user(data: FleetData, k: int) -> float:
@@ -105,7 +195,25 @@ def totals(data: FleetData, rows: list[dict], servers: dict[int, int]) -> dict[s
     system = sum(r["metrics"]["system_tokens_per_s"] for r in rows)
     demanded = demanded_tokens_per_s(p)
     rate = demanded if demanded and p.sense == "minimize" else system
+    served = [j for j, wc in enumerate(p.classes) if wc.serving is not None]
+    per_class = {  # the demand asked for, or (maximize) what the rows that decode serve
+        j: p.classes[j].serving.requests_per_s
+        if p.sense == "minimize"
+        else sum(
+            r["metrics"]["requests_per_s"]
+            for r in rows
+            if r["class_index"] == j and r["phase"] != "prefill"
+        )
+        for j in served
+    }
+    requests = sum(per_class.values()) if served else None
+    prompts = sum(n * p.classes[j].workload.prompt_tokens for j, n in per_class.items())
     return {
+        "requests_per_s": requests,
+        "cost_per_mtoken_counts": "output tokens",
+        "cost_per_mtoken_with_prompts_usd": (
+            float(cost_per_mtoken(p.catalog, tco, rate + prompts)) if rate and served else None
+        ),
         "chips": int(sum(chips_by_type.values())),
         "servers": int(sum(used.values())),
         "chips_installed": int(sum(ct[ty].server_chips * n for ty, n in used.items())),
@@ -178,44 +286,31 @@ def relative_slack(value: float, need: float) -> float:
 
 
 def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[str, float]:
-    """Relative slack of every requirement (≥ 0 when met), from the forward model."""
+    """Relative slack of every requirement (≥ 0 when met), from the forward model: each
+    configuration's (user rate or TPOT, TTFT, KV transfer, memory, batch), then each feature's
+    (`features.FEATURES`, its `residuals` face)."""
     p = data.problem
     r: dict[str, float] = {}
     for i, row in enumerate(rows):
         m = row["metrics"]
         wc = p.classes[row["class_index"]]
         tag = f"[{i}]" if len(rows) > 1 else ""
-        rate = m.get("guaranteed_tokens_per_s_per_user", m["tokens_per_s_per_user"])
-        r[f"user-rate{tag}"] = relative_slack(rate, wc.target_utps)
+        if wc.serving is None:
+            rate = m.get("guaranteed_tokens_per_s_per_user", m["tokens_per_s_per_user"])
+            r[f"user-rate{tag}"] = relative_slack(rate, wc.target_utps)
+        else:
+            if m["tpot_s"] is not None:
+                r[f"user-rate{tag}"] = relative_slack(1.0 / m["tpot_s"], wc.target_utps)
+            if m["ttft_p90_s"] is not None:
+                r[f"ttft{tag}"] = 1.0 - m["ttft_p90_s"] / wc.serving.ttft_s
+            if m["kv_link_utilization"] is not None:
+                r[f"kv-transfer{tag}"] = 1.0 - m["kv_link_utilization"]
         r[f"memory-capacity{tag}"] = (
             1.0 - m["memory_per_chip_bytes"] / m["usable_memory_per_chip_bytes"]
         )
         r[f"max-batch{tag}"] = 1.0 - row["design"]["batch"] / p.max_batch
-    for j, wc in enumerate(p.classes):
-        if wc.users:
-            served = sum(x["users_served"] for x in rows if x["class_index"] == j)
-            tag = f"[{wc.name}]" if len(p.classes) > 1 else ""
-            r[f"demand{tag}"] = served / wc.users - 1.0
-    if p.max_chips:
-        r["chips-limit"] = 1.0 - tot["chips"] / p.max_chips
-    if p.max_power is not None:
-        r["power-limit"] = 1.0 - tot["limit_power_w"] / p.max_power
-    if p.max_facility_power is not None:
-        r["facility-power-limit"] = 1.0 - tot["limit_facility_power_w"] / p.max_facility_power
-    if p.max_capex_usd is not None:
-        r["capex-limit"] = 1.0 - tot["capex_usd"] / p.max_capex_usd
-    supply = dict(p.supply)
-    for b in tot["by_chip"]:
-        installed = b["servers"] * b["server_chips"]
-        r[f"servers-hold-chips[{b['chip']}]"] = installed / max(b["chips_in_use"], 1) - 1.0
-        if b["chip"] in supply:
-            r[f"supply[{b['chip']}]"] = 1.0 - installed / max(supply[b["chip"]], 1e-300)
-    if p.max_configurations is not None:
-        for j, wc in enumerate(p.classes):
-            n = sum(1 for x in rows if x["class_index"] == j)
-            r[f"configurations[{wc.name}]"] = 1.0 - n / p.max_configurations
-    if p.max_chip_types is not None:
-        r["chip-types"] = 1.0 - len(tot["by_chip"]) / p.max_chip_types
+    for feature in FEATURES:  # every requirement of the master problem: its own residuals
+        r.update(feature.residuals(data, rows, tot) if hasattr(feature, "residuals") else {})
     return r
 
 

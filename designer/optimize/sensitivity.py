@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from designer.cost import mtokens_per_year
 from designer.optimize.data import KUSD, KW, FleetData
+from designer.optimize.features import FEATURES
 from designer.optimize.modeling import pyo
 from designer.problem import OBJECTIVE_UNITS
 from designer.solver import Solver
@@ -35,15 +35,10 @@ OBJECTIVE_SCALE = {
     "users": 1.0,
     "system_tokens_per_s": 1e3,
 }
-# requirement rows: (component, SI unit of its right-hand side, model units → SI)
-ROWS = {
-    "demand": ("user", 1.0),
-    "limit_capex": ("USD", 1 / KUSD),
-    "limit_power": ("W", 1 / KW),
-    "limit_facility_power": ("W", 1 / KW),
-    "limit_chips": ("chip", 1.0),
-    "supply": ("chip", 1.0),
-}
+# requirement rows: component → (SI unit of its right-hand side, model units → SI), each
+# declared by its feature module (`MARGINALS`), which names the row's entries (`label`)
+ROWS = {name: face for f in FEATURES for name, face in getattr(f, "MARGINALS", {}).items()}
+OWNER = {name: f for f in FEATURES for name in getattr(f, "MARGINALS", {})}
 
 
 def relaxed_lp(m: pyo.ConcreteModel) -> pyo.ConcreteModel:
@@ -83,7 +78,6 @@ def sensitivity(data: FleetData, m: pyo.ConcreteModel) -> list[dict[str, Any]]:
     scale = objective_scale(data)
     per_mtoken = data.problem.objective == "cost_per_mtoken"
     value = solver.value(lp.objective) * scale if per_mtoken else 0.0  # USD per Mtoken
-    ct = data.columns.chip_types
     out = []
     for name, (unit, rhs_scale) in ROWS.items():
         comp = getattr(lp, name, None)
@@ -93,27 +87,13 @@ def sensitivity(data: FleetData, m: pyo.ConcreteModel) -> list[dict[str, Any]]:
             con = comp[index]
             marginal = float(duals.get(con, 0.0)) * scale / rhs_scale
             slack = float(_slack(getattr(m, name)[index])) * rhs_scale  # the integer answer's
-            label = name
+            owner = OWNER[name]
+            label = owner.label(data, name, index) if hasattr(owner, "label") else name
             entry: dict[str, Any] = {}
-            if name == "demand":
-                wc = data.problem.classes[index]
-                label = f"demand[{wc.name}]"
-                tokens = float(mtokens_per_year(data.problem.catalog, wc.target_utps))
-                if per_mtoken:  # the user's own tokens join the denominator
-                    marginal -= value * tokens / data.mtokens
-                spare = int(slack + 1e-6)
-                if spare >= 1:
-                    lowers = ""
-                    if per_mtoken:  # same TCO over more tokens
-                        answer = float(pyo.value(m.objective)) * scale
-                        step = answer * (1 - data.mtokens / (data.mtokens + tokens))
-                        lowers = f" and the first lowers the cost per Mtoken by {step:.3g} USD"
-                    entry["note"] = (
-                        f"the answer serves {spare} user(s) more than asked: the next {spare} "
-                        f"cost nothing{lowers}; the marginal holds beyond them"
-                    )
-            elif name == "supply":
-                label = f"supply[{ct[index].chip}]"
+            if hasattr(owner, "marginal"):  # a feature that knows more of its own marginal
+                marginal, entry = owner.marginal(
+                    data, m, name, index, marginal, slack, value, scale
+                )
             out.append(
                 {
                     "requirement": label,

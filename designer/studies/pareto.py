@@ -30,6 +30,10 @@ from designer.problem import OBJECTIVES, Problem
 from designer.studies.rows import achieved_rate, describe, flatten, mixed_fleet, solve_record
 
 X_AXES = ("tokens_per_s_per_user",)
+# the serving chart: for fixed hardware ([supply] or [limits]), the most output tokens/s per
+# chip in use at each tokens/s per user (a maximization: higher is better)
+PER_CHIP = "tokens_per_s_per_chip"
+Y_AXES = (*OBJECTIVES, PER_CHIP)
 RATE = "sla.tokens_per_s_per_user"
 FEASIBLE = ("optimal", "feasible")
 LOWEST_LEVEL = 1e-6  # tokens/s per user: "no rate requirement"
@@ -70,8 +74,9 @@ class Frontier:
 
         from designer.studies.compare import money
 
+        what = "maximum" if self.y == PER_CHIP else "minimum"
         t = Table(
-            title=f"exact frontier: minimum {self.y} per tokens/s per user", title_justify="left"
+            title=f"exact frontier: {what} {self.y} per tokens/s per user", title_justify="left"
         )
         for col in ("level ≥", "tokens/s per user", f"{self.y} ({self.unit})", "design"):
             t.add_column(col)
@@ -79,7 +84,7 @@ class Frontier:
             t.add_row(
                 f"{p['level']:,.1f}",
                 f"{p[self.x]:,.1f}",
-                money(p["value"], self.unit),
+                f"{p['value']:,.1f}" if self.y == PER_CHIP else money(p["value"], self.unit),
                 describe(p["record"]),
             )
         for bad in self.infeasible:
@@ -126,13 +131,18 @@ def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, fl
     return achieved_rate(low), ok
 
 
-def non_dominated(points: list[dict[str, Any]], x: str) -> list[dict[str, Any]]:
-    """Points no other point beats (higher or equal x at lower or equal value, one strictly),
-    each design once, by increasing x."""
+def non_dominated(
+    points: list[dict[str, Any]], x: str, *, larger: bool = False
+) -> list[dict[str, Any]]:
+    """Points no other point beats (higher or equal x at lower — `larger`: higher — or equal
+    value, one strictly), each design once, by increasing x."""
     out = []
+    sign = -1.0 if larger else 1.0
     for p in points:
         dominated = any(
-            q[x] >= p[x] and q["value"] <= p["value"] and (q[x] > p[x] or q["value"] < p["value"])
+            q[x] >= p[x]
+            and sign * q["value"] <= sign * p["value"]
+            and (q[x] > p[x] or sign * q["value"] < sign * p["value"])
             for q in points
         )
         if not dominated and all((q[x], q["value"]) != (p[x], p["value"]) for q in out):
@@ -159,13 +169,17 @@ def pareto(
     `MAX_WALK`)."""
     if x not in X_AXES:
         raise unknown("x axis", x, X_AXES, key="--x")
-    if y not in OBJECTIVES:
-        raise unknown("objective", y, OBJECTIVES, key="--y")
+    if y not in Y_AXES:
+        raise unknown("objective", y, Y_AXES, key="--y")
     if not 2 <= points <= MAX_POINTS:
         raise InputError(
             f"expected from 2 to {MAX_POINTS} points (each one solve), got {points}", key="--points"
         )
-    base = problem.with_changes({"objective.minimize": y})
+    base = (
+        serving_chart_problem(problem)
+        if y == PER_CHIP
+        else problem.with_changes({"objective.minimize": y})
+    )
     if low is None or high is None:
         lo, hi = rate_range(base, time_limit=time_limit)
         low, high = low or lo, high or hi
@@ -176,6 +190,8 @@ def pareto(
     for level in levels:
         rec = _at(base, level, time_limit)
         unit = unit or (rec.get("objective") or {}).get("unit", "")
+        if y == PER_CHIP:
+            unit = "tokens/s/chip"
         if rec.get("status") not in FEASIBLE:
             reason = rec.get("explanation") or rec.get("error") or rec.get("status")
             infeasible.append({"level": level, "status": rec.get("status"), "reason": reason})
@@ -184,7 +200,7 @@ def pareto(
             {
                 "level": level,
                 x: achieved_rate(rec),
-                "value": float(rec["objective"]["value"]),
+                "value": _value(rec, y),
                 "design": rec.get("design"),
                 "metrics": rec.get("metrics"),
                 "record": rec,
@@ -193,4 +209,30 @@ def pareto(
         nxt = found[-1][x] * (1 + WALK_STEP)
         if complete and nxt <= high and len(levels) < MAX_WALK:
             levels.append(nxt)
-    return Frontier(x, y, unit, non_dominated(found, x), levels, infeasible)
+    return Frontier(x, y, unit, non_dominated(found, x, larger=y == PER_CHIP), levels, infeasible)
+
+
+def _value(rec: dict[str, Any], y: str) -> float:
+    if y == PER_CHIP:
+        tot = rec["totals"]
+        return float(tot["system_tokens_per_s"]) / max(int(tot["chips"]), 1)
+    return float(rec["objective"]["value"])
+
+
+def serving_chart_problem(problem: Problem) -> Problem:
+    """`problem` asked as planners read a serving chart: the most system tokens/s its fixed
+    hardware serves (`maximize = "system_tokens_per_s"` within its [supply] and [limits]; the
+    users or requests asked for are dropped), so that the frontier gives tokens/s per chip at
+    each tokens/s per user."""
+    from designer.problem import problem_from_dict
+
+    raw = {k: (dict(v) if isinstance(v, dict) else v) for k, v in problem.raw.items()}
+    raw["objective"] = {"maximize": "system_tokens_per_s"}
+    drop = ("concurrent_users", "requests_per_s")
+    if "class" in raw:
+        raw["class"] = [{k: v for k, v in t.items() if k not in drop} for t in raw["class"]]
+    else:
+        raw["sla"] = {k: v for k, v in raw.get("sla", {}).items() if k not in drop}
+    return problem_from_dict(
+        raw, where=problem.where, catalog=problem.base_catalog, base_dir=problem.base_dir
+    )

@@ -89,7 +89,8 @@ def frontier(
     ax.set_yscale("log")
     ax.set_xlabel("tokens/s per user")
     ax.set_ylabel(_axis_label(front.y, front.unit))
-    ax.set_title(title or f"Exact frontier: minimum {front.y} at each tokens/s per user")
+    what = "maximum" if front.y == "tokens_per_s_per_chip" else "minimum"
+    ax.set_title(title or f"Exact frontier: {what} {front.y} at each tokens/s per user")
     ax.grid(True, which="both", alpha=0.3)
     if chips:
         ax.legend(fontsize=8)

@@ -60,10 +60,12 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
 
 def achieved_rate(record: dict[str, Any]) -> float | None:
     """The tokens/s per user every user gets: the design's, or a mixed fleet's slowest
-    configuration's."""
+    configuration's (prefill rows decode nothing)."""
     if record.get("metrics"):
         return float(record["metrics"]["tokens_per_s_per_user"])
-    rates = [f["tokens_per_s_per_user"] for f in record.get("fleet") or []]
+    rates = [
+        f["tokens_per_s_per_user"] for f in record.get("fleet") or [] if f.get("phase") != "prefill"
+    ]
     return float(min(rates)) if rates else None
 
 
@@ -77,7 +79,8 @@ def describe(record: dict[str, Any]) -> str:
     parts = [record["design"]] if record.get("design") else record.get("fleet") or []
     return (
         " + ".join(
-            f"{d['chip']} TP{d['tp']}×PP{d['pp']}, batch {d['batch']}, "
+            (f"{d['phase']} " if d.get("phase") in ("prefill", "decode") else "")
+            + f"{d['chip']} TP{d['tp']}×PP{d['pp']}, batch {d['batch']}, "
             f"{d['replicas']} replica(s) ({d['chips']} chips)"
             for d in parts
         )

@@ -8,6 +8,15 @@ from __future__ import annotations
 from designer.optimize.data import FleetData
 from designer.optimize.modeling import pyo
 
+LINKING = ("adopted",)
+NO_MARGINAL = ("chip_types",)  # a count of chip types: no marginal value (integer)
+
+
+def residuals(data: FleetData, rows: list[dict], tot: dict) -> dict[str, float]:
+    """1 − chip types used / allowed."""
+    n = data.problem.max_chip_types
+    return {} if n is None else {"chip-types": 1.0 - len(tot["by_chip"]) / n}
+
 
 def applies(data: FleetData) -> bool:
     p = data.problem

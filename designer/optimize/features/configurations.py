@@ -6,6 +6,21 @@ from __future__ import annotations
 from designer.optimize.data import FleetData
 from designer.optimize.modeling import pyo
 
+LINKING = ("configuration_on",)
+NO_MARGINAL = ("configurations",)  # a count of configurations: no marginal value (integer)
+
+
+def residuals(data: FleetData, rows: list[dict], tot: dict) -> dict[str, float]:
+    """1 − configurations used / allowed, per class."""
+    p = data.problem
+    if p.max_configurations is None:
+        return {}
+    return {
+        f"configurations[{wc.name}]": 1.0
+        - sum(1 for x in rows if x["class_index"] == j) / p.max_configurations
+        for j, wc in enumerate(p.classes)
+    }
+
 
 def applies(data: FleetData) -> bool:
     return data.problem.max_configurations is not None

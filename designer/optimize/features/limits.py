@@ -9,6 +9,28 @@ from __future__ import annotations
 from designer.optimize.data import KUSD, KW, FleetData
 from designer.optimize.modeling import pyo
 
+MARGINALS = {
+    "limit_capex": ("USD", 1 / KUSD),
+    "limit_power": ("W", 1 / KW),
+    "limit_facility_power": ("W", 1 / KW),
+    "limit_chips": ("chip", 1.0),
+}
+
+
+def residuals(data: FleetData, rows: list[dict], tot: dict) -> dict[str, float]:
+    """1 − used / limit for every limit set."""
+    p = data.problem
+    r = {}
+    if p.max_chips:
+        r["chips-limit"] = 1.0 - tot["chips"] / p.max_chips
+    if p.max_power is not None:
+        r["power-limit"] = 1.0 - tot["limit_power_w"] / p.max_power
+    if p.max_facility_power is not None:
+        r["facility-power-limit"] = 1.0 - tot["limit_facility_power_w"] / p.max_facility_power
+    if p.max_capex_usd is not None:
+        r["capex-limit"] = 1.0 - tot["capex_usd"] / p.max_capex_usd
+    return r
+
 
 def applies(data: FleetData) -> bool:
     return True

@@ -8,6 +8,19 @@ from __future__ import annotations
 from designer.optimize.data import FleetData
 from designer.optimize.modeling import pyo
 
+LINKING = ("servers_hold_chips",)  # rows that tie variables together, no requirement of their own
+
+
+def residuals(data: FleetData, rows: list[dict], tot: dict) -> dict[str, float]:
+    """Chips installed in whole servers over chips in use, per chip type, minus 1."""
+    return {
+        f"servers-hold-chips[{b['chip']}]": b["servers"]
+        * b["server_chips"]
+        / max(b["chips_in_use"], 1)
+        - 1.0
+        for b in tot["by_chip"]
+    }
+
 
 def applies(data: FleetData) -> bool:
     return True

@@ -13,6 +13,24 @@ def _limited(data: FleetData) -> dict[int, int]:
     return {ty: supply[ct[ty].chip] for ty in data.types if ct[ty].chip in supply}
 
 
+MARGINALS = {"supply": ("chip", 1.0)}
+
+
+def label(data: FleetData, component: str, index) -> str:
+    return f"supply[{data.columns.chip_types[index].chip}]"
+
+
+def residuals(data: FleetData, rows: list[dict], tot: dict) -> dict[str, float]:
+    """1 − chips installed / chips available, per limited chip type."""
+    supply = dict(data.problem.supply)
+    return {
+        f"supply[{b['chip']}]": 1.0
+        - b["servers"] * b["server_chips"] / max(supply[b["chip"]], 1e-300)
+        for b in tot["by_chip"]
+        if b["chip"] in supply
+    }
+
+
 def applies(data: FleetData) -> bool:
     return bool(_limited(data))
 

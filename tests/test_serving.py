@@ -1,0 +1,434 @@
+"""Serving requests: prefill by hand, Little's law, aggregated and disaggregated fleets
+against brute force, monotonicity, and every answer's TTFT/TPOT re-evaluated by `evaluate`."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from designer import perf, profiles, serving
+from designer.catalog import Catalog
+from designer.cli import main
+from designer.errors import InputError
+from designer.evaluate import evaluate
+from designer.optimize import columns as columns_mod
+from designer.prefill import prefill, prefill_bytes, prefill_flops
+from designer.problem import problem_from_dict
+from designer.solve import solve
+from designer.workload import Workload
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return Catalog.load()
+
+
+def _problem(catalog, **changes):
+    """A small serving question: Llama 3.1 8B, 2,000-token prompts, 500-token answers, 4
+    requests/s, TTFT 1 s; `changes` by "section.key" (None removes the key)."""
+    return problem_from_dict(_raw(**changes), catalog=catalog)
+
+
+def _raw(**changes) -> dict:
+    raw = {
+        "workload": {"model": "llama3.1-8b", "prompt_tokens": 2000, "output_tokens": 500},
+        "sla": {"tokens_per_s_per_user": 50, "requests_per_s": 4, "ttft": "1 s"},
+        "serving": {"mode": "best"},
+        "objective": {"minimize": "chips"},
+        "space": {"chips": ["h100-sxm"], "tp": [1, 2, 4], "pp": [1, 2]},
+    }
+    for path, value in changes.items():
+        section, key = path.split(".")
+        if value is None:
+            raw[section].pop(key)
+        else:
+            raw.setdefault(section, {})[key] = value
+    return raw
+
+
+# --- prefill and KV by hand: a dense (MHA), a GQA and an MLA model -------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "kv_per_token", "attention_per_pair"),
+    [
+        # MHA: K = 2·L·h_kv·d_h·2 B; attention 4·h·d_h·L FLOPs per (query, key) pair
+        ("llama2-7b", 2 * 32 * 32 * 128 * 2, 4 * 32 * 128 * 32),
+        # GQA: 8 KV heads of 80 layers (320 KiB/token in BF16)
+        ("llama3.1-70b", 2 * 80 * 8 * 128 * 2, 4 * 64 * 128 * 80),
+        # MLA: L·(r + d_r)·1 B in FP8 = 61·576; absorbed attention 2·h·(2r + d_r) per layer
+        ("deepseek-v3", 61 * (512 + 64), 2 * 128 * (2 * 512 + 64) * 61),
+    ],
+)
+def test_prefill_flops_and_kv_bytes_by_hand(catalog, model, kv_per_token, attention_per_pair):
+    arch = catalog.model(model)
+    kv = "fp8" if model == "deepseek-v3" else "bf16"
+    P, out = 3000, 1000
+    wl = Workload(arch, P + out, "bf16", kv, prompt_tokens=P, output_tokens=out)
+    assert wl.kv_bytes_per_token == kv_per_token
+    assert serving.kv_bytes_per_request(wl) == P * kv_per_token
+    causal = attention_per_pair * P * (P + 1) / 2  # token i attends to i tokens
+    flops = P * 2 * arch.active_params() + causal
+    assert prefill_flops(wl, 1, P) == pytest.approx(flops, rel=1e-12)
+    assert serving.prompt_flops_per_token(wl) * P == pytest.approx(flops, rel=1e-12)
+    assert prefill_bytes(wl, 1, P) == pytest.approx(
+        float(wl.weight_bytes_read(P)) + P * kv_per_token, rel=1e-12
+    )
+
+
+def test_ttft_is_at_least_the_compute_limit(catalog):
+    p = _problem(catalog)
+    sol = solve(p)
+    wl = p.workload
+    for row in sol.fleet:
+        if row["ttft_s"] is None:
+            continue
+        chip = catalog.chip(row["chip"])
+        limit = prefill_flops(wl, 1, wl.prompt_tokens) / (row["tp"] * chip.flops("bf16"))
+        assert row["ttft_s"] >= limit
+        assert row["ttft_p90_s"] >= limit  # (the p90 may be below the mean: < 10% wait)
+
+
+def test_md1_wait_by_hand():
+    mean, p90 = serving.md1_wait(0.5, 2.0)
+    assert mean == pytest.approx(0.5 * 2.0 / (2 * 0.5))  # ρD/(2(1−ρ))
+    assert p90 == pytest.approx(2.0 / (2 * 0.5) * math.log(0.5 / 0.1))
+    assert serving.md1_wait(0.05, 1.0)[1] == 0.0  # P(wait > 0) = ρ < 10%
+    assert np.isinf(serving.md1_wait(1.0, 1.0)[0])
+
+
+def test_prefill_capacity_meets_the_ttft_exactly():
+    cap = serving.prefill_capacity(0.4, 1, 0.05, 2.0, np.inf)
+    q = serving.prefill_queue(0.4, 1, 0.05, cap)
+    assert q["ttft_p90_s"] == pytest.approx(2.0, rel=1e-9)
+    assert serving.prefill_capacity(2.5, 1, 0.0, 2.0, np.inf) == 0.0  # idle is too slow
+    assert serving.prefill_capacity(0.4, 1, 0.0, 2.0, 0.3) == 0.3  # the KV egress caps it
+
+
+# --- requests: Little's law and the problem keys ------------------------------------------
+
+
+def test_littles_law_links_users_and_requests(catalog):
+    p = _problem(catalog)
+    assert p.users == math.ceil(4 * 500 / 50) == 40
+    q = _problem(catalog, **{"sla.concurrent_users": 40, "sla.requests_per_s": None})
+    assert q.classes[0].serving.requests_per_s == pytest.approx(4.0)
+    assert solve(q).objective == solve(p).objective
+
+
+def test_set_and_class_tables_reach_the_serving_keys(catalog):
+    p = _problem(catalog).with_changes({"sla.ttft": "3 s", "serving.mode": "aggregated"})
+    assert p.classes[0].serving.ttft_s == 3.0 and p.classes[0].serving.mode == "aggregated"
+    raw = {
+        "class": [
+            {
+                "name": "chat",
+                "model": "llama3.1-8b",
+                "prompt_tokens": 2000,
+                "output_tokens": 500,
+                "tokens_per_s_per_user": 50,
+                "requests_per_s": 2,
+                "ttft": "1 s",
+                "mode": "disaggregated",
+            },
+            {
+                "name": "batch",
+                "model": "llama3.1-8b",
+                "context_tokens": 4096,
+                "tokens_per_s_per_user": 20,
+                "concurrent_users": 10,
+            },
+        ],
+        "space": {"chips": ["h100-sxm"], "tp": [1, 2], "pp": [1]},
+    }
+    p = problem_from_dict(raw, catalog=catalog).with_changes({"class.chat.ttft": "2 s"})
+    assert p.classes[0].serving.ttft_s == 2.0 and p.classes[0].serving.mode == "disaggregated"
+    assert p.classes[1].serving is None
+    sol = solve(p)
+    phases = {(r["class"], r["phase"]) for r in sol.fleet}
+    assert ("chat", "aggregated") not in phases
+    assert {("chat", "prefill"), ("chat", "decode")} <= phases
+    assert all(r["phase"] == "aggregated" for r in sol.fleet if r["class"] == "batch")
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"sla.concurrent_users": 5}, "sla.requests_per_s"),  # both
+        ({"serving.mode": "agg"}, "serving.mode"),
+        ({"serving.chunk_tokens": 0}, "serving.chunk_tokens"),
+        ({"sla.ttft": "-1 s"}, "sla.ttft"),
+        ({"sla.ttft": None}, "sla.ttft"),  # requests without a TTFT target
+        (
+            {
+                "workload.prompt_tokens": None,
+                "workload.output_tokens": None,
+                "workload.context_tokens": 4096,
+            },
+            "sla.ttft",
+        ),
+        ({"sla.ttft": None, "sla.requests_per_s": None, "sla.concurrent_users": 9}, "sla.ttft"),
+    ],
+)
+def test_bad_serving_input_is_an_input_error(catalog, change, key):
+    with pytest.raises(InputError) as err:
+        problem_from_dict(_raw(**change), catalog=catalog)
+    assert err.value.key == key
+
+
+# --- the optimizer ------------------------------------------------------------------------
+
+
+def _brute_force_chips(p) -> float:
+    """The fewest chips serving the class, from the unpruned columns, exhaustively: for every
+    split of the users into a aggregated and U − a decoded ones, the fewest aggregated chips
+    holding ≥ a users, decode chips holding ≥ U − a (unbounded covering knapsacks) and prefill
+    chips serving their (U − a)·r/O requests/s (every prefill pool up to the largest need)."""
+    c = columns_mod.build(p, prune=False)
+    wc = p.classes[0]
+    U = wc.users
+    per_user = wc.target_utps / wc.workload.output_tokens
+
+    def covering(sel):
+        best = [0.0] + [math.inf] * U
+        ks = np.flatnonzero(sel)
+        for u in range(1, U + 1):
+            for k in ks:
+                best[u] = min(best[u], best[max(u - int(c.users[k]), 0)] + int(c.chips[k]))
+        return best
+
+    agg = covering(c.phase == "aggregated")
+    dec = covering(c.phase == "decode")
+    pf = np.flatnonzero(c.phase == "prefill")
+    bounds = [range(int(math.ceil(U * per_user / c.requests_capacity[k])) + 1) for k in pf]
+    pools = sorted(
+        (
+            sum(r * c.requests_capacity[k] for r, k in zip(reps, pf, strict=True)),
+            sum(r * int(c.chips[k]) for r, k in zip(reps, pf, strict=True)),
+        )
+        for reps in itertools.product(*bounds)
+    )
+    caps = [cap for cap, _ in pools]
+    suffix = [math.inf] * (len(pools) + 1)
+    for i in range(len(pools) - 1, -1, -1):
+        suffix[i] = min(suffix[i + 1], pools[i][1])
+
+    def prefill_chips(need: float) -> float:
+        return suffix[bisect.bisect_left(caps, need * (1 - 1e-12))] if need > 0 else 0.0
+
+    return min(agg[a] + dec[U - a] + prefill_chips((U - a) * per_user) for a in range(U + 1))
+
+
+@pytest.mark.parametrize("mode", ["aggregated", "disaggregated", "best"])
+@pytest.mark.parametrize(
+    ("ttft", "rate", "prompt", "output"),
+    [
+        ("1 s", 2, 2000, 500),
+        ("0.15 s", 8, 2000, 500),
+        ("0.08 s", 12, 2000, 500),
+        ("0.5 s", 10, 8000, 100),
+    ],
+)
+def test_optimum_equals_brute_force(catalog, mode, ttft, rate, prompt, output):
+    changes = {
+        "serving.mode": mode,
+        "sla.ttft": ttft,
+        "sla.requests_per_s": rate,
+        "workload.prompt_tokens": prompt,
+        "workload.output_tokens": output,
+    }
+    p = _problem(catalog, **changes)
+    try:
+        value = solve(p).objective
+    except Exception:  # noqa: BLE001 - infeasible answers are compared too
+        value = math.inf
+    assert value == _brute_force_chips(p)
+
+
+def test_aggregated_batch_is_the_largest_feasible_by_scan(catalog):
+    """The bisection's b* against a linear scan of the aggregated requirements (TPOT with the
+    prompt chunks, p90 TTFT, memory) at Little's-law load, for every unpruned column."""
+    p = _problem(catalog, **{"serving.mode": "aggregated", "sla.ttft": "0.3 s"})
+    p = p.with_changes({"space.max_batch": 96})
+    c = columns_mod.build(p, prune=False)
+    wc = p.classes[0]
+    assert len(c)
+    for k in range(len(c)):
+        chip = c.chip_types[int(c.chip[k])].chip
+        wl = profiles.workload_for(p, chip, wc.workload)
+        hw = perf.ChipArrays.build(catalog, [chip], wl.compute_dtype).take(0)
+        t, pp = int(c.t[k]), int(c.p[k])
+        b = np.arange(1, p.max_batch + 1)
+        m = perf.evaluate_arrays(wl, hw, t, pp, b)
+        a = serving.aggregated(wl, hw, t, pp, b, m, wc.serving.chunk_tokens)
+        ok = (
+            (a["tpot_s"] * wc.target_utps <= 1 + 1e-12)
+            & (a["ttft_p90_s"] <= wc.serving.ttft_s)
+            & m["fits"]
+        )
+        scan = int(b[ok].max()) if ok.any() else 0
+        assert c.batch[k] == scan, (chip, t, pp)
+
+
+def test_longer_prompts_never_cheaper(catalog):
+    values = []
+    for prompt in (500, 2000, 4000, 8000):
+        p = _problem(catalog, **{"workload.prompt_tokens": prompt, "sla.requests_per_s": 30})
+        values.append(solve(p).objective)
+    assert values == sorted(values)
+    assert values[-1] > values[0]
+
+
+def test_tighter_ttft_never_cheaper(catalog):
+    values = []
+    for ttft in ("4 s", "0.3 s", "0.15 s", "0.1 s", "0.05 s"):
+        p = _problem(catalog, **{"sla.ttft": ttft, "sla.requests_per_s": 30})
+        values.append(solve(p).objective)
+    assert values == sorted(values)
+    assert values[-1] > values[0]
+
+
+def test_prompts_size_the_fleet_larger_than_decode_alone(catalog):
+    p = _problem(catalog, **{"serving.mode": "aggregated", "objective.minimize": "capex"})
+    raw = dict(p.raw)
+    raw["sla"] = {"tokens_per_s_per_user": 50, "concurrent_users": p.users}
+    raw.pop("serving")
+    decode_only = problem_from_dict(raw, catalog=catalog)
+    assert decode_only.classes[0].serving is None
+    assert solve(p).objective >= solve(decode_only).objective
+
+
+@pytest.mark.parametrize("mode", ["aggregated", "disaggregated"])
+def test_every_answer_re_evaluates_through_evaluate(catalog, mode):
+    p = _problem(catalog, **{"serving.mode": mode, "objective.minimize": "capex"})
+    sol = solve(p)
+    assert sol.totals["requests_per_s"] == 4
+    assert sol.totals["cost_per_mtoken_counts"] == "output tokens"
+    assert sol.totals["cost_per_mtoken_with_prompts_usd"] < sol.totals["cost_per_mtoken_usd"]
+    for row in sol.fleet:
+        assert row["phase"] in (("aggregated",) if mode == "aggregated" else ("prefill", "decode"))
+        m = evaluate(
+            "llama3.1-8b",
+            row["chip"],
+            tp=row["tp"],
+            pp=row["pp"],
+            batch=row["batch"],
+            replicas=row["replicas"],
+            assumptions="deployment",
+            prompt_tokens=2000,
+            output_tokens=500,
+            requests_per_s=row["requests_per_s"],
+            phase=row["phase"],
+        )["metrics"]
+        for key in ("ttft_s", "ttft_p90_s", "tpot_s"):
+            if row[key] is None:
+                assert m[key] is None
+            else:
+                assert m[key] == pytest.approx(row[key], rel=1e-9)
+        if row["ttft_p90_s"] is not None:
+            assert row["ttft_p90_s"] <= 1.0 * (1 + 1e-9)
+        if row["tpot_s"] is not None:
+            assert row["tpot_s"] <= 1 / 50 * (1 + 1e-9)
+
+
+def test_decode_only_rows_say_so(catalog):
+    raw = {
+        "workload": {"model": "llama3.1-8b", "context_tokens": 4096},
+        "sla": {"tokens_per_s_per_user": 50, "concurrent_users": 20},
+        "space": {"chips": ["h100-sxm"], "tp": [1, 2], "pp": [1]},
+    }
+    sol = solve(problem_from_dict(raw, catalog=catalog))
+    assert sol.totals["requests_per_s"] is None
+    for row in sol.fleet:
+        assert row["phase"] == "aggregated"
+        assert row["ttft_s"] is None
+        assert row["tpot_s"] == pytest.approx(1 / row["tokens_per_s_per_user"])
+
+
+def test_evaluate_cli_reports_loaded_ttft(capsys):
+    rc = main(
+        [
+            "evaluate",
+            "--model",
+            "llama3.1-8b",
+            "--chip",
+            "h100-sxm",
+            "--batch",
+            "16",
+            "--prompt-tokens",
+            "2000",
+            "--output-tokens",
+            "500",
+            "--requests-per-s",
+            "2",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0 and "TTFT" in out and "p90" in out and "TPOT" in out
+    rc = main(["evaluate", "--model", "llama3.1-8b", "--chip", "h100-sxm", "--requests-per-s", "2"])
+    assert rc == 2
+
+
+def test_kv_transfer_uses_the_catalogs_scale_out_bandwidth(catalog):
+    assert serving.scale_out_per_chip(catalog, "h100-sxm") == pytest.approx(400e9 / 8)
+    bw = serving.scale_out_per_chip(catalog, "h100-sxm") * 2
+    wl = Workload(catalog.model("llama3.1-70b"), 7000, prompt_tokens=6000, output_tokens=1000)
+    wl = Workload(
+        catalog.model("llama3.1-70b"), 7000, "bf16", "bf16", prompt_tokens=6000, output_tokens=1000
+    )
+    assert serving.kv_transfer_time(wl, bw) == pytest.approx(6000 * 327680 / 100e9)
+    assert prefill(wl, catalog, "h100-sxm", tp=2, prompt_tokens=6000).time_s > 0
+
+
+def test_an_unreachable_ttft_is_explained(catalog):
+    from designer.errors import InfeasibleError
+
+    p = _problem(catalog, **{"sla.ttft": "1 ms"})
+    with pytest.raises(InfeasibleError, match="sla.ttft = 0.001 s is below the lowest"):
+        solve(p)
+
+
+@pytest.mark.parametrize("mode", ["aggregated", "disaggregated", "best"])
+def test_maximize_users_with_requests(catalog, mode):
+    p = _problem(
+        catalog,
+        **{
+            "objective.minimize": None,
+            "objective.maximize": "users",
+            "sla.requests_per_s": None,
+            "supply.h100-sxm": 16,
+            "serving.mode": mode,
+        },
+    )
+    sol = solve(p)
+    assert sol.totals["users_served"] > 0
+    assert sol.totals["chips"] <= 16
+    assert sol.record["recheck"] == "passed"
+    if mode == "disaggregated":  # every decoded user's prompt is prefilled
+        assert sol.record["residuals"]["prefill-pool"] >= 0
+        need = sum(r["requests_per_s"] for r in sol.fleet if r["phase"] == "decode")
+        assert need == pytest.approx(sol.totals["users_served"] * 50 / 500)
+
+
+def test_serving_chart_for_fixed_hardware(catalog):
+    """pareto --y tokens_per_s_per_chip: the most output tokens/s per chip of 8 H100 at each
+    tokens/s per user; faster users never get more tokens/s per chip, and every point is the
+    maximize answer at its level."""
+    from designer.studies.pareto import pareto
+
+    changes = {"supply.h100-sxm": 8, "objective.minimize": None, "objective.maximize": "users"}
+    p = _problem(catalog, **changes, **{"sla.requests_per_s": None})
+    front = pareto(p, "tokens_per_s_per_chip", points=4)
+    assert len(front.points) >= 2
+    xs = [pt["tokens_per_s_per_user"] for pt in front.points]
+    ys = [pt["value"] for pt in front.points]
+    assert xs == sorted(xs) and ys == sorted(ys, reverse=True)
+    for pt in front.points:
+        tot = pt["record"]["totals"]
+        assert tot["chips"] <= 8
+        assert pt["value"] == pytest.approx(tot["system_tokens_per_s"] / tot["chips"])
+        assert pt["record"]["objective"]["name"] == "system_tokens_per_s"
