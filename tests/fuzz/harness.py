@@ -258,6 +258,8 @@ def _answer_problems(command: str, record) -> list[str]:
     bad = []
     for m in rows:
         for key in ("tokens_per_s_per_user", "step_time_s", "memory_per_chip_bytes"):
+            if key == "tokens_per_s_per_user" and m.get("phase") == "prefill":
+                continue  # a disaggregated prefill row serves prompts, no user rate
             v = m.get(key)
             if v is None or v < 0 or (key != "memory_per_chip_bytes" and v == 0):
                 bad.append(f"metrics.{key} = {v}")
