@@ -205,6 +205,17 @@ def _sourced(chip: Chip) -> str:
     return "; ".join(x for x in (chip.price_source, chip.price_date) if x) or "catalog"
 
 
+def _from_reference(
+    ref_value: float, memory: tuple[float, float], compute: tuple[float, float]
+) -> tuple[float, float, float]:
+    """An estimate from the nearest part's value: ½ × (the chip's memory × the part's value per
+    unit of memory + its compute × the part's value per unit of compute); `memory` and `compute`
+    are (the part's, the chip's). Returns the estimate and the two per-unit rates."""
+    per_memory = ref_value / memory[0]
+    per_compute = ref_value / compute[0]
+    return 0.5 * (per_memory * memory[1] + per_compute * compute[1]), per_memory, per_compute
+
+
 def chip_price(catalog: Catalog, chip: Chip) -> tuple[float, str, str]:
     """(price, basis in words, kind: sourced | estimate | unknown)."""
     if chip.price_usd is not None:
@@ -212,9 +223,11 @@ def chip_price(catalog: Catalog, chip: Chip) -> tuple[float, str, str]:
         return chip.price_usd, f"catalog price ({kind}: {_sourced(chip)})", kind
     if chip.estimate_from is not None:
         ref = _reference(catalog, chip, "price_usd")
-        per_gb = ref.price_usd / (ref.memory_capacity / 1e9)
-        per_tflop = ref.price_usd / (_dense16(ref) / 1e12)
-        value = 0.5 * (per_gb * chip.memory_capacity / 1e9 + per_tflop * _dense16(chip) / 1e12)
+        value, per_gb, per_tflop = _from_reference(
+            ref.price_usd,
+            (ref.memory_capacity / 1e9, chip.memory_capacity / 1e9),
+            (_dense16(ref) / 1e12, _dense16(chip) / 1e12),
+        )
         if math.isfinite(value):
             return (
                 value,
@@ -239,9 +252,11 @@ def chip_power(catalog: Catalog, chip: Chip) -> tuple[float, str]:
         return chip.tdp, "catalog TDP"
     if chip.estimate_from is not None:
         ref = _reference(catalog, chip, "tdp")
-        w_bw = ref.tdp / (ref.memory_bandwidth / 1e12)
-        w_f = ref.tdp / (_dense16(ref) / 1e12)
-        value = 0.5 * (w_bw * chip.memory_bandwidth / 1e12 + w_f * _dense16(chip) / 1e12)
+        value, w_bw, w_f = _from_reference(
+            ref.tdp,
+            (ref.memory_bandwidth / 1e12, chip.memory_bandwidth / 1e12),
+            (_dense16(ref) / 1e12, _dense16(chip) / 1e12),
+        )
         if math.isfinite(value):
             return value, (
                 f"estimate from {ref.id} ({ref.tdp:g} W): ½ × (bandwidth × its {w_bw:.0f} "

@@ -16,8 +16,6 @@
 and `missing_faces` (tested for every feature) says which face a module forgot.
 """
 
-import pyomo.environ as pyo
-
 from designer.optimize.features import (
     chip_types,
     configurations,
@@ -28,6 +26,7 @@ from designer.optimize.features import (
     replicas,
     supply,
 )
+from designer.optimize.modeling import pyo
 
 FEATURES = (
     replicas,

@@ -10,9 +10,8 @@ counts, so the pool serves all of their requests:
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
-
 from designer.optimize.data import FleetData
+from designer.optimize.modeling import pyo
 
 MARGINALS = {"prefill_pool": ("request/s", 1.0)}
 
