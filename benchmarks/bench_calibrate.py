@@ -18,8 +18,8 @@ import argparse
 
 from _common import environment, median, timed, write_json
 
-from designer import calibrate, measurements, profiles
-from designer.catalog import Catalog
+from designer.calibration import calibrate, measurements, profiles
+from designer.model.catalog import Catalog
 
 ARRAY_CALLS = 200  # array predictions timed together (one takes tens of µs)
 

@@ -1,4 +1,5 @@
-"""Why `designer.solver.OPTIONS` turns HiGHS' feasibility-jump heuristic off and keeps presolve on.
+"""Why `designer.optimize.solver.OPTIONS` turns HiGHS' feasibility-jump heuristic off and keeps
+presolve on.
 
 Times whole `solve` calls (columns, model, HiGHS with its tie-break re-solves, re-check) with
 the options as shipped and with one of them switched back to HiGHS' default, on
@@ -23,10 +24,10 @@ from _common import environment, median, write_json
 from bench_solve import FLEET
 from bench_sweep import study
 
-from designer import solver
-from designer.errors import DesignerError
-from designer.problem import problem_from_dict
-from designer.solve import solve
+from designer.model.errors import DesignerError
+from designer.optimize import solver
+from designer.optimize.problem import problem_from_dict
+from designer.optimize.solve import solve
 
 VARIANTS = {
     "as shipped": {},

@@ -1,4 +1,4 @@
-"""Evaluations per second of the vectorized numpy forward model (`designer.perf`).
+"""Evaluations per second of the vectorized numpy forward model (`designer.model.perf`).
 
 For each model (a dense one and a MoE one) the benchmark draws `--points` random designs
 (chip, tp, pp, batch) over every catalog chip × the default TP (1…1024) and PP (1…64) powers of
@@ -23,11 +23,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from designer import perf
-from designer.assumptions import Assumptions
-from designer.catalog import Catalog
-from designer.problem import DEFAULT_MAX_BATCH, DEFAULT_PP, DEFAULT_TP
-from designer.workload import Efficiency, Workload
+from designer.model import perf
+from designer.model.assumptions import Assumptions
+from designer.model.catalog import Catalog
+from designer.model.workload import Efficiency, Workload
+from designer.optimize.problem import DEFAULT_MAX_BATCH, DEFAULT_PP, DEFAULT_TP
 
 DEFAULT_MODELS = ("llama3.1-70b", "deepseek-v3")
 

@@ -31,7 +31,7 @@ def run(time_limit: float, sets: list[str]) -> dict:
     """One `designer solve` of the planet problem: seconds, peak memory and the answer."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as f:
         cmd = ["/usr/bin/time", "-f", "%U %S %e %M", "-o", f.name, sys.executable]
-        cmd += ["-m", "designer.cli", "solve", str(PROBLEM), "--json"]
+        cmd += ["-m", "designer.interface.cli", "solve", str(PROBLEM), "--json"]
         cmd += ["--time-limit", str(time_limit)] + [a for s in sets for a in ("--set", s)]
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         user, system, wall, rss_kib = (float(x) for x in f.read().split()[-4:])

@@ -1,4 +1,4 @@
-"""Speed of `designer.solve` (columns in numpy → master MILP in Pyomo → HiGHS → re-check).
+"""Speed of `designer.optimize.solve` (columns in numpy → master MILP in Pyomo → HiGHS → re-check).
 
 (a) single-class questions over the full default space (every catalog chip, the paper's xPUs
     included × TP 1…1024 × PP 1…64 × the partition options of the assumption set): the bundled
@@ -28,10 +28,10 @@ from _common import environment, median, write_json
 from rich.console import Console
 from rich.table import Table
 
-from designer.errors import DesignerError
+from designer.model.errors import DesignerError
 from designer.optimize import columns as cm
-from designer.problem import Problem, load_problem, problem_from_dict
-from designer.solve import solve
+from designer.optimize.problem import Problem, load_problem, problem_from_dict
+from designer.optimize.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 

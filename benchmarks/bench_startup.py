@@ -12,7 +12,7 @@ time) and the median wall seconds are reported:
   written as a study file): points per wall second, start-up and the process pool included.
 
 `--source DIR` times the checkout in DIR instead (PYTHONPATH=DIR; for before/after numbers).
-Commands run as `python -m designer.cli` with this interpreter.
+Commands run as `python -m designer.interface.cli` with this interpreter.
 
 Run:  python benchmarks/bench_startup.py [--repeats 7] [--source DIR]
 Writes benchmarks/results/startup.json (with --source: startup_source.json).
@@ -45,7 +45,17 @@ SWEEP_POINTS = 100
 def run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
     """(CPU seconds, wall seconds) of one `designer ARGV` process."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as f:
-        cmd = [TIME, "-f", "%U %S %e", "-o", f.name, sys.executable, "-m", "designer.cli", *argv]
+        cmd = [
+            TIME,
+            "-f",
+            "%U %S %e",
+            "-o",
+            f.name,
+            sys.executable,
+            "-m",
+            "designer.interface.cli",
+            *argv,
+        ]
         done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr[-500:]}")

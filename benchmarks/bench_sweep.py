@@ -24,7 +24,7 @@ from pathlib import Path
 
 from _common import environment, median, timed, write_json
 
-from designer.problem import problem_from_dict
+from designer.optimize.problem import problem_from_dict
 from designer.studies import Study, compare, sweep
 from designer.studies.rows import solve_row
 
@@ -127,15 +127,15 @@ def profile_point(s: Study) -> dict:
 
 
 STEPS = {
-    "problem.with_changes (what-if applied)": ("designer/problem.py", "with_changes"),
+    "problem.with_changes (what-if applied)": ("designer/optimize/problem.py", "with_changes"),
     "columns.build (presolve, numpy)": ("designer/optimize/columns.py", "build"),
     "optimize.build (Pyomo model)": ("designer/optimize/build.py", "build"),
-    "solver.solve (HiGHS, all calls)": ("designer/solver.py", "solve"),
-    "solve._tie_break": ("designer/solve.py", "_tie_break"),
+    "solver.solve (HiGHS, all calls)": ("designer/optimize/solver.py", "solve"),
+    "solve._tie_break": ("designer/optimize/solve.py", "_tie_break"),
     "sensitivity (LP duals)": ("designer/optimize/sensitivity.py", "sensitivity"),
-    "solve._single_configuration": ("designer/solve.py", "_single_configuration"),
-    "solve.answer (export, re-check)": ("designer/solve.py", "answer"),
-    "explain (infeasible points)": ("designer/explain.py", "explain"),
+    "solve._single_configuration": ("designer/optimize/solve.py", "_single_configuration"),
+    "solve.answer (export, re-check)": ("designer/optimize/solve.py", "answer"),
+    "explain (infeasible points)": ("designer/optimize/explain.py", "explain"),
 }
 
 

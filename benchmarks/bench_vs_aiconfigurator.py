@@ -27,7 +27,7 @@ from pathlib import Path
 
 from _common import RESULTS, environment, write_json
 
-from designer.catalog import Catalog
+from designer.model.catalog import Catalog
 
 QUESTION = {"isl": 4000, "osl": 500, "ttft_ms": 2000, "tpot_ms": 20, "gpus": 8, "chip": "h200"}
 AIC_SYSTEM = "h200_sxm"

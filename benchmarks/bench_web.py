@@ -60,7 +60,7 @@ def start() -> tuple[subprocess.Popen, str, float]:
     url = f"http://127.0.0.1:{port}/"
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "designer.cli", "web", "--port", str(port)],
+        [sys.executable, "-m", "designer.interface.cli", "web", "--port", str(port)],
         cwd=tempfile.mkdtemp(),
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,

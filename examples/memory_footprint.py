@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from _figures import figure, table
 
-from designer.catalog import Catalog
+from designer.model.catalog import Catalog
+from designer.model.workload import Workload
 from designer.studies.plots import _pyplot
-from designer.workload import Workload
 
 MODELS = ["llama3.1-70b", "llama3.1-405b", "deepseek-v3"]
 CONTEXTS = [1024, 4096, 16384, 32768, 65536, 131072]

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from _figures import figure, table
 
-from designer.problem import load_problem
-from designer.studies import compare
+from designer import compare, load_problem
 from designer.studies.plots import _pyplot
 
 PROBLEM = Path(__file__).resolve().parent.parent / "problems"

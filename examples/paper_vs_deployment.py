@@ -18,11 +18,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from designer import perf
-from designer.errors import InfeasibleError
-from designer.evaluate import Design, assess
-from designer.problem import load_problem
-from designer.solve import solve
+from designer import load_problem, solve
+from designer.calibration.evaluate import Design, assess
+from designer.model import perf
+from designer.model.errors import InfeasibleError
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ("paper", "deployment")

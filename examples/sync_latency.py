@@ -12,8 +12,8 @@ from __future__ import annotations
 import pandas as pd
 from _figures import figure, table
 
-from designer.catalog import Catalog
-from designer.evaluate import evaluate
+from designer import evaluate
+from designer.model.catalog import Catalog
 from designer.studies.plots import heatmap
 
 MODEL, CHIP, CONTEXT, TP = "llama3.1-405b", "xpu-hbm3", 131072, 128

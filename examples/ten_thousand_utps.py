@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from _figures import figure, table
 
-from designer.problem import problem_from_dict
+from designer.optimize.problem import problem_from_dict
 from designer.studies.plots import _pyplot
 from designer.studies.rows import solve_record
 

@@ -30,7 +30,7 @@ INTERVALS = ROOT / "catalogs" / "intervals.toml"
 
 def _argv(command: str, out: Path) -> list[str]:
     """The recorded `designer calibrate …` command as argv, writing to `out`."""
-    from designer.cli import _without_out
+    from designer.interface.cli import _without_out
 
     words = shlex.split(command)
     if words[:2] != ["designer", "calibrate"]:
@@ -39,7 +39,7 @@ def _argv(command: str, out: Path) -> list[str]:
 
 
 def refit(text: str) -> str:
-    from designer.cli import main
+    from designer.interface.cli import main
 
     header = text[: text.index("\n[")].rstrip("\n") + "\n"  # the comment before the tables
     old = tomllib.loads(text)
@@ -64,17 +64,20 @@ def _quote(s: str) -> str:
 
 
 # How far a refit may land from the shipped numbers on another numpy/scipy. Each fit is
-# regularized (designer.calibrate, PRIOR), so its minimum is unique and scipy's own tolerances
+# regularized (designer.calibration.calibrate, PRIOR), so its minimum is unique and scipy's own
+# tolerances
 # (1e-8) would do; the bounds below are looser by the rounding of the file and the starts: a
 # parameter within 1% of its fitted range, an in-sample error within 0.25 percentage points, a
 # cross-validated one (seven to fourteen refits of subsets) within 1 point.
-PARAMETER_TOLERANCE = 0.01  # share of the parameter's range in designer.calibrate.PARAMETERS
+PARAMETER_TOLERANCE = (
+    0.01  # share of the parameter's range in designer.calibration.calibrate.PARAMETERS
+)
 ERROR_TOLERANCE = {"fit_mape": 0.25, "fit_median": 0.25, "fit_worst": 1.0, "cv_mape": 1.0}
 
 
 def _tolerances() -> dict[str, float]:
     """Absolute tolerance per profile key (times in seconds), from `PARAMETER_TOLERANCE`."""
-    from designer.calibrate import PARAMETERS
+    from designer.calibration.calibrate import PARAMETERS
 
     return {
         field: PARAMETER_TOLERANCE * (hi - lo) * scale for _, field, scale, lo, hi in PARAMETERS
@@ -86,8 +89,8 @@ def _close(key: str, a: object, b: object, tol: dict[str, float]) -> bool:
         return True
     if key not in tol:
         return a == b
-    from designer.errors import InputError
-    from designer.units import parse
+    from designer.model.errors import InputError
+    from designer.model.units import parse
 
     def number(v: object) -> float:
         return parse(v, "time") if isinstance(v, str) else float(v)
@@ -117,7 +120,7 @@ def changed(before: dict, after: dict) -> list[str]:
 
 def refit_intervals(text: str) -> str:
     """catalogs/intervals.toml refitted by the command it records."""
-    from designer.cli import main
+    from designer.interface.cli import main
 
     command = tomllib.loads(text)["command"]
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from designer.catalog import Catalog
+from designer.model.catalog import Catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HF_FIXTURES = FIXTURES / "hf"

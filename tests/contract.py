@@ -27,7 +27,7 @@ METRIC_KEYS = {
     "power_w",
     "tco_usd_per_year",
     "cost_per_mtoken_usd",
-    # the 80% interval of tokens/s per user (designer.intervals)
+    # the 80% interval of tokens/s per user (designer.calibration.intervals)
     "tokens_per_s_per_user_low",
     "tokens_per_s_per_user_high",
 }

@@ -15,8 +15,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from designer.catalog import dtype_bytes
-from designer.cost import chip_cost
+from designer.model.catalog import dtype_bytes
+from designer.model.cost import chip_cost
 
 
 def step_and_memory(problem, wc, chip_id: str, t: int, p: int, b: int) -> tuple[float, float]:
@@ -109,7 +109,8 @@ def best_fleet(problem, *, single: bool = False) -> float:
 
 def lexicographic_best(problem, *, rel: float = 1e-9) -> tuple[float, float, float, float]:
     """(objective, capex, power, chips) of the best fleet of a minimize problem with ties
-    broken as `designer.solve` breaks them: lower capex, then lower power, then fewer chips,
+    broken as `designer.optimize.solve` breaks them: lower capex, then lower power, then fewer
+    chips,
     each compared within `rel` (sums in another order differ in the last bits). Every
     criterion grows with the chips of each type, so the fewest chips per type of some split
     of the users holds the lexicographic optimum too. (inf, …) when infeasible."""

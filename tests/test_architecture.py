@@ -1,4 +1,4 @@
-"""designer.architecture: parameter counts, KV bytes, Hugging Face config.json import."""
+"""designer.model.architecture: parameter counts, KV bytes, Hugging Face config.json import."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from designer.architecture import Architecture, from_mapping, load_hf_config
-from designer.errors import InputError
+from designer.model.architecture import Architecture, from_mapping, load_hf_config
+from designer.model.errors import InputError
 from tests.contract import MODEL_IDS, MOE_IDS
 
 DENSE_IDS = [m for m in MODEL_IDS if m not in MOE_IDS]

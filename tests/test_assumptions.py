@@ -1,4 +1,4 @@
-"""designer.assumptions: the named sets, the [assumptions] section, --assumptions on every
+"""designer.model.assumptions: the named sets, the [assumptions] section, --assumptions on every
 command, and every answer saying which set produced it."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from designer.assumptions import PRESETS, SWITCHES, Assumptions, assumptions_from_table
-from designer.cli import main
-from designer.errors import InputError
-from designer.problem import load_problem, problem_from_dict
-from designer.solve import solve
+from designer.interface.cli import main
+from designer.model.assumptions import PRESETS, SWITCHES, Assumptions, assumptions_from_table
+from designer.model.errors import InputError
+from designer.optimize.problem import load_problem, problem_from_dict
+from designer.optimize.solve import solve
 from tests.contract import ASSUMPTION_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,5 @@
-"""designer.measurements, designer.calibrate, designer.validate and their commands."""
+"""designer.calibration.measurements, designer.calibration.calibrate, designer.calibration.validate
+and their commands."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ import json
 import numpy as np
 import pytest
 
-from designer import calibrate, measurements, profiles
-from designer.cli import main
-from designer.errors import InputError
-from designer.measurements import closed_loop_itl
-from designer.validate import validate
-from designer.workload import Efficiency
+from designer.calibration import calibrate, measurements, profiles
+from designer.calibration.measurements import closed_loop_itl
+from designer.calibration.validate import validate
+from designer.interface.cli import main
+from designer.model.errors import InputError
+from designer.model.workload import Efficiency
 
 DATA = str(measurements.bundled_path())
 HEADER = ",".join(measurements.COLUMNS)
@@ -84,7 +85,7 @@ def test_unstated_kv_dtype_is_the_weight_dtype(rows):
 def test_fp8_kv_is_what_lets_the_tensorrt_llm_batches_fit(rows, catalog):
     # cal-35: Llama 2 70B, TP4 H100, 480 sequences of 128 + 2048 tokens. With a 16-bit KV cache
     # the batch would need 342 GB of KV on 320 GB of HBM; with FP8 it fits.
-    from designer.workload import Workload
+    from designer.model.workload import Workload
 
     r = {x.id: x for x in rows}["cal-35"]
     arch = catalog.model(r.model)
@@ -105,8 +106,8 @@ def test_closed_loop_itl_by_hand():
 
 
 def test_predict_e2e_is_prefill_plus_decode_steps(rows, catalog):
-    from designer import perf
-    from designer.prefill import prefill
+    from designer.model import perf
+    from designer.model.prefill import prefill
 
     item = measurements.prepare([{r.id: r for r in rows}["cal-13"]], catalog)[0]
     eff = Efficiency()
@@ -118,8 +119,8 @@ def test_predict_e2e_is_prefill_plus_decode_steps(rows, catalog):
 
 
 def test_a_batch_that_does_not_fit_runs_in_waves_of_what_fits(rows, catalog):
-    from designer import perf
-    from designer.prefill import prefill
+    from designer.model import perf
+    from designer.model.prefill import prefill
 
     r = {r.id: r for r in rows}["cal-212"]  # 64 × 33k-token prompts of 405B on 4 MI300X
     item = measurements.prepare([r], catalog)[0]
@@ -151,8 +152,8 @@ def test_per_step_overhead_adds_exactly_tau_step_to_every_prediction(rows, catal
 
 
 def test_prefill_compute_scales_only_the_prefill(rows, catalog):
-    from designer import perf
-    from designer.prefill import prefill_time
+    from designer.model import perf
+    from designer.model.prefill import prefill_time
 
     item = measurements.prepare([{r.id: r for r in rows}["cal-48"]], catalog)[0]  # 2048 → 128
     r = item.row
@@ -298,7 +299,7 @@ def test_default_loss_is_soft_l1_and_the_cli_offers_the_losses(capsys):
         calibrate.cross_validate([], None, "row", "huber")
     code, out, err = run(capsys, "calibrate", "--help")
     assert "soft_l1" in out and "linear" in out
-    from designer.cli import parser
+    from designer.interface.cli import parser
 
     sub = next(a for a in parser()._actions if a.dest == "command")
     cal = sub.choices["calibrate"]

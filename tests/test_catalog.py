@@ -1,11 +1,12 @@
-"""designer.catalog: sources, units of presets and datasheets, dtype fallback, overrides, errors."""
+"""designer.model.catalog: sources, units of presets and datasheets, dtype fallback, overrides,
+errors."""
 
 from __future__ import annotations
 
 import pytest
 
-from designer.catalog import DTYPE_BYTES, Catalog, Chip, dtype_bytes
-from designer.errors import InputError
+from designer.model.catalog import DTYPE_BYTES, Catalog, Chip, dtype_bytes
+from designer.model.errors import InputError
 
 TiB = 2**40
 GiB = 2**30

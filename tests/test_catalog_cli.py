@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from designer.catalog import SECTIONS
-from designer.cli import main
-from designer.report import catalog_display_rows, catalog_rows, catalog_table
+from designer.interface.cli import main
+from designer.interface.report import catalog_display_rows, catalog_rows, catalog_table
+from designer.model.catalog import SECTIONS
 
 
 def _no_nan(token: str) -> float:

@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from designer import chipdesign as cd
-from designer import synthesis as syn
+from designer.model import chipdesign as cd
+from designer.optimize import synthesis as syn
 
 
 def test_die_cost_matches_the_published_worked_example():

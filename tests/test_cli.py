@@ -1,4 +1,5 @@
-"""designer.cli robustness: strict JSON, bounded arguments, one-line errors, quiet broken pipes."""
+"""designer.interface.cli robustness: strict JSON, bounded arguments, one-line errors, quiet broken
+pipes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from designer.cli import _json, main
+from designer.interface.cli import _json, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +84,7 @@ def test_help_returns_0(capsys):
 def test_broken_pipe_is_silent():
     """`designer catalog list chips --json | head -1`: no traceback, no message."""
     p = subprocess.Popen(
-        [sys.executable, "-m", "designer.cli", "catalog", "list", "chips", "--json"],
+        [sys.executable, "-m", "designer.interface.cli", "catalog", "list", "chips", "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,

@@ -6,9 +6,15 @@ import copy
 
 import pytest
 
-from designer.catalog import Catalog
-from designer.cost import HOURS_PER_YEAR, SECONDS_PER_YEAR, CostBasis, chip_cost, cost_per_mtoken
-from designer.evaluate import evaluate
+from designer.calibration.evaluate import evaluate
+from designer.model.catalog import Catalog
+from designer.model.cost import (
+    HOURS_PER_YEAR,
+    SECONDS_PER_YEAR,
+    CostBasis,
+    chip_cost,
+    cost_per_mtoken,
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from designer.cost import HOURS_PER_YEAR
-from designer.errors import InfeasibleError, InputError
-from designer.problem import load_problem
-from designer.solve import solve
+from designer.model.cost import HOURS_PER_YEAR
+from designer.model.errors import InfeasibleError, InputError
+from designer.optimize.problem import load_problem
+from designer.optimize.solve import solve
 
 QUICK = "problems/quickstart.toml"
 
@@ -99,8 +99,8 @@ def test_an_infeasibility_due_to_a_missing_price_names_it():
 
 
 def test_evaluate_takes_the_cost_basis_and_echoes_it():
-    from designer.cost import CostBasis
-    from designer.evaluate import evaluate
+    from designer.calibration.evaluate import evaluate
+    from designer.model.cost import CostBasis
 
     bought = evaluate("llama3.1-70b", "h100-sxm", tp=4, batch=16, context_tokens=8192)
     rented = evaluate(

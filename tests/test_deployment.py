@@ -1,4 +1,4 @@
-"""designer.perf under the `deployment` assumptions: KV placement, data-parallel attention,
+"""designer.model.perf under the `deployment` assumptions: KV placement, data-parallel attention,
 collectives with bytes, expert parallelism, model features, speculative decoding, context as
 a distribution — each checked by hand, and the paper's switches reproducing the paper."""
 
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from designer import perf
-from designer.assumptions import Assumptions
-from designer.evaluate import Design, assess, evaluate
-from designer.workload import Workload
+from designer.calibration.evaluate import Design, assess, evaluate
+from designer.model import perf
+from designer.model.assumptions import Assumptions
+from designer.model.workload import Workload
 
 S128K = 131072
 GiB = 2**30
@@ -151,7 +151,7 @@ def test_dp_attention_collectives(catalog):
 
 # ---- expert parallelism -----------------------------------------------------------------------
 def test_expert_parallel_reads_the_busiest_groups_experts(catalog):
-    from designer.experts import busiest_group
+    from designer.model.experts import busiest_group
 
     w = wl(catalog, "deepseek-v3", 4096)
     h = hw(catalog, "xpu-hbm4")
@@ -207,7 +207,7 @@ def test_sliding_window_switch(catalog):
 
 
 def test_mistral_style_window_applies_to_every_layer():
-    from designer.architecture import from_mapping
+    from designer.model.architecture import from_mapping
 
     raw = {
         "num_hidden_layers": 32,

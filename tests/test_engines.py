@@ -1,13 +1,13 @@
-"""The engine × chip support table (designer/engines.py, catalogs/engines.toml)."""
+"""The engine × chip support table (designer/calibration/engines.py, catalogs/engines.toml)."""
 
 from __future__ import annotations
 
 import pytest
 
-from designer import engines, measurements, profiles
-from designer.cli import main
-from designer.errors import InputError
-from designer.evaluate import evaluate
+from designer.calibration import engines, measurements, profiles
+from designer.calibration.evaluate import evaluate
+from designer.interface.cli import main
+from designer.model.errors import InputError
 
 
 def test_every_engine_has_a_sourced_row_and_every_measurement_is_a_supported_pair(catalog):
@@ -35,7 +35,7 @@ def test_a_tensorrt_llm_profile_on_mi300x_is_bad_input(capsys):
 
 
 def test_a_space_keeps_the_chips_its_engine_runs_on(capsys):
-    from designer.problem import load_problem
+    from designer.optimize.problem import load_problem
 
     p = load_problem("problems/quickstart.toml", {"efficiency.engine": "tensorrt-llm"})
     assert "mi300x" not in p.chips and "h100-sxm" in p.chips

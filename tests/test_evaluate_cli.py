@@ -1,4 +1,5 @@
-"""designer.cli and designer.evaluate: the JSON contract, exit codes, bad input."""
+"""designer.interface.cli and designer.calibration.evaluate: the JSON contract, exit codes, bad
+input."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import json
 
 import pytest
 
-from designer.cli import main
-from designer.errors import InputError
-from designer.evaluate import Design, evaluate
+from designer.calibration.evaluate import Design, evaluate
+from designer.interface.cli import main
+from designer.model.errors import InputError
 from tests.contract import ASSUMPTION_KEYS, DESIGN_KEYS, METRIC_KEYS
 
 

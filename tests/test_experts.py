@@ -1,4 +1,4 @@
-"""designer.experts: the busiest expert group's expected share, against a Monte Carlo of
+"""designer.model.experts: the busiest expert group's expected share, against a Monte Carlo of
 random routing."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from designer.experts import busiest_group, busiest_group_arrays, expected_max_binomial
+from designer.model.experts import busiest_group, busiest_group_arrays, expected_max_binomial
 
 
 def monte_carlo(experts: int, top_k: int, groups: int, tokens: int, trials: int, seed: int):

@@ -1,4 +1,4 @@
-"""The browser explorer's computations (designer/explorer.py), without a browser."""
+"""The browser explorer's computations (designer/interface/explorer.py), without a browser."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from designer import explorer
-from designer.explorer import Form, WhatIf, problem_toml, results_csv, run
-from designer.problem import load_problem, problem_from_dict
-from designer.solve import solve
+from designer.interface import explorer
+from designer.interface.explorer import Form, WhatIf, problem_toml, results_csv, run
+from designer.optimize.problem import load_problem, problem_from_dict
+from designer.optimize.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "problems" / "quickstart.toml"
@@ -95,7 +95,7 @@ def test_an_internal_error_is_one_line(monkeypatch):
     def broken(problem):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr("designer.solve.solve", broken)
+    monkeypatch.setattr("designer.optimize.solve.solve", broken)
     out = run(Form())
     assert out.kind == "error"
     assert out.message == "internal error: RuntimeError: boom second line"

@@ -1,4 +1,4 @@
-"""designer.files: input files are regular, bounded, UTF-8 and shallow, or one clear error."""
+"""designer.model.files: input files are regular, bounded, UTF-8 and shallow, or one clear error."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from designer.errors import InputError
-from designer.files import MAX_BYTES, MAX_DEPTH, depth, read_json, read_text, read_toml
+from designer.model.errors import InputError
+from designer.model.files import MAX_BYTES, MAX_DEPTH, depth, read_json, read_text, read_toml
 
 
 def test_reads_a_regular_utf8_file(tmp_path):

@@ -1,4 +1,4 @@
-"""designer.floor: the error a data set's own spread leaves to any calibration."""
+"""designer.calibration.floor: the error a data set's own spread leaves to any calibration."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from designer import calibrate, floor, measurements
-from designer.cli import main
-from designer.errors import InputError
-from designer.workload import Efficiency
+from designer.calibration import calibrate, floor, measurements
+from designer.interface.cli import main
+from designer.model.errors import InputError
+from designer.model.workload import Efficiency
 
 DATA = str(measurements.bundled_path())
 

@@ -1,4 +1,5 @@
-"""80% intervals of answers (designer/intervals.py): the shipped table, its held-out coverage,
+"""80% intervals of answers (designer/calibration/intervals.py): the shipped table, its held-out
+coverage,
 domains, extrapolation, and where answers carry them."""
 
 from __future__ import annotations
@@ -8,10 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from designer import intervals, measurements, profiles
-from designer.cli import main
-from designer.errors import InputError
-from designer.evaluate import evaluate
+from designer.calibration import intervals, measurements, profiles
+from designer.calibration.evaluate import evaluate
+from designer.interface.cli import main
+from designer.model.errors import InputError
 from tests.contract import INTERVAL_KEYS, METRIC_KEYS
 
 DATA = str(measurements.bundled_path())
@@ -101,8 +102,8 @@ def test_a_profile_of_another_chip_is_not_a_platform_profile():
 
 
 def test_slow_factor_is_non_decreasing_in_the_batch(catalog):
-    from designer.assumptions import Assumptions
-    from designer.workload import Workload
+    from designer.model.assumptions import Assumptions
+    from designer.model.workload import Workload
 
     wl = Workload(catalog.model("llama3.1-70b"), 8192, assumptions=Assumptions.preset("deployment"))
     b = np.arange(1, 3000)
@@ -167,8 +168,8 @@ QUICKSTART = "problems/quickstart.toml"
 
 @pytest.fixture(scope="module")
 def margin_answer():
-    from designer.problem import load_problem
-    from designer.solve import solve
+    from designer.optimize.problem import load_problem
+    from designer.optimize.solve import solve
 
     p = load_problem(QUICKSTART, {"sla.confidence": 0.9, "space.chips": ["h100-sxm", "h200"]})
     return p, solve(p).record
@@ -191,7 +192,7 @@ def test_confidence_sizes_for_the_slow_end_and_shows_the_margin(margin_answer):
 def test_the_guaranteed_fleet_is_the_nominal_fleet_of_a_slower_stack(margin_answer):
     """Brute force: each column's batch is the largest whose rate, divided by the slow-end
     factor, meets the target."""
-    from designer.perf import ChipArrays, evaluate_arrays
+    from designer.model.perf import ChipArrays, evaluate_arrays
 
     p, rec = margin_answer
     for row in rec["fleet"]:

@@ -1,4 +1,5 @@
-"""designer.measurements.load: a measurements CSV is read through the input gate; every bad
+"""designer.calibration.measurements.load: a measurements CSV is read through the input gate; every
+bad
 row is one InputError naming the file, the line and the column."""
 
 from __future__ import annotations
@@ -7,8 +8,9 @@ import os
 
 import pytest
 
-from designer import files, measurements
-from designer.errors import InputError
+from designer.calibration import measurements
+from designer.model import files
+from designer.model.errors import InputError
 
 BUNDLED = measurements.bundled_path()
 

@@ -1,4 +1,5 @@
-"""designer.outputs: what the tool writes never replaces a file it did not write, a device or a
+"""designer.model.outputs: what the tool writes never replaces a file it did not write, a device or
+a
 folder; files appear whole (temporary name, then rename); CSV cells never start a formula."""
 
 from __future__ import annotations
@@ -7,8 +8,8 @@ import os
 
 import pytest
 
-from designer import outputs
-from designer.errors import InputError
+from designer.model import outputs
+from designer.model.errors import InputError
 
 
 def test_a_new_name_is_written_whole_and_then_replaceable(tmp_path):

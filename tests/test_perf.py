@@ -1,4 +1,5 @@
-"""designer.perf: the LIMINAL forward model, checked against the paper (docs/model.md §3, §4)."""
+"""designer.model.perf: the LIMINAL forward model, checked against the paper (docs/model.md §3,
+§4)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from designer import perf
-from designer.architecture import from_mapping
-from designer.evaluate import evaluate
-from designer.workload import Efficiency, Workload
+from designer.calibration.evaluate import evaluate
+from designer.model import perf
+from designer.model.architecture import from_mapping
+from designer.model.workload import Efficiency, Workload
 
 TiB = 2**40
 S128K = 131072
@@ -101,7 +102,7 @@ def test_finding_3_holds_because_tp_cannot_exceed_the_heads(catalog):
     """Past 128 chips memory time would keep halving while sync stays at 567 µs (TP256 would
     reach 1044 UTPS), but Llama3-405B has 128 attention heads: TP 256 is no partition of it,
     so finding 3 holds over every possible TP."""
-    from designer.errors import InputError
+    from designer.model.errors import InputError
 
     for tp in (256, 1024):
         with pytest.raises(InputError, match="must divide the 128 attention heads"):
@@ -317,7 +318,7 @@ def test_evaluate_arrays_broadcasts_a_batch_array(vec_setup):
 def test_per_sequence_overlap_hides_the_per_sequence_time_under_the_memory_stream(catalog):
     """docs/model.md §6 "Variant": with `per_sequence_overlap` the step is
     max(T_mem, T_compute + L·B·τ_seq) + T_sync + τ_step + L·τ_layer; without it T_over adds."""
-    from designer.assumptions import Assumptions
+    from designer.model.assumptions import Assumptions
 
     eff = Efficiency(per_sequence=1e-6, overhead_per_step=2e-3, overhead_per_layer=1e-5)
     arch = catalog.model("llama3-8b")

@@ -1,12 +1,13 @@
-"""designer.plausible: values that parse but are almost certainly unit typos are warned about."""
+"""designer.interface.plausible: values that parse but are almost certainly unit typos are warned
+about."""
 
 from __future__ import annotations
 
 import pytest
 
-from designer.cli import main
-from designer.plausible import warnings
-from designer.problem import load_problem
+from designer.interface.cli import main
+from designer.interface.plausible import warnings
+from designer.optimize.problem import load_problem
 
 QUICK = "problems/quickstart.toml"
 

@@ -1,4 +1,4 @@
-"""designer.prefill: prefill FLOPs, bytes and time by hand; `evaluate --prompt-tokens`."""
+"""designer.model.prefill: prefill FLOPs, bytes and time by hand; `evaluate --prompt-tokens`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from designer import perf
-from designer.architecture import from_mapping
-from designer.cli import main
-from designer.prefill import (
+from designer.interface.cli import main
+from designer.model import perf
+from designer.model.architecture import from_mapping
+from designer.model.prefill import (
     allreduce_bytes,
     causal_attention_flops,
     prefill,
@@ -17,7 +17,7 @@ from designer.prefill import (
     prefill_flops,
     prefill_time,
 )
-from designer.workload import Efficiency, Workload
+from designer.model.workload import Efficiency, Workload
 
 # A tiny dense model: 2 layers, d = 64, 4 query heads and 2 KV heads of 16, SwiGLU 128, vocab 100.
 TINY = {

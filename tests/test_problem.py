@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from designer.errors import InputError
-from designer.problem import DEFAULT_PP, DEFAULT_TP, load_problem, parse_set, problem_from_dict
+from designer.model.errors import InputError
+from designer.optimize.problem import (
+    DEFAULT_PP,
+    DEFAULT_TP,
+    load_problem,
+    parse_set,
+    problem_from_dict,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {

@@ -1,4 +1,5 @@
-"""designer.profiles: the shipped profiles, defaults per chip, selection in problems and on the
+"""designer.calibration.profiles: the shipped profiles, defaults per chip, selection in problems
+and on the
 command line, and what an answer says about its profile."""
 
 from __future__ import annotations
@@ -8,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from designer import profiles
-from designer.cli import main
-from designer.errors import InputError
-from designer.evaluate import evaluate
-from designer.problem import load_problem
-from designer.workload import Efficiency
+from designer.calibration import profiles
+from designer.calibration.evaluate import evaluate
+from designer.interface.cli import main
+from designer.model.errors import InputError
+from designer.model.workload import Efficiency
+from designer.optimize.problem import load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "problems" / "quickstart.toml"

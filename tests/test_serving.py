@@ -10,16 +10,17 @@ import math
 import numpy as np
 import pytest
 
-from designer import perf, profiles, serving
-from designer.catalog import Catalog
-from designer.cli import main
-from designer.errors import InputError
-from designer.evaluate import evaluate
+from designer.calibration import profiles
+from designer.calibration.evaluate import evaluate
+from designer.interface.cli import main
+from designer.model import perf, serving
+from designer.model.catalog import Catalog
+from designer.model.errors import InputError
+from designer.model.prefill import prefill, prefill_bytes, prefill_flops
+from designer.model.workload import Workload
 from designer.optimize import columns as columns_mod
-from designer.prefill import prefill, prefill_bytes, prefill_flops
-from designer.problem import problem_from_dict
-from designer.solve import solve
-from designer.workload import Workload
+from designer.optimize.problem import problem_from_dict
+from designer.optimize.solve import solve
 
 
 @pytest.fixture(scope="module")
@@ -385,7 +386,7 @@ def test_kv_transfer_uses_the_catalogs_scale_out_bandwidth(catalog):
 
 
 def test_an_unreachable_ttft_is_explained(catalog):
-    from designer.errors import InfeasibleError
+    from designer.model.errors import InfeasibleError
 
     p = _problem(catalog, **{"sla.ttft": "1 ms"})
     with pytest.raises(InfeasibleError, match="sla.ttft = 0.001 s is below the lowest"):

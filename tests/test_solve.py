@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from designer.errors import InfeasibleError
-from designer.problem import OBJECTIVES, load_problem, problem_from_dict
-from designer.solve import solve
+from designer.model.errors import InfeasibleError
+from designer.optimize.problem import OBJECTIVES, load_problem, problem_from_dict
+from designer.optimize.solve import solve
 from tests import oracle
 from tests.contract import DESIGN_KEYS, FLEET_KEYS, METRIC_KEYS, TOTALS_KEYS
 from tests.optimize.test_against_brute_force import raw_problem as _raw
@@ -143,7 +143,7 @@ STALE_WARM_START_TIES = [
 
 @pytest.mark.parametrize("case", STALE_WARM_START_TIES)
 def test_every_tie_break_re_solve_returns_the_point_it_reports(case, monkeypatch):
-    from designer.solver import Solver
+    from designer.optimize.solver import Solver
 
     seen = []
     resolve = Solver.resolve

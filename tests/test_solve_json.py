@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from designer.cli import main
-from designer.problem import OBJECTIVES
+from designer.interface.cli import main
+from designer.optimize.problem import OBJECTIVES
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = str(ROOT / "problems" / "quickstart.toml")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 import pytest
 
-from designer.solver import Solver
+from designer.optimize.solver import Solver
 
 
 def _knapsack(sense=pyo.minimize) -> pyo.ConcreteModel:

@@ -19,13 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PLOTTING_AND_TABLES = {"pandas", "matplotlib", "dask", "distributed"}
 SOLVER = {"pyomo", "highspy", "scipy"}
 LINE = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \|\s*(\S+)$")
-# the command as `python -m designer.cli ARGV` would run it, then the modules loaded at exit
+# the command as `python -m designer.interface.cli ARGV` would run it, then the modules loaded at
+# exit
 # (`-X importtime` also logs imports that failed: pint's optional `import scipy`, refused)
 RUN = """
 import runpy, sys
 sys.argv = ["designer", *sys.argv[1:]]
 try:
-    runpy.run_module("designer.cli", run_name="__main__", alter_sys=True)
+    runpy.run_module("designer.interface.cli", run_name="__main__", alter_sys=True)
 finally:
     print("LOADED", *sorted(k for k, v in sys.modules.items() if v is not None), file=sys.stderr)
 """
@@ -56,15 +57,15 @@ def heavy(modules: dict[str, int], packages: set[str]) -> dict[str, int]:
 def test_the_parser_sees_every_import():
     """The test below would pass vacuously if `-X importtime` printed nothing."""
     mods = imported("evaluate", "--model", "llama3.1-8b", "--chip", "h100-sxm", "--json")
-    assert {"numpy", "designer.evaluate", "designer.perf"} <= set(mods)
-    assert mods["numpy"] > 0 and mods["designer.evaluate"] > 0  # timed by -X importtime
+    assert {"numpy", "designer.calibration.evaluate", "designer.model.perf"} <= set(mods)
+    assert mods["numpy"] > 0 and mods["designer.calibration.evaluate"] > 0  # timed by -X importtime
 
 
 @pytest.mark.parametrize("argv", [("--version",), ("--help",), ("solve", "--help")])
 def test_version_and_help_load_no_numerics(argv):
     mods = imported(*argv)
     assert not heavy(mods, {"numpy", "pint", "rich", *SOLVER, *PLOTTING_AND_TABLES})
-    assert "designer.errors" in mods
+    assert "designer.model.errors" in mods
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from designer import chipdesign as cd
-from designer import synthesis as syn
-from designer.cli import main
-from designer.errors import InfeasibleError, InputError
-from designer.problem import load_problem, problem_from_dict
-from designer.solve import solve
+from designer.interface.cli import main
+from designer.model import chipdesign as cd
+from designer.model.errors import InfeasibleError, InputError
+from designer.optimize import synthesis as syn
+from designer.optimize import synthesize
+from designer.optimize.problem import load_problem, problem_from_dict
+from designer.optimize.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM_405B = ROOT / "problems" / "synthesis-llama3-405b-2000utps-128k.toml"
@@ -287,7 +288,7 @@ def portfolio(max_designs: int, tape_out_usd: float) -> dict:
 @pytest.mark.parametrize(("k", "tape_out"), [(1, 0.0), (2, 0.0), (2, 2e6)])
 def test_design_sets_equal_the_whole_milp(k, tape_out):
     p = problem_from_dict(portfolio(k, tape_out))
-    by_sets = syn.solve(p, with_sensitivity=False, compare_single=False)
+    by_sets = synthesize.solve(p, with_sensitivity=False, compare_single=False)
     assert by_sets.record["design_sets"]["proven"]
     whole = solve(p, with_sensitivity=False, compare_single=False)
     assert whole.status == "optimal"
@@ -304,7 +305,9 @@ def test_one_design_portfolio_equals_enumeration_of_designs():
             values.append(solve(one, with_sensitivity=False, compare_single=False).objective)
         except InfeasibleError:
             continue
-    assert syn.solve(p, with_sensitivity=False).objective == pytest.approx(min(values), rel=1e-9)
+    assert synthesize.solve(p, with_sensitivity=False).objective == pytest.approx(
+        min(values), rel=1e-9
+    )
 
 
 def test_text_answer_says_hypothetical_names_binds_and_runner_ups(capsys):

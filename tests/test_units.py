@@ -1,4 +1,4 @@
-"""designer.units: pint parsing with information as its own dimension."""
+"""designer.model.units: pint parsing with information as its own dimension."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from designer.errors import InputError
-from designer.units import KINDS, format_quantity, parse
+from designer.model.errors import InputError
+from designer.model.units import KINDS, format_quantity, parse
 
 
 @pytest.mark.parametrize(

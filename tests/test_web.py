@@ -20,8 +20,8 @@ import pytest
 pytest.importorskip("nicegui")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from designer.problem import load_problem, problem_from_dict  # noqa: E402
-from designer.solve import solve  # noqa: E402
+from designer.optimize.problem import load_problem, problem_from_dict  # noqa: E402
+from designer.optimize.solve import solve  # noqa: E402
 from designer.studies.rows import describe  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,7 +59,7 @@ def server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "designer.cli", "web", "--port", str(port)],
+        [sys.executable, "-m", "designer.interface.cli", "web", "--port", str(port)],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

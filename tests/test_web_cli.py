@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from designer.cli import main, parser
+from designer.interface.cli import main, parser
 
 
 def test_serves_loopback_unless_told_otherwise():

@@ -1,4 +1,4 @@
-"""designer.workload: the paper's memory footprints, MoE expert reads, FLOPs."""
+"""designer.model.workload: the paper's memory footprints, MoE expert reads, FLOPs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from designer.errors import InputError
-from designer.workload import Efficiency, Workload
+from designer.model.errors import InputError
+from designer.model.workload import Efficiency, Workload
 from tests.contract import MOE_IDS
 
 GiB = 2**30

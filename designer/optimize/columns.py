@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from designer import intervals, partition, perf, profiles, serving
-from designer.cost import ChipCost, ceil_div, chip_cost, mtokens_per_year, servers_for
-from designer.prefill import prefill_time
-from designer.problem import Problem, WorkloadClass
+from designer.calibration import intervals, profiles
+from designer.model import partition, perf, serving
+from designer.model.cost import ChipCost, ceil_div, chip_cost, mtokens_per_year, servers_for
+from designer.model.prefill import prefill_time
+from designer.optimize.problem import Problem, WorkloadClass
 
 REL = 1e-12  # relative tolerance of the rate and capacity tests
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from designer.errors import InputError
+from designer.model.errors import InputError
 from designer.optimize.columns import Columns, demanded_mtokens_per_year, units_to_serve
-from designer.problem import Problem
+from designer.optimize.problem import Problem
 
 KUSD, KW = 1e-3, 1e-3
 

@@ -1,6 +1,6 @@
 """Pyomo's modeling layer (`pyo`), loaded lean: the master problem needs `pyomo.core` (models,
 sets, variables, constraints, expressions, objectives) and the standard-form compiler of
-`designer.solver`, not `pyomo.environ`, which also loads every solver interface, writer and
+`designer.optimize.solver`, not `pyomo.environ`, which also loads every solver interface, writer and
 modeling extension (0.25 s more).
 
 Pyomo's dependency registry imports scipy.stats, scipy.integrate and scipy.spatial (0.7 s)

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from designer import intervals, profiles, serving
-from designer.cost import cost_per_mtoken, mtokens_per_year
-from designer.evaluate import Design, assess
+from designer.calibration import intervals, profiles
+from designer.calibration.evaluate import Design, assess
+from designer.model import serving
+from designer.model.cost import cost_per_mtoken, mtokens_per_year
 from designer.optimize.columns import demanded_tokens_per_s, units_to_serve
 from designer.optimize.data import FleetData
 from designer.optimize.features import FEATURES

@@ -23,8 +23,8 @@ from typing import Any
 from designer.optimize.data import KUSD, KW, FleetData
 from designer.optimize.features import FEATURES
 from designer.optimize.modeling import pyo
-from designer.problem import OBJECTIVE_UNITS
-from designer.solver import Solver
+from designer.optimize.problem import OBJECTIVE_UNITS
+from designer.optimize.solver import Solver
 
 # objective model units → SI
 OBJECTIVE_SCALE = {

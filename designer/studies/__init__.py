@@ -1,8 +1,9 @@
 """Studies built from many solves: compare a space member by member, sweep what-ifs over a
-grid (locally or on a Dask cluster), trace exact Pareto frontiers, and plot them.
+grid (locally or on a Dask cluster), trace exact Pareto frontiers, and plot them. It may
+import `designer.model`, `designer.calibration`, `designer.optimize` and itself, never
+`designer.interface`.
 
-    from designer.problem import load_problem
-    from designer.studies import compare, pareto, sweep
+    from designer import compare, load_problem, pareto, sweep
 
     table = compare(load_problem("problems/quickstart.toml"), by="chip")
     frame = sweep("study.toml", out="results.csv")          # a pandas DataFrame

@@ -5,7 +5,7 @@ objective, with the reason each loses.
 The ranked table is the answer's certificate: the first row is the optimum over the whole
 space, and every other row says by how much it is worse, or which requirement it cannot meet.
 
-    >>> from designer.problem import load_problem
+    >>> from designer.optimize.problem import load_problem
     >>> table = compare(load_problem("problems/quickstart.toml"), by="chip")   # doctest: +SKIP
     >>> table.rows[0]["chip"], table.rows[1]["reason"]                        # doctest: +SKIP
     ('mi300x', 'costlier by $30,000 (+20.0%) than mi300x')
@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from designer.errors import InputError, unknown
-from designer.problem import Problem
+from designer.model.errors import InputError, unknown
+from designer.optimize.problem import Problem
 from designer.studies.rows import describe, flatten, mixed_fleet, solve_record
 
 BY = ("chip", "memory", "tp", "basis")

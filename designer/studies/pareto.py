@@ -9,7 +9,7 @@ space can reach for all users within the limits (from the infeasible answer's
 it lower). Points repeated by several levels are kept once, dominated points are removed, and
 levels with no answer are reported.
 
-    >>> from designer.problem import load_problem
+    >>> from designer.optimize.problem import load_problem
     >>> problem = load_problem("problems/quickstart.toml")  # from the repository's root
     >>> front = pareto(problem, "capex", points=8)
     >>> [(round(p["tokens_per_s_per_user"]), round(p["value"])) for p in front.points][:2]
@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from designer.errors import InfeasibleError, InputError, unknown
-from designer.problem import OBJECTIVES, Problem
+from designer.model.errors import InfeasibleError, InputError, unknown
+from designer.optimize.problem import OBJECTIVES, Problem
 from designer.studies.rows import achieved_rate, describe, flatten, mixed_fleet, solve_record
 
 X_AXES = ("tokens_per_s_per_user",)
@@ -224,7 +224,7 @@ def serving_chart_problem(problem: Problem) -> Problem:
     hardware serves (`maximize = "system_tokens_per_s"` within its [supply] and [limits]; the
     users or requests asked for are dropped), so that the frontier gives tokens/s per chip at
     each tokens/s per user."""
-    from designer.problem import problem_from_dict
+    from designer.optimize.problem import problem_from_dict
 
     raw = {k: (dict(v) if isinstance(v, dict) else v) for k, v in problem.raw.items()}
     raw["objective"] = {"maximize": "system_tokens_per_s"}

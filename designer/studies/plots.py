@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from designer import outputs
-from designer.errors import InputError
+from designer.model import outputs
+from designer.model.errors import InputError
 
 FORMATS = (".png", ".svg")
 COLORS = {"memory": "#4C72B0", "compute": "#DD8452", "sync": "#55A868", "overhead": "#8172B3"}

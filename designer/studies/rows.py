@@ -3,7 +3,7 @@
 `solve_row(problem, changes)` never raises for a bad point: infeasible points carry their
 explanation, failed points their error, so a study always goes on.
 
-    >>> from designer.problem import load_problem
+    >>> from designer.optimize.problem import load_problem
     >>> problem = load_problem("problems/quickstart.toml")  # from the repository's root
     >>> row = solve_row(problem, {"sla.tokens_per_s_per_user": 100})
     >>> row["status"], round(row["objective"]), row["totals.chips"]
@@ -19,8 +19,8 @@ import json
 import time
 from typing import Any
 
-from designer.errors import DesignerError, InfeasibleError, SolverLimitError
-from designer.problem import Problem
+from designer.model.errors import DesignerError, InfeasibleError, SolverLimitError
+from designer.optimize.problem import Problem
 
 # Statuses of a study row: answers (optimal/feasible/infeasible) and failures.
 ANSWERED = ("optimal", "feasible", "infeasible")
@@ -93,7 +93,7 @@ def solve_record(
 ) -> dict[str, Any]:
     """The JSON answer of one what-if point; errors become records with status 'error' or
     'solver-limit' and an `error` text instead of exceptions."""
-    from designer.solve import solve
+    from designer.optimize.solve import solve
 
     try:
         pr = problem.with_changes(changes) if changes else problem

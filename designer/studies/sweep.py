@@ -44,11 +44,11 @@ from typing import Any
 
 import pandas as pd
 
-from designer import outputs
-from designer.catalog import SECTIONS as CATALOG_SECTIONS
-from designer.errors import InputError, closest, excerpt
-from designer.files import MAX_CSV_BYTES, read_text, read_toml
-from designer.problem import Problem, apply_sets, load_problem
+from designer.model import outputs
+from designer.model.catalog import SECTIONS as CATALOG_SECTIONS
+from designer.model.errors import InputError, closest, excerpt
+from designer.model.files import MAX_CSV_BYTES, read_text, read_toml
+from designer.optimize.problem import Problem, apply_sets, load_problem
 from designer.studies.rows import solve_row
 
 STUDY_KEYS = ("problem", "grid", "list", "options")
@@ -267,11 +267,13 @@ def _start_context():
     else forkserver (spawn on Windows), whose server loads the solver once for all workers."""
     methods = get_all_start_methods()
     if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
-        importlib.import_module("designer.solve")  # loaded once here, inherited by the workers
+        importlib.import_module(
+            "designer.optimize.solve"
+        )  # loaded once here, inherited by the workers
         return get_context("fork")
     if "forkserver" in methods:
         ctx = get_context("forkserver")
-        ctx.set_forkserver_preload(["designer.studies.sweep", "designer.solve"])
+        ctx.set_forkserver_preload(["designer.studies.sweep", "designer.optimize.solve"])
         return ctx
     return get_context("spawn")
 

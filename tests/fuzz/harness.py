@@ -8,7 +8,8 @@ on success stderr holds only `designer: warning:` lines (and a sweep's summary);
 names in `keep` are left byte for byte; a CSV it names in `csv_out` holds no cell a spreadsheet
 would run as a formula.
 
-Inputs run in a worker process that has imported `designer` once (`designer.cli.main(argv)`
+Inputs run in a worker process that has imported `designer` once
+(`designer.interface.cli.main(argv)`
 in-process, stdout and stderr captured); a worker that overruns the clock is killed and replaced,
 so a hang costs one timeout, never the run.
 """
@@ -101,8 +102,8 @@ class Outcome:
 
 # ---- running ---------------------------------------------------------------------------------
 def _run_here(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
-    """designer.cli.main(argv) with `env` added to the environment, output captured."""
-    from designer.cli import main
+    """designer.interface.cli.main(argv) with `env` added to the environment, output captured."""
+    from designer.interface.cli import main
 
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -134,7 +135,7 @@ def _worker(conn) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    import designer.cli  # noqa: F401  imported once, before the first input
+    import designer.interface.cli  # noqa: F401  imported once, before the first input
 
     conn.send("ready")
     while True:
@@ -193,7 +194,7 @@ class Worker:
 
 
 def run_subprocess(case: Case, timeout: float = TIMEOUT) -> Outcome:
-    """The case through a real `python -m designer.cli` process."""
+    """The case through a real `python -m designer.interface.cli` process."""
     env = {**os.environ, **case.env}
     env.pop("DESIGNER_DEBUG", None)
     timeout *= case.work
@@ -204,7 +205,7 @@ def run_subprocess(case: Case, timeout: float = TIMEOUT) -> Outcome:
             stdout = open("/dev/full", "wb")  # noqa: SIM115  closed below
         try:
             return subprocess.run(
-                [sys.executable, "-m", "designer.cli", *argv],
+                [sys.executable, "-m", "designer.interface.cli", *argv],
                 stdout=stdout,
                 stderr=subprocess.PIPE,
                 text=True,

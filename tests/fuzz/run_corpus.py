@@ -6,7 +6,7 @@ Prints, per family and in total: inputs, exit codes, tracebacks, internal errors
 10 s, NaN/Infinity in JSON, bad inputs accepted with exit 0 (and other wrong answers with exit
 0), bad inputs reported as infeasible, valid inputs rejected; then up to --show examples of each
 breach with the command to reproduce it. A sample of --subprocess cases also runs through a real
-`python -m designer.cli` process. The `limits` family (--limits cases, on top of --n) are
+`python -m designer.interface.cli` process. The `limits` family (--limits cases, on top of --n) are
 valid but large searches (max_batch 10^5, every candidate with --no-prune, short --time-limit):
 their hangs measure the solver's speed and --time-limit, not input checking.
 Exit status 1 when any breach was found.

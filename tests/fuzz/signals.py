@@ -76,7 +76,7 @@ def interrupt(
     argv = ["sweep", str(study), "--out", str(out), "--workers", "2", "--quiet"]
     case = Case("signals", argv, note=f"{sig.name} during a 2-worker sweep")
     env = {k: v for k, v in os.environ.items() if k != "DESIGNER_DEBUG"}
-    cmd = [sys.executable, "-m", "designer.cli", *argv]
+    cmd = [sys.executable, "-m", "designer.interface.cli", *argv]
     p = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,

@@ -1,6 +1,7 @@
 """Fuzzing the command line and the input readers against the contract of the README (issue 7).
 
-A sample of the generated corpus (every family) runs through `designer.cli.main` in a worker
+A sample of the generated corpus (every family) runs through `designer.interface.cli.main` in a
+worker
 process with a 10 s clock, a few cases through a real process, and hypothesis drives the problem,
 Hugging Face config and command-line readers. The whole corpus (2,000+ inputs, with counts) is
 `tests/fuzz/run_corpus.py`. Solver answers may change; the contract may not.
@@ -15,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from designer.architecture import Architecture, from_mapping
-from designer.errors import InputError
-from designer.problem import Problem, problem_from_dict
+from designer.model.architecture import Architecture, from_mapping
+from designer.model.errors import InputError
+from designer.optimize.problem import Problem, problem_from_dict
 from tests.fuzz.corpus import (
     FAMILIES,
     FILE_FAMILIES,

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from designer.errors import InfeasibleError
-from designer.problem import OBJECTIVES, problem_from_dict
-from designer.solve import solve
+from designer.model.errors import InfeasibleError
+from designer.optimize.problem import OBJECTIVES, problem_from_dict
+from designer.optimize.solve import solve
 from tests import oracle
 
 MODELS = ["llama3.1-8b", "llama3.1-70b", "qwen3-32b", "mixtral-8x22b", "gpt-oss-20b"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from designer.optimize import columns as cm
-from designer.problem import problem_from_dict
-from designer.solve import solve
+from designer.optimize.problem import problem_from_dict
+from designer.optimize.solve import solve
 from tests import oracle
 from tests.optimize.test_against_brute_force import raw_problem
 

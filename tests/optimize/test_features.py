@@ -11,8 +11,8 @@ import pytest
 from designer.optimize import columns as cm
 from designer.optimize.data import fleet_data
 from designer.optimize.features import FEATURES, missing_faces
+from designer.optimize.problem import problem_from_dict
 from designer.optimize.sensitivity import ROWS
-from designer.problem import problem_from_dict
 
 RICH = {
     "workload": {"model": "llama3.1-8b", "prompt_tokens": 2000, "output_tokens": 500},
@@ -59,7 +59,7 @@ def test_a_feature_that_forgets_a_face_is_caught(data):
 
 
 def test_every_residual_comes_from_its_feature(data):
-    from designer.solve import solve
+    from designer.optimize.solve import solve
 
     sol = solve(data.problem)
     names = {k.split("[")[0] for k in sol.record["residuals"]}

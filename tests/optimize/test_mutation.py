@@ -10,8 +10,8 @@ import pytest
 from designer.optimize import columns as cm
 from designer.optimize.build import build
 from designer.optimize.data import KUSD, fleet_data
-from designer.problem import problem_from_dict
-from designer.solver import Solver
+from designer.optimize.problem import problem_from_dict
+from designer.optimize.solver import Solver
 from tests import oracle
 from tests.optimize.test_against_brute_force import raw_problem
 

@@ -9,10 +9,10 @@ import pytest
 from designer.optimize import columns as cm
 from designer.optimize.build import build
 from designer.optimize.data import fleet_data
+from designer.optimize.problem import problem_from_dict
 from designer.optimize.sensitivity import ROWS, objective_scale, relaxed_lp
-from designer.problem import problem_from_dict
-from designer.solve import solve
-from designer.solver import Solver
+from designer.optimize.solve import solve
+from designer.optimize.solver import Solver
 from tests.optimize.test_against_brute_force import TWO_CLASSES, raw_problem
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from designer.problem import Problem, load_problem
+from designer.optimize.problem import Problem, load_problem
 
 SMALL = """
 [workload]

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from designer.cli import main
-from designer.errors import InfeasibleError, InputError
-from designer.solve import solve
+from designer.interface.cli import main
+from designer.model.errors import InfeasibleError, InputError
+from designer.optimize.solve import solve
 from designer.studies import compare
 
 
@@ -88,7 +88,7 @@ def test_cli_no_feasible_member_exits_3(small_path, capsys):
 def test_a_mixed_fleet_row_carries_its_fleet():
     from pathlib import Path
 
-    from designer.problem import load_problem
+    from designer.optimize.problem import load_problem
     from designer.studies.rows import achieved_rate, describe
 
     root = Path(__file__).resolve().parents[2]

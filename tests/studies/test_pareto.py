@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from designer.cli import main
-from designer.errors import InfeasibleError, InputError
-from designer.solve import solve
+from designer.interface.cli import main
+from designer.model.errors import InfeasibleError, InputError
+from designer.optimize.solve import solve
 from designer.studies import pareto
 from designer.studies.pareto import rate_range
 

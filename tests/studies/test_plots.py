@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from designer.errors import InputError
+from designer.model.errors import InputError
 from designer.studies import pareto, plots
 
 pytest.importorskip("matplotlib")
@@ -55,7 +55,7 @@ def test_bad_extension_is_input_error(tmp_path):
 
 def test_breakdown_of_a_mixed_fleet_has_a_bar_per_configuration(tmp_path):
     # issue 17: compare --plot failed on a row whose best answer mixes configurations
-    from designer.problem import load_problem
+    from designer.optimize.problem import load_problem
     from designer.studies import compare
 
     pr = load_problem(

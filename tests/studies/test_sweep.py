@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from designer.cli import main
-from designer.errors import InputError
-from designer.solve import solve
+from designer.interface.cli import main
+from designer.model.errors import InputError
+from designer.optimize.solve import solve
 from designer.studies import Study, sweep
 
 RATES = [100, 200, 400, 800]
@@ -125,7 +125,7 @@ def test_rerun_computes_only_the_missing_points(tmp_path, small_path):
 def test_resume_after_a_kill(tmp_path, small_path):
     path = _study_file(tmp_path, small_path, GRID)
     out = tmp_path / "killed.csv"
-    cmd = [sys.executable, "-m", "designer.cli", "sweep", str(path), "--out", str(out)]
+    cmd = [sys.executable, "-m", "designer.interface.cli", "sweep", str(path), "--out", str(out)]
     proc = subprocess.Popen([*cmd, "--workers", "1", "--quiet"], env=os.environ.copy())
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from designer.cost import mtokens_per_year
+from designer.model.cost import mtokens_per_year
 from designer.optimize.data import FleetData
 from designer.optimize.modeling import pyo
 

@@ -1,0 +1,72 @@
+"""Which serving engines run on which chips (catalogs/engines.toml): hardware and software apart.
+
+A profile is a software build fitted on some chips; composing it with another chip is only
+meaningful where that engine runs. `check` makes an unsupported pair bad input naming the
+engines that run on the chip; `runs_on` lets a default design space leave such chips out.
+
+>>> from designer.model.catalog import Catalog
+>>> cat = Catalog.load()
+>>> runs_on(cat, "mi300x", "tensorrt-llm"), runs_on(cat, "mi300x", "vllm")
+(False, True)
+>>> engines_for(cat, "mi300x")
+('deepspeed', 'tgi', 'vllm')
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+
+from designer.model.catalog import Catalog, bundled_dir
+from designer.model.errors import InputError
+
+FILE = "engines.toml"
+
+
+@functools.lru_cache(maxsize=1)
+def table() -> dict[str, tuple[str, ...]]:
+    """Engine → vendors whose chips it runs on."""
+    path = bundled_dir() / FILE
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    out = {}
+    for engine, body in raw.items():
+        if not body.get("source") or not isinstance(body.get("vendors"), list):
+            raise InputError("expected vendors = [...] and a source", where=str(path), key=engine)
+        out[engine] = tuple(body["vendors"])
+    return out
+
+
+def runs_on(catalog: Catalog, chip_id: str, engine: str) -> bool:
+    """Whether `engine` runs on `chip_id` (an engine not in the table, or a hypothetical chip,
+    is not restricted: there is nothing stated to check against)."""
+    chip = catalog.chip(chip_id)
+    vendors = table().get(engine)
+    return chip.kind != "datasheet" or vendors is None or chip.vendor in vendors
+
+
+def engines_for(catalog: Catalog, chip_id: str) -> tuple[str, ...]:
+    """The engines of the table that run on `chip_id`, by name."""
+    return tuple(sorted(e for e in table() if runs_on(catalog, chip_id, e)))
+
+
+def check(
+    catalog: Catalog, chip_id: str, engine: str, *, where: str | None = None, key: str = "engine"
+) -> None:
+    """InputError unless `engine` runs on `chip_id`, naming the engines that do."""
+    if not runs_on(catalog, chip_id, engine):
+        chip = catalog.chip(chip_id)
+        others = ", ".join(engines_for(catalog, chip_id)) or "none in catalogs/engines.toml"
+        raise InputError(
+            f"{engine} does not run on {chip_id} ({chip.vendor}); engines that do: {others}",
+            where=where,
+            key=key,
+        )
+
+
+def of_profile(profile) -> str | None:
+    """The serving engine a profile was fitted to (its `engine`, or its platform's)."""
+    if profile.engine:
+        return profile.engine
+    if "/" in profile.platform:
+        return profile.platform.split("/", 1)[1]
+    return None

@@ -1,0 +1,239 @@
+"""Evaluate one design with the forward model: `designer evaluate` and the re-check of optima."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from designer.calibration import engines, intervals, profiles
+from designer.model import partition, perf, serving
+from designer.model.assumptions import Assumptions
+from designer.model.catalog import Catalog
+from designer.model.cost import PURCHASE, CostBasis, chip_cost, cost_per_mtoken
+from designer.model.errors import InputError, excerpt
+from designer.model.prefill import prefill
+from designer.model.serving import check as check_serving
+from designer.model.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
+
+# Bounds of a design, so that no product of them (chips, users) wraps in int64 arithmetic:
+# tp, pp and batch at most 2^20 each, replicas at most 2^30, chips and users at most 2^50.
+MAX_PARTITION = 2**20
+MAX_REPLICAS = 2**30
+MAX_FLEET = 2**50
+
+
+@dataclass(frozen=True)
+class Design:
+    """One point of the design space: chip, tensor × pipeline partition, batch, replicas, and
+    (for deployment realism) the expert-parallel degree `ep` (experts spread over ep groups of
+    tp/ep chips; 1 = sharded by TP) and the attention layout (`"tp"` split by heads, `"dp"`
+    each user's attention on one rank).
+
+    >>> Design("xpu-hbm3", tp=8, pp=2, batch=16, replicas=3).chips
+    48
+    """
+
+    chip: str
+    tp: int
+    pp: int
+    batch: int
+    replicas: int = 1
+    ep: int = 1
+    attention: str = "tp"
+
+    def __post_init__(self):
+        for name in ("tp", "pp", "batch", "replicas", "ep"):
+            v = getattr(self, name)
+            high = MAX_REPLICAS if name == "replicas" else MAX_PARTITION
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= high:
+                raise InputError(
+                    f"expected a positive integer (at most {high}), got {excerpt(v)}", key=name
+                )
+        for name, v in (("chips", self.chips), ("users", self.users)):
+            if v > MAX_FLEET:
+                raise InputError(
+                    f"a design of more than {MAX_FLEET} {name} ({v}); reduce tp, pp, batch or "
+                    "replicas",
+                    key=name,
+                )
+        if self.tp % self.ep:
+            raise InputError(f"expected ep to divide tp ({self.tp}), got {self.ep}", key="ep")
+        if self.attention not in perf.ATTENTION_LAYOUTS:
+            raise InputError(f"expected tp or dp, got {self.attention!r}", key="attention")
+
+    @property
+    def chips(self) -> int:
+        return int(self.replicas) * int(self.tp) * int(self.pp)
+
+    @property
+    def users(self) -> int:
+        return int(self.replicas) * int(self.pp) * int(self.batch)
+
+
+def assess(
+    wl: Workload, catalog: Catalog, design: Design, basis: CostBasis = PURCHASE
+) -> dict[str, Any]:
+    """The JSON-contract record of a design: design, metrics (SI units), fits, bottleneck.
+
+    Costs and power are those of the whole servers the design's chips occupy; $ per million
+    tokens is at the design's own system rate (all its users served at their rate)."""
+    catalog.chip(design.chip).flops(wl.compute_dtype)  # names a missing compute rate
+    hw = perf.ChipArrays.build(catalog, [design.chip], wl.compute_dtype).take(0)
+    m = perf.evaluate_arrays(
+        wl, hw, design.tp, design.pp, design.batch, ep=design.ep, attention=design.attention
+    )
+    cc = chip_cost(catalog, design.chip, basis)
+    stps = float(m["system_tokens_per_s"]) * design.replicas
+    servers = int(cc.servers(design.chips))
+    capex = cc.server_capex_usd * servers
+    power = cc.server_power_w * servers
+    tco = cc.server_tco_usd_per_year * servers
+    metrics = {
+        "tokens_per_s_per_user": float(m["tokens_per_s_per_user"]),
+        "system_tokens_per_s": stps,
+        "step_time_s": float(m["step_time_s"]),
+        "memory_time_s": float(m["memory_time_s"]),
+        "compute_time_s": float(m["compute_time_s"]),
+        "sync_time_s": float(m["sync_time_s"]),
+        "overhead_time_s": float(m["overhead_time_s"]),
+        "memory_per_chip_bytes": float(m["memory_per_chip_bytes"]),
+        "capex_usd": _num(capex),
+        "power_w": _num(power),
+        "tco_usd_per_year": _num(tco),
+        "cost_per_mtoken_usd": _num(float(cost_per_mtoken(catalog, tco, stps))),
+        "users_served": design.users,
+        "servers": servers,
+        "weight_bytes": wl.weight_bytes,
+        "kv_bytes_per_token": wl.kv_bytes_per_token,
+        "usable_memory_per_chip_bytes": float(hw["usable_capacity"]),
+        "kv_per_chip_bytes": float(m["kv_per_chip_bytes"]),
+        "draft_time_s": float(m["draft_time_s"]),
+        "accepted_tokens_per_step": wl.accepted_tokens_per_step,
+    }
+    record = {
+        "design": {
+            **asdict(design),
+            "memory": catalog.chip(design.chip).memory_technology,
+            "chips": design.chips,
+        },
+        "metrics": metrics,
+        "fits": bool(m["fits"]),
+        "bottleneck": str(m["bottleneck"]),
+        "assumptions": wl.describe(),
+    }
+    record["design"] = {
+        k: record["design"][k]
+        for k in ("chip", "memory", "tp", "pp", "batch", "replicas", "chips", "ep", "attention")
+    }
+    return record
+
+
+def _num(x: float) -> float | None:
+    """JSON has no NaN: unknown costs are null."""
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def evaluate(
+    model: str,
+    chip: str,
+    *,
+    tp: int = 1,
+    pp: int = 1,
+    batch: int = 1,
+    context_tokens: int | None = None,
+    weight_dtype: str | None = None,
+    kv_dtype: str | None = None,
+    replicas: int = 1,
+    overrides: dict[str, Any] | None = None,
+    efficiency: Efficiency | None = None,
+    catalog: Catalog | None = None,
+    assumptions: str | Assumptions = "paper",
+    ep: int = 1,
+    attention: str = "tp",
+    profile: str | profiles.Profile | None = None,
+    cost_basis: CostBasis = PURCHASE,
+    requests_per_s: float | None = None,
+    phase: str = "aggregated",
+    chunk_tokens: int | None = None,
+    **workload: Any,
+) -> dict[str, Any]:
+    """Evaluate `model` on `chip` at a (tp, pp, batch) partition; returns the JSON record.
+
+    The Python default is the `paper` assumption set (the command line's is `deployment`);
+    dtypes default to fp8 under `paper` and to the model's native dtype under `deployment`.
+    Further keywords go to `Workload` (`prompt_tokens`, `output_tokens`, `speculative`, ...);
+    with `prompt_tokens`, `metrics.ttft_s` is the prefill time of one such prompt. With
+    `requests_per_s` too (and `output_tokens`), the replicas serve that many requests/s between
+    them in `phase` (aggregated, prefill or decode; `serving.replica`): `metrics.ttft_s` is the
+    loaded mean TTFT, `ttft_p90_s` its 90th percentile and `tpot_s` the time per output token
+    with the prompt chunks (aggregated).
+
+    The step time uses `efficiency` when given, else the calibration `profile` (a name, a
+    profile TOML path or a Profile), else the chip's default profile (`profiles.default_for`:
+    calibrated for shipping chips, `limit` for the paper's presets); the record names it under
+    `profile`. Costs are on `cost_basis` (bought, typical power, by default), echoed under
+    `cost_basis`.
+
+    Example: `evaluate("llama3.1-405b", "xpu-hbm3", tp=128, context_tokens=131072)` gives
+    about 742 tokens/s per user, memory-bandwidth bound, with 0.567 ms of the 1.35 ms step spent
+    in synchronization (126 layers × 2 collectives × 2.25 µs across servers).
+    """
+    catalog = (catalog or Catalog.load()).with_overrides(overrides or {})
+    if isinstance(assumptions, str):
+        assumptions = Assumptions.preset(assumptions)
+    prompt_tokens = workload.get("prompt_tokens")
+    if prompt_tokens is not None and (isinstance(prompt_tokens, bool) or prompt_tokens < 1):
+        raise InputError(f"expected a positive integer, got {prompt_tokens!r}", key="prompt_tokens")
+    if context_tokens is None:  # the peak of a request, else 8K
+        given = workload.get("prompt_tokens", 0) + workload.get("output_tokens", 0)
+        context_tokens = given or 8192
+    if efficiency is not None:
+        prof = profiles.Profile("custom", efficiency, name="Efficiency given by the caller")
+    elif isinstance(profile, profiles.Profile):
+        prof = profile
+    else:
+        prof = profiles.select(catalog, chip, profile)
+    engine = engines.of_profile(prof)
+    if engine:  # a profile is a software build: only where its engine runs
+        engines.check(catalog, chip, engine, key="profile")
+    arch = catalog.model(model)
+    w_default, kv_default = native_dtypes(arch, assumptions)
+    if isinstance(workload.get("speculative"), str) and workload["speculative"] not in SPECULATIVE:
+        workload["draft_model"] = catalog.model(workload["speculative"])
+    wl = Workload(
+        arch,
+        context_tokens,
+        w_default if weight_dtype is None else weight_dtype,
+        kv_default if kv_dtype is None else kv_dtype,
+        efficiency=prof.efficiency,
+        assumptions=assumptions,
+        **workload,
+    )
+    design = Design(chip, tp, pp, batch, replicas, ep, attention)
+    partition.check(wl.model, tp, pp, attention)
+    record = assess(wl, catalog, design, cost_basis)
+    record["cost_basis"] = cost_basis.describe()
+    if prompt_tokens is not None:
+        pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
+        record["metrics"]["ttft_s"] = pf.time_s
+    if requests_per_s is not None:
+        check_serving(wl, "evaluate", "--requests-per-s")
+        loaded = serving.replica(
+            wl,
+            catalog,
+            chip,
+            tp=tp,
+            pp=pp,
+            batch=batch,
+            ep=ep,
+            attention=attention,
+            phase=phase,
+            requests_per_s=requests_per_s / replicas,
+            chunk_tokens=chunk_tokens or serving.DEFAULT_CHUNK_TOKENS,
+        )
+        loaded["requests_per_s"] = float(requests_per_s)
+        record["metrics"].update(loaded)
+    record["profile"] = profiles.describe(prof)
+    return intervals.attach(record, prof, wl)

@@ -1,0 +1,470 @@
+"""How far an answer may be from a real serving stack: 80% intervals from held-out residuals.
+
+Every step-time prediction is scaled by quantiles of `measured / predicted` of published
+measurements predicted *held out* (leave-one-source-out: each publication predicted by profiles
+refitted without it) under the profile its chip gets in an answer (`profiles.default_for`), in
+the prediction's own domain:
+
+- the profile kind: `platform` (a profile fitted to this chip's own rows), `composed` (a fit
+  over other platforms: `generic`, `generic-<engine>`) or `limit` (the hardware limit);
+- the batch (`1`, `2-16`, `17-128`, `>128`) and the decode context (`<=2K`, `2K-16K`, `>16K`).
+
+Quantiles weigh every publication the same (publications disagree where the model's inputs are
+equal, so the spread between them, not the count of one's rows, sets the interval). A domain's
+interval is its kind's, widened to its (kind, batch, context) cell's — or, when that cell holds
+fewer than `MIN_CELL` rows from `MIN_SOURCES` publications, its (kind, batch) cell's — where
+those are wider: a sparse cell never narrows it. A prediction outside the data's range (an MoE
+or MLA model when the data hold none, a TP, PP, EP, batch or context beyond the largest
+measured, data-parallel attention, an unmeasured chip or weight dtype, speculative decoding, an
+uncalibrated profile, non-deployment equations) is widened by `WIDEN` on each side per such
+dimension, and the answer names the dimensions.
+
+The table lives in catalogs/intervals.toml, written by `designer calibrate DATA --intervals`
+(`python scripts/refit_profiles.py` reruns it); its `[coverage]` is the share of held-out
+predictions inside their interval when each publication's interval is built from the other
+publications' residuals only.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from designer.model.catalog import Catalog, bundled_dir
+from designer.model.errors import InputError
+
+CONFIDENCE = 0.8  # the stated interval: from the 10th to the 90th percentile
+QUANTILES = tuple(round(q, 2) for q in np.arange(0.05, 0.96, 0.05))
+BATCH_EDGES = (1, 2, 17, 129)  # lower edges of the batch bins
+BATCH_BINS = ("1", "2-16", "17-128", ">128")
+CONTEXT_EDGES = (0, 2049, 16385)
+CONTEXT_BINS = ("<=2K", "2K-16K", ">16K")
+KINDS = ("platform", "composed", "limit")
+MIN_CELL = 15
+MIN_SOURCES = 3
+# assumption: outside the data's range each extrapolated dimension may move the step time by
+# another 1.5x either way (the issue's held-out MoE rows missed by 2-5x: two such dimensions)
+WIDEN = 1.5
+FILE = "intervals.toml"
+
+
+def batch_bin(batch) -> np.ndarray:
+    """Index of the batch bin of each batch."""
+    return np.searchsorted(BATCH_EDGES, np.asarray(batch), side="right") - 1
+
+
+def context_bin(context) -> np.ndarray:
+    return np.searchsorted(CONTEXT_EDGES, np.asarray(context), side="right") - 1
+
+
+def cell_keys(kind: str, b: int, c: int) -> tuple[str, ...]:
+    """The cells of a domain, most specific first."""
+    return (f"{kind}|{BATCH_BINS[b]}|{CONTEXT_BINS[c]}", f"{kind}|{BATCH_BINS[b]}", kind)
+
+
+@dataclass(frozen=True)
+class Residuals:
+    """Held-out `measured / predicted` ratios with each row's domain and group."""
+
+    ratio: np.ndarray
+    kind: np.ndarray
+    batch: np.ndarray
+    context: np.ndarray
+    group: np.ndarray
+    predicted_ms: np.ndarray
+    measured_ms: np.ndarray
+
+
+@dataclass(frozen=True)
+class Table:
+    """Ratio quantiles (at `QUANTILES`) per cell, with the data's range."""
+
+    cells: dict[str, tuple[float, ...]]
+    counts: dict[str, int]
+    ranges: dict[str, Any] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)
+
+    def quantiles(self, kind: str, batch: int, context: int) -> tuple[str, np.ndarray]:
+        """(cell used, ratio quantiles) of one domain: the kind's quantiles, widened to the
+        most specific cell's where that cell's are wider (a sparse cell never narrows them)."""
+        if kind not in self.cells:
+            raise InputError(f"no interval for profile kind {kind!r}", where=FILE)
+        base = np.array(self.cells[kind])
+        for key in cell_keys(kind, int(batch_bin(batch)), int(context_bin(context)))[:-1]:
+            if key in self.cells:
+                q = np.array(self.cells[key])
+                low = np.asarray(QUANTILES) < 0.5
+                return key, np.where(low, np.minimum(q, base), np.maximum(q, base))
+        return kind, base
+
+
+def weighted_quantiles(ratio: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Quantiles (at `QUANTILES`) of the ratios with every group (publication) weighing the
+    same in all: publications disagree, so one with many rows must not set the spread."""
+    _, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
+    w = 1.0 / counts[inverse]
+    order = np.argsort(ratio)
+    v, w = np.log(ratio[order]), w[order]
+    cum = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.exp(np.interp(QUANTILES, cum, v))
+
+
+def table_of(res: Residuals, keep: np.ndarray | None = None) -> Table:
+    """Quantiles of the residuals `keep` selects: per kind, and per (kind, batch[, context])
+    cell with at least MIN_CELL rows from MIN_SOURCES publications."""
+    keep = np.ones(len(res.ratio), bool) if keep is None else keep
+    b, c = batch_bin(res.batch), context_bin(res.context)
+    groups: dict[str, list[int]] = {}
+    for i in np.flatnonzero(keep):
+        for key in cell_keys(str(res.kind[i]), int(b[i]), int(c[i])):
+            groups.setdefault(key, []).append(int(i))
+    cells, counts = {}, {}
+    for key, idx in sorted(groups.items()):
+        sources = len(set(res.group[idx]))
+        if "|" not in key or (len(idx) >= MIN_CELL and sources >= MIN_SOURCES):
+            cells[key] = tuple(float(x) for x in weighted_quantiles(res.ratio[idx], res.group[idx]))
+            counts[key] = len(idx)
+    return Table(cells, counts)
+
+
+def at(q: np.ndarray, level) -> np.ndarray:
+    """The ratio quantile at `level` (interpolated on QUANTILES)."""
+    return np.interp(level, QUANTILES, q)
+
+
+def bounds(q: np.ndarray, widen: int = 0, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """(fast, slow) ratios of the central `confidence` interval, widened `widen` times."""
+    tail = (1.0 - confidence) / 2.0
+    w = WIDEN**widen
+    return float(at(q, tail)) / w, float(at(q, 1.0 - tail)) * w
+
+
+# ---- the held-out residuals of the shipped data ----------------------------------------------
+def held_out(rows, catalog: Catalog) -> Residuals:
+    """Leave-one-source-out residuals of every row under the profile its chip gets in an answer
+    (`profiles.default_for`), each profile refitted without the held-out publication: a
+    platform profile on its platform's remaining rows (when more than the fit's parameters,
+    else the `generic` refit, as `composed`), `generic` on all remaining rows. Rows of a chip
+    whose default is the hardware limit are predicted at the limit."""
+    from designer.calibration import profiles
+    from designer.calibration.calibrate import (
+        GROUPINGS,
+        PARAMETERS,
+        as_rows,
+        fit_items,
+        group_index,
+    )
+
+    rows = as_rows(rows, catalog)
+    n = len(rows)
+    predicted = np.empty(n)
+    kind = np.empty(n, dtype=object)
+    default = {i.row.chip: profiles.default_for(catalog, i.row.chip) for i in rows.items}
+    source = GROUPINGS["source"]
+    for name, held in group_index(rows, source).items():
+        train = [k for k, i in enumerate(rows.items) if source(i.row) != name]
+        generic = fit_items(rows.take(train), catalog).efficiency
+        by_profile: dict[str, list[int]] = {}
+        for k in held:
+            by_profile.setdefault(default[rows.items[k].row.chip].id, []).append(k)
+        for ks in by_profile.values():
+            prof = default[rows.items[ks[0]].row.chip]
+            eff, what = generic, "composed"
+            if prof.id == profiles.LIMIT:
+                eff, what = prof.efficiency, "limit"
+            elif prof.platform:
+                own = [k for k in train if rows.items[k].row.platform == prof.platform]
+                if len(own) > len(PARAMETERS):
+                    eff, what = fit_items(rows.take(own), catalog).efficiency, "platform"
+            predicted[ks] = rows.take(ks).terms.predict(eff)
+            kind[ks] = what
+    measured = rows.measured_ms
+    return Residuals(
+        ratio=measured / predicted,
+        kind=kind,
+        batch=np.array([i.row.batch for i in rows.items]),
+        context=np.array([i.row.decode_context for i in rows.items]),
+        group=np.array([source(i.row) for i in rows.items], dtype=object),
+        predicted_ms=predicted,
+        measured_ms=measured,
+    )
+
+
+def limit_residuals(rows, catalog: Catalog) -> Residuals:
+    """Residuals of the hardware limit (nothing fitted, so every row is held out)."""
+    from designer.calibration.calibrate import GROUPINGS, as_rows
+    from designer.model.workload import Efficiency
+
+    rows = as_rows(rows, catalog)
+    predicted = rows.terms.predict(Efficiency())
+    return Residuals(
+        ratio=rows.measured_ms / predicted,
+        kind=np.full(len(rows), "limit", dtype=object),
+        batch=np.array([i.row.batch for i in rows.items]),
+        context=np.array([i.row.decode_context for i in rows.items]),
+        group=np.array([GROUPINGS["source"](i.row) for i in rows.items], dtype=object),
+        predicted_ms=predicted,
+        measured_ms=rows.measured_ms,
+    )
+
+
+def join(a: Residuals, b: Residuals) -> Residuals:
+    return Residuals(
+        **{
+            f: np.concatenate([getattr(a, f), getattr(b, f)])
+            for f in Residuals.__dataclass_fields__
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Each publication's held-out rows against intervals built from the other publications."""
+
+    inside: np.ndarray  # bool per row
+    half_width: np.ndarray  # (slow − fast)/2 per row, relative to the nominal step
+    low_ms: np.ndarray
+    high_ms: np.ndarray
+    predicted_ms: np.ndarray
+    measured_ms: np.ndarray
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "points": len(self.inside),
+            "inside": float(np.mean(self.inside) * 100),
+            "median_half_width": float(np.median(self.half_width) * 100),
+        }
+
+
+def coverage(res: Residuals, confidence: float = CONFIDENCE) -> Coverage:
+    """Nested leave-one-source-out coverage of the `confidence` intervals of `res`."""
+    n = len(res.ratio)
+    lo, hi = np.empty(n), np.empty(n)
+    for g in np.unique(res.group):
+        held = res.group == g
+        t = table_of(res, ~held)
+        for i in np.flatnonzero(held):
+            _, q = t.quantiles(str(res.kind[i]), res.batch[i], res.context[i])
+            lo[i], hi[i] = bounds(q, 0, confidence)
+    inside = (res.ratio >= lo) & (res.ratio <= hi)
+    p = res.predicted_ms
+    return Coverage(inside, (hi - lo) / 2.0, lo * p, hi * p, p, res.measured_ms)
+
+
+def data_ranges(rows) -> dict[str, Any]:
+    """What the measurements span, per dimension an answer can extrapolate along."""
+    from designer.model.catalog import Catalog as _Catalog
+
+    cat = _Catalog.load()
+    models = [cat.model(r.model) for r in rows]
+    return {
+        "moe": any(m.is_moe for m in models),
+        "mla": any(m.is_mla for m in models),
+        "tp": max(r.tp for r in rows),
+        "pp": max(r.pp for r in rows),
+        "ep": max(r.ep for r in rows),
+        "attention": sorted({r.attention for r in rows}),
+        "batch": max(r.batch for r in rows),
+        "context": max(r.decode_context for r in rows),
+        "chips": sorted({r.chip for r in rows}),
+        "weight_dtypes": sorted({r.weight_dtype for r in rows}),
+    }
+
+
+def fit(rows, catalog: Catalog) -> tuple[Table, Coverage, Coverage]:
+    """The shipped table: residuals of calibrated answers and of the limit, their data ranges,
+    and the nested coverage of each (calibrated, limit)."""
+    from designer.calibration.calibrate import as_rows
+
+    rows = as_rows(rows, catalog)
+    res = held_out(rows, catalog)
+    lim = limit_residuals(rows, catalog)
+    base = table_of(join(res, lim))
+    cov, cov_lim = coverage(res), coverage(lim)
+    ranges = data_ranges([i.row for i in rows.items])
+    summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}
+    return Table(base.cells, base.counts, ranges, summary), cov, cov_lim
+
+
+def to_toml(table: Table, command: str) -> str:
+    """catalogs/intervals.toml of a table."""
+
+    def val(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return f'"{v}"'
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(val(x) for x in v) + "]"
+        if isinstance(v, float):
+            return f"{v:.4f}"
+        return str(v)
+
+    lines = [
+        "# 80% intervals of answers: quantiles of measured / predicted step time, held out",
+        "# (leave-one-source-out) under the profile each chip gets in an answer, per domain.",
+        "# Written by the command below (python scripts/refit_profiles.py reruns it); see",
+        "# designer/calibration/intervals.py. `widen` is an assumption (docs/model.md §8).",
+        f"command = {val(command)}",
+        f"confidence = {CONFIDENCE}",
+        f"quantiles = {val([float(q) for q in QUANTILES])}",
+        f"widen = {WIDEN}",
+        'widen_source = "assumption: each dimension outside the data may move the step time '
+        'by another 1.5x either way"',
+        "",
+        "[ranges]",
+        *(f"{k} = {val(v)}" for k, v in table.ranges.items()),
+        "",
+    ]
+    for name, s in table.coverage.items():
+        lines += [f"[coverage.{name}]", *(f"{k} = {val(v)}" for k, v in s.items()), ""]
+    for key, q in table.cells.items():
+        lines += [f'[cells."{key}"]', f"points = {table.counts[key]}", f"ratio = {val(q)}", ""]
+    return "\n".join(lines)
+
+
+def read(path: str | Path) -> Table:
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"cannot read the interval table: {exc}", where=str(p)) from None
+    cells = {k: tuple(v["ratio"]) for k, v in raw.get("cells", {}).items()}
+    counts = {k: int(v["points"]) for k, v in raw.get("cells", {}).items()}
+    return Table(cells, counts, raw.get("ranges", {}), raw.get("coverage", {}))
+
+
+@functools.lru_cache(maxsize=1)
+def shipped() -> Table:
+    return read(bundled_dir() / FILE)
+
+
+# ---- an answer's interval ---------------------------------------------------------------------
+def kind_of(profile, chip: str) -> tuple[str, list[str]]:
+    """(profile kind, extrapolated dimensions) of answering on `chip` with `profile`."""
+    from designer.calibration import profiles as _p
+
+    if profile.id == _p.LIMIT:
+        return "limit", []
+    if not profile.calibrated:
+        return "composed", ["profile"]
+    if profile.platform:
+        own = profile.platform.split("/", 1)[0] == chip
+        return ("platform", []) if own else ("composed", ["profile"])
+    return "composed", []
+
+
+def extrapolated(table: Table, wl, chip: str, tp, pp, ep, attention, batch) -> list[str]:
+    """The dimensions of one design outside the measured data's range."""
+    from designer.model.assumptions import Assumptions
+
+    r = table.ranges
+    m = wl.model
+    out = []
+    if m.is_moe and not r.get("moe", False):
+        out.append("moe")
+    if m.is_mla and not r.get("mla", False):
+        out.append("mla")
+    for name, v in (("tp", tp), ("pp", pp), ("ep", ep), ("batch", batch)):
+        if v > r.get(name, np.inf):
+            out.append(name)
+    if attention not in r.get("attention", [attention]):
+        out.append("attention")
+    if wl.read_context > r.get("context", np.inf):
+        out.append("context")
+    if chip not in r.get("chips", [chip]):
+        out.append("chip")
+    if wl.weight_dtype not in r.get("weight_dtypes", [wl.weight_dtype]):
+        out.append("weight_dtype")
+    if wl.speculative != "none":
+        out.append("speculative")
+    if wl.assumptions != Assumptions.preset("deployment"):
+        out.append("assumptions")
+    return out
+
+
+def interval(
+    profile,
+    wl,
+    chip: str,
+    *,
+    tp: int,
+    pp: int,
+    ep: int,
+    attention: str,
+    batch: int,
+    step_s: float,
+    accepted: float = 1.0,
+    table: Table | None = None,
+) -> dict[str, Any]:
+    """The JSON record of a design's 80% interval: tokens/s per user and step time at both
+    ends, the domain cell it came from and the extrapolated dimensions."""
+    table = table or shipped()
+    kind, dims = kind_of(profile, chip)
+    dims = dims + extrapolated(table, wl, chip, tp, pp, ep, attention, batch)
+    cell, q = table.quantiles(kind, batch, wl.read_context)
+    fast, slow = bounds(q, len(dims))
+    return {
+        "confidence": CONFIDENCE,
+        "tokens_per_s_per_user_low": accepted / (step_s * slow),
+        "tokens_per_s_per_user_high": accepted / (step_s * fast),
+        "step_time_low_s": step_s * fast,
+        "step_time_high_s": step_s * slow,
+        "domain": cell,
+        "points": table.counts.get(cell, 0),
+        "extrapolated": dims,
+    }
+
+
+def slow_factor(
+    profile, wl, chip: str, t, p, ep, attention, batch, confidence: float, table=None
+) -> np.ndarray:
+    """The step-time factor at the slow end (one-sided `confidence`) for arrays of designs of
+    one chip and profile, non-decreasing in the batch (the largest over the batch bins up to
+    each batch, so a bisection over the batch stays exact)."""
+    table = table or shipped()
+    r = table.ranges
+    kind, dims = kind_of(profile, chip)
+    att0 = (r.get("attention") or ["tp"])[0]
+    dims = dims + extrapolated(table, wl, chip, 1, 1, 1, att0, 0)
+    batch = np.asarray(batch)
+    per_bin = np.array(
+        [float(at(table.quantiles(kind, e, wl.read_context)[1], confidence)) for e in BATCH_EDGES]
+    )
+    running = np.maximum.accumulate(per_bin)[batch_bin(batch)]
+    n = (
+        len(dims)
+        + (np.asarray(t) > r.get("tp", np.inf)).astype(int)
+        + (np.asarray(p) > r.get("pp", np.inf)).astype(int)
+        + (np.asarray(ep) > r.get("ep", np.inf)).astype(int)
+        + (~np.isin(np.asarray(attention, dtype=object), r.get("attention", ["tp", "dp"])))
+        + (batch > r.get("batch", np.inf)).astype(int)
+    )
+    return running * WIDEN**n
+
+
+def attach(record: dict[str, Any], profile, wl) -> dict[str, Any]:
+    """`record` (`evaluate.assess`) with its design's interval: `metrics` gains
+    `tokens_per_s_per_user_low` / `_high` and the record an `interval` object."""
+    d, m = record["design"], record["metrics"]
+    iv = interval(
+        profile,
+        wl,
+        d["chip"],
+        tp=d["tp"],
+        pp=d["pp"],
+        ep=d["ep"],
+        attention=d["attention"],
+        batch=d["batch"],
+        step_s=m["step_time_s"],
+        accepted=m["tokens_per_s_per_user"] * m["step_time_s"],
+    )
+    m["tokens_per_s_per_user_low"] = iv["tokens_per_s_per_user_low"]
+    m["tokens_per_s_per_user_high"] = iv["tokens_per_s_per_user_high"]
+    record["interval"] = iv
+    return record

@@ -1,0 +1,440 @@
+"""Published decode measurements (CSV) and the model's prediction of what each one measured.
+
+A measurement row names a platform (catalog `chip` × serving `engine`), a `catalog_model`,
+dtypes, the partition (`tp`, `pp`), the `batch` (requests in flight), the prompt and output
+lengths, and `ms_per_output_token` with a `measure` saying what that number is
+(catalogs/measurements/README.md):
+
+- `itl`: inter-token latency as a serving benchmark reports it, (request latency − TTFT) /
+  (output tokens − 1), with `batch` requests kept in flight (each replaced when it finishes):
+  one decode step at the batch, plus the other requests' prefills that run while this one
+  decodes (`closed_loop_itl`); at batch 1 exactly one decode step;
+- `e2e_per_output_token`: request latency / output tokens, one prefill of the batch's prompts
+  plus `output_tokens − 1` decode steps, divided by `output_tokens`;
+- `throughput_step`: batch / output tokens per second with prefill included, the same
+  quantity for a static batch.
+
+Decode steps are taken at the mean context, `input_tokens + output_tokens / 2`. An empty
+`kv_dtype` (the source does not say) is read as the weight dtype: FP8 engines of TensorRT-LLM
+keep an FP8 KV cache, 16-bit engines a 16-bit one (several FP8 rows would not fit their batch in
+memory with a 16-bit cache; catalogs/measurements/README.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from designer.model import perf
+from designer.model.assumptions import Assumptions
+from designer.model.catalog import DTYPE_BYTES, Catalog
+from designer.model.errors import InputError, excerpt, unknown
+from designer.model.files import read_csv
+from designer.model.prefill import link_bandwidth, prefill_time, total_time
+from designer.model.workload import Efficiency, Workload
+
+MEASURES = ("itl", "e2e_per_output_token", "throughput_step")
+COLUMNS = (
+    "id",
+    "source_url",
+    "chip",
+    "engine",
+    "catalog_model",
+    "weight_dtype",
+    "kv_dtype",
+    "tp",
+    "pp",
+    "batch",
+    "input_tokens",
+    "output_tokens",
+    "ms_per_output_token",
+    "measure",
+)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One published measurement, in catalog terms."""
+
+    id: str
+    source_url: str
+    chip: str
+    engine: str
+    model: str
+    weight_dtype: str
+    kv_dtype: str
+    tp: int
+    pp: int
+    batch: int
+    input_tokens: int
+    output_tokens: int
+    measured_ms: float
+    measure: str
+    ep: int = 1  # expert-parallel degree (optional column `ep`)
+    attention: str = "tp"  # attention layout (optional column `attention`: tp | dp)
+
+    @property
+    def platform(self) -> str:
+        """Chip × serving engine, e.g. 'h100-sxm/tensorrt-llm'."""
+        return f"{self.chip}/{self.engine}"
+
+    @property
+    def source(self) -> str:
+        """The publication, for leave-one-source-out."""
+        return self.source_url
+
+    @property
+    def decode_context(self) -> int:
+        """Mean tokens of context over the decode: prompt + output / 2."""
+        return self.input_tokens + self.output_tokens // 2
+
+
+def _dtype(text: str, where: str, key: str) -> str:
+    """'fp16/bf16' (the source does not distinguish) → 'fp16': both are 2 bytes."""
+    d = text.strip().lower().split("/")[0]
+    if d not in DTYPE_BYTES:
+        raise unknown("dtype", d, DTYPE_BYTES, where=where, key=key)
+    return d
+
+
+MS_RANGE = (1e-3, 1e7)  # ms per output token: 1 µs to about 3 hours, else a typo or a unit slip
+
+
+def _int(row: dict, key: str, where: str) -> int:
+    text = row[key].strip()
+    v = int(text) if re.fullmatch(r"[0-9]{1,12}", text) else 0
+    if v < 1:
+        raise InputError(
+            f"expected a positive integer (at most 12 digits), got {excerpt(text)}",
+            where=where,
+            key=key,
+        )
+    return v
+
+
+def _ms(row: dict, where: str) -> float:
+    text = row["ms_per_output_token"].strip()
+    try:
+        ms = float(text)
+    except ValueError:
+        ms = math.nan
+    low, high = MS_RANGE
+    if not low <= ms <= high:
+        raise InputError(
+            f"expected a positive number of ms per output token, from {low:g} to {high:,.0f}, "
+            f"got {excerpt(text)}",
+            where=where,
+            key="ms_per_output_token",
+        )
+    return ms
+
+
+def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
+    """Read a measurements CSV (columns in `COLUMNS`), checking chips and models exist.
+
+    >>> from designer.calibration.measurements import load, bundled_path
+    >>> rows = load(bundled_path())
+    >>> len(rows), rows[0].platform, rows[0].measure
+    (340, 'h100-sxm/tensorrt-llm', 'itl')
+    """
+    p = Path(path)
+    catalog = catalog or Catalog.load()
+    header, rows = read_csv(p, "a measurements CSV")
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})",
+            where=str(p),
+        )
+    out = []
+    for n, row in rows:
+        where = f"{p}:{n}"
+        chip = row["chip"].strip()
+        if chip not in catalog.raw["chips"]:
+            raise unknown("chip", chip, catalog.raw["chips"], where=where, key="chip")
+        model = row["catalog_model"].strip()
+        if model not in catalog.raw["models"]:
+            raise unknown("model", model, catalog.raw["models"], where=where, key="catalog_model")
+        measure = row["measure"].strip()
+        if measure not in MEASURES:
+            raise unknown("measure", measure, MEASURES, where=where, key="measure")
+        ms = _ms(row, where)
+        kv = row["kv_dtype"].strip()
+        attention = (row.get("attention") or "tp").strip() or "tp"
+        if attention not in perf.ATTENTION_LAYOUTS:
+            raise unknown(
+                "attention layout", attention, perf.ATTENTION_LAYOUTS, where=where, key="attention"
+            )
+        ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
+        out.append(
+            Measurement(
+                id=row["id"].strip(),
+                source_url=row["source_url"].strip(),
+                chip=chip,
+                engine=row["engine"].strip(),
+                model=model,
+                weight_dtype=_dtype(row["weight_dtype"], where, "weight_dtype"),
+                kv_dtype=_dtype(kv or row["weight_dtype"], where, "kv_dtype"),
+                tp=_int(row, "tp", where),
+                pp=_int(row, "pp", where),
+                batch=_int(row, "batch", where),
+                input_tokens=_int(row, "input_tokens", where),
+                output_tokens=_int(row, "output_tokens", where),
+                measured_ms=ms,
+                measure=measure,
+                ep=ep,
+                attention=attention,
+            )
+        )
+    if not out:
+        raise InputError("no measurement rows", where=str(p))
+    return out
+
+
+def bundled_path() -> Path:
+    """The shipped calibration set, catalogs/measurements/decode.csv."""
+    from designer.model.catalog import bundled_dir
+
+    return bundled_dir() / "measurements" / "decode.csv"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A measurement with its workloads and hardware built once (fits re-predict often)."""
+
+    row: Measurement
+    decode: Workload
+    prompt: Workload
+    hw: dict
+    link_bw: float
+    in_flight: int  # sequences the engine holds at once: the batch, or what memory allows
+
+
+def partition(r: Measurement) -> dict:
+    """The row's expert-parallel degree and attention layout, as `perf.evaluate_arrays`
+    keywords."""
+    return {"ep": r.ep, "attention": r.attention}
+
+
+def in_flight(r: Measurement, decode: Workload, hw: dict) -> int:
+    """Sequences in flight: the row's batch, or fewer when their KV at the mean context does
+    not fit beside the weights (`perf`'s memory per chip against the chip's usable capacity).
+    Paged-KV engines (all of the data's) then hold as many as fit, on average over a step's
+    life, and run the rest as those finish. The mean context is the average occupancy: a static
+    batch reaches its peak only at its end, when the engine preempts the latest sequences. A
+    batch of one is kept even when it does not fit (there is no smaller deployment to offer).
+
+    >>> from designer.model.catalog import Catalog
+    >>> cat = Catalog.load()
+    >>> r = next(r for r in load(bundled_path(), cat) if r.id == "cal-05")
+    >>> r.batch, prepare([r], cat)[0].in_flight  # its source derives ~86 by Little's law
+    (100, 85)
+    """
+    # under data-parallel attention a rank holds ⌈B/t⌉ sequences: memory grows every t of them
+    per = r.tp if r.attention == "dp" else 1
+    mem = perf.evaluate_arrays(decode, hw, r.tp, r.pp, np.array([per, 2 * per]), **partition(r))[
+        "memory_per_chip_bytes"
+    ]
+    room = float(hw["usable_capacity"]) - float(mem[0])
+    if room < 0:
+        return r.batch
+    return int(min(r.batch, per * (1 + room // float(mem[1] - mem[0]))))
+
+
+# Measurements are predicted with the equations answers use by default: the deployment set
+# (KV heads where their attention runs, collectives with bytes), so a profile's stated error
+# is the error of the answers it serves.
+MEASURED_ASSUMPTIONS = Assumptions.preset("deployment")
+
+
+def prepare(rows: list[Measurement], catalog: Catalog) -> list[Prepared]:
+    out = []
+    for r in rows:
+        arch = catalog.model(r.model)
+        a = MEASURED_ASSUMPTIONS
+        dec = Workload(arch, r.decode_context, r.weight_dtype, r.kv_dtype, assumptions=a)
+        pro = Workload(arch, r.input_tokens, r.weight_dtype, r.kv_dtype, assumptions=a)
+        hw = perf.ChipArrays.build(catalog, [r.chip], dec.compute_dtype).take(0)
+        out.append(
+            Prepared(r, dec, pro, hw, link_bandwidth(catalog, r.chip), in_flight(r, dec, hw))
+        )
+    return out
+
+
+def closed_loop_itl(step_s: float, prefill_s: float, batch: int, output_tokens: int) -> float:
+    """Mean inter-token latency with `batch` requests in flight, each replaced on completion.
+
+    While one request decodes for `X = O·ITL` seconds, each of the other `B − 1` slots starts
+    new requests at one per cycle `T_pf + X`, and each new request's prefill `T_pf` holds up
+    the decode: `X = O·T_d + (B − 1)·T_pf·X / (T_pf + X)`, the positive root of
+    `X² + (T_pf − O·T_d − (B−1)·T_pf)·X − O·T_d·T_pf = 0`. At `B = 1`, `ITL = T_d`.
+
+    >>> closed_loop_itl(0.02, 0.4, 1, 500)
+    0.02
+    >>> round(closed_loop_itl(0.02, 0.4, 50, 500), 4)
+    0.0587
+    """
+    o_td = output_tokens * step_s
+    b = o_td + (batch - 2) * prefill_s
+    x = (b + (b * b + 4.0 * o_td * prefill_s) ** 0.5) / 2.0
+    return x / output_tokens
+
+
+def predict_ms(item: Prepared, eff: Efficiency, catalog: Catalog) -> float:
+    """The model's value of what `item.row` measured, in ms per output token: `perf` and
+    `prefill` evaluated for this one row (the reference `Terms.predict` is checked against).
+
+    `b = item.in_flight` sequences run at once. `itl`: the closed-loop ITL at `b` (requests
+    beyond it wait before their first token, which ITL does not count). Static batches: `B/b`
+    waves of one prefill of `b` prompts and `O − 1` decode steps at `b`, over `O` tokens.
+    """
+    r = item.row
+    b = item.in_flight
+    dec = dataclasses.replace(item.decode, efficiency=eff)
+    step = float(perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, b, **partition(r))["step_time_s"])
+    pro = dataclasses.replace(item.prompt, efficiency=eff)
+    if r.measure == "itl":
+        if b == 1:
+            return step * 1e3
+        one = prefill_time(
+            pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompt_tokens=r.input_tokens
+        )
+        return closed_loop_itl(step, one.time_s, b, r.output_tokens) * 1e3
+    pf = prefill_time(
+        pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompts=b, prompt_tokens=r.input_tokens
+    )
+    waves = r.batch / b
+    return waves * (pf.time_s + (r.output_tokens - 1) * step) / r.output_tokens * 1e3
+
+
+def _prompts(item: Prepared) -> int:
+    """Prompts in the prefill a row's measure includes: one for `itl` (another request's, in
+    the closed loop), the sequences in flight for `e2e_per_output_token` and
+    `throughput_step`."""
+    return 1 if item.row.measure == "itl" else item.in_flight
+
+
+# Every profile-dependent part of a prediction is a share of peak (time ∝ 1/η) or a software
+# time the step adds (affine in the τ's), so each row is evaluated once at the hardware limit and
+# once with a probe collective latency, and any profile is then applied to all rows as arrays.
+_LIMIT = Efficiency()
+_PROBE = Efficiency(collective_latency=1e-3)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The profile-free parts of the rows' predictions, one array entry per row.
+
+    `step_*` are one decode step's memory, compute and collective times at the hardware limit
+    and its number of collectives (each adds the profile's τ_coll); `prefill_*` the same for the
+    prefill the row's measure includes (`_prompts`). `predict` applies a profile; it equals
+    `predict_ms` row by row (tests/test_calibrate.py) in under a thousandth of its time
+    (benchmarks/bench_calibrate.py).
+    """
+
+    itl: np.ndarray  # True: closed-loop ITL (one decode step at batch 1), else per output token
+    layers: np.ndarray
+    batch: np.ndarray  # sequences in flight (`Prepared.in_flight`)
+    rank_batch: np.ndarray  # of them, those on the busiest rank (`perf.users_per_rank`)
+    waves: np.ndarray  # static batches: the row's batch over the sequences in flight
+    prompts: np.ndarray
+    output_tokens: np.ndarray
+    step_memory: np.ndarray
+    step_compute: np.ndarray
+    step_sync: np.ndarray
+    step_collectives: np.ndarray
+    prefill_memory: np.ndarray
+    prefill_compute: np.ndarray
+    prefill_sync: np.ndarray
+    prefill_collectives: np.ndarray
+    overlap: bool
+
+    @classmethod
+    def of(cls, items: list[Prepared]) -> Terms:
+        cols: dict[str, list[float]] = {f: [] for f in cls.__dataclass_fields__ if f != "overlap"}
+        for item in items:
+            r = item.row
+            dec = dataclasses.replace(item.decode, efficiency=_LIMIT)
+            b = item.in_flight
+            m = perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, b, **partition(r))
+            probe = perf.evaluate_arrays(
+                dataclasses.replace(item.decode, efficiency=_PROBE),
+                item.hw,
+                r.tp,
+                r.pp,
+                b,
+                **partition(r),
+            )
+            pf = [
+                prefill_time(
+                    dataclasses.replace(item.prompt, efficiency=e),
+                    item.hw,
+                    item.link_bw,
+                    tp=r.tp,
+                    pp=r.pp,
+                    prompts=_prompts(item),
+                    prompt_tokens=r.input_tokens,
+                )
+                for e in (_LIMIT, _PROBE)
+            ]
+            tau = _PROBE.collective_latency
+            for name, v in (
+                ("itl", r.measure == "itl"),
+                ("layers", dec.layers),
+                ("batch", b),
+                ("rank_batch", float(perf.users_per_rank(r.tp, b, r.attention == "dp"))),
+                ("waves", 1.0 if r.measure == "itl" else r.batch / b),
+                ("prompts", _prompts(item)),
+                ("output_tokens", r.output_tokens),
+                ("step_memory", float(m["memory_time_s"])),
+                ("step_compute", float(m["compute_time_s"])),
+                ("step_sync", float(m["sync_time_s"])),
+                ("step_collectives", float(probe["sync_time_s"] - m["sync_time_s"]) / tau),
+                ("prefill_memory", pf[0].memory_s),
+                ("prefill_compute", pf[0].compute_s),
+                ("prefill_sync", pf[0].collective_s),
+                ("prefill_collectives", (pf[1].collective_s - pf[0].collective_s) / tau),
+            ):
+                cols[name].append(v)
+        overlap = bool(items) and items[0].decode.assumptions.per_sequence_overlap
+        arrays = {k: np.array(v, dtype=bool if k == "itl" else float) for k, v in cols.items()}
+        return cls(**arrays, overlap=overlap)
+
+    def take(self, index) -> Terms:
+        """The rows at `index` (an index array or mask)."""
+        fields = [f for f in self.__dataclass_fields__ if f != "overlap"]
+        return dataclasses.replace(self, **{f: getattr(self, f)[index] for f in fields})
+
+    def predict(self, eff: Efficiency) -> np.ndarray:
+        """ms per output token of every row under profile `eff`."""
+        step = perf.step_time(
+            self.step_memory / eff.bandwidth,
+            self.step_compute / eff.compute,
+            self.step_sync + self.step_collectives * eff.collective_latency,
+            perf.software_time(eff, self.layers, self.rank_batch),
+            perf.sequence_time(eff, self.layers, self.rank_batch),
+            self.overlap,
+        )
+        pf = total_time(
+            self.prefill_compute / eff.prefill_compute,
+            self.prefill_memory / eff.bandwidth,
+            self.prefill_sync + self.prefill_collectives * eff.collective_latency,
+            perf.software_time(eff, self.layers, self.prompts),
+        )
+        o = self.output_tokens
+        per_token = np.where(
+            self.itl,
+            closed_loop_itl(step, pf, self.batch, o),
+            self.waves * (pf + (o - 1) * step) / o,
+        )
+        return per_token * 1e3
+
+
+def predict_all(items: list[Prepared], eff: Efficiency, catalog: Catalog) -> np.ndarray:
+    """`predict_ms` of every item, as one array computation (`Terms`)."""
+    return Terms.of(items).predict(eff)

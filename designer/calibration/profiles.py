@@ -1,0 +1,408 @@
+"""Calibration profiles: the serving-stack efficiency a step time is predicted with.
+
+A profile is the seven numbers of `workload.Efficiency` (memory-bandwidth, decode compute and
+prefill compute efficiency, per-layer overhead, per-sequence cost per layer, per-collective
+latency, per-step overhead), fitted by
+`designer calibrate` to published measurements, with the data, the fit date and the fit
+quality: in-sample errors and the cross-validated error that every answer quotes.
+
+`limit` is built in: the hardware limit (the paper's view), 1, 1 and 0 s. The others are read
+from `catalogs/profiles.toml` (and a `profiles.toml` in any `DESIGNER_CATALOG_PATH` folder).
+
+Which profile an answer uses: the one named (`[efficiency] profile = "…"`, `--profile`), else
+the chip's default: a profile whose `chips` list the chip (its own platform), else the
+`generic` fit for shipping chips, and `limit` for the paper's presets and hypothetical chips.
+With a serving engine named (`[efficiency] engine = "vllm"`, `--engine`), the default is the
+profile of that chip × engine, else the engine's fit over its platforms (`generic-vllm`),
+else `generic`.
+
+>>> p = get("limit")
+>>> describe(p)["error"]
+'hardware limit (not calibrated)'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from designer.model.catalog import Catalog, bundled_dir
+from designer.model.errors import InputError, excerpt, unknown
+from designer.model.files import read_csv, read_toml
+from designer.model.units import format_quantity, parse
+from designer.model.workload import Efficiency, Workload
+
+LIMIT = "limit"
+GENERIC = "generic"
+SHIPPING_KINDS = ("datasheet",)
+TIME_FIELDS = ("overhead_per_layer", "per_sequence", "collective_latency", "overhead_per_step")
+FRACTION_FIELDS = ("bandwidth", "compute", "prefill_compute")
+_KEYS = {
+    "name": "str",
+    "platform": "str",
+    "engine": "str",
+    "chips": "strlist",
+    "not_identified": "strlist",
+    "data": "str",
+    "rows": "int",
+    "fit_date": "str",
+    "fit_mape": "number",
+    "fit_median": "number",
+    "fit_worst": "number",
+    "cv": "str",
+    "cv_mape": "number",
+    "cv_points": "int",
+    "command": "str",
+    "source": "str",
+    "notes": "str",
+    **dict.fromkeys(FRACTION_FIELDS, "fraction"),
+    **dict.fromkeys(TIME_FIELDS, "time"),
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named Efficiency with where it came from and how well it predicts."""
+
+    id: str
+    efficiency: Efficiency
+    name: str = ""
+    platform: str = ""  # chip × engine it was fitted to ("" for fits over several)
+    engine: str = ""  # the serving engine of every row it was fitted to ("" for several)
+    chips: tuple[str, ...] = ()  # chips it is the default for
+    data: str = ""
+    rows: int = 0
+    fit_date: str = ""
+    fit_mape: float | None = None  # in-sample, percent
+    fit_median: float | None = None
+    fit_worst: float | None = None  # signed, percent
+    cv: str = ""  # how cv_mape was obtained, e.g. "leave-one-platform-out"
+    cv_mape: float | None = None  # cross-validated MAPE, percent
+    cv_points: int = 0
+    not_identified: tuple[str, ...] = ()  # parameters the fit held at its prior
+    command: str = ""
+    source: str = ""
+    notes: str = ""
+
+    @property
+    def calibrated(self) -> bool:
+        return self.cv_mape is not None
+
+    def error(self) -> str:
+        """One line stating the step-time error, e.g. 'step time ±19% (leave-one-platform-out,
+        130 points)'."""
+        if self.cv_mape is not None:
+            return f"step time ±{self.cv_mape:.0f}% ({self.cv}, {self.cv_points} points)"
+        if self.id == LIMIT:
+            return "hardware limit (not calibrated)"
+        return "not calibrated (no cross-validated error)"
+
+    def to_toml(self) -> str:
+        """The profile as a catalogs/profiles.toml table."""
+        e = self.efficiency
+        lines = [f"[{_toml_key(self.id)}]", f"name = {_toml_str(self.name or self.id)}"]
+        if self.platform:
+            lines.append(f"platform = {_toml_str(self.platform)}")
+        if self.engine:
+            lines.append(f"engine = {_toml_str(self.engine)}")
+        lines.append("chips = [" + ", ".join(_toml_str(c) for c in self.chips) + "]")
+        lines.append(f"bandwidth = {e.bandwidth:.4f}")
+        lines.append(f"compute = {e.compute:.4f}")
+        lines.append(f"prefill_compute = {e.prefill_compute:.4f}")
+        lines += [f'{f} = "{getattr(e, f) * 1e6:.3f} us"' for f in TIME_FIELDS]
+        if self.not_identified:
+            lines.append(
+                "not_identified = [" + ", ".join(_toml_str(n) for n in self.not_identified) + "]"
+            )
+        for k in ("data", "fit_date"):
+            if getattr(self, k):
+                lines.append(f"{k} = {_toml_str(getattr(self, k))}")
+        lines.append(f"rows = {self.rows}")
+        for k in ("fit_mape", "fit_median", "fit_worst"):
+            if getattr(self, k) is not None:
+                lines.append(f"{k} = {getattr(self, k):.2f}")
+        if self.cv_mape is not None:
+            lines.append(f"cv = {_toml_str(self.cv)}")
+            lines.append(f"cv_mape = {self.cv_mape:.2f}")
+            lines.append(f"cv_points = {self.cv_points}")
+        for k in ("command", "source", "notes"):
+            if getattr(self, k):
+                lines.append(f"{k} = {_toml_str(getattr(self, k))}")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_key(s: str) -> str:
+    return s if all(c.isalnum() or c in "-_" for c in s) else _toml_str(s)
+
+
+LIMIT_PROFILE = Profile(
+    LIMIT,
+    Efficiency(),
+    name="Hardware limit (the paper's view: η_bw = η_f = 1, no software time)",
+    source="paper: arXiv 2507.14397 (LIMINAL), hardware-limit decode model",
+)
+
+
+def _entry(pid: str, e: Any, where: str) -> Profile:
+    if not isinstance(e, dict):
+        raise InputError("expected a table", where=where, key=pid)
+    for k in e:
+        if k not in _KEYS:
+            raise unknown("profile key", k, _KEYS, where=where, key=f"{pid}.{k}")
+    eff: dict[str, float] = {}
+    for f in FRACTION_FIELDS:
+        v = e.get(f, 1.0)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+            raise InputError(
+                f"expected a fraction in (0, 1], got {v!r}", where=where, key=f"{pid}.{f}"
+            )
+        eff[f] = float(v)
+    for f in TIME_FIELDS:
+        eff[f] = parse(e[f], "time", where=where, key=f"{pid}.{f}") if f in e else 0.0
+    chips = _strings(e, "chips", "chip ids", pid, where)
+    held = _strings(e, "not_identified", "parameter names", pid, where)
+    for k, kind in _KEYS.items():
+        v = e.get(k)
+        if v is None:
+            continue
+        number = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if kind == "number" and not (number and math.isfinite(v)):
+            raise InputError(f"expected a number, got {excerpt(v)}", where=where, key=f"{pid}.{k}")
+        if kind == "int" and not (isinstance(v, int) and number and 0 <= v < 2**31):
+            raise InputError(
+                f"expected a count (a non-negative integer), got {excerpt(v)}",
+                where=where,
+                key=f"{pid}.{k}",
+            )
+        if kind == "str" and not isinstance(v, str):
+            raise InputError(f"expected a string, got {excerpt(v)}", where=where, key=f"{pid}.{k}")
+    return Profile(
+        id=pid,
+        efficiency=Efficiency(**eff),
+        name=str(e.get("name", pid)),
+        platform=str(e.get("platform", "")),
+        engine=str(e.get("engine", "")),
+        chips=tuple(chips),
+        data=str(e.get("data", "")),
+        rows=int(e.get("rows", 0)),
+        fit_date=str(e.get("fit_date", "")),
+        fit_mape=e.get("fit_mape"),
+        fit_median=e.get("fit_median"),
+        fit_worst=e.get("fit_worst"),
+        cv=str(e.get("cv", "")),
+        cv_mape=e.get("cv_mape"),
+        cv_points=int(e.get("cv_points", 0)),
+        not_identified=tuple(held),
+        command=str(e.get("command", "")),
+        source=str(e.get("source", "")),
+        notes=str(e.get("notes", "")),
+    )
+
+
+def _strings(e: dict, key: str, what: str, pid: str, where: str) -> list[str]:
+    """The list of strings at `key` of a profile table (empty when absent)."""
+    v = e.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(c, str) for c in v):
+        raise InputError(f"expected a list of {what}, got {v!r}", where=where, key=f"{pid}.{key}")
+    return v
+
+
+def read(path: str | Path) -> dict[str, Profile]:
+    """Profiles of one TOML file, by id."""
+    p = Path(path)
+    raw = read_toml(p, "a profile TOML or a profile name")
+    if LIMIT in raw:
+        raise InputError(f"{LIMIT!r} is built in and cannot be redefined", where=str(p), key=LIMIT)
+    return {pid: _entry(pid, e, str(p)) for pid, e in raw.items()}
+
+
+def load() -> dict[str, Profile]:
+    """`limit`, the bundled profiles, then those of `DESIGNER_CATALOG_PATH` folders."""
+    return dict(_load(os.environ.get("DESIGNER_CATALOG_PATH", "")))
+
+
+@functools.lru_cache(maxsize=8)
+def _load(catalog_path: str) -> dict[str, Profile]:
+    out = {LIMIT: LIMIT_PROFILE}
+    dirs = [bundled_dir()] + [Path(d) for d in catalog_path.split(os.pathsep) if d]
+    for d in dirs:
+        path = d / "profiles.toml"
+        if path.exists():
+            out.update(read(path))
+    return out
+
+
+def get(name: str, *, where: str | None = None, key: str = "profile") -> Profile:
+    """A profile by name, or the first profile of a TOML file given by path."""
+    profiles = load()
+    if name in profiles:
+        return profiles[name]
+    if name.endswith(".toml") or os.sep in name:
+        found = read(name)
+        if not found:
+            raise InputError("no profile table in the file", where=name)
+        return next(iter(found.values()))
+    raise unknown("profile", name, profiles, where=where, key=key)
+
+
+def engines() -> tuple[str, ...]:
+    """Serving engines of the shipped measurements and of every profile (its `engine`, or its
+    platform's)."""
+    found = set(_measured_engines())
+    for p in load().values():
+        found |= {p.engine} if p.engine else set()
+        found |= {p.platform.split("/", 1)[1]} if "/" in p.platform else set()
+    return tuple(sorted(found))
+
+
+@functools.lru_cache(maxsize=1)
+def _measured_engines() -> tuple[str, ...]:
+    _, rows = read_csv(bundled_dir() / "measurements" / "decode.csv", "a measurements CSV")
+    return tuple(sorted({r["engine"].strip() for _, r in rows}))
+
+
+def check_engine(engine: str, *, where: str | None = None, key: str = "engine") -> str:
+    """`engine` if some profile was fitted to it, else an InputError naming the closest."""
+    known = engines()
+    if engine not in known:
+        raise unknown("serving engine", engine, known, where=where, key=key)
+    return engine
+
+
+def default_for(catalog: Catalog, chip_id: str, engine: str | None = None) -> Profile:
+    """The chip's default: its own platform's profile, else `generic` for shipping chips, else
+    `limit` (paper presets and hypothetical chips).
+
+    With a serving `engine`: the profile of the platform chip × engine, else the fit over that
+    engine's platforms (`generic-<engine>`), else `generic`; a platform held out of the data is
+    predicted best that way (docs/model.md §6).
+    """
+    chip = catalog.chip(chip_id)
+    if chip.kind not in SHIPPING_KINDS:
+        return LIMIT_PROFILE
+    profiles = load()
+    if engine:
+        check_engine(engine)
+        for p in profiles.values():
+            if p.platform == f"{chip_id}/{engine}":
+                return p
+        for p in profiles.values():
+            if p.engine == engine and not p.platform:
+                return p
+        return profiles.get(GENERIC, LIMIT_PROFILE)
+    for p in profiles.values():
+        if chip_id in p.chips:
+            return p
+    return profiles.get(GENERIC, LIMIT_PROFILE)
+
+
+def select(
+    catalog: Catalog, chip_id: str, requested: str | None = None, engine: str | None = None
+) -> Profile:
+    """The named profile, or the chip's default (for `engine`) when `requested` is None."""
+    return get(requested) if requested else default_for(catalog, chip_id, engine)
+
+
+def with_values(profile: Profile, values: dict[str, float]) -> Profile:
+    """`profile` with some Efficiency fields replaced (explicit `[efficiency]` values or CLI
+    flags); the result is no longer the calibrated profile, and says so."""
+    if not values:
+        return profile
+    eff = dataclasses.replace(profile.efficiency, **values)
+    shown = ", ".join(f"{k}={v:g}" for k, v in sorted(values.items()))
+    return dataclasses.replace(
+        profile,
+        id=f"{profile.id}+custom",
+        efficiency=eff,
+        name=f"{profile.name or profile.id} with {shown}",
+        cv_mape=None,
+        cv="",
+        cv_points=0,
+        chips=(),
+    )
+
+
+def describe(profile: Profile) -> dict[str, Any]:
+    """What an answer says about its profile (JSON, SI units), e.g.
+
+    `{"name": "generic", "title": …, "fit_date": "2026-11-28", "error": "step time ±19%
+    (leave-one-platform-out, 130 points)", "mape_cv": 19.1, "efficiency": {…}}`.
+    """
+    e = profile.efficiency
+    return {
+        "name": profile.id,
+        "title": profile.name,
+        "platform": profile.platform,
+        "engine": profile.engine,
+        "fit_date": profile.fit_date,
+        "error": profile.error(),
+        "mape_cv": profile.cv_mape,
+        "cv": profile.cv,
+        "mape_fit": profile.fit_mape,
+        "points": profile.rows,
+        "efficiency": {
+            "bandwidth": e.bandwidth,
+            "compute": e.compute,
+            "prefill_compute": e.prefill_compute,
+            "overhead_per_layer_s": e.overhead_per_layer,
+            "per_sequence_s": e.per_sequence,
+            "collective_latency_s": e.collective_latency,
+            "overhead_per_step_s": e.overhead_per_step,
+        },
+        "not_identified": list(profile.not_identified),
+    }
+
+
+def summary_line(profile: Profile) -> str:
+    """One line for tables: 'profile generic: step time ±19% (…); η_bw 0.83, η_f 0.52, …'."""
+    e = profile.efficiency
+    times = ", ".join(
+        f"{label} {format_quantity(getattr(e, f), 's', 'us', 3)}"
+        for f, label in (
+            ("overhead_per_layer", "τ_layer"),
+            ("per_sequence", "τ_seq"),
+            ("collective_latency", "τ_coll"),
+            ("overhead_per_step", "τ_step"),
+        )
+    )
+    return (
+        f"profile {profile.id}: {profile.error()}; η_bw {e.bandwidth:.2f}, η_f {e.compute:.2f}, "
+        f"η_pf {e.prefill_compute:.2f}, "
+        f"{times}"
+    )
+
+
+def for_problem(problem: Any, chip_id: str) -> Profile:
+    """The profile a problem's answer on `chip_id` uses: `[efficiency] profile` when named,
+    else the hardware limit when only explicit `[efficiency]` values are given (their meaning
+    before profiles existed) or under the `paper` assumptions (the paper's view), else the
+    chip's default for the problem's `[efficiency] engine`; explicit values replace the
+    profile's.
+
+    `dataclasses.replace(problem.workload, efficiency=for_problem(problem, chip).efficiency)`
+    is the workload to evaluate that chip with.
+    """
+    if problem.profile:
+        base = get(problem.profile)
+    elif problem.efficiency_values or problem.workload.assumptions.is_paper:
+        base = LIMIT_PROFILE  # the paper's view: its assumptions at the hardware limit
+    else:
+        base = default_for(problem.catalog, chip_id, problem.engine)
+    return with_values(base, problem.efficiency_values)
+
+
+def workload_for(problem: Any, chip_id: str, workload: Workload | None = None) -> Workload:
+    """A workload of the problem (default: its first class's) with the efficiency of
+    `for_problem(problem, chip_id)`: what a candidate on that chip is evaluated with."""
+    return dataclasses.replace(
+        workload or problem.workload, efficiency=for_problem(problem, chip_id).efficiency
+    )

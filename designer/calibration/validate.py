@@ -1,0 +1,186 @@
+"""Predicted against measured, per row, for one profile: `designer validate`.
+
+JSON contract: `{"profile": NAME, "mape": PERCENT, "rows": [{"id", "predicted_ms",
+"measured_ms", "low_ms", "high_ms"}]}`, plus `median`, `worst` (signed percent), `worst_id`,
+`points` and the profile's `error` line. `low_ms`/`high_ms` bound each prediction's 80%
+interval (`designer.calibration.intervals`); rows predicted under profile `default` (`DEFAULT`)
+each get the
+profile their chip gets in an answer (`profiles.default_for`), and name it as `profile`.
+
+>>> from designer.model.catalog import Catalog
+>>> from designer.calibration import measurements, profiles
+>>> cat = Catalog.load()
+>>> rows = measurements.load(measurements.bundled_path(), cat)
+>>> rec = validate(rows, profiles.get("limit"), cat)
+>>> rec["profile"], len(rec["rows"]), all(r["predicted_ms"] < r["measured_ms"] for r in rec["rows"])
+('limit', 340, True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from designer.calibration import intervals, profiles
+from designer.calibration.calibrate import Errors, as_rows
+from designer.calibration.measurements import Measurement, prepare
+from designer.calibration.profiles import Profile
+from designer.model import outputs
+from designer.model.catalog import Catalog
+from designer.model.errors import InputError
+
+DEFAULT = "default"  # `--profile default`: each row under its chip's default profile
+
+
+def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog) -> dict[str, Any]:
+    """The JSON record of predictions with `profile` (None: each chip's default) against the
+    measured `rows`, with each prediction's 80% interval."""
+    prepared = as_rows(prepare(rows, catalog), catalog)
+    used = [profile or profiles.default_for(catalog, r.chip) for r in rows]
+    predicted, low, high = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows))
+    table = intervals.shipped()
+    for pid in dict.fromkeys(p.id for p in used):
+        ks = [k for k, p in enumerate(used) if p.id == pid]
+        predicted[ks] = prepared.take(ks).terms.predict(used[ks[0]].efficiency)
+    for k, (item, p) in enumerate(zip(prepared.items, used, strict=True)):
+        r = item.row
+        kind, dims = intervals.kind_of(p, r.chip)
+        wl = item.decode
+        dims = dims + intervals.extrapolated(
+            table, wl, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
+        )
+        _, q = table.quantiles(kind, r.batch, r.decode_context)
+        fast, slow = intervals.bounds(q, len(dims))
+        low[k], high[k] = predicted[k] * fast, predicted[k] * slow
+    e = Errors(prepared.ids, predicted, prepared.measured_ms)
+    worst_id, worst = e.worst
+    return {
+        "profile": profile.id if profile else DEFAULT,
+        "error": profile.error() if profile else "each chip's default profile",
+        "mape": e.mape,
+        "median": e.median,
+        "worst": worst,
+        "worst_id": worst_id,
+        "points": len(e.ids),
+        "rows": [
+            {
+                "id": i,
+                "predicted_ms": float(p),
+                "measured_ms": float(m),
+                "low_ms": float(lo),
+                "high_ms": float(hi),
+                "profile": u.id,
+            }
+            for i, p, m, lo, hi, u in zip(
+                e.ids, e.predicted_ms, e.measured_ms, low, high, used, strict=True
+            )
+        ],
+        "inside": float(np.mean((e.measured_ms >= low) & (e.measured_ms <= high)) * 100),
+    }
+
+
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+def parity_plot(
+    rows: list[Measurement],
+    record: dict[str, Any],
+    path: str | Path,
+    band: float = 0.15,
+    *,
+    force: bool = False,
+) -> None:
+    """Predicted vs measured (log-log), one colour per platform, with ±`band` lines."""
+    plt = _pyplot("--plot")
+    platform = {r.id: r.platform for r in rows}
+    by: dict[str, list[tuple[float, float]]] = {}
+    for r in record["rows"]:
+        by.setdefault(platform[r["id"]], []).append((r["measured_ms"], r["predicted_ms"]))
+    fig, ax = plt.subplots(figsize=(6, 6))
+    lo = min(min(v) for pts in by.values() for v in pts) * 0.8
+    hi = max(max(v) for pts in by.values() for v in pts) * 1.25
+    ax.plot([lo, hi], [lo, hi], color="black", lw=1)
+    for f in (1 - band, 1 + band):
+        ax.plot([lo, hi], [lo * f, hi * f], color="grey", lw=0.8, ls="--")
+    for name, pts in sorted(by.items()):
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], label=name, s=24)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("measured ms per output token")
+    ax.set_ylabel("predicted ms per output token")
+    ax.set_title(
+        f"profile {record['profile']}: MAPE {record['mape']:.1f}% ({record['points']} points)"
+    )
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, plt, path, force)
+
+
+def _pyplot(key: str):
+    """matplotlib.pyplot on the Agg backend, or an InputError naming `key`."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError(
+            "--plot needs matplotlib (pip install 'designer[plot]')", key=key
+        ) from None
+    return plt
+
+
+def _save(fig, plt, path: str | Path, force: bool) -> None:
+    """Save `fig` through the output gate and close it."""
+    try:
+        outputs.check_figure(path, PLOT_FORMATS, force=force)
+        outputs.savefig(fig, path, "a plot", force=force, dpi=120)
+    finally:
+        plt.close(fig)
+
+
+def coverage_plot(cov, path: str | Path, *, force: bool = False) -> None:
+    """Held-out measured / predicted of every row (sorted) with its 80% interval: a row is
+    inside when its dot lies within its bar (`intervals.Coverage`)."""
+    plt = _pyplot("--plot")
+    order = np.argsort(cov.measured_ms / cov.predicted_ms)
+    x = np.arange(len(order))
+    ratio = (cov.measured_ms / cov.predicted_ms)[order]
+    lo = (cov.low_ms / cov.predicted_ms)[order]
+    hi = (cov.high_ms / cov.predicted_ms)[order]
+    inside = cov.inside[order]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.vlines(x, lo, hi, color="lightgrey", lw=1.2, label="80% interval (other publications)")
+    ax.scatter(x[inside], ratio[inside], s=8, color="tab:blue", label="inside")
+    ax.scatter(x[~inside], ratio[~inside], s=8, color="tab:red", label="outside")
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("held-out predictions (leave-one-source-out), sorted")
+    ax.set_ylabel("measured / predicted")
+    s = cov.summary()
+    ax.set_title(
+        f"{s['inside']:.1f}% of {s['points']} inside; "
+        f"median half-width ±{s['median_half_width']:.1f}%"
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, plt, path, force)
+
+
+def table(errs: Errors) -> list[dict[str, Any]]:
+    """Rows for a printed table: id, predicted, measured, error in percent."""
+    return [
+        {
+            "id": i,
+            "predicted_ms": f"{p:.2f}",
+            "measured_ms": f"{m:.2f}",
+            "error": f"{r * 100:+.1f}%",
+        }
+        for i, p, m, r in zip(
+            errs.ids, errs.predicted_ms, errs.measured_ms, errs.relative, strict=True
+        )
+    ]

@@ -1,0 +1,1293 @@
+"""The `designer` command line: evaluate, solve, compare, sweep, pareto, catalog, calibrate,
+validate, web.
+
+Exit codes: 0 answered, 2 bad input, 3 infeasible (with the explanation), 4 solver limit hit
+with no feasible design, 1 internal error (set DESIGNER_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import re
+import sys
+import traceback
+import warnings
+from typing import Any
+
+from designer import __version__
+from designer.model.assumptions import DEFAULT_PRESET, PRESETS
+from designer.model.errors import (
+    EXIT_SOLVER_LIMIT,
+    DesignerError,
+    InfeasibleError,
+    InputError,
+    excerpt,
+    in_file,
+)
+
+# Every command imports what it uses when it runs: `--version`, `--help` and the parser load
+# neither numpy, pint nor rich; `evaluate` and `catalog` no Pyomo, scipy, pandas or
+# matplotlib; `solve` no scipy.stats, pandas or matplotlib (tests/test_startup.py).
+
+ASSUMPTION_PRESETS = tuple(PRESETS)
+
+MAX_TIME_LIMIT = 1e6  # seconds
+MAX_COUNT = 2**31 - 1  # counts on the command line; each command caps its own further
+
+
+def _context(text: str) -> int:
+    """'131072', '128K' (×1024) or '128k', at most units.MAX_TOKENS."""
+    from designer.model.units import parse_tokens
+
+    try:
+        return parse_tokens(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_float(text: str) -> float:
+    """A positive finite number (--requests-per-s)."""
+    from designer.model.units import plain_number
+
+    try:
+        value = float(text) if _is_float(text) else text
+        return plain_number(value, positive=True, where=None, key="--requests-per-s")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _overhead(text: str) -> float:
+    """--overhead-per-layer: a non-negative time."""
+    from designer.model.units import parse
+
+    overhead = parse(text, "time", key="--overhead-per-layer")
+    if overhead < 0:
+        raise InputError(
+            f"expected a non-negative time, got {excerpt(text)}", key="--overhead-per-layer"
+        )
+    return overhead
+
+
+def _count(limit: int | str):
+    """An argparse type: an integer from 1 to `limit`, a number or the name of a constant of
+    `designer.calibration.evaluate` (read when a value is parsed, so that building the parser does
+    not load
+    the forward model)."""
+
+    def count(text: str) -> int:
+        if isinstance(limit, str):
+            from designer.calibration import evaluate
+
+            high = getattr(evaluate, limit)
+        else:
+            high = limit
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected a positive integer (at most {high}), got {excerpt(text)}"
+            )
+        return value
+
+    return count
+
+
+def _real(high: float, what: str):
+    """An argparse type: a number in (0, high], described as `what` in errors."""
+
+    def real(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0 < value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected {what} in (0, {high:g}], got {excerpt(text)}"
+            )
+        return value
+
+    return real
+
+
+def _sets(items: list[str] | None) -> dict[str, Any]:
+    from designer.optimize.problem import parse_set
+
+    return dict(parse_set(s) for s in items or [])
+
+
+def _finite(obj: Any) -> Any:
+    """`obj` with every non-finite float (NaN, ±inf) replaced by None: JSON has no NaN."""
+    return _finite_in(obj, sys.modules.get("numpy"))  # no numpy scalar exists without numpy
+
+
+def _finite_in(obj: Any, np) -> Any:
+    if isinstance(obj, dict):
+        return {k: _finite_in(v, np) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_in(v, np) for v in obj]
+    if isinstance(obj, float) or (np is not None and isinstance(obj, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if np is None:
+        return obj
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _console():
+    """A rich console (rich is loaded only by the commands that print tables)."""
+    from rich.console import Console
+
+    return Console()
+
+
+def _json(obj: Any) -> str:
+    """Strict JSON (no NaN or Infinity: unknown numbers are null)."""
+    return json.dumps(_finite(obj), indent=2, default=str, allow_nan=False)
+
+
+def _dump(obj: Any) -> None:
+    print(_json(obj))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from designer.calibration.evaluate import evaluate
+    from designer.model.catalog import SECTIONS, Catalog
+    from designer.model.cost import BASIS_KEYS, cost_basis_from
+
+    sets = _sets(args.set)
+    basis = {k[6:]: sets.pop(k) for k in list(sets) if k[6:] in BASIS_KEYS and k[:6] == "costs."}
+    bad = [k for k in sets if k.split(".")[0] not in SECTIONS]
+    if bad:
+        raise InputError(
+            "evaluate takes catalog paths only (chips.…, models.…, "
+            "interconnects.…, memory.…, costs.…)",
+            key=f"--set {bad[0]}",
+        )
+    from designer.calibration import engines, profiles
+
+    base_catalog = Catalog.load()
+    if args.chip.endswith(".toml"):  # a chip file (e.g. written by solve --chip-out)
+        base_catalog, ids = base_catalog.with_chip_file(args.chip)
+        args.chip = ids[0]
+    catalog = base_catalog.with_overrides(sets)
+    values = {
+        k: v
+        for k, v in (
+            ("bandwidth", args.bandwidth_efficiency),
+            ("compute", args.compute_efficiency),
+            (
+                "overhead_per_layer",
+                None if args.overhead_per_layer is None else _overhead(args.overhead_per_layer),
+            ),
+        )
+        if v is not None
+    }
+    # Efficiency flags alone keep their meaning (the hardware limit with those values).
+    if args.profile:
+        base = profiles.get(args.profile)
+    elif values:
+        base = profiles.LIMIT_PROFILE
+    else:
+        if args.engine:
+            profiles.check_engine(args.engine, key="--engine")
+            engines.check(catalog, args.chip, args.engine, key="--engine")
+        base = profiles.default_for(catalog, args.chip, args.engine)
+    prof = profiles.with_values(base, values)
+    record = evaluate(
+        args.model,
+        args.chip,
+        tp=args.tp,
+        pp=args.pp,
+        batch=args.batch,
+        context_tokens=args.context,
+        weight_dtype=args.weight_dtype,
+        kv_dtype=args.kv_dtype,
+        replicas=args.replicas,
+        overrides=sets,
+        cost_basis=cost_basis_from(basis, "--set"),
+        profile=prof,
+        catalog=base_catalog,
+        assumptions=args.assumptions,
+        ep=args.ep,
+        attention=args.attention,
+        requests_per_s=args.requests_per_s,
+        phase=args.phase,
+        chunk_tokens=args.chunk_tokens,
+        **_workload_flags(args),
+    )
+    if args.json:
+        _dump(record)
+    else:
+        from designer.interface.report import print_evaluation
+
+        print_evaluation(record)
+    return 0
+
+
+def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The optional workload flags of `evaluate` that were given, as Workload keywords."""
+    names = (
+        "prompt_tokens",
+        "output_tokens",
+        "speculative",
+        "draft_tokens",
+        "acceptance_rate",
+        "activation_dtype",
+    )
+    out = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    if ("prompt_tokens" in out or "output_tokens" in out) and args.context is not None:
+        raise InputError(
+            "give either --context or --prompt-tokens and --output-tokens", key="--context"
+        )
+    return out
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from designer.optimize.problem import load_problem
+    from designer.optimize.solve import solve
+
+    sets = _sets(args.set)
+    if args.assumptions:
+        sets["assumptions.preset"] = args.assumptions
+    if args.profile:
+        sets["efficiency.profile"] = args.profile
+    if args.engine:
+        sets["efficiency.engine"] = args.engine
+    problem = _warned(load_problem(args.problem, sets))
+    run = solve
+    if problem.synthesis is not None:
+        from designer.optimize import synthesize
+
+        run = synthesize.solve  # the fleet MILP; portfolios by design sets (docs/model.md §7)
+    if args.confidence is not None:  # every class, [sla] or [[class]]
+        import dataclasses
+
+        from designer.optimize.problem import check_confidence
+
+        c = check_confidence(args.confidence, None, "--confidence")
+        problem = dataclasses.replace(
+            problem,
+            classes=tuple(dataclasses.replace(wc, confidence=c) for wc in problem.classes),
+        )
+    try:
+        sol = run(problem, prune=not args.no_prune, time_limit=args.time_limit)
+    except InputError as exc:  # found while solving (a chip without the dtype): name the file
+        raise in_file(exc, problem.where) from None
+    except InfeasibleError as exc:
+        record = getattr(exc, "record", {"status": "infeasible", "explanation": str(exc)})
+        if args.json:
+            _dump(record)
+        else:
+            from designer.interface.report import print_infeasible
+
+            print_infeasible(record)
+        return exc.exit_code
+    if problem.synthesis is not None:
+        from designer.optimize.synthesize import annotate
+
+        annotate(problem, sol.record)
+    if args.chip_out:
+        from designer.optimize.synthesis import write_chip_file
+
+        chosen = list(dict.fromkeys(r["chip"] for r in sol.record["fleet"]))
+        try:
+            write_chip_file(args.chip_out, problem.catalog, chosen)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the chip file ({exc.strerror})", key="--chip-out"
+            ) from None
+        sol.record["chip_out"] = {"file": args.chip_out, "chips": chosen}
+    if args.json:
+        _dump(sol.record)
+    else:
+        from designer.interface.report import print_solution
+
+        print_solution(sol.record)
+        if "synthesis" in sol.record:
+            from designer.optimize.synthesis import print_block
+
+            print_block(sol.record["synthesis"])
+    # an answer stopped at the time limit is not proven optimal
+    return 0 if sol.status == "optimal" else EXIT_SOLVER_LIMIT
+
+
+RENTS = ("on_demand", "reserved")
+
+
+def _warned(problem: Any) -> Any:
+    """`problem`, its plausibility warnings (unit typos) printed on stderr."""
+    from designer.interface.plausible import warnings
+
+    for line in warnings(problem):
+        print(f"designer: warning: {problem.where}: {line}", file=sys.stderr)
+    return problem
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from designer.interface.report import (
+        CATALOG_CAPTIONS,
+        catalog_display_rows,
+        catalog_rows,
+        catalog_table,
+    )
+    from designer.model.catalog import SECTIONS, Catalog
+    from designer.model.cost import CostBasis, chip_cost
+    from designer.model.errors import unknown
+
+    cat = Catalog.load()
+    section = args.section
+    if section == "profiles":
+        return _catalog_profiles(args)
+    if section not in SECTIONS:
+        raise unknown("catalog section", section, (*SECTIONS, "profiles"), key="catalog")
+    if args.action == "show":
+        if not args.id:
+            raise InputError("expected an entry id after the section", key="catalog show")
+        if args.id not in cat.raw[section]:
+            raise unknown(section.rstrip("s"), args.id, cat.raw[section], key="catalog show")
+        entry = dict(cat.raw[section][args.id])
+        if section == "models":
+            entry["computed"] = cat.model(args.id).describe()
+        if section == "chips":
+            cc = chip_cost(cat, args.id)
+            rents = {t: chip_cost(cat, args.id, CostBasis("rent", rent_term=t)) for t in RENTS}
+            entry["computed"] = {
+                "price_usd": cc.price_usd,
+                "price_basis": cc.price_basis,
+                "power_w": cc.power_w,
+                "power_basis": cc.power_basis,
+                **cc.describe(),
+                **{
+                    f"rent_{t}_usd_per_hour": r.describe()["rent_usd_per_hour"]
+                    for t, r in rents.items()
+                },
+                **{f"rent_{t}_basis": r.rent_basis for t, r in rents.items()},
+            }
+        _dump(entry) if args.json else _console().print_json(_json(entry))
+        return 0
+    rows = catalog_rows(cat, section)
+    if args.json:
+        _dump(rows)
+    else:
+        console = _console()
+        table = catalog_table(
+            catalog_display_rows(section, rows),
+            f"{section} ({len(rows)})",
+            caption=CATALOG_CAPTIONS.get(section),
+            width=console.width,
+        )
+        console.print(table)
+    return 0
+
+
+def _catalog_profiles(args: argparse.Namespace) -> int:
+    """`designer catalog list|show profiles`: the calibration profiles and their errors."""
+    from designer.calibration import profiles
+    from designer.interface.report import catalog_table
+    from designer.model.errors import unknown
+
+    found = profiles.load()
+    if args.action == "show":
+        if not args.id:
+            raise InputError("expected a profile name after the section", key="catalog show")
+        if args.id not in found:
+            raise unknown("profile", args.id, found, key="catalog show")
+        rec = {**profiles.describe(found[args.id]), "command": found[args.id].command}
+        _dump(rec) if args.json else _console().print_json(_json(rec))
+        return 0
+    rows = [
+        {
+            "id": p.id,
+            "platform": p.platform,
+            "engine": p.engine,
+            "default for": ", ".join(p.chips),
+            "rows": p.rows,
+            "error": p.error(),
+        }
+        for p in found.values()
+    ]
+    if args.json:
+        _dump(rows)
+        return 0
+    console = _console()
+    caption = (
+        "default per chip: its own platform's profile, else generic (shipping chips) or limit; "
+        "with --engine E: chip/E, else generic-E, else generic"
+    )
+    console.print(
+        catalog_table(rows, f"profiles ({len(rows)})", caption=caption, width=console.width)
+    )
+    return 0
+
+
+def _plot_target(args: argparse.Namespace, formats: tuple[str, ...] | None = None) -> None:
+    """A --plot name checked before any work: extension, folder, device, someone's file."""
+    if getattr(args, "plot", None):
+        from designer.model import outputs
+        from designer.studies import plots
+
+        outputs.check_figure(args.plot, formats or plots.FORMATS, force=args.force)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from designer.optimize.problem import load_problem
+    from designer.studies import compare
+
+    _plot_target(args)
+    table = compare(
+        _warned(load_problem(args.problem, _study_sets(args))),
+        by=args.by,
+        top=args.top,
+        time_limit=args.time_limit,
+    )
+    if args.plot:
+        from designer.studies import plots
+
+        feasible = [r for r in table.rows if r["status"] in ("optimal", "feasible")]
+        plots.step_breakdown(feasible, args.plot, by=args.by, force=args.force)
+    if args.json:
+        _dump(table.json())
+    else:
+        _console().print(table.table())
+    answered = any(r["status"] in ("optimal", "feasible") for r in table.rows)
+    return 0 if answered else InfeasibleError.exit_code
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from designer.studies import Study, sweep
+
+    _plot_target(args)
+    if args.scheduler is not None:
+        from designer.studies.sweep import scheduler_address
+
+        scheduler_address(args.scheduler)  # a malformed address fails before any work
+    study = Study.load(args.study)
+    _warned(study.problem)
+    if args.assumptions:  # a swept value of every point: a column, and part of its key
+        study.points = [{**p, "assumptions.preset": args.assumptions} for p in study.points]
+    try:
+        frame = sweep(
+            study,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            force=args.force,
+        )
+    except KeyboardInterrupt as exc:
+        raise type(exc)(
+            f"the points solved so far are kept in {args.out}; the same command resumes"
+        ) from None
+    if args.plot:
+        from designer.studies import plots
+
+        plots.sweep_figure(frame, study.swept, args.plot, force=args.force)
+    counts = frame["status"].value_counts().to_dict() if len(frame) else {}
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(
+        f"{len(frame)} points ({summary}); computed {frame.attrs['computed']}, skipped "
+        f"{frame.attrs['skipped']} already in {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_pareto(args: argparse.Namespace) -> int:
+    from designer.model import outputs
+    from designer.optimize.problem import load_problem
+    from designer.studies import pareto
+
+    _plot_target(args)
+    if args.out:
+        outputs.check(args.out, "a frontier", force=args.force)
+    front = pareto(
+        _warned(load_problem(args.problem, _study_sets(args))),
+        args.y,
+        x=args.x,
+        points=args.points,
+        time_limit=args.time_limit,
+        complete=args.complete,
+    )
+    if args.out:
+        if args.out.lower().endswith(".json"):
+            text = _json({"written_by": outputs.STAMP, **front.json()}) + "\n"
+        else:
+            frame = front.frame().map(outputs.cell)
+            text = f"# {outputs.STAMP}: pareto frontier\n" + frame.to_csv(index=False)
+        outputs.write_text(args.out, text, "a frontier", force=args.force)
+    if args.plot:
+        from designer.studies import plots
+
+        plots.frontier(front, args.plot, force=args.force)
+    if args.json:
+        _dump(front.json())
+    else:
+        _console().print(front.table())
+    return 0
+
+
+FORCE_HELP = (
+    "replace output files that designer did not write (or, for a sweep, of another problem)"
+)
+
+
+def _force_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+
+def _study_args(p: argparse.ArgumentParser, plot_help: str) -> None:
+    p.add_argument("--plot", metavar="FILE", help=f"{plot_help} (.png or .svg; needs matplotlib)")
+    p.add_argument(
+        "--time-limit",
+        type=_real(MAX_TIME_LIMIT, "seconds"),
+        default=60.0,
+        help="seconds per solve",
+    )
+    _force_arg(p)
+    _assumptions_arg(p)
+
+
+def _assumptions_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--assumptions",
+        choices=ASSUMPTION_PRESETS,
+        default=None,
+        help=f"assumption set (default: the problem's [assumptions] preset, else {DEFAULT_PRESET})",
+    )
+
+
+def _study_sets(args: argparse.Namespace) -> dict[str, Any]:
+    sets = _sets(args.set)
+    if args.assumptions:
+        sets["assumptions.preset"] = args.assumptions
+    return sets
+
+
+def _measurements(args: argparse.Namespace):
+    from designer.calibration import measurements
+    from designer.model.catalog import Catalog
+
+    catalog = Catalog.load()
+    rows = measurements.load(args.data, catalog)
+    for attr in ("platform", "engine"):  # --platform, --engine: keep only the rows named
+        wanted = getattr(args, attr, None)
+        if not wanted:
+            continue
+        from designer.model.errors import unknown
+
+        known = {getattr(r, attr) for r in rows}
+        for w in wanted:
+            if w not in known:
+                raise unknown(attr, w, known, where=args.data, key=f"--{attr}")
+        rows = [r for r in rows if getattr(r, attr) in wanted]
+    return catalog, rows
+
+
+def _without_out(argv: list[str], *flags: str) -> list[str]:
+    """The command line without `--out FILE` (where a profile was written is not how) and the
+    other `flags` that take a file."""
+    drop = ("--out", *flags)
+    out, skip = [], False
+    for w in argv:
+        if skip or w in drop:
+            skip = not skip
+        elif not w.startswith(tuple(f"{f}=" for f in drop)):
+            out.append(w)
+    return out
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from designer.calibration import calibrate
+    from designer.calibration.validate import table
+    from designer.interface.report import catalog_table
+
+    if args.out:
+        from designer.model import outputs
+
+        outputs.check(args.out, "a profile", force=args.force)  # before the fit
+    catalog, rows = _measurements(args)
+    if args.floor:
+        if args.cross_validate:
+            raise InputError(
+                "--floor and --cross-validate are two reports: give one", key="--floor"
+            )
+        return _floor(rows, catalog, args)
+    if args.intervals:
+        return _intervals(rows, catalog, args)
+    if args.cross_validate:
+        cv = calibrate.cross_validate(
+            rows, catalog, args.cross_validate, args.loss, within=args.within
+        )
+        if args.json:
+            _dump(
+                {
+                    "cross_validation": cv.name,
+                    "mape": cv.errors.mape,
+                    "median": cv.errors.median,
+                    "worst": cv.errors.worst[1],
+                    "worst_id": cv.errors.worst[0],
+                    "points": len(cv.errors.ids),
+                    "groups": {
+                        g: {"mape": e.mape, "points": len(e.ids)} for g, e in cv.groups.items()
+                    },
+                    "rows": [
+                        {"id": i, "predicted_ms": float(p), "measured_ms": float(m)}
+                        for i, p, m in zip(
+                            cv.errors.ids,
+                            cv.errors.predicted_ms,
+                            cv.errors.measured_ms,
+                            strict=True,
+                        )
+                    ],
+                }
+            )
+            return 0
+        console = _console()
+        console.print(catalog_table(table(cv.errors), f"held-out predictions ({cv.by})"))
+        for g, e in cv.groups.items():
+            print(f"  {g}: {e.summary()}")
+        print(cv.summary())
+        return 0
+    if not args.name:
+        raise InputError("expected --name NAME for the fitted profile", key="calibrate")
+    command = "designer calibrate " + " ".join(_without_out(args.argv))
+    profile, fit, cv = calibrate.make_profile(
+        rows,
+        catalog,
+        args.name,
+        data=Path(args.data).name if args.data_label is None else args.data_label,
+        chips=tuple(args.default_for or ()),
+        command=command,
+        loss=args.loss,
+        within=args.within,
+    )
+    text = profile.to_toml()
+    if len(rows) <= len(calibrate.PARAMETERS):
+        print(
+            f"designer: warning: {len(rows)} rows for {len(calibrate.PARAMETERS)} parameters: "
+            "the fit is underdetermined (the in-sample error means nothing)",
+            file=sys.stderr,
+        )
+    if args.out:
+        _write(args.out, text, "a profile", command, args.force)
+    if args.json:
+        from designer.calibration.profiles import describe
+
+        _dump({**describe(profile), "fit": fit.errors.summary(), "cross_validation": cv.summary()})
+        return 0
+    print(f"fit:              {fit.errors.summary()}")
+    print(f"cross-validation: {cv.summary()}")
+    if fit.not_identified:
+        print(f"held at the prior (the rows do not identify them): {', '.join(fit.not_identified)}")
+    if not args.out:
+        print(text, end="")
+    else:
+        print(f"wrote profile {args.name!r} to {args.out}")
+    return 0
+
+
+def _write(path: str, text: str, what: str, command: str, force: bool) -> None:
+    """Write a `calibrate --out` file through the output gate, stamped with its command."""
+    from designer.model import outputs
+
+    outputs.write_text(path, f"# {outputs.STAMP}: {command}\n{text}", what, force=force)
+
+
+def _intervals(rows, catalog, args: argparse.Namespace) -> int:
+    """`calibrate --intervals`: the 80% interval table of answers and its held-out coverage
+    (`designer.calibration.intervals`)."""
+    from designer.calibration import intervals
+
+    table, cov, _ = intervals.fit(rows, catalog)
+    if args.plot:
+        from designer.calibration.validate import coverage_plot
+
+        coverage_plot(cov, args.plot, force=args.force)
+    command = "designer calibrate " + " ".join(_without_out(args.argv, "--plot"))
+    text = intervals.to_toml(table, command)
+    if args.out:
+        _write(args.out, text, "an interval table", command, args.force)
+    if args.json:
+        _dump({"coverage": table.coverage, "cells": table.counts, "ranges": table.ranges})
+        return 0
+    for name, s in table.coverage.items():
+        print(
+            f"{name}: {s['inside']:.1f}% of {s['points']} held-out predictions inside their "
+            f"80% interval (leave-one-source-out), median half-width ±{s['median_half_width']:.1f}%"
+        )
+    if args.out:
+        print(f"wrote the interval table to {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def _floor(rows, catalog, args: argparse.Namespace) -> int:
+    """`calibrate --floor`: the error the data's own spread leaves
+    (`designer.calibration.floor`)."""
+    from designer.calibration import calibrate, floor
+
+    t = floor.twins(rows)
+    prepared = calibrate.as_rows(rows, catalog)  # once for every fit below
+    show = None if args.json else (lambda name, e: print(f"  {name}: {e.summary()}"))
+    if show:
+        n = sum(len(g) for g in t.groups)
+        print(
+            f"same inputs, measured differently: {n} rows in {len(t.groups)} groups; no "
+            f"prediction from the recorded inputs gets below MAPE {t.mape:.1f}% over all "
+            f"{t.rows} rows"
+        )
+    per = {}
+    for by in floor.GROUPS:
+        per[by] = floor.per_group(prepared, catalog, by, args.loss, each=show)
+        if show:
+            print(per[by].summary())
+    oracles = {}
+    if len({r.platform for r in rows}) > 1:  # leave-one-platform-out needs two platforms
+        for within in (None, "engine"):
+            oracles[within] = floor.hardware_oracle(prepared, catalog, args.loss, within)
+            if show:
+                print(oracles[within].summary())
+    single = calibrate.fit_items(prepared, catalog, args.loss).errors
+    if not args.json:
+        print(f"one profile for all rows: {single.summary()}")
+        return 0
+    _dump(
+        {
+            "points": t.rows,
+            "twins": {
+                "mape": t.mape,
+                "groups": [
+                    {"ids": list(g), "least_mape": m}
+                    for g, m in zip(t.groups, t.least, strict=True)
+                ],
+            },
+            "per_group": {
+                by: {
+                    "mape": f.errors.mape,
+                    "median": f.errors.median,
+                    "exact": list(f.exact),
+                    "groups": {
+                        g: {"mape": e.mape, "points": len(e.ids)} for g, e in f.groups.items()
+                    },
+                }
+                for by, f in per.items()
+            },
+            "hardware_oracle": {
+                o.held_out.name: {
+                    "mape": o.errors.mape,
+                    "median": o.errors.median,
+                    "cross_validated_mape": o.held_out.errors.mape,
+                    "shares": o.shares,
+                }
+                for o in oracles.values()
+            },
+            "single": {"mape": single.mape, "median": single.median, "points": len(single.ids)},
+        }
+    )
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    try:
+        import nicegui  # noqa: F401
+    except ImportError as exc:  # nicegui is an optional extra
+        raise DesignerError(
+            f'designer web needs the web extra ({exc.name} is missing): pip install -e ".[web]"'
+        ) from None
+    from designer.interface import web
+
+    web.serve(args.host, args.port)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from designer.calibration import profiles
+    from designer.calibration.calibrate import Errors
+    from designer.calibration.validate import DEFAULT, PLOT_FORMATS, parity_plot, table, validate
+    from designer.interface.report import catalog_table
+
+    _plot_target(args, PLOT_FORMATS)
+    catalog, rows = _measurements(args)
+    name = args.profile or profiles.GENERIC
+    profile = None if name == DEFAULT else profiles.get(name, key="--profile")
+    record = validate(rows, profile, catalog)
+    if args.plot:
+        parity_plot(rows, record, args.plot, force=args.force)
+    if args.json:
+        _dump(record)
+        return 0
+    import numpy as np
+
+    errs = Errors(
+        tuple(r["id"] for r in record["rows"]),
+        np.array([r["predicted_ms"] for r in record["rows"]]),
+        np.array([r["measured_ms"] for r in record["rows"]]),
+    )
+    console = _console()
+    console.print(catalog_table(table(errs), f"profile {record['profile']} ({record['error']})"))
+    print(errs.summary())
+    print(f"{record['inside']:.1f}% of the measurements inside their 80% interval")
+    return 0
+
+
+_QUOTED = re.compile(r"'([^']{40,})'")
+MAX_MESSAGE = 600  # characters of an error line
+
+
+def _one_line(message: str) -> str:
+    """An error message on one line of at most MAX_MESSAGE characters."""
+    line = " ".join(message.split())
+    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
+
+
+ENGINE_HELP = (
+    "serving engine (vllm, tensorrt-llm, …): each chip defaults to its chip × engine profile, "
+    "else the engine's fit over its platforms (generic-ENGINE), else generic"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit code 2), like every other bad input."""
+
+    def error(self, message: str):
+        message = _QUOTED.sub(lambda m: excerpt(m.group(1)), _one_line(message))
+        self.exit(2, f"designer: error: {message} (see {self.prog} --help)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = _Parser(
+        prog="designer",
+        description="Design LLM inference hardware "
+        "by optimization (LIMINAL decode model + Pyomo/HiGHS).",
+    )
+    ap.add_argument("--version", action="version", version=f"designer {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("evaluate", help="evaluate one design with the forward model")
+    ev.add_argument("--model", required=True, help="catalog model id or a config.json path")
+    ev.add_argument(
+        "--chip", required=True, help="catalog chip id, or a chip file (solve --chip-out)"
+    )
+    part = _count("MAX_PARTITION")
+    ev.add_argument("--tp", type=part, default=1, help="chips per pipeline stage (tensor par.)")
+    ev.add_argument("--pp", type=part, default=1, help="pipeline stages")
+    ev.add_argument("--batch", type=part, default=1, help="users per micro-batch")
+    ev.add_argument("--replicas", type=_count("MAX_REPLICAS"), default=1)
+    ev.add_argument(
+        "--context",
+        type=_context,
+        default=None,
+        help="tokens of context per user (131072 or 128K; default 8K)",
+    )
+    ev.add_argument(
+        "--weight-dtype", default=None, help="default: fp8 (paper) or the model's native dtype"
+    )
+    ev.add_argument("--kv-dtype", default=None, help="default: fp8 (paper) or bf16 (deployment)")
+    ev.add_argument(
+        "--activation-dtype",
+        default=None,
+        help="the GEMMs' activation dtype, i.e. the precision the engine computes at: fp4 with "
+        "fp4 weights is W4A4, fp8 with fp8 weights W8A8 (default: bf16 for sub-8-bit weights, "
+        "weight-only quantization)",
+    )
+    ev.add_argument(
+        "--assumptions",
+        choices=ASSUMPTION_PRESETS,
+        default=DEFAULT_PRESET,
+        help=f"assumption set (default {DEFAULT_PRESET}; paper = the LIMINAL equations exactly)",
+    )
+    ev.add_argument("--ep", type=part, default=1, help="expert-parallel degree (divides --tp)")
+    ev.add_argument(
+        "--attention", choices=["tp", "dp"], default="tp", help="tensor- or data-parallel attention"
+    )
+    ev.add_argument(
+        "--prompt-tokens",
+        type=_context,
+        default=None,
+        help="prompt length per request (also reports metrics.ttft_s, its prefill time)",
+    )
+    ev.add_argument(
+        "--output-tokens", type=_context, default=None, help="output length per request"
+    )
+    ev.add_argument(
+        "--requests-per-s",
+        type=_positive_float,
+        default=None,
+        help="requests/s the design serves (with --prompt-tokens and --output-tokens): "
+        "reports loaded metrics.ttft_s (mean), ttft_p90_s and tpot_s",
+    )
+    ev.add_argument(
+        "--phase",
+        choices=["aggregated", "prefill", "decode"],
+        default="aggregated",
+        help="with --requests-per-s: what the replicas run (default aggregated)",
+    )
+    ev.add_argument(
+        "--chunk-tokens",
+        type=_context,
+        default=None,
+        help="with --requests-per-s: the chunked-prefill budget per step (default 8192)",
+    )
+    ev.add_argument(
+        "--speculative", default=None, help="speculative decoding: mtp, eagle or a draft model id"
+    )
+    ev.add_argument("--draft-tokens", type=int, default=None, help="tokens drafted per step")
+    ev.add_argument(
+        "--acceptance-rate", type=float, default=None, help="probability a draft token is accepted"
+    )
+    ev.add_argument(
+        "--bandwidth-efficiency",
+        type=_real(1, "a fraction"),
+        help="η_bw (alone: the hardware limit with this value; with --profile: replaces it)",
+    )
+    ev.add_argument(
+        "--compute-efficiency", type=_real(1, "a fraction"), help="η_f (as --bandwidth-efficiency)"
+    )
+    ev.add_argument("--overhead-per-layer", help="τ_layer, e.g. '114 us'")
+    ev.add_argument(
+        "--profile",
+        help="calibration profile: limit, a name in catalogs/profiles.toml or a TOML file "
+        "(default: the chip's own, else generic for shipping chips, limit for paper presets)",
+    )
+    ev.add_argument("--engine", help=ENGINE_HELP)
+    ev.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a catalog value, e.g. chips.xpu-hbm3.memory_bandwidth=8TiB/s",
+    )
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
+
+    so = sub.add_parser("solve", help="the cost- or power-minimal design for a problem file")
+    so.add_argument("problem", help="problem TOML (see problems/)")
+    so.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="change a problem or catalog value, e.g. sla.tokens_per_s_per_user=1500",
+    )
+    so.add_argument(
+        "--assumptions",
+        choices=ASSUMPTION_PRESETS,
+        default=None,
+        help=f"assumption set (default: the problem's [assumptions] preset, else {DEFAULT_PRESET})",
+    )
+    so.add_argument("--json", action="store_true")
+    so.add_argument(
+        "--chip-out",
+        metavar="FILE",
+        help="write the answer's chip(s) as a catalog file ([chips.ID] tables) that "
+        "evaluate --chip FILE and space.chips read",
+    )
+    so.add_argument(
+        "--no-prune",
+        action="store_true",
+        help="give every candidate that can meet the rate to the MILP",
+    )
+    so.add_argument(
+        "--time-limit",
+        type=_real(MAX_TIME_LIMIT, "seconds"),
+        default=60.0,
+        help="seconds for the whole run; an answer stopped there is marked not proven optimal "
+        "(exit 4)",
+    )
+    so.add_argument("--profile", help="calibration profile (same as --set efficiency.profile=…)")
+    so.add_argument("--engine", help=ENGINE_HELP + " (same as --set efficiency.engine=…)")
+    so.add_argument(
+        "--confidence",
+        type=float,
+        help="size the fleet so each class's SLA holds at the slow end of the prediction's "
+        "interval with this probability, e.g. 0.9 (same as [sla] confidence)",
+    )
+    so.set_defaults(func=cmd_solve)
+
+    set_help = "change a problem or catalog value (wildcards: chips.*.KEY; factors: x2)"
+    co = sub.add_parser(
+        "compare", help="the optimum per chip, memory technology, TP or cost basis, ranked"
+    )
+    co.add_argument("problem", help="problem TOML (see problems/)")
+    co.add_argument(
+        "--by",
+        choices=["chip", "memory", "tp", "basis"],
+        default="chip",
+        help="basis: bought, rented on demand and rented reserved ([costs] basis, rent_term)",
+    )
+    co.add_argument(
+        "--top", type=_count(MAX_COUNT), metavar="K", help="only the K best distinct designs"
+    )
+    co.add_argument("--set", action="append", metavar="PATH=VALUE", help=set_help)
+    co.add_argument("--json", action="store_true")
+    _study_args(co, "write the step-time breakdown of the feasible rows")
+    co.set_defaults(func=cmd_compare)
+
+    sw = sub.add_parser("sweep", help="solve every point of a study (grid or list of what-ifs)")
+    sw.add_argument("study", help="study TOML: problem = PATH, [grid] / [list] of values")
+    sw.add_argument("--out", required=True, metavar="FILE", help="results (.csv or .parquet)")
+    sw.add_argument(
+        "--workers",
+        type=_count(MAX_COUNT),
+        help="local processes (default: the CPU count; at most 1024)",
+    )
+    sw.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this Dask scheduler (tcp://HOST:PORT; fails after 10 s without an answer)",
+    )
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.add_argument("--plot", metavar="FILE", help="heat map (two swept values) or line plot")
+    _force_arg(sw)
+    _assumptions_arg(sw)
+    sw.set_defaults(func=cmd_sweep)
+
+    pa = sub.add_parser("pareto", help="the exact cost frontier against tokens/s per user")
+    pa.add_argument("problem", help="problem TOML (see problems/)")
+    pa.add_argument("--x", choices=["tokens_per_s_per_user"], default="tokens_per_s_per_user")
+    pa.add_argument(
+        "--y",
+        choices=["capex", "power", "tco", "cost_per_mtoken", "chips", "tokens_per_s_per_chip"],
+        default="capex",
+        help="an objective to minimize, or tokens_per_s_per_chip: the serving chart of fixed "
+        "hardware ([supply] or [limits]; the most system tokens/s per chip)",
+    )
+    pa.add_argument(
+        "--points",
+        type=_count(MAX_COUNT),
+        default=12,
+        help="levels of the rate (default 12, at most 1000)",
+    )
+    pa.add_argument(
+        "--complete",
+        action="store_true",
+        help="walk every frontier design (one solve each) instead of --points levels",
+    )
+    pa.add_argument("--set", action="append", metavar="PATH=VALUE", help=set_help)
+    pa.add_argument("--json", action="store_true")
+    pa.add_argument("--out", metavar="FILE", help="the frontier as CSV (or JSON: .json)")
+    _study_args(pa, "write the frontier")
+    pa.set_defaults(func=cmd_pareto)
+    cal = sub.add_parser("calibrate", help="fit a calibration profile to measured step times")
+    cal.add_argument("data", help="measurements CSV (catalogs/measurements/decode.csv)")
+    cal.add_argument("--name", help="profile name")
+    cal.add_argument("--out", help="write the profile TOML here (default: print it)")
+    cal.add_argument(
+        "--platform", action="append", help="fit only these chip/engine platforms (repeatable)"
+    )
+    cal.add_argument(
+        "--engine", action="append", help="fit only the rows of these serving engines (repeatable)"
+    )
+    cal.add_argument(
+        "--default-for", action="append", metavar="CHIP", help="chips the profile is default for"
+    )
+    cal.add_argument("--data-label", help="what the profile's `data` key says (default: file name)")
+    cal.add_argument(
+        "--cross-validate",
+        choices=["platform", "source", "chip", "row"],
+        help="print held-out errors, leaving one group out at a time, instead of fitting",
+    )
+    cal.add_argument(
+        "--floor",
+        action="store_true",
+        help="instead of fitting, print what the rows' own spread leaves to any calibration: "
+        "rows with equal inputs measured differently, one profile per platform (and per "
+        "platform and publication) fitted to its own rows, and leave-one-platform-out with "
+        "each chip's hardware shares fitted to its own rows",
+    )
+    cal.add_argument(
+        "--within",
+        choices=["engine"],  # calibrate.WITHIN
+        help="with platform cross-validation: predict a held-out platform from the other "
+        "platforms of its engine (from all others when those have too few rows to fit), as "
+        "answers given --engine are",
+    )
+    cal.add_argument(
+        "--loss",
+        choices=["soft_l1", "linear"],  # calibrate.LOSSES (tests/test_calibrate.py checks)
+        default="soft_l1",
+        help="loss on the relative errors: soft_l1 (default; the mean absolute percentage error, "
+        "smoothed below 1%%) or linear (relative least squares)",
+    )
+    cal.add_argument(
+        "--intervals",
+        action="store_true",
+        help="the 80%% interval table of answers from leave-one-source-out residuals under the "
+        "profile each chip gets, and its coverage (writes catalogs/intervals.toml with --out)",
+    )
+    cal.add_argument("--plot", help="with --intervals: the held-out coverage as a figure (PNG/SVG)")
+    cal.add_argument("--json", action="store_true")
+    _force_arg(cal)
+    cal.set_defaults(func=cmd_calibrate)
+
+    va = sub.add_parser("validate", help="predicted vs measured step times for a profile")
+    va.add_argument("data", help="measurements CSV")
+    va.add_argument(
+        "--profile",
+        help="limit, a profile name, a TOML file, or default (each chip's profile in an answer; "
+        "default: generic)",
+    )
+    va.add_argument("--platform", action="append", help="only these chip/engine platforms")
+    va.add_argument("--engine", action="append", help="only the rows of these serving engines")
+    va.add_argument("--plot", help="write a parity plot (PNG/SVG/PDF) here")
+    va.add_argument("--json", action="store_true")
+    _force_arg(va)
+    va.set_defaults(func=cmd_validate)
+
+    we = sub.add_parser("web", help="the explorer in the browser (needs the web extra)")
+    we.add_argument("--port", type=_count(65535), default=8765, help="port (default 8765)")
+    we.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default: loopback only)"
+    )
+    we.set_defaults(func=cmd_web)
+
+    ca = sub.add_parser("catalog", help="browse the catalogs")
+    ca.add_argument("action", choices=["list", "show"])
+    ca.add_argument(
+        "section",
+        nargs="?",
+        default="chips",
+        help="chips | models | memory | interconnects | costs | profiles",
+    )
+    ca.add_argument("id", nargs="?", help="entry id (for show)")
+    ca.add_argument("--json", action="store_true")
+    ca.set_defaults(func=cmd_catalog)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (argparse's own exits included)."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    args.argv = list(sys.argv[1:] if argv is None else argv)[1:]
+    logging.getLogger("pyomo").setLevel(logging.ERROR)
+    if sys.stdout is None:  # started with standard output closed: answers go nowhere
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  the process's stdout from now on
+    stdout = sys.stdout = _Watched(sys.stdout)
+    previous = _on_sigterm(_terminate)
+    import numpy as np  # every command computes with it; --version and --help do not
+
+    try:
+        # Extreme inputs may overflow to inf in numpy: the answer says so (null in JSON, or
+        # infeasible); a warning on stderr would not.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            code = args.func(args)
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # the reader (`| head`) has gone: stop quietly
+        _silence_stdout()
+        return 0
+    except DesignerError as exc:
+        print(f"designer: error: {_one_line(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt as exc:
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        detail = f": {_one_line(str(exc))}" if str(exc) else ""
+        print(f"designer: {how}{detail}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    except OSError as exc:
+        if stdout.failed is None:
+            return _internal(exc)
+        _silence_stdout()  # what is left in its buffer goes nowhere
+        print(
+            f"designer: error: cannot write to standard output: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # an internal error: one line unless debugging
+        return _internal(exc)
+    finally:
+        _on_sigterm(previous)
+        sys.stdout = stdout.stream
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get("DESIGNER_DEBUG"):
+        traceback.print_exc()
+    print(
+        f"designer: internal error: {type(exc).__name__}: {_one_line(str(exc))} (set "
+        f"DESIGNER_DEBUG=1 for the traceback)",
+        file=sys.stderr,
+    )
+    return 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main thread runs so that pools stop and files close as for
+    Ctrl-C (exit 143)."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install `handler` for SIGTERM; the previous one (None off the main thread)."""
+    import signal
+
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (designer.interface.cli.main called from a thread)
+        return None
+
+
+class _Watched:
+    """Standard output, remembering the error of a write or flush that failed (a full disk,
+    a closed pipe): an OSError from there is not an internal error."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+        self.failed: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as exc:
+            self.failed = exc
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            self.failed = exc
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor (captured output)
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

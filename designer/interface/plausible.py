@@ -1,0 +1,44 @@
+"""Values that parse but are almost certainly typos of a unit: warnings, not errors.
+
+A fleet power cap under 1 kW is below what one accelerator draws (`max_power = "500 mW"` is
+0.5 W; megawatts are `MW`), and a price under $1 is no accelerator's or fleet budget's price
+(a value meant in thousands or millions). Each warning is one line naming the key and value.
+
+>>> from designer.optimize.problem import load_problem
+>>> p = load_problem("problems/quickstart.toml", {"limits.max_power": "500 mW"})
+>>> warnings(p)[0][:60]
+'limits.max_power = 0.5 W: a fleet power cap under 1 kW, less'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MIN_FLEET_POWER_W = 1e3
+MIN_PRICE_USD = 1.0
+
+
+def warnings(problem: Any) -> list[str]:
+    """The plausibility warnings of a parsed problem (empty when nothing looks like a typo)."""
+    out = []
+    for key in ("max_power", "max_facility_power"):
+        w = getattr(problem, key, None)
+        if w is not None and 0 < w < MIN_FLEET_POWER_W:
+            out.append(
+                f"limits.{key} = {w:g} W: a fleet power cap under 1 kW, less than one "
+                "accelerator draws (a unit typo? MW is megawatts, mW milliwatts)"
+            )
+    budget = getattr(problem, "max_capex_usd", None)
+    if budget is not None and 0 < budget < MIN_PRICE_USD:
+        out.append(
+            f"limits.max_capex_usd = {budget:g}: a budget under $1 (the value is in USD, not "
+            "thousands or millions)"
+        )
+    for chip in problem.chips:
+        price = problem.catalog.chip(chip).price_usd
+        if price is not None and 0 < price < MIN_PRICE_USD:
+            out.append(
+                f"chips.{chip}.price_usd = {price:g}: a price under $1 (the value is in USD, "
+                "not thousands)"
+            )
+    return out

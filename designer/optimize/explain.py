@@ -1,0 +1,259 @@
+"""Why a problem has no solution, and the best value reachable in its design space within its
+limits: for each workload class, in order, whether its weights fit anywhere, whether its rate
+can be reached by a replica the limits allow, and otherwise how many of its users the limits
+and supply let a fleet serve (the MILP's own answer to "maximize users")."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from designer.model import partition
+from designer.model.errors import DesignerError
+from designer.optimize import columns as cm
+from designer.optimize.problem import Problem, WorkloadClass
+
+
+def _design(problem: Problem, g: cm.Grid, i: int, batch: int) -> dict[str, Any]:
+    return {
+        "chip": problem.chips[int(g.chip[i])],
+        "tp": int(g.t[i]),
+        "pp": int(g.p[i]),
+        "batch": int(batch),
+    }
+
+
+def explain(problem: Problem, solve: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
+    """A one-paragraph reason and the best achievable values (no pruning). When chips of the
+    space were left out for their data (a missing number, or an estimated price with
+    space.include_estimated = false), not their physics, the reason names them and whether the
+    question is feasible with them. `solve` is the fleet solve (`designer.optimize.solve`),
+    passed in by its caller so that this module does not import it back."""
+    for wc in problem.classes:
+        found = _explain_class(problem, wc)
+        if found is not None:
+            return _with_data_causes(problem, solve, *found)
+    return _with_data_causes(problem, solve, *_explain_limits(problem, solve))
+
+
+def data_exclusions(problem: Problem) -> list[tuple[str, str]]:
+    """(chip, why) for every chip of the space its cost data keeps out of this question."""
+    costs = cm.problem_costs(problem)
+    out = [(cc.chip, cm.missing_cost_data(problem, cc)) for cc in costs]
+    return [(c, why) for c, why in out if why is not None]
+
+
+def _with_data_causes(
+    problem: Problem, solve: Callable[..., Any], reason: str, best: dict
+) -> tuple[str, dict]:
+    left = data_exclusions(problem)
+    if not left:
+        return reason, best
+    # `solve`: the same question with the estimates admitted
+
+    best["left_out_for_data"] = [{"chip": c, "reason": w} for c, w in left]
+    estimated = [c for c, w in left if cm.ESTIMATED in w]
+    missing = [c for c, w in left if cm.ESTIMATED not in w]
+    parts = []
+    if missing:
+        parts.append(
+            f"{', '.join(missing)} {'lacks' if len(missing) == 1 else 'lack'} a cost number "
+            "the question needs (see excluded; add it to the catalog or with --set)"
+        )
+    if estimated:
+        try:
+            with_them = solve(
+                dataclasses.replace(problem, include_estimated=True),
+                with_sensitivity=False,
+                compare_single=False,
+            )
+        except (DesignerError, ValueError):
+            with_them = None
+        best["feasible_with_estimates"] = with_them is not None
+        one = len(estimated) == 1
+        text = (
+            f"{', '.join(estimated)} {'is' if one else 'are'} left out because "
+            f"{'its price is an estimate' if one else 'their prices are estimates'}"
+            + (" ($/h, renting)" if problem.cost_basis.basis == "rent" else "")
+        )
+        if with_them is not None:
+            chips = ", ".join(sorted({r["chip"] for r in with_them.fleet}))
+            text += (
+                f"; with them it is feasible (a fleet of {chips}): set "
+                "space.include_estimated = true"
+            )
+        else:
+            text += " (it stays infeasible with them)"
+        parts.append(text)
+    return f"{reason}. Data, not physics: {'; '.join(parts)}", best
+
+
+def _prefix(problem: Problem, wc: WorkloadClass) -> str:
+    return f"class {wc.name!r}: " if len(problem.classes) > 1 else ""
+
+
+def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | None:
+    wl = wc.workload
+    g = cm.grid(problem, wc)
+    pre = _prefix(problem, wc)
+    best: dict[str, Any] = {}
+    rated = np.isfinite(g.hw["flops"])
+    if not rated.any():
+        return (
+            f"{pre}no chip of the space has a compute rate for {wl.compute_dtype} or a wider "
+            f"dtype (set workload.weight_dtype, or add the rate to the catalog)"
+        ), best
+    valid = rated & partition.valid(wl.model, g.t, g.p, g.attention)
+    if not valid.any():
+        return (
+            f"{pre}no (tp, pp) of the space is a partition of {wl.model.id} "
+            f"({wl.model.num_attention_heads} heads, {wl.layers} layers): tp must divide the "
+            f"heads and pp be at most the layers"
+        ), best
+    m1 = g.metrics(wc, np.ones(len(g)))
+    fits = m1["fits"] & valid
+    if not fits.any():
+        largest = float(np.max(np.where(valid, g.hw["usable_capacity"] * g.t * g.p, 0)))
+        best["max_usable_memory_bytes"] = largest
+        return (
+            f"{pre}the weights ({wl.weight_bytes / 1e9:.1f} GB) and one user's KV cache "
+            f"({wl.kv_bytes_per_user / 1e9:.2f} GB) fit on no candidate: the most usable "
+            f"memory in the space is {largest / 1e9:.1f} GB (raise space.tp/space.pp or add "
+            f"chips with more memory)"
+        ), best
+    costs = cm.problem_costs(problem)
+    allowed = fits & ~cm.over_limits(problem, costs, g.chip, g.t * g.p)
+    limited = bool(problem.limits or problem.supply) and (allowed != fits).any()
+    if not allowed.any():
+        return (
+            f"{pre}no single replica that holds the weights stays within the limits "
+            f"({_limits_text(problem)})"
+        ), best
+    # with [sla] confidence, the rate at the slow end of the interval
+    utps = np.where(allowed, g.required_rate(m1, 1, np.arange(len(g))), -np.inf)
+    i = int(np.argmax(utps))
+    best["max_tokens_per_s_per_user"] = float(utps[i])
+    best["max_tokens_per_s_per_user_design"] = _design(problem, g, i, 1)
+    if utps[i] < wc.target_utps * (1 - cm.REL):
+        within = f" within the limits ({_limits_text(problem)})" if limited else ""
+        if wc.confidence:
+            within += f" at the slow end of its interval (confidence {wc.confidence:g})"
+        return (
+            f"{pre}sla.tokens_per_s_per_user = {wc.target_utps:g} is above the highest "
+            f"reachable {utps[i]:.1f} tokens/s per user in the space{within} "
+            f"({problem.chips[int(g.chip[i])]}, tp={g.t[i]}, pp={g.p[i]}, batch 1, "
+            f"bottleneck {m1['bottleneck'][i]})"
+        ), best
+    if wc.serving is not None:
+        found = _explain_ttft(problem, wc, g, np.flatnonzero(allowed), m1, best)
+        if found is not None:
+            return f"{pre}{found}", best
+    known = cm.cost_known(problem, costs)
+    fast = m1["tokens_per_s_per_user"] >= wc.target_utps * (1 - cm.REL)
+    if not (known[g.chip] & allowed & fast).any():
+        if (known[g.chip] & fits & fast).any():  # the limits, not the data, rule them out
+            return (
+                f"{pre}every chip with the cost data the objective {problem.objective!r} needs "
+                f"exceeds the limits ({_limits_text(problem)}) with one replica that meets the "
+                f"rate; the chips within them have no such data (check the limits' units)"
+            ), best
+        return (
+            f"{pre}no chip that meets the rate has the cost data the objective "
+            f"{problem.objective!r} or a limit needs"
+        ), best
+    return None
+
+
+def _explain_ttft(problem: Problem, wc: WorkloadClass, g, idx, m1, best) -> str | None:
+    """The lowest p90 TTFT any replica reaches, lightly loaded (aggregated at batch 1 under
+    its own load; a disaggregated prefill replica idle, its KV sent), when above the target."""
+    one = {k: v[idx] for k, v in m1.items()}
+    agg = g.aggregated(wc, np.ones(len(idx)), idx, one)["ttft_p90_s"]
+    service, kv_s, _ = cm.prefill_service(problem, g, idx)
+    phases = wc.serving.phases()
+    ttft = np.full(len(idx), np.inf)
+    if "aggregated" in phases:
+        ttft = np.minimum(ttft, agg)
+    if "prefill" in phases:
+        ttft = np.minimum(ttft, service + kv_s)
+    i = int(np.argmin(ttft))
+    best["min_ttft_s"] = float(ttft[i])
+    best["min_ttft_design"] = _design(problem, g, int(idx[i]), 1)
+    if ttft[i] <= wc.serving.ttft_s:
+        return None
+    k = int(idx[i])
+    return (
+        f"sla.ttft = {wc.serving.ttft_s:g} s is below the lowest reachable p90 time to first "
+        f"token, {ttft[i]:.3g} s ({problem.chips[int(g.chip[k])]}, tp={g.t[k]}, pp={g.p[k]}; "
+        f"serving.mode = {wc.serving.mode}): raise sla.ttft or space.tp"
+    )
+
+
+def _limits_text(problem: Problem) -> str:
+    parts = []
+    for key, v in problem.limits.items():
+        if key in ("max_power", "max_facility_power"):
+            parts.append(f"{key} = {v / 1e3:g} kW" if v >= 1e3 else f"{key} = {v:g} W")
+        elif key == "max_capex_usd":
+            parts.append(f"{key} = {v:,.0f}")
+        else:
+            parts.append(f"{key} = {v}")
+    parts += [f"supply.{c} = {n}" for c, n in problem.supply]
+    return ", ".join(parts) or "none"
+
+
+def _explain_limits(problem: Problem, solve: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
+    """The rate is reachable for every class: the limits, supply or fleet caps stop the
+    demand. Answer with the most users of the first class that cannot be served whole
+    (`solve`: the same MILP, asked the dual question)."""
+
+    best: dict[str, Any] = {}
+    for j, wc in enumerate(problem.classes):
+        classes = tuple(
+            dataclasses.replace(w, users=None) if i == j else w
+            for i, w in enumerate(problem.classes)
+        )
+        ask = dataclasses.replace(
+            problem, classes=classes[j : j + 1], sense="maximize", objective="users"
+        )
+        try:
+            most = solve(ask, with_sensitivity=False, compare_single=False)
+        except (DesignerError, ValueError):
+            continue
+        served = int(most.totals["users_served"])
+        if served >= (wc.users or 0):
+            continue
+        rows = most.fleet
+        best["max_users_within_limits"] = served
+        best["max_users_within_limits_fleet"] = [
+            {k: r[k] for k in ("chip", "tp", "pp", "batch", "replicas", "users_served")}
+            for r in rows
+        ]
+        capped = rows and all(r["batch_limited_by"] == "max-batch" for r in rows)
+        hint = (
+            f"; every configuration is at space.max_batch = {problem.max_batch}, raise it to "
+            f"serve more"
+            if capped
+            else ""
+        )
+        return (
+            f"{_prefix(problem, wc)}{wc.users} concurrent users at {wc.target_utps:g} "
+            f"tokens/s each do not fit within the limits ({_limits_text(problem)}"
+            f"{_fleet_caps(problem)}): at most {served} users can be served{hint}"
+        ), best
+    return (
+        f"the classes together do not fit within the limits ({_limits_text(problem)}"
+        f"{_fleet_caps(problem)})"
+    ), best
+
+
+def _fleet_caps(problem: Problem) -> str:
+    caps = []
+    if problem.max_configurations is not None:
+        caps.append(f"fleet.max_configurations = {problem.max_configurations}")
+    if problem.max_chip_types is not None:
+        caps.append(f"fleet.max_chip_types = {problem.max_chip_types}")
+    return (", " + ", ".join(caps)) if caps else ""
