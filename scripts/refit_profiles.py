@@ -38,24 +38,31 @@ def _argv(command: str, out: Path) -> list[str]:
     return [*_without_out(words[1:]), "--out", str(out)]
 
 
-def refit(text: str) -> str:
+def _run(command: str, label: str) -> str:
+    """What the recorded `designer calibrate …` command writes, without the output gate's
+    stamp line (the catalogs carry their own header comment)."""
     from designer.interface.cli import main
+    from designer.model.outputs import MARK
 
-    header = text[: text.index("\n[")].rstrip("\n") + "\n"  # the comment before the tables
-    old = tomllib.loads(text)
-    tables = []
     with tempfile.TemporaryDirectory() as tmp:
-        for pid, body in old.items():
-            out = Path(tmp) / f"{pid}.toml"
-            with redirect_stdout(StringIO()):
-                code = main(_argv(body["command"], out))
-            if code:
-                raise SystemExit(f"{pid}: the fit exited {code}")
-            fitted = out.read_text(encoding="utf-8")
-            lines = fitted.splitlines()
-            if body.get("notes"):
-                lines.insert(2, f"notes = {_quote(body['notes'])}")
-            tables.append("\n".join(lines) + "\n")
+        out = Path(tmp) / "out.toml"
+        with redirect_stdout(StringIO()):
+            code = main(_argv(command, out))
+        if code:
+            raise SystemExit(f"{label}: the fit exited {code}")
+        text = out.read_text(encoding="utf-8")
+    first, _, rest = text.partition("\n")
+    return rest if first.startswith(f"# {MARK}") else text
+
+
+def refit(text: str) -> str:
+    header = text[: text.index("\n[")].rstrip("\n") + "\n"  # the comment before the tables
+    tables = []
+    for pid, body in tomllib.loads(text).items():
+        lines = _run(body["command"], pid).splitlines()
+        if body.get("notes"):
+            lines.insert(2, f"notes = {_quote(body['notes'])}")
+        tables.append("\n".join(lines) + "\n")
     return header + "\n" + "\n".join(tables)
 
 
@@ -120,16 +127,7 @@ def changed(before: dict, after: dict) -> list[str]:
 
 def refit_intervals(text: str) -> str:
     """catalogs/intervals.toml refitted by the command it records."""
-    from designer.interface.cli import main
-
-    command = tomllib.loads(text)["command"]
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "intervals.toml"
-        with redirect_stdout(StringIO()):
-            code = main(_argv(command, out))
-        if code:
-            raise SystemExit(f"intervals: the fit exited {code}")
-        return out.read_text(encoding="utf-8")
+    return _run(tomllib.loads(text)["command"], "intervals")
 
 
 def intervals_moved(before: dict, after: dict) -> bool:
