@@ -15,10 +15,10 @@ engines that run on the chip; `runs_on` lets a default design space leave such c
 from __future__ import annotations
 
 import functools
-import tomllib
 
 from designer.model.catalog import Catalog, bundled_dir
 from designer.model.errors import InputError
+from designer.model.files import read_toml
 
 FILE = "engines.toml"
 
@@ -27,7 +27,7 @@ FILE = "engines.toml"
 def table() -> dict[str, tuple[str, ...]]:
     """Engine → vendors whose chips it runs on."""
     path = bundled_dir() / FILE
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw = read_toml(path, "the engines catalog")
     out = {}
     for engine, body in raw.items():
         if not body.get("source") or not isinstance(body.get("vendors"), list):

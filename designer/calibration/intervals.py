@@ -28,7 +28,6 @@ publications' residuals only.
 from __future__ import annotations
 
 import functools
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ import numpy as np
 
 from designer.model.catalog import Catalog, bundled_dir
 from designer.model.errors import InputError
+from designer.model.files import read_toml
 
 CONFIDENCE = 0.8  # the stated interval: from the 10th to the 90th percentile
 QUANTILES = tuple(round(q, 2) for q in np.arange(0.05, 0.96, 0.05))
@@ -256,12 +256,9 @@ def coverage(res: Residuals, confidence: float = CONFIDENCE) -> Coverage:
     return Coverage(inside, (hi - lo) / 2.0, lo * p, hi * p, p, res.measured_ms)
 
 
-def data_ranges(rows) -> dict[str, Any]:
+def data_ranges(rows, catalog: Catalog) -> dict[str, Any]:
     """What the measurements span, per dimension an answer can extrapolate along."""
-    from designer.model.catalog import Catalog as _Catalog
-
-    cat = _Catalog.load()
-    models = [cat.model(r.model) for r in rows]
+    models = [catalog.model(r.model) for r in rows]
     return {
         "moe": any(m.is_moe for m in models),
         "mla": any(m.is_mla for m in models),
@@ -286,7 +283,7 @@ def fit(rows, catalog: Catalog) -> tuple[Table, Coverage, Coverage]:
     lim = limit_residuals(rows, catalog)
     base = table_of(join(res, lim))
     cov, cov_lim = coverage(res), coverage(lim)
-    ranges = data_ranges([i.row for i in rows.items])
+    ranges = data_ranges([i.row for i in rows.items], catalog)
     summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}
     return Table(base.cells, base.counts, ranges, summary), cov, cov_lim
 
@@ -329,11 +326,7 @@ def to_toml(table: Table, command: str) -> str:
 
 
 def read(path: str | Path) -> Table:
-    p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"cannot read the interval table: {exc}", where=str(p)) from None
+    raw = read_toml(path, "the interval table")
     cells = {k: tuple(v["ratio"]) for k, v in raw.get("cells", {}).items()}
     counts = {k: int(v["points"]) for k, v in raw.get("cells", {}).items()}
     return Table(cells, counts, raw.get("ranges", {}), raw.get("coverage", {}))

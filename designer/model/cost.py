@@ -201,8 +201,9 @@ def _reference(catalog: Catalog, chip: Chip, needs: str) -> Chip:
     return ref
 
 
-def _sourced(chip: Chip) -> str:
-    return "; ".join(x for x in (chip.price_source, chip.price_date) if x) or "catalog"
+def _sourced(source: str, date: str) -> str:
+    """Where a catalog number comes from and when, or "catalog"."""
+    return "; ".join(x for x in (source, date) if x) or "catalog"
 
 
 def _from_reference(
@@ -220,7 +221,8 @@ def chip_price(catalog: Catalog, chip: Chip) -> tuple[float, str, str]:
     """(price, basis in words, kind: sourced | estimate | unknown)."""
     if chip.price_usd is not None:
         kind = chip.price_kind or "sourced"
-        return chip.price_usd, f"catalog price ({kind}: {_sourced(chip)})", kind
+        where = _sourced(chip.price_source, chip.price_date)
+        return chip.price_usd, f"catalog price ({kind}: {where})", kind
     if chip.estimate_from is not None:
         ref = _reference(catalog, chip, "price_usd")
         value, per_gb, per_tflop = _from_reference(
@@ -305,7 +307,7 @@ def rent_per_hour(
 ) -> tuple[float, str, str]:
     """$ per chip-hour for `term` (on_demand | reserved): (value, basis, kind)."""
     c = catalog.costs
-    src = "; ".join(x for x in (chip.rent_source, chip.rent_date) if x) or "catalog"
+    src = _sourced(chip.rent_source, chip.rent_date)
     on_demand, reserved = chip.rent_on_demand_usd_per_hour, chip.rent_reserved_usd_per_hour
     if term == "reserved" and reserved is not None:
         return reserved, f"catalog reserved $/h ({src})", "sourced"

@@ -199,9 +199,10 @@ def aggregated(
             step = mean_step(wl, hw, t, p, batch, m, c, chunk)
             nxt = lam * P * step / (accepted * p)
             if np.allclose(nxt, c, rtol=1e-13, atol=0.0):
-                break
+                break  # `step` is the step at this c
             c = nxt
-        step = mean_step(wl, hw, t, p, batch, m, c, chunk)
+        else:
+            step = mean_step(wl, hw, t, p, batch, m, c, chunk)
     service = np.ceil(P / chunk) * mixed_step(wl, hw, t, p, batch, m, min(chunk, P), chunk)
     rho = lam / p * service
     wait, wait90 = md1_wait(rho, service)
