@@ -230,8 +230,9 @@ def main() -> None:
             ours = [run_designer(model, m, folder) for m in ("aggregated", "disaggregated")]
             results["models"][model] = {"aiconfigurator": aic, "designer": ours}
     write_json("vs_aiconfigurator.json", results)
-    (RESULTS / "vs_aiconfigurator.md").write_text(markdown(results))
-    print(markdown(results))
+    md = markdown(results)
+    (RESULTS / "vs_aiconfigurator.md").write_text(md)
+    print(md)
 
 
 if __name__ == "__main__":

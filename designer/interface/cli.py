@@ -27,6 +27,7 @@ from designer.model.errors import (
     InputError,
     excerpt,
     in_file,
+    one_line,
 )
 
 # Every command imports what it uses when it runs: `--version`, `--help` and the parser load
@@ -851,15 +852,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 _QUOTED = re.compile(r"'([^']{40,})'")
-MAX_MESSAGE = 600  # characters of an error line
-
-
-def _one_line(message: str) -> str:
-    """An error message on one line of at most MAX_MESSAGE characters."""
-    line = " ".join(message.split())
-    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
-
-
 ENGINE_HELP = (
     "serving engine (vllm, tensorrt-llm, …): each chip defaults to its chip × engine profile, "
     "else the engine's fit over its platforms (generic-ENGINE), else generic"
@@ -870,7 +862,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit code 2), like every other bad input."""
 
     def error(self, message: str):
-        message = _QUOTED.sub(lambda m: excerpt(m.group(1)), _one_line(message))
+        message = _QUOTED.sub(lambda m: excerpt(m.group(1)), one_line(message))
         self.exit(2, f"designer: error: {message} (see {self.prog} --help)\n")
 
 
@@ -1199,11 +1191,11 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return 0
     except DesignerError as exc:
-        print(f"designer: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"designer: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:
         how = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        detail = f": {_one_line(str(exc))}" if str(exc) else ""
+        detail = f": {one_line(str(exc))}" if str(exc) else ""
         print(f"designer: {how}{detail}", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except OSError as exc:
@@ -1226,7 +1218,7 @@ def _internal(exc: BaseException) -> int:
     if os.environ.get("DESIGNER_DEBUG"):
         traceback.print_exc()
     print(
-        f"designer: internal error: {type(exc).__name__}: {_one_line(str(exc))} (set "
+        f"designer: internal error: {type(exc).__name__}: {one_line(str(exc))} (set "
         f"DESIGNER_DEBUG=1 for the traceback)",
         file=sys.stderr,
     )

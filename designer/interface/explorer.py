@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from designer.model.catalog import Catalog
-from designer.model.errors import DesignerError, InfeasibleError, InputError
+from designer.model.errors import DesignerError, InfeasibleError, InputError, one_line
 from designer.optimize.problem import MAXIMIZE, OBJECTIVES, Problem, apply_sets, problem_from_dict
 
 # The quick-start question (problems/quickstart.toml; tests/test_explorer.py keeps them equal).
@@ -227,11 +227,6 @@ def failure(exc: Exception) -> str:
     return f"internal error: {type(exc).__name__}: {one_line(str(exc))}"
 
 
-def one_line(message: str, limit: int = 600) -> str:
-    line = " ".join(message.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 def amount(value: float | None, unit: str) -> str:
     """'$800,000', '25.2 kW', '$0.92/Mtoken'; '-' for none."""
     from designer.studies.compare import money
@@ -269,6 +264,7 @@ def results_csv(record: dict[str, Any], whatif: WhatIf | None = None) -> str:
     import pandas as pd  # here: the page's first answer does not wait for it
 
     obj = record.get("objective") or {}
+    tag = ";".join(f"{k}={v}" for k, v in (whatif.changes() if whatif else {}).items())
     rows = [
         {
             "status": record.get("status"),
@@ -276,7 +272,7 @@ def results_csv(record: dict[str, Any], whatif: WhatIf | None = None) -> str:
             "objective_value": obj.get("value"),
             "objective_unit": obj.get("unit"),
             **{k: f.get(k) for k in FLEET_COLUMNS},
-            "whatif": ";".join(f"{k}={v}" for k, v in (whatif.changes() if whatif else {}).items()),
+            "whatif": tag,
         }
         for f in record.get("fleet") or []
     ]

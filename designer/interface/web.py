@@ -33,12 +33,13 @@ from designer.interface.explorer import (
     amount,
     catalog,
     fleet_rows,
-    one_line,
     problem_toml,
     results_csv,
     run,
     study,
 )
+from designer.model.errors import one_line
+from designer.optimize.problem import OBJECTIVES
 
 MAX_UPLOAD = 1 << 20  # bytes: the project's limit on an input file
 # Pyomo models are built in worker threads (the page stays live); one solve at a time.
@@ -138,7 +139,7 @@ class Page:
         from designer.calibration.profiles import engines
         from designer.calibration.profiles import load as load_profiles
         from designer.model.catalog import DTYPE_BYTES
-        from designer.optimize.problem import MAXIMIZE, OBJECTIVES
+        from designer.optimize.problem import MAXIMIZE
 
         self.ui = ui
         models, chips = catalog().ids("models"), catalog().ids("chips")
@@ -455,9 +456,7 @@ class Page:
         with ui.card().classes("w-full"):
             with ui.row().classes("items-center"):
                 ui.label("Frontier: cost vs tokens/s per user").classes("text-h6")
-                ui.select(["capex", "power", "tco", "cost_per_mtoken", "chips"]).bind_value(
-                    self.choice, "pareto"
-                ).classes("w-40")
+                ui.select(list(OBJECTIVES)).bind_value(self.choice, "pareto").classes("w-40")
                 ui.button("frontier", on_click=lambda: self._study("pareto"))
             self._frontier()
 

@@ -36,6 +36,15 @@ class InputError(DesignerError):
         super().__init__(prefix + message)
 
 
+MAX_MESSAGE = 600  # characters of an error line
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """An error message on one line of at most `limit` characters."""
+    line = " ".join(message.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def excerpt(value: object, limit: int = 40) -> str:
     """`repr(value)`, cut to about `limit` characters so that a bad value never floods a message.
 
