@@ -543,10 +543,8 @@ def _phase_columns(
     idx = np.flatnonzero(keep)
     if phase == "prefill":
         cap, limited_all = prefill_columns(problem, wc, g, idx)
-        fast = np.zeros(len(g), dtype=bool)
-        fast[idx] = cap > 0
-        capacity = np.zeros(len(g))
-        capacity[idx] = cap
+        fast = _scatter(len(g), idx, cap > 0)
+        capacity = _scatter(len(g), idx, np.asarray(cap, dtype=float))
         lim = np.empty(len(g), dtype=object)
         lim[idx] = limited_all
     else:
@@ -598,11 +596,12 @@ def _phase_columns(
             bcap = np.minimum(bcap, kv)
             tokens = g.metrics(wc, bcap, idx)["system_tokens_per_s"] if n else tokens
         elif wc.serving is not None and n:
-            a = g.aggregated(wc, bcap + 1, idx, mb_slice(mb, n, 2 * n))
-            late = a["ttft_p90_s"] > wc.serving.ttft_s * (1 - REL)
+            # at b* and b* + 1 at once (`mb` holds both): what stops the batch, and the
+            # output tokens/s with the prompt chunks, p·b*/TPOT
+            a = g.aggregated(wc, np.concatenate([bcap, bcap + 1]), np.concatenate([idx, idx]), mb)
+            late = a["ttft_p90_s"][n:] > wc.serving.ttft_s * (1 - REL)
             limited = np.where((limited == "user-rate") & late, "ttft", limited).astype(object)
-            # output tokens/s with the prompt chunks: p·b*/TPOT
-            tokens = g.p[idx] * bcap / g.aggregated(wc, bcap, idx, mb_slice(mb, 0, n))["tpot_s"]
+            tokens = g.p[idx] * bcap / a["tpot_s"][:n]
         users = g.p[idx] * bcap
         requests = np.zeros(n)
         value = tokens if problem.objective == "system_tokens_per_s" else users
@@ -632,10 +631,6 @@ def _phase_columns(
         "requests_capacity": requests.astype(float),
         "removed_by": removed_by,
     }
-
-
-def mb_slice(m: dict, a: int, b: int) -> dict:
-    return {k: np.asarray(v)[a:b] for k, v in m.items()}
 
 
 def _scatter(n: int, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -715,6 +710,16 @@ def demanded_mtokens_per_year(problem: Problem) -> float:
     return float(mtokens_per_year(problem.catalog, demanded_tokens_per_s(problem)))
 
 
+def objective_share(problem: Problem, c: Columns) -> np.ndarray:
+    """What one replica of each column adds to the objective: its share of whole servers' cost
+    (chips for `chips`), per demanded Mtoken for `cost_per_mtoken`."""
+    what = cost_coefficient(problem)
+    share = c.chips.astype(float) if what is None else c.share(what)
+    if problem.objective == "cost_per_mtoken":
+        share = share / demanded_mtokens_per_year(problem)
+    return share
+
+
 def _bound_prune(problem: Problem, c: Columns) -> Columns:
     """Drop columns whose cheapest use costs more than a feasible incumbent.
 
@@ -729,10 +734,7 @@ def _bound_prune(problem: Problem, c: Columns) -> Columns:
     incumbent = float(np.min(value)) if len(value) else np.inf
     if not np.isfinite(incumbent):
         return _replace(c, incumbent=None)
-    what = cost_coefficient(problem)
-    share = c.chips.astype(float) if what is None else c.share(what)
-    if problem.objective == "cost_per_mtoken":
-        share = share / demanded_mtokens_per_year(problem)
+    share = objective_share(problem, c)
     rho = np.min(np.where(c.users > 0, share / np.maximum(c.users, 1), np.inf))
     users = problem.classes[0].users or 0
     bound = share + rho * np.maximum(users - c.users, 0)

@@ -170,14 +170,13 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
 def _explain_ttft(problem: Problem, wc: WorkloadClass, g, idx, m1, best) -> str | None:
     """The lowest p90 TTFT any replica reaches, lightly loaded (aggregated at batch 1 under
     its own load; a disaggregated prefill replica idle, its KV sent), when above the target."""
-    one = {k: v[idx] for k, v in m1.items()}
-    agg = g.aggregated(wc, np.ones(len(idx)), idx, one)["ttft_p90_s"]
-    service, kv_s, _ = cm.prefill_service(problem, g, idx)
     phases = wc.serving.phases()
     ttft = np.full(len(idx), np.inf)
     if "aggregated" in phases:
-        ttft = np.minimum(ttft, agg)
+        one = {k: v[idx] for k, v in m1.items()}
+        ttft = np.minimum(ttft, g.aggregated(wc, np.ones(len(idx)), idx, one)["ttft_p90_s"])
     if "prefill" in phases:
+        service, kv_s, _ = cm.prefill_service(problem, g, idx)
         ttft = np.minimum(ttft, service + kv_s)
     i = int(np.argmin(ttft))
     best["min_ttft_s"] = float(ttft[i])

@@ -9,6 +9,7 @@ recomputed from the re-checked fleet.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from designer.calibration import intervals, profiles
 from designer.calibration.evaluate import Design, assess
 from designer.model import serving
 from designer.model.cost import cost_per_mtoken, mtokens_per_year
+from designer.model.workload import Workload
 from designer.optimize.columns import demanded_tokens_per_s, units_to_serve
 from designer.optimize.data import FleetData
 from designer.optimize.features import FEATURES
@@ -71,8 +73,8 @@ def _row(
     columns count them — all by Little's law)."""
     p, c = data.problem, data.columns
     wc = p.classes[j]
-    wl = profiles.workload_for(p, design.chip, wc.workload)
     prof = profiles.for_problem(p, design.chip)
+    wl = dataclasses.replace(wc.workload, efficiency=prof.efficiency)  # profiles.workload_for
     rec = intervals.attach(assess(wl, p.catalog, design, p.cost_basis), prof, wl)
     if wc.confidence:  # the rate the SLA is held to at the interval's slow end
         factor = intervals.slow_factor(
@@ -94,7 +96,7 @@ def _row(
         if requests is None and phase == "decode":
             requests = serving.rate_for_users(users, wl.output_tokens, wc.target_utps)
         m = rec["metrics"]
-        m.update(_serving_metrics(data, j, design, phase, requests))
+        m.update(_serving_metrics(data, j, wl, design, phase, requests))
         if phase != "decode":  # the rates of the phase: 1/TPOT (0 for a prefill row)
             tpot = m["tpot_s"]
             m["tokens_per_s_per_user"] = 1.0 / tpot if tpot else 0.0
@@ -115,13 +117,16 @@ def _row(
     }
 
 
-def _serving_metrics(data: FleetData, j: int, design: Design, phase: str, requests: float | None):
-    """`serving.replica` for one replica of `design` at its share of `requests` (requests/s
-    of the whole row; None: Little's law at the replica's own TPOT)."""
+def _serving_metrics(
+    data: FleetData, j: int, wl: Workload, design: Design, phase: str, requests: float | None
+):
+    """`serving.replica` for one replica of `design` (workload `wl`, with its chip's
+    efficiency) at its share of `requests` (requests/s of the whole row; None: Little's law at
+    the replica's own TPOT)."""
     p = data.problem
     wc = p.classes[j]
     out = serving.replica(
-        profiles.workload_for(p, design.chip, wc.workload),
+        wl,
         p.catalog,
         design.chip,
         tp=design.tp,

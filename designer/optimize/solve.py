@@ -28,7 +28,7 @@ from designer.optimize.modeling import pyo
 from designer.optimize.problem import OBJECTIVE_UNITS, Problem
 from designer.optimize.provenance import inputs, profiles_used
 from designer.optimize.sensitivity import objective_scale, sensitivity
-from designer.optimize.solver import Solver
+from designer.optimize.solver import VERIFY_TOL, Solver
 
 TIE_TOL = 1e-9
 
@@ -247,7 +247,7 @@ def answer(data: FleetData, out: dict, start: float, proven: bool, gap: float) -
         raise RecheckError(f"re-check by the forward model failed: {bad}")
     value = recheck.objective_value(data, tot)
     milp = out["objective_model_value"] * objective_scale(data)
-    if abs(milp - value) > 1e-6 * max(abs(value), 1.0):
+    if abs(milp - value) > VERIFY_TOL * max(abs(value), 1.0):
         raise RecheckError(
             f"re-check by the forward model failed: the MILP's objective {milp:.9g} differs "
             f"from the re-checked fleet's {value:.9g}"

@@ -126,10 +126,7 @@ def class_bounds(problem: Any) -> np.ndarray:
     from designer.optimize import columns as cm
 
     cols = cm.build(problem)
-    what = cm.cost_coefficient(problem)
-    share = cols.chips.astype(float) if what is None else cols.share(what)
-    if problem.objective == "cost_per_mtoken":
-        share = share / cm.demanded_mtokens_per_year(problem)
+    share = cm.objective_share(problem, cols)
     rho = np.full((len(problem.classes), len(problem.chips)), np.inf)
     np.minimum.at(rho, (cols.cls, cols.chip), share / np.maximum(cols.users, 1))
     users = np.array([wc.users or 0 for wc in problem.classes], dtype=float)
