@@ -59,6 +59,11 @@ def test_describe_names_the_profile_and_its_error():
         "per_sequence_s",
         "collective_latency_s",
         "overhead_per_step_s",
+        "per_sequence_step_s",
+        "attention_kernel",
+        "moe_layer_s",
+        "mla_layer_s",
+        "activation_dtype",
     }
     json.dumps(d)  # JSON-ready
 
