@@ -551,3 +551,16 @@ def test_moe_and_mla_layer_times_are_recovered_from_synthetic_moe_rows(rows, cat
     assert got.mla_layer == pytest.approx(150e-6, rel=0.05)
     assert fit.mape < 1.0
     assert "moe_layer" not in fit.not_identified and "mla_layer" not in fit.not_identified
+
+
+def test_rows_that_cannot_tell_moe_from_mla_fit_one_term_and_hold_the_other(rows, catalog):
+    # DeepSeek-V3 rows only: 58 MoE layers and 61 MLA layers in every row, so τ_moe and τ_mla
+    # move every prediction in proportion. The fit puts the time into τ_moe (58 × τ_moe =
+    # 58 × 400 µs + 61 × 150 µs) and holds τ_mla at 0, saying so.
+    true = Efficiency(
+        0.75, 0.5, 20e-6, 1e-6, 10e-6, 300e-6, 0.6, moe_layer=400e-6, mla_layer=150e-6
+    )
+    ds = [r for r in _moe_rows(rows) if r.model == "deepseek-v3"]
+    fit = calibrate.fit_profile(_synthetic(ds + rows[:60], catalog, true), catalog)
+    assert fit.efficiency.mla_layer == 0.0 and "mla_layer" in fit.not_identified
+    assert 58 * fit.efficiency.moe_layer == pytest.approx(58 * 400e-6 + 61 * 150e-6, rel=0.05)

@@ -74,6 +74,11 @@ PRIOR = (0.8, 0.6, 0.0, 0.0, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0)
 # `[efficiency]` values) but that the shipped rows do not support: fitted, they worsen the
 # cross-validated error (docs/model.md §6 gives the before/after).
 HELD: tuple[str, ...] = ("per_sequence_step", "attention_kernel")
+# Pairs (kept, held) of parameters whose terms the rows may not tell apart: when they move every
+# prediction in proportion (rows of DeepSeek-V3/R1 only: every MLA layer but three is an MoE
+# layer), the first takes the time of both and the second is held at its prior (listed in
+# `not_identified`); MoE rows without MLA (Qwen3, Mixtral, gpt-oss) separate them.
+CONFOUNDED: tuple[tuple[str, str], ...] = (("moe_layer", "mla_layer"),)
 PRIOR_WEIGHT = 0.005  # MAPE (as a fraction) that moving one parameter across its range costs
 AT_PRIOR = 1e-4  # within this share of its range of PRIOR, a fitted parameter is "not identified"
 STARTS = (
@@ -233,8 +238,9 @@ def fit_items(items: list[Prepared] | Rows, catalog: Catalog, loss: str = DEFAUL
 
 def seen_by(rows: Rows) -> np.ndarray:
     """Mask of the parameters fitted to `rows`: those not `HELD` that move some row's
-    prediction (moving each from its prior by half its range); the others (the MoE- and
-    MLA-layer times on dense rows) are held at the prior exactly."""
+    prediction (moving each from its prior by half its range), less the second of a
+    `CONFOUNDED` pair the rows cannot tell apart; the others (e.g. the MoE- and MLA-layer times
+    on dense rows) are held at the prior exactly."""
     lo, hi, prior = _bounds(np.ones(len(PARAMETERS), bool))
     base = rows.terms.predict(efficiency_of(prior))
     out = np.zeros(len(PARAMETERS), bool)
@@ -242,7 +248,26 @@ def seen_by(rows: Rows) -> np.ndarray:
         x = prior.copy()
         x[k] = (lo[k] + hi[k]) / 2 if prior[k] == lo[k] else lo[k]
         out[k] = bool(np.any(rows.terms.predict(efficiency_of(x)) != base))
-    return out & np.array([p[1] not in HELD for p in PARAMETERS])
+    out &= np.array([p[1] not in HELD for p in PARAMETERS])
+    fields = [p[1] for p in PARAMETERS]
+    for first, second in CONFOUNDED:
+        j, k = fields.index(first), fields.index(second)
+        if out[j] and out[k] and _parallel(rows, prior, lo, hi, j, k):
+            out[k] = False
+    return out
+
+
+def _parallel(rows: Rows, prior, lo, hi, j: int, k: int) -> bool:
+    """Whether parameters j and k move every row's prediction in the same proportion (a small
+    step up from the prior each): the rows cannot tell them apart."""
+    base = rows.terms.predict(efficiency_of(prior))
+    moves = []
+    for i in (j, k):
+        x = prior.copy()
+        x[i] += 1e-4 * (hi[i] - lo[i])
+        moves.append(rows.terms.predict(efficiency_of(x)) - base)
+    a, b = moves
+    return float(a @ b) >= (1 - 1e-6) * float(np.linalg.norm(a) * np.linalg.norm(b))
 
 
 def activation_dtype(rows: Rows) -> str:
