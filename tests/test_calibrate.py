@@ -538,9 +538,9 @@ def _moe_rows(rows):
     return out
 
 
-def test_moe_and_mla_layer_times_are_recovered_from_synthetic_moe_rows(rows, catalog):
+def test_moe_and_mla_layer_times_are_recovered_from_synthetic_moe_rows(rows, catalog, monkeypatch):
     # MoE rows with and without MLA tell τ_moe (every MoE layer) from τ_mla (every MLA layer):
-    # the fit finds both again, with the other parameters, within 5%.
+    # the fit finds both again, with the other parameters, within 5%; exactly without the prior.
     true = Efficiency(
         0.75, 0.5, 20e-6, 1e-6, 10e-6, 300e-6, 0.6, moe_layer=400e-6, mla_layer=150e-6
     )
@@ -551,6 +551,12 @@ def test_moe_and_mla_layer_times_are_recovered_from_synthetic_moe_rows(rows, cat
     assert got.mla_layer == pytest.approx(150e-6, rel=0.05)
     assert fit.mape < 1.0
     assert "moe_layer" not in fit.not_identified and "mla_layer" not in fit.not_identified
+    monkeypatch.setattr(calibrate, "PRIOR_WEIGHT", 0.0)
+    exact = calibrate.fit_profile(synthetic, catalog)
+    seen = [k for k, p in enumerate(calibrate.PARAMETERS) if p[1] not in calibrate.HELD]
+    np.testing.assert_allclose(
+        calibrate.vector_of(exact.efficiency)[seen], calibrate.vector_of(true)[seen], rtol=1e-4
+    )
 
 
 def test_rows_that_cannot_tell_moe_from_mla_fit_one_term_and_hold_the_other(rows, catalog):
