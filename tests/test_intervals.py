@@ -20,7 +20,7 @@ DATA = str(measurements.bundled_path())
 
 MOE_ROWS = (
     "the DeepSeek-R1 rows cal-341 ... cal-438 are fitted by a model without MoE/MLA terms"
-    " (issue 20, build item 2): their held-out residuals (predicted 41-67% fast) widen every"
+    " (issue 20, build item 2): their held-out residuals (group medians 44-67% fast) widen every"
     " interval cell"
 )
 
