@@ -19,7 +19,7 @@ def test_every_engine_has_a_sourced_row_and_every_measurement_is_a_supported_pai
 def test_an_unsupported_pair_names_the_engines_that_run_on_the_chip(catalog):
     with pytest.raises(InputError) as exc:
         engines.check(catalog, "mi300x", "tensorrt-llm")
-    assert "engines that do: deepspeed, tgi, vllm" in str(exc.value)
+    assert "engines that do: deepspeed, sglang, tgi, vllm" in str(exc.value)
     engines.check(catalog, "h100-sxm", "tensorrt-llm")
     assert engines.runs_on(catalog, "xpu-hbm3", "tensorrt-llm")  # hypothetical: unrestricted
 
@@ -39,7 +39,7 @@ def test_a_space_keeps_the_chips_its_engine_runs_on(capsys):
 
     p = load_problem("problems/quickstart.toml", {"efficiency.engine": "tensorrt-llm"})
     assert "mi300x" not in p.chips and "h100-sxm" in p.chips
-    assert any(c == "mi300x" and "deepspeed, tgi, vllm" in why for c, why in p.left_out)
+    assert any(c == "mi300x" and "deepspeed, sglang, tgi, vllm" in why for c, why in p.left_out)
     sets = ["--set", 'space.chips=["mi300x"]']
     assert main(["solve", "problems/quickstart.toml", "--engine", "tensorrt-llm", *sets]) == 2
     assert "space.chips: tensorrt-llm does not run on mi300x" in capsys.readouterr().err

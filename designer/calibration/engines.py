@@ -9,7 +9,7 @@ engines that run on the chip; `runs_on` lets a default design space leave such c
 >>> runs_on(cat, "mi300x", "tensorrt-llm"), runs_on(cat, "mi300x", "vllm")
 (False, True)
 >>> engines_for(cat, "mi300x")
-('deepspeed', 'tgi', 'vllm')
+('deepspeed', 'sglang', 'tgi', 'vllm')
 """
 
 from __future__ import annotations

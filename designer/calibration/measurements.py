@@ -141,7 +141,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     >>> from designer.calibration.measurements import load, bundled_path
     >>> rows = load(bundled_path())
     >>> len(rows), rows[0].platform, rows[0].measure
-    (340, 'h100-sxm/tensorrt-llm', 'itl')
+    (438, 'h100-sxm/tensorrt-llm', 'itl')
     """
     p = Path(path)
     catalog = catalog or Catalog.load()
