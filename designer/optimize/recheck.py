@@ -19,9 +19,9 @@ from designer.calibration.evaluate import Design, assess
 from designer.model import serving
 from designer.model.cost import cost_per_mtoken, mtokens_per_year
 from designer.model.workload import Workload
-from designer.optimize.columns import demanded_tokens_per_s, units_to_serve
+from designer.optimize.columns import demanded_tokens_per_s, requirements, units_to_serve
 from designer.optimize.data import FleetData
-from designer.optimize.features import FEATURES, PER_CONFIGURATION
+from designer.optimize.features import FEATURES
 
 TOLERANCE = 1e-9
 
@@ -291,7 +291,7 @@ def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[st
     for i, row in enumerate(rows):
         wc = p.classes[row["class_index"]]
         tag = f"[{i}]" if len(rows) > 1 else ""
-        for requirement in PER_CONFIGURATION:
+        for requirement in requirements():
             slack = requirement.residual(p, wc, row)
             if slack is not None:
                 r[f"{requirement.NAME}{tag}"] = slack
@@ -303,7 +303,7 @@ def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[st
 def binding(data: FleetData, rows: list[dict], res: dict[str, float]) -> list[str]:
     """Requirements with no slack, and what caps each configuration's batch (the user rate,
     the memory, or the space's max_batch) — what keeps the fleet from being smaller."""
-    bounds = {f.NAME for f in PER_CONFIGURATION if getattr(f, "BOUND", False)}
+    bounds = {f.NAME for f in requirements() if getattr(f, "BOUND", False)}
     out = {_base(k) for k, v in res.items() if abs(v) <= 1e-6 and _base(k) not in bounds}
     out.discard("servers-hold-chips")
     for row in rows:
