@@ -18,14 +18,13 @@ users), and — against a feasible incumbent — columns whose cheapest use alre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from designer.calibration import profiles
 from designer.model import partition, perf, serving
 from designer.model.cost import ChipCost, ceil_div, chip_cost, mtokens_per_year, servers_for
-from designer.model.prefill import prefill_time
+from designer.optimize.candidates import Candidates
 from designer.optimize.problem import Problem, WorkloadClass
 
 REL = 1e-12  # relative tolerance of the rate and capacity tests
@@ -170,26 +169,16 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
 SERVING_INPUTS = ("step_time_s", "memory_time_s", "compute_time_s")
 
 
-@dataclass(frozen=True)
-class Candidates:
-    """What a per-configuration requirement's screen reads (`features.PER_CONFIGURATION`): the
-    problem, the class, its grid and the serving phase of the columns being built."""
-
-    problem: Problem
-    wc: WorkloadClass
-    g: Grid
-    phase: str | None = "aggregated"  # None: before the phases (`CLASS_STAGE`)
-
-
 def requirements(wc: WorkloadClass | None = None, phase: str | None = None, face: str = ""):
-    """The per-configuration requirements (`features.PER_CONFIGURATION`), those that apply to
-    class `wc`'s columns in `phase` and have the face `face` when given. Imported here, not at
-    the top: the features package imports `data`, which imports this module."""
-    from designer.optimize.features import PER_CONFIGURATION
+    """The per-configuration requirements (`features.per_configuration.REQUIREMENTS`), those
+    that apply to class `wc`'s columns in `phase` and have the face `face` when given. Imported
+    when called, not at the top: the features package imports `data`, which imports this
+    module."""
+    from designer.optimize.features import per_configuration
 
     return tuple(
         f
-        for f in PER_CONFIGURATION
+        for f in per_configuration.REQUIREMENTS
         if (wc is None or f.applies(wc, phase)) and (not face or hasattr(f, face))
     )
 
@@ -300,42 +289,6 @@ def prefill_capacity(c: Candidates, idx: np.ndarray):
         cap = np.minimum(cap, r)
         limited = np.where(cap >= r * (1 - 1e-12), f.NAME, limited).astype(object)
     return cap, limited
-
-
-def prefill_service(problem: Problem, g: Grid, idx: np.ndarray):
-    """Per candidate `idx` as a disaggregated prefill replica: the time of one prompt
-    (`prefill.prefill_time`), its KV transfer time and the replica's scale-out bandwidth."""
-    bw = replica_scale_out(problem, g, idx)
-    service = np.empty(len(idx))
-    for n, i in enumerate(idx):
-        wl = g.workloads[g.group[i]]
-        link = float(g.hw["link_bandwidth"][i])
-        service[n] = prefill_time(
-            wl,
-            {k: v[i] for k, v in g.hw.items()},
-            link if np.isfinite(link) else 0.0,
-            tp=int(g.t[i]),
-            pp=int(g.p[i]),
-            prompt_tokens=wl.prompt_tokens,
-        ).time_s
-    wl = g.workloads[0]
-    return service, serving.kv_transfer_time(wl, bw), bw
-
-
-def replica_scale_out(problem: Problem, g: Grid, idx: np.ndarray) -> np.ndarray:
-    """B/s of scale-out network of each candidate's replica: per chip × chips."""
-    per_chip = np.array([serving.scale_out_per_chip(problem.catalog, c) for c in problem.chips])
-    return per_chip[g.chip[idx]] * (g.t * g.p)[idx]
-
-
-def describe(problem: Problem, g: Grid, i: int, batch: int) -> dict[str, Any]:
-    """Candidate i of `g` at `batch`, as an explanation names it."""
-    return {
-        "chip": problem.chips[int(g.chip[i])],
-        "tp": int(g.t[i]),
-        "pp": int(g.p[i]),
-        "batch": int(batch),
-    }
 
 
 # the per-column arrays of Columns, in its field order

@@ -121,7 +121,7 @@ def test_a_requirement_is_one_module(monkeypatch):
     """Adding a per-configuration limit is adding a module to the registry: a cap of 3 users
     per micro-batch (a `batch_limit` face) caps every column, names what binds, and has its
     residual in the re-check — with no other change."""
-    from designer.optimize import features
+    from designer.optimize.features import per_configuration
     from designer.optimize.solve import solve
 
     p = problem_from_dict(
@@ -143,7 +143,7 @@ def test_a_requirement_is_one_module(monkeypatch):
         explain=lambda *a, **k: None,
     )
     assert missing_configuration_faces(cap) == []
-    monkeypatch.setattr(features, "PER_CONFIGURATION", (*features.PER_CONFIGURATION, cap))
+    monkeypatch.setattr(per_configuration, "REQUIREMENTS", (*PER_CONFIGURATION, cap))
     c = cm.build(p)
     assert len(c) and (c.batch <= 3).all() and set(c.limited_by) == {"three-users"}
     sol = solve(p)

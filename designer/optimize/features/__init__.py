@@ -44,16 +44,12 @@ from designer.optimize.features import (
     chip_types,
     configurations,
     demand,
-    kv_transfer,
     limits,
-    max_batch,
-    memory,
     objective,
+    per_configuration,
     prefill_pool,
-    rate,
     replicas,
     supply,
-    ttft,
 )
 from designer.optimize.modeling import pyo
 
@@ -68,8 +64,7 @@ FEATURES = (
     objective,
 )
 
-# per-configuration requirements, in the order of their residuals in the re-check
-PER_CONFIGURATION = (rate, ttft, kv_transfer, memory, max_batch)
+PER_CONFIGURATION = per_configuration.REQUIREMENTS
 
 __all__ = ["FEATURES", "PER_CONFIGURATION"]
 SCREENS = ("check", "batch_limit", "requests")

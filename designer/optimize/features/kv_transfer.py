@@ -4,7 +4,7 @@ scale-out network from a prefill to a decode replica within its bandwidth.
 - Screen: a decode replica takes in the KV of at most `⌊BW·O/(p·r·P·K)⌋` users per
   micro-batch (`batch_limit`, `serving.decode_batch_cap`); a prefill replica sends at most
   `BW/(P·K)` requests/s (`requests`). `BW` is the replica's share of its servers' scale-out
-  bandwidth (`columns.replica_scale_out`). A decode candidate that cannot take one user is
+  bandwidth (`candidates.replica_scale_out`). A decode candidate that cannot take one user is
   `too_slow_at_batch_1`.
 - Residual: `kv-transfer`, 1 − the share of the bandwidth a row uses.
 - Explanation (disaggregated only, aggregated replicas move no KV): no decode replica that
@@ -20,7 +20,7 @@ import numpy as np
 from designer.model import serving
 
 if TYPE_CHECKING:
-    from designer.optimize.columns import Candidates, Grid
+    from designer.optimize.candidates import Candidates
     from designer.optimize.problem import Problem, WorkloadClass
 
 NAME = "kv-transfer"
@@ -35,7 +35,7 @@ def applies(wc: WorkloadClass, phase: str) -> bool:
 
 def batch_limit(c: Candidates, idx) -> np.ndarray:
     """Per decode candidate `idx`: the most users per micro-batch whose KV it can take in."""
-    from designer.optimize.columns import replica_scale_out
+    from designer.optimize.candidates import replica_scale_out
 
     bw = replica_scale_out(c.problem, c.g, idx)
     return serving.decode_batch_cap(c.wc.workload, bw, c.g.p[idx], c.wc.target_utps)
@@ -43,7 +43,7 @@ def batch_limit(c: Candidates, idx) -> np.ndarray:
 
 def requests(c: Candidates, idx) -> np.ndarray:
     """Per prefill candidate `idx`: the most requests/s whose KV it can send."""
-    from designer.optimize.columns import replica_scale_out
+    from designer.optimize.candidates import replica_scale_out
 
     bw = replica_scale_out(c.problem, c.g, idx)
     return bw / serving.kv_bytes_per_request(c.wc.workload)
@@ -58,12 +58,12 @@ def residual(problem: Problem, wc: WorkloadClass, row: dict) -> float | None:
 
 
 def explain(
-    problem: Problem, wc: WorkloadClass, g: Grid, idx, m1: dict, best: dict, within: str = ""
+    problem: Problem, wc: WorkloadClass, g, idx, m1: dict, best: dict, within: str = ""
 ) -> str | None:
     """When the class is served disaggregated only: the decode candidates `idx` that meet the
     rate at batch 1 and, if none can take in one user's KV, the most scale-out bandwidth among
     them against what one user needs."""
-    from designer.optimize.columns import Candidates, describe, replica_scale_out
+    from designer.optimize.candidates import Candidates, describe, replica_scale_out
     from designer.optimize.features import rate
 
     if wc.serving is None or "aggregated" in wc.serving.phases():

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from designer.optimize.columns import Candidates, Grid
+    from designer.optimize.candidates import Candidates
     from designer.optimize.problem import Problem, WorkloadClass
 
 NAME = "max-batch"
@@ -38,6 +38,6 @@ def residual(problem: Problem, wc: WorkloadClass, row: dict) -> float | None:
 
 
 def explain(
-    problem: Problem, wc: WorkloadClass, g: Grid, idx, m1: dict, best: dict, within: str = ""
+    problem: Problem, wc: WorkloadClass, g, idx, m1: dict, best: dict, within: str = ""
 ) -> str | None:
     return None  # batch 1 is always within space.max_batch (≥ 1)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from designer.optimize.columns import Candidates, Grid
+    from designer.optimize.candidates import Candidates
     from designer.optimize.problem import Problem, WorkloadClass
 
 NAME = "memory-capacity"
@@ -40,7 +40,7 @@ def residual(problem: Problem, wc: WorkloadClass, row: dict) -> float | None:
 
 
 def explain(
-    problem: Problem, wc: WorkloadClass, g: Grid, idx, m1: dict, best: dict, within: str = ""
+    problem: Problem, wc: WorkloadClass, g, idx, m1: dict, best: dict, within: str = ""
 ) -> str | None:
     """When no candidate `idx` holds the weights and one user's KV: the most usable memory of
     any of them."""

@@ -18,7 +18,7 @@ import numpy as np
 from designer.calibration import intervals
 
 if TYPE_CHECKING:
-    from designer.optimize.columns import Candidates, Grid
+    from designer.optimize.candidates import Candidates
     from designer.optimize.problem import Problem, WorkloadClass
 
 NAME = "user-rate"  # residual key, batch_limited_by and binding entry
@@ -33,7 +33,7 @@ def applies(wc: WorkloadClass, phase: str) -> bool:
     return phase != "prefill"
 
 
-def slow_factor(g: Grid, batch, index) -> np.ndarray:
+def slow_factor(g, batch, index) -> np.ndarray:
     """Per candidate `index` at `batch`, the step-time factor at the slow end of the interval
     under the class's `confidence` (`intervals.slow_factor`, non-decreasing in the batch); 1
     without one."""
@@ -59,7 +59,7 @@ def slow_factor(g: Grid, batch, index) -> np.ndarray:
     return factor
 
 
-def required_rate(g: Grid, m: dict[str, np.ndarray], batch, index) -> np.ndarray:
+def required_rate(g, m: dict[str, np.ndarray], batch, index) -> np.ndarray:
     """Tokens/s per user the SLA is held to: the prediction's, or with a `confidence` its
     interval's slow end."""
     rate = m["tokens_per_s_per_user"]
@@ -97,11 +97,11 @@ def residual(problem: Problem, wc: WorkloadClass, row: dict) -> float | None:
 
 
 def explain(
-    problem: Problem, wc: WorkloadClass, g: Grid, idx, m1: dict, best: dict, within: str = ""
+    problem: Problem, wc: WorkloadClass, g, idx, m1: dict, best: dict, within: str = ""
 ) -> str | None:
     """The highest rate at batch 1 over the candidates `idx` (with a confidence, at the slow
     end), when below the target; `within` names the limits that removed candidates."""
-    from designer.optimize.columns import describe
+    from designer.optimize.candidates import describe
 
     utps = np.full(len(g), -np.inf)
     utps[idx] = required_rate(g, {k: v[idx] for k, v in m1.items()}, 1, idx)

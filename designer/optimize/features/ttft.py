@@ -17,7 +17,7 @@ import numpy as np
 from designer.model import serving
 
 if TYPE_CHECKING:
-    from designer.optimize.columns import Candidates, Grid
+    from designer.optimize.candidates import Candidates
     from designer.optimize.problem import Problem, WorkloadClass
 
 NAME = "ttft"
@@ -40,7 +40,7 @@ def check(c: Candidates, b, where, m: dict) -> tuple[np.ndarray, np.ndarray]:
 def requests(c: Candidates, idx) -> np.ndarray:
     """Per prefill candidate `idx`: the most requests/s within the p90 TTFT (its own KV
     transfer time included, not its KV egress: `kv_transfer.requests`)."""
-    from designer.optimize.columns import prefill_service
+    from designer.optimize.candidates import prefill_service
 
     service, kv_s, _ = prefill_service(c.problem, c.g, idx)
     return serving.prefill_capacity(service, c.g.p[idx], kv_s, c.wc.serving.ttft_s, np.inf)
@@ -55,11 +55,11 @@ def residual(problem: Problem, wc: WorkloadClass, row: dict) -> float | None:
 
 
 def explain(
-    problem: Problem, wc: WorkloadClass, g: Grid, idx, m1: dict, best: dict, within: str = ""
+    problem: Problem, wc: WorkloadClass, g, idx, m1: dict, best: dict, within: str = ""
 ) -> str | None:
     """The lowest p90 TTFT any replica reaches, lightly loaded (aggregated at batch 1 under
     its own load; a disaggregated prefill replica idle, its KV sent), when above the target."""
-    from designer.optimize.columns import describe, prefill_service
+    from designer.optimize.candidates import describe, prefill_service
 
     if wc.serving is None:
         return None
