@@ -101,6 +101,8 @@ def _row(
             tpot = m["tpot_s"]
             m["tokens_per_s_per_user"] = 1.0 / tpot if tpot else 0.0
             m["system_tokens_per_s"] = design.users / tpot if tpot else 0.0
+            if wc.confidence:  # TPOT at the slow end: the whole mean step slower by `factor`
+                m["guaranteed_tokens_per_s_per_user"] = float(m["tokens_per_s_per_user"] / factor)
     else:
         m = rec["metrics"]
         m.update(dict.fromkeys(serving.REPLICA_METRICS), phase=phase)

@@ -2,10 +2,12 @@
 
 - Screen (`check`): decode-only, the forward model's tokens/s per user at the batch, with a
   `[sla] confidence` the slow end of its interval (`required_rate`); aggregated serving, 1/TPOT
-  with the prompt chunks (`serving.aggregated`). Non-decreasing in the batch, so the batch
-  bisection of `columns.batch_cap` is exact; a candidate that fails at batch 1 is
-  `too_slow_at_batch_1`.
-- Residual: `user-rate`, the rate (guaranteed rate, with a confidence) over the target − 1.
+  with the prompt chunks (`serving.aggregated`), with a confidence TPOT × the same slow-end
+  factor (`slow_factor`: the whole mean step, chunks included, as uncertain as a decode
+  step). Non-decreasing in the batch, so the batch bisection of `columns.batch_cap` is exact;
+  a candidate that fails at batch 1 is `too_slow_at_batch_1`.
+- Residual: `user-rate`, the rate (with a confidence, the guaranteed rate: the row's tokens/s
+  per user, or 1/TPOT, over the slow-end factor) over the target − 1.
 - Explanation: the highest rate any replica the limits allow reaches at batch 1.
 """
 
@@ -71,8 +73,9 @@ def required_rate(g, m: dict[str, np.ndarray], batch, index) -> np.ndarray:
 def check(c: Candidates, b, where, m: dict) -> tuple[np.ndarray, np.ndarray]:
     """(met, excess) at batch `b` of the candidates `where`, `m` their metrics in the phase."""
     wc = c.wc
-    if "tpot_s" in m:  # aggregated serving: TPOT with the prompt chunks
-        e = m["tpot_s"] * wc.target_utps / (1 - REL) - 1.0
+    if "tpot_s" in m:  # aggregated serving: TPOT with the prompt chunks, at the slow end
+        tpot = m["tpot_s"] * slow_factor(c.g, b, where) if c.g.confidence else m["tpot_s"]
+        e = tpot * wc.target_utps / (1 - REL) - 1.0
     else:
         e = wc.target_utps * (1 - REL) / required_rate(c.g, m, b, where) - 1.0
     return e <= 0, e
@@ -93,7 +96,9 @@ def residual(problem: Problem, wc: WorkloadClass, row: dict) -> float | None:
         return relative_slack(rate, wc.target_utps)
     if m["tpot_s"] is None:
         return None
-    return relative_slack(1.0 / m["tpot_s"], wc.target_utps)
+    return relative_slack(
+        m.get("guaranteed_tokens_per_s_per_user", 1.0 / m["tpot_s"]), wc.target_utps
+    )
 
 
 def explain(
