@@ -259,20 +259,22 @@ def batch_cap(c: Candidates, index: np.ndarray, at_1: dict | None = None) -> np.
             f_up[op] = np.where(down, fx, f_up[op])
 
 
-def fast_at_batch_1(c: Candidates, idx: np.ndarray, m1: dict) -> np.ndarray:
-    """Per candidate `idx`, whether the requirements of the `too_slow_at_batch_1` stage hold
-    at batch 1 in the phase (not prefill, whose test is `prefill_capacity` > 0): each `check`
-    (on `m1`, the metrics at batch 1) and `batch_limit` ≥ 1."""
-    ok = np.ones(len(idx), dtype=bool)
-    mine = [f for f in requirements(c.wc, c.phase) if f.STAGE == "too_slow_at_batch_1"]
+def screens_at_batch_1(c: Candidates, idx: np.ndarray, m1: dict) -> dict[str, np.ndarray]:
+    """Per presolve stage (`CLASS_STAGE`, `too_slow_at_batch_1`), whether each candidate `idx`
+    meets that stage's requirements at batch 1 in the phase (not prefill, whose test is
+    `prefill_capacity` > 0): each `check` (on `m1`, the metrics at batch 1) and `batch_limit`
+    ≥ 1. In a phase that adds to what the class screen saw (aggregated serving: the prompts in
+    prefill hold KV), `CLASS_STAGE` removes more here."""
+    ok = {stage: np.ones(len(idx), dtype=bool) for stage in (CLASS_STAGE, "too_slow_at_batch_1")}
+    mine = requirements(c.wc, c.phase)
     if any(hasattr(f, "check") for f in mine):
         m = phase_metrics(c, np.ones(len(idx)), idx, {k: v[idx] for k, v in m1.items()})
         for f in mine:
             if hasattr(f, "check"):
-                ok &= f.check(c, np.ones(len(idx)), idx, m)[0]
+                ok[f.STAGE] &= f.check(c, np.ones(len(idx)), idx, m)[0]
     for f in mine:
         if hasattr(f, "batch_limit"):
-            ok &= f.batch_limit(c, idx) >= 1
+            ok[f.STAGE] &= f.batch_limit(c, idx) >= 1
     return ok
 
 
@@ -548,7 +550,11 @@ def _phase_columns(
         limited_all = np.empty(len(g), dtype=object)
         limited_all[idx] = lim
     else:
-        fast = _scatter(len(g), idx, fast_at_batch_1(c, idx, m1))
+        at_1 = screens_at_batch_1(c, idx, m1)
+        holds = _scatter(len(g), idx, at_1[CLASS_STAGE])
+        _count(sub, CLASS_STAGE, keep, holds, g, removed_by)
+        keep = keep & holds
+        fast = _scatter(len(g), idx, at_1["too_slow_at_batch_1"])
     limits = requirements(wc, phase, "batch_limit")
     blimit = np.zeros(len(g), dtype=np.int64)
     for f in limits:  # closed-form batch limits (one at most per phase today)
