@@ -15,13 +15,17 @@
 `designer.optimize.build` iterates `FEATURES` in order; adding a requirement is adding a module,
 and `missing_faces` (tested for every feature) says which face a module forgot.
 
-**Per-configuration requirements** (`PER_CONFIGURATION`: `rate`, `ttft`, `kv_transfer`,
-`memory`, `max_batch`) hold for each replica on its own, so they shape the columns rather than
-add MILP rows. Each module owns every face of its requirement:
+**Per-configuration requirements** (`PER_CONFIGURATION`, the registry
+`per_configuration.REQUIREMENTS`: `rate`, `ttft`, `kv_transfer`, `memory`, `max_batch`) hold
+for each replica on its own, so they shape the columns rather than add MILP rows; `columns`,
+`recheck` and `explain` iterate the registry and name none of them. Each module owns every
+face of its requirement (what a screen reads, `optimize.candidates.Candidates`: the problem,
+the class, its grid and the phase):
 
 - `NAME` (the residual key, a column's `batch_limited_by` and a `binding` entry), `TARGET`
   (the setting it holds to) and `STAGE` (the presolve stage, `columns.STAGES`, that counts the
-  candidates its batch-1 screen removes; `weights_do_not_fit` is screened once per class);
+  candidates its batch-1 screen removes; `weights_do_not_fit` is screened once per class, and
+  again in a phase that holds more, as aggregated serving's prompts in prefill do);
 - `applies(wc, phase) -> bool`: whether it holds for class `wc`'s columns in `phase`;
 - the column screen, at least one of: `check(candidates, b, where, m) -> (met, excess)` at
   batch `b` (non-decreasing in the batch: `columns.batch_cap` bisects on it; `m` the metrics
@@ -37,7 +41,8 @@ add MILP rows. Each module owns every face of its requirement:
   it (`explain` asks each in `STAGE` order) and the best value reachable, into `best`;
 - `BOUND = True` for a bound of the space (no slack there is not reported as binding).
 
-`missing_configuration_faces` says which face such a module forgot.
+Adding a limit on each configuration is adding such a module to `REQUIREMENTS`;
+`missing_configuration_faces` (tested for every one) says which face it forgot.
 """
 
 from designer.optimize.features import (
@@ -66,8 +71,9 @@ FEATURES = (
 
 PER_CONFIGURATION = per_configuration.REQUIREMENTS
 
+SCREENS = ("check", "batch_limit", "requests")  # a per-configuration column screen: one of
+
 __all__ = ["FEATURES", "PER_CONFIGURATION"]
-SCREENS = ("check", "batch_limit", "requests")
 
 
 def missing_faces(feature, data) -> list[str]:
