@@ -433,3 +433,18 @@ def test_serving_chart_for_fixed_hardware(catalog):
         assert tot["chips"] <= 8
         assert pt["value"] == pytest.approx(tot["system_tokens_per_s"] / tot["chips"])
         assert pt["record"]["objective"]["name"] == "system_tokens_per_s"
+
+
+def test_prefill_kv_per_chip_by_hand(catalog):
+    """KV of the prompts in prefill (aggregated): Llama 3.1 8B in bf16 holds
+    K = 2·32 layers·8 KV heads·128·2 B = 131,072 B per token, so a 2,000-token prompt holds
+    262,144,000 B; TP2 splits the 8 heads (half each); DP attention keeps whole prompts on a
+    rank, ⌈n/t⌉ of them; PP2 holds half the layers of 2 micro-batches."""
+    wl = _problem(catalog).classes[0].workload
+    assert wl.kv_bytes_per_token == 131_072
+    one = 2000 * 131_072
+    f = serving.prefill_kv_per_chip
+    assert f(wl, 2, 1, 500.0) == pytest.approx(one / 2)  # c < P: one prompt per micro-batch
+    assert f(wl, 2, 1, 6000.0) == pytest.approx(3 * one / 2)  # c = 3P: three prompts
+    assert f(wl, 2, 1, 6000.0, "dp") == pytest.approx(2 * one)  # ⌈3/2⌉ whole prompts
+    assert f(wl, 2, 2, 500.0) == pytest.approx(one / 2)  # 2 micro-batches × half the layers

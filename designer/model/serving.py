@@ -67,6 +67,7 @@ REPLICA_METRICS = (
     "prefill_utilization",
     "kv_transfer_s",
     "kv_link_utilization",
+    "prefill_kv_per_chip_bytes",
 )
 
 
@@ -217,6 +218,24 @@ def aggregated(
     }
 
 
+def prefill_kv_per_chip(wl: Workload, t, p, prompt_tokens_per_step, attention="tp") -> np.ndarray:
+    """KV bytes per chip held by the prompts being prefilled in chunks (aggregated serving).
+    Each micro-batch's chunk budget serves one prompt at a time (the M/D/1 server of its TTFT);
+    that prompt's KV grows chunk by chunk to its `P` tokens at its last chunk, and a step that
+    carries more prompt tokens than one prompt (`c > P`) holds `c/P` prompts: `n = max(1, c/P)`
+    prompts of KV(P) per micro-batch, placed like users' KV (`perf.users_per_rank`,
+    `perf.kv_fraction`) on each of the `p` micro-batches, over the slowest stage's share of the
+    layers (`perf.stage_share`). A peak, as the decoders' KV is counted at its peak context."""
+    from designer.model import perf
+
+    dp = np.asarray(attention, dtype=object) == "dp"
+    n = np.maximum(1.0, np.asarray(prompt_tokens_per_step, dtype=float) / wl.prompt_tokens)
+    per_prompt = wl.kv_bytes_held(wl.prompt_tokens)
+    p = np.asarray(p, dtype=float)
+    share = perf.kv_fraction(wl, t, dp) * per_prompt * p * perf.stage_share(wl, p)
+    return perf.users_per_rank(t, n, dp) * share
+
+
 def prefill_queue(service_s, pp, kv_s, requests_per_s) -> dict[str, np.ndarray]:
     """TTFT (mean, p90) of disaggregated prefill replicas serving `requests_per_s` each."""
     s = np.asarray(service_s, dtype=float) / np.asarray(pp, dtype=float)
@@ -284,8 +303,9 @@ def replica(
 ) -> dict[str, float | None]:
     """The loaded serving metrics of one replica in `phase` serving `requests_per_s`: TTFT
     (mean, p90; None for a decode replica, whose TTFT is its prefill pool's), TPOT (None for a
-    prefill replica), the prefill utilization and, disaggregated, the KV transfer time and the
-    share of the scale-out bandwidth it uses. The re-check of every answer and `evaluate
+    prefill replica), the prefill utilization, aggregated the KV per chip of the prompts in
+    prefill (`prefill_kv_per_chip`) and, disaggregated, the KV transfer time and the share of
+    the scale-out bandwidth it uses. The re-check of every answer and `evaluate
     --requests-per-s` call this. `requests_per_s=None` (aggregated only): the rate of its
     `batch` users turning over at the TPOT they get (Little's law), as the columns count it.
     With the rates, tokens/s per user and system tokens/s become those of the phase: 1/TPOT
@@ -317,11 +337,13 @@ def replica(
         )
         return out
     a = aggregated(wl, hw, tp, pp, batch, m, chunk_tokens, requests_per_s=requests_per_s)
+    held = prefill_kv_per_chip(wl, tp, pp, a["prompt_tokens_per_step"], attention)
     out.update(
         requests_per_s=float(a["requests_per_s"]),
         ttft_s=float(a["ttft_s"]),
         ttft_p90_s=float(a["ttft_p90_s"]),
         tpot_s=float(a["tpot_s"]),
         prefill_utilization=float(a["prefill_utilization"]),
+        prefill_kv_per_chip_bytes=float(held),
     )
     return out

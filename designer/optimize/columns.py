@@ -1,8 +1,9 @@
 """Columns: what one replica of each (class, chip, t, p) can do, computed once in numpy.
 
 For every workload class and every candidate (chip, t, p) of the design space, the forward model
-of `perf` gives the largest batch per micro-batch `b*` that meets the class's user rate and the
-chip's memory (both grow monotonically with the batch, so a vectorized bisection is exact).
+of `perf` gives the largest batch per micro-batch `b*` that meets every per-configuration
+requirement of the class (`features.PER_CONFIGURATION`: the user rate, the memory; serving, the
+TTFT and the KV transfer), each non-decreasing in the batch, so a vectorized bisection is exact.
 Every objective and limit depends on how many replicas run, never on how full they are, so a
 replica never needs to run below `b*`: the column — users per replica `p·b*`, chips per replica
 `t·p`, the system tokens/s at `b*` — is exact, and the MILP chooses among columns.
@@ -20,10 +21,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from designer.calibration import intervals, profiles
+from designer.calibration import profiles
 from designer.model import partition, perf, serving
 from designer.model.cost import ChipCost, ceil_div, chip_cost, mtokens_per_year, servers_for
-from designer.model.prefill import prefill_time
+from designer.optimize.candidates import Candidates
 from designer.optimize.problem import Problem, WorkloadClass
 
 REL = 1e-12  # relative tolerance of the rate and capacity tests
@@ -38,6 +39,7 @@ STAGES = (
     "dominated",
     "bound_pruned",
 )
+CLASS_STAGE = "weights_do_not_fit"  # screened once per class, before the serving phases
 ESTIMATED = "an estimate and space.include_estimated = false"
 REASONS = {
     "no_rate_for_dtype": "no compute rate for the workload's dtype or a wider one",
@@ -67,38 +69,13 @@ class Grid:
     workloads: tuple = field(repr=False)
     hw: dict[str, np.ndarray] = field(repr=False)
     # with a class's `confidence`: the chips' ids and profiles, for the interval's slow end
+    # (`features.rate.required_rate`)
     chip_ids: tuple[str, ...] = ()
     chip_profiles: tuple = field(default=(), repr=False)
     confidence: float | None = None
 
     def __len__(self) -> int:
         return len(self.t)
-
-    def required_rate(self, m: dict[str, np.ndarray], batch, index) -> np.ndarray:
-        """Tokens/s per user the SLA is held to: the prediction's, or with a `confidence` its
-        interval's slow end (`intervals.slow_factor`, non-decreasing in the batch, so the
-        bisection stays exact)."""
-        rate = m["tokens_per_s_per_user"]
-        if not self.confidence:
-            return rate
-        idx = np.asarray(index, dtype=np.int64)
-        batch = np.broadcast_to(np.asarray(batch), idx.shape)
-        factor = np.ones(idx.shape)
-        for c in np.unique(self.chip[idx]):
-            pos = self.chip[idx] == c
-            sel = idx[pos]
-            factor[pos] = intervals.slow_factor(
-                self.chip_profiles[c],
-                self.workloads[self.group[sel[0]]],
-                self.chip_ids[c],
-                self.t[sel],
-                self.p[sel],
-                self.ep[sel],
-                self.attention[sel],
-                batch[pos],
-                self.confidence,
-            )
-        return rate / factor
 
     def metrics(self, wc: WorkloadClass, batch, index=None) -> dict[str, np.ndarray]:
         """perf.evaluate_arrays for the candidates `index` (all by default) at `batch`."""
@@ -192,40 +169,67 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
 SERVING_INPUTS = ("step_time_s", "memory_time_s", "compute_time_s")
 
 
-def batch_cap(
-    g: Grid,
-    wc: WorkloadClass,
-    max_batch: int,
-    index: np.ndarray,
-    at_1: dict | None = None,
-    phase: str = "aggregated",
-) -> np.ndarray:
-    """Largest integer batch in [1, max_batch] meeting the user rate and the memory capacity,
-    for the candidates `index` (0 when batch 1 fails). Exact: step time and memory per chip are
-    non-decreasing in the batch, and every bracket move rests on an evaluated point.
+def requirements(wc: WorkloadClass | None = None, phase: str | None = None, face: str = ""):
+    """The per-configuration requirements (`features.per_configuration.REQUIREMENTS`), those
+    that apply to class `wc`'s columns in `phase` and have the face `face` when given. Imported
+    when called, not at the top: the features package imports `data`, which imports this
+    module."""
+    from designer.optimize.features import per_configuration
+
+    return tuple(
+        f
+        for f in per_configuration.REQUIREMENTS
+        if (wc is None or f.applies(wc, phase)) and (not face or hasattr(f, face))
+    )
+
+
+def phase_metrics(c: Candidates, b, where, m: dict | None = None) -> dict[str, np.ndarray]:
+    """The metrics the requirements read at batch `b` of the candidates `where` (`m`: their
+    perf metrics, when known): perf's, with aggregated serving's (TPOT, TTFT) for a serving
+    class in the aggregated phase."""
+    m = c.g.metrics(c.wc, b, where) if m is None else m
+    if c.wc.serving is not None and c.phase == "aggregated":
+        m = c.g.aggregated(c.wc, b, where, m)
+    return m
+
+
+def check(c: Candidates, b, where, m: dict | None = None):
+    """At batch `b` of the candidates `where`: whether every requirement with a `check` face
+    is met, the largest excess (how far over a limit, ≤ 0 when met; what guides the
+    bisection), and each requirement's (name, met) in registry order."""
+    m = phase_metrics(c, b, where, m)
+    ok = np.ones(np.shape(where), dtype=bool)
+    excess = None
+    each = []
+    for f in requirements(c.wc, c.phase, "check"):
+        met, e = f.check(c, b, where, m)
+        ok &= met
+        excess = e if excess is None else np.fmax(excess, e)
+        each.append((f.NAME, met))
+    return ok, np.nan_to_num(excess, nan=np.inf, posinf=np.inf), each
+
+
+def batch_cap(c: Candidates, index: np.ndarray, at_1: dict | None = None) -> np.ndarray:
+    """Largest integer batch in [1, space.max_batch] that meets every requirement with a
+    `check` face (the user rate, memory; aggregated serving: TPOT with the prompt chunks and
+    the p90 TTFT), for the candidates `index` (0 when batch 1 fails). Exact: each requirement
+    is non-decreasing in the batch, and every bracket move rests on an evaluated point.
 
     Per candidate the search keeps a feasible `lo` and an infeasible `hi + 1` with the excess
-    `f` at both (how far the rate or the memory is over its limit, ≤ 0 when feasible). Each
-    round probes, for the candidates still open only, the batch `b` interpolated from the two
+    `f` at both (how far a requirement is over its limit, ≤ 0 when feasible). Each round
+    probes, for the candidates still open only, the batch `b` interpolated from the two
     excesses, `b + 1`, and the bracket's midpoint. Step time and memory are affine in the batch
     under the paper's equations and nearly so otherwise, so the pair (b, b + 1) usually closes
     the bracket at once; the midpoint at least halves it, so no search takes more rounds than
-    a bisection. `at_1`: the metrics of every candidate of `g` at batch 1, when known.
-
-    For a serving class in the aggregated phase the requirements are those of
-    `rate_excess`: TPOT with the prompt chunks, and the p90 TTFT."""
+    a bisection. `at_1`: the metrics of every candidate of the grid at batch 1, when known."""
     n = len(index)
     if not n:
         return np.zeros(0, dtype=np.int64)
+    max_batch = c.problem.max_batch
 
     def excess(b: np.ndarray, where: np.ndarray, m: dict | None = None):
         """(feasible, f) at batch b of the candidates `where`."""
-        m = g.metrics(wc, b, where) if m is None else m
-        rate = rate_excess(g, wc, b, where, m, phase)
-        cap = g.hw["usable_capacity"][where]
-        memory = m["memory_per_chip_bytes"] / np.where(cap > 0, cap, np.nan) - 1.0
-        ok = (rate <= 0) & m["fits"]
-        return ok, np.nan_to_num(np.fmax(rate, memory), nan=np.inf, posinf=np.inf)
+        return check(c, b, where, m)[:2]
 
     one = {k: v[index] for k, v in at_1.items()} if at_1 is not None else None
     ok_1, f_lo = excess(np.ones(n, np.int64), index, one)
@@ -255,53 +259,38 @@ def batch_cap(
             f_up[op] = np.where(down, fx, f_up[op])
 
 
-def rate_excess(g: Grid, wc: WorkloadClass, b, where, m: dict, phase: str) -> np.ndarray:
-    """How far the time requirements are over their targets at batch b (≤ 0 when met): the
-    user rate; for aggregated serving, the user rate with the prompt chunks (TPOT) and the
-    p90 TTFT."""
-    if wc.serving is None or phase != "aggregated":  # with a confidence, at the slow end
-        return wc.target_utps * (1 - REL) / g.required_rate(m, b, where) - 1.0
-    a = g.aggregated(wc, b, where, m)
-    tpot = a["tpot_s"] * wc.target_utps / (1 - REL) - 1.0
-    ttft = a["ttft_p90_s"] / (wc.serving.ttft_s * (1 - REL)) - 1.0
-    return np.nan_to_num(np.fmax(tpot, ttft), nan=np.inf)
+def screens_at_batch_1(c: Candidates, idx: np.ndarray, m1: dict) -> dict[str, np.ndarray]:
+    """Per presolve stage (`CLASS_STAGE`, `too_slow_at_batch_1`), whether each candidate `idx`
+    meets that stage's requirements at batch 1 in the phase (not prefill, whose test is
+    `prefill_capacity` > 0): each `check` (on `m1`, the metrics at batch 1) and `batch_limit`
+    ≥ 1. In a phase that adds to what the class screen saw (aggregated serving: the prompts in
+    prefill hold KV), `CLASS_STAGE` removes more here."""
+    ok = {stage: np.ones(len(idx), dtype=bool) for stage in (CLASS_STAGE, "too_slow_at_batch_1")}
+    mine = requirements(c.wc, c.phase)
+    if any(hasattr(f, "check") for f in mine):
+        m = phase_metrics(c, np.ones(len(idx)), idx, {k: v[idx] for k, v in m1.items()})
+        for f in mine:
+            if hasattr(f, "check"):
+                ok[f.STAGE] &= f.check(c, np.ones(len(idx)), idx, m)[0]
+    for f in mine:
+        if hasattr(f, "batch_limit"):
+            ok[f.STAGE] &= f.batch_limit(c, idx) >= 1
+    return ok
 
 
-def prefill_service(problem: Problem, g: Grid, idx: np.ndarray):
-    """Per candidate `idx` as a disaggregated prefill replica: the time of one prompt
-    (`prefill.prefill_time`), its KV transfer time and the replica's scale-out bandwidth."""
-    bw = _replica_scale_out(problem, g, idx)
-    service = np.empty(len(idx))
-    for n, i in enumerate(idx):
-        wl = g.workloads[g.group[i]]
-        link = float(g.hw["link_bandwidth"][i])
-        service[n] = prefill_time(
-            wl,
-            {k: v[i] for k, v in g.hw.items()},
-            link if np.isfinite(link) else 0.0,
-            tp=int(g.t[i]),
-            pp=int(g.p[i]),
-            prompt_tokens=wl.prompt_tokens,
-        ).time_s
-    wl = g.workloads[0]
-    return service, serving.kv_transfer_time(wl, bw), bw
-
-
-def prefill_columns(problem: Problem, wc: WorkloadClass, g: Grid, idx: np.ndarray):
-    """Per candidate `idx` as a disaggregated prefill replica: the most requests/s it serves
-    within the p90 TTFT and its KV egress (`serving.prefill_capacity`) and which of the two
-    binds ("ttft" | "kv-transfer")."""
-    service, kv_s, bw = prefill_service(problem, g, idx)
-    kv_cap = bw / serving.kv_bytes_per_request(wc.workload)
-    cap = serving.prefill_capacity(service, g.p[idx], kv_s, wc.serving.ttft_s, kv_cap)
-    limited = np.where(cap >= kv_cap * (1 - 1e-12), "kv-transfer", "ttft").astype(object)
+def prefill_capacity(c: Candidates, idx: np.ndarray):
+    """Per candidate `idx` as a disaggregated prefill replica: the most requests/s every
+    requirement with a `requests` face allows (the p90 TTFT, the KV egress) and which of them
+    binds (the later in the registry on a tie)."""
+    cap, limited = None, None
+    for f in requirements(c.wc, c.phase, "requests"):
+        r = np.asarray(f.requests(c, idx), dtype=float)
+        if cap is None:
+            cap, limited = r, np.full(len(idx), f.NAME, dtype=object)
+            continue
+        cap = np.minimum(cap, r)
+        limited = np.where(cap >= r * (1 - 1e-12), f.NAME, limited).astype(object)
     return cap, limited
-
-
-def _replica_scale_out(problem: Problem, g: Grid, idx: np.ndarray) -> np.ndarray:
-    """B/s of scale-out network of each candidate's replica: per chip × chips."""
-    per_chip = np.array([serving.scale_out_per_chip(problem.catalog, c) for c in problem.chips])
-    return per_chip[g.chip[idx]] * (g.t * g.p)[idx]
 
 
 # the per-column arrays of Columns, in its field order
@@ -480,8 +469,8 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
         keep = rated & partition.valid(wc.workload.model, g.t, g.p, g.attention)
         _count(st, "partition_impossible", rated, keep, g, removed_by)
         m1 = g.metrics(wc, np.ones(len(g)))
-        fits = m1["fits"]
-        _count(st, "weights_do_not_fit", keep, fits, g, removed_by)
+        fits = fits_at_batch_1(Candidates(problem, wc, g, None), m1)
+        _count(st, CLASS_STAGE, keep, fits, g, removed_by)
         keep &= fits
         phases = wc.serving.phases() if wc.serving is not None else ("aggregated",)
         mine = []
@@ -516,6 +505,16 @@ def build(problem: Problem, *, prune: bool = True) -> Columns:
     return columns
 
 
+def fits_at_batch_1(c: Candidates, m1: dict) -> np.ndarray:
+    """Per candidate of the grid, whether the requirements screened once per class
+    (`CLASS_STAGE`: the weights and one user's KV fit) hold at batch 1 (`m1`, the metrics)."""
+    ok = np.ones(len(c.g), dtype=bool)
+    for f in requirements(face="check"):
+        if f.STAGE == CLASS_STAGE:
+            ok &= f.check(c, np.ones(len(c.g)), np.arange(len(c.g)), m1)[0]
+    return ok
+
+
 def _reason(problem: Problem, cc: ChipCost, stage: str) -> str:
     """Why a chip has no column: the stage's reason, naming the missing data for no_cost_data."""
     if stage == "no_cost_data":
@@ -537,42 +536,35 @@ def _phase_columns(
     prune: bool,
 ) -> dict[str, np.ndarray]:
     """The columns of class j in one serving phase, from the candidates `keep` (rated, a
-    valid partition, weights that fit): presolve counts are added to `st`."""
+    valid partition, weights that fit): presolve counts are added to `st`. The requirements
+    of the phase (`requirements`) screen the candidates at batch 1 and set each column's
+    batch (a prefill replica's requests/s) and what limits it."""
     removed_by: dict[int, str] = {}
     sub: dict[str, int] = {}
+    c = Candidates(problem, wc, g, phase)
     idx = np.flatnonzero(keep)
-    if phase == "prefill":
-        cap, limited_all = prefill_columns(problem, wc, g, idx)
+    if phase == "prefill":  # one prompt at a time: the requirements bound its requests/s
+        cap, lim = prefill_capacity(c, idx)
         fast = _scatter(len(g), idx, cap > 0)
-        capacity = _scatter(len(g), idx, np.asarray(cap, dtype=float))
-        lim = np.empty(len(g), dtype=object)
-        lim[idx] = limited_all
+        capacity = _scatter(len(g), idx, cap)
+        limited_all = np.empty(len(g), dtype=object)
+        limited_all[idx] = lim
     else:
-        if wc.serving is not None and phase == "aggregated":
-            fast = (
-                rate_excess(
-                    g, wc, np.ones(len(idx)), idx, {k: v[idx] for k, v in m1.items()}, phase
-                )
-                <= 0
-            )
-            fast = _scatter(len(g), idx, fast)
-        else:
-            fast = g.required_rate(m1, 1, np.arange(len(g))) >= wc.target_utps * (1 - REL)
-        if phase == "decode":
-            dcap = np.zeros(len(g), dtype=np.int64)
-            dcap[idx] = serving.decode_batch_cap(
-                wc.workload, _replica_scale_out(problem, g, idx), g.p[idx], wc.target_utps
-            )
-            fast &= dcap >= 1
+        at_1 = screens_at_batch_1(c, idx, m1)
+        holds = _scatter(len(g), idx, at_1[CLASS_STAGE])
+        _count(sub, CLASS_STAGE, keep, holds, g, removed_by)
+        keep = keep & holds
+        fast = _scatter(len(g), idx, at_1["too_slow_at_batch_1"])
+    limits = requirements(wc, phase, "batch_limit")
+    blimit = np.zeros(len(g), dtype=np.int64)
+    for f in limits:  # closed-form batch limits (one at most per phase today)
+        blimit[idx] = f.batch_limit(c, idx)
     _count(sub, "too_slow_at_batch_1", keep, fast, g, removed_by)
     keep = keep & fast
     _count(sub, "no_cost_data", keep, known[g.chip], g, removed_by)
     keep &= known[g.chip]
     idx = np.flatnonzero(keep)
-    if phase == "prefill":
-        bcap = np.ones(len(idx), dtype=np.int64)
-    else:
-        bcap = batch_cap(g, wc, problem.max_batch, idx, at_1=m1, phase=phase)
+    bcap = np.ones(len(idx), dtype=np.int64) if phase == "prefill" else batch_cap(c, idx, at_1=m1)
     chips = (g.t * g.p)[idx]
     over = over_limits(problem, costs, g.chip[idx], chips)
     sub["over_limits"] = int(over.sum())
@@ -584,24 +576,27 @@ def _phase_columns(
         tokens = np.zeros(n)
         users = np.zeros(n, dtype=np.int64)
         requests = capacity[idx]
-        limited = lim[idx]
+        limited = limited_all[idx]
         value = requests
     else:
-        mb = g.metrics(wc, np.concatenate([bcap, bcap + 1]), np.concatenate([idx, idx]))
-        tokens = mb["system_tokens_per_s"][:n]
-        limited = _limited_by(problem.max_batch, bcap, mb["fits"][n:])
-        if phase == "decode":
-            kv = dcap[idx]
-            limited = np.where(bcap > kv, "kv-transfer", limited).astype(object)
-            bcap = np.minimum(bcap, kv)
+        # at b* and b* + 1 at once: what stops the batch (the last requirement in the
+        # registry that fails at b* + 1, the first by default), and the tokens/s at b*
+        both = np.concatenate([idx, idx])
+        mb = g.metrics(wc, np.concatenate([bcap, bcap + 1]), both)
+        m2 = phase_metrics(c, np.concatenate([bcap, bcap + 1]), both, mb)
+        each = check(c, np.concatenate([bcap, bcap + 1]), both, m2)[2] if n else []
+        limited = np.full(n, each[0][0] if each else "", dtype=object)
+        for name, met in each[1:]:
+            limited = np.where(~met[n:], name, limited).astype(object)
+        if "tpot_s" in m2 and n:  # output tokens/s with the prompt chunks, p·b*/TPOT
+            tokens = g.p[idx] * bcap / m2["tpot_s"][:n]
+        else:
+            tokens = mb["system_tokens_per_s"][:n]
+        for f in limits:  # a closed-form limit below b* cuts it and binds
+            cap = blimit[idx]
+            limited = np.where(bcap > cap, f.NAME, limited).astype(object)
+            bcap = np.minimum(bcap, cap)
             tokens = g.metrics(wc, bcap, idx)["system_tokens_per_s"] if n else tokens
-        elif wc.serving is not None and n:
-            # at b* and b* + 1 at once (`mb` holds both): what stops the batch, and the
-            # output tokens/s with the prompt chunks, p·b*/TPOT
-            a = g.aggregated(wc, np.concatenate([bcap, bcap + 1]), np.concatenate([idx, idx]), mb)
-            late = a["ttft_p90_s"][n:] > wc.serving.ttft_s * (1 - REL)
-            limited = np.where((limited == "user-rate") & late, "ttft", limited).astype(object)
-            tokens = g.p[idx] * bcap / a["tpot_s"][:n]
         users = g.p[idx] * bcap
         requests = np.zeros(n)
         value = tokens if problem.objective == "system_tokens_per_s" else users
@@ -646,14 +641,6 @@ def _count(st, stage, keep, ok, g: Grid, removed_by) -> None:
     st[stage] = int(gone.sum())
     for c in np.unique(g.chip[gone]):
         removed_by[int(c)] = stage
-
-
-def _limited_by(max_batch: int, bcap: np.ndarray, fits_above: np.ndarray) -> np.ndarray:
-    """What stops one more user per micro-batch: max-batch, memory-capacity (`fits_above`:
-    whether batch b* + 1 fits) or user-rate."""
-    return np.where(
-        bcap >= max_batch, "max-batch", np.where(~fits_above, "memory-capacity", "user-rate")
-    ).astype(object)
 
 
 def units_to_serve(users, per_unit) -> np.ndarray:

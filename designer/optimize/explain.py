@@ -1,7 +1,8 @@
 """Why a problem has no solution, and the best value reachable in its design space within its
-limits: for each workload class, in order, whether its weights fit anywhere, whether its rate
-can be reached by a replica the limits allow, and otherwise how many of its users the limits
-and supply let a fleet serve (the MILP's own answer to "maximize users")."""
+limits: for each workload class, in order, whether its weights fit anywhere, whether a replica
+the limits allow meets each per-configuration requirement (`features.PER_CONFIGURATION`, each its
+`explain` face: the rate, the TTFT, the KV transfer), and otherwise how many of its users the
+limits and supply let a fleet serve (the MILP's own answer to "maximize users")."""
 
 from __future__ import annotations
 
@@ -15,15 +16,6 @@ from designer.model import partition
 from designer.model.errors import DesignerError
 from designer.optimize import columns as cm
 from designer.optimize.problem import Problem, WorkloadClass
-
-
-def _design(problem: Problem, g: cm.Grid, i: int, batch: int) -> dict[str, Any]:
-    return {
-        "chip": problem.chips[int(g.chip[i])],
-        "tp": int(g.t[i]),
-        "pp": int(g.p[i]),
-        "batch": int(batch),
-    }
 
 
 def explain(problem: Problem, solve: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
@@ -114,16 +106,12 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"heads and pp be at most the layers"
         ), best
     m1 = g.metrics(wc, np.ones(len(g)))
-    fits = m1["fits"] & valid
-    if not fits.any():
-        largest = float(np.max(np.where(valid, g.hw["usable_capacity"] * g.t * g.p, 0)))
-        best["max_usable_memory_bytes"] = largest
-        return (
-            f"{pre}the weights ({wl.weight_bytes / 1e9:.1f} GB) and one user's KV cache "
-            f"({wl.kv_bytes_per_user / 1e9:.2f} GB) fit on no candidate: the most usable "
-            f"memory in the space is {largest / 1e9:.1f} GB (raise space.tp/space.pp or add "
-            f"chips with more memory)"
-        ), best
+    early = [f for f in cm.requirements() if f.STAGE == cm.CLASS_STAGE]
+    for f in early:  # what does not depend on the phase: the weights fit
+        found = f.explain(problem, wc, g, np.flatnonzero(valid), m1, best)
+        if found is not None:
+            return f"{pre}{found}", best
+    fits = valid & cm.fits_at_batch_1(cm.Candidates(problem, wc, g, None), m1)
     costs = cm.problem_costs(problem)
     allowed = fits & ~cm.over_limits(problem, costs, g.chip, g.t * g.p)
     limited = bool(problem.limits or problem.supply) and (allowed != fits).any()
@@ -132,25 +120,12 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"{pre}no single replica that holds the weights stays within the limits "
             f"({_limits_text(problem)})"
         ), best
-    # with [sla] confidence, the rate at the slow end of the interval
-    utps = np.where(allowed, g.required_rate(m1, 1, np.arange(len(g))), -np.inf)
-    i = int(np.argmax(utps))
-    best["max_tokens_per_s_per_user"] = float(utps[i])
-    best["max_tokens_per_s_per_user_design"] = _design(problem, g, i, 1)
-    if utps[i] < wc.target_utps * (1 - cm.REL):
-        within = f" within the limits ({_limits_text(problem)})" if limited else ""
-        if wc.confidence:
-            within += f" at the slow end of its interval (confidence {wc.confidence:g})"
-        return (
-            f"{pre}sla.tokens_per_s_per_user = {wc.target_utps:g} is above the highest "
-            f"reachable {utps[i]:.1f} tokens/s per user in the space{within} "
-            f"({problem.chips[int(g.chip[i])]}, tp={g.t[i]}, pp={g.p[i]}, batch 1, "
-            f"bottleneck {m1['bottleneck'][i]})"
-        ), best
-    if wc.serving is not None:
-        found = _explain_ttft(problem, wc, g, np.flatnonzero(allowed), m1, best)
-        if found is not None:
-            return f"{pre}{found}", best
+    within = f" within the limits ({_limits_text(problem)})" if limited else ""
+    for f in cm.requirements():  # the rate, the TTFT, the KV transfer, in registry order
+        if f.STAGE != cm.CLASS_STAGE:
+            found = f.explain(problem, wc, g, np.flatnonzero(allowed), m1, best, within)
+            if found is not None:
+                return f"{pre}{found}", best
     known = cm.cost_known(problem, costs)
     fast = m1["tokens_per_s_per_user"] >= wc.target_utps * (1 - cm.REL)
     if not (known[g.chip] & allowed & fast).any():
@@ -165,30 +140,6 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"{problem.objective!r} or a limit needs"
         ), best
     return None
-
-
-def _explain_ttft(problem: Problem, wc: WorkloadClass, g, idx, m1, best) -> str | None:
-    """The lowest p90 TTFT any replica reaches, lightly loaded (aggregated at batch 1 under
-    its own load; a disaggregated prefill replica idle, its KV sent), when above the target."""
-    phases = wc.serving.phases()
-    ttft = np.full(len(idx), np.inf)
-    if "aggregated" in phases:
-        one = {k: v[idx] for k, v in m1.items()}
-        ttft = np.minimum(ttft, g.aggregated(wc, np.ones(len(idx)), idx, one)["ttft_p90_s"])
-    if "prefill" in phases:
-        service, kv_s, _ = cm.prefill_service(problem, g, idx)
-        ttft = np.minimum(ttft, service + kv_s)
-    i = int(np.argmin(ttft))
-    best["min_ttft_s"] = float(ttft[i])
-    best["min_ttft_design"] = _design(problem, g, int(idx[i]), 1)
-    if ttft[i] <= wc.serving.ttft_s:
-        return None
-    k = int(idx[i])
-    return (
-        f"sla.ttft = {wc.serving.ttft_s:g} s is below the lowest reachable p90 time to first "
-        f"token, {ttft[i]:.3g} s ({problem.chips[int(g.chip[k])]}, tp={g.t[k]}, pp={g.p[k]}; "
-        f"serving.mode = {wc.serving.mode}): raise sla.ttft or space.tp"
-    )
 
 
 def _limits_text(problem: Problem) -> str:

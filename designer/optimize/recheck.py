@@ -19,7 +19,7 @@ from designer.calibration.evaluate import Design, assess
 from designer.model import serving
 from designer.model.cost import cost_per_mtoken, mtokens_per_year
 from designer.model.workload import Workload
-from designer.optimize.columns import demanded_tokens_per_s, units_to_serve
+from designer.optimize.columns import demanded_tokens_per_s, requirements, units_to_serve
 from designer.optimize.data import FleetData
 from designer.optimize.features import FEATURES
 
@@ -101,6 +101,8 @@ def _row(
             tpot = m["tpot_s"]
             m["tokens_per_s_per_user"] = 1.0 / tpot if tpot else 0.0
             m["system_tokens_per_s"] = design.users / tpot if tpot else 0.0
+            if wc.confidence:  # TPOT at the slow end: the whole mean step slower by `factor`
+                m["guaranteed_tokens_per_s_per_user"] = float(m["tokens_per_s_per_user"] / factor)
     else:
         m = rec["metrics"]
         m.update(dict.fromkeys(serving.REPLICA_METRICS), phase=phase)
@@ -281,40 +283,20 @@ def objective_value(data: FleetData, tot: dict[str, Any]) -> float:
     }[data.problem.objective]
 
 
-MAX_SLACK = 1e300  # a relative slack beyond this is "met by far" (a target of 5e-324 tokens/s)
-
-
-def relative_slack(value: float, need: float) -> float:
-    """value / need − 1 (≥ 0 when `value` meets `need`), finite where the ratio overflows."""
-    with np.errstate(over="ignore"):
-        ratio = float(value) / float(need)
-    return min(ratio - 1.0, MAX_SLACK)
-
-
 def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[str, float]:
     """Relative slack of every requirement (≥ 0 when met), from the forward model: each
-    configuration's (user rate or TPOT, TTFT, KV transfer, memory, batch), then each feature's
-    (`features.FEATURES`, its `residuals` face)."""
+    configuration's (`features.PER_CONFIGURATION`: user rate or TPOT, TTFT, KV transfer,
+    memory, batch; each its `residual` face), then each fleet feature's (`features.FEATURES`,
+    its `residuals` face)."""
     p = data.problem
     r: dict[str, float] = {}
     for i, row in enumerate(rows):
-        m = row["metrics"]
         wc = p.classes[row["class_index"]]
         tag = f"[{i}]" if len(rows) > 1 else ""
-        if wc.serving is None:
-            rate = m.get("guaranteed_tokens_per_s_per_user", m["tokens_per_s_per_user"])
-            r[f"user-rate{tag}"] = relative_slack(rate, wc.target_utps)
-        else:
-            if m["tpot_s"] is not None:
-                r[f"user-rate{tag}"] = relative_slack(1.0 / m["tpot_s"], wc.target_utps)
-            if m["ttft_p90_s"] is not None:
-                r[f"ttft{tag}"] = 1.0 - m["ttft_p90_s"] / wc.serving.ttft_s
-            if m["kv_link_utilization"] is not None:
-                r[f"kv-transfer{tag}"] = 1.0 - m["kv_link_utilization"]
-        r[f"memory-capacity{tag}"] = (
-            1.0 - m["memory_per_chip_bytes"] / m["usable_memory_per_chip_bytes"]
-        )
-        r[f"max-batch{tag}"] = 1.0 - row["design"]["batch"] / p.max_batch
+        for requirement in requirements():
+            slack = requirement.residual(p, wc, row)
+            if slack is not None:
+                r[f"{requirement.NAME}{tag}"] = slack
     for feature in FEATURES:  # every requirement of the master problem: its own residuals
         r.update(feature.residuals(data, rows, tot) if hasattr(feature, "residuals") else {})
     return r
@@ -323,7 +305,8 @@ def residuals(data: FleetData, rows: list[dict], tot: dict[str, Any]) -> dict[st
 def binding(data: FleetData, rows: list[dict], res: dict[str, float]) -> list[str]:
     """Requirements with no slack, and what caps each configuration's batch (the user rate,
     the memory, or the space's max_batch) — what keeps the fleet from being smaller."""
-    out = {_base(k) for k, v in res.items() if abs(v) <= 1e-6 and not k.startswith("max-batch")}
+    bounds = {f.NAME for f in requirements() if getattr(f, "BOUND", False)}
+    out = {_base(k) for k, v in res.items() if abs(v) <= 1e-6 and _base(k) not in bounds}
     out.discard("servers-hold-chips")
     for row in rows:
         out.add(row["limited_by"])

@@ -32,7 +32,7 @@ def test_batch_cap_equals_a_linear_scan():
     wc = pr.classes[0]
     g = cm.grid(pr, wc)
     idx = np.arange(len(g))
-    cap = cm.batch_cap(g, wc, pr.max_batch, idx)
+    cap = cm.batch_cap(cm.Candidates(pr, wc, g), idx)
     for b in range(1, pr.max_batch + 1):
         m = g.metrics(wc, np.full(len(g), b))
         ok = (m["tokens_per_s_per_user"] >= wc.target_utps) & m["fits"]

@@ -1,0 +1,61 @@
+"""A grid's candidates as the per-configuration requirements read them (`Candidates`), and
+what a candidate does as a disaggregated prefill replica (`prefill_service`, on its share of the
+scale-out network, `replica_scale_out`). A leaf of `columns` and the requirement modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from designer.model import serving
+from designer.model.prefill import prefill_time
+from designer.optimize.problem import Problem, WorkloadClass
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What a per-configuration requirement's screen reads (`features.PER_CONFIGURATION`): the
+    problem, the class, its grid and the serving phase of the columns being built."""
+
+    problem: Problem
+    wc: WorkloadClass
+    g: Any  # columns.Grid (not imported: columns imports this module)
+    phase: str | None = "aggregated"  # None: before the phases (`CLASS_STAGE`)
+
+
+def prefill_service(problem: Problem, g, idx: np.ndarray):
+    """Per candidate `idx` as a disaggregated prefill replica: the time of one prompt
+    (`prefill.prefill_time`), its KV transfer time and the replica's scale-out bandwidth."""
+    bw = replica_scale_out(problem, g, idx)
+    service = np.empty(len(idx))
+    for n, i in enumerate(idx):
+        wl = g.workloads[g.group[i]]
+        link = float(g.hw["link_bandwidth"][i])
+        service[n] = prefill_time(
+            wl,
+            {k: v[i] for k, v in g.hw.items()},
+            link if np.isfinite(link) else 0.0,
+            tp=int(g.t[i]),
+            pp=int(g.p[i]),
+            prompt_tokens=wl.prompt_tokens,
+        ).time_s
+    wl = g.workloads[0]
+    return service, serving.kv_transfer_time(wl, bw), bw
+
+
+def replica_scale_out(problem: Problem, g, idx: np.ndarray) -> np.ndarray:
+    """B/s of scale-out network of each candidate's replica: per chip × chips."""
+    per_chip = np.array([serving.scale_out_per_chip(problem.catalog, c) for c in problem.chips])
+    return per_chip[g.chip[idx]] * (g.t * g.p)[idx]
+
+
+def describe(problem: Problem, g, i: int, batch: int) -> dict[str, Any]:
+    """Candidate i of `g` at `batch`, as an explanation names it."""
+    return {
+        "chip": problem.chips[int(g.chip[i])],
+        "tp": int(g.t[i]),
+        "pp": int(g.p[i]),
+        "batch": int(batch),
+    }
