@@ -366,3 +366,65 @@ def test_per_sequence_cost_is_charged_on_each_ranks_share_under_dp_attention():
     layers = 61
     assert rec["tp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * 500 * 1e-6)
     assert rec["dp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * 63 * 1e-6)
+
+
+def test_moe_and_mla_layer_times_add_once_per_such_layer():
+    """T_over gains L_moe·τ_moe + L_mla·τ_mla: DeepSeek-V3 has 61 MLA layers, 58 of them MoE; a
+    dense GQA model gains nothing (by hand: 58 × 300 µs + 61 × 200 µs = 29.6 ms)."""
+    eff = Efficiency(moe_layer=300e-6, mla_layer=200e-6)
+    kw = {"tp": 8, "batch": 16, "assumptions": "deployment", "efficiency": eff}
+    ds = evaluate("deepseek-v3", "h200", **kw)["metrics"]
+    assert ds["overhead_time_s"] == pytest.approx(58 * 300e-6 + 61 * 200e-6, rel=1e-12)
+    assert ds["overhead_time_s"] == pytest.approx(29.6e-3, rel=1e-12)
+    dense = evaluate("llama3.1-70b", "h200", **kw)["metrics"]
+    assert dense["overhead_time_s"] == 0.0
+
+
+def test_attention_kernel_and_sampling_costs_follow_kv_bytes_and_sequences(catalog):
+    """T_seq's physical terms: κ_attn × (KV bytes a chip reads / its peak bandwidth), and B·τ_sample
+    once per step (not per layer). Llama 3.1 70B at TP8, 64 users of 8K context, bf16 KV."""
+    eff = Efficiency(attention_kernel=0.5, per_sequence_step=20e-6)
+    rec = evaluate(
+        "llama3.1-70b",
+        "h100-sxm",
+        tp=8,
+        batch=64,
+        context_tokens=8192,
+        assumptions="deployment",
+        efficiency=eff,
+        catalog=catalog,
+    )["metrics"]
+    bw = catalog.chip("h100-sxm").memory_bandwidth
+    kv = rec["kv_per_chip_bytes"]  # no prompt/output split: the context read is the one held
+    assert kv == pytest.approx(64 * 8192 * 80 * 2 * 1 * 128 * 2, rel=1e-12)  # one KV head/chip
+    assert rec["overhead_time_s"] == pytest.approx(0.5 * kv / bw + 64 * 20e-6, rel=1e-12)
+
+
+def test_profile_activation_dtype_sets_the_gemm_rate_under_deployment(catalog):
+    """FP4 weights: bf16 GEMMs by default (weight-only kernels), the FP4 rate when the profile's
+    engine runs W4A4, FP8 when it runs W8A8; the paper computes at the weight dtype."""
+    m = catalog.model("llama3.1-70b")
+    from designer.model.assumptions import Assumptions
+
+    dep = Assumptions.preset("deployment")
+    wl = {
+        act: Workload(
+            m, 4096, "fp4", "fp8", assumptions=dep, efficiency=Efficiency(activation_dtype=act)
+        )
+        for act in ("", "fp4", "fp8")
+    }
+    assert [wl[a].compute_dtype for a in ("", "fp4", "fp8")] == ["bf16", "fp4", "fp8"]
+    assert Workload(m, 4096, "fp4", "fp8").compute_dtype == "fp4"  # paper
+    assert (
+        Workload(
+            m, 4096, "bf16", "fp8", assumptions=dep, efficiency=Efficiency(activation_dtype="fp4")
+        ).compute_dtype
+        == "bf16"
+    )
+    kw = {"tp": 1, "batch": 256, "weight_dtype": "fp4", "assumptions": "deployment"}
+    slow = evaluate("llama3.1-70b", "b200", efficiency=Efficiency(), **kw)["metrics"]
+    fast = evaluate("llama3.1-70b", "b200", efficiency=Efficiency(activation_dtype="fp4"), **kw)
+    chip = catalog.chip("b200")
+    assert slow["compute_time_s"] / fast["metrics"]["compute_time_s"] == pytest.approx(
+        chip.flops("fp4") / chip.flops("bf16"), rel=1e-12
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from designer.calibration import profiles
@@ -59,6 +60,11 @@ def test_describe_names_the_profile_and_its_error():
         "per_sequence_s",
         "collective_latency_s",
         "overhead_per_step_s",
+        "per_sequence_step_s",
+        "attention_kernel",
+        "moe_layer_s",
+        "mla_layer_s",
+        "activation_dtype",
     }
     json.dumps(d)  # JSON-ready
 
@@ -297,3 +303,25 @@ def test_every_shipped_profile_is_what_its_recorded_command_fits():
     assert refit.changed(old, {**old, pid: late}) == [pid]
     held = {**old[pid], "not_identified": ["bandwidth"]}
     assert refit.changed(old, {**old, pid: held}) == [pid]
+
+
+def test_each_chips_engine_profile_sets_its_gemm_rate_in_the_solver_columns(catalog):
+    """FP4 weights under TensorRT-LLM (W4A4 where the chip has an FP4 rate, FP8 on Hopper) and
+    under vLLM (W8A8): every chip's column FLOP rate is its own profile's engine's dtype."""
+    from designer.optimize import columns
+
+    for engine, b200_dtype, h100_dtype in (("tensorrt-llm", "fp4", "fp8"), ("vllm", "fp8", "fp8")):
+        prob = load_problem(
+            QUICKSTART,
+            {
+                "efficiency.engine": engine,
+                "workload.weight_dtype": "fp4",
+                "space.chips": ["b200", "h100-sxm"],
+            },
+        )
+        wls = {c: profiles.workload_for(prob, c) for c in ("b200", "h100-sxm")}
+        assert wls["b200"].compute_dtype == b200_dtype
+        g = columns.grid(prob, prob.classes[0])
+        for chip, dtype in (("b200", b200_dtype), ("h100-sxm", h100_dtype)):
+            flops = g.hw["flops"][g.chip == list(prob.chips).index(chip)]
+            assert np.all(flops == catalog.chip(chip).flops(dtype))

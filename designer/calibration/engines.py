@@ -36,6 +36,24 @@ def table() -> dict[str, tuple[str, ...]]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _activations() -> dict[str, str]:
+    raw = read_toml(bundled_dir() / FILE, "the engines catalog")
+    return {e: str(body.get("activation_dtype", "")) for e, body in raw.items()}
+
+
+def activation(engine: str) -> str:
+    """The GEMM activation dtype `engine` runs quantized weights with (`activation_dtype` of
+    catalogs/engines.toml, with its source): "fp4" for an engine running NVFP4 W4A4 GEMMs where
+    the chip has an FP4 rate (the next wider rate, FP8, elsewhere: `Chip.flops`), "fp8" for FP8
+    W8A8; "" when the table says nothing (bf16 activations for sub-8-bit weights).
+
+    >>> activation("tensorrt-llm"), activation("lmdeploy")
+    ('fp4', '')
+    """
+    return _activations().get(engine, "")
+
+
 def runs_on(catalog: Catalog, chip_id: str, engine: str) -> bool:
     """Whether `engine` runs on `chip_id` (an engine not in the table, or a hypothetical chip,
     is not restricted: there is nothing stated to check against)."""

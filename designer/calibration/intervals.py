@@ -7,7 +7,10 @@ the prediction's own domain:
 
 - the profile kind: `platform` (a profile fitted to this chip's own rows), `composed` (a fit
   over other platforms: `generic`, `generic-<engine>`) or `limit` (the hardware limit);
-- the batch (`1`, `2-16`, `17-128`, `>128`) and the decode context (`<=2K`, `2K-16K`, `>16K`).
+- the batch (`1`, `2-16`, `17-128`, `>128`) and the decode context (`<=2K`, `2K-16K`, `>16K`);
+- the model family: a dense answer is judged by dense rows' residuals only, an MoE answer by
+  every row's (kind + `MOE`), and widened once more while the data measure fewer than
+  `MIN_MOE_MODELS` MoE models (an extrapolation named `moe`).
 
 Quantiles weigh every publication the same (publications disagree where the model's inputs are
 equal, so the spread between them, not the count of one's rows, sets the interval). A domain's
@@ -45,6 +48,9 @@ BATCH_BINS = ("1", "2-16", "17-128", ">128")
 CONTEXT_EDGES = (0, 2049, 16385)
 CONTEXT_BINS = ("<=2K", "2K-16K", ">16K")
 KINDS = ("platform", "composed", "limit")
+MOE = "+moe"  # a kind's mixture-of-experts family (`family`)
+# assumption: MoE answers are an extrapolation (one WIDEN) while the data measure fewer MoE models
+MIN_MOE_MODELS = 2
 MIN_CELL = 15
 MIN_SOURCES = 3
 # assumption: outside the data's range each extrapolated dimension may move the step time by
@@ -92,6 +98,8 @@ class Table:
     def quantiles(self, kind: str, batch: int, context: int) -> tuple[str, np.ndarray]:
         """(cell used, ratio quantiles) of one domain: the kind's quantiles, widened to the
         most specific cell's where that cell's are wider (a sparse cell never narrows them)."""
+        if kind not in self.cells and kind.endswith(MOE):  # no MoE rows: the dense kind's
+            kind = kind[: -len(MOE)]
         if kind not in self.cells:
             raise InputError(f"no interval for profile kind {kind!r}", where=FILE)
         base = np.array(self.cells[kind])
@@ -101,6 +109,15 @@ class Table:
                 low = np.asarray(QUANTILES) < 0.5
                 return key, np.where(low, np.minimum(q, base), np.maximum(q, base))
         return kind, base
+
+
+def family(kind: str, is_moe) -> str | np.ndarray:
+    """The domain kind of a dense or mixture-of-experts model (`kind` + MOE): dense answers
+    are judged by the residuals of dense rows, MoE answers by every row's (`table_of`); `is_moe`
+    may be an array (one kind per row)."""
+    if np.ndim(is_moe):
+        return np.array([family(kind, m) for m in is_moe], dtype=object)
+    return kind + MOE if is_moe else kind
 
 
 def weighted_quantiles(ratio: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -116,13 +133,18 @@ def weighted_quantiles(ratio: np.ndarray, group: np.ndarray) -> np.ndarray:
 
 def table_of(res: Residuals, keep: np.ndarray | None = None) -> Table:
     """Quantiles of the residuals `keep` selects: per kind, and per (kind, batch[, context])
-    cell with at least MIN_CELL rows from MIN_SOURCES publications."""
+    cell with at least MIN_CELL rows from MIN_SOURCES publications. A dense row counts in its
+    kind and in the kind's MoE family, an MoE row in the MoE family only: dense answers keep
+    the dense rows' width, MoE answers take every row's."""
     keep = np.ones(len(res.ratio), bool) if keep is None else keep
     b, c = batch_bin(res.batch), context_bin(res.context)
     groups: dict[str, list[int]] = {}
     for i in np.flatnonzero(keep):
-        for key in cell_keys(str(res.kind[i]), int(b[i]), int(c[i])):
-            groups.setdefault(key, []).append(int(i))
+        k = str(res.kind[i])
+        kinds = (k,) if k.endswith(MOE) else (k, k + MOE)  # MoE answers: every row's residual
+        for kk in kinds:
+            for key in cell_keys(kk, int(b[i]), int(c[i])):
+                groups.setdefault(key, []).append(int(i))
     cells, counts = {}, {}
     for key, idx in sorted(groups.items()):
         sources = len(set(res.group[idx]))
@@ -182,7 +204,7 @@ def held_out(rows, catalog: Catalog) -> Residuals:
                 if len(own) > len(PARAMETERS):
                     eff, what = fit_items(rows.take(own), catalog).efficiency, "platform"
             predicted[ks] = rows.take(ks).terms.predict(eff)
-            kind[ks] = what
+            kind[ks] = family(what, _moe(rows, catalog)[ks])
     measured = rows.measured_ms
     return Residuals(
         ratio=measured / predicted,
@@ -195,6 +217,11 @@ def held_out(rows, catalog: Catalog) -> Residuals:
     )
 
 
+def _moe(rows, catalog: Catalog) -> np.ndarray:
+    """Whether each row's model is a mixture of experts."""
+    return np.array([catalog.model(i.row.model).is_moe for i in rows.items])
+
+
 def limit_residuals(rows, catalog: Catalog) -> Residuals:
     """Residuals of the hardware limit (nothing fitted, so every row is held out)."""
     from designer.calibration.calibrate import GROUPINGS, as_rows
@@ -204,7 +231,7 @@ def limit_residuals(rows, catalog: Catalog) -> Residuals:
     predicted = rows.terms.predict(Efficiency())
     return Residuals(
         ratio=rows.measured_ms / predicted,
-        kind=np.full(len(rows), "limit", dtype=object),
+        kind=family("limit", _moe(rows, catalog)),
         batch=np.array([i.row.batch for i in rows.items]),
         context=np.array([i.row.decode_context for i in rows.items]),
         group=np.array([GROUPINGS["source"](i.row) for i in rows.items], dtype=object),
@@ -241,8 +268,9 @@ class Coverage:
         }
 
 
-def coverage(res: Residuals, confidence: float = CONFIDENCE) -> Coverage:
-    """Nested leave-one-source-out coverage of the `confidence` intervals of `res`."""
+def coverage(res: Residuals, confidence: float = CONFIDENCE, moe_widen: int = 0) -> Coverage:
+    """Nested leave-one-source-out coverage of the `confidence` intervals of `res`, the MoE
+    rows' widened `moe_widen` times (as their answers are: `extrapolated`)."""
     n = len(res.ratio)
     lo, hi = np.empty(n), np.empty(n)
     for g in np.unique(res.group):
@@ -250,7 +278,7 @@ def coverage(res: Residuals, confidence: float = CONFIDENCE) -> Coverage:
         t = table_of(res, ~held)
         for i in np.flatnonzero(held):
             _, q = t.quantiles(str(res.kind[i]), res.batch[i], res.context[i])
-            lo[i], hi[i] = bounds(q, 0, confidence)
+            lo[i], hi[i] = bounds(q, moe_widen * str(res.kind[i]).endswith(MOE), confidence)
     inside = (res.ratio >= lo) & (res.ratio <= hi)
     p = res.predicted_ms
     return Coverage(inside, (hi - lo) / 2.0, lo * p, hi * p, p, res.measured_ms)
@@ -261,6 +289,7 @@ def data_ranges(rows, catalog: Catalog) -> dict[str, Any]:
     models = [catalog.model(r.model) for r in rows]
     return {
         "moe": any(m.is_moe for m in models),
+        "moe_models": len({m.id for m in models if m.is_moe}),
         "mla": any(m.is_mla for m in models),
         "tp": max(r.tp for r in rows),
         "pp": max(r.pp for r in rows),
@@ -282,8 +311,9 @@ def fit(rows, catalog: Catalog) -> tuple[Table, Coverage, Coverage]:
     res = held_out(rows, catalog)
     lim = limit_residuals(rows, catalog)
     base = table_of(join(res, lim))
-    cov, cov_lim = coverage(res), coverage(lim)
     ranges = data_ranges([i.row for i in rows.items], catalog)
+    widen = int(ranges["moe"] and ranges["moe_models"] < MIN_MOE_MODELS)
+    cov, cov_lim = coverage(res, moe_widen=widen), coverage(lim, moe_widen=widen)
     summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}
     return Table(base.cells, base.counts, ranges, summary), cov, cov_lim
 
@@ -359,7 +389,7 @@ def extrapolated(table: Table, wl, chip: str, tp, pp, ep, attention, batch) -> l
     r = table.ranges
     m = wl.model
     out = []
-    if m.is_moe and not r.get("moe", False):
+    if m.is_moe and (not r.get("moe", False) or r.get("moe_models", 2) < MIN_MOE_MODELS):
         out.append("moe")
     if m.is_mla and not r.get("mla", False):
         out.append("mla")
@@ -399,6 +429,7 @@ def interval(
     ends, the domain cell it came from and the extrapolated dimensions."""
     table = table or shipped()
     kind, dims = kind_of(profile, chip)
+    kind = family(kind, wl.model.is_moe)
     dims = dims + extrapolated(table, wl, chip, tp, pp, ep, attention, batch)
     cell, q = table.quantiles(kind, batch, wl.read_context)
     fast, slow = bounds(q, len(dims))
@@ -423,6 +454,7 @@ def slow_factor(
     table = table or shipped()
     r = table.ranges
     kind, dims = kind_of(profile, chip)
+    kind = family(kind, wl.model.is_moe)
     att0 = (r.get("attention") or ["tp"])[0]
     dims = dims + extrapolated(table, wl, chip, 1, 1, 1, att0, 0)
     batch = np.asarray(batch)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from designer.calibration import engines
 from designer.model import perf
 from designer.model.assumptions import Assumptions
 from designer.model.catalog import DTYPE_BYTES, Catalog
@@ -257,8 +258,10 @@ def prepare(rows: list[Measurement], catalog: Catalog) -> list[Prepared]:
     for r in rows:
         arch = catalog.model(r.model)
         a = MEASURED_ASSUMPTIONS
-        dec = Workload(arch, r.decode_context, r.weight_dtype, r.kv_dtype, assumptions=a)
-        pro = Workload(arch, r.input_tokens, r.weight_dtype, r.kv_dtype, assumptions=a)
+        # the GEMM precision the row's engine runs (W8A8/W4A4: catalogs/engines.toml)
+        act = {"assumptions": a, "activation_dtype": engines.activation(r.engine)}
+        dec = Workload(arch, r.decode_context, r.weight_dtype, r.kv_dtype, **act)
+        pro = Workload(arch, r.input_tokens, r.weight_dtype, r.kv_dtype, **act)
         hw = perf.ChipArrays.build(catalog, [r.chip], dec.compute_dtype).take(0)
         out.append(
             Prepared(r, dec, pro, hw, link_bandwidth(catalog, r.chip), in_flight(r, dec, hw))
@@ -339,6 +342,9 @@ class Terms:
 
     itl: np.ndarray  # True: closed-loop ITL (one decode step at batch 1), else per output token
     layers: np.ndarray
+    moe_layers: np.ndarray
+    mla_layers: np.ndarray
+    step_kv: np.ndarray  # KV bytes the busiest chip reads per step / its peak bandwidth (s)
     batch: np.ndarray  # sequences in flight (`Prepared.in_flight`)
     rank_batch: np.ndarray  # of them, those on the busiest rank (`perf.users_per_rank`)
     waves: np.ndarray  # static batches: the row's batch over the sequences in flight
@@ -386,6 +392,9 @@ class Terms:
             for name, v in (
                 ("itl", r.measure == "itl"),
                 ("layers", dec.layers),
+                ("moe_layers", dec.model.moe_layers),
+                ("mla_layers", dec.layers if dec.model.is_mla else 0),
+                ("step_kv", float(perf.kv_read_time(dec, item.hw, r.tp, b, r.attention == "dp"))),
                 ("batch", b),
                 ("rank_batch", float(perf.users_per_rank(r.tp, b, r.attention == "dp"))),
                 ("waves", 1.0 if r.measure == "itl" else r.batch / b),
@@ -416,15 +425,17 @@ class Terms:
             self.step_memory / eff.bandwidth,
             self.step_compute / eff.compute,
             self.step_sync + self.step_collectives * eff.collective_latency,
-            perf.software_time(eff, self.layers, self.rank_batch),
-            perf.sequence_time(eff, self.layers, self.rank_batch),
+            perf.software_time(
+                eff, self.layers, self.rank_batch, self.moe_layers, self.mla_layers, self.step_kv
+            ),
+            perf.sequence_time(eff, self.layers, self.rank_batch, self.step_kv),
             self.overlap,
         )
         pf = total_time(
             self.prefill_compute / eff.prefill_compute,
             self.prefill_memory / eff.bandwidth,
             self.prefill_sync + self.prefill_collectives * eff.collective_latency,
-            perf.software_time(eff, self.layers, self.prompts),
+            perf.software_time(eff, self.layers, self.prompts, self.moe_layers, self.mla_layers),
         )
         o = self.output_tokens
         per_token = np.where(

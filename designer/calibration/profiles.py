@@ -1,8 +1,9 @@
 """Calibration profiles: the serving-stack efficiency a step time is predicted with.
 
-A profile is the seven numbers of `workload.Efficiency` (memory-bandwidth, decode compute and
-prefill compute efficiency, per-layer overhead, per-sequence cost per layer, per-collective
-latency, per-step overhead), fitted by
+A profile is the eleven numbers of `workload.Efficiency` (memory-bandwidth, decode compute and
+prefill compute efficiency, per-layer overhead, per-sequence cost per layer and per step, the
+attention kernels' time per KV-read time, per-collective latency, per-step overhead, per-MoE-layer
+and per-MLA-layer time) and its engine's GEMM activation dtype, fitted by
 `designer calibrate` to published measurements, with the data, the fit date and the fit
 quality: in-sample errors and the cross-validated error that every answer quotes.
 
@@ -40,8 +41,17 @@ from designer.model.workload import Efficiency, Workload
 LIMIT = "limit"
 GENERIC = "generic"
 SHIPPING_KINDS = ("datasheet",)
-TIME_FIELDS = ("overhead_per_layer", "per_sequence", "collective_latency", "overhead_per_step")
+TIME_FIELDS = (
+    "overhead_per_layer",
+    "per_sequence",
+    "collective_latency",
+    "overhead_per_step",
+    "per_sequence_step",
+    "moe_layer",
+    "mla_layer",
+)
 FRACTION_FIELDS = ("bandwidth", "compute", "prefill_compute")
+RATIO_FIELDS = ("attention_kernel",)  # non-negative, dimensionless
 _KEYS = {
     "name": "str",
     "platform": "str",
@@ -60,7 +70,9 @@ _KEYS = {
     "command": "str",
     "source": "str",
     "notes": "str",
+    "activation_dtype": "str",
     **dict.fromkeys(FRACTION_FIELDS, "fraction"),
+    **dict.fromkeys(RATIO_FIELDS, "ratio"),
     **dict.fromkeys(TIME_FIELDS, "time"),
 }
 
@@ -114,7 +126,10 @@ class Profile:
         lines.append(f"bandwidth = {e.bandwidth:.4f}")
         lines.append(f"compute = {e.compute:.4f}")
         lines.append(f"prefill_compute = {e.prefill_compute:.4f}")
+        lines += [f"{f} = {getattr(e, f):.4f}" for f in RATIO_FIELDS]
         lines += [f'{f} = "{getattr(e, f) * 1e6:.3f} us"' for f in TIME_FIELDS]
+        if e.activation_dtype:
+            lines.append(f"activation_dtype = {_toml_str(e.activation_dtype)}")
         if self.not_identified:
             lines.append(
                 "not_identified = [" + ", ".join(_toml_str(n) for n in self.not_identified) + "]"
@@ -158,7 +173,16 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
     for k in e:
         if k not in _KEYS:
             raise unknown("profile key", k, _KEYS, where=where, key=f"{pid}.{k}")
-    eff: dict[str, float] = {}
+    eff: dict[str, Any] = {}
+    for f in RATIO_FIELDS:
+        v = e.get(f, 0.0)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf:
+            raise InputError(
+                f"expected a non-negative number, got {v!r}", where=where, key=f"{pid}.{f}"
+            )
+        eff[f] = float(v)
+    if isinstance(e.get("activation_dtype"), str):
+        eff["activation_dtype"] = e["activation_dtype"]
     for f in FRACTION_FIELDS:
         v = e.get(f, 1.0)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
@@ -357,6 +381,11 @@ def describe(profile: Profile) -> dict[str, Any]:
             "per_sequence_s": e.per_sequence,
             "collective_latency_s": e.collective_latency,
             "overhead_per_step_s": e.overhead_per_step,
+            "per_sequence_step_s": e.per_sequence_step,
+            "attention_kernel": e.attention_kernel,
+            "moe_layer_s": e.moe_layer,
+            "mla_layer_s": e.mla_layer,
+            "activation_dtype": e.activation_dtype or None,
         },
         "not_identified": list(profile.not_identified),
     }
@@ -372,8 +401,17 @@ def summary_line(profile: Profile) -> str:
             ("per_sequence", "τ_seq"),
             ("collective_latency", "τ_coll"),
             ("overhead_per_step", "τ_step"),
+            ("per_sequence_step", "τ_sample"),
+            ("moe_layer", "τ_moe"),
+            ("mla_layer", "τ_mla"),
         )
+        if f in ("overhead_per_layer", "per_sequence", "collective_latency", "overhead_per_step")
+        or getattr(e, f)
     )
+    if e.attention_kernel:
+        times += f", κ_attn {e.attention_kernel:.2f}"
+    if e.activation_dtype:
+        times += f", GEMMs at {e.activation_dtype}"
     return (
         f"profile {profile.id}: {profile.error()}; η_bw {e.bandwidth:.2f}, η_f {e.compute:.2f}, "
         f"η_pf {e.prefill_compute:.2f}, "

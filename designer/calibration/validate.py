@@ -48,6 +48,7 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
         r = item.row
         kind, dims = intervals.kind_of(p, r.chip)
         wl = item.decode
+        kind = intervals.family(kind, wl.model.is_moe)
         dims = dims + intervals.extrapolated(
             table, wl, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
         )

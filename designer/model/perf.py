@@ -43,14 +43,17 @@ class ChipArrays:
     link_bandwidth: np.ndarray  # B/s per chip, bidirectional (inf when the catalog has none)
 
     @classmethod
-    def build(cls, catalog: Catalog, chip_ids: list[str], dtype: str) -> ChipArrays:
+    def build(cls, catalog: Catalog, chip_ids: list[str], dtype: str | list[str]) -> ChipArrays:
+        """`dtype`: the compute dtype of every chip, or one per chip (each chip's profile may
+        run its GEMMs at another precision, `Workload.compute_dtype`)."""
         chips = [catalog.chip(c) for c in chip_ids]
+        dtypes = [dtype] * len(chips) if isinstance(dtype, str) else list(dtype)
         ics = [catalog.interconnect(c.interconnect) for c in chips]
         return cls(
             ids=tuple(chip_ids),
             memory=tuple(c.memory_technology for c in chips),
             bandwidth=np.array([c.memory_bandwidth for c in chips]),
-            flops=np.array([_flops_or_nan(c, dtype) for c in chips]),
+            flops=np.array([_flops_or_nan(c, d) for c, d in zip(chips, dtypes, strict=True)]),
             usable_capacity=np.array([c.memory_capacity * c.usable_memory_fraction for c in chips]),
             domain_size=np.array([ic.domain_size for ic in ics], dtype=float),
             intra_latency=np.array([ic.intra_domain_latency for ic in ics]),
@@ -119,32 +122,49 @@ def sync_time(wl: Workload, t, p, domain_size, intra_latency, inter_latency, pip
     return np.where(t > 1, tp_sync, 0.0) + np.where(p > 1, p * pipeline_latency, 0.0)
 
 
-def overhead_time(wl: Workload, batch=0.0):
-    """T_over of the workload's model and profile (`software_time`)."""
-    return software_time(wl.efficiency, wl.layers, batch)
+def overhead_time(wl: Workload, batch=0.0, kv_s=0.0):
+    """T_over of the workload's model and profile (`software_time`); `kv_s` is the KV bytes
+    a chip reads per step at its peak bandwidth (s), for the attention-kernel term."""
+    m = wl.model
+    return software_time(
+        wl.efficiency, wl.layers, batch, m.moe_layers, wl.layers if m.is_mla else 0, kv_s
+    )
 
 
-def per_sequence_time(wl: Workload, batch=0.0):
+def per_sequence_time(wl: Workload, batch=0.0, kv_s=0.0):
     """T_seq of the workload's model and profile (`sequence_time`)."""
-    return sequence_time(wl.efficiency, wl.layers, batch)
+    return sequence_time(wl.efficiency, wl.layers, batch, kv_s)
 
 
-def software_time(efficiency, layers, batch=0.0):
-    """T_over = τ_step + L · τ_layer + T_seq: exposed software time once per step (the
-    host's scheduling and launch loop), per layer, and per layer per sequence in the batch
-    (`sequence_time`: attention kernels, sampling; all 0 at the hardware limit). `layers` and
-    `batch` may be arrays (calibration predicts many rows at once)."""
+def software_time(efficiency, layers, batch=0.0, moe_layers=0, mla_layers=0, kv_s=0.0):
+    """T_over = τ_step + L · τ_layer + L_moe · τ_moe + L_mla · τ_mla + T_seq: exposed software
+    and kernel time once per step (the host's scheduling and launch loop), per layer, per MoE
+    layer (routing, grouped GEMMs, dispatch beyond their bytes and FLOPs), per MLA layer (the
+    latent attention kernels), and per sequence (`sequence_time`); all 0 at the hardware
+    limit. Arguments may be arrays (calibration predicts many rows at once)."""
     e = efficiency
     return (
         e.overhead_per_step
         + np.asarray(layers) * e.overhead_per_layer
-        + sequence_time(e, layers, batch)
+        + np.asarray(moe_layers) * e.moe_layer
+        + np.asarray(mla_layers) * e.mla_layer
+        + sequence_time(e, layers, batch, kv_s)
     )
 
 
-def sequence_time(efficiency, layers, batch=0.0):
-    """T_seq = L · B · τ_seq, the per-sequence part of T_over."""
-    return np.asarray(layers) * np.asarray(batch, dtype=float) * efficiency.per_sequence
+def sequence_time(efficiency, layers, batch=0.0, kv_s=0.0):
+    """T_seq = L · B · τ_seq + B · τ_sample + κ_attn · T_kv: per layer per sequence, per
+    sequence per step (sampling, scheduling), and the attention kernels' time beyond the
+    memory stream, κ_attn times the KV read at peak bandwidth (`kv_s` = KV bytes / BW); the
+    last grows with the bytes the kernels read, not with a count of sequences, so it stays
+    physical at thousands of short sequences."""
+    e = efficiency
+    b = np.asarray(batch, dtype=float)
+    return (
+        np.asarray(layers) * b * e.per_sequence
+        + b * e.per_sequence_step
+        + e.attention_kernel * np.asarray(kv_s, dtype=float)
+    )
 
 
 def step_time(t_mem, t_compute, t_sync, t_over, t_seq=0.0, overlap=False):
@@ -357,6 +377,17 @@ def _deployed_terms(wl: Workload, hw, t, p, batch, ep, dp):
     return t_mem, t_cmp, t_syn, mem
 
 
+def kv_read_time(wl: Workload, hw: dict[str, np.ndarray], t, batch, dp):
+    """T_kv: the KV bytes the busiest chip reads per step over its peak bandwidth (the paper's
+    B·S·K/t under `paper`, `kv_bytes_per_chip` otherwise); the attention-kernel term of
+    `sequence_time` scales it."""
+    if wl.assumptions.is_paper:
+        kv = np.asarray(batch, dtype=float) * wl.kv_bytes_per_user / np.asarray(t, dtype=float)
+    else:
+        kv = kv_bytes_per_chip(wl, t, batch, dp, read=True)
+    return kv / hw["bandwidth"]
+
+
 def draft_terms(wl: Workload, hw, t, batch, ep, dp):
     """(time of one drafted token, bytes the draft holds per chip): the draft workload's step
     on the same chips and partition (no pipeline), its weights (an MTP or EAGLE layer without
@@ -439,8 +470,9 @@ def evaluate_arrays(
     # the per-sequence cost runs on each rank's own sequences: all B under TP attention, ⌈B/t⌉
     # under data-parallel attention (a rank's attention kernels and their sampling)
     seqs = batch if plain or not np.any(dp) else users_per_rank(t, batch, dp)
-    t_ovr = np.broadcast_to(overhead_time(wl, seqs), np.shape(t_mem)).astype(float)
-    t_seq = per_sequence_time(wl, seqs)
+    kv_s = kv_read_time(wl, hw, t, batch, dp)
+    t_ovr = np.broadcast_to(overhead_time(wl, seqs, kv_s), np.shape(t_mem)).astype(float)
+    t_seq = per_sequence_time(wl, seqs, kv_s)
     step = step_time(t_mem, t_cmp, t_syn, t_ovr, t_seq, wl.assumptions.per_sequence_overlap)
     step = step + t_draft
     accepted = wl.accepted_tokens_per_step

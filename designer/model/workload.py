@@ -29,9 +29,11 @@ SPECULATIVE = ("none", "mtp", "eagle")
 class Efficiency:
     """Serving-stack efficiency: 1, 1 and 0s for hardware-limit studies (the paper's defaults).
 
-    A calibration profile (`designer.calibration.profiles`) sets all seven from measured step times
-    (the
-    prefill of e2e and throughput rows fits `prefill_compute`).
+    A calibration profile (`designer.calibration.profiles`) sets the eleven numbers from measured
+    step times (the prefill of e2e and throughput rows fits `prefill_compute`; MoE and MLA rows
+    `moe_layer` and `mla_layer`) and `activation_dtype` from its serving engine's GEMM precision
+    (catalogs/engines.toml): the FP8/FP4 activations of W8A8/W4A4 kernels, which `Workload`
+    computes at when the problem names none.
     """
 
     bandwidth: float = 1.0  # η_bw, share of peak memory bandwidth achieved
@@ -41,6 +43,11 @@ class Efficiency:
     collective_latency: float = 0.0  # s added to every collective's τ(t) by the software path
     overhead_per_step: float = 0.0  # τ_step in seconds, once per step (host loop, scheduling)
     prefill_compute: float = 1.0  # η_pf, share of peak FLOP/s a prefill pass achieves
+    per_sequence_step: float = 0.0  # τ_sample in seconds, per sequence per step (sampling)
+    attention_kernel: float = 0.0  # κ_attn, attention-kernel time per KV-read time at peak BW
+    moe_layer: float = 0.0  # τ_moe in seconds, per MoE layer per step (routing, grouped GEMM)
+    mla_layer: float = 0.0  # τ_mla in seconds, per MLA layer per step (latent attention)
+    activation_dtype: str = ""  # GEMM activations the engine runs ("" → `Workload`'s rule)
 
     def __post_init__(self):
         for name in ("bandwidth", "compute", "prefill_compute"):
@@ -54,9 +61,15 @@ class Efficiency:
             "per_sequence",
             "collective_latency",
             "overhead_per_step",
+            "per_sequence_step",
+            "attention_kernel",
+            "moe_layer",
+            "mla_layer",
         ):
             if not 0 <= getattr(self, name) < math.inf:
                 raise InputError("expected a finite non-negative time", key=f"efficiency.{name}")
+        if self.activation_dtype:
+            dtype_bytes(self.activation_dtype, key="efficiency.activation_dtype")
 
 
 def native_dtypes(model: Architecture, assumptions: Assumptions) -> tuple[str, str]:
@@ -352,11 +365,16 @@ class Workload:
     def compute_dtype(self) -> str:
         """The dtype whose FLOP rate the matrix products run at: the weight dtype (the paper),
         or under `weight_only_quant` the activation dtype when the weights are narrower
-        (fp4/int4 weights with bf16 activations run at the bf16 rate)."""
+        (fp4/int4 weights with bf16 activations run at the bf16 rate). The activation dtype is
+        the workload's, else its profile's engine's (`Efficiency.activation_dtype`: an engine
+        running W4A4/W8A8 kernels computes FP4/FP8 weights at the FP4/FP8 rate), else the weight
+        dtype for 8-bit and wider weights and bf16 for narrower ones."""
         if not self.assumptions.weight_only_quant:
             return self.weight_dtype
-        act = self.activation_dtype or (
-            self.weight_dtype if dtype_bytes(self.weight_dtype) >= 1 else "bf16"
+        act = (
+            self.activation_dtype
+            or self.efficiency.activation_dtype
+            or (self.weight_dtype if dtype_bytes(self.weight_dtype) >= 1 else "bf16")
         )
         if dtype_bytes(act) > dtype_bytes(self.weight_dtype):
             return act

@@ -137,7 +137,7 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
     per_chip = [profiles.workload_for(problem, c, wc.workload) for c in chips]
     workloads = tuple(dict.fromkeys(per_chip))
     group_of_chip = np.array([workloads.index(w) for w in per_chip])
-    arrays = perf.ChipArrays.build(problem.catalog, chips, wc.workload.compute_dtype)
+    arrays = perf.ChipArrays.build(problem.catalog, chips, [w.compute_dtype for w in per_chip])
     # every chip × every (t, partition option) × every p, in that order
     opts = [
         (t, o["ep"], o["attention"])

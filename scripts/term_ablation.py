@@ -1,0 +1,129 @@
+"""Cross-validated error of the decode model with and without each group of calibration terms:
+the check every term of docs/model.md §6 was kept or held by.
+
+    python scripts/term_ablation.py [DATA.csv] [--variant NAME ...] [--weight-only]
+    python scripts/term_ablation.py [DATA.csv] --compose bandwidth,compute,prefill_compute
+
+For each variant, the parameters it holds at their prior (`calibrate.HELD`) and the held-out
+MAPE of leave-one-platform-out, leave-one-source-out and leave-one-platform-out within engine
+(the `designer calibrate DATA --cross-validate …` schemes), over all rows, the MoE rows, the
+dense rows and the rows of 256 or more sequences. Never in-sample errors: those are printed
+last, for reference only. `--weight-only` predicts every row with bf16 GEMMs for sub-8-bit
+weights (no engine's `activation_dtype`), the model before the GEMM precision was wired in.
+
+`--compose FIELDS`: hardware × software composition, held out. Each platform (chip × engine) is
+predicted by its engine's fit to the other platforms (as `--within engine`), with the listed
+hardware shares replaced by those of a fit to the other platforms of its chip (when they have
+at least `--chip-rows` rows); printed beside the plain within-engine error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from designer.calibration import calibrate, engines, measurements
+from designer.model.catalog import Catalog
+
+PER_SEQUENCE = ("per_sequence_step", "attention_kernel")
+LAYER_TERMS = ("moe_layer", "mla_layer")
+# variant name → parameters held at their prior
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "before: seven parameters": PER_SEQUENCE + LAYER_TERMS,
+    "shipped: + τ_moe, τ_mla": PER_SEQUENCE,
+    "all eleven": (),
+    "physical T_seq (τ_sample + κ_attn, no τ_seq) + τ_moe, τ_mla": ("per_sequence",),
+    "κ_attn only for T_seq + τ_moe, τ_mla": ("per_sequence", "per_sequence_step"),
+    "τ_sample only for T_seq + τ_moe, τ_mla": ("per_sequence", "attention_kernel"),
+}
+SCHEMES = (("platform", None), ("source", None), ("platform", "engine"))
+LARGE_BATCH = 256
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("data", nargs="?", default=str(measurements.bundled_path()))
+    ap.add_argument("--variant", action="append", choices=list(VARIANTS))
+    ap.add_argument("--weight-only", action="store_true")
+    ap.add_argument("--rows", help="also list the held-out errors of these row ids (comma list)")
+    ap.add_argument("--compose", help="hardware fields taken from the chip's other platforms")
+    ap.add_argument("--chip-rows", type=int, default=8)
+    args = ap.parse_args(argv)
+    if args.weight_only:
+        engines.activation = lambda engine: ""
+    cat = Catalog.load()
+    rows = calibrate.as_rows(measurements.load(Path(args.data), cat), cat)
+    moe = np.array([cat.model(i.row.model).is_moe for i in rows.items])
+    large = np.array([i.row.batch >= LARGE_BATCH for i in rows.items])
+    print(
+        f"{len(rows)} rows ({int(moe.sum())} MoE, {int(large.sum())} with ≥ {LARGE_BATCH} "
+        "sequences); held-out MAPE % — all (MoE / dense / large batch)"
+    )
+    if args.compose:
+        return compose(rows, cat, tuple(args.compose.split(",")), args.chip_rows)
+    shipped = calibrate.HELD
+    try:
+        for name in args.variant or list(VARIANTS):
+            calibrate.HELD = VARIANTS[name]
+            cells = []
+            for by, within in SCHEMES:
+                cv = calibrate.cross_validate(rows, cat, by, within=within)
+                e = np.abs(cv.errors.relative) * 100
+                parts = [e[m].mean() if m.any() else float("nan") for m in (moe, ~moe, large)]
+                label = f"LO{by[0].upper()}O" + (" within engine" if within else "")
+                cells.append(
+                    f"{label} {e.mean():.1f} ({parts[0]:.1f} / {parts[1]:.1f} / {parts[2]:.1f})"
+                )
+                for rid in (args.rows or "").split(","):
+                    if rid in cv.errors.ids:
+                        k = cv.errors.ids.index(rid)
+                        cells.append(f"  {rid}: {cv.errors.relative[k] * 100:+.0f}%")
+            fit = calibrate.fit_items(rows, cat)
+            print(f"{name}\n    " + "\n    ".join(cells) + f"\n    in-sample {fit.mape:.1f}")
+    finally:
+        calibrate.HELD = shipped
+    return 0
+
+
+def compose(rows: calibrate.Rows, cat: Catalog, fields: tuple[str, ...], chip_rows: int) -> int:
+    """Within-engine leave-one-platform-out, plain and with the chip's hardware `fields`."""
+    items = rows.items
+    plain = np.empty(len(items))
+    composed = np.empty(len(items))
+    for name, held in calibrate.group_index(rows, lambda r: r.platform).items():
+        chip, engine = items[held[0]].row.chip, items[held[0]].row.engine
+        train = [k for k, i in enumerate(items) if i.row.platform != name]
+        same_engine = [k for k in train if items[k].row.engine == engine]
+        if len(same_engine) <= len(calibrate.PARAMETERS):
+            same_engine = train
+        software = calibrate.fit_items(rows.take(same_engine), cat).efficiency
+        same_chip = [k for k in train if items[k].row.chip == chip]
+        eff = software
+        if len(same_chip) >= chip_rows:
+            hardware = calibrate.fit_items(rows.take(same_chip), cat).efficiency
+            eff = dataclasses.replace(software, **{f: getattr(hardware, f) for f in fields})
+        terms = rows.take(held).terms
+        plain[held], composed[held] = terms.predict(software), terms.predict(eff)
+        m = rows.take(held).measured_ms
+        a, b = _mape(plain[held], m), _mape(composed[held], m)
+        print(
+            f"{name:28s} {len(held):4d} rows, {len(same_chip):4d} of its chip elsewhere: "
+            f"within engine {a:5.1f}%  composed {b:5.1f}%"
+        )
+    m = rows.measured_ms
+    print(
+        f"all: within engine {_mape(plain, m):.1f}%, composed ({', '.join(fields)}) "
+        f"{_mape(composed, m):.1f}%"
+    )
+    return 0
+
+
+def _mape(predicted: np.ndarray, measured: np.ndarray) -> float:
+    return float(np.mean(np.abs(predicted / measured - 1.0)) * 100)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
