@@ -81,6 +81,19 @@ def test_evaluate_and_catalog_load_no_solver_scipy_or_tables(argv):
     assert not heavy(imported(*argv), SOLVER | PLOTTING_AND_TABLES)
 
 
+EVALUATE = ("evaluate", "--model", "llama3.1-70b", "--chip", "h100-sxm", "--tp", "4", "--batch", "32")
+
+
+@pytest.mark.parametrize(
+    "argv", [EVALUATE, ("catalog", "list", "chips"), ("--version",), ("catalog", "--help")]
+)
+def test_with_a_warm_unit_cache_no_pint_and_no_tables(argv):
+    """The catalogs' strings parsed once (designer.model.unitcache), a command loads no pint; and
+    evaluate, which prints a table, no pandas (the session's cache folder, from conftest)."""
+    imported(*EVALUATE)  # fills the cache if this test runs first
+    assert not heavy(imported(*argv), {"pint", *PLOTTING_AND_TABLES})
+
+
 def test_solve_loads_the_model_layer_only():
     """Pyomo's core and HiGHS, scipy.sparse for the compiler; not pyomo.environ (every solver
     plugin), scipy.stats, pandas, matplotlib, or rich for a JSON answer."""
