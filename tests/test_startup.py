@@ -81,7 +81,7 @@ def test_evaluate_and_catalog_load_no_solver_scipy_or_tables(argv):
     assert not heavy(imported(*argv), SOLVER | PLOTTING_AND_TABLES)
 
 
-EVALUATE = ("evaluate", "--model", "llama3.1-70b", "--chip", "h100-sxm", "--tp", "4", "--batch", "32")
+EVALUATE = ("evaluate", *"--model llama3.1-70b --chip h100-sxm --tp 4 --batch 32".split())
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,6 @@ def _import_pint():
     return pint
 
 
-
 @dataclass(frozen=True)
 class Kind:
     """A kind of quantity: its pint dimensionality, the unit numbers are returned in, an example."""
