@@ -18,6 +18,17 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PLOTTING_AND_TABLES = {"pandas", "matplotlib", "dask", "distributed"}
 SOLVER = {"pyomo", "highspy", "scipy"}
+EVALUATE = (
+    "evaluate",
+    "--model",
+    "llama3.1-70b",
+    "--chip",
+    "h100-sxm",
+    "--tp",
+    "4",
+    "--batch",
+    "32",
+)
 LINE = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \|\s*(\S+)$")
 # the command as `python -m designer.interface.cli ARGV` would run it, then the modules loaded at
 # exit
@@ -71,7 +82,7 @@ def test_version_and_help_load_no_numerics(argv):
 @pytest.mark.parametrize(
     "argv",
     [
-        ("evaluate", "--model", "llama3.1-70b", "--chip", "h100-sxm", "--tp", "4", "--batch", "32"),
+        EVALUATE,
         ("evaluate", "--model", "deepseek-v3", "--chip", "b200", "--tp", "8", "--json"),
         ("catalog", "list", "chips"),
         ("catalog", "show", "models", "deepseek-v3", "--json"),
@@ -79,9 +90,6 @@ def test_version_and_help_load_no_numerics(argv):
 )
 def test_evaluate_and_catalog_load_no_solver_scipy_or_tables(argv):
     assert not heavy(imported(*argv), SOLVER | PLOTTING_AND_TABLES)
-
-
-EVALUATE = ("evaluate", *"--model llama3.1-70b --chip h100-sxm --tp 4 --batch 32".split())
 
 
 @pytest.mark.parametrize(
@@ -102,3 +110,18 @@ def test_solve_loads_the_model_layer_only():
     assert "pyomo.environ" not in mods
     assert not [m for m in mods if m.startswith(("scipy.stats", "scipy.optimize"))]
     assert not heavy(mods, PLOTTING_AND_TABLES | {"rich"})  # JSON needs no tables
+
+
+def test_sweep_and_compare_without_a_table_file_load_no_pandas(tmp_path):
+    """A sweep writes its CSV with the csv module and counts statuses from its rows; compare
+    prints from its rows: pandas only for --plot, Parquet or a table file."""
+    study = tmp_path / "study.toml"
+    quickstart = (ROOT / "problems" / "quickstart.toml").as_posix()
+    study.write_text(
+        f'problem = "{quickstart}"\n\n[grid]\n"sla.tokens_per_s_per_user" = [50, 100]\n'
+    )
+    out = tmp_path / "out.csv"
+    mods = imported("sweep", str(study), "--out", str(out), "--quiet", "--workers", "1")
+    assert not heavy(mods, PLOTTING_AND_TABLES)
+    assert len(out.read_text().splitlines()) == 4  # the stamp, the columns, two points
+    assert not heavy(imported("compare", quickstart, "--json"), PLOTTING_AND_TABLES)

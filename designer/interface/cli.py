@@ -476,7 +476,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from designer.studies import Study, sweep
+    from designer.studies.sweep import Study, run
 
     _plot_target(args)
     if args.scheduler is not None:
@@ -488,7 +488,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.assumptions:  # a swept value of every point: a column, and part of its key
         study.points = [{**p, "assumptions.preset": args.assumptions} for p in study.points]
     try:
-        frame = sweep(
+        swept = run(
             study,
             args.out,
             workers=args.workers,
@@ -503,12 +503,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.plot:
         from designer.studies import plots
 
-        plots.sweep_figure(frame, study.swept, args.plot, force=args.force)
-    counts = frame["status"].value_counts().to_dict() if len(frame) else {}
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        plots.sweep_figure(swept.frame(), study.swept, args.plot, force=args.force)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(swept.statuses().items()))
     print(
-        f"{len(frame)} points ({summary}); computed {frame.attrs['computed']}, skipped "
-        f"{frame.attrs['skipped']} already in {args.out}",
+        f"{len(swept.rows)} points ({summary}); computed {swept.computed}, skipped "
+        f"{swept.skipped} already in {args.out}",
         file=sys.stderr,
     )
     return 0

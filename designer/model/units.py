@@ -174,6 +174,8 @@ def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | No
         _bounded(MIN_MAGNITUDE / 2, value, kind, where, key)  # underflowed: "1e-400 W" is no 0
     if not math.isfinite(number):
         raise InputError(f"expected a finite {kind}, got {excerpt(value)}", where=where, key=key)
+    if unit == k.unit:  # the kind's own unit (catalog.scale_value writes those): pint's
+        return _bounded(number, value, kind, where, key)  # conversion is the identity
     reg = registry()
     try:
         q = reg.Quantity(number, _unit(unit))
