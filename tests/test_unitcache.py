@@ -106,3 +106,14 @@ def test_a_folder_that_cannot_be_made_is_not_an_error(cache_dir, monkeypatch):
     unitcache.remember("1 W", "power", 1.0)
     unitcache.save()  # mkdir fails under a file: nothing written, nothing raised
     assert blocker.read_text() == ""
+
+
+def test_only_what_pint_parsed_is_kept(cache_dir):
+    """A number in its kind's own unit (what catalog.scale_value writes at every what-if
+    point) needs no pint, and would only grow the file."""
+    assert units.parse("1234.5 B/s", "bandwidth") == 1234.5
+    assert units.parse("2.0625 kW", "power") == 2062.5
+    unitcache.save()
+    unitcache.reset()
+    assert unitcache.lookup("2.0625 kW", "power") == 2062.5
+    assert unitcache.lookup("1234.5 B/s", "bandwidth") is None

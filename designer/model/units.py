@@ -151,11 +151,9 @@ def _parse_text(value: str, kind: str) -> float | None:
     if number is not None:
         return number
     try:
-        number = _parse_text_uncached(value, kind, None, None)
+        return _parse_text_uncached(value, kind, None, None)
     except InputError:
         return None
-    unitcache.remember(value, kind, number)
-    return number
 
 
 def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | None) -> float:
@@ -197,7 +195,9 @@ def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | No
         magnitude = float(q.to(k.unit).magnitude) if k.unit else float(q.to("").magnitude)
     except (OverflowError, ZeroDivisionError):
         magnitude = math.inf
-    return _bounded(magnitude, value, kind, where, key)
+    number = _bounded(magnitude, value, kind, where, key)
+    unitcache.remember(value, kind, number)  # what pint was loaded for: kept for the next run
+    return number
 
 
 def _fits_float(value: int | float) -> bool:
