@@ -117,3 +117,12 @@ def test_only_what_pint_parsed_is_kept(cache_dir):
     unitcache.reset()
     assert unitcache.lookup("2.0625 kW", "power") == 2062.5
     assert unitcache.lookup("1234.5 B/s", "bandwidth") is None
+
+
+def test_the_folder_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("DESIGNER_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert unitcache.folder() == tmp_path / "designer"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert unitcache.folder() == tmp_path / ".cache" / "designer"

@@ -32,7 +32,9 @@ from designer.model.errors import (
 
 # Every command imports what it uses when it runs: `--version`, `--help` and the parser load
 # neither numpy, pint nor rich; `evaluate` and `catalog` no Pyomo, scipy, pandas or
-# matplotlib; `solve` no scipy.stats, pandas or matplotlib (tests/test_startup.py).
+# matplotlib; `solve` no scipy.stats, pandas or matplotlib; `sweep` and `compare` pandas only
+# for a plot or a table file; pint only for a quantity string the unit cache
+# (designer.model.unitcache) does not know yet (tests/test_startup.py).
 
 ASSUMPTION_PRESETS = tuple(PRESETS)
 

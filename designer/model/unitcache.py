@@ -48,7 +48,12 @@ def folder() -> Path | None:
     if "DESIGNER_CACHE_DIR" in os.environ:
         given = os.environ["DESIGNER_CACHE_DIR"]
         return Path(given) if given else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home == "~":  # no home folder known: no cache (never one under the working folder)
+            return None
+        base = os.path.join(home, ".cache")
     return Path(base) / "designer"
 
 
