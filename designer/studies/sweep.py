@@ -622,27 +622,18 @@ class Swept:
         return frame
 
 
-def sweep(
-    study: Study | str | Path,
-    out: str | Path | None = None,
-    *,
-    workers: int | None = None,
-    scheduler: Any = None,
-    progress: bool = False,
-    force: bool = False,
-) -> pd.DataFrame:
+def sweep(study: Study | str | Path, out: str | Path | None = None, **options: Any) -> pd.DataFrame:
     """Solve every point of `study` (a Study or a study file) and return one row per point.
 
     `out` (.csv or .parquet) receives each row as soon as it is known; points already in it
     are skipped when it was written for the same problem (its header's hash), an InputError
-    otherwise; `force` replaces it. `workers` processes run the points (default: the study's
-    `workers` option, else the CPU count; 1 runs them here); `scheduler` runs them on a Dask
-    cluster instead.
+    otherwise; `force=True` replaces it. `workers` processes run the points (default: the
+    study's `workers` option, else the CPU count; 1 runs them here); `scheduler` runs them on a
+    Dask cluster instead; `progress=True` shows a bar. (The options of `run`, which returns the
+    rows without a DataFrame.)
     The frame's `attrs` hold `computed` and `skipped` counts of this run.
     """
-    return run(
-        study, out, workers=workers, scheduler=scheduler, progress=progress, force=force
-    ).frame()
+    return run(study, out, **options).frame()
 
 
 def run(
