@@ -271,6 +271,7 @@ def _start_context():
         importlib.import_module(
             "designer.optimize.solve"
         )  # loaded once here, inherited by the workers
+        importlib.import_module("designer.optimize.modeling").load_compiler()
         return get_context("fork")
     if "forkserver" in methods:
         ctx = get_context("forkserver")
