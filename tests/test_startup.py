@@ -90,7 +90,9 @@ def test_version_and_help_load_no_numerics(argv):
     ],
 )
 def test_evaluate_and_catalog_load_no_solver_scipy_or_tables(argv):
-    assert not heavy(imported(*argv), SOLVER | PLOTTING_AND_TABLES)
+    mods = imported(*argv)
+    assert not heavy(mods, SOLVER | PLOTTING_AND_TABLES)
+    assert not [m for m in mods if m.startswith("designer.optimize")]  # nor the optimizer's code
 
 
 @pytest.mark.parametrize(

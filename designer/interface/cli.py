@@ -131,6 +131,8 @@ def _real(high: float, what: str):
 
 
 def _sets(items: list[str] | None) -> dict[str, Any]:
+    if not items:  # evaluate without --set loads no optimizer module
+        return {}
     from designer.optimize.problem import parse_set
 
     return dict(parse_set(s) for s in items or [])
