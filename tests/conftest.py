@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from designer.model import unitcache
 from designer.model.catalog import Catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HF_FIXTURES = FIXTURES / "hf"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _unit_cache(tmp_path_factory):
+    """The unit cache (designer.model.unitcache) of this session, for every process it starts;
+    never the caller's ~/.cache."""
+    os.environ["DESIGNER_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    unitcache.reset()
 
 
 @pytest.fixture(scope="session")

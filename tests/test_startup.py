@@ -2,7 +2,8 @@
 
 A command that loads a heavy package it does not need pays for it on every run: Pyomo and
 HiGHS (0.4 s), scipy.stats (0.7 s, which Pyomo's import hook loads once anything imports
-scipy), pandas (0.4 s), matplotlib, dask (0.15 s, which pint loads when installed).
+scipy), pandas (0.4 s), matplotlib, dask (0.15 s, which pint loads when installed); and pint
+with its registry (0.15 s) once designer.model.unitcache knows the catalogs' strings.
 `benchmarks/bench_startup.py` times the commands.
 """
 
@@ -18,6 +19,17 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PLOTTING_AND_TABLES = {"pandas", "matplotlib", "dask", "distributed"}
 SOLVER = {"pyomo", "highspy", "scipy"}
+EVALUATE = (
+    "evaluate",
+    "--model",
+    "llama3.1-70b",
+    "--chip",
+    "h100-sxm",
+    "--tp",
+    "4",
+    "--batch",
+    "32",
+)
 LINE = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \|\s*(\S+)$")
 # the command as `python -m designer.interface.cli ARGV` would run it, then the modules loaded at
 # exit
@@ -71,14 +83,26 @@ def test_version_and_help_load_no_numerics(argv):
 @pytest.mark.parametrize(
     "argv",
     [
-        ("evaluate", "--model", "llama3.1-70b", "--chip", "h100-sxm", "--tp", "4", "--batch", "32"),
+        EVALUATE,
         ("evaluate", "--model", "deepseek-v3", "--chip", "b200", "--tp", "8", "--json"),
         ("catalog", "list", "chips"),
         ("catalog", "show", "models", "deepseek-v3", "--json"),
     ],
 )
 def test_evaluate_and_catalog_load_no_solver_scipy_or_tables(argv):
-    assert not heavy(imported(*argv), SOLVER | PLOTTING_AND_TABLES)
+    mods = imported(*argv)
+    assert not heavy(mods, SOLVER | PLOTTING_AND_TABLES)
+    assert not [m for m in mods if m.startswith("designer.optimize")]  # nor the optimizer's code
+
+
+@pytest.mark.parametrize(
+    "argv", [EVALUATE, ("catalog", "list", "chips"), ("--version",), ("catalog", "--help")]
+)
+def test_with_a_warm_unit_cache_no_pint_and_no_tables(argv):
+    """The catalogs' strings parsed once (designer.model.unitcache), a command loads no pint; and
+    evaluate, which prints a table, no pandas (the session's cache folder, from conftest)."""
+    imported(*EVALUATE)  # fills the cache if this test runs first
+    assert not heavy(imported(*argv), {"pint", *PLOTTING_AND_TABLES})
 
 
 def test_solve_loads_the_model_layer_only():
@@ -89,3 +113,18 @@ def test_solve_loads_the_model_layer_only():
     assert "pyomo.environ" not in mods
     assert not [m for m in mods if m.startswith(("scipy.stats", "scipy.optimize"))]
     assert not heavy(mods, PLOTTING_AND_TABLES | {"rich"})  # JSON needs no tables
+
+
+def test_sweep_and_compare_without_a_table_file_load_no_pandas(tmp_path):
+    """A sweep writes its CSV with the csv module and counts statuses from its rows; compare
+    prints from its rows: pandas only for --plot, Parquet or a table file."""
+    study = tmp_path / "study.toml"
+    quickstart = (ROOT / "problems" / "quickstart.toml").as_posix()
+    study.write_text(
+        f'problem = "{quickstart}"\n\n[grid]\n"sla.tokens_per_s_per_user" = [50, 100]\n'
+    )
+    out = tmp_path / "out.csv"
+    mods = imported("sweep", str(study), "--out", str(out), "--quiet", "--workers", "1")
+    assert not heavy(mods, PLOTTING_AND_TABLES)
+    assert len(out.read_text().splitlines()) == 4  # the stamp, the columns, two points
+    assert not heavy(imported("compare", quickstart, "--json"), PLOTTING_AND_TABLES)

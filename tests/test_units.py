@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from designer.model.errors import InputError
-from designer.model.units import KINDS, format_quantity, parse
+from designer.model.units import (
+    KINDS,
+    MAX_MAGNITUDE,
+    MIN_MAGNITUDE,
+    format_quantity,
+    parse,
+    registry,
+)
 
 
 @pytest.mark.parametrize(
@@ -224,3 +231,19 @@ def test_any_short_text_parses_or_is_an_input_error(text):
     except InputError:
         return
     assert math.isfinite(value)
+
+
+@given(
+    st.sampled_from([k for k in KINDS.values() if "*" not in k.unit]),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_a_number_in_its_kinds_own_unit_is_pints_number(kind, x):
+    """'<x> <the kind's unit>' (what catalog.scale_value writes) is parsed without pint: the
+    number pint's conversion gives, since that conversion is the identity."""
+    assert float(registry().Quantity(x, kind.unit).to(kind.unit).magnitude) == x
+    text = f"{x!r} {kind.unit}".strip()
+    if x == 0 or MIN_MAGNITUDE <= abs(x) <= MAX_MAGNITUDE:
+        assert parse(text, kind.name) == x
+    else:
+        with pytest.raises(InputError, match="between"):
+            parse(text, kind.name)

@@ -32,9 +32,15 @@ from designer.model.errors import (
 
 # Every command imports what it uses when it runs: `--version`, `--help` and the parser load
 # neither numpy, pint nor rich; `evaluate` and `catalog` no Pyomo, scipy, pandas or
-# matplotlib; `solve` no scipy.stats, pandas or matplotlib (tests/test_startup.py).
+# matplotlib; `solve` no scipy.stats, pandas or matplotlib; `sweep` and `compare` pandas only
+# for a plot or a table file; pint only for a quantity string the unit cache
+# (designer.model.unitcache) does not know yet (tests/test_startup.py).
 
 ASSUMPTION_PRESETS = tuple(PRESETS)
+
+# OpenBLAS starts a thread per core when numpy is imported; on arrays this small one thread
+# answers as fast, and the idle thread's spin costs every command 0.05 s of CPU.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
 MAX_TIME_LIMIT = 1e6  # seconds
 MAX_COUNT = 2**31 - 1  # counts on the command line; each command caps its own further
@@ -125,6 +131,8 @@ def _real(high: float, what: str):
 
 
 def _sets(items: list[str] | None) -> dict[str, Any]:
+    if not items:  # evaluate without --set loads no optimizer module
+        return {}
     from designer.optimize.problem import parse_set
 
     return dict(parse_set(s) for s in items or [])
@@ -472,7 +480,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from designer.studies import Study, sweep
+    from designer.studies.sweep import Study, run
 
     _plot_target(args)
     if args.scheduler is not None:
@@ -484,7 +492,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.assumptions:  # a swept value of every point: a column, and part of its key
         study.points = [{**p, "assumptions.preset": args.assumptions} for p in study.points]
     try:
-        frame = sweep(
+        swept = run(
             study,
             args.out,
             workers=args.workers,
@@ -499,12 +507,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.plot:
         from designer.studies import plots
 
-        plots.sweep_figure(frame, study.swept, args.plot, force=args.force)
-    counts = frame["status"].value_counts().to_dict() if len(frame) else {}
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        plots.sweep_figure(swept.frame(), study.swept, args.plot, force=args.force)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(swept.statuses().items()))
     print(
-        f"{len(frame)} points ({summary}); computed {frame.attrs['computed']}, skipped "
-        f"{frame.attrs['skipped']} already in {args.out}",
+        f"{len(swept.rows)} points ({summary}); computed {swept.computed}, skipped "
+        f"{swept.skipped} already in {args.out}",
         file=sys.stderr,
     )
     return 0
@@ -1167,6 +1174,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (argparse's own exits included)."""
+    _one_blas_thread()
     try:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
@@ -1212,6 +1220,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         _on_sigterm(previous)
         sys.stdout = stdout.stream
+
+
+def _one_blas_thread() -> None:
+    """One OpenBLAS thread for this process and the workers it starts, unless the user chose a
+    number (any of BLAS_THREAD_VARIABLES set); no effect once numpy is loaded."""
+    if not any(name in os.environ for name in BLAS_THREAD_VARIABLES):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 
 def _internal(exc: BaseException) -> int:

@@ -4,6 +4,10 @@ Information is its own dimension here (pint's default treats bits as dimensionle
 bandwidth given in GB is an error, `B` is a byte, `b` a bit, `GB` 10^9 B and `GiB` 2^30 B.
 Compute is counted in `flop` (`TFLOPS`, `PFLOP/s`). Every parsed quantity is returned as a float
 in the SI-style base unit of its kind: bytes, seconds, B/s, FLOP/s, W, m^2, J/B.
+
+pint is imported when a string is first parsed that `designer.model.unitcache` does not know
+from an earlier run (its numbers are pint's, kept on disk): a command on the bundled catalogs
+usually loads no pint at all.
 """
 
 from __future__ import annotations
@@ -14,8 +18,13 @@ import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from designer.model import unitcache
 from designer.model.errors import InputError, excerpt
+
+if TYPE_CHECKING:
+    import pint
 
 
 def _import_pint():
@@ -36,9 +45,6 @@ def _import_pint():
             if name in sys.modules and sys.modules[name] is None:
                 del sys.modules[name]
     return pint
-
-
-pint = _import_pint()
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ KINDS: dict[str, Kind] = {
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
     """pint's default definitions with bits as their own dimension and FLOPs added."""
+    pint = _import_pint()
     folder = os.path.dirname(pint.__file__)
     with open(os.path.join(folder, "default_en.txt"), encoding="utf-8") as f:
         text = f.read()
@@ -138,7 +145,11 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
 @lru_cache(maxsize=65536)
 def _parse_text(value: str, kind: str) -> float | None:
     """The number of a well-formed string, memoized (catalogs re-read the same strings at every
-    what-if point); None when malformed, so that `parse` reports it naming the key."""
+    what-if point, and every run: `unitcache`); None when malformed, so that `parse` reports it
+    naming the key."""
+    number = unitcache.lookup(value, kind)
+    if number is not None:
+        return number
     try:
         return _parse_text_uncached(value, kind, None, None)
     except InputError:
@@ -161,6 +172,8 @@ def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | No
         _bounded(MIN_MAGNITUDE / 2, value, kind, where, key)  # underflowed: "1e-400 W" is no 0
     if not math.isfinite(number):
         raise InputError(f"expected a finite {kind}, got {excerpt(value)}", where=where, key=key)
+    if unit == k.unit:  # the kind's own unit (catalog.scale_value writes those): pint's
+        return _bounded(number, value, kind, where, key)  # conversion is the identity
     reg = registry()
     try:
         q = reg.Quantity(number, _unit(unit))
@@ -182,7 +195,9 @@ def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | No
         magnitude = float(q.to(k.unit).magnitude) if k.unit else float(q.to("").magnitude)
     except (OverflowError, ZeroDivisionError):
         magnitude = math.inf
-    return _bounded(magnitude, value, kind, where, key)
+    number = _bounded(magnitude, value, kind, where, key)
+    unitcache.remember(value, kind, number)  # what pint was loaded for: kept for the next run
+    return number
 
 
 def _fits_float(value: int | float) -> bool:

@@ -36,6 +36,13 @@ def _lean_scipy_hook() -> None:
 
 _lean_scipy_hook()
 
+
+def load_compiler() -> None:
+    """Import now what the first solve would (scipy.sparse, through Pyomo's deferred import:
+    0.1 s): a process about to fork solver workers calls it, so that each worker does not."""
+    bool(_dependencies.scipy_available)
+
+
 from pyomo import core as pyo  # noqa: E402  (after the hook is set)
 
 __all__ = ["pyo"]

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from designer.model.errors import InputError, unknown
 from designer.optimize.problem import Problem
 from designer.studies.rows import describe, flatten, mixed_fleet, solve_record
+
+if TYPE_CHECKING:
+    import pandas as pd  # loaded by frame() only: tables are written from it
 
 BY = ("chip", "memory", "tp", "basis")
 # --by basis: the same question bought, rented on demand and rented reserved ([costs])
@@ -69,6 +70,8 @@ class Comparison:
 
     def frame(self) -> pd.DataFrame:
         """One flat row per member (the sweep's columns), in rank order."""
+        import pandas as pd
+
         return pd.DataFrame(
             [
                 {self.by: r[self.by], **flatten(r["record"]), "reason": r["reason"]}

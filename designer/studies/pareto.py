@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from designer.model.errors import InfeasibleError, InputError, unknown
 from designer.optimize.problem import OBJECTIVES, Problem
 from designer.studies.rows import achieved_rate, describe, flatten, mixed_fleet, solve_record
+
+if TYPE_CHECKING:
+    import pandas as pd  # loaded by frame() only: tables are written from it
 
 X_AXES = ("tokens_per_s_per_user",)
 # the serving chart: for fixed hardware ([supply] or [limits]), the most output tokens/s per
@@ -92,6 +94,8 @@ class Frontier:
         return t
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame([{"level": p["level"], **flatten(p["record"])} for p in self.points])
 
 

@@ -40,9 +40,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from designer.model import outputs
 from designer.model.catalog import SECTIONS as CATALOG_SECTIONS
@@ -50,6 +48,9 @@ from designer.model.errors import InputError, closest, excerpt
 from designer.model.files import MAX_CSV_BYTES, read_text, read_toml
 from designer.optimize.problem import Problem, apply_sets, load_problem
 from designer.studies.rows import solve_row
+
+if TYPE_CHECKING:
+    import pandas as pd  # a frame is made when asked for (Swept.frame): 0.3 s to load
 
 STUDY_KEYS = ("problem", "grid", "list", "options")
 OPTION_KEYS = ("time_limit", "workers")
@@ -270,6 +271,7 @@ def _start_context():
         importlib.import_module(
             "designer.optimize.solve"
         )  # loaded once here, inherited by the workers
+        importlib.import_module("designer.optimize.modeling").load_compiler()
         return get_context("fork")
     if "forkserver" in methods:
         ctx = get_context("forkserver")
@@ -444,6 +446,7 @@ class _Sink:
             outputs.check(self.journal, "a sweep's journal", mine=True)
         self.header = header(study)
         self.rows: list[dict[str, Any]] = []
+        self._frame: pd.DataFrame | None = None
         if not force:
             if self.parquet and out.exists():
                 self.rows += self._resume(out, self._parquet_header(out))
@@ -472,6 +475,8 @@ class _Sink:
                 where=str(path),
             )
         if path.suffix.lower() == ".parquet":
+            import pandas as pd
+
             return pd.read_parquet(path).to_dict("records")
         return _read_journal(path)
 
@@ -517,7 +522,7 @@ class _Sink:
                 f"cannot write a sweep's results: {exc.strerror}", where=str(self.journal)
             ) from None
 
-    def _rewrite(self, rows: list[dict] | None = None) -> None:
+    def _rewrite(self) -> None:
         with (
             outputs.replacing(self.journal, "a sweep's results") as tmp,
             open(tmp, "w", newline="", encoding="utf-8") as f,
@@ -525,27 +530,33 @@ class _Sink:
             f.write(self.header + "\n")
             w = csv.DictWriter(f, self.columns)
             w.writeheader()
-            w.writerows(outputs.cells(r) for r in (self.rows if rows is None else rows))
+            w.writerows(outputs.cells(r) for r in self.rows)
 
-    def finish(self, order: dict[str, int]) -> pd.DataFrame:
+    def finish(self, order: dict[str, int]) -> None:
         """Rows in study order; the Parquet file written (and its journal removed)."""
-        ranked = sorted(self.rows, key=lambda r: order.get(str(r.get("key")), len(order)))
+        self.rows = sorted(self.rows, key=lambda r: order.get(str(r.get("key")), len(order)))
         self.columns = _ordered(self.columns)
-        self._rewrite(ranked)
-        if not self.rows:
-            frame = pd.DataFrame(columns=self.columns)
-        else:
-            frame = pd.read_csv(self.journal, skiprows=1, keep_default_na=True)
+        self._rewrite()
         if self.parquet:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            table = pa.Table.from_pandas(self.frame(), preserve_index=False)
             meta = {**(table.schema.metadata or {}), b"designer": self.header.encode()}
             with outputs.replacing(self.out, "a sweep's results") as tmp:
                 pq.write_table(table.replace_schema_metadata(meta), tmp)
             self.journal.unlink()
-        return frame
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as written (read back from the finished journal: CSV's types)."""
+        import pandas as pd
+
+        if self._frame is None:
+            if not self.rows:
+                self._frame = pd.DataFrame(columns=self.columns)
+            else:
+                self._frame = pd.read_csv(self.journal, skiprows=1, keep_default_na=True)
+        return self._frame
 
 
 def problem_hash_of(line: str) -> str:
@@ -581,7 +592,52 @@ def _workers(workers: int | None) -> int:
     return max(1, workers if workers is not None else (os.cpu_count() or 1))
 
 
-def sweep(
+@dataclass
+class Swept:
+    """The rows of a sweep in study order (those of `out` resumed included), and how many
+    points this run computed and skipped."""
+
+    rows: list[dict[str, Any]]
+    computed: int
+    skipped: int
+    sink: _Sink | None = None
+
+    def statuses(self) -> dict[str, int]:
+        """Rows per status (rows without one are not counted)."""
+        counts: dict[str, int] = {}
+        for r in self.rows:
+            if r.get("status") not in (None, ""):
+                counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
+        return counts
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a pandas DataFrame (as written, when written to `out`); `attrs` hold
+        `computed` and `skipped`."""
+        if self.sink is not None:
+            frame = self.sink.frame()
+        else:
+            import pandas as pd
+
+            frame = pd.DataFrame(self.rows, columns=_ordered(c for r in self.rows for c in r))
+        frame.attrs.update(computed=self.computed, skipped=self.skipped)
+        return frame
+
+
+def sweep(study: Study | str | Path, out: str | Path | None = None, **options: Any) -> pd.DataFrame:
+    """Solve every point of `study` (a Study or a study file) and return one row per point.
+
+    `out` (.csv or .parquet) receives each row as soon as it is known; points already in it
+    are skipped when it was written for the same problem (its header's hash), an InputError
+    otherwise; `force=True` replaces it. `workers` processes run the points (default: the
+    study's `workers` option, else the CPU count; 1 runs them here); `scheduler` runs them on a
+    Dask cluster instead; `progress=True` shows a bar. (The options of `run`, which returns the
+    rows without a DataFrame.)
+    The frame's `attrs` hold `computed` and `skipped` counts of this run.
+    """
+    return run(study, out, **options).frame()
+
+
+def run(
     study: Study | str | Path,
     out: str | Path | None = None,
     *,
@@ -589,16 +645,9 @@ def sweep(
     scheduler: Any = None,
     progress: bool = False,
     force: bool = False,
-) -> pd.DataFrame:
-    """Solve every point of `study` (a Study or a study file) and return one row per point.
-
-    `out` (.csv or .parquet) receives each row as soon as it is known; points already in it
-    are skipped when it was written for the same problem (its header's hash), an InputError
-    otherwise; `force` replaces it. `workers` processes run the points (default: the study's
-    `workers` option, else the CPU count; 1 runs them here); `scheduler` runs them on a Dask
-    cluster instead.
-    The frame's `attrs` hold `computed` and `skipped` counts of this run.
-    """
+) -> Swept:
+    """`sweep` without the DataFrame (pandas is not loaded unless a Parquet file is written):
+    the rows, in study order."""
     if not isinstance(study, Study):
         study = Study.load(study)
     _check_workers(workers, None, "--workers")
@@ -624,13 +673,12 @@ def sweep(
     finally:
         if hasattr(runs, "close"):
             runs.close()  # an interrupted run stops its pool here
+    skipped = len(study.points) - len(todo)
     if sink:
-        frame = sink.finish(order)
-    else:
-        rows.sort(key=lambda r: order[r["key"]])
-        frame = pd.DataFrame(rows, columns=_ordered(c for r in rows for c in r))
-    frame.attrs.update(computed=len(todo), skipped=len(study.points) - len(todo))
-    return frame
+        sink.finish(order)
+        return Swept(sink.rows, len(todo), skipped, sink)
+    rows.sort(key=lambda r: order[r["key"]])
+    return Swept(rows, len(todo), skipped)
 
 
 def _progress(show: bool):

@@ -123,7 +123,12 @@ def test_rerun_computes_only_the_missing_points(tmp_path, small_path):
 
 
 def test_resume_after_a_kill(tmp_path, small_path):
-    path = _study_file(tmp_path, small_path, GRID)
+    # 60 points: half a second or more of solving, so the kill lands mid-way (12 took less time
+    # than the polling below once start-up was fast)
+    rates = list(range(100, 400, 10))
+    body = f'[grid]\n"sla.tokens_per_s_per_user" = {rates}\n'
+    body += '"chips.*.memory_bandwidth" = ["x1", "x2"]\n'
+    path = _study_file(tmp_path, small_path, body)
     out = tmp_path / "killed.csv"
     cmd = [sys.executable, "-m", "designer.interface.cli", "sweep", str(path), "--out", str(out)]
     proc = subprocess.Popen([*cmd, "--workers", "1", "--quiet"], env=os.environ.copy())
@@ -131,14 +136,14 @@ def test_resume_after_a_kill(tmp_path, small_path):
     while time.monotonic() < deadline and proc.poll() is None:
         if out.exists() and out.read_text().count("\n") >= 5:  # headers + at least 3 rows
             break
-        time.sleep(0.05)
+        time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = pd.read_csv(out, skiprows=1)
-    assert 3 <= len(before) < 12, "killed mid-way"
+    assert 3 <= len(before) < 60, "killed mid-way"
     frame = sweep(Study.load(path), out, workers=1)
-    assert frame.attrs == {"computed": 12 - len(before), "skipped": len(before)}
-    assert len(frame) == 12 and frame["key"].is_unique
+    assert frame.attrs == {"computed": 60 - len(before), "skipped": len(before)}
+    assert len(frame) == 60 and frame["key"].is_unique
 
 
 def _six(tmp_path, small_path) -> Study:
