@@ -455,6 +455,27 @@ def _dominance(chip, chips, value) -> np.ndarray:
     return keep
 
 
+def _dominance_with_prefill(chip, chips, users, value, wc: WorkloadClass) -> np.ndarray:
+    """`_dominance` for decode columns under `maximize`, where each user also costs prefill
+    (`_partial_fills`): keep, per chip type, the columns no other beats on all three of fewer
+    or equal chips, fewer or equal users and more `value`, strictly better in one (ties keep
+    the first). With a demand for the class, where users also count for it, nothing goes."""
+    keep = np.ones(len(chip), dtype=bool)
+    if wc.users:
+        return keep
+    for c in np.unique(chip):
+        mine = np.flatnonzero(chip == c)
+        # every dominator comes before: fewer users, or as many on fewer chips or more value
+        order = mine[np.lexsort((mine, -value[mine], chips[mine], users[mine]))]
+        levels = np.unique(chips[mine])
+        best = np.full(len(levels), -np.inf)  # the most value so far on each chip count
+        for i in order:
+            level = np.searchsorted(levels, chips[i])
+            keep[i] = best[: level + 1].max() < value[i]
+            best[level] = max(best[level], value[i])
+    return keep
+
+
 def build(problem: Problem, *, prune: bool = True) -> Columns:
     """The columns of `problem`, presolved (see the module doc); `prune=False` keeps every
     feasible column (no dominance or bound pruning)."""
@@ -608,7 +629,14 @@ def _phase_columns(
             wc, g, idx, bcap, chips, tokens, limited
         )
         requests = np.zeros(len(idx))
-    if prune and not (phase == "decode" and problem.sense == "maximize"):
+    if prune and phase == "decode" and problem.sense == "maximize":
+        value = tokens if problem.objective == "system_tokens_per_s" else users
+        dom = _dominance_with_prefill(g.chip[idx], chips, users, value.astype(float), wc)
+        sub["dominated"] = int((~dom).sum())
+        idx, bcap, chips, tokens, users, limited, requests = (
+            a[dom] for a in (idx, bcap, chips, tokens, users, limited, requests)
+        )
+    elif prune:
         dom = _dominance(g.chip[idx], chips, value.astype(float))
         sub["dominated"] = int((~dom).sum())
         idx, bcap, chips, tokens, users, limited, requests = (
