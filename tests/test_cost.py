@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 
@@ -191,3 +192,24 @@ def test_rent_costs_its_hours_and_includes_power(cat):
     reserved = chip_cost(cat, "h100-sxm", CostBasis("rent", rent_term="reserved"))
     assert reserved.rent_usd_per_hour == pytest.approx(2.42 * c.reserved_to_on_demand)
     assert reserved.rent_kind == "estimate"
+
+
+def test_a_published_rent_needs_no_purchase_price(cat):
+    """Renting a chip with a published $/h but no price, price estimate or die area: the rent
+    is the published one (was NaN: the rent path required a finite purchase capex)."""
+    raw = copy.deepcopy(cat.raw)
+    chip = raw["chips"]["b200"]
+    for key in ("price_usd", "die_area", "estimate_from"):
+        chip.pop(key, None)
+    chip["rent_on_demand_usd_per_hour"] = 5.0
+    catalog = Catalog(raw, dict(cat.origin))
+    assert math.isnan(chip_cost(catalog, "b200").price_usd)  # nothing to buy it by
+    cc = chip_cost(catalog, "b200", CostBasis("rent"))
+    assert cc.rent_usd_per_hour == 5.0 and cc.rent_kind == "sourced"
+    assert cc.server_tco_usd_per_year == pytest.approx(cc.server_chips * 5.0 * HOURS_PER_YEAR)
+    reserved = chip_cost(catalog, "b200", CostBasis("rent", rent_term="reserved"))
+    assert reserved.rent_kind == "estimate" and reserved.rent_usd_per_hour < 5.0
+    chip.pop("rent_on_demand_usd_per_hour")
+    chip.pop("rent_reserved_usd_per_hour", None)
+    unknown = chip_cost(Catalog(raw, dict(cat.origin)), "b200", CostBasis("rent"))
+    assert unknown.rent_kind == "unknown" and math.isnan(unknown.server_tco_usd_per_year)

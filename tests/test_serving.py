@@ -448,3 +448,70 @@ def test_prefill_kv_per_chip_by_hand(catalog):
     assert f(wl, 2, 1, 6000.0) == pytest.approx(3 * one / 2)  # c = 3P: three prompts
     assert f(wl, 2, 1, 6000.0, "dp") == pytest.approx(2 * one)  # ⌈3/2⌉ whole prompts
     assert f(wl, 2, 2, 500.0) == pytest.approx(one / 2)  # 2 micro-batches × half the layers
+
+
+def _brute_force_most(p, objective: str) -> float:
+    """The most users or output tokens/s of the supply, exhaustively, with every decode
+    replica at any batch 1 … b* (its configuration's largest) and the prefill pool serving all
+    of the decoded users' requests: for every prefill pool, a knapsack over (chips, users)."""
+    c = columns_mod.build(p, prune=False)
+    wc = p.classes[0]
+    g = columns_mod.grid(p, wc)
+    supply = sum(n for _, n in p.supply)
+    per_user = wc.target_utps / wc.workload.output_tokens
+    full = np.flatnonzero((c.phase == "decode") & (c.limited_by != columns_mod.PARTIAL))
+    items = []  # (chips, users, value) of one decode replica at each batch
+    for k in full:
+        i = int(
+            np.flatnonzero(
+                (g.chip == c.chip[k])
+                & (g.t == c.t[k])
+                & (g.p == c.p[k])
+                & (g.ep == c.ep[k])
+                & (g.attention == c.attention[k])
+            )[0]
+        )
+        b = np.arange(1, int(c.batch[k]) + 1)
+        tokens = g.metrics(wc, b, np.full(len(b), i))["system_tokens_per_s"]
+        for bb, tok in zip(b, tokens, strict=True):
+            users = int(c.p[k] * bb)
+            items.append((int(c.chips[k]), users, users if objective == "users" else tok))
+    pf = np.flatnonzero(c.phase == "prefill")
+    best = 0.0
+    for reps in itertools.product(*[range(supply // int(c.chips[k]) + 1) for k in pf]):
+        chips = sum(r * int(c.chips[k]) for r, k in zip(reps, pf, strict=True))
+        if chips > supply:
+            continue
+        cap = sum(r * c.requests_capacity[k] for r, k in zip(reps, pf, strict=True))
+        most_users = int(math.floor(cap / per_user * (1 + 1e-12)))
+        left = supply - chips
+        table = np.full((left + 1, most_users + 1), -np.inf)
+        table[0, 0] = 0.0
+        for n in range(left + 1):  # unbounded knapsack over (chips, users)
+            for u in range(most_users + 1):
+                for ch, us, val in items:
+                    if ch <= n and us <= u and table[n - ch, u - us] > -np.inf:
+                        table[n, u] = max(table[n, u], table[n - ch, u - us] + val)
+        best = max(best, float(table.max()))
+    return best
+
+
+@pytest.mark.parametrize("objective", ["users", "system_tokens_per_s"])
+def test_maximize_disaggregated_equals_brute_force(catalog, objective):
+    """Under maximize the prefill pool serves every decoded user's requests, so a partly filled
+    decode replica may serve more in all than leaving it out (the fleet had only full ones)."""
+    changes = {
+        "objective.minimize": None,
+        "objective.maximize": objective,
+        "sla.requests_per_s": None,
+        "serving.mode": "disaggregated",
+        "supply.h100-sxm": 8,
+        "space.tp": [1],
+        "space.pp": [1],
+        "sla.tokens_per_s_per_user": 120,
+        "sla.ttft": "0.5 s",
+    }
+    p = _problem(catalog, **changes)
+    sol = solve(p)
+    assert sol.record["recheck"] == "passed"
+    assert sol.objective == pytest.approx(_brute_force_most(p, objective), rel=1e-9)

@@ -361,10 +361,8 @@ def chip_cost(catalog: Catalog, chip_id: str, basis: CostBasis = PURCHASE) -> Ch
     powers = server_power(catalog, chip, n, power)
     energy_w, energy_basis = powers[basis.energy_power]
     limit_w = powers[basis.limit_power][0]
-    if basis.basis == "rent" and math.isfinite(capex):
+    if basis.basis == "rent":  # a published $/h needs no purchase price; an estimate does
         rent, rent_basis, rent_kind = rent_per_hour(catalog, chip, basis.rent_term, capex / n)
-    elif basis.basis == "rent":
-        rent, rent_basis, rent_kind = NAN, "unknown: no $/h and no purchase price", "unknown"
     else:
         rent, rent_basis, rent_kind = NAN, "", "unknown"
     if basis.basis == "rent":

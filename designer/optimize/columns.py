@@ -6,7 +6,10 @@ requirement of the class (`features.PER_CONFIGURATION`: the user rate, the memor
 TTFT and the KV transfer), each non-decreasing in the batch, so a vectorized bisection is exact.
 Every objective and limit depends on how many replicas run, never on how full they are, so a
 replica never needs to run below `b*`: the column — users per replica `p·b*`, chips per replica
-`t·p`, the system tokens/s at `b*` — is exact, and the MILP chooses among columns.
+`t·p`, the system tokens/s at `b*` — is exact, and the MILP chooses among columns. The one
+exception: under `maximize` with disaggregated serving, the prefill pool serves every request
+of a decode replica's users, so a fuller replica needs more prefill; decode columns then come
+at every batch 1 … b* (`_partial_fills`).
 
 The presolve removes, and counts, the candidates that cannot be in an optimal fleet:
 impossible partitions (`partition`), weights that do not fit, rates out of reach at batch 1, chips
@@ -452,6 +455,27 @@ def _dominance(chip, chips, value) -> np.ndarray:
     return keep
 
 
+def _dominance_with_prefill(chip, chips, users, value, wc: WorkloadClass) -> np.ndarray:
+    """`_dominance` for decode columns under `maximize`, where each user also costs prefill
+    (`_partial_fills`): keep, per chip type, the columns no other beats on all three of fewer
+    or equal chips, fewer or equal users and more `value`, strictly better in one (ties keep
+    the first). With a demand for the class, where users also count for it, nothing goes."""
+    keep = np.ones(len(chip), dtype=bool)
+    if wc.users:
+        return keep
+    for c in np.unique(chip):
+        mine = np.flatnonzero(chip == c)
+        # every dominator comes before: fewer users, or as many on fewer chips or more value
+        order = mine[np.lexsort((mine, -value[mine], chips[mine], users[mine]))]
+        levels = np.unique(chips[mine])
+        best = np.full(len(levels), -np.inf)  # the most value so far on each chip count
+        for i in order:
+            level = np.searchsorted(levels, chips[i])
+            keep[i] = best[: level + 1].max() < value[i]
+            best[level] = max(best[level], value[i])
+    return keep
+
+
 def build(problem: Problem, *, prune: bool = True) -> Columns:
     """The columns of `problem`, presolved (see the module doc); `prune=False` keeps every
     feasible column (no dominance or bound pruning)."""
@@ -600,7 +624,19 @@ def _phase_columns(
         users = g.p[idx] * bcap
         requests = np.zeros(n)
         value = tokens if problem.objective == "system_tokens_per_s" else users
-    if prune:
+    if phase == "decode" and problem.sense == "maximize" and n:
+        idx, bcap, chips, tokens, users, limited = _partial_fills(
+            wc, g, idx, bcap, chips, tokens, limited
+        )
+        requests = np.zeros(len(idx))
+    if prune and phase == "decode" and problem.sense == "maximize":
+        value = tokens if problem.objective == "system_tokens_per_s" else users
+        dom = _dominance_with_prefill(g.chip[idx], chips, users, value.astype(float), wc)
+        sub["dominated"] = int((~dom).sum())
+        idx, bcap, chips, tokens, users, limited, requests = (
+            a[dom] for a in (idx, bcap, chips, tokens, users, limited, requests)
+        )
+    elif prune:
         dom = _dominance(g.chip[idx], chips, value.astype(float))
         sub["dominated"] = int((~dom).sum())
         idx, bcap, chips, tokens, users, limited, requests = (
@@ -626,6 +662,29 @@ def _phase_columns(
         "requests_capacity": requests.astype(float),
         "removed_by": removed_by,
     }
+
+
+PARTIAL = "prefill-pool"  # what a decode column below its b* is there for (`_partial_fills`)
+
+
+def _partial_fills(wc: WorkloadClass, g: Grid, idx, bcap, chips, tokens, limited):
+    """Decode columns at every batch 1 … b* under `maximize` (disaggregated serving): there the
+    prefill pool serves every request of a decode replica's users
+    (`features.prefill_pool`), so a fuller replica needs more prefill; with whole replicas a
+    partly filled one may serve more in all than leaving it out. Below b* a column is limited
+    by the prefill pool, not by a requirement of its own. The b* columns keep their place."""
+    below = np.maximum(bcap - 1, 0)
+    rep = np.repeat(np.arange(len(idx)), below)
+    if not len(rep):
+        return idx, bcap, chips, tokens, g.p[idx] * bcap, limited
+    start = np.repeat(np.cumsum(below) - below, below)
+    b = np.arange(len(rep)) - start + 1  # 1 … b*−1 for each column
+    m = g.metrics(wc, b, idx[rep])
+    cat = np.concatenate
+    idx2, bcap2 = cat([idx, idx[rep]]), cat([bcap, b])
+    limited2 = cat([limited, np.full(len(rep), PARTIAL, dtype=object)]).astype(object)
+    tokens2 = cat([tokens, m["system_tokens_per_s"]])
+    return idx2, bcap2, cat([chips, chips[rep]]), tokens2, g.p[idx2] * bcap2, limited2
 
 
 def _scatter(n: int, idx: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -81,3 +81,22 @@ def test_a_chip_without_a_rate_for_the_dtype_is_screened_and_named():
     assert c.stats[0]["no_rate_for_dtype"] == 3 * 5 * 3
     reasons = dict(c.excluded)
     assert all("no compute rate" in reasons[chip] for chip in ("h100-sxm", "xpu-hbm4", "b200"))
+
+
+def test_three_way_dominance_keeps_what_a_prefill_bound_fleet_may_need():
+    """Under maximize a decode column is beaten only by one with no more chips, no more users
+    (each user costs prefill) and at least its value; a fuller column never beats an emptier
+    one, and with a demand for the class nothing is removed."""
+    from types import SimpleNamespace
+
+    chip = np.zeros(6, dtype=np.int64)
+    chips = np.array([4, 4, 4, 8, 8, 4])
+    users = np.array([10, 20, 10, 10, 30, 20])
+    value = np.array([100.0, 150.0, 90.0, 100.0, 140.0, 150.0])
+    free = SimpleNamespace(users=0)
+    keep = cm._dominance_with_prefill(chip, chips, users, value, free)
+    # 2: as many users, less value than 0; 3: more chips, same users and value as 0;
+    # 4: more chips and users, less value than 1; 5: a repeat of 1 (the first is kept)
+    assert keep.tolist() == [True, True, False, False, False, False]
+    asked = SimpleNamespace(users=100)
+    assert cm._dominance_with_prefill(chip, chips, users, value, asked).all()
