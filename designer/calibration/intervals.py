@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from designer.model import toml_text
 from designer.model.catalog import Catalog, bundled_dir
 from designer.model.errors import InputError
 from designer.model.files import read_toml
@@ -322,15 +323,7 @@ def to_toml(table: Table, command: str) -> str:
     """catalogs/intervals.toml of a table."""
 
     def val(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, str):
-            return f'"{v}"'
-        if isinstance(v, (list, tuple)):
-            return "[" + ", ".join(val(x) for x in v) + "]"
-        if isinstance(v, float):
-            return f"{v:.4f}"
-        return str(v)
+        return toml_text.value(v, float_format="{:.4f}")
 
     lines = [
         "# 80% intervals of answers: quantiles of measured / predicted step time, held out",

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from designer.model import toml_text
 from designer.model.catalog import Catalog, bundled_dir
 from designer.model.errors import InputError, excerpt, unknown
 from designer.model.files import read_csv, read_toml
@@ -117,46 +118,36 @@ class Profile:
     def to_toml(self) -> str:
         """The profile as a catalogs/profiles.toml table."""
         e = self.efficiency
-        lines = [f"[{_toml_key(self.id)}]", f"name = {_toml_str(self.name or self.id)}"]
+        lines = [f"[{toml_text.key(self.id)}]", f"name = {toml_text.string(self.name or self.id)}"]
         if self.platform:
-            lines.append(f"platform = {_toml_str(self.platform)}")
+            lines.append(f"platform = {toml_text.string(self.platform)}")
         if self.engine:
-            lines.append(f"engine = {_toml_str(self.engine)}")
-        lines.append("chips = [" + ", ".join(_toml_str(c) for c in self.chips) + "]")
+            lines.append(f"engine = {toml_text.string(self.engine)}")
+        lines.append(f"chips = {toml_text.value(list(self.chips))}")
         lines.append(f"bandwidth = {e.bandwidth:.4f}")
         lines.append(f"compute = {e.compute:.4f}")
         lines.append(f"prefill_compute = {e.prefill_compute:.4f}")
         lines += [f"{f} = {getattr(e, f):.4f}" for f in RATIO_FIELDS]
         lines += [f'{f} = "{getattr(e, f) * 1e6:.3f} us"' for f in TIME_FIELDS]
         if e.activation_dtype:
-            lines.append(f"activation_dtype = {_toml_str(e.activation_dtype)}")
+            lines.append(f"activation_dtype = {toml_text.string(e.activation_dtype)}")
         if self.not_identified:
-            lines.append(
-                "not_identified = [" + ", ".join(_toml_str(n) for n in self.not_identified) + "]"
-            )
+            lines.append(f"not_identified = {toml_text.value(list(self.not_identified))}")
         for k in ("data", "fit_date"):
             if getattr(self, k):
-                lines.append(f"{k} = {_toml_str(getattr(self, k))}")
+                lines.append(f"{k} = {toml_text.string(getattr(self, k))}")
         lines.append(f"rows = {self.rows}")
         for k in ("fit_mape", "fit_median", "fit_worst"):
             if getattr(self, k) is not None:
                 lines.append(f"{k} = {getattr(self, k):.2f}")
         if self.cv_mape is not None:
-            lines.append(f"cv = {_toml_str(self.cv)}")
+            lines.append(f"cv = {toml_text.string(self.cv)}")
             lines.append(f"cv_mape = {self.cv_mape:.2f}")
             lines.append(f"cv_points = {self.cv_points}")
         for k in ("command", "source", "notes"):
             if getattr(self, k):
-                lines.append(f"{k} = {_toml_str(getattr(self, k))}")
+                lines.append(f"{k} = {toml_text.string(getattr(self, k))}")
         return "\n".join(lines) + "\n"
-
-
-def _toml_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _toml_key(s: str) -> str:
-    return s if all(c.isalnum() or c in "-_" for c in s) else _toml_str(s)
 
 
 LIMIT_PROFILE = Profile(

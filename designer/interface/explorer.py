@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import functools
 import io
-import json
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from designer.model import toml_text
 from designer.model.catalog import Catalog
 from designer.model.errors import DesignerError, InfeasibleError, InputError, one_line
 from designer.optimize.problem import MAXIMIZE, OBJECTIVES, Problem, apply_sets, problem_from_dict
@@ -43,7 +41,6 @@ QUICKSTART_CHIPS = (
     "cerebras-wse3",
 )
 WHERE = "<browser form>"
-BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 # The latencies a sync what-if scales: every collective and pipeline hand-off of every fabric.
 SYNC_KEYS = ("intra_domain_latency", "inter_domain_latency", "pipeline_latency")
 # Step-time parts of a configuration, in the order the page stacks them.
@@ -304,32 +301,17 @@ def to_toml(raw: dict[str, Any]) -> str:
     for section, body in raw.items():
         if isinstance(body, list):  # [[class]]
             for item in body:
-                out += ["", f"[[{_toml_key(section)}]]", *_pairs(item)]
+                out += ["", f"[[{toml_text.key(section)}]]", *_pairs(item)]
         else:
-            out += ["", f"[{_toml_key(section)}]", *_pairs(body)]
+            out += ["", f"[{toml_text.key(section)}]", *_pairs(body)]
     return "\n".join(out).lstrip("\n") + "\n"
 
 
 def _pairs(body: dict[str, Any]) -> list[str]:
-    return [f"{_toml_key(str(k))} = {_value(v)}" for k, v in body.items()]
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise InputError(f"not a finite number: {v}", where=WHERE)
-        return repr(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    return json.dumps(str(v), ensure_ascii=False)  # a JSON string is a TOML basic string
-
-
-def _toml_key(key: str) -> str:
-    return key if BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    try:
+        return [f"{toml_text.key(str(k))} = {toml_text.value(v)}" for k, v in body.items()]
+    except ValueError as e:  # a number that is not finite
+        raise InputError(str(e), where=WHERE) from None
 
 
 def study(kind: str, arg: str, form: Form, whatif: WhatIf) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from designer.model import chipdesign as cd
+from designer.model import toml_text
 from designer.model.catalog import Catalog
 from designer.model.errors import InputError
 
@@ -345,21 +346,7 @@ def write_chip_file(path: str | Path, catalog: Catalog, chip_ids: list[str]) -> 
 
 
 def _toml_body(table: dict[str, Any]) -> list[str]:
-    out = []
-    for k, v in table.items():
-        out.append(f"{k} = {_toml_value(v)}")
-    return out
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{s}"'
+    return [f"{toml_text.key(k)} = {toml_text.value(v)}" for k, v in table.items()]
 
 
 # ---- --set synthesis.… -------------------------------------------------------------------------
