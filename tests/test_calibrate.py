@@ -559,9 +559,7 @@ def test_moe_and_mla_layer_times_are_recovered_from_synthetic_moe_rows(rows, cat
     # MoE rows with and without MLA, at several batches, tell τ_expert (every distinct expert a
     # chip computes in a MoE layer) from τ_mla (every MLA layer): the fit finds both again, with
     # the other parameters, within 5%; exactly without the prior.
-    true = Efficiency(
-        0.75, 0.5, 20e-6, 1e-6, 10e-6, 300e-6, 0.6, mla_layer=150e-6, moe_expert=3e-6
-    )
+    true = Efficiency(0.75, 0.5, 20e-6, 1e-6, 10e-6, 300e-6, 0.6, mla_layer=150e-6, moe_expert=3e-6)
     synthetic = _synthetic(_moe_rows(rows) + rows[:60], catalog, true)
     fit = calibrate.fit_profile(synthetic, catalog)
     got = fit.efficiency

@@ -31,7 +31,6 @@ publications' residuals only.
 from __future__ import annotations
 
 import dataclasses
-
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path

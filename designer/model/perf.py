@@ -128,7 +128,9 @@ def overhead_time(wl: Workload, batch=0.0, kv_s=0.0, *, ep=1, moe_tokens=None):
     `moe_tokens` the tokens the MoE layers route in the pass (default `batch` × tokens per
     step), over `ep` expert groups (`expert_passes`)."""
     m = wl.model
-    tokens = np.asarray(batch, dtype=float) * wl.tokens_per_step if moe_tokens is None else moe_tokens
+    tokens = moe_tokens
+    if tokens is None:
+        tokens = np.asarray(batch, dtype=float) * wl.tokens_per_step
     return software_time(
         wl.efficiency,
         wl.layers,
