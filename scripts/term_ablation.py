@@ -2,6 +2,7 @@
 the check every term of docs/model.md §6 was kept or held by.
 
     python scripts/term_ablation.py [DATA.csv] [--variant NAME ...] [--weight-only]
+        [--moe-units bytes] [--moe-first]
     python scripts/term_ablation.py [DATA.csv] --compose bandwidth,compute,prefill_compute
 
 For each variant, the parameters it holds at their prior (`calibrate.HELD`) and the held-out
@@ -10,6 +11,9 @@ MAPE of leave-one-platform-out, leave-one-source-out and leave-one-platform-out 
 dense rows and the rows of 256 or more sequences. Never in-sample errors: those are printed
 last, for reference only. `--weight-only` predicts every row with bf16 GEMMs for sub-8-bit
 weights (no engine's `activation_dtype`), the model before the GEMM precision was wired in.
+`--moe-units bytes` charges τ_moe per 10 µs of routed-expert bytes read at peak bandwidth instead
+of per MoE layer; `--moe-first` reverses `calibrate.CONFOUNDED` (rows that cannot tell τ_moe from
+τ_mla give the time to τ_moe, the order before the Mixtral rows).
 
 `--compose FIELDS`: hardware × software composition, held out. Each platform (chip × engine) is
 predicted by its engine's fit to the other platforms (as `--within engine`), with the listed
@@ -66,9 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         "read at peak bandwidth (the bytes form of docs/model.md §6)",
     )
     ap.add_argument(
-        "--mla-first",
+        "--moe-first",
         action="store_true",
-        help="rows that cannot tell τ_moe from τ_mla give the time to τ_mla",
+        help="rows that cannot tell τ_moe from τ_mla give the time to τ_moe (the order before)",
     )
     args = ap.parse_args(argv)
     if args.weight_only:
@@ -78,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.moe_units != "layers":
         units = moe_units(rows, args.moe_units)
         rows = dataclasses.replace(rows, terms=dataclasses.replace(rows.terms, moe_layers=units))
-    if args.mla_first:
+    if args.moe_first:
         calibrate.CONFOUNDED = tuple((b, a) for a, b in calibrate.CONFOUNDED)
     moe = np.array([cat.model(i.row.model).is_moe for i in rows.items])
     large = np.array([i.row.batch >= LARGE_BATCH for i in rows.items])
