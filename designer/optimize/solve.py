@@ -22,6 +22,7 @@ from designer.optimize import columns as columns_mod
 from designer.optimize import recheck
 from designer.optimize.build import build, export
 from designer.optimize.data import FleetData, fleet_data
+from designer.optimize.dominance import replica_caps
 from designer.optimize.explain import explain
 from designer.optimize.features.objective import TIE_BREAK, expression
 from designer.optimize.modeling import pyo
@@ -93,7 +94,8 @@ def solve(
     data = fleet_data(problem, cols)
     m = build(data)
     solver = Solver(time_limit=_remaining(start, time_limit))
-    st = solver.solve(m)
+    caps = replica_caps(problem, cols, data.rmax) if prune else data.rmax
+    st = solver.solve(m, [(m.replicas[k], int(caps[k])) for k in m.K if caps[k] < data.rmax[k]])
     if st.status == "infeasible" or (not st.has_solution and st.status == "optimal"):
         raise _infeasible(problem, cols, start)
     if not st.has_solution:
@@ -169,25 +171,35 @@ def _remaining(start: float, time_limit: float) -> float:
 def _tie_break(m, problem: Problem, solver: Solver, st, start: float, time_limit: float):
     """Among optima: lower capex, then lower power, then fewer chips (each kept ≤ its optimum
     while the next is minimized). The rows and objectives change in HiGHS only (no re-compile);
-    stops, keeping what it has, if the time runs out."""
+    stops, keeping what it has, if the time runs out. A criterion that is a linear combination
+    of those already held at their optima is held with them (to the tie tolerances) and needs
+    no re-solve: under a purchase, TCO is capex / years + energy × price, so after TCO and capex
+    the power is decided; under a rent, capex is the rent over the years, decided by TCO."""
     seq = [problem.objective] + [
         n for n in TIE_BREAK if n != problem.objective and not _same(problem.objective, n)
     ]
-    sense = problem.sense
-    for prev, name in zip(seq, seq[1:], strict=False):
-        expr = expression(m, prev)
-        value = solver.value(expr)
-        slack = TIE_TOL * max(abs(value), 1.0)
-        if sense == "maximize":
-            solver.add_row(expr, lower=value - slack)
-        else:
-            solver.add_row(expr, upper=value + slack)
-        sense = "minimize"
-        solver.set_objective(expression(m, name), sense)
+    sense, prev, held = problem.sense, seq[0], []
+    for name in seq[1:]:
+        if prev is not None:
+            expr = expression(m, prev)
+            value = solver.value(expr)
+            slack = TIE_TOL * max(abs(value), 1.0)
+            if sense == "maximize":
+                solver.add_row(expr, lower=value - slack)
+            else:
+                solver.add_row(expr, upper=value + slack)
+            held.append(expr)
+            sense = "minimize"
+        target = expression(m, name)
+        if solver.spans(target, held):
+            prev = None  # decided by those held: nothing to re-solve, no row to add
+            continue
+        solver.set_objective(target, sense)
         solver.time_limit = _remaining(start, time_limit)
         nxt = solver.resolve()
         if nxt.status != "optimal":
             return nxt if nxt.has_solution else st
+        prev = name
     return st
 
 

@@ -114,8 +114,10 @@ class Solver:
         return self._highs
 
     # -- model -------------------------------------------------------------------------------
-    def solve(self, model: pyo.ConcreteModel) -> SolveStatus:
-        """Compile `model` (its active constraints and its one active objective) and solve."""
+    def solve(self, model: pyo.ConcreteModel, upper: list[tuple] | None = None) -> SolveStatus:
+        """Compile `model` (its active constraints and its one active objective) and solve;
+        `upper` ([(variable, bound)]) lowers variables' upper bounds in HiGHS only (bounds that
+        hold for some optimum of the integer problem, not for its relaxation)."""
         repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
         if len(repn.objectives) != 1:
             raise ValueError(f"the model has {len(repn.objectives)} active objectives, not 1")
@@ -124,7 +126,10 @@ class Solver:
         self._rows = list(repn.rows)
         n, m = len(self._columns), len(self._rows)
         lower = np.array([_bound(v.lb, -INF) for v in self._columns], dtype=float)
-        upper = np.array([_bound(v.ub, INF) for v in self._columns], dtype=float)
+        ub = np.array([_bound(v.ub, INF) for v in self._columns], dtype=float)
+        for v, bound in upper or ():
+            i = self._index[id(v)]
+            ub[i] = min(ub[i], float(bound))
         integrality = np.array([1 if v.is_integer() else 0 for v in self._columns], np.int32)
         self._mip = bool(integrality.any())
         self._integer = integrality.astype(bool)
@@ -151,7 +156,7 @@ class Solver:
             self._offset,
             cost,
             lower,
-            upper,
+            ub,
             row_lower,
             row_upper,
             a.indptr.astype(np.int32),
@@ -190,6 +195,27 @@ class Solver:
         lo = -INF if lower is None else lower - const
         up = INF if upper is None else upper - const
         self._h.addRow(lo, up, len(cols), cols, coefs)
+
+    def spans(self, expr, basis: list) -> bool:
+        """Whether `expr` is, up to a constant, a linear combination of the expressions of
+        `basis` (its coefficients theirs combined, to a relative 1e-12): where those are held
+        at their optima, so is `expr`."""
+        if not basis:
+            return False
+        n = len(self._columns)
+
+        def dense(e) -> np.ndarray:
+            cols, coefs, _ = self.coefficients(e)
+            v = np.zeros(n)
+            np.add.at(v, cols, coefs)
+            return v
+
+        a = np.stack([dense(e) for e in basis], axis=1)
+        y = dense(expr)
+        x = np.linalg.lstsq(a, y, rcond=None)[0]
+        return bool(
+            np.abs(a @ x - y).max(initial=0.0) <= 1e-12 * max(np.abs(y).max(initial=0.0), 1e-300)
+        )
 
     def set_objective(self, expr, sense: str = "minimize") -> None:
         """Replace the objective by `expr` (in HiGHS only)."""
