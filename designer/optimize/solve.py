@@ -20,6 +20,7 @@ from designer.model.errors import DesignerError, InfeasibleError, SolverLimitErr
 from designer.model.serving import REPLICA_METRICS
 from designer.optimize import columns as columns_mod
 from designer.optimize import recheck
+from designer.optimize import start as first_fleet
 from designer.optimize.build import build, export
 from designer.optimize.data import FleetData, fleet_data
 from designer.optimize.dominance import replica_caps
@@ -95,7 +96,13 @@ def solve(
     m = build(data)
     solver = Solver(time_limit=_remaining(start, time_limit))
     caps = replica_caps(problem, cols, data.rmax) if prune else data.rmax
-    st = solver.solve(m, [(m.replicas[k], int(caps[k])) for k in m.K if caps[k] < data.rmax[k]])
+    solver.compile(m, [(m.replicas[k], int(caps[k])) for k in m.K if caps[k] < data.rmax[k]])
+    if first_fleet.applies(data):
+        x0, unused = first_fleet.first_fleet(solver, m, data, caps)
+        solver.tighten([(m.replicas[int(k)], 0) for k in unused])
+        if x0 is not None:
+            solver.start(x0)
+    st = solver.resolve()
     if st.status == "infeasible" or (not st.has_solution and st.status == "optimal"):
         raise _infeasible(problem, cols, start)
     if not st.has_solution:

@@ -104,6 +104,7 @@ class Solver:
         self._integer = np.zeros(0, dtype=bool)
         self._memo: dict[int, tuple] = {}
         self._cost = np.zeros(0)  # the objective HiGHS holds: cost · x + offset
+        self._lower = self._upper = np.zeros(0)  # the compiled bounds
         self._maximize = False
 
     @property
@@ -115,7 +116,12 @@ class Solver:
 
     # -- model -------------------------------------------------------------------------------
     def solve(self, model: pyo.ConcreteModel, upper: list[tuple] | None = None) -> SolveStatus:
-        """Compile `model` (its active constraints and its one active objective) and solve;
+        """Compile `model` (see `compile`) and solve."""
+        self.compile(model, upper)
+        return self.resolve()
+
+    def compile(self, model: pyo.ConcreteModel, upper: list[tuple] | None = None) -> None:
+        """Compile `model` (its active constraints and its one active objective) into HiGHS;
         `upper` ([(variable, bound)]) lowers variables' upper bounds in HiGHS only (bounds that
         hold for some optimum of the integer problem, not for its relaxation)."""
         repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
@@ -126,6 +132,7 @@ class Solver:
         self._rows = list(repn.rows)
         n, m = len(self._columns), len(self._rows)
         lower = np.array([_bound(v.lb, -INF) for v in self._columns], dtype=float)
+        self._lower = lower
         ub = np.array([_bound(v.ub, INF) for v in self._columns], dtype=float)
         for v, bound in upper or ():
             i = self._index[id(v)]
@@ -164,7 +171,68 @@ class Solver:
             a.data.astype(float),
             integrality,
         )
-        return self.resolve()
+        self._upper = ub
+
+    def trial(
+        self,
+        upper: list[tuple] = (),
+        *,
+        relax: bool = True,
+        gap: float = 1e-4,
+        start: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """A side solve of the compiled model with the upper bounds of `upper` ([(variable,
+        bound)]) lowered for it alone: its continuous relaxation (`relax`), or the MIP to a
+        relative `gap` from `start`. Returns its point and its columns' reduced costs (zeros
+        for a MIP), None when it has no point. The model in HiGHS is left as it was, with no
+        solution kept; the time limit holds."""
+        h = self._h
+        n = len(self._columns)
+        every = np.arange(n, dtype=np.int32)
+        idx = np.array([self._index[id(v)] for v, _ in upper], dtype=np.int32)
+        ub = self._upper.copy()
+        ub[idx] = np.minimum(ub[idx], [float(b) for _, b in upper])
+        if relax:
+            h.changeColsIntegrality(n, every, np.zeros(n, dtype=np.int32))
+        h.changeColsBounds(n, every, self._lower, ub)
+        try:
+            h.setOptionValue("time_limit", float(max(self.time_limit, 0.01)))
+            h.setOptionValue("mip_rel_gap", float(gap))
+            if start is not None:
+                h.setSolution(n, every, start)
+            h.run()
+            sol = h.getSolution()
+            if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+                return None
+            x = np.array(sol.col_value, dtype=float)
+            x[self._integer] = np.round(x[self._integer]) if not relax else x[self._integer]
+            duals = np.array(sol.col_dual, dtype=float) if relax else np.zeros(n)
+            return x, duals
+        finally:
+            h.changeColsIntegrality(n, every, self._integer.astype(np.int32))
+            h.changeColsBounds(n, every, self._lower, self._upper)
+            h.clearSolver()
+
+    def tighten(self, upper: list[tuple]) -> None:
+        """Lower the upper bounds of `upper` ([(variable, bound)]) in HiGHS from now on."""
+        if not upper:
+            return
+        idx = np.array([self._index[id(v)] for v, _ in upper], dtype=np.int32)
+        self._upper[idx] = np.minimum(self._upper[idx], [float(b) for _, b in upper])
+        self._h.changeColsBounds(len(idx), idx, self._lower[idx], self._upper[idx])
+
+    def value_of(self, x: np.ndarray) -> float:
+        """The objective HiGHS holds at the point `x`."""
+        return float(self._cost @ x) + self._offset
+
+    def start(self, values: np.ndarray) -> None:
+        """Start the next MIP solve from the point `values` (one per compiled column; HiGHS
+        ignores a start that is not feasible)."""
+        self._x = np.asarray(values, dtype=float)
+
+    def column(self, var) -> int:
+        """The compiled column of a variable (KeyError when the model has none for it)."""
+        return self._index[id(var)]
 
     def coefficients(self, expr) -> tuple[np.ndarray, np.ndarray, float]:
         """A linear expression of the model's variables as (column indices, coefficients,
