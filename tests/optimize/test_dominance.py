@@ -18,7 +18,7 @@ from designer.optimize.dominance import _smallest_exchange, replica_caps
 from designer.optimize.problem import problem_from_dict
 from designer.optimize.solve import solve
 from tests import oracle
-from tests.optimize.test_against_brute_force import raw_problem
+from tests.optimize.test_against_brute_force import TWO_CLASSES, raw_problem
 
 
 def _best(users, chips, demand, server_chips, box, caps=None):
@@ -36,34 +36,33 @@ def _best(users, chips, demand, server_chips, box, caps=None):
 
 
 def _caps(users, chips) -> list[int]:
-    a = _smallest_exchange(np.array(users, float), np.array(chips, float), None)
+    a = _smallest_exchange(np.array(users, float), np.array(chips, float))
     return [min(int(x) - 1, 10**6) for x in a]
 
 
 def test_a_tight_cap_removes_an_optimum_and_keeps_the_value():
-    # 3 replicas of A (6 users, 6 chips) exchange for 2 of B (6 users, 6 chips)
+    # 2 replicas of B (6 users, 6 chips) exchange for 3 smaller ones of A (6 users, 6 chips)
     users, chips = [2, 3], [2, 3]
     caps = _caps(users, chips)
-    assert caps[0] == 2
-    assert caps[1] > 100  # no number of A serves as many users as B on fewer chips or replicas
-    # 6 users: A×3 and B×2 are both optimal (6 chips); the cap removes A×3 and keeps B×2
-    assert _best([2], [2], 6, 1, 3) == (6, 6)
+    assert caps[1] == 1
+    assert caps[0] > 100  # no number of B serves as many users as A on fewer chips
+    # 6 users: A×3 and B×2 are both optimal (6 chips); the cap removes B×2 and keeps A×3
+    assert _best([3], [3], 6, 1, 3) == (6, 6)
     assert _best(users, chips, 6, 1, 3) == (6, 6)
     assert _best(users, chips, 6, 1, 3, caps=caps) == (6, 6)
-    assert _best([2], [2], 6, 1, 3, caps=caps[:1]) is None
+    assert _best([3], [3], 6, 1, 3, caps=caps[1:]) is None
 
 
 def test_without_a_cap_on_configurations_only():
     """With one configuration per class an exchange can bring in a second one: the only
     optimum of the example runs more replicas of A than its cap, so no caps are set."""
-    users, chips = [2, 3], [2, 3]
-    # 7 users on one configuration: A×4 (8 chips) beats B×3 (9 chips), and 4 > A's cap of 2
-    assert _best([2], [2], 7, 1, 4) == (8, 8)
-    assert _best([3], [3], 7, 1, 4) == (9, 9)
-    assert _caps(users, chips)[0] == 2
-    pr = problem_from_dict(
-        raw_problem(users=40, fleet={"max_configurations": 1}, chips=("h100-sxm", "h200"))
-    )
+    users, chips = [1, 2], [3, 5]
+    assert _caps(users, chips)[0] == 1  # 2 A (2 users, 6 chips) → 1 B (2 users, 5 chips)
+    # 3 users on one configuration: A×3 (9 chips) beats B×2 (10 chips), and 3 > A's cap
+    assert _best([1], [3], 3, 1, 3) == (9, 9)
+    assert _best([2], [5], 3, 1, 3) == (10, 10)
+    assert _best(users, chips, 3, 1, 3) == (8, 8)  # mixed: A + B
+    pr = problem_from_dict({**TWO_CLASSES, "fleet": {"max_configurations": 1}})
     c = columns_mod.build(pr)
     rmax = fleet_data(pr, c).rmax
     assert np.array_equal(replica_caps(pr, c, rmax), rmax)
@@ -85,45 +84,17 @@ def test_some_lexicographic_optimum_meets_every_cap(seed):
     assert _best(users, chips, demand, server_chips, box, caps=caps) == free
 
 
-def test_maximize_leaves_decode_columns_uncapped():
-    pr = problem_from_dict(
-        {
-            "workload": {
-                "model": "llama3.1-70b",
-                "prompt_tokens": 4000,
-                "output_tokens": 500,
-                "weight_dtype": "fp8",
-                "kv_dtype": "fp8",
-            },
-            "sla": {"tokens_per_s_per_user": 20, "ttft": "2 s"},
-            "serving": {"mode": "best"},
-            "objective": {"maximize": "system_tokens_per_s"},
-            "space": {"chips": ["h200"]},
-            "supply": {"h200": 32},
-        }
-    )
-    c = columns_mod.build(pr)
-    rmax = fleet_data(pr, c).rmax
-    caps = replica_caps(pr, c, rmax)
-    decode = c.phase == "decode"
-    assert decode.any()
-    assert np.array_equal(caps[decode], rmax[decode])
-
-
-@pytest.mark.parametrize(
-    "objective,users,chips",
-    [
-        ("capex", 37, ("xpu-hbm3", "h100-sxm")),
-        ("tco", 23, ("h200", "mi300x")),
-        ("chips", 29, ("b200", "h100-sxm")),
-    ],
-)
-def test_milp_with_caps_equals_the_oracle(objective, users, chips):
-    pr = problem_from_dict(
-        raw_problem(
-            model="llama3.1-8b", users=users, objective=objective, chips=chips, tp=(1, 2, 4)
-        )
-    )
+@pytest.mark.parametrize("objective", ["capex", "power", "tco", "chips"])
+def test_milp_with_caps_equals_the_oracle(objective):
+    raw = {
+        **TWO_CLASSES,
+        "space": {"chips": ["h100-sxm", "mi300x"], "tp": [1, 2, 4, 8], "pp": [1, 2, 4]},
+        "objective": {"minimize": objective},
+    }
+    raw["class"] = [
+        {**wc, "concurrent_users": n} for wc, n in zip(raw["class"], (37, 23), strict=True)
+    ]
+    pr = problem_from_dict(raw)
     c = columns_mod.build(pr)
     rmax = fleet_data(pr, c).rmax
     assert (replica_caps(pr, c, rmax) < rmax).any()  # the caps bind somewhere
@@ -131,3 +102,20 @@ def test_milp_with_caps_equals_the_oracle(objective, users, chips):
     t = sol.totals
     got = (sol.objective, t["capex_usd"], t["power_w"], t["chips"])
     assert got == pytest.approx(oracle.lexicographic_best(pr), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        raw_problem(model="llama3.1-8b", users=37, tp=(1, 2, 4)),  # one class
+        {**raw_problem(model="llama3.1-8b", tp=(1, 2, 4)), "objective": {"maximize": "users"}},
+    ],
+)
+def test_one_class_or_maximize_has_no_caps(raw):
+    if "maximize" in raw["objective"]:
+        del raw["sla"]["concurrent_users"]
+        raw["limits"] = {"max_chips": 16}
+    pr = problem_from_dict(raw)
+    c = columns_mod.build(pr)
+    rmax = fleet_data(pr, c).rmax
+    assert np.array_equal(replica_caps(pr, c, rmax), rmax)
