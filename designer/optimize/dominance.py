@@ -65,29 +65,15 @@ def _smallest_exchange(served: np.ndarray, chips: np.ndarray) -> np.ndarray:
     be exchanged for b of another column k' of the group (module doc: fewer chips, or as many
     in more replicas); beyond MAX_EXCHANGE where none is found (no cap)."""
     n = len(served)
-    best = np.full(n, np.iinfo(np.int64).max // 4, dtype=np.int64)
-    open_ = np.ones(n, dtype=bool)
-    other = ~np.eye(n, dtype=bool)  # [k, k']
-    for a in range(1, MAX_EXCHANGE + 1):
-        if not open_.any():
-            break
-        rows = np.flatnonzero(open_)
-        need = a * served[rows, None]
-        b = _fewest(need, served)
-        with np.errstate(invalid="ignore"):  # never enough (b = inf) × 0 served: not a pair
-            ok = b * served[None, :] >= need
-        fewer_chips = b * chips[None, :] < a * chips[rows, None]
-        ok &= (b * chips[None, :] <= a * chips[rows, None]) & (fewer_chips | (b > a))
-        ok &= other[rows]
-        hit = ok.any(axis=1)
-        best[rows[hit]] = a
-        open_[rows[hit]] = False
-    return best
-
-
-def _fewest(need: np.ndarray, per: np.ndarray) -> np.ndarray:
-    """⌈need / per⌉ per pair (per ≤ 0: never enough), the float quotient's rounding undone."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        b = np.ceil(need / per[None, :] * (1 - 1e-12))
-    b = np.where(b * per[None, :] >= need, b, b + 1)
-    return np.where(per[None, :] > 0, b, np.inf)
+    a = np.arange(1, MAX_EXCHANGE + 1, dtype=float)[None, None, :]  # [k, k', a]
+    need = a * served[:, None, None]
+    per = served[None, :, None]
+    with np.errstate(divide="ignore", invalid="ignore"):  # never enough: b = inf
+        b = np.ceil(need / per * (1 - 1e-12))
+        b = np.where(b * per >= need, b, b + 1)  # the float quotient's rounding undone
+        b = np.where(per > 0, b, np.inf)
+        used, held = b * chips[None, :, None], a * chips[:, None, None]
+        ok = (used <= held) & ((used < held) | (b > a)) & (b * per >= need)
+    ok &= ~np.eye(n, dtype=bool)[:, :, None]
+    hit = ok.any(axis=1)  # [k, a]
+    return np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, np.iinfo(np.int64).max // 4)
