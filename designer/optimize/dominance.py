@@ -2,17 +2,17 @@
 
 Two columns k and k' of the same class, chip type and serving phase: when b replicas of k'
 serve at least what a replicas of k serve (users; requests/s for prefill) on fewer chips
-(b·chips_k' < a·chips_k), or on as many chips in more, smaller replicas (b > a), then a
+(b·chips_k' < a·chips_k), or on as many chips in fewer, larger replicas (b < a), then a
 replicas of k can be exchanged for b of k' in any fleet. The exchange keeps every requirement
 row met (demand and the prefill pool count what replicas serve on their ≥ side), the servers
 bought (chips of that type do not grow, so the same whole servers hold them) and therefore
 capex, power, TCO, limits, supply and chip types; the chips do not grow either. So it keeps a
 fleet optimal under the objective and every tie-break (capex, power, chips). Each exchange
-lowers (chips, −replicas) lexicographically (a fleet's replicas are at most its chips), so
-exchanging while any applies ends, at an optimal fleet with R_k ≤ a − 1 for every such pair
-at once: a cap the MILP may add without changing its optimal value (`replica_caps`). Among
-fleets tied on chips the smaller replicas are kept (a replica twice the size of another that
-serves twice the users is capped at zero).
+lowers (chips, replicas) lexicographically, so exchanging while any applies ends, at an
+optimal fleet with R_k ≤ a − 1 for every such pair at once: a cap the MILP may add without
+changing its optimal value (`replica_caps`). Among fleets tied on chips the larger replicas
+are kept (a replica half the size of another that serves half the users is capped at one): HiGHS
+proves the planet problem's optimum faster this way round (benchmarks/README.md).
 
 Caps are set for a minimize problem of two classes or more (`applies`: one class is solved
 in milliseconds). They hold for integer fleets only: they go to the MILP, never to the LP
@@ -63,7 +63,7 @@ def replica_caps(problem: Problem, c: Columns, rmax: np.ndarray) -> np.ndarray:
 def _smallest_exchange(served: np.ndarray, chips: np.ndarray) -> np.ndarray:
     """Per column k of one group, the smallest a ≤ MAX_EXCHANGE such that a replicas of k can
     be exchanged for b of another column k' of the group (module doc: fewer chips, or as many
-    in more replicas); beyond MAX_EXCHANGE where none is found (no cap)."""
+    in fewer replicas); beyond MAX_EXCHANGE where none is found (no cap)."""
     n = len(served)
     a = np.arange(1, MAX_EXCHANGE + 1, dtype=float)[None, None, :]  # [k, k', a]
     need = a * served[:, None, None]
@@ -73,7 +73,7 @@ def _smallest_exchange(served: np.ndarray, chips: np.ndarray) -> np.ndarray:
         b = np.where(b * per >= need, b, b + 1)  # the float quotient's rounding undone
         b = np.where(per > 0, b, np.inf)
         used, held = b * chips[None, :, None], a * chips[:, None, None]
-        ok = (used <= held) & ((used < held) | (b > a)) & (b * per >= need)
+        ok = (used <= held) & ((used < held) | (b < a)) & (b * per >= need)
     ok &= ~np.eye(n, dtype=bool)[:, :, None]
     hit = ok.any(axis=1)  # [k, a]
     return np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, np.iinfo(np.int64).max // 4)

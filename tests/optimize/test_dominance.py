@@ -41,27 +41,27 @@ def _caps(users, chips) -> list[int]:
 
 
 def test_a_tight_cap_removes_an_optimum_and_keeps_the_value():
-    # 2 replicas of B (6 users, 6 chips) exchange for 3 smaller ones of A (6 users, 6 chips)
+    # 3 replicas of A (6 users, 6 chips) exchange for 2 larger ones of B (6 users, 6 chips)
     users, chips = [2, 3], [2, 3]
     caps = _caps(users, chips)
-    assert caps[1] == 1
-    assert caps[0] > 100  # no number of B serves as many users as A on fewer chips
-    # 6 users: A×3 and B×2 are both optimal (6 chips); the cap removes B×2 and keeps A×3
-    assert _best([3], [3], 6, 1, 3) == (6, 6)
+    assert caps[0] == 2
+    assert caps[1] > 100  # no number of A serves as many users as B on fewer chips or replicas
+    # 6 users: A×3 and B×2 are both optimal (6 chips); the cap removes A×3 and keeps B×2
+    assert _best([2], [2], 6, 1, 3) == (6, 6)
     assert _best(users, chips, 6, 1, 3) == (6, 6)
     assert _best(users, chips, 6, 1, 3, caps=caps) == (6, 6)
-    assert _best([3], [3], 6, 1, 3, caps=caps[1:]) is None
+    assert _best([2], [2], 6, 1, 3, caps=caps[:1]) is None
 
 
 def test_without_a_cap_on_configurations_only():
     """With one configuration per class an exchange can bring in a second one: the only
     optimum of the example runs more replicas of A than its cap, so no caps are set."""
-    users, chips = [1, 2], [3, 5]
-    assert _caps(users, chips)[0] == 1  # 2 A (2 users, 6 chips) → 1 B (2 users, 5 chips)
-    # 3 users on one configuration: A×3 (9 chips) beats B×2 (10 chips), and 3 > A's cap
-    assert _best([1], [3], 3, 1, 3) == (9, 9)
-    assert _best([2], [5], 3, 1, 3) == (10, 10)
-    assert _best(users, chips, 3, 1, 3) == (8, 8)  # mixed: A + B
+    users, chips = [2, 3], [2, 3]
+    # 7 users on one configuration: A×4 (8 chips) beats B×3 (9 chips), and 4 > A's cap of 2
+    assert _best([2], [2], 7, 1, 4) == (8, 8)
+    assert _best([3], [3], 7, 1, 4) == (9, 9)
+    assert _caps(users, chips)[0] == 2
+    assert _best(users, chips, 7, 1, 4) == (7, 7)  # mixed: A×2 + B
     pr = problem_from_dict({**TWO_CLASSES, "fleet": {"max_configurations": 1}})
     c = columns_mod.build(pr)
     rmax = fleet_data(pr, c).rmax
