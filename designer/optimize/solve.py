@@ -97,10 +97,13 @@ def solve(
     solver = Solver(time_limit=_remaining(start, time_limit))
     caps = replica_caps(problem, cols, data.rmax) if prune else data.rmax
     solver.compile(m, [(m.replicas[k], int(caps[k])) for k in m.K if caps[k] < data.rmax[k]])
+    relaxation = None
     if first_fleet.applies(data):
-        x0, unused = first_fleet.first_fleet(solver, m, data, caps)
-        solver.tighten([(m.replicas[int(k)], 0) for k in unused])
+        x0, relaxation = first_fleet.first_fleet(solver, m, data, caps)
         if x0 is not None:
+            solver.tighten(
+                [(m.replicas[int(k)], 0) for k in relaxation.unused(solver.value_of(x0))]
+            )
             solver.start(x0)
     st = solver.resolve()
     if st.status == "infeasible" or (not st.has_solution and st.status == "optimal"):
@@ -112,6 +115,8 @@ def solve(
         )
     proven = st.status == "optimal"
     if proven:
+        if relaxation is not None:  # the optimum fixes more columns than the start did
+            solver.tighten([(m.replicas[int(k)], 0) for k in relaxation.unused(st.incumbent)])
         st = _tie_break(m, problem, solver, st, start, time_limit)
         proven = st.status == "optimal"
     solver.load()

@@ -21,6 +21,8 @@ ignores it. The start changes where HiGHS begins, never what it proves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from designer.optimize.columns import cost_coefficient
@@ -40,11 +42,29 @@ def applies(data: FleetData) -> bool:
     return data.problem.sense == "minimize" and len(data.problem.classes) > 1
 
 
+@dataclass(frozen=True)
+class Relaxation:
+    """The first relaxation's bound and, per column, its reduced cost and whether it is at
+    zero there: enough for reduced-cost fixing against any fleet's objective (`unused`)."""
+
+    bound: float
+    reduced: np.ndarray
+    at_zero: np.ndarray
+
+    def unused(self, incumbent: float, tol: float = TIE_TOL) -> np.ndarray:
+        """The columns (at zero in the relaxation) one replica of which lifts its bound above
+        `incumbent` with room to spare: a fleet using one costs more than the incumbent plus
+        `tol` (relative), so neither the optimum nor any fleet the tie-break weighs uses it.
+        The room (1e-6 of the objective) absorbs the relaxation's dual tolerances."""
+        room = (tol + 1e-6) * max(abs(incumbent), 1.0)
+        return np.flatnonzero(self.at_zero & (self.reduced > incumbent - self.bound + room))
+
+
 def first_fleet(
     solver: Solver, m: pyo.ConcreteModel, data: FleetData, caps
-) -> tuple[np.ndarray | None, np.ndarray]:
-    """A point for `solver.start` (see the module doc; None when the relaxation has none) and
-    the columns no fleet within the tie tolerance of the start's objective uses (`unused`)."""
+) -> tuple[np.ndarray | None, Relaxation | None]:
+    """A point for `solver.start` (see the module doc) and the first relaxation (None for
+    both when it has no point)."""
     limit = solver.time_limit
     solver.time_limit = limit * TIME_SHARE
     try:
@@ -53,25 +73,14 @@ def first_fleet(
         solver.time_limit = limit
 
 
-def unused(bound: float, reduced: np.ndarray, incumbent: float, tol: float) -> np.ndarray:
-    """Reduced-cost fixing: the columns (at zero in the relaxation, of reduced costs
-    `reduced`) one replica of which lifts the relaxation's `bound` above `incumbent` with
-    room to spare: a fleet using one costs more than the incumbent plus `tol` (relative),
-    so neither the optimum nor any fleet the tie-break weighs uses it. The room (1e-6 of the
-    objective) absorbs the relaxation's dual tolerances."""
-    room = (tol + 1e-6) * max(abs(incumbent), 1.0)
-    return np.flatnonzero(reduced > incumbent - bound + room)
-
-
 def _first_fleet(solver: Solver, m, data: FleetData, caps: np.ndarray):
     upper = [(m.replicas[k], int(caps[k])) for k in m.K]
     lp = solver.trial(upper)
-    none = np.zeros(0, dtype=np.int64)
     if lp is None:
-        return None, none
+        return None, None
     col = {id(v): solver.column(v) for v in m.component_data_objects(pyo.Var)}
     kk = np.array([col[id(m.replicas[k])] for k in m.K])
-    bound, first_reduced, first_x = solver.value_of(lp[0]), lp[1][kk], lp[0][kk]
+    relaxation = Relaxation(solver.value_of(lp[0]), lp[1][kk], lp[0][kk] <= 1e-9)
     servers = {ty: lp[0][col[id(m.servers[ty])]] for ty in m.C}
     n_types = data.problem.max_chip_types
     dropped: set[int] = set()
@@ -82,7 +91,7 @@ def _first_fleet(solver: Solver, m, data: FleetData, caps: np.ndarray):
         upper += [(m.servers[ty], 0) for ty in dropped]
         lp = solver.trial(upper)
         if lp is None:
-            return None, none
+            return None, relaxation
     x, reduced = lp
     kept = {int(ty) for ty in m.C} - dropped
     start = _point(m, data, col, kk, _covered(data, x[kk], caps, kept), len(x))
@@ -96,8 +105,7 @@ def _first_fleet(solver: Solver, m, data: FleetData, caps: np.ndarray):
     )
     if near is not None and solver.value_of(near[0]) < solver.value_of(start):
         start = near[0]
-    fixed = unused(bound, first_reduced, solver.value_of(start), TIE_TOL)
-    return start, fixed[first_x[fixed] <= 1e-9]
+    return start, relaxation
 
 
 def _per_server(data: FleetData) -> dict[int, float]:

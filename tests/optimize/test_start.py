@@ -20,10 +20,13 @@ from tests.optimize.test_against_brute_force import TWO_CLASSES
 
 
 def test_unused_columns_cost_more_than_the_incumbent_with_room():
-    reduced = np.array([0.0, 1.0, 2.0, 2.5])
-    # bound 10, incumbent 12: one replica of a column of reduced cost > 2 costs more
-    assert list(start.unused(10.0, reduced, 12.0, 1e-9)) == [3]
-    assert list(start.unused(10.0, reduced, 13.0, 1e-9)) == []
+    relaxation = start.Relaxation(
+        10.0, np.array([0.0, 1.0, 2.0, 2.5, 3.0]), np.array([True, True, True, True, False])
+    )
+    # bound 10, incumbent 12: one replica of a column of reduced cost > 2 costs more (the
+    # last is used by the relaxation)
+    assert list(relaxation.unused(12.0)) == [3]
+    assert list(relaxation.unused(13.0)) == []
 
 
 @pytest.mark.parametrize(
@@ -39,8 +42,9 @@ def test_the_first_fleet_is_feasible_and_no_better_than_the_optimum(extra):
     caps = replica_caps(pr, c, data.rmax)
     s = Solver()
     s.compile(m, [(m.replicas[k], int(caps[k])) for k in m.K])
-    x0, unused = start.first_fleet(s, m, data, caps)
+    x0, relaxation = start.first_fleet(s, m, data, caps)
     assert x0 is not None
+    unused = relaxation.unused(s.value_of(x0))
     for v in m.component_data_objects(pyo.Var):
         v.set_value(float(x0[s.column(v)]), skip_validation=True)
     for con in m.component_data_objects(pyo.Constraint, active=True):
