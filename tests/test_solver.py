@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 import pytest
 
@@ -129,3 +130,19 @@ def test_an_expression_spanned_by_those_held():
     assert s.spans(m.a, [m.cost, m.b])  # a = (cost − 7b) / 4
     assert not s.spans(m.a, [m.cost])
     assert not s.spans(m.a, [])
+
+
+def test_a_point_is_checked_against_the_compiled_model():
+    m = _knapsack()
+    s = Solver()
+    s.compile(m, [(m.b, 3)])
+    point = [0.0, 0.0]
+    for var, value in ((m.a, 0.0), (m.b, 2.0)):
+        point[s.column(var)] = value
+    assert s.feasible(np.array(point))
+    point[s.column(m.b)] = 1.0  # 5 < 10: the cover row breaks
+    assert not s.feasible(np.array(point))
+    point[s.column(m.b)] = 4.0  # above the bound of 3 HiGHS holds
+    assert not s.feasible(np.array(point))
+    point[s.column(m.b)] = 2.5  # not whole
+    assert not s.feasible(np.array(point))

@@ -100,10 +100,9 @@ def solve(
     relaxation = None
     if first_fleet.applies(data):
         x0, relaxation = first_fleet.first_fleet(solver, m, data, caps)
-        if x0 is not None:
-            solver.tighten(
-                [(m.replicas[int(k)], 0) for k in relaxation.unused(solver.value_of(x0))]
-            )
+        if x0 is not None and solver.feasible(x0):  # its objective bounds the optimum
+            unused = relaxation.unused(solver.value_of(x0))
+            solver.tighten([(m.replicas[int(k)], 0) for k in unused])
             solver.start(x0)
     st = solver.resolve()
     if st.status == "infeasible" or (not st.has_solution and st.status == "optimal"):

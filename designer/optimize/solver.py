@@ -105,6 +105,7 @@ class Solver:
         self._memo: dict[int, tuple] = {}
         self._cost = np.zeros(0)  # the objective HiGHS holds: cost · x + offset
         self._lower = self._upper = np.zeros(0)  # the compiled bounds
+        self._matrix, self._row_lower, self._row_upper = None, np.zeros(0), np.zeros(0)
         self._maximize = False
 
     @property
@@ -145,6 +146,7 @@ class Solver:
         row_lower = np.where(kind == 1, -INF, rhs)
         row_upper = np.where(kind == -1, INF, rhs)
         a = repn.A.tocsc()
+        self._matrix, self._row_lower, self._row_upper = a, row_lower, row_upper
         cost = np.asarray(repn.c.toarray()[0] if n else [], dtype=float)
         self._offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
         maximize = repn.objectives[0].sense == pyo.maximize
@@ -220,6 +222,24 @@ class Solver:
         idx = np.array([self._index[id(v)] for v, _ in upper], dtype=np.int32)
         self._upper[idx] = np.minimum(self._upper[idx], [float(b) for _, b in upper])
         self._h.changeColsBounds(len(idx), idx, self._lower[idx], self._upper[idx])
+
+    def feasible(self, x: np.ndarray, tol: float = 1e-12) -> bool:
+        """Whether the point `x` meets the compiled model's bounds, rows (HiGHS' rows as they
+        were compiled) and integrality, to `tol` relative."""
+        if self._matrix is None or len(x) != len(self._columns):
+            return False
+        ax = self._matrix @ x
+
+        def within(v, lo, up) -> bool:
+            slack = tol * np.maximum(np.abs(v), 1.0)
+            return bool(np.all(v >= lo - slack) and np.all(v <= up + slack))
+
+        whole = np.all(np.abs(x[self._integer] - np.round(x[self._integer])) <= tol)
+        return (
+            bool(whole)
+            and within(x, self._lower, self._upper)
+            and within(ax, self._row_lower, self._row_upper)
+        )
 
     def value_of(self, x: np.ndarray) -> float:
         """The objective HiGHS holds at the point `x`."""
