@@ -104,6 +104,7 @@ def solve(
             unused = relaxation.unused(solver.value_of(x0))
             solver.tighten([(m.replicas[int(k)], 0) for k in unused])
             solver.start(x0)
+        solver.time_limit = _remaining(start, time_limit)
     st = solver.resolve()
     if st.status == "infeasible" or (not st.has_solution and st.status == "optimal"):
         raise _infeasible(problem, cols, start)

@@ -186,8 +186,8 @@ class Solver:
         """A side solve of the compiled model with the upper bounds of `upper` ([(variable,
         bound)]) lowered for it alone: its continuous relaxation (`relax`), or the MIP to a
         relative `gap` from `start`. Returns its point and its columns' reduced costs (zeros
-        for a MIP), None when it has no point. The model in HiGHS is left as it was, with no
-        solution kept; the time limit holds."""
+        for a MIP), None when it has no point (a relaxation: no optimal one). The model in
+        HiGHS is left as it was, with no solution kept; the time limit holds."""
         h = self._h
         n = len(self._columns)
         every = np.arange(n, dtype=np.int32)
@@ -206,6 +206,8 @@ class Solver:
             sol = h.getSolution()
             if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
                 return None
+            if relax and h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None  # reduced costs only of an optimal relaxation
             x = np.array(sol.col_value, dtype=float)
             x[self._integer] = np.round(x[self._integer]) if not relax else x[self._integer]
             duals = np.array(sol.col_dual, dtype=float) if relax else np.zeros(n)
