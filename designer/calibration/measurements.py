@@ -10,7 +10,7 @@ lengths, and `ms_per_output_token` with a `measure` saying what that number is
   one decode step at the batch, plus the other requests' prefills that run while this one
   decodes: as stand-alone passes that stall the decode (`closed_loop_itl`), or, for engine
   builds that run arriving prompts inside the decode steps (`engines.mixed_batches`), as prompt
-  tokens those steps carry (`mixed_itl`); at batch 1 exactly one decode step;
+  tokens those steps carry (`mixed_load`, `mixed_cost`); at batch 1 exactly one decode step;
 - `e2e_per_output_token`: request latency / output tokens, one prefill of the batch's prompts
   plus `output_tokens − 1` decode steps, divided by `output_tokens`;
 - `throughput_step`: batch / output tokens per second with prefill included, the same
