@@ -207,11 +207,12 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     return out
 
 
-def bundled_path() -> Path:
-    """The shipped calibration set, catalogs/measurements/decode.csv."""
+def bundled_path(name: str = "decode.csv") -> Path:
+    """A shipped measurements file: the calibration set, catalogs/measurements/decode.csv, by
+    default."""
     from designer.model.catalog import bundled_dir
 
-    return bundled_dir() / "measurements" / "decode.csv"
+    return bundled_dir() / "measurements" / name
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from designer.calibration import engines, profiles
+from designer.calibration import engines, measurements, profiles
 from designer.calibration.calibrate import fit_profile
 from designer.calibration.measurements import MEASURED_ASSUMPTIONS, Measurement
 from designer.model import perf
-from designer.model.catalog import Catalog, bundled_dir
+from designer.model.catalog import Catalog
 from designer.model.errors import InputError
 from designer.model.files import read_csv
 from designer.model.prefill import link_bandwidth, prefill_time
@@ -45,7 +45,7 @@ COLUMNS = (
 
 def bundled_path() -> Path:
     """The shipped TTFT rows, catalogs/measurements/prefill.csv."""
-    return bundled_dir() / "measurements" / "prefill.csv"
+    return measurements.bundled_path("prefill.csv")
 
 
 @dataclass(frozen=True)
