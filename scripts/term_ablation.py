@@ -4,6 +4,7 @@ the check every term of docs/model.md §6 was kept or held by.
     python scripts/term_ablation.py [DATA.csv] [--variant NAME ...] [--weight-only]
         [--moe-units bytes] [--moe-first]
     python scripts/term_ablation.py [DATA.csv] --compose bandwidth,compute,prefill_compute
+    python scripts/term_ablation.py [DATA.csv] --loaded
 
 For each variant, the parameters it holds at their prior (`calibrate.HELD`) and the held-out
 MAPE of leave-one-platform-out, leave-one-source-out and leave-one-platform-out within engine
@@ -19,6 +20,10 @@ of per MoE layer; `--moe-first` reverses `calibrate.CONFOUNDED` (rows that canno
 predicted by its engine's fit to the other platforms (as `--within engine`), with the listed
 hardware shares replaced by those of a fit to the other platforms of its chip (when they have
 at least `--chip-rows` rows); printed beside the plain within-engine error.
+
+`--loaded`: the held-out signed errors of the `itl` rows under concurrency (batch ≥ 32), by
+engine build, under each scheme with the shipped parameters, and which in-flight correction
+each build gets (mixed steps or stand-alone prefills, catalogs/engines.toml `mixed_batches`).
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="rows that cannot tell τ_moe from τ_mla give the time to τ_moe (the order before)",
     )
+    ap.add_argument("--loaded", action="store_true", help="signed errors of loaded itl rows")
     args = ap.parse_args(argv)
     if args.weight_only:
         engines.activation = lambda engine: ""
@@ -92,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.compose:
         return compose(rows, cat, tuple(args.compose.split(",")), args.chip_rows)
+    if args.loaded:
+        return loaded(rows, cat)
     shipped = calibrate.HELD
     try:
         for name in args.variant or list(VARIANTS):
@@ -164,6 +172,37 @@ def moe_units(rows: calibrate.Rows, form: str) -> np.ndarray:
         read_s = m.moe_layers * distinct * item.decode.expert_bytes / item.hw["bandwidth"]
         out[k] = float(np.asarray(read_s).ravel()[0]) / 1e-5
     return out
+
+
+LOADED_BATCH = 32
+
+
+def loaded(rows: calibrate.Rows, cat: Catalog) -> int:
+    """Held-out mean signed error (%) of the `itl` rows with ≥ LOADED_BATCH requests in flight,
+    by engine build, under each cross-validation scheme."""
+    items = rows.items
+    keep = [
+        k for k, i in enumerate(items) if i.row.measure == "itl" and i.row.batch >= LOADED_BATCH
+    ]
+    groups: dict[str, list[int]] = {}
+    for k in keep:
+        r = items[k].row
+        groups.setdefault(f"{r.engine}: {r.software[:44]} ({r.chip})", []).append(k)
+    cvs = [calibrate.cross_validate(rows, cat, by, within=w) for by, w in SCHEMES]
+    heads = [f"LO{by[0].upper()}O" + (" in-engine" if w else "") for by, w in SCHEMES]
+    print(f"{len(keep)} itl rows with ≥ {LOADED_BATCH} in flight; mean signed error % held out")
+    print(f"{'build (chip)':76s} rows form  " + "  ".join(f"{h:>14s}" for h in heads))
+    for name, ks in sorted(groups.items()):
+        form = "mixed" if items[ks[0]].row.mixed else "alone"
+        cells = []
+        for cv in cvs:
+            rel = np.array([cv.errors.relative[cv.errors.ids.index(items[k].row.id)] for k in ks])
+            cells.append(f"{rel.mean() * 100:+14.1f}")
+        print(f"{name[:76]:76s} {len(ks):4d} {form:5s} " + "  ".join(cells))
+    for head, cv in zip(heads, cvs, strict=True):
+        rel = np.array([cv.errors.relative[cv.errors.ids.index(items[k].row.id)] for k in keep])
+        print(f"{head}: MAPE {np.abs(rel).mean() * 100:.1f}%, mean signed {rel.mean() * 100:+.1f}%")
+    return 0
 
 
 def _mape(predicted: np.ndarray, measured: np.ndarray) -> float:

@@ -109,6 +109,44 @@ def test_closed_loop_itl_by_hand():
     assert x == pytest.approx(500 * 0.02 + 49 * 0.4 * x / (0.4 + x), rel=1e-12)
 
 
+def test_loaded_itl_of_a_mixed_batch_build_is_the_mean_of_mixed_and_plain_steps(rows, catalog):
+    # cal-437: TensorRT-LLM (in-flight batching mixes prompts into decode steps), 3,072 in
+    # flight: the other requests' prompts are tokens its steps carry, by serving's equations
+    from designer.model import perf, serving
+
+    by_id = {r.id: r for r in rows}
+    r = by_id["cal-437"]
+    assert r.mixed and r.measure == "itl"
+    item = measurements.prepare([r], catalog)[0]
+    eff = Efficiency(0.8, 0.5, 20e-6, 1e-6, 10e-6, prefill_compute=0.4)
+    dec = dataclasses.replace(item.decode, efficiency=eff)
+    b = item.in_flight
+    m = perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, b, ep=r.ep, attention=r.attention)
+    req = dataclasses.replace(item.request, efficiency=eff)
+    c = (b - 1) * r.input_tokens / r.output_tokens
+    chunk = serving.DEFAULT_CHUNK_TOKENS
+    expected = serving.mean_step(req, item.hw, r.tp, r.pp, b, m, c, chunk) * 1e3
+    got = measurements.predict_ms(item, eff, catalog)
+    assert got == pytest.approx(float(expected), rel=1e-12)
+    assert got > float(m["step_time_s"]) * 1e3  # the prompts cost something
+    alone = dataclasses.replace(r, engine="sglang", software="SGLang 0.4.3")  # no mixed batches
+    assert not alone.mixed
+    assert measurements.predict_ms(measurements.prepare([alone], catalog)[0], eff, catalog) > got
+
+
+def test_the_in_flight_correction_follows_the_engine_build(rows, catalog):
+    by_id = {r.id: r for r in rows}
+    assert by_id["cal-05"].mixed  # NIM on TensorRT-LLM: in-flight batching in every release
+    assert not by_id["cal-359"].mixed  # vLLM 0.7.4 (V0): prefill steps of their own
+    v1 = dataclasses.replace(by_id["cal-359"], software="vLLM 0.8.4")
+    assert v1.mixed
+    item = measurements.prepare([v1], catalog)[0]
+    # a mixed-batch build pays less for the same prompts than stand-alone prefill passes
+    eff = Efficiency(0.8, 0.5, 20e-6, 1e-6, 10e-6, prefill_compute=0.4)
+    v0 = measurements.prepare([by_id["cal-359"]], catalog)[0]
+    assert measurements.predict_ms(item, eff, catalog) < measurements.predict_ms(v0, eff, catalog)
+
+
 def test_predict_e2e_is_prefill_plus_decode_steps(rows, catalog):
     from designer.model import perf
     from designer.model.prefill import prefill

@@ -43,3 +43,32 @@ def test_a_space_keeps_the_chips_its_engine_runs_on(capsys):
     sets = ["--set", 'space.chips=["mi300x"]']
     assert main(["solve", "problems/quickstart.toml", "--engine", "tensorrt-llm", *sets]) == 2
     assert "space.chips: tensorrt-llm does not run on mi300x" in capsys.readouterr().err
+
+
+def test_every_mixed_batches_entry_is_a_version_or_always_with_a_source():
+    from designer.model.catalog import bundled_dir
+    from designer.model.files import read_toml
+
+    raw = read_toml(bundled_dir() / engines.FILE, "the engines catalog")
+    stated = {e: b for e, b in raw.items() if "mixed_batches" in b}
+    assert stated  # the table states it for some engines
+    for engine, body in stated.items():
+        since = body["mixed_batches"]
+        assert since == "always" or all(x.isdigit() for x in since.split(".")), engine
+        assert body.get("mixed_batches_source", "").startswith("https://"), engine
+
+
+@pytest.mark.parametrize(
+    "engine, software, expected",
+    [
+        ("vllm", "vLLM 0.7.3.dev138+g21f6ca217 (rocm/vllm-dev)", False),
+        ("vllm", "vLLM 0.8.0", True),
+        ("vllm", "vLLM 0.10.1", True),
+        ("vllm", "vLLM (version not stated; ROCm)", False),
+        ("tensorrt-llm", "TensorRT-LLM PyTorch workflow (trtllm-bench)", True),
+        ("sglang", "SGLang 0.4.3.post2", False),
+        ("lmdeploy", "LMDeploy v0.1.0", False),
+    ],
+)
+def test_mixed_batches_by_engine_and_version(engine, software, expected):
+    assert engines.mixed_batches(engine, software) is expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 import pytest
 
@@ -95,3 +96,53 @@ def test_a_second_solver_in_the_thread_takes_over_highs():
     with pytest.raises(RuntimeError, match="another Solver"):
         first.resolve()
     assert second.resolve().incumbent == pytest.approx(44.0)
+
+
+def test_upper_bounds_in_highs_only_and_tightened_later():
+    m = _knapsack()
+    s = Solver()
+    st = s.solve(m, [(m.b, 1)])  # b ≤ 1 in HiGHS: a=2, b=1 (15)
+    assert st.incumbent == pytest.approx(15.0)
+    assert m.b.ub == 4  # the Pyomo model keeps its bound
+    s.tighten([(m.b, 0)])  # and now none of b: a=4 (16)
+    assert s.resolve().incumbent == pytest.approx(16.0)
+
+
+def test_side_solves_leave_the_model_as_it_was():
+    m = _knapsack()
+    s = Solver()
+    s.compile(m)
+    x, reduced = s.trial()  # the relaxation: a = 10/3 (cost 13.33), b's reduced cost 1/3
+    assert s.value_of(x) == pytest.approx(40 / 3)
+    assert reduced[s.column(m.b)] == pytest.approx(7 - 5 * 4 / 3)
+    x, _ = s.trial([(m.b, 0)], relax=False, gap=0.0)  # the MIP without b: a=4
+    assert s.value_of(x) == pytest.approx(16.0)
+    s.start(x)  # a feasible start; the model still has b
+    assert s.resolve().incumbent == pytest.approx(14.0)
+
+
+def test_an_expression_spanned_by_those_held():
+    m = _knapsack()
+    m.twice = pyo.Expression(expr=8 * m.a + 14 * m.b + 3)
+    s = Solver()
+    s.solve(m)
+    assert s.spans(m.twice, [m.cost])
+    assert s.spans(m.a, [m.cost, m.b])  # a = (cost − 7b) / 4
+    assert not s.spans(m.a, [m.cost])
+    assert not s.spans(m.a, [])
+
+
+def test_a_point_is_checked_against_the_compiled_model():
+    m = _knapsack()
+    s = Solver()
+    s.compile(m, [(m.b, 3)])
+    point = [0.0, 0.0]
+    for var, value in ((m.a, 0.0), (m.b, 2.0)):
+        point[s.column(var)] = value
+    assert s.feasible(np.array(point))
+    point[s.column(m.b)] = 1.0  # 5 < 10: the cover row breaks
+    assert not s.feasible(np.array(point))
+    point[s.column(m.b)] = 4.0  # above the bound of 3 HiGHS holds
+    assert not s.feasible(np.array(point))
+    point[s.column(m.b)] = 2.5  # not whole
+    assert not s.feasible(np.array(point))

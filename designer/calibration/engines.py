@@ -15,6 +15,7 @@ engines that run on the chip; `runs_on` lets a default design space leave such c
 from __future__ import annotations
 
 import functools
+import re
 
 from designer.model.catalog import Catalog, bundled_dir
 from designer.model.errors import InputError
@@ -52,6 +53,47 @@ def activation(engine: str) -> str:
     ('fp4', '')
     """
     return _activations().get(engine, "")
+
+
+@functools.lru_cache(maxsize=1)
+def _mixed() -> dict[str, str]:
+    raw = read_toml(bundled_dir() / FILE, "the engines catalog")
+    return {e: str(body["mixed_batches"]) for e, body in raw.items() if "mixed_batches" in body}
+
+
+def version(engine: str, software: str) -> tuple[int, ...] | None:
+    """The engine version a measurement's `software` states: the first dotted number after the
+    engine's name ("vLLM 0.7.3.dev138" → (0, 7, 3)); None when it states none.
+
+    >>> version("vllm", "vLLM 0.7.4.dev181+gf35f8e22 offline LLM")
+    (0, 7, 4)
+    >>> version("tensorrt-llm", "NVIDIA NIM 1.8.0 (TensorRT-LLM backend)") is None
+    True
+    """
+    m = re.search(re.escape(engine) + r"\s+v?(\d+(?:\.\d+)+)", software, re.IGNORECASE)
+    return tuple(int(x) for x in m.group(1).split(".")[:3]) if m else None
+
+
+def mixed_batches(engine: str, software: str) -> bool:
+    """Whether the build `software` of `engine` runs arriving prompts inside its decode steps by
+    default (`mixed_batches` of catalogs/engines.toml, with its source): always for an engine
+    whose every release does, from the stated version otherwise; a build that states no version
+    is taken to predate it.
+
+    >>> mixed_batches("tensorrt-llm", "NVIDIA NIM 1.8.0 (TensorRT-LLM backend)")
+    True
+    >>> mixed_batches("vllm", "vLLM 0.7.3.dev138"), mixed_batches("vllm", "vLLM 0.8.5")
+    (False, True)
+    >>> mixed_batches("sglang", "SGLang 0.4.3.post2")
+    False
+    """
+    since = _mixed().get(engine)
+    if since is None:
+        return False
+    if since == "always":
+        return True
+    stated = version(engine, software)
+    return stated is not None and stated >= tuple(int(x) for x in since.split("."))
 
 
 def runs_on(catalog: Catalog, chip_id: str, engine: str) -> bool:

@@ -59,8 +59,9 @@ from designer.calibration.measurements import Measurement
 from designer.model.catalog import Catalog
 from designer.model.errors import InputError, unknown
 
-# fields that are not model inputs: which row, where it was published, what it measured
-NOT_INPUTS = ("id", "source_url", "measured_ms")
+# fields that are not model inputs: which row, where it was published, what it measured, and the
+# build's name (the model sees only what it implies, `Measurement.mixed`)
+NOT_INPUTS = ("id", "source_url", "measured_ms", "software")
 HARDWARE = ("bandwidth", "compute", "prefill_compute")  # shares of the hardware's peaks
 GROUPS: dict[str, Callable[[Measurement], str]] = {  # finest first
     "platform-source": lambda r: f"{r.platform} @ {r.source}",
@@ -69,8 +70,10 @@ GROUPS: dict[str, Callable[[Measurement], str]] = {  # finest first
 
 
 def inputs(r: Measurement) -> tuple:
-    """Everything the model sees of a row: all its fields but id, source and measurement."""
-    return tuple(getattr(r, f.name) for f in fields(r) if f.name not in NOT_INPUTS)
+    """Everything the model sees of a row: all its fields but id, source and measurement, and of
+    its build's name only whether it mixes prompts into the decode steps of an `itl` row."""
+    mixed = r.measure == "itl" and r.mixed
+    return (*(getattr(r, f.name) for f in fields(r) if f.name not in NOT_INPUTS), mixed)
 
 
 def least_mape(measured: np.ndarray) -> float:

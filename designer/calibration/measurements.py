@@ -8,7 +8,9 @@ lengths, and `ms_per_output_token` with a `measure` saying what that number is
 - `itl`: inter-token latency as a serving benchmark reports it, (request latency − TTFT) /
   (output tokens − 1), with `batch` requests kept in flight (each replaced when it finishes):
   one decode step at the batch, plus the other requests' prefills that run while this one
-  decodes (`closed_loop_itl`); at batch 1 exactly one decode step;
+  decodes: as stand-alone passes that stall the decode (`closed_loop_itl`), or, for engine
+  builds that run arriving prompts inside the decode steps (`engines.mixed_batches`), as prompt
+  tokens those steps carry (`mixed_load`, `mixed_cost`); at batch 1 exactly one decode step;
 - `e2e_per_output_token`: request latency / output tokens, one prefill of the batch's prompts
   plus `output_tokens − 1` decode steps, divided by `output_tokens`;
 - `throughput_step`: batch / output tokens per second with prefill included, the same
@@ -31,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from designer.calibration import engines
-from designer.model import perf
+from designer.model import perf, serving
 from designer.model.assumptions import Assumptions
 from designer.model.catalog import DTYPE_BYTES, Catalog
 from designer.model.errors import InputError, excerpt, unknown
@@ -78,6 +80,13 @@ class Measurement:
     measure: str
     ep: int = 1  # expert-parallel degree (optional column `ep`)
     attention: str = "tp"  # attention layout (optional column `attention`: tp | dp)
+    software: str = ""  # the engine build as the source names it (optional column `software`)
+
+    @property
+    def mixed(self) -> bool:
+        """Whether the row's engine build runs arriving prompts inside its decode steps
+        (`engines.mixed_batches`): what the in-flight correction of an `itl` row charges."""
+        return engines.mixed_batches(self.engine, self.software)
 
     @property
     def platform(self) -> str:
@@ -190,6 +199,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
                 measure=measure,
                 ep=ep,
                 attention=attention,
+                software=(row.get("software") or "").strip(),
             )
         )
     if not out:
@@ -197,11 +207,12 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     return out
 
 
-def bundled_path() -> Path:
-    """The shipped calibration set, catalogs/measurements/decode.csv."""
+def bundled_path(name: str = "decode.csv") -> Path:
+    """A shipped measurements file: the calibration set, catalogs/measurements/decode.csv, by
+    default."""
     from designer.model.catalog import bundled_dir
 
-    return bundled_dir() / "measurements" / "decode.csv"
+    return bundled_dir() / "measurements" / name
 
 
 @dataclass(frozen=True)
@@ -214,6 +225,7 @@ class Prepared:
     hw: dict
     link_bw: float
     in_flight: int  # sequences the engine holds at once: the batch, or what memory allows
+    request: Workload  # the request (prompt + output tokens): the prompts' cost in mixed steps
 
 
 def partition(r: Measurement) -> dict:
@@ -262,10 +274,18 @@ def prepare(rows: list[Measurement], catalog: Catalog) -> list[Prepared]:
         act = {"assumptions": a, "activation_dtype": engines.activation(r.engine)}
         dec = Workload(arch, r.decode_context, r.weight_dtype, r.kv_dtype, **act)
         pro = Workload(arch, r.input_tokens, r.weight_dtype, r.kv_dtype, **act)
-        hw = perf.ChipArrays.build(catalog, [r.chip], dec.compute_dtype).take(0)
-        out.append(
-            Prepared(r, dec, pro, hw, link_bandwidth(catalog, r.chip), in_flight(r, dec, hw))
+        req = Workload(
+            arch,
+            r.input_tokens + r.output_tokens,
+            r.weight_dtype,
+            r.kv_dtype,
+            prompt_tokens=r.input_tokens,
+            output_tokens=r.output_tokens,
+            **act,
         )
+        hw = perf.ChipArrays.build(catalog, [r.chip], dec.compute_dtype).take(0)
+        bw = link_bandwidth(catalog, r.chip)
+        out.append(Prepared(r, dec, pro, hw, bw, in_flight(r, dec, hw), req))
     return out
 
 
@@ -288,12 +308,34 @@ def closed_loop_itl(step_s: float, prefill_s: float, batch: int, output_tokens: 
     return x / output_tokens
 
 
+def mixed_load(item: Prepared) -> tuple[float, float]:
+    """`(f, q)` of an `itl` row's mixed steps (`serving.chunk_share`): while one request decodes
+    `O` tokens, the other `b − 1` slots each bring a new prompt of `P` tokens every `O` steps, so
+    its steps carry `c = (b − 1)·P/O` prompt tokens on average, in chunks of the engine's default
+    token budget (`serving.DEFAULT_CHUNK_TOKENS`)."""
+    r = item.row
+    c = (item.in_flight - 1) * r.input_tokens / r.output_tokens
+    f, q = serving.chunk_share(item.request, c, serving.DEFAULT_CHUNK_TOKENS)
+    return float(f), float(q)
+
+
+def mixed_cost(item: Prepared, eff: Efficiency) -> tuple:
+    """`serving.chunk_cost` of `q` prompt tokens (`mixed_load`) in a step of the row's
+    sequences in flight, under profile `eff`."""
+    r = item.row
+    req = dataclasses.replace(item.request, efficiency=eff)
+    q = mixed_load(item)[1]
+    return serving.chunk_cost(req, item.hw, r.tp, item.in_flight, q, serving.DEFAULT_CHUNK_TOKENS)
+
+
 def predict_ms(item: Prepared, eff: Efficiency, catalog: Catalog) -> float:
     """The model's value of what `item.row` measured, in ms per output token: `perf` and
     `prefill` evaluated for this one row (the reference `Terms.predict` is checked against).
 
     `b = item.in_flight` sequences run at once. `itl`: the closed-loop ITL at `b` (requests
-    beyond it wait before their first token, which ITL does not count). Static batches: `B/b`
+    beyond it wait before their first token, which ITL does not count); for a mixed-batch
+    build (`Measurement.mixed`) the mean of its steps with and without the other requests'
+    prompt tokens (`mixed_load`, `serving.with_chunk`, `serving.averaged`). Static batches: `B/b`
     waves of one prefill of `b` prompts and `O − 1` decode steps at `b`, over `O` tokens.
     """
     r = item.row
@@ -304,6 +346,13 @@ def predict_ms(item: Prepared, eff: Efficiency, catalog: Catalog) -> float:
     if r.measure == "itl":
         if b == 1:
             return step * 1e3
+        if r.mixed:
+            m = perf.evaluate_arrays(dec, item.hw, r.tp, r.pp, b, **partition(r))
+            f = mixed_load(item)[0]
+            mixed = serving.with_chunk(
+                step, float(m["memory_time_s"]), float(m["compute_time_s"]), *mixed_cost(item, eff)
+            )
+            return float(serving.averaged(f, mixed, step)) * 1e3
         one = prefill_time(
             pro, item.hw, item.link_bw, tp=r.tp, pp=r.pp, prompt_tokens=r.input_tokens
         )
@@ -341,6 +390,11 @@ class Terms:
     """
 
     itl: np.ndarray  # True: closed-loop ITL (one decode step at batch 1), else per output token
+    mixed: np.ndarray  # True: an `itl` row of a mixed-batch build (`Measurement.mixed`, b > 1)
+    mixed_share: np.ndarray  # f of its mixed steps (`mixed_load`), 0 elsewhere
+    chunk_memory: np.ndarray  # what the mixed steps' prompt tokens add at the limit (s)
+    chunk_compute: np.ndarray
+    chunk_sync: np.ndarray
     layers: np.ndarray
     moe_layers: np.ndarray
     mla_layers: np.ndarray
@@ -391,8 +445,15 @@ class Terms:
                 for e in (_LIMIT, _PROBE)
             ]
             tau = _PROBE.collective_latency
+            mixed = r.measure == "itl" and r.mixed and b > 1
+            chunk = mixed_cost(item, _LIMIT) if mixed else (0.0, 0.0, 0.0)
             for name, v in (
                 ("itl", r.measure == "itl"),
+                ("mixed", mixed),
+                ("mixed_share", mixed_load(item)[0] if mixed else 0.0),
+                ("chunk_memory", float(chunk[0])),
+                ("chunk_compute", float(chunk[1])),
+                ("chunk_sync", float(chunk[2])),
                 ("layers", dec.layers),
                 ("moe_layers", dec.model.moe_layers),
                 ("mla_layers", dec.layers if dec.model.is_mla else 0),
@@ -421,7 +482,8 @@ class Terms:
             ):
                 cols[name].append(v)
         overlap = bool(items) and items[0].decode.assumptions.per_sequence_overlap
-        arrays = {k: np.array(v, dtype=bool if k == "itl" else float) for k, v in cols.items()}
+        flags = ("itl", "mixed")
+        arrays = {k: np.array(v, dtype=bool if k in flags else float) for k, v in cols.items()}
         return cls(**arrays, overlap=overlap)
 
     def take(self, index) -> Terms:
@@ -462,9 +524,21 @@ class Terms:
             ),
         )
         o = self.output_tokens
+        mixed = serving.with_chunk(
+            step,
+            self.step_memory / eff.bandwidth,
+            self.step_compute / eff.compute,
+            self.chunk_memory / eff.bandwidth,
+            self.chunk_compute / eff.prefill_compute,
+            self.chunk_sync,
+        )
         per_token = np.where(
             self.itl,
-            closed_loop_itl(step, pf, self.batch, o),
+            np.where(
+                self.mixed,
+                serving.averaged(self.mixed_share, mixed, step),
+                closed_loop_itl(step, pf, self.batch, o),
+            ),
             self.waves * (pf + (o - 1) * step) / o,
         )
         return per_token * 1e3

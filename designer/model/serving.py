@@ -126,9 +126,11 @@ def kv_bytes_per_request(wl: Workload) -> float:
     return float(wl.prompt_tokens) * wl.kv_bytes_per_token
 
 
-def mixed_step(wl: Workload, hw: dict, t, p, batch, m: dict, c, chunk: int) -> np.ndarray:
-    """Step time of a micro-batch of `batch` decoders that also carries `c` prompt tokens
-    (chunks of at most `chunk`); `m` is `perf.evaluate_arrays` at `batch`."""
+def chunk_cost(wl: Workload, hw: dict, t, batch, c, chunk: int) -> tuple:
+    """What carrying `c` prompt tokens (chunks of at most `chunk`) adds to a step of `batch`
+    decoders, at `wl.efficiency`: memory time (their KV writes, the re-reads of earlier chunks'
+    KV, the further experts they touch), compute time (their FLOPs at η_pf) and collective time
+    (their all-reduce bytes), in seconds."""
     t = np.asarray(t, dtype=float)
     c = np.asarray(c, dtype=float)
     batch = np.asarray(batch, dtype=float)
@@ -147,21 +149,49 @@ def mixed_step(wl: Workload, hw: dict, t, p, batch, m: dict, c, chunk: int) -> n
         wl.layers * wl.collectives_per_layer * moved / np.where(link > 0, link / 2.0, 1.0),
         0.0,
     )
-    mem, cmp = m["memory_time_s"], m["compute_time_s"]
-    return m["step_time_s"] + np.maximum(mem + d_mem, cmp + d_cmp) - np.maximum(mem, cmp) + d_syn
+    return d_mem, d_cmp, d_syn
+
+
+def with_chunk(step, memory, compute, d_mem, d_cmp, d_syn):
+    """The mixed step: a decode step (`step`, of memory and compute times `memory`, `compute`)
+    that also carries prompt tokens costing `d_mem`, `d_cmp`, `d_syn` (`chunk_cost`). Weights
+    are read once for both phases: `T + max(M + ΔM, F + ΔF) − max(M, F) + ΔS`."""
+    return step + np.maximum(memory + d_mem, compute + d_cmp) - np.maximum(memory, compute) + d_syn
+
+
+def mixed_step(wl: Workload, hw: dict, t, p, batch, m: dict, c, chunk: int) -> np.ndarray:
+    """Step time of a micro-batch of `batch` decoders that also carries `c` prompt tokens
+    (chunks of at most `chunk`); `m` is `perf.evaluate_arrays` at `batch`."""
+    return with_chunk(
+        m["step_time_s"],
+        m["memory_time_s"],
+        m["compute_time_s"],
+        *chunk_cost(wl, hw, t, batch, c, chunk),
+    )
+
+
+def chunk_share(wl: Workload, c, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+    """`(f, q)`: a micro-batch that carries `c` prompt tokens per step on average runs a share
+    `f = c/q` of its steps with `q = max(min(C, P), c)` prompt tokens (a whole chunk, or more
+    than one prompt), the others with none (`mean_step`)."""
+    c = np.asarray(c, dtype=float)
+    q = np.maximum(min(chunk, wl.prompt_tokens), c)
+    return c / q, q
+
+
+def averaged(share, mixed, decode):
+    """The mean step: `f·T_mixed + (1 − f)·T_decode` (`mean_step`)."""
+    return share * mixed + (1.0 - share) * decode
 
 
 def mean_step(wl: Workload, hw: dict, t, p, batch, m: dict, c, chunk: int) -> np.ndarray:
     """The mean step of a micro-batch that carries `c` prompt tokens per step on average: a
-    share `f = c/q` of its steps carry `q = max(min(C, P), c)` prompt tokens (a whole chunk, or
-    more than one prompt), the others none — AIConfigurator's mixed and decode-only steps
-    (`run_agg`): `T = f·T_mixed(q) + (1 − f)·T_decode`. Averaging the steps rather than the
-    tokens keeps what is not linear in the tokens (experts touched, max(memory, compute)) per
-    step."""
-    c = np.asarray(c, dtype=float)
-    q = np.maximum(min(chunk, wl.prompt_tokens), c)
-    f = c / q
-    return f * mixed_step(wl, hw, t, p, batch, m, q, chunk) + (1.0 - f) * m["step_time_s"]
+    share `f = c/q` of its steps carry `q = max(min(C, P), c)` prompt tokens (`chunk_share`), the
+    others none — AIConfigurator's mixed and decode-only steps (`run_agg`):
+    `T = f·T_mixed(q) + (1 − f)·T_decode`. Averaging the steps rather than the tokens keeps what
+    is not linear in the tokens (experts touched, max(memory, compute)) per step."""
+    f, q = chunk_share(wl, c, chunk)
+    return averaged(f, mixed_step(wl, hw, t, p, batch, m, q, chunk), m["step_time_s"])
 
 
 def md1_wait(rho, service) -> tuple[np.ndarray, np.ndarray]:

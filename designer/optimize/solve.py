@@ -20,8 +20,10 @@ from designer.model.errors import DesignerError, InfeasibleError, SolverLimitErr
 from designer.model.serving import REPLICA_METRICS
 from designer.optimize import columns as columns_mod
 from designer.optimize import recheck
+from designer.optimize import start as first_fleet
 from designer.optimize.build import build, export
 from designer.optimize.data import FleetData, fleet_data
+from designer.optimize.dominance import replica_caps
 from designer.optimize.explain import explain
 from designer.optimize.features.objective import TIE_BREAK, expression
 from designer.optimize.modeling import pyo
@@ -93,7 +95,17 @@ def solve(
     data = fleet_data(problem, cols)
     m = build(data)
     solver = Solver(time_limit=_remaining(start, time_limit))
-    st = solver.solve(m)
+    caps = replica_caps(problem, cols, data.rmax) if prune else data.rmax
+    solver.compile(m, [(m.replicas[k], int(caps[k])) for k in m.K if caps[k] < data.rmax[k]])
+    relaxation = None
+    if first_fleet.applies(data):
+        x0, relaxation = first_fleet.first_fleet(solver, m, data, caps)
+        if x0 is not None and solver.feasible(x0):  # its objective bounds the optimum
+            unused = relaxation.unused(solver.value_of(x0))
+            solver.tighten([(m.replicas[int(k)], 0) for k in unused])
+            solver.start(x0)
+        solver.time_limit = _remaining(start, time_limit)
+    st = solver.resolve()
     if st.status == "infeasible" or (not st.has_solution and st.status == "optimal"):
         raise _infeasible(problem, cols, start)
     if not st.has_solution:
@@ -103,6 +115,8 @@ def solve(
         )
     proven = st.status == "optimal"
     if proven:
+        if relaxation is not None:  # the optimum fixes more columns than the start did
+            solver.tighten([(m.replicas[int(k)], 0) for k in relaxation.unused(st.incumbent)])
         st = _tie_break(m, problem, solver, st, start, time_limit)
         proven = st.status == "optimal"
     solver.load()
@@ -169,25 +183,35 @@ def _remaining(start: float, time_limit: float) -> float:
 def _tie_break(m, problem: Problem, solver: Solver, st, start: float, time_limit: float):
     """Among optima: lower capex, then lower power, then fewer chips (each kept ≤ its optimum
     while the next is minimized). The rows and objectives change in HiGHS only (no re-compile);
-    stops, keeping what it has, if the time runs out."""
+    stops, keeping what it has, if the time runs out. A criterion that is a linear combination
+    of those already held at their optima is held with them (to the tie tolerances) and needs
+    no re-solve: under a purchase, TCO is capex / years + energy × price, so after TCO and capex
+    the power is decided; under a rent, capex is the rent over the years, decided by TCO."""
     seq = [problem.objective] + [
         n for n in TIE_BREAK if n != problem.objective and not _same(problem.objective, n)
     ]
-    sense = problem.sense
-    for prev, name in zip(seq, seq[1:], strict=False):
-        expr = expression(m, prev)
-        value = solver.value(expr)
-        slack = TIE_TOL * max(abs(value), 1.0)
-        if sense == "maximize":
-            solver.add_row(expr, lower=value - slack)
-        else:
-            solver.add_row(expr, upper=value + slack)
-        sense = "minimize"
-        solver.set_objective(expression(m, name), sense)
+    sense, prev, held = problem.sense, seq[0], []
+    for name in seq[1:]:
+        if prev is not None:
+            expr = expression(m, prev)
+            value = solver.value(expr)
+            slack = TIE_TOL * max(abs(value), 1.0)
+            if sense == "maximize":
+                solver.add_row(expr, lower=value - slack)
+            else:
+                solver.add_row(expr, upper=value + slack)
+            held.append(expr)
+            sense = "minimize"
+        target = expression(m, name)
+        if solver.spans(target, held):
+            prev = None  # decided by those held: nothing to re-solve, no row to add
+            continue
+        solver.set_objective(target, sense)
         solver.time_limit = _remaining(start, time_limit)
         nxt = solver.resolve()
         if nxt.status != "optimal":
             return nxt if nxt.has_solution else st
+        prev = name
     return st
 
 

@@ -104,6 +104,8 @@ class Solver:
         self._integer = np.zeros(0, dtype=bool)
         self._memo: dict[int, tuple] = {}
         self._cost = np.zeros(0)  # the objective HiGHS holds: cost · x + offset
+        self._lower = self._upper = np.zeros(0)  # the compiled bounds
+        self._matrix, self._row_lower, self._row_upper = None, np.zeros(0), np.zeros(0)
         self._maximize = False
 
     @property
@@ -114,8 +116,15 @@ class Solver:
         return self._highs
 
     # -- model -------------------------------------------------------------------------------
-    def solve(self, model: pyo.ConcreteModel) -> SolveStatus:
-        """Compile `model` (its active constraints and its one active objective) and solve."""
+    def solve(self, model: pyo.ConcreteModel, upper: list[tuple] | None = None) -> SolveStatus:
+        """Compile `model` (see `compile`) and solve."""
+        self.compile(model, upper)
+        return self.resolve()
+
+    def compile(self, model: pyo.ConcreteModel, upper: list[tuple] | None = None) -> None:
+        """Compile `model` (its active constraints and its one active objective) into HiGHS;
+        `upper` ([(variable, bound)]) lowers variables' upper bounds in HiGHS only (bounds that
+        hold for some optimum of the integer problem, not for its relaxation)."""
         repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
         if len(repn.objectives) != 1:
             raise ValueError(f"the model has {len(repn.objectives)} active objectives, not 1")
@@ -124,7 +133,11 @@ class Solver:
         self._rows = list(repn.rows)
         n, m = len(self._columns), len(self._rows)
         lower = np.array([_bound(v.lb, -INF) for v in self._columns], dtype=float)
-        upper = np.array([_bound(v.ub, INF) for v in self._columns], dtype=float)
+        self._lower = lower
+        ub = np.array([_bound(v.ub, INF) for v in self._columns], dtype=float)
+        for v, bound in upper or ():
+            i = self._index[id(v)]
+            ub[i] = min(ub[i], float(bound))
         integrality = np.array([1 if v.is_integer() else 0 for v in self._columns], np.int32)
         self._mip = bool(integrality.any())
         self._integer = integrality.astype(bool)
@@ -133,6 +146,7 @@ class Solver:
         row_lower = np.where(kind == 1, -INF, rhs)
         row_upper = np.where(kind == -1, INF, rhs)
         a = repn.A.tocsc()
+        self._matrix, self._row_lower, self._row_upper = a, row_lower, row_upper
         cost = np.asarray(repn.c.toarray()[0] if n else [], dtype=float)
         self._offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
         maximize = repn.objectives[0].sense == pyo.maximize
@@ -151,7 +165,7 @@ class Solver:
             self._offset,
             cost,
             lower,
-            upper,
+            ub,
             row_lower,
             row_upper,
             a.indptr.astype(np.int32),
@@ -159,7 +173,88 @@ class Solver:
             a.data.astype(float),
             integrality,
         )
-        return self.resolve()
+        self._upper = ub
+
+    def trial(
+        self,
+        upper: list[tuple] = (),
+        *,
+        relax: bool = True,
+        gap: float = 1e-4,
+        start: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """A side solve of the compiled model with the upper bounds of `upper` ([(variable,
+        bound)]) lowered for it alone: its continuous relaxation (`relax`), or the MIP to a
+        relative `gap` from `start`. Returns its point and its columns' reduced costs (zeros
+        for a MIP), None when it has no point (a relaxation: no optimal one). The model in
+        HiGHS is left as it was, with no solution kept; the time limit holds."""
+        h = self._h
+        n = len(self._columns)
+        every = np.arange(n, dtype=np.int32)
+        idx = np.array([self._index[id(v)] for v, _ in upper], dtype=np.int32)
+        ub = self._upper.copy()
+        ub[idx] = np.minimum(ub[idx], [float(b) for _, b in upper])
+        if relax:
+            h.changeColsIntegrality(n, every, np.zeros(n, dtype=np.int32))
+        h.changeColsBounds(n, every, self._lower, ub)
+        try:
+            h.setOptionValue("time_limit", float(max(self.time_limit, 0.01)))
+            h.setOptionValue("mip_rel_gap", float(gap))
+            if start is not None:
+                h.setSolution(n, every, start)
+            h.run()
+            sol = h.getSolution()
+            if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+                return None
+            if relax and h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None  # reduced costs only of an optimal relaxation
+            x = np.array(sol.col_value, dtype=float)
+            x[self._integer] = np.round(x[self._integer]) if not relax else x[self._integer]
+            duals = np.array(sol.col_dual, dtype=float) if relax else np.zeros(n)
+            return x, duals
+        finally:
+            h.changeColsIntegrality(n, every, self._integer.astype(np.int32))
+            h.changeColsBounds(n, every, self._lower, self._upper)
+            h.clearSolver()
+
+    def tighten(self, upper: list[tuple]) -> None:
+        """Lower the upper bounds of `upper` ([(variable, bound)]) in HiGHS from now on."""
+        if not upper:
+            return
+        idx = np.array([self._index[id(v)] for v, _ in upper], dtype=np.int32)
+        self._upper[idx] = np.minimum(self._upper[idx], [float(b) for _, b in upper])
+        self._h.changeColsBounds(len(idx), idx, self._lower[idx], self._upper[idx])
+
+    def feasible(self, x: np.ndarray, tol: float = 1e-12) -> bool:
+        """Whether the point `x` meets the compiled model's bounds, rows (HiGHS' rows as they
+        were compiled) and integrality, to `tol` relative."""
+        if self._matrix is None or len(x) != len(self._columns):
+            return False
+        ax = self._matrix @ x
+
+        def within(v, lo, up) -> bool:
+            slack = tol * np.maximum(np.abs(v), 1.0)
+            return bool(np.all(v >= lo - slack) and np.all(v <= up + slack))
+
+        whole = np.all(np.abs(x[self._integer] - np.round(x[self._integer])) <= tol)
+        return (
+            bool(whole)
+            and within(x, self._lower, self._upper)
+            and within(ax, self._row_lower, self._row_upper)
+        )
+
+    def value_of(self, x: np.ndarray) -> float:
+        """The objective HiGHS holds at the point `x`."""
+        return float(self._cost @ x) + self._offset
+
+    def start(self, values: np.ndarray) -> None:
+        """Start the next MIP solve from the point `values` (one per compiled column; HiGHS
+        ignores a start that is not feasible)."""
+        self._x = np.asarray(values, dtype=float)
+
+    def column(self, var) -> int:
+        """The compiled column of a variable (KeyError when the model has none for it)."""
+        return self._index[id(var)]
 
     def coefficients(self, expr) -> tuple[np.ndarray, np.ndarray, float]:
         """A linear expression of the model's variables as (column indices, coefficients,
@@ -190,6 +285,27 @@ class Solver:
         lo = -INF if lower is None else lower - const
         up = INF if upper is None else upper - const
         self._h.addRow(lo, up, len(cols), cols, coefs)
+
+    def spans(self, expr, basis: list) -> bool:
+        """Whether `expr` is, up to a constant, a linear combination of the expressions of
+        `basis` (its coefficients theirs combined, to a relative 1e-12): where those are held
+        at their optima, so is `expr`."""
+        if not basis:
+            return False
+        n = len(self._columns)
+
+        def dense(e) -> np.ndarray:
+            cols, coefs, _ = self.coefficients(e)
+            v = np.zeros(n)
+            np.add.at(v, cols, coefs)
+            return v
+
+        a = np.stack([dense(e) for e in basis], axis=1)
+        y = dense(expr)
+        x = np.linalg.lstsq(a, y, rcond=None)[0]
+        return bool(
+            np.abs(a @ x - y).max(initial=0.0) <= 1e-12 * max(np.abs(y).max(initial=0.0), 1e-300)
+        )
 
     def set_objective(self, expr, sense: str = "minimize") -> None:
         """Replace the objective by `expr` (in HiGHS only)."""

@@ -1,0 +1,150 @@
+"""Published times to first token (catalogs/measurements/prefill.csv) against the prefill model.
+
+Each row is a one-request run whose source states its TTFT beside the decode row of the same id
+in decode.csv (same source, command and lengths). At one request in flight there is no queue:
+the model's TTFT is one prefill pass of the prompt (`prefill.prefill_time`, compute at `η_pf`).
+Two predictions per row, both held out from TTFT data (no profile is fitted to any TTFT):
+
+- `profile`: the profile an answer would use for the row's chip and engine
+  (`profiles.default_for`);
+- `held_out`: a fit to the decode rows of every other source (`calibrate.fit_profile`), so that
+  not even the row's own publication's decode rows shaped `η_pf`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from designer.calibration import engines, measurements, profiles
+from designer.calibration.calibrate import fit_profile
+from designer.calibration.measurements import MEASURED_ASSUMPTIONS, Measurement
+from designer.model import perf
+from designer.model.catalog import Catalog
+from designer.model.errors import InputError
+from designer.model.files import read_csv
+from designer.model.prefill import link_bandwidth, prefill_time
+from designer.model.workload import Efficiency, Workload
+
+COLUMNS = (
+    "id",
+    "source_url",
+    "chip",
+    "engine",
+    "software",
+    "catalog_model",
+    "weight_dtype",
+    "kv_dtype",
+    "tp",
+    "pp",
+    "batch",
+    "input_tokens",
+    "ttft_ms",
+)
+
+
+def bundled_path() -> Path:
+    """The shipped TTFT rows, catalogs/measurements/prefill.csv."""
+    return measurements.bundled_path("prefill.csv")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One published TTFT of a one-request run."""
+
+    id: str
+    source_url: str
+    chip: str
+    engine: str
+    model: str
+    weight_dtype: str
+    kv_dtype: str
+    tp: int
+    pp: int
+    input_tokens: int
+    ttft_ms: float
+
+
+def load(path: str | Path, catalog: Catalog) -> list[Row]:
+    """The rows of a prefill CSV; every row is one request (`batch` 1) of a catalog chip and
+    model, with a positive TTFT."""
+    header, rows = read_csv(path, "a TTFT measurements CSV")
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", where=str(path))
+    out = []
+    for n, r in rows:
+        where = f"{path}:{n}"
+        try:
+            batch, ttft = int(r["batch"]), float(r["ttft_ms"])
+            tp, pp, p = int(r["tp"]), int(r["pp"]), int(r["input_tokens"])
+        except ValueError as exc:
+            raise InputError(f"expected numbers: {exc}", where=where) from None
+        if batch != 1 or ttft <= 0 or min(tp, pp, p) < 1:
+            raise InputError("expected batch 1 and positive numbers", where=where)
+        catalog.chip(r["chip"])
+        catalog.model(r["catalog_model"])
+        wd = r["weight_dtype"].strip().split("/")[0]
+        out.append(
+            Row(
+                r["id"],
+                r["source_url"],
+                r["chip"],
+                r["engine"],
+                r["catalog_model"],
+                wd,
+                (r["kv_dtype"].strip() or wd).split("/")[0],
+                tp,
+                pp,
+                p,
+                ttft,
+            )
+        )
+    return out
+
+
+def predict_ms(row: Row, eff: Efficiency, catalog: Catalog) -> float:
+    """The model's TTFT of `row` under profile `eff`: one prefill pass of its prompt."""
+    wl = Workload(
+        catalog.model(row.model),
+        row.input_tokens,
+        row.weight_dtype,
+        row.kv_dtype,
+        efficiency=eff,
+        assumptions=MEASURED_ASSUMPTIONS,
+        activation_dtype=engines.activation(row.engine),
+    )
+    hw = perf.ChipArrays.build(catalog, [row.chip], wl.compute_dtype).take(0)
+    pf = prefill_time(
+        wl,
+        hw,
+        link_bandwidth(catalog, row.chip),
+        tp=row.tp,
+        pp=row.pp,
+        prompt_tokens=row.input_tokens,
+    )
+    return pf.time_s * 1e3
+
+
+def compare(rows: list[Row], decode: list[Measurement], catalog: Catalog) -> list[dict]:
+    """Per row: measured, predicted under the answer's profile and under a fit to the other
+    sources' decode rows (one fit per source), and the profile used."""
+    fits: dict[str, Efficiency] = {}
+    out = []
+    for r in rows:
+        if r.source_url not in fits:
+            others = [m for m in decode if m.source_url != r.source_url]
+            fits[r.source_url] = fit_profile(others, catalog).efficiency
+        prof = profiles.default_for(catalog, r.chip, r.engine)
+        out.append(
+            {
+                "id": r.id,
+                "engine": r.engine,
+                "input_tokens": r.input_tokens,
+                "measured_ms": r.ttft_ms,
+                "profile": prof.id,
+                "profile_ms": predict_ms(r, prof.efficiency, catalog),
+                "held_out_ms": predict_ms(r, fits[r.source_url], catalog),
+            }
+        )
+    return out

@@ -1,0 +1,64 @@
+"""The first fleet HiGHS starts from (designer.optimize.start): a feasible fleet of the
+master problem no better than the optimum, and reduced-cost fixing that keeps every fleet
+the tie-break weighs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from designer.optimize import columns as columns_mod
+from designer.optimize import start
+from designer.optimize.build import build
+from designer.optimize.data import fleet_data
+from designer.optimize.dominance import replica_caps
+from designer.optimize.modeling import pyo
+from designer.optimize.problem import problem_from_dict
+from designer.optimize.solve import solve
+from designer.optimize.solver import Solver
+from tests.optimize.test_against_brute_force import TWO_CLASSES
+
+
+def test_unused_columns_cost_more_than_the_incumbent_with_room():
+    relaxation = start.Relaxation(
+        10.0, np.array([0.0, 1.0, 2.0, 2.5, 3.0]), np.array([True, True, True, True, False])
+    )
+    # bound 10, incumbent 12: one replica of a column of reduced cost > 2 costs more (the
+    # last is used by the relaxation)
+    assert list(relaxation.unused(12.0)) == [3]
+    assert list(relaxation.unused(13.0)) == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"fleet": {"max_chip_types": 1}}, {"limits": {"max_power": "25 kW"}}],
+)
+def test_the_first_fleet_is_feasible_and_no_better_than_the_optimum(extra):
+    pr = problem_from_dict({**TWO_CLASSES, **extra, "objective": {"minimize": "tco"}})
+    c = columns_mod.build(pr)
+    data = fleet_data(pr, c)
+    assert start.applies(data)
+    m = build(data)
+    caps = replica_caps(pr, c, data.rmax)
+    s = Solver()
+    s.compile(m, [(m.replicas[k], int(caps[k])) for k in m.K])
+    x0, relaxation = start.first_fleet(s, m, data, caps)
+    assert x0 is not None
+    unused = relaxation.unused(s.value_of(x0))
+    for v in m.component_data_objects(pyo.Var):
+        v.set_value(float(x0[s.column(v)]), skip_validation=True)
+    for con in m.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(con.body)
+        assert con.lower is None or body >= pyo.value(con.lower) - 1e-6
+        assert con.upper is None or body <= pyo.value(con.upper) + 1e-6
+    sol = solve(pr, with_sensitivity=False)
+    assert s.value_of(x0) * 1e3 >= sol.totals["tco_usd_per_year"] * (1 - 1e-9)
+    used = {k for k in m.K if m.replicas[k].value}
+    chosen = {
+        k
+        for k in m.K
+        for r in sol.fleet
+        if (r["chip"], r["tp"], r["pp"], r["batch"])
+        == (c.chip_types[int(c.chip[k])].chip, int(c.t[k]), int(c.p[k]), int(c.batch[k]))
+    }
+    assert used and not chosen & set(int(k) for k in unused)

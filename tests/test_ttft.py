@@ -1,0 +1,48 @@
+"""Published TTFTs (catalogs/measurements/prefill.csv) and the prefill model's prediction of
+them (designer/calibration/ttft.py)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+
+import pytest
+
+from designer.calibration import measurements, ttft
+from designer.model.workload import Efficiency
+
+
+def test_every_ttft_is_stated_by_the_source_of_its_decode_row(catalog):
+    decode = {r["id"]: r for r in csv.DictReader(measurements.bundled_path().open())}
+    rows = ttft.load(ttft.bundled_path(), catalog)
+    assert rows
+    for r in rows:
+        d = decode[r.id]  # the one-request run of the same id
+        assert d["batch"] == "1" and d["source_url"] == r.source_url, r.id
+        for key, value in (("chip", r.chip), ("engine", r.engine), ("catalog_model", r.model)):
+            assert d[key] == value, (r.id, key)
+        assert int(d["tp"]) == r.tp and int(d["input_tokens"]) == r.input_tokens, r.id
+        stated = f"{r.ttft_ms:.2f}".rstrip("0").rstrip(".")
+        assert stated in d["notes"], r.id  # the value the source states, quoted in its notes
+
+
+def test_a_long_prompt_is_mostly_compute_at_eta_pf(catalog):
+    row = next(r for r in ttft.load(ttft.bundled_path(), catalog) if r.input_tokens == 128000)
+    base = Efficiency(0.8, 0.5, prefill_compute=0.6)
+    slow = dataclasses.replace(base, prefill_compute=0.3)
+    a, b = ttft.predict_ms(row, base, catalog), ttft.predict_ms(row, slow, catalog)
+    assert 1.8 * a < b < 2 * a  # its compute doubles; its collectives do not move
+
+
+def test_a_batch_other_than_one_is_refused(tmp_path, catalog):
+    text = ttft.bundled_path().read_text().splitlines()
+    header, first = text[0], text[1]
+    cols = header.split(",")
+    parts = first.split(",")
+    parts[cols.index("batch")] = "4"
+    p = tmp_path / "p.csv"
+    p.write_text(header + "\n" + ",".join(parts) + "\n")
+    from designer.model.errors import InputError
+
+    with pytest.raises(InputError):
+        ttft.load(p, catalog)
