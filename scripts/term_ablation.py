@@ -2,6 +2,7 @@
 the check every term of docs/model.md §6 was kept or held by.
 
     python scripts/term_ablation.py [DATA.csv] [--variant NAME ...] [--weight-only]
+        [--moe-units bytes] [--moe-first]
     python scripts/term_ablation.py [DATA.csv] --compose bandwidth,compute,prefill_compute
     python scripts/term_ablation.py [DATA.csv] --loaded
 
@@ -11,6 +12,9 @@ MAPE of leave-one-platform-out, leave-one-source-out and leave-one-platform-out 
 dense rows and the rows of 256 or more sequences. Never in-sample errors: those are printed
 last, for reference only. `--weight-only` predicts every row with bf16 GEMMs for sub-8-bit
 weights (no engine's `activation_dtype`), the model before the GEMM precision was wired in.
+`--moe-units bytes` charges τ_moe per 10 µs of routed-expert bytes read at peak bandwidth instead
+of per MoE layer; `--moe-first` reverses `calibrate.CONFOUNDED` (rows that cannot tell τ_moe from
+τ_mla give the time to τ_moe, the order before the Mixtral rows).
 
 `--compose FIELDS`: hardware × software composition, held out. Each platform (chip × engine) is
 predicted by its engine's fit to the other platforms (as `--within engine`), with the listed
@@ -31,18 +35,25 @@ from pathlib import Path
 import numpy as np
 
 from designer.calibration import calibrate, engines, measurements
+from designer.model import perf
 from designer.model.catalog import Catalog
 
 PER_SEQUENCE = ("per_sequence_step", "attention_kernel")
-LAYER_TERMS = ("moe_layer", "mla_layer")
+LAYER_TERMS = ("moe_layer", "mla_layer", "moe_expert")
 # variant name → parameters held at their prior
 VARIANTS: dict[str, tuple[str, ...]] = {
     "before: seven parameters": PER_SEQUENCE + LAYER_TERMS,
-    "shipped: + τ_moe, τ_mla": PER_SEQUENCE,
-    "all eleven": (),
-    "physical T_seq (τ_sample + κ_attn, no τ_seq) + τ_moe, τ_mla": ("per_sequence",),
-    "κ_attn only for T_seq + τ_moe, τ_mla": ("per_sequence", "per_sequence_step"),
-    "τ_sample only for T_seq + τ_moe, τ_mla": ("per_sequence", "attention_kernel"),
+    "shipped: + τ_expert, τ_mla": PER_SEQUENCE + ("moe_layer",),
+    "all twelve": (),
+    "(a) τ_moe per MoE layer only": PER_SEQUENCE + ("mla_layer", "moe_expert"),
+    "(c) τ_mla per MLA layer only": PER_SEQUENCE + ("moe_layer", "moe_expert"),
+    "(b) τ_expert per distinct expert only": PER_SEQUENCE + ("moe_layer", "mla_layer"),
+    "(a)+(c) τ_moe, τ_mla": PER_SEQUENCE + ("moe_expert",),
+    "(a)+(b)+(c) τ_moe, τ_expert, τ_mla": PER_SEQUENCE,
+    "physical T_seq (τ_sample + κ_attn, no τ_seq) + τ_expert, τ_mla": (
+        "per_sequence",
+        "moe_layer",
+    ),
 }
 SCHEMES = (("platform", None), ("source", None), ("platform", "engine"))
 LARGE_BATCH = 256
@@ -56,12 +67,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", help="also list the held-out errors of these row ids (comma list)")
     ap.add_argument("--compose", help="hardware fields taken from the chip's other platforms")
     ap.add_argument("--chip-rows", type=int, default=8)
+    ap.add_argument(
+        "--moe-units",
+        choices=("layers", "bytes"),
+        default="layers",
+        help="what τ_moe is charged per: MoE layer (shipped), or 10 µs of routed-expert bytes "
+        "read at peak bandwidth (the bytes form of docs/model.md §6)",
+    )
+    ap.add_argument(
+        "--moe-first",
+        action="store_true",
+        help="rows that cannot tell τ_moe from τ_mla give the time to τ_moe (the order before)",
+    )
     ap.add_argument("--loaded", action="store_true", help="signed errors of loaded itl rows")
     args = ap.parse_args(argv)
     if args.weight_only:
         engines.activation = lambda engine: ""
     cat = Catalog.load()
     rows = calibrate.as_rows(measurements.load(Path(args.data), cat), cat)
+    if args.moe_units != "layers":
+        units = moe_units(rows, args.moe_units)
+        rows = dataclasses.replace(rows, terms=dataclasses.replace(rows.terms, moe_layers=units))
+    if args.moe_first:
+        calibrate.CONFOUNDED = tuple((b, a) for a, b in calibrate.CONFOUNDED)
     moe = np.array([cat.model(i.row.model).is_moe for i in rows.items])
     large = np.array([i.row.batch >= LARGE_BATCH for i in rows.items])
     print(
@@ -127,6 +155,23 @@ def compose(rows: calibrate.Rows, cat: Catalog, fields: tuple[str, ...], chip_ro
         f"{_mape(composed, m):.1f}%"
     )
     return 0
+
+
+def moe_units(rows: calibrate.Rows, form: str) -> np.ndarray:
+    """Per row, the count τ_moe multiplies under `form` = `bytes` (decode step and prefill
+    alike, at the step's tokens): routed-expert bytes the busiest chip reads per step at peak
+    bandwidth, in units of 10 µs."""
+    out = np.zeros(len(rows))
+    for k, item in enumerate(rows.items):
+        m = item.decode.model
+        if not m.is_moe:
+            continue
+        r = item.row
+        tokens = item.in_flight * item.decode.tokens_per_step
+        distinct, _ = perf.routed_experts_per_chip(item.decode, r.tp, r.ep, tokens)
+        read_s = m.moe_layers * distinct * item.decode.expert_bytes / item.hw["bandwidth"]
+        out[k] = float(np.asarray(read_s).ravel()[0]) / 1e-5
+    return out
 
 
 LOADED_BATCH = 32

@@ -428,3 +428,19 @@ def test_profile_activation_dtype_sets_the_gemm_rate_under_deployment(catalog):
     assert slow["compute_time_s"] / fast["metrics"]["compute_time_s"] == pytest.approx(
         chip.flops("fp4") / chip.flops("bf16"), rel=1e-12
     )
+
+
+def test_expert_time_adds_once_per_distinct_expert_a_chip_computes():
+    """T_over gains L_moe · E_busy · τ_expert. By hand: Mixtral 8x7B (32 MoE layers, top-2 of 8)
+    at batch 1 computes 2 distinct experts per layer: 64 × 5 µs = 320 µs; at batch 64 all 8
+    (8 · (1 − (6/8)^64) = 8 − 8.1e-8): 256 × 5 µs; DeepSeek-V3 at batch 1, 58 × 8 × 5 µs."""
+    eff = Efficiency(moe_expert=5e-6)
+    kw = {"tp": 4, "assumptions": "deployment", "efficiency": eff}
+    one = evaluate("mixtral-8x7b", "h100-sxm", batch=1, **kw)["metrics"]
+    assert one["overhead_time_s"] == pytest.approx(32 * 2 * 5e-6, rel=1e-12)
+    many = evaluate("mixtral-8x7b", "h100-sxm", batch=64, **kw)["metrics"]
+    assert many["overhead_time_s"] == pytest.approx(32 * 8 * 5e-6, rel=1e-6)
+    ds = evaluate("deepseek-v3", "h200", tp=8, batch=1, assumptions="deployment", efficiency=eff)
+    assert ds["metrics"]["overhead_time_s"] == pytest.approx(58 * 8 * 5e-6, rel=1e-12)
+    dense = evaluate("llama3.1-70b", "h100-sxm", batch=64, **kw)["metrics"]
+    assert dense["overhead_time_s"] == 0.0

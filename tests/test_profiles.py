@@ -42,8 +42,8 @@ def test_shipped_profiles_carry_data_date_and_quality():
         assert e.overhead_per_layer >= 0 and e.per_sequence >= 0 and e.collective_latency >= 0
         assert e.overhead_per_step >= 0
     g = shipped["generic"]
-    assert g.rows == 438 and g.cv == "leave-one-platform-out"
-    assert g.error() == f"step time ±{g.cv_mape:.0f}% (leave-one-platform-out, 438 points)"
+    assert g.rows == 449 and g.cv == "leave-one-platform-out"
+    assert g.error() == f"step time ±{g.cv_mape:.0f}% (leave-one-platform-out, 449 points)"
 
 
 def test_describe_names_the_profile_and_its_error():
@@ -64,6 +64,7 @@ def test_describe_names_the_profile_and_its_error():
         "attention_kernel",
         "moe_layer_s",
         "mla_layer_s",
+        "moe_expert_s",
         "activation_dtype",
     }
     json.dumps(d)  # JSON-ready
@@ -325,3 +326,24 @@ def test_each_chips_engine_profile_sets_its_gemm_rate_in_the_solver_columns(cata
         for chip, dtype in (("b200", b200_dtype), ("h100-sxm", h100_dtype)):
             flops = g.hw["flops"][g.chip == list(prob.chips).index(chip)]
             assert np.all(flops == catalog.chip(chip).flops(dtype))
+
+
+def test_a_profile_without_moe_rows_takes_the_layer_times_of_the_fit_that_saw_them():
+    # h100-sxm-tensorrt-llm's fit identified none of τ_moe, τ_mla, τ_expert: it carries those of
+    # generic-tensorrt-llm (its engine's fit over several platforms, DeepSeek-R1 rows included),
+    # so MoE physics does not depend on which profile a chip defaults to.
+    shipped = profiles.load()
+    own = shipped["h100-sxm-tensorrt-llm"]
+    donor = shipped["generic-tensorrt-llm"]
+    assert set(profiles.LAYER_TIMES) <= set(own.not_identified)
+    assert own.layer_times_from == "generic-tensorrt-llm"
+    for f in profiles.LAYER_TIMES:
+        assert getattr(own.efficiency, f) == getattr(donor.efficiency, f)
+    assert donor.efficiency.mla_layer > 0
+    # a fit that identified a layer time keeps its own
+    assert shipped["generic"].layer_times_from == ""
+    # without an engine fit that saw MoE rows, `generic`'s
+    lone = profiles.Profile("x", Efficiency(), not_identified=profiles.LAYER_TIMES)
+    got = profiles.with_layer_times(lone, shipped)
+    assert got.layer_times_from == "generic"
+    assert got.efficiency.moe_expert == shipped["generic"].efficiency.moe_expert

@@ -30,6 +30,7 @@ publications' residuals only.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,8 +51,10 @@ CONTEXT_EDGES = (0, 2049, 16385)
 CONTEXT_BINS = ("<=2K", "2K-16K", ">16K")
 KINDS = ("platform", "composed", "limit")
 MOE = "+moe"  # a kind's mixture-of-experts family (`family`)
-# assumption: MoE answers are an extrapolation (one WIDEN) while the data measure fewer MoE models
-MIN_MOE_MODELS = 2
+# assumption: MoE answers are an extrapolation (one WIDEN) while the data measure fewer MoE models.
+# Raised from 2 to 3 after measuring (docs/model.md §8): with Mixtral 8x7B's 11 rows beside
+# DeepSeek-R1's 98, held-out MoE rows fell 56.9% inside unwidened intervals (96.3% widened).
+MIN_MOE_MODELS = 3
 MIN_CELL = 15
 MIN_SOURCES = 3
 # assumption: outside the data's range each extrapolated dimension may move the step time by
@@ -203,7 +206,10 @@ def held_out(rows, catalog: Catalog) -> Residuals:
             elif prof.platform:
                 own = [k for k in train if rows.items[k].row.platform == prof.platform]
                 if len(own) > len(PARAMETERS):
-                    eff, what = fit_items(rows.take(own), catalog).efficiency, "platform"
+                    fit = fit_items(rows.take(own), catalog)
+                    eff, what = fit.efficiency, "platform"
+                    if set(profiles.LAYER_TIMES) <= set(fit.not_identified):
+                        eff = _layer_times(eff, rows, train, prof, generic, catalog)
             predicted[ks] = rows.take(ks).terms.predict(eff)
             kind[ks] = family(what, _moe(rows, catalog)[ks])
     measured = rows.measured_ms
@@ -216,6 +222,23 @@ def held_out(rows, catalog: Catalog) -> Residuals:
         predicted_ms=predicted,
         measured_ms=measured,
     )
+
+
+def _layer_times(eff, rows, train, prof, generic, catalog: Catalog):
+    """`eff` with the MoE/MLA layer times of the fit that saw such rows, as
+    `profiles.with_layer_times` composes a shipped profile: the fit to the training rows of the
+    profile's engine when it identified one, else the `generic` refit."""
+    from designer.calibration import profiles
+    from designer.calibration.calibrate import fit_items
+
+    engine = prof.engine or prof.platform.partition("/")[2]
+    same = [k for k in train if rows.items[k].row.engine == engine]
+    donor = generic
+    if same:
+        fit = fit_items(rows.take(same), catalog)
+        if not set(profiles.LAYER_TIMES) <= set(fit.not_identified):
+            donor = fit.efficiency
+    return dataclasses.replace(eff, **{f: getattr(donor, f) for f in profiles.LAYER_TIMES})
 
 
 def _moe(rows, catalog: Catalog) -> np.ndarray:

@@ -150,7 +150,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     >>> from designer.calibration.measurements import load, bundled_path
     >>> rows = load(bundled_path())
     >>> len(rows), rows[0].platform, rows[0].measure
-    (438, 'h100-sxm/tensorrt-llm', 'itl')
+    (449, 'h100-sxm/tensorrt-llm', 'itl')
     """
     p = Path(path)
     catalog = catalog or Catalog.load()
@@ -398,6 +398,8 @@ class Terms:
     layers: np.ndarray
     moe_layers: np.ndarray
     mla_layers: np.ndarray
+    step_experts: np.ndarray  # `perf.expert_passes` of a decode step (τ_expert multiplies it)
+    prefill_experts: np.ndarray  # and of the prefill pass
     step_kv: np.ndarray  # KV bytes the busiest chip reads per step / its peak bandwidth (s)
     batch: np.ndarray  # sequences in flight (`Prepared.in_flight`)
     rank_batch: np.ndarray  # of them, those on the busiest rank (`perf.users_per_rank`)
@@ -455,6 +457,14 @@ class Terms:
                 ("layers", dec.layers),
                 ("moe_layers", dec.model.moe_layers),
                 ("mla_layers", dec.layers if dec.model.is_mla else 0),
+                (
+                    "step_experts",
+                    float(perf.expert_passes(dec, r.ep, b * dec.tokens_per_step)),
+                ),
+                (
+                    "prefill_experts",
+                    float(perf.expert_passes(dec, 1, _prompts(item) * r.input_tokens)),
+                ),
                 ("step_kv", float(perf.kv_read_time(dec, item.hw, r.tp, b, r.attention == "dp"))),
                 ("batch", b),
                 ("rank_batch", float(perf.users_per_rank(r.tp, b, r.attention == "dp"))),
@@ -488,7 +498,13 @@ class Terms:
             self.step_compute / eff.compute,
             self.step_sync + self.step_collectives * eff.collective_latency,
             perf.software_time(
-                eff, self.layers, self.rank_batch, self.moe_layers, self.mla_layers, self.step_kv
+                eff,
+                self.layers,
+                self.rank_batch,
+                self.moe_layers,
+                self.mla_layers,
+                self.step_kv,
+                self.step_experts,
             ),
             perf.sequence_time(eff, self.layers, self.rank_batch, self.step_kv),
             self.overlap,
@@ -497,7 +513,15 @@ class Terms:
             self.prefill_compute / eff.prefill_compute,
             self.prefill_memory / eff.bandwidth,
             self.prefill_sync + self.prefill_collectives * eff.collective_latency,
-            perf.software_time(eff, self.layers, self.prompts, self.moe_layers, self.mla_layers),
+            perf.software_time(
+                eff,
+                self.layers,
+                self.prompts,
+                self.moe_layers,
+                self.mla_layers,
+                0.0,
+                self.prefill_experts,
+            ),
         )
         o = self.output_tokens
         mixed = serving.with_chunk(

@@ -50,6 +50,7 @@ TIME_FIELDS = (
     "per_sequence_step",
     "moe_layer",
     "mla_layer",
+    "moe_expert",
 )
 FRACTION_FIELDS = ("bandwidth", "compute", "prefill_compute")
 RATIO_FIELDS = ("attention_kernel",)  # non-negative, dimensionless
@@ -101,6 +102,7 @@ class Profile:
     command: str = ""
     source: str = ""
     notes: str = ""
+    layer_times_from: str = ""  # the profile its MoE/MLA layer times come from (`with_layer_times`)
 
     @property
     def calibrated(self) -> bool:
@@ -253,7 +255,28 @@ def _load(catalog_path: str) -> dict[str, Profile]:
         path = d / "profiles.toml"
         if path.exists():
             out.update(read(path))
-    return out
+    return {pid: with_layer_times(p, out) for pid, p in out.items()}
+
+
+LAYER_TIMES = ("moe_layer", "mla_layer", "moe_expert")
+
+
+def with_layer_times(profile: Profile, profiles: dict[str, Profile]) -> Profile:
+    """`profile`, or, when its fit identified none of the MoE/MLA layer times (all in
+    `not_identified`: no MoE or MLA row moved them), the profile with the layer times of the
+    fit that did: its engine's fit over several platforms (`generic-<engine>`), else `generic`,
+    all three taken together. A chip's MoE and MLA physics then do not depend on which profile
+    it defaults to (docs/model.md §6)."""
+    if not set(LAYER_TIMES) <= set(profile.not_identified):
+        return profile
+    engine = profile.engine or profile.platform.partition("/")[2]
+    for donor_id in (f"{GENERIC}-{engine}" if engine else "", GENERIC):
+        donor = profiles.get(donor_id)
+        if donor and donor.id != profile.id and not set(LAYER_TIMES) <= set(donor.not_identified):
+            times = {f: getattr(donor.efficiency, f) for f in LAYER_TIMES}
+            eff = dataclasses.replace(profile.efficiency, **times)
+            return dataclasses.replace(profile, efficiency=eff, layer_times_from=donor.id)
+    return profile
 
 
 def get(name: str, *, where: str | None = None, key: str = "profile") -> Profile:
@@ -376,6 +399,7 @@ def describe(profile: Profile) -> dict[str, Any]:
             "attention_kernel": e.attention_kernel,
             "moe_layer_s": e.moe_layer,
             "mla_layer_s": e.mla_layer,
+            "moe_expert_s": e.moe_expert,
             "activation_dtype": e.activation_dtype or None,
         },
         "not_identified": list(profile.not_identified),
@@ -395,6 +419,7 @@ def summary_line(profile: Profile) -> str:
             ("per_sequence_step", "τ_sample"),
             ("moe_layer", "τ_moe"),
             ("mla_layer", "τ_mla"),
+            ("moe_expert", "τ_expert"),
         )
         if f in ("overhead_per_layer", "per_sequence", "collective_latency", "overhead_per_step")
         or getattr(e, f)

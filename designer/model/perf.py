@@ -122,13 +122,35 @@ def sync_time(wl: Workload, t, p, domain_size, intra_latency, inter_latency, pip
     return np.where(t > 1, tp_sync, 0.0) + np.where(p > 1, p * pipeline_latency, 0.0)
 
 
-def overhead_time(wl: Workload, batch=0.0, kv_s=0.0):
+def overhead_time(wl: Workload, batch=0.0, kv_s=0.0, *, ep=1, moe_tokens=None):
     """T_over of the workload's model and profile (`software_time`); `kv_s` is the KV bytes
-    a chip reads per step at its peak bandwidth (s), for the attention-kernel term."""
+    a chip reads per step at its peak bandwidth (s), for the attention-kernel term;
+    `moe_tokens` the tokens the MoE layers route in the pass (default `batch` × tokens per
+    step), over `ep` expert groups (`expert_passes`)."""
     m = wl.model
+    tokens = moe_tokens
+    if tokens is None:
+        tokens = np.asarray(batch, dtype=float) * wl.tokens_per_step
     return software_time(
-        wl.efficiency, wl.layers, batch, m.moe_layers, wl.layers if m.is_mla else 0, kv_s
+        wl.efficiency,
+        wl.layers,
+        batch,
+        m.moe_layers,
+        wl.layers if m.is_mla else 0,
+        kv_s,
+        expert_passes(wl, ep, tokens),
     )
+
+
+def expert_passes(wl: Workload, ep, tokens):
+    """L_moe · E_busy: MoE layers times the distinct routed experts the busiest chip computes
+    per layer when `tokens` tokens are routed (all its expert group's distinct experts: under
+    tensor parallelism each chip runs a slice of every selected expert); 0 for dense models."""
+    m = wl.model
+    if not m.is_moe:
+        return np.zeros_like(np.asarray(tokens, dtype=float))
+    distinct, _ = busiest_group_arrays(m.num_experts, m.num_experts_per_tok, ep, tokens)
+    return m.moe_layers * distinct
 
 
 def per_sequence_time(wl: Workload, batch=0.0, kv_s=0.0):
@@ -136,18 +158,23 @@ def per_sequence_time(wl: Workload, batch=0.0, kv_s=0.0):
     return sequence_time(wl.efficiency, wl.layers, batch, kv_s)
 
 
-def software_time(efficiency, layers, batch=0.0, moe_layers=0, mla_layers=0, kv_s=0.0):
-    """T_over = τ_step + L · τ_layer + L_moe · τ_moe + L_mla · τ_mla + T_seq: exposed software
-    and kernel time once per step (the host's scheduling and launch loop), per layer, per MoE
-    layer (routing, grouped GEMMs, dispatch beyond their bytes and FLOPs), per MLA layer (the
-    latent attention kernels), and per sequence (`sequence_time`); all 0 at the hardware
-    limit. Arguments may be arrays (calibration predicts many rows at once)."""
+def software_time(
+    efficiency, layers, batch=0.0, moe_layers=0, mla_layers=0, kv_s=0.0, moe_experts=0.0
+):
+    """T_over = τ_step + L · τ_layer + L_moe · τ_moe + L_mla · τ_mla + L_moe · E_busy · τ_expert
+    + T_seq: exposed software and kernel time once per step (the host's scheduling and launch
+    loop), per layer, per MoE layer (routing, dispatch beyond their bytes and FLOPs), per MLA
+    layer (the latent attention kernels), per distinct expert a chip computes in a MoE layer
+    (`moe_experts` = `expert_passes`: the grouped GEMM's per-expert work beyond its bytes and
+    FLOPs), and per sequence (`sequence_time`); all 0 at the hardware limit. Arguments may be
+    arrays (calibration predicts many rows at once)."""
     e = efficiency
     return (
         e.overhead_per_step
         + np.asarray(layers) * e.overhead_per_layer
         + np.asarray(moe_layers) * e.moe_layer
         + np.asarray(mla_layers) * e.mla_layer
+        + np.asarray(moe_experts) * e.moe_expert
         + sequence_time(e, layers, batch, kv_s)
     )
 
@@ -471,7 +498,8 @@ def evaluate_arrays(
     # under data-parallel attention (a rank's attention kernels and their sampling)
     seqs = batch if plain or not np.any(dp) else users_per_rank(t, batch, dp)
     kv_s = kv_read_time(wl, hw, t, batch, dp)
-    t_ovr = np.broadcast_to(overhead_time(wl, seqs, kv_s), np.shape(t_mem)).astype(float)
+    t_ovr = overhead_time(wl, seqs, kv_s, ep=ep, moe_tokens=batch * wl.tokens_per_step)
+    t_ovr = np.broadcast_to(t_ovr, np.shape(t_mem)).astype(float)
     t_seq = per_sequence_time(wl, seqs, kv_s)
     step = step_time(t_mem, t_cmp, t_syn, t_ovr, t_seq, wl.assumptions.per_sequence_overlap)
     step = step + t_draft

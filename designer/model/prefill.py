@@ -134,7 +134,7 @@ def prefill_time(
     if tp > 1 and link_bw:
         moved = allreduce_bytes(prompts * prompt_tokens, wl.model.hidden_size, tp)
         collective_s += wl.layers * wl.collectives_per_layer * float(moved) / (link_bw / 2.0)
-    overhead_s = float(perf.overhead_time(wl, prompts))
+    overhead_s = float(perf.overhead_time(wl, prompts, moe_tokens=prompts * prompt_tokens))
     return Prefill(compute_s, memory_s, collective_s, overhead_s, flops, nbytes)
 
 

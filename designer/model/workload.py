@@ -47,6 +47,7 @@ class Efficiency:
     attention_kernel: float = 0.0  # κ_attn, attention-kernel time per KV-read time at peak BW
     moe_layer: float = 0.0  # τ_moe in seconds, per MoE layer per step (routing, grouped GEMM)
     mla_layer: float = 0.0  # τ_mla in seconds, per MLA layer per step (latent attention)
+    moe_expert: float = 0.0  # τ_expert in s, per distinct expert a chip computes per MoE layer
     activation_dtype: str = ""  # GEMM activations the engine runs ("" → `Workload`'s rule)
 
     def __post_init__(self):
@@ -65,6 +66,7 @@ class Efficiency:
             "attention_kernel",
             "moe_layer",
             "mla_layer",
+            "moe_expert",
         ):
             if not 0 <= getattr(self, name) < math.inf:
                 raise InputError("expected a finite non-negative time", key=f"efficiency.{name}")
