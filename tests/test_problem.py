@@ -384,3 +384,13 @@ def test_set_values_too_deep_or_too_long_for_toml_stay_strings(value):
     assert parse_set(f"space.tp={value}") == ("space.tp", value)
     with pytest.raises(InputError, match="--set|space.tp"):
         load_problem(ROOT / "problems" / "quickstart.toml", {"space.tp": value})
+
+
+def test_every_profile_parameter_is_a_problem_efficiency_key():
+    """`[efficiency]` of a problem takes every parameter a profile has (a new one forgotten
+    here could be fitted and shipped but not set in a what-if)."""
+    from designer.calibration.profiles import FRACTION_FIELDS, RATIO_FIELDS, TIME_FIELDS
+    from designer.optimize.problem import SCHEMA
+
+    fields = {*TIME_FIELDS, *FRACTION_FIELDS, *RATIO_FIELDS}
+    assert fields <= set(SCHEMA["efficiency"])

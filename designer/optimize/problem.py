@@ -102,6 +102,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "attention_kernel": "number0",
         "moe_layer": "time0",
         "mla_layer": "time0",
+        "moe_expert": "time0",
         "profile": "str",
         "engine": "str",
     },
