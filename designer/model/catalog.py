@@ -591,22 +591,14 @@ class Catalog:
         kind = v.get("kind", "datasheet")
         if kind not in CHIP_KINDS:
             raise unknown("chip kind", kind, CHIP_KINDS, where=where, key=f"chips.{chip_id}.kind")
-        if v["memory_technology"] not in self.raw["memory"]:
-            raise unknown(
-                "memory technology",
-                v["memory_technology"],
-                self.raw["memory"],
-                where=where,
-                key=f"chips.{chip_id}.memory_technology",
-            )
-        if v["interconnect"] not in self.raw["interconnects"]:
-            raise unknown(
-                "interconnect",
-                v["interconnect"],
-                self.raw["interconnects"],
-                where=where,
-                key=f"chips.{chip_id}.interconnect",
-            )
+        for key, section, what in (
+            ("memory_technology", "memory", "memory technology"),
+            ("interconnect", "interconnects", "interconnect"),
+        ):
+            if v[key] not in self.raw[section]:
+                raise unknown(
+                    what, v[key], self.raw[section], where=where, key=f"chips.{chip_id}.{key}"
+                )
         for key in ("memory_capacity", "memory_bandwidth"):
             if v[key] <= 0:
                 raise InputError(

@@ -623,21 +623,19 @@ def _phase_columns(
             tokens = g.metrics(wc, bcap, idx)["system_tokens_per_s"] if n else tokens
         users = g.p[idx] * bcap
         requests = np.zeros(n)
-        value = tokens if problem.objective == "system_tokens_per_s" else users
-    if phase == "decode" and problem.sense == "maximize" and n:
+    fills = phase == "decode" and problem.sense == "maximize"  # a user also costs prefill
+    if fills and n:
         idx, bcap, chips, tokens, users, limited = _partial_fills(
             wc, g, idx, bcap, chips, tokens, limited
         )
         requests = np.zeros(len(idx))
-    if prune and phase == "decode" and problem.sense == "maximize":
+    if phase != "prefill":
         value = tokens if problem.objective == "system_tokens_per_s" else users
-        dom = _dominance_with_prefill(g.chip[idx], chips, users, value.astype(float), wc)
-        sub["dominated"] = int((~dom).sum())
-        idx, bcap, chips, tokens, users, limited, requests = (
-            a[dom] for a in (idx, bcap, chips, tokens, users, limited, requests)
-        )
-    elif prune:
-        dom = _dominance(g.chip[idx], chips, value.astype(float))
+    if prune:
+        if fills:
+            dom = _dominance_with_prefill(g.chip[idx], chips, users, value.astype(float), wc)
+        else:
+            dom = _dominance(g.chip[idx], chips, value.astype(float))
         sub["dominated"] = int((~dom).sum())
         idx, bcap, chips, tokens, users, limited, requests = (
             a[dom] for a in (idx, bcap, chips, tokens, users, limited, requests)
