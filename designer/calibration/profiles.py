@@ -36,7 +36,7 @@ from designer.model import toml_text
 from designer.model.catalog import Catalog, bundled_dir
 from designer.model.errors import InputError, excerpt, unknown
 from designer.model.files import read_csv, read_toml
-from designer.model.units import format_quantity, parse
+from designer.model.units import parse
 from designer.model.workload import Efficiency, Workload
 
 LIMIT = "limit"
@@ -404,35 +404,6 @@ def describe(profile: Profile) -> dict[str, Any]:
         },
         "not_identified": list(profile.not_identified),
     }
-
-
-def summary_line(profile: Profile) -> str:
-    """One line for tables: 'profile generic: step time ±19% (…); η_bw 0.83, η_f 0.52, …'."""
-    e = profile.efficiency
-    times = ", ".join(
-        f"{label} {format_quantity(getattr(e, f), 's', 'us', 3)}"
-        for f, label in (
-            ("overhead_per_layer", "τ_layer"),
-            ("per_sequence", "τ_seq"),
-            ("collective_latency", "τ_coll"),
-            ("overhead_per_step", "τ_step"),
-            ("per_sequence_step", "τ_sample"),
-            ("moe_layer", "τ_moe"),
-            ("mla_layer", "τ_mla"),
-            ("moe_expert", "τ_expert"),
-        )
-        if f in ("overhead_per_layer", "per_sequence", "collective_latency", "overhead_per_step")
-        or getattr(e, f)
-    )
-    if e.attention_kernel:
-        times += f", κ_attn {e.attention_kernel:.2f}"
-    if e.activation_dtype:
-        times += f", GEMMs at {e.activation_dtype}"
-    return (
-        f"profile {profile.id}: {profile.error()}; η_bw {e.bandwidth:.2f}, η_f {e.compute:.2f}, "
-        f"η_pf {e.prefill_compute:.2f}, "
-        f"{times}"
-    )
 
 
 def for_problem(problem: Any, chip_id: str) -> Profile:
