@@ -57,7 +57,7 @@ DEFAULT_CHUNK_TOKENS = 8192
 # https://raw.githubusercontent.com/mlcommons/inference_results_v4.1/main/closed/NVIDIA/systems/H200-SXM-141GBx8_TRT_MaxQ.json
 DEFAULT_SCALE_OUT_PER_CHIP = 50e9
 PERCENTILE = 0.9  # [sla] ttft bounds this percentile of TTFT
-REL = 1e-12
+REL = 1e-12  # relative tolerance of every requirement test (rate, TTFT, capacity)
 # what `replica` reports (None where a phase has no such number)
 REPLICA_METRICS = (
     "requests_per_s",

@@ -30,7 +30,7 @@ from designer.model.cost import ChipCost, ceil_div, chip_cost, mtokens_per_year,
 from designer.optimize.candidates import Candidates
 from designer.optimize.problem import Problem, WorkloadClass
 
-REL = 1e-12  # relative tolerance of the rate and capacity tests
+REL = serving.REL  # relative tolerance of the rate and capacity tests
 
 STAGES = (
     "no_rate_for_dtype",

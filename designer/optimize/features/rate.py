@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from designer.calibration import intervals
+from designer.model import serving
 
 if TYPE_CHECKING:
     from designer.optimize.candidates import Candidates
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 NAME = "user-rate"  # residual key, batch_limited_by and binding entry
 TARGET = "sla.tokens_per_s_per_user"
 STAGE = "too_slow_at_batch_1"
-REL = 1e-12  # relative tolerance of the rate test (columns.REL)
+REL = serving.REL
 MAX_SLACK = 1e300  # a relative slack beyond this is "met by far" (a target of 5e-324 tokens/s)
 
 

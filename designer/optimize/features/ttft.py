@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 NAME = "ttft"
 TARGET = "sla.ttft"
 STAGE = "too_slow_at_batch_1"
-REL = 1e-12
+REL = serving.REL
 
 
 def applies(wc: WorkloadClass, phase: str) -> bool:
