@@ -394,3 +394,20 @@ def test_every_profile_parameter_is_a_problem_efficiency_key():
 
     fields = {*TIME_FIELDS, *FRACTION_FIELDS, *RATIO_FIELDS}
     assert fields <= set(SCHEMA["efficiency"])
+
+
+def test_an_unknown_long_name_is_cut_in_its_one_line_message():
+    """A hostile value for a name (here 3,002 characters for the objective, a case the fuzz
+    corpus found) is shown as an excerpt with its length, never in full."""
+    from designer.model.errors import InputError
+    from designer.optimize.problem import problem_from_dict
+
+    raw = {
+        "workload": {"model": "llama3.1-8b"},
+        "sla": {"tokens_per_s_per_user": 20, "concurrent_users": 1},
+        "objective": {"minimize": "1 " + "k" * 3000},
+    }
+    with pytest.raises(InputError) as e:
+        problem_from_dict(raw, where="q.toml")
+    msg = str(e.value)
+    assert len(msg) < 300 and "(3002 characters)" in msg and "expected one of: capex" in msg

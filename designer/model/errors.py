@@ -103,6 +103,9 @@ def closest(name: str, valid: Iterable[str]) -> str:
 def unknown(
     kind: str, name: str, valid: Iterable[str], *, where: str | None = None, key: str | None = None
 ) -> InputError:
-    """An InputError for an unknown name, suggesting the closest valid one."""
+    """An InputError for an unknown name (cut to an excerpt when long, so a hostile value never
+    floods the one-line message), suggesting the closest valid one."""
     valid = sorted(valid)
-    return InputError(f"unknown {kind} {name!r}{closest(name, valid)}", where=where, key=key)
+    return InputError(
+        f"unknown {kind} {excerpt(name, limit=120)}{closest(name, valid)}", where=where, key=key
+    )
