@@ -99,11 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--loaded", action="store_true", help="signed errors of loaded itl rows")
     ap.add_argument("--max-seqs", help="ENGINE=N: at most N sequences in flight on its rows")
-    ap.add_argument(
-        "--across-engines",
-        action="store_true",
-        help="fit calibrate.ENGINE_ONLY parameters in every fit (the form before)",
-    )
+    ap.add_argument("--across-engines", action="store_true", help="ENGINE_ONLY terms in every fit")
     ap.add_argument("--engine-loso", metavar="ENGINE", help="generic vs the engine's own fit")
     ap.add_argument("--mla-residuals", action="store_true", help="MLA rows' LOSO errors by group")
     args = ap.parse_args(argv)
