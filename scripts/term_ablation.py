@@ -2,7 +2,7 @@
 the check every term of docs/model.md §6 was kept or held by.
 
     python scripts/term_ablation.py [DATA.csv] [--variant NAME ...] [--weight-only]
-        [--moe-units bytes] [--moe-first] [--across-engines] [--max-seqs ENGINE=N]
+        [--moe-units bytes] [--moe-first] [--max-seqs ENGINE=N]
     python scripts/term_ablation.py [DATA.csv] --compose bandwidth,compute,prefill_compute
     python scripts/term_ablation.py [DATA.csv] --loaded
     python scripts/term_ablation.py [DATA.csv] --engine-loso ENGINE
@@ -20,7 +20,9 @@ rows' batch-dependent misses, each with the τ_moe slot as its coefficient (run 
 that fits τ_moe, e.g. "(a)+(b)+(c) τ_moe, τ_expert, τ_mla"; τ_moe is also charged once in
 the prefill pass at the decode step's count, once per request against O − 1 decode steps);
 `--moe-first` reverses `calibrate.CONFOUNDED` (rows that cannot tell τ_moe from τ_mla give the
-time to τ_moe, the order before the Mixtral rows).
+time to τ_moe, the order before the Mixtral rows); `--max-seqs vllm=256` caps the sequences in
+flight of an engine's rows (vLLM's default `max_num_seqs`, 256 in the 0.7 builds of the
+DeepSeek-R1 rows), a form tried for the offline rows at 512-1,024 requests.
 
 `--compose FIELDS`: hardware × software composition, held out. Each platform (chip × engine) is
 predicted by its engine's fit to the other platforms (as `--within engine`), with the listed
@@ -52,25 +54,20 @@ from designer.model import perf
 from designer.model.catalog import Catalog
 
 PER_SEQUENCE = ("per_sequence_step", "attention_kernel")
-LAYER_TERMS = ("moe_layer", "mla_layer", "moe_expert", "mla_context")
+LAYER_TERMS = ("moe_layer", "mla_layer", "moe_expert")
 # variant name → parameters held at their prior
 VARIANTS: dict[str, tuple[str, ...]] = {
     "before: seven parameters": PER_SEQUENCE + LAYER_TERMS,
-    "before: + τ_expert, τ_mla": PER_SEQUENCE + ("moe_layer", "mla_context"),
-    "shipped: + τ_expert, τ_mla, τ_mla,S": PER_SEQUENCE + ("moe_layer",),
-    "τ_mla,S instead of τ_expert (+ τ_mla)": PER_SEQUENCE + ("moe_layer", "moe_expert"),
-    "τ_mla,S instead of τ_mla (+ τ_expert)": PER_SEQUENCE + ("moe_layer", "mla_layer"),
-    "all thirteen": (),
-    "(a) τ_moe per MoE layer only": PER_SEQUENCE + ("mla_layer", "moe_expert", "mla_context"),
-    "(c) τ_mla per MLA layer only": PER_SEQUENCE + ("moe_layer", "moe_expert", "mla_context"),
-    "(b) τ_expert per distinct expert only": PER_SEQUENCE
-    + ("moe_layer", "mla_layer", "mla_context"),
-    "(a)+(c) τ_moe, τ_mla": PER_SEQUENCE + ("moe_expert", "mla_context"),
-    "(a)+(b)+(c) τ_moe, τ_expert, τ_mla": PER_SEQUENCE + ("mla_context",),
+    "shipped: + τ_expert, τ_mla": PER_SEQUENCE + ("moe_layer",),
+    "all twelve": (),
+    "(a) τ_moe per MoE layer only": PER_SEQUENCE + ("mla_layer", "moe_expert"),
+    "(c) τ_mla per MLA layer only": PER_SEQUENCE + ("moe_layer", "moe_expert"),
+    "(b) τ_expert per distinct expert only": PER_SEQUENCE + ("moe_layer", "mla_layer"),
+    "(a)+(c) τ_moe, τ_mla": PER_SEQUENCE + ("moe_expert",),
+    "(a)+(b)+(c) τ_moe, τ_expert, τ_mla": PER_SEQUENCE,
     "physical T_seq (τ_sample + κ_attn, no τ_seq) + τ_expert, τ_mla": (
         "per_sequence",
         "moe_layer",
-        "mla_context",
     ),
 }
 SCHEMES = (("platform", None), ("source", None), ("platform", "engine"))
@@ -99,7 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--loaded", action="store_true", help="signed errors of loaded itl rows")
     ap.add_argument("--max-seqs", help="ENGINE=N: at most N sequences in flight on its rows")
-    ap.add_argument("--across-engines", action="store_true", help="ENGINE_ONLY terms in every fit")
     ap.add_argument("--engine-loso", metavar="ENGINE", help="generic vs the engine's own fit")
     ap.add_argument("--mla-residuals", action="store_true", help="MLA rows' LOSO errors by group")
     args = ap.parse_args(argv)
@@ -112,8 +108,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.moe_units != "layers":
         units = moe_units(rows, args.moe_units)
         rows = dataclasses.replace(rows, terms=dataclasses.replace(rows.terms, moe_layers=units))
-    if args.across_engines:
-        calibrate.ENGINE_ONLY = ()
     if args.moe_first:
         calibrate.CONFOUNDED = tuple((b, a) for a, b in calibrate.CONFOUNDED)
     moe = np.array([cat.model(i.row.model).is_moe for i in rows.items])

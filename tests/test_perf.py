@@ -380,27 +380,6 @@ def test_moe_and_mla_layer_times_add_once_per_such_layer():
     assert dense["overhead_time_s"] == 0.0
 
 
-def test_mla_context_time_follows_each_ranks_sequences_and_their_context(catalog):
-    """T_seq gains τ_mla,S per MLA layer per thousand context tokens the chip's sequences attend:
-    DeepSeek-V3 (61 MLA layers) at TP8, 64 users: all 64 on every rank under TP attention, 8 per
-    rank under data-parallel attention; by hand at the workload's mean context S: 61 · 64 · S /
-    1000 · 2 µs. A dense model gains nothing."""
-    eff = Efficiency(mla_context=2e-6)
-    kw = {"tp": 8, "batch": 64, "context_tokens": 4096, "assumptions": "deployment"}
-    rec = {
-        att: evaluate("deepseek-v3", "h200", ep=8, attention=att, efficiency=eff, **kw)
-        for att in ("tp", "dp")
-    }
-    wl = Workload(catalog.model("deepseek-v3"), 4096)
-    s = wl.read_context
-    over = {att: r["metrics"]["overhead_time_s"] for att, r in rec.items()}
-    assert over["tp"] == pytest.approx(61 * 64 * s / 1e3 * 2e-6, rel=1e-12)
-    assert over["dp"] == pytest.approx(61 * 8 * s / 1e3 * 2e-6, rel=1e-12)
-    assert perf.mla_kilotokens(wl, 64, s) == pytest.approx(61 * 64 * s / 1e3)
-    dense = evaluate("llama3.1-70b", "h200", efficiency=eff, **kw)["metrics"]
-    assert dense["overhead_time_s"] == 0.0
-
-
 def test_attention_kernel_and_sampling_costs_follow_kv_bytes_and_sequences(catalog):
     """T_seq's physical terms: κ_attn × (KV bytes a chip reads / its peak bandwidth), and B·τ_sample
     once per step (not per layer). Llama 3.1 70B at TP8, 64 users of 8K context, bf16 KV."""

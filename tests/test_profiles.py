@@ -65,7 +65,6 @@ def test_describe_names_the_profile_and_its_error():
         "moe_layer_s",
         "mla_layer_s",
         "moe_expert_s",
-        "mla_context_s",
         "activation_dtype",
     }
     json.dumps(d)  # JSON-ready

@@ -1,6 +1,6 @@
 """Fit a calibration profile to measured step times: robust relative errors, bounded parameters.
 
-The thirteen parameters of `workload.Efficiency` are fitted at once over the rows
+The eleven parameters of `workload.Efficiency` are fitted at once over the rows
 (`measurements.predict_ms` predicts what each row measured) with
 `scipy.optimize.least_squares` (trust-region reflective, which keeps every parameter inside its
 physical bounds), on the relative errors `r = (predicted − measured) / measured`. The loss is
@@ -65,13 +65,12 @@ PARAMETERS: tuple[tuple[str, str, float, float, float], ...] = (
     ("moe_layer_us", "moe_layer", 1e-6, 0.0, 3000.0),
     ("mla_layer_us", "mla_layer", 1e-6, 0.0, 3000.0),
     ("moe_expert_us", "moe_expert", 1e-6, 0.0, 100.0),
-    ("mla_context_us", "mla_context", 1e-6, 0.0, 100.0),
 )
 # The prior a parameter the rows do not identify is held at (assumption: a neutral serving
 # stack — 80% of peak memory bandwidth and 60% of peak FLOP/s sustained, no software time and
 # no kernel time beyond bytes and FLOPs; the fraction priors are the middle of the range the
 # shipped fits span, 0.69-0.95 and 0.15-1.0). Dense rows leave `moe_layer` and `mla_layer` at 0.
-PRIOR = (0.8, 0.6, 0.0, 0.0, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+PRIOR = (0.8, 0.6, 0.0, 0.0, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0)
 # Parameters every fit holds at PRIOR: terms of the model that a profile may state (explicit
 # `[efficiency]` values) but that the shipped rows do not support: fitted, they worsen the
 # cross-validated error (docs/model.md §6 gives the before/after).
@@ -83,19 +82,12 @@ HELD: tuple[str, ...] = ("per_sequence_step", "attention_kernel", "moe_layer")
 # where the rows separate them (all rows, Mixtral 8x7B's included) the fit gives the time to
 # the MLA layers and ~0 to the MoE layers (docs/model.md §6).
 CONFOUNDED: tuple[tuple[str, str], ...] = (("mla_layer", "moe_layer"),)
-# Parameters of one serving engine's kernels, fitted only to rows of a single engine whose rows
-# that move it span two chips or more (so that one chip's or one publication's spread is not
-# read as the kernels'), held at PRIOR otherwise (`generic`, one-platform profiles): τ_mla,S,
-# the latent-attention kernels' time per thousand context tokens, is ~1 µs in the 2025 vLLM and
-# SGLang builds and 0 in TensorRT-LLM's; fitted across engines it charged TensorRT-LLM's
-# large-batch DeepSeek-R1 rows 1.5-1.7x too slow held out (docs/model.md §6).
-ENGINE_ONLY: tuple[str, ...] = ("mla_context",)
 PRIOR_WEIGHT = 0.005  # MAPE (as a fraction) that moving one parameter across its range costs
 AT_PRIOR = 1e-4  # within this share of its range of PRIOR, a fitted parameter is "not identified"
 STARTS = (
-    (0.8, 0.5, 20.0, 1.0, 10.0, 500.0, 0.5, 5.0, 0.2, 50.0, 50.0, 2.0, 1.0),
-    (0.6, 0.3, 100.0, 5.0, 50.0, 2000.0, 0.3, 20.0, 1.0, 200.0, 200.0, 10.0, 5.0),
-    (0.95, 0.8, 5.0, 0.2, 2.0, 100.0, 0.8, 1.0, 0.05, 10.0, 10.0, 0.5, 0.2),
+    (0.8, 0.5, 20.0, 1.0, 10.0, 500.0, 0.5, 5.0, 0.2, 50.0, 50.0, 2.0),
+    (0.6, 0.3, 100.0, 5.0, 50.0, 2000.0, 0.3, 20.0, 1.0, 200.0, 200.0, 10.0),
+    (0.95, 0.8, 5.0, 0.2, 2.0, 100.0, 0.8, 1.0, 0.05, 10.0, 10.0, 0.5),
 )
 LOSSES = ("soft_l1", "linear")  # scipy.optimize.least_squares losses on the relative errors
 DEFAULT_LOSS = "soft_l1"
@@ -249,22 +241,16 @@ def fit_items(items: list[Prepared] | Rows, catalog: Catalog, loss: str = DEFAUL
 
 def seen_by(rows: Rows) -> np.ndarray:
     """Mask of the parameters fitted to `rows`: those not `HELD` that move some row's
-    prediction (moving each from its prior by half its range), less the `ENGINE_ONLY` ones
-    unless the rows are one serving engine's and those they move span two chips or more, and
-    less the second of a `CONFOUNDED` pair the rows cannot tell apart; the others (e.g. the MoE-
-    and MLA-layer times on dense rows) are held at the prior exactly."""
+    prediction (moving each from its prior by half its range), less the second of a
+    `CONFOUNDED` pair the rows cannot tell apart; the others (e.g. the MoE- and MLA-layer times
+    on dense rows) are held at the prior exactly."""
     lo, hi, prior = _bounds(np.ones(len(PARAMETERS), bool))
     base = rows.terms.predict(efficiency_of(prior))
     out = np.zeros(len(PARAMETERS), bool)
-    one_engine = len({i.row.engine for i in rows.items}) == 1
-    for k, p in enumerate(PARAMETERS):
+    for k in range(len(PARAMETERS)):
         x = prior.copy()
         x[k] = (lo[k] + hi[k]) / 2 if prior[k] == lo[k] else lo[k]
-        moved = rows.terms.predict(efficiency_of(x)) != base
-        out[k] = bool(np.any(moved))
-        if p[1] in ENGINE_ONLY:
-            chips = {i.row.chip for i, m in zip(rows.items, moved, strict=True) if m}
-            out[k] &= one_engine and len(chips) >= 2
+        out[k] = bool(np.any(rows.terms.predict(efficiency_of(x)) != base))
     out &= np.array([p[1] not in HELD for p in PARAMETERS])
     fields = [p[1] for p in PARAMETERS]
     for first, second in CONFOUNDED:

@@ -401,7 +401,6 @@ class Terms:
     step_experts: np.ndarray  # `perf.expert_passes` of a decode step (τ_expert multiplies it)
     prefill_experts: np.ndarray  # and of the prefill pass
     step_kv: np.ndarray  # KV bytes the busiest chip reads per step / its peak bandwidth (s)
-    step_mla_ktokens: np.ndarray  # `perf.mla_kilotokens` of a decode step (τ_mla,S multiplies it)
     batch: np.ndarray  # sequences in flight (`Prepared.in_flight`)
     rank_batch: np.ndarray  # of them, those on the busiest rank (`perf.users_per_rank`)
     waves: np.ndarray  # static batches: the row's batch over the sequences in flight
@@ -446,7 +445,6 @@ class Terms:
                 for e in (_LIMIT, _PROBE)
             ]
             tau = _PROBE.collective_latency
-            rank = float(perf.users_per_rank(r.tp, b, r.attention == "dp"))
             mixed = r.measure == "itl" and r.mixed and b > 1
             chunk = mixed_cost(item, _LIMIT) if mixed else (0.0, 0.0, 0.0)
             for name, v in (
@@ -468,9 +466,8 @@ class Terms:
                     float(perf.expert_passes(dec, 1, _prompts(item) * r.input_tokens)),
                 ),
                 ("step_kv", float(perf.kv_read_time(dec, item.hw, r.tp, b, r.attention == "dp"))),
-                ("step_mla_ktokens", float(perf.mla_kilotokens(dec, rank, dec.read_context))),
                 ("batch", b),
-                ("rank_batch", rank),
+                ("rank_batch", float(perf.users_per_rank(r.tp, b, r.attention == "dp"))),
                 ("waves", 1.0 if r.measure == "itl" else r.batch / b),
                 ("prompts", _prompts(item)),
                 ("output_tokens", r.output_tokens),
@@ -508,11 +505,8 @@ class Terms:
                 self.mla_layers,
                 self.step_kv,
                 self.step_experts,
-                self.step_mla_ktokens,
             ),
-            perf.sequence_time(
-                eff, self.layers, self.rank_batch, self.step_kv, self.step_mla_ktokens
-            ),
+            perf.sequence_time(eff, self.layers, self.rank_batch, self.step_kv),
             self.overlap,
         )
         pf = total_time(

@@ -1,10 +1,9 @@
 """Calibration profiles: the serving-stack efficiency a step time is predicted with.
 
-A profile is the thirteen numbers of `workload.Efficiency` (memory-bandwidth, decode compute and
+A profile is the eleven numbers of `workload.Efficiency` (memory-bandwidth, decode compute and
 prefill compute efficiency, per-layer overhead, per-sequence cost per layer and per step, the
 attention kernels' time per KV-read time, per-collective latency, per-step overhead, per-MoE-layer
-and per-MLA-layer time, per distinct expert computed, per thousand context tokens the MLA kernels
-attend) and its engine's GEMM activation dtype, fitted by
+and per-MLA-layer time) and its engine's GEMM activation dtype, fitted by
 `designer calibrate` to published measurements, with the data, the fit date and the fit
 quality: in-sample errors and the cross-validated error that every answer quotes.
 
@@ -52,7 +51,6 @@ TIME_FIELDS = (
     "moe_layer",
     "mla_layer",
     "moe_expert",
-    "mla_context",
 )
 FRACTION_FIELDS = ("bandwidth", "compute", "prefill_compute")
 RATIO_FIELDS = ("attention_kernel",)  # non-negative, dimensionless
@@ -260,7 +258,7 @@ def _load(catalog_path: str) -> dict[str, Profile]:
     return {pid: with_layer_times(p, out) for pid, p in out.items()}
 
 
-LAYER_TIMES = ("moe_layer", "mla_layer", "moe_expert", "mla_context")
+LAYER_TIMES = ("moe_layer", "mla_layer", "moe_expert")
 
 
 def with_layer_times(profile: Profile, profiles: dict[str, Profile]) -> Profile:
@@ -402,7 +400,6 @@ def describe(profile: Profile) -> dict[str, Any]:
             "moe_layer_s": e.moe_layer,
             "mla_layer_s": e.mla_layer,
             "moe_expert_s": e.moe_expert,
-            "mla_context_s": e.mla_context,
             "activation_dtype": e.activation_dtype or None,
         },
         "not_identified": list(profile.not_identified),

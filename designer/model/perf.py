@@ -122,13 +122,11 @@ def sync_time(wl: Workload, t, p, domain_size, intra_latency, inter_latency, pip
     return np.where(t > 1, tp_sync, 0.0) + np.where(p > 1, p * pipeline_latency, 0.0)
 
 
-def overhead_time(wl: Workload, batch=0.0, kv_s=0.0, *, ep=1, moe_tokens=None, context=0.0):
+def overhead_time(wl: Workload, batch=0.0, kv_s=0.0, *, ep=1, moe_tokens=None):
     """T_over of the workload's model and profile (`software_time`); `kv_s` is the KV bytes
     a chip reads per step at its peak bandwidth (s), for the attention-kernel term;
     `moe_tokens` the tokens the MoE layers route in the pass (default `batch` × tokens per
-    step), over `ep` expert groups (`expert_passes`); `context` the tokens each of the `batch`
-    sequences attends in the step (0 for a prefill pass: its attention is in its FLOPs), for
-    the MLA-kernel term (`mla_kilotokens`)."""
+    step), over `ep` expert groups (`expert_passes`)."""
     m = wl.model
     tokens = moe_tokens
     if tokens is None:
@@ -141,17 +139,7 @@ def overhead_time(wl: Workload, batch=0.0, kv_s=0.0, *, ep=1, moe_tokens=None, c
         wl.layers if m.is_mla else 0,
         kv_s,
         expert_passes(wl, ep, tokens),
-        mla_kilotokens(wl, batch, context),
     )
-
-
-def mla_kilotokens(wl: Workload, batch, context):
-    """L_mla · B · S / 1000: thousands of context tokens the latent-attention kernels of a chip
-    attend per step over its MLA layers, for `batch` sequences on the chip (its rank's share
-    under data-parallel attention) of `context` tokens each; 0 for models without MLA."""
-    if not wl.model.is_mla:
-        return np.zeros_like(np.asarray(batch, dtype=float))
-    return wl.layers * np.asarray(batch, dtype=float) * np.asarray(context, dtype=float) / 1e3
 
 
 def expert_passes(wl: Workload, ep, tokens):
@@ -165,29 +153,21 @@ def expert_passes(wl: Workload, ep, tokens):
     return m.moe_layers * distinct
 
 
-def per_sequence_time(wl: Workload, batch=0.0, kv_s=0.0, context=0.0):
+def per_sequence_time(wl: Workload, batch=0.0, kv_s=0.0):
     """T_seq of the workload's model and profile (`sequence_time`)."""
-    return sequence_time(wl.efficiency, wl.layers, batch, kv_s, mla_kilotokens(wl, batch, context))
+    return sequence_time(wl.efficiency, wl.layers, batch, kv_s)
 
 
 def software_time(
-    efficiency,
-    layers,
-    batch=0.0,
-    moe_layers=0,
-    mla_layers=0,
-    kv_s=0.0,
-    moe_experts=0.0,
-    mla_ktokens=0.0,
+    efficiency, layers, batch=0.0, moe_layers=0, mla_layers=0, kv_s=0.0, moe_experts=0.0
 ):
     """T_over = τ_step + L · τ_layer + L_moe · τ_moe + L_mla · τ_mla + L_moe · E_busy · τ_expert
     + T_seq: exposed software and kernel time once per step (the host's scheduling and launch
     loop), per layer, per MoE layer (routing, dispatch beyond their bytes and FLOPs), per MLA
-    layer (the latent attention kernels' fixed part), per distinct expert a chip computes in a
-    MoE layer (`moe_experts` = `expert_passes`: the grouped GEMM's per-expert work beyond its
-    bytes and FLOPs), and per sequence (`sequence_time`, with the MLA kernels' part that grows
-    with the context its sequences attend, `mla_ktokens` = `mla_kilotokens`); all 0 at the
-    hardware limit. Arguments may be arrays (calibration predicts many rows at once)."""
+    layer (the latent attention kernels), per distinct expert a chip computes in a MoE layer
+    (`moe_experts` = `expert_passes`: the grouped GEMM's per-expert work beyond its bytes and
+    FLOPs), and per sequence (`sequence_time`); all 0 at the hardware limit. Arguments may be
+    arrays (calibration predicts many rows at once)."""
     e = efficiency
     return (
         e.overhead_per_step
@@ -195,27 +175,22 @@ def software_time(
         + np.asarray(moe_layers) * e.moe_layer
         + np.asarray(mla_layers) * e.mla_layer
         + np.asarray(moe_experts) * e.moe_expert
-        + sequence_time(e, layers, batch, kv_s, mla_ktokens)
+        + sequence_time(e, layers, batch, kv_s)
     )
 
 
-def sequence_time(efficiency, layers, batch=0.0, kv_s=0.0, mla_ktokens=0.0):
-    """T_seq = L · B · τ_seq + B · τ_sample + κ_attn · T_kv + L_mla · B · S/1000 · τ_mla,S: per
-    layer per sequence, per sequence per step (sampling, scheduling), the attention kernels'
-    time beyond the memory stream, κ_attn times the KV read at peak bandwidth (`kv_s` = KV
-    bytes / BW), and the latent-attention (MLA) kernels' time per thousand context tokens
-    their sequences attend (`mla_ktokens`, `mla_kilotokens`: the absorbed-form decode kernels
-    of the 2025 engines run far below the chip's rates, and their time grows with each
-    sequence's context, docs/model.md §6). The last two grow with the context the kernels
-    read, not with a count of sequences alone, so they stay physical at thousands of short
-    sequences."""
+def sequence_time(efficiency, layers, batch=0.0, kv_s=0.0):
+    """T_seq = L · B · τ_seq + B · τ_sample + κ_attn · T_kv: per layer per sequence, per
+    sequence per step (sampling, scheduling), and the attention kernels' time beyond the
+    memory stream, κ_attn times the KV read at peak bandwidth (`kv_s` = KV bytes / BW); the
+    last grows with the bytes the kernels read, not with a count of sequences, so it stays
+    physical at thousands of short sequences."""
     e = efficiency
     b = np.asarray(batch, dtype=float)
     return (
         np.asarray(layers) * b * e.per_sequence
         + b * e.per_sequence_step
         + e.attention_kernel * np.asarray(kv_s, dtype=float)
-        + e.mla_context * np.asarray(mla_ktokens, dtype=float)
     )
 
 
@@ -523,10 +498,9 @@ def evaluate_arrays(
     # under data-parallel attention (a rank's attention kernels and their sampling)
     seqs = batch if plain or not np.any(dp) else users_per_rank(t, batch, dp)
     kv_s = kv_read_time(wl, hw, t, batch, dp)
-    ctx = wl.read_context
-    t_ovr = overhead_time(wl, seqs, kv_s, ep=ep, moe_tokens=batch * wl.tokens_per_step, context=ctx)
+    t_ovr = overhead_time(wl, seqs, kv_s, ep=ep, moe_tokens=batch * wl.tokens_per_step)
     t_ovr = np.broadcast_to(t_ovr, np.shape(t_mem)).astype(float)
-    t_seq = per_sequence_time(wl, seqs, kv_s, ctx)
+    t_seq = per_sequence_time(wl, seqs, kv_s)
     step = step_time(t_mem, t_cmp, t_syn, t_ovr, t_seq, wl.assumptions.per_sequence_overlap)
     step = step + t_draft
     accepted = wl.accepted_tokens_per_step

@@ -29,7 +29,7 @@ SPECULATIVE = ("none", "mtp", "eagle")
 class Efficiency:
     """Serving-stack efficiency: 1, 1 and 0s for hardware-limit studies (the paper's defaults).
 
-    A calibration profile (`designer.calibration.profiles`) sets the thirteen numbers from measured
+    A calibration profile (`designer.calibration.profiles`) sets the eleven numbers from measured
     step times (the prefill of e2e and throughput rows fits `prefill_compute`; MoE and MLA rows
     `moe_layer` and `mla_layer`) and `activation_dtype` from its serving engine's GEMM precision
     (catalogs/engines.toml): the FP8/FP4 activations of W8A8/W4A4 kernels, which `Workload`
@@ -48,7 +48,6 @@ class Efficiency:
     moe_layer: float = 0.0  # τ_moe in seconds, per MoE layer per step (routing, grouped GEMM)
     mla_layer: float = 0.0  # τ_mla in seconds, per MLA layer per step (latent attention)
     moe_expert: float = 0.0  # τ_expert in s, per distinct expert a chip computes per MoE layer
-    mla_context: float = 0.0  # τ_mla,S in s, per MLA layer per 1,000 context tokens a rank attends
     activation_dtype: str = ""  # GEMM activations the engine runs ("" → `Workload`'s rule)
 
     def __post_init__(self):
@@ -68,7 +67,6 @@ class Efficiency:
             "moe_layer",
             "mla_layer",
             "moe_expert",
-            "mla_context",
         ):
             if not 0 <= getattr(self, name) < math.inf:
                 raise InputError("expected a finite non-negative time", key=f"efficiency.{name}")
