@@ -62,3 +62,27 @@ def test_the_first_fleet_is_feasible_and_no_better_than_the_optimum(extra):
         == (c.chip_types[int(c.chip[k])].chip, int(c.t[k]), int(c.p[k]), int(c.batch[k]))
     }
     assert used and not chosen & set(int(k) for k in unused)
+
+
+def test_a_start_far_from_the_relaxation_starts_cold_and_is_improved():
+    """`warm` holds a start to within WARM_GAP of the relaxation's bound; `improved` returns a
+    feasible fleet no worse than the start it is given (the MIP to IMPROVE_GAP)."""
+    pr = problem_from_dict({**TWO_CLASSES, "objective": {"minimize": "tco"}})
+    c = columns_mod.build(pr)
+    data = fleet_data(pr, c)
+    m = build(data)
+    caps = replica_caps(pr, c, data.rmax)
+    s = Solver()
+    s.compile(m, [(m.replicas[k], int(caps[k])) for k in m.K])
+    x0, relaxation = start.first_fleet(s, m, data, caps)
+    value = s.value_of(x0)
+    near = start.Relaxation(
+        value * (1 - start.WARM_GAP / 2), relaxation.reduced, relaxation.at_zero
+    )
+    far = start.Relaxation(value * (1 - 2 * start.WARM_GAP), relaxation.reduced, relaxation.at_zero)
+    assert start.warm(s, x0, near) and not start.warm(s, x0, far)
+    better = start.improved(s, x0)
+    assert s.feasible(better)
+    assert s.value_of(better) <= value
+    best = solve(pr, with_sensitivity=False).totals["tco_usd_per_year"] * 1e-3  # model units
+    assert s.value_of(better) <= best / (1 - start.IMPROVE_GAP)  # within the gap of the optimum
