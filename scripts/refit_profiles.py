@@ -7,7 +7,8 @@ catalogs/profiles.toml (its header comment and each profile's `notes` are kept).
 It then reruns the command catalogs/intervals.toml records (the 80% intervals of answers, from
 held-out residuals under the refitted profiles) and rewrites that file too.
 
-Run it after `catalogs/measurements/decode.csv` changes; review the `notes`, which are written
+Run it after `catalogs/measurements/decode.csv` (or another CSV a `command` names, such as
+inferencemax.csv for `current`) changes; review the `notes`, which are written
 by hand and may quote numbers of the previous fit. New profiles are added by running their
 `designer calibrate … --out FILE` command once and appending the table to the file.
 """

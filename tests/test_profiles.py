@@ -33,7 +33,7 @@ def test_shipped_profiles_carry_data_date_and_quality():
     assert {"generic", "h100-sxm-tensorrt-llm"} <= set(shipped)
     for p in shipped.values():
         assert p.calibrated and p.cv_mape > 0 and p.cv_points == p.rows > 0
-        assert p.data == "measurements/decode.csv"
+        assert p.data in ("measurements/decode.csv", "measurements/inferencemax.csv")
         assert len(p.fit_date) == 10 and p.fit_date.startswith("20")
         assert p.command.startswith("designer calibrate ")
         assert all(u.startswith("https://") for u in p.source.split("; "))

@@ -343,6 +343,15 @@ def default_for(catalog: Catalog, chip_id: str, engine: str | None = None) -> Pr
     return profiles.get(GENERIC, LIMIT_PROFILE)
 
 
+def named_only(profile: Profile) -> bool:
+    """Whether `default_for` never returns `profile`: no chip, platform or engine of its own and
+    neither `generic` nor `limit` (e.g. `current`, a software generation a user names with
+    `--profile` or `[efficiency] profile`)."""
+    return not (
+        profile.chips or profile.platform or profile.engine or profile.id in (GENERIC, LIMIT)
+    )
+
+
 def select(
     catalog: Catalog, chip_id: str, requested: str | None = None, engine: str | None = None
 ) -> Profile:

@@ -418,7 +418,8 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
             raise InputError("expected a profile name after the section", key="catalog show")
         if args.id not in found:
             raise unknown("profile", args.id, found, key="catalog show")
-        rec = {**profiles.describe(found[args.id]), "command": found[args.id].command}
+        p = found[args.id]
+        rec = {**profiles.describe(p), "command": p.command, "data": p.data, "notes": p.notes}
         _dump(rec) if args.json else _console().print_json(_json(rec))
         return 0
     rows = [
@@ -440,6 +441,10 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
         "default per chip: its own platform's profile, else generic (shipping chips) or limit; "
         "with --engine E: chip/E, else generic-E, else generic"
     )
+    named = [p for p in found.values() if profiles.named_only(p)]
+    if named:
+        shown = ", ".join(f"{p.id} (fitted to {p.data})" for p in named)
+        caption += f"; only when named (--profile, \\[efficiency] profile): {shown}"
     console.print(
         catalog_table(rows, f"profiles ({len(rows)})", caption=caption, width=console.width)
     )
