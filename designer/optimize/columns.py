@@ -67,7 +67,7 @@ class Grid:
     t: np.ndarray
     p: np.ndarray
     ep: np.ndarray
-    attention: np.ndarray  # "tp" | "dp"
+    attention: np.ndarray  # "tp" | "dp" (fixed-width text: compared at numpy speed)
     group: np.ndarray  # index into workloads
     workloads: tuple = field(repr=False)
     hw: dict[str, np.ndarray] = field(repr=False)
@@ -84,16 +84,20 @@ class Grid:
         """perf.evaluate_arrays for the candidates `index` (all by default) at `batch`."""
         idx = np.arange(len(self)) if index is None else np.asarray(index, dtype=np.int64)
         batch = np.broadcast_to(np.asarray(batch), idx.shape)
-        groups = np.unique(self.group[idx]) if len(idx) else [0]
-        if len(groups) == 1:  # one serving-stack profile: no scatter
-            return self._evaluate(groups[0], idx, batch)
-        out: dict[str, np.ndarray] = {}
-        for g in groups:
-            pos = np.flatnonzero(self.group[idx] == g)
-            for k, v in self._evaluate(g, idx[pos], batch[pos]).items():
-                if k not in out:
-                    out[k] = np.empty(idx.shape, dtype=v.dtype if v.dtype.kind != "U" else object)
-                out[k][pos] = v
+        mine = self.group[idx]
+        if not len(idx) or (mine == mine[0]).all():  # one serving-stack profile: no scatter
+            return self._evaluate(mine[0] if len(idx) else 0, idx, batch)
+        # each profile's candidates in one block, evaluated, then put back in their places
+        order = np.argsort(mine, kind="stable")
+        cuts = np.flatnonzero(np.diff(mine[order])) + 1
+        blocks = np.split(order, cuts)
+        parts = [self._evaluate(mine[b[0]], idx[b], batch[b]) for b in blocks]
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        out = {}
+        for k, v in parts[0].items():
+            v = np.concatenate([v] + [p[k] for p in parts[1:]])[back]
+            out[k] = v
         return out
 
     def aggregated(self, wc: WorkloadClass, batch, index, m: dict) -> dict[str, np.ndarray]:
@@ -152,7 +156,7 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
     oi = np.tile(np.repeat(np.arange(n_opts), n_pp), n_chips)
     t, ep, att = (
         np.array([o[i] for o in opts], dtype=d)
-        for i, d in ((0, np.int64), (1, np.int64), (2, object))
+        for i, d in ((0, np.int64), (1, np.int64), (2, "U2"))
     )
     return Grid(
         ci,
@@ -443,15 +447,17 @@ def over_limits(problem: Problem, costs, chip, chips, servers=None) -> np.ndarra
 
 def _dominance(chip, chips, value) -> np.ndarray:
     """Keep, per chip type, the columns no other column beats: fewer or equal chips and more
-    `value` (users, or tokens/s), strictly better in one. Ties keep the first."""
+    `value` (users, or tokens/s), strictly better in one. Ties keep the first. In the order
+    (chip type, chips, most value first) a column is kept when its value beats every earlier
+    one of its chip type (NaN beats nothing and is beaten by nothing)."""
     keep = np.zeros(len(chip), dtype=bool)
     order = np.lexsort((-value, chips, chip))
-    best = {}
-    for i in order:
-        c = int(chip[i])
-        if value[i] > best.get(c, -np.inf):
-            keep[i] = True
-            best[c] = value[i]
+    v = value[order]
+    cuts = np.flatnonzero(np.diff(chip[order])) + 1
+    for start, stop in zip(np.r_[0, cuts], np.r_[cuts, len(v)], strict=True):
+        seg = v[start:stop]
+        before = np.fmax.accumulate(np.r_[-np.inf, seg[:-1]])
+        keep[order[start:stop]] = seg > before
     return keep
 
 
@@ -650,7 +656,7 @@ def _phase_columns(
         "t": g.t[idx],
         "p": g.p[idx],
         "ep": g.ep[idx],
-        "attention": g.attention[idx],
+        "attention": g.attention[idx].astype(object),
         "batch": bcap,
         "users": users,
         "chips": chips,
