@@ -452,12 +452,9 @@ def _dominance(chip, chips, value) -> np.ndarray:
     one of its chip type (NaN beats nothing and is beaten by nothing)."""
     keep = np.zeros(len(chip), dtype=bool)
     order = np.lexsort((-value, chips, chip))
-    v = value[order]
-    cuts = np.flatnonzero(np.diff(chip[order])) + 1
-    for start, stop in zip(np.r_[0, cuts], np.r_[cuts, len(v)], strict=True):
-        seg = v[start:stop]
-        before = np.fmax.accumulate(np.r_[-np.inf, seg[:-1]])
-        keep[order[start:stop]] = seg > before
+    for block in _blocks(chip[order]):
+        sel = order[block]
+        keep[sel] = value[sel] > _most_before(value[sel][None, :])[0]
     return keep
 
 
@@ -465,21 +462,37 @@ def _dominance_with_prefill(chip, chips, users, value, wc: WorkloadClass) -> np.
     """`_dominance` for decode columns under `maximize`, where each user also costs prefill
     (`_partial_fills`): keep, per chip type, the columns no other beats on all three of fewer
     or equal chips, fewer or equal users and more `value`, strictly better in one (ties keep
-    the first). With a demand for the class, where users also count for it, nothing goes."""
+    the first). With a demand for the class, where users also count for it, nothing goes.
+
+    Every dominator comes before in the order (chip type, users, chips, most value, index): a
+    column is kept when its value beats every earlier one of its chip type on as many chips
+    or fewer (the running maximum per chip count, then over the chip counts up to its own)."""
     keep = np.ones(len(chip), dtype=bool)
     if wc.users:
         return keep
-    for c in np.unique(chip):
-        mine = np.flatnonzero(chip == c)
-        # every dominator comes before: fewer users, or as many on fewer chips or more value
-        order = mine[np.lexsort((mine, -value[mine], chips[mine], users[mine]))]
-        levels = np.unique(chips[mine])
-        best = np.full(len(levels), -np.inf)  # the most value so far on each chip count
-        for i in order:
-            level = np.searchsorted(levels, chips[i])
-            keep[i] = best[: level + 1].max() < value[i]
-            best[level] = max(best[level], value[i])
+    order = np.lexsort((np.arange(len(chip)), -value, chips, users, chip))
+    for block in _blocks(chip[order]):
+        sel = order[block]
+        v = value[sel]
+        levels, level = np.unique(chips[sel], return_inverse=True)
+        on_level = np.where(level == np.arange(len(levels))[:, None], v, -np.inf)
+        best = np.fmax.accumulate(_most_before(on_level), axis=0)  # on ≤ this many chips
+        keep[sel] = best[level, np.arange(len(sel))] < v
     return keep
+
+
+def _most_before(v: np.ndarray) -> np.ndarray:
+    """Per row of `v`, the largest value strictly before each entry, NaN ignored (−inf
+    before the first)."""
+    out = np.full(v.shape, -np.inf)
+    out[:, 1:] = np.fmax.accumulate(v[:, :-1], axis=1)
+    return np.fmax(out, -np.inf)
+
+
+def _blocks(key: np.ndarray) -> list[slice]:
+    """The runs of equal entries of a sorted `key`, as slices."""
+    cuts = (np.flatnonzero(np.diff(key)) + 1).tolist()
+    return [slice(a, b) for a, b in zip([0, *cuts], [*cuts, len(key)], strict=True)]
 
 
 def build(problem: Problem, *, prune: bool = True) -> Columns:
