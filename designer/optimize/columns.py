@@ -614,6 +614,16 @@ def _phase_columns(
     for i in idx[over]:
         removed_by[int(g.chip[i])] = "over_limits"
     idx, bcap, chips = idx[~over], bcap[~over], chips[~over]
+    fills = phase == "decode" and problem.sense == "maximize"  # a user also costs prefill
+    # screened on users (p · b* under the closed-form limits), the dominance needs no metrics:
+    # it goes first, and only the columns it keeps are evaluated at b* and b* + 1
+    early = prune and phase != "prefill" and not fills
+    early &= problem.objective != "system_tokens_per_s"
+    if early:
+        cut = np.minimum(bcap, blimit[idx]) if limits else bcap
+        dom = _dominance(g.chip[idx], chips, (g.p[idx] * cut).astype(float))
+        sub["dominated"] = int((~dom).sum())
+        idx, bcap, chips = idx[dom], bcap[dom], chips[dom]
     n = len(idx)
     if phase == "prefill":
         tokens = np.zeros(n)
@@ -642,7 +652,6 @@ def _phase_columns(
             tokens = g.metrics(wc, bcap, idx)["system_tokens_per_s"] if n else tokens
         users = g.p[idx] * bcap
         requests = np.zeros(n)
-    fills = phase == "decode" and problem.sense == "maximize"  # a user also costs prefill
     if fills and n:
         idx, bcap, chips, tokens, users, limited = _partial_fills(
             wc, g, idx, bcap, chips, tokens, limited
@@ -650,7 +659,7 @@ def _phase_columns(
         requests = np.zeros(len(idx))
     if phase != "prefill":
         value = tokens if problem.objective == "system_tokens_per_s" else users
-    if prune:
+    if prune and not early:
         if fills:
             dom = _dominance_with_prefill(g.chip[idx], chips, users, value.astype(float), wc)
         else:
@@ -659,7 +668,7 @@ def _phase_columns(
         idx, bcap, chips, tokens, users, limited, requests = (
             a[dom] for a in (idx, bcap, chips, tokens, users, limited, requests)
         )
-    else:
+    elif not prune:
         sub["dominated"] = 0
     for k, v in sub.items():
         st[k] = st.get(k, 0) + v
