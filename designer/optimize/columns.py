@@ -228,10 +228,18 @@ def batch_cap(c: Candidates, index: np.ndarray, at_1: dict | None = None) -> np.
     excesses, `b + 1`, and the bracket's midpoint. Step time and memory are affine in the batch
     under the paper's equations and nearly so otherwise, so the pair (b, b + 1) usually closes
     the bracket at once; the midpoint at least halves it, so no search takes more rounds than
-    a bisection. `at_1`: the metrics of every candidate of the grid at batch 1, when known."""
+    a bisection. `at_1`: the metrics of every candidate of the grid at batch 1, when known.
+    One search per serving-stack profile of the grid: each round's metrics in one call."""
     n = len(index)
     if not n:
         return np.zeros(0, dtype=np.int64)
+    profile = c.g.group[index]
+    if (profile != profile[0]).any():
+        out = np.empty(n, dtype=np.int64)
+        for g in np.unique(profile):
+            mine = np.flatnonzero(profile == g)
+            out[mine] = batch_cap(c, index[mine], at_1)
+        return out
     max_batch = c.problem.max_batch
 
     def excess(b: np.ndarray, where: np.ndarray, m: dict | None = None):
