@@ -42,8 +42,8 @@ def test_shipped_profiles_carry_data_date_and_quality():
         assert e.overhead_per_layer >= 0 and e.per_sequence >= 0 and e.collective_latency >= 0
         assert e.overhead_per_step >= 0
     g = shipped["generic"]
-    assert g.rows == 449 and g.cv == "leave-one-platform-out"
-    assert g.error() == f"step time ±{g.cv_mape:.0f}% (leave-one-platform-out, 449 points)"
+    assert g.rows == 461 and g.cv == "leave-one-platform-out"
+    assert g.error() == f"step time ±{g.cv_mape:.0f}% (leave-one-platform-out, 461 points)"
 
 
 def test_describe_names_the_profile_and_its_error():

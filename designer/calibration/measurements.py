@@ -150,7 +150,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     >>> from designer.calibration.measurements import load, bundled_path
     >>> rows = load(bundled_path())
     >>> len(rows), rows[0].platform, rows[0].measure
-    (449, 'h100-sxm/tensorrt-llm', 'itl')
+    (461, 'h100-sxm/tensorrt-llm', 'itl')
     """
     p = Path(path)
     catalog = catalog or Catalog.load()

@@ -18,8 +18,8 @@ import numpy as np
 
 from designer.model.errors import DesignerError, InfeasibleError, SolverLimitError
 from designer.model.serving import REPLICA_METRICS
+from designer.optimize import class_bounds, recheck
 from designer.optimize import columns as columns_mod
-from designer.optimize import recheck
 from designer.optimize import start as first_fleet
 from designer.optimize.build import build, export
 from designer.optimize.data import FleetData, fleet_data
@@ -98,11 +98,17 @@ def solve(
     caps = replica_caps(problem, cols, data.rmax) if prune else data.rmax
     solver.compile(m, [(m.replicas[k], int(caps[k])) for k in m.K if caps[k] < data.rmax[k]])
     relaxation = None
+    bounds = class_bounds.Caps(data, caps) if prune and class_bounds.applies(data) else None
     if first_fleet.applies(data):
         x0, relaxation = first_fleet.first_fleet(solver, m, data, caps)
         if x0 is not None and solver.feasible(x0):  # its objective bounds the optimum
             unused = relaxation.unused(solver.value_of(x0))
             solver.tighten([(m.replicas[int(k)], 0) for k in unused])
+            _lower(solver, m, bounds, problem.objective, solver.value_of(x0))
+            solver.warm = first_fleet.warm(solver, x0, relaxation)
+            if not solver.warm and bounds is not None:  # far off: a better one, fewer columns
+                x0 = first_fleet.improved(solver, x0)
+                _lower(solver, m, bounds, problem.objective, solver.value_of(x0))
             solver.start(x0)
         solver.time_limit = _remaining(start, time_limit)
     st = solver.resolve()
@@ -117,7 +123,8 @@ def solve(
     if proven:
         if relaxation is not None:  # the optimum fixes more columns than the start did
             solver.tighten([(m.replicas[int(k)], 0) for k in relaxation.unused(st.incumbent)])
-        st = _tie_break(m, problem, solver, st, start, time_limit)
+        _lower(solver, m, bounds, problem.objective, st.incumbent)
+        st = _tie_break(m, problem, solver, st, start, time_limit, bounds)
         proven = st.status == "optimal"
     solver.load()
     if proven:
@@ -180,7 +187,16 @@ def _remaining(start: float, time_limit: float) -> float:
     return max(time_limit - (time.perf_counter() - start), 0.01)
 
 
-def _tie_break(m, problem: Problem, solver: Solver, st, start: float, time_limit: float):
+def _lower(solver: Solver, m, bounds, criterion: str, value: float | None) -> None:
+    """Lower the replica bounds in HiGHS once every fleet left has `criterion` ≤ `value`
+    (`class_bounds`; nothing without bounds or a value)."""
+    if bounds is not None and value is not None:
+        solver.tighten([(m.replicas[k], r) for k, r in bounds.lowered(criterion, value)])
+
+
+def _tie_break(
+    m, problem: Problem, solver: Solver, st, start: float, time_limit: float, bounds=None
+):
     """Among optima: lower capex, then lower power, then fewer chips (each kept ≤ its optimum
     while the next is minimized). The rows and objectives change in HiGHS only (no re-compile);
     stops, keeping what it has, if the time runs out. A criterion that is a linear combination
@@ -207,6 +223,8 @@ def _tie_break(m, problem: Problem, solver: Solver, st, start: float, time_limit
             prev = None  # decided by those held: nothing to re-solve, no row to add
             continue
         solver.set_objective(target, sense)
+        if sense == "minimize":  # the stage's optimum is no worse than the point it starts at
+            _lower(solver, m, bounds, name, solver.value(target))
         solver.time_limit = _remaining(start, time_limit)
         nxt = solver.resolve()
         if nxt.status != "optimal":

@@ -93,6 +93,7 @@ class Solver:
     def __init__(self, time_limit: float = DEFAULT_TIME_LIMIT, mip_gap: float = DEFAULT_MIP_GAP):
         self.time_limit = time_limit
         self.mip_gap = mip_gap
+        self.warm = True  # re-solves start from the last solution (`resolve`)
         self._highs = _highs()
         self._columns: list = []
         self._index: dict[int, int] = {}
@@ -322,9 +323,9 @@ class Solver:
         )
 
     def resolve(self) -> SolveStatus:
-        """Solve the HiGHS model as it stands, a MIP starting from the last solution. Without
-        a new solution the last one is kept: a re-solve only adds rows that it satisfies
-        (`add_row` from `value`).
+        """Solve the HiGHS model as it stands, a MIP starting from the last solution (unless
+        `warm` is off: HiGHS then starts from its own root). Without a new solution the last
+        one is kept: a re-solve only adds rows that it satisfies (`add_row` from `value`).
 
         The point read back is verified: its objective must equal the one HiGHS reports and,
         when HiGHS reports it optimal, its bound. HiGHS (1.16) can report a warm-started
@@ -332,7 +333,7 @@ class Solver:
         "fewest chips" at 16 while the point read back, the warm start, has 48); such a
         re-solve is run again from scratch, and a point that still disagrees is not called
         optimal (status "other")."""
-        st = self._run(warm=self._mip and self._x is not None)
+        st = self._run(warm=self.warm and self._mip and self._x is not None)
         if st.has_solution and not self._verified(st):
             self._h.clearSolver()  # HiGHS' own memory of the last solve included
             limit = self.time_limit

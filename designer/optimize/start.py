@@ -17,6 +17,14 @@ cost). The start, all of it side solves of the compiled model (`Solver.trial`):
 
 The better of 2 and 3 is the start. A start that breaks a limit is not feasible and HiGHS
 ignores it. The start changes where HiGHS begins, never what it proves.
+
+HiGHS (1.16) is given the start, and the tie-break's re-solves their warm starts, only when the
+start is within `WARM_GAP` of the relaxation's bound (`warm`). A start farther off — few users
+per class, where whole replicas and servers are most of the distance — slowed every solve we
+measured: HiGHS' own root heuristics found the optimum sooner than it did from the start
+(benchmarks/README.md, "Warm or cold"). Its objective still fixes columns by reduced cost, and
+`solve` then asks HiGHS for a better fleet to `IMPROVE_GAP` on the columns the class bounds
+leave (`improved`), whose value lowers those bounds again before the exact solve.
 """
 
 from __future__ import annotations
@@ -35,6 +43,9 @@ TIE_TOL = 1e-9  # the tie-break's relative slack (solve.TIE_TOL)
 # the side MIP's relative gap, the share of the rounding's distance to the relaxation within
 # which a column's reduced cost keeps it, and the share of the time limit the start may use
 GAP, NEAR, TIME_SHARE = 1e-4, 0.01, 0.25
+# the start's relative distance to the relaxation's bound above which HiGHS starts cold, and
+# the relative gap to which a start that far off is improved (`improved`)
+WARM_GAP, IMPROVE_GAP = 0.05, 0.02
 
 
 def applies(data: FleetData) -> bool:
@@ -58,6 +69,26 @@ class Relaxation:
         The room (1e-6 of the objective) absorbs the relaxation's dual tolerances."""
         room = (tol + 1e-6) * max(abs(incumbent), 1.0)
         return np.flatnonzero(self.at_zero & (self.reduced > incumbent - self.bound + room))
+
+
+def warm(solver: Solver, x0: np.ndarray, relaxation: Relaxation) -> bool:
+    """Whether HiGHS should start from `x0` and warm-start the tie-break (module doc)."""
+    value = solver.value_of(x0)
+    return value - relaxation.bound <= WARM_GAP * max(abs(value), 1e-12)
+
+
+def improved(solver: Solver, x0: np.ndarray) -> np.ndarray:
+    """A fleet no worse than `x0`: the MIP as it stands in HiGHS, to `IMPROVE_GAP`, within
+    `TIME_SHARE` of the time limit (`x0` when it finds nothing better)."""
+    limit = solver.time_limit
+    solver.time_limit = limit * TIME_SHARE
+    try:
+        found = solver.trial(relax=False, gap=IMPROVE_GAP)
+    finally:
+        solver.time_limit = limit
+    if found is None or solver.value_of(found[0]) >= solver.value_of(x0):
+        return x0
+    return found[0]
 
 
 def first_fleet(

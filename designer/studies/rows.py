@@ -7,7 +7,7 @@ explanation, failed points their error, so a study always goes on.
     >>> problem = load_problem("problems/quickstart.toml")  # from the repository's root
     >>> row = solve_row(problem, {"sla.tokens_per_s_per_user": 100})
     >>> row["status"], round(row["objective"]), row["totals.chips"]
-    ('optimal', 6200064, 144)
+    ('optimal', 6200064, 128)
     >>> solve_row(problem, {"sla.tokens_per_s_per_user": 2000})["status"]
     'infeasible'
 """
