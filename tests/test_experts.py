@@ -139,3 +139,13 @@ def test_busiest_group_arrays_without_a_table_is_the_same(monkeypatch):
     assert not experts._TABLES
     np.testing.assert_array_equal(with_table[0], without[0])
     np.testing.assert_array_equal(with_table[1], without[1])
+
+
+def test_table_rows_added_across_calls_keep_their_pairs():
+    """Groups counts met in later calls (smaller and larger) get rows of their own."""
+    experts._TABLES.clear()
+    for g, tokens in (([8], [3.0]), ([2, 64, 8], [5.0, 1.0, 300.0]), ([4, 2], [7.0, 5.0])):
+        distinct, routed = busiest_group_arrays(256, 8, np.array(g), np.array(tokens))
+        for gi, ti, d, r in zip(g, tokens, distinct, routed, strict=True):
+            want = busiest_group(256, 8, gi, int(ti))
+            assert close(d, want[0]) and close(r, want[1]), (gi, ti)

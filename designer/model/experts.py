@@ -164,28 +164,34 @@ def busiest_group_many(num_experts: int, top_k: int, groups, tokens) -> tuple[np
     return np.minimum(distinct, per_group.astype(float)), pairs
 
 
-# per (num_experts, top_k): busiest_group's (distinct, pairs) by [groups, whole tokens], NaN
-# where not yet computed; grown on demand up to _TABLE_ENTRIES entries, computed directly above
-_TABLES: dict[tuple[int, int], np.ndarray] = {}
+# per (num_experts, top_k): the table's row of each groups count (−1: none yet) and
+# busiest_group's (distinct, pairs) by [row, whole tokens], NaN where not yet computed; grown on
+# demand up to _TABLE_ENTRIES entries (beyond, the pairs of a call are computed for it alone)
+_TABLES: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 _TABLE_ENTRIES = 1 << 22
 
 
-def _table(num_experts: int, top_k: int, max_groups: int, max_tokens: int) -> np.ndarray | None:
-    """The (groups × tokens × 2) table of (num_experts, top_k), at least this large (None: it
-    would be over `_TABLE_ENTRIES`)."""
+def _table(num_experts: int, top_k: int, groups: np.ndarray, max_tokens: int):
+    """(the row of each groups count, the table) of (num_experts, top_k), grown to hold
+    `groups` and `max_tokens`; None when it would be over `_TABLE_ENTRIES` entries."""
     key = (num_experts, top_k)
-    have = _TABLES.get(key, np.full((0, 0, 2), np.nan))
-    rows, cols = have.shape[:2]
-    if rows > max_groups and cols > max_tokens:
-        return have
-    rows = rows if rows > max_groups else max_groups + 1
-    cols = cols if cols > max_tokens else max(max_tokens + 1, 2 * cols)
-    if rows * cols > _TABLE_ENTRIES:
+    row_of, values = _TABLES.get(key, (np.zeros(0, np.int64), np.full((0, 0, 2), np.nan)))
+    top = int(groups.max())
+    if len(row_of) <= top:
+        row_of = np.concatenate([row_of, np.full(top + 1 - len(row_of), -1, np.int64)])
+    missing = row_of[groups] < 0
+    new = np.unique(groups[missing]) if missing.any() else groups[:0]
+    have_rows, have_cols = values.shape[:2]
+    cols = have_cols if have_cols > max_tokens else max(max_tokens + 1, 2 * have_cols)
+    if (have_rows + len(new)) * cols > _TABLE_ENTRIES:
         return None
-    grown = np.full((rows, cols, 2), np.nan)
-    grown[: have.shape[0], : have.shape[1]] = have
-    _TABLES[key] = grown
-    return grown
+    if len(new) or cols > have_cols:
+        row_of[new] = np.arange(have_rows, have_rows + len(new))
+        grown = np.full((have_rows + len(new), cols, 2), np.nan)
+        grown[:have_rows, :have_cols] = values
+        values = grown
+    _TABLES[key] = (row_of, values)
+    return row_of, values
 
 
 def busiest_group_arrays(num_experts: int, top_k: int, groups, tokens) -> tuple[np.ndarray, ...]:
@@ -200,17 +206,19 @@ def busiest_group_arrays(num_experts: int, top_k: int, groups, tokens) -> tuple[
         return distinct, pairs
     gm = g[many]
     whole = np.maximum(np.ceil(n[many] - 1e-9).astype(np.int64), 0)
-    table = _table(num_experts, top_k, int(gm.max()), int(whole.max()))
+    table = _table(num_experts, top_k, gm, int(whole.max()))
     if table is None:  # too large to keep: each distinct pair once, this call only
         kg, kn, inverse = _distinct_pairs(gm, whole)
         vals = np.stack(_busiest_or_zero(num_experts, top_k, kg, kn), axis=-1)[inverse]
     else:
-        vals = table[gm, whole]
+        row_of, values = table
+        rows = row_of[gm]
+        vals = values[rows, whole]
         todo = np.isnan(vals[:, 0])
         if todo.any():
             kg, kn, _ = _distinct_pairs(gm[todo], whole[todo])
-            table[kg, kn] = np.stack(_busiest_or_zero(num_experts, top_k, kg, kn), axis=-1)
-            vals = table[gm, whole]
+            values[row_of[kg], kn] = np.stack(_busiest_or_zero(num_experts, top_k, kg, kn), axis=-1)
+            vals = values[rows, whole]
     distinct[many] = vals[:, 0]
     pairs[many] = vals[:, 1]
     return distinct, pairs
