@@ -75,3 +75,77 @@ def test_arrays_map_each_pair():
     d, p = busiest_group_arrays(256, 8, np.array([1, 8, 8]), np.array([32, 1, 1]))
     assert d[1] == d[2] == busiest_group(256, 8, 8, 1)[0]
     assert p[0] == 256
+
+
+# ---- the vectorized counts against the scalar definition --------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from designer.model import experts  # noqa: E402
+
+REL = 1e-12  # the vectorized sums split rows elsewhere than the scalar's: a few ulps
+
+
+def close(a, b) -> bool:
+    return a == b or abs(a - b) <= REL * max(abs(a), abs(b))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3000),
+            st.one_of(st.sampled_from([0.0, 1.0, 1e-300, 1 - 1e-16]), st.floats(0.0, 1.0)),
+            st.integers(1, 600),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_expected_max_binomial_arrays_is_the_scalar(rows):
+    n, q, copies = (np.array(c) for c in zip(*rows, strict=True))
+    got = experts.expected_max_binomial_arrays(n, q, copies)
+    for (ni, qi, ci), g in zip(rows, got, strict=True):
+        assert close(g, experts.expected_max_binomial(ni, qi, ci)), (ni, qi, ci)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from([(256, 8), (384, 8), (128, 8), (128, 4), (32, 4), (16, 1), (8, 2), (4, 4)]),
+    st.lists(st.tuples(st.integers(2, 600), st.integers(0, 400)), min_size=1, max_size=30),
+)
+def test_busiest_group_arrays_is_the_scalar(model, pairs):
+    """Every (groups, tokens) pair, looked up in the table or computed anew (fresh tables),
+    equals `busiest_group` — with fractional tokens rounded up, as the scalar's callers do."""
+    experts._TABLES.clear()
+    num_experts, top_k = model
+    g = np.array([p[0] for p in pairs])
+    whole = np.array([p[1] for p in pairs], dtype=float)
+    tokens = np.where(whole > 0, whole - 0.25 * (g % 2), whole)
+    for _ in range(2):  # the second time from the table
+        distinct, routed = busiest_group_arrays(num_experts, top_k, g, tokens)
+        for gi, ti, d, r in zip(g, tokens, distinct, routed, strict=True):
+            want = busiest_group(num_experts, top_k, int(gi), int(np.ceil(ti)))
+            assert close(d, want[0]) and close(r, want[1]), (gi, ti)
+
+
+def test_busiest_group_arrays_without_a_table_is_the_same(monkeypatch):
+    """Pairs too many to keep in a table are computed for the call alone, to the same values."""
+    g, tokens = np.array([8, 8, 32, 3]), np.array([1.0, 4096.0, 17.0, 1.0])
+    with_table = busiest_group_arrays(256, 8, g, tokens)
+    monkeypatch.setattr(experts, "_TABLE_ENTRIES", 16)
+    monkeypatch.setattr(experts, "_TABLES", {})
+    without = busiest_group_arrays(256, 8, g, tokens)
+    assert not experts._TABLES
+    np.testing.assert_array_equal(with_table[0], without[0])
+    np.testing.assert_array_equal(with_table[1], without[1])
+
+
+def test_table_rows_added_across_calls_keep_their_pairs():
+    """Groups counts met in later calls (smaller and larger) get rows of their own."""
+    experts._TABLES.clear()
+    for g, tokens in (([8], [3.0]), ([2, 64, 8], [5.0, 1.0, 300.0]), ([4, 2], [7.0, 5.0])):
+        distinct, routed = busiest_group_arrays(256, 8, np.array(g), np.array(tokens))
+        for gi, ti, d, r in zip(g, tokens, distinct, routed, strict=True):
+            want = busiest_group(256, 8, gi, int(ti))
+            assert close(d, want[0]) and close(r, want[1]), (gi, ti)

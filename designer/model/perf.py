@@ -122,11 +122,11 @@ def sync_time(wl: Workload, t, p, domain_size, intra_latency, inter_latency, pip
     return np.where(t > 1, tp_sync, 0.0) + np.where(p > 1, p * pipeline_latency, 0.0)
 
 
-def overhead_time(wl: Workload, batch=0.0, kv_s=0.0, *, ep=1, moe_tokens=None):
+def overhead_time(wl: Workload, batch=0.0, kv_s=0.0, *, ep=1, moe_tokens=None, busiest=None):
     """T_over of the workload's model and profile (`software_time`); `kv_s` is the KV bytes
     a chip reads per step at its peak bandwidth (s), for the attention-kernel term;
     `moe_tokens` the tokens the MoE layers route in the pass (default `batch` × tokens per
-    step), over `ep` expert groups (`expert_passes`)."""
+    step), over `ep` expert groups (`expert_passes`; `busiest`: its `busiest_experts`)."""
     m = wl.model
     tokens = moe_tokens
     if tokens is None:
@@ -138,18 +138,29 @@ def overhead_time(wl: Workload, batch=0.0, kv_s=0.0, *, ep=1, moe_tokens=None):
         m.moe_layers,
         wl.layers if m.is_mla else 0,
         kv_s,
-        expert_passes(wl, ep, tokens),
+        expert_passes(wl, ep, tokens, busiest),
     )
 
 
-def expert_passes(wl: Workload, ep, tokens):
+def busiest_experts(wl: Workload, ep, tokens):
+    """(distinct experts, token-expert pairs) of the busiest of `ep` expert groups per MoE
+    layer when `tokens` tokens are routed (`experts.busiest_group_arrays`); None for dense
+    models. Computed once per evaluation and handed to the terms that read it."""
+    m = wl.model
+    if not m.is_moe:
+        return None
+    return busiest_group_arrays(m.num_experts, m.num_experts_per_tok, ep, tokens)
+
+
+def expert_passes(wl: Workload, ep, tokens, busiest=None):
     """L_moe · E_busy: MoE layers times the distinct routed experts the busiest chip computes
     per layer when `tokens` tokens are routed (all its expert group's distinct experts: under
-    tensor parallelism each chip runs a slice of every selected expert); 0 for dense models."""
+    tensor parallelism each chip runs a slice of every selected expert); 0 for dense models.
+    `busiest`: `busiest_experts(wl, ep, tokens)` when known."""
     m = wl.model
     if not m.is_moe:
         return np.zeros_like(np.asarray(tokens, dtype=float))
-    distinct, _ = busiest_group_arrays(m.num_experts, m.num_experts_per_tok, ep, tokens)
+    distinct, _ = busiest_experts(wl, ep, tokens) if busiest is None else busiest
     return m.moe_layers * distinct
 
 
@@ -263,20 +274,21 @@ def kv_bytes_per_chip(wl: Workload, t, batch, dp, *, read: bool):
     return users_per_rank(t, batch, dp) * kv_fraction(wl, t, dp) * per_user
 
 
-def routed_experts_per_chip(wl: Workload, t, ep, tokens):
+def routed_experts_per_chip(wl: Workload, t, ep, tokens, busiest=None):
     """(distinct experts read, token-expert pairs computed) per MoE layer by the busiest chip:
     experts sharded over t (ep = 1: the expected distinct experts E·(1 − (1 − k/E)^n), /t), or
-    spread over ep groups of t/ep chips (the busiest group's expected maximum, /(t/ep))."""
-    m = wl.model
-    distinct, pairs = busiest_group_arrays(m.num_experts, m.num_experts_per_tok, ep, tokens)
+    spread over ep groups of t/ep chips (the busiest group's expected maximum, /(t/ep)).
+    `busiest`: `busiest_experts(wl, ep, tokens)` when known."""
+    distinct, pairs = busiest_experts(wl, ep, tokens) if busiest is None else busiest
     share = np.asarray(ep, dtype=float) / np.asarray(t, dtype=float)
     return distinct * share, pairs * share
 
 
-def weight_bytes_read_per_chip(wl: Workload, t, batch, ep, dp):
+def weight_bytes_read_per_chip(wl: Workload, t, batch, ep, dp, busiest=None):
     """Weight bytes the busiest chip reads per step: attention (whole under DP attention, else
     /t), the embedding (B rows under `embedding_rows`, else the table, /t), dense MLPs, shared
-    experts and LM head /t, and its routed experts."""
+    experts and LM head /t, and its routed experts (`busiest`: `busiest_experts` of the
+    step's tokens, when known)."""
     t = np.asarray(t, dtype=float)
     tokens = np.asarray(batch, dtype=float) * wl.tokens_per_step
     m = wl.model
@@ -287,7 +299,7 @@ def weight_bytes_read_per_chip(wl: Workload, t, batch, ep, dp):
         emb = np.full_like(tokens, wl.embedding_bytes)
     total = np.where(dp, wl.attention_bytes, wl.attention_bytes / t) + (emb + wl.other_bytes) / t
     if m.is_moe:
-        distinct, _ = routed_experts_per_chip(wl, t, ep, tokens)
+        distinct, _ = routed_experts_per_chip(wl, t, ep, tokens, busiest)
         total = total + m.moe_layers * distinct * wl.expert_bytes
     return total
 
@@ -306,11 +318,12 @@ def weight_bytes_held_per_chip(wl: Workload, t, p, ep, dp):
     return (attn + rest + routed) * stage_share(wl, p)
 
 
-def flops_per_chip(wl: Workload, t, batch, ep, dp):
+def flops_per_chip(wl: Workload, t, batch, ep, dp, busiest=None):
     """FLOPs of the busiest chip per step: 2·P per token for the dense parts /t, attention
     (projections and scores) for its users (all B over t, or ⌈B/t⌉ whole under DP attention),
-    2·P_expert per token-expert pair of its routed experts. Speculative steps process
-    draft_tokens + 1 tokens per user."""
+    2·P_expert per token-expert pair of its routed experts (`busiest`: `busiest_experts` of
+    the step's tokens, when known). Speculative steps process draft_tokens + 1 tokens per
+    user."""
     t = np.asarray(t, dtype=float)
     q = wl.tokens_per_step
     tokens = np.asarray(batch, dtype=float) * q
@@ -323,7 +336,7 @@ def flops_per_chip(wl: Workload, t, batch, ep, dp):
     )
     total = tokens * 2.0 * wl.other_active_params / t + attn
     if m.is_moe:
-        _, pairs = routed_experts_per_chip(wl, t, ep, tokens)
+        _, pairs = routed_experts_per_chip(wl, t, ep, tokens, busiest)
         total = total + m.moe_layers * pairs * 2.0 * m.expert_params()
     return total
 
@@ -389,14 +402,15 @@ def _partition(ep, attention):
     return ep, dp
 
 
-def _deployed_terms(wl: Workload, hw, t, p, batch, ep, dp):
-    """(T_mem, T_compute, T_sync, memory per chip) of the deployed equations."""
+def _deployed_terms(wl: Workload, hw, t, p, batch, ep, dp, busiest=None):
+    """(T_mem, T_compute, T_sync, memory per chip) of the deployed equations (`busiest`:
+    `busiest_experts` of the step's tokens, when known)."""
     bw = hw["bandwidth"] * wl.efficiency.bandwidth
-    read = weight_bytes_read_per_chip(wl, t, batch, ep, dp) + kv_bytes_per_chip(
+    read = weight_bytes_read_per_chip(wl, t, batch, ep, dp, busiest) + kv_bytes_per_chip(
         wl, t, batch, dp, read=True
     )
     t_mem = read / bw
-    t_cmp = flops_per_chip(wl, t, batch, ep, dp) / (hw["flops"] * wl.efficiency.compute)
+    t_cmp = flops_per_chip(wl, t, batch, ep, dp, busiest) / (hw["flops"] * wl.efficiency.compute)
     t_syn = deployed_sync_time(wl, hw, t, p, batch, ep, dp)
     # the stage's layers hold the KV of the p micro-batches in flight
     kv_held = kv_bytes_per_chip(wl, t, batch, dp, read=False) * np.asarray(p) * stage_share(wl, p)
@@ -474,6 +488,7 @@ def evaluate_arrays(
     ep, dp = _partition(ep, attention)
     plain = not np.any(dp) and not np.any(ep > 1)
     t_draft = 0.0
+    busiest = busiest_experts(wl, ep, batch * wl.tokens_per_step)
     if wl.assumptions.is_paper and plain and wl.speculative == "none":
         t_mem = memory_time(wl, hw["bandwidth"], t, batch)
         t_cmp = compute_time(wl, hw["flops"], t, batch)
@@ -489,7 +504,7 @@ def evaluate_arrays(
         mem = memory_per_chip(wl, t, p, batch)
         kv = np.asarray(batch) * wl.kv_bytes_per_user / np.asarray(t, dtype=float)
     else:
-        t_mem, t_cmp, t_syn, mem = _deployed_terms(wl, hw, t, p, batch, ep, dp)
+        t_mem, t_cmp, t_syn, mem = _deployed_terms(wl, hw, t, p, batch, ep, dp, busiest)
         kv = kv_bytes_per_chip(wl, t, batch, dp, read=False)
         t_draft, draft_held = draft_terms(wl, hw, t, batch, ep, dp)
         t_draft = wl.draft_tokens * np.asarray(t_draft) if wl.speculative != "none" else 0.0
@@ -498,7 +513,9 @@ def evaluate_arrays(
     # under data-parallel attention (a rank's attention kernels and their sampling)
     seqs = batch if plain or not np.any(dp) else users_per_rank(t, batch, dp)
     kv_s = kv_read_time(wl, hw, t, batch, dp)
-    t_ovr = overhead_time(wl, seqs, kv_s, ep=ep, moe_tokens=batch * wl.tokens_per_step)
+    t_ovr = overhead_time(
+        wl, seqs, kv_s, ep=ep, moe_tokens=batch * wl.tokens_per_step, busiest=busiest
+    )
     t_ovr = np.broadcast_to(t_ovr, np.shape(t_mem)).astype(float)
     t_seq = per_sequence_time(wl, seqs, kv_s)
     step = step_time(t_mem, t_cmp, t_syn, t_ovr, t_seq, wl.assumptions.per_sequence_overlap)

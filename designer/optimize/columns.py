@@ -67,7 +67,7 @@ class Grid:
     t: np.ndarray
     p: np.ndarray
     ep: np.ndarray
-    attention: np.ndarray  # "tp" | "dp"
+    attention: np.ndarray  # "tp" | "dp" (fixed-width text: compared at numpy speed)
     group: np.ndarray  # index into workloads
     workloads: tuple = field(repr=False)
     hw: dict[str, np.ndarray] = field(repr=False)
@@ -84,16 +84,20 @@ class Grid:
         """perf.evaluate_arrays for the candidates `index` (all by default) at `batch`."""
         idx = np.arange(len(self)) if index is None else np.asarray(index, dtype=np.int64)
         batch = np.broadcast_to(np.asarray(batch), idx.shape)
-        groups = np.unique(self.group[idx]) if len(idx) else [0]
-        if len(groups) == 1:  # one serving-stack profile: no scatter
-            return self._evaluate(groups[0], idx, batch)
-        out: dict[str, np.ndarray] = {}
-        for g in groups:
-            pos = np.flatnonzero(self.group[idx] == g)
-            for k, v in self._evaluate(g, idx[pos], batch[pos]).items():
-                if k not in out:
-                    out[k] = np.empty(idx.shape, dtype=v.dtype if v.dtype.kind != "U" else object)
-                out[k][pos] = v
+        mine = self.group[idx]
+        if not len(idx) or (mine == mine[0]).all():  # one serving-stack profile: no scatter
+            return self._evaluate(mine[0] if len(idx) else 0, idx, batch)
+        # each profile's candidates in one block, evaluated, then put back in their places
+        order = np.argsort(mine, kind="stable")
+        cuts = np.flatnonzero(np.diff(mine[order])) + 1
+        blocks = np.split(order, cuts)
+        parts = [self._evaluate(mine[b[0]], idx[b], batch[b]) for b in blocks]
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        out = {}
+        for k, v in parts[0].items():
+            v = np.concatenate([v] + [p[k] for p in parts[1:]])[back]
+            out[k] = v
         return out
 
     def aggregated(self, wc: WorkloadClass, batch, index, m: dict) -> dict[str, np.ndarray]:
@@ -152,7 +156,7 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
     oi = np.tile(np.repeat(np.arange(n_opts), n_pp), n_chips)
     t, ep, att = (
         np.array([o[i] for o in opts], dtype=d)
-        for i, d in ((0, np.int64), (1, np.int64), (2, object))
+        for i, d in ((0, np.int64), (1, np.int64), (2, "U2"))
     )
     return Grid(
         ci,
@@ -224,10 +228,18 @@ def batch_cap(c: Candidates, index: np.ndarray, at_1: dict | None = None) -> np.
     excesses, `b + 1`, and the bracket's midpoint. Step time and memory are affine in the batch
     under the paper's equations and nearly so otherwise, so the pair (b, b + 1) usually closes
     the bracket at once; the midpoint at least halves it, so no search takes more rounds than
-    a bisection. `at_1`: the metrics of every candidate of the grid at batch 1, when known."""
+    a bisection. `at_1`: the metrics of every candidate of the grid at batch 1, when known.
+    One search per serving-stack profile of the grid: each round's metrics in one call."""
     n = len(index)
     if not n:
         return np.zeros(0, dtype=np.int64)
+    profile = c.g.group[index]
+    if (profile != profile[0]).any():
+        out = np.empty(n, dtype=np.int64)
+        for g in np.unique(profile):
+            mine = np.flatnonzero(profile == g)
+            out[mine] = batch_cap(c, index[mine], at_1)
+        return out
     max_batch = c.problem.max_batch
 
     def excess(b: np.ndarray, where: np.ndarray, m: dict | None = None):
@@ -443,15 +455,14 @@ def over_limits(problem: Problem, costs, chip, chips, servers=None) -> np.ndarra
 
 def _dominance(chip, chips, value) -> np.ndarray:
     """Keep, per chip type, the columns no other column beats: fewer or equal chips and more
-    `value` (users, or tokens/s), strictly better in one. Ties keep the first."""
+    `value` (users, or tokens/s), strictly better in one. Ties keep the first. In the order
+    (chip type, chips, most value first) a column is kept when its value beats every earlier
+    one of its chip type (NaN beats nothing and is beaten by nothing)."""
     keep = np.zeros(len(chip), dtype=bool)
     order = np.lexsort((-value, chips, chip))
-    best = {}
-    for i in order:
-        c = int(chip[i])
-        if value[i] > best.get(c, -np.inf):
-            keep[i] = True
-            best[c] = value[i]
+    for block in _blocks(chip[order]):
+        sel = order[block]
+        keep[sel] = value[sel] > _most_before(value[sel][None, :])[0]
     return keep
 
 
@@ -459,21 +470,37 @@ def _dominance_with_prefill(chip, chips, users, value, wc: WorkloadClass) -> np.
     """`_dominance` for decode columns under `maximize`, where each user also costs prefill
     (`_partial_fills`): keep, per chip type, the columns no other beats on all three of fewer
     or equal chips, fewer or equal users and more `value`, strictly better in one (ties keep
-    the first). With a demand for the class, where users also count for it, nothing goes."""
+    the first). With a demand for the class, where users also count for it, nothing goes.
+
+    Every dominator comes before in the order (chip type, users, chips, most value, index): a
+    column is kept when its value beats every earlier one of its chip type on as many chips
+    or fewer (the running maximum per chip count, then over the chip counts up to its own)."""
     keep = np.ones(len(chip), dtype=bool)
     if wc.users:
         return keep
-    for c in np.unique(chip):
-        mine = np.flatnonzero(chip == c)
-        # every dominator comes before: fewer users, or as many on fewer chips or more value
-        order = mine[np.lexsort((mine, -value[mine], chips[mine], users[mine]))]
-        levels = np.unique(chips[mine])
-        best = np.full(len(levels), -np.inf)  # the most value so far on each chip count
-        for i in order:
-            level = np.searchsorted(levels, chips[i])
-            keep[i] = best[: level + 1].max() < value[i]
-            best[level] = max(best[level], value[i])
+    order = np.lexsort((np.arange(len(chip)), -value, chips, users, chip))
+    for block in _blocks(chip[order]):
+        sel = order[block]
+        v = value[sel]
+        levels, level = np.unique(chips[sel], return_inverse=True)
+        on_level = np.where(level == np.arange(len(levels))[:, None], v, -np.inf)
+        best = np.fmax.accumulate(_most_before(on_level), axis=0)  # on ≤ this many chips
+        keep[sel] = best[level, np.arange(len(sel))] < v
     return keep
+
+
+def _most_before(v: np.ndarray) -> np.ndarray:
+    """Per row of `v`, the largest value strictly before each entry, NaN ignored (−inf
+    before the first)."""
+    out = np.full(v.shape, -np.inf)
+    out[:, 1:] = np.fmax.accumulate(v[:, :-1], axis=1)
+    return np.fmax(out, -np.inf)
+
+
+def _blocks(key: np.ndarray) -> list[slice]:
+    """The runs of equal entries of a sorted `key`, as slices."""
+    cuts = (np.flatnonzero(np.diff(key)) + 1).tolist()
+    return [slice(a, b) for a, b in zip([0, *cuts], [*cuts, len(key)], strict=True)]
 
 
 def build(problem: Problem, *, prune: bool = True) -> Columns:
@@ -595,6 +622,16 @@ def _phase_columns(
     for i in idx[over]:
         removed_by[int(g.chip[i])] = "over_limits"
     idx, bcap, chips = idx[~over], bcap[~over], chips[~over]
+    fills = phase == "decode" and problem.sense == "maximize"  # a user also costs prefill
+    # screened on users (p · b* under the closed-form limits), the dominance needs no metrics:
+    # it goes first, and only the columns it keeps are evaluated at b* and b* + 1
+    early = prune and phase != "prefill" and not fills
+    early &= problem.objective != "system_tokens_per_s"
+    if early:
+        cut = np.minimum(bcap, blimit[idx]) if limits else bcap
+        dom = _dominance(g.chip[idx], chips, (g.p[idx] * cut).astype(float))
+        sub["dominated"] = int((~dom).sum())
+        idx, bcap, chips = idx[dom], bcap[dom], chips[dom]
     n = len(idx)
     if phase == "prefill":
         tokens = np.zeros(n)
@@ -623,7 +660,6 @@ def _phase_columns(
             tokens = g.metrics(wc, bcap, idx)["system_tokens_per_s"] if n else tokens
         users = g.p[idx] * bcap
         requests = np.zeros(n)
-    fills = phase == "decode" and problem.sense == "maximize"  # a user also costs prefill
     if fills and n:
         idx, bcap, chips, tokens, users, limited = _partial_fills(
             wc, g, idx, bcap, chips, tokens, limited
@@ -631,7 +667,7 @@ def _phase_columns(
         requests = np.zeros(len(idx))
     if phase != "prefill":
         value = tokens if problem.objective == "system_tokens_per_s" else users
-    if prune:
+    if prune and not early:
         if fills:
             dom = _dominance_with_prefill(g.chip[idx], chips, users, value.astype(float), wc)
         else:
@@ -640,7 +676,7 @@ def _phase_columns(
         idx, bcap, chips, tokens, users, limited, requests = (
             a[dom] for a in (idx, bcap, chips, tokens, users, limited, requests)
         )
-    else:
+    elif not prune:
         sub["dominated"] = 0
     for k, v in sub.items():
         st[k] = st.get(k, 0) + v
@@ -650,7 +686,7 @@ def _phase_columns(
         "t": g.t[idx],
         "p": g.p[idx],
         "ep": g.ep[idx],
-        "attention": g.attention[idx],
+        "attention": g.attention[idx].astype(object),
         "batch": bcap,
         "users": users,
         "chips": chips,

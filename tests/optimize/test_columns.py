@@ -100,3 +100,61 @@ def test_three_way_dominance_keeps_what_a_prefill_bound_fleet_may_need():
     assert keep.tolist() == [True, True, False, False, False, False]
     asked = SimpleNamespace(users=100)
     assert cm._dominance_with_prefill(chip, chips, users, value, asked).all()
+
+
+def _dominance_one_by_one(chip, chips, value) -> np.ndarray:
+    """`_dominance` as first written: a walk in (chip type, chips, most value) order keeping a
+    column when it has more value than every kept column of its chip type so far."""
+    keep = np.zeros(len(chip), dtype=bool)
+    best: dict[int, float] = {}
+    for i in np.lexsort((-value, chips, chip)):
+        if value[i] > best.get(int(chip[i]), -np.inf):
+            keep[i] = True
+            best[int(chip[i])] = value[i]
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_dominance_is_the_walk_one_column_at_a_time(seed):
+    """Ties (values drawn from few levels), NaN, ±inf and empty chip types included."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 60))
+    chip = rng.integers(0, 4, n)
+    chips = rng.choice([1, 2, 4, 8], n)
+    value = rng.choice([0.0, 1.0, 2.5, 3.0, np.nan, np.inf, -np.inf, 7.0], n)
+    value = np.where(rng.random(n) < 0.3, rng.random(n) * 8, value)  # and distinct values
+    np.testing.assert_array_equal(
+        cm._dominance(chip, chips, value), _dominance_one_by_one(chip, chips, value)
+    )
+
+
+def _three_way_one_by_one(chip, chips, users, value) -> np.ndarray:
+    """`_dominance_with_prefill` as first written: per chip type, a walk in (users, chips,
+    most value, index) order with the most value so far on each chip count."""
+    keep = np.ones(len(chip), dtype=bool)
+    for c in np.unique(chip):
+        mine = np.flatnonzero(chip == c)
+        order = mine[np.lexsort((mine, -value[mine], chips[mine], users[mine]))]
+        levels = np.unique(chips[mine])
+        best = np.full(len(levels), -np.inf)
+        for i in order:
+            level = np.searchsorted(levels, chips[i])
+            keep[i] = best[: level + 1].max() < value[i]
+            best[level] = max(best[level], value[i])
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_three_way_dominance_is_the_walk_one_column_at_a_time(seed):
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(0, 80))
+    chip = rng.integers(0, 3, n)
+    chips = rng.choice([1, 2, 4, 8], n)
+    users = rng.integers(1, 6, n)
+    value = rng.choice([0.0, 1.0, 2.5, 3.0, np.nan, np.inf, -np.inf, 7.0], n)
+    value = np.where(rng.random(n) < 0.3, rng.random(n) * 8, value)
+    free = type("Class", (), {"users": 0})()
+    np.testing.assert_array_equal(
+        cm._dominance_with_prefill(chip, chips, users, value, free),
+        _three_way_one_by_one(chip, chips, users, value),
+    )
