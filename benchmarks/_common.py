@@ -81,6 +81,20 @@ def write_json(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
+def write_rows(name: str, settings: Any, rows: list) -> Path:
+    """Write results/<name>: the machine, the run's settings (argparse namespace), the load
+    average at the end, and the rows."""
+    return write_json(
+        name,
+        {
+            "environment": environment(),
+            "settings": vars(settings),
+            "load_average": os.getloadavg(),
+            "rows": rows,
+        },
+    )
+
+
 def _jsonable(x: Any) -> Any:
     if hasattr(x, "item"):  # numpy scalars
         return x.item()

@@ -16,10 +16,9 @@ same objective, capex, power and chips (the changes are exact). Writes results/c
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
-from _common import environment, median, write_json
+from _common import median, write_rows
 from bench_classes import problem
 
 from designer.optimize import class_bounds, start
@@ -76,15 +75,7 @@ def main() -> None:
             )
     finally:
         _mode(False, applies, warm)
-    write_json(
-        "class_bounds.json",
-        {
-            "environment": environment(),
-            "settings": vars(args),
-            "load_average": os.getloadavg(),
-            "rows": rows,
-        },
-    )
+    write_rows("class_bounds.json", args, rows)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import time
 import tomllib
 
-from _common import environment, median, write_json
+from _common import median, write_rows
 from bench_planet import PROBLEM
 
 from designer.optimize.problem import problem_from_dict
@@ -74,15 +73,7 @@ def main() -> None:
             f"{args.repeats}); {row['columns']} columns, {row['configurations']} configurations",
             flush=True,
         )
-    write_json(
-        "classes.json",
-        {
-            "environment": environment(),
-            "settings": vars(args),
-            "load_average": os.getloadavg(),
-            "rows": rows,
-        },
-    )
+    write_rows("classes.json", args, rows)
 
 
 if __name__ == "__main__":
