@@ -413,6 +413,24 @@ def test_cross_validation_within_engine_trains_on_the_held_out_engine(rows, cata
     assert len(cv.errors.ids) == len(rows)
 
 
+def test_leave_one_model_out_never_trains_on_the_held_out_model(rows, catalog, monkeypatch):
+    seen: list[set[str]] = []
+    fit_items = calibrate.fit_items
+
+    def spy(items, cat, loss=calibrate.DEFAULT_LOSS):
+        seen.append({i.row.model for i in items.items})
+        return fit_items(items, cat, loss)
+
+    monkeypatch.setattr(calibrate, "fit_items", spy)
+    sub = [r for r in rows if r.model in ("llama2-7b", "llama2-13b", "mixtral-8x7b")]
+    cv = calibrate.cross_validate(sub, catalog, "model")
+    assert cv.name == "leave-one-model-out"
+    assert set(cv.groups) == {"llama2-7b", "llama2-13b", "mixtral-8x7b"}
+    for held, trained in zip(cv.groups, seen, strict=True):
+        assert held not in trained and trained  # fitted on the other models only
+    assert len(cv.errors.ids) == len(sub)
+
+
 def test_cross_validation_within_engine_needs_platform_groups(rows, catalog):
     with pytest.raises(InputError, match="--within engine needs --cross-validate platform"):
         calibrate.cross_validate(rows[:10], catalog, "source", within="engine")

@@ -97,6 +97,7 @@ GROUPINGS: dict[str, Callable[[Measurement], str]] = {
     "source": lambda r: r.source,
     "chip": lambda r: r.chip,
     "row": lambda r: r.id,
+    "model": lambda r: r.model,  # leave-one-model-out: a model the fit never saw
 }
 WITHIN = ("engine",)  # cross-validation restricted to the held-out platform's engine
 

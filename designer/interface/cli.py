@@ -1106,7 +1106,7 @@ def parser() -> argparse.ArgumentParser:
     cal.add_argument("--data-label", help="what the profile's `data` key says (default: file name)")
     cal.add_argument(
         "--cross-validate",
-        choices=["platform", "source", "chip", "row"],
+        choices=["platform", "source", "chip", "row", "model"],
         help="print held-out errors, leaving one group out at a time, instead of fitting",
     )
     cal.add_argument(
