@@ -394,15 +394,21 @@ def test_cross_validation_predicts_every_row_held_out(rows, catalog):
     assert cv.errors.mape > in_sample.mape  # held out is worse than in sample
 
 
-def test_cross_validation_within_engine_trains_on_the_held_out_engine(rows, catalog, monkeypatch):
+def _trained_on(monkeypatch, field: str) -> list[set[str]]:
+    """Records, for every fit a cross-validation makes, the `field` values of its rows."""
     seen: list[set[str]] = []
     fit_items = calibrate.fit_items
 
     def spy(items, cat, loss=calibrate.DEFAULT_LOSS):
-        seen.append({i.row.engine for i in items.items})
+        seen.append({getattr(i.row, field) for i in items.items})
         return fit_items(items, cat, loss)
 
     monkeypatch.setattr(calibrate, "fit_items", spy)
+    return seen
+
+
+def test_cross_validation_within_engine_trains_on_the_held_out_engine(rows, catalog, monkeypatch):
+    seen = _trained_on(monkeypatch, "engine")
     cv = calibrate.cross_validate(rows, catalog, "platform", within="engine")
     assert cv.name == "leave-one-platform-out within engine"
     trained = dict(zip(cv.groups, seen, strict=True))
@@ -414,14 +420,7 @@ def test_cross_validation_within_engine_trains_on_the_held_out_engine(rows, cata
 
 
 def test_leave_one_model_out_never_trains_on_the_held_out_model(rows, catalog, monkeypatch):
-    seen: list[set[str]] = []
-    fit_items = calibrate.fit_items
-
-    def spy(items, cat, loss=calibrate.DEFAULT_LOSS):
-        seen.append({i.row.model for i in items.items})
-        return fit_items(items, cat, loss)
-
-    monkeypatch.setattr(calibrate, "fit_items", spy)
+    seen = _trained_on(monkeypatch, "model")
     sub = [r for r in rows if r.model in ("llama2-7b", "llama2-13b", "mixtral-8x7b")]
     cv = calibrate.cross_validate(sub, catalog, "model")
     assert cv.name == "leave-one-model-out"
