@@ -61,8 +61,9 @@ COLUMNS = (
 
 
 @dataclass(frozen=True)
-class Measurement:
-    """One published measurement, in catalog terms."""
+class Configuration:
+    """What every published row states of the configuration it measured, in catalog terms
+    (`configuration`): decode rows (`Measurement`) and TTFT rows (`ttft.Row`) alike."""
 
     id: str
     source_url: str
@@ -73,6 +74,12 @@ class Measurement:
     kv_dtype: str
     tp: int
     pp: int
+
+
+@dataclass(frozen=True)
+class Measurement(Configuration):
+    """One published measurement, in catalog terms."""
+
     batch: int
     input_tokens: int
     output_tokens: int
@@ -102,6 +109,29 @@ class Measurement:
     def decode_context(self) -> int:
         """Mean tokens of context over the decode: prompt + output / 2."""
         return self.input_tokens + self.output_tokens // 2
+
+
+def configuration(row: dict, where: str, catalog: Catalog) -> dict:
+    """The `Configuration` fields of a CSV row (`where`: its file and line): a catalog chip
+    and model, dtypes (the KV cache's, when not stated, the weights'), positive TP and PP."""
+    chip = row["chip"].strip()
+    if chip not in catalog.raw["chips"]:
+        raise unknown("chip", chip, catalog.raw["chips"], where=where, key="chip")
+    model = row["catalog_model"].strip()
+    if model not in catalog.raw["models"]:
+        raise unknown("model", model, catalog.raw["models"], where=where, key="catalog_model")
+    kv = row["kv_dtype"].strip()
+    return {
+        "id": row["id"].strip(),
+        "source_url": row["source_url"].strip(),
+        "chip": chip,
+        "engine": row["engine"].strip(),
+        "model": model,
+        "weight_dtype": _dtype(row["weight_dtype"], where, "weight_dtype"),
+        "kv_dtype": _dtype(kv or row["weight_dtype"], where, "kv_dtype"),
+        "tp": _int(row, "tp", where),
+        "pp": _int(row, "pp", where),
+    }
 
 
 def _dtype(text: str, where: str, key: str) -> str:
@@ -164,17 +194,10 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     out = []
     for n, row in rows:
         where = f"{p}:{n}"
-        chip = row["chip"].strip()
-        if chip not in catalog.raw["chips"]:
-            raise unknown("chip", chip, catalog.raw["chips"], where=where, key="chip")
-        model = row["catalog_model"].strip()
-        if model not in catalog.raw["models"]:
-            raise unknown("model", model, catalog.raw["models"], where=where, key="catalog_model")
         measure = row["measure"].strip()
         if measure not in MEASURES:
             raise unknown("measure", measure, MEASURES, where=where, key="measure")
         ms = _ms(row, where)
-        kv = row["kv_dtype"].strip()
         attention = (row.get("attention") or "tp").strip() or "tp"
         if attention not in perf.ATTENTION_LAYOUTS:
             raise unknown(
@@ -183,15 +206,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
         ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
         out.append(
             Measurement(
-                id=row["id"].strip(),
-                source_url=row["source_url"].strip(),
-                chip=chip,
-                engine=row["engine"].strip(),
-                model=model,
-                weight_dtype=_dtype(row["weight_dtype"], where, "weight_dtype"),
-                kv_dtype=_dtype(kv or row["weight_dtype"], where, "kv_dtype"),
-                tp=_int(row, "tp", where),
-                pp=_int(row, "pp", where),
+                **configuration(row, where, catalog),
                 batch=_int(row, "batch", where),
                 input_tokens=_int(row, "input_tokens", where),
                 output_tokens=_int(row, "output_tokens", where),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from designer.calibration import engines, measurements, profiles
 from designer.calibration.calibrate import fit_profile
-from designer.calibration.measurements import MEASURED_ASSUMPTIONS, Measurement
+from designer.calibration.measurements import MEASURED_ASSUMPTIONS, Configuration, Measurement
 from designer.model import perf
 from designer.model.catalog import Catalog
 from designer.model.errors import InputError
@@ -49,18 +49,9 @@ def bundled_path() -> Path:
 
 
 @dataclass(frozen=True)
-class Row:
+class Row(Configuration):
     """One published TTFT of a one-request run."""
 
-    id: str
-    source_url: str
-    chip: str
-    engine: str
-    model: str
-    weight_dtype: str
-    kv_dtype: str
-    tp: int
-    pp: int
     input_tokens: int
     ttft_ms: float
 
@@ -76,29 +67,13 @@ def load(path: str | Path, catalog: Catalog) -> list[Row]:
     for n, r in rows:
         where = f"{path}:{n}"
         try:
-            batch, ttft = int(r["batch"]), float(r["ttft_ms"])
-            tp, pp, p = int(r["tp"]), int(r["pp"]), int(r["input_tokens"])
+            batch, ttft, p = int(r["batch"]), float(r["ttft_ms"]), int(r["input_tokens"])
         except ValueError as exc:
             raise InputError(f"expected numbers: {exc}", where=where) from None
-        if batch != 1 or ttft <= 0 or min(tp, pp, p) < 1:
+        if batch != 1 or ttft <= 0 or p < 1:
             raise InputError("expected batch 1 and positive numbers", where=where)
-        catalog.chip(r["chip"])
-        catalog.model(r["catalog_model"])
-        wd = r["weight_dtype"].strip().split("/")[0]
         out.append(
-            Row(
-                r["id"],
-                r["source_url"],
-                r["chip"],
-                r["engine"],
-                r["catalog_model"],
-                wd,
-                (r["kv_dtype"].strip() or wd).split("/")[0],
-                tp,
-                pp,
-                p,
-                ttft,
-            )
+            Row(**measurements.configuration(r, where, catalog), input_tokens=p, ttft_ms=ttft)
         )
     return out
 
