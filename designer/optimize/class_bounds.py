@@ -34,6 +34,7 @@ import numpy as np
 
 from designer.optimize import features
 from designer.optimize.data import FleetData
+from designer.optimize.solver import tie_limit
 
 MAX_UNITS = 4096  # the largest table per class (demand units)
 CRITERIA = ("capex", "power", "tco", "cost_per_mtoken", "chips")
@@ -162,14 +163,9 @@ def _most(
         hi = np.where(open_ & ~fits, mid - 1, hi)
 
 
-# the room over a value within which fleets still count: the tie-break's slack (1e-9) plus the
-# solver's tolerances (as `start.Relaxation.unused`)
-ROOM = 1e-9 + 1e-6
-
-
 class Caps:
     """The replica bounds the MILP holds, lowered by each criterion's class bounds as values
-    become known (`tighten`); each criterion's tables are built once, on first use."""
+    become known (`lowered`); each criterion's tables are built once, on first use."""
 
     def __init__(self, data: FleetData, upper: np.ndarray):
         self.data = data
@@ -178,13 +174,13 @@ class Caps:
 
     def lowered(self, criterion: str, value: float) -> list[tuple[int, int]]:
         """(column, new bound) for every column whose bound falls once every fleet left to
-        choose from has `criterion` at most `value` (plus `ROOM`)."""
+        choose from has `criterion` at most `value` (to `solver.tie_limit`)."""
         if criterion not in CRITERIA:
             return []
         b = self._bounds.get(criterion)
         if b is None:
             b = self._bounds[criterion] = class_bounds(self.data, criterion, self.upper)
-        new = b.caps(value + ROOM * max(abs(value), 1.0), self.upper)
+        new = b.caps(tie_limit(value), self.upper)
         idx = np.flatnonzero(new < self.upper)
         self.upper = new
         return [(int(k), int(new[k])) for k in idx]

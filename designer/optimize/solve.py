@@ -30,9 +30,7 @@ from designer.optimize.modeling import pyo
 from designer.optimize.problem import OBJECTIVE_UNITS, Problem
 from designer.optimize.provenance import inputs, profiles_used
 from designer.optimize.sensitivity import objective_scale, sensitivity
-from designer.optimize.solver import VERIFY_TOL, Solver
-
-TIE_TOL = 1e-9
+from designer.optimize.solver import TIE_TOL, VERIFY_TOL, Solver
 
 
 class RecheckError(DesignerError):

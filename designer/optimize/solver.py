@@ -47,6 +47,17 @@ INF = highspy.kHighsInf
 # a point read back must have the objective HiGHS reports within this (relative; the
 # answer's re-check by the forward model uses the same)
 VERIFY_TOL = 1e-6
+# the tie-break's relative slack: fleets within it of an optimum tie with it (`solve`)
+TIE_TOL = 1e-9
+# relative room for HiGHS' tolerances in a bound proved against a fleet's value
+SOLVER_ROOM = 1e-6
+
+
+def tie_limit(value: float) -> float:
+    """The most a fleet can have of a criterion and still tie with `value` (or beat it),
+    HiGHS' tolerances included: what bounds proved against `value` must leave room for."""
+    return value + (TIE_TOL + SOLVER_ROOM) * max(abs(value), 1.0)
+
 
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: "optimal",

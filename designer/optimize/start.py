@@ -37,9 +37,7 @@ import numpy as np
 from designer.optimize.columns import cost_coefficient
 from designer.optimize.data import FleetData
 from designer.optimize.modeling import pyo
-from designer.optimize.solver import Solver
-
-TIE_TOL = 1e-9  # the tie-break's relative slack (solve.TIE_TOL)
+from designer.optimize.solver import Solver, tie_limit
 
 # the side MIP's relative gap, the share of the rounding's distance to the relaxation within
 # which a column's reduced cost keeps it, and the share of the time limit the start may use
@@ -63,13 +61,12 @@ class Relaxation:
     reduced: np.ndarray
     at_zero: np.ndarray
 
-    def unused(self, incumbent: float, tol: float = TIE_TOL) -> np.ndarray:
+    def unused(self, incumbent: float) -> np.ndarray:
         """The columns (at zero in the relaxation) one replica of which lifts its bound above
-        `incumbent` with room to spare: a fleet using one costs more than the incumbent plus
-        `tol` (relative), so neither the optimum nor any fleet the tie-break weighs uses it.
-        The room (1e-6 of the objective) absorbs the relaxation's dual tolerances."""
-        room = (tol + 1e-6) * max(abs(incumbent), 1.0)
-        return np.flatnonzero(self.at_zero & (self.reduced > incumbent - self.bound + room))
+        `incumbent` with room to spare (`solver.tie_limit`, whose room also absorbs the
+        relaxation's dual tolerances): neither the optimum nor any fleet the tie-break weighs
+        uses it."""
+        return np.flatnonzero(self.at_zero & (self.reduced > tie_limit(incumbent) - self.bound))
 
 
 def warm(solver: Solver, x0: np.ndarray, relaxation: Relaxation) -> bool:

@@ -16,6 +16,7 @@ from designer.optimize import columns as columns_mod
 from designer.optimize.data import fleet_data
 from designer.optimize.problem import problem_from_dict
 from designer.optimize.solve import solve
+from designer.optimize.solver import tie_limit
 from tests import oracle
 from tests.optimize.test_against_brute_force import TWO_CLASSES
 
@@ -85,7 +86,7 @@ def test_the_bound_is_below_the_optimum_and_the_caps_keep_it(objective):
     best = sol.objective * scale  # model units
     b = class_bounds.class_bounds(data, objective, data.rmax)
     assert 0 < b.bound <= best * (1 + 1e-12)
-    caps = b.caps(best * (1 + class_bounds.ROOM), data.rmax)
+    caps = b.caps(tie_limit(best), data.rmax)
     assert (caps < data.rmax).any()  # they bind somewhere
     rows = [(_column(pr, c, row), row["replicas"]) for row in sol.fleet]
     assert all(r <= caps[k] for k, r in rows)  # the optimal fleet runs within them
