@@ -30,6 +30,7 @@ leave (`improved`), whose value lowers those bounds again before the exact solve
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,12 +79,8 @@ def warm(solver: Solver, x0: np.ndarray, relaxation: Relaxation) -> bool:
 def improved(solver: Solver, x0: np.ndarray) -> np.ndarray:
     """A fleet no worse than `x0`: the MIP as it stands in HiGHS, to `IMPROVE_GAP`, within
     `TIME_SHARE` of the time limit (`x0` when it finds nothing better)."""
-    limit = solver.time_limit
-    solver.time_limit = limit * TIME_SHARE
-    try:
+    with _share(solver):
         found = solver.trial(relax=False, gap=IMPROVE_GAP)
-    finally:
-        solver.time_limit = limit
     if found is None or solver.value_of(found[0]) >= solver.value_of(x0):
         return x0
     return found[0]
@@ -94,10 +91,17 @@ def first_fleet(
 ) -> tuple[np.ndarray | None, Relaxation | None]:
     """A point for `solver.start` (see the module doc) and the first relaxation (None for
     both when it has no point)."""
+    with _share(solver):
+        return _first_fleet(solver, m, data, np.asarray(caps))
+
+
+@contextmanager
+def _share(solver: Solver):
+    """The solver's time limit cut to its `TIME_SHARE` for the start's side solves, then back."""
     limit = solver.time_limit
     solver.time_limit = limit * TIME_SHARE
     try:
-        return _first_fleet(solver, m, data, np.asarray(caps))
+        yield
     finally:
         solver.time_limit = limit
 
