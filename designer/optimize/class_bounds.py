@@ -49,14 +49,7 @@ def weights(data: FleetData, criterion: str) -> np.ndarray:
     """w_k: what one replica of each column adds to `criterion` at least (model units: k$,
     kW, k$/year, chips) — its chips' share of whole servers."""
     c = data.columns
-    if criterion == "chips":
-        return c.chips.astype(float)
-    per_server = {
-        "capex": data.server_capex,
-        "power": data.server_power,
-        "tco": data.server_tco,
-        "cost_per_mtoken": data.server_tco,
-    }[criterion]
+    per_server = data.per_server(criterion)
     per_chip = np.zeros(int(c.chip.max()) + 1 if len(c) else 0)
     for ty in data.types:
         per_chip[ty] = per_server[ty] / data.server_chips[ty]

@@ -36,6 +36,18 @@ class FleetData:
     def problem_fixed_cost(self) -> float:
         return self.problem.chip_type_fixed_cost_usd * KUSD
 
+    def per_server(self, criterion: str) -> dict[int, float]:
+        """What one server of each chip type adds to a minimized criterion (model units):
+        capex, power (energy basis), TCO (and $/Mtoken, TCO over a constant) or chips."""
+        if criterion == "chips":
+            return {ty: float(n) for ty, n in self.server_chips.items()}
+        return {
+            "capex": self.server_capex,
+            "power": self.server_power,
+            "tco": self.server_tco,
+            "cost_per_mtoken": self.server_tco,
+        }[criterion]
+
 
 def fleet_data(problem: Problem, c: Columns) -> FleetData:
     types = tuple(sorted({int(x) for x in c.chip}))

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from designer.optimize.columns import cost_coefficient
 from designer.optimize.data import FleetData
 from designer.optimize.modeling import pyo
 from designer.optimize.solver import Solver, tie_limit
@@ -118,7 +117,7 @@ def _first_fleet(solver: Solver, m, data: FleetData, caps: np.ndarray):
     n_types = data.problem.max_chip_types
     dropped: set[int] = set()
     if n_types is not None and sum(v > 1e-9 for v in servers.values()) > n_types:
-        per_server = _per_server(data)
+        per_server = data.per_server(data.problem.objective)
         spend = sorted(m.C, key=lambda ty: -servers[ty] * per_server[ty])
         dropped = set(spend[n_types:])
         upper += [(m.servers[ty], 0) for ty in dropped]
@@ -139,14 +138,6 @@ def _first_fleet(solver: Solver, m, data: FleetData, caps: np.ndarray):
     if near is not None and solver.value_of(near[0]) < solver.value_of(start):
         start = near[0]
     return start, relaxation
-
-
-def _per_server(data: FleetData) -> dict[int, float]:
-    """What one server of each chip type adds to the minimized objective."""
-    what = cost_coefficient(data.problem)
-    if what is None:  # chips
-        return {ty: float(data.server_chips[ty]) for ty in data.types}
-    return {"capex": data.server_capex, "power": data.server_power, "tco": data.server_tco}[what]
 
 
 def _point(m, data: FleetData, col: dict, kk: np.ndarray, reps: np.ndarray, n: int) -> np.ndarray:
@@ -170,7 +161,7 @@ def _covered(data: FleetData, x: np.ndarray, caps: np.ndarray, kept: set[int]) -
     """Whole replicas from the relaxation's `x` (step 2 of the module doc)."""
     c, p = data.columns, data.problem
     reps = np.ceil(x - 1e-6)
-    per_server = _per_server(data)
+    per_server = data.per_server(data.problem.objective)
     per_chip = np.full(int(c.chip.max()) + 1, np.inf)
     for ty in kept:
         per_chip[ty] = per_server[ty] / data.server_chips[ty]
