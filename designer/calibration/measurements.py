@@ -42,7 +42,8 @@ from designer.model.prefill import link_bandwidth, prefill_time, total_time
 from designer.model.workload import Efficiency, Workload
 
 MEASURES = ("itl", "e2e_per_output_token", "throughput_step")
-COLUMNS = (
+# the columns `configuration` reads, which every measurements CSV has
+CONFIGURATION_COLUMNS = (
     "id",
     "source_url",
     "chip",
@@ -52,6 +53,9 @@ COLUMNS = (
     "kv_dtype",
     "tp",
     "pp",
+)
+COLUMNS = (
+    *CONFIGURATION_COLUMNS,
     "batch",
     "input_tokens",
     "output_tokens",

@@ -27,16 +27,8 @@ from designer.model.prefill import link_bandwidth, prefill_time
 from designer.model.workload import Efficiency, Workload
 
 COLUMNS = (
-    "id",
-    "source_url",
-    "chip",
-    "engine",
+    *measurements.CONFIGURATION_COLUMNS,
     "software",
-    "catalog_model",
-    "weight_dtype",
-    "kv_dtype",
-    "tp",
-    "pp",
     "batch",
     "input_tokens",
     "ttft_ms",
