@@ -37,6 +37,10 @@ from designer.optimize.data import FleetData
 from designer.optimize.solver import tie_limit
 
 MAX_UNITS = 4096  # the largest table per class (demand units)
+# Δ(r) is compared with the budget plus this share of K(need): the table's float sums may put
+# an exactly-on-budget Δ a few ulps above it, which would cap below a fleet that meets it
+# (found by hypothesis: one item of cost 6.11, need 5, budget 0 capped 5 replicas at 1)
+SLACK = 1e-12
 CRITERIA = ("capex", "power", "tco", "cost_per_mtoken", "chips")
 
 
@@ -135,9 +139,11 @@ def _most(
     table: np.ndarray, units: np.ndarray, w: np.ndarray, upper: np.ndarray, budget: float
 ) -> np.ndarray:
     """Per column, the largest r ≤ upper with Δ(r) = r·w + K(need − r·units) − K(need) ≤
-    budget (Δ is non-decreasing in r and Δ(0) = 0): a bisection, all columns at once."""
+    budget (to `SLACK`; Δ is non-decreasing in r and Δ(0) = 0): a bisection, all columns at
+    once."""
     need = len(table) - 1
     full = table[need]
+    budget = budget + SLACK * max(1.0, abs(float(full)))
 
     def delta(r: np.ndarray) -> np.ndarray:
         return r * w + table[np.maximum(need - r * units, 0)] - full
