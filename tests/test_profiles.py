@@ -133,6 +133,15 @@ def test_profile_file_round_trip(tmp_path):
     assert q.cv_mape == pytest.approx(p.cv_mape, abs=0.01)
 
 
+def test_a_generation_round_trips_with_its_builds_and_intervals(tmp_path):
+    p = profiles.get("current")
+    path = tmp_path / "mine.toml"
+    path.write_text(p.to_toml().replace("current", "mine"))
+    q = profiles.get(str(path))
+    assert q.builds == p.builds and q.intervals["cells"].keys() == p.intervals["cells"].keys()
+    assert q.intervals["ranges"] == p.intervals["ranges"]
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
@@ -140,6 +149,10 @@ def test_profile_file_round_trip(tmp_path):
         ("[x]\nbandwidth = 1.5\n", "x.bandwidth: expected a fraction in (0, 1]"),
         ('[x]\nper_sequence = "2 GB"\n', "x.per_sequence"),
         ("[limit]\nbandwidth = 0.5\n", "built in"),
+        ('[x]\nbuilds = "0.5.5"\n', "x.builds: expected a table"),
+        ("[x]\nbuilds = { vllm = 13 }\n", "x.builds.vllm: expected a version string"),
+        ('[x]\nbuilds = { vllm = "new" }\n', "x.builds.vllm: expected a version such as 0.5.6"),
+        ("[x]\nintervals = { cells = {} }\n", "x.intervals: expected the tables ranges and cells"),
     ],
 )
 def test_bad_profile_files(tmp_path, text, fragment):

@@ -420,15 +420,28 @@ def make_profile(
     fit_date: str | None = None,
     loss: str = DEFAULT_LOSS,
     within: str | None = None,
+    generation: bool = False,
 ) -> tuple[Profile, Fit, CrossValidation]:
-    """Fit `rows`, cross-validate, and return the profile with its fit quality."""
+    """Fit `rows`, cross-validate, and return the profile with its fit quality. With
+    `generation`, the profile records the oldest build of each engine the rows state
+    (`engines.oldest_builds`) as its `builds`: it becomes the default for those builds and
+    later ones (`profiles.for_build`); `intervals.with_own_table` then gives it its own
+    interval table."""
     import datetime
+
+    builds = tuple(engines.oldest_builds(rows).items()) if generation else ()
+    if generation and not builds:
+        raise InputError(
+            "--generation: no row states its engine build (a version after the engine's name "
+            "in the `software` column)",
+            key="calibrate",
+        )
 
     fit = fit_profile(rows, catalog, loss)
     by = cv_by or default_cv(rows)
     cv = cross_validate(rows, catalog, by, loss, within if by == "platform" else None)
     platforms = sorted({r.platform for r in rows})
-    engines = sorted({r.engine for r in rows})
+    engine_names = sorted({r.engine for r in rows})
     sources = sorted({r.source for r in rows})
     profile = Profile(
         id=name,
@@ -436,13 +449,14 @@ def make_profile(
         name=(
             f"Fit to {platforms[0]}"
             if len(platforms) == 1
-            else f"Fit over {len(platforms)} {engines[0]} platforms"
-            if len(engines) == 1
+            else f"Fit over {len(platforms)} {engine_names[0]} platforms"
+            if len(engine_names) == 1
             else f"Fit over {len(platforms)} platforms"
         ),
         platform=platforms[0] if len(platforms) == 1 else "",
-        engine=engines[0] if len(engines) == 1 else "",
+        engine=engine_names[0] if len(engine_names) == 1 else "",
         chips=chips,
+        builds=builds,
         data=data,
         rows=len(rows),
         fit_date=fit_date or datetime.datetime.now(datetime.UTC).date().isoformat(),

@@ -70,8 +70,56 @@ def version(engine: str, software: str) -> tuple[int, ...] | None:
     >>> version("tensorrt-llm", "NVIDIA NIM 1.8.0 (TensorRT-LLM backend)") is None
     True
     """
-    m = re.search(re.escape(engine) + r"\s+v?(\d+(?:\.\d+)+)", software, re.IGNORECASE)
-    return tuple(int(x) for x in m.group(1).split(".")[:3]) if m else None
+    stated = stated_version(engine, software)
+    return parse_version(stated) if stated else None
+
+
+def stated_version(engine: str, software: str) -> str | None:
+    """The version text after the engine's name in `software`, as written ("1.2.0rc2").
+
+    >>> stated_version("tensorrt-llm", "TensorRT-LLM 1.2.0rc2 (nvcr.io/...)")
+    '1.2.0rc2'
+    """
+    m = re.search(re.escape(engine) + r"\s+v?(\d+(?:\.\d+)+\w*)", software, re.IGNORECASE)
+    return m.group(1) if m else None
+
+
+def parse_version(
+    text: str, *, where: str | None = None, key: str | None = None
+) -> tuple[int, ...]:
+    """The (major, minor, patch) of a version string; suffixes such as "rc2" or ".post4" are
+    dropped ("1.2.0rc2" → (1, 2, 0)). InputError when it starts with no number.
+
+    >>> parse_version("0.5.6"), parse_version("1.2.0rc2"), parse_version("v0.13")
+    ((0, 5, 6), (1, 2, 0), (0, 13))
+    """
+    m = re.match(r"v?(\d+(?:\.\d+)*)", text.strip())
+    if not m:
+        raise InputError(f"expected a version such as 0.5.6, got {text!r}", where=where, key=key)
+    return tuple(int(x) for x in m.group(1).split(".")[:3])
+
+
+def oldest_builds(rows) -> dict[str, str]:
+    """Per serving engine, the oldest build that `rows` (measurements with `engine` and
+    `software`) state, as written ("0.5.5"); an engine with a row that states no version is
+    left out, since its oldest build is not known.
+
+    >>> from types import SimpleNamespace as R
+    >>> oldest_builds([R(engine="vllm", software="vLLM 0.13.0"),
+    ...                R(engine="vllm", software="vLLM v0.11.2 (ROCm)"),
+    ...                R(engine="sglang", software="SGLang")])
+    {'vllm': '0.11.2'}
+    """
+    found: dict[str, tuple[tuple[int, ...], str]] = {}
+    unversioned = set()
+    for r in rows:
+        stated = stated_version(r.engine, r.software)
+        if not stated:
+            unversioned.add(r.engine)
+            continue
+        key = (parse_version(stated), stated)
+        found[r.engine] = min(found.get(r.engine, key), key)
+    return {e: text for e, (_, text) in sorted(found.items()) if e not in unversioned}
 
 
 def mixed_batches(engine: str, software: str) -> bool:
@@ -93,7 +141,7 @@ def mixed_batches(engine: str, software: str) -> bool:
     if since == "always":
         return True
     stated = version(engine, software)
-    return stated is not None and stated >= tuple(int(x) for x in since.split("."))
+    return stated is not None and stated >= parse_version(since)
 
 
 def runs_on(catalog: Catalog, chip_id: str, engine: str) -> bool:

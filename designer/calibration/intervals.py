@@ -26,6 +26,12 @@ The table lives in catalogs/intervals.toml, written by `designer calibrate DATA 
 (`python scripts/refit_profiles.py` reruns it); its `[coverage]` is the share of held-out
 predictions inside their interval when each publication's interval is built from the other
 publications' residuals only.
+
+A software generation (a profile with `builds`, `designer calibrate --generation`) is its own
+domain: it carries a table of its own (`own_table`, in its profile's `intervals`), from the
+held-out residuals its cross-validation quotes, with its own data's ranges — so an answer on a
+later build is judged by how that build's rows were predicted, and a dense model under a
+generation measured on MoE models only is an extrapolation (`dense`).
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ BATCH_BINS = ("1", "2-16", "17-128", ">128")
 CONTEXT_EDGES = (0, 2049, 16385)
 CONTEXT_BINS = ("<=2K", "2K-16K", ">16K")
 KINDS = ("platform", "composed", "limit")
+GENERATION = "generation"  # the kind of a software generation's own table (`own_table`)
 MOE = "+moe"  # a kind's mixture-of-experts family (`family`)
 # assumption: MoE answers are an extrapolation (one WIDEN) while the data measure fewer MoE models.
 # Raised from 2 to 3 after measuring (docs/model.md §8): with Mixtral 8x7B's 11 rows beside
@@ -104,6 +111,8 @@ class Table:
         most specific cell's where that cell's are wider (a sparse cell never narrows them)."""
         if kind not in self.cells and kind.endswith(MOE):  # no MoE rows: the dense kind's
             kind = kind[: -len(MOE)]
+        if kind not in self.cells and kind + MOE in self.cells:  # no dense rows: the MoE's
+            kind = kind + MOE
         if kind not in self.cells:
             raise InputError(f"no interval for profile kind {kind!r}", where=FILE)
         base = np.array(self.cells[kind])
@@ -212,15 +221,19 @@ def held_out(rows, catalog: Catalog) -> Residuals:
                         eff = _layer_times(eff, rows, train, prof, generic, catalog)
             predicted[ks] = rows.take(ks).terms.predict(eff)
             kind[ks] = family(what, _moe(rows, catalog)[ks])
-    measured = rows.measured_ms
+    return _residuals(rows, predicted, kind, [source(i.row) for i in rows.items])
+
+
+def _residuals(rows, predicted_ms: np.ndarray, kind, groups) -> Residuals:
+    """`measured / predicted` of prepared `rows` with each row's domain and group."""
     return Residuals(
-        ratio=measured / predicted,
-        kind=kind,
+        ratio=rows.measured_ms / predicted_ms,
+        kind=np.asarray(kind, dtype=object),
         batch=np.array([i.row.batch for i in rows.items]),
         context=np.array([i.row.decode_context for i in rows.items]),
-        group=np.array([source(i.row) for i in rows.items], dtype=object),
-        predicted_ms=predicted,
-        measured_ms=measured,
+        group=np.array(list(groups), dtype=object),
+        predicted_ms=np.asarray(predicted_ms),
+        measured_ms=rows.measured_ms,
     )
 
 
@@ -253,15 +266,8 @@ def limit_residuals(rows, catalog: Catalog) -> Residuals:
 
     rows = as_rows(rows, catalog)
     predicted = rows.terms.predict(Efficiency())
-    return Residuals(
-        ratio=rows.measured_ms / predicted,
-        kind=family("limit", _moe(rows, catalog)),
-        batch=np.array([i.row.batch for i in rows.items]),
-        context=np.array([i.row.decode_context for i in rows.items]),
-        group=np.array([GROUPINGS["source"](i.row) for i in rows.items], dtype=object),
-        predicted_ms=predicted,
-        measured_ms=rows.measured_ms,
-    )
+    groups = [GROUPINGS["source"](i.row) for i in rows.items]
+    return _residuals(rows, predicted, family("limit", _moe(rows, catalog)), groups)
 
 
 def join(a: Residuals, b: Residuals) -> Residuals:
@@ -312,6 +318,7 @@ def data_ranges(rows, catalog: Catalog) -> dict[str, Any]:
     """What the measurements span, per dimension an answer can extrapolate along."""
     models = [catalog.model(r.model) for r in rows]
     return {
+        "dense": any(not m.is_moe for m in models),
         "moe": any(m.is_moe for m in models),
         "moe_models": len({m.id for m in models if m.is_moe}),
         "mla": any(m.is_mla for m in models),
@@ -342,6 +349,42 @@ def fit(rows, catalog: Catalog) -> tuple[Table, Coverage, Coverage]:
     return Table(base.cells, base.counts, ranges, summary), cov, cov_lim
 
 
+def own_table(rows, predicted_ms: np.ndarray, groups, catalog: Catalog) -> Table:
+    """The interval table of a software generation's profile (kind `GENERATION`): quantiles
+    of its rows' held-out `measured / predicted` (`predicted_ms` from the cross-validation the
+    profile quotes, one group held out at a time, every group weighing the same), its rows' ranges,
+    and the nested coverage by the same groups."""
+    from designer.calibration.calibrate import as_rows
+
+    rows = as_rows(rows, catalog)
+    res = _residuals(rows, predicted_ms, family(GENERATION, _moe(rows, catalog)), groups)
+    ranges = data_ranges([i.row for i in rows.items], catalog)
+    widen = int(ranges["moe"] and ranges["moe_models"] < MIN_MOE_MODELS)
+    base = table_of(res)
+    return Table(
+        base.cells, base.counts, ranges, {"calibrated": coverage(res, moe_widen=widen).summary()}
+    )
+
+
+def with_own_table(profile, rows, cv, catalog: Catalog):
+    """A software generation's `profile` with its own interval table, from the held-out
+    predictions of its cross-validation `cv` (`calibrate.cross_validate`) of `rows`."""
+    from designer.calibration.calibrate import GROUPINGS
+
+    groups = [GROUPINGS[cv.by](r) for r in rows]
+    table = own_table(rows, cv.errors.predicted_ms, groups, catalog)
+    return dataclasses.replace(profile, intervals=as_raw(table))
+
+
+def as_raw(table: Table) -> dict[str, Any]:
+    """The table as its TOML holds it: `ranges`, `coverage` and `cells` (`from_raw`)."""
+    cells = {
+        k: {"points": table.counts[k], "ratio": [float(x) for x in q]}
+        for k, q in table.cells.items()
+    }
+    return {"ranges": dict(table.ranges), "coverage": dict(table.coverage), "cells": cells}
+
+
 def to_toml(table: Table, command: str) -> str:
     """catalogs/intervals.toml of a table."""
 
@@ -360,19 +403,19 @@ def to_toml(table: Table, command: str) -> str:
         'widen_source = "assumption: each dimension outside the data may move the step time '
         'by another 1.5x either way"',
         "",
-        "[ranges]",
-        *(f"{k} = {val(v)}" for k, v in table.ranges.items()),
-        "",
     ]
-    for name, s in table.coverage.items():
-        lines += [f"[coverage.{name}]", *(f"{k} = {val(v)}" for k, v in s.items()), ""]
-    for key, q in table.cells.items():
-        lines += [f'[cells."{key}"]', f"points = {table.counts[key]}", f"ratio = {val(q)}", ""]
+    raw = as_raw(table)
+    for name in ("ranges", "coverage", "cells"):
+        lines += toml_text.tables(name, raw[name], float_format="{:.4f}")
     return "\n".join(lines)
 
 
 def read(path: str | Path) -> Table:
-    raw = read_toml(path, "the interval table")
+    return from_raw(read_toml(path, "the interval table"))
+
+
+def from_raw(raw: dict) -> Table:
+    """A table from its parsed TOML (`sections`)."""
     cells = {k: tuple(v["ratio"]) for k, v in raw.get("cells", {}).items()}
     counts = {k: int(v["points"]) for k, v in raw.get("cells", {}).items()}
     return Table(cells, counts, raw.get("ranges", {}), raw.get("coverage", {}))
@@ -384,10 +427,20 @@ def shipped() -> Table:
 
 
 # ---- an answer's interval ---------------------------------------------------------------------
+def table_for(profile, table: Table | None = None) -> Table:
+    """The table an answer under `profile` is judged by: a software generation's own, else
+    `table` (default: the shipped one)."""
+    own = getattr(profile, "intervals", None)
+    return from_raw(own) if own is not None else (table or shipped())
+
+
 def kind_of(profile, chip: str) -> tuple[str, list[str]]:
-    """(profile kind, extrapolated dimensions) of answering on `chip` with `profile`."""
+    """(profile kind, extrapolated dimensions) of answering on `chip` with `profile` (a
+    software generation's is `GENERATION`, in its own table: `table_for`)."""
     from designer.calibration import profiles as _p
 
+    if getattr(profile, "intervals", None) is not None:
+        return GENERATION, []
     if profile.id == _p.LIMIT:
         return "limit", []
     if not profile.calibrated:
@@ -407,6 +460,8 @@ def extrapolated(table: Table, wl, chip: str, tp, pp, ep, attention, batch) -> l
     out = []
     if m.is_moe and (not r.get("moe", False) or r.get("moe_models", 2) < MIN_MOE_MODELS):
         out.append("moe")
+    if not m.is_moe and not r.get("dense", True):
+        out.append("dense")
     if m.is_mla and not r.get("mla", False):
         out.append("mla")
     for name, v in (("tp", tp), ("pp", pp), ("ep", ep), ("batch", batch)):
@@ -443,7 +498,7 @@ def interval(
 ) -> dict[str, Any]:
     """The JSON record of a design's 80% interval: tokens/s per user and step time at both
     ends, the domain cell it came from and the extrapolated dimensions."""
-    table = table or shipped()
+    table = table_for(profile, table)
     kind, dims = kind_of(profile, chip)
     kind = family(kind, wl.model.is_moe)
     dims = dims + extrapolated(table, wl, chip, tp, pp, ep, attention, batch)
@@ -467,7 +522,7 @@ def slow_factor(
     """The step-time factor at the slow end (one-sided `confidence`) for arrays of designs of
     one chip and profile, non-decreasing in the batch (the largest over the batch bins up to
     each batch, so a bisection over the batch stays exact)."""
-    table = table or shipped()
+    table = table_for(profile, table)
     r = table.ranges
     kind, dims = kind_of(profile, chip)
     kind = family(kind, wl.model.is_moe)

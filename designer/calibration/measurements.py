@@ -100,6 +100,11 @@ class Measurement(Configuration):
         return engines.mixed_batches(self.engine, self.software)
 
     @property
+    def version(self) -> str | None:
+        """The engine build the row's `software` states ("0.5.6"), None when it states none."""
+        return engines.stated_version(self.engine, self.software)
+
+    @property
     def platform(self) -> str:
         """Chip × serving engine, e.g. 'h100-sxm/tensorrt-llm'."""
         return f"{self.chip}/{self.engine}"

@@ -17,6 +17,13 @@ With a serving engine named (`[efficiency] engine = "vllm"`, `--engine`), the de
 profile of that chip × engine, else the engine's fit over its platforms (`generic-vllm`),
 else `generic`.
 
+Profiles encode a software build as much as a chip. A profile with `builds` (engine → the
+oldest build it was fitted on, written by `designer calibrate --generation`) is the default
+for those engines' builds from that version on, on every shipping chip they run on: with
+`[efficiency] engine = "sglang"` and `engine_version = "0.5.6"` (`--engine-version`), or for a
+measured row whose `software` states that build (`designer validate --profile default`).
+Older or unstated builds keep the defaults above.
+
 >>> p = get("limit")
 >>> describe(p)["error"]
 'hardware limit (not calibrated)'
@@ -28,7 +35,7 @@ import dataclasses
 import functools
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +66,8 @@ _KEYS = {
     "platform": "str",
     "engine": "str",
     "chips": "strlist",
+    "builds": "table",
+    "intervals": "table",
     "not_identified": "strlist",
     "data": "str",
     "rows": "int",
@@ -89,6 +98,9 @@ class Profile:
     platform: str = ""  # chip × engine it was fitted to ("" for fits over several)
     engine: str = ""  # the serving engine of every row it was fitted to ("" for several)
     chips: tuple[str, ...] = ()  # chips it is the default for
+    # engine → the oldest build it was fitted on: the default for that engine's builds from
+    # there on (`for_build`)
+    builds: tuple[tuple[str, str], ...] = ()
     data: str = ""
     rows: int = 0
     fit_date: str = ""
@@ -103,6 +115,9 @@ class Profile:
     source: str = ""
     notes: str = ""
     layer_times_from: str = ""  # the profile its MoE/MLA layer times come from (`with_layer_times`)
+    # a software generation's own interval table as TOML holds it (`intervals.own_table`,
+    # read by `intervals.table_for`), None for the others
+    intervals: dict | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def calibrated(self) -> bool:
@@ -126,6 +141,8 @@ class Profile:
         if self.engine:
             lines.append(f"engine = {toml_text.string(self.engine)}")
         lines.append(f"chips = {toml_text.value(list(self.chips))}")
+        if self.builds:
+            lines.append(f"builds = {toml_text.value(dict(self.builds))}")
         lines.append(f"bandwidth = {e.bandwidth:.4f}")
         lines.append(f"compute = {e.compute:.4f}")
         lines.append(f"prefill_compute = {e.prefill_compute:.4f}")
@@ -149,6 +166,10 @@ class Profile:
         for k in ("command", "source", "notes"):
             if getattr(self, k):
                 lines.append(f"{k} = {toml_text.string(getattr(self, k))}")
+        if self.intervals is not None:
+            name = f"{toml_text.key(self.id)}.intervals"
+            lines += ["", *toml_text.tables(name, self.intervals, float_format="{:.4f}")]
+            return "\n".join(lines).rstrip("\n") + "\n"
         return "\n".join(lines) + "\n"
 
 
@@ -186,6 +207,7 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
     for f in TIME_FIELDS:
         eff[f] = parse(e[f], "time", where=where, key=f"{pid}.{f}") if f in e else 0.0
     chips = _strings(e, "chips", "chip ids", pid, where)
+    builds = _builds(e, pid, where)
     held = _strings(e, "not_identified", "parameter names", pid, where)
     for k, kind in _KEYS.items():
         v = e.get(k)
@@ -209,6 +231,8 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
         platform=str(e.get("platform", "")),
         engine=str(e.get("engine", "")),
         chips=tuple(chips),
+        builds=builds,
+        intervals=_intervals(e, pid, where),
         data=str(e.get("data", "")),
         rows=int(e.get("rows", 0)),
         fit_date=str(e.get("fit_date", "")),
@@ -230,6 +254,50 @@ def _strings(e: dict, key: str, what: str, pid: str, where: str) -> list[str]:
     v = e.get(key, [])
     if not isinstance(v, list) or not all(isinstance(c, str) for c in v):
         raise InputError(f"expected a list of {what}, got {v!r}", where=where, key=f"{pid}.{key}")
+    return v
+
+
+def _builds(e: dict, pid: str, where: str) -> tuple[tuple[str, str], ...]:
+    """`builds = { engine = "version", … }` of a profile table (empty when absent)."""
+    from designer.calibration import engines
+
+    v = e.get("builds", {})
+    key = f"{pid}.builds"
+    if not isinstance(v, dict):
+        raise InputError(
+            f'expected a table such as {{ vllm = "0.13.0" }}, got {excerpt(v)}',
+            where=where,
+            key=key,
+        )
+    for engine, version in v.items():
+        if not isinstance(version, str):
+            raise InputError(
+                f"expected a version string, got {excerpt(version)}",
+                where=where,
+                key=f"{key}.{engine}",
+            )
+        engines.parse_version(version, where=where, key=f"{key}.{engine}")
+    return tuple(sorted(v.items()))
+
+
+def _intervals(e: dict, pid: str, where: str) -> dict | None:
+    """A generation's own interval table (`[<id>.intervals.…]`), None when absent."""
+    v = e.get("intervals")
+    if v is None:
+        return None
+    cells = v.get("cells") if isinstance(v, dict) else None
+    if not (
+        isinstance(cells, dict)
+        and cells
+        and isinstance(v.get("ranges", {}), dict)
+        and all(isinstance(c, dict) and {"points", "ratio"} <= set(c) for c in cells.values())
+    ):
+        raise InputError(
+            "expected the tables ranges and cells (each with points and ratio) of an "
+            "interval table",
+            where=where,
+            key=f"{pid}.intervals",
+        )
     return v
 
 
@@ -316,18 +384,43 @@ def check_engine(engine: str, *, where: str | None = None, key: str = "engine") 
     return engine
 
 
-def default_for(catalog: Catalog, chip_id: str, engine: str | None = None) -> Profile:
+def for_build(engine: str, version: str | tuple[int, ...] | None) -> Profile | None:
+    """The profile fitted on `engine`'s builds up to `version` (its `builds` at or below it;
+    the most recent such when several are), or None: older and unstated builds have none.
+
+    >>> for_build("sglang", "0.5.6").id, for_build("sglang", "0.4.3"), for_build("tgi", "3.0")
+    ('current', None, None)
+    """
+    from designer.calibration import engines
+
+    if version is None:
+        return None
+    stated = engines.parse_version(version) if isinstance(version, str) else version
+    found = []
+    for p in load().values():
+        since = dict(p.builds).get(engine)
+        if since is not None and engines.parse_version(since) <= stated:
+            found.append((engines.parse_version(since), p.id, p))
+    return max(found, key=lambda t: t[:2])[2] if found else None
+
+
+def default_for(
+    catalog: Catalog, chip_id: str, engine: str | None = None, version: str | None = None
+) -> Profile:
     """The chip's default: its own platform's profile, else `generic` for shipping chips, else
     `limit` (paper presets and hypothetical chips).
 
     With a serving `engine`: the profile of the platform chip × engine, else the fit over that
     engine's platforms (`generic-<engine>`), else `generic`; a platform held out of the data is
-    predicted best that way (docs/model.md §6).
+    predicted best that way (docs/model.md §6). With the engine's `version` too, a profile
+    fitted on that engine's builds up to it comes first (`for_build`).
     """
     chip = catalog.chip(chip_id)
     if chip.kind not in SHIPPING_KINDS:
         return LIMIT_PROFILE
     profiles = load()
+    if engine and (build := for_build(engine, version)) is not None:
+        return build
     if engine:
         check_engine(engine)
         for p in profiles.values():
@@ -344,19 +437,28 @@ def default_for(catalog: Catalog, chip_id: str, engine: str | None = None) -> Pr
 
 
 def named_only(profile: Profile) -> bool:
-    """Whether `default_for` never returns `profile`: no chip, platform or engine of its own and
-    neither `generic` nor `limit` (e.g. `current`, a software generation a user names with
-    `--profile` or `[efficiency] profile`)."""
+    """Whether `default_for` never returns `profile`: no chip, platform, engine or builds of
+    its own and neither `generic` nor `limit` (a profile a user names with `--profile` or
+    `[efficiency] profile`)."""
     return not (
-        profile.chips or profile.platform or profile.engine or profile.id in (GENERIC, LIMIT)
+        profile.chips
+        or profile.platform
+        or profile.engine
+        or profile.builds
+        or profile.id in (GENERIC, LIMIT)
     )
 
 
 def select(
-    catalog: Catalog, chip_id: str, requested: str | None = None, engine: str | None = None
+    catalog: Catalog,
+    chip_id: str,
+    requested: str | None = None,
+    engine: str | None = None,
+    version: str | None = None,
 ) -> Profile:
-    """The named profile, or the chip's default (for `engine`) when `requested` is None."""
-    return get(requested) if requested else default_for(catalog, chip_id, engine)
+    """The named profile, or the chip's default (for `engine` at `version`) when `requested`
+    is None."""
+    return get(requested) if requested else default_for(catalog, chip_id, engine, version)
 
 
 def with_values(profile: Profile, values: dict[str, float]) -> Profile:
@@ -390,6 +492,7 @@ def describe(profile: Profile) -> dict[str, Any]:
         "title": profile.name,
         "platform": profile.platform,
         "engine": profile.engine,
+        "builds": dict(profile.builds),
         "fit_date": profile.fit_date,
         "error": profile.error(),
         "mape_cv": profile.cv_mape,
@@ -419,8 +522,8 @@ def for_problem(problem: Any, chip_id: str) -> Profile:
     """The profile a problem's answer on `chip_id` uses: `[efficiency] profile` when named,
     else the hardware limit when only explicit `[efficiency]` values are given (their meaning
     before profiles existed) or under the `paper` assumptions (the paper's view), else the
-    chip's default for the problem's `[efficiency] engine`; explicit values replace the
-    profile's.
+    chip's default for the problem's `[efficiency] engine` (at its `engine_version`); explicit
+    values replace the profile's.
 
     `dataclasses.replace(problem.workload, efficiency=for_problem(problem, chip).efficiency)`
     is the workload to evaluate that chip with.
@@ -430,7 +533,7 @@ def for_problem(problem: Any, chip_id: str) -> Profile:
     elif problem.efficiency_values or problem.workload.assumptions.is_paper:
         base = LIMIT_PROFILE  # the paper's view: its assumptions at the hardware limit
     else:
-        base = default_for(problem.catalog, chip_id, problem.engine)
+        base = default_for(problem.catalog, chip_id, problem.engine, problem.engine_version)
     return with_values(base, problem.efficiency_values)
 
 

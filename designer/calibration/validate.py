@@ -5,7 +5,10 @@ JSON contract: `{"profile": NAME, "mape": PERCENT, "rows": [{"id", "predicted_ms
 `points` and the profile's `error` line. `low_ms`/`high_ms` bound each prediction's 80%
 interval (`designer.calibration.intervals`); rows predicted under profile `default` (`DEFAULT`)
 each get the
-profile their chip gets in an answer (`profiles.default_for`), and name it as `profile`.
+profile their chip gets in an answer (`profiles.default_for`), and name it as `profile`: a row
+whose `software` states an engine build that a profile was fitted on builds up to
+(`profiles.for_build`, e.g. SGLang 0.5.6 → `current`) gets that profile, as an answer naming
+that engine and version does; any other row its chip's default.
 
 >>> from designer.model.catalog import Catalog
 >>> from designer.calibration import measurements, profiles
@@ -34,18 +37,37 @@ from designer.model.errors import InputError
 DEFAULT = "default"  # `--profile default`: each row under its chip's default profile
 
 
+def default(catalog: Catalog, row: Measurement) -> Profile:
+    """The profile `row` is predicted with under `--profile default`: the one fitted on its
+    engine's builds up to the row's (when its `software` states one and such a profile
+    exists), else its chip's default.
+
+    >>> from designer.model.catalog import Catalog
+    >>> from designer.calibration.measurements import bundled_path, load
+    >>> cat = Catalog.load()
+    >>> rows = load(bundled_path().with_name("inferencemax.csv"), cat)
+    >>> sorted({default(cat, r).id for r in rows})
+    ['current']
+    >>> sorted({default(cat, r).id for r in load(bundled_path(), cat)})
+    ['generic', 'h100-sxm-tensorrt-llm', 'mi300x-vllm']
+    """
+    if profiles.for_build(row.engine, row.version) is not None:
+        return profiles.default_for(catalog, row.chip, row.engine, row.version)
+    return profiles.default_for(catalog, row.chip)
+
+
 def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog) -> dict[str, Any]:
     """The JSON record of predictions with `profile` (None: each chip's default) against the
     measured `rows`, with each prediction's 80% interval."""
     prepared = as_rows(prepare(rows, catalog), catalog)
-    used = [profile or profiles.default_for(catalog, r.chip) for r in rows]
+    used = [profile or default(catalog, r) for r in rows]
     predicted, low, high = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows))
-    table = intervals.shipped()
     for pid in dict.fromkeys(p.id for p in used):
         ks = [k for k, p in enumerate(used) if p.id == pid]
         predicted[ks] = prepared.take(ks).terms.predict(used[ks[0]].efficiency)
     for k, (item, p) in enumerate(zip(prepared.items, used, strict=True)):
         r = item.row
+        table = intervals.table_for(p)
         kind, dims = intervals.kind_of(p, r.chip)
         wl = item.decode
         kind = intervals.family(kind, wl.model.is_moe)

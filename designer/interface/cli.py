@@ -217,7 +217,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.engine:
             profiles.check_engine(args.engine, key="--engine")
             engines.check(catalog, args.chip, args.engine, key="--engine")
-        base = profiles.default_for(catalog, args.chip, args.engine)
+        if args.engine_version:
+            if not args.engine:
+                raise InputError(
+                    "expected --engine too: the version of which engine", key="--engine-version"
+                )
+            engines.parse_version(args.engine_version, key="--engine-version")
+        base = profiles.default_for(catalog, args.chip, args.engine, args.engine_version)
     prof = profiles.with_values(base, values)
     record = evaluate(
         args.model,
@@ -279,6 +285,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         sets["efficiency.profile"] = args.profile
     if args.engine:
         sets["efficiency.engine"] = args.engine
+    if args.engine_version:
+        sets["efficiency.engine_version"] = args.engine_version
     problem = _warned(load_problem(args.problem, sets))
     run = solve
     if problem.synthesis is not None:
@@ -427,7 +435,7 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
             "id": p.id,
             "platform": p.platform,
             "engine": p.engine,
-            "default for": ", ".join(p.chips),
+            "default for": ", ".join([*p.chips, *(f"{e} >= {v}" for e, v in p.builds)]),
             "rows": p.rows,
             "error": p.error(),
         }
@@ -439,7 +447,8 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
     console = _console()
     caption = (
         "default per chip: its own platform's profile, else generic (shipping chips) or limit; "
-        "with --engine E: chip/E, else generic-E, else generic"
+        "with --engine E: chip/E, else generic-E, else generic; with --engine-version V too, "
+        "the profile fitted on E's builds up to V first (default for E >= V)"
     )
     named = [p for p in found.values() if profiles.named_only(p)]
     if named:
@@ -692,7 +701,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         command=command,
         loss=args.loss,
         within=args.within,
+        generation=args.generation,
     )
+    if args.generation:
+        from designer.calibration import intervals
+
+        profile = intervals.with_own_table(profile, rows, cv, catalog)
     text = profile.to_toml()
     if len(rows) <= len(calibrate.PARAMETERS):
         print(
@@ -868,6 +882,11 @@ ENGINE_HELP = (
     "serving engine (vllm, tensorrt-llm, …): each chip defaults to its chip × engine profile, "
     "else the engine's fit over its platforms (generic-ENGINE), else generic"
 )
+ENGINE_VERSION_HELP = (
+    "the engine's build, e.g. 0.5.6: a profile fitted on that engine's builds up to it comes "
+    "first (catalogs/profiles.toml `builds`; current for SGLang 0.5.5, vLLM 0.13.0, "
+    "TensorRT-LLM 1.2.0rc2 and later); needs --engine"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -974,6 +993,7 @@ def parser() -> argparse.ArgumentParser:
         "(default: the chip's own, else generic for shipping chips, limit for paper presets)",
     )
     ev.add_argument("--engine", help=ENGINE_HELP)
+    ev.add_argument("--engine-version", help=ENGINE_VERSION_HELP)
     ev.add_argument(
         "--set",
         action="append",
@@ -1018,6 +1038,10 @@ def parser() -> argparse.ArgumentParser:
     )
     so.add_argument("--profile", help="calibration profile (same as --set efficiency.profile=…)")
     so.add_argument("--engine", help=ENGINE_HELP + " (same as --set efficiency.engine=…)")
+    so.add_argument(
+        "--engine-version",
+        help=ENGINE_VERSION_HELP + " (same as --set efficiency.engine_version=…)",
+    )
     so.add_argument(
         "--confidence",
         type=float,
@@ -1104,6 +1128,13 @@ def parser() -> argparse.ArgumentParser:
         "--default-for", action="append", metavar="CHIP", help="chips the profile is default for"
     )
     cal.add_argument("--data-label", help="what the profile's `data` key says (default: file name)")
+    cal.add_argument(
+        "--generation",
+        action="store_true",
+        help="a software generation: record the oldest build of each engine the rows state as "
+        "the profile's `builds`, making it the default for those builds and later ones "
+        "(--engine E --engine-version V, [efficiency] engine_version, validate --profile default)",
+    )
     cal.add_argument(
         "--cross-validate",
         choices=["platform", "source", "chip", "row", "model"],

@@ -27,6 +27,27 @@ def string(s: str) -> str:
     return json.dumps(s, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
+def tables(name: str, body: dict, *, float_format: str | None = None) -> list[str]:
+    """TOML lines of the table `name` (a dotted name, its parts already keys) holding `body`:
+    its values under `[name]`, then each nested dict as a table `[name.key]` of its own.
+
+    >>> tables("cells", {"a|1": {"points": 3, "ratio": [0.51234]}}, float_format="{:.2f}")
+    ['[cells."a|1"]', 'points = 3', 'ratio = [0.51]', '']
+    """
+    plain = {k: v for k, v in body.items() if not isinstance(v, dict)}
+    out = []
+    if plain or len(plain) == len(body):
+        out = [
+            f"[{name}]",
+            *(f"{key(k)} = {value(v, float_format=float_format)}" for k, v in plain.items()),
+            "",
+        ]
+    for k, v in body.items():
+        if isinstance(v, dict):
+            out += tables(f"{name}.{key(str(k))}", v, float_format=float_format)
+    return out
+
+
 def value(v: Any, *, float_format: str | None = None) -> str:
     """A TOML value: booleans, integers, floats (`float_format`, else the shortest exact
     repr), arrays, inline tables and strings (anything else is written as its str).

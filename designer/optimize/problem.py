@@ -105,6 +105,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "moe_expert": "time0",
         "profile": "str",
         "engine": "str",
+        "engine_version": "str",
     },
     "costs": {"basis": "str", "power_basis": "str", "rent_term": "str"},
     "overrides": {},
@@ -194,6 +195,7 @@ class Problem:
     # Efficiency values given explicitly (they replace the profile's)
     profile: str | None = None
     engine: str | None = None  # the serving engine whose profiles are the chips' defaults
+    engine_version: str | None = None  # its build: profiles fitted on builds up to it first
     efficiency_values: dict = field(default_factory=dict, repr=False, compare=False)
     # [costs]: purchase or rent, and which server power each use takes
     cost_basis: CostBasis = CostBasis()
@@ -597,6 +599,23 @@ def _workload_class(
     return WorkloadClass(name, workload, rate, users, confidence, serving)
 
 
+def _engine_version(version: str | None, engine: str | None, where: str) -> str | None:
+    """`[efficiency] engine_version`: a version of the named engine ("0.5.6"), else bad input."""
+    from designer.calibration import engines
+
+    if version is None:
+        return None
+    key = "efficiency.engine_version"
+    if engine is None:
+        raise InputError(
+            'expected efficiency.engine too: the version of which engine (e.g. engine = "sglang")',
+            where=where,
+            key=key,
+        )
+    engines.parse_version(version, where=where, key=key)
+    return version
+
+
 def _profile_engine(profile: str | None) -> str | None:
     from designer.calibration import engines, profiles
 
@@ -686,6 +705,7 @@ def _problem_from_dict(
     engine = e.pop("engine", None)
     if engine is not None:
         profiles.check_engine(engine, where=where, key="efficiency.engine")
+    engine_version = _engine_version(e.pop("engine_version", None), engine, where)
     base = Efficiency()
     if profile is not None:
         base = profiles.get(profile, where=where, key="efficiency.profile").efficiency
@@ -784,6 +804,7 @@ def _problem_from_dict(
         base_catalog=base_catalog,
         profile=profile,
         engine=engine,
+        engine_version=engine_version,
         efficiency_values=e,
         synthesis=synthesis,
     )
