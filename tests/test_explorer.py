@@ -160,3 +160,12 @@ def test_a_fractional_count_is_refused_not_rounded():
     assert out.kind == "error" and "sla.concurrent_users" in out.message
     out = run(Form(prompt_tokens=6000.5, output_tokens=2000))
     assert out.kind == "error" and "workload.prompt_tokens" in out.message
+
+
+def test_an_engine_build_picks_its_generation_and_needs_its_engine():
+    record = run(Form(engine="sglang", engine_version="0.5.6")).record
+    assert {p["name"] for p in record["profiles"].values()} == {"current"}
+    older = run(Form(engine="sglang", engine_version="0.4.3")).record
+    assert {p["name"] for p in older["profiles"].values()} == {"generic-sglang"}
+    out = run(Form(engine_version="0.5.6"))
+    assert out.kind == "error" and "efficiency.engine_version" in out.message

@@ -88,6 +88,7 @@ class Form:
     assumptions: str = ""  # paper | deployment ("" the problem's default)
     profile: str = ""  # limit | a profile name ("" each chip's default)
     engine: str = ""
+    engine_version: str = ""  # the engine's build ("0.5.6"): current from its builds on
 
     def raw(self) -> dict[str, Any]:
         """The problem as a raw dict (what a problem TOML holds)."""
@@ -120,7 +121,8 @@ class Form:
             raw["limits"] = limits
         if self.assumptions:
             raw["assumptions"] = {"preset": self.assumptions}
-        efficiency = {k: getattr(self, k) for k in ("profile", "engine") if getattr(self, k)}
+        keys = ("profile", "engine", "engine_version")
+        efficiency = {k: getattr(self, k).strip() for k in keys if getattr(self, k).strip()}
         if efficiency:
             raw["efficiency"] = efficiency
         return raw

@@ -198,6 +198,7 @@ class Page:
                 profiles = {"": "each chip's default", **{p: p for p in load_profiles()}}
                 self._select("profile", "profile", profiles)
                 self._select("serving engine", "engine", {"": "none", **{e: e for e in engines()}})
+                self._text("engine version", "engine_version", "e.g. 0.5.6 (with an engine)")
             with ui.column().classes("grow min-w-0 gap-2"):
                 self.results = ui.refreshable(self._results)
                 self.results()
