@@ -87,16 +87,18 @@ def stated_version(engine: str, software: str) -> str | None:
 def parse_version(
     text: str, *, where: str | None = None, key: str | None = None
 ) -> tuple[int, ...]:
-    """The (major, minor, patch) of a version string; suffixes such as "rc2" or ".post4" are
-    dropped ("1.2.0rc2" → (1, 2, 0)). InputError when it starts with no number.
+    """The (major, minor, patch) of a version string, missing parts 0 ("0.13" is 0.13.0);
+    suffixes such as "rc2" or ".post4" are dropped ("1.2.0rc2" → (1, 2, 0)). InputError when it
+    starts with no number.
 
     >>> parse_version("0.5.6"), parse_version("1.2.0rc2"), parse_version("v0.13")
-    ((0, 5, 6), (1, 2, 0), (0, 13))
+    ((0, 5, 6), (1, 2, 0), (0, 13, 0))
     """
     m = re.match(r"v?(\d+(?:\.\d+)*)", text.strip())
     if not m:
         raise InputError(f"expected a version such as 0.5.6, got {text!r}", where=where, key=key)
-    return tuple(int(x) for x in m.group(1).split(".")[:3])
+    parts = [int(x) for x in m.group(1).split(".")[:3]]
+    return tuple(parts + [0] * (3 - len(parts)))
 
 
 def oldest_builds(rows) -> dict[str, str]:

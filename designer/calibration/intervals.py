@@ -415,7 +415,7 @@ def read(path: str | Path) -> Table:
 
 
 def from_raw(raw: dict) -> Table:
-    """A table from its parsed TOML (`sections`)."""
+    """A table from its parsed TOML (`as_raw`'s layout)."""
     cells = {k: tuple(v["ratio"]) for k, v in raw.get("cells", {}).items()}
     counts = {k: int(v["points"]) for k, v in raw.get("cells", {}).items()}
     return Table(cells, counts, raw.get("ranges", {}), raw.get("coverage", {}))

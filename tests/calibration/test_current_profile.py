@@ -49,6 +49,7 @@ def test_its_builds_are_the_oldest_of_its_rows(catalog):
         ("sglang", "0.5.5", "current"),  # its oldest SGLang build
         ("sglang", "0.5.7", "current"),
         ("sglang", "0.6.0", "current"),  # later builds too
+        ("vllm", "0.13", "current"),  # 0.13 is 0.13.0
         ("sglang", "0.5.4", "generic-sglang"),  # older: the engine's fit over its platforms
         ("tensorrt-llm", "1.2.0", "current"),  # rc suffixes are dropped: 1.2.0rc2 is 1.2.0
         ("tensorrt-llm", "1.1.0", "generic-tensorrt-llm"),
