@@ -105,7 +105,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "moe_expert": "time0",
         "profile": "str",
         "engine": "str",
-        "engine_version": "str",
+        "engine_version": "version",
     },
     "costs": {"basis": "str", "power_basis": "str", "rent_term": "str"},
     "overrides": {},
@@ -288,6 +288,14 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
     if kind == "str":
         if not isinstance(value, str):
             raise InputError(f"expected a string, got {excerpt(value)}", where=where, key=key)
+        return value
+    if kind == "version":  # a number would lose its zeros: 0.10 is 0.1
+        if not isinstance(value, str):
+            raise InputError(
+                f'expected a quoted version such as "0.13.0", got {excerpt(value)}',
+                where=where,
+                key=key,
+            )
         return value
     if kind in ("int", "int0"):
         low = 0 if kind == "int0" else 1

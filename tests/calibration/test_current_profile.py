@@ -102,6 +102,8 @@ def test_a_version_needs_its_engine_and_a_number(capsys):
     assert e.value.key == "efficiency.engine_version"
     with pytest.raises(InputError, match="expected a version"):
         load_problem(QUICKSTART, {"efficiency.engine": "sglang", "efficiency.engine_version": "x"})
+    with pytest.raises(InputError, match='quoted version such as "0.13.0", got 0.1'):
+        load_problem(QUICKSTART, {"efficiency.engine": "vllm", "efficiency.engine_version": 0.10})
     assert main([*EVALUATE, "--engine-version", "0.5.6"]) == 2
     assert "--engine-version" in capsys.readouterr().err
 
