@@ -81,7 +81,9 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
     worst_id, worst = e.worst
     return {
         "profile": profile.id if profile else DEFAULT,
-        "error": profile.error() if profile else "each chip's default profile",
+        "error": profile.error()
+        if profile
+        else "each chip's default profile; a stated engine build's generation first",
         "mape": e.mape,
         "median": e.median,
         "worst": worst,
@@ -194,9 +196,10 @@ def coverage_plot(cov, path: str | Path, *, force: bool = False) -> None:
     _save(fig, plt, path, force)
 
 
-def table(errs: Errors) -> list[dict[str, Any]]:
-    """Rows for a printed table: id, predicted, measured, error in percent."""
-    return [
+def table(errs: Errors, used: list[str] | None = None) -> list[dict[str, Any]]:
+    """Rows for a printed table: id, predicted, measured, error in percent, and the profile
+    each row was predicted with when `used` names them (`--profile default`)."""
+    rows = [
         {
             "id": i,
             "predicted_ms": f"{p:.2f}",
@@ -207,3 +210,6 @@ def table(errs: Errors) -> list[dict[str, Any]]:
             errs.ids, errs.predicted_ms, errs.measured_ms, errs.relative, strict=True
         )
     ]
+    for row, name in zip(rows, used or [], strict=False):
+        row["profile"] = name
+    return rows

@@ -871,7 +871,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         np.array([r["measured_ms"] for r in record["rows"]]),
     )
     console = _console()
-    console.print(catalog_table(table(errs), f"profile {record['profile']} ({record['error']})"))
+    used = [r["profile"] for r in record["rows"]] if profile is None else None
+    title = f"profile {record['profile']} ({record['error']})"
+    console.print(catalog_table(table(errs, used), title))
     print(errs.summary())
     print(f"{record['inside']:.1f}% of the measurements inside their 80% interval")
     return 0

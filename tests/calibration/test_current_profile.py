@@ -141,3 +141,15 @@ def test_the_catalog_lists_and_explains_it(capsys, monkeypatch):
     assert main(["catalog", "show", "profiles", "current", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["data"] == "measurements/inferencemax.csv" and rec["builds"]["vllm"] == "0.13.0"
+
+
+def test_validate_default_prints_the_profile_of_each_row(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    csv = str(bundled_path("inferencemax.csv"))
+    assert main(["validate", csv, "--profile", "default"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.split()[:1] == ["im-01"] and line.split()[-1] == "current" for line in lines)
+    assert main(["validate", csv, "--profile", "generic"]) == 0
+    assert not any(
+        line.rstrip().endswith("current") for line in capsys.readouterr().out.splitlines()
+    )
