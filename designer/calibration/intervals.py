@@ -346,7 +346,46 @@ def fit(rows, catalog: Catalog) -> tuple[Table, Coverage, Coverage]:
     widen = int(ranges["moe"] and ranges["moe_models"] < MIN_MOE_MODELS)
     cov, cov_lim = coverage(res, moe_widen=widen), coverage(lim, moe_widen=widen)
     summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}
+    if ranges["moe_models"] > 1:  # each MoE model held out needs another to learn from
+        unseen = unseen_moe_models(rows, res, catalog)
+        summary[UNSEEN] = {**unseen.summary(), "held_out": "leave-one-model-out"}
     return Table(base.cells, base.counts, ranges, summary), cov, cov_lim
+
+
+UNSEEN = "unseen_moe_model"  # the coverage entry of `unseen_moe_models`
+
+
+def unseen_moe_models(rows, res: Residuals, catalog: Catalog) -> Coverage:
+    """Each MoE model's rows predicted as answers for an MoE model the data never measured:
+    `generic` refitted without that model's rows, the interval from the other models'
+    leave-one-source-out residuals (`res`) in the composed MoE family, widened once per
+    dimension such an answer names (`moe` while the others hold fewer than `MIN_MOE_MODELS` MoE
+    models, `mla` when none of them is MLA) — the check of `WIDEN` for MoE answers."""
+    from designer.calibration.calibrate import fit_items
+
+    models = np.array([i.row.model for i in rows.items])
+    moe = _moe(rows, catalog)
+    order, low, high, predicted = [], [], [], []
+    for m in sorted(set(models[moe])):
+        held, train = np.flatnonzero(models == m), np.flatnonzero(models != m)
+        eff = fit_items(rows.take([int(k) for k in train]), catalog).efficiency
+        predicted.append(rows.take([int(k) for k in held]).terms.predict(eff))
+        table = table_of(res, models != m)
+        left = data_ranges([rows.items[k].row for k in train], catalog)
+        dims = int(left["moe_models"] < MIN_MOE_MODELS)
+        dims += int(catalog.model(m).is_mla and not left["mla"])
+        for k in held:
+            _, q = table.quantiles(KINDS[1] + MOE, res.batch[k], res.context[k])
+            fast, slow = bounds(q, dims)
+            low.append(fast)
+            high.append(slow)
+        order.extend(int(k) for k in held)
+    p = np.concatenate(predicted)
+    measured = rows.measured_ms[order]
+    lo, hi = np.array(low), np.array(high)
+    ratio = measured / p
+    inside = (ratio >= lo) & (ratio <= hi)
+    return Coverage(inside, (hi - lo) / 2.0, lo * p, hi * p, p, measured)
 
 
 def own_table(rows, predicted_ms: np.ndarray, groups, catalog: Catalog) -> Table:

@@ -759,7 +759,8 @@ def _intervals(rows, catalog, args: argparse.Namespace) -> int:
     for name, s in table.coverage.items():
         print(
             f"{name}: {s['inside']:.1f}% of {s['points']} held-out predictions inside their "
-            f"80% interval (leave-one-source-out), median half-width ±{s['median_half_width']:.1f}%"
+            f"80% interval ({s.get('held_out', 'leave-one-source-out')}), median half-width "
+            f"±{s['median_half_width']:.1f}%"
         )
     if args.out:
         print(f"wrote the interval table to {args.out}")
