@@ -6,7 +6,9 @@ concurrent users scaled by `--users-scale` (default 1/1000: 10,000 users over 20
 N in `--classes` (default 1 5 10 20). Times `designer.optimize.solve.solve` in-process
 (columns, MILP with its tie-break, re-check; no sensitivity): wall and CPU seconds
 (`time.process_time`), median of `--repeats` after one untimed warm-up; writes
-results/classes.json.
+results/classes.json. With `--stages`, each row also lists the HiGHS solves of the last run
+(`Solver.resolve`: the objective, then each tie-break stage that re-solves; the first fleet's
+side MIPs are not among them) with their CPU seconds and branch-and-bound nodes.
 """
 
 from __future__ import annotations
@@ -19,8 +21,25 @@ import tomllib
 from _common import median, write_rows
 from bench_planet import PROBLEM
 
+from designer.optimize import solver as solver_mod
 from designer.optimize.problem import problem_from_dict
 from designer.optimize.solve import solve
+
+STAGES: list[dict] = []  # the HiGHS solves of the current run (`--stages`)
+
+
+def record_stages() -> None:
+    """Wrap `Solver.resolve` so that each HiGHS solve appends its CPU seconds and nodes."""
+    plain = solver_mod.Solver.resolve
+
+    def resolve(self):
+        c = time.process_time()
+        st = plain(self)
+        nodes = int(self._highs.getInfo().mip_node_count)
+        STAGES.append({"cpu_s": time.process_time() - c, "nodes": nodes, "status": st.status})
+        return st
+
+    solver_mod.Solver.resolve = resolve
 
 
 def problem(n: int, scale: float):
@@ -46,12 +65,18 @@ def main() -> None:
     ap.add_argument("--users-scale", type=float, default=1e-3)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--time-limit", type=float, default=600.0)
+    ap.add_argument("--stages", action="store_true", help="list every HiGHS solve of a run")
     args = ap.parse_args()
+    if args.stages:
+        record_stages()
     rows = []
     for n in args.classes:
         pr = problem(n, args.users_scale)
         timed(pr, args.time_limit)  # warm-up
-        runs = [timed(pr, args.time_limit) for _ in range(args.repeats)]
+        runs = []
+        for _ in range(args.repeats):
+            STAGES.clear()
+            runs.append(timed(pr, args.time_limit))
         rec = runs[-1][2]
         row = {
             "classes": n,
@@ -66,6 +91,8 @@ def main() -> None:
             "median_wall_s": median([r[0] for r in runs]),
             "median_cpu_s": median([r[1] for r in runs]),
         }
+        if args.stages:
+            row["highs_solves"] = list(STAGES)
         rows.append(row)
         print(
             f"{n:3d} classes, {row['users']:,} users: {row['status']} (gap {row['mip_gap']:.1g}) "
@@ -73,6 +100,9 @@ def main() -> None:
             f"{args.repeats}); {row['columns']} columns, {row['configurations']} configurations",
             flush=True,
         )
+        if args.stages:
+            shown = ", ".join(f"{s['cpu_s']:.2f} s ({s['nodes']} nodes)" for s in STAGES)
+            print(f"      HiGHS solves of the last run: {shown}", flush=True)
     write_rows("classes.json", args, rows)
 
 
