@@ -8,7 +8,12 @@ N in `--classes` (default 1 5 10 20). Times `designer.optimize.solve.solve` in-p
 (`time.process_time`), median of `--repeats` after one untimed warm-up; writes
 results/classes.json. With `--stages`, each row also lists the HiGHS solves of the last run
 (`Solver.resolve`: the objective, then each tie-break stage that re-solves; the first fleet's
-side MIPs are not among them) with their CPU seconds and branch-and-bound nodes.
+side MIPs are not among them) with their CPU seconds and branch-and-bound nodes. With
+`--stage-option N:KEY=VALUE` (repeatable), HiGHS option KEY is VALUE for the Nth of those solves
+of every run, over the solver's own (`Solver.options`, e.g. `solver.TIE_OPTIONS` in the tie-break)
+and back to as shipped after it (e.g. `3:mip_heuristic_run_rins=true`: the third, the chips
+tie-break under a purchase basis, with RINS as before round 6): how a stage's HiGHS settings
+move the time.
 """
 
 from __future__ import annotations
@@ -28,18 +33,40 @@ from designer.optimize.solve import solve
 STAGES: list[dict] = []  # the HiGHS solves of the current run (`--stages`)
 
 
-def record_stages() -> None:
-    """Wrap `Solver.resolve` so that each HiGHS solve appends its CPU seconds and nodes."""
+def record_stages(options: dict[int, dict[str, object]]) -> None:
+    """Wrap `Solver.resolve` so that each HiGHS solve appends its CPU seconds and nodes, with
+    `options[n]` set for the nth solve of a run (1-based) and reset to as shipped after it."""
     plain = solver_mod.Solver.resolve
 
     def resolve(self):
+        shipped = self.options
+        self.options = {**shipped, **options.get(len(STAGES) + 1, {})}  # `Solver._run` sets them
         c = time.process_time()
-        st = plain(self)
+        try:
+            st = plain(self)
+        finally:
+            self.options = shipped
         nodes = int(self._highs.getInfo().mip_node_count)
         STAGES.append({"cpu_s": time.process_time() - c, "nodes": nodes, "status": st.status})
         return st
 
     solver_mod.Solver.resolve = resolve
+
+
+def stage_options(items: list[str]) -> dict[int, dict[str, object]]:
+    """`N:KEY=VALUE` items as {N: {KEY: VALUE}} (VALUE: true/false, a number or a string)."""
+    out: dict[int, dict[str, object]] = {}
+    for item in items:
+        n, _, kv = item.partition(":")
+        key, _, raw = kv.partition("=")
+        value: object = {"true": True, "false": False}.get(raw.lower(), raw)
+        if isinstance(value, str):
+            try:
+                value = int(raw) if raw.lstrip("-").isdigit() else float(raw)
+            except ValueError:
+                value = raw
+        out.setdefault(int(n), {})[key] = value
+    return out
 
 
 def problem(n: int, scale: float):
@@ -66,9 +93,17 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--stages", action="store_true", help="list every HiGHS solve of a run")
+    ap.add_argument(
+        "--stage-option",
+        action="append",
+        default=[],
+        metavar="N:KEY=VALUE",
+        help="HiGHS option KEY=VALUE for the Nth HiGHS solve of every run (implies --stages)",
+    )
     args = ap.parse_args()
+    args.stages = args.stages or bool(args.stage_option)
     if args.stages:
-        record_stages()
+        record_stages(stage_options(args.stage_option))
     rows = []
     for n in args.classes:
         pr = problem(n, args.users_scale)

@@ -146,3 +146,56 @@ def test_a_point_is_checked_against_the_compiled_model():
     assert not s.feasible(np.array(point))
     point[s.column(m.b)] = 2.5  # not whole
     assert not s.feasible(np.array(point))
+
+
+def test_options_hold_for_the_runs_they_are_set_for_only(monkeypatch):
+    from designer.optimize import solver as solver_mod
+
+    m = _knapsack()
+    s = Solver()
+    seen = []
+    plain = Solver._run
+
+    def spy(self, warm):
+        seen.append(dict(self.options))
+        return plain(self, warm)
+
+    monkeypatch.setattr(Solver, "_run", spy)
+    s.solve(m)
+    s.options = dict(solver_mod.TIE_OPTIONS)
+    s.add_row(m.cost, upper=14.0)
+    s.set_objective(m.b, "minimize")
+    st = s.resolve()
+    s.options = {}
+    assert st.status == "optimal" and s.value(m.cost) == pytest.approx(14.0)
+    assert seen == [{}, solver_mod.TIE_OPTIONS]
+    # HiGHS itself is back to as shipped: RINS on for the next model of this thread
+    assert solver_mod._highs().getOptionValue("mip_heuristic_run_rins")[1] is True
+
+
+def test_the_tie_break_re_solves_without_rins(monkeypatch):
+    """The fleet MILP's first solve runs with HiGHS as shipped, each tie-break re-solve with
+    `TIE_OPTIONS`; the answer is the same either way (heuristics never change a proof)."""
+    from pathlib import Path
+
+    from designer.optimize import solve as solve_mod
+    from designer.optimize import solver as solver_mod
+    from designer.optimize.problem import load_problem
+    from designer.optimize.solve import solve
+
+    problem = load_problem(Path(__file__).resolve().parents[1] / "problems" / "quickstart.toml")
+    with monkeypatch.context() as mp:  # as before round 6: RINS in every re-solve
+        mp.setattr(solve_mod, "TIE_OPTIONS", {})
+        with_rins = solve(problem, with_sensitivity=False).record
+    seen = []
+    plain = Solver._run
+
+    def spy(self, warm):
+        seen.append(dict(self.options))
+        return plain(self, warm)
+
+    monkeypatch.setattr(Solver, "_run", spy)
+    record = solve(problem, with_sensitivity=False).record
+    assert seen and seen[0] == {} and solver_mod.TIE_OPTIONS in seen[1:]
+    assert record["objective"] == with_rins["objective"]
+    assert record["totals"] == with_rins["totals"] and record["fleet"] == with_rins["fleet"]

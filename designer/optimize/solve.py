@@ -30,7 +30,7 @@ from designer.optimize.modeling import pyo
 from designer.optimize.problem import OBJECTIVE_UNITS, Problem
 from designer.optimize.provenance import inputs, profiles_used
 from designer.optimize.sensitivity import objective_scale, sensitivity
-from designer.optimize.solver import TIE_TOL, VERIFY_TOL, Solver
+from designer.optimize.solver import TIE_OPTIONS, TIE_TOL, VERIFY_TOL, Solver
 
 
 class RecheckError(DesignerError):
@@ -204,7 +204,16 @@ def _tie_break(
     seq = [problem.objective] + [
         n for n in TIE_BREAK if n != problem.objective and not _same(problem.objective, n)
     ]
-    sense, prev, held = problem.sense, seq[0], []
+    solver.options = dict(TIE_OPTIONS)  # re-solves from an optimum: no RINS
+    try:
+        return _tie_stages(m, solver, st, start, time_limit, bounds, seq, problem.sense)
+    finally:
+        solver.options = {}
+
+
+def _tie_stages(m, solver: Solver, st, start: float, time_limit: float, bounds, seq, sense):
+    """The stages of `_tie_break` after its first criterion (`seq[0]`, already solved)."""
+    prev, held = seq[0], []
     for name in seq[1:]:
         if prev is not None:
             expr = expression(m, prev)

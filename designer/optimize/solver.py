@@ -43,6 +43,12 @@ OPTIONS = {
     "log_to_console": False,
     "mip_heuristic_run_feasibility_jump": False,
 }
+# The tie-break's re-solves start from an optimum of the stage before, feasible and usually
+# optimal again: HiGHS' RINS heuristic (a sub-MIP around the incumbent and the LP point) then
+# looks for a better point that mostly does not exist. Off for those re-solves only
+# (`Solver.options`); heuristics never change what is proven, only how fast (`python
+# benchmarks/bench_classes.py --stage-option N:KEY=VALUE`, benchmarks/README.md).
+TIE_OPTIONS = {"mip_heuristic_run_rins": False}
 INF = highspy.kHighsInf
 # a point read back must have the objective HiGHS reports within this (relative; the
 # answer's re-check by the forward model uses the same)
@@ -105,6 +111,7 @@ class Solver:
         self.time_limit = time_limit
         self.mip_gap = mip_gap
         self.warm = True  # re-solves start from the last solution (`resolve`)
+        self.options: dict = {}  # HiGHS options for the next runs only (e.g. `TIE_OPTIONS`)
         self._highs = _highs()
         self._columns: list = []
         self._index: dict[int, int] = {}
@@ -385,8 +392,15 @@ class Solver:
         h.setOptionValue("mip_abs_gap", 1e-12)
         if warm:
             h.setSolution(len(self._x), np.arange(len(self._x), dtype=np.int32), self._x)
+        shipped = {k: h.getOptionValue(k)[1] for k in self.options}
+        for k, v in self.options.items():
+            h.setOptionValue(k, v)
         start = time.perf_counter()
-        h.run()
+        try:
+            h.run()
+        finally:
+            for k, v in shipped.items():
+                h.setOptionValue(k, v)
         seconds = time.perf_counter() - start
         model_status = h.getModelStatus()
         info = h.getInfo()
