@@ -148,12 +148,9 @@ def test_a_point_is_checked_against_the_compiled_model():
     assert not s.feasible(np.array(point))
 
 
-def test_options_hold_for_the_runs_they_are_set_for_only(monkeypatch):
-    from designer.optimize import solver as solver_mod
-
-    m = _knapsack()
-    s = Solver()
-    seen = []
+def _options_of_each_run(monkeypatch) -> list[dict]:
+    """The `Solver.options` of every HiGHS run from now on, in order."""
+    seen: list[dict] = []
     plain = Solver._run
 
     def spy(self, warm):
@@ -161,6 +158,15 @@ def test_options_hold_for_the_runs_they_are_set_for_only(monkeypatch):
         return plain(self, warm)
 
     monkeypatch.setattr(Solver, "_run", spy)
+    return seen
+
+
+def test_options_hold_for_the_runs_they_are_set_for_only(monkeypatch):
+    from designer.optimize import solver as solver_mod
+
+    m = _knapsack()
+    s = Solver()
+    seen = _options_of_each_run(monkeypatch)
     s.solve(m)
     s.options = dict(solver_mod.TIE_OPTIONS)
     s.add_row(m.cost, upper=14.0)
@@ -187,14 +193,7 @@ def test_the_tie_break_re_solves_without_rins(monkeypatch):
     with monkeypatch.context() as mp:  # as before round 6: RINS in every re-solve
         mp.setattr(solve_mod, "TIE_OPTIONS", {})
         with_rins = solve(problem, with_sensitivity=False).record
-    seen = []
-    plain = Solver._run
-
-    def spy(self, warm):
-        seen.append(dict(self.options))
-        return plain(self, warm)
-
-    monkeypatch.setattr(Solver, "_run", spy)
+    seen = _options_of_each_run(monkeypatch)
     record = solve(problem, with_sensitivity=False).record
     assert seen and seen[0] == {} and solver_mod.TIE_OPTIONS in seen[1:]
     assert record["objective"] == with_rins["objective"]
