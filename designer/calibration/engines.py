@@ -101,6 +101,29 @@ def parse_version(
     return tuple(parts + [0] * (3 - len(parts)))
 
 
+def check_version(
+    version: str,
+    engine: str | None,
+    *,
+    engine_key: str,
+    where: str | None = None,
+    key: str,
+    hint: str = "",
+) -> str:
+    """`version` when it is a version (`parse_version`) of a named `engine`, else an
+    InputError at `key`; `engine_key` names where the engine is given (`hint`: how).
+
+    >>> check_version("0.5.6", "sglang", engine_key="--engine", key="--engine-version")
+    '0.5.6'
+    """
+    if engine is None:
+        raise InputError(
+            f"expected {engine_key} too: the version of which engine{hint}", where=where, key=key
+        )
+    parse_version(version, where=where, key=key)
+    return version
+
+
 def oldest_builds(rows) -> dict[str, str]:
     """Per serving engine, the oldest build that `rows` (measurements with `engine` and
     `software`) state, as written ("0.5.5"); an engine with a row that states no version is

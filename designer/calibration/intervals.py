@@ -343,7 +343,7 @@ def fit(rows, catalog: Catalog) -> tuple[Table, Coverage, Coverage]:
     lim = limit_residuals(rows, catalog)
     base = table_of(join(res, lim))
     ranges = data_ranges([i.row for i in rows.items], catalog)
-    widen = int(ranges["moe"] and ranges["moe_models"] < MIN_MOE_MODELS)
+    widen = int(moe_extrapolated(ranges))
     cov, cov_lim = coverage(res, moe_widen=widen), coverage(lim, moe_widen=widen)
     summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}
     if ranges["moe_models"] > 1:  # each MoE model held out needs another to learn from
@@ -372,7 +372,7 @@ def unseen_moe_models(rows, res: Residuals, catalog: Catalog) -> Coverage:
         predicted.append(rows.take([int(k) for k in held]).terms.predict(eff))
         table = table_of(res, models != m)
         left = data_ranges([rows.items[k].row for k in train], catalog)
-        dims = int(left["moe_models"] < MIN_MOE_MODELS)
+        dims = int(moe_extrapolated(left))
         dims += int(catalog.model(m).is_mla and not left["mla"])
         for k in held:
             _, q = table.quantiles(KINDS[1] + MOE, res.batch[k], res.context[k])
@@ -398,7 +398,7 @@ def own_table(rows, predicted_ms: np.ndarray, groups, catalog: Catalog) -> Table
     rows = as_rows(rows, catalog)
     res = _residuals(rows, predicted_ms, family(GENERATION, _moe(rows, catalog)), groups)
     ranges = data_ranges([i.row for i in rows.items], catalog)
-    widen = int(ranges["moe"] and ranges["moe_models"] < MIN_MOE_MODELS)
+    widen = int(moe_extrapolated(ranges))
     base = table_of(res)
     return Table(
         base.cells, base.counts, ranges, {"calibrated": coverage(res, moe_widen=widen).summary()}
@@ -490,6 +490,12 @@ def kind_of(profile, chip: str) -> tuple[str, list[str]]:
     return "composed", []
 
 
+def moe_extrapolated(ranges: dict[str, Any]) -> bool:
+    """Whether an MoE answer extrapolates from data of these `ranges` (`data_ranges`): no MoE
+    rows, or fewer than `MIN_MOE_MODELS` MoE models (the `moe` dimension)."""
+    return not ranges.get("moe", False) or ranges.get("moe_models", 2) < MIN_MOE_MODELS
+
+
 def extrapolated(table: Table, wl, chip: str, tp, pp, ep, attention, batch) -> list[str]:
     """The dimensions of one design outside the measured data's range."""
     from designer.model.assumptions import Assumptions
@@ -497,7 +503,7 @@ def extrapolated(table: Table, wl, chip: str, tp, pp, ep, attention, batch) -> l
     r = table.ranges
     m = wl.model
     out = []
-    if m.is_moe and (not r.get("moe", False) or r.get("moe_models", 2) < MIN_MOE_MODELS):
+    if m.is_moe and moe_extrapolated(r):
         out.append("moe")
     if not m.is_moe and not r.get("dense", True):
         out.append("dense")

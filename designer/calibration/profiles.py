@@ -399,8 +399,8 @@ def for_build(engine: str, version: str | tuple[int, ...] | None) -> Profile | N
     found = []
     for p in load().values():
         since = dict(p.builds).get(engine)
-        if since is not None and engines.parse_version(since) <= stated:
-            found.append((engines.parse_version(since), p.id, p))
+        if since is not None and (first := engines.parse_version(since)) <= stated:
+            found.append((first, p.id, p))
     return max(found, key=lambda t: t[:2])[2] if found else None
 
 

@@ -218,11 +218,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             profiles.check_engine(args.engine, key="--engine")
             engines.check(catalog, args.chip, args.engine, key="--engine")
         if args.engine_version:
-            if not args.engine:
-                raise InputError(
-                    "expected --engine too: the version of which engine", key="--engine-version"
-                )
-            engines.parse_version(args.engine_version, key="--engine-version")
+            engines.check_version(
+                args.engine_version, args.engine, engine_key="--engine", key="--engine-version"
+            )
         base = profiles.default_for(catalog, args.chip, args.engine, args.engine_version)
     prof = profiles.with_values(base, values)
     record = evaluate(

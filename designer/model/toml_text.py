@@ -36,7 +36,7 @@ def tables(name: str, body: dict, *, float_format: str | None = None) -> list[st
     """
     plain = {k: v for k, v in body.items() if not isinstance(v, dict)}
     out = []
-    if plain or len(plain) == len(body):
+    if plain or not body:  # a header for its values, or for an empty table
         out = [
             f"[{name}]",
             *(f"{key(k)} = {value(v, float_format=float_format)}" for k, v in plain.items()),

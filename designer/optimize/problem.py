@@ -607,23 +607,6 @@ def _workload_class(
     return WorkloadClass(name, workload, rate, users, confidence, serving)
 
 
-def _engine_version(version: str | None, engine: str | None, where: str) -> str | None:
-    """`[efficiency] engine_version`: a version of the named engine ("0.5.6"), else bad input."""
-    from designer.calibration import engines
-
-    if version is None:
-        return None
-    key = "efficiency.engine_version"
-    if engine is None:
-        raise InputError(
-            'expected efficiency.engine too: the version of which engine (e.g. engine = "sglang")',
-            where=where,
-            key=key,
-        )
-    engines.parse_version(version, where=where, key=key)
-    return version
-
-
 def _profile_engine(profile: str | None) -> str | None:
     from designer.calibration import engines, profiles
 
@@ -706,14 +689,23 @@ def _problem_from_dict(
     catalog = base_catalog.with_overrides(
         dict(raw.get("overrides", {})), where=f"{where} [overrides]"
     )
-    from designer.calibration import profiles
+    from designer.calibration import engines, profiles
 
     e = dict(v["efficiency"])
     profile = e.pop("profile", None)
     engine = e.pop("engine", None)
     if engine is not None:
         profiles.check_engine(engine, where=where, key="efficiency.engine")
-    engine_version = _engine_version(e.pop("engine_version", None), engine, where)
+    engine_version = e.pop("engine_version", None)
+    if engine_version is not None:
+        engines.check_version(
+            engine_version,
+            engine,
+            engine_key="efficiency.engine",
+            where=where,
+            key="efficiency.engine_version",
+            hint=' (e.g. engine = "sglang")',
+        )
     base = Efficiency()
     if profile is not None:
         base = profiles.get(profile, where=where, key="efficiency.profile").efficiency
