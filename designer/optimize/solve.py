@@ -18,7 +18,7 @@ import numpy as np
 
 from designer.model.errors import DesignerError, InfeasibleError, SolverLimitError
 from designer.model.serving import REPLICA_METRICS
-from designer.optimize import class_bounds, recheck
+from designer.optimize import class_bounds, recheck, server_windows
 from designer.optimize import columns as columns_mod
 from designer.optimize import start as first_fleet
 from designer.optimize.build import build, export
@@ -30,7 +30,14 @@ from designer.optimize.modeling import pyo
 from designer.optimize.problem import OBJECTIVE_UNITS, Problem
 from designer.optimize.provenance import inputs, profiles_used
 from designer.optimize.sensitivity import objective_scale, sensitivity
-from designer.optimize.solver import TIE_OPTIONS, TIE_TOL, VERIFY_TOL, Solver
+from designer.optimize.solver import (
+    SOLVER_ROOM,
+    TIE_OPTIONS,
+    TIE_TOL,
+    VERIFY_TOL,
+    Solver,
+    tie_limit,
+)
 
 
 class RecheckError(DesignerError):
@@ -200,20 +207,28 @@ def _tie_break(
     stops, keeping what it has, if the time runs out. A criterion that is a linear combination
     of those already held at their optima is held with them (to the tie tolerances) and needs
     no re-solve: under a purchase, TCO is capex / years + energy × price, so after TCO and capex
-    the power is decided; under a rent, capex is the rent over the years, decided by TCO."""
+    the power is decided; under a rent, capex is the rent over the years, decided by TCO. Once
+    the criteria held leave one choice of servers (`server_windows`), the servers are fixed:
+    the criteria of servers alone are decided and the rest re-solve over the replicas only."""
     seq = [problem.objective] + [
         n for n in TIE_BREAK if n != problem.objective and not _same(problem.objective, n)
     ]
+    # one class is solved in milliseconds and keeps HiGHS' pick among fleets tied on every
+    # criterion (as `dominance` and `class_bounds` do): its servers are never fixed
+    most_types = (problem.max_chip_types or len(m.C)) if len(problem.classes) > 1 else 0
     solver.options = dict(TIE_OPTIONS)  # re-solves from an optimum: no RINS
     try:
-        return _tie_stages(m, solver, st, start, time_limit, bounds, seq, problem.sense)
+        return _tie_stages(m, solver, st, start, time_limit, bounds, seq, problem.sense, most_types)
     finally:
         solver.options = {}
 
 
-def _tie_stages(m, solver: Solver, st, start: float, time_limit: float, bounds, seq, sense):
+def _tie_stages(
+    m, solver: Solver, st, start: float, time_limit: float, bounds, seq, sense, most_types: int
+):
     """The stages of `_tie_break` after its first criterion (`seq[0]`, already solved)."""
-    prev, held = seq[0], []
+    prev, held, windows, fixed = seq[0], [], [], False
+    proved = st.bound  # what no fleet beats on `prev` (HiGHS' bound of its stage)
     for name in seq[1:]:
         if prev is not None:
             expr = expression(m, prev)
@@ -223,11 +238,16 @@ def _tie_stages(m, solver: Solver, st, start: float, time_limit: float, bounds, 
                 solver.add_row(expr, lower=value - slack)
             else:
                 solver.add_row(expr, upper=value + slack)
+                windows.append((expr, proved, value))
             held.append(expr)
             sense = "minimize"
         target = expression(m, name)
         if solver.spans(target, held):
             prev = None  # decided by those held: nothing to re-solve, no row to add
+            continue
+        fixed = fixed or _fix_servers(m, solver, windows, most_types)
+        if fixed and _of_servers(m, solver, target):
+            prev = None  # decided by the servers, fixed
             continue
         solver.set_objective(target, sense)
         if sense == "minimize":  # the stage's optimum is no worse than the point it starts at
@@ -236,8 +256,54 @@ def _tie_stages(m, solver: Solver, st, start: float, time_limit: float, bounds, 
         nxt = solver.resolve()
         if nxt.status != "optimal":
             return nxt if nxt.has_solution else st
-        prev = name
+        prev, proved = name, nxt.bound
     return st
+
+
+def _of_servers(m, solver: Solver, expr) -> list[float] | None:
+    """`expr`'s coefficient on each chip type's servers when it depends on nothing else
+    (None otherwise)."""
+    cols, coefs, _ = solver.coefficients(expr)
+    at = {solver.column(m.servers[ty]): i for i, ty in enumerate(m.C)}
+    if not all(int(k) in at for k in cols):
+        return None
+    row = [0.0] * len(at)
+    for k, a in zip(cols.tolist(), coefs.tolist(), strict=True):
+        row[at[k]] += a
+    return row
+
+
+def _fix_servers(m, solver: Solver, windows: list, most_types: int) -> bool:
+    """Fix the servers at the incumbent's when no other whole servers meet every window held
+    (`server_windows.other_vector`: each criterion held between the bound HiGHS proved for it
+    and its tie limit, the solver's room on both sides); whether it did."""
+    rows, lower, upper = [], [], []
+    if most_types < 1:
+        return False
+    for expr, proved, value in windows:
+        row = _of_servers(m, solver, expr)
+        if row is None or min(row) <= 0 or proved is None:
+            return False
+        const = solver.coefficients(expr)[2]
+        rows.append(row)
+        lower.append(proved - SOLVER_ROOM * max(abs(proved), 1.0) - const)
+        upper.append(tie_limit(value) - const)
+    if not rows:
+        return False
+    servers = [m.servers[ty] for ty in m.C]
+    star = np.array([round(solver.value(v)) for v in servers], dtype=float)
+    other = server_windows.other_vector(
+        np.array(rows),
+        np.array(lower),
+        np.array(upper),
+        np.array([solver.upper_bound(v) for v in servers]),
+        most_types,
+        star,
+    )
+    if other is not False:
+        return False
+    solver.fix(list(zip(servers, star.tolist(), strict=True)))
+    return True
 
 
 def _prefer_one_configuration(m, data: FleetData) -> None:

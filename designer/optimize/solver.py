@@ -244,6 +244,20 @@ class Solver:
         self._upper[idx] = np.minimum(self._upper[idx], [float(b) for _, b in upper])
         self._h.changeColsBounds(len(idx), idx, self._lower[idx], self._upper[idx])
 
+    def fix(self, values: list[tuple]) -> None:
+        """Hold the variables of `values` ([(variable, value)]) at those values in HiGHS from
+        now on (both bounds)."""
+        if not values:
+            return
+        idx = np.array([self._index[id(v)] for v, _ in values], dtype=np.int32)
+        x = np.array([float(b) for _, b in values])
+        self._lower[idx], self._upper[idx] = x, x
+        self._h.changeColsBounds(len(idx), idx, x, x)
+
+    def upper_bound(self, var) -> float:
+        """A variable's upper bound in HiGHS now (`compile`'s, lowered by `tighten`)."""
+        return float(self._upper[self._index[id(var)]])
+
     def feasible(self, x: np.ndarray, tol: float = 1e-12) -> bool:
         """Whether the point `x` meets the compiled model's bounds, rows (HiGHS' rows as they
         were compiled) and integrality, to `tol` relative."""

@@ -1,0 +1,129 @@
+"""Server vectors inside the tie-break's windows (designer.optimize.server_windows): the count
+agrees with enumeration, says when it does not know, and the tie-break that fixes the servers
+on its word keeps the oracle's lexicographic optimum."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from designer.optimize import server_windows as sw
+from designer.optimize import solve as solve_mod
+from designer.optimize.problem import problem_from_dict
+from designer.optimize.solve import solve
+from designer.optimize.solver import Solver
+from tests import oracle
+from tests.optimize.test_class_bounds import _two_classes
+
+
+def _brute(coef, lower, upper, bound, most_types, star) -> bool:
+    """Whether a vector other than `star` meets the windows, by enumerating the box."""
+    for s in itertools.product(*(range(int(b) + 1) for b in bound)):
+        v = np.array(s, dtype=float)
+        if (v > 0).sum() > most_types or (v == star).all():
+            continue
+        value = coef @ v
+        if (value >= lower).all() and (value <= upper).all():
+            return True
+    return False
+
+
+@st.composite
+def lattices(draw, real: bool):
+    n = draw(st.integers(1, 4))
+    m = draw(st.integers(1, 3))
+    values = st.floats(0.1, 9.0, allow_nan=False) if real else st.integers(1, 9).map(float)
+    coef = np.array([[draw(values) for _ in range(n)] for _ in range(m)])
+    if m > 1 and draw(st.booleans()):
+        coef[1] = coef[0] * draw(st.sampled_from([1.0, 2.0, 0.5]))  # parallel windows
+    bound = np.array([draw(st.integers(0, 4)) for _ in range(n)])
+    star = np.array([draw(st.integers(0, int(b))) for b in bound], dtype=float)
+    most_types = draw(st.integers(max(int((star > 0).sum()), 1), n))
+    value = coef @ star
+    below = np.array([draw(st.sampled_from([0.0, 0.4, 1.0, 2.5])) for _ in range(m)])
+    above = np.array([draw(st.sampled_from([0.0, 0.4, 1.0, 2.5])) for _ in range(m)])
+    return coef, value - below, value + above, bound, most_types, star
+
+
+@settings(max_examples=300, deadline=None)
+@given(lattices(real=False))
+def test_the_count_agrees_with_enumeration_on_integer_windows(case):
+    coef, lower, upper, bound, most_types, star = case
+    got = sw.other_vector(coef, lower, upper, bound, most_types, star)
+    assert got is _brute(coef, lower, upper, bound, most_types, star)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lattices(real=True))
+def test_the_count_never_calls_a_vector_alone_when_it_is_not(case):
+    """With real coefficients a point on a window's edge may count (outward rounding): the
+    count may say "not alone" wrongly, never "alone"."""
+    coef, lower, upper, bound, most_types, star = case
+    got = sw.other_vector(coef, lower, upper, bound, most_types, star)
+    if _brute(coef, lower, upper, bound, most_types, star):
+        assert got is True
+
+
+def test_a_thin_pair_of_windows_leaves_the_star_alone():
+    # three chip types, windows a millionth wide around two incommensurate criteria
+    coef = np.array([[283.4715, 137.2231, 97.6540], [1106.3, 512.9, 401.15]])
+    star = np.array([2.0, 18.0, 14.0])
+    value = coef @ star
+    lower, upper = value * (1 - 1e-6), value * (1 + 1e-6)
+    assert sw.other_vector(coef, lower, upper, [60, 60, 60], 3, star) is False
+    # one window as wide as a server of the first type lets others in
+    assert sw.other_vector(coef[:1], value[:1] - 300, upper[:1], [60, 60, 60], 3, star) is True
+
+
+def test_work_is_the_candidates_the_count_examines():
+    r = np.array([3, 5, 2, 7, 4])
+    for windows in (1, 2):
+        solved = 2 if windows == 2 else 1
+        for most in range(1, 6):
+            expected = 0
+            for s in range(1, most + 1):
+                for t in itertools.combinations(sorted(r.tolist()), s):
+                    expected += int(np.prod(t[: max(s - solved, 0)]))
+            assert sw.work(r, most, windows) == expected
+
+
+def test_too_much_work_is_not_an_answer_and_a_star_outside_proves_nothing():
+    coef = np.array([[1.0, 2.0, 3.0]])
+    star = np.array([1.0, 1.0, 1.0])
+    v = coef @ star
+    assert sw.other_vector(coef, v, v, [50, 50, 50], 3, star, budget=10) is None
+    assert sw.other_vector(coef, v + 1, v + 2, [50, 50, 50], 3, star) is True
+    assert sw.other_vector(coef, v, v, [50, 50, 50], 2, star) is True  # more types than allowed
+    with pytest.raises(ValueError, match="positive"):
+        sw.other_vector(np.array([[1.0, 0.0]]), [0.0], [1.0], [1, 1], 2, np.zeros(2))
+
+
+@pytest.mark.parametrize(
+    "extra", [{"fleet": {"max_chip_types": 1}}, {"fleet": {"max_chip_types": 2}}]
+)
+@pytest.mark.parametrize("objective", ["tco", "capex", "power"])
+def test_fixing_the_servers_keeps_the_lexicographic_optimum(objective, extra, monkeypatch):
+    pr = problem_from_dict({**_two_classes(objective, (14, 9)), **extra})
+    sol = solve(pr, with_sensitivity=False)
+    t = sol.totals
+    got = (sol.objective, t["capex_usd"], t["power_w"], t["chips"])
+    assert got == pytest.approx(oracle.lexicographic_best(pr), rel=1e-9)
+    # and without the shortcut HiGHS re-solves to the same criteria
+    monkeypatch.setattr(solve_mod.server_windows, "other_vector", lambda *a, **k: None)
+    again = solve(pr, with_sensitivity=False)
+    u = again.totals
+    assert (again.objective, u["capex_usd"], u["power_w"], u["chips"]) == pytest.approx(got)
+
+
+def test_the_shortcut_fires_on_a_two_class_fleet(monkeypatch):
+    """The servers are fixed on these problems (else the test above checks nothing new)."""
+    fixed: list = []
+    plain = Solver.fix
+    monkeypatch.setattr(Solver, "fix", lambda self, v: (fixed.append(v), plain(self, v))[1])
+    pr = problem_from_dict({**_two_classes("tco", (14, 9)), "fleet": {"max_chip_types": 1}})
+    solve(pr, with_sensitivity=False)
+    assert fixed and all(float(x) == round(x) for _, x in fixed[0])
