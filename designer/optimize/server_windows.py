@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 EPS = 1e-7  # servers: how far outside a window a count still includes a point
-BUDGET = 2_000_000  # candidate vectors examined before the count gives up
+BUDGET = 10_000_000  # candidate vectors examined before the count gives up
 CHUNK = 100_000  # candidates held in memory at once
 NEAR_PARALLEL = 1e-9  # |det| below this share of |a1·b2| + |a2·b1|: two windows as one
 

@@ -30,14 +30,7 @@ from designer.optimize.modeling import pyo
 from designer.optimize.problem import OBJECTIVE_UNITS, Problem
 from designer.optimize.provenance import inputs, profiles_used
 from designer.optimize.sensitivity import objective_scale, sensitivity
-from designer.optimize.solver import (
-    SOLVER_ROOM,
-    TIE_OPTIONS,
-    TIE_TOL,
-    VERIFY_TOL,
-    Solver,
-    tie_limit,
-)
+from designer.optimize.solver import TIE_OPTIONS, TIE_TOL, VERIFY_TOL, Solver
 
 
 class RecheckError(DesignerError):
@@ -111,9 +104,6 @@ def solve(
             solver.tighten([(m.replicas[int(k)], 0) for k in unused])
             _lower(solver, m, bounds, problem.objective, solver.value_of(x0))
             solver.warm = first_fleet.warm(solver, x0, relaxation)
-            if not solver.warm and bounds is not None:  # far off: a better one, fewer columns
-                x0 = first_fleet.improved(solver, x0)
-                _lower(solver, m, bounds, problem.objective, solver.value_of(x0))
             solver.start(x0)
         solver.time_limit = _remaining(start, time_limit)
     st = solver.resolve()
@@ -276,8 +266,9 @@ def _of_servers(m, solver: Solver, expr) -> list[float] | None:
 def _fix_servers(m, solver: Solver, windows: list, most_types: int) -> bool:
     """Fix the servers at the incumbent's when no other whole servers meet every window held
     (`server_windows.other_vector`: each criterion held between the bound HiGHS proved for it
-    and its tie limit, the solver's room on both sides); whether it did."""
+    and its row, the tie tolerance and HiGHS' row tolerance on both sides); whether it did."""
     rows, lower, upper = [], [], []
+    room = solver.row_tolerance
     if most_types < 1:
         return False
     for expr, proved, value in windows:
@@ -286,8 +277,8 @@ def _fix_servers(m, solver: Solver, windows: list, most_types: int) -> bool:
             return False
         const = solver.coefficients(expr)[2]
         rows.append(row)
-        lower.append(proved - SOLVER_ROOM * max(abs(proved), 1.0) - const)
-        upper.append(tie_limit(value) - const)
+        lower.append(proved - TIE_TOL * max(abs(proved), 1.0) - room - const)
+        upper.append(value + TIE_TOL * max(abs(value), 1.0) + room - const)
     if not rows:
         return False
     servers = [m.servers[ty] for ty in m.C]

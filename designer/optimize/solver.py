@@ -254,6 +254,12 @@ class Solver:
         self._lower[idx], self._upper[idx] = x, x
         self._h.changeColsBounds(len(idx), idx, x, x)
 
+    @property
+    def row_tolerance(self) -> float:
+        """How far HiGHS lets a MIP solution stray past a row (its mip_feasibility_tolerance,
+        absolute)."""
+        return float(self._highs.getOptionValue("mip_feasibility_tolerance")[1])
+
     def upper_bound(self, var) -> float:
         """A variable's upper bound in HiGHS now (`compile`'s, lowered by `tighten`)."""
         return float(self._upper[self._index[id(var)]])

@@ -23,9 +23,9 @@ HiGHS (1.16) is given the start, and the tie-break's re-solves their warm starts
 start is within `WARM_GAP` of the relaxation's bound (`warm`). A start farther off — few users
 per class, where whole replicas and servers are most of the distance — slowed every solve we
 measured: HiGHS' own root heuristics found the optimum sooner than it did from the start
-(benchmarks/README.md, "Warm or cold"). Its objective still fixes columns by reduced cost, and
-`solve` then asks HiGHS for a better fleet to `IMPROVE_GAP` on the columns the class bounds
-leave (`improved`), whose value lowers those bounds again before the exact solve.
+(benchmarks/README.md, "Warm or cold"). Its objective still fixes columns by reduced cost and
+lowers the class bounds' caps. (A side MIP to 2% that improved such a start before the exact
+solve was dropped once the tie-break fixed the servers: it cost more than it saved.)
 """
 
 from __future__ import annotations
@@ -42,9 +42,8 @@ from designer.optimize.solver import Solver, tie_limit
 # the side MIP's relative gap, the share of the rounding's distance to the relaxation within
 # which a column's reduced cost keeps it, and the share of the time limit the start may use
 GAP, NEAR, TIME_SHARE = 1e-5, 0.01, 0.25
-# the start's relative distance to the relaxation's bound above which HiGHS starts cold, and
-# the relative gap to which a start that far off is improved (`improved`)
-WARM_GAP, IMPROVE_GAP = 0.05, 0.02
+# the start's relative distance to the relaxation's bound above which HiGHS starts cold
+WARM_GAP = 0.05
 
 
 def applies(data: FleetData) -> bool:
@@ -73,16 +72,6 @@ def warm(solver: Solver, x0: np.ndarray, relaxation: Relaxation) -> bool:
     """Whether HiGHS should start from `x0` and warm-start the tie-break (module doc)."""
     value = solver.value_of(x0)
     return value - relaxation.bound <= WARM_GAP * max(abs(value), 1e-12)
-
-
-def improved(solver: Solver, x0: np.ndarray) -> np.ndarray:
-    """A fleet no worse than `x0`: the MIP as it stands in HiGHS, to `IMPROVE_GAP`, within
-    `TIME_SHARE` of the time limit (`x0` when it finds nothing better)."""
-    with _share(solver):
-        found = solver.trial(relax=False, gap=IMPROVE_GAP)
-    if found is None or solver.value_of(found[0]) >= solver.value_of(x0):
-        return x0
-    return found[0]
 
 
 def first_fleet(

@@ -64,9 +64,9 @@ def test_the_first_fleet_is_feasible_and_no_better_than_the_optimum(extra):
     assert used and not chosen & set(int(k) for k in unused)
 
 
-def test_a_start_far_from_the_relaxation_starts_cold_and_is_improved():
-    """`warm` holds a start to within WARM_GAP of the relaxation's bound; `improved` returns a
-    feasible fleet no worse than the start it is given (the MIP to IMPROVE_GAP)."""
+def test_a_start_far_from_the_relaxation_starts_cold():
+    """`warm` holds a start to within WARM_GAP of the relaxation's bound, and the start is a
+    feasible fleet no better than the optimum."""
     pr = problem_from_dict({**TWO_CLASSES, "objective": {"minimize": "tco"}})
     c = columns_mod.build(pr)
     data = fleet_data(pr, c)
@@ -81,8 +81,6 @@ def test_a_start_far_from_the_relaxation_starts_cold_and_is_improved():
     )
     far = start.Relaxation(value * (1 - 2 * start.WARM_GAP), relaxation.reduced, relaxation.at_zero)
     assert start.warm(s, x0, near) and not start.warm(s, x0, far)
-    better = start.improved(s, x0)
-    assert s.feasible(better)
-    assert s.value_of(better) <= value
+    assert s.feasible(x0)
     best = solve(pr, with_sensitivity=False).totals["tco_usd_per_year"] * 1e-3  # model units
-    assert s.value_of(better) <= best / (1 - start.IMPROVE_GAP)  # within the gap of the optimum
+    assert value >= best * (1 - 1e-9)
