@@ -1,26 +1,30 @@
 """Whether the criteria the tie-break holds leave the fleet one choice of servers.
 
-After the objective and capex are held at their optima (and power, decided by them under a
-purchase basis), the fleets the next tie-break stage may choose lie in narrow windows: for each
-held criterion h, L_h ≤ Σ_c a_hc · S_c ≤ U_h, with S_c ≥ 0 the whole servers of chip type c,
-a_hc > 0 what one server adds to h, U_h the held row and L_h the bound HiGHS proved for h's
-stage (no fleet does better), both with the solver's room. Dropping every row that is not about
-servers leaves a relaxation: integer S in a box (the servers' bounds, and U_h / a_hc), using at
-most N chip types (`[fleet] max_chip_types`), inside the windows. When the servers the
-incumbent has, S*, are the only integer point of that relaxation, every fleet the stage may
-choose has exactly S* — then the servers can be fixed, the criteria that depend on them alone
-(capex, power, TCO) need no re-solve, and the one left (fewest chips) is a re-solve with the
-servers fixed. The question is a lattice problem: MIP branch and bound proves "no other point"
-slowly on such thin slabs; counting the points is fast when the chip types are few.
+Once a stage is solved, the fleets the next tie-break stage may choose lie in narrow windows:
+for each criterion h held so far (the objective; capex), L_h ≤ Σ_c a_hc · S_c ≤ U_h, with
+S_c ≥ 0 the whole servers of chip type c, a_hc > 0 what one server adds to h, U_h the held row
+and L_h the bound HiGHS proved for h's stage (no fleet does better), both widened by the tie
+tolerance and HiGHS' row tolerance. Dropping every row that is not about servers leaves a
+relaxation: integer S in a box (the servers' bounds, and U_h / a_hc), using at most N chip types
+(`[fleet] max_chip_types`), inside the windows. When the incumbent's servers S* are the only
+integer point of that relaxation, every fleet the stage may choose has exactly S*: the servers
+can be fixed, the criteria of servers alone (capex, power, TCO) need no re-solve, and the one
+left (fewest chips) re-solves over the replicas only. Asking HiGHS "is there another point?"
+is a lattice problem its branch and bound proves slowly on such thin slabs (a try on the 20
+classes stopped at 0.5 s and 2,700 nodes unproved); counting the points is fast when the chip
+types are few.
 
-The count (`other_vector`) goes over the supports T (sets of at most N chip types) and, in each,
-over the servers of all but T's two types of widest range; the last two are solved from two of
-the windows at once: the (x, y) with both windows met form a parallelogram whose x-extent is
-read off its corners, and for each whole x in it the y the windows allow form an interval.
-With one window only the last type is solved. Every floor and ceiling leans outwards (points
-within `EPS` of a window count): a point counted that is not quite inside only makes the answer
-"not alone", never a wrong "alone". Past `budget` points and candidates examined the count
-stops and says it does not know (None): the solve then re-solves as it would without it.
+The count (`other_vector`) goes over the supports T (sets of at most N chip types). In each it
+enumerates the servers of all but two of T's types (one window: all but one) and solves the
+rest: for two types under two windows the (x, y) inside both form a parallelogram whose
+x-extent is read off its corners, and for each whole x in it the y the windows allow form an
+interval. The types enumerated are the narrowest, except for three types under two windows:
+their points lie in a thin tube along a line, and the type enumerated is the one along which
+the tube is shortest (`_tube`; at planet scale this is what keeps the count within budget).
+Every floor and ceiling leans outwards (points within `EPS` of a window count): a point
+counted that is not quite inside only makes the answer "not alone", never a wrong "alone". With
+more than `MAX_SUPPORTS` supports or `budget` candidates the count says it does not know
+(None), and the solve re-solves as it would without it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 
 EPS = 1e-7  # servers: how far outside a window a count still includes a point
 BUDGET = 10_000_000  # candidate vectors examined before the count gives up
+MAX_SUPPORTS = 100_000  # sets of chip types (at most N of them) looked at before it gives up
 CHUNK = 100_000  # candidates held in memory at once
 NEAR_PARALLEL = 1e-9  # |det| below this share of |a1·b2| + |a2·b1|: two windows as one
 
@@ -42,30 +47,6 @@ def ranges(coef: np.ndarray, upper: np.ndarray, bound: np.ndarray) -> np.ndarray
     with np.errstate(divide="ignore"):
         most = np.floor(np.min(upper[:, None] / coef, axis=0) + EPS)
     return np.minimum(np.asarray(bound, dtype=float), np.maximum(most, 0.0)).astype(np.int64)
-
-
-def work(r: np.ndarray, most_types: int, windows: int) -> float:
-    """The candidates `other_vector` examines (before pruning): over the supports T of at most
-    `most_types` types, the product of the ranges of T's enumerated types (all but its
-    `solved` widest; solved = 2 with two windows or more, else 1). Summed by the widest
-    enumerated type j: r_j · e_{f−1}(the narrower ranges) · C(types wider than j, solved), with
-    e the elementary symmetric sums; a support with nothing to enumerate counts 1."""
-    r = np.sort(np.asarray(r, dtype=float))
-    r = r[r > 0]
-    n = len(r)
-    solved = 2 if windows >= 2 else 1
-    sizes = range(1, min(most_types, n) + 1)
-    total = float(sum(math.comb(n, s) for s in sizes if s <= solved))
-    e = np.zeros(max(most_types, 1))  # e[q]: degree-q symmetric sum of the narrower ranges
-    e[0] = 1.0
-    for j in range(n):
-        for s in sizes:
-            f = s - min(solved, s)
-            if f >= 1:
-                total += r[j] * e[f - 1] * math.comb(n - j - 1, min(solved, s))
-        for q in range(len(e) - 1, 0, -1):
-            e[q] += e[q - 1] * r[j]
-    return total
 
 
 def other_vector(
@@ -92,19 +73,20 @@ def other_vector(
     if not (inside and whole and (star <= bound).all() and (star > 0).sum() <= most_types):
         return True  # the count below would not find it: nothing can be proved
     r = ranges(coef, upper, bound)
-    most_types = min(int(most_types), int((r > 0).sum()))
-    if work(r, most_types, len(lower)) > budget:
+    live = np.flatnonzero(r > 0)
+    most_types = min(int(most_types), len(live))
+    if sum(math.comb(len(live), s) for s in range(1, most_types + 1)) > MAX_SUPPORTS:
+        return None
+    order = live[np.argsort(r[live], kind="stable")]  # narrowest first: enumerated
+    plans = [_plan(coef, lower, upper, r, order, size) for size in range(1, most_types + 1)]
+    if sum(float(cost.sum()) for _, _, cost in plans) > budget:
         return None
     found = int((lower <= _slack(lower)).all())  # the empty fleet
-    live = np.flatnonzero(r > 0)
-    order = live[np.argsort(r[live], kind="stable")]  # narrowest first: enumerated
-    for size in range(1, most_types + 1):
-        supports = np.array(list(itertools.combinations(order.tolist(), size)), dtype=np.int64)
-        enumerated = size - (2 if len(lower) >= 2 and size >= 2 else 1)
-        cost = np.prod(r[supports[:, :enumerated]].astype(float), axis=1)
+    for supports, span, cost in plans:
         chunk = np.floor(np.cumsum(cost) / CHUNK)  # supports whose candidates fit at once
-        for part in np.split(supports, np.flatnonzero(np.diff(chunk)) + 1):
-            found += _count(coef, lower, upper, r, part)
+        cuts = np.flatnonzero(np.diff(chunk)) + 1
+        for part, part_span in zip(np.split(supports, cuts), np.split(span, cuts), strict=True):
+            found += _count(coef, lower, upper, r, part, part_span)
             if found > 1:
                 return True
     return found != 1
@@ -114,20 +96,82 @@ def _slack(v: np.ndarray) -> np.ndarray:
     return 1e-12 * np.maximum(np.abs(v), 1.0)
 
 
-def _count(coef, lower, upper, r, supports: np.ndarray) -> int:
-    """Points whose nonzero types are one of `supports` (rows of equal size, narrowest type
-    first; each type ≥ 1 server), counted to at most 2, all supports at once: the enumerated
-    types expand each row into one per value (pruned where a window is already passed), the
-    solved ones are counted (`_count_one`, `_extent`)."""
+def _solved(windows: int, size: int) -> int:
+    """How many of a support's types are solved from the windows rather than enumerated."""
+    return 2 if windows >= 2 and size >= 2 else 1
+
+
+def _plan(coef, lower, upper, r, order: np.ndarray, size: int):
+    """The supports of `size` types (rows; the enumerated types first), per enumerated type
+    the span [first, last] of servers to enumerate (supports × enumerated × 2), and what each
+    support costs (the candidates it expands into). Spans are the whole range [1, r], except
+    for three types under two windows: there the points lie in a thin tube along a line, and
+    the type enumerated is the one along which the tube is shortest (`_tube`)."""
+    supports = np.array(list(itertools.combinations(order.tolist(), size)), dtype=np.int64)
+    supports = supports.reshape(-1, size)
+    enumerated = size - _solved(len(lower), size)
+    span = np.stack([np.ones(supports.shape), r[supports].astype(float)], axis=2)
+    if size == 3 and len(lower) >= 2:
+        tube = _tube(coef[:2, supports].transpose(1, 0, 2), lower[:2], upper[:2], r[supports])
+        n = np.maximum(tube[:, :, 1] - tube[:, :, 0] + 1, 0)
+        first = np.argmin(n, axis=1)  # the shortest way along the tube comes first
+        perm = np.stack([first, (first + 1) % 3, (first + 2) % 3], axis=1)
+        supports = np.take_along_axis(supports, perm, axis=1)
+        span = np.take_along_axis(tube, perm[:, :, None], axis=1)
+    span = span[:, :enumerated]
+    cost = np.prod(np.maximum(span[:, :, 1] - span[:, :, 0] + 1, 0), axis=1)
+    return supports, span, cost
+
+
+def _tube(w: np.ndarray, lower: np.ndarray, upper: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Per support of three types (w: supports × 2 windows × 3 coefficients, r: supports × 3
+    ranges) and per type, whole [first, last] that hold every point of the support inside both
+    windows (an outer bound): eliminating one other type between the two windows leaves
+    α·x_i + γ·x_k in a known interval, and x_k's range [1, r_k] then bounds x_i; both choices
+    of the type eliminated, and [1, r_i], are intersected."""
+    first = np.ones(r.shape)
+    last = r.astype(float)
+    for i in range(3):
+        for j in range(3):
+            if j == i:
+                continue
+            k = 3 - i - j
+            c0, c1 = w[:, 1, j], -w[:, 0, j]  # c0·window 0 + c1·window 1 cancels x_j
+            low = c0 * lower[0] + c1 * upper[1]
+            high = c0 * upper[0] + c1 * lower[1]
+            alpha = c0 * w[:, 0, i] + c1 * w[:, 1, i]
+            gamma = c0 * w[:, 0, k] + c1 * w[:, 1, k]
+            g = np.stack([gamma, gamma * r[:, k]])
+            a_lo, a_hi = low - g.max(axis=0), high - g.min(axis=0)  # α·x_i within
+            scale = np.abs(c0 * w[:, 0, i]) + np.abs(c1 * w[:, 1, i])
+            known = np.abs(alpha) > NEAR_PARALLEL * scale
+            safe = np.where(known, alpha, 1.0)
+            ends = np.sort(np.stack([a_lo / safe, a_hi / safe]), axis=0)
+            room = EPS + 1e-9 * r[:, i]  # the elimination's rounding, outwards
+            first[:, i] = np.where(
+                known, np.maximum(first[:, i], np.ceil(ends[0] - room)), first[:, i]
+            )
+            last[:, i] = np.where(
+                known, np.minimum(last[:, i], np.floor(ends[1] + room)), last[:, i]
+            )
+    return np.stack([first, last], axis=2)
+
+
+def _count(coef, lower, upper, r, supports: np.ndarray, span: np.ndarray) -> int:
+    """Points whose nonzero types are one of `supports` (rows of equal size, enumerated types
+    first; each type ≥ 1 server), counted to at most 2, all supports at once: each enumerated
+    type expands each row into one per value of its `span` (pruned where a window is already
+    passed), the solved ones are counted (`_count_one`, `_extent`)."""
     size = supports.shape[1]
-    solved = 2 if len(lower) >= 2 and size >= 2 else 1
+    solved = _solved(len(lower), size)
     rows = np.arange(len(supports))  # candidate → its support
     partial = np.zeros((len(supports), len(lower)))  # what the enumerated types add
     for pos in range(size - solved):
         ty = supports[rows, pos]
-        n = r[ty]
+        start = span[rows, pos, 0]
+        n = np.maximum(span[rows, pos, 1] - start + 1, 0).astype(np.int64)
         rows, partial, ty = np.repeat(rows, n), np.repeat(partial, n, axis=0), np.repeat(ty, n)
-        value = np.arange(len(rows)) - np.repeat(np.cumsum(n) - n, n) + 1.0
+        value = np.arange(len(rows)) - np.repeat(np.cumsum(n) - n, n) + np.repeat(start, n)
         partial = partial + value[:, None] * coef[:, ty].T
         keep = (partial <= upper + _slack(upper)).all(axis=1)
         rows, partial = rows[keep], partial[keep]

@@ -79,16 +79,20 @@ def test_a_thin_pair_of_windows_leaves_the_star_alone():
     assert sw.other_vector(coef[:1], value[:1] - 300, upper[:1], [60, 60, 60], 3, star) is True
 
 
-def test_work_is_the_candidates_the_count_examines():
-    r = np.array([3, 5, 2, 7, 4])
-    for windows in (1, 2):
-        solved = 2 if windows == 2 else 1
-        for most in range(1, 6):
-            expected = 0
-            for s in range(1, most + 1):
-                for t in itertools.combinations(sorted(r.tolist()), s):
-                    expected += int(np.prod(t[: max(s - solved, 0)]))
-            assert sw.work(r, most, windows) == expected
+def test_a_planet_sized_box_is_decided_along_the_tube():
+    """Six chip types with up to 100,000 servers each and two windows a billionth wide: the
+    count walks each three-type tube along its shortest side, well within the budget, where
+    enumerating the narrowest type's whole range would pass it."""
+    rng = np.random.default_rng(7)
+    coef = np.stack([rng.uniform(50, 900, 6), rng.uniform(100, 4000, 6)])
+    star = np.array([0, 1585, 0, 11695, 17552, 0], dtype=float)
+    value = coef @ star
+    bound = np.full(6, 100_000)
+    lower, upper = value * (1 - 1e-9), value * (1 + 1e-9)
+    assert sw.other_vector(coef, lower, upper, bound, 3, star, budget=50_000) is False
+    r = sw.ranges(coef, upper, bound)
+    whole_ranges = sum(min(r[list(t)]) for t in itertools.combinations(range(6), 3))
+    assert whole_ranges > 50_000
 
 
 def test_too_much_work_is_not_an_answer_and_a_star_outside_proves_nothing():
