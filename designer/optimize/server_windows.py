@@ -160,21 +160,27 @@ def _tube(w: np.ndarray, lower: np.ndarray, upper: np.ndarray, r: np.ndarray) ->
 def _count(coef, lower, upper, r, supports: np.ndarray, span: np.ndarray) -> int:
     """Points whose nonzero types are one of `supports` (rows of equal size, enumerated types
     first; each type ≥ 1 server), counted to at most 2, all supports at once: each enumerated
-    type expands each row into one per value of its `span` (pruned where a window is already
-    passed), the solved ones are counted (`_count_one`, `_extent`)."""
+    type expands each row into one per value of its `span` that can still reach every window
+    with the types after it at 1 … r servers, the solved ones are counted (`_count_one`,
+    `_extent`)."""
     size = supports.shape[1]
     solved = _solved(len(lower), size)
     rows = np.arange(len(supports))  # candidate → its support
     partial = np.zeros((len(supports), len(lower)))  # what the enumerated types add
     for pos in range(size - solved):
         ty = supports[rows, pos]
-        start = span[rows, pos, 0]
-        n = np.maximum(span[rows, pos, 1] - start + 1, 0).astype(np.int64)
+        a = coef[:, ty].T  # candidates × windows
+        later = supports[rows, pos + 1 :]  # the types still to come: each 1 … r servers
+        most = np.einsum("hcq,cq->ch", coef[:, later], r[later].astype(float))
+        least = coef[:, later].sum(axis=2).T
+        # the servers of this type that can still reach every window, leaning outwards
+        first = np.ceil(np.max((lower - partial - most) / a, axis=1) - EPS)
+        last = np.floor(np.min((upper - partial - least) / a, axis=1) + EPS)
+        start = np.maximum(span[rows, pos, 0], first)
+        n = np.maximum(np.minimum(span[rows, pos, 1], last) - start + 1, 0).astype(np.int64)
         rows, partial, ty = np.repeat(rows, n), np.repeat(partial, n, axis=0), np.repeat(ty, n)
         value = np.arange(len(rows)) - np.repeat(np.cumsum(n) - n, n) + np.repeat(start, n)
         partial = partial + value[:, None] * coef[:, ty].T
-        keep = (partial <= upper + _slack(upper)).all(axis=1)
-        rows, partial = rows[keep], partial[keep]
     if not len(rows):
         return 0
     lo, up = lower - partial, upper - partial  # what the solved types must add
