@@ -7,14 +7,15 @@ and L_h the bound HiGHS proved for h's stage (no fleet does better), both widene
 tolerance and HiGHS' row tolerance. Dropping every row that is not about servers leaves a
 relaxation: integer S in a box (the servers' bounds, and U_h / a_hc), using at most N chip types
 (`[fleet] max_chip_types`), inside the windows. When the incumbent's servers S* are the only
-integer point of that relaxation, every fleet the stage may choose has exactly S*: the servers
-can be fixed, the criteria of servers alone (capex, power, TCO) need no re-solve, and the one
-left (fewest chips) re-solves over the replicas only. Asking HiGHS "is there another point?"
+integer point of that relaxation — or each of the few others (at most `MOST_OTHERS`) holds no
+fleet, which `solve` has HiGHS prove with the servers fixed there — every fleet the stage may
+choose has exactly S*: the servers can be fixed, the criteria of servers alone (capex, power,
+TCO) need no re-solve, and the one left (fewest chips) re-solves over the replicas only. Asking HiGHS "is there another point?"
 is a lattice problem its branch and bound proves slowly on such thin slabs (a try on the 20
 classes stopped at 0.5 s and 2,700 nodes unproved); counting the points is fast when the chip
 types are few.
 
-The count (`other_vector`) goes over the supports T (sets of at most N chip types). In each it
+The count (`others`) goes over the supports T (sets of at most N chip types). In each it
 enumerates the servers of all but two of T's types (one window: all but one) and solves the
 rest: for two types under two windows the (x, y) inside both form a parallelogram whose
 x-extent is read off its corners, and for each whole x in it the y the windows allow form an
@@ -38,6 +39,7 @@ EPS = 1e-7  # servers: how far outside a window a count still includes a point
 BUDGET = 10_000_000  # candidate vectors examined before the count gives up
 MAX_SUPPORTS = 100_000  # sets of chip types (at most N of them) looked at before it gives up
 CHUNK = 100_000  # candidates held in memory at once
+MOST_OTHERS = 2  # other server vectors `others` lists before it gives up
 NEAR_PARALLEL = 1e-9  # |det| below this share of |a1·b2| + |a2·b1|: two windows as one
 
 
@@ -49,7 +51,7 @@ def ranges(coef: np.ndarray, upper: np.ndarray, bound: np.ndarray) -> np.ndarray
     return np.minimum(np.asarray(bound, dtype=float), np.maximum(most, 0.0)).astype(np.int64)
 
 
-def other_vector(
+def others(
     coef: np.ndarray,
     lower: np.ndarray,
     upper: np.ndarray,
@@ -57,11 +59,13 @@ def other_vector(
     most_types: int,
     star: np.ndarray,
     budget: int = BUDGET,
-) -> bool | None:
-    """Whether an integer S ≠ `star` with 0 ≤ S ≤ `bound`, at most `most_types` nonzero
-    entries and `lower` ≤ `coef` @ S ≤ `upper` exists (True), none does (False), or the count
-    would examine more than `budget` candidates (None). `coef` is windows × chip types with
-    positive entries; `star` must itself be inside (else True: nothing is proved)."""
+    most: int = MOST_OTHERS,
+) -> np.ndarray | None:
+    """The integer S ≠ `star` with 0 ≤ S ≤ `bound`, at most `most_types` nonzero entries and
+    `lower` ≤ `coef` @ S ≤ `upper` (rows; none: `star` is alone), or None when that is not
+    known: more than `most` of them, a count past `budget` candidates or `MAX_SUPPORTS`
+    supports, or `star` itself not inside. `coef` is windows × chip types, positive. Points
+    within `EPS` of a window are included (module doc)."""
     coef = np.atleast_2d(np.asarray(coef, dtype=float))
     lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
     star = np.asarray(star, dtype=float)
@@ -71,7 +75,7 @@ def other_vector(
     inside = (value >= lower - _slack(lower)).all() and (value <= upper + _slack(upper)).all()
     whole = (star == np.round(star)).all() and (star >= 0).all()
     if not (inside and whole and (star <= bound).all() and (star > 0).sum() <= most_types):
-        return True  # the count below would not find it: nothing can be proved
+        return None  # the count below would not find it: nothing can be proved
     r = ranges(coef, upper, bound)
     live = np.flatnonzero(r > 0)
     most_types = min(int(most_types), len(live))
@@ -81,15 +85,22 @@ def other_vector(
     plans = [_plan(coef, lower, upper, r, order, size) for size in range(1, most_types + 1)]
     if sum(float(cost.sum()) for _, _, cost in plans) > budget:
         return None
-    found = int((lower <= _slack(lower)).all())  # the empty fleet
+    found = [np.zeros((1, len(r)))] if (lower <= _slack(lower)).all() else []  # no servers
+    count = len(found)
     for supports, span, cost in plans:
         chunk = np.floor(np.cumsum(cost) / CHUNK)  # supports whose candidates fit at once
         cuts = np.flatnonzero(np.diff(chunk)) + 1
         for part, part_span in zip(np.split(supports, cuts), np.split(span, cuts), strict=True):
-            found += _count(coef, lower, upper, r, part, part_span)
-            if found > 1:
-                return True
-    return found != 1
+            points = _points(coef, lower, upper, r, part, part_span, most + 2 - count)
+            found.append(points)
+            count += len(points)
+            if count > most + 1:
+                return None
+    points = np.concatenate(found) if found else np.zeros((0, len(r)))
+    mine = (points == star).all(axis=1)
+    if mine.sum() != 1:
+        return None  # the count missed the incumbent (rounding): nothing is proved
+    return points[~mine]
 
 
 def _slack(v: np.ndarray) -> np.ndarray:
@@ -157,16 +168,17 @@ def _tube(w: np.ndarray, lower: np.ndarray, upper: np.ndarray, r: np.ndarray) ->
     return np.stack([first, last], axis=2)
 
 
-def _count(coef, lower, upper, r, supports: np.ndarray, span: np.ndarray) -> int:
-    """Points whose nonzero types are one of `supports` (rows of equal size, enumerated types
-    first; each type ≥ 1 server), counted to at most 2, all supports at once: each enumerated
-    type expands each row into one per value of its `span` that can still reach every window
-    with the types after it at 1 … r servers, the solved ones are counted (`_count_one`,
-    `_extent`)."""
+def _points(coef, lower, upper, r, supports: np.ndarray, span: np.ndarray, limit: int):
+    """The points whose nonzero types are one of `supports` (rows of equal size, enumerated
+    types first; each type ≥ 1 server), at most `limit` of them (rows over all chip types), all
+    supports at once: each enumerated type expands each row into one per value of its `span`
+    that can still reach every window with the types after it at 1 … r servers; the solved
+    ones are read off the windows (`_extent`, `_solve_last`)."""
     size = supports.shape[1]
     solved = _solved(len(lower), size)
     rows = np.arange(len(supports))  # candidate → its support
     partial = np.zeros((len(supports), len(lower)))  # what the enumerated types add
+    values = np.zeros((len(supports), 0))  # the enumerated types' servers
     for pos in range(size - solved):
         ty = supports[rows, pos]
         a = coef[:, ty].T  # candidates × windows
@@ -178,34 +190,36 @@ def _count(coef, lower, upper, r, supports: np.ndarray, span: np.ndarray) -> int
         last = np.floor(np.min((upper - partial - least) / a, axis=1) + EPS)
         start = np.maximum(span[rows, pos, 0], first)
         n = np.maximum(np.minimum(span[rows, pos, 1], last) - start + 1, 0).astype(np.int64)
-        rows, partial, ty = np.repeat(rows, n), np.repeat(partial, n, axis=0), np.repeat(ty, n)
-        value = np.arange(len(rows)) - np.repeat(np.cumsum(n) - n, n) + np.repeat(start, n)
-        partial = partial + value[:, None] * coef[:, ty].T
+        value = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(start, n)
+        rows, partial = np.repeat(rows, n), np.repeat(partial, n, axis=0)
+        values = np.column_stack([np.repeat(values, n, axis=0), value])
+        partial = partial + value[:, None] * coef[:, supports[rows, pos]].T
     if not len(rows):
-        return 0
+        return np.zeros((0, len(r)))
     lo, up = lower - partial, upper - partial  # what the solved types must add
-    last = supports[rows, size - 1]
-    if solved == 1:
-        return _count_one(coef[:, last].T, lo, up, r[last])
-    x_ty = supports[rows, size - 2]
-    pick, xs = _extent(coef[:, x_ty].T, coef[:, last].T, lo, up, r[x_ty])
-    if not len(pick):
-        return 0
-    a_x = coef[:, x_ty[pick]].T
-    return _count_one(
-        coef[:, last[pick]].T,
-        lo[pick] - xs[:, None] * a_x,
-        up[pick] - xs[:, None] * a_x,
-        r[last[pick]],
-    )
+    last_ty = supports[rows, size - 1]
+    if solved == 2:
+        x_ty = supports[rows, size - 2]
+        pick, xs = _extent(coef[:, x_ty].T, coef[:, last_ty].T, lo, up, r[x_ty])
+        a_x = coef[:, x_ty[pick]].T
+        rows, values, last_ty = rows[pick], np.column_stack([values[pick], xs]), last_ty[pick]
+        lo, up = lo[pick] - xs[:, None] * a_x, up[pick] - xs[:, None] * a_x
+    first, n = _solve_last(coef[:, last_ty].T, lo, up, r[last_ty])
+    keep = np.flatnonzero(n > 0)[:limit]
+    n = np.minimum(n[keep], limit)
+    y = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(first[keep], n)
+    at = np.repeat(keep, n)[:limit]
+    out = np.zeros((len(at), len(r)))
+    np.put_along_axis(out, supports[rows[at]], np.column_stack([values[at], y[:limit]]), axis=1)
+    return out
 
 
-def _count_one(a: np.ndarray, lo: np.ndarray, up: np.ndarray, most: np.ndarray) -> int:
-    """Whole y in [1, most] with lo ≤ a·y ≤ up in every window (rows: candidates; a, lo, up
-    candidates × windows), counted to at most 2."""
+def _solve_last(a: np.ndarray, lo: np.ndarray, up: np.ndarray, most: np.ndarray):
+    """Per candidate, the whole y in [1, most] with lo ≤ a·y ≤ up in every window (a, lo, up:
+    candidates × windows) as (first y, how many)."""
     first = np.maximum(np.ceil(np.max(lo / a, axis=1) - EPS), 1)
     last = np.minimum(np.floor(np.min(up / a, axis=1) + EPS), most)
-    return int(min(np.maximum(last - first + 1, 0).sum(), 2))
+    return first, np.maximum(last - first + 1, 0).astype(np.int64)
 
 
 def _extent(a: np.ndarray, b: np.ndarray, lo: np.ndarray, up: np.ndarray, most: np.ndarray):

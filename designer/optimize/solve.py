@@ -263,10 +263,16 @@ def _of_servers(m, solver: Solver, expr) -> list[float] | None:
     return row
 
 
+# of the time left, what HiGHS may take to prove one other server vector holds no fleet
+CHECK_SHARE = 0.02
+
+
 def _fix_servers(m, solver: Solver, windows: list, most_types: int) -> bool:
-    """Fix the servers at the incumbent's when no other whole servers meet every window held
-    (`server_windows.other_vector`: each criterion held between the bound HiGHS proved for it
-    and its row, the tie tolerance and HiGHS' row tolerance on both sides); whether it did."""
+    """Fix the servers at the incumbent's when no other whole servers that meet every window
+    held (`server_windows.others`: each criterion held between the bound HiGHS proved for it
+    and its row, the tie tolerance and HiGHS' row tolerance on both sides) can hold a fleet:
+    none at all, or HiGHS proves each of the few others (`MOST_OTHERS`) infeasible with the
+    servers fixed at it, within `CHECK_SHARE` of the time left each. Whether it fixed them."""
     rows, lower, upper = [], [], []
     room = solver.row_tolerance
     if most_types < 1:
@@ -283,7 +289,7 @@ def _fix_servers(m, solver: Solver, windows: list, most_types: int) -> bool:
         return False
     servers = [m.servers[ty] for ty in m.C]
     star = np.array([round(solver.value(v)) for v in servers], dtype=float)
-    other = server_windows.other_vector(
+    others = server_windows.others(
         np.array(rows),
         np.array(lower),
         np.array(upper),
@@ -291,8 +297,12 @@ def _fix_servers(m, solver: Solver, windows: list, most_types: int) -> bool:
         most_types,
         star,
     )
-    if other is not False:
+    if others is None:
         return False
+    for point in others:
+        fixed = list(zip(servers, point.tolist(), strict=True))
+        if not solver.infeasible_with(fixed, solver.time_limit * CHECK_SHARE):
+            return False
     solver.fix(list(zip(servers, star.tolist(), strict=True)))
     return True
 

@@ -236,6 +236,26 @@ class Solver:
             h.changeColsBounds(n, every, self._lower, self._upper)
             h.clearSolver()
 
+    def infeasible_with(self, fixed: list[tuple], time_limit: float) -> bool:
+        """Whether HiGHS proves, within `time_limit` seconds, that the model as it stands has
+        no point with the variables of `fixed` ([(variable, value)]) at those values. The model
+        in HiGHS is left as it was, with no solution kept."""
+        h = self._h
+        n = len(self._columns)
+        idx = np.array([self._index[id(v)] for v, _ in fixed], dtype=np.int32)
+        lower, upper = self._lower.copy(), self._upper.copy()
+        lower[idx] = upper[idx] = [float(b) for _, b in fixed]
+        every = np.arange(n, dtype=np.int32)
+        h.changeColsBounds(n, every, lower, upper)
+        try:
+            h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+            h.setOptionValue("mip_rel_gap", 1.0)  # a first point answers the question
+            h.run()
+            return h.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+        finally:
+            h.changeColsBounds(n, every, self._lower, self._upper)
+            h.clearSolver()
+
     def tighten(self, upper: list[tuple]) -> None:
         """Lower the upper bounds of `upper` ([(variable, bound)]) in HiGHS from now on."""
         if not upper:

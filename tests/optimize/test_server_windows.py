@@ -20,16 +20,21 @@ from tests import oracle
 from tests.optimize.test_class_bounds import _two_classes
 
 
-def _brute(coef, lower, upper, bound, most_types, star) -> bool:
-    """Whether a vector other than `star` meets the windows, by enumerating the box."""
+def _brute(coef, lower, upper, bound, most_types, star) -> set[tuple]:
+    """The vectors other than `star` that meet the windows, by enumerating the box."""
+    out = set()
     for s in itertools.product(*(range(int(b) + 1) for b in bound)):
         v = np.array(s, dtype=float)
         if (v > 0).sum() > most_types or (v == star).all():
             continue
         value = coef @ v
         if (value >= lower).all() and (value <= upper).all():
-            return True
-    return False
+            out.add(s)
+    return out
+
+
+def _listed(points) -> set[tuple]:
+    return {tuple(int(x) for x in p) for p in points}
 
 
 @st.composite
@@ -53,19 +58,23 @@ def lattices(draw, real: bool):
 @given(lattices(real=False))
 def test_the_count_agrees_with_enumeration_on_integer_windows(case):
     coef, lower, upper, bound, most_types, star = case
-    got = sw.other_vector(coef, lower, upper, bound, most_types, star)
-    assert got is _brute(coef, lower, upper, bound, most_types, star)
+    got = sw.others(coef, lower, upper, bound, most_types, star, most=1000)
+    assert got is not None
+    assert len(got) == len(_listed(got))  # no vector twice
+    assert _listed(got) == _brute(coef, lower, upper, bound, most_types, star)
+    few = sw.others(coef, lower, upper, bound, most_types, star, most=1)
+    assert (few is None) == (len(got) > 1)
 
 
 @settings(max_examples=300, deadline=None)
 @given(lattices(real=True))
-def test_the_count_never_calls_a_vector_alone_when_it_is_not(case):
-    """With real coefficients a point on a window's edge may count (outward rounding): the
-    count may say "not alone" wrongly, never "alone"."""
+def test_the_count_never_misses_a_vector(case):
+    """With real coefficients a point on a window's edge may be listed (outward rounding):
+    the list may hold more than the vectors inside, never fewer."""
     coef, lower, upper, bound, most_types, star = case
-    got = sw.other_vector(coef, lower, upper, bound, most_types, star)
-    if _brute(coef, lower, upper, bound, most_types, star):
-        assert got is True
+    got = sw.others(coef, lower, upper, bound, most_types, star, most=1000)
+    assert got is not None
+    assert _brute(coef, lower, upper, bound, most_types, star) <= _listed(got)
 
 
 def test_a_thin_pair_of_windows_leaves_the_star_alone():
@@ -74,9 +83,10 @@ def test_a_thin_pair_of_windows_leaves_the_star_alone():
     star = np.array([2.0, 18.0, 14.0])
     value = coef @ star
     lower, upper = value * (1 - 1e-6), value * (1 + 1e-6)
-    assert sw.other_vector(coef, lower, upper, [60, 60, 60], 3, star) is False
+    assert len(sw.others(coef, lower, upper, [60, 60, 60], 3, star)) == 0
     # one window as wide as a server of the first type lets others in
-    assert sw.other_vector(coef[:1], value[:1] - 300, upper[:1], [60, 60, 60], 3, star) is True
+    wide = sw.others(coef[:1], value[:1] - 300, upper[:1], [60, 60, 60], 3, star, most=10**6)
+    assert len(wide) > 0 and all(coef[0] @ p <= upper[0] for p in wide)
 
 
 def test_a_planet_sized_box_is_decided_along_the_tube():
@@ -89,7 +99,7 @@ def test_a_planet_sized_box_is_decided_along_the_tube():
     value = coef @ star
     bound = np.full(6, 100_000)
     lower, upper = value * (1 - 1e-9), value * (1 + 1e-9)
-    assert sw.other_vector(coef, lower, upper, bound, 3, star, budget=50_000) is False
+    assert len(sw.others(coef, lower, upper, bound, 3, star, budget=50_000)) == 0
     r = sw.ranges(coef, upper, bound)
     whole_ranges = sum(min(r[list(t)]) for t in itertools.combinations(range(6), 3))
     assert whole_ranges > 50_000
@@ -99,11 +109,11 @@ def test_too_much_work_is_not_an_answer_and_a_star_outside_proves_nothing():
     coef = np.array([[1.0, 2.0, 3.0]])
     star = np.array([1.0, 1.0, 1.0])
     v = coef @ star
-    assert sw.other_vector(coef, v, v, [50, 50, 50], 3, star, budget=10) is None
-    assert sw.other_vector(coef, v + 1, v + 2, [50, 50, 50], 3, star) is True
-    assert sw.other_vector(coef, v, v, [50, 50, 50], 2, star) is True  # more types than allowed
+    assert sw.others(coef, v, v, [50, 50, 50], 3, star, budget=10) is None
+    assert sw.others(coef, v + 1, v + 2, [50, 50, 50], 3, star) is None
+    assert sw.others(coef, v, v, [50, 50, 50], 2, star) is None  # more types than allowed
     with pytest.raises(ValueError, match="positive"):
-        sw.other_vector(np.array([[1.0, 0.0]]), [0.0], [1.0], [1, 1], 2, np.zeros(2))
+        sw.others(np.array([[1.0, 0.0]]), [0.0], [1.0], [1, 1], 2, np.zeros(2))
 
 
 @pytest.mark.parametrize(
@@ -117,7 +127,7 @@ def test_fixing_the_servers_keeps_the_lexicographic_optimum(objective, extra, mo
     got = (sol.objective, t["capex_usd"], t["power_w"], t["chips"])
     assert got == pytest.approx(oracle.lexicographic_best(pr), rel=1e-9)
     # and without the shortcut HiGHS re-solves to the same criteria
-    monkeypatch.setattr(solve_mod.server_windows, "other_vector", lambda *a, **k: None)
+    monkeypatch.setattr(solve_mod.server_windows, "others", lambda *a, **k: None)
     again = solve(pr, with_sensitivity=False)
     u = again.totals
     assert (again.objective, u["capex_usd"], u["power_w"], u["chips"]) == pytest.approx(got)
@@ -131,3 +141,47 @@ def test_the_shortcut_fires_on_a_two_class_fleet(monkeypatch):
     pr = problem_from_dict({**_two_classes("tco", (14, 9)), "fleet": {"max_chip_types": 1}})
     solve(pr, with_sensitivity=False)
     assert fixed and all(float(x) == round(x) for _, x in fixed[0])
+
+
+@pytest.mark.parametrize("extra_server", [True, False])
+def test_servers_are_fixed_past_other_vectors_only_when_highs_proves_them_empty(
+    extra_server, monkeypatch
+):
+    """An other vector with one server more than the incumbent's breaks the held rows: HiGHS
+    proves it holds no fleet and the servers are fixed. The incumbent's own vector holds one:
+    nothing is fixed. The answer is the oracle's either way."""
+    fixed: list = []
+    plain_fix, plain_others = Solver.fix, sw.others
+    monkeypatch.setattr(Solver, "fix", lambda self, v: (fixed.append(v), plain_fix(self, v))[1])
+
+    def others(coef, lower, upper, bound, most_types, star, **kw):
+        found = plain_others(coef, lower, upper, bound, most_types, star, **kw)
+        if found is None:
+            return None
+        point = star.copy()
+        point[int(np.argmax(star))] += 1 if extra_server else 0
+        return np.vstack([found, point])
+
+    monkeypatch.setattr(solve_mod.server_windows, "others", others)
+    pr = problem_from_dict({**_two_classes("tco", (14, 9)), "fleet": {"max_chip_types": 1}})
+    sol = solve(pr, with_sensitivity=False)
+    t = sol.totals
+    got = (sol.objective, t["capex_usd"], t["power_w"], t["chips"])
+    assert got == pytest.approx(oracle.lexicographic_best(pr), rel=1e-9)
+    assert bool(fixed) is extra_server
+
+
+def test_infeasible_with_leaves_the_model_as_it_was():
+    from designer.optimize.modeling import pyo
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 10))
+    m.y = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 10))
+    m.c = pyo.Constraint(expr=m.x + m.y >= 7)
+    m.o = pyo.Objective(expr=2 * m.x + 3 * m.y)
+    s = Solver()
+    assert s.solve(m).incumbent == pytest.approx(14)
+    assert s.infeasible_with([(m.x, 2), (m.y, 3)], 5.0)
+    assert not s.infeasible_with([(m.x, 2), (m.y, 5)], 5.0)
+    st = s.resolve()
+    assert st.status == "optimal" and st.incumbent == pytest.approx(14)
