@@ -10,10 +10,10 @@ relaxation: integer S in a box (the servers' bounds, and U_h / a_hc), using at m
 integer point of that relaxation — or each of the few others (at most `MOST_OTHERS`) holds no
 fleet, which `solve` has HiGHS prove with the servers fixed there — every fleet the stage may
 choose has exactly S*: the servers can be fixed, the criteria of servers alone (capex, power,
-TCO) need no re-solve, and the one left (fewest chips) re-solves over the replicas only. Asking HiGHS "is there another point?"
-is a lattice problem its branch and bound proves slowly on such thin slabs (a try on the 20
-classes stopped at 0.5 s and 2,700 nodes unproved); counting the points is fast when the chip
-types are few.
+TCO) need no re-solve, and the one left (fewest chips) re-solves over the replicas only.
+Asking HiGHS "is there another point?" is a lattice problem its branch and bound proves slowly
+on such thin slabs (a try on the 20 classes stopped unproved at 0.5 s and about 2,600 nodes);
+counting the points is fast when the chip types are few.
 
 The count (`others`) goes over the supports T (sets of at most N chip types). In each it
 enumerates the servers of all but two of T's types (one window: all but one) and solves the

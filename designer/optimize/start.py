@@ -17,7 +17,7 @@ cost). The start, all of it side solves of the compiled model (`Solver.trial`):
    HiGHS took 7 s to close it; benchmarks/README.md), from the rounding — only when the
    rounding is within `SIDE_MIP_REACH` of the relaxation's bound. From farther off the side
    MIP never brought the start within `WARM_GAP` on the cases measured, so HiGHS started cold
-   anyway and the side MIP's time was lost (benchmarks/README.md, "The side MIP").
+   anyway and the side MIP's time was lost (benchmarks/README.md, "Fixing the servers").
 
 The better of 2 and 3 is the start. A start that breaks a limit is not feasible and HiGHS
 ignores it. The start changes where HiGHS begins, never what it proves.

@@ -84,3 +84,30 @@ def test_a_start_far_from_the_relaxation_starts_cold():
     assert s.feasible(x0)
     best = solve(pr, with_sensitivity=False).totals["tco_usd_per_year"] * 1e-3  # model units
     assert value >= best * (1 - 1e-9)
+
+
+@pytest.mark.parametrize("reach", [0.0, 10.0])
+def test_the_side_mip_runs_only_for_a_rounding_within_reach(reach, monkeypatch):
+    """No side MIP from a rounding farther than SIDE_MIP_REACH from the relaxation (step 3 of
+    the module doc); the start is a feasible fleet either way."""
+    monkeypatch.setattr(start, "SIDE_MIP_REACH", reach)
+    pr = problem_from_dict({**TWO_CLASSES, "objective": {"minimize": "tco"}})
+    c = columns_mod.build(pr)
+    data = fleet_data(pr, c)
+    m = build(data)
+    caps = replica_caps(pr, c, data.rmax)
+    s = Solver()
+    s.compile(m, [(m.replicas[k], int(caps[k])) for k in m.K])
+    mips: list = []
+    plain = Solver.trial
+    monkeypatch.setattr(
+        Solver,
+        "trial",
+        lambda self, *a, **k: (
+            mips.append(k) if not k.get("relax", True) else None,
+            plain(self, *a, **k),
+        )[1],
+    )
+    x0, _ = start.first_fleet(s, m, data, caps)
+    assert s.feasible(x0)
+    assert bool(mips) is (reach > 0)
