@@ -185,3 +185,26 @@ def test_infeasible_with_leaves_the_model_as_it_was():
     assert not s.infeasible_with([(m.x, 2), (m.y, 5)], 5.0)
     st = s.resolve()
     assert st.status == "optimal" and st.incumbent == pytest.approx(14)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_two_class_fleets_keep_the_lexicographic_optimum(seed):
+    """Two classes with drawn users, objective and fleet limits: the tie-break (servers fixed
+    where the windows leave one choice) gives the oracle's lexicographic optimum."""
+    rng = np.random.default_rng(seed)
+    objective = str(rng.choice(["tco", "capex", "power"]))
+    users = (int(rng.integers(1, 31)), int(rng.integers(1, 21)))
+    extra = [
+        {"fleet": {"max_chip_types": 1}},
+        {"fleet": {"max_chip_types": 2}},
+        {},
+        {"fleet": {"max_chip_types": 1}, "limits": {"max_power": "40 kW"}},
+    ][int(rng.integers(0, 4))]
+    pr = problem_from_dict({**_two_classes(objective, users), **extra})
+    best = oracle.lexicographic_best(pr)
+    if not np.isfinite(best[0]):
+        pytest.skip("no fleet qualifies")
+    sol = solve(pr, with_sensitivity=False)
+    t = sol.totals
+    got = (sol.objective, t["capex_usd"], t["power_w"], t["chips"])
+    assert got == pytest.approx(best, rel=1e-9)
