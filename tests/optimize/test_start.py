@@ -64,9 +64,9 @@ def test_the_first_fleet_is_feasible_and_no_better_than_the_optimum(extra):
     assert used and not chosen & set(int(k) for k in unused)
 
 
-def test_a_start_far_from_the_relaxation_starts_cold():
-    """`warm` holds a start to within WARM_GAP of the relaxation's bound, and the start is a
-    feasible fleet no better than the optimum."""
+def _compiled_two_classes():
+    """The two-class TCO problem compiled into a Solver within its exchange caps: (problem,
+    solver, model, data, caps)."""
     pr = problem_from_dict({**TWO_CLASSES, "objective": {"minimize": "tco"}})
     c = columns_mod.build(pr)
     data = fleet_data(pr, c)
@@ -74,6 +74,13 @@ def test_a_start_far_from_the_relaxation_starts_cold():
     caps = replica_caps(pr, c, data.rmax)
     s = Solver()
     s.compile(m, [(m.replicas[k], int(caps[k])) for k in m.K])
+    return pr, s, m, data, caps
+
+
+def test_a_start_far_from_the_relaxation_starts_cold():
+    """`warm` holds a start to within WARM_GAP of the relaxation's bound, and the start is a
+    feasible fleet no better than the optimum."""
+    pr, s, m, data, caps = _compiled_two_classes()
     x0, relaxation = start.first_fleet(s, m, data, caps)
     value = s.value_of(x0)
     near = start.Relaxation(
@@ -91,13 +98,7 @@ def test_the_side_mip_runs_only_for_a_rounding_within_reach(reach, monkeypatch):
     """No side MIP from a rounding farther than SIDE_MIP_REACH from the relaxation (step 3 of
     the module doc); the start is a feasible fleet either way."""
     monkeypatch.setattr(start, "SIDE_MIP_REACH", reach)
-    pr = problem_from_dict({**TWO_CLASSES, "objective": {"minimize": "tco"}})
-    c = columns_mod.build(pr)
-    data = fleet_data(pr, c)
-    m = build(data)
-    caps = replica_caps(pr, c, data.rmax)
-    s = Solver()
-    s.compile(m, [(m.replicas[k], int(caps[k])) for k in m.K])
+    _, s, m, data, caps = _compiled_two_classes()
     mips: list = []
     plain = Solver.trial
     monkeypatch.setattr(
