@@ -2,7 +2,8 @@
 
 (a) single-class questions over the full default space (every catalog chip, the paper's xPUs
     included × TP 1…1024 × PP 1…64 × the partition options of the assumption set): the bundled
-    one-class problems with their [space] chips/tp/pp removed. Per question: the whole solve
+    one-class problems with their [space] chips/tp/pp removed (a maximize question keeps its
+    chips, which its [supply] bounds). Per question: the whole solve
     (build, tie-break and re-check included, sensitivity off and on), the numpy closed form of
     the best single-configuration fleet (`columns.single_configuration_values`, the presolve's
     incumbent), and what mixing configurations saves against it.
@@ -81,11 +82,15 @@ FLEET = {
 
 
 def full_space(path: Path) -> Problem | None:
-    """A bundled one-class problem over every catalog chip and the default TP and PP."""
+    """A bundled one-class problem over every catalog chip and the default TP and PP. A
+    maximize question keeps its chips: its [supply] of them is what bounds it (over every chip
+    it would have no bound)."""
     raw = load_problem(path).raw
     if "class" in raw:
         return None
-    space = {k: v for k, v in raw.get("space", {}).items() if k not in ("chips", "tp", "pp")}
+    keep = ("chips",) if "maximize" in raw.get("objective", {}) else ()
+    drop = {"chips", "tp", "pp"} - set(keep)
+    space = {k: v for k, v in raw.get("space", {}).items() if k not in drop}
     raw = {**raw, "space": {**space, "include_hypothetical": True}}
     return problem_from_dict(raw, where=str(path), base_dir=path.parent)
 
@@ -119,7 +124,9 @@ def bench_single(args, console: Console) -> list[dict]:
             c = cm.build(p)
             return float(np.min(cm.single_configuration_values(p, c)))
 
-        closed, single_value = median_time(closed_form, args.repeats)
+        closed, single_value = None, None  # the closed form answers minimize questions only
+        if problem.sense == "minimize":
+            closed, single_value = median_time(closed_form, args.repeats)
         st = sol.record["presolve"]
         rows.append(
             {
@@ -131,7 +138,7 @@ def bench_single(args, console: Console) -> list[dict]:
                 "closed_form_single_s": closed,
                 "objective": sol.objective,
                 "single_configuration": single_value,
-                "mixing_saves": 1 - sol.objective / single_value,
+                "mixing_saves": None if single_value is None else 1 - sol.objective / single_value,
                 "configurations": len(sol.fleet),
                 "status": sol.status,
             }
@@ -158,8 +165,8 @@ def bench_single(args, console: Console) -> list[dict]:
             str(r["columns"]),
             f"{r['solve_s']:.3f} s",
             f"{r['solve_with_sensitivity_s']:.3f} s",
-            f"{r['closed_form_single_s']:.3f} s",
-            f"{r['mixing_saves']:.1%}",
+            "-" if r["closed_form_single_s"] is None else f"{r['closed_form_single_s']:.3f} s",
+            "-" if r["mixing_saves"] is None else f"{r['mixing_saves']:.1%}",
             str(r["configurations"]),
         )
     console.print(t)
