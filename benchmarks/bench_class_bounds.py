@@ -9,6 +9,9 @@ falls on both alike:
   off) and every start given to HiGHS (`start.warm` always true), as the solve ran before;
 - `after`: the shipped solve.
 
+Changes of later rounds (the tie-break's re-solves without RINS, its server fixing) are in both
+modes: the two differ by the class bounds and the cold starts only.
+
 Reports CPU seconds (`time.process_time`), the medians, and checks that both modes return the
 same objective, capex, power and chips (the changes are exact). Writes results/class_bounds.json.
 """
