@@ -24,8 +24,9 @@ their points lie in a thin tube along a line, and the type enumerated is the one
 the tube is shortest (`_tube`; at planet scale this is what keeps the count within budget).
 Every floor and ceiling leans outwards (points within `EPS` of a window count): a point
 counted that is not quite inside only makes the answer "not alone", never a wrong "alone". With
-more than `MAX_SUPPORTS` supports or `budget` candidates the count says it does not know
-(None), and the solve re-solves as it would without it.
+more than `MAX_SUPPORTS` supports or `budget` candidates (`ONE_SUPPORT` in one support, whose
+candidates are held at once) the count says it does not know (None), and the solve re-solves
+as it would without it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ import numpy as np
 EPS = 1e-7  # servers: how far outside a window a count still includes a point
 BUDGET = 10_000_000  # candidate vectors examined before the count gives up
 MAX_SUPPORTS = 100_000  # sets of chip types (at most N of them) looked at before it gives up
-CHUNK = 100_000  # candidates held in memory at once
+CHUNK = 100_000  # candidates held in memory at once (a whole support's, if it has more)
+ONE_SUPPORT = 1_000_000  # candidates of one support: more and the count gives up (memory)
 MOST_OTHERS = 2  # other server vectors `others` lists before it gives up
 NEAR_PARALLEL = 1e-9  # |det| below this share of |a1·b2| + |a2·b1|: two windows as one
 
@@ -83,7 +85,11 @@ def others(
         return None
     order = live[np.argsort(r[live], kind="stable")]  # narrowest first: enumerated
     plans = [_plan(coef, lower, upper, r, order, size) for size in range(1, most_types + 1)]
-    if sum(float(cost.sum()) for _, _, cost in plans) > budget:
+    costs = [cost for _, _, cost in plans if len(cost)]
+    if (
+        sum(float(c.sum()) for c in costs) > budget
+        or max(map(np.max, costs), default=0) > ONE_SUPPORT
+    ):
         return None
     found = [np.zeros((1, len(r)))] if (lower <= _slack(lower)).all() else []  # no servers
     count = len(found)

@@ -110,6 +110,9 @@ def test_too_much_work_is_not_an_answer_and_a_star_outside_proves_nothing():
     star = np.array([1.0, 1.0, 1.0])
     v = coef @ star
     assert sw.others(coef, v, v, [50, 50, 50], 3, star, budget=10) is None
+    wide = np.array([[1.0, 1.0, 1.0]])  # one window, one support of 2,000 × 2,000 candidates
+    s2 = np.array([1000.0, 1000.0, 1000.0])
+    assert sw.others(wide, wide @ s2, wide @ s2, [2000] * 3, 3, s2, budget=10**9) is None
     assert sw.others(coef, v + 1, v + 2, [50, 50, 50], 3, star) is None
     assert sw.others(coef, v, v, [50, 50, 50], 2, star) is None  # more types than allowed
     with pytest.raises(ValueError, match="positive"):
