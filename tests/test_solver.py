@@ -198,3 +198,19 @@ def test_the_tie_break_re_solves_without_rins(monkeypatch):
     assert seen and seen[0] == {} and solver_mod.TIE_OPTIONS in seen[1:]
     assert record["objective"] == with_rins["objective"]
     assert record["totals"] == with_rins["totals"] and record["fleet"] == with_rins["fleet"]
+
+
+def test_fixing_and_infeasibility_checks_on_the_knapsack():
+    """`infeasible_with` proves a fixed point has no solution and leaves the model as it was;
+    `fix` holds variables from then on; `upper_bound` reads HiGHS' bound."""
+    m = _knapsack()
+    s = Solver()
+    assert s.solve(m).incumbent == pytest.approx(14.0)
+    assert s.infeasible_with([(m.a, 1), (m.b, 1)], 5.0)  # 3 + 5 < 10
+    assert not s.infeasible_with([(m.a, 0), (m.b, 2)], 5.0)
+    st = s.resolve()
+    assert st.status == "optimal" and st.incumbent == pytest.approx(14.0)
+    assert s.upper_bound(m.a) == 4.0
+    s.fix([(m.a, 4)])
+    assert s.resolve().incumbent == pytest.approx(16.0)  # a = 4 now held
+    assert s.upper_bound(m.a) == 4.0

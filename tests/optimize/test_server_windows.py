@@ -174,22 +174,6 @@ def test_servers_are_fixed_past_other_vectors_only_when_highs_proves_them_empty(
     assert bool(fixed) is extra_server
 
 
-def test_infeasible_with_leaves_the_model_as_it_was():
-    from designer.optimize.modeling import pyo
-
-    m = pyo.ConcreteModel()
-    m.x = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 10))
-    m.y = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 10))
-    m.c = pyo.Constraint(expr=m.x + m.y >= 7)
-    m.o = pyo.Objective(expr=2 * m.x + 3 * m.y)
-    s = Solver()
-    assert s.solve(m).incumbent == pytest.approx(14)
-    assert s.infeasible_with([(m.x, 2), (m.y, 3)], 5.0)
-    assert not s.infeasible_with([(m.x, 2), (m.y, 5)], 5.0)
-    st = s.resolve()
-    assert st.status == "optimal" and st.incumbent == pytest.approx(14)
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_random_two_class_fleets_keep_the_lexicographic_optimum(seed):
     """Two classes with drawn users, objective and fleet limits: the tie-break (servers fixed
