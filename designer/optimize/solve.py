@@ -273,10 +273,10 @@ def _fix_servers(m, solver: Solver, windows: list, most_types: int) -> bool:
     and its row, the tie tolerance and HiGHS' row tolerance on both sides) can hold a fleet:
     none at all, or HiGHS proves each of the few others (`MOST_OTHERS`) infeasible with the
     servers fixed at it, within `CHECK_SHARE` of the time left each. Whether it fixed them."""
+    if most_types < 1 or not windows:
+        return False
     rows, lower, upper = [], [], []
     room = solver.row_tolerance
-    if most_types < 1:
-        return False
     for expr, proved, value in windows:
         row = _of_servers(m, solver, expr)
         if row is None or min(row) <= 0 or proved is None:
@@ -285,8 +285,6 @@ def _fix_servers(m, solver: Solver, windows: list, most_types: int) -> bool:
         rows.append(row)
         lower.append(proved - TIE_TOL * max(abs(proved), 1.0) - room - const)
         upper.append(value + TIE_TOL * max(abs(value), 1.0) + room - const)
-    if not rows:
-        return False
     servers = [m.servers[ty] for ty in m.C]
     star = np.array([round(solver.value(v)) for v in servers], dtype=float)
     others = server_windows.others(

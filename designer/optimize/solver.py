@@ -18,6 +18,7 @@ import dataclasses
 import math
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import highspy
@@ -207,20 +208,14 @@ class Solver:
         relative `gap` from `start`. Returns its point and its columns' reduced costs (zeros
         for a MIP), None when it has no point (a relaxation: no optimal one). The model in
         HiGHS is left as it was, with no solution kept; the time limit holds."""
-        h = self._h
-        n = len(self._columns)
-        every = np.arange(n, dtype=np.int32)
-        idx = np.array([self._index[id(v)] for v, _ in upper], dtype=np.int32)
+        idx, bound = self._indices(upper)
         ub = self._upper.copy()
-        ub[idx] = np.minimum(ub[idx], [float(b) for _, b in upper])
-        if relax:
-            h.changeColsIntegrality(n, every, np.zeros(n, dtype=np.int32))
-        h.changeColsBounds(n, every, self._lower, ub)
-        try:
+        ub[idx] = np.minimum(ub[idx], bound)
+        with self._side(self._lower, ub, relax=relax) as h:
             h.setOptionValue("time_limit", float(max(self.time_limit, 0.01)))
             h.setOptionValue("mip_rel_gap", float(gap))
             if start is not None:
-                h.setSolution(n, every, start)
+                h.setSolution(len(start), np.arange(len(start), dtype=np.int32), start)
             h.run()
             sol = h.getSolution()
             if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
@@ -229,39 +224,52 @@ class Solver:
                 return None  # reduced costs only of an optimal relaxation
             x = np.array(sol.col_value, dtype=float)
             x[self._integer] = np.round(x[self._integer]) if not relax else x[self._integer]
-            duals = np.array(sol.col_dual, dtype=float) if relax else np.zeros(n)
+            duals = np.array(sol.col_dual, dtype=float) if relax else np.zeros(len(x))
             return x, duals
-        finally:
-            h.changeColsIntegrality(n, every, self._integer.astype(np.int32))
-            h.changeColsBounds(n, every, self._lower, self._upper)
-            h.clearSolver()
 
     def infeasible_with(self, fixed: list[tuple], time_limit: float) -> bool:
         """Whether HiGHS proves, within `time_limit` seconds, that the model as it stands has
         no point with the variables of `fixed` ([(variable, value)]) at those values. The model
         in HiGHS is left as it was, with no solution kept."""
-        h = self._h
-        n = len(self._columns)
-        idx = np.array([self._index[id(v)] for v, _ in fixed], dtype=np.int32)
+        idx, value = self._indices(fixed)
         lower, upper = self._lower.copy(), self._upper.copy()
-        lower[idx] = upper[idx] = [float(b) for _, b in fixed]
-        every = np.arange(n, dtype=np.int32)
-        h.changeColsBounds(n, every, lower, upper)
-        try:
+        lower[idx] = upper[idx] = value
+        with self._side(lower, upper) as h:
             h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
             h.setOptionValue("mip_rel_gap", 1.0)  # a first point answers the question
             h.run()
             return h.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+
+    @contextmanager
+    def _side(self, lower: np.ndarray, upper: np.ndarray, relax: bool = False):
+        """This Solver's HiGHS with the column bounds `lower`, `upper` (and, with `relax`, no
+        integers) for a side solve; afterwards the model's own bounds and integrality are back
+        and no solution is kept."""
+        h = self._h
+        n = len(self._columns)
+        every = np.arange(n, dtype=np.int32)
+        if relax:
+            h.changeColsIntegrality(n, every, np.zeros(n, dtype=np.int32))
+        h.changeColsBounds(n, every, lower, upper)
+        try:
+            yield h
         finally:
+            if relax:
+                h.changeColsIntegrality(n, every, self._integer.astype(np.int32))
             h.changeColsBounds(n, every, self._lower, self._upper)
             h.clearSolver()
+
+    def _indices(self, pairs) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled columns and the values of `pairs` ([(variable, value)])."""
+        idx = np.array([self._index[id(v)] for v, _ in pairs], dtype=np.int32)
+        return idx, np.array([float(b) for _, b in pairs], dtype=float)
 
     def tighten(self, upper: list[tuple]) -> None:
         """Lower the upper bounds of `upper` ([(variable, bound)]) in HiGHS from now on."""
         if not upper:
             return
-        idx = np.array([self._index[id(v)] for v, _ in upper], dtype=np.int32)
-        self._upper[idx] = np.minimum(self._upper[idx], [float(b) for _, b in upper])
+        idx, bound = self._indices(upper)
+        self._upper[idx] = np.minimum(self._upper[idx], bound)
         self._h.changeColsBounds(len(idx), idx, self._lower[idx], self._upper[idx])
 
     def fix(self, values: list[tuple]) -> None:
@@ -269,8 +277,7 @@ class Solver:
         now on (both bounds)."""
         if not values:
             return
-        idx = np.array([self._index[id(v)] for v, _ in values], dtype=np.int32)
-        x = np.array([float(b) for _, b in values])
+        idx, x = self._indices(values)
         self._lower[idx], self._upper[idx] = x, x
         self._h.changeColsBounds(len(idx), idx, x, x)
 
