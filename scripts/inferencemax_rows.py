@@ -140,7 +140,10 @@ def mean_length(length: int) -> int:
 
 
 def row(run: int, r: dict, run_dates: dict[int, str]) -> dict[str, str]:
-    kv, kv_quote = KV[(r["hw"], r["framework"], r["model"], r["precision"])]
+    launch = (r["hw"], r["framework"], r["model"], r["precision"])
+    if launch not in KV:
+        raise ValueError(f"no KV dtype known for {launch}: read its launch script, add it to KV")
+    kv, kv_quote = KV[launch]
     isl, osl = mean_length(r["isl"]), mean_length(r["osl"])
     deepseek = "DeepSeek-R1" in r["model"]
     date = run_dates.get(run)
@@ -231,7 +234,7 @@ def build(mantile: Path, lengths=LENGTHS, new_only: bool = False) -> tuple[str, 
     latest = selected(mantile / RAW, lengths)
     with CSV.open(encoding="utf-8", newline="") as f:
         shipped = list(csv.DictReader(f))
-    problems, rows, seen = [], [], set()
+    problems, seen = [], set()
     for values in shipped:
         key = config(values)
         seen.add(key)

@@ -107,3 +107,10 @@ def test_the_image_names_the_engine_build(script):
     with pytest.raises(ValueError, match="no engine"):
         script.software("example/llama.cpp:b1")
     assert script.mean_length(1024) == 922 and script.mean_length(8192) == 7372
+
+
+def test_a_launch_it_has_no_kv_dtype_for_is_an_error(script):
+    with (MEASUREMENTS / "inferencemax.csv").open(encoding="utf-8") as f:
+        run, rec = _record(next(csv.DictReader(f)))
+    with pytest.raises(ValueError, match="no KV dtype known for .*'b200', 'vllm'"):
+        script.row(run, {**rec, "framework": "vllm"}, {})
