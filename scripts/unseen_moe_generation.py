@@ -7,8 +7,9 @@ measured, `mla` when none of the others is MLA) — and, for comparison, not wid
     python scripts/unseen_moe_generation.py                  # current's rows, inferencemax.csv
     python scripts/unseen_moe_generation.py --csv FILE --by platform
 
-It checks the `WIDEN` rule of designer/calibration/intervals.py on the generation's data, as
-`designer calibrate DATA --intervals` does on decode.csv (`unseen_moe_model`).
+It checks the `WIDEN` rule of designer/calibration/intervals.py on the generation's data with
+the code `designer calibrate DATA --intervals` checks it with on decode.csv
+(`intervals.unseen_moe_models`, `unseen_moe_model`), in the generation's own kind.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from designer.calibration import calibrate, measurements
 from designer.calibration import intervals as iv
-from designer.calibration.calibrate import GROUPINGS, as_rows, fit_items
+from designer.calibration.calibrate import GROUPINGS, as_rows
 from designer.model.catalog import Catalog
 
 
@@ -30,38 +31,23 @@ def unseen(path: Path, by: str) -> dict[str, dict[str, tuple[int, float, float, 
     rows = measurements.load(path, cat)
     cv = calibrate.cross_validate(rows, cat, by)
     items = as_rows(rows, cat)
-    kind = iv.family(iv.GENERATION, iv._moe(items, cat))
-    res = iv._residuals(items, cv.errors.predicted_ms, kind, [GROUPINGS[by](r) for r in rows])
-    models = np.array([i.row.model for i in items.items])
-    moe = {m for m in set(models) if cat.model(m).is_moe}
+    groups = [GROUPINGS[by](r) for r in rows]
+    res = iv.generation_residuals(items, cv.errors.predicted_ms, groups, cat)
+    models = [i.row.model for i in items.items]
+    moe = sorted({m for m in models if cat.model(m).is_moe})
+    which = np.array([m for m in moe for _ in range(models.count(m))])  # the rows' order
     out: dict[str, dict[str, tuple[int, float, float, float]]] = {}
-    for widened in (True, False):
-        inside, half, err, which = [], [], [], []
-        for m in sorted(moe):
-            held, train = np.flatnonzero(models == m), np.flatnonzero(models != m)
-            eff = fit_items(items.take([int(k) for k in train]), cat).efficiency
-            predicted = items.take([int(k) for k in held]).terms.predict(eff)
-            table = iv.table_of(res, models != m)
-            left = iv.data_ranges([items.items[k].row for k in train], cat)
-            dims = int(iv.moe_extrapolated(left)) + int(cat.model(m).is_mla and not left["mla"])
-            for p, k in zip(predicted, held, strict=True):
-                _, q = table.quantiles(iv.GENERATION + iv.MOE, res.batch[k], res.context[k])
-                lo, hi = iv.bounds(q, dims if widened else 0)
-                ratio = items.measured_ms[k] / p
-                inside.append(lo <= ratio <= hi)
-                half.append((hi - lo) / 2)
-                err.append(abs(p / items.measured_ms[k] - 1))
-                which.append(m)
-        which_a = np.array(which)
-        label = "widened as answers are" if widened else "not widened"
+    for label, widen in (("widened as answers are", True), ("not widened", False)):
+        cov = iv.unseen_moe_models(items, res, cat, kind=iv.GENERATION, widen=widen)
+        err = np.abs(cov.predicted_ms / cov.measured_ms - 1)
         out[label] = {}
-        for m in [*sorted(moe), "all"]:
-            s = np.ones(len(which_a), bool) if m == "all" else which_a == m
+        for m in [*moe, "all"]:
+            s = np.ones(len(which), bool) if m == "all" else which == m
             out[label][m] = (
                 int(s.sum()),
-                100 * float(np.mean(np.array(inside)[s])),
-                100 * float(np.median(np.array(half)[s])),
-                100 * float(np.mean(np.array(err)[s])),
+                100 * float(np.mean(cov.inside[s])),
+                100 * float(np.median(cov.half_width[s])),
+                100 * float(np.mean(err[s])),
             )
     return out
 

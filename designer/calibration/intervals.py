@@ -355,12 +355,16 @@ def fit(rows, catalog: Catalog) -> tuple[Table, Coverage, Coverage]:
 UNSEEN = "unseen_moe_model"  # the coverage entry of `unseen_moe_models`
 
 
-def unseen_moe_models(rows, res: Residuals, catalog: Catalog) -> Coverage:
+def unseen_moe_models(
+    rows, res: Residuals, catalog: Catalog, kind: str = KINDS[1], widen: bool = True
+) -> Coverage:
     """Each MoE model's rows predicted as answers for an MoE model the data never measured:
-    `generic` refitted without that model's rows, the interval from the other models'
-    leave-one-source-out residuals (`res`) in the composed MoE family, widened once per
-    dimension such an answer names (`moe` while the others hold fewer than `MIN_MOE_MODELS` MoE
-    models, `mla` when none of them is MLA) — the check of `WIDEN` for MoE answers."""
+    the profile refitted without that model's rows, the interval from the other models'
+    held-out residuals (`res`) in `kind`'s MoE family (default: composed, as `generic`'s
+    answers; a generation's own, `GENERATION`), widened once per dimension such an answer names
+    (`moe` while the others hold fewer than `MIN_MOE_MODELS` MoE models, `mla` when none of them
+    is MLA; not at all without `widen`) — the check of `WIDEN` for MoE answers. Rows come in
+    the order of the sorted MoE models, each model's in the data's order."""
     from designer.calibration.calibrate import fit_items
 
     models = np.array([i.row.model for i in rows.items])
@@ -374,8 +378,9 @@ def unseen_moe_models(rows, res: Residuals, catalog: Catalog) -> Coverage:
         left = data_ranges([rows.items[k].row for k in train], catalog)
         dims = int(moe_extrapolated(left))
         dims += int(catalog.model(m).is_mla and not left["mla"])
+        dims = dims if widen else 0
         for k in held:
-            _, q = table.quantiles(KINDS[1] + MOE, res.batch[k], res.context[k])
+            _, q = table.quantiles(kind + MOE, res.batch[k], res.context[k])
             fast, slow = bounds(q, dims)
             low.append(fast)
             high.append(slow)
@@ -396,13 +401,19 @@ def own_table(rows, predicted_ms: np.ndarray, groups, catalog: Catalog) -> Table
     from designer.calibration.calibrate import as_rows
 
     rows = as_rows(rows, catalog)
-    res = _residuals(rows, predicted_ms, family(GENERATION, _moe(rows, catalog)), groups)
+    res = generation_residuals(rows, predicted_ms, groups, catalog)
     ranges = data_ranges([i.row for i in rows.items], catalog)
     widen = int(moe_extrapolated(ranges))
     base = table_of(res)
     return Table(
         base.cells, base.counts, ranges, {"calibrated": coverage(res, moe_widen=widen).summary()}
     )
+
+
+def generation_residuals(rows, predicted_ms: np.ndarray, groups, catalog: Catalog) -> Residuals:
+    """A software generation's held-out residuals of prepared `rows` (`calibrate.as_rows`), in
+    its own kind (`GENERATION`, the MoE rows in its MoE family), each row in its `groups`."""
+    return _residuals(rows, predicted_ms, family(GENERATION, _moe(rows, catalog)), groups)
 
 
 def with_own_table(profile, rows, cv, catalog: Catalog):
