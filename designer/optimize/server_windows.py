@@ -196,7 +196,7 @@ def _points(coef, lower, upper, r, supports: np.ndarray, span: np.ndarray, limit
         last = np.floor(np.min((upper - partial - least) / a, axis=1) + EPS)
         start = np.maximum(span[rows, pos, 0], first)
         n = np.maximum(np.minimum(span[rows, pos, 1], last) - start + 1, 0).astype(np.int64)
-        value = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(start, n)
+        value = _runs(start, n)
         rows, partial = np.repeat(rows, n), np.repeat(partial, n, axis=0)
         values = np.column_stack([np.repeat(values, n, axis=0), value])
         partial = partial + value[:, None] * coef[:, supports[rows, pos]].T
@@ -213,7 +213,7 @@ def _points(coef, lower, upper, r, supports: np.ndarray, span: np.ndarray, limit
     first, n = _solve_last(coef[:, last_ty].T, lo, up, r[last_ty])
     keep = np.flatnonzero(n > 0)[:limit]
     n = np.minimum(n[keep], limit)
-    y = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(first[keep], n)
+    y = _runs(first[keep], n)
     at = np.repeat(keep, n)[:limit]
     out = np.zeros((len(at), len(r)))
     np.put_along_axis(out, supports[rows[at]], np.column_stack([values[at], y[:limit]]), axis=1)
@@ -247,6 +247,9 @@ def _extent(a: np.ndarray, b: np.ndarray, lo: np.ndarray, up: np.ndarray, most: 
     first = np.where(parallel, 1.0, np.maximum(np.ceil(corners.min(axis=0) - EPS), 1))
     last = np.where(parallel, most, np.minimum(np.floor(corners.max(axis=0) + EPS), most))
     n = np.maximum(last - first + 1, 0).astype(np.int64)
-    rows = np.repeat(np.arange(len(lo)), n)
-    offsets = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    return rows, first[rows] + offsets
+    return np.repeat(np.arange(len(lo)), n), _runs(first, n)
+
+
+def _runs(first: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """first[0], first[0] + 1, … (n[0] of them), then first[1], … : each row's values, in turn."""
+    return np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(first, n)

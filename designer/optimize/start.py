@@ -74,8 +74,12 @@ class Relaxation:
 
 def warm(solver: Solver, x0: np.ndarray, relaxation: Relaxation) -> bool:
     """Whether HiGHS should start from `x0` and warm-start the tie-break (module doc)."""
-    value = solver.value_of(x0)
-    return value - relaxation.bound <= WARM_GAP * max(abs(value), 1e-12)
+    return _within(solver.value_of(x0), relaxation.bound, WARM_GAP)
+
+
+def _within(value: float, bound: float, share: float) -> bool:
+    """Whether `value` is no more than `share` of itself above the bound `bound`."""
+    return value - bound <= share * max(abs(value), 1e-12)
 
 
 def first_fleet(
@@ -120,10 +124,10 @@ def _first_fleet(solver: Solver, m, data: FleetData, caps: np.ndarray):
     x, reduced = lp
     kept = {int(ty) for ty in m.C} - dropped
     start = _point(m, data, col, kk, _covered(data, x[kk], caps, kept), len(x))
-    value = solver.value_of(start)
-    gap = value - solver.value_of(x)
-    if gap > SIDE_MIP_REACH * max(abs(value), 1e-12):
+    value, bound = solver.value_of(start), solver.value_of(x)
+    if not _within(value, bound, SIDE_MIP_REACH):
         return start, relaxation
+    gap = value - bound
     far = (reduced[kk] > NEAR * max(gap, 0.0)) & (x[kk] <= 1e-9)
     near = solver.trial(
         upper + [(m.replicas[k], 0) for k in np.flatnonzero(far)],
