@@ -1,7 +1,9 @@
-"""Shared fixtures: the bundled catalog (loaded once), paths to the test fixtures."""
+"""Shared fixtures: the bundled catalog (loaded once), paths to the test fixtures, the
+repository's scripts as modules."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from designer.model.catalog import Catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HF_FIXTURES = FIXTURES / "hf"
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -39,3 +42,16 @@ def _no_user_catalogs(monkeypatch):
 @pytest.fixture(scope="session")
 def hf_dir() -> Path:
     return HF_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def load_script():
+    """`load_script(NAME)`: scripts/NAME.py as a module (the scripts are not a package)."""
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -289,18 +289,14 @@ def test_catalog_lists_and_shows_profiles(capsys):
     assert "closest valid name: generic" in capsys.readouterr().err
 
 
-def test_every_shipped_profile_is_what_its_recorded_command_fits():
+def test_every_shipped_profile_is_what_its_recorded_command_fits(load_script):
     """scripts/refit_profiles.py reruns each profile's `command`: the shipped numbers (all but
     the fit date) must come out within the tolerances the regularized fit can hold on any
     numpy/scipy (refit_profiles.PARAMETER_TOLERANCE, ERROR_TOLERANCE), the parameters it held at
     its prior the same, so every profile is reproducible from the data."""
-    import importlib.util
     import tomllib
 
-    path = ROOT / "scripts" / "refit_profiles.py"
-    spec = importlib.util.spec_from_file_location("refit_profiles", path)
-    refit = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(refit)
+    refit = load_script("refit_profiles")
     text = refit.PROFILES.read_text(encoding="utf-8")
     new = tomllib.loads(refit.refit(text))
     old = tomllib.loads(text)

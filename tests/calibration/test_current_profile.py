@@ -155,17 +155,11 @@ def test_validate_default_prints_the_profile_of_each_row(capsys, monkeypatch):
     )
 
 
-def test_an_unmeasured_moe_model_under_it_needs_the_widening():
+def test_an_unmeasured_moe_model_under_it_needs_the_widening(load_script):
     """scripts/unseen_moe_generation.py: each of current's two MoE models predicted from a fit to
     the other. Unwidened, its held-out rows fall short of the 80% the interval states (70.3% on
     the shipped rows); widened as answers are (`moe`, and `mla` for DeepSeek-R1), they do not."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[2] / "scripts" / "unseen_moe_generation.py"
-    spec = importlib.util.spec_from_file_location("unseen_moe_generation", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    out = script.unseen(bundled_path("inferencemax.csv"), "platform")
+    out = load_script("unseen_moe_generation").unseen(bundled_path("inferencemax.csv"), "platform")
     widened, bare = out["widened as answers are"], out["not widened"]
     assert set(widened) == {"deepseek-v3", "gpt-oss-120b", "all"}
     assert widened["all"][0] == bare["all"][0] == 118

@@ -5,7 +5,6 @@ byte for byte, keeps the latest run of a configuration, and leaves the shipped r
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -17,13 +16,8 @@ MEASUREMENTS = ROOT / "catalogs" / "measurements"
 
 
 @pytest.fixture(scope="module")
-def script():
-    spec = importlib.util.spec_from_file_location(
-        "inferencemax_rows", ROOT / "scripts" / "inferencemax_rows.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def script(load_script):
+    return load_script("inferencemax_rows")
 
 
 def _record(row: dict[str, str]) -> tuple[int, dict]:
