@@ -62,12 +62,14 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
     prepared = as_rows(prepare(rows, catalog), catalog)
     used = [profile or default(catalog, r) for r in rows]
     predicted, low, high = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows))
+    tables = {}  # per profile, the interval table its answers are judged by
     for pid in dict.fromkeys(p.id for p in used):
         ks = [k for k, p in enumerate(used) if p.id == pid]
         predicted[ks] = prepared.take(ks).terms.predict(used[ks[0]].efficiency)
+        tables[pid] = intervals.table_for(used[ks[0]])
     for k, (item, p) in enumerate(zip(prepared.items, used, strict=True)):
         r = item.row
-        table = intervals.table_for(p)
+        table = tables[p.id]
         kind, dims = intervals.kind_of(p, r.chip)
         wl = item.decode
         kind = intervals.family(kind, wl.model.is_moe)
