@@ -578,13 +578,15 @@ def test_bad_input_exits_2(capsys, argv, fragment):
 
 def test_array_prediction_equals_the_row_by_row_model(rows, catalog):
     """`Terms.predict` (every row at once) equals `predict_ms` (perf and prefill per row) under
-    random profiles anywhere inside the fitted bounds."""
+    random profiles anywhere inside the fitted bounds, scaled to a platform or not."""
     items = measurements.prepare(rows, catalog)
     terms = measurements.Terms.of(items)
     rng = np.random.default_rng(7)
-    for _ in range(5):
+    for k in range(5):
         x = np.array([rng.uniform(lo, hi) for _, _, _, lo, hi in calibrate.PARAMETERS])
         eff = calibrate.efficiency_of(x)
+        if k % 2:  # a generation's platform scale (Efficiency.step_scale)
+            eff = dataclasses.replace(eff, step_scale=rng.uniform(0.5, 2.0))
         direct = np.array([measurements.predict_ms(i, eff, catalog) for i in items])
         np.testing.assert_allclose(terms.predict(eff), direct, rtol=1e-12)
 

@@ -227,25 +227,30 @@ def test_confidence_sizes_for_the_slow_end_and_shows_the_margin(margin_answer):
     assert rec["inputs"]["classes"][0]["confidence"] == 0.9
 
 
+def largest_sized_batch(p, row: dict, confidence: float) -> int:
+    """Brute force over every batch: the largest at which the fleet row's design, on its chip's
+    workload and profile, meets the first class's rate divided by the slow-end factor."""
+    from designer.model.perf import ChipArrays, evaluate_arrays
+
+    wl = profiles.workload_for(p, row["chip"])
+    prof = profiles.for_problem(p, row["chip"])
+    hw = ChipArrays.build(p.catalog, [row["chip"]], wl.compute_dtype).take(0)
+    b = np.arange(1, p.max_batch + 1)
+    m = evaluate_arrays(wl, hw, row["tp"], row["pp"], b, ep=row["ep"], attention=row["attention"])
+    f = intervals.slow_factor(
+        prof, wl, row["chip"], row["tp"], row["pp"], row["ep"], row["attention"], b, confidence
+    )
+    ok = (m["tokens_per_s_per_user"] / f >= p.classes[0].target_utps) & m["fits"]
+    return int(b[ok].max())
+
+
 def test_the_guaranteed_fleet_is_the_nominal_fleet_of_a_slower_stack(margin_answer):
     """Brute force: each column's batch is the largest whose rate, divided by the slow-end
     factor, meets the target."""
-    from designer.model.perf import ChipArrays, evaluate_arrays
-
     p, rec = margin_answer
     for row in rec["fleet"]:
-        wl = profiles.workload_for(p, row["chip"])
-        prof = profiles.for_problem(p, row["chip"])
-        hw = ChipArrays.build(p.catalog, [row["chip"]], wl.compute_dtype).take(0)
-        b = np.arange(1, p.max_batch + 1)
-        m = evaluate_arrays(
-            wl, hw, row["tp"], row["pp"], b, ep=row["ep"], attention=row["attention"]
-        )
-        f = intervals.slow_factor(
-            prof, wl, row["chip"], row["tp"], row["pp"], row["ep"], row["attention"], b, 0.9
-        )
-        ok = (m["tokens_per_s_per_user"] / f >= p.classes[0].target_utps) & m["fits"]
-        assert row["capacity_users"] == row["replicas"] * row["pp"] * int(b[ok].max())
+        batch = largest_sized_batch(p, row, 0.9)
+        assert row["capacity_users"] == row["replicas"] * row["pp"] * batch
 
 
 @pytest.mark.parametrize("value", ["0.99", "0.2"])

@@ -31,7 +31,10 @@ A software generation (a profile with `builds`, `designer calibrate --generation
 domain: it carries a table of its own (`own_table`, in its profile's `intervals`), from the
 held-out residuals its cross-validation quotes, with its own data's ranges — so an answer on a
 later build is judged by how that build's rows were predicted, and a dense model under a
-generation measured on MoE models only is an extrapolation (`dense`).
+generation measured on MoE models only is an extrapolation (`dense`). An answer on one of its
+measured platforms, with that platform's numbers (`profiles.on_platform`), is judged by the
+residuals of its platforms' configurations held out one at a time (kind `ON_PLATFORM`,
+`platforms.held_out`); its model was measured there, so an MoE model is no extrapolation.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from designer.calibration.profiles import ON_PLATFORM  # a generation scaled to a platform
 from designer.model import toml_text
 from designer.model.catalog import Catalog, bundled_dir
 from designer.model.errors import InputError
@@ -394,20 +398,40 @@ def unseen_moe_models(
 
 
 def own_table(rows, predicted_ms: np.ndarray, groups, catalog: Catalog) -> Table:
-    """The interval table of a software generation's profile (kind `GENERATION`): quantiles
-    of its rows' held-out `measured / predicted` (`predicted_ms` from the cross-validation the
-    profile quotes, one group held out at a time, every group weighing the same), its rows' ranges,
-    and the nested coverage by the same groups."""
+    """The interval table of a software generation's profile: quantiles of its rows' held-out
+    `measured / predicted` (`predicted_ms` from the cross-validation the profile quotes, one
+    group held out at a time, every group weighing the same) in kind `GENERATION`, and of its
+    measured platforms' held-out configurations (`platforms.held_out`, every platform weighing
+    the same) in kind `ON_PLATFORM`; its rows' ranges; the nested coverage of each by the same
+    groups (`calibrated`, `platform`, the latter with the held-out MAPE its answers quote). A
+    scaled answer's model was measured on its platform, so its MoE rows are not widened."""
+    from designer.calibration import platforms
     from designer.calibration.calibrate import as_rows
 
     rows = as_rows(rows, catalog)
     res = generation_residuals(rows, predicted_ms, groups, catalog)
     ranges = data_ranges([i.row for i in rows.items], catalog)
     widen = int(moe_extrapolated(ranges))
+    summary = {"calibrated": coverage(res, moe_widen=widen).summary()}
+    on_predicted, checked = platforms.held_out(rows, catalog)
+    if checked.any():
+        ks = np.flatnonzero(checked).tolist()
+        mine = rows.take(ks)
+        plat = _residuals(
+            mine,
+            on_predicted[ks],
+            family(ON_PLATFORM, _moe(mine, catalog)),
+            [i.row.platform for i in mine.items],
+        )
+        res = join(res, plat)
+        error = np.abs(plat.predicted_ms / plat.measured_ms - 1.0)
+        summary[ON_PLATFORM] = {
+            **coverage(plat).summary(),
+            "mape": float(np.mean(error) * 100),
+            "held_out": "leave-one-configuration-out",
+        }
     base = table_of(res)
-    return Table(
-        base.cells, base.counts, ranges, {"calibrated": coverage(res, moe_widen=widen).summary()}
-    )
+    return Table(base.cells, base.counts, ranges, summary)
 
 
 def generation_residuals(rows, predicted_ms: np.ndarray, groups, catalog: Catalog) -> Residuals:
@@ -417,13 +441,19 @@ def generation_residuals(rows, predicted_ms: np.ndarray, groups, catalog: Catalo
 
 
 def with_own_table(profile, rows, cv, catalog: Catalog):
-    """A software generation's `profile` with its own interval table, from the held-out
-    predictions of its cross-validation `cv` (`calibrate.cross_validate`) of `rows`."""
-    from designer.calibration.calibrate import GROUPINGS
+    """A software generation's `profile` with its measured platforms' scales
+    (`platforms.measured`) and its own interval table, from the held-out predictions of its
+    cross-validation `cv` (`calibrate.cross_validate`) of `rows` and of its platforms'
+    (`own_table`)."""
+    from designer.calibration import platforms, profiles
+    from designer.calibration.calibrate import GROUPINGS, as_rows
 
-    groups = [GROUPINGS[cv.by](r) for r in rows]
-    table = own_table(rows, cv.errors.predicted_ms, groups, catalog)
-    return dataclasses.replace(profile, intervals=as_raw(table))
+    prepared = as_rows(rows, catalog)
+    groups = [GROUPINGS[cv.by](i.row) for i in prepared.items]
+    table = own_table(prepared, cv.errors.predicted_ms, groups, catalog)
+    # scaled to the fit as written: the scales then hold for the shipped (rounded) numbers
+    scales = platforms.measured(prepared, profiles.as_written(profile).efficiency)
+    return dataclasses.replace(profile, intervals=as_raw(table), platforms=scales)
 
 
 def as_raw(table: Table) -> dict[str, Any]:
@@ -486,11 +516,12 @@ def table_for(profile, table: Table | None = None) -> Table:
 
 def kind_of(profile, chip: str) -> tuple[str, list[str]]:
     """(profile kind, extrapolated dimensions) of answering on `chip` with `profile` (a
-    software generation's is `GENERATION`, in its own table: `table_for`)."""
+    software generation's is `GENERATION`, or `ON_PLATFORM` where it is scaled to a measured
+    platform, in its own table: `table_for`)."""
     from designer.calibration import profiles as _p
 
     if getattr(profile, "intervals", None) is not None:
-        return GENERATION, []
+        return (ON_PLATFORM if getattr(profile, "on", "") else GENERATION), []
     if profile.id == _p.LIMIT:
         return "limit", []
     if not profile.calibrated:
@@ -507,14 +538,26 @@ def moe_extrapolated(ranges: dict[str, Any]) -> bool:
     return not ranges.get("moe", False) or ranges.get("moe_models", 2) < MIN_MOE_MODELS
 
 
-def extrapolated(table: Table, wl, chip: str, tp, pp, ep, attention, batch) -> list[str]:
-    """The dimensions of one design outside the measured data's range."""
+def domain(profile, table: Table, wl, chip: str, tp, pp, ep, attention, batch):
+    """(kind, extrapolated dimensions) of one design answered under `profile` (`kind_of` in
+    its model's family, `extrapolated`)."""
+    kind, dims = kind_of(profile, chip)
+    seen = kind == ON_PLATFORM  # scaled: the model was measured on this very platform
+    dims = dims + extrapolated(table, wl, chip, tp, pp, ep, attention, batch, seen)
+    return family(kind, wl.model.is_moe), dims
+
+
+def extrapolated(
+    table: Table, wl, chip: str, tp, pp, ep, attention, batch, seen: bool = False
+) -> list[str]:
+    """The dimensions of one design outside the measured data's range (`seen`: its model is
+    one the data measured, so an MoE model is no extrapolation)."""
     from designer.model.assumptions import Assumptions
 
     r = table.ranges
     m = wl.model
     out = []
-    if m.is_moe and moe_extrapolated(r):
+    if m.is_moe and moe_extrapolated(r) and not seen:
         out.append("moe")
     if not m.is_moe and not r.get("dense", True):
         out.append("dense")
@@ -555,9 +598,7 @@ def interval(
     """The JSON record of a design's 80% interval: tokens/s per user and step time at both
     ends, the domain cell it came from and the extrapolated dimensions."""
     table = table_for(profile, table)
-    kind, dims = kind_of(profile, chip)
-    kind = family(kind, wl.model.is_moe)
-    dims = dims + extrapolated(table, wl, chip, tp, pp, ep, attention, batch)
+    kind, dims = domain(profile, table, wl, chip, tp, pp, ep, attention, batch)
     cell, q = table.quantiles(kind, batch, wl.read_context)
     fast, slow = bounds(q, len(dims))
     return {
@@ -580,10 +621,8 @@ def slow_factor(
     each batch, so a bisection over the batch stays exact)."""
     table = table_for(profile, table)
     r = table.ranges
-    kind, dims = kind_of(profile, chip)
-    kind = family(kind, wl.model.is_moe)
     att0 = (r.get("attention") or ["tp"])[0]
-    dims = dims + extrapolated(table, wl, chip, 1, 1, 1, att0, 0)
+    kind, dims = domain(profile, table, wl, chip, 1, 1, 1, att0, 0)
     batch = np.asarray(batch)
     per_bin = np.array(
         [float(at(table.quantiles(kind, e, wl.read_context)[1], confidence)) for e in BATCH_EDGES]

@@ -533,6 +533,7 @@ class Terms:
             perf.sequence_time(eff, self.layers, self.rank_batch, self.step_kv),
             self.overlap,
         )
+        step = step * eff.step_scale  # homogeneous: the step of every term scaled (perf)
         pf = total_time(
             self.prefill_compute / eff.prefill_compute,
             self.prefill_memory / eff.bandwidth,
@@ -550,8 +551,8 @@ class Terms:
         o = self.output_tokens
         mixed = serving.with_chunk(
             step,
-            self.step_memory / eff.bandwidth,
-            self.step_compute / eff.compute,
+            self.step_memory / eff.bandwidth * eff.step_scale,
+            self.step_compute / eff.compute * eff.step_scale,
             self.chunk_memory / eff.bandwidth,
             self.chunk_compute / eff.prefill_compute,
             self.chunk_sync,

@@ -22,7 +22,9 @@ oldest build it was fitted on, written by `designer calibrate --generation`) is 
 for those engines' builds from that version on, on every shipping chip they run on: with
 `[efficiency] engine = "sglang"` and `engine_version = "0.5.6"` (`--engine-version`), or for a
 measured row whose `software` states that build (`designer validate --profile default`).
-Older or unstated builds keep the defaults above.
+Older or unstated builds keep the defaults above. On a chip × engine the generation measured,
+for a model measured there, the default takes that platform's own numbers (its `platforms`:
+per-step time and a factor on every decode term; `on_platform`, `platforms`).
 
 >>> p = get("limit")
 >>> describe(p)["error"]
@@ -68,6 +70,7 @@ _KEYS = {
     "chips": "strlist",
     "builds": "table",
     "intervals": "table",
+    "platforms": "table",
     "not_identified": "strlist",
     "data": "str",
     "rows": "int",
@@ -86,6 +89,53 @@ _KEYS = {
     **dict.fromkeys(RATIO_FIELDS, "ratio"),
     **dict.fromkeys(TIME_FIELDS, "time"),
 }
+
+
+@dataclass(frozen=True)
+class OnPlatform:
+    """A software generation's measured platform (chip × engine): its own per-step time
+    (`overhead_per_step`, the generation's τ_step replaced) and the factor on every decode term
+    (`scale`, `Efficiency.step_scale`) that fit the generation to that platform's rows
+    (`platforms.fit`), and the models it was measured on, the only ones they apply to
+    (`on_platform`)."""
+
+    scale: float
+    overhead_per_step: float  # s
+    models: tuple[str, ...]
+    rows: int
+    configurations: int  # distinct (model, dtypes, TP, PP, EP, attention) measured
+
+    def applied(self, eff: Efficiency) -> Efficiency:
+        """The generation's `eff` on this platform."""
+        return dataclasses.replace(
+            eff, step_scale=self.scale, overhead_per_step=self.overhead_per_step
+        )
+
+    def as_written(self) -> OnPlatform:
+        """These numbers as `to_raw` writes them and `profiles.toml` reads them back."""
+        raw = self.to_raw()
+        tau = parse(raw["overhead_per_step"], "time", key="overhead_per_step")
+        return dataclasses.replace(self, scale=round(self.scale, 4), overhead_per_step=tau)
+
+    def describe(self) -> dict[str, Any]:
+        """In JSON (SI units)."""
+        return {
+            "scale": self.scale,
+            "overhead_per_step_s": self.overhead_per_step,
+            "models": list(self.models),
+            "rows": self.rows,
+            "configurations": self.configurations,
+        }
+
+    def to_raw(self) -> dict[str, Any]:
+        """As the TOML table holds it (`overhead_per_step` a time string)."""
+        return {
+            "scale": self.scale,
+            "overhead_per_step": f"{self.overhead_per_step * 1e6:.3f} us",
+            "models": list(self.models),
+            "rows": self.rows,
+            "configurations": self.configurations,
+        }
 
 
 @dataclass(frozen=True)
@@ -118,6 +168,10 @@ class Profile:
     # a software generation's own interval table as TOML holds it (`intervals.own_table`,
     # read by `intervals.table_for`), None for the others
     intervals: dict | None = field(default=None, compare=False, hash=False, repr=False)
+    # a software generation's measured platforms ("chip/engine" → OnPlatform), and the one this
+    # profile is scaled to ("" unless `on_platform` scaled it)
+    platforms: tuple[tuple[str, OnPlatform], ...] = ()
+    on: str = ""
 
     @property
     def calibrated(self) -> bool:
@@ -125,7 +179,13 @@ class Profile:
 
     def error(self) -> str:
         """One line stating the step-time error, e.g. 'step time ±19% (leave-one-platform-out,
-        130 points)'."""
+        130 points)'; on a generation's measured platform, its platforms' held-out error."""
+        held = ((self.intervals or {}).get("coverage") or {}).get(ON_PLATFORM)
+        if self.on and held:
+            return (
+                f"step time ±{held['mape']:.0f}% (on {self.on}: leave-one-configuration-out on "
+                f"its measured platforms, {held['points']} points)"
+            )
         if self.cv_mape is not None:
             return f"step time ±{self.cv_mape:.0f}% ({self.cv}, {self.cv_points} points)"
         if self.id == LIMIT:
@@ -166,6 +226,10 @@ class Profile:
         for k in ("command", "source", "notes"):
             if getattr(self, k):
                 lines.append(f"{k} = {toml_text.string(getattr(self, k))}")
+        for key, on in self.platforms:
+            name = f"{toml_text.key(self.id)}.platforms.{toml_text.key(key)}"
+            lines += ["", f"[{name}]"]
+            lines += [f"{k} = {toml_text.value(v)}" for k, v in on.to_raw().items()]
         if self.intervals is not None:
             name = f"{toml_text.key(self.id)}.intervals"
             lines += ["", *toml_text.tables(name, self.intervals, float_format="{:.4f}")]
@@ -233,6 +297,7 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
         chips=tuple(chips),
         builds=builds,
         intervals=_intervals(e, pid, where),
+        platforms=_platforms(e, pid, where),
         data=str(e.get("data", "")),
         rows=int(e.get("rows", 0)),
         fit_date=str(e.get("fit_date", "")),
@@ -299,6 +364,79 @@ def _intervals(e: dict, pid: str, where: str) -> dict | None:
             key=f"{pid}.intervals",
         )
     return v
+
+
+def _platforms(e: dict, pid: str, where: str) -> tuple[tuple[str, OnPlatform], ...]:
+    """A generation's `[<id>.platforms."chip/engine"]` tables (empty when absent)."""
+    v = e.get("platforms", {})
+    key = f"{pid}.platforms"
+    if not isinstance(v, dict):
+        raise InputError(
+            f"expected tables named chip/engine, got {excerpt(v)}", where=where, key=key
+        )
+    out = []
+    for name, t in sorted(v.items()):
+        k = f"{key}.{name}"
+        if "/" not in name or not isinstance(t, dict):
+            raise InputError(
+                "expected a table named chip/engine (e.g. mi300x/sglang)", where=where, key=k
+            )
+        for f in t:
+            if f not in ON_PLATFORM_KEYS:
+                raise unknown("platform key", f, ON_PLATFORM_KEYS, where=where, key=f"{k}.{f}")
+        scale = t.get("scale")
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < 1e3:
+            raise InputError(
+                f"expected a positive factor, got {excerpt(scale)}", where=where, key=f"{k}.scale"
+            )
+        counts = [t.get(c, 0) for c in ("rows", "configurations")]
+        if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts):
+            raise InputError(
+                "expected counts (non-negative integers) for rows and configurations",
+                where=where,
+                key=k,
+            )
+        if "overhead_per_step" not in t:
+            raise InputError(
+                'expected overhead_per_step, a time such as "1.5 ms"',
+                where=where,
+                key=f"{k}.overhead_per_step",
+            )
+        tau = parse(t["overhead_per_step"], "time", where=where, key=f"{k}.overhead_per_step")
+        if not 0 <= tau < math.inf:
+            raise InputError(
+                "expected a finite non-negative time", where=where, key=f"{k}.overhead_per_step"
+            )
+        models = _strings(t, "models", "model ids", k, where)
+        out.append((name, OnPlatform(float(scale), tau, tuple(models), *counts)))
+    return tuple(out)
+
+
+ON_PLATFORM = "platform"  # the interval kind (and coverage entry) of a scaled generation
+ON_PLATFORM_KEYS = ("scale", "overhead_per_step", "models", "rows", "configurations")
+
+
+def on_platform(profile: Profile, chip_id: str, engine: str | None, model: str | None) -> Profile:
+    """`profile` fitted to the platform `chip_id`/`engine` when it is a software generation that
+    measured `model` there (its `platforms`): the platform's own per-step time and every decode
+    term times its `scale` (`OnPlatform.applied`), judged by the held-out residuals of its
+    measured platforms (interval kind `platform`). Otherwise `profile` unchanged: another model
+    on a measured platform, or an unmeasured platform, keeps the generation's fit and its
+    interval. Applied to a generation chosen as a default (`default_for`), never to one named
+    (`--profile current` is the fit alone)."""
+    key = f"{chip_id}/{engine}"
+    on = dict(profile.platforms).get(key) if engine and model else None
+    if on is None or model not in on.models:
+        return profile
+    return dataclasses.replace(profile, efficiency=on.applied(profile.efficiency), on=key)
+
+
+def as_written(profile: Profile) -> Profile:
+    """`profile` as its TOML table (`to_toml`) reads back: its numbers rounded as written, so
+    what is computed from it is what the shipped profile gives."""
+    import tomllib
+
+    return _entry(profile.id, tomllib.loads(profile.to_toml())[profile.id], "a written profile")
 
 
 def read(path: str | Path) -> dict[str, Profile]:
@@ -405,7 +543,11 @@ def for_build(engine: str, version: str | tuple[int, ...] | None) -> Profile | N
 
 
 def default_for(
-    catalog: Catalog, chip_id: str, engine: str | None = None, version: str | None = None
+    catalog: Catalog,
+    chip_id: str,
+    engine: str | None = None,
+    version: str | None = None,
+    model: str | None = None,
 ) -> Profile:
     """The chip's default: its own platform's profile, else `generic` for shipping chips, else
     `limit` (paper presets and hypothetical chips).
@@ -413,14 +555,15 @@ def default_for(
     With a serving `engine`: the profile of the platform chip × engine, else the fit over that
     engine's platforms (`generic-<engine>`), else `generic`; a platform held out of the data is
     predicted best that way (docs/model.md §6). With the engine's `version` too, a profile
-    fitted on that engine's builds up to it comes first (`for_build`).
+    fitted on that engine's builds up to it comes first (`for_build`), scaled to the chip ×
+    engine when its rows measured `model` there (`on_platform`).
     """
     chip = catalog.chip(chip_id)
     if chip.kind not in SHIPPING_KINDS:
         return LIMIT_PROFILE
     profiles = load()
     if engine and (build := for_build(engine, version)) is not None:
-        return build
+        return on_platform(build, chip_id, engine, model)
     if engine:
         check_engine(engine)
         for p in profiles.values():
@@ -455,10 +598,11 @@ def select(
     requested: str | None = None,
     engine: str | None = None,
     version: str | None = None,
+    model: str | None = None,
 ) -> Profile:
-    """The named profile, or the chip's default (for `engine` at `version`) when `requested`
-    is None."""
-    return get(requested) if requested else default_for(catalog, chip_id, engine, version)
+    """The named profile, as named, or the chip's default (for `engine` at `version`, on its
+    platform's numbers where a generation measured `model` there) when `requested` is None."""
+    return get(requested) if requested else default_for(catalog, chip_id, engine, version, model)
 
 
 def with_values(profile: Profile, values: dict[str, float]) -> Profile:
@@ -515,15 +659,23 @@ def describe(profile: Profile) -> dict[str, Any]:
             "activation_dtype": e.activation_dtype or None,
         },
         "not_identified": list(profile.not_identified),
+        **({"on_platform": _described_platform(profile)} if profile.on else {}),
     }
 
 
-def for_problem(problem: Any, chip_id: str) -> Profile:
+def _described_platform(profile: Profile) -> dict[str, Any]:
+    """What an answer says about the measured platform a generation is scaled to."""
+    return {"platform": profile.on, **dict(profile.platforms)[profile.on].describe()}
+
+
+def for_problem(problem: Any, chip_id: str, workload: Workload | None = None) -> Profile:
     """The profile a problem's answer on `chip_id` uses: `[efficiency] profile` when named,
     else the hardware limit when only explicit `[efficiency]` values are given (their meaning
     before profiles existed) or under the `paper` assumptions (the paper's view), else the
     chip's default for the problem's `[efficiency] engine` (at its `engine_version`); explicit
-    values replace the profile's.
+    values replace the profile's. A default that is a software generation takes the numbers of
+    the chip × engine where its rows measured the workload's model (`workload`, default the
+    problem's first class's; `on_platform`); a profile named is used as named.
 
     `dataclasses.replace(problem.workload, efficiency=for_problem(problem, chip).efficiency)`
     is the workload to evaluate that chip with.
@@ -533,13 +685,13 @@ def for_problem(problem: Any, chip_id: str) -> Profile:
     elif problem.efficiency_values or problem.workload.assumptions.is_paper:
         base = LIMIT_PROFILE  # the paper's view: its assumptions at the hardware limit
     else:
-        base = default_for(problem.catalog, chip_id, problem.engine, problem.engine_version)
+        model = (workload or problem.workload).model.id
+        base = default_for(problem.catalog, chip_id, problem.engine, problem.engine_version, model)
     return with_values(base, problem.efficiency_values)
 
 
 def workload_for(problem: Any, chip_id: str, workload: Workload | None = None) -> Workload:
     """A workload of the problem (default: its first class's) with the efficiency of
     `for_problem(problem, chip_id)`: what a candidate on that chip is evaluated with."""
-    return dataclasses.replace(
-        workload or problem.workload, efficiency=for_problem(problem, chip_id).efficiency
-    )
+    wl = workload or problem.workload
+    return dataclasses.replace(wl, efficiency=for_problem(problem, chip_id, wl).efficiency)

@@ -4,11 +4,12 @@ JSON contract: `{"profile": NAME, "mape": PERCENT, "rows": [{"id", "predicted_ms
 "measured_ms", "low_ms", "high_ms"}]}`, plus `median`, `worst` (signed percent), `worst_id`,
 `points` and the profile's `error` line. `low_ms`/`high_ms` bound each prediction's 80%
 interval (`designer.calibration.intervals`); rows predicted under profile `default` (`DEFAULT`)
-each get the
-profile their chip gets in an answer (`profiles.default_for`), and name it as `profile`: a row
-whose `software` states an engine build that a profile was fitted on builds up to
-(`profiles.for_build`, e.g. SGLang 0.5.6 → `current`) gets that profile, as an answer naming
-that engine and version does; any other row its chip's default.
+each get the profile their chip gets in an answer (`profiles.default_for`), and name it as
+`profile`: a row whose `software` states an engine build that a profile was fitted on builds up
+to (`profiles.for_build`, e.g. SGLang 0.5.6 → `current`) gets that profile, as an answer naming
+that engine and version does, on the numbers of the row's chip × engine where that generation
+measured the row's model (`profiles.on_platform`: the row names that platform as `on_platform`);
+any other row its chip's default. A profile named is used as named.
 
 >>> from designer.model.catalog import Catalog
 >>> from designer.calibration import measurements, profiles
@@ -52,7 +53,7 @@ def default(catalog: Catalog, row: Measurement) -> Profile:
     ['generic', 'h100-sxm-tensorrt-llm', 'mi300x-vllm']
     """
     if profiles.for_build(row.engine, row.version) is not None:
-        return profiles.default_for(catalog, row.chip, row.engine, row.version)
+        return profiles.default_for(catalog, row.chip, row.engine, row.version, row.model)
     return profiles.default_for(catalog, row.chip)
 
 
@@ -63,18 +64,15 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
     used = [profile or default(catalog, r) for r in rows]
     predicted, low, high = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows))
     tables = {}  # per profile, the interval table its answers are judged by
-    for pid in dict.fromkeys(p.id for p in used):
-        ks = [k for k, p in enumerate(used) if p.id == pid]
+    for key in dict.fromkeys((p.id, p.on) for p in used):
+        ks = [k for k, p in enumerate(used) if (p.id, p.on) == key]
         predicted[ks] = prepared.take(ks).terms.predict(used[ks[0]].efficiency)
-        tables[pid] = intervals.table_for(used[ks[0]])
+        tables.setdefault(key[0], intervals.table_for(used[ks[0]]))
     for k, (item, p) in enumerate(zip(prepared.items, used, strict=True)):
         r = item.row
         table = tables[p.id]
-        kind, dims = intervals.kind_of(p, r.chip)
-        wl = item.decode
-        kind = intervals.family(kind, wl.model.is_moe)
-        dims = dims + intervals.extrapolated(
-            table, wl, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
+        kind, dims = intervals.domain(
+            p, table, item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
         )
         _, q = table.quantiles(kind, r.batch, r.decode_context)
         fast, slow = intervals.bounds(q, len(dims))
@@ -99,6 +97,7 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 "low_ms": float(lo),
                 "high_ms": float(hi),
                 "profile": u.id,
+                **({"on_platform": u.on} if u.on else {}),
             }
             for i, p, m, lo, hi, u in zip(
                 e.ids, e.predicted_ms, e.measured_ms, low, high, used, strict=True

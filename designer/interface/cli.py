@@ -221,7 +221,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             engines.check_version(
                 args.engine_version, args.engine, engine_key="--engine", key="--engine-version"
             )
-        base = profiles.default_for(catalog, args.chip, args.engine, args.engine_version)
+        base = profiles.default_for(
+            catalog, args.chip, args.engine, args.engine_version, catalog.model(args.model).id
+        )
     prof = profiles.with_values(base, values)
     record = evaluate(
         args.model,
@@ -426,6 +428,8 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
             raise unknown("profile", args.id, found, key="catalog show")
         p = found[args.id]
         rec = {**profiles.describe(p), "command": p.command, "data": p.data, "notes": p.notes}
+        if p.platforms:  # a generation's measured platforms and their own numbers
+            rec["platforms"] = {k: on.describe() for k, on in p.platforms}
         _dump(rec) if args.json else _console().print_json(_json(rec))
         return 0
     rows = [

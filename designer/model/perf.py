@@ -518,6 +518,11 @@ def evaluate_arrays(
     )
     t_ovr = np.broadcast_to(t_ovr, np.shape(t_mem)).astype(float)
     t_seq = per_sequence_time(wl, seqs, kv_s)
+    s = wl.efficiency.step_scale
+    if s != 1.0:  # a measured platform: every decode term at its measured time per modeled time
+        t_mem, t_cmp, t_syn, t_ovr, t_seq, t_draft = (
+            s * np.asarray(x, dtype=float) for x in (t_mem, t_cmp, t_syn, t_ovr, t_seq, t_draft)
+        )
     step = step_time(t_mem, t_cmp, t_syn, t_ovr, t_seq, wl.assumptions.per_sequence_overlap)
     step = step + t_draft
     accepted = wl.accepted_tokens_per_step

@@ -49,6 +49,10 @@ class Efficiency:
     mla_layer: float = 0.0  # τ_mla in seconds, per MLA layer per step (latent attention)
     moe_expert: float = 0.0  # τ_expert in s, per distinct expert a chip computes per MoE layer
     activation_dtype: str = ""  # GEMM activations the engine runs ("" → `Workload`'s rule)
+    # s, a measured platform's decode step time per modeled step time: every decode term is
+    # multiplied by it (`perf.evaluate_arrays`); 1 except on a software generation's measured
+    # platform (`profiles.on_platform`)
+    step_scale: float = 1.0
 
     def __post_init__(self):
         for name in ("bandwidth", "compute", "prefill_compute"):
@@ -70,6 +74,11 @@ class Efficiency:
         ):
             if not 0 <= getattr(self, name) < math.inf:
                 raise InputError("expected a finite non-negative time", key=f"efficiency.{name}")
+        if not 0 < self.step_scale < math.inf:
+            raise InputError(
+                f"expected a positive factor, got {self.step_scale!r}",
+                key="efficiency.step_scale",
+            )
         if self.activation_dtype:
             dtype_bytes(self.activation_dtype, key="efficiency.activation_dtype")
 

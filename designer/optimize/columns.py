@@ -168,7 +168,9 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
         workloads,
         arrays.take(ci),
         tuple(chips),
-        tuple(profiles.for_problem(problem, c) for c in chips) if wc.confidence else (),
+        tuple(profiles.for_problem(problem, c, wc.workload) for c in chips)
+        if wc.confidence
+        else (),
         wc.confidence,
     )
 

@@ -22,7 +22,9 @@ def efficiency_view(eff: Efficiency) -> str:
 
 
 def profiles_used(problem: Problem, chips) -> dict[str, dict[str, Any]]:
-    """The calibration profile behind each chip's numbers, with its stated error."""
+    """The calibration profile behind each chip's numbers, with its stated error (a software
+    generation's platform numbers as for the first class's model; each fleet row's `interval`
+    names the domain of its own class)."""
     from designer.calibration import profiles
 
     return {c: profiles.describe(profiles.for_problem(problem, c)) for c in dict.fromkeys(chips)}

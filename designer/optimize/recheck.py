@@ -73,7 +73,7 @@ def _row(
     columns count them — all by Little's law)."""
     p, c = data.problem, data.columns
     wc = p.classes[j]
-    prof = profiles.for_problem(p, design.chip)
+    prof = profiles.for_problem(p, design.chip, wc.workload)
     wl = dataclasses.replace(wc.workload, efficiency=prof.efficiency)  # profiles.workload_for
     rec = intervals.attach(assess(wl, p.catalog, design, p.cost_basis), prof, wl)
     if wc.confidence:  # the rate the SLA is held to at the interval's slow end

@@ -89,11 +89,17 @@ def test_a_problem_or_a_flag_names_it(capsys):
     assert rec["profile"]["name"] == "current"
     assert main([*EVALUATE, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["profile"]["name"] == "generic"
+    # DeepSeek-V3 was measured on B200 SGLang: the generation scaled to that platform
     assert main([*EVALUATE, "--engine", "sglang", "--engine-version", "0.5.6", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
-    assert rec["profile"]["name"] == "current" and rec["interval"]["domain"].startswith(
-        "generation"
-    )
+    assert rec["profile"]["name"] == "current" and rec["interval"]["domain"].startswith("platform")
+    assert rec["profile"]["on_platform"]["platform"] == "b200/sglang"
+    # gpt-oss-120b was not (only on vLLM and TensorRT-LLM): the generation's own fit
+    other = ["evaluate", "--model", "gpt-oss-120b", *EVALUATE[3:]]
+    assert main([*other, "--engine", "sglang", "--engine-version", "0.5.6", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["interval"]["domain"].startswith("generation")
+    assert "on_platform" not in rec["profile"]
 
 
 def test_a_version_needs_its_engine_and_a_number(capsys):
@@ -115,6 +121,8 @@ def test_its_intervals_come_from_its_own_held_out_rows():
     assert table.ranges["chips"] == ["b200", "h100-sxm", "h200", "mi300x", "mi325x", "mi355x"]
     assert table.ranges["dense"] is False and table.ranges["batch"] == 128
     assert intervals.kind_of(p, "b200") == ("generation", [])
+    scaled = profiles.on_platform(p, "mi300x", "sglang", "deepseek-v3")
+    assert intervals.kind_of(scaled, "mi300x") == ("platform", [])
     assert intervals.table_for(profiles.get("generic")) is intervals.shipped()
 
 
