@@ -311,3 +311,22 @@ def test_the_catalog_shows_each_measured_platforms_numbers(capsys):
     assert shown["mi325x/sglang"]["overhead_per_step_s"] > 10 * p.efficiency.overhead_per_step
     assert main(["catalog", "show", "profiles", "generic"]) == 0
     assert "platforms" not in json.loads(capsys.readouterr().out)
+
+
+def test_borrowing_numbers_is_checked_against_the_fit_alone(load_script, catalog):
+    """scripts/platform_donors.py: with no donors it is the generation's leave-one-platform-out
+    cross-validation; a platform with donors is predicted with their numbers, one without keeps
+    the fit alone."""
+    from designer.calibration.calibrate import cross_validate
+
+    rows = load(bundled_path("inferencemax.csv"), catalog)
+    measured, predicted, plat = load_script("platform_donors").borrowed(
+        bundled_path("inferencemax.csv")
+    )
+    cv = cross_validate(rows, catalog, "platform")
+    np.testing.assert_allclose(predicted["none"], cv.errors.predicted_ms, rtol=1e-12)
+    np.testing.assert_allclose(measured, cv.errors.measured_ms)
+    trt = plat == "b200/tensorrt-llm"  # the only TensorRT-LLM platform: no engine donor
+    np.testing.assert_allclose(predicted["engine"][trt], predicted["none"][trt], rtol=1e-12)
+    mi300x = plat == "mi300x/sglang"  # MI325X and MI355X SGLang lend theirs
+    assert np.all(predicted["engine and vendor"][mi300x] > 1.2 * predicted["none"][mi300x])
