@@ -182,9 +182,11 @@ class Profile:
         130 points)'; on a generation's measured platform, its platforms' held-out error."""
         held = ((self.intervals or {}).get("coverage") or {}).get(ON_PLATFORM)
         if self.on and held:
+            alone = dict(self.platforms)[self.on].configurations < 2
             return (
                 f"step time ±{held['mape']:.0f}% (on {self.on}: leave-one-configuration-out on "
-                f"its measured platforms, {held['points']} points)"
+                f"the generation's measured platforms, {held['points']} points"
+                + (f"; {self.on} measured one configuration, not in that check)" if alone else ")")
             )
         if self.cv_mape is not None:
             return f"step time ±{self.cv_mape:.0f}% ({self.cv}, {self.cv_points} points)"

@@ -154,6 +154,7 @@ def test_a_platforms_answer_uses_its_numbers_and_is_judged_by_its_platform(capsy
         "configurations": 1,
     }
     assert "on mi300x/sglang" in scaled["profile"]["error"]
+    assert "measured one configuration, not in that check" in scaled["profile"]["error"]
     assert scaled["interval"]["domain"].startswith("platform+moe")
     assert plain["interval"]["domain"].startswith("generation+moe")
     assert "moe" in plain["interval"]["extrapolated"]  # fewer than 3 MoE models measured …
