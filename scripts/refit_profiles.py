@@ -81,6 +81,11 @@ PARAMETER_TOLERANCE = (
     0.01  # share of the parameter's range in designer.calibration.calibrate.PARAMETERS
 )
 ERROR_TOLERANCE = {"fit_mape": 0.25, "fit_median": 0.25, "fit_worst": 1.0, "cv_mape": 1.0}
+# a generation's measured platforms (designer/calibration/platforms.py): each one's scale and
+# per-step time are fitted on top of the generation's fit, so they move with it: within 1%
+# (the per-step time within 1% or 10 µs); their models and counts exactly
+PLATFORM_TOLERANCE = 0.01
+PLATFORM_STEP_FLOOR_S = 10e-6
 
 
 def _tolerances() -> dict[str, float]:
@@ -97,6 +102,8 @@ def _close(key: str, a: object, b: object, tol: dict[str, float]) -> bool:
         return True
     if key == "intervals":  # a software generation's own table: as catalogs/intervals.toml
         return isinstance(a, dict) and isinstance(b, dict) and not intervals_moved(a, b)
+    if key == "platforms":
+        return isinstance(a, dict) and isinstance(b, dict) and not platforms_moved(a, b)
     if key not in tol:
         return a == b
     from designer.model.errors import InputError
@@ -126,6 +133,27 @@ def changed(before: dict, after: dict) -> list[str]:
         )
 
     return [p for p in sorted(set(before) | set(after)) if not same(before.get(p), after.get(p))]
+
+
+def platforms_moved(before: dict, after: dict) -> bool:
+    """Whether a generation's refitted `platforms` tables differ: another platform, model or
+    count, or a scale or per-step time beyond `PLATFORM_TOLERANCE`."""
+    from designer.model.units import parse
+
+    if set(before) != set(after):
+        return True
+    for name, a in before.items():
+        b = after[name]
+        if not isinstance(a, dict) or not isinstance(b, dict) or set(a) != set(b):
+            return True
+        if any(a[k] != b[k] for k in a if k not in ("scale", "overhead_per_step")):
+            return True
+        if abs(a["scale"] - b["scale"]) > PLATFORM_TOLERANCE * abs(a["scale"]):
+            return True
+        ta, tb = (parse(t["overhead_per_step"], "time") for t in (a, b))
+        if abs(ta - tb) > max(PLATFORM_TOLERANCE * ta, PLATFORM_STEP_FLOOR_S):
+            return True
+    return False
 
 
 def refit_intervals(text: str) -> str:

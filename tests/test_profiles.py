@@ -313,6 +313,23 @@ def test_every_shipped_profile_is_what_its_recorded_command_fits(load_script):
     assert refit.changed(old, {**old, pid: late}) == [pid]
     held = {**old[pid], "not_identified": ["bandwidth"]}
     assert refit.changed(old, {**old, pid: held}) == [pid]
+    # a generation's platform numbers: within 1% (the per-step time within 1% or 10 µs)
+    gen = next(p for p, v in old.items() if "platforms" in v)
+    name, on = next(iter(old[gen]["platforms"].items()))
+    for change, moved in (
+        ({"scale": on["scale"] * 1.009}, []),
+        ({"scale": on["scale"] * 1.011}, [gen]),
+        ({"overhead_per_step": "1.5 ms"}, [] if _ms(on) == 1.5 else [gen]),
+        ({"rows": on["rows"] + 1}, [gen]),
+    ):
+        platforms = {**old[gen]["platforms"], name: {**on, **change}}
+        assert refit.changed(old, {**old, gen: {**old[gen], "platforms": platforms}}) == moved
+
+
+def _ms(on: dict) -> float:
+    from designer.model.units import parse
+
+    return round(parse(on["overhead_per_step"], "time") * 1e3, 6)
 
 
 def test_each_chips_engine_profile_sets_its_gemm_rate_in_the_solver_columns(catalog):
