@@ -186,23 +186,29 @@ def bounds(q: np.ndarray, widen: int = 0, confidence: float = CONFIDENCE) -> tup
 # ---- the held-out residuals of the shipped data ----------------------------------------------
 def held_out(rows, catalog: Catalog) -> Residuals:
     """Leave-one-source-out residuals of every row under the profile its chip gets in an answer
-    (`profiles.default_for`), each profile refitted without the held-out publication: a
-    platform profile on its platform's remaining rows (when more than the fit's parameters,
-    else the `generic` refit, as `composed`), `generic` on all remaining rows. Rows of a chip
-    whose default is the hardware limit are predicted at the limit."""
-    from designer.calibration import profiles
-    from designer.calibration.calibrate import (
-        GROUPINGS,
-        PARAMETERS,
-        as_rows,
-        fit_items,
-        group_index,
-    )
+    (`profiles.default_for`), each profile refitted without the held-out publication
+    (`held_out_fits`)."""
+    from designer.calibration.calibrate import GROUPINGS, as_rows
 
     rows = as_rows(rows, catalog)
     n = len(rows)
     predicted = np.empty(n)
     kind = np.empty(n, dtype=object)
+    for ks, eff, what in held_out_fits(rows, catalog):
+        predicted[ks] = rows.take(ks).terms.predict(eff)
+        kind[ks] = family(what, _moe(rows, catalog)[ks])
+    return _residuals(rows, predicted, kind, [GROUPINGS["source"](i.row) for i in rows.items])
+
+
+def held_out_fits(rows, catalog: Catalog):
+    """Yield (positions, Efficiency, kind) for the rows of prepared `rows` (`calibrate.Rows`)
+    of each publication under each profile: the profile their chip gets in an answer refitted
+    without that publication — a platform profile on its platform's remaining rows (when more
+    than the fit's parameters, else the `generic` refit, as `composed`), `generic` on all
+    remaining rows; the hardware limit (`limit`) as it is."""
+    from designer.calibration import profiles
+    from designer.calibration.calibrate import GROUPINGS, PARAMETERS, fit_items, group_index
+
     default = {i.row.chip: profiles.default_for(catalog, i.row.chip) for i in rows.items}
     source = GROUPINGS["source"]
     for name, held in group_index(rows, source).items():
@@ -223,9 +229,7 @@ def held_out(rows, catalog: Catalog) -> Residuals:
                     eff, what = fit.efficiency, "platform"
                     if set(profiles.LAYER_TIMES) <= set(fit.not_identified):
                         eff = _layer_times(eff, rows, train, prof, generic, catalog)
-            predicted[ks] = rows.take(ks).terms.predict(eff)
-            kind[ks] = family(what, _moe(rows, catalog)[ks])
-    return _residuals(rows, predicted, kind, [source(i.row) for i in rows.items])
+            yield ks, eff, what
 
 
 def _residuals(rows, predicted_ms: np.ndarray, kind, groups) -> Residuals:

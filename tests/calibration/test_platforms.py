@@ -339,3 +339,23 @@ def test_borrowing_numbers_is_checked_against_the_fit_alone(load_script, catalog
     np.testing.assert_allclose(predicted["engine"][trt], predicted["none"][trt], rtol=1e-12)
     mi300x = plat == "mi300x/sglang"  # MI325X and MI355X SGLang lend theirs
     assert np.all(predicted["engine and vendor"][mi300x] > 1.2 * predicted["none"][mi300x])
+
+
+def test_numbers_across_publications_are_checked_as_the_intervals_hold_them_out(
+    load_script, catalog
+):
+    """scripts/platform_numbers_by_source.py: its first prediction is the interval table's
+    held-out one (`intervals.held_out`); a row takes its platform's numbers only from at least
+    three rows of other publications, never at the limit."""
+    script = load_script("platform_numbers_by_source")
+    measured, base, numbers, plat = script.by_source(bundled_path())
+    rows = load(bundled_path(), catalog)
+    res = intervals.held_out(rows, catalog)
+    np.testing.assert_allclose(base, res.predicted_ms, rtol=1e-12)
+    np.testing.assert_allclose(measured, res.measured_ms)
+    took = base != numbers
+    source = np.array([r.source for r in rows])
+    limit = np.array([str(k).startswith("limit") for k in res.kind])
+    for k in np.flatnonzero(took):
+        assert ((plat == plat[k]) & (source != source[k])).sum() >= script.MIN_PEERS
+    assert not (took & limit).any() and took.any()
