@@ -153,6 +153,13 @@ def test_a_generation_round_trips_with_its_builds_and_intervals(tmp_path):
         ("[x]\nbuilds = { vllm = 13 }\n", "x.builds.vllm: expected a version string"),
         ('[x]\nbuilds = { vllm = "new" }\n', "x.builds.vllm: expected a version such as 0.5.6"),
         ("[x]\nintervals = { cells = {} }\n", "x.intervals: expected the tables ranges and cells"),
+        ("[x]\nmeasured_builds = 3\n", "x.measured_builds: expected a table"),
+        ('[x]\nmeasured_builds = { vllm = "0.6" }\n', 'x.measured_builds.vllm: expected ["oldest"'),
+        ('[x]\nmeasured_builds = { vllm = ["0.6"] }\n', 'measured_builds.vllm: expected ["oldest"'),
+        (
+            '[x]\nmeasured_builds = { vllm = ["x", "0.7"] }\n',
+            "measured_builds.vllm: expected a version",
+        ),
     ],
 )
 def test_bad_profile_files(tmp_path, text, fragment):

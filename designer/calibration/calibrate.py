@@ -457,6 +457,9 @@ def make_profile(
         engine=engine_names[0] if len(engine_names) == 1 else "",
         chips=chips,
         builds=builds,
+        measured_builds=tuple(
+            (e, *pair) for e, pair in engines.stated_builds(rows, strict=False).items()
+        ),
         data=data,
         rows=len(rows),
         fit_date=fit_date or datetime.datetime.now(datetime.UTC).date().isoformat(),

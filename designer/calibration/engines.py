@@ -135,16 +135,43 @@ def oldest_builds(rows) -> dict[str, str]:
     ...                R(engine="sglang", software="SGLang")])
     {'vllm': '0.11.2'}
     """
-    found: dict[str, tuple[tuple[int, ...], str]] = {}
+    return {e: oldest for e, (oldest, _) in stated_builds(rows).items()}
+
+
+def stated_builds(rows, *, strict: bool = True) -> dict[str, tuple[str, str]]:
+    """Per serving engine, the (oldest, newest) builds that `rows` state, as written; with
+    `strict`, an engine with a row that states no version is left out, since its range is not
+    known; without, such rows are not counted (the range of the builds stated).
+
+    >>> from types import SimpleNamespace as R
+    >>> stated_builds([R(engine="vllm", software="vLLM 0.13.0"),
+    ...                R(engine="vllm", software="vLLM v0.11.2 (ROCm)"),
+    ...                R(engine="tensorrt-llm", software="TensorRT-LLM 1.2.0rc2")])
+    {'tensorrt-llm': ('1.2.0rc2', '1.2.0rc2'), 'vllm': ('0.11.2', '0.13.0')}
+    """
+    found: dict[str, list[tuple[tuple[int, ...], str]]] = {}
     unversioned = set()
     for r in rows:
         stated = stated_version(r.engine, r.software)
         if not stated:
             unversioned.add(r.engine)
             continue
-        key = (parse_version(stated), stated)
-        found[r.engine] = min(found.get(r.engine, key), key)
-    return {e: text for e, (_, text) in sorted(found.items()) if e not in unversioned}
+        found.setdefault(r.engine, []).append((parse_version(stated), stated))
+    return {
+        e: (min(v)[1], max(v)[1])
+        for e, v in sorted(found.items())
+        if not (strict and e in unversioned)
+    }
+
+
+def within(version: str, oldest: str, newest: str) -> bool:
+    """Whether build `version` lies between two stated builds (suffixes dropped: 1.2.0rc2 is
+    1.2.0).
+
+    >>> within("0.5.6", "0.5.5", "0.5.7"), within("0.6.0", "0.5.5", "0.5.7")
+    (True, False)
+    """
+    return parse_version(oldest) <= parse_version(version) <= parse_version(newest)
 
 
 def mixed_batches(engine: str, software: str) -> bool:

@@ -19,8 +19,9 @@ fewer than `MIN_CELL` rows from `MIN_SOURCES` publications, its (kind, batch) ce
 those are wider: a sparse cell never narrows it. A prediction outside the data's range (an MoE
 or MLA model when the data hold none, a TP, PP, EP, batch or context beyond the largest
 measured, data-parallel attention, an unmeasured chip or weight dtype, speculative decoding, an
-uncalibrated profile, non-deployment equations) is widened by `WIDEN` on each side per such
-dimension, and the answer names the dimensions.
+uncalibrated profile, non-deployment equations, an engine build outside those the profile's rows
+state: `Profile.build_outside`) is widened by `WIDEN` on each side per such dimension, and the
+answer names the dimensions.
 
 The table lives in catalogs/intervals.toml, written by `designer calibrate DATA --intervals`
 (`python scripts/refit_profiles.py` reruns it); its `[coverage]` is the share of held-out
@@ -548,6 +549,8 @@ def domain(profile, table: Table, wl, chip: str, tp, pp, ep, attention, batch):
     kind, dims = kind_of(profile, chip)
     seen = kind == ON_PLATFORM  # scaled: the model was measured on this very platform
     dims = dims + extrapolated(table, wl, chip, tp, pp, ep, attention, batch, seen)
+    if getattr(profile, "build_outside", lambda: False)():  # a build its rows did not state
+        dims.append("build")
     return family(kind, wl.model.is_moe), dims
 
 

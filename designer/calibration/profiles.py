@@ -71,6 +71,7 @@ _KEYS = {
     "builds": "table",
     "intervals": "table",
     "platforms": "table",
+    "measured_builds": "table",
     "not_identified": "strlist",
     "data": "str",
     "rows": "int",
@@ -172,6 +173,24 @@ class Profile:
     # profile is scaled to ("" unless `on_platform` scaled it)
     platforms: tuple[tuple[str, OnPlatform], ...] = ()
     on: str = ""
+    # engine → (oldest, newest) build its rows state (`engines.stated_builds`; rows stating
+    # none not counted), and the engine build an answer under it names ((engine, version), set
+    # by `asking`): a build outside that range is an extrapolation (`intervals.domain`, `build`)
+    measured_builds: tuple[tuple[str, str, str], ...] = ()
+    asked: tuple[str, str] = ()
+
+    def build_outside(self) -> bool:
+        """Whether the engine build an answer names lies outside the builds this profile's rows
+        state for that engine (not judged when they state none: its range is not known)."""
+        from designer.calibration import engines
+
+        if not self.asked:
+            return False
+        engine, version = self.asked
+        for e, oldest, newest in self.measured_builds:
+            if e == engine:
+                return not engines.within(version, oldest, newest)
+        return False
 
     @property
     def calibrated(self) -> bool:
@@ -205,6 +224,9 @@ class Profile:
         lines.append(f"chips = {toml_text.value(list(self.chips))}")
         if self.builds:
             lines.append(f"builds = {toml_text.value(dict(self.builds))}")
+        if self.measured_builds:
+            ranges = {e: [old, new] for e, old, new in self.measured_builds}
+            lines.append(f"measured_builds = {toml_text.value(ranges)}")
         lines.append(f"bandwidth = {e.bandwidth:.4f}")
         lines.append(f"compute = {e.compute:.4f}")
         lines.append(f"prefill_compute = {e.prefill_compute:.4f}")
@@ -300,6 +322,7 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
         builds=builds,
         intervals=_intervals(e, pid, where),
         platforms=_platforms(e, pid, where),
+        measured_builds=_measured_builds(e, pid, where),
         data=str(e.get("data", "")),
         rows=int(e.get("rows", 0)),
         fit_date=str(e.get("fit_date", "")),
@@ -324,18 +347,22 @@ def _strings(e: dict, key: str, what: str, pid: str, where: str) -> list[str]:
     return v
 
 
+def _table(e: dict, name: str, example: str, key: str, where: str) -> dict:
+    """The inline table at `name` of a profile table (empty when absent)."""
+    v = e.get(name, {})
+    if not isinstance(v, dict):
+        raise InputError(
+            f"expected a table such as {example}, got {excerpt(v)}", where=where, key=key
+        )
+    return v
+
+
 def _builds(e: dict, pid: str, where: str) -> tuple[tuple[str, str], ...]:
     """`builds = { engine = "version", … }` of a profile table (empty when absent)."""
     from designer.calibration import engines
 
-    v = e.get("builds", {})
     key = f"{pid}.builds"
-    if not isinstance(v, dict):
-        raise InputError(
-            f'expected a table such as {{ vllm = "0.13.0" }}, got {excerpt(v)}',
-            where=where,
-            key=key,
-        )
+    v = _table(e, "builds", '{ vllm = "0.13.0" }', key, where)
     for engine, version in v.items():
         if not isinstance(version, str):
             raise InputError(
@@ -345,6 +372,35 @@ def _builds(e: dict, pid: str, where: str) -> tuple[tuple[str, str], ...]:
             )
         engines.parse_version(version, where=where, key=f"{key}.{engine}")
     return tuple(sorted(v.items()))
+
+
+def _measured_builds(e: dict, pid: str, where: str) -> tuple[tuple[str, str, str], ...]:
+    """`measured_builds = { engine = ["oldest", "newest"], … }` (empty when absent)."""
+    from designer.calibration import engines
+
+    key = f"{pid}.measured_builds"
+    v = _table(e, "measured_builds", '{ vllm = ["0.5.3", "0.7.4"] }', key, where)
+    out = []
+    for engine, pair in sorted(v.items()):
+        k = f"{key}.{engine}"
+        if not (
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+        ):
+            raise InputError(
+                f'expected ["oldest", "newest"] versions, got {excerpt(pair)}', where=where, key=k
+            )
+        for x in pair:
+            engines.parse_version(x, where=where, key=k)
+        out.append((engine, pair[0], pair[1]))
+    return tuple(out)
+
+
+def asking(profile: Profile, engine: str | None, version: str | None) -> Profile:
+    """`profile` as an answer naming engine build `version` uses it (`Profile.asked`), which
+    its interval judges against the builds the profile's rows state; unchanged without both."""
+    if not engine or not version:
+        return profile
+    return dataclasses.replace(profile, asked=(engine, version))
 
 
 def _intervals(e: dict, pid: str, where: str) -> dict | None:
@@ -560,6 +616,11 @@ def default_for(
     fitted on that engine's builds up to it comes first (`for_build`), scaled to the chip ×
     engine when its rows measured `model` there (`on_platform`).
     """
+    return asking(_default(catalog, chip_id, engine, version, model), engine, version)
+
+
+def _default(catalog: Catalog, chip_id: str, engine, version, model) -> Profile:
+    """`default_for` before it records the build asked for."""
     chip = catalog.chip(chip_id)
     if chip.kind not in SHIPPING_KINDS:
         return LIMIT_PROFILE
@@ -639,6 +700,8 @@ def describe(profile: Profile) -> dict[str, Any]:
         "platform": profile.platform,
         "engine": profile.engine,
         "builds": dict(profile.builds),
+        "measured_builds": {e: [old, new] for e, old, new in profile.measured_builds},
+        **({"build": " ".join(profile.asked)} if profile.asked else {}),
         "fit_date": profile.fit_date,
         "error": profile.error(),
         "mape_cv": profile.cv_mape,
@@ -683,7 +746,7 @@ def for_problem(problem: Any, chip_id: str, workload: Workload | None = None) ->
     is the workload to evaluate that chip with.
     """
     if problem.profile:
-        base = get(problem.profile)
+        base = asking(get(problem.profile), problem.engine, problem.engine_version)
     elif problem.efficiency_values or problem.workload.assumptions.is_paper:
         base = LIMIT_PROFILE  # the paper's view: its assumptions at the hardware limit
     else:

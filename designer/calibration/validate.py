@@ -54,14 +54,17 @@ def default(catalog: Catalog, row: Measurement) -> Profile:
     """
     if profiles.for_build(row.engine, row.version) is not None:
         return profiles.default_for(catalog, row.chip, row.engine, row.version, row.model)
-    return profiles.default_for(catalog, row.chip)
+    return profiles.asking(profiles.default_for(catalog, row.chip), row.engine, row.version)
 
 
 def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog) -> dict[str, Any]:
     """The JSON record of predictions with `profile` (None: each chip's default) against the
     measured `rows`, with each prediction's 80% interval."""
     prepared = as_rows(prepare(rows, catalog), catalog)
-    used = [profile or default(catalog, r) for r in rows]
+    used = [
+        profiles.asking(profile, r.engine, r.version) if profile else default(catalog, r)
+        for r in rows
+    ]
     predicted, low, high = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows))
     tables = {}  # per profile, the interval table its answers are judged by
     for key in dict.fromkeys((p.id, p.on) for p in used):

@@ -210,7 +210,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     }
     # Efficiency flags alone keep their meaning (the hardware limit with those values).
     if args.profile:
-        base = profiles.get(args.profile)
+        base = profiles.asking(profiles.get(args.profile), args.engine, args.engine_version)
     elif values:
         base = profiles.LIMIT_PROFILE
     else:
