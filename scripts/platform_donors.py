@@ -23,7 +23,7 @@ import numpy as np
 
 from designer.calibration import measurements, platforms
 from designer.calibration.calibrate import as_rows, fit_items
-from designer.calibration.profiles import OnPlatform
+from designer.calibration.profiles import platform_numbers
 from designer.model.catalog import Catalog
 
 Rule = Callable[[str, str, Catalog], bool]  # (held-out platform, candidate donor, catalog)
@@ -67,9 +67,7 @@ def borrowed(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]
             on = eff
             if donors:
                 scale = float(np.exp(np.mean(np.log([d[0] for d in donors]))))
-                on = OnPlatform(scale, float(np.mean([d[1] for d in donors])), (), 0, 0).applied(
-                    eff
-                )
+                on = platform_numbers(eff, scale, float(np.mean([d[1] for d in donors])))
             out[name][held] = mine.terms.predict(on)
     return rows.measured_ms, out, plat
 

@@ -26,7 +26,7 @@ import numpy as np
 from designer.calibration import intervals as iv
 from designer.calibration import measurements, platforms
 from designer.calibration.calibrate import GROUPINGS, as_rows
-from designer.calibration.profiles import OnPlatform
+from designer.calibration.profiles import platform_numbers
 from designer.model.catalog import Catalog
 
 MIN_PEERS = 3  # rows of the platform from other publications to fit its two numbers to
@@ -48,7 +48,7 @@ def by_source(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
             peers = np.flatnonzero((plat == p) & (source != source[mine[0]])).tolist()
             if what != "limit" and len(peers) >= MIN_PEERS:
                 scale, tau = platforms.fit(rows.take(peers), eff)
-                on = OnPlatform(scale, tau, (), 0, 0).applied(eff)
+                on = platform_numbers(eff, scale, tau)
                 numbers[mine] = rows.take(mine).terms.predict(on)
     return rows.measured_ms, base, numbers, plat
 

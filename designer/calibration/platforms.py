@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import least_squares
 
-from designer.calibration.profiles import OnPlatform
+from designer.calibration.profiles import OnPlatform, platform_numbers
 from designer.model.catalog import Catalog
 from designer.model.workload import Efficiency
 
@@ -54,11 +54,9 @@ def fit(rows, eff: Efficiency) -> tuple[float, float]:
     (`calibrate.Rows`, one platform's): least squares on log(measured / predicted), from
     (1, the generation's τ_step), inside `SCALE_BOUNDS` and [0, `MAX_STEP_S`]."""
 
-    def on(x) -> Efficiency:
-        return OnPlatform(float(x[0]), float(x[1]) * 1e-3, (), 0, 0).applied(eff)
-
     def residuals(x):
-        return np.log(rows.measured_ms / rows.terms.predict(on(x)))
+        on = platform_numbers(eff, float(x[0]), float(x[1]) * 1e-3)
+        return np.log(rows.measured_ms / rows.terms.predict(on))
 
     start = [1.0, min(eff.overhead_per_step, MAX_STEP_S) * 1e3]
     lo, hi = [SCALE_BOUNDS[0], 0.0], [SCALE_BOUNDS[1], MAX_STEP_S * 1e3]
@@ -107,6 +105,5 @@ def held_out(rows, catalog: Catalog) -> tuple[np.ndarray, np.ndarray]:
         eff = fit_items(rows.take(np.flatnonzero(~held).tolist()), catalog).efficiency
         scale, tau = fit(rows.take(np.flatnonzero(peers).tolist()), eff)
         idx = np.flatnonzero(held).tolist()
-        on = OnPlatform(scale, tau, (), 0, 0)
-        predicted[idx] = rows.take(idx).terms.predict(on.applied(eff))
+        predicted[idx] = rows.take(idx).terms.predict(platform_numbers(eff, scale, tau))
     return predicted, ~np.isnan(predicted)

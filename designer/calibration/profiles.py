@@ -92,6 +92,12 @@ _KEYS = {
 }
 
 
+def platform_numbers(eff: Efficiency, scale: float, overhead_per_step: float) -> Efficiency:
+    """A generation's `eff` on a measured platform: the platform's own per-step time (s) in
+    place of the fit's, and every decode term times `scale` (`Efficiency.step_scale`)."""
+    return dataclasses.replace(eff, step_scale=scale, overhead_per_step=overhead_per_step)
+
+
 @dataclass(frozen=True)
 class OnPlatform:
     """A software generation's measured platform (chip × engine): its own per-step time
@@ -107,10 +113,8 @@ class OnPlatform:
     configurations: int  # distinct (model, dtypes, TP, PP, EP, attention) measured
 
     def applied(self, eff: Efficiency) -> Efficiency:
-        """The generation's `eff` on this platform."""
-        return dataclasses.replace(
-            eff, step_scale=self.scale, overhead_per_step=self.overhead_per_step
-        )
+        """The generation's `eff` on this platform (`platform_numbers`)."""
+        return platform_numbers(eff, self.scale, self.overhead_per_step)
 
     def as_written(self) -> OnPlatform:
         """These numbers as `to_raw` writes them and `profiles.toml` reads them back."""

@@ -70,7 +70,8 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
     for key in dict.fromkeys((p.id, p.on) for p in used):
         ks = [k for k, p in enumerate(used) if (p.id, p.on) == key]
         predicted[ks] = prepared.take(ks).terms.predict(used[ks[0]].efficiency)
-        tables.setdefault(key[0], intervals.table_for(used[ks[0]]))
+        if key[0] not in tables:  # a generation's platforms share its one table
+            tables[key[0]] = intervals.table_for(used[ks[0]])
     for k, (item, p) in enumerate(zip(prepared.items, used, strict=True)):
         r = item.row
         table = tables[p.id]

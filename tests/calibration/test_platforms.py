@@ -72,7 +72,7 @@ def test_fit_recovers_the_numbers_a_platform_was_made_with(late, scale, tau):
     eff = profiles.get("current").efficiency
     plat = np.array([i.row.platform for i in late.items])
     rows = late.take(np.flatnonzero(plat == "b200/sglang").tolist())
-    made = rows.terms.predict(profiles.OnPlatform(scale, tau, (), 0, 0).applied(eff))
+    made = rows.terms.predict(profiles.platform_numbers(eff, scale, tau))
     got = platforms.fit(_with_measured(rows, made), eff)
     assert got == pytest.approx((scale, tau), rel=1e-4, abs=1e-7)
 
@@ -83,8 +83,8 @@ def test_fit_is_the_least_squares_point_of_a_platforms_rows(late):
     rows = late.take(np.flatnonzero(plat == "mi300x/sglang").tolist())
 
     def sse(scale, tau):
-        on = profiles.OnPlatform(scale, tau, (), 0, 0)
-        return float(np.sum(np.log(rows.measured_ms / rows.terms.predict(on.applied(eff))) ** 2))
+        on = profiles.platform_numbers(eff, scale, tau)
+        return float(np.sum(np.log(rows.measured_ms / rows.terms.predict(on)) ** 2))
 
     scale, tau = platforms.fit(rows, eff)
     best = sse(scale, tau)
