@@ -171,7 +171,18 @@ def within(version: str, oldest: str, newest: str) -> bool:
     >>> within("0.5.6", "0.5.5", "0.5.7"), within("0.6.0", "0.5.5", "0.5.7")
     (True, False)
     """
-    return parse_version(oldest) <= parse_version(version) <= parse_version(newest)
+    return side(version, oldest, newest) == 0
+
+
+def side(version: str, oldest: str, newest: str) -> int:
+    """Where build `version` lies against two stated builds: -1 before the oldest, 1 after the
+    newest, 0 between them (suffixes dropped, as in `within`).
+
+    >>> [side(v, "0.4.2", "0.4.3") for v in ("0.4.0", "0.4.3", "0.5.1")]
+    [-1, 0, 1]
+    """
+    v = parse_version(version)
+    return -1 if v < parse_version(oldest) else int(v > parse_version(newest))
 
 
 def mixed_batches(engine: str, software: str) -> bool:

@@ -20,8 +20,9 @@ those are wider: a sparse cell never narrows it. A prediction outside the data's
 or MLA model when the data hold none, a TP, PP, EP, batch or context beyond the largest
 measured, data-parallel attention, an unmeasured chip or weight dtype, speculative decoding, an
 uncalibrated profile, non-deployment equations, an engine build outside those the profile's rows
-state: `Profile.build_outside`) is widened by `WIDEN` on each side per such dimension, and the
-answer names the dimensions.
+state: `Profile.build_outside`) is widened by `WIDEN` on each side per such dimension — a build
+on one side only, the fast end for a later build, the slow end for an earlier one (`widenings`)
+— and the answer names the dimensions.
 
 The table lives in catalogs/intervals.toml, written by `designer calibrate DATA --intervals`
 (`python scripts/refit_profiles.py` reruns it); its `[coverage]` is the share of held-out
@@ -177,11 +178,14 @@ def at(q: np.ndarray, level) -> np.ndarray:
     return np.interp(level, QUANTILES, q)
 
 
-def bounds(q: np.ndarray, widen: int = 0, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """(fast, slow) ratios of the central `confidence` interval, widened `widen` times."""
+def bounds(
+    q: np.ndarray, widen: int | tuple[int, int] = 0, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
+    """(fast, slow) ratios of the central `confidence` interval, widened `widen` times at both
+    ends, or (fast, slow) times at each (`widenings`)."""
     tail = (1.0 - confidence) / 2.0
-    w = WIDEN**widen
-    return float(at(q, tail)) / w, float(at(q, 1.0 - tail)) * w
+    fast, slow = widen if isinstance(widen, tuple) else (widen, widen)
+    return float(at(q, tail)) / WIDEN**fast, float(at(q, 1.0 - tail)) * WIDEN**slow
 
 
 # ---- the held-out residuals of the shipped data ----------------------------------------------
@@ -554,6 +558,17 @@ def domain(profile, table: Table, wl, chip: str, tp, pp, ep, attention, batch):
     return family(kind, wl.model.is_moe), dims
 
 
+def widenings(profile, dims: list[str]) -> tuple[int, int]:
+    """(fast, slow): how many times an answer's interval is widened at each end, once per
+    extrapolated dimension (`domain`) — except `build`, which widens one end: a build later
+    than the profile's rows the fast end, an earlier one the slow end (where the data measure
+    one configuration on two builds, the later one ran it faster or at most 7% slower:
+    docs/model.md §8)."""
+    n = len(dims)
+    side = getattr(profile, "build_side", lambda: 0)() if "build" in dims else 0
+    return n - (side < 0), n - (side > 0)
+
+
 def extrapolated(
     table: Table, wl, chip: str, tp, pp, ep, attention, batch, seen: bool = False
 ) -> list[str]:
@@ -607,7 +622,7 @@ def interval(
     table = table_for(profile, table)
     kind, dims = domain(profile, table, wl, chip, tp, pp, ep, attention, batch)
     cell, q = table.quantiles(kind, batch, wl.read_context)
-    fast, slow = bounds(q, len(dims))
+    fast, slow = bounds(q, widenings(profile, dims))
     return {
         "confidence": CONFIDENCE,
         "tokens_per_s_per_user_low": accepted / (step_s * slow),
@@ -636,7 +651,7 @@ def slow_factor(
     )
     running = np.maximum.accumulate(per_bin)[batch_bin(batch)]
     n = (
-        len(dims)
+        widenings(profile, dims)[1]
         + (np.asarray(t) > r.get("tp", np.inf)).astype(int)
         + (np.asarray(p) > r.get("pp", np.inf)).astype(int)
         + (np.asarray(ep) > r.get("ep", np.inf)).astype(int)

@@ -186,15 +186,21 @@ class Profile:
     def build_outside(self) -> bool:
         """Whether the engine build an answer names lies outside the builds this profile's rows
         state for that engine (not judged when they state none: its range is not known)."""
+        return self.build_side() != 0
+
+    def build_side(self) -> int:
+        """Where the engine build an answer names lies against the builds this profile's rows
+        state for that engine (`engines.side`): 1 later than all of them, -1 earlier, 0 among
+        them or not judged (no build named, or none stated for that engine)."""
         from designer.calibration import engines
 
         if not self.asked:
-            return False
+            return 0
         engine, version = self.asked
         for e, oldest, newest in self.measured_builds:
             if e == engine:
-                return not engines.within(version, oldest, newest)
-        return False
+                return engines.side(version, oldest, newest)
+        return 0
 
     @property
     def calibrated(self) -> bool:

@@ -79,7 +79,7 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
             p, table, item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
         )
         _, q = table.quantiles(kind, r.batch, r.decode_context)
-        fast, slow = intervals.bounds(q, len(dims))
+        fast, slow = intervals.bounds(q, intervals.widenings(p, dims))
         low[k], high[k] = predicted[k] * fast, predicted[k] * slow
     e = Errors(prepared.ids, predicted, prepared.measured_ms)
     worst_id, worst = e.worst
