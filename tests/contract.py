@@ -40,6 +40,7 @@ INTERVAL_KEYS = {
     "domain",
     "points",
     "extrapolated",
+    "widened",  # {"fast": n, "slow": m}: times each end was widened (added; a build widens one)
 }
 
 FLEET_KEYS = {

@@ -618,11 +618,13 @@ def interval(
     table: Table | None = None,
 ) -> dict[str, Any]:
     """The JSON record of a design's 80% interval: tokens/s per user and step time at both
-    ends, the domain cell it came from and the extrapolated dimensions."""
+    ends, the domain cell it came from, the extrapolated dimensions and how many times each end
+    was widened for them (`widenings`)."""
     table = table_for(profile, table)
     kind, dims = domain(profile, table, wl, chip, tp, pp, ep, attention, batch)
     cell, q = table.quantiles(kind, batch, wl.read_context)
-    fast, slow = bounds(q, widenings(profile, dims))
+    widened = widenings(profile, dims)
+    fast, slow = bounds(q, widened)
     return {
         "confidence": CONFIDENCE,
         "tokens_per_s_per_user_low": accepted / (step_s * slow),
@@ -632,6 +634,7 @@ def interval(
         "domain": cell,
         "points": table.counts.get(cell, 0),
         "extrapolated": dims,
+        "widened": {"fast": widened[0], "slow": widened[1]},
     }
 
 

@@ -80,11 +80,14 @@ def design_table(record: dict[str, Any], title: str) -> Table:
 
 
 def interval_text(m: dict[str, Any], record: dict[str, Any]) -> str:
-    """' (80% interval 16.2–39.6; extrapolated: moe, chip)' when the record has one."""
+    """' (80% interval 16.2–39.6; extrapolated: moe, chip)' when the record has one; a build
+    outside the profile's widens one end, and says which ('build (later: fast end)')."""
     if "tokens_per_s_per_user_low" not in m:
         return ""
     iv = record.get("interval", {})
-    extra = iv.get("extrapolated") or []
+    w = iv.get("widened") or {}
+    end = {1: "later: fast end", -1: "earlier: slow end"}.get(w.get("fast", 0) - w.get("slow", 0))
+    extra = [f"{d} ({end})" if d == "build" and end else d for d in iv.get("extrapolated") or []]
     return (
         f"  (80% interval {m['tokens_per_s_per_user_low']:,.1f}–"
         f"{m['tokens_per_s_per_user_high']:,.1f}"

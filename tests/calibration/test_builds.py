@@ -63,7 +63,7 @@ def test_a_build_outside_the_rows_is_named(pid, engine, version, side):
     assert profiles.asking(profiles.get(pid), engine, None) == profiles.get(pid)
 
 
-def test_an_answer_naming_a_build_outside_is_widened_at_one_end(capsys):
+def test_an_answer_naming_a_build_outside_is_widened_at_one_end(capsys, monkeypatch):
     """A later build than the profile's rows widens the fast end only, an earlier one the slow
     end only; the nominal is the profile's either way."""
 
@@ -85,6 +85,14 @@ def test_an_answer_naming_a_build_outside_is_widened_at_one_end(capsys):
     assert la["tokens_per_s_per_user_high"] == pytest.approx(
         i["tokens_per_s_per_user_high"] * intervals.WIDEN
     )
+    n = len(i["extrapolated"])
+    assert i["widened"] == {"fast": n, "slow": n}
+    assert la["widened"] == {"fast": n + 1, "slow": n}
+    assert ea["widened"] == {"fast": n, "slow": n + 1}
+    # and the text answer says which end
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main([*EVALUATE[:-1], "--engine", "sglang", "--engine-version", "0.5.0"]) == 0
+    assert "extrapolated: build (later: fast end))" in capsys.readouterr().out
     # a profile named with the build: judged the same way
     named = ["--profile", "generic-sglang", "--engine", "sglang", "--engine-version", "0.5.0"]
     assert main([*EVALUATE, *named]) == 0
