@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 
 import pytest
 
@@ -46,3 +47,26 @@ def test_a_batch_other_than_one_is_refused(tmp_path, catalog):
 
     with pytest.raises(InputError):
         ttft.load(p, catalog)
+
+
+def test_every_answer_with_a_ttft_quotes_how_the_model_met_published_ttfts(catalog, capsys):
+    """`ttft.published_check`: measured / predicted over prefill.csv under the profiles answers
+    use (the same predictions `ttft.compare` prints), quoted by `evaluate` and by a serving
+    `solve`, in JSON and in text."""
+    from designer.interface.cli import main
+
+    decode = measurements.load(measurements.bundled_path(), catalog)
+    rows = ttft.load(ttft.bundled_path(), catalog)
+    ratio = [r["measured_ms"] / r["profile_ms"] for r in ttft.compare(rows, decode, catalog)]
+    check = ttft.published_check()
+    assert check["measured_over_predicted"] == pytest.approx([min(ratio), max(ratio)], rel=1e-12)
+    assert check["rows"] == len(rows) and check["publications"] == 2
+    args = ["evaluate", "--model", "llama3.3-70b", "--chip", "h100-sxm", "--tp", "2"]
+    assert main([*args, "--prompt-tokens", "5000", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ttft_check"] == check
+    assert main([*args, "--json"]) == 0  # no prompt, no TTFT: nothing to quote
+    assert "ttft_check" not in json.loads(capsys.readouterr().out)
+    assert main(["solve", "problems/serving-llama3.1-70b-30rps-ttft2s.toml", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ttft_check"] == check
+    assert main(["solve", "problems/quickstart.toml", "--json"]) == 0
+    assert "ttft_check" not in json.loads(capsys.readouterr().out)

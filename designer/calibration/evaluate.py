@@ -164,7 +164,8 @@ def evaluate(
     The Python default is the `paper` assumption set (the command line's is `deployment`);
     dtypes default to fp8 under `paper` and to the model's native dtype under `deployment`.
     Further keywords go to `Workload` (`prompt_tokens`, `output_tokens`, `speculative`, ...);
-    with `prompt_tokens`, `metrics.ttft_s` is the prefill time of one such prompt. With
+    with `prompt_tokens`, `metrics.ttft_s` is the prefill time of one such prompt, and
+    `ttft_check` how the prefill model met published TTFTs (`ttft.published_check`). With
     `requests_per_s` too (and `output_tokens`), the replicas serve that many requests/s between
     them in `phase` (aggregated, prefill or decode; `serving.replica`): `metrics.ttft_s` is the
     loaded mean TTFT, `ttft_p90_s` its 90th percentile and `tpot_s` the time per output token
@@ -216,8 +217,11 @@ def evaluate(
     record = assess(wl, catalog, design, cost_basis)
     record["cost_basis"] = cost_basis.describe()
     if prompt_tokens is not None:
+        from designer.calibration import ttft
+
         pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
         record["metrics"]["ttft_s"] = pf.time_s
+        record["ttft_check"] = ttft.published_check()
     if requests_per_s is not None:
         check_serving(wl, "evaluate", "--requests-per-s")
         loaded = serving.replica(

@@ -104,6 +104,8 @@ def print_evaluation(record: dict[str, Any], console: Console | None = None) -> 
         console.print(serving_line(m, f"at {m['requests_per_s']:g} requests/s"))
     elif "ttft_s" in m:
         console.print(f"time to first token {_si(m['ttft_s'], 's')} (one prompt)")
+    if "ttft_check" in record:
+        console.print(ttft_check_line(record["ttft_check"]))
     if "profile" in record:
         p = record["profile"]
         console.print(f"profile {p['name']}: {p['error']}")
@@ -140,6 +142,15 @@ def fleet_table(record: dict[str, Any], title: str) -> Table:
     return t
 
 
+def ttft_check_line(c: dict[str, Any]) -> str:
+    """How the prefill model met published TTFTs, said beside every TTFT an answer gives."""
+    lo, hi = c["measured_over_predicted"]
+    return (
+        f"TTFT check: published one-request TTFTs measured {lo:.1f}–{hi:.1f}× the prefill "
+        f"model's ({c['rows']} rows, {c['publications']} publications; {c['source']})"
+    )
+
+
 def serving_line(m: dict[str, Any], head: str) -> str:
     """TTFT (mean, p90) and TPOT of a row or an evaluation, where it has them."""
     parts = []
@@ -162,6 +173,8 @@ def totals_lines(record: dict[str, Any]) -> list[str]:
                 f"{r['requests_per_s']:.3g} requests/s"
             )
             lines.append(serving_line(r, head))
+        if "ttft_check" in record:
+            lines.append(ttft_check_line(record["ttft_check"]))
         lines.append(
             f"{tot['requests_per_s']:g} requests/s; $ per million tokens counts "
             f"{tot['cost_per_mtoken_counts']}: {_usd(tot['cost_per_mtoken_usd'])} "

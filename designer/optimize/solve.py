@@ -125,6 +125,10 @@ def solve(
     if proven:
         _prefer_one_configuration(m, data)
     record = answer(data, export(m, data), start, proven, st.gap or 0.0)
+    if any(r.get("ttft_s") is not None for r in record["fleet"]):
+        from designer.calibration import ttft
+
+        record["ttft_check"] = ttft.published_check()
     record["solver"] = {
         "incumbent": st.incumbent,
         "bound": st.bound,
