@@ -102,6 +102,22 @@ def test_a_sparse_cell_never_narrows_its_kind():
             assert np.all(q[low] <= base[low]) and np.all(q[~low] >= base[~low])
 
 
+def test_a_dense_answer_above_batch_128_takes_its_kinds_cell_there():
+    """Dense rows above batch 128 are too few for a cell of their own, so a dense answer there
+    is judged by every row of its kind at that batch (never narrower than its kind); at 128 and
+    below it keeps the dense cells."""
+    t = intervals.shipped()
+    low = np.array(intervals.QUANTILES) < 0.5
+    for kind in ("composed", "platform"):
+        assert f"{kind}|>128" not in t.cells and f"{kind}+moe|>128" in t.cells
+        cell, q = t.quantiles(kind, 512, 1000)
+        base = np.array(t.cells[kind])
+        assert cell.startswith(f"{kind}+moe|>128")
+        assert np.all(q[low] <= base[low]) and np.all(q[~low] >= base[~low])
+        assert intervals.at(q, 0.9) > intervals.at(base, 0.9)
+        assert "+moe" not in t.quantiles(kind, 128, 1000)[0]
+
+
 def test_an_interval_brackets_the_nominal_and_names_no_dimension_inside_the_data():
     rec = _evaluate(model="llama3.1-70b", chip="h100-sxm", tp=4, batch=32)
     m, iv = rec["metrics"], rec["interval"]

@@ -16,7 +16,9 @@ Quantiles weigh every publication the same (publications disagree where the mode
 equal, so the spread between them, not the count of one's rows, sets the interval). A domain's
 interval is its kind's, widened to its (kind, batch, context) cell's — or, when that cell holds
 fewer than `MIN_CELL` rows from `MIN_SOURCES` publications, its (kind, batch) cell's — where
-those are wider: a sparse cell never narrows it. A prediction outside the data's range (an MoE
+those are wider: a sparse cell never narrows it. Above batch 128, where the dense rows are too
+few for a cell of their own, a dense domain takes its kind's MoE family's cells (every row of
+the kind at that batch). A prediction outside the data's range (an MoE
 or MLA model when the data hold none, a TP, PP, EP, batch or context beyond the largest
 measured, data-parallel attention, an unmeasured chip or weight dtype, speculative decoding, an
 uncalibrated profile, non-deployment equations, an engine build outside those the profile's rows
@@ -114,7 +116,9 @@ class Table:
 
     def quantiles(self, kind: str, batch: int, context: int) -> tuple[str, np.ndarray]:
         """(cell used, ratio quantiles) of one domain: the kind's quantiles, widened to the
-        most specific cell's where that cell's are wider (a sparse cell never narrows them)."""
+        most specific cell's where that cell's are wider (a sparse cell never narrows them). A
+        dense domain above batch 128 without a cell there takes its kind's MoE family's cells at
+        that batch (every row of the kind there, dense rows included: docs/model.md §8)."""
         if kind not in self.cells and kind.endswith(MOE):  # no MoE rows: the dense kind's
             kind = kind[: -len(MOE)]
         if kind not in self.cells and kind + MOE in self.cells:  # no dense rows: the MoE's
@@ -122,7 +126,11 @@ class Table:
         if kind not in self.cells:
             raise InputError(f"no interval for profile kind {kind!r}", where=FILE)
         base = np.array(self.cells[kind])
-        for key in cell_keys(kind, int(batch_bin(batch)), int(context_bin(context)))[:-1]:
+        b, c = int(batch_bin(batch)), int(context_bin(context))
+        keys = cell_keys(kind, b, c)[:-1]
+        if not kind.endswith(MOE) and b == len(BATCH_BINS) - 1:
+            keys += cell_keys(kind + MOE, b, c)[:-1]
+        for key in keys:
             if key in self.cells:
                 q = np.array(self.cells[key])
                 low = np.asarray(QUANTILES) < 0.5
