@@ -7,8 +7,8 @@ predicted three ways, each with its 80% interval:
 - `older`: as answers are, under the chip's default profile, `build` named as extrapolated (a
   later build: the fast end widened, `intervals.widenings`);
 - `generation`: under the newest generation (`current`), as if the row stated that generation's
-  oldest build, on its measured platform's numbers where it has them, widened once at both ends
-  (the build is earlier than its rows);
+  oldest build, on its measured platform's numbers where it has them, `build` named as for an
+  earlier build than its rows (the slow end widened once);
 - `bracket`: the geometric mean of the two predictions, its interval the span of both.
 
     python scripts/between_generations.py   # held_out/between_generations.csv
@@ -43,7 +43,7 @@ def predicted(
     for way, these, widen in (("older", rows, 1.0), ("generation", later, intervals.WIDEN)):
         rec = validate(these, None, cat)["rows"]
         p = np.array([x["predicted_ms"] for x in rec])
-        lo = np.array([x["low_ms"] for x in rec]) / widen
+        lo = np.array([x["low_ms"] for x in rec])
         hi = np.array([x["high_ms"] for x in rec]) * widen
         out[way] = (p, lo, hi)
     (po, lo_o, hi_o), (pg, lo_g, hi_g) = out["older"], out["generation"]

@@ -197,8 +197,8 @@ def test_the_ways_to_answer_between_the_generations_are_checked_as_answers_are(
     load_script, catalog
 ):
     """scripts/between_generations.py: `older` is what `validate --profile default` answers;
-    `generation` is the newest generation's answer for its oldest build, widened once at both
-    ends; `bracket` lies between the two and spans both intervals."""
+    `generation` is the newest generation's answer for its oldest build, its slow end widened
+    once (an earlier build); `bracket` lies between the two and spans both intervals."""
     measured, ways = load_script("between_generations").predicted(BETWEEN)
     rows = load(BETWEEN, catalog)
     rec = validate(rows, None, catalog)["rows"]
