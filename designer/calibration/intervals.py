@@ -47,7 +47,7 @@ import dataclasses
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -611,6 +611,25 @@ def extrapolated(
     return out
 
 
+class Ends(NamedTuple):
+    """One design's 80% interval as step-time ratios to its prediction (`ends`)."""
+
+    cell: str  # the domain cell its quantiles came from
+    extrapolated: list[str]  # the dimensions outside the data (`domain`)
+    widened: tuple[int, int]  # times the fast and the slow end were widened (`widenings`)
+    fast: float
+    slow: float
+
+
+def ends(profile, table: Table, wl, chip: str, tp, pp, ep, attention, batch) -> Ends:
+    """The interval of one design answered under `profile`, judged by `table` (`table_for`):
+    its domain's quantiles at the decode context, widened per extrapolated dimension."""
+    kind, dims = domain(profile, table, wl, chip, tp, pp, ep, attention, batch)
+    cell, q = table.quantiles(kind, batch, wl.read_context)
+    widened = widenings(profile, dims)
+    return Ends(cell, dims, widened, *bounds(q, widened))
+
+
 def interval(
     profile,
     wl,
@@ -629,20 +648,17 @@ def interval(
     ends, the domain cell it came from, the extrapolated dimensions and how many times each end
     was widened for them (`widenings`)."""
     table = table_for(profile, table)
-    kind, dims = domain(profile, table, wl, chip, tp, pp, ep, attention, batch)
-    cell, q = table.quantiles(kind, batch, wl.read_context)
-    widened = widenings(profile, dims)
-    fast, slow = bounds(q, widened)
+    e = ends(profile, table, wl, chip, tp, pp, ep, attention, batch)
     return {
         "confidence": CONFIDENCE,
-        "tokens_per_s_per_user_low": accepted / (step_s * slow),
-        "tokens_per_s_per_user_high": accepted / (step_s * fast),
-        "step_time_low_s": step_s * fast,
-        "step_time_high_s": step_s * slow,
-        "domain": cell,
-        "points": table.counts.get(cell, 0),
-        "extrapolated": dims,
-        "widened": {"fast": widened[0], "slow": widened[1]},
+        "tokens_per_s_per_user_low": accepted / (step_s * e.slow),
+        "tokens_per_s_per_user_high": accepted / (step_s * e.fast),
+        "step_time_low_s": step_s * e.fast,
+        "step_time_high_s": step_s * e.slow,
+        "domain": e.cell,
+        "points": table.counts.get(e.cell, 0),
+        "extrapolated": e.extrapolated,
+        "widened": {"fast": e.widened[0], "slow": e.widened[1]},
     }
 
 

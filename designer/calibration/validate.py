@@ -73,14 +73,11 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
         if key[0] not in tables:  # a generation's platforms share its one table
             tables[key[0]] = intervals.table_for(used[ks[0]])
     for k, (item, p) in enumerate(zip(prepared.items, used, strict=True)):
-        r = item.row
-        table = tables[p.id]
-        kind, dims = intervals.domain(
-            p, table, item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
+        r = item.row  # its decode workload's context is the row's decode context
+        e = intervals.ends(
+            p, tables[p.id], item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
         )
-        _, q = table.quantiles(kind, r.batch, r.decode_context)
-        fast, slow = intervals.bounds(q, intervals.widenings(p, dims))
-        low[k], high[k] = predicted[k] * fast, predicted[k] * slow
+        low[k], high[k] = predicted[k] * e.fast, predicted[k] * e.slow
     e = Errors(prepared.ids, predicted, prepared.measured_ms)
     worst_id, worst = e.worst
     return {
