@@ -74,13 +74,43 @@ def version(engine: str, software: str) -> tuple[int, ...] | None:
     return parse_version(stated) if stated else None
 
 
+@functools.lru_cache(maxsize=1)
+def _names() -> dict[str, tuple[str, ...]]:
+    path = bundled_dir() / FILE
+    raw = read_toml(path, "the engines catalog")
+    out = {}
+    for e, body in raw.items():
+        names = body.get("names", [])
+        if not (isinstance(names, list) and all(isinstance(n, str) and n for n in names)):
+            raise InputError('expected names = ["...", ...]', where=str(path), key=f"{e}.names")
+        out[e] = tuple(names)
+    return out
+
+
+# after the engine's name: separators as package pins, wheel and image tags write them
+# ("vllm==0.9.1", "vllm-0.9.0.2.dev108", "rocm/vllm:rocm6.4.1_vllm_0.9.1", "sglang:v0.5.2"),
+# an optional word "version", then a dotted number ("v0.13", "1.2.0rc2")
+_AFTER_NAME = r"[\s_:=/-]*(?:version\b[\s:]*)?v?(\d+(?:\.\d+)+[a-z0-9]*)"
+
+
 def stated_version(engine: str, software: str) -> str | None:
-    """The version text after the engine's name in `software`, as written ("1.2.0rc2").
+    """The version text after the engine's name (its id, or one of its `names` in
+    catalogs/engines.toml) in `software`, as written ("1.2.0rc2"); None when no dotted number
+    follows any of them ("TensorRT-LLM (commit f51ea9dc)", "vllm:rocm6.4.1").
 
     >>> stated_version("tensorrt-llm", "TensorRT-LLM 1.2.0rc2 (nvcr.io/...)")
     '1.2.0rc2'
+    >>> stated_version("vllm", "Mango LLMBoost, vllm-0.9.0.2.dev108+g71faa1880.rocm641")
+    '0.9.0.2'
+    >>> stated_version("vllm", "rocm/vllm:rocm6.4.1_vllm_0.9.1_20250715")
+    '0.9.1'
+    >>> stated_version("tensorrt-llm", "TRT-LLM 0.17, TensorRT 10.8")
+    '0.17'
+    >>> stated_version("tensorrt-llm", "TensorRT-LLM (commit f51ea9dc) ; TensorRT 10.11") is None
+    True
     """
-    m = re.search(re.escape(engine) + r"\s+v?(\d+(?:\.\d+)+\w*)", software, re.IGNORECASE)
+    names = "|".join(re.escape(n) for n in (engine, *_names().get(engine, ())))
+    m = re.search(rf"(?<![a-z0-9])(?:{names}){_AFTER_NAME}", software, re.IGNORECASE)
     return m.group(1) if m else None
 
 
