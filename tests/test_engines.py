@@ -150,9 +150,12 @@ def test_names_must_be_a_list_of_strings(tmp_path, monkeypatch):
     text = (cat_mod.bundled_dir() / engines.FILE).read_text()
     (tmp_path / engines.FILE).write_text(text.replace('names = ["vllm-openai"]', 'names = "vllm"'))
     monkeypatch.setattr(engines, "bundled_dir", lambda: tmp_path)
-    engines._names.cache_clear()
+    caches = (engines._raw, engines._names)
+    for c in caches:
+        c.cache_clear()
     try:
         with pytest.raises(InputError, match=r"vllm\.names.*expected names"):
             engines.stated_version("vllm", "vLLM 0.9.1")
     finally:
-        engines._names.cache_clear()
+        for c in caches:
+            c.cache_clear()

@@ -25,21 +25,27 @@ FILE = "engines.toml"
 
 
 @functools.lru_cache(maxsize=1)
+def _raw() -> tuple[str, dict]:
+    """(path, tables) of catalogs/engines.toml."""
+    path = bundled_dir() / FILE
+    return str(path), read_toml(path, "the engines catalog")
+
+
+@functools.lru_cache(maxsize=1)
 def table() -> dict[str, tuple[str, ...]]:
     """Engine → vendors whose chips it runs on."""
-    path = bundled_dir() / FILE
-    raw = read_toml(path, "the engines catalog")
+    path, raw = _raw()
     out = {}
     for engine, body in raw.items():
         if not body.get("source") or not isinstance(body.get("vendors"), list):
-            raise InputError("expected vendors = [...] and a source", where=str(path), key=engine)
+            raise InputError("expected vendors = [...] and a source", where=path, key=engine)
         out[engine] = tuple(body["vendors"])
     return out
 
 
 @functools.lru_cache(maxsize=1)
 def _activations() -> dict[str, str]:
-    raw = read_toml(bundled_dir() / FILE, "the engines catalog")
+    raw = _raw()[1]
     return {e: str(body.get("activation_dtype", "")) for e, body in raw.items()}
 
 
@@ -57,7 +63,7 @@ def activation(engine: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _mixed() -> dict[str, str]:
-    raw = read_toml(bundled_dir() / FILE, "the engines catalog")
+    raw = _raw()[1]
     return {e: str(body["mixed_batches"]) for e, body in raw.items() if "mixed_batches" in body}
 
 
@@ -76,13 +82,12 @@ def version(engine: str, software: str) -> tuple[int, ...] | None:
 
 @functools.lru_cache(maxsize=1)
 def _names() -> dict[str, tuple[str, ...]]:
-    path = bundled_dir() / FILE
-    raw = read_toml(path, "the engines catalog")
+    path, raw = _raw()
     out = {}
     for e, body in raw.items():
         names = body.get("names", [])
         if not (isinstance(names, list) and all(isinstance(n, str) and n for n in names)):
-            raise InputError('expected names = ["...", ...]', where=str(path), key=f"{e}.names")
+            raise InputError('expected names = ["...", ...]', where=path, key=f"{e}.names")
         out[e] = tuple(names)
     return out
 
