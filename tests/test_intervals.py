@@ -160,10 +160,32 @@ def test_slow_factor_is_non_decreasing_in_the_batch(catalog):
     from designer.model.workload import Workload
 
     wl = Workload(catalog.model("llama3.1-70b"), 8192, assumptions=Assumptions.preset("deployment"))
-    b = np.arange(1, 4000)  # the data's largest batch is 3,072
+    b = np.arange(1, 4000)  # the dense rows' largest batch is 1,280
     f = intervals.slow_factor(profiles.get("generic"), wl, "h100-sxm", 4, 1, 1, "tp", b, 0.9)
     assert np.all(np.diff(f) >= 0)
     assert f[-1] > f[0]  # beyond the largest measured batch it widens
+    assert f[1280] == pytest.approx(f[1279] * intervals.WIDEN)  # batch 1,281 against 1,280
+
+
+def test_the_batch_extrapolates_beyond_the_largest_batch_of_the_answers_family(catalog):
+    """The dense rows stop at 1,280 sequences (cal-124), the MoE rows at 3,072: a dense answer
+    at 2,048 extrapolates (`batch`, widened once at each end) though MoE rows measured more; an
+    MoE answer there does not add `batch`."""
+    rows = measurements.load(DATA, catalog)
+    ranges = intervals.data_ranges(rows, catalog)
+    dense = max(r.batch for r in rows if not catalog.model(r.model).is_moe)
+    moe = max(r.batch for r in rows if catalog.model(r.model).is_moe)
+    assert (ranges["dense_batch"], ranges["moe_batch"], ranges["batch"]) == (dense, moe, moe)
+    assert intervals.table_for(profiles.get("generic")).ranges["dense_batch"] == dense < moe
+    at = {b: _evaluate(model="llama3.1-8b", chip="h100-sxm", tp=1, batch=b) for b in (dense, 2048)}
+    assert at[dense]["interval"]["extrapolated"] == []
+    assert at[2048]["interval"]["extrapolated"] == ["batch"]
+    assert at[2048]["interval"]["widened"] == {"fast": 1, "slow": 1}
+    big_moe = _evaluate(model="deepseek-v3", chip="h200", tp=8, ep=8, attention="dp", batch=2048)
+    assert "batch" not in big_moe["interval"]["extrapolated"]
+    # a table without per-family ranges (an older intervals file) uses its one largest batch
+    assert intervals.largest_batch({"batch": 3072}, moe=False) == 3072
+    assert intervals.largest_batch({}, moe=True) == np.inf
 
 
 def test_validate_json_rows_carry_intervals_and_default_profiles(capsys):

@@ -336,8 +336,15 @@ def coverage(res: Residuals, confidence: float = CONFIDENCE, moe_widen: int = 0)
 
 
 def data_ranges(rows, catalog: Catalog) -> dict[str, Any]:
-    """What the measurements span, per dimension an answer can extrapolate along."""
+    """What the measurements span, per dimension an answer can extrapolate along; the batch
+    also per family (`dense_batch`, `moe_batch`: a dense answer beyond the dense rows' largest
+    batch extrapolates, however large the MoE rows' batches are)."""
     models = [catalog.model(r.model) for r in rows]
+    family_batch = {
+        f"{name}_batch": max(r.batch for r, m in zip(rows, models, strict=True) if m.is_moe == moe)
+        for name, moe in (("dense", False), ("moe", True))
+        if any(m.is_moe == moe for m in models)
+    }
     return {
         "dense": any(not m.is_moe for m in models),
         "moe": any(m.is_moe for m in models),
@@ -348,6 +355,7 @@ def data_ranges(rows, catalog: Catalog) -> dict[str, Any]:
         "ep": max(r.ep for r in rows),
         "attention": sorted({r.attention for r in rows}),
         "batch": max(r.batch for r in rows),
+        **family_batch,
         "context": max(r.decode_context for r in rows),
         "chips": sorted({r.chip for r in rows}),
         "weight_dtypes": sorted({r.weight_dtype for r in rows}),
@@ -549,6 +557,13 @@ def kind_of(profile, chip: str) -> tuple[str, list[str]]:
     return "composed", []
 
 
+def largest_batch(ranges: dict[str, Any], moe: bool) -> float:
+    """The largest batch the data measured in the answer's family (`data_ranges`), or in any
+    family for a table without per-family ranges; beyond it the answer extrapolates (`batch`)."""
+    family = "moe_batch" if moe else "dense_batch"
+    return ranges.get(family, ranges.get("batch", np.inf))
+
+
 def moe_extrapolated(ranges: dict[str, Any]) -> bool:
     """Whether an MoE answer extrapolates from data of these `ranges` (`data_ranges`): no MoE
     rows, or fewer than `MIN_MOE_MODELS` MoE models (the `moe` dimension)."""
@@ -593,9 +608,11 @@ def extrapolated(
         out.append("dense")
     if m.is_mla and not r.get("mla", False):
         out.append("mla")
-    for name, v in (("tp", tp), ("pp", pp), ("ep", ep), ("batch", batch)):
+    for name, v in (("tp", tp), ("pp", pp), ("ep", ep)):
         if v > r.get(name, np.inf):
             out.append(name)
+    if batch > largest_batch(r, m.is_moe):
+        out.append("batch")
     if attention not in r.get("attention", [attention]):
         out.append("attention")
     if wl.read_context > r.get("context", np.inf):
@@ -683,7 +700,7 @@ def slow_factor(
         + (np.asarray(p) > r.get("pp", np.inf)).astype(int)
         + (np.asarray(ep) > r.get("ep", np.inf)).astype(int)
         + (~np.isin(np.asarray(attention, dtype=object), r.get("attention", ["tp", "dp"])))
-        + (batch > r.get("batch", np.inf)).astype(int)
+        + (batch > largest_batch(r, wl.model.is_moe)).astype(int)
     )
     return running * WIDEN**n
 
