@@ -177,7 +177,7 @@ def test_the_batch_extrapolates_beyond_the_largest_batch_of_the_answers_family(c
     moe = max(r.batch for r in rows if catalog.model(r.model).is_moe)
     assert (ranges["dense_batch"], ranges["moe_batch"], ranges["batch"]) == (dense, moe, moe)
     assert intervals.table_for(profiles.get("generic")).ranges["dense_batch"] == dense < moe
-    at = {b: _evaluate(model="llama3.1-8b", chip="h100-sxm", tp=1, batch=b) for b in (dense, 2048)}
+    at = {b: _evaluate(model="llama3.1-8b", chip="b200", tp=1, batch=b) for b in (dense, 2048)}
     assert at[dense]["interval"]["extrapolated"] == []
     assert at[2048]["interval"]["extrapolated"] == ["batch"]
     assert at[2048]["interval"]["widened"] == {"fast": 1, "slow": 1}
@@ -324,3 +324,37 @@ def test_dense_answers_keep_the_dense_rows_width_and_moe_answers_take_every_rows
     dense = _evaluate(model="llama3.1-70b", chip="h200", tp=8, batch=16)["interval"]
     moe = _evaluate(model="deepseek-v3", chip="h200", tp=8, batch=16)["interval"]
     assert "+moe" not in dense["domain"] and moe["domain"].startswith("composed+moe")
+
+
+def test_a_profile_records_the_largest_batch_its_rows_measured_per_family(catalog, tmp_path):
+    rows = measurements.load(DATA, catalog)
+    for pid, p in profiles.load().items():
+        if not p.calibrated or p.id == "current":
+            continue
+        mine = [r for r in rows if p.platform in ("", r.platform) and p.engine in ("", r.engine)]
+        assert dict(p.measured_batch) == measurements.family_batches(mine, catalog), pid
+    late = measurements.load(measurements.bundled_path("inferencemax.csv"), catalog)
+    assert dict(profiles.get("current").measured_batch) == {"moe": 128}
+    assert measurements.family_batches(late, catalog) == {"moe": 128}
+    f = tmp_path / "profiles.toml"
+    f.write_text(profiles.get("mi300x-vllm").to_toml())
+    assert profiles.read(f)["mi300x-vllm"].measured_batch == (("dense", 256), ("moe", 1024))
+
+
+def test_beyond_its_profiles_own_rows_a_batch_extrapolates(catalog):
+    """mi300x-vllm's dense rows stop at 256 sequences, though other platforms measured dense
+    batches up to 1,280: its answer at 384 is named extrapolated (`batch`) and widened once at
+    each end (confidence sizing too); under `generic`, whose rows reach 1,280, it is not."""
+    from designer.model.assumptions import Assumptions
+    from designer.model.workload import Workload
+
+    mi = profiles.get("mi300x-vllm")
+    assert dict(mi.measured_batch)["dense"] == 256
+    kw = {"model": "llama3.1-70b", "chip": "mi300x", "tp": 1, "context_tokens": 1024}
+    at = {b: _evaluate(**kw, batch=b)["interval"] for b in (256, 384)}
+    assert at[256]["extrapolated"] == [] and at[384]["extrapolated"] == ["batch"]
+    assert at[384]["widened"] == {"fast": 1, "slow": 1}
+    assert _evaluate(**kw, batch=384, profile="generic")["interval"]["extrapolated"] == []
+    wl = Workload(catalog.model("llama3.1-70b"), 1024, assumptions=Assumptions.preset("deployment"))
+    f = intervals.slow_factor(mi, wl, "mi300x", 1, 1, 1, "tp", np.array([256, 257]), 0.9)
+    assert f[1] >= f[0] * intervals.WIDEN

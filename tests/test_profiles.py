@@ -160,6 +160,13 @@ def test_a_generation_round_trips_with_its_builds_and_intervals(tmp_path):
             '[x]\nmeasured_builds = { vllm = ["x", "0.7"] }\n',
             "measured_builds.vllm: expected a version",
         ),
+        ("[x]\nmeasured_batch = 256\n", "x.measured_batch: expected a table"),
+        (
+            "[x]\nmeasured_batch = { dence = 256 }\n",
+            "unknown model family 'dence' (closest valid name: dense)",
+        ),
+        ("[x]\nmeasured_batch = { moe = 0 }\n", "x.measured_batch.moe: expected a positive"),
+        ("[x]\nmeasured_batch = { moe = 1.5 }\n", "x.measured_batch.moe: expected a positive"),
     ],
 )
 def test_bad_profile_files(tmp_path, text, fragment):

@@ -45,7 +45,13 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from designer.calibration import engines
-from designer.calibration.measurements import Measurement, Prepared, Terms, prepare
+from designer.calibration.measurements import (
+    Measurement,
+    Prepared,
+    Terms,
+    family_batches,
+    prepare,
+)
 from designer.calibration.profiles import Profile
 from designer.model.catalog import Catalog
 from designer.model.errors import InputError, unknown
@@ -460,6 +466,7 @@ def make_profile(
         measured_builds=tuple(
             (e, *pair) for e, pair in engines.stated_builds(rows, strict=False).items()
         ),
+        measured_batch=tuple(family_batches(rows, catalog).items()),
         data=data,
         rows=len(rows),
         fit_date=fit_date or datetime.datetime.now(datetime.UTC).date().isoformat(),

@@ -51,6 +51,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from designer.calibration.measurements import family_batches
 from designer.calibration.profiles import ON_PLATFORM  # a generation scaled to a platform
 from designer.model import toml_text
 from designer.model.catalog import Catalog, bundled_dir
@@ -340,11 +341,7 @@ def data_ranges(rows, catalog: Catalog) -> dict[str, Any]:
     also per family (`dense_batch`, `moe_batch`: a dense answer beyond the dense rows' largest
     batch extrapolates, however large the MoE rows' batches are)."""
     models = [catalog.model(r.model) for r in rows]
-    family_batch = {
-        f"{name}_batch": max(r.batch for r, m in zip(rows, models, strict=True) if m.is_moe == moe)
-        for name, moe in (("dense", False), ("moe", True))
-        if any(m.is_moe == moe for m in models)
-    }
+    family_batch = {f"{k}_batch": v for k, v in family_batches(rows, catalog).items()}
     return {
         "dense": any(not m.is_moe for m in models),
         "moe": any(m.is_moe for m in models),
@@ -557,11 +554,15 @@ def kind_of(profile, chip: str) -> tuple[str, list[str]]:
     return "composed", []
 
 
-def largest_batch(ranges: dict[str, Any], moe: bool) -> float:
-    """The largest batch the data measured in the answer's family (`data_ranges`), or in any
-    family for a table without per-family ranges; beyond it the answer extrapolates (`batch`)."""
-    family = "moe_batch" if moe else "dense_batch"
-    return ranges.get(family, ranges.get("batch", np.inf))
+def largest_batch(ranges: dict[str, Any], moe: bool, profile=None) -> float:
+    """The largest batch measured in the answer's family: by the table's data (`data_ranges`;
+    in any family for a table without per-family ranges) and, when `profile` records it, by
+    the profile's own rows (`Profile.measured_batch`: a platform's profile never saw the
+    batches other platforms measured). Beyond it the answer extrapolates (`batch`)."""
+    family = "moe" if moe else "dense"
+    data = ranges.get(f"{family}_batch", ranges.get("batch", np.inf))
+    own = dict(getattr(profile, "measured_batch", ()) or ()).get(family, np.inf)
+    return min(data, own)
 
 
 def moe_extrapolated(ranges: dict[str, Any]) -> bool:
@@ -575,7 +576,7 @@ def domain(profile, table: Table, wl, chip: str, tp, pp, ep, attention, batch):
     its model's family, `extrapolated`)."""
     kind, dims = kind_of(profile, chip)
     seen = kind == ON_PLATFORM  # scaled: the model was measured on this very platform
-    dims = dims + extrapolated(table, wl, chip, tp, pp, ep, attention, batch, seen)
+    dims = dims + extrapolated(table, wl, chip, tp, pp, ep, attention, batch, seen, profile)
     if getattr(profile, "build_outside", lambda: False)():  # a build its rows did not state
         dims.append("build")
     return family(kind, wl.model.is_moe), dims
@@ -593,10 +594,11 @@ def widenings(profile, dims: list[str]) -> tuple[int, int]:
 
 
 def extrapolated(
-    table: Table, wl, chip: str, tp, pp, ep, attention, batch, seen: bool = False
+    table: Table, wl, chip: str, tp, pp, ep, attention, batch, seen: bool = False, profile=None
 ) -> list[str]:
     """The dimensions of one design outside the measured data's range (`seen`: its model is
-    one the data measured, so an MoE model is no extrapolation)."""
+    one the data measured, so an MoE model is no extrapolation; `profile`: the batch is also
+    judged by the profile's own rows, `largest_batch`)."""
     from designer.model.assumptions import Assumptions
 
     r = table.ranges
@@ -611,7 +613,7 @@ def extrapolated(
     for name, v in (("tp", tp), ("pp", pp), ("ep", ep)):
         if v > r.get(name, np.inf):
             out.append(name)
-    if batch > largest_batch(r, m.is_moe):
+    if batch > largest_batch(r, m.is_moe, profile):
         out.append("batch")
     if attention not in r.get("attention", [attention]):
         out.append("attention")
@@ -700,7 +702,7 @@ def slow_factor(
         + (np.asarray(p) > r.get("pp", np.inf)).astype(int)
         + (np.asarray(ep) > r.get("ep", np.inf)).astype(int)
         + (~np.isin(np.asarray(attention, dtype=object), r.get("attention", ["tp", "dp"])))
-        + (batch > largest_batch(r, wl.model.is_moe)).astype(int)
+        + (batch > largest_batch(r, wl.model.is_moe, profile)).astype(int)
     )
     return running * WIDEN**n
 

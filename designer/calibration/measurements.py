@@ -231,6 +231,17 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     return out
 
 
+def family_batches(rows: list[Measurement], catalog: Catalog) -> dict[str, int]:
+    """The largest batch `rows` measure per model family ("dense", "moe"; a family without
+    rows left out): a profile's `measured_batch`, the interval table's `dense_batch` and
+    `moe_batch`."""
+    out: dict[str, int] = {}
+    for r in rows:
+        f = "moe" if catalog.model(r.model).is_moe else "dense"
+        out[f] = max(out.get(f, 0), r.batch)
+    return dict(sorted(out.items()))
+
+
 def bundled_path(name: str = "decode.csv") -> Path:
     """A shipped measurements file: the calibration set, catalogs/measurements/decode.csv, by
     default."""
