@@ -326,19 +326,24 @@ def test_dense_answers_keep_the_dense_rows_width_and_moe_answers_take_every_rows
     assert "+moe" not in dense["domain"] and moe["domain"].startswith("composed+moe")
 
 
-def test_a_profile_records_the_largest_batch_its_rows_measured_per_family(catalog, tmp_path):
+def test_a_profile_records_how_far_its_rows_reach(catalog, tmp_path):
+    """`measured_ranges`: the largest batch per model family of the rows each profile was
+    fitted to."""
     rows = measurements.load(DATA, catalog)
     for pid, p in profiles.load().items():
         if not p.calibrated or p.id == "current":
             continue
         mine = [r for r in rows if p.platform in ("", r.platform) and p.engine in ("", r.engine)]
-        assert dict(p.measured_batch) == measurements.family_batches(mine, catalog), pid
+        assert dict(p.measured_ranges) == measurements.measured_ranges(mine, catalog), pid
     late = measurements.load(measurements.bundled_path("inferencemax.csv"), catalog)
-    assert dict(profiles.get("current").measured_batch) == {"moe": 128}
-    assert measurements.family_batches(late, catalog) == {"moe": 128}
+    reach = {"moe_batch": 128}
+    assert dict(profiles.get("current").measured_ranges) == reach
+    assert measurements.measured_ranges(late, catalog) == reach
     f = tmp_path / "profiles.toml"
     f.write_text(profiles.get("mi300x-vllm").to_toml())
-    assert profiles.read(f)["mi300x-vllm"].measured_batch == (("dense", 256), ("moe", 1024))
+    mi = profiles.read(f)["mi300x-vllm"]
+    assert mi.measured_ranges == profiles.get("mi300x-vllm").measured_ranges
+    assert dict(mi.measured_ranges)["dense_batch"] == 256
 
 
 def test_beyond_its_profiles_own_rows_a_batch_extrapolates(catalog):
@@ -349,7 +354,7 @@ def test_beyond_its_profiles_own_rows_a_batch_extrapolates(catalog):
     from designer.model.workload import Workload
 
     mi = profiles.get("mi300x-vllm")
-    assert dict(mi.measured_batch)["dense"] == 256
+    assert dict(mi.measured_ranges)["dense_batch"] == 256
     kw = {"model": "llama3.1-70b", "chip": "mi300x", "tp": 1, "context_tokens": 1024}
     at = {b: _evaluate(**kw, batch=b)["interval"] for b in (256, 384)}
     assert at[256]["extrapolated"] == [] and at[384]["extrapolated"] == ["batch"]

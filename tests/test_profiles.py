@@ -160,13 +160,14 @@ def test_a_generation_round_trips_with_its_builds_and_intervals(tmp_path):
             '[x]\nmeasured_builds = { vllm = ["x", "0.7"] }\n',
             "measured_builds.vllm: expected a version",
         ),
-        ("[x]\nmeasured_batch = 256\n", "x.measured_batch: expected a table"),
+        ("[x]\nmeasured_ranges = 256\n", "x.measured_ranges: expected a table"),
         (
-            "[x]\nmeasured_batch = { dence = 256 }\n",
-            "unknown model family 'dence' (closest valid name: dense)",
+            "[x]\nmeasured_ranges = { dense_bacth = 256 }\n",
+            "unknown range 'dense_bacth' (closest valid name: dense_batch)",
         ),
-        ("[x]\nmeasured_batch = { moe = 0 }\n", "x.measured_batch.moe: expected a positive"),
-        ("[x]\nmeasured_batch = { moe = 1.5 }\n", "x.measured_batch.moe: expected a positive"),
+        ("[x]\nmeasured_ranges = { moe_batch = 0 }\n", "measured_ranges.moe_batch: expected a"),
+        ("[x]\nmeasured_ranges = { moe_batch = 1.5 }\n", "measured_ranges.moe_batch: expected"),
+        ("[x]\nmeasured_ranges = { context = 5250 }\n", "unknown range 'context'"),
     ],
 )
 def test_bad_profile_files(tmp_path, text, fragment):

@@ -49,7 +49,7 @@ from designer.calibration.measurements import (
     Measurement,
     Prepared,
     Terms,
-    family_batches,
+    measured_ranges,
     prepare,
 )
 from designer.calibration.profiles import Profile
@@ -466,7 +466,7 @@ def make_profile(
         measured_builds=tuple(
             (e, *pair) for e, pair in engines.stated_builds(rows, strict=False).items()
         ),
-        measured_batch=tuple(family_batches(rows, catalog).items()),
+        measured_ranges=tuple(measured_ranges(rows, catalog).items()),
         data=data,
         rows=len(rows),
         fit_date=fit_date or datetime.datetime.now(datetime.UTC).date().isoformat(),

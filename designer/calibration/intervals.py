@@ -51,7 +51,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from designer.calibration.measurements import family_batches
+from designer.calibration.measurements import measured_ranges
 from designer.calibration.profiles import ON_PLATFORM  # a generation scaled to a platform
 from designer.model import toml_text
 from designer.model.catalog import Catalog, bundled_dir
@@ -341,7 +341,6 @@ def data_ranges(rows, catalog: Catalog) -> dict[str, Any]:
     also per family (`dense_batch`, `moe_batch`: a dense answer beyond the dense rows' largest
     batch extrapolates, however large the MoE rows' batches are)."""
     models = [catalog.model(r.model) for r in rows]
-    family_batch = {f"{k}_batch": v for k, v in family_batches(rows, catalog).items()}
     return {
         "dense": any(not m.is_moe for m in models),
         "moe": any(m.is_moe for m in models),
@@ -352,7 +351,7 @@ def data_ranges(rows, catalog: Catalog) -> dict[str, Any]:
         "ep": max(r.ep for r in rows),
         "attention": sorted({r.attention for r in rows}),
         "batch": max(r.batch for r in rows),
-        **family_batch,
+        **measured_ranges(rows, catalog),  # dense_batch, moe_batch
         "context": max(r.decode_context for r in rows),
         "chips": sorted({r.chip for r in rows}),
         "weight_dtypes": sorted({r.weight_dtype for r in rows}),
@@ -555,14 +554,15 @@ def kind_of(profile, chip: str) -> tuple[str, list[str]]:
 
 
 def largest_batch(ranges: dict[str, Any], moe: bool, profile=None) -> float:
-    """The largest batch measured in the answer's family: by the table's data (`data_ranges`;
-    in any family for a table without per-family ranges) and, when `profile` records it, by
-    the profile's own rows (`Profile.measured_batch`: a platform's profile never saw the
-    batches other platforms measured). Beyond it the answer extrapolates (`batch`)."""
-    family = "moe" if moe else "dense"
-    data = ranges.get(f"{family}_batch", ranges.get("batch", np.inf))
-    own = dict(getattr(profile, "measured_batch", ()) or ()).get(family, np.inf)
-    return min(data, own)
+    """The largest batch measured in the answer's family (`dense_batch` or `moe_batch` of
+    `data_ranges`; a table without per-family ranges gives its one largest batch) and, when
+    `profile` records it, by its own rows (`Profile.measured_ranges`: a platform's profile
+    never saw the batches other platforms measured): the smaller. Beyond it the answer
+    extrapolates (`batch`). The context has no such per-profile limit: answers at 5.7 times
+    the context of `current`'s rows were predicted 8.5% off on its platforms (docs/model.md §8)."""
+    key = "moe_batch" if moe else "dense_batch"
+    data = ranges.get(key, ranges.get("batch", np.inf))
+    return min(data, dict(getattr(profile, "measured_ranges", ()) or ()).get(key, np.inf))
 
 
 def moe_extrapolated(ranges: dict[str, Any]) -> bool:

@@ -231,13 +231,13 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     return out
 
 
-def family_batches(rows: list[Measurement], catalog: Catalog) -> dict[str, int]:
-    """The largest batch `rows` measure per model family ("dense", "moe"; a family without
-    rows left out): a profile's `measured_batch`, the interval table's `dense_batch` and
-    `moe_batch`."""
+def measured_ranges(rows: list[Measurement], catalog: Catalog) -> dict[str, int]:
+    """How far `rows` reach in the batch: the largest per model family (`dense_batch`,
+    `moe_batch`; a family without rows left out). A profile's `measured_ranges`; the interval
+    table's ranges of the same names."""
     out: dict[str, int] = {}
     for r in rows:
-        f = "moe" if catalog.model(r.model).is_moe else "dense"
+        f = "moe_batch" if catalog.model(r.model).is_moe else "dense_batch"
         out[f] = max(out.get(f, 0), r.batch)
     return dict(sorted(out.items()))
 

@@ -72,7 +72,7 @@ _KEYS = {
     "intervals": "table",
     "platforms": "table",
     "measured_builds": "table",
-    "measured_batch": "table",
+    "measured_ranges": "table",
     "not_identified": "strlist",
     "data": "str",
     "rows": "int",
@@ -183,9 +183,9 @@ class Profile:
     # by `asking`): a build outside that range is an extrapolation (`intervals.domain`, `build`)
     measured_builds: tuple[tuple[str, str, str], ...] = ()
     asked: tuple[str, str] = ()
-    # model family ("dense", "moe") → the largest batch its rows measured
-    # (`measurements.family_batches`): beyond it an answer extrapolates (`intervals.largest_batch`)
-    measured_batch: tuple[tuple[str, int], ...] = ()
+    # how far its rows reach in the batch (`measurements.measured_ranges`: "dense_batch",
+    # "moe_batch"): beyond it an answer extrapolates (`intervals.largest_batch`)
+    measured_ranges: tuple[tuple[str, int], ...] = ()
 
     def build_outside(self) -> bool:
         """Whether the engine build an answer names lies outside the builds this profile's rows
@@ -241,8 +241,8 @@ class Profile:
         if self.measured_builds:
             ranges = {e: [old, new] for e, old, new in self.measured_builds}
             lines.append(f"measured_builds = {toml_text.value(ranges)}")
-        if self.measured_batch:
-            lines.append(f"measured_batch = {toml_text.value(dict(self.measured_batch))}")
+        if self.measured_ranges:
+            lines.append(f"measured_ranges = {toml_text.value(dict(self.measured_ranges))}")
         lines.append(f"bandwidth = {e.bandwidth:.4f}")
         lines.append(f"compute = {e.compute:.4f}")
         lines.append(f"prefill_compute = {e.prefill_compute:.4f}")
@@ -339,7 +339,7 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
         intervals=_intervals(e, pid, where),
         platforms=_platforms(e, pid, where),
         measured_builds=_measured_builds(e, pid, where),
-        measured_batch=_measured_batch(e, pid, where),
+        measured_ranges=_measured_ranges(e, pid, where),
         data=str(e.get("data", "")),
         rows=int(e.get("rows", 0)),
         fit_date=str(e.get("fit_date", "")),
@@ -412,21 +412,21 @@ def _measured_builds(e: dict, pid: str, where: str) -> tuple[tuple[str, str, str
     return tuple(out)
 
 
-MODEL_FAMILIES = ("dense", "moe")
+RANGE_KEYS = ("dense_batch", "moe_batch")  # `measurements.measured_ranges`
 
 
-def _measured_batch(e: dict, pid: str, where: str) -> tuple[tuple[str, int], ...]:
-    """`measured_batch = { dense = 256, moe = 1024 }` (empty when absent)."""
-    key = f"{pid}.measured_batch"
-    v = _table(e, "measured_batch", "{ dense = 256, moe = 1024 }", key, where)
-    for family, batch in v.items():
-        if family not in MODEL_FAMILIES:
-            raise unknown("model family", family, MODEL_FAMILIES, where=where, key=key)
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+def _measured_ranges(e: dict, pid: str, where: str) -> tuple[tuple[str, int], ...]:
+    """`measured_ranges = { dense_batch = 1024, moe_batch = 64 }` (empty when absent)."""
+    key = f"{pid}.measured_ranges"
+    v = _table(e, "measured_ranges", "{ dense_batch = 1024, moe_batch = 64 }", key, where)
+    for name, n in v.items():
+        if name not in RANGE_KEYS:
+            raise unknown("range", name, RANGE_KEYS, where=where, key=key)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InputError(
-                f"expected a positive number of sequences, got {excerpt(batch)}",
+                f"expected a positive number of sequences, got {excerpt(n)}",
                 where=where,
-                key=f"{key}.{family}",
+                key=f"{key}.{name}",
             )
     return tuple(sorted(v.items()))
 
@@ -737,7 +737,7 @@ def describe(profile: Profile) -> dict[str, Any]:
         "engine": profile.engine,
         "builds": dict(profile.builds),
         "measured_builds": {e: [old, new] for e, old, new in profile.measured_builds},
-        "measured_batch": dict(profile.measured_batch),
+        "measured_ranges": dict(profile.measured_ranges),
         **({"build": " ".join(profile.asked)} if profile.asked else {}),
         "fit_date": profile.fit_date,
         "error": profile.error(),
