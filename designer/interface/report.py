@@ -145,9 +145,11 @@ def fleet_table(record: dict[str, Any], title: str) -> Table:
 def ttft_check_line(c: dict[str, Any]) -> str:
     """How the prefill model met published TTFTs, said beside every TTFT an answer gives."""
     lo, hi = c["measured_over_predicted"]
+    median = c.get("median_measured_over_predicted")
+    typical = f", median {median:.1f}×" if median is not None else ""
     return (
         f"TTFT check: published one-request TTFTs measured {lo:.1f}–{hi:.1f}× the prefill "
-        f"model's ({c['rows']} rows, {c['publications']} publications; {c['source']})"
+        f"model's{typical} ({c['rows']} rows, {c['publications']} publications; {c['source']})"
     )
 
 
