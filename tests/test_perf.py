@@ -317,7 +317,8 @@ def test_evaluate_arrays_broadcasts_a_batch_array(vec_setup):
 
 def test_per_sequence_overlap_hides_the_per_sequence_time_under_the_memory_stream(catalog):
     """docs/model.md §6 "Variant": with `per_sequence_overlap` the step is
-    max(T_mem, T_compute + L·B·τ_seq) + T_sync + τ_step + L·τ_layer; without it T_over adds."""
+    max(T_mem, T_compute + L·B·τ_seq·w) + T_sync + τ_step + L·τ_layer; without it T_over adds
+    (w = d/8192 = 0.5 for Llama 3 8B, `perf.sequence_scale`)."""
     from designer.model.assumptions import Assumptions
 
     eff = Efficiency(per_sequence=1e-6, overhead_per_step=2e-3, overhead_per_layer=1e-5)
@@ -328,10 +329,11 @@ def test_per_sequence_overlap_hides_the_per_sequence_time_under_the_memory_strea
         a = Assumptions.preset("deployment", per_sequence_overlap=overlap)
         wl = Workload(arch, 1024, "bf16", "bf16", efficiency=eff, assumptions=a)
         results[overlap] = {b: perf.evaluate_arrays(wl, hw, 1, 1, b) for b in (1, 64, 4096)}
-    layers = arch.num_hidden_layers
+    layers, w = arch.num_hidden_layers, arch.hidden_size / 8192
+    assert perf.sequence_scale(arch) == w == 0.5
     for b in (1, 64, 4096):
         off, on = results[False][b], results[True][b]
-        seq = layers * b * 1e-6
+        seq = layers * b * 1e-6 * w
         fixed = 2e-3 + layers * 1e-5
         mem, cmp = float(on["memory_time_s"]), float(on["compute_time_s"])
         assert float(off["step_time_s"]) == pytest.approx(max(mem, cmp) + seq + fixed, rel=1e-12)
@@ -348,7 +350,8 @@ def test_per_sequence_overlap_hides_the_per_sequence_time_under_the_memory_strea
 
 def test_per_sequence_cost_is_charged_on_each_ranks_share_under_dp_attention():
     """Under data-parallel attention a rank runs ⌈B/t⌉ sequences' attention, so T_over is
-    τ_step + L·τ_layer + L·⌈B/t⌉·τ_seq; under TP attention every rank runs all B."""
+    τ_step + L·τ_layer + L·⌈B/t⌉·τ_seq·w; under TP attention every rank runs all B (w =
+    7168/8192 for DeepSeek-V3's width, `perf.sequence_scale`)."""
     eff = Efficiency(overhead_per_step=1e-3, overhead_per_layer=2e-5, per_sequence=1e-6)
     rec = {
         att: evaluate(
@@ -363,9 +366,9 @@ def test_per_sequence_cost_is_charged_on_each_ranks_share_under_dp_attention():
         )["metrics"]["overhead_time_s"]
         for att in ("tp", "dp")
     }
-    layers = 61
-    assert rec["tp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * 500 * 1e-6)
-    assert rec["dp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * 63 * 1e-6)
+    layers, w = 61, 7168 / 8192
+    assert rec["tp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * 500 * 1e-6 * w)
+    assert rec["dp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * 63 * 1e-6 * w)
 
 
 def test_moe_and_mla_layer_times_add_once_per_such_layer():

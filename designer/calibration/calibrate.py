@@ -33,7 +33,7 @@ parameters): the profile an answer for an unmeasured chip uses when its engine i
 >>> rows = measurements.load(measurements.bundled_path(), cat)
 >>> fit = fit_profile(rows, cat)
 >>> round(fit.mape)
-22
+20
 """
 
 from __future__ import annotations

@@ -431,6 +431,7 @@ class Terms:
     chunk_compute: np.ndarray
     chunk_sync: np.ndarray
     layers: np.ndarray
+    width: np.ndarray  # `perf.sequence_scale` of the row's model (τ_seq multiplies it)
     moe_layers: np.ndarray
     mla_layers: np.ndarray
     step_experts: np.ndarray  # `perf.expert_passes` of a decode step (τ_expert multiplies it)
@@ -490,6 +491,7 @@ class Terms:
                 ("chunk_compute", float(chunk[1])),
                 ("chunk_sync", float(chunk[2])),
                 ("layers", dec.layers),
+                ("width", perf.sequence_scale(dec.model)),
                 ("moe_layers", dec.model.moe_layers),
                 ("mla_layers", dec.layers if dec.model.is_mla else 0),
                 (
@@ -540,8 +542,9 @@ class Terms:
                 self.mla_layers,
                 self.step_kv,
                 self.step_experts,
+                self.width,
             ),
-            perf.sequence_time(eff, self.layers, self.rank_batch, self.step_kv),
+            perf.sequence_time(eff, self.layers, self.rank_batch, self.step_kv, self.width),
             self.overlap,
         )
         step = step * eff.step_scale  # homogeneous: the step of every term scaled (perf)
@@ -557,6 +560,7 @@ class Terms:
                 self.mla_layers,
                 0.0,
                 self.prefill_experts,
+                self.width,
             ),
         )
         o = self.output_tokens

@@ -139,6 +139,7 @@ def overhead_time(wl: Workload, batch=0.0, kv_s=0.0, *, ep=1, moe_tokens=None, b
         wl.layers if m.is_mla else 0,
         kv_s,
         expert_passes(wl, ep, tokens, busiest),
+        sequence_scale(m),
     )
 
 
@@ -164,13 +165,31 @@ def expert_passes(wl: Workload, ep, tokens, busiest=None):
     return m.moe_layers * distinct
 
 
+# the model width τ_seq is stated at: Llama 3 70B's hidden size (docs/model.md §6)
+SEQUENCE_REFERENCE_WIDTH = 8192
+
+
+def sequence_scale(model) -> float:
+    """How a sequence's per-layer time scales with the model: its width over 8,192 (τ_seq is
+    the per-layer time of a sequence of a model 8,192 wide). Fitted on decode.csv, the width-
+    scaled form predicts held-out platforms 22.1% off against 24.7% for a time per layer alone
+    (docs/model.md §6).
+
+    >>> from designer.model.catalog import Catalog
+    >>> cat = Catalog.load()
+    >>> sequence_scale(cat.model("llama3.1-70b")), sequence_scale(cat.model("llama3.1-405b"))
+    (1.0, 2.0)
+    """
+    return model.hidden_size / SEQUENCE_REFERENCE_WIDTH
+
+
 def per_sequence_time(wl: Workload, batch=0.0, kv_s=0.0):
     """T_seq of the workload's model and profile (`sequence_time`)."""
-    return sequence_time(wl.efficiency, wl.layers, batch, kv_s)
+    return sequence_time(wl.efficiency, wl.layers, batch, kv_s, sequence_scale(wl.model))
 
 
 def software_time(
-    efficiency, layers, batch=0.0, moe_layers=0, mla_layers=0, kv_s=0.0, moe_experts=0.0
+    efficiency, layers, batch=0.0, moe_layers=0, mla_layers=0, kv_s=0.0, moe_experts=0.0, width=1.0
 ):
     """T_over = τ_step + L · τ_layer + L_moe · τ_moe + L_mla · τ_mla + L_moe · E_busy · τ_expert
     + T_seq: exposed software and kernel time once per step (the host's scheduling and launch
@@ -186,20 +205,21 @@ def software_time(
         + np.asarray(moe_layers) * e.moe_layer
         + np.asarray(mla_layers) * e.mla_layer
         + np.asarray(moe_experts) * e.moe_expert
-        + sequence_time(e, layers, batch, kv_s)
+        + sequence_time(e, layers, batch, kv_s, width)
     )
 
 
-def sequence_time(efficiency, layers, batch=0.0, kv_s=0.0):
-    """T_seq = L · B · τ_seq + B · τ_sample + κ_attn · T_kv: per layer per sequence, per
-    sequence per step (sampling, scheduling), and the attention kernels' time beyond the
-    memory stream, κ_attn times the KV read at peak bandwidth (`kv_s` = KV bytes / BW); the
-    last grows with the bytes the kernels read, not with a count of sequences, so it stays
-    physical at thousands of short sequences."""
+def sequence_time(efficiency, layers, batch=0.0, kv_s=0.0, width=1.0):
+    """T_seq = L · B · τ_seq · w + B · τ_sample + κ_attn · T_kv: per layer per sequence (`width`
+    w = d / 8,192, `sequence_scale`: the per-sequence work of a layer grows with the model's
+    width), per sequence per step (sampling, scheduling), and the attention kernels' time
+    beyond the memory stream, κ_attn times the KV read at peak bandwidth (`kv_s` = KV bytes /
+    BW); the last grows with the bytes the kernels read, not with a count of sequences, so it
+    stays physical at thousands of short sequences."""
     e = efficiency
     b = np.asarray(batch, dtype=float)
     return (
-        np.asarray(layers) * b * e.per_sequence
+        np.asarray(layers) * b * e.per_sequence * np.asarray(width, dtype=float)
         + b * e.per_sequence_step
         + e.attention_kernel * np.asarray(kv_s, dtype=float)
     )

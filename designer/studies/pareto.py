@@ -13,7 +13,7 @@ levels with no answer are reported.
     >>> problem = load_problem("problems/quickstart.toml")  # from the repository's root
     >>> front = pareto(problem, "capex", points=8)
     >>> [(round(p["tokens_per_s_per_user"]), round(p["value"])) for p in front.points][:2]
-    [(27, 200000), (45, 270639)]
+    [(28, 200000), (45, 270639)]
 """
 
 from __future__ import annotations
