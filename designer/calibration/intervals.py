@@ -559,7 +559,7 @@ def largest_batch(ranges: dict[str, Any], moe: bool, profile=None) -> float:
     `profile` records it, by its own rows (`Profile.measured_ranges`: a platform's profile
     never saw the batches other platforms measured): the smaller. Beyond it the answer
     extrapolates (`batch`). The context has no such per-profile limit: answers at 5.7 times
-    the context of `current`'s rows were predicted 8.5% off on its platforms (docs/model.md §8)."""
+    the context of `current`'s rows were predicted 8.4% off on its platforms (docs/model.md §8)."""
     key = "moe_batch" if moe else "dense_batch"
     data = ranges.get(key, ranges.get("batch", np.inf))
     return min(data, dict(getattr(profile, "measured_ranges", ()) or ()).get(key, np.inf))
