@@ -23,7 +23,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from designer.calibration import intervals, measurements
-from designer.calibration.calibrate import as_rows, cross_validate
+from designer.calibration.calibrate import cross_validate
 from designer.model import perf
 from designer.model.catalog import Catalog
 
@@ -55,7 +55,8 @@ def scaled(scale: Callable) -> Iterator[None]:
 
 
 def measure(catalog: Catalog, scale: Callable) -> dict[str, float]:
-    """Held-out errors (percent) and interval coverage of decode.csv under one form."""
+    """Held-out errors (percent) and interval coverage of decode.csv under one form: the
+    coverage of the table `designer calibrate DATA --intervals` fits (`intervals.fit`)."""
     rows = measurements.load(measurements.bundled_path(), catalog)
     with scaled(scale):
         out = {
@@ -65,10 +66,7 @@ def measure(catalog: Catalog, scale: Callable) -> dict[str, float]:
         out["within_engine_mape"] = cross_validate(
             rows, catalog, "platform", within="engine"
         ).errors.mape
-        prepared = as_rows(rows, catalog)
-        res = intervals.held_out(prepared, catalog)
-        widen = int(intervals.moe_extrapolated(intervals.data_ranges(rows, catalog)))
-        cov = intervals.coverage(res, moe_widen=widen).summary()
+        cov = intervals.fit(rows, catalog)[1].summary()
     out["inside"], out["half_width"] = cov["inside"], cov["median_half_width"]
     return out
 

@@ -199,22 +199,14 @@ def stated_builds(rows, *, strict: bool = True) -> dict[str, tuple[str, str]]:
     }
 
 
-def within(version: str, oldest: str, newest: str) -> bool:
-    """Whether build `version` lies between two stated builds (suffixes dropped: 1.2.0rc2 is
-    1.2.0).
-
-    >>> within("0.5.6", "0.5.5", "0.5.7"), within("0.6.0", "0.5.5", "0.5.7")
-    (True, False)
-    """
-    return side(version, oldest, newest) == 0
-
-
 def side(version: str, oldest: str, newest: str) -> int:
     """Where build `version` lies against two stated builds: -1 before the oldest, 1 after the
-    newest, 0 between them (suffixes dropped, as in `within`).
+    newest, 0 between them (suffixes dropped: 1.2.0rc2 is 1.2.0).
 
     >>> [side(v, "0.4.2", "0.4.3") for v in ("0.4.0", "0.4.3", "0.5.1")]
     [-1, 0, 1]
+    >>> side("0.5.6", "0.5.5", "0.5.7"), side("0.6.0", "0.5.5", "0.5.7")
+    (0, 1)
     """
     v = parse_version(version)
     return -1 if v < parse_version(oldest) else int(v > parse_version(newest))

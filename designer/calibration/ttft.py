@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from designer.calibration import engines, measurements, profiles
 from designer.calibration.calibrate import fit_profile
 from designer.calibration.measurements import MEASURED_ASSUMPTIONS, Configuration, Measurement
@@ -117,8 +119,6 @@ def published_check() -> dict[str, Any]:
     >>> c["rows"], c["publications"], c["median_measured_over_predicted"] > 1.0
     (67, 8, True)
     """
-    import numpy as np
-
     cat = Catalog.load()
     rows = load(bundled_path(), cat)
     ratio = [r.ttft_ms / answer_ms(r, cat)[1] for r in rows]
