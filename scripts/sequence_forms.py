@@ -1,19 +1,26 @@
-"""How the per-sequence time should scale with the model: the test behind `perf.sequence_scale`.
+"""How the per-sequence time should scale: the tests behind `perf.sequence_scale` (with the
+model) and `perf.sequence_batch` (with the batch).
 
-Each form sets what `τ_seq` (per layer and sequence) is multiplied by for a row's model, then
-every fit is redone on decode.csv and held out three ways, with the interval coverage answers
-would get (docs/model.md §6, "The per-sequence time scales with the model's width"):
+Each form sets how `τ_seq` (per layer and sequence) is charged for a row, then every fit is
+redone on decode.csv and held out three ways, with the interval coverage answers would get
+(docs/model.md §6, "The per-sequence time scales with the model's width" and "… grows
+sub-linearly with the batch"). With the model (at the shipped batch exponent):
 
 - `layer`: 1 for every model (the form before round 9);
 - `width`: the model's width over 8,192 (shipped);
 - `flops`: each layer's matmul FLOPs per token over Llama 3.1 70B's.
 
-The rule, stated before the run: a form replaces `layer` if `generic`'s leave-one-platform-out
-error is not worse by more than 0.5 points and the leave-one-source-out intervals stay at 75%
-or more inside with a median half-width of ±40% or less; of two such forms, the lower error.
+With the batch (at the shipped `width` form), g(B) = 64 · (B/64)^α for the α the name gives:
+`batch-1` (linear, before round 10), `batch-0.9` (shipped), `batch-0.8`.
 
-    python scripts/sequence_forms.py             # all three forms
-    python scripts/sequence_forms.py --form width
+The rule, stated before each run: a form replaces the shipped one if `generic`'s
+leave-one-platform-out error is not worse by more than 0.5 points (round 10: nor its
+leave-one-source-out error) and the leave-one-source-out intervals stay at 75% or more inside
+with a median half-width of ±40% or less; of two such forms, the lower leave-one-platform-out
+error.
+
+    python scripts/sequence_forms.py                   # all six forms
+    python scripts/sequence_forms.py --form width --form batch-1
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from designer.calibration import intervals, measurements
 from designer.calibration.calibrate import cross_validate
 from designer.model import perf
 from designer.model.catalog import Catalog
+
+BATCH_EXPONENTS = {"batch-1": 1.0, "batch-0.9": 0.9, "batch-0.8": 0.8}
 
 
 def _matmul_params_per_layer(model) -> float:
@@ -44,21 +53,23 @@ def forms(catalog: Catalog) -> dict[str, Callable]:
 
 
 @contextlib.contextmanager
-def scaled(scale: Callable) -> Iterator[None]:
-    """`perf.sequence_scale` replaced by `scale` (every prediction and fit reads it there)."""
-    shipped = perf.sequence_scale
+def scaled(scale: Callable, exponent: float | None = None) -> Iterator[None]:
+    """`perf.sequence_scale` replaced by `scale` and, when given, `perf.SEQUENCE_BATCH_EXPONENT`
+    by `exponent` (every prediction and fit reads them there)."""
+    shipped = perf.sequence_scale, perf.SEQUENCE_BATCH_EXPONENT
     perf.sequence_scale = scale
+    perf.SEQUENCE_BATCH_EXPONENT = shipped[1] if exponent is None else exponent
     try:
         yield
     finally:
-        perf.sequence_scale = shipped
+        perf.sequence_scale, perf.SEQUENCE_BATCH_EXPONENT = shipped
 
 
-def measure(catalog: Catalog, scale: Callable) -> dict[str, float]:
+def measure(catalog: Catalog, scale: Callable, exponent: float | None = None) -> dict[str, float]:
     """Held-out errors (percent) and interval coverage of decode.csv under one form: the
     coverage of the table `designer calibrate DATA --intervals` fits (`intervals.fit`)."""
     rows = measurements.load(measurements.bundled_path(), catalog)
-    with scaled(scale):
+    with scaled(scale, exponent):
         out = {
             f"{by}_mape": cross_validate(rows, catalog, by).errors.mape
             for by in ("platform", "source")
@@ -73,17 +84,19 @@ def measure(catalog: Catalog, scale: Callable) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--form", choices=("layer", "width", "flops"), action="append")
+    names = ("layer", "width", "flops", *BATCH_EXPONENTS)
+    ap.add_argument("--form", choices=names, action="append")
     args = ap.parse_args(argv)
     catalog = Catalog.load()
     table = forms(catalog)
     print(
-        f"{'form':8s} {'LOPO':>7s} {'LOSO':>7s} {'within':>7s} {'inside':>8s} {'half-width':>11s}"
+        f"{'form':9s} {'LOPO':>7s} {'LOSO':>7s} {'within':>7s} {'inside':>8s} {'half-width':>11s}"
     )
-    for name in args.form or list(table):
-        m = measure(catalog, table[name])
+    for name in args.form or [*table, *BATCH_EXPONENTS]:
+        scale = table.get(name, table["width"])
+        m = measure(catalog, scale, BATCH_EXPONENTS.get(name))
         print(
-            f"{name:8s} {m['platform_mape']:6.1f}% {m['source_mape']:6.1f}% "
+            f"{name:9s} {m['platform_mape']:6.1f}% {m['source_mape']:6.1f}% "
             f"{m['within_engine_mape']:6.1f}% {m['inside']:7.1f}% {m['half_width']:9.1f}%"
         )
     return 0

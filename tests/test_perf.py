@@ -317,8 +317,8 @@ def test_evaluate_arrays_broadcasts_a_batch_array(vec_setup):
 
 def test_per_sequence_overlap_hides_the_per_sequence_time_under_the_memory_stream(catalog):
     """docs/model.md §6 "Variant": with `per_sequence_overlap` the step is
-    max(T_mem, T_compute + L·B·τ_seq·w) + T_sync + τ_step + L·τ_layer; without it T_over adds
-    (w = d/8192 = 0.5 for Llama 3 8B, `perf.sequence_scale`)."""
+    max(T_mem, T_compute + L·g(B)·τ_seq·w) + T_sync + τ_step + L·τ_layer; without it T_over adds
+    (w = d/8192 = 0.5 for Llama 3 8B, `perf.sequence_scale`; g = `perf.sequence_batch`)."""
     from designer.model.assumptions import Assumptions
 
     eff = Efficiency(per_sequence=1e-6, overhead_per_step=2e-3, overhead_per_layer=1e-5)
@@ -333,7 +333,7 @@ def test_per_sequence_overlap_hides_the_per_sequence_time_under_the_memory_strea
     assert perf.sequence_scale(arch) == w == 0.5
     for b in (1, 64, 4096):
         off, on = results[False][b], results[True][b]
-        seq = layers * b * 1e-6 * w
+        seq = layers * float(perf.sequence_batch(b)) * 1e-6 * w
         fixed = 2e-3 + layers * 1e-5
         mem, cmp = float(on["memory_time_s"]), float(on["compute_time_s"])
         assert float(off["step_time_s"]) == pytest.approx(max(mem, cmp) + seq + fixed, rel=1e-12)
@@ -350,8 +350,8 @@ def test_per_sequence_overlap_hides_the_per_sequence_time_under_the_memory_strea
 
 def test_per_sequence_cost_is_charged_on_each_ranks_share_under_dp_attention():
     """Under data-parallel attention a rank runs ⌈B/t⌉ sequences' attention, so T_over is
-    τ_step + L·τ_layer + L·⌈B/t⌉·τ_seq·w; under TP attention every rank runs all B (w =
-    7168/8192 for DeepSeek-V3's width, `perf.sequence_scale`)."""
+    τ_step + L·τ_layer + L·g(⌈B/t⌉)·τ_seq·w; under TP attention every rank runs all B (w =
+    7168/8192 for DeepSeek-V3's width, `perf.sequence_scale`; g = `perf.sequence_batch`)."""
     eff = Efficiency(overhead_per_step=1e-3, overhead_per_layer=2e-5, per_sequence=1e-6)
     rec = {
         att: evaluate(
@@ -367,8 +367,9 @@ def test_per_sequence_cost_is_charged_on_each_ranks_share_under_dp_attention():
         for att in ("tp", "dp")
     }
     layers, w = 61, 7168 / 8192
-    assert rec["tp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * 500 * 1e-6 * w)
-    assert rec["dp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * 63 * 1e-6 * w)
+    g = {b: float(perf.sequence_batch(b)) for b in (500, 63)}
+    assert rec["tp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * g[500] * 1e-6 * w)
+    assert rec["dp"] == pytest.approx(1e-3 + layers * 2e-5 + layers * g[63] * 1e-6 * w)
 
 
 def test_moe_and_mla_layer_times_add_once_per_such_layer():
@@ -447,3 +448,23 @@ def test_expert_time_adds_once_per_distinct_expert_a_chip_computes():
     assert ds["metrics"]["overhead_time_s"] == pytest.approx(58 * 8 * 5e-6, rel=1e-12)
     dense = evaluate("llama3.1-70b", "h100-sxm", batch=64, **kw)["metrics"]
     assert dense["overhead_time_s"] == 0.0
+
+
+@given(st.floats(1.0, 1e5), st.floats(1.0, 1e5))
+def test_the_per_sequence_batch_grows_with_the_batch_sub_linearly_above_its_reference(a, b):
+    lo, hi = sorted((a, b))
+    g_lo, g_hi = (float(perf.sequence_batch(x)) for x in (lo, hi))
+    assert g_lo <= g_hi  # a larger batch never costs less: bisections over the batch stay exact
+    ref = perf.SEQUENCE_REFERENCE_BATCH
+    assert float(perf.sequence_batch(ref)) == pytest.approx(ref)
+    # per sequence, a wider batch costs less: B ≥ 64 charged fewer than B, B ≤ 64 more
+    assert g_hi / hi <= g_lo / lo * (1 + 1e-12)
+    assert (g_hi <= hi * (1 + 1e-12)) if hi >= ref else (g_hi >= hi * (1 - 1e-12))
+
+
+def test_sequence_time_charges_tau_seq_for_the_sequence_batch(catalog):
+    eff = Efficiency(per_sequence=1e-6)
+    t = perf.sequence_time(eff, 80, np.array([0.0, 1.0, 64.0, 1500.0]), width=0.5)
+    expected = 80 * 1e-6 * 0.5 * perf.sequence_batch(np.array([0.0, 1.0, 64.0, 1500.0]))
+    assert np.allclose(t, expected, rtol=1e-12)
+    assert t[0] == 0.0 and t[2] == pytest.approx(80 * 64 * 0.5e-6)

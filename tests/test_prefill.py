@@ -110,9 +110,11 @@ def test_prefill_uses_the_profile(catalog):
     hw = perf.ChipArrays.build(catalog, ["h100-sxm"], "fp8").take(0)
     pf = prefill_time(wl, hw, 0.0, tp=2, prompts=4, prompt_tokens=128)
     # prefill runs at η_pf (0.4), not the decode η_f (0.5); one pass pays τ_step once, and
-    # τ_seq per prompt and layer at Llama 3.1 8B's width (4096 / 8192)
+    # τ_seq per layer for g(4) prompts (`perf.sequence_batch`) at Llama 3.1 8B's width (4096 / 8192)
     assert pf.compute_s == pytest.approx(prefill_flops(wl, 4, 128) / (2 * 1979e12 * 0.4))
-    assert pf.overhead_s == pytest.approx(3e-4 + 32 * (1e-5 + 4 * 1e-6 * 0.5))
+    assert pf.overhead_s == pytest.approx(
+        3e-4 + 32 * (1e-5 + float(perf.sequence_batch(4)) * 1e-6 * 0.5)
+    )
     assert pf.collective_s == pytest.approx(32 * 2 * (2.3e-6 + 2e-5))  # no link bandwidth given
 
 

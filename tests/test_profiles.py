@@ -13,6 +13,7 @@ import pytest
 from designer.calibration import profiles
 from designer.calibration.evaluate import evaluate
 from designer.interface.cli import main
+from designer.model import perf
 from designer.model.errors import InputError
 from designer.model.workload import Efficiency
 from designer.optimize.problem import load_problem
@@ -247,9 +248,9 @@ def test_evaluate_defaults_to_the_chips_profile_and_names_it(catalog):
     p = profiles.get("h100-sxm-tensorrt-llm")
     assert rec["profile"]["name"] == p.id
     assert rec["profile"]["error"] == p.error()
-    e = p.efficiency
+    e, g = p.efficiency, float(perf.sequence_batch(16))
     assert rec["metrics"]["overhead_time_s"] == pytest.approx(
-        e.overhead_per_step + 80 * (e.overhead_per_layer + 16 * e.per_sequence), rel=1e-12
+        e.overhead_per_step + 80 * (e.overhead_per_layer + g * e.per_sequence), rel=1e-12
     )
     limit = evaluate("llama3.1-70b", "h100-sxm", tp=4, batch=16, catalog=catalog, profile="limit")
     assert limit["metrics"]["step_time_s"] < rec["metrics"]["step_time_s"]

@@ -51,8 +51,8 @@ class Assumptions:
     # a model's published native dtype is the default weight dtype, bf16 the default KV dtype
     # (True); fp8 weights and KV (False)
     native_dtype: bool = False
-    # the per-sequence software time L·B·τ_seq runs on the compute units under the memory
-    # stream, T = max(T_mem, T_compute + L·B·τ_seq) + …, (True), or adds to the step (False;
+    # the per-sequence software time T_seq (perf.sequence_time) runs on the compute units under
+    # the memory stream, T = max(T_mem, T_compute + T_seq) + …, (True), or adds to the step (False;
     # docs/model.md §6, "Variant")
     per_sequence_overlap: bool = False
     preset_name: str = "paper"

@@ -39,7 +39,8 @@ class Efficiency:
     bandwidth: float = 1.0  # η_bw, share of peak memory bandwidth achieved
     compute: float = 1.0  # η_f, share of peak FLOP/s achieved
     overhead_per_layer: float = 0.0  # τ_layer in seconds, exposed software time per layer
-    per_sequence: float = 0.0  # τ_seq in s, per layer per sequence, × d/8192 (perf.sequence_scale)
+    # τ_seq in s, per layer per sequence × d/8192 (perf.sequence_scale), for 64·(B/64)^0.9 of B
+    per_sequence: float = 0.0
     collective_latency: float = 0.0  # s added to every collective's τ(t) by the software path
     overhead_per_step: float = 0.0  # τ_step in seconds, once per step (host loop, scheduling)
     prefill_compute: float = 1.0  # η_pf, share of peak FLOP/s a prefill pass achieves

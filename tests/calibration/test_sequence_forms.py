@@ -1,4 +1,5 @@
-"""scripts/sequence_forms.py: the test behind the width-scaled per-sequence time."""
+"""scripts/sequence_forms.py: the tests behind the width-scaled, batch-sub-linear per-sequence
+time."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ def test_the_shipped_form_is_the_scripts_width_form_and_gives_the_shipped_number
         model = catalog.model(mid)
         assert forms["width"](model) == perf.sequence_scale(model), mid
     assert forms["flops"](catalog.model("llama3.1-70b")) == pytest.approx(1.0)
-    before = perf.sequence_scale
-    m = script.measure(catalog, forms["width"])
+    assert script.BATCH_EXPONENTS["batch-0.9"] == perf.SEQUENCE_BATCH_EXPONENT
+    before = perf.sequence_scale, perf.SEQUENCE_BATCH_EXPONENT
+    m = script.measure(catalog, forms["width"], script.BATCH_EXPONENTS["batch-0.9"])
     assert m["platform_mape"] == pytest.approx(profiles.get("generic").cv_mape, abs=0.005)
     shipped = intervals.shipped().coverage["calibrated"]
     assert m["inside"] == pytest.approx(shipped["inside"], abs=1e-3)
     assert m["half_width"] == pytest.approx(shipped["median_half_width"], abs=1e-3)
-    assert perf.sequence_scale is before  # the script restored the shipped function
+    assert (perf.sequence_scale, perf.SEQUENCE_BATCH_EXPONENT) == before  # restored
