@@ -182,8 +182,9 @@ def coverage_plot(cov, path: str | Path, *, force: bool = False) -> None:
     inside = cov.inside[order]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.vlines(x, lo, hi, color="lightgrey", lw=1.2, label="80% interval (other publications)")
-    ax.scatter(x[inside], ratio[inside], s=8, color="tab:blue", label="inside")
-    ax.scatter(x[~inside], ratio[~inside], s=8, color="tab:red", label="outside")
+    # dots above the bars (a scatter is drawn below line collections by default)
+    ax.scatter(x[inside], ratio[inside], s=8, color="tab:blue", label="inside", zorder=3)
+    ax.scatter(x[~inside], ratio[~inside], s=8, color="tab:red", label="outside", zorder=3)
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_yscale("log")
     ax.set_xlabel("held-out predictions (leave-one-source-out), sorted")
