@@ -74,7 +74,9 @@ MIN_MOE_MODELS = 3
 MIN_CELL = 15
 MIN_SOURCES = 3
 # assumption: outside the data's range each extrapolated dimension may move the step time by
-# another 1.5x either way (the held-out MoE rows missed by 2-5x: two such dimensions)
+# another 1.5x either way (the held-out MoE rows missed by 2-5x: two such dimensions);
+# a factor measured on the held-out files did not hold out of sample (docs/model.md §8,
+# scripts/interval_widths.py)
 WIDEN = 1.5
 FILE = "intervals.toml"
 
