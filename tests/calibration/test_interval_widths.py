@@ -34,3 +34,18 @@ def test_inflate_starts_from_the_shipped_coverage_and_is_not_adopted(load_script
     inside, width = report["inflated"]
     assert inside == pytest.approx(83.5, abs=0.05) and width == pytest.approx(47.2, abs=0.05)
     assert report["adopt"] is False  # over the ±40% width target
+
+
+def test_pooling_the_engine_fits_residuals_is_not_adopted(load_script, catalog):
+    script = load_script("interval_widths")
+    report = script.pool_report(catalog)
+    shipped = intervals.shipped().coverage["calibrated"]
+    assert report["shipped"]["rows"] == pytest.approx(
+        (shipped["inside"], shipped["median_half_width"]), abs=1e-3
+    )
+    assert set(report["engines"]) == {"sglang", "tensorrt-llm", "vllm"}
+    # vLLM's publications disagree most: pooled, its rows still fall under 75% inside, and every
+    # answer's interval widens past the ±40% target
+    assert report["engines"]["vllm"][1] == pytest.approx(68.8, abs=0.05)
+    assert report["pooled"]["rows"][1] == pytest.approx(50.7, abs=0.05)
+    assert report["adopt"] is False
