@@ -233,10 +233,10 @@ def sequence_time(efficiency, layers, batch=0.0, kv_s=0.0, width=1.0):
     """T_seq = L · g(B) · τ_seq · w + B · τ_sample + κ_attn · T_kv: per layer per sequence
     (g(B) = `sequence_batch`, sub-linear in the batch; `width` w = d / 8,192, `sequence_scale`:
     the per-sequence work of a layer grows with the model's width), per sequence per step
-    (sampling, scheduling), and the attention kernels' time
-    beyond the memory stream, κ_attn times the KV read at peak bandwidth (`kv_s` = KV bytes /
-    BW); the last grows with the bytes the kernels read, not with a count of sequences, so it
-    stays physical at thousands of short sequences."""
+    (sampling, scheduling), and the attention kernels' time beyond the memory stream, κ_attn
+    times the KV read at peak bandwidth (`kv_s` = KV bytes / BW); the last grows with the bytes
+    the kernels read, not with a count of sequences, so it stays physical at thousands of short
+    sequences."""
     e = efficiency
     b = np.asarray(batch, dtype=float)
     return (
