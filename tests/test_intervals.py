@@ -198,6 +198,9 @@ def test_validate_json_rows_carry_intervals_and_default_profiles(capsys):
         assert r["low_ms"] < r["predicted_ms"] < r["high_ms"]
         want = {"mi300x": "mi300x-vllm", "h100-sxm": "h100-sxm-tensorrt-llm"}
         assert r["profile"] == want.get(rows[i].chip, "generic")
+    # the width the target is on: the median of (high − low) / 2 over the prediction
+    half = [(r["high_ms"] - r["low_ms"]) / 2 / r["predicted_ms"] * 100 for r in rec["rows"]]
+    assert rec["median_half_width"] == pytest.approx(float(np.median(half)), rel=1e-12)
     assert main(["validate", DATA, "--profile", "generic", "--json"]) == 0
     generic = json.loads(capsys.readouterr().out)
     assert generic["mape"] > rec["mape"]  # own profiles where a chip has them

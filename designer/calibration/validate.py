@@ -105,6 +105,8 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
             )
         ],
         "inside": float(np.mean((e.measured_ms >= low) & (e.measured_ms <= high)) * 100),
+        # the width target is on this: half the interval over the prediction, median
+        "median_half_width": float(np.median((high - low) / 2.0 / predicted) * 100),
     }
 
 

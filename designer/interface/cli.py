@@ -878,7 +878,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     title = f"profile {record['profile']} ({record['error']})"
     console.print(catalog_table(table(errs, used), title))
     print(errs.summary())
-    print(f"{record['inside']:.1f}% of the measurements inside their 80% interval")
+    print(
+        f"{record['inside']:.1f}% of the measurements inside their 80% interval, "
+        f"median half-width ±{record['median_half_width']:.1f}%"
+    )
     return 0
 
 
