@@ -339,7 +339,7 @@ def test_a_profile_records_how_far_its_rows_reach(catalog, tmp_path):
         mine = [r for r in rows if p.platform in ("", r.platform) and p.engine in ("", r.engine)]
         assert dict(p.measured_ranges) == measurements.measured_ranges(mine, catalog), pid
     late = measurements.load(measurements.bundled_path("inferencemax.csv"), catalog)
-    reach = {"moe_batch": 128}
+    reach = {"mla_batch": 128, "moe_batch": 128}  # DeepSeek-R1 (MoE, MLA) and gpt-oss (MoE)
     assert dict(profiles.get("current").measured_ranges) == reach
     assert measurements.measured_ranges(late, catalog) == reach
     f = tmp_path / "profiles.toml"

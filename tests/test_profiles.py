@@ -14,6 +14,7 @@ from designer.calibration import profiles
 from designer.calibration.evaluate import evaluate
 from designer.interface.cli import main
 from designer.model import perf
+from designer.model.catalog import bundled_dir
 from designer.model.errors import InputError
 from designer.model.workload import Efficiency
 from designer.optimize.problem import load_problem
@@ -371,9 +372,10 @@ def test_each_chips_engine_profile_sets_its_gemm_rate_in_the_solver_columns(cata
 
 
 def test_a_profile_without_moe_rows_takes_the_layer_times_of_the_fit_that_saw_them():
-    # h100-sxm-tensorrt-llm's fit identified none of τ_moe, τ_mla, τ_expert: it carries those of
-    # generic-tensorrt-llm (its engine's fit over several platforms, DeepSeek-R1 rows included),
-    # so MoE physics does not depend on which profile a chip defaults to.
+    # h100-sxm-tensorrt-llm's fit identified none of τ_moe, τ_mla, τ_expert: it carries τ_mla of
+    # generic-tensorrt-llm (its engine's fit over several platforms, DeepSeek-R1 rows included)
+    # and, with two Mixtral rows, keeps its own MoE times, equal to that fit's (0), so MoE physics
+    # does not depend on which profile a chip defaults to.
     shipped = profiles.load()
     own = shipped["h100-sxm-tensorrt-llm"]
     donor = shipped["generic-tensorrt-llm"]
@@ -389,3 +391,26 @@ def test_a_profile_without_moe_rows_takes_the_layer_times_of_the_fit_that_saw_th
     got = profiles.with_layer_times(lone, shipped)
     assert got.layer_times_from == "generic"
     assert got.efficiency.moe_expert == shipped["generic"].efficiency.moe_expert
+
+
+def test_layer_times_are_taken_per_family_of_models_the_rows_lack():
+    # h100-sxm-vllm's rows hold one Mixtral row (MoE) and no MLA model: it keeps its own τ_expert
+    # and τ_moe, and takes τ_mla from generic-vllm, whose rows hold DeepSeek-R1 (docs/model.md §6)
+    shipped = profiles.load()
+    own, donor = shipped["h100-sxm-vllm"], shipped["generic-vllm"]
+    file = profiles.read(bundled_dir() / "profiles.toml")["h100-sxm-vllm"]
+    assert dict(own.measured_ranges).keys() == {"dense_batch", "moe_batch"}
+    assert profiles.missing_layer_times(dict(own.measured_ranges)) == ("mla_layer",)
+    assert own.layer_times_from == "generic-vllm"
+    assert own.efficiency.mla_layer == donor.efficiency.mla_layer > 0
+    assert own.efficiency.moe_expert == file.efficiency.moe_expert != donor.efficiency.moe_expert
+    # a profile whose rows hold both families keeps all three
+    assert {"moe_batch", "mla_batch"} <= dict(shipped["mi300x-vllm"].measured_ranges).keys()
+    assert shipped["mi300x-vllm"].layer_times_from == ""
+    # dense rows only: all three from the engine's fit, else generic's
+    dense = profiles.Profile("x", Efficiency(), measured_ranges=(("dense_batch", 64),))
+    got = profiles.with_layer_times(dense, shipped)
+    assert got.layer_times_from == "generic"
+    assert got.efficiency.mla_layer == shipped["generic"].efficiency.mla_layer
+    # an MLA model's rows (DeepSeek is both) lack nothing
+    assert profiles.missing_layer_times({"moe_batch": 8, "mla_batch": 8}) == ()

@@ -241,10 +241,11 @@ def held_out_fits(rows, catalog: Catalog):
             elif prof.platform:
                 own = [k for k in train if rows.items[k].row.platform == prof.platform]
                 if len(own) > len(PARAMETERS):
-                    fit = fit_items(rows.take(own), catalog)
-                    eff, what = fit.efficiency, "platform"
-                    if set(profiles.LAYER_TIMES) <= set(fit.not_identified):
-                        eff = _layer_times(eff, rows, train, prof, generic, catalog)
+                    eff = fit_items(rows.take(own), catalog).efficiency
+                    eff, what = (
+                        _layer_times(eff, rows, own, train, prof, generic, catalog),
+                        "platform",
+                    )
             yield ks, eff, what
 
 
@@ -261,21 +262,28 @@ def _residuals(rows, predicted_ms: np.ndarray, kind, groups) -> Residuals:
     )
 
 
-def _layer_times(eff, rows, train, prof, generic, catalog: Catalog):
-    """`eff` with the MoE/MLA layer times of the fit that saw such rows, as
-    `profiles.with_layer_times` composes a shipped profile: the fit to the training rows of the
-    profile's engine when it identified one, else the `generic` refit."""
+def _layer_times(eff, rows, own, train, prof, generic, catalog: Catalog):
+    """`eff` (fitted to the `own` rows) with each MoE/MLA layer time those rows could not set
+    taken from a fit whose rows could, as `profiles.with_layer_times` composes a shipped
+    profile: the fit to the training rows of the profile's engine when they hold such models,
+    else the `generic` refit."""
     from designer.calibration import profiles
     from designer.calibration.calibrate import fit_items
 
+    def ranges(ks):
+        return measured_ranges([rows.items[k].row for k in ks], catalog)
+
+    missing = profiles.missing_layer_times(ranges(own))
+    if not missing:
+        return eff
     engine = prof.engine or prof.platform.partition("/")[2]
     same = [k for k in train if rows.items[k].row.engine == engine]
-    donor = generic
-    if same:
-        fit = fit_items(rows.take(same), catalog)
-        if not set(profiles.LAYER_TIMES) <= set(fit.not_identified):
-            donor = fit.efficiency
-    return dataclasses.replace(eff, **{f: getattr(donor, f) for f in profiles.LAYER_TIMES})
+    lacking = profiles.missing_layer_times(ranges(same)) if same else profiles.LAYER_TIMES
+    donor = generic  # the engine's fit where its training rows hold the family, else generic's
+    if any(f not in lacking for f in missing):
+        donor = fit_items(rows.take(same), catalog).efficiency
+    times = {f: getattr(generic if f in lacking else donor, f) for f in missing}
+    return dataclasses.replace(eff, **times)
 
 
 def _moe(rows, catalog: Catalog) -> np.ndarray:

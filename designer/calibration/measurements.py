@@ -233,12 +233,19 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
 
 def measured_ranges(rows: list[Measurement], catalog: Catalog) -> dict[str, int]:
     """How far `rows` reach in the batch: the largest per model family (`dense_batch`,
-    `moe_batch`; a family without rows left out). A profile's `measured_ranges`; the interval
-    table's ranges of the same names."""
+    `moe_batch`, and `mla_batch` for the MLA models among them; a family without rows left
+    out). A profile's `measured_ranges` (which also say which layer times its rows could set:
+    `profiles.with_layer_times`); the interval table's ranges of the same names."""
     out: dict[str, int] = {}
     for r in rows:
-        f = "moe_batch" if catalog.model(r.model).is_moe else "dense_batch"
-        out[f] = max(out.get(f, 0), r.batch)
+        m = catalog.model(r.model)
+        for f, member in (
+            ("moe_batch", m.is_moe),
+            ("dense_batch", not m.is_moe),
+            ("mla_batch", m.is_mla),
+        ):
+            if member:
+                out[f] = max(out.get(f, 0), r.batch)
     return dict(sorted(out.items()))
 
 

@@ -412,7 +412,7 @@ def _measured_builds(e: dict, pid: str, where: str) -> tuple[tuple[str, str, str
     return tuple(out)
 
 
-RANGE_KEYS = ("dense_batch", "moe_batch")  # `measurements.measured_ranges`
+RANGE_KEYS = ("dense_batch", "mla_batch", "moe_batch")  # `measurements.measured_ranges`
 
 
 def _measured_ranges(e: dict, pid: str, where: str) -> tuple[tuple[str, int], ...]:
@@ -559,24 +559,53 @@ def _load(catalog_path: str) -> dict[str, Profile]:
 
 
 LAYER_TIMES = ("moe_layer", "mla_layer", "moe_expert")
+# the layer times a family of models sets, by the `measured_ranges` key its rows write
+FAMILY_TIMES = (("moe_batch", ("moe_layer", "moe_expert")), ("mla_batch", ("mla_layer",)))
+
+
+def missing_layer_times(ranges: dict[str, int]) -> tuple[str, ...]:
+    """The layer times rows of these `measured_ranges` could not set: τ_moe and τ_expert without
+    an MoE model among them, τ_mla without an MLA model.
+
+    >>> missing_layer_times({"dense_batch": 64, "moe_batch": 8})
+    ('mla_layer',)
+    """
+    return tuple(f for key, times in FAMILY_TIMES if key not in ranges for f in times)
+
+
+def _sets(profile: Profile, name: str) -> bool:
+    """Whether `profile`'s rows could set layer time `name` (a profile written before
+    `measured_ranges` existed: when its fit identified any layer time)."""
+    if profile.measured_ranges:
+        return name not in missing_layer_times(dict(profile.measured_ranges))
+    return not set(LAYER_TIMES) <= set(profile.not_identified)
 
 
 def with_layer_times(profile: Profile, profiles: dict[str, Profile]) -> Profile:
-    """`profile`, or, when its fit identified none of the MoE/MLA layer times (all in
-    `not_identified`: no MoE or MLA row moved them), the profile with the layer times of the
-    fit that did: its engine's fit over several platforms (`generic-<engine>`), else `generic`,
-    all three taken together. A chip's MoE and MLA physics then do not depend on which profile
-    it defaults to (docs/model.md §6)."""
-    if not set(LAYER_TIMES) <= set(profile.not_identified):
-        return profile
+    """`profile` with each MoE/MLA layer time its rows could not set taken from a fit whose rows
+    could: τ_moe and τ_expert when its rows hold no MoE model, τ_mla when they hold no MLA model
+    (`measured_ranges`; a profile without them: all three, when its fit identified none), from
+    its engine's fit over several platforms (`generic-<engine>`) when that fit's rows hold such
+    models, else from `generic`. A chip's MoE and MLA physics then do not depend on which
+    profile it defaults to (docs/model.md §6)."""
+    if profile.measured_ranges:
+        missing = missing_layer_times(dict(profile.measured_ranges))
+    else:
+        missing = LAYER_TIMES if not _sets(profile, LAYER_TIMES[0]) else ()
     engine = profile.engine or profile.platform.partition("/")[2]
-    for donor_id in (f"{GENERIC}-{engine}" if engine else "", GENERIC):
-        donor = profiles.get(donor_id)
-        if donor and donor.id != profile.id and not set(LAYER_TIMES) <= set(donor.not_identified):
-            times = {f: getattr(donor.efficiency, f) for f in LAYER_TIMES}
-            eff = dataclasses.replace(profile.efficiency, **times)
-            return dataclasses.replace(profile, efficiency=eff, layer_times_from=donor.id)
-    return profile
+    times, donors = {}, []
+    for name in missing:
+        for donor_id in (f"{GENERIC}-{engine}" if engine else "", GENERIC):
+            donor = profiles.get(donor_id)
+            if donor and donor.id != profile.id and _sets(donor, name):
+                times[name] = getattr(donor.efficiency, name)
+                donors.append(donor.id)
+                break
+    if not times:
+        return profile
+    eff = dataclasses.replace(profile.efficiency, **times)
+    donor_ids = ", ".join(dict.fromkeys(donors))
+    return dataclasses.replace(profile, efficiency=eff, layer_times_from=donor_ids)
 
 
 def get(name: str, *, where: str | None = None, key: str = "profile") -> Profile:

@@ -69,5 +69,6 @@ def test_what_the_check_says(checked, catalog):
     assert sum(inside) == 40 and rec["mape"] == pytest.approx(13.4, abs=0.05)
     assert profiles.get("mi300x-vllm").measured_ranges == (
         ("dense_batch", 256),
+        ("mla_batch", 1024),
         ("moe_batch", 1024),
     )
