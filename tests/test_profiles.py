@@ -408,9 +408,26 @@ def test_layer_times_are_taken_per_family_of_models_the_rows_lack():
     assert {"moe_batch", "mla_batch"} <= dict(shipped["mi300x-vllm"].measured_ranges).keys()
     assert shipped["mi300x-vllm"].layer_times_from == ""
     # dense rows only: all three from the engine's fit, else generic's
-    dense = profiles.Profile("x", Efficiency(), measured_ranges=(("dense_batch", 64),))
+    dense = profiles.Profile(
+        "x",
+        Efficiency(),
+        not_identified=profiles.LAYER_TIMES,  # as a fit of dense rows leaves them
+        measured_ranges=(("dense_batch", 64),),
+    )
     got = profiles.with_layer_times(dense, shipped)
     assert got.layer_times_from == "generic"
     assert got.efficiency.mla_layer == shipped["generic"].efficiency.mla_layer
     # an MLA model's rows (DeepSeek is both) lack nothing
     assert profiles.missing_layer_times({"moe_batch": 8, "mla_batch": 8}) == ()
+
+
+def test_a_layer_time_the_fit_identified_stays_whatever_its_ranges_say():
+    # a profile file written before `mla_batch` existed: DeepSeek rows counted as `moe_batch`
+    # only, but its fit identified τ_mla, which stays its own
+    shipped = profiles.load()
+    eff = Efficiency(mla_layer=5e-4, moe_expert=1e-6)
+    old = profiles.Profile(
+        "old", eff, not_identified=("moe_layer",), measured_ranges=(("moe_batch", 64),)
+    )
+    got = profiles.with_layer_times(old, shipped)
+    assert got.efficiency.mla_layer == 5e-4 and got.layer_times_from == ""
