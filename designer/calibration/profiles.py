@@ -584,16 +584,16 @@ def _sets(profile: Profile, name: str) -> bool:
 def with_layer_times(profile: Profile, profiles: dict[str, Profile]) -> Profile:
     """`profile` with each MoE/MLA layer time its rows could not set taken from a fit whose rows
     could: τ_moe and τ_expert when its rows hold no MoE model, τ_mla when they hold no MLA model
-    (`measured_ranges`; and its fit did not identify it; a profile without `measured_ranges`:
-    all three, when its fit identified none), from
-    its engine's fit over several platforms (`generic-<engine>`) when that fit's rows hold such
-    models, else from `generic`. A chip's MoE and MLA physics then do not depend on which
-    profile it defaults to (docs/model.md §6)."""
+    (its `measured_ranges`; a time its fit identified stays its own), from its engine's fit over
+    several platforms (`generic-<engine>`) when that fit's rows hold such models, else from
+    `generic`. A profile without `measured_ranges` takes all three when its fit identified
+    none. A chip's MoE and MLA physics then do not depend on which profile it defaults to
+    (docs/model.md §6)."""
     if profile.measured_ranges:  # a time the fit identified stays (a file older than mla_batch)
         lacking = missing_layer_times(dict(profile.measured_ranges))
         missing = tuple(f for f in lacking if f in profile.not_identified)
     else:
-        missing = LAYER_TIMES if not _sets(profile, LAYER_TIMES[0]) else ()
+        missing = LAYER_TIMES if set(LAYER_TIMES) <= set(profile.not_identified) else ()
     engine = profile.engine or profile.platform.partition("/")[2]
     times, donors = {}, []
     for name in missing:
