@@ -108,12 +108,32 @@ def test_fleet_rows_are_in_milliseconds():
     assert "step_time_s" not in row
 
 
+def test_fleet_rows_carry_the_80_percent_interval_and_what_it_extrapolates():
+    record = run(Form()).record
+    row, f = explorer.fleet_rows(record)[0], record["fleet"][0]
+    assert row["tokens_per_s_per_user_low"] < row["tokens_per_s_per_user"]
+    assert row["tokens_per_s_per_user"] < row["tokens_per_s_per_user_high"]
+    assert row["tokens_per_s_per_user_low"] == pytest.approx(
+        f["tokens_per_s_per_user_low"], abs=0.01
+    )
+    # the quick start's MI325X is a chip the measurements do not hold: its interval says so
+    assert row["extrapolated"] == ", ".join(f["interval"]["extrapolated"]) == "chip"
+
+
 def test_accuracy_names_each_profile_and_its_error():
     record = run(Form()).record
     lines = explorer.accuracy(record)
     assert lines[0] == "assumptions: deployment"
     for chip, p in record["profiles"].items():
         assert f"{chip}: profile {p['name']} — {p['error']}" in lines
+    f = record["fleet"][0]
+    iv = f["interval"]
+    assert lines[-1] == (
+        f"{f['chip']} TP{f['tp']}×PP{f['pp']} batch {f['batch']}: "
+        f"{f['tokens_per_s_per_user']:.1f} tokens/s per user, 80% interval "
+        f"{iv['tokens_per_s_per_user_low']:.1f}–{iv['tokens_per_s_per_user_high']:.1f} "
+        "(outside the measured data along: chip)"
+    )
 
 
 def test_toml_quotes_what_is_not_a_bare_key():

@@ -59,6 +59,8 @@ FLEET_COLUMNS = (
     "chips",
     "users_served",
     "tokens_per_s_per_user",
+    "tokens_per_s_per_user_low",  # the 80% interval's slow and fast ends (intervals.interval)
+    "tokens_per_s_per_user_high",
     "system_tokens_per_s",
     "step_time_s",
     *STEP_PARTS,
@@ -234,26 +236,48 @@ def amount(value: float | None, unit: str) -> str:
 
 
 def fleet_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """The answer's configurations, times in ms (the page's table)."""
+    """The answer's configurations, times in ms, tokens/s per user with its 80% interval and the
+    dimensions that interval extrapolates along (the page's table)."""
     rows = []
     for f in record.get("fleet") or []:
         row = {k: f.get(k) for k in FLEET_COLUMNS}
         for k in ("step_time_s", *STEP_PARTS):
             if row[k] is not None:
                 row[k.replace("_s", "_ms")] = round(1e3 * row.pop(k), 3)
-        row["tokens_per_s_per_user"] = round(row["tokens_per_s_per_user"], 2)
+        for k in (
+            "tokens_per_s_per_user",
+            "tokens_per_s_per_user_low",
+            "tokens_per_s_per_user_high",
+        ):
+            if row[k] is not None:
+                row[k] = round(row[k], 2)
         row["system_tokens_per_s"] = round(row["system_tokens_per_s"], 1)
+        # the dimensions the answer lies outside the measured data along (its interval widened)
+        dims = (f.get("interval") or {}).get("extrapolated")
+        row["extrapolated"] = ", ".join(dims) if dims else ("none" if dims is not None else None)
         rows.append(row)
     return rows
 
 
 def accuracy(record: dict[str, Any]) -> list[str]:
-    """What the answer's step times are worth: the assumption set and, per chip, the profile
-    and its cross-validated error."""
+    """What the answer's step times are worth: the assumption set, per chip the profile and its
+    cross-validated error, and per configuration the 80% interval of tokens/s per user with the
+    dimensions it extrapolates along (`intervals.interval`)."""
     preset = (record.get("assumptions") or {}).get("preset", "?")
     lines = [f"assumptions: {preset}"]
     for chip, p in (record.get("profiles") or {}).items():
         lines.append(f"{chip}: profile {p.get('name')} — {p.get('error')}")
+    for f in record.get("fleet") or []:
+        iv = f.get("interval")
+        if not iv:  # a prefill pool: no decode interval
+            continue
+        dims = ", ".join(iv.get("extrapolated") or []) or "none"
+        lines.append(
+            f"{f['chip']} TP{f['tp']}×PP{f['pp']} batch {f['batch']}: "
+            f"{f['tokens_per_s_per_user']:.1f} tokens/s per user, 80% interval "
+            f"{iv['tokens_per_s_per_user_low']:.1f}–{iv['tokens_per_s_per_user_high']:.1f} "
+            f"(outside the measured data along: {dims})"
+        )
     return lines
 
 
