@@ -138,6 +138,11 @@ def test_outside_the_data_the_interval_widens_and_names_the_dimensions():
     assert moe_in["extrapolated"] == ["moe"]
     assert {"moe", "tp", "pp", "chip"} == set(moe["extrapolated"])
     assert inside["extrapolated"] == []
+    # under a chip's own profile too (its kind is named "platform", as a generation scaled to a
+    # platform's is: only the latter measured the answer's model there, tests/calibration)
+    own = _evaluate(model="deepseek-v3", chip="mi300x", tp=8, batch=16)
+    assert own["profile"]["name"] == "mi300x-vllm" and own["interval"]["extrapolated"] == ["moe"]
+    assert own["interval"]["widened"] == {"fast": 1, "slow": 1}
 
     def spread(iv):
         return iv["step_time_high_s"] / iv["step_time_low_s"]

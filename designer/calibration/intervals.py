@@ -585,7 +585,10 @@ def domain(profile, table: Table, wl, chip: str, tp, pp, ep, attention, batch):
     """(kind, extrapolated dimensions) of one design answered under `profile` (`kind_of` in
     its model's family, `extrapolated`)."""
     kind, dims = kind_of(profile, chip)
-    seen = kind == ON_PLATFORM  # scaled: the model was measured on this very platform
+    # a generation scaled to a measured platform: the model was measured on this very platform
+    # (`profiles.on_platform`). Not `kind == ON_PLATFORM`: a chip's own profile has the same
+    # kind name, "platform", and its MoE answers extrapolate like any other's.
+    seen = bool(getattr(profile, "on", ""))
     dims = dims + extrapolated(table, wl, chip, tp, pp, ep, attention, batch, seen, profile)
     if getattr(profile, "build_outside", lambda: False)():  # a build its rows did not state
         dims.append("build")

@@ -66,6 +66,7 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
         for r in rows
     ]
     predicted, low, high = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows))
+    domains = []  # per row, its answer's domain kind, "(extrapolated)" when it names dimensions
     tables = {}  # per profile, the interval table its answers are judged by
     for key in dict.fromkeys((p.id, p.on) for p in used):
         ks = [k for k, p in enumerate(used) if (p.id, p.on) == key]
@@ -78,7 +79,13 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
             p, tables[p.id], item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
         )
         low[k], high[k] = predicted[k] * e.fast, predicted[k] * e.slow
+        kind, _ = intervals.domain(
+            p, tables[p.id], item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
+        )
+        domains.append(kind + (" (extrapolated)" if e.extrapolated else ""))
     e = Errors(prepared.ids, predicted, prepared.measured_ms)
+    inside = (e.measured_ms >= low) & (e.measured_ms <= high)
+    half = (high - low) / 2.0 / predicted
     worst_id, worst = e.worst
     return {
         "profile": profile.id if profile else DEFAULT,
@@ -104,9 +111,19 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 e.ids, e.predicted_ms, e.measured_ms, low, high, used, strict=True
             )
         ],
-        "inside": float(np.mean((e.measured_ms >= low) & (e.measured_ms <= high)) * 100),
+        "inside": float(np.mean(inside) * 100),
         # the width target is on this: half the interval over the prediction, median
-        "median_half_width": float(np.median((high - low) / 2.0 / predicted) * 100),
+        "median_half_width": float(np.median(half) * 100),
+        # the same per interval domain (profile kind and family; answers outside the data apart)
+        "domains": {
+            d: {
+                "points": int(np.sum(m)),
+                "inside": float(np.mean(inside[m]) * 100),
+                "median_half_width": float(np.median(half[m]) * 100),
+            }
+            for d in sorted(set(domains))
+            for m in [np.array([x == d for x in domains])]
+        },
     }
 
 

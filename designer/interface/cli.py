@@ -882,6 +882,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{record['inside']:.1f}% of the measurements inside their 80% interval, "
         f"median half-width ±{record['median_half_width']:.1f}%"
     )
+    for name, d in record["domains"].items():
+        print(
+            f"  {name}: {d['points']} points, {d['inside']:.1f}% inside, "
+            f"median half-width ±{d['median_half_width']:.1f}%"
+        )
     return 0
 
 

@@ -38,7 +38,7 @@ def test_every_row_is_its_tables_batch_over_its_replicas_throughput(catalog):
 
 
 def test_what_the_blind_check_says(catalog):
-    """The numbers the README states: under the chips' defaults MAPE 18.7%, 51 of 64 inside."""
+    """The numbers the README states: under the chips' defaults MAPE 18.7%, 52 of 64 inside."""
     rec = validate(load(PEAK, catalog), None, catalog)
     inside = sum(x["low_ms"] <= x["measured_ms"] <= x["high_ms"] for x in rec["rows"])
-    assert rec["mape"] == pytest.approx(18.7, abs=0.05) and inside == 51
+    assert rec["mape"] == pytest.approx(18.7, abs=0.05) and inside == 52
