@@ -206,6 +206,13 @@ def test_validate_json_rows_carry_intervals_and_default_profiles(capsys):
     # the width the target is on: the median of (high − low) / 2 over the prediction
     half = [(r["high_ms"] - r["low_ms"]) / 2 / r["predicted_ms"] * 100 for r in rec["rows"]]
     assert rec["median_half_width"] == pytest.approx(float(np.median(half)), rel=1e-12)
+    # per domain: every row in one, answers outside the data apart from those inside it
+    doms = rec["domains"]
+    assert sum(d["points"] for d in doms.values()) == len(rec["rows"])
+    assert {"composed", "platform", "composed+moe (extrapolated)"} <= set(doms)
+    assert all(0.0 <= d["inside"] <= 100.0 and d["median_half_width"] > 0 for d in doms.values())
+    total = sum(d["inside"] * d["points"] for d in doms.values()) / len(rec["rows"])
+    assert total == pytest.approx(rec["inside"], rel=1e-12)
     assert main(["validate", DATA, "--profile", "generic", "--json"]) == 0
     generic = json.loads(capsys.readouterr().out)
     assert generic["mape"] > rec["mape"]  # own profiles where a chip has them
