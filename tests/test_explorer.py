@@ -189,3 +189,18 @@ def test_an_engine_build_picks_its_generation_and_needs_its_engine():
     assert {p["name"] for p in older["profiles"].values()} == {"generic-sglang"}
     out = run(Form(engine_version="0.5.6"))
     assert out.kind == "error" and "efficiency.engine_version" in out.message
+
+
+def test_accuracy_leaves_out_prefill_pools():
+    from designer.optimize.problem import load_problem
+
+    root = Path(__file__).resolve().parents[1]
+    p = load_problem(
+        root / "problems" / "serving-llama3.1-70b-30rps-ttft2s.toml",
+        {"serving.mode": "disaggregated"},
+    )
+    record = run(p).record
+    phases = [f["phase"] for f in record["fleet"]]
+    lines = explorer.accuracy(record)
+    assert "prefill" in phases
+    assert len([x for x in lines if "80% interval" in x]) == phases.count("decode")

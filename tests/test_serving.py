@@ -336,6 +336,26 @@ def test_every_answer_re_evaluates_through_evaluate(catalog, mode):
             assert row["tpot_s"] <= 1 / 50 * (1 + 1e-9)
 
 
+@pytest.mark.parametrize("mode", ["aggregated", "disaggregated"])
+def test_each_rows_interval_brackets_its_own_rate(catalog, mode):
+    # an aggregated row's rate is 1/TPOT, prompt chunks included: its interval keeps the decode
+    # step's ratios about that rate (it bracketed the decode-only rate before); a prefill row
+    # serves no decode tokens, so its rate and interval are 0
+    sol = solve(_problem(catalog, **{"serving.mode": mode, "objective.minimize": "capex"}))
+    for row in sol.fleet:
+        low, rate, high = (row[f"tokens_per_s_per_user{s}"] for s in ("_low", "", "_high"))
+        assert row["interval"]["tokens_per_s_per_user_low"] == low
+        assert row["interval"]["tokens_per_s_per_user_high"] == high
+        if row["phase"] == "prefill":
+            assert low == rate == high == 0.0
+            continue
+        assert low < rate < high
+        fast = row["interval"]["step_time_low_s"] / row["step_time_s"]
+        slow = row["interval"]["step_time_high_s"] / row["step_time_s"]
+        assert low == pytest.approx(rate / slow, rel=1e-9)
+        assert high == pytest.approx(rate / fast, rel=1e-9)
+
+
 def test_decode_only_rows_say_so(catalog):
     raw = {
         "workload": {"model": "llama3.1-8b", "context_tokens": 4096},

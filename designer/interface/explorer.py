@@ -269,7 +269,7 @@ def accuracy(record: dict[str, Any]) -> list[str]:
         lines.append(f"{chip}: profile {p.get('name')} — {p.get('error')}")
     for f in record.get("fleet") or []:
         iv = f.get("interval")
-        if not iv:  # a prefill pool: no decode interval
+        if not iv or f.get("phase") == "prefill":  # a prefill pool serves no decode tokens
             continue
         dims = ", ".join(iv.get("extrapolated") or []) or "none"
         lines.append(
