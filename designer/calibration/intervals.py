@@ -646,6 +646,7 @@ def extrapolated(
 class Ends(NamedTuple):
     """One design's 80% interval as step-time ratios to its prediction (`ends`)."""
 
+    kind: str  # its domain's kind and family (`domain`)
     cell: str  # the domain cell its quantiles came from
     extrapolated: list[str]  # the dimensions outside the data (`domain`)
     widened: tuple[int, int]  # times the fast and the slow end were widened (`widenings`)
@@ -659,7 +660,7 @@ def ends(profile, table: Table, wl, chip: str, tp, pp, ep, attention, batch) -> 
     kind, dims = domain(profile, table, wl, chip, tp, pp, ep, attention, batch)
     cell, q = table.quantiles(kind, batch, wl.read_context)
     widened = widenings(profile, dims)
-    return Ends(cell, dims, widened, *bounds(q, widened))
+    return Ends(kind, cell, dims, widened, *bounds(q, widened))
 
 
 def interval(

@@ -57,32 +57,39 @@ def default(catalog: Catalog, row: Measurement) -> Profile:
     return profiles.asking(profiles.default_for(catalog, row.chip), row.engine, row.version)
 
 
-def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog) -> dict[str, Any]:
-    """The JSON record of predictions with `profile` (None: each chip's default) against the
-    measured `rows`, with each prediction's 80% interval."""
+def predictions(rows: list[Measurement], profile: Profile | None, catalog: Catalog):
+    """(prepared rows, the profile each row is predicted under, predicted ms, each row's
+    `intervals.Ends`) of `rows` under `profile` (None: each chip's default, `default`)."""
     prepared = as_rows(prepare(rows, catalog), catalog)
     used = [
         profiles.asking(profile, r.engine, r.version) if profile else default(catalog, r)
         for r in rows
     ]
-    predicted, low, high = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows))
-    domains = []  # per row, its answer's domain kind, "(extrapolated)" when it names dimensions
+    predicted = np.empty(len(rows))
     tables = {}  # per profile, the interval table its answers are judged by
     for key in dict.fromkeys((p.id, p.on) for p in used):
         ks = [k for k, p in enumerate(used) if (p.id, p.on) == key]
         predicted[ks] = prepared.take(ks).terms.predict(used[ks[0]].efficiency)
         if key[0] not in tables:  # a generation's platforms share its one table
             tables[key[0]] = intervals.table_for(used[ks[0]])
-    for k, (item, p) in enumerate(zip(prepared.items, used, strict=True)):
+    ends = []
+    for item, p in zip(prepared.items, used, strict=True):
         r = item.row  # its decode workload's context is the row's decode context
-        e = intervals.ends(
-            p, tables[p.id], item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
+        t = tables[p.id]
+        ends.append(
+            intervals.ends(p, t, item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch)
         )
-        low[k], high[k] = predicted[k] * e.fast, predicted[k] * e.slow
-        kind, _ = intervals.domain(
-            p, tables[p.id], item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch
-        )
-        domains.append(kind + (" (extrapolated)" if e.extrapolated else ""))
+    return prepared, used, predicted, ends
+
+
+def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog) -> dict[str, Any]:
+    """The JSON record of predictions with `profile` (None: each chip's default) against the
+    measured `rows`, with each prediction's 80% interval."""
+    prepared, used, predicted, ends = predictions(rows, profile, catalog)
+    low = predicted * np.array([x.fast for x in ends])
+    high = predicted * np.array([x.slow for x in ends])
+    # per row, its answer's domain kind, "(extrapolated)" when it names dimensions
+    domains = [x.kind + (" (extrapolated)" if x.extrapolated else "") for x in ends]
     e = Errors(prepared.ids, predicted, prepared.measured_ms)
     inside = (e.measured_ms >= low) & (e.measured_ms <= high)
     half = (high - low) / 2.0 / predicted
