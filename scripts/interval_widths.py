@@ -35,7 +35,7 @@ import numpy as np
 
 from designer.calibration import intervals, measurements, profiles
 from designer.calibration.calibrate import GROUPINGS, PARAMETERS, as_rows, fit_items, group_index
-from designer.calibration.validate import default
+from designer.calibration.validate import predictions
 from designer.model.catalog import Catalog
 
 HELD_OUT = ("between_generations", "large_batch", "trtllm_0_9", "inferencemax_long")
@@ -74,19 +74,7 @@ class Rows:
 def held_out_rows(name: str, catalog: Catalog) -> Rows:
     """One held-out file's rows as `designer validate FILE --profile default` predicts them."""
     rows = measurements.load(measurements.bundled_path(f"held_out/{name}.csv"), catalog)
-    prepared = as_rows(measurements.prepare(rows, catalog), catalog)
-    used = [default(catalog, r) for r in rows]
-    predicted = np.empty(len(rows))
-    for key in dict.fromkeys((p.id, p.on) for p in used):
-        ks = [k for k, p in enumerate(used) if (p.id, p.on) == key]
-        predicted[ks] = prepared.take(ks).terms.predict(used[ks[0]].efficiency)
-    ends = []
-    for item, p in zip(prepared.items, used, strict=True):
-        r = item.row
-        t = intervals.table_for(p)
-        ends.append(
-            intervals.ends(p, t, item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch)
-        )
+    prepared, _, predicted, ends = predictions(rows, None, catalog)
     wf = np.array([e.widened[0] for e in ends])
     ws = np.array([e.widened[1] for e in ends])
     return Rows(
@@ -131,17 +119,21 @@ def widen_report(catalog: Catalog) -> dict[str, object]:
     return out
 
 
+def _take(res: intervals.Residuals, idx) -> intervals.Residuals:
+    """The residuals of rows `idx` (positions or a mask)."""
+    return intervals.Residuals(
+        **{f: getattr(res, f)[idx] for f in intervals.Residuals.__dataclass_fields__}
+    )
+
+
 def _nested(res: intervals.Residuals, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each kept row's interval ends (ratios, the MoE widening applied as in the shipped
-    coverage) from the residuals of the other kept publications."""
-    kinds = np.array([str(k) for k in res.kind])
-    lo, hi = np.full(len(kinds), np.nan), np.full(len(kinds), np.nan)
-    for g in np.unique(res.group[keep]):
-        held = keep & (res.group == g)
-        table = intervals.table_of(res, keep & ~held)
-        for i in np.flatnonzero(held):
-            _, q = table.quantiles(kinds[i], res.batch[i], res.context[i])
-            lo[i], hi[i] = intervals.bounds(q, int(kinds[i].endswith(intervals.MOE)))
+    """Each kept row's interval ends (ratios) from the residuals of the other kept
+    publications: the shipped nested coverage (`intervals.coverage`, MoE rows widened once)
+    of the kept rows; NaN elsewhere."""
+    idx = np.flatnonzero(keep)
+    cov = intervals.coverage(_take(res, idx), moe_widen=1)
+    lo, hi = np.full(len(res.ratio), np.nan), np.full(len(res.ratio), np.nan)
+    lo[idx], hi[idx] = cov.low_ms / cov.predicted_ms, cov.high_ms / cov.predicted_ms
     return lo, hi
 
 
@@ -231,8 +223,7 @@ def engine_residuals(rows, catalog: Catalog) -> tuple[intervals.Residuals, np.nd
         kinds,
         [source(i.row) for i in rows.items],
     )
-    fields = intervals.Residuals.__dataclass_fields__
-    return intervals.Residuals(**{f: getattr(res, f)[keep] for f in fields}), engine[keep]
+    return _take(res, keep), engine[keep]
 
 
 def pool_report(catalog: Catalog) -> dict[str, object]:
