@@ -361,7 +361,7 @@ def data_ranges(rows, catalog: Catalog) -> dict[str, Any]:
         "ep": max(r.ep for r in rows),
         "attention": sorted({r.attention for r in rows}),
         "batch": max(r.batch for r in rows),
-        **measured_ranges(rows, catalog),  # dense_batch, moe_batch
+        **measured_ranges(rows, catalog),  # dense_batch, moe_batch, mla_batch
         "context": max(r.decode_context for r in rows),
         "chips": sorted({r.chip for r in rows}),
         "weight_dtypes": sorted({r.weight_dtype for r in rows}),

@@ -184,7 +184,8 @@ class Profile:
     measured_builds: tuple[tuple[str, str, str], ...] = ()
     asked: tuple[str, str] = ()
     # how far its rows reach in the batch (`measurements.measured_ranges`: "dense_batch",
-    # "moe_batch"): beyond it an answer extrapolates (`intervals.largest_batch`)
+    # "moe_batch", "mla_batch"): beyond it an answer extrapolates (`intervals.largest_batch`);
+    # which of them it has says which layer times its rows could set (`with_layer_times`)
     measured_ranges: tuple[tuple[str, int], ...] = ()
 
     def build_outside(self) -> bool:
