@@ -29,7 +29,7 @@ import argparse
 import contextlib
 from collections.abc import Callable, Iterator
 
-from designer.calibration import intervals, measurements
+from designer.calibration import interval_fit, measurements
 from designer.calibration.calibrate import cross_validate
 from designer.model import perf
 from designer.model.catalog import Catalog
@@ -67,7 +67,7 @@ def scaled(scale: Callable, exponent: float | None = None) -> Iterator[None]:
 
 def measure(catalog: Catalog, scale: Callable, exponent: float | None = None) -> dict[str, float]:
     """Held-out errors (percent) and interval coverage of decode.csv under one form: the
-    coverage of the table `designer calibrate DATA --intervals` fits (`intervals.fit`)."""
+    coverage of the table `designer calibrate DATA --intervals` fits (`interval_fit.fit`)."""
     rows = measurements.load(measurements.bundled_path(), catalog)
     with scaled(scale, exponent):
         out = {
@@ -77,7 +77,7 @@ def measure(catalog: Catalog, scale: Callable, exponent: float | None = None) ->
         out["within_engine_mape"] = cross_validate(
             rows, catalog, "platform", within="engine"
         ).errors.mape
-        cov = intervals.fit(rows, catalog)[1].summary()
+        cov = interval_fit.fit(rows, catalog)[1].summary()
     out["inside"], out["half_width"] = cov["inside"], cov["median_half_width"]
     return out
 

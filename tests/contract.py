@@ -41,6 +41,7 @@ INTERVAL_KEYS = {
     "points",
     "extrapolated",
     "widened",  # {"fast": n, "slow": m}: times each end was widened (added; a build widens one)
+    "widened_by",  # {"fast": f, "slow": g}: the factor each end was widened by in all (added)
 }
 
 FLEET_KEYS = {

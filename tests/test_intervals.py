@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from designer.calibration import intervals, measurements, profiles
+from designer.calibration import interval_fit, intervals, measurements, profiles
 from designer.calibration.evaluate import evaluate
 from designer.interface.cli import main
 from designer.model.errors import InputError
@@ -68,7 +68,7 @@ def test_unseen_moe_models_never_learn_from_the_model_held_out(catalog, monkeypa
 @pytest.fixture(scope="module")
 def refitted(catalog):
     rows = measurements.load(DATA, catalog)
-    return intervals.fit(rows, catalog)
+    return interval_fit.fit(rows, catalog)
 
 
 def test_the_shipped_table_is_what_its_command_fits(refitted):
@@ -78,6 +78,7 @@ def test_the_shipped_table_is_what_its_command_fits(refitted):
     for key, q in table.cells.items():
         assert np.allclose(q, shipped.cells[key], rtol=0.01), key
     assert table.ranges == shipped.ranges
+    assert table.widen == shipped.widen  # the measured factor (`widening`) and its dimensions
     for name, s in table.coverage.items():
         assert s["inside"] == pytest.approx(shipped.coverage[name]["inside"], abs=1.0)
     # the coverage is of held-out rows: a row's interval never uses its own publication
@@ -143,11 +144,20 @@ def test_outside_the_data_the_interval_widens_and_names_the_dimensions():
     own = _evaluate(model="deepseek-v3", chip="mi300x", tp=8, batch=16)
     assert own["profile"]["name"] == "mi300x-vllm" and own["interval"]["extrapolated"] == ["moe"]
     assert own["interval"]["widened"] == {"fast": 1, "slow": 1}
+    assert own["interval"]["widened_by"] == {"fast": intervals.WIDEN, "slow": intervals.WIDEN}
 
     def spread(iv):
         return iv["step_time_high_s"] / iv["step_time_low_s"]
 
-    assert spread(moe) == pytest.approx(spread(moe_in) * intervals.WIDEN ** (2 * 3), rel=1e-9)
+    # TP 16 and PP 2: no held-out row measures them (the `WIDEN` assumption); the chip: measured
+    # (`widening`, the shipped `[widen_measured]`), at both ends each
+    t = intervals.shipped()
+    assert t.factor("tp") == t.factor("pp") == t.factor("moe") == intervals.WIDEN
+    assert 1.0 < t.factor("chip") < intervals.WIDEN
+    more = (intervals.WIDEN**2 * t.factor("chip")) ** 2
+    by = intervals.WIDEN**3 * t.factor("chip")  # moe, tp, pp and the chip
+    assert moe["widened_by"] == pytest.approx({"fast": by, "slow": by})
+    assert spread(moe) == pytest.approx(spread(moe_in) * more, rel=1e-9)
     big = _evaluate(model="llama3.1-70b", chip="h100-sxm", tp=16, pp=2, batch=4096)["interval"]
     assert {"tp", "pp", "batch"} <= set(big["extrapolated"])
 
@@ -169,7 +179,8 @@ def test_slow_factor_is_non_decreasing_in_the_batch(catalog):
     f = intervals.slow_factor(profiles.get("generic"), wl, "h100-sxm", 4, 1, 1, "tp", b, 0.9)
     assert np.all(np.diff(f) >= 0)
     assert f[-1] > f[0]  # beyond the largest measured batch it widens
-    assert f[1280] == pytest.approx(f[1279] * intervals.WIDEN)  # batch 1,281 against 1,280
+    # batch 1,281 against 1,280: the batch's measured factor (`widening`)
+    assert f[1280] == pytest.approx(f[1279] * intervals.shipped().factor("batch"))
 
 
 def test_the_batch_extrapolates_beyond_the_largest_batch_of_the_answers_family(catalog):
@@ -377,4 +388,4 @@ def test_beyond_its_profiles_own_rows_a_batch_extrapolates(catalog):
     assert _evaluate(**kw, batch=384, profile="generic")["interval"]["extrapolated"] == []
     wl = Workload(catalog.model("llama3.1-70b"), 1024, assumptions=Assumptions.preset("deployment"))
     f = intervals.slow_factor(mi, wl, "mi300x", 1, 1, 1, "tp", np.array([256, 257]), 0.9)
-    assert f[1] >= f[0] * intervals.WIDEN
+    assert f[1] >= f[0] * intervals.shipped().factor("batch")

@@ -22,9 +22,11 @@ the kind at that batch). A prediction outside the data's range (an MoE
 or MLA model when the data hold none, a TP, PP, EP, batch or context beyond the largest
 measured, data-parallel attention, an unmeasured chip or weight dtype, speculative decoding, an
 uncalibrated profile, non-deployment equations, an engine build outside those the profile's rows
-state: `Profile.build_outside`) is widened by `WIDEN` on each side per such dimension — a build
-on one side only, the fast end for a later build, the slow end for an earlier one (`widenings`)
-— and the answer names the dimensions.
+state: `Profile.build_outside`) is widened on each side per such dimension — a build on one side
+only, the fast end for a later build, the slow end for an earlier one (`widenings`) — and the
+answer names the dimensions. A configuration dimension some held-out row of the data
+extrapolated along widens by the factor those rows measured (`designer.calibration.widening`,
+`Table.widen`); every other dimension by the `WIDEN` assumption.
 
 The table lives in catalogs/intervals.toml, written by `designer calibrate DATA --intervals`
 (`python scripts/refit_profiles.py` reruns it); its `[coverage]` is the share of held-out
@@ -73,10 +75,10 @@ MOE = "+moe"  # a kind's mixture-of-experts family (`family`)
 MIN_MOE_MODELS = 3
 MIN_CELL = 15
 MIN_SOURCES = 3
-# assumption: outside the data's range each extrapolated dimension may move the step time by
-# another 1.5x either way (the issue's held-out MoE rows missed by 2-5x: two such dimensions);
-# a factor measured on the held-out files did not hold out of sample (docs/model.md §8,
-# scripts/interval_widths.py)
+# assumption: outside the data's range each extrapolated dimension the data cannot measure (the
+# model family, PP > 1, ...) may move the step time by another 1.5x either way (the issue's
+# held-out MoE rows missed by 2-5x: two such dimensions); the configuration dimensions the data
+# do measure take their measured factor (`Table.widen`, designer/calibration/widening.py)
 WIDEN = 1.5
 FILE = "intervals.toml"
 
@@ -116,6 +118,13 @@ class Table:
     counts: dict[str, int]
     ranges: dict[str, Any] = field(default_factory=dict)
     coverage: dict[str, Any] = field(default_factory=dict)
+    # the measured factor per configuration dimension (`widening.measure`; `[widen_measured]`)
+    widen: dict[str, float] = field(default_factory=dict)
+
+    def factor(self, dimension: str) -> float:
+        """The factor an interval widens by for one extrapolated dimension: measured where the
+        data measured it (`widen`), else the `WIDEN` assumption."""
+        return self.widen.get(dimension, WIDEN)
 
     def quantiles(self, kind: str, batch: int, context: int) -> tuple[str, np.ndarray]:
         """(cell used, ratio quantiles) of one domain: the kind's quantiles, widened to the
@@ -190,13 +199,13 @@ def at(q: np.ndarray, level) -> np.ndarray:
 
 
 def bounds(
-    q: np.ndarray, widen: int | tuple[int, int] = 0, confidence: float = CONFIDENCE
+    q: np.ndarray, widen: float | tuple[float, float] = 1.0, confidence: float = CONFIDENCE
 ) -> tuple[float, float]:
-    """(fast, slow) ratios of the central `confidence` interval, widened `widen` times at both
-    ends, or (fast, slow) times at each (`widenings`)."""
+    """(fast, slow) ratios of the central `confidence` interval, divided and multiplied by the
+    factor `widen`, or by (fast, slow) factors at each end (`factors`)."""
     tail = (1.0 - confidence) / 2.0
     fast, slow = widen if isinstance(widen, tuple) else (widen, widen)
-    return float(at(q, tail)) / WIDEN**fast, float(at(q, 1.0 - tail)) * WIDEN**slow
+    return float(at(q, tail)) / fast, float(at(q, 1.0 - tail)) * slow
 
 
 # ---- the held-out residuals of the shipped data ----------------------------------------------
@@ -322,6 +331,10 @@ class Coverage:
     predicted_ms: np.ndarray
     measured_ms: np.ndarray
 
+    def take(self, keep: np.ndarray) -> Coverage:
+        """The coverage of the rows `keep` selects."""
+        return Coverage(*(getattr(self, f.name)[keep] for f in dataclasses.fields(self)))
+
     def summary(self) -> dict[str, float]:
         return {
             "points": len(self.inside),
@@ -330,17 +343,26 @@ class Coverage:
         }
 
 
-def coverage(res: Residuals, confidence: float = CONFIDENCE, moe_widen: int = 0) -> Coverage:
-    """Nested leave-one-source-out coverage of the `confidence` intervals of `res`, the MoE
-    rows' widened `moe_widen` times (as their answers are: `extrapolated`)."""
+def coverage(
+    res: Residuals,
+    confidence: float = CONFIDENCE,
+    moe_widen: int = 0,
+    widen: np.ndarray | None = None,
+) -> Coverage:
+    """Nested leave-one-source-out coverage of the `confidence` intervals of `res`, each row's
+    widened by its factor in `widen` at both ends (`widening.nested`), or the MoE rows' by
+    `WIDEN` `moe_widen` times (as their answers are: `extrapolated`)."""
     n = len(res.ratio)
+    if widen is None:
+        moe = np.array([str(k).endswith(MOE) for k in res.kind], dtype=bool)
+        widen = WIDEN ** (moe_widen * moe)
     lo, hi = np.empty(n), np.empty(n)
     for g in np.unique(res.group):
         held = res.group == g
         t = table_of(res, ~held)
         for i in np.flatnonzero(held):
             _, q = t.quantiles(str(res.kind[i]), res.batch[i], res.context[i])
-            lo[i], hi[i] = bounds(q, moe_widen * str(res.kind[i]).endswith(MOE), confidence)
+            lo[i], hi[i] = bounds(q, float(widen[i]), confidence)
     inside = (res.ratio >= lo) & (res.ratio <= hi)
     p = res.predicted_ms
     return Coverage(inside, (hi - lo) / 2.0, lo * p, hi * p, p, res.measured_ms)
@@ -366,25 +388,6 @@ def data_ranges(rows, catalog: Catalog) -> dict[str, Any]:
         "chips": sorted({r.chip for r in rows}),
         "weight_dtypes": sorted({r.weight_dtype for r in rows}),
     }
-
-
-def fit(rows, catalog: Catalog) -> tuple[Table, Coverage, Coverage]:
-    """The shipped table: residuals of calibrated answers and of the limit, their data ranges,
-    and the nested coverage of each (calibrated, limit)."""
-    from designer.calibration.calibrate import as_rows
-
-    rows = as_rows(rows, catalog)
-    res = held_out(rows, catalog)
-    lim = limit_residuals(rows, catalog)
-    base = table_of(join(res, lim))
-    ranges = data_ranges([i.row for i in rows.items], catalog)
-    widen = int(moe_extrapolated(ranges))
-    cov, cov_lim = coverage(res, moe_widen=widen), coverage(lim, moe_widen=widen)
-    summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}
-    if ranges["moe_models"] > 1:  # each MoE model held out needs another to learn from
-        unseen = unseen_moe_models(rows, res, catalog)
-        summary[UNSEEN] = {**unseen.summary(), "held_out": "leave-one-model-out"}
-    return Table(base.cells, base.counts, ranges, summary), cov, cov_lim
 
 
 UNSEEN = "unseen_moe_model"  # the coverage entry of `unseen_moe_models`
@@ -416,7 +419,7 @@ def unseen_moe_models(
         dims = dims if widen else 0
         for k in held:
             _, q = table.quantiles(kind + MOE, res.batch[k], res.context[k])
-            fast, slow = bounds(q, dims)
+            fast, slow = bounds(q, WIDEN**dims)
             low.append(fast)
             high.append(slow)
         order.extend(int(k) for k in held)
@@ -493,7 +496,13 @@ def as_raw(table: Table) -> dict[str, Any]:
         k: {"points": table.counts[k], "ratio": [float(x) for x in q]}
         for k, q in table.cells.items()
     }
-    return {"ranges": dict(table.ranges), "coverage": dict(table.coverage), "cells": cells}
+    raw = {"ranges": dict(table.ranges), "coverage": dict(table.coverage), "cells": cells}
+    if table.widen:  # one measured factor for its dimensions (`widening.Measured.as_raw`)
+        raw["widen_measured"] = {
+            "factor": next(iter(table.widen.values())),
+            "dimensions": list(table.widen),
+        }
+    return raw
 
 
 def to_toml(table: Table, command: str) -> str:
@@ -506,17 +515,26 @@ def to_toml(table: Table, command: str) -> str:
         "# 80% intervals of answers: quantiles of measured / predicted step time, held out",
         "# (leave-one-source-out) under the profile each chip gets in an answer, per domain.",
         "# Written by the command below (python scripts/refit_profiles.py reruns it); see",
-        "# designer/calibration/intervals.py. `widen` is an assumption (docs/model.md §8).",
+        "# designer/calibration/intervals.py. `widen` is an assumption for the dimensions",
+        "# [widen_measured] does not list (docs/model.md §8, designer/calibration/widening.py).",
         f"command = {val(command)}",
         f"confidence = {CONFIDENCE}",
         f"quantiles = {val([float(q) for q in QUANTILES])}",
         f"widen = {WIDEN}",
-        'widen_source = "assumption: each dimension outside the data may move the step time '
-        'by another 1.5x either way"',
+        'widen_source = "assumption: each dimension outside the data that the data cannot '
+        'measure may move the step time by another 1.5x either way"',
         "",
     ]
     raw = as_raw(table)
-    for name in ("ranges", "coverage", "cells"):
+    if "widen_measured" in raw:
+        raw["widen_measured"]["source"] = (
+            "measured: leave-one-source-out rows of the data outside the other publications' "
+            "range along these dimensions; the smallest factor of 1.00, 1.05, ... putting 80% "
+            "of them inside (designer/calibration/widening.py)"
+        )
+    for name in ("ranges", "coverage", "widen_measured", "cells"):
+        if name not in raw:
+            continue
         lines += toml_text.tables(name, raw[name], float_format="{:.4f}")
     return "\n".join(lines)
 
@@ -529,7 +547,9 @@ def from_raw(raw: dict) -> Table:
     """A table from its parsed TOML (`as_raw`'s layout)."""
     cells = {k: tuple(v["ratio"]) for k, v in raw.get("cells", {}).items()}
     counts = {k: int(v["points"]) for k, v in raw.get("cells", {}).items()}
-    return Table(cells, counts, raw.get("ranges", {}), raw.get("coverage", {}))
+    w = raw.get("widen_measured") or {}
+    widen = {d: float(w["factor"]) for d in w.get("dimensions", [])}
+    return Table(cells, counts, raw.get("ranges", {}), raw.get("coverage", {}), widen)
 
 
 @functools.lru_cache(maxsize=1)
@@ -539,10 +559,14 @@ def shipped() -> Table:
 
 # ---- an answer's interval ---------------------------------------------------------------------
 def table_for(profile, table: Table | None = None) -> Table:
-    """The table an answer under `profile` is judged by: a software generation's own, else
-    `table` (default: the shipped one)."""
+    """The table an answer under `profile` is judged by: a software generation's own (with the
+    measured widening of `table`, default the shipped one: it is the model's, measured on all
+    the data), else `table`."""
     own = getattr(profile, "intervals", None)
-    return from_raw(own) if own is not None else (table or shipped())
+    table = table or shipped()
+    if own is None:
+        return table
+    return dataclasses.replace(from_raw(own), widen=dict(table.widen))
 
 
 def kind_of(profile, chip: str) -> tuple[str, list[str]]:
@@ -606,6 +630,18 @@ def widenings(profile, dims: list[str]) -> tuple[int, int]:
     return n - (side < 0), n - (side > 0)
 
 
+def factors(profile, table: Table, dims: list[str]) -> tuple[float, float]:
+    """(fast, slow): the factors an answer's interval widens by at each end, the product of
+    each extrapolated dimension's (`Table.factor`) on the ends `widenings` counts it at."""
+    side = getattr(profile, "build_side", lambda: 0)() if "build" in dims else 0
+    fast = slow = 1.0
+    for d in dims:
+        f = table.factor(d)
+        fast *= f if d != "build" or side >= 0 else 1.0
+        slow *= f if d != "build" or side <= 0 else 1.0
+    return fast, slow
+
+
 def extrapolated(
     table: Table, wl, chip: str, tp, pp, ep, attention, batch, seen: bool = False, profile=None
 ) -> list[str]:
@@ -650,6 +686,7 @@ class Ends(NamedTuple):
     cell: str  # the domain cell its quantiles came from
     extrapolated: list[str]  # the dimensions outside the data (`domain`)
     widened: tuple[int, int]  # times the fast and the slow end were widened (`widenings`)
+    factors: tuple[float, float]  # what the fast and the slow end were widened by (`factors`)
     fast: float
     slow: float
 
@@ -659,8 +696,8 @@ def ends(profile, table: Table, wl, chip: str, tp, pp, ep, attention, batch) -> 
     its domain's quantiles at the decode context, widened per extrapolated dimension."""
     kind, dims = domain(profile, table, wl, chip, tp, pp, ep, attention, batch)
     cell, q = table.quantiles(kind, batch, wl.read_context)
-    widened = widenings(profile, dims)
-    return Ends(kind, cell, dims, widened, *bounds(q, widened))
+    f = factors(profile, table, dims)
+    return Ends(kind, cell, dims, widenings(profile, dims), f, *bounds(q, f))
 
 
 def interval(
@@ -678,8 +715,8 @@ def interval(
     table: Table | None = None,
 ) -> dict[str, Any]:
     """The JSON record of a design's 80% interval: tokens/s per user and step time at both
-    ends, the domain cell it came from, the extrapolated dimensions and how many times each end
-    was widened for them (`widenings`)."""
+    ends, the domain cell it came from, the extrapolated dimensions, how many times each end
+    was widened for them (`widenings`) and by what factor in all (`factors`)."""
     table = table_for(profile, table)
     e = ends(profile, table, wl, chip, tp, pp, ep, attention, batch)
     return {
@@ -692,6 +729,7 @@ def interval(
         "points": table.counts.get(e.cell, 0),
         "extrapolated": e.extrapolated,
         "widened": {"fast": e.widened[0], "slow": e.widened[1]},
+        "widened_by": {"fast": e.factors[0], "slow": e.factors[1]},
     }
 
 
@@ -710,15 +748,17 @@ def slow_factor(
         [float(at(table.quantiles(kind, e, wl.read_context)[1], confidence)) for e in BATCH_EDGES]
     )
     running = np.maximum.accumulate(per_bin)[batch_bin(batch)]
-    n = (
-        widenings(profile, dims)[1]
-        + (np.asarray(t) > r.get("tp", np.inf)).astype(int)
-        + (np.asarray(p) > r.get("pp", np.inf)).astype(int)
-        + (np.asarray(ep) > r.get("ep", np.inf)).astype(int)
-        + (~np.isin(np.asarray(attention, dtype=object), r.get("attention", ["tp", "dp"])))
-        + (batch > largest_batch(r, wl.model.is_moe, profile)).astype(int)
+    f = table.factor
+    return (
+        running
+        * factors(profile, table, dims)[1]
+        * f("tp") ** (np.asarray(t) > r.get("tp", np.inf))
+        * f("pp") ** (np.asarray(p) > r.get("pp", np.inf))
+        * f("ep") ** (np.asarray(ep) > r.get("ep", np.inf))
+        * f("attention")
+        ** (~np.isin(np.asarray(attention, dtype=object), r.get("attention", ["tp", "dp"])))
+        * f("batch") ** (batch > largest_batch(r, wl.model.is_moe, profile))
     )
-    return running * WIDEN**n
 
 
 def attach(record: dict[str, Any], profile, wl) -> dict[str, Any]:

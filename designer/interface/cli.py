@@ -743,10 +743,10 @@ def _write(path: str, text: str, what: str, command: str, force: bool) -> None:
 
 def _intervals(rows, catalog, args: argparse.Namespace) -> int:
     """`calibrate --intervals`: the 80% interval table of answers and its held-out coverage
-    (`designer.calibration.intervals`)."""
-    from designer.calibration import intervals
+    (`designer.calibration.interval_fit`)."""
+    from designer.calibration import interval_fit, intervals
 
-    table, cov, _ = intervals.fit(rows, catalog)
+    table, cov, _ = interval_fit.fit(rows, catalog)
     if args.plot:
         from designer.calibration.validate import coverage_plot
 

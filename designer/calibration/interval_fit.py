@@ -1,0 +1,39 @@
+"""The shipped interval table (catalogs/intervals.toml): what `designer calibrate DATA
+--intervals` fits — the held-out residuals of the data (`intervals`), the factor answers outside
+the data widen by (`widening`), and the nested coverage of both together."""
+
+from __future__ import annotations
+
+from designer.calibration import intervals as iv
+from designer.calibration import widening
+from designer.model.catalog import Catalog
+
+
+def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
+    """The shipped table: residuals of calibrated answers and of the limit, their data ranges,
+    the factor its extrapolated configuration dimensions widen by (`widening.measure`), and the
+    nested coverage of each (calibrated, limit), every held-out row widened per dimension it
+    extrapolates along from the other publications' data (`widening.nested`)."""
+    from designer.calibration.calibrate import as_rows
+
+    rows = as_rows(rows, catalog)
+    res = iv.held_out(rows, catalog)
+    lim = iv.limit_residuals(rows, catalog)
+    base = iv.table_of(iv.join(res, lim))
+    ranges = iv.data_ranges([i.row for i in rows.items], catalog)
+    dims = widening.held_out_dimensions(rows, res, catalog)
+    measured = widening.measure(res, dims)
+    cov = iv.coverage(res, widen=widening.nested(res, dims, measured))
+    cov_lim = iv.coverage(lim, widen=widening.nested(lim, dims, measured))
+    summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}
+    config = widening.counts(dims)[0] > 0  # the rows that measured the configuration factor
+    summary[widening.EXTRAPOLATED] = {
+        **cov.take(config).summary(),
+        "publications": measured.publications,
+        "held_out": "leave-one-source-out, the factor chosen without the publication",
+    }
+    if ranges["moe_models"] > 1:  # each MoE model held out needs another to learn from
+        unseen = iv.unseen_moe_models(rows, res, catalog)
+        summary[iv.UNSEEN] = {**unseen.summary(), "held_out": "leave-one-model-out"}
+    table = iv.Table(base.cells, base.counts, ranges, summary, measured.widths())
+    return table, cov, cov_lim

@@ -1,0 +1,93 @@
+"""designer/calibration/widening.py: the factor an answer outside the data widens by, measured on
+the rows of the data that lie outside the other publications' data."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from designer.calibration import intervals, measurements, widening
+from designer.calibration.calibrate import GROUPINGS, as_rows
+
+
+@pytest.fixture(scope="module")
+def held(catalog):
+    rows = as_rows(measurements.load(measurements.bundled_path(), catalog), catalog)
+    res = intervals.held_out(rows, catalog)
+    return rows, res, widening.held_out_dimensions(rows, res, catalog)
+
+
+def test_the_factor_is_the_smallest_on_the_grid_that_puts_80_percent_inside():
+    # ten rows with one configuration dimension, ends 0.9-1.1: eight of them sit inside at 1.0,
+    # the ninth needs 1.3 / 1.1 = 1.18 (so 1.2 on the grid), the tenth far more
+    ratio = np.array([1.0] * 7 + [1.05, 1.3, 5.0, 9.0])
+    lo, hi = np.full(11, 0.9), np.full(11, 1.1)
+    config = np.array([1] * 10 + [0])  # the last row names no dimension: it does not count
+    other = np.zeros(11, int)
+    assert widening.choose(ratio, lo, hi, config, other) == pytest.approx(1.0)
+    ratio[7] = 1.3  # now two rows of ten need a wider factor: the smaller of them decides
+    assert widening.choose(ratio, lo, hi, config, other) == pytest.approx(1.2)
+    # a row's other dimensions widen it by the assumption first (1.3 is inside 1.1 * 1.5)
+    assert widening.choose(ratio, lo, hi, config, np.array([0] * 7 + [1] * 4)) == 1.0
+    # nothing reaches 80%: the grid's largest
+    assert widening.choose(np.full(11, 100.0), lo, hi, config, other) == widening.GRID[-1]
+
+
+def test_rows_outside_the_other_publications_data_name_their_dimensions(held, catalog):
+    rows, _, dims = held
+    by_id = {i.row.id: d for i, d in zip(rows.items, dims, strict=True)}
+    source = GROUPINGS["source"]
+    # the one B200 row: no other publication measured a B200
+    (b200,) = [i.row.id for i in rows.items if i.row.chip == "b200"]
+    assert "chip" in by_id[b200]
+    # a row at a longer context than any other publication's extrapolates along it
+    for i in rows.items:
+        others = [j.row.decode_context for j in rows.items if source(j.row) != source(i.row)]
+        assert ("context" in by_id[i.row.id]) == (i.row.decode_context > max(others))
+    named = {d for x in dims for d in x}
+    # the data measure these configuration dimensions; TP, PP and the attention layout no
+    # held-out row extrapolates along, so they keep the assumption
+    assert named & set(widening.CONFIGURATION) == {"batch", "chip", "context", "ep", "weight_dtype"}
+    assert named - set(widening.CONFIGURATION) == {"moe"}
+
+
+def test_the_shipped_factor_and_the_double_nested_check(held):
+    _, res, dims = held
+    m = widening.measure(res, dims)
+    shipped = intervals.shipped()
+    assert shipped.widen == m.widths()
+    assert set(m.without) == set(res.group)  # one factor chosen without each publication
+    assert all(f in widening.GRID for f in m.without.values())
+    config, other = widening.counts(dims)
+    f = widening.nested(res, dims, m)
+    assert np.all(f[(config == 0) & (other == 0)] == 1.0)
+    assert np.allclose(f[(config == 0) & (other == 1)], intervals.WIDEN)
+    # below the assumption: the rows outside the other publications' data missed by less than
+    # 1.5 per dimension, and 80% of them fit inside the measured factor
+    assert 1.0 < m.factor < intervals.WIDEN
+    assert m.rows == int((config > 0).sum()) and m.publications >= 3
+    cov = shipped.coverage[widening.EXTRAPOLATED]
+    assert cov["points"] == m.rows and cov["inside"] >= 75.0
+
+
+def test_each_dimension_widens_by_its_own_factor_and_a_build_one_end():
+    t = intervals.Table({}, {}, {}, {}, {"batch": 1.2, "chip": 1.2})
+    later = SimpleNamespace(build_side=lambda: 1)  # a build later than the profile's rows
+    earlier = SimpleNamespace(build_side=lambda: -1)
+    w = intervals.WIDEN
+    assert intervals.factors(None, t, []) == (1.0, 1.0)
+    assert intervals.factors(None, t, ["batch", "moe"]) == pytest.approx((1.2 * w, 1.2 * w))
+    assert intervals.factors(later, t, ["chip", "build"]) == pytest.approx((1.2 * w, 1.2))
+    assert intervals.factors(earlier, t, ["chip", "build"]) == pytest.approx((1.2, 1.2 * w))
+    # the counts an answer's JSON states are per end, whatever the factors
+    assert intervals.widenings(later, ["chip", "build"]) == (2, 1)
+
+
+def test_a_generations_own_table_takes_the_measured_factor():
+    from designer.calibration import profiles
+
+    current = profiles.get("current")
+    assert current.intervals is not None
+    assert intervals.table_for(current).widen == intervals.shipped().widen
