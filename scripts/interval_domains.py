@@ -3,9 +3,10 @@
 Each row of catalogs/measurements/decode.csv is predicted held out (leave-one-source-out) under
 the profile its chip gets in an answer and judged against the interval built from the other
 publications' residuals, widened per dimension the row lies outside the other publications'
-data (the configuration dimensions by the factor chosen without its publication,
-`designer.calibration.widening`): the coverage `designer calibrate ... --intervals` reports,
-split by profile kind and family, batch, context and whether the row extrapolates.
+data (the configuration dimensions and an MoE model the others measured by the factors chosen
+without its publication, `designer.calibration.widening`): the coverage `designer calibrate ...
+--intervals` reports, split by profile kind and family, batch, context and whether the row
+extrapolates.
 
     python scripts/interval_domains.py
 """
@@ -26,7 +27,8 @@ def domains(catalog: Catalog) -> dict[str, tuple[int, float, float]]:
     rows = as_rows(measurements.load(measurements.bundled_path(), catalog), catalog)
     _, cov, _ = interval_fit.fit(rows, catalog)
     res = intervals.held_out(rows, catalog)
-    config, other = widening.counts(widening.held_out_dimensions(rows, res, catalog))
+    per, other = widening.counts(widening.held_out_dimensions(rows, res, catalog))
+    config, family = per["configuration"], per[widening.MOE] + other
     kind = np.array([str(k) for k in res.kind])
     moe = np.char.endswith(kind.astype(str), intervals.MOE)
     b, c = intervals.batch_bin(res.batch), intervals.context_bin(res.context)
@@ -41,8 +43,8 @@ def domains(catalog: Catalog) -> dict[str, tuple[int, float, float]]:
     masks["dense"], masks["MoE"] = ~moe, moe
     masks["dense, batch > 128"] = ~moe & (res.batch > 128)
     masks["outside the others' data: a configuration dimension"] = config > 0
-    masks["outside the others' data: the model family only"] = (config == 0) & (other > 0)
-    masks["inside the others' data"] = (config == 0) & (other == 0)
+    masks["outside the others' data: the model family only"] = (config == 0) & (family > 0)
+    masks["inside the others' data"] = (config == 0) & (family == 0)
     return {
         name: (
             int(m.sum()),

@@ -26,14 +26,21 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
     cov = iv.coverage(res, widen=widening.nested(res, dims, measured))
     cov_lim = iv.coverage(lim, widen=widening.nested(lim, dims, measured))
     summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}
-    config = widening.counts(dims)[0] > 0  # the rows that measured the configuration factor
-    summary[widening.EXTRAPOLATED] = {
-        **cov.take(config).summary(),
-        "publications": measured.publications,
-        "held_out": "leave-one-source-out, the factor chosen without the publication",
-    }
+    per, _ = widening.counts(dims)
+    for f in measured.factors:  # the rows that measured each group's factor
+        summary[widening.COVERAGE[f.group]] = {
+            **cov.take(per[f.group] > 0).summary(),
+            "publications": f.publications,
+            "held_out": "leave-one-source-out, the factor chosen without the publication",
+        }
+    # an answer's `moe` takes the measured factor for these models only (`Table.factor`)
+    ranges[iv.MEASURED_MOE] = sorted({i.row.model for i in rows.items} & _moe_models(catalog))
     if ranges["moe_models"] > 1:  # each MoE model held out needs another to learn from
         unseen = iv.unseen_moe_models(rows, res, catalog)
         summary[iv.UNSEEN] = {**unseen.summary(), "held_out": "leave-one-model-out"}
     table = iv.Table(base.cells, base.counts, ranges, summary, measured.widths())
     return table, cov, cov_lim
+
+
+def _moe_models(catalog: Catalog) -> set[str]:
+    return {m for m in catalog.raw["models"] if catalog.model(m).is_moe}

@@ -81,6 +81,9 @@ MIN_SOURCES = 3
 # do measure take their measured factor (`Table.widen`, designer/calibration/widening.py)
 WIDEN = 1.5
 FILE = "intervals.toml"
+# `[ranges]` key of the shipped table: the MoE models the data measured, whose answers' `moe`
+# dimension widens by the measured factor (`Table.factor`, designer/calibration/widening.py)
+MEASURED_MOE = "moe_models_measured"
 
 
 def batch_bin(batch) -> np.ndarray:
@@ -121,9 +124,13 @@ class Table:
     # the measured factor per configuration dimension (`widening.measure`; `[widen_measured]`)
     widen: dict[str, float] = field(default_factory=dict)
 
-    def factor(self, dimension: str) -> float:
+    def factor(self, dimension: str, model: str | None = None) -> float:
         """The factor an interval widens by for one extrapolated dimension: measured where the
-        data measured it (`widen`), else the `WIDEN` assumption."""
+        data measured it (`widen`), else the `WIDEN` assumption. The model family's (`moe`) is
+        measured for the MoE models the data measured (`ranges[MEASURED_MOE]`); an answer for
+        another `model` keeps the assumption (its check: `unseen_moe_models`)."""
+        if dimension == "moe" and model not in self.ranges.get(MEASURED_MOE, ()):
+            return WIDEN
         return self.widen.get(dimension, WIDEN)
 
     def quantiles(self, kind: str, batch: int, context: int) -> tuple[str, np.ndarray]:
@@ -497,11 +504,8 @@ def as_raw(table: Table) -> dict[str, Any]:
         for k, q in table.cells.items()
     }
     raw = {"ranges": dict(table.ranges), "coverage": dict(table.coverage), "cells": cells}
-    if table.widen:  # one measured factor for its dimensions (`widening.Measured.as_raw`)
-        raw["widen_measured"] = {
-            "factor": next(iter(table.widen.values())),
-            "dimensions": list(table.widen),
-        }
+    if table.widen:  # the measured factor per dimension (`widening.measure`)
+        raw["widen_measured"] = {"factors": dict(table.widen)}
     return raw
 
 
@@ -527,11 +531,13 @@ def to_toml(table: Table, command: str) -> str:
     ]
     raw = as_raw(table)
     if "widen_measured" in raw:
-        raw["widen_measured"]["source"] = (
-            "measured: leave-one-source-out rows of the data outside the other publications' "
-            "range along these dimensions; the smallest factor of 1.00, 1.05, ... putting 80% "
-            "of them inside (designer/calibration/widening.py)"
-        )
+        raw["widen_measured"] = {
+            "source": "measured: leave-one-source-out rows of the data outside the other "
+            "publications' range along these dimensions (moe: the rows of the MoE models in "
+            "ranges.moe_models_measured); per group of dimensions the smallest factor of 1.00, "
+            "1.05, ... putting 80% of them inside (designer/calibration/widening.py)",
+            **raw["widen_measured"],
+        }
     for name in ("ranges", "coverage", "widen_measured", "cells"):
         if name not in raw:
             continue
@@ -547,8 +553,8 @@ def from_raw(raw: dict) -> Table:
     """A table from its parsed TOML (`as_raw`'s layout)."""
     cells = {k: tuple(v["ratio"]) for k, v in raw.get("cells", {}).items()}
     counts = {k: int(v["points"]) for k, v in raw.get("cells", {}).items()}
-    w = raw.get("widen_measured") or {}
-    widen = {d: float(w["factor"]) for d in w.get("dimensions", [])}
+    w = (raw.get("widen_measured") or {}).get("factors", {})
+    widen = {d: float(f) for d, f in w.items()}
     return Table(cells, counts, raw.get("ranges", {}), raw.get("coverage", {}), widen)
 
 
@@ -630,13 +636,16 @@ def widenings(profile, dims: list[str]) -> tuple[int, int]:
     return n - (side < 0), n - (side > 0)
 
 
-def factors(profile, table: Table, dims: list[str]) -> tuple[float, float]:
+def factors(
+    profile, table: Table, dims: list[str], model: str | None = None
+) -> tuple[float, float]:
     """(fast, slow): the factors an answer's interval widens by at each end, the product of
-    each extrapolated dimension's (`Table.factor`) on the ends `widenings` counts it at."""
+    each extrapolated dimension's (`Table.factor`, for the answer's `model`) on the ends
+    `widenings` counts it at."""
     side = getattr(profile, "build_side", lambda: 0)() if "build" in dims else 0
     fast = slow = 1.0
     for d in dims:
-        f = table.factor(d)
+        f = table.factor(d, model)
         fast *= f if d != "build" or side >= 0 else 1.0
         slow *= f if d != "build" or side <= 0 else 1.0
     return fast, slow
@@ -696,7 +705,7 @@ def ends(profile, table: Table, wl, chip: str, tp, pp, ep, attention, batch) -> 
     its domain's quantiles at the decode context, widened per extrapolated dimension."""
     kind, dims = domain(profile, table, wl, chip, tp, pp, ep, attention, batch)
     cell, q = table.quantiles(kind, batch, wl.read_context)
-    f = factors(profile, table, dims)
+    f = factors(profile, table, dims, wl.model.id)
     return Ends(kind, cell, dims, widenings(profile, dims), f, *bounds(q, f))
 
 
@@ -751,7 +760,7 @@ def slow_factor(
     f = table.factor
     return (
         running
-        * factors(profile, table, dims)[1]
+        * factors(profile, table, dims, wl.model.id)[1]
         * f("tp") ** (np.asarray(t) > r.get("tp", np.inf))
         * f("pp") ** (np.asarray(p) > r.get("pp", np.inf))
         * f("ep") ** (np.asarray(ep) > r.get("ep", np.inf))

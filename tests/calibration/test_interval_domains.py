@@ -15,8 +15,9 @@ def test_the_domains_split_the_shipped_coverage(load_script, catalog):
     assert inside == pytest.approx(shipped["calibrated"]["inside"], abs=1e-3)
     assert half == pytest.approx(shipped["calibrated"]["median_half_width"], abs=1e-3)
     config = d["outside the others' data: a configuration dimension"]
-    assert config[0] == shipped[widening.EXTRAPOLATED]["points"]
-    assert config[1] == pytest.approx(shipped[widening.EXTRAPOLATED]["inside"], abs=1e-3)
+    entry = shipped[widening.COVERAGE["configuration"]]
+    assert config[0] == entry["points"]
+    assert config[1] == pytest.approx(entry["inside"], abs=1e-3)
     # each split is a partition of the rows, and its shares add up to the whole
     for parts in (
         ("composed, dense", "composed, MoE", "platform, dense", "platform, MoE"),

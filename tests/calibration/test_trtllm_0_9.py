@@ -38,7 +38,9 @@ def test_every_row_is_its_tables_batch_over_its_replicas_throughput(catalog):
 
 
 def test_what_the_blind_check_says(catalog):
-    """The numbers the README states: under the chips' defaults MAPE 18.7%, 52 of 64 inside."""
+    """The numbers the README states: under the chips' defaults MAPE 18.7%, 50 of 64 inside (52
+    before round 11 measured the widening of an MoE model the data measured, Mixtral's here:
+    `designer.calibration.widening`)."""
     rec = validate(load(PEAK, catalog), None, catalog)
     inside = sum(x["low_ms"] <= x["measured_ms"] <= x["high_ms"] for x in rec["rows"])
-    assert rec["mape"] == pytest.approx(18.7, abs=0.05) and inside == 52
+    assert rec["mape"] == pytest.approx(18.7, abs=0.05) and inside == 50

@@ -24,15 +24,16 @@ def test_the_factor_is_the_smallest_on_the_grid_that_puts_80_percent_inside():
     # the ninth needs 1.3 / 1.1 = 1.18 (so 1.2 on the grid), the tenth far more
     ratio = np.array([1.0] * 7 + [1.05, 1.3, 5.0, 9.0])
     lo, hi = np.full(11, 0.9), np.full(11, 1.1)
-    config = np.array([1] * 10 + [0])  # the last row names no dimension: it does not count
-    other = np.zeros(11, int)
-    assert widening.choose(ratio, lo, hi, config, other) == pytest.approx(1.0)
+    n = np.array([1] * 10 + [0])  # the last row names no dimension of the group: not counted
+    fixed = np.ones(11)
+    assert widening.choose(ratio, lo, hi, n, fixed) == pytest.approx(1.0)
     ratio[7] = 1.3  # now two rows of ten need a wider factor: the smaller of them decides
-    assert widening.choose(ratio, lo, hi, config, other) == pytest.approx(1.2)
-    # a row's other dimensions widen it by the assumption first (1.3 is inside 1.1 * 1.5)
-    assert widening.choose(ratio, lo, hi, config, np.array([0] * 7 + [1] * 4)) == 1.0
+    assert widening.choose(ratio, lo, hi, n, fixed) == pytest.approx(1.2)
+    # a row's other dimensions widen it first (1.3 is inside 1.1 * 1.5)
+    other = np.array([1.0] * 7 + [intervals.WIDEN] * 4)
+    assert widening.choose(ratio, lo, hi, n, other) == 1.0
     # nothing reaches 80%: the grid's largest
-    assert widening.choose(np.full(11, 100.0), lo, hi, config, other) == widening.GRID[-1]
+    assert widening.choose(np.full(11, 100.0), lo, hi, n, fixed) == widening.GRID[-1]
 
 
 def test_rows_outside_the_other_publications_data_name_their_dimensions(held, catalog):
@@ -50,35 +51,58 @@ def test_rows_outside_the_other_publications_data_name_their_dimensions(held, ca
     # the data measure these configuration dimensions; TP, PP and the attention layout no
     # held-out row extrapolates along, so they keep the assumption
     assert named & set(widening.CONFIGURATION) == {"batch", "chip", "context", "ep", "weight_dtype"}
-    assert named - set(widening.CONFIGURATION) == {"moe"}
+    # every MoE row is `moe` (fewer than three MoE models), each of a model another publication
+    # measured (none is `UNMEASURED_MOE`)
+    assert named - set(widening.CONFIGURATION) == {widening.MOE}
+    moe = [catalog.model(i.row.model).is_moe for i in rows.items]
+    assert [widening.MOE in d for d in dims] == moe
 
 
-def test_the_shipped_factor_and_the_double_nested_check(held):
+def test_the_shipped_factors_and_the_double_nested_check(held):
     _, res, dims = held
     m = widening.measure(res, dims)
     shipped = intervals.shipped()
     assert shipped.widen == m.widths()
-    assert set(m.without) == set(res.group)  # one factor chosen without each publication
-    assert all(f in widening.GRID for f in m.without.values())
-    config, other = widening.counts(dims)
-    f = widening.nested(res, dims, m)
-    assert np.all(f[(config == 0) & (other == 0)] == 1.0)
-    assert np.allclose(f[(config == 0) & (other == 1)], intervals.WIDEN)
-    # below the assumption: the rows outside the other publications' data missed by less than
-    # 1.5 per dimension, and 80% of them fit inside the measured factor
-    assert 1.0 < m.factor < intervals.WIDEN
-    assert m.rows == int((config > 0).sum()) and m.publications >= 3
-    cov = shipped.coverage[widening.EXTRAPOLATED]
-    assert cov["points"] == m.rows and cov["inside"] >= 75.0
+    assert [f.group for f in m.factors] == [g for g, _ in widening.GROUPS]
+    per, other = widening.counts(dims)
+    for f in m.factors:
+        assert set(f.without) == set(res.group)  # one factor chosen without each publication
+        assert all(w in widening.GRID for w in f.without.values())
+        # below the assumption: the rows outside the other publications' data missed by less
+        # than 1.5 per dimension, and 80% of them fit inside the measured factor
+        assert 1.0 < f.factor < intervals.WIDEN
+        assert f.rows == int((per[f.group] > 0).sum()) and f.publications >= 3
+        cov = shipped.coverage[widening.COVERAGE[f.group]]
+        assert cov["points"] == f.rows and cov["inside"] >= 75.0
+    w = widening.nested(res, dims, m)
+    none = (sum(per.values()) == 0) & (other == 0)
+    assert none.any() and np.all(w[none] == 1.0)
+    # an MoE row only: the family's factor chosen without its publication
+    (moe,) = [f for f in m.factors if f.group == widening.MOE]
+    only = (per["configuration"] == 0) & (per[widening.MOE] == 1) & (other == 0)
+    expected = [moe.without[str(g)] for g in res.group[only]]
+    np.testing.assert_allclose(w[only], expected)
+
+
+def test_an_moe_model_no_other_publication_measured_keeps_the_assumption():
+    """`UNMEASURED_MOE` counts among the other dimensions: `intervals.WIDEN`, never measured."""
+    per, other = widening.counts([[widening.UNMEASURED_MOE], [widening.MOE, "batch"]])
+    assert list(other) == [1, 0]
+    assert list(per[widening.MOE]) == [0, 1] and list(per["configuration"]) == [0, 1]
 
 
 def test_each_dimension_widens_by_its_own_factor_and_a_build_one_end():
-    t = intervals.Table({}, {}, {}, {}, {"batch": 1.2, "chip": 1.2})
+    t = intervals.Table({}, {}, {intervals.MEASURED_MOE: ["m"]}, {}, {"batch": 1.2, "chip": 1.2})
     later = SimpleNamespace(build_side=lambda: 1)  # a build later than the profile's rows
     earlier = SimpleNamespace(build_side=lambda: -1)
     w = intervals.WIDEN
     assert intervals.factors(None, t, []) == (1.0, 1.0)
     assert intervals.factors(None, t, ["batch", "moe"]) == pytest.approx((1.2 * w, 1.2 * w))
+    # the family's measured factor holds for a model the data measured only
+    t = intervals.Table({}, {}, {intervals.MEASURED_MOE: ["m"]}, {}, {"moe": 1.1})
+    assert intervals.factors(None, t, ["moe"], "m") == pytest.approx((1.1, 1.1))
+    assert intervals.factors(None, t, ["moe"], "other") == pytest.approx((w, w))
+    t = intervals.Table({}, {}, {intervals.MEASURED_MOE: ["m"]}, {}, {"batch": 1.2, "chip": 1.2})
     assert intervals.factors(later, t, ["chip", "build"]) == pytest.approx((1.2 * w, 1.2))
     assert intervals.factors(earlier, t, ["chip", "build"]) == pytest.approx((1.2, 1.2 * w))
     # the counts an answer's JSON states are per end, whatever the factors
