@@ -163,8 +163,12 @@ def refit_intervals(text: str) -> str:
 
 def intervals_moved(before: dict, after: dict) -> bool:
     """Whether a refitted interval table differs beyond 1% of a quantile or 1 point of
-    coverage (the fits it rests on move within their own tolerances)."""
+    coverage (the fits it rests on move within their own tolerances), or in a measured
+    widening factor (`[widen_measured]`)."""
     if set(before["cells"]) != set(after["cells"]) or before["ranges"] != after["ranges"]:
+        return True
+    factors = [(t.get("widen_measured") or {}).get("factors") for t in (before, after)]
+    if factors[0] != factors[1]:
         return True
     for k, cell in before["cells"].items():
         new = after["cells"][k]["ratio"]

@@ -21,8 +21,7 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
     lim = iv.limit_residuals(rows, catalog)
     base = iv.table_of(iv.join(res, lim))
     ranges = iv.data_ranges([i.row for i in rows.items], catalog)
-    dims = widening.held_out_dimensions(rows, res, catalog)
-    measured = widening.measure(res, dims)
+    measured, dims = widening.measure(rows, res, catalog)
     cov = iv.coverage(res, widen=widening.nested(res, dims, measured))
     cov_lim = iv.coverage(lim, widen=widening.nested(lim, dims, measured))
     summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}

@@ -45,6 +45,9 @@ GROUPS = (("configuration", CONFIGURATION), (MOE, (MOE,)))  # measured in this o
 UNMEASURED_MOE = "moe (a model never measured)"
 GRID = tuple(float(x) for x in np.round(np.arange(1.0, 3.0001, 0.05), 2))
 TARGET = 0.8  # the share of the extrapolated rows the chosen factor puts inside
+# a group's factor is used only if its rows, each judged at the factor chosen without its
+# publication, fall at least this often inside (else `intervals.WIDEN`: docs/model.md §8)
+ADOPT = 0.75
 # the coverage entries of the rows that measured each group's factor
 COVERAGE = {"configuration": "extrapolated", MOE: "moe_measured_model"}
 
@@ -52,7 +55,8 @@ COVERAGE = {"configuration": "extrapolated", MOE: "moe_measured_model"}
 @dataclass(frozen=True)
 class Factor:
     """One group's factor chosen on every publication, the one chosen without each (double
-    nesting), the dimensions it applies to and the rows that measured it."""
+    nesting), the dimensions it applies to, the rows that measured it, the share of them inside
+    double nested, and whether answers use it (`ADOPT`)."""
 
     group: str
     factor: float
@@ -60,6 +64,15 @@ class Factor:
     rows: int
     publications: int
     without: dict[str, float]  # publication → the factor chosen on the others
+    inside: float  # % of its rows inside, double nested (each at the factor chosen without it)
+    adopted: bool
+
+    def used(self, publication: str | None = None) -> float:
+        """The factor an answer (or, without `publication`, a held-out row of it) widens by:
+        the measured one when adopted, else `intervals.WIDEN`."""
+        if not self.adopted:
+            return iv.WIDEN
+        return self.factor if publication is None else self.without[publication]
 
 
 @dataclass(frozen=True)
@@ -67,16 +80,20 @@ class Measured:
     factors: tuple[Factor, ...]  # in the order of `GROUPS`
 
     def widths(self) -> dict[str, float]:
-        """The factor per dimension (`intervals.Table.widen`)."""
-        return {d: f.factor for f in self.factors for d in f.dimensions}
+        """The adopted factor per dimension (`intervals.Table.widen`)."""
+        return {d: f.factor for f in self.factors if f.adopted for d in f.dimensions}
 
 
-def held_out_dimensions(rows, res: iv.Residuals, catalog: Catalog) -> list[list[str]]:
+def held_out_dimensions(
+    rows, res: iv.Residuals, catalog: Catalog, without: frozenset[str] = frozenset()
+) -> list[list[str]]:
     """Per prepared row (`calibrate.Rows`), the dimensions it extrapolates along from the data
-    its held-out prediction saw (`intervals.held_out`): the other publications' ranges, and for
-    a platform profile's row the batches of the platform's other rows too, as an answer's batch
+    its held-out prediction saw (`intervals.held_out`): the other publications' ranges (and not
+    those of the publications `without`: a row of one of them names none), and for a platform
+    profile's row the batches of that profile's platform's other rows too, as an answer's batch
     is judged by its profile's own rows (`intervals.largest_batch`); an MoE row whose model no
     other publication measured names `UNMEASURED_MOE` instead of `moe`."""
+    from designer.calibration import profiles
     from designer.calibration.calibrate import GROUPINGS
 
     source = GROUPINGS["source"]
@@ -86,17 +103,21 @@ def held_out_dimensions(rows, res: iv.Residuals, catalog: Catalog) -> list[list[
     moe_models: dict[str, set[str]] = {}
     for k, item in enumerate(rows.items):
         r = item.row
+        if names[k] in without:
+            out.append([])
+            continue
+        others = [
+            i.row
+            for i, g in zip(rows.items, names, strict=True)
+            if g != names[k] and g not in without
+        ]
         if names[k] not in ranges_of:
-            train = [i.row for i, g in zip(rows.items, names, strict=True) if g != names[k]]
-            ranges_of[names[k]] = iv.Table({}, {}, iv.data_ranges(train, catalog))
-            moe_models[names[k]] = {x.model for x in train if catalog.model(x.model).is_moe}
+            ranges_of[names[k]] = iv.Table({}, {}, iv.data_ranges(others, catalog))
+            moe_models[names[k]] = {x.model for x in others if catalog.model(x.model).is_moe}
         profile = None
-        if str(res.kind[k]).startswith(iv.KINDS[0]):  # a platform profile's own rows
-            own = [
-                i.row
-                for i, g in zip(rows.items, names, strict=True)
-                if g != names[k] and i.row.platform == r.platform
-            ]
+        if str(res.kind[k]).startswith(iv.KINDS[0]):  # its chip's profile, refitted on its rows
+            platform = profiles.default_for(catalog, r.chip).platform
+            own = [x for x in others if x.platform == platform]
             profile = SimpleNamespace(measured_ranges=measured_ranges(own, catalog))
         dims = iv.extrapolated(
             ranges_of[names[k]],
@@ -145,31 +166,36 @@ def choose(ratio, lo, hi, n, fixed) -> float:
     return GRID[-1]
 
 
-def _chosen(ratio, lo, hi, per, other) -> list[float]:
-    """Each group's factor in turn: the groups before it at their chosen factor, the ones after
-    it and every other dimension at `intervals.WIDEN`."""
-    chosen: list[float] = []
+def _fixed(k: int, per, other, done: list[Factor], publication=None) -> np.ndarray:
+    """Per row, what group `k`'s other dimensions widen it by: the groups measured before it at
+    the factor they are used at (`Factor.used`), the ones after it and every other dimension
+    at `intervals.WIDEN`. `publication` (a scalar, or one per row) picks the factors chosen
+    without it."""
     names = [g for g, _ in GROUPS]
-    for k, g in enumerate(names):
-        fixed = iv.WIDEN ** (other + sum(per[h] for h in names[k + 1 :]))
-        for h, f in zip(names[:k], chosen, strict=True):
-            fixed = fixed * f ** per[h]
-        chosen.append(choose(ratio, lo, hi, per[g], fixed))
-    return chosen
+    f = iv.WIDEN ** (other + sum(per[h] for h in names[k + 1 :]))
+    for factor in done:
+        if publication is None or isinstance(publication, str):
+            w = factor.used(publication)
+        else:
+            w = np.array([factor.used(str(p)) for p in publication])
+        f = f * w ** per[factor.group]
+    return f
 
 
-def measure(res: iv.Residuals, dims: list[list[str]]) -> Measured:
-    """Each group's factor chosen on every publication's held-out rows, and without each (each
-    other publication's rows then judged by the remaining ones' residuals)."""
+def measure(rows, res: iv.Residuals, catalog: Catalog) -> tuple[Measured, list[list[str]]]:
+    """Each group's factor, in the order of `GROUPS`: chosen on every publication's held-out
+    rows, and without each (each other publication's rows then judged by the remaining ones'
+    residuals and ranges); its rows' double-nested coverage, and whether it is adopted. With
+    the dimensions of each row (`held_out_dimensions`)."""
+    dims = held_out_dimensions(rows, res, catalog)
     per, other = counts(dims)
-    groups = np.unique(res.group)
+    groups = [str(g) for g in np.unique(res.group)]
     n = len(res.ratio)
     lo, hi = np.empty(n), np.empty(n)
     for g in groups:
         idx = np.flatnonzero(res.group == g)
         lo[idx], hi[idx] = _ends(res, idx, [g])
-    on_all = _chosen(res.ratio, lo, hi, per, other)
-    without: dict[str, list[float]] = {}
+    nests = {}  # publication → its rest's rows, their ends and dimensions without it
     for g in groups:
         rest = np.flatnonzero(res.group != g)
         lo2, hi2 = np.empty(len(rest)), np.empty(len(rest))
@@ -177,32 +203,43 @@ def measure(res: iv.Residuals, dims: list[list[str]]) -> Measured:
             if h != g:
                 sel = np.flatnonzero(res.group[rest] == h)
                 lo2[sel], hi2[sel] = _ends(res, rest[sel], [g, h])
-        sub = {k: v[rest] for k, v in per.items()}
-        without[str(g)] = _chosen(res.ratio[rest], lo2, hi2, sub, other[rest])
+        sub_per, sub_other = counts(held_out_dimensions(rows, res, catalog, frozenset([g])))
+        nests[g] = (rest, lo2, hi2, {k: v[rest] for k, v in sub_per.items()}, sub_other[rest])
     named = {d for x in dims for d in x}
-    factors = []
+    done: list[Factor] = []
     for k, (name, dimensions) in enumerate(GROUPS):
-        rows = per[name] > 0
-        factors.append(
+        factor = choose(res.ratio, lo, hi, per[name], _fixed(k, per, other, done))
+        without = {}
+        for g, (rest, lo2, hi2, sub, sub_other) in nests.items():
+            fixed = _fixed(k, sub, sub_other, done, g)
+            without[g] = choose(res.ratio[rest], lo2, hi2, sub[name], fixed)
+        mine = per[name] > 0
+        w = np.array([without[str(g)] for g in res.group]) ** per[name]
+        f = w * _fixed(k, per, other, done, res.group)
+        inside = (res.ratio >= lo / f) & (res.ratio <= hi * f)
+        share = float(np.mean(inside[mine]) * 100) if mine.any() else 0.0
+        done.append(
             Factor(
                 group=name,
-                factor=on_all[k],
+                factor=factor,
                 dimensions=tuple(d for d in dimensions if d in named),
-                rows=int(rows.sum()),
-                publications=len(set(res.group[rows])),
-                without={g: w[k] for g, w in without.items()},
+                rows=int(mine.sum()),
+                publications=len(set(res.group[mine])),
+                without=without,
+                inside=share,
+                adopted=bool(mine.any()) and share >= ADOPT * 100,
             )
         )
-    return Measured(tuple(factors))
+    return Measured(tuple(done)), dims
 
 
 def nested(res: iv.Residuals, dims: list[list[str]], measured: Measured) -> np.ndarray:
     """Per row, the factor its interval widens by at both ends in the double-nested check: each
-    group's factor chosen without its publication per dimension of the group, and
-    `intervals.WIDEN` per other dimension."""
+    group's factor as used (`Factor.used`, chosen without the row's publication) per dimension
+    of the group, and `intervals.WIDEN` per other dimension."""
     per, other = counts(dims)
     f = iv.WIDEN**other
     for factor in measured.factors:
-        w = np.array([factor.without[str(g)] for g in res.group])
+        w = np.array([factor.used(str(g)) for g in res.group])
         f = f * w ** per[factor.group]
     return f
