@@ -11,7 +11,7 @@ from designer.model.catalog import Catalog
 
 def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
     """The shipped table: residuals of calibrated answers and of the limit, their data ranges,
-    the factor its extrapolated configuration dimensions widen by (`widening.measure`), and the
+    the factors its extrapolated dimensions widen by where measured (`widening.measure`), and the
     nested coverage of each (calibrated, limit), every held-out row widened per dimension it
     extrapolates along from the other publications' data (`widening.nested`)."""
     from designer.calibration.calibrate import as_rows

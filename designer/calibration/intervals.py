@@ -25,8 +25,9 @@ uncalibrated profile, non-deployment equations, an engine build outside those th
 state: `Profile.build_outside`) is widened on each side per such dimension — a build on one side
 only, the fast end for a later build, the slow end for an earlier one (`widenings`) — and the
 answer names the dimensions. A configuration dimension some held-out row of the data
-extrapolated along widens by the factor those rows measured (`designer.calibration.widening`,
-`Table.widen`); every other dimension by the `WIDEN` assumption.
+extrapolated along, and `moe` for an MoE model the data measured, widen by the factor those rows
+measured (`designer.calibration.widening`, `Table.widen`, `Table.factor`); every other dimension
+by the `WIDEN` assumption.
 
 The table lives in catalogs/intervals.toml, written by `designer calibrate DATA --intervals`
 (`python scripts/refit_profiles.py` reruns it); its `[coverage]` is the share of held-out
@@ -75,10 +76,10 @@ MOE = "+moe"  # a kind's mixture-of-experts family (`family`)
 MIN_MOE_MODELS = 3
 MIN_CELL = 15
 MIN_SOURCES = 3
-# assumption: outside the data's range each extrapolated dimension the data cannot measure (the
-# model family, PP > 1, ...) may move the step time by another 1.5x either way (the issue's
-# held-out MoE rows missed by 2-5x: two such dimensions); the configuration dimensions the data
-# do measure take their measured factor (`Table.widen`, designer/calibration/widening.py)
+# assumption: outside the data's range each extrapolated dimension the data cannot measure (an
+# MoE model never measured, PP > 1, a build, ...) may move the step time by another 1.5x either
+# way (the issue's held-out MoE rows missed by 2-5x: two such dimensions); the dimensions the
+# data do measure take their measured factor (`Table.widen`, designer/calibration/widening.py)
 WIDEN = 1.5
 FILE = "intervals.toml"
 # `[ranges]` key of the shipped table: the MoE models the data measured, whose answers' `moe`
@@ -121,7 +122,8 @@ class Table:
     counts: dict[str, int]
     ranges: dict[str, Any] = field(default_factory=dict)
     coverage: dict[str, Any] = field(default_factory=dict)
-    # the measured factor per configuration dimension (`widening.measure`; `[widen_measured]`)
+    # the measured factor per dimension it was measured for and adopted (`widening.measure`;
+    # `[widen_measured]`): configuration dimensions, and `moe` of the MoE models it names
     widen: dict[str, float] = field(default_factory=dict)
 
     def factor(self, dimension: str, model: str | None = None) -> float:
@@ -535,7 +537,8 @@ def to_toml(table: Table, command: str) -> str:
             "source": "measured: leave-one-source-out rows of the data outside the other "
             "publications' range along these dimensions (moe: the rows of the MoE models in "
             "ranges.moe_models_measured); per group of dimensions the smallest factor of 1.00, "
-            "1.05, ... putting 80% of them inside (designer/calibration/widening.py)",
+            "1.05, ... putting 80% of them inside, used when they reach 75% with the factor "
+            "chosen without their publication (designer/calibration/widening.py)",
             **raw["widen_measured"],
         }
     for name in ("ranges", "coverage", "widen_measured", "cells"):

@@ -23,7 +23,8 @@ the equations.
 
 The figure that judges it is double nested (`nested`): each publication's rows against
 intervals built from the other publications' residuals, widened by the factor chosen without
-that publication. docs/model.md §8 has the rule and its measurement.
+that publication (and its data); a group's factor is used only if its rows then reach `ADOPT`.
+docs/model.md §8 has the rules and their measurement.
 """
 
 from __future__ import annotations
@@ -157,8 +158,11 @@ def _ends(res: iv.Residuals, idx: np.ndarray, without: list) -> tuple[np.ndarray
 def choose(ratio, lo, hi, n, fixed) -> float:
     """The smallest `GRID` factor putting `TARGET` of the rows extrapolating along a group
     (`n` > 0: its dimensions per row) inside their ends widened by it per such dimension and by
-    `fixed` (each row's other dimensions' factors)."""
+    `fixed` (each row's other dimensions' factors); `intervals.WIDEN` when no row does (nothing
+    measures it)."""
     e = n > 0
+    if not e.any():
+        return iv.WIDEN
     for w in GRID:
         f = fixed[e] * w ** n[e]
         if np.mean((ratio[e] >= lo[e] / f) & (ratio[e] <= hi[e] * f)) >= TARGET:

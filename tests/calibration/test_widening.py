@@ -35,8 +35,9 @@ def test_the_factor_is_the_smallest_on_the_grid_that_puts_80_percent_inside():
     # a row's other dimensions widen it first (1.3 is inside 1.1 * 1.5)
     other = np.array([1.0] * 7 + [intervals.WIDEN] * 4)
     assert widening.choose(ratio, lo, hi, n, other) == 1.0
-    # nothing reaches 80%: the grid's largest
+    # nothing reaches 80%: the grid's largest; no row to measure it: the assumption
     assert widening.choose(np.full(11, 100.0), lo, hi, n, fixed) == widening.GRID[-1]
+    assert widening.choose(ratio, lo, hi, np.zeros(11, int), fixed) == intervals.WIDEN
 
 
 def test_rows_outside_the_other_publications_data_name_their_dimensions(held, catalog):
