@@ -8,7 +8,9 @@ predicted three ways, each with its 80% interval:
   later build: the fast end widened, `intervals.widenings`);
 - `generation`: under the newest generation (`current`), as if the row stated that generation's
   oldest build, on its measured platform's numbers where it has them, `build` named as for an
-  earlier build than its rows (the slow end widened once);
+  earlier build than its rows (the slow end widened once, and every other dimension by
+  `intervals.WIDEN`, as an answer naming a build outside its profile's rows is:
+  `intervals.Table.measured_for`);
 - `bracket`: the geometric mean of the two predictions, its interval the span of both.
 
     python scripts/between_generations.py   # held_out/between_generations.csv
@@ -20,6 +22,7 @@ docs/model.md §8 quotes its output: `older` is kept (the lowest width at the sa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 from pathlib import Path
 
@@ -28,6 +31,19 @@ import numpy as np
 from designer.calibration import intervals, measurements, profiles
 from designer.calibration.validate import validate
 from designer.model.catalog import Catalog
+
+
+@contextlib.contextmanager
+def assumed():
+    """Answers judged with no measured widening factor (every dimension at `intervals.WIDEN`),
+    as those naming a build outside their profile's rows are."""
+    shipped = intervals.shipped
+    table = dataclasses.replace(shipped(), widen={})
+    intervals.shipped = lambda: table
+    try:
+        yield
+    finally:
+        intervals.shipped = shipped
 
 
 def predicted(
@@ -41,7 +57,8 @@ def predicted(
     later = [dataclasses.replace(r, software=f"{r.engine} {builds[r.engine]}") for r in rows]
     out = {}
     for way, these, widen in (("older", rows, 1.0), ("generation", later, intervals.WIDEN)):
-        rec = validate(these, None, cat)["rows"]
+        with assumed() if way == "generation" else contextlib.nullcontext():
+            rec = validate(these, None, cat)["rows"]
         p = np.array([x["predicted_ms"] for x in rec])
         lo = np.array([x["low_ms"] for x in rec])
         hi = np.array([x["high_ms"] for x in rec]) * widen

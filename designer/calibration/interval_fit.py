@@ -4,8 +4,10 @@ the data widen by (`widening`), and the nested coverage of both together."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from designer.calibration import intervals as iv
-from designer.calibration import widening
+from designer.calibration import profiles, widening
 from designer.model.catalog import Catalog
 
 
@@ -23,7 +25,8 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
     ranges = iv.data_ranges([i.row for i in rows.items], catalog)
     measured, dims = widening.measure(rows, res, catalog)
     cov = iv.coverage(res, widen=widening.nested(res, dims, measured))
-    cov_lim = iv.coverage(lim, widen=widening.nested(lim, dims, measured))
+    # the limit's answers keep the assumption (`Table.measured_for`): 1.5 per dimension
+    cov_lim = iv.coverage(lim, widen=iv.WIDEN ** np.array([len(x) for x in dims]))
     summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}
     per, _ = widening.counts(dims)
     for f in measured.factors:  # the rows that measured each group's factor
@@ -32,8 +35,12 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
             "publications": f.publications,
             "held_out": "leave-one-source-out, the factor chosen without the publication",
         }
-    # an answer's `moe` takes the measured factor for these models only (`Table.factor`)
+    # an answer's `moe` takes the measured factor for these models only (`Table.factor`), and
+    # only answers under these profiles take the measured factors (`Table.measured_for`)
     ranges[iv.MEASURED_MOE] = sorted({i.row.model for i in rows.items} & _moe_models(catalog))
+    chips = {i.row.chip for i in rows.items}
+    used = {profiles.default_for(catalog, c).id for c in chips} | {profiles.GENERIC}
+    ranges[iv.MEASURED_PROFILES] = sorted(used)
     if ranges["moe_models"] > 1:  # each MoE model held out needs another to learn from
         unseen = iv.unseen_moe_models(rows, res, catalog)
         summary[iv.UNSEEN] = {**unseen.summary(), "held_out": "leave-one-model-out"}

@@ -85,6 +85,9 @@ FILE = "intervals.toml"
 # `[ranges]` key of the shipped table: the MoE models the data measured, whose answers' `moe`
 # dimension widens by the measured factor (`Table.factor`, designer/calibration/widening.py)
 MEASURED_MOE = "moe_models_measured"
+# `[ranges]` key: the profiles whose held-out residuals the table holds (each data chip's
+# default, and `generic`); only their answers take the measured factors (`Table.measured_for`)
+MEASURED_PROFILES = "profiles_measured"
 
 
 def batch_bin(batch) -> np.ndarray:
@@ -134,6 +137,19 @@ class Table:
         if dimension == "moe" and model not in self.ranges.get(MEASURED_MOE, ()):
             return WIDEN
         return self.widen.get(dimension, WIDEN)
+
+    def measured_for(self, profile, dims: list[str]) -> bool:
+        """Whether an answer under `profile`, extrapolating along `dims`, takes the measured
+        factors: its interval's base must come from the held-out residuals they were measured
+        with — a software generation's own table, or a profile of `ranges[MEASURED_PROFILES]`
+        on its own chip — on the builds its profile's rows state (no `build`, no `profile`
+        dimension). Any other answer (`generic-<engine>`, another chip's profile, a build
+        outside the rows) keeps `WIDEN` for every dimension (docs/model.md §8)."""
+        if "build" in dims or "profile" in dims:
+            return False
+        if getattr(profile, "intervals", None) is not None:
+            return True
+        return getattr(profile, "id", None) in self.ranges.get(MEASURED_PROFILES, ())
 
     def quantiles(self, kind: str, batch: int, context: int) -> tuple[str, np.ndarray]:
         """(cell used, ratio quantiles) of one domain: the kind's quantiles, widened to the
@@ -646,9 +662,10 @@ def factors(
     each extrapolated dimension's (`Table.factor`, for the answer's `model`) on the ends
     `widenings` counts it at."""
     side = getattr(profile, "build_side", lambda: 0)() if "build" in dims else 0
+    measured = table.measured_for(profile, dims)
     fast = slow = 1.0
     for d in dims:
-        f = table.factor(d, model)
+        f = table.factor(d, model) if measured else WIDEN
         fast *= f if d != "build" or side >= 0 else 1.0
         slow *= f if d != "build" or side <= 0 else 1.0
     return fast, slow
@@ -760,7 +777,11 @@ def slow_factor(
         [float(at(table.quantiles(kind, e, wl.read_context)[1], confidence)) for e in BATCH_EDGES]
     )
     running = np.maximum.accumulate(per_bin)[batch_bin(batch)]
-    f = table.factor
+    measured = table.measured_for(profile, dims)
+
+    def f(dimension: str) -> float:
+        return table.factor(dimension) if measured else WIDEN
+
     return (
         running
         * factors(profile, table, dims, wl.model.id)[1]

@@ -19,7 +19,9 @@ before at its measured factor, any other dimension at `intervals.WIDEN`):
 Every other dimension keeps the `intervals.WIDEN` assumption: an MoE model the data never
 measured (its check is leave-one-model-out, `intervals.unseen_moe_models`), MLA, the
 dimensions no held-out row reaches (e.g. PP > 1), the profile, a build, speculative decoding,
-the equations.
+the equations. So does every dimension of an answer whose interval does not rest on the
+residuals the factors were measured with (`intervals.Table.measured_for`: an `--engine`
+profile, another chip's profile, a build outside the profile's rows).
 
 The figure that judges it is double nested (`nested`): each publication's rows against
 intervals built from the other publications' residuals, widened by the factor chosen without

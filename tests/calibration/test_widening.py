@@ -126,19 +126,23 @@ def test_an_moe_model_no_other_publication_measured_keeps_the_assumption():
 
 
 def test_each_dimension_widens_by_its_own_factor_and_a_build_one_end():
-    t = intervals.Table({}, {}, {intervals.MEASURED_MOE: ["m"]}, {}, {"batch": 1.2, "chip": 1.2})
-    later = SimpleNamespace(build_side=lambda: 1)  # a build later than the profile's rows
-    earlier = SimpleNamespace(build_side=lambda: -1)
+    ranges = {intervals.MEASURED_MOE: ["m"], intervals.MEASURED_PROFILES: ["p"]}
+    t = intervals.Table({}, {}, ranges, {}, {"batch": 1.2, "chip": 1.2})
+    p = SimpleNamespace(id="p")
+    later = SimpleNamespace(id="p", build_side=lambda: 1)  # a build later than the profile's rows
+    earlier = SimpleNamespace(id="p", build_side=lambda: -1)
     w = intervals.WIDEN
-    assert intervals.factors(None, t, []) == (1.0, 1.0)
-    assert intervals.factors(None, t, ["batch", "moe"]) == pytest.approx((1.2 * w, 1.2 * w))
+    assert intervals.factors(p, t, []) == (1.0, 1.0)
+    assert intervals.factors(p, t, ["batch", "moe"]) == pytest.approx((1.2 * w, 1.2 * w))
     # the family's measured factor holds for a model the data measured only
-    t = intervals.Table({}, {}, {intervals.MEASURED_MOE: ["m"]}, {}, {"moe": 1.1})
-    assert intervals.factors(None, t, ["moe"], "m") == pytest.approx((1.1, 1.1))
-    assert intervals.factors(None, t, ["moe"], "other") == pytest.approx((w, w))
-    t = intervals.Table({}, {}, {intervals.MEASURED_MOE: ["m"]}, {}, {"batch": 1.2, "chip": 1.2})
-    assert intervals.factors(later, t, ["chip", "build"]) == pytest.approx((1.2 * w, 1.2))
-    assert intervals.factors(earlier, t, ["chip", "build"]) == pytest.approx((1.2, 1.2 * w))
+    t = intervals.Table({}, {}, ranges, {}, {"moe": 1.1})
+    assert intervals.factors(p, t, ["moe"], "m") == pytest.approx((1.1, 1.1))
+    assert intervals.factors(p, t, ["moe"], "other") == pytest.approx((w, w))
+    t = intervals.Table({}, {}, ranges, {}, {"batch": 1.2, "chip": 1.2})
+    # a build outside the profile's rows: the measured factors do not hold (their base was the
+    # rows' builds), every dimension keeps the assumption; the build widens one end
+    assert intervals.factors(later, t, ["chip", "build"]) == pytest.approx((w * w, w))
+    assert intervals.factors(earlier, t, ["chip", "build"]) == pytest.approx((w, w * w))
     # the counts an answer's JSON states are per end, whatever the factors
     assert intervals.widenings(later, ["chip", "build"]) == (2, 1)
 
@@ -149,3 +153,47 @@ def test_a_generations_own_table_takes_the_measured_factor():
     current = profiles.get("current")
     assert current.intervals is not None
     assert intervals.table_for(current).widen == intervals.shipped().widen
+
+
+def test_only_answers_on_the_measured_base_take_the_measured_factors():
+    """The factors were measured on the held-out residuals of the data chips' defaults and
+    `generic`, on the builds their rows state: an `--engine` profile, another chip's profile or
+    a build outside the rows keeps the assumption for every dimension."""
+    from designer.calibration import profiles
+
+    t = intervals.shipped()
+    w = intervals.WIDEN
+    assert set(t.ranges[intervals.MEASURED_PROFILES]) == {
+        "generic",
+        "h100-sxm-tensorrt-llm",
+        "mi300x-vllm",
+    }
+    c = t.factor("chip")
+    assert c < w
+    assert intervals.factors(profiles.get("generic"), t, ["chip"]) == pytest.approx((c, c))
+    assert intervals.factors(profiles.get("generic-vllm"), t, ["chip"]) == pytest.approx((w, w))
+    own = profiles.get("h100-sxm-tensorrt-llm")
+    assert t.measured_for(own, ["batch"]) and not t.measured_for(own, ["batch", "profile"])
+    later = SimpleNamespace(id="generic", build_side=lambda: 1)
+    assert intervals.factors(later, t, ["chip", "build"]) == pytest.approx((w * w, w))
+    # a generation judged by its own table takes them (its answers' base is its own residuals)
+    assert t.measured_for(profiles.get("current"), ["context"])
+
+
+def test_slow_factor_keeps_the_assumption_under_an_engine_profile(catalog):
+    from designer.calibration import profiles
+    from designer.model.assumptions import Assumptions
+    from designer.model.workload import Workload
+
+    wl = Workload(catalog.model("llama3.1-70b"), 8192, assumptions=Assumptions.preset("deployment"))
+    b = np.array([1280, 1281])  # the dense rows' largest batch, and one more
+    f = {
+        name: intervals.slow_factor(profiles.get(name), wl, "h200", 4, 1, 1, "tp", b, 0.9)
+        for name in ("generic", "generic-vllm")
+    }
+    batch = intervals.shipped().factor("batch")
+    assert f["generic"][1] == pytest.approx(f["generic"][0] * batch)
+    # both judged by the same `composed` cells; beyond every batch, the engine profile's answer
+    # widens by the assumption where generic's takes the measured factor
+    ratio = f["generic-vllm"][1] / f["generic"][1]
+    assert ratio == pytest.approx(intervals.WIDEN / batch)
