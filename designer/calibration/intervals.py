@@ -70,7 +70,8 @@ CONTEXT_BINS = ("<=2K", "2K-16K", ">16K")
 KINDS = ("platform", "composed", "limit")
 GENERATION = "generation"  # the kind of a software generation's own table (`own_table`)
 MOE = "+moe"  # a kind's mixture-of-experts family (`family`)
-# assumption: MoE answers are an extrapolation (one WIDEN) while the data measure fewer MoE models.
+# assumption: MoE answers are an extrapolation (`moe`: WIDEN, or the measured factor for a model
+# the data measured, `Table.factor`) while the data measure fewer MoE models.
 # Raised from 2 to 3 after measuring (docs/model.md §8): with Mixtral 8x7B's 11 rows beside
 # DeepSeek-R1's 98, held-out MoE rows fell 56.9% inside unwidened intervals (96.3% widened).
 MIN_MOE_MODELS = 3
@@ -141,10 +142,11 @@ class Table:
     def measured_for(self, profile, dims: list[str]) -> bool:
         """Whether an answer under `profile`, extrapolating along `dims`, takes the measured
         factors: its interval's base must come from the held-out residuals they were measured
-        with — a software generation's own table, or a profile of `ranges[MEASURED_PROFILES]`
-        on its own chip — on the builds its profile's rows state (no `build`, no `profile`
-        dimension). Any other answer (`generic-<engine>`, another chip's profile, a build
-        outside the rows) keeps `WIDEN` for every dimension (docs/model.md §8)."""
+        with — a profile of `ranges[MEASURED_PROFILES]` on its own chip — or, by choice, from a
+        software generation's own table (its own held-out residuals; checked on the 8K rows
+        no fit saw: docs/model.md §8), on the builds its profile's rows state (no `build`, no
+        `profile` dimension). Any other answer (`generic-<engine>`, another chip's profile, a
+        build outside the rows) keeps `WIDEN` for every dimension (docs/model.md §8)."""
         if "build" in dims or "profile" in dims:
             return False
         if getattr(profile, "intervals", None) is not None:
@@ -538,7 +540,9 @@ def to_toml(table: Table, command: str) -> str:
         "# (leave-one-source-out) under the profile each chip gets in an answer, per domain.",
         "# Written by the command below (python scripts/refit_profiles.py reruns it); see",
         "# designer/calibration/intervals.py. `widen` is an assumption for the dimensions",
-        "# [widen_measured] does not list (docs/model.md §8, designer/calibration/widening.py).",
+        "# [widen_measured] does not list, and for every dimension of an answer under a profile",
+        "# outside ranges.profiles_measured or naming a build outside its profile's rows",
+        "# (Table.measured_for; docs/model.md §8, designer/calibration/widening.py).",
         f"command = {val(command)}",
         f"confidence = {CONFIDENCE}",
         f"quantiles = {val([float(q) for q in QUANTILES])}",

@@ -21,7 +21,8 @@ measured (its check is leave-one-model-out, `intervals.unseen_moe_models`), MLA,
 dimensions no held-out row reaches (e.g. PP > 1), the profile, a build, speculative decoding,
 the equations. So does every dimension of an answer whose interval does not rest on the
 residuals the factors were measured with (`intervals.Table.measured_for`: an `--engine`
-profile, another chip's profile, a build outside the profile's rows).
+profile, another chip's profile, a build outside the profile's rows); a software generation's
+answers, judged by its own table, take them by choice (checked on its 8K rows no fit saw).
 
 The figure that judges it is double nested (`nested`): each publication's rows against
 intervals built from the other publications' residuals, widened by the factor chosen without
