@@ -477,7 +477,14 @@ def test_validate_json_contract(capsys):
     assert rec["profile"] == "limit"
     assert len(rec["rows"]) == 461
     keys = {"id", "predicted_ms", "measured_ms", "low_ms", "high_ms", "profile"}
+    keys |= {"extrapolated", "widened_by"}  # added in round 11 (extensions)
     assert all(set(r) == keys for r in rec["rows"])
+    # the limit's answers: an MoE row names `moe` and keeps the 1.5 assumption (the measured
+    # factors are not the limit's: `Table.measured_for`); a dense row inside the data, nothing
+    for r in rec["rows"]:
+        w = 1.5 if r["extrapolated"] == ["moe"] else 1.0
+        assert r["extrapolated"] in ([], ["moe"]) and r["widened_by"] == {"fast": w, "slow": w}
+    assert sum(r["extrapolated"] == ["moe"] for r in rec["rows"]) == 113
     errors = [abs(r["predicted_ms"] / r["measured_ms"] - 1) for r in rec["rows"]]
     assert rec["mape"] == pytest.approx(100 * sum(errors) / 461, rel=1e-12)  # percent
 

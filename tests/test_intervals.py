@@ -219,6 +219,14 @@ def test_validate_json_rows_carry_intervals_and_default_profiles(capsys):
         assert r["low_ms"] < r["predicted_ms"] < r["high_ms"]
         want = {"mi300x": "mi300x-vllm", "h100-sxm": "h100-sxm-tensorrt-llm"}
         assert r["profile"] == want.get(rows[i].chip, "generic")
+        # inside the data but for the model family: an MoE row names `moe`, widened by the
+        # factor measured for a model the data measured
+        moe = intervals.shipped().factor("moe", rows[i].model)
+        if rows[i].model in ("deepseek-v3", "mixtral-8x7b"):
+            assert r["extrapolated"] == ["moe"]
+            assert r["widened_by"] == pytest.approx({"fast": moe, "slow": moe})
+        else:
+            assert r["extrapolated"] == [] and r["widened_by"] == {"fast": 1.0, "slow": 1.0}
     # the width the target is on: the median of (high − low) / 2 over the prediction
     half = [(r["high_ms"] - r["low_ms"]) / 2 / r["predicted_ms"] * 100 for r in rec["rows"]]
     assert rec["median_half_width"] == pytest.approx(float(np.median(half)), rel=1e-12)

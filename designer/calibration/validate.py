@@ -1,15 +1,16 @@
 """Predicted against measured, per row, for one profile: `designer validate`.
 
-JSON contract: `{"profile": NAME, "mape": PERCENT, "rows": [{"id", "predicted_ms",
-"measured_ms", "low_ms", "high_ms"}]}`, plus `median`, `worst` (signed percent), `worst_id`,
-`points` and the profile's `error` line. `low_ms`/`high_ms` bound each prediction's 80%
-interval (`designer.calibration.intervals`); rows predicted under profile `default` (`DEFAULT`)
-each get the profile their chip gets in an answer (`profiles.default_for`), and name it as
-`profile`: a row whose `software` states an engine build that a profile was fitted on builds up
-to (`profiles.for_build`, e.g. SGLang 0.5.6 → `current`) gets that profile, as an answer naming
-that engine and version does, on the numbers of the row's chip × engine where that generation
-measured the row's model (`profiles.on_platform`: the row names that platform as `on_platform`);
-any other row its chip's default. A profile named is used as named.
+JSON contract: `{"profile": NAME, "mape": PERCENT, "rows": [{"id", "predicted_ms", "measured_ms",
+"low_ms", "high_ms"}]}` (each row also names its `profile`, the dimensions it `extrapolated` along
+and what its interval was `widened_by`), plus `median`, `worst` (signed percent), `worst_id`,
+`points` and the profile's `error` line. `low_ms`/`high_ms` bound each prediction's 80% interval
+(`designer.calibration.intervals`); rows predicted under profile `default` (`DEFAULT`) each get the
+profile their chip gets in an answer (`profiles.default_for`), and name it as `profile`: a row
+whose `software` states an engine build that a profile was fitted on builds up to
+(`profiles.for_build`, e.g. SGLang 0.5.6 → `current`) gets that profile, as an answer naming that
+engine and version does, on the numbers of the row's chip × engine where that generation measured
+the row's model (`profiles.on_platform`: the row names that platform as `on_platform`); any other
+row its chip's default. A profile named is used as named.
 
 >>> from designer.model.catalog import Catalog
 >>> from designer.calibration import measurements, profiles
@@ -113,9 +114,13 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 "high_ms": float(hi),
                 "profile": u.id,
                 **({"on_platform": u.on} if u.on else {}),
+                # the dimensions the row lies outside the data along, and what each end was
+                # widened by for them (`intervals.factors`)
+                "extrapolated": x.extrapolated,
+                "widened_by": {"fast": x.factors[0], "slow": x.factors[1]},
             }
-            for i, p, m, lo, hi, u in zip(
-                e.ids, e.predicted_ms, e.measured_ms, low, high, used, strict=True
+            for i, p, m, lo, hi, u, x in zip(
+                e.ids, e.predicted_ms, e.measured_ms, low, high, used, ends, strict=True
             )
         ],
         "inside": float(np.mean(inside) * 100),
