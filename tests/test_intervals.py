@@ -402,3 +402,24 @@ def test_beyond_its_profiles_own_rows_a_batch_extrapolates(catalog):
     wl = Workload(catalog.model("llama3.1-70b"), 1024, assumptions=Assumptions.preset("deployment"))
     f = intervals.slow_factor(mi, wl, "mi300x", 1, 1, 1, "tp", np.array([256, 257]), 0.9)
     assert f[1] >= f[0] * intervals.shipped().factor("batch")
+
+
+def test_calibrate_intervals_writes_the_table_and_says_the_factors(capsys, tmp_path):
+    """`designer calibrate DATA --intervals`: the file it writes is the shipped one, and it
+    prints each coverage and the widening factors (the JSON carries them as `widen_measured`)."""
+    out = tmp_path / "iv.toml"
+    assert main(["calibrate", DATA, "--intervals", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    written, shipped = intervals.read(out), intervals.shipped()
+    assert written.widen == shipped.widen and written.ranges == shipped.ranges
+    assert set(written.coverage) == set(shipped.coverage)
+    for name, s in shipped.coverage.items():
+        assert written.coverage[name]["inside"] == pytest.approx(s["inside"], abs=1e-3), name
+    line = next(x for x in text.splitlines() if x.startswith("widening outside the data"))
+    assert f"{shipped.factor('batch'):g} for ep, batch" in line
+    assert f"{intervals.WIDEN:g} for every other dimension" in line
+    assert main(["calibrate", DATA, "--intervals", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["widen_measured"] == shipped.widen
+    inside = rec["coverage"]["calibrated"]["inside"]
+    assert inside == pytest.approx(shipped.coverage["calibrated"]["inside"], abs=1e-3)

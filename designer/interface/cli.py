@@ -756,7 +756,14 @@ def _intervals(rows, catalog, args: argparse.Namespace) -> int:
     if args.out:
         _write(args.out, text, "an interval table", command, args.force)
     if args.json:
-        _dump({"coverage": table.coverage, "cells": table.counts, "ranges": table.ranges})
+        _dump(
+            {
+                "coverage": table.coverage,
+                "cells": table.counts,
+                "ranges": table.ranges,
+                "widen_measured": table.widen,  # added: the measured factor per dimension
+            }
+        )
         return 0
     for name, s in table.coverage.items():
         print(
@@ -764,6 +771,15 @@ def _intervals(rows, catalog, args: argparse.Namespace) -> int:
             f"80% interval ({s.get('held_out', 'leave-one-source-out')}), median half-width "
             f"±{s['median_half_width']:.1f}%"
         )
+    by_factor: dict[float, list[str]] = {}
+    for dim, f in table.widen.items():
+        name = "moe (of a model the data measured)" if dim == "moe" else dim
+        by_factor.setdefault(f, []).append(name)
+    measured = "; ".join(f"{f:g} for {', '.join(d)}" for f, d in by_factor.items())
+    print(
+        f"widening outside the data: {measured or 'none measured'}; {intervals.WIDEN:g} for "
+        "every other dimension (designer/calibration/widening.py)"
+    )
     if args.out:
         print(f"wrote the interval table to {args.out}")
     else:
