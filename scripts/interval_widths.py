@@ -20,8 +20,8 @@ widths answers print (docs/model.md §8, "Interval widths measured"):
   dense domain does not fall.
 
 The rules were written down before each was run; none passed, so none is shipped. Round 11
-measured the factor on the shipped data instead (designer/calibration/widening.py: 1.15 for the
-configuration dimensions held-out rows extrapolate along); `widen` reports each file as shipped
+measured the factors on the shipped data instead (designer/calibration/widening.py; their values
+are catalogs/intervals.toml's `[widen_measured]`); `widen` reports each file as shipped
 beside the single factors of round 10's test, which replace every dimension's factor. `inflate`
 and `pool` start from round 10's nested coverage (every MoE row widened once by 1.5, no other),
 as they were run.
