@@ -103,28 +103,36 @@ def held_out_dimensions(
     source = GROUPINGS["source"]
     names = [source(i.row) for i in rows.items]
     out: list[list[str]] = []
+    # per publication, the other publications' rows and what they span; per (publication,
+    # platform), the batches of that platform's rows among them (computed once each)
+    others: dict[str, list] = {}
     ranges_of: dict[str, iv.Table] = {}
     moe_models: dict[str, set[str]] = {}
+    platform_of: dict[tuple[str, str], SimpleNamespace] = {}
     for k, item in enumerate(rows.items):
-        r = item.row
-        if names[k] in without:
+        r, name = item.row, names[k]
+        if name in without:
             out.append([])
             continue
-        others = [
-            i.row
-            for i, g in zip(rows.items, names, strict=True)
-            if g != names[k] and g not in without
-        ]
-        if names[k] not in ranges_of:
-            ranges_of[names[k]] = iv.Table({}, {}, iv.data_ranges(others, catalog))
-            moe_models[names[k]] = {x.model for x in others if catalog.model(x.model).is_moe}
+        if name not in others:
+            others[name] = [
+                i.row
+                for i, g in zip(rows.items, names, strict=True)
+                if g != name and g not in without
+            ]
+            ranges_of[name] = iv.Table({}, {}, iv.data_ranges(others[name], catalog))
+            moe_models[name] = {x.model for x in others[name] if catalog.model(x.model).is_moe}
         profile = None
         if str(res.kind[k]).startswith(iv.KINDS[0]):  # its chip's profile, refitted on its rows
             platform = profiles.default_for(catalog, r.chip).platform
-            own = [x for x in others if x.platform == platform]
-            profile = SimpleNamespace(measured_ranges=measured_ranges(own, catalog))
+            if (name, platform) not in platform_of:
+                own = [x for x in others[name] if x.platform == platform]
+                platform_of[name, platform] = SimpleNamespace(
+                    measured_ranges=measured_ranges(own, catalog)
+                )
+            profile = platform_of[name, platform]
         dims = iv.extrapolated(
-            ranges_of[names[k]],
+            ranges_of[name],
             item.decode,
             r.chip,
             r.tp,
@@ -135,7 +143,7 @@ def held_out_dimensions(
             False,
             profile,
         )
-        if MOE in dims and r.model not in moe_models[names[k]]:
+        if MOE in dims and r.model not in moe_models[name]:
             dims[dims.index(MOE)] = UNMEASURED_MOE
         out.append(dims)
     return out
