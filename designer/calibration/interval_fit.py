@@ -37,7 +37,9 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
         }
     # an answer's `moe` takes the measured factor for these models only (`Table.factor`), and
     # only answers under these profiles take the measured factors (`Table.measured_for`)
-    ranges[iv.MEASURED_MOE] = sorted({i.row.model for i in rows.items} & _moe_models(catalog))
+    ranges[iv.MEASURED_MOE] = sorted(
+        {i.row.model for i in rows.items if catalog.model(i.row.model).is_moe}
+    )
     chips = {i.row.chip for i in rows.items}
     used = {profiles.default_for(catalog, c).id for c in chips} | {profiles.GENERIC}
     ranges[iv.MEASURED_PROFILES] = sorted(used)
@@ -46,7 +48,3 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
         summary[iv.UNSEEN] = {**unseen.summary(), "held_out": "leave-one-model-out"}
     table = iv.Table(base.cells, base.counts, ranges, summary, measured.widths())
     return table, cov, cov_lim
-
-
-def _moe_models(catalog: Catalog) -> set[str]:
-    return {m for m in catalog.raw["models"] if catalog.model(m).is_moe}

@@ -590,11 +590,13 @@ def with_layer_times(profile: Profile, profiles: dict[str, Profile]) -> Profile:
     `generic`. A profile without `measured_ranges` takes all three when its fit identified
     none. A chip's MoE and MLA physics then do not depend on which profile it defaults to
     (docs/model.md §6)."""
-    if profile.measured_ranges:  # a time the fit identified stays (a file older than mla_batch)
-        lacking = missing_layer_times(dict(profile.measured_ranges))
-        missing = tuple(f for f in lacking if f in profile.not_identified)
-    else:
-        missing = LAYER_TIMES if set(LAYER_TIMES) <= set(profile.not_identified) else ()
+    # the times its rows could not set; one its fit identified stays (a file older than mla_batch)
+    missing = [
+        f
+        for _, family in FAMILY_TIMES
+        for f in family
+        if not _sets(profile, f) and f in profile.not_identified
+    ]
     engine = profile.engine or profile.platform.partition("/")[2]
     times, donors = {}, []
     for name in missing:
