@@ -85,3 +85,33 @@ def test_every_answer_with_a_ttft_quotes_how_the_model_met_published_ttfts(catal
     assert json.loads(capsys.readouterr().out)["ttft_check"] == check
     assert main(["solve", "problems/quickstart.toml", "--json"]) == 0
     assert "ttft_check" not in json.loads(capsys.readouterr().out)
+
+
+def test_the_ttft_forms_hold_each_source_out_of_its_own_prediction_and_interval(
+    load_script, catalog
+):
+    """scripts/ttft_check.py --forms: a source's rows are predicted, and their interval built,
+    without any of its rows (double nested); `t0` recovers a fixed time it is given."""
+    script = load_script("ttft_check")
+    rows = ttft.load(ttft.bundled_path(), catalog)
+    f = script.Forms(rows, catalog)
+    np.testing.assert_allclose(f.shipped * 1e3, [ttft.answer_ms(r, catalog)[1] for r in rows])
+    before = f.held_out("t0")
+    judged = f.source == f.source[0]
+    f.measured = np.where(judged, f.measured * 5.0, f.measured)  # only the judged source moves
+    after = f.held_out("t0")
+    for key in ("predicted", "low", "high"):
+        np.testing.assert_allclose(after[key][judged], before[key][judged], rtol=1e-9)
+    f.measured = f.shipped + 0.05  # every row 50 ms over its pass
+    got = f.held_out("t0")
+    np.testing.assert_allclose(got["predicted"], f.measured, rtol=1e-6)
+    s = script.summary(f.measured, got)
+    assert s["mape"] < 1e-3 and s["inside"] == 100.0
+
+
+def test_the_ttft_forms_print_the_figures_docs_quote(load_script, capsys):
+    """docs/model.md §6 ("A fixed time per request, and a TTFT interval") quotes these."""
+    assert load_script("ttft_check").main(["--forms"]) == 0
+    out = capsys.readouterr().out
+    assert "shipped          37.9%   30.2%  -33.7%   71.6%     125.0%" in out
+    assert "t0 per engine    26.9%   14.9%  -17.4%   68.7%     134.3%" in out
