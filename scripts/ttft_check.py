@@ -171,10 +171,11 @@ class Forms:
             for e in np.unique(self.engine[held]):
                 mine = held[self.engine[held] == e]
                 tr = train[self.engine[train] == e]
-                single = base if len(tr) == 0 else form.removesuffix(" per engine")
-                out[self.engine[held] == e] = self.predict(
-                    single, train if not len(tr) else tr, mine
-                )
+                if len(tr):
+                    got = self.predict(form.removesuffix(" per engine"), tr, mine)
+                else:
+                    got = self.predict(base, train, mine)
+                out[self.engine[held] == e] = got
             return out
         if form in ("t0", "scale+t0"):
             s, t0 = _fit_fixed(self.shipped[train], self.measured[train], form == "scale+t0")
