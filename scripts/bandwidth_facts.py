@@ -1,0 +1,193 @@
+"""Per-chip sustained memory bandwidth from published measurements, held out (issue 20, item 3).
+
+    python scripts/bandwidth_facts.py            # shipped catalog beside the measured one
+    python scripts/bandwidth_facts.py --intervals  # also the shipped interval check (slower)
+
+Each calibrated profile fits one bandwidth share `η_bw` over every chip it covers, so a chip
+whose memory reaches a smaller share of its datasheet peak than the others (MI300X) is predicted
+too fast by a fit to the others. Here each data chip's `memory_bandwidth` is replaced by a
+published microbenchmark figure of that part (`FACTS`: the source's triad where it gives one,
+else its read figure; of two sources the one naming the exact variant), and a data chip without
+one by its peak times the median measured share of the others (`DEFAULT_SHARE`, an
+assumption). The fitted `η_bw` then holds the software's share only. The replaced catalog is
+read by `designer calibrate` through `DESIGNER_CATALOG_PATH` (every entry it names replaces the
+bundled one), so the held-out figures are the commands' own:
+
+- `designer calibrate catalogs/measurements/decode.csv --cross-validate platform` (`generic`,
+  each platform held out), `--cross-validate source`, `--cross-validate platform --within
+  engine`;
+- with `--intervals`: `designer calibrate catalogs/measurements/decode.csv --intervals`, the
+  shipped interval check (the limit's answers here take the measured figures too).
+
+docs/model.md §6 ("Per-chip sustained bandwidth") states the rule this was judged by (round 12:
+it passed on the held-out error, but the shipped interval check widens to ±40.03%, over the
+issue's ±40%, so it is not shipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from designer.model import toml_text, units
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "catalogs" / "measurements" / "decode.csv"
+
+# chip id -> (measured bandwidth, what was measured, source). Every figure is a microbenchmark
+# of the part the catalog entry describes, as the source names it.
+FACTS: dict[str, tuple[str, str, str]] = {
+    "h100-sxm": (
+        "2.97 TB/s",
+        "BabelStream (CUDA) Triad on 'NVIDIA H100 80GB HBM3' (Azure ND H100 v5)",
+        "https://github.com/Azure/AI-benchmarking-guide/blob/"
+        "ae0b6a7f47caee92985aafc546faf30e9d4a3ca7/Azure_Results/ND_H100_v5_results.md",
+    ),
+    "h200": (
+        "4.15 TB/s",
+        "BabelStream (CUDA) Triad on 'NVIDIA H200 141GB' (Azure ND H200 v5)",
+        "https://github.com/Azure/AI-benchmarking-guide/blob/"
+        "7f20e5fa3b2f9a46d8404af1f6fb14b049d6d5cc/Azure_Results/ND_H200_v5_results.md",
+    ),
+    "a100-80gb": (
+        "1.70 TB/s",
+        "BabelStream (CUDA) Triad on 'NVIDIA A100-SXM4-80GB' (Azure ND A100 v4)",
+        "https://github.com/Azure/AI-benchmarking-guide/blob/main/Azure_Results/"
+        "ND_A100_v4_results.md (2024-09-25)",
+    ),
+    "a100-40gb": (
+        "1360 GB/s",
+        "gpu-stream triad, 1 GiB arrays, A100 40GB (form factor not stated; both have 1.555 TB/s)",
+        "https://github.com/te42kyfo/gpu-benches/blob/"
+        "1c36d509ee717dca9215c27135fa1e611bb03ed1/gpu-stream/a100_40.txt",
+    ),
+    "mi300x": (
+        "3948.062 GB/s",
+        "BabelStream 5.0 (HIP) Triad, AMD's example run on 'AMD Instinct MI300X' (pass floor "
+        "3885.301 GB/s)",
+        "https://github.com/ROCm/system-acceptance-docs (MI300X acceptance guide, 2025-01)",
+    ),
+    "b200": (
+        "6668.71 GB/s",
+        "OpenCL-Benchmark coalesced read, 1 GiB buffer, 'NVIDIA B200'",
+        "https://github.com/ProjectPhysX/OpenCL-Benchmark/blob/"
+        "c551207fe951e70736d747dac42409776266d621/README.md",
+    ),
+    "gh200": (
+        "3614.60 GB/s",
+        "OpenCL-Benchmark coalesced read, 'NVIDIA GH200 480GB' (97280 MB: the 96 GB HBM3 part)",
+        "https://github.com/mredenti/PowerCapping (configuration/OpenCL_benchmark.md, 2024-12-20)",
+    ),
+}
+
+
+def _chips() -> dict:
+    return tomllib.loads((ROOT / "catalogs" / "chips.toml").read_text())
+
+
+def shares() -> dict[str, float]:
+    """Measured / datasheet peak of each chip of `FACTS`."""
+    chips = _chips()
+    return {
+        c: units.parse(bw, "bandwidth") / units.parse(chips[c]["memory_bandwidth"], "bandwidth")
+        for c, (bw, _, _) in FACTS.items()
+    }
+
+
+DEFAULT_SHARE_NOTE = "assumption: the median measured share of the chips with a figure"
+
+
+def replaced(data_chips: list[str]) -> dict[str, dict]:
+    """The catalog entries of `data_chips` with `memory_bandwidth` replaced: the measured
+    figure, else the peak times the median measured share (`DEFAULT_SHARE_NOTE`)."""
+    chips = _chips()
+    default = float(np.median(list(shares().values())))
+    out = {}
+    for c in data_chips:
+        entry = dict(chips[c])
+        if c in FACTS:
+            entry["memory_bandwidth"] = FACTS[c][0]
+        else:
+            peak = units.parse(chips[c]["memory_bandwidth"], "bandwidth")
+            entry["memory_bandwidth"] = f"{peak * default / 1e9:.1f} GB/s"
+        out[c] = entry
+    return out
+
+
+def _data_chips() -> list[str]:
+    import csv
+
+    with DATA.open() as f:
+        return sorted({r["chip"] for r in csv.DictReader(f)})
+
+
+def _calibrate(args: list[str], catalog_dir: str | None) -> dict:
+    env = dict(os.environ)
+    env.pop("DESIGNER_CATALOG_PATH", None)
+    if catalog_dir:
+        env["DESIGNER_CATALOG_PATH"] = catalog_dir
+    run = "from designer.interface.cli import main; import sys; sys.exit(main(sys.argv[1:]))"
+    cmd = [sys.executable, "-c", run, "calibrate", str(DATA), *args, "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    return json.loads(done.stdout)
+
+
+CHECKS = {
+    "generic, each platform held out": ["--cross-validate", "platform"],
+    "each publication held out": ["--cross-validate", "source"],
+    "each platform held out within its engine": [
+        "--cross-validate",
+        "platform",
+        "--within",
+        "engine",
+    ],
+}
+
+
+def measure(catalog_dir: str | None, intervals: bool) -> dict[str, float]:
+    """The held-out MAPE of each of `CHECKS` (and the interval check's coverage and median
+    half-width) under the bundled catalog or the one in `catalog_dir`."""
+    out = {name: _calibrate(args, catalog_dir)["mape"] for name, args in CHECKS.items()}
+    if intervals:
+        with tempfile.TemporaryDirectory() as tmp:
+            table = Path(tmp) / "intervals.toml"
+            _calibrate(["--intervals", "--out", str(table)], catalog_dir)
+            cov = tomllib.loads(table.read_text())["coverage"]["calibrated"]
+        out["intervals: inside"] = cov["inside"]
+        out["intervals: median half-width"] = cov["median_half_width"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--intervals", action="store_true", help="also the interval check")
+    args = ap.parse_args(argv)
+    chips = _data_chips()
+    for c, s in sorted(shares().items()):
+        print(f"{c:10s} {FACTS[c][0]:>14s}  {s:6.1%} of peak  {FACTS[c][1]}")
+    default = float(np.median(list(shares().values())))
+    rest = [c for c in chips if c not in FACTS]
+    print(f"{', '.join(rest)}: {default:.1%} of peak ({DEFAULT_SHARE_NOTE})")
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = []
+        for c, entry in replaced(chips).items():
+            lines += toml_text.tables(c, entry)
+        (Path(tmp) / "chips.toml").write_text("\n".join(lines) + "\n")
+        base = measure(None, args.intervals)
+        facts = measure(tmp, args.intervals)
+    print(f"{'check':44s} {'datasheet peaks':>16s} {'measured':>9s}")
+    for name in base:
+        print(f"{name:44s} {base[name]:15.2f}% {facts[name]:8.2f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
