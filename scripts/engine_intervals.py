@@ -2,10 +2,10 @@
 
 An answer naming `--engine E` on a chip without its own E profile is predicted under
 `generic-E`, and judged by the interval table its profile carries (today the shipped table's
-`composed` cells, from `generic`'s held-out residuals). Here each platform of E is predicted by
-a fit to E's other platforms (`calibrate.cross_validate(..., "platform", within="engine")`,
-what such an answer uses) and checked against the interval `generic-E` prints for that row
-(`validate`'s `low_ms` / `high_ms` relative to its prediction).
+`composed` cells, from `generic`'s held-out residuals). Each platform of E is predicted by a
+fit to E's other platforms and checked against the interval `generic-E` prints for that row
+(`designer.calibration.engine_check`, whose summary the shipped table carries and every such
+answer quotes).
 
     python scripts/engine_intervals.py
     python scripts/engine_intervals.py --csv FILE
@@ -29,33 +29,15 @@ from pathlib import Path
 
 import numpy as np
 
-from designer.calibration import measurements, profiles
+from designer.calibration import engine_check, measurements, profiles
 from designer.calibration.calibrate import cross_validate
-from designer.calibration.validate import validate
 from designer.model.catalog import Catalog
 
 
 def checked(path: Path) -> dict[str, dict[str, np.ndarray]]:
-    """Per engine with a `generic-ENGINE` profile: its rows' measured and held-out predicted
-    ms, and the fast and slow ends (ratios to the prediction) of the interval it prints."""
+    """`engine_check.held_out` of the rows in `path`, under the shipped table."""
     cat = Catalog.load()
-    rows = measurements.load(path, cat)
-    cv = cross_validate(rows, cat, "platform", within="engine")
-    out = {}
-    for engine in sorted({r.engine for r in rows}):
-        name = f"generic-{engine}"
-        if name not in profiles.load():
-            continue
-        ks = [k for k, r in enumerate(rows) if r.engine == engine]
-        rec = validate([rows[k] for k in ks], profiles.get(name), cat)["rows"]
-        p = np.array([x["predicted_ms"] for x in rec])
-        out[engine] = {
-            "measured_ms": cv.errors.measured_ms[ks],
-            "held_out_ms": cv.errors.predicted_ms[ks],
-            "fast": np.array([x["low_ms"] for x in rec]) / p,
-            "slow": np.array([x["high_ms"] for x in rec]) / p,
-        }
-    return out
+    return engine_check.held_out(measurements.load(path, cat), cat)
 
 
 GRID = tuple(round(1.0 + 0.05 * k, 2) for k in range(41))  # 1.00 ... 3.00
@@ -114,12 +96,10 @@ def own_table_check(path: Path) -> dict[str, dict]:
 
 
 def remedies(path: Path) -> None:
-    cat = Catalog.load()
-    rows = measurements.load(path, cat)
     print(f"{'engine':14s} {'remedy':9s} {'inside':>7s} {'half-width':>11s}")
     own = own_table_check(path)
     for engine, c in checked(path).items():
-        platform = np.array([r.platform for r in rows if r.engine == engine])
+        platform = c["platform"]
         s = own[engine]
         print(f"{engine:14s} {'own table':9s} {s['inside']:6.1f}% {s['median_half_width']:9.1f}%")
         f = factor_check(c, platform)
@@ -143,12 +123,12 @@ def main() -> int:
         remedies(args.csv)
         return 0
     print(f"{'engine':14s} {'rows':>5s} {'MAPE':>6s} {'inside':>7s} {'half-width':>11s}")
-    for engine, c in checked(args.csv).items():
-        ratio = c["measured_ms"] / c["held_out_ms"]
-        inside = (c["fast"] <= ratio) & (ratio <= c["slow"])
-        mape = np.abs(c["held_out_ms"] / c["measured_ms"] - 1).mean() * 100
-        half = np.median((c["slow"] - c["fast"]) / 2) * 100
-        print(f"{engine:14s} {len(ratio):5d} {mape:5.1f}% {inside.mean() * 100:6.1f}% {half:9.1f}%")
+    for name, s in engine_check.summary(checked(args.csv)).items():
+        engine = name.removeprefix("generic-")
+        print(
+            f"{engine:14s} {s['points']:5d} {s['mape']:5.1f}% {s['inside']:6.1f}%"
+            f" {s['median_half_width']:9.1f}%"
+        )
     return 0
 
 

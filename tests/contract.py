@@ -43,6 +43,9 @@ INTERVAL_KEYS = {
     "widened",  # {"fast": n, "slow": m}: times each end was widened (added; a build widens one)
     "widened_by",  # {"fast": f, "slow": g}: the factor each end was widened by in all (added)
 }
+# added: an answer under an engine's fit (`generic-<engine>`) also carries how such intervals
+# held within the engine (`intervals.engine_fit_check`)
+ENGINE_INTERVAL_KEYS = INTERVAL_KEYS | {"check"}
 
 FLEET_KEYS = {
     "class",

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from designer.calibration import engine_check, profiles, widening
 from designer.calibration import intervals as iv
-from designer.calibration import profiles, widening
 from designer.model.catalog import Catalog
 
 
@@ -15,10 +15,13 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
     """The shipped table: residuals of calibrated answers and of the limit, their data ranges,
     the factors its extrapolated dimensions widen by where measured (`widening.measure`), and the
     nested coverage of each (calibrated, limit), every held-out row widened per dimension it
-    extrapolates along from the other publications' data (`widening.nested`)."""
+    extrapolates along from the other publications' data (`widening.nested`), and how the
+    intervals of each engine's fit held within its engine (`engine_check`, under the profile's
+    id)."""
     from designer.calibration.calibrate import as_rows
 
     rows = as_rows(rows, catalog)
+    raw = [i.row for i in rows.items]
     res = iv.held_out(rows, catalog)
     lim = iv.limit_residuals(rows, catalog)
     base = iv.table_of(iv.join(res, lim))
@@ -47,4 +50,6 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
         unseen = iv.unseen_moe_models(rows, res, catalog)
         summary[iv.UNSEEN] = {**unseen.summary(), "held_out": "leave-one-model-out"}
     table = iv.Table(base.cells, base.counts, ranges, summary, measured.widths())
+    # how the intervals `generic-<engine>` answers print held within their engine (by id)
+    summary.update(engine_check.summary(engine_check.held_out(raw, catalog, table)))
     return table, cov, cov_lim

@@ -370,6 +370,21 @@ class Coverage:
         }
 
 
+def judged_by(t: Table, res: Residuals, i: int) -> np.ndarray:
+    """The ratio quantiles row `i` of `res` is judged by in `t`, a table of the other groups'
+    residuals; a clear error when none of them was answered as the row's profile kind."""
+    kind = str(res.kind[i])
+    try:
+        return t.quantiles(kind, res.batch[i], res.context[i])[1]
+    except InputError:
+        raise InputError(
+            f"cannot judge the held-out rows of {res.group[i]}: no other publication has rows "
+            f"answered as {kind.removesuffix(MOE)!r} (each profile kind needs rows from two "
+            "publications or more)",
+            key="--intervals",
+        ) from None
+
+
 def coverage(
     res: Residuals,
     confidence: float = CONFIDENCE,
@@ -388,8 +403,7 @@ def coverage(
         held = res.group == g
         t = table_of(res, ~held)
         for i in np.flatnonzero(held):
-            _, q = t.quantiles(str(res.kind[i]), res.batch[i], res.context[i])
-            lo[i], hi[i] = bounds(q, float(widen[i]), confidence)
+            lo[i], hi[i] = bounds(judged_by(t, res, i), float(widen[i]), confidence)
     inside = (res.ratio >= lo) & (res.ratio <= hi)
     p = res.predicted_ms
     return Coverage(inside, (hi - lo) / 2.0, lo * p, hi * p, p, res.measured_ms)
@@ -749,9 +763,11 @@ def interval(
 ) -> dict[str, Any]:
     """The JSON record of a design's 80% interval: tokens/s per user and step time at both
     ends, the domain cell it came from, the extrapolated dimensions, how many times each end
-    was widened for them (`widenings`) and by what factor in all (`factors`)."""
+    was widened for them (`widenings`) and by what factor in all (`factors`); under an engine's
+    fit, how such intervals held within the engine (`check`, `engine_fit_check`)."""
     table = table_for(profile, table)
     e = ends(profile, table, wl, chip, tp, pp, ep, attention, batch)
+    check = engine_fit_check(profile, table)
     return {
         "confidence": CONFIDENCE,
         "tokens_per_s_per_user_low": accepted / (step_s * e.slow),
@@ -763,7 +779,22 @@ def interval(
         "extrapolated": e.extrapolated,
         "widened": {"fast": e.widened[0], "slow": e.widened[1]},
         "widened_by": {"fast": e.factors[0], "slow": e.factors[1]},
+        # answers under an engine's fit: how its intervals held within the engine (added)
+        **({"check": check} if check else {}),
     }
+
+
+def engine_fit_check(profile, table: Table) -> dict[str, Any] | None:
+    """How the intervals of answers under `profile` held out within its engine, when it is an
+    engine's fit over its platforms (`generic-<engine>`: an engine, no platform, no table of its
+    own); the table holds it under the profile's id (`engine_check`, `designer calibrate
+    --intervals`)."""
+    if getattr(profile, "intervals", None) is not None or getattr(profile, "platform", ""):
+        return None
+    if not getattr(profile, "engine", ""):
+        return None
+    check = table.coverage.get(profile.id)
+    return {"profile": profile.id, **check} if check else None
 
 
 def slow_factor(

@@ -58,9 +58,11 @@ def default(catalog: Catalog, row: Measurement) -> Profile:
     return profiles.asking(profiles.default_for(catalog, row.chip), row.engine, row.version)
 
 
-def predictions(rows: list[Measurement], profile: Profile | None, catalog: Catalog):
+def predictions(rows: list[Measurement], profile: Profile | None, catalog: Catalog, table=None):
     """(prepared rows, the profile each row is predicted under, predicted ms, each row's
-    `intervals.Ends`) of `rows` under `profile` (None: each chip's default, `default`)."""
+    `intervals.Ends`) of `rows` under `profile` (None: each chip's default, `default`), each
+    judged by the interval table its answers use (`intervals.table_for`, over `table`: default
+    the shipped one)."""
     prepared = as_rows(prepare(rows, catalog), catalog)
     used = [
         profiles.asking(profile, r.engine, r.version) if profile else default(catalog, r)
@@ -72,7 +74,7 @@ def predictions(rows: list[Measurement], profile: Profile | None, catalog: Catal
         ks = [k for k, p in enumerate(used) if (p.id, p.on) == key]
         predicted[ks] = prepared.take(ks).terms.predict(used[ks[0]].efficiency)
         if key[0] not in tables:  # a generation's platforms share its one table
-            tables[key[0]] = intervals.table_for(used[ks[0]])
+            tables[key[0]] = intervals.table_for(used[ks[0]], table)
     ends = []
     for item, p in zip(prepared.items, used, strict=True):
         r = item.row  # its decode workload's context is the row's decode context

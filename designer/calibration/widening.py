@@ -161,8 +161,7 @@ def _ends(res: iv.Residuals, idx: np.ndarray, without: list) -> tuple[np.ndarray
     t = iv.table_of(res, ~np.isin(res.group, without))
     lo, hi = np.empty(len(idx)), np.empty(len(idx))
     for j, i in enumerate(idx):
-        _, q = t.quantiles(str(res.kind[i]), res.batch[i], res.context[i])
-        lo[j], hi[j] = iv.bounds(q)
+        lo[j], hi[j] = iv.bounds(iv.judged_by(t, res, i))
     return lo, hi
 
 

@@ -106,6 +106,8 @@ def print_evaluation(record: dict[str, Any], console: Console | None = None) -> 
         console.print(f"time to first token {_si(m['ttft_s'], 's')} (one prompt)")
     if "ttft_check" in record:
         console.print(ttft_check_line(record["ttft_check"]))
+    for line in interval_check_lines([record]):
+        console.print(line, soft_wrap=True)
     if "profile" in record:
         p = record["profile"]
         console.print(f"profile {p['name']}: {p['error']}")
@@ -140,6 +142,27 @@ def fleet_table(record: dict[str, Any], title: str) -> Table:
             r["bottleneck"],
         )
     return t
+
+
+def interval_check_lines(records: list[dict[str, Any]]) -> list[str]:
+    """How the intervals of answers under an engine's fit held within the engine
+    (`intervals.engine_fit_check`), one line per such profile among `records` (an evaluation,
+    or a fleet's rows): the share inside, and a warning where it falls under 75%."""
+    seen: dict[str, dict[str, Any]] = {}
+    for r in records:
+        c = (r.get("interval") or {}).get("check")
+        if c:
+            seen.setdefault(c["profile"], c)
+    lines = []
+    for name, c in seen.items():
+        short = c["inside"] < 75.0
+        lines.append(
+            f"interval check: answers under {name}, each platform of its engine held out, fell "
+            f"{c['inside']:.1f}% inside their 80% interval ({c['points']} rows, median "
+            f"±{c['median_half_width']:.1f}%)"
+            + ("; the interval is narrower than the spread of such answers" if short else "")
+        )
+    return lines
 
 
 def ttft_check_line(c: dict[str, Any]) -> str:
@@ -264,6 +287,8 @@ def print_solution(record: dict[str, Any], console: Console | None = None) -> No
         console.print(fleet_table(record, _title(record)))
     for line in totals_lines(record):
         console.print(line)
+    for line in interval_check_lines([record, *record.get("fleet", [])]):
+        console.print(line, soft_wrap=True)
     value = obj["value"]
     console.print(
         f"objective {obj['name']} = {value:,.6g} {obj['unit']}  status {record['status']}, "
