@@ -204,3 +204,13 @@ def test_accuracy_leaves_out_prefill_pools():
     lines = explorer.accuracy(record)
     assert "prefill" in phases
     assert len([x for x in lines if "80% interval" in x]) == phases.count("decode")
+
+
+def test_accuracy_says_how_an_engine_fits_intervals_held():
+    """An answer under `--engine vllm` (the `generic-vllm` fit) says, on the page too, that such
+    intervals held 53.4% of the time (`report.interval_check_lines`)."""
+    record = run(Form(engine="vllm")).record
+    lines = explorer.accuracy(record)
+    assert sum(x.startswith("interval check: answers under generic-vllm") for x in lines) == 1
+    assert "narrower" in lines[-1]
+    assert not any(x.startswith("interval check") for x in explorer.accuracy(run(Form()).record))

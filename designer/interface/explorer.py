@@ -262,7 +262,8 @@ def fleet_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
 def accuracy(record: dict[str, Any]) -> list[str]:
     """What the answer's step times are worth: the assumption set, per chip the profile and its
     cross-validated error, and per configuration the 80% interval of tokens/s per user with the
-    dimensions it extrapolates along (`intervals.interval`)."""
+    dimensions it extrapolates along (`intervals.interval`); under an engine's fit, how such
+    intervals held (`report.interval_check_lines`)."""
     preset = (record.get("assumptions") or {}).get("preset", "?")
     lines = [f"assumptions: {preset}"]
     for chip, p in (record.get("profiles") or {}).items():
@@ -278,7 +279,9 @@ def accuracy(record: dict[str, Any]) -> list[str]:
             f"{iv['tokens_per_s_per_user_low']:.1f}–{iv['tokens_per_s_per_user_high']:.1f} "
             f"(outside the measured data along: {dims})"
         )
-    return lines
+    from designer.interface.report import interval_check_lines
+
+    return lines + interval_check_lines(record.get("fleet") or [])
 
 
 def results_csv(record: dict[str, Any], whatif: WhatIf | None = None) -> str:
