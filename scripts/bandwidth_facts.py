@@ -3,6 +3,7 @@
     python scripts/bandwidth_facts.py            # shipped catalog beside the measured one
     python scripts/bandwidth_facts.py --intervals  # also the shipped interval check (slower)
     python scripts/bandwidth_facts.py --catalog-out DIR  # only write DIR/chips.toml
+    python scripts/bandwidth_facts.py --read ...   # the read-only figures instead (READ)
 
 Each calibrated profile fits one bandwidth share `η_bw` over every chip it covers, so a chip
 whose memory reaches a smaller share of its datasheet peak than the others (MI300X) is predicted
@@ -94,32 +95,52 @@ FACTS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# the read-only figure of the same sources (BabelStream Dot, else the source's read figure), the
+# second rule tried (docs/model.md §6): `--read`
+READ: dict[str, str] = {
+    "h100-sxm": "3.18 TB/s",  # Dot
+    "h200": "4.48 TB/s",  # Dot
+    "a100-80gb": "1.75 TB/s",  # Dot
+    "a100-40gb": "1490 GB/s",  # gpu-stream read
+    "mi300x": "3878.410495 GB/s",  # Dot, the same example run
+    "b200": "6668.71 GB/s",  # coalesced read (as FACTS)
+    "gh200": "3614.60 GB/s",  # coalesced read (as FACTS)
+}
+
+
 def _chips() -> dict:
     return tomllib.loads((ROOT / "catalogs" / "chips.toml").read_text())
 
 
-def shares() -> dict[str, float]:
-    """Measured / datasheet peak of each chip of `FACTS`."""
+def figures(read: bool = False) -> dict[str, str]:
+    """The measured figure of each chip of `FACTS`: its triad-or-read figure, or with `read`
+    its read-only one (`READ`)."""
+    return dict(READ) if read else {c: f[0] for c, f in FACTS.items()}
+
+
+def shares(read: bool = False) -> dict[str, float]:
+    """Measured / datasheet peak of each chip of `FACTS` (`figures`)."""
     chips = _chips()
     return {
         c: units.parse(bw, "bandwidth") / units.parse(chips[c]["memory_bandwidth"], "bandwidth")
-        for c, (bw, _, _) in FACTS.items()
+        for c, bw in figures(read).items()
     }
 
 
 DEFAULT_SHARE_NOTE = "assumption: the median measured share of the chips with a figure"
 
 
-def replaced(data_chips: list[str]) -> dict[str, dict]:
+def replaced(data_chips: list[str], read: bool = False) -> dict[str, dict]:
     """The catalog entries of `data_chips` with `memory_bandwidth` replaced: the measured
-    figure, else the peak times the median measured share (`DEFAULT_SHARE_NOTE`)."""
+    figure (`figures`), else the peak times the median measured share (`DEFAULT_SHARE_NOTE`)."""
     chips = _chips()
-    default = float(np.median(list(shares().values())))
+    measured = figures(read)
+    default = float(np.median(list(shares(read).values())))
     out = {}
     for c in data_chips:
         entry = dict(chips[c])
-        if c in FACTS:
-            entry["memory_bandwidth"] = FACTS[c][0]
+        if c in measured:
+            entry["memory_bandwidth"] = measured[c]
         else:
             peak = units.parse(chips[c]["memory_bandwidth"], "bandwidth")
             entry["memory_bandwidth"] = f"{peak * default / 1e9:.1f} GB/s"
@@ -127,12 +148,12 @@ def replaced(data_chips: list[str]) -> dict[str, dict]:
     return out
 
 
-def write_catalog(folder: Path, chips: list[str]) -> None:
+def write_catalog(folder: Path, chips: list[str], read: bool = False) -> None:
     """`folder`/chips.toml with the `replaced` entries of `chips`: a catalog folder for
     `DESIGNER_CATALOG_PATH`, whose entries replace the bundled ones of the same id."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
-    for c, entry in replaced(chips).items():
+    for c, entry in replaced(chips, read).items():
         lines += toml_text.tables(c, entry)
     (folder / "chips.toml").write_text("\n".join(lines) + "\n")
 
@@ -185,19 +206,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--intervals", action="store_true", help="also the interval check")
     ap.add_argument("--catalog-out", type=Path, help="write DIR/chips.toml and stop")
+    ap.add_argument("--read", action="store_true", help="the read-only figures (READ)")
     args = ap.parse_args(argv)
     chips = _data_chips()
     if args.catalog_out:
-        write_catalog(args.catalog_out, chips)
+        write_catalog(args.catalog_out, chips, args.read)
         print(f"wrote {args.catalog_out / 'chips.toml'} ({len(chips)} chips)")
         return 0
-    for c, s in sorted(shares().items()):
-        print(f"{c:10s} {FACTS[c][0]:>14s}  {s:6.1%} of peak  {FACTS[c][1]}")
-    default = float(np.median(list(shares().values())))
-    rest = [c for c in chips if c not in FACTS]
+    measured = figures(args.read)
+    for c, s in sorted(shares(args.read).items()):
+        what = "the same source's read-only figure" if args.read else FACTS[c][1]
+        print(f"{c:10s} {measured[c]:>16s}  {s:6.1%} of peak  {what}")
+    default = float(np.median(list(shares(args.read).values())))
+    rest = [c for c in chips if c not in measured]
     print(f"{', '.join(rest)}: {default:.1%} of peak ({DEFAULT_SHARE_NOTE})")
     with tempfile.TemporaryDirectory() as tmp:
-        write_catalog(Path(tmp), chips)
+        write_catalog(Path(tmp), chips, args.read)
         base = measure(None, args.intervals)
         facts = measure(tmp, args.intervals)
     print(f"{'check':44s} {'datasheet peaks':>16s} {'measured':>9s}")
