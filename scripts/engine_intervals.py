@@ -14,12 +14,13 @@ answer quotes).
 The closing note of 2026-12-06 (eighth round) quotes its output: vLLM's platforms fall under
 the 80% an interval states, an open gap.
 
-`--remedies` prints two ways to close it, each judged double nested by platform (each platform's
-rows by what the engine's other platforms measured; docs/model.md §8, round 12, neither
-adopted): `own table`, the interval table a software generation gets (`intervals.own_table`'s
-kind, from the engine's held-out residuals, `coverage` by platform); `factor`, the printed
-interval widened by the smallest of 1.00, 1.05, ... that puts 80% of the other platforms' rows
-inside (every platform weighing the same).
+`--remedies` prints two ways to close it, each platform's rows judged by the engine's other
+platforms' held-out residuals (single nested: those come from fits that saw the judged platform,
+which flatters a remedy; docs/model.md §8, round 12, neither adopted): `own table`, the
+interval table a software generation gets (`intervals.own_table`'s kind, from the engine's
+held-out residuals, `coverage` by platform); `factor`, the printed interval widened by the
+smallest of 1.00, 1.05, ... that puts 80% of the other platforms' rows inside (every platform
+weighing the same).
 """
 
 from __future__ import annotations

@@ -174,6 +174,8 @@ def intervals_moved(before: dict, after: dict) -> bool:
         new = after["cells"][k]["ratio"]
         if any(abs(a - b) > 0.01 * abs(a) for a, b in zip(cell["ratio"], new, strict=True)):
             return True
+    if set(before["coverage"]) != set(after["coverage"]):  # a check added or gone
+        return True
     return any(
         abs(s["inside"] - after["coverage"][name]["inside"]) > 1.0
         for name, s in before["coverage"].items()

@@ -241,6 +241,9 @@ def forms(rows: list[ttft.Row], cat: Catalog) -> int:
             print(
                 f"    {e:13s} {m.sum():3d} rows: MAPE {t['mape']:5.1f}%, inside {t['inside']:5.1f}%"
             )
+    for form in ("t0", "scale+t0"):
+        s, t0 = _fit_fixed(f.shipped, f.measured, form == "scale+t0")
+        print(f"{form} fitted on all {len(rows)} rows: s = {s:.3g}, t0 = {t0 * 1e3:.2g} ms")
     return 0
 
 

@@ -212,5 +212,5 @@ def test_accuracy_says_how_an_engine_fits_intervals_held():
     record = run(Form(engine="vllm")).record
     lines = explorer.accuracy(record)
     assert sum(x.startswith("interval check: answers under generic-vllm") for x in lines) == 1
-    assert "narrower" in lines[-1]
+    assert "too narrow" in lines[-1]
     assert not any(x.startswith("interval check") for x in explorer.accuracy(run(Form()).record))

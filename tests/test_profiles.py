@@ -431,3 +431,21 @@ def test_a_layer_time_the_fit_identified_stays_whatever_its_ranges_say():
     )
     got = profiles.with_layer_times(old, shipped)
     assert got.efficiency.mla_layer == 5e-4 and got.layer_times_from == ""
+
+
+def test_a_check_added_to_or_gone_from_the_interval_table_is_a_change(load_script):
+    """refit_profiles --check: `[coverage]` entries that appear or disappear (an engine's check,
+    `engine_check`) count as a moved table instead of raising."""
+    import tomllib
+
+    from designer.calibration.intervals import FILE
+    from designer.model.catalog import bundled_dir
+
+    refit = load_script("refit_profiles")
+    table = tomllib.loads((bundled_dir() / FILE).read_text())
+    assert not refit.intervals_moved(table, table)
+    fewer = {
+        **table,
+        "coverage": {k: v for k, v in table["coverage"].items() if k != "generic-vllm"},
+    }
+    assert refit.intervals_moved(table, fewer) and refit.intervals_moved(fewer, table)

@@ -96,12 +96,18 @@ def test_the_ttft_forms_hold_each_source_out_of_its_own_prediction_and_interval(
     rows = ttft.load(ttft.bundled_path(), catalog)
     f = script.Forms(rows, catalog)
     np.testing.assert_allclose(f.shipped * 1e3, [ttft.answer_ms(r, catalog)[1] for r in rows])
-    before = f.held_out("t0")
     judged = f.source == f.source[0]
-    f.measured = np.where(judged, f.measured * 5.0, f.measured)  # only the judged source moves
-    after = f.held_out("t0")
-    for key in ("predicted", "low", "high"):
-        np.testing.assert_allclose(after[key][judged], before[key][judged], rtol=1e-9)
+    measured = f.measured.copy()
+    for form in script.FORMS:
+        f.measured = measured
+        before = f.held_out(form)
+        f.measured = np.where(judged, measured * 5.0, measured)  # only the judged source moves
+        after = f.held_out(form)
+        for key in ("predicted", "low", "high"):
+            np.testing.assert_allclose(after[key][judged], before[key][judged], rtol=1e-6)
+        assert not np.allclose(after["predicted"][~judged], before["predicted"][~judged]) or (
+            form == "shipped"
+        )
     f.measured = f.shipped + 0.05  # every row 50 ms over its pass
     got = f.held_out("t0")
     np.testing.assert_allclose(got["predicted"], f.measured, rtol=1e-6)

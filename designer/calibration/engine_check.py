@@ -8,7 +8,9 @@ what such an answer is) and checked against the interval `generic-E` prints for 
 `designer calibrate DATA --intervals` writes the result into the table's `[coverage]` under the
 profile's id, and every answer under that profile carries it (`intervals.interval`: `check`),
 so an answer whose interval is known to be too narrow says so (vLLM's: 53.4% inside on the
-shipped rows; docs/model.md §8, "The `--engine` gap").
+shipped rows; docs/model.md §8, "The `--engine` gap"). The profiles judged are the shipped
+`generic-<engine>` fits (their intervals depend on the profile's kind and measured ranges, not
+on its numbers); the held-out predictions are fits to the given rows.
 """
 
 from __future__ import annotations
@@ -33,15 +35,26 @@ def engine_profiles(rows) -> dict[str, str]:
 def held_out(rows, catalog: Catalog, table=None) -> dict[str, dict[str, np.ndarray]]:
     """Per engine with a `generic-ENGINE` profile: its rows' measured and held-out predicted
     ms, the fast and slow ends (ratios to the prediction) of the interval that profile prints
-    for each row under `table` (default the shipped one), and each row's platform."""
-    from designer.calibration.calibrate import cross_validate
+    for each row under `table` (default the shipped one), and each row's platform. Only the
+    platforms the engine's other platforms can be fitted to without them count (more rows
+    than parameters; `cross_validate` otherwise trains on every other engine too, which is not
+    an answer under the engine's fit); an engine without such a platform is left out."""
+    from designer.calibration.calibrate import PARAMETERS, cross_validate
     from designer.calibration.validate import predictions
 
     rows = list(rows)
     cv = cross_validate(rows, catalog, "platform", within="engine")
     out = {}
     for engine, name in engine_profiles(rows).items():
-        ks = [k for k, r in enumerate(rows) if r.engine == engine]
+        mine = [r for r in rows if r.engine == engine]
+        kept = {
+            p
+            for p in {r.platform for r in mine}
+            if sum(r.platform != p for r in mine) > len(PARAMETERS)
+        }
+        ks = [k for k, r in enumerate(rows) if r.engine == engine and r.platform in kept]
+        if not ks:
+            continue
         mine = [rows[k] for k in ks]
         _, _, _, ends = predictions(mine, profiles.get(name), catalog, table)
         out[engine] = {

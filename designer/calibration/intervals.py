@@ -370,15 +370,18 @@ class Coverage:
         }
 
 
-def judged_by(t: Table, res: Residuals, i: int) -> np.ndarray:
-    """The ratio quantiles row `i` of `res` is judged by in `t`, a table of the other groups'
-    residuals; a clear error when none of them was answered as the row's profile kind."""
-    kind = str(res.kind[i])
+def judged_by(
+    t: Table, res: Residuals, i: int, kind: str | None = None, held: str | None = None
+) -> np.ndarray:
+    """The ratio quantiles row `i` of `res` is judged by in `t` (in `kind`, default the row's),
+    a table of the residuals of the rows not held out with it (`held`, default its group); a
+    clear error when none of those was answered as that profile kind."""
+    kind = kind or str(res.kind[i])
     try:
         return t.quantiles(kind, res.batch[i], res.context[i])[1]
     except InputError:
         raise InputError(
-            f"cannot judge the held-out rows of {res.group[i]}: no other publication has rows "
+            f"cannot judge the held-out rows of {held or res.group[i]}: no other rows are "
             f"answered as {kind.removesuffix(MOE)!r} (each profile kind needs rows from two "
             "publications or more)",
             key="--intervals",
@@ -459,7 +462,7 @@ def unseen_moe_models(
         dims += int(catalog.model(m).is_mla and not left["mla"])
         dims = dims if widen else 0
         for k in held:
-            _, q = table.quantiles(kind + MOE, res.batch[k], res.context[k])
+            q = judged_by(table, res, int(k), kind + MOE, f"the MoE model {m}")
             fast, slow = bounds(q, WIDEN**dims)
             low.append(fast)
             high.append(slow)

@@ -160,7 +160,7 @@ def interval_check_lines(records: list[dict[str, Any]]) -> list[str]:
             f"interval check: answers under {name}, each platform of its engine held out, fell "
             f"{c['inside']:.1f}% inside their 80% interval ({c['points']} rows, median "
             f"±{c['median_half_width']:.1f}%)"
-            + ("; the interval is narrower than the spread of such answers" if short else "")
+            + ("; such intervals held out were too narrow" if short else "")
         )
     return lines
 
