@@ -50,6 +50,8 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
         unseen = iv.unseen_moe_models(rows, res, catalog)
         summary[iv.UNSEEN] = {**unseen.summary(), "held_out": "leave-one-model-out"}
     table = iv.Table(base.cells, base.counts, ranges, summary, measured.widths())
-    # how the intervals `generic-<engine>` answers print held within their engine (by id)
-    summary.update(engine_check.summary(engine_check.held_out(raw, catalog, table)))
+    # how the intervals `generic-<engine>` answers print under this table held within their
+    # engine, under each fit's id
+    checks = engine_check.summary(engine_check.held_out(raw, catalog, table))
+    table.coverage.update(checks)
     return table, cov, cov_lim
