@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 
 from designer.calibration import engine_check, measurements
-from designer.calibration.calibrate import cross_validate
 from designer.model.catalog import Catalog
 
 
@@ -101,19 +100,19 @@ def factor_check(c: dict[str, np.ndarray], nested: dict[str, np.ndarray]) -> dic
     return {"factor": f, "inside": inside, "judged": judged, "half_width": half}
 
 
-def own_table_check(rows, cat: Catalog, nested: dict[str, np.ndarray]) -> dict:
-    """`own table`: for one engine's `rows`, each platform's rows (predicted without it, as
-    `designer calibrate --generation` tables are) judged by a table of the other platforms'
-    residuals as predicted without it too (`double_nested`), the MoE rows widened as that table
-    would widen them (what a generation gets, without platform scales)."""
+def own_table_check(rows, cat: Catalog, nested: dict[str, np.ndarray], held_out_ms) -> dict:
+    """`own table`: for one engine's `rows`, each platform's rows (predicted without it,
+    `held_out_ms`: `checked`'s, as `designer calibrate --generation` tables are) judged by a
+    table of the other platforms' residuals as predicted without it too (`double_nested`), the
+    MoE rows widened as that table would widen them (what a generation gets, without platform
+    scales)."""
     from designer.calibration import intervals
     from designer.calibration.calibrate import as_rows
 
-    cv = cross_validate(rows, cat, "platform")
     prepared = as_rows(rows, cat)
     platform = np.array([r.platform for r in rows])
     moe = int(intervals.moe_extrapolated(intervals.data_ranges(list(rows), cat)))
-    res = intervals.generation_residuals(prepared, cv.errors.predicted_ms, platform, cat)
+    res = intervals.generation_residuals(prepared, held_out_ms, platform, cat)
     lo, hi = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
     for p in np.unique(platform):
         other = np.flatnonzero((platform != p) & np.isfinite(nested[p]))
@@ -143,7 +142,7 @@ def remedies(path: Path) -> None:
     for engine, c in checked(path).items():
         mine = [r for r in rows if r.engine == engine and r.platform in set(c["platform"])]
         nested = double_nested(mine, cat)
-        own = own_table_check(mine, cat, nested)
+        own = own_table_check(mine, cat, nested, c["held_out_ms"])
         f = factor_check(c, nested)
         for name, got, half in (
             ("own table", own, own["half_width"]),

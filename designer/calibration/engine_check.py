@@ -33,17 +33,19 @@ def engine_profiles(rows) -> dict[str, str]:
 
 
 def held_out(rows, catalog: Catalog, table=None) -> dict[str, dict[str, np.ndarray]]:
-    """Per engine with a `generic-ENGINE` profile: its rows' measured and held-out predicted
+    """Per engine with a `generic-ENGINE` profile, of measurement `rows` (or rows already
+    prepared, `calibrate.as_rows`): its rows' measured and held-out predicted
     ms, the fast and slow ends (ratios to the prediction) of the interval that profile prints
     for each row under `table` (default the shipped one), and each row's platform. Only the
     platforms the engine's other platforms can be fitted to without them count (more rows
     than parameters; `cross_validate` otherwise trains on every other engine too, which is not
     an answer under the engine's fit); an engine without such a platform is left out."""
-    from designer.calibration.calibrate import PARAMETERS, cross_validate
+    from designer.calibration.calibrate import PARAMETERS, as_rows, cross_validate
     from designer.calibration.validate import predictions
 
-    rows = list(rows)
-    cv = cross_validate(rows, catalog, "platform", within="engine")
+    prepared = as_rows(rows, catalog)  # prepared once for the cross-validation
+    rows = [i.row for i in prepared.items]
+    cv = cross_validate(prepared, catalog, "platform", within="engine")
     out = {}
     for engine, name in engine_profiles(rows).items():
         mine = [r for r in rows if r.engine == engine]

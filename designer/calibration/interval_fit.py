@@ -21,7 +21,6 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
     from designer.calibration.calibrate import as_rows
 
     rows = as_rows(rows, catalog)
-    raw = [i.row for i in rows.items]
     res = iv.held_out(rows, catalog)
     lim = iv.limit_residuals(rows, catalog)
     base = iv.table_of(iv.join(res, lim))
@@ -52,6 +51,6 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
     table = iv.Table(base.cells, base.counts, ranges, summary, measured.widths())
     # how the intervals `generic-<engine>` answers print under this table held within their
     # engine, under each fit's id
-    checks = engine_check.summary(engine_check.held_out(raw, catalog, table))
+    checks = engine_check.summary(engine_check.held_out(rows, catalog, table))
     table.coverage.update(checks)
     return table, cov, cov_lim

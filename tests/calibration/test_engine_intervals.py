@@ -77,7 +77,7 @@ def test_neither_remedy_brings_vllm_to_three_in_four(load_script, catalog):
     c = script.checked(bundled_path())["vllm"]
     rows = [r for r in load(bundled_path(), catalog) if r.engine == "vllm"]
     nested = script.double_nested(rows, catalog)
-    own = script.own_table_check(rows, catalog, nested)
+    own = script.own_table_check(rows, catalog, nested, c["held_out_ms"])
     factor = script.factor_check(c, nested)
     assert own["judged"].all() and factor["judged"].all()
     assert round(own["inside"].mean() * 100, 1) == 63.3
