@@ -478,6 +478,7 @@ def test_validate_json_contract(capsys):
     assert len(rec["rows"]) == 461
     keys = {"id", "predicted_ms", "measured_ms", "low_ms", "high_ms", "profile"}
     keys |= {"extrapolated", "widened_by"}  # added in round 11 (extensions)
+    keys |= {"in_flight"}  # added in round 13 (an extension)
     assert all(set(r) == keys for r in rec["rows"])
     # the limit's answers: an MoE row names `moe` and keeps the 1.5 assumption (the measured
     # factors are not the limit's: `Table.measured_for`); a dense row inside the data, nothing
@@ -487,6 +488,33 @@ def test_validate_json_contract(capsys):
     assert sum(r["extrapolated"] == ["moe"] for r in rec["rows"]) == 113
     errors = [abs(r["predicted_ms"] / r["measured_ms"] - 1) for r in rec["rows"]]
     assert rec["mape"] == pytest.approx(100 * sum(errors) / 461, rel=1e-12)  # percent
+
+
+def test_validate_says_which_rows_are_predicted_with_fewer_sequences_than_stated(capsys, catalog):
+    # each row's `in_flight` is the sequences its prediction runs at once: the batch, or fewer
+    # when their KV at the mean context does not fit beside the weights
+    code, out, err = run(capsys, "validate", DATA, "--profile", "default", "--json")
+    assert code == 0, err
+    rows = measurements.load(DATA)
+    held = {p.row.id: p.in_flight for p in measurements.prepare(rows, catalog)}
+    rec = json.loads(out)
+    assert {r["id"]: r["in_flight"] for r in rec["rows"]} == held
+    batch = {r.id: r.batch for r in rows}
+    over = [r["id"] for r in rec["rows"] if r["in_flight"] < batch[r["id"]]]
+    assert all(held[i] <= batch[i] for i in held) and over  # cal-05: 100 asked, 85 fit
+    assert held["cal-05"] == 85 and batch["cal-05"] == 100
+    code, out, err = run(capsys, "validate", DATA, "--profile", "default")
+    assert code == 0, err
+    line = out.strip().splitlines()[-1]
+    assert line.startswith(f"{len(over)} of 461 rows state more sequences than fit")
+    assert f"{over[0]} {batch[over[0]]} → {held[over[0]]}" in line
+    assert f"and {len(over) - 4} more" in line
+    # a file whose every batch fits prints no such line
+    fits = str(measurements.bundled_path().parent / "held_out" / "trtllm_0_9.csv")
+    prepared = measurements.prepare(measurements.load(fits), catalog)
+    assert all(p.in_flight == p.row.batch for p in prepared)
+    code, out, err = run(capsys, "validate", fits, "--profile", "default")
+    assert code == 0 and "more sequences than fit" not in out
 
 
 def test_calibrate_writes_a_profile_that_validate_reads(capsys, tmp_path, small_data):

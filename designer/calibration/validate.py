@@ -120,9 +120,20 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 # widened by for them (`intervals.factors`)
                 "extrapolated": x.extrapolated,
                 "widened_by": {"fast": x.factors[0], "slow": x.factors[1]},
+                # the sequences the prediction runs at once: the row's batch, or those whose
+                # KV at the mean context fits beside the weights (`measurements.in_flight`)
+                "in_flight": item.in_flight,
             }
-            for i, p, m, lo, hi, u, x in zip(
-                e.ids, e.predicted_ms, e.measured_ms, low, high, used, ends, strict=True
+            for i, p, m, lo, hi, u, x, item in zip(
+                e.ids,
+                e.predicted_ms,
+                e.measured_ms,
+                low,
+                high,
+                used,
+                ends,
+                prepared.items,
+                strict=True,
             )
         ],
         "inside": float(np.mean(inside) * 100),

@@ -870,7 +870,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from designer.calibration import profiles
     from designer.calibration.calibrate import Errors
     from designer.calibration.validate import DEFAULT, PLOT_FORMATS, parity_plot, table, validate
-    from designer.interface.report import catalog_table
+    from designer.interface.report import catalog_table, over_capacity_line
 
     _plot_target(args, PLOT_FORMATS)
     catalog, rows = _measurements(args)
@@ -903,6 +903,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"  {name}: {d['points']} points, {d['inside']:.1f}% inside, "
             f"median half-width ±{d['median_half_width']:.1f}%"
         )
+    if line := over_capacity_line(rows, record):
+        print(line)
     return 0
 
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from designer.calibration.measurements import Measurement
     from designer.model.catalog import Catalog
 
 
@@ -602,3 +603,21 @@ CATALOG_CAPTIONS = {
     "server: accelerators per server; kind: datasheet (shipping), "
     "paper-preset, hypothetical. Sources: designer catalog show chips <id>.",
 }
+
+
+def over_capacity_line(rows: list[Measurement], record: dict, shown: int = 4) -> str | None:
+    """One line naming the rows whose stated batch does not fit beside the weights at their
+    mean context, predicted with the sequences that fit (`measurements.in_flight`); None when
+    every row's batch fits. A measured batch beyond the chips' memory is either an engine
+    queueing the rest or a row's lengths or batch misstated: worth a look before a fit."""
+    batch = {r.id: r.batch for r in rows}
+    over = [r for r in record["rows"] if r["in_flight"] < batch[r["id"]]]
+    if not over:
+        return None
+    pairs = ", ".join(f"{r['id']} {batch[r['id']]} → {r['in_flight']}" for r in over[:shown])
+    more = f", and {len(over) - shown} more" if len(over) > shown else ""
+    return (
+        f"{len(over)} of {len(record['rows'])} rows state more sequences than fit beside the "
+        f"weights at their mean context; each is predicted with those that fit (the rest queued, "
+        f"or run in later waves for a static batch; `in_flight` in --json): {pairs}{more}"
+    )
