@@ -60,6 +60,7 @@ from designer.model import toml_text
 from designer.model.catalog import Catalog, bundled_dir
 from designer.model.errors import InputError
 from designer.model.files import read_toml
+from designer.model.perf import ATTENTION_LAYOUTS
 
 CONFIDENCE = 0.8  # the stated interval: from the 10th to the 90th percentile
 QUANTILES = tuple(round(q, 2) for q in np.arange(0.05, 0.96, 0.05))
@@ -692,6 +693,23 @@ def factors(
     return fast, slow
 
 
+def partition_outside(
+    r: dict, tp, pp, ep, attention, batch, moe: bool, profile=None
+) -> dict[str, np.ndarray]:
+    """Per partition dimension (TP, PP, EP, the batch, the attention layout, in that order),
+    whether each design (scalars or arrays) lies beyond the data's range `r` (`Table.ranges`):
+    the one place `extrapolated` (one design) and `slow_factor` (arrays of them) judge it."""
+    return {
+        "tp": np.asarray(tp) > r.get("tp", np.inf),
+        "pp": np.asarray(pp) > r.get("pp", np.inf),
+        "ep": np.asarray(ep) > r.get("ep", np.inf),
+        "batch": np.asarray(batch) > largest_batch(r, moe, profile),
+        "attention": ~np.isin(
+            np.asarray(attention, dtype=object), r.get("attention", ATTENTION_LAYOUTS)
+        ),
+    }
+
+
 def extrapolated(
     table: Table, wl, chip: str, tp, pp, ep, attention, batch, seen: bool = False, profile=None
 ) -> list[str]:
@@ -709,13 +727,8 @@ def extrapolated(
         out.append("dense")
     if m.is_mla and not r.get("mla", False):
         out.append("mla")
-    for name, v in (("tp", tp), ("pp", pp), ("ep", ep)):
-        if v > r.get(name, np.inf):
-            out.append(name)
-    if batch > largest_batch(r, m.is_moe, profile):
-        out.append("batch")
-    if attention not in r.get("attention", [attention]):
-        out.append("attention")
+    outside = partition_outside(r, tp, pp, ep, attention, batch, m.is_moe, profile)
+    out += [name for name, o in outside.items() if o]
     if wl.read_context > r.get("context", np.inf):
         out.append("context")
     if chip not in r.get("chips", [chip]):
@@ -820,16 +833,12 @@ def slow_factor(
     def f(dimension: str) -> float:
         return table.factor(dimension) if measured else WIDEN
 
-    return (
-        running
-        * factors(profile, table, dims, wl.model.id)[1]
-        * f("tp") ** (np.asarray(t) > r.get("tp", np.inf))
-        * f("pp") ** (np.asarray(p) > r.get("pp", np.inf))
-        * f("ep") ** (np.asarray(ep) > r.get("ep", np.inf))
-        * f("attention")
-        ** (~np.isin(np.asarray(attention, dtype=object), r.get("attention", ["tp", "dp"])))
-        * f("batch") ** (batch > largest_batch(r, wl.model.is_moe, profile))
-    )
+    out = running * factors(profile, table, dims, wl.model.id)[1]
+    for name, o in partition_outside(
+        r, t, p, ep, attention, batch, wl.model.is_moe, profile
+    ).items():
+        out = out * f(name) ** o
+    return out
 
 
 def attach(record: dict[str, Any], profile, wl) -> dict[str, Any]:
