@@ -38,6 +38,7 @@ def test_total_params_within_1_percent_of_published(catalog, model_id):
         ("gpt-oss-20b", 20.92e9),
         ("mixtral-8x22b", 140.63e9),
         ("kimi-k2", 1026.4e9),
+        ("qwen3-30b-a3b", 30.532e9),
     ],
 )
 def test_total_params_match_published(catalog, model_id, total):
@@ -52,6 +53,15 @@ def test_moe_active_params_within_2_percent_of_published(catalog, model_id):
     assert arch.published_active_params > 0
     assert arch.active_params() == pytest.approx(arch.published_active_params, rel=0.02)
     assert arch.active_params() < 0.35 * arch.total_params()
+
+
+def test_qwen3_30b_a3b_published_active_counts_the_embedding_lookup_too(catalog):
+    # 3.3 B published; 3.04 B as this catalog counts (the LM head, not the lookup); 3.35 B with it
+    arch = catalog.model("qwen3-30b-a3b")
+    assert arch.active_params() == pytest.approx(3.04e9, rel=2e-3)
+    lookup = arch.vocab_size * arch.hidden_size
+    assert arch.active_params() + lookup == pytest.approx(arch.published_active_params, rel=0.02)
+    assert arch.total_params() == pytest.approx(arch.published_total_params, rel=0.01)
 
 
 def test_deepseek_v3_active_params_incl_lm_head(catalog):

@@ -3,6 +3,9 @@ errors."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from designer.model.catalog import DTYPE_BYTES, Catalog, Chip, dtype_bytes
@@ -294,6 +297,54 @@ def test_unknown_chip_and_model_lookups(catalog):
         catalog.interconnect("nvlink9")
     with pytest.raises(InputError, match="unknown memory technology"):
         catalog.memory("hbm9")
+
+
+# ---- other names of a model: aliases and Hugging Face ids ------------------------------------
+def test_an_alias_or_a_hugging_face_id_answers_as_the_catalog_entry(catalog):
+    v3 = catalog.model("deepseek-v3")
+    for name in ("deepseek-r1", "deepseek-ai/DeepSeek-R1-0528", "DeepSeek-AI/deepseek-v3"):
+        assert catalog.model_id(name) == "deepseek-v3"
+        assert catalog.model(name) is v3  # the same entry: the data's measured MoE model
+    assert catalog.model("meta-llama/Llama-2-70b-chat-hf").id == "llama2-70b"
+    assert catalog.model_id("deepseek-r2") is None
+    # an unknown name is hinted by every name that resolves
+    with pytest.raises(
+        InputError, match=r"unknown model 'deepseek-r2' \(closest valid name: deepseek-r1\)"
+    ):
+        catalog.model("deepseek-r2")
+    # the entries list their ids only: an alias is not another model
+    assert "deepseek-r1" not in catalog.ids("models")
+
+
+def test_a_config_json_on_disk_comes_before_a_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deepseek-ai" / "DeepSeek-R1").mkdir(parents=True)  # a folder: not a config
+    config = {"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4}
+    config |= {"vocab_size": 100, "_name_or_path": "tiny-r1"}
+    (tmp_path / "deepseek-ai" / "DeepSeek-R1-0528").write_text(json.dumps(config))
+    cat = Catalog.load()
+    assert cat.model("deepseek-ai/DeepSeek-R1-0528").id == "tiny-r1"  # the file, as before
+    assert cat.model("deepseek-ai/DeepSeek-R1").id == "deepseek-v3"
+
+
+@pytest.mark.parametrize(
+    ("aliases", "match"),
+    [
+        ('["llama3.1-8b"]', "alias 'llama3.1-8b' already names model 'llama3.1-8b'"),
+        ('["deepseek-r1"]', "alias 'deepseek-r1' already names model 'deepseek-v3'"),
+        ('"tiny-2"', "expected a list of names"),
+        ("[1]", "expected a list of names"),
+    ],
+)
+def test_bad_aliases_are_an_error_at_load_naming_the_file_and_key(tmp_path, aliases, match):
+    path = tmp_path / "models.toml"
+    path.write_text(
+        "[tiny]\nnum_hidden_layers = 2\nhidden_size = 64\nnum_attention_heads = 4\n"
+        f'vocab_size = 100\nsource = "assumption: a test model"\naliases = {aliases}\n'
+    )
+    with pytest.raises(InputError, match=re.escape(match)) as info:
+        Catalog.load(extra_dirs=[tmp_path])
+    assert str(info.value).startswith(f"{path}: tiny.aliases: ")
 
 
 # ---- user catalog folders --------------------------------------------------------------------

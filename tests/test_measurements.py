@@ -38,6 +38,18 @@ def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
     assert [r.id for r in found] == ["cal-01", "cal-02", "cal-03"]
 
 
+def test_a_model_named_by_an_alias_or_its_hugging_face_id_is_its_catalog_entry(tmp_path):
+    header, rows = _rows()
+    rows[0] = _set(rows[0], header, "catalog_model", "meta-llama/Llama-3.3-70B-Instruct")
+    rows[1] = _set(rows[1], header, "catalog_model", "deepseek-r1")
+    found = measurements.load(_write(tmp_path, header, rows))
+    assert [r.model for r in found[:2]] == ["llama3.3-70b", "deepseek-v3"]
+    rows[2] = _set(rows[2], header, "catalog_model", "deepseek-r9")
+    path = _write(tmp_path, header, rows)
+    with pytest.raises(InputError, match="catalog_model: unknown model 'deepseek-r9'"):
+        measurements.load(path)
+
+
 @pytest.mark.parametrize(
     ("column", "value", "needle"),
     [

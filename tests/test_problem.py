@@ -370,6 +370,16 @@ def test_a_model_path_next_to_the_problem_file(tmp_path, hf_dir):
     assert load_problem(p).workload.model.total_params() == 8_030_261_248
 
 
+def test_a_model_named_by_its_hugging_face_id_or_an_alias(tmp_path):
+    p = tmp_path / "problem.toml"
+    for name in ("deepseek-ai/DeepSeek-R1", "deepseek-r1"):
+        p.write_text(
+            f'[workload]\nmodel = "{name}"\ncontext_tokens = 4096\n'
+            "[sla]\ntokens_per_s_per_user = 50\nconcurrent_users = 1\n"
+        )
+        assert load_problem(p).workload.model.id == "deepseek-v3"
+
+
 @pytest.mark.parametrize("make", [lambda p: p.mkdir(), lambda p: p.write_bytes(b"\xff\xfe[\x00")])
 def test_problem_file_that_is_no_text_file(tmp_path, make):
     p = tmp_path / "p.toml"

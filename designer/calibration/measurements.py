@@ -126,9 +126,10 @@ def configuration(row: dict, where: str, catalog: Catalog) -> dict:
     chip = row["chip"].strip()
     if chip not in catalog.raw["chips"]:
         raise unknown("chip", chip, catalog.raw["chips"], where=where, key="chip")
-    model = row["catalog_model"].strip()
-    if model not in catalog.raw["models"]:
-        raise unknown("model", model, catalog.raw["models"], where=where, key="catalog_model")
+    named = row["catalog_model"].strip()
+    model = catalog.model_id(named)  # an alias or a Hugging Face id: its catalog entry
+    if model is None:
+        raise unknown("model", named, catalog.model_names(), where=where, key="catalog_model")
     kv = row["kv_dtype"].strip()
     return {
         "id": row["id"].strip(),

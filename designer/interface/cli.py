@@ -377,11 +377,13 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     if args.action == "show":
         if not args.id:
             raise InputError("expected an entry id after the section", key="catalog show")
-        if args.id not in cat.raw[section]:
-            raise unknown(section.rstrip("s"), args.id, cat.raw[section], key="catalog show")
-        entry = dict(cat.raw[section][args.id])
+        entry_id = cat.model_id(args.id) if section == "models" else args.id
+        if entry_id not in cat.raw[section]:
+            names = cat.model_names() if section == "models" else cat.raw[section]
+            raise unknown(section.rstrip("s"), args.id, names, key="catalog show")
+        entry = dict(cat.raw[section][entry_id])
         if section == "models":
-            entry["computed"] = cat.model(args.id).describe()
+            entry["computed"] = cat.model(entry_id).describe()
         if section == "chips":
             cc = chip_cost(cat, args.id)
             rents = {t: chip_cost(cat, args.id, CostBasis("rent", rent_term=t)) for t in RENTS}

@@ -540,7 +540,10 @@ class Catalog:
             "interconnects": self.interconnect,
             "models": self.model,
         }
-        for section, entry_id in entries if entries is not None else self._all_entries():
+        todo = entries if entries is not None else self._all_entries()
+        if any(section == "models" for section, _ in todo):
+            self._model_names  # noqa: B018  (aliases: checked at load time)
+        for section, entry_id in todo:
             if section == "costs":
                 self.costs  # noqa: B018  (parses and validates)
             else:
@@ -688,10 +691,62 @@ class Catalog:
         )
 
     def model(self, model_id: str) -> Architecture:
+        """A catalog model by id, by another name of its weights' shape (`aliases`, e.g.
+        deepseek-r1 for deepseek-v3) or its Hugging Face id (`hf_id`), answered as the
+        catalog entry (its `id`); else a Hugging Face config.json by path.
+
+        >>> cat = Catalog.load()
+        >>> cat.model("deepseek-r1").id, cat.model("Qwen/Qwen3-30B-A3B").id
+        ('deepseek-v3', 'qwen3-30b-a3b')
+        """
         return self._memo("models", model_id, self._model)
 
+    def model_id(self, name: str) -> str | None:
+        """The catalog id `name` names (an id, an alias or a Hugging Face id, the last two
+        case-insensitively), None when it names none."""
+        if name in self.raw["models"]:
+            return name
+        return self._model_names.get(name.casefold())
+
+    def model_names(self) -> list[str]:
+        """Every name `model_id` resolves: ids, then aliases and Hugging Face ids (for the
+        closest-name hint of an unknown model)."""
+        return [*self.raw["models"], *self._model_names]
+
+    @cached_property
+    def _model_names(self) -> dict[str, str]:
+        """Aliases and Hugging Face ids, casefolded, to their catalog id. An alias that is
+        also an id, or names two entries, is an error naming the entry that declares it."""
+        out: dict[str, str] = {}
+        ids = {i.casefold(): i for i in self.raw["models"]}
+        for model_id, e in self.raw["models"].items():
+            if not isinstance(e, dict):
+                continue
+            where = self.where("models", model_id)
+            names = e.get("aliases", [])
+            if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+                raise InputError(
+                    f"expected a list of names, got {excerpt(names)}",
+                    where=where,
+                    key=f"{model_id}.aliases",
+                )
+            for name in names:
+                folded = name.casefold()
+                other = ids.get(folded) or out.get(folded)
+                if other is not None and other != model_id:
+                    raise InputError(
+                        f"alias {excerpt(name)} already names model {other!r}",
+                        where=where,
+                        key=f"{model_id}.aliases",
+                    )
+                out[folded] = model_id
+            hf = e.get("hf_id")
+            if isinstance(hf, str) and hf and hf.casefold() not in ids:
+                out.setdefault(hf.casefold(), model_id)
+        return out
+
     def _model(self, model_id: str) -> Architecture:
-        """A catalog model by id, or a Hugging Face config.json by path."""
+        """`model` before it is memoized."""
         if model_id in self.raw["models"]:
             e = self.raw["models"][model_id]
             if not isinstance(e, dict):
@@ -699,9 +754,12 @@ class Catalog:
                     "expected a table", where=self.where("models", model_id), key=model_id
                 )
             return from_mapping(model_id, e, where=self.where("models", model_id))
+        # a file on disk comes before a name: a local config.json is what its path says
+        if not os.path.isfile(model_id) and (known := self.model_id(model_id)) is not None:
+            return self.model(known)
         if model_id.endswith(".json") or os.sep in model_id:
             return load_hf_config(model_id)
-        raise unknown("model", model_id, self.raw["models"])
+        raise unknown("model", model_id, self.model_names())
 
     @cached_property
     def costs(self) -> Costs:
