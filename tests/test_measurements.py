@@ -4,11 +4,12 @@ row is one InputError naming the file, the line and the column."""
 
 from __future__ import annotations
 
+import csv
 import os
 
 import pytest
 
-from designer.calibration import measurements
+from designer.calibration import measurements, profiles
 from designer.model import files
 from designer.model.errors import InputError
 
@@ -48,6 +49,25 @@ def test_a_model_named_by_an_alias_or_its_hugging_face_id_is_its_catalog_entry(t
     path = _write(tmp_path, header, rows)
     with pytest.raises(InputError, match="catalog_model: unknown model 'deepseek-r9'"):
         measurements.load(path)
+
+
+def test_an_engine_spelled_another_way_is_its_catalog_engine(tmp_path, catalog):
+    # a loaded TensorRT-LLM row (mixed steps, FP8/FP4 GEMMs) spelled as its vendor writes it is
+    # predicted as the engine's id is; a name the engines table does not know stays as written
+    with BUNDLED.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    row = next(r for r in rows if r[0] == "cal-438")
+    at = header.index("engine")
+    spelled = [[*row[:at], e, *row[at + 1 :]] for e in ("TensorRT-LLM", "trtllm", "mlc")]
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row, *spelled])
+    found = measurements.load(path, catalog)
+    assert [r.engine for r in found] == ["tensorrt-llm", "tensorrt-llm", "tensorrt-llm", "mlc"]
+    assert found[1].mixed and not found[3].mixed
+    eff = profiles.get("generic").efficiency
+    ms = [measurements.predict_ms(p, eff, catalog) for p in measurements.prepare(found, catalog)]
+    assert ms[1] == ms[2] == ms[0] != ms[3]
 
 
 @pytest.mark.parametrize(

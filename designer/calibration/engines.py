@@ -92,6 +92,21 @@ def _names() -> dict[str, tuple[str, ...]]:
     return out
 
 
+def canonical(name: str) -> str:
+    """The catalogs/engines.toml id a measurement's `engine` cell spells (its id in any case, or
+    one of its `names`), so that a row's physics (mixed batches, GEMM precision) and profile
+    follow the engine whatever the spelling; a name the table does not know, as written.
+
+    >>> canonical("TensorRT-LLM"), canonical("SGLang"), canonical("trtllm"), canonical("mlc")
+    ('tensorrt-llm', 'sglang', 'tensorrt-llm', 'mlc')
+    """
+    folded = name.strip().casefold()
+    for engine, names in _names().items():
+        if folded in {engine.casefold(), *(n.casefold() for n in names)}:
+            return engine
+    return name.strip()
+
+
 # after the engine's name: separators as package pins, wheel and image tags write them
 # ("vllm==0.9.1", "vllm-0.9.0.2.dev108", "rocm/vllm:rocm6.4.1_vllm_0.9.1", "sglang:v0.5.2"),
 # an optional word "version", then a dotted number ("v0.13", "1.2.0rc2")

@@ -135,7 +135,7 @@ def configuration(row: dict, where: str, catalog: Catalog) -> dict:
         "id": row["id"].strip(),
         "source_url": row["source_url"].strip(),
         "chip": chip,
-        "engine": row["engine"].strip(),
+        "engine": engines.canonical(row["engine"]),
         "model": model,
         "weight_dtype": _dtype(row["weight_dtype"], where, "weight_dtype"),
         "kv_dtype": _dtype(kv or row["weight_dtype"], where, "kv_dtype"),
