@@ -45,6 +45,10 @@ def test_a_model_named_by_an_alias_or_its_hugging_face_id_is_its_catalog_entry(t
     rows[1] = _set(rows[1], header, "catalog_model", "deepseek-r1")
     found = measurements.load(_write(tmp_path, header, rows))
     assert [r.model for r in found[:2]] == ["llama3.3-70b", "deepseek-v3"]
+    rows[2] = _set(rows[2], header, "chip", "H100-SXM")  # chip ids and measures in any case
+    rows[2] = _set(rows[2], header, "measure", "ITL")
+    assert (found := measurements.load(_write(tmp_path, header, rows)))[2].chip == "h100-sxm"
+    assert found[2].measure == "itl"
     rows[2] = _set(rows[2], header, "catalog_model", "deepseek-r9")
     path = _write(tmp_path, header, rows)
     with pytest.raises(InputError, match="catalog_model: unknown model 'deepseek-r9'"):

@@ -123,9 +123,10 @@ class Measurement(Configuration):
 def configuration(row: dict, where: str, catalog: Catalog) -> dict:
     """The `Configuration` fields of a CSV row (`where`: its file and line): a catalog chip
     and model, dtypes (the KV cache's, when not stated, the weights'), positive TP and PP."""
-    chip = row["chip"].strip()
-    if chip not in catalog.raw["chips"]:
-        raise unknown("chip", chip, catalog.raw["chips"], where=where, key="chip")
+    written = row["chip"].strip()
+    chip = next((c for c in catalog.raw["chips"] if c.casefold() == written.casefold()), None)
+    if chip is None:  # ids in any case ("H200" is h200)
+        raise unknown("chip", written, catalog.raw["chips"], where=where, key="chip")
     named = row["catalog_model"].strip()
     model = catalog.model_id(named)  # an alias or a Hugging Face id: its catalog entry
     if model is None:
@@ -204,7 +205,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     out = []
     for n, row in rows:
         where = f"{p}:{n}"
-        measure = row["measure"].strip()
+        measure = row["measure"].strip().lower()
         if measure not in MEASURES:
             raise unknown("measure", measure, MEASURES, where=where, key="measure")
         ms = _ms(row, where)
