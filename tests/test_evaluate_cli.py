@@ -56,7 +56,9 @@ def test_evaluate_json_contract(capsys):
         "profile",
         "interval",
         "cost_basis",
+        "model",  # added in round 13 (an extension)
     }
+    assert rec["model"] == {"id": "llama3.1-405b", "name": "Llama 3.1 405B"}
     assert rec["profile"]["name"] == "limit"  # a paper preset defaults to the hardware limit
     assert set(rec["design"]) == DESIGN_KEYS
     assert set(rec["assumptions"]) == ASSUMPTION_KEYS
@@ -126,6 +128,20 @@ def test_evaluate_json_matches_python_api(capsys, catalog):
     assert rec["metrics"]["system_tokens_per_s"] == pytest.approx(
         3 * 2 * 8 * rec["metrics"]["tokens_per_s_per_user"], rel=1e-12
     )
+
+
+def test_a_model_asked_by_another_name_is_answered_as_its_entry_and_says_so(capsys):
+    args = ("evaluate", "--chip", "h200", "--tp", "8", "--batch", "8", "--json")
+    answers = {}
+    for name in ("deepseek-v3", "deepseek-r1", "deepseek-ai/DeepSeek-R1-0528"):
+        code, out, err = run(capsys, *args, "--model", name)
+        assert code == 0, err
+        answers[name] = json.loads(out)
+    assert answers["deepseek-v3"]["model"] == {"id": "deepseek-v3", "name": "DeepSeek-V3"}
+    assert answers["deepseek-r1"]["model"]["asked"] == "deepseek-r1"
+    assert all(a["metrics"] == answers["deepseek-v3"]["metrics"] for a in answers.values())
+    code, out, _ = run(capsys, *args[:-1], "--model", "deepseek-r1")
+    assert code == 0 and "deepseek-v3 (DeepSeek-V3, asked as deepseek-r1)" in out
 
 
 def test_evaluate_set_and_dtypes(capsys):

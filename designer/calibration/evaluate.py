@@ -215,6 +215,11 @@ def evaluate(
     design = Design(chip, tp, pp, batch, replicas, ep, attention)
     partition.check(wl.model, tp, pp, attention)
     record = assess(wl, catalog, design, cost_basis)
+    # the catalog entry answered (an extension): a model asked by an alias or its Hugging Face
+    # id is answered as its entry, and says so
+    record["model"] = {"id": arch.id, "name": arch.name or arch.id}
+    if model != arch.id and catalog.model_id(model) is not None:
+        record["model"]["asked"] = model
     record["cost_basis"] = cost_basis.describe()
     if prompt_tokens is not None:
         from designer.calibration import ttft

@@ -46,6 +46,10 @@ def design_table(record: dict[str, Any], title: str) -> Table:
     t = Table(title=title, show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column()
+    if "model" in record:
+        mo = record["model"]
+        asked = f", asked as {mo['asked']}" if "asked" in mo else ""
+        t.add_row("model", f"{mo['id']} ({mo['name']}{asked})")
     t.add_row("chip (memory)", f"{d['chip']} ({d['memory']})")
     t.add_row(
         "partition",
