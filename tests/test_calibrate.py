@@ -517,6 +517,22 @@ def test_validate_says_which_rows_are_predicted_with_fewer_sequences_than_stated
     assert code == 0 and "more sequences than fit" not in out
 
 
+def test_the_over_capacity_line_follows_rows_not_ids(capsys, tmp_path):
+    # two rows under one id (a CSV may repeat ids): each is judged by its own batch
+    with open(DATA, encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    row = next(r for r in rows if r[0] == "cal-05")
+    one = [*row]
+    one[header.index("batch")] = "1"
+    path = tmp_path / "twice.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row, one])
+    code, out, err = run(capsys, "validate", str(path), "--profile", "default")
+    assert code == 0, err
+    assert out.strip().splitlines()[-1].startswith("1 of 2 rows state more sequences")
+    assert "cal-05 100 → 85" in out
+
+
 def test_calibrate_writes_a_profile_that_validate_reads(capsys, tmp_path, small_data):
     out_file = tmp_path / "p.toml"
     code, out, err = run(

@@ -314,6 +314,25 @@ def test_an_alias_or_a_hugging_face_id_answers_as_the_catalog_entry(catalog):
         catalog.model("deepseek-r2")
     # the entries list their ids only: an alias is not another model
     assert "deepseek-r1" not in catalog.ids("models")
+    # hints spell names as written; an id is exact (llama3.1-8B is a typo of llama3.1-8b)
+    with pytest.raises(InputError, match="closest valid name: meta-llama/Llama-2-70b-chat-hf"):
+        catalog.model("meta-llama/Llama-2-70b-chat-hfx")
+    assert catalog.model_id("llama3.1-8B") is None
+
+
+def test_a_changed_entry_answers_its_other_names_anew(catalog):
+    assert catalog.model("deepseek-r1").num_hidden_layers == 61  # asked before the change
+    small = catalog.with_overrides({"models.deepseek-v3.num_hidden_layers": 10})
+    assert small.model("deepseek-r1") is small.model("deepseek-v3")
+    assert small.model("deepseek-r1").num_hidden_layers == 10
+    unnamed = catalog.with_overrides({"models.deepseek-v3.aliases": []})
+    assert unnamed.model_id("deepseek-r1") is None
+
+
+def test_a_stray_file_named_like_an_alias_leaves_the_alias_alone(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deepseek-r1").write_text("not a config")  # no folder separator, no .json
+    assert Catalog.load().model("deepseek-r1").id == "deepseek-v3"
 
 
 def test_a_config_json_on_disk_comes_before_a_name(tmp_path, monkeypatch):
@@ -332,6 +351,7 @@ def test_a_config_json_on_disk_comes_before_a_name(tmp_path, monkeypatch):
     [
         ('["llama3.1-8b"]', "alias 'llama3.1-8b' already names model 'llama3.1-8b'"),
         ('["deepseek-r1"]', "alias 'deepseek-r1' already names model 'deepseek-v3'"),
+        ('["META-LLAMA/Llama-3.1-8B"]', "already names model 'llama3.1-8b'"),  # its hf_id
         ('"tiny-2"', "expected a list of names"),
         ("[1]", "expected a list of names"),
     ],
@@ -345,6 +365,23 @@ def test_bad_aliases_are_an_error_at_load_naming_the_file_and_key(tmp_path, alia
     with pytest.raises(InputError, match=re.escape(match)) as info:
         Catalog.load(extra_dirs=[tmp_path])
     assert str(info.value).startswith(f"{path}: tiny.aliases: ")
+
+
+def test_an_alias_on_another_entrys_hugging_face_id_is_an_error_in_either_order(tmp_path):
+    for first, second in (("a", "b"), ("b", "a")):
+        entries = {
+            "a": 'aliases = ["org/B"]\n',
+            "b": 'hf_id = "org/b"\n',
+        }
+        body = "".join(
+            f"[{m}]\nnum_hidden_layers = 2\nhidden_size = 64\nnum_attention_heads = 4\n"
+            f'vocab_size = 100\nsource = "assumption: a test model"\n{entries[m]}'
+            for m in (first, second)
+        )
+        (tmp_path / "models.toml").write_text(body)
+        with pytest.raises(InputError, match="alias 'org/B' already names model 'b'") as info:
+            Catalog.load(extra_dirs=[tmp_path])
+        assert ": a.aliases: " in str(info.value)
 
 
 # ---- user catalog folders --------------------------------------------------------------------

@@ -63,11 +63,13 @@ def test_an_engine_spelled_another_way_is_its_catalog_engine(tmp_path, catalog):
     row = next(r for r in rows if r[0] == "cal-438")
     at = header.index("engine")
     spelled = [[*row[:at], e, *row[at + 1 :]] for e in ("TensorRT-LLM", "trtllm", "mlc")]
+    spelled[1][header.index("attention")] = "DP"  # layouts in any case too
     path = tmp_path / "m.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([header, row, *spelled])
     found = measurements.load(path, catalog)
     assert [r.engine for r in found] == ["tensorrt-llm", "tensorrt-llm", "tensorrt-llm", "mlc"]
+    assert {r.attention for r in found} == {"dp"}  # cal-438 states data-parallel attention
     assert found[1].mixed and not found[3].mixed
     eff = profiles.get("generic").efficiency
     ms = [measurements.predict_ms(p, eff, catalog) for p in measurements.prepare(found, catalog)]

@@ -371,6 +371,8 @@ def test_a_model_path_next_to_the_problem_file(tmp_path, hf_dir):
 
 
 def test_a_model_named_by_its_hugging_face_id_or_an_alias(tmp_path):
+    # a Hugging Face download folder beside the problem is no config: the name is the entry's
+    (tmp_path / "deepseek-ai" / "DeepSeek-R1").mkdir(parents=True)
     p = tmp_path / "problem.toml"
     for name in ("deepseek-ai/DeepSeek-R1", "deepseek-r1"):
         p.write_text(

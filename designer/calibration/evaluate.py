@@ -218,7 +218,7 @@ def evaluate(
     # the catalog entry answered (an extension): a model asked by an alias or its Hugging Face
     # id is answered as its entry, and says so
     record["model"] = {"id": arch.id, "name": arch.name or arch.id}
-    if model != arch.id and catalog.model_id(model) is not None:
+    if model != arch.id and catalog.model_id(model) == arch.id:
         record["model"]["asked"] = model
     record["cost_basis"] = cost_basis.describe()
     if prompt_tokens is not None:

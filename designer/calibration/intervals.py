@@ -695,7 +695,7 @@ def factors(
 
 def partition_outside(
     r: dict, tp, pp, ep, attention, batch, moe: bool, profile=None
-) -> dict[str, np.ndarray]:
+) -> dict[str, np.ndarray | np.bool_]:
     """Per partition dimension (TP, PP, EP, the batch, the attention layout, in that order),
     whether each design (scalars or arrays) lies beyond the data's range `r` (`Table.ranges`):
     the one place `extrapolated` (one design) and `slow_factor` (arrays of them) judge it."""
@@ -834,10 +834,9 @@ def slow_factor(
         return table.factor(dimension) if measured else WIDEN
 
     out = running * factors(profile, table, dims, wl.model.id)[1]
-    for name, o in partition_outside(
-        r, t, p, ep, attention, batch, wl.model.is_moe, profile
-    ).items():
-        out = out * f(name) ** o
+    outside = partition_outside(r, t, p, ep, attention, batch, wl.model.is_moe, profile)
+    for name in ("tp", "pp", "ep", "attention", "batch"):  # the product's order before round 13
+        out = out * f(name) ** outside[name]
     return out
 
 

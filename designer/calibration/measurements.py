@@ -205,11 +205,12 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     out = []
     for n, row in rows:
         where = f"{p}:{n}"
-        measure = row["measure"].strip().lower()
+        written = row["measure"].strip()
+        measure = written.casefold()
         if measure not in MEASURES:
-            raise unknown("measure", measure, MEASURES, where=where, key="measure")
+            raise unknown("measure", written, MEASURES, where=where, key="measure")
         ms = _ms(row, where)
-        attention = (row.get("attention") or "tp").strip() or "tp"
+        attention = (row.get("attention") or "tp").strip().casefold() or "tp"
         if attention not in perf.ATTENTION_LAYOUTS:
             raise unknown(
                 "attention layout", attention, perf.ATTENTION_LAYOUTS, where=where, key="attention"

@@ -639,7 +639,9 @@ def engines() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=1)
 def _measured_engines() -> tuple[str, ...]:
     _, rows = read_csv(bundled_dir() / "measurements" / "decode.csv", "a measurements CSV")
-    return tuple(sorted({r["engine"].strip() for _, r in rows}))
+    from designer.calibration import engines
+
+    return tuple(sorted({engines.canonical(r["engine"]) for _, r in rows}))
 
 
 def check_engine(engine: str, *, where: str | None = None, key: str = "engine") -> str:

@@ -609,16 +609,23 @@ CATALOG_CAPTIONS = {
 }
 
 
-def over_capacity_line(rows: list[Measurement], record: dict, shown: int = 4) -> str | None:
-    """One line naming the rows whose stated batch does not fit beside the weights at their
-    mean context, predicted with the sequences that fit (`measurements.in_flight`); None when
-    every row's batch fits. A measured batch beyond the chips' memory is either an engine
-    queueing the rest or a row's lengths or batch misstated: worth a look before a fit."""
-    batch = {r.id: r.batch for r in rows}
-    over = [r for r in record["rows"] if r["in_flight"] < batch[r["id"]]]
+def over_capacity_line(
+    rows: list[Measurement], record: dict[str, Any], shown: int = 4
+) -> str | None:
+    """One line naming the rows (`rows`, in `record`'s order) whose stated batch does not fit
+    beside the weights at their mean context, predicted with the sequences that fit
+    (`measurements.in_flight`); None when every row's batch fits. A measured batch beyond the
+    chips' memory is either an engine queueing the rest or a row's lengths or batch misstated:
+    worth a look before a fit. Rows whose weights alone exceed the chips' memory keep their
+    batch (there is nothing smaller to run) and are not named here."""
+    over = [
+        (r.batch, rec)
+        for r, rec in zip(rows, record["rows"], strict=True)
+        if rec["in_flight"] < r.batch
+    ]
     if not over:
         return None
-    pairs = ", ".join(f"{r['id']} {batch[r['id']]} → {r['in_flight']}" for r in over[:shown])
+    pairs = ", ".join(f"{r['id']} {b} → {r['in_flight']}" for b, r in over[:shown])
     more = f", and {len(over) - shown} more" if len(over) > shown else ""
     return (
         f"{len(over)} of {len(record['rows'])} rows state more sequences than fit beside the "

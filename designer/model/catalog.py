@@ -265,6 +265,12 @@ def _value(kind: str, value: Any, where: str, key: str) -> Any:
     return q
 
 
+def _config_file(name: str) -> bool:
+    """Whether a model name is a config.json file on disk: it looks like a path (it ends in
+    .json or holds a folder separator) and a file is there."""
+    return (name.endswith(".json") or os.sep in name) and os.path.isfile(name)
+
+
 def _check_keys(entry: dict, allowed: dict, required: list, where: str, prefix: str) -> None:
     if not isinstance(entry, dict):
         raise InputError(f"expected a table, got {excerpt(entry)}", where=where, key=prefix)
@@ -693,35 +699,45 @@ class Catalog:
     def model(self, model_id: str) -> Architecture:
         """A catalog model by id, by another name of its weights' shape (`aliases`, e.g.
         deepseek-r1 for deepseek-v3) or its Hugging Face id (`hf_id`), answered as the
-        catalog entry (its `id`); else a Hugging Face config.json by path.
+        catalog entry (its `id`); else a Hugging Face config.json by path. A name that looks
+        like a path (it ends in .json or holds a folder separator) and is a file is the file.
 
         >>> cat = Catalog.load()
         >>> cat.model("deepseek-r1").id, cat.model("Qwen/Qwen3-30B-A3B").id
         ('deepseek-v3', 'qwen3-30b-a3b')
         """
+        # memoized by what it answers (the catalog id, or the file), so a copy whose entry
+        # changed (`with_overrides`) answers its other names anew
+        if model_id not in self.raw["models"] and not _config_file(model_id):
+            model_id = self.model_id(model_id) or model_id
         return self._memo("models", model_id, self._model)
 
     def model_id(self, name: str) -> str | None:
-        """The catalog id `name` names (an id, an alias or a Hugging Face id, the last two
-        case-insensitively), None when it names none."""
+        """The catalog id `name` names (an id as written, or an alias or a Hugging Face id in
+        any case), None when it names none."""
         if name in self.raw["models"]:
             return name
-        return self._model_names.get(name.casefold())
+        found = self._model_names.get(name.casefold())
+        return found[0] if found else None
 
     def model_names(self) -> list[str]:
-        """Every name `model_id` resolves: ids, then aliases and Hugging Face ids (for the
-        closest-name hint of an unknown model)."""
-        return [*self.raw["models"], *self._model_names]
+        """Every name `model_id` resolves, as written: ids, aliases and Hugging Face ids (for
+        the closest-name hint of an unknown model)."""
+        return [*self.raw["models"], *(w for _, w in self._model_names.values())]
 
     @cached_property
-    def _model_names(self) -> dict[str, str]:
-        """Aliases and Hugging Face ids, casefolded, to their catalog id. An alias that is
-        also an id, or names two entries, is an error naming the entry that declares it."""
-        out: dict[str, str] = {}
-        ids = {i.casefold(): i for i in self.raw["models"]}
-        for model_id, e in self.raw["models"].items():
-            if not isinstance(e, dict):
-                continue
+    def _model_names(self) -> dict[str, tuple[str, str]]:
+        """Casefolded Hugging Face ids and aliases → (catalog id, the name as written). An id
+        names its entry first, then a Hugging Face id; an alias that is another entry's id,
+        Hugging Face id or alias is an error naming both entries."""
+        models = {i: e for i, e in self.raw["models"].items() if isinstance(e, dict)}
+        ids = {i.casefold(): (i, i) for i in self.raw["models"]}
+        out: dict[str, tuple[str, str]] = {}
+        for model_id, e in models.items():
+            hf = e.get("hf_id")
+            if isinstance(hf, str) and hf and hf.casefold() not in ids:
+                out.setdefault(hf.casefold(), (model_id, hf))
+        for model_id, e in models.items():
             where = self.where("models", model_id)
             names = e.get("aliases", [])
             if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
@@ -731,22 +747,19 @@ class Catalog:
                     key=f"{model_id}.aliases",
                 )
             for name in names:
-                folded = name.casefold()
-                other = ids.get(folded) or out.get(folded)
-                if other is not None and other != model_id:
+                other = {**ids, **out}.get(name.casefold(), (model_id,))[0]
+                if other != model_id:
                     raise InputError(
-                        f"alias {excerpt(name)} already names model {other!r}",
+                        f"alias {excerpt(name)} already names model {other!r} "
+                        f"({self.where('models', other)})",
                         where=where,
                         key=f"{model_id}.aliases",
                     )
-                out[folded] = model_id
-            hf = e.get("hf_id")
-            if isinstance(hf, str) and hf and hf.casefold() not in ids:
-                out.setdefault(hf.casefold(), model_id)
+                out[name.casefold()] = (model_id, name)
         return out
 
     def _model(self, model_id: str) -> Architecture:
-        """`model` before it is memoized."""
+        """`model` before it is memoized: `model_id` is a catalog id or a path."""
         if model_id in self.raw["models"]:
             e = self.raw["models"][model_id]
             if not isinstance(e, dict):
@@ -754,10 +767,7 @@ class Catalog:
                     "expected a table", where=self.where("models", model_id), key=model_id
                 )
             return from_mapping(model_id, e, where=self.where("models", model_id))
-        # a file on disk comes before a name: a local config.json is what its path says
-        if not os.path.isfile(model_id) and (known := self.model_id(model_id)) is not None:
-            return self.model(known)
-        if model_id.endswith(".json") or os.sep in model_id:
+        if model_id.endswith(".json") or (os.sep in model_id and os.path.exists(model_id)):
             return load_hf_config(model_id)
         raise unknown("model", model_id, self.model_names())
 

@@ -538,7 +538,8 @@ def _workload_class(
     model_id = v["model"]
     if model_id not in catalog.raw["models"] and base_dir is not None:
         candidate = base_dir / model_id
-        if candidate.exists():
+        # a file beside the problem is what it names; a folder only when no model has that name
+        if candidate.is_file() or (candidate.exists() and catalog.model_id(model_id) is None):
             model_id = str(candidate)
     try:
         model = catalog.model(model_id)
