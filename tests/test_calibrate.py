@@ -517,6 +517,26 @@ def test_validate_says_which_rows_are_predicted_with_fewer_sequences_than_stated
     assert code == 0 and "more sequences than fit" not in out
 
 
+def test_validate_reports_each_platforms_errors_with_their_sign(capsys):
+    code, out, err = run(capsys, "validate", DATA, "--profile", "default", "--json")
+    assert code == 0, err
+    rec = json.loads(out)
+    platform = {r.id: r.platform for r in measurements.load(DATA)}
+    by = rec["platforms"]
+    assert sum(p["points"] for p in by.values()) == 461
+    for name, p in by.items():
+        mine = [r for r in rec["rows"] if platform[r["id"]] == name]
+        rel = [r["predicted_ms"] / r["measured_ms"] - 1 for r in mine]
+        assert p["points"] == len(mine)
+        assert p["signed"] == pytest.approx(100 * sum(rel) / len(rel), rel=1e-9, abs=1e-9)
+        assert p["mape"] == pytest.approx(100 * sum(map(abs, rel)) / len(rel), rel=1e-9)
+        inside = [r["low_ms"] <= r["measured_ms"] <= r["high_ms"] for r in mine]
+        assert p["inside"] == pytest.approx(100 * sum(inside) / len(inside))
+    code, out, err = run(capsys, "validate", DATA, "--profile", "default")
+    h100 = by["h100-sxm/tensorrt-llm"]
+    assert f"  h100-sxm/tensorrt-llm: {h100['points']} points, MAPE {h100['mape']:.1f}%" in out
+
+
 def test_the_over_capacity_line_follows_rows_not_ids(capsys, tmp_path):
     # two rows under one id (a CSV may repeat ids): each is judged by its own batch
     with open(DATA, encoding="utf-8", newline="") as f:

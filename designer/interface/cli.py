@@ -905,6 +905,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"  {name}: {d['points']} points, {d['inside']:.1f}% inside, "
             f"median half-width ±{d['median_half_width']:.1f}%"
         )
+    print("by platform (signed: + when predicted slower than measured):")
+    for name, d in record["platforms"].items():
+        print(
+            f"  {name}: {d['points']} points, MAPE {d['mape']:.1f}%, signed {d['signed']:+.1f}%, "
+            f"{d['inside']:.1f}% inside"
+        )
     if line := over_capacity_line(rows, record):
         print(line)
     return 0
