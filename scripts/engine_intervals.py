@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from designer.calibration import engine_check, measurements
+from designer.calibration.widening import GRID  # 1.00, 1.05, ... 3.00
 from designer.model.catalog import Catalog
 
 
@@ -37,9 +38,6 @@ def checked(path: Path) -> dict[str, dict[str, np.ndarray]]:
     """`engine_check.held_out` of the rows in `path`, under the shipped table."""
     cat = Catalog.load()
     return engine_check.held_out(measurements.load(path, cat), cat)
-
-
-GRID = tuple(round(1.0 + 0.05 * k, 2) for k in range(41))  # 1.00 ... 3.00
 
 
 def _inside(ratio, fast, slow, factor: float) -> np.ndarray:

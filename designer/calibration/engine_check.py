@@ -57,14 +57,14 @@ def held_out(rows, catalog: Catalog, table=None) -> dict[str, dict[str, np.ndarr
         ks = [k for k, r in enumerate(rows) if r.engine == engine and r.platform in kept]
         if not ks:
             continue
-        mine = [rows[k] for k in ks]
-        _, _, _, ends = predictions(mine, profiles.get(name), catalog, table)
+        # the rows prepared above, not prepared again
+        _, _, _, ends = predictions(prepared.take(ks), profiles.get(name), catalog, table)
         out[engine] = {
             "measured_ms": cv.errors.measured_ms[ks],
             "held_out_ms": cv.errors.predicted_ms[ks],
             "fast": np.array([e.fast for e in ends]),
             "slow": np.array([e.slow for e in ends]),
-            "platform": np.array([r.platform for r in mine]),
+            "platform": np.array([rows[k].platform for k in ks]),
         }
     return out
 

@@ -140,6 +140,11 @@ class Table:
             return WIDEN
         return self.widen.get(dimension, WIDEN)
 
+    def used(self, dimension: str, measured: bool, model: str | None = None) -> float:
+        """What `dimension` widens an answer by: its measured factor (`factor`) when the answer
+        takes the measured factors (`measured_for`), else `WIDEN`."""
+        return self.factor(dimension, model) if measured else WIDEN
+
     def measured_for(self, profile, dims: list[str]) -> bool:
         """Whether an answer under `profile`, extrapolating along `dims`, takes the measured
         factors: its interval's base must come from the held-out residuals they were measured
@@ -687,7 +692,7 @@ def factors(
     measured = table.measured_for(profile, dims)
     fast = slow = 1.0
     for d in dims:
-        f = table.factor(d, model) if measured else WIDEN
+        f = table.used(d, measured, model)
         fast *= f if d != "build" or side >= 0 else 1.0
         slow *= f if d != "build" or side <= 0 else 1.0
     return fast, slow
@@ -829,14 +834,10 @@ def slow_factor(
     )
     running = np.maximum.accumulate(per_bin)[batch_bin(batch)]
     measured = table.measured_for(profile, dims)
-
-    def f(dimension: str) -> float:
-        return table.factor(dimension) if measured else WIDEN
-
     out = running * factors(profile, table, dims, wl.model.id)[1]
     outside = partition_outside(r, t, p, ep, attention, batch, wl.model.is_moe, profile)
     for name in ("tp", "pp", "ep", "attention", "batch"):  # the product's order before round 13
-        out = out * f(name) ** outside[name]
+        out = out * table.used(name, measured) ** outside[name]
     return out
 
 

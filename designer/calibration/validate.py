@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from designer.calibration import intervals, profiles
-from designer.calibration.calibrate import Errors, as_rows
-from designer.calibration.measurements import Measurement, prepare
+from designer.calibration.calibrate import Errors, Rows, as_rows
+from designer.calibration.measurements import Measurement
 from designer.calibration.profiles import Profile
 from designer.model import outputs
 from designer.model.catalog import Catalog
@@ -58,12 +58,15 @@ def default(catalog: Catalog, row: Measurement) -> Profile:
     return profiles.asking(profiles.default_for(catalog, row.chip), row.engine, row.version)
 
 
-def predictions(rows: list[Measurement], profile: Profile | None, catalog: Catalog, table=None):
+def predictions(
+    rows: list[Measurement] | Rows, profile: Profile | None, catalog: Catalog, table=None
+):
     """(prepared rows, the profile each row is predicted under, predicted ms, each row's
-    `intervals.Ends`) of `rows` under `profile` (None: each chip's default, `default`), each
-    judged by the interval table its answers use (`intervals.table_for`, over `table`: default
-    the shipped one)."""
-    prepared = as_rows(prepare(rows, catalog), catalog)
+    `intervals.Ends`) of `rows` (measurements, or rows already prepared: `calibrate.as_rows`)
+    under `profile` (None: each chip's default, `default`), each judged by the interval table
+    its answers use (`intervals.table_for`, over `table`: default the shipped one)."""
+    prepared = as_rows(rows, catalog)
+    rows = [i.row for i in prepared.items]
     used = [
         profiles.asking(profile, r.engine, r.version) if profile else default(catalog, r)
         for r in rows
@@ -146,8 +149,7 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 "inside": float(np.mean(inside[m]) * 100),
                 "median_half_width": float(np.median(half[m]) * 100),
             }
-            for d in sorted(set(domains))
-            for m in [np.array([x == d for x in domains])]
+            for d, m in _masks(domains).items()
         },
         # per platform (chip/engine) the errors and their sign (+: predicted slower than
         # measured), where a systematic miss shows (round 13, an extension)
@@ -165,16 +167,21 @@ def platforms(names: list[str], e: Errors, inside: np.ndarray) -> dict[str, dict
     (2, 15.0, 5.0, 50.0)
     """
     rel = e.relative
-    out = {}
-    for name in sorted(set(names)):
-        m = np.array([n == name for n in names])
-        out[name] = {
+    return {
+        name: {
             "points": int(m.sum()),
             "mape": float(np.mean(np.abs(rel[m])) * 100),
             "signed": float(np.mean(rel[m]) * 100),
             "inside": float(np.mean(inside[m]) * 100),
         }
-    return out
+        for name, m in _masks(names).items()
+    }
+
+
+def _masks(labels: list[str]) -> dict[str, np.ndarray]:
+    """Per distinct label, sorted, the boolean mask of the rows that carry it."""
+    arr = np.array(labels, dtype=object)
+    return {name: arr == name for name in sorted(set(labels))}
 
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")

@@ -747,7 +747,8 @@ class Catalog:
                     key=f"{model_id}.aliases",
                 )
             for name in names:
-                other = {**ids, **out}.get(name.casefold(), (model_id,))[0]
+                folded = name.casefold()
+                other = (ids.get(folded) or out.get(folded) or (model_id,))[0]
                 if other != model_id:
                     raise InputError(
                         f"alias {excerpt(name)} already names model {other!r} "
@@ -755,7 +756,7 @@ class Catalog:
                         where=where,
                         key=f"{model_id}.aliases",
                     )
-                out[name.casefold()] = (model_id, name)
+                out[folded] = (model_id, name)
         return out
 
     def _model(self, model_id: str) -> Architecture:
