@@ -92,6 +92,15 @@ def _names() -> dict[str, tuple[str, ...]]:
     return out
 
 
+def names(engine: str) -> tuple[str, ...]:
+    """The other spellings of `engine` (its `names` in catalogs/engines.toml).
+
+    >>> names("tensorrt-llm")[:2]
+    ('TRT-LLM', 'trtllm')
+    """
+    return _names().get(engine, ())
+
+
 def canonical(name: str) -> str:
     """The catalogs/engines.toml id a measurement's `engine` cell spells (its id in any case, or
     one of its `names`), so that a row's physics (mixed batches, GEMM precision) and profile

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from designer.calibration import engines
+from designer.calibration import engines, plain_names
 from designer.model import perf, serving
 from designer.model.assumptions import Assumptions
 from designer.model.catalog import DTYPE_BYTES, Catalog
@@ -42,6 +42,9 @@ from designer.model.prefill import link_bandwidth, prefill_time, total_time
 from designer.model.workload import Efficiency, Workload
 
 MEASURES = ("itl", "e2e_per_output_token", "throughput_step")
+# other names of a measure: a serving benchmark's TPOT, (request latency − TTFT) / (output
+# tokens − 1), is what `itl` rows hold (vLLM's benchmark_serving.py reports both)
+MEASURE_SPELLINGS = {"tpot": "itl"}
 # the columns `configuration` reads, which every measurements CSV has
 CONFIGURATION_COLUMNS = (
     "id",
@@ -120,14 +123,16 @@ class Measurement(Configuration):
         return self.input_tokens + self.output_tokens // 2
 
 
-def configuration(row: dict, where: str, catalog: Catalog) -> dict:
+def configuration(row: dict, where: str, catalog: Catalog, read: dict | None = None) -> dict:
     """The `Configuration` fields of a CSV row (`where`: its file and line): a catalog chip
-    and model, dtypes (the KV cache's, when not stated, the weights'), positive TP and PP."""
-    written = row["chip"].strip()
+    and model, dtypes (the KV cache's, when not stated, the weights'), positive TP and PP.
+    A chip, engine or model id left empty (or its column absent) is read from the source's
+    words, `hardware`, `software` and `model` (`plain_names.resolve`, recording in `read`)."""
+    written = plain_names.resolve(row, "chip", where, catalog, read) or ""
     chip = next((c for c in catalog.raw["chips"] if c.casefold() == written.casefold()), None)
     if chip is None:  # ids in any case ("H200" is h200)
         raise unknown("chip", written, catalog.raw["chips"], where=where, key="chip")
-    named = row["catalog_model"].strip()
+    named = plain_names.resolve(row, "catalog_model", where, catalog, read) or ""
     model = catalog.model_id(named)  # an alias or a Hugging Face id: its catalog entry
     if model is None:
         raise unknown("model", named, catalog.model_names(), where=where, key="catalog_model")
@@ -136,7 +141,7 @@ def configuration(row: dict, where: str, catalog: Catalog) -> dict:
         "id": row["id"].strip(),
         "source_url": row["source_url"].strip(),
         "chip": chip,
-        "engine": engines.canonical(row["engine"]),
+        "engine": engines.canonical(plain_names.resolve(row, "engine", where, catalog, read) or ""),
         "model": model,
         "weight_dtype": _dtype(row["weight_dtype"], where, "weight_dtype"),
         "kv_dtype": _dtype(kv or row["weight_dtype"], where, "kv_dtype"),
@@ -145,11 +150,32 @@ def configuration(row: dict, where: str, catalog: Catalog) -> dict:
     }
 
 
+# dtypes as publications and frameworks spell them → the catalog's (`DTYPE_BYTES`): NVFP4
+# checkpoints are read as fp4, as the shipped rows write them (catalogs/measurements/README.md)
+DTYPE_SPELLINGS = {
+    "bfloat16": "bf16",
+    "float16": "fp16",
+    "half": "fp16",
+    "float32": "fp32",
+    "float8": "fp8",
+    "e4m3": "fp8",
+    "nvfp4": "fp4",
+}
+
+
 def _dtype(text: str, where: str, key: str) -> str:
-    """'fp16/bf16' (the source does not distinguish) → 'fp16': both are 2 bytes."""
-    d = text.strip().lower().split("/")[0]
+    """The catalog dtype a cell states: 'fp16/bf16' (the source does not distinguish) →
+    'fp16' (both are 2 bytes); the first word of 'FP8 (E4M3)' or 'fp8_e4m3'; a spelling of
+    `DTYPE_SPELLINGS` ('bfloat16', 'NVFP4') as the catalog's.
+
+    >>> _dtype("FP8 (E4M3)", "f", "weight_dtype"), _dtype("bfloat16", "f", "kv_dtype")
+    ('fp8', 'bf16')
+    """
+    written = text.strip().lower().split("/")[0]
+    d = (re.findall(r"[a-z0-9]+", written) or [""])[0]
+    d = DTYPE_SPELLINGS.get(d, d)
     if d not in DTYPE_BYTES:
-        raise unknown("dtype", d, DTYPE_BYTES, where=where, key=key)
+        raise unknown("dtype", written, DTYPE_BYTES, where=where, key=key)
     return d
 
 
@@ -185,8 +211,13 @@ def _ms(row: dict, where: str) -> float:
     return ms
 
 
-def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
-    """Read a measurements CSV (columns in `COLUMNS`), checking chips and models exist.
+def load(
+    path: str | Path, catalog: Catalog | None = None, read: dict | None = None
+) -> list[Measurement]:
+    """Read a measurements CSV (columns in `COLUMNS`; `hardware`, `software` and `model` may
+    stand for `chip`, `engine` and `catalog_model`: `plain_names`), checking chips and models
+    exist. `read`, when given, receives what the source's words were read as
+    (`plain_names.resolve`).
 
     >>> from designer.calibration.measurements import load, bundled_path
     >>> rows = load(bundled_path())
@@ -196,7 +227,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     p = Path(path)
     catalog = catalog or Catalog.load()
     header, rows = read_csv(p, "a measurements CSV")
-    missing = [c for c in COLUMNS if c not in header]
+    missing = plain_names.missing(header, COLUMNS)
     if missing:
         raise InputError(
             f"missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})",
@@ -206,7 +237,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
     for n, row in rows:
         where = f"{p}:{n}"
         written = row["measure"].strip()
-        measure = written.casefold()
+        measure = MEASURE_SPELLINGS.get(written.casefold(), written.casefold())
         if measure not in MEASURES:
             raise unknown("measure", written, MEASURES, where=where, key="measure")
         ms = _ms(row, where)
@@ -218,7 +249,7 @@ def load(path: str | Path, catalog: Catalog | None = None) -> list[Measurement]:
         ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
         out.append(
             Measurement(
-                **configuration(row, where, catalog),
+                **configuration(row, where, catalog, read),
                 batch=_int(row, "batch", where),
                 input_tokens=_int(row, "input_tokens", where),
                 output_tokens=_int(row, "output_tokens", where),

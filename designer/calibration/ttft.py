@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from designer.calibration import engines, measurements, profiles
+from designer.calibration import engines, measurements, plain_names, profiles
 from designer.calibration.calibrate import fit_profile
 from designer.calibration.measurements import MEASURED_ASSUMPTIONS, Configuration, Measurement
 from designer.model import perf
@@ -58,7 +58,7 @@ def load(path: str | Path, catalog: Catalog) -> list[Row]:
     """The rows of a prefill CSV; every row is one request (`batch` 1) of a catalog chip and
     model, with a positive TTFT."""
     header, rows = read_csv(path, "a TTFT measurements CSV")
-    missing = [c for c in COLUMNS if c not in header]
+    missing = plain_names.missing(header, COLUMNS)
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", where=str(path))
     out = []

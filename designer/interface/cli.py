@@ -606,12 +606,14 @@ def _study_sets(args: argparse.Namespace) -> dict[str, Any]:
     return sets
 
 
-def _measurements(args: argparse.Namespace):
+def _measurements(args: argparse.Namespace, read: dict | None = None):
+    """The catalog and the rows of `args.data` (those of `--platform` / `--engine`); `read`
+    receives what the source's words were read as (`plain_names.resolve`)."""
     from designer.calibration import measurements
     from designer.model.catalog import Catalog
 
     catalog = Catalog.load()
-    rows = measurements.load(args.data, catalog)
+    rows = measurements.load(args.data, catalog, read)
     for attr in ("platform", "engine"):  # --platform, --engine: keep only the rows named
         wanted = getattr(args, attr, None)
         if not wanted:
@@ -872,13 +874,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from designer.calibration import profiles
     from designer.calibration.calibrate import Errors
     from designer.calibration.validate import DEFAULT, PLOT_FORMATS, parity_plot, table, validate
-    from designer.interface.report import catalog_table, over_capacity_line
+    from designer.interface.report import catalog_table, over_capacity_line, read_as_line
 
     _plot_target(args, PLOT_FORMATS)
-    catalog, rows = _measurements(args)
+    read: dict = {}
+    catalog, rows = _measurements(args, read)
     name = args.profile or profiles.GENERIC
     profile = None if name == DEFAULT else profiles.get(name, key="--profile")
     record = validate(rows, profile, catalog)
+    if read:
+        record["read_as"] = read  # an extension: the source's words → catalog ids
     if args.plot:
         parity_plot(rows, record, args.plot, force=args.force)
     if args.json:
@@ -913,6 +918,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     if line := over_capacity_line(rows, record):
         print(line)
+    if read:
+        print(read_as_line(read))
     return 0
 
 

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from designer.model.errors import excerpt
+
 if TYPE_CHECKING:
     from designer.calibration.measurements import Measurement
     from designer.model.catalog import Catalog
@@ -631,4 +633,25 @@ def over_capacity_line(
         f"{len(over)} of {len(record['rows'])} rows state more sequences than fit beside the "
         f"weights at their mean context; each is predicted with those that fit (the rest queued, "
         f"or run in later waves for a static batch; `in_flight` in --json): {pairs}{more}"
+    )
+
+
+def read_as_line(read: dict[str, dict[str, str]], shown: int = 3) -> str:
+    """One line saying what a measurements file's words (`hardware`, `software`, `model`,
+    where no catalog id was written) were read as (`plain_names.resolve`), so that a wrong
+    match shows before its predictions are trusted: per column, words that differ from their
+    id first.
+
+    >>> read_as_line({"hardware": {"h200": "h200", "8xH100": "h100-sxm"}}).split(": ", 1)[1]
+    "hardware: '8xH100' → h100-sxm, 'h200' → h200"
+    """
+    parts = []
+    for column, pairs in read.items():
+        ordered = sorted(pairs.items(), key=lambda p: p[0].casefold() == p[1].casefold())
+        named = [f"{excerpt(w, limit=48)} → {i}" for w, i in ordered[:shown]]
+        more = f", and {len(pairs) - shown} more" if len(pairs) > shown else ""
+        parts.append(f"{column}: {', '.join(named)}{more}")
+    return (
+        "read from the source's words where no catalog id was written (all in --json read_as): "
+        + "; ".join(parts)
     )

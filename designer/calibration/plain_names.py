@@ -1,0 +1,264 @@
+"""A measurement row's chip, engine and model read from the words its source uses.
+
+The calibration files name each row's platform twice: as the publication writes it
+(`hardware`, `software`, `model`) and as catalog ids (`chip`, `engine`, `catalog_model`). A
+file with only the words (the layout the calibration set was first collected in) is read by
+matching them to the catalogs, and so is a row whose id cell is left empty. An id cell, when
+written, is taken as the id (`measurements.configuration`): the words are never second-guessed
+over it.
+
+Words that match no catalog entry, or several, are bad input: one line naming the row, the
+column, the candidates or the closest name, and the id column that settles it. What each file's
+words were read as is reported (`designer validate`: a line, and `read_as` in `--json`).
+
+>>> from designer.model.catalog import Catalog
+>>> cat = Catalog.load()
+>>> [chip(w, cat) for w in ("h100", "8xH100", "A100-SXM4-80GB", "NVIDIA H200 141GB", "MI325X")]
+['h100-sxm', 'h100-sxm', 'a100-80gb', 'h200', 'mi325x']
+>>> engine("NVIDIA NIM 1.8.0 (TensorRT-LLM backend)"), engine("DeepSpeed-MII")
+('tensorrt-llm', 'deepspeed-mii')
+>>> model("Llama 3.1 70B", cat), model("nvidia/DeepSeek-R1-0528-FP4-V2", cat)
+('llama3.1-70b', 'deepseek-v3')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from designer.calibration import engines
+from designer.model.catalog import Catalog
+from designer.model.errors import InputError, excerpt, unknown
+
+# id column → the column of the source's words it can be read from
+WORDS = {"chip": "hardware", "engine": "software", "catalog_model": "model"}
+
+# form factors a chip id states when the catalog holds that part: "H100 PCIe" is not h100-sxm
+_FORMS = {"pcie": "PCIe", "nvl": "NVL"}
+CAPACITY_TOLERANCE = 0.1  # a stated "192GB" names a chip of 180 GB (DGX B200 reports 180)
+
+
+def missing(header: Iterable[str], required: Iterable[str]) -> list[str]:
+    """The `required` columns `header` lacks, an id column counting as present when its words
+    column is (`WORDS`); each missing id column named with its alternative.
+
+    >>> missing(["hardware", "software", "model", "tp"], ["chip", "engine", "catalog_model", "tp"])
+    []
+    >>> missing(["software", "tp"], ["chip", "engine", "tp", "pp"])
+    ['chip (or hardware)', 'pp']
+    """
+    have = set(header)
+    out = []
+    for c in required:
+        if c in have or WORDS.get(c) in have:
+            continue
+        out.append(f"{c} (or {WORDS[c]})" if c in WORDS else c)
+    return out
+
+
+def resolve(
+    row: dict, column: str, where: str, catalog: Catalog, read: dict | None = None
+) -> str | None:
+    """The id column's cell of `row` when it is written; else its words column read as a
+    catalog id (recorded in `read` as `{words column: {words: id}}`); None when the row has
+    neither, for the caller's usual error."""
+    written = (row.get(column) or "").strip()
+    words_column = WORDS[column]
+    words = (row.get(words_column) or "").strip()
+    if written or not words:
+        return written or None
+    key = f"{words_column} (no {column} id)"
+    if column == "chip":
+        found = chip(words, catalog, where=where, key=key)
+    elif column == "engine":
+        found = engine(words, where=where, key=key)
+    else:
+        found = model(words, catalog, where=where, key=key)
+    if read is not None:
+        read.setdefault(words_column, {})[words] = found
+    return found
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-case words of a hardware name, a parenthesis left out (it qualifies: "(SXM or
+    PCIe not stated)"), a count before the chip dropped ("8xH100"), and each pair of
+    neighbours joined ("Gaudi 2" → gaudi2)."""
+    plain = re.sub(r"\([^)]*\)", " ", text.casefold())
+    words = [re.sub(r"^\d+x(?=[a-z])", "", w) for w in re.split(r"[^a-z0-9]+", plain)]
+    words = [w for w in words if w]
+    return words + [a + b for a, b in zip(words, words[1:], strict=False)]
+
+
+def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "hardware") -> str:
+    """The catalog chip a hardware name names: its id in any case; else the chips whose id's
+    first part is one of its words ("H100" → h100-sxm), less those of another form factor than
+    it states (PCIe, NVL) or of another memory capacity (a stated "141GB", within 10%; either an
+    error when no chip is left), and, when several remain, those whose other id parts it also
+    states ("A100 80GB" → a100-80gb).
+
+    >>> from designer.model.catalog import Catalog
+    >>> cat = Catalog.load()
+    >>> def error(f, *a):
+    ...     try:
+    ...         f(*a)
+    ...     except InputError as e:
+    ...         return e.message
+    >>> error(chip, "a100", cat)
+    "'a100' names several catalog chips (a100-40gb, a100-80gb): write one in a `chip` column"
+    >>> error(chip, "GH200 144GB", cat).split(":")[0]
+    "'GH200 144GB' states 144 GB; the catalog's gh200 has 96 GB"
+    """
+    ids = list(catalog.raw["chips"])
+    exact = [c for c in ids if c.casefold() == text.strip().casefold()]
+    if exact:
+        return exact[0]
+    words = _tokens(text)
+    found = [c for c in ids if c.split("-")[0] in words]
+    forms = [f for f in _FORMS if f in words]
+    formed = [c for c in found if all(f in c.split("-") for f in forms)]
+    if found and not formed:
+        raise InputError(
+            f"{excerpt(text)} names the {_FORMS[forms[0]]} form factor; the catalog holds "
+            f"{', '.join(found)}: write a catalog id in a `chip` column, or add the part to the "
+            "chips catalog",
+            where=where,
+            key=key,
+        )
+    found = formed
+    stated = [int(m.group(1)) for w in words if (m := re.fullmatch(r"(\d+)gb", w))]
+    if found and stated:
+        sized = [c for c in found if _capacity_matches(catalog, c, stated)]
+        if not sized:
+            have = ", ".join(
+                f"{c} has {catalog.chip(c).memory_capacity / 1e9:.0f} GB" for c in found
+            )
+            raise InputError(
+                f"{excerpt(text)} states {stated[0]} GB; the catalog's {have}: write a catalog "
+                "id in a `chip` column, or add the part to the chips catalog",
+                where=where,
+                key=key,
+            )
+        found = sized
+    if len(found) > 1:
+        found = [c for c in found if all(p in words for p in c.split("-")[1:])] or found
+    return _one(text, found, "chip", "chip", ids, where, key)
+
+
+def _capacity_matches(catalog: Catalog, chip_id: str, stated: list[int]) -> bool:
+    gb = catalog.chip(chip_id).memory_capacity / 1e9
+    return any(abs(s - gb) <= CAPACITY_TOLERANCE * gb for s in stated)
+
+
+def _one(
+    text: str, found: list[str], kind: str, column: str, valid, where: str | None, key: str
+) -> str:
+    """The one entry `found`, else an error: none (the closest valid name) or several."""
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise InputError(
+            f"{excerpt(text)} names several catalog {kind}s ({', '.join(sorted(found))}): "
+            f"write one in a `{column}` column",
+            where=where,
+            key=key,
+        )
+    err = unknown(kind, text, valid, where=where, key=key)
+    raise InputError(
+        f"{err.message}; or write the catalog id in a `{column}` column", where=where, key=key
+    )
+
+
+def engine(text: str, *, where: str | None = None, key: str = "software") -> str:
+    """The catalogs/engines.toml engine a software description names first: its id or one of
+    its `names`, as a word in any case ("vllm-0.9.1", "rocm/vllm:…", "trtllm-bench"), a name
+    inside a longer one not counted (deepspeed in DeepSpeed-MII).
+
+    >>> engine("rocm/vllm:rocm6.4.1_vllm_0.9.1_20250715"), engine("SGLang 0.5.6, via vLLM's client")
+    ('vllm', 'sglang')
+    """
+    hits = []
+    for e in engines.table():
+        for n in (e, *engines.names(e)):
+            pattern = rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])"
+            hits += [(m.start(), m.end(), e) for m in re.finditer(pattern, text, re.IGNORECASE)]
+    inside = {h for h in hits for o in hits if o[0] <= h[0] and h[1] <= o[1] and o != h}
+    kept = sorted(h for h in hits if h not in inside)
+    if not kept:
+        raise InputError(
+            f"{excerpt(text, limit=80)} names no engine of catalogs/engines.toml "
+            f"({', '.join(sorted(engines.table()))}): write the engine in an `engine` column",
+            where=where,
+            key=key,
+        )
+    return kept[0][2]
+
+
+# words after a model's name that name its checkpoint, not its architecture: instruction or
+# chat tuning, a quantization, a revision ("-Instruct-FP8-KV", "-chat-hf", "-FP4-V2", "-v0.1")
+_CHECKPOINT = re.compile(
+    r"instruct|chat|hf|it|base|fp8|fp4|nvfp4|mxfp4|int4|int8|w4a16|w8a8|w4a8|awq|gptq|kv|bf16"
+    r"|fp16|preview|dynamic|v\d+(?:\.\d+)*",
+    re.IGNORECASE,
+)
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.casefold())
+
+
+def _forms(name: str) -> list[str]:
+    """The plain forms of a model name's last path part ("amd/Llama-3.1-405B-Instruct-FP8-KV"):
+    as written, then with each checkpoint word at its end dropped in turn (`_CHECKPOINT`)."""
+    words = [w for w in re.split(r"[^A-Za-z0-9.]+", name.rsplit("/", 1)[-1]) if w]
+    out = [_plain(name.rsplit("/", 1)[-1])]
+    while len(words) > 1 and _CHECKPOINT.fullmatch(words[-1]):
+        words.pop()
+        out.append(_plain("".join(words)))
+    return out
+
+
+def _model_index(catalog: Catalog) -> dict[str, str | None]:
+    """Plain forms of every model's id, name, Hugging Face id and aliases (`_forms`) → its id;
+    None for a form two entries share."""
+    out: dict[str, str | None] = {}
+    for model_id, e in catalog.raw["models"].items():
+        if not isinstance(e, dict):
+            continue
+        names = [model_id, e.get("name"), e.get("hf_id"), *(e.get("aliases") or [])]
+        for n in names:
+            if isinstance(n, str) and n:
+                for form in _forms(n):
+                    out[form] = model_id if out.get(form, model_id) == model_id else None
+    return out
+
+
+def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "model") -> str:
+    """The catalog model a source's model name names: an id, alias or Hugging Face id
+    (`Catalog.model_id`); else the entry whose id, name, Hugging Face id or alias reads the
+    same in letters and digits ("Llama 3.1 70B" is llama3.1-70b), checkpoint words at the end
+    dropped (`_CHECKPOINT`: "meta-llama/Llama-3.1-405B-FP8" is llama3.1-405b). A name with a
+    parenthesis is read whole, without it, and inside it; all readings must agree.
+
+    >>> from designer.model.catalog import Catalog
+    >>> cat = Catalog.load()
+    >>> model("gpt-oss-120b lmsys/gpt-oss-120b-bf16 (BF16)", cat)
+    'gpt-oss-120b'
+    >>> try:
+    ...     model("LLaMA 70B", cat)  # Llama 1, 2 or 3: the source must say
+    ... except InputError as e:
+    ...     print(e.message.split(";")[0])
+    unknown model 'LLaMA 70B' (closest valid name: llama3-70b)
+    """
+    stripped = re.sub(r"\([^)]*\)", " ", text).strip()
+    readings = [text.strip(), stripped, *re.findall(r"\(([^)]*)\)", text)]
+    readings += [w for w in stripped.split() if "/" in w]
+    index = _model_index(catalog)
+    found: set[str] = set()
+    for reading in filter(None, readings):
+        hit = catalog.model_id(reading)
+        if hit is None:
+            hit = next((index[f] for f in _forms(reading) if index.get(f)), None)
+        if hit:
+            found.add(hit)
+    ids = [i for i in catalog.raw["models"]]
+    return _one(text, sorted(found), "model", "catalog_model", ids, where, key)

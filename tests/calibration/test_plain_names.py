@@ -1,0 +1,251 @@
+"""Measurement rows that name their chip, engine and model only in the source's words."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from designer.calibration import measurements, plain_names, ttft
+from designer.interface.cli import main
+from designer.model.catalog import Catalog
+from designer.model.errors import InputError
+
+MEASUREMENTS = measurements.bundled_path().parent
+SHIPPED = sorted([*MEASUREMENTS.glob("*.csv"), *MEASUREMENTS.glob("held_out/*.csv")])
+IDS = ("chip", "engine", "catalog_model")
+
+
+@pytest.fixture(scope="module")
+def cat() -> Catalog:
+    return Catalog.load()
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _write(path: Path, rows: list[dict], drop: tuple[str, ...] = IDS) -> Path:
+    fields = [k for k in rows[0] if k not in drop]
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def _resolves(row: dict, cat: Catalog) -> bool:
+    try:
+        for column in IDS:
+            plain_names.resolve(
+                {plain_names.WORDS[column]: row[plain_names.WORDS[column]]}, column, "f", cat
+            )
+    except InputError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("path", [p for p in SHIPPED if "hardware" in _rows(p)[0]], ids=str)
+def test_words_never_read_as_another_entry_than_the_shipped_ids(path: Path, cat: Catalog) -> None:
+    """Every shipped row's words, read without its ids, name the entry the row maps to, or are
+    an error (ambiguous or unknown words): never a different chip, engine or model."""
+    wrong = []
+    for row in _rows(path):
+        for column in IDS:
+            words = row[plain_names.WORDS[column]]
+            try:
+                got = plain_names.resolve({plain_names.WORDS[column]: words}, column, "f", cat)
+            except InputError:
+                continue
+            want = row[column]
+            if column == "catalog_model":
+                got, want = cat.model_id(got), cat.model_id(want)
+            elif column == "engine":
+                want = plain_names.engines.canonical(want)
+            else:
+                want = want.casefold()
+            if got != want:
+                wrong.append((row["id"], column, words, got, want))
+    assert wrong == []
+
+
+def test_a_file_of_words_loads_as_the_same_measurements(tmp_path: Path, cat: Catalog) -> None:
+    """decode.csv without its id columns (the rows whose words name one entry each) loads as
+    the very same measurements as with them, and most rows are such rows."""
+    rows = [r for r in _rows(measurements.bundled_path()) if _resolves(r, cat)]
+    assert len(rows) >= 300
+    with_ids = measurements.load(_write(tmp_path / "ids.csv", rows, drop=()), cat)
+    read: dict = {}
+    words = measurements.load(_write(tmp_path / "words.csv", rows), cat, read)
+    assert words == with_ids
+    assert read["hardware"]["h100"] == "h100-sxm"
+    assert read["software"]["NVIDIA NIM 1.8.0 (TensorRT-LLM backend)"] == "tensorrt-llm"
+    assert read["model"]["deepseek-ai/DeepSeek-R1"] == "deepseek-v3"
+
+
+def test_an_empty_id_cell_falls_back_to_the_words_and_a_written_id_wins(
+    tmp_path: Path, cat: Catalog
+) -> None:
+    rows = _rows(measurements.bundled_path())[:3]
+    rows[0]["chip"] = ""  # h100 → h100-sxm
+    rows[1]["hardware"] = "no such part"  # the id is written: the words are not read
+    read: dict = {}
+    got = measurements.load(_write(tmp_path / "mixed.csv", rows, drop=()), cat, read)
+    assert [r.chip for r in got] == ["h100-sxm"] * 3
+    assert read == {"hardware": {"h100": "h100-sxm"}}
+
+
+@pytest.mark.parametrize(
+    ("words", "chip"),
+    [
+        ("H100", "h100-sxm"),
+        ("8xH100", "h100-sxm"),
+        ("NVIDIA H100 (SXM or PCIe not stated)", "h100-sxm"),
+        ("NVIDIA H100 80GB HBM3", "h100-sxm"),
+        ("A100-SXM4-40GB", "a100-40gb"),
+        ("NVIDIA A100 80GB", "a100-80gb"),
+        ("b200-trt", "b200"),
+        ("NVIDIA B200 192GB", "b200"),
+        ("AMD Instinct MI300X", "mi300x"),
+        ("Intel Gaudi 2", "gaudi2"),
+        ("TPU v5e", "tpu-v5e"),
+        ("GB200 NVL72", "gb200"),
+        ("H200", "h200"),
+    ],
+)
+def test_hardware_names(words: str, chip: str, cat: Catalog) -> None:
+    assert plain_names.chip(words, cat) == chip
+
+
+@pytest.mark.parametrize(
+    ("words", "says"),
+    [
+        ("a100", "names several catalog chips (a100-40gb, a100-80gb)"),
+        ("TPU", "names several catalog chips"),
+        ("H100 PCIe", "'H100 PCIe' names the PCIe form factor; the catalog holds h100-sxm"),
+        ("NVIDIA H100 NVL 94GB", "names the NVL form factor"),
+        ("GH200 144GB", "states 144 GB; the catalog's gh200 has 96 GB"),
+        ("Ascend 910B", "unknown chip"),
+    ],
+)
+def test_hardware_that_names_no_one_chip_is_an_error(words: str, says: str, cat: Catalog) -> None:
+    with pytest.raises(InputError, match="chip` column") as e:
+        plain_names.chip(words, cat, where="f.csv:2", key="hardware")
+    assert says in str(e.value)
+    assert str(e.value).startswith("f.csv:2: hardware: ")
+
+
+@pytest.mark.parametrize(
+    ("words", "engine"),
+    [
+        ("vLLM 0.13.0 (vllm/vllm-openai:v0.13.0)", "vllm"),
+        ("Mango LLMBoost, vllm-0.9.0.2.dev108+g71faa1880.rocm641", "vllm"),
+        ("TRT-LLM 0.17, TensorRT 10.8", "tensorrt-llm"),
+        ("trtllm-bench", "tensorrt-llm"),
+        ("DeepSpeed (Habana)", "deepspeed"),
+        ("DeepSpeed-MII", "deepspeed-mii"),
+        ("lmsysorg/sglang:v0.5.6-cu129-amd64", "sglang"),
+    ],
+)
+def test_software_names(words: str, engine: str) -> None:
+    assert plain_names.engine(words) == engine
+
+
+def test_software_that_names_no_engine_is_an_error() -> None:
+    with pytest.raises(InputError, match=r"names no engine .*write the engine in an `engine`"):
+        plain_names.engine("MLC LLM 0.1", where="f.csv:3")
+
+
+@pytest.mark.parametrize(
+    ("words", "model"),
+    [
+        ("llama3.1-70b", "llama3.1-70b"),
+        ("Llama 3.1 70B", "llama3.1-70b"),
+        ("meta-llama/Llama-3.1-405B-FP8", "llama3.1-405b"),
+        ("amd/Llama-3.1-405B-Instruct-FP8-KV", "llama3.1-405b"),
+        ("Llama 3.1 70B (amd/Llama-3.1-70B-Instruct-FP8-KV)", "llama3.1-70b"),
+        ("Meta-Llama-3-70B-Instruct", "llama3-70b"),
+        ("Llama-2-7b-chat-hf", "llama2-7b"),
+        ("deepseek-r1", "deepseek-v3"),
+        ("nvidia/DeepSeek-R1-0528-FP4-V2", "deepseek-v3"),
+        ("amd/DeepSeek-R1-0528-MXFP4-Preview", "deepseek-v3"),
+        ("DeepSeek-V3", "deepseek-v3"),
+        ("mistralai/Mixtral-8x7B-Instruct-v0.1", "mixtral-8x7b"),
+        ("Qwen/Qwen3-235B-A22B-FP8", "qwen3-235b-a22b"),
+        ("openai/gpt-oss-120b", "gpt-oss-120b"),
+    ],
+)
+def test_model_names(words: str, model: str, cat: Catalog) -> None:
+    assert plain_names.model(words, cat) == model
+
+
+@pytest.mark.parametrize(
+    ("words", "says"),
+    [
+        ("LLaMA 70B", "unknown model 'LLaMA 70B'"),  # Llama 1, 2 or 3: the source must say
+        ("llama-7b", "unknown model"),
+        ("Llama 3.1 405B (amd/Llama-3.1-70B-Instruct-FP8-KV)", "names several catalog models"),
+    ],
+)
+def test_model_words_that_name_no_one_entry_are_an_error(
+    words: str, says: str, cat: Catalog
+) -> None:
+    with pytest.raises(InputError, match="catalog_model` column") as e:
+        plain_names.model(words, cat)
+    assert says in str(e.value)
+
+
+def test_missing_columns_name_both_alternatives(tmp_path: Path, cat: Catalog) -> None:
+    rows = _rows(measurements.bundled_path())[:2]
+    path = _write(tmp_path / "bare.csv", rows, drop=(*IDS, "hardware"))
+    with pytest.raises(InputError, match=r"missing column\(s\) chip \(or hardware\) \(expected"):
+        measurements.load(path, cat)
+
+
+def test_validate_reports_what_the_words_were_read_as(tmp_path: Path, capsys, cat: Catalog) -> None:
+    rows = [r for r in _rows(measurements.bundled_path())[:40] if _resolves(r, cat)]
+    path = _write(tmp_path / "words.csv", rows)
+    assert main(["validate", str(path), "--profile", "default"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("read from the source's words where no catalog id was written")
+    assert "'h100' → h100-sxm" in last
+    assert main(["validate", str(path), "--profile", "default", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["read_as"]["hardware"]["h100"] == "h100-sxm"
+    assert main(["validate", str(measurements.bundled_path()), "--json"]) == 0
+    assert "read_as" not in json.loads(capsys.readouterr().out)  # ids written: nothing read
+
+
+def test_an_ambiguous_row_is_one_line_naming_file_row_and_column(tmp_path: Path, capsys) -> None:
+    rows = _rows(measurements.bundled_path())[:40]
+    path = _write(tmp_path / "words.csv", rows)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    line = 1 + next(i for i, r in enumerate(rows, 1) if r["hardware"] == "a100")
+    assert f"words.csv:{line}: hardware (no chip id): 'a100' names several catalog chips" in err
+
+
+def test_dtype_and_measure_spellings(tmp_path: Path, cat: Catalog) -> None:
+    rows = _rows(measurements.bundled_path())[:2]
+    plain = measurements.load(_write(tmp_path / "a.csv", rows, drop=()), cat)
+    rows[0].update(weight_dtype="FP8 (E4M3)", measure="TPOT")
+    rows[1].update(kv_dtype="float8_e4m3fn", measure="ITL")
+    spelled = measurements.load(_write(tmp_path / "b.csv", rows, drop=()), cat)
+    assert spelled == plain
+    rows[0]["weight_dtype"] = "q4_k_m"
+    with pytest.raises(InputError, match="weight_dtype: unknown dtype 'q4_k_m'"):
+        measurements.load(_write(tmp_path / "c.csv", rows, drop=()), cat)
+
+
+def test_ttft_rows_read_words_too(tmp_path: Path, cat: Catalog) -> None:
+    rows = _rows(ttft.bundled_path())[:3]
+    with_ids = ttft.load(_write(tmp_path / "ids.csv", rows, drop=()), cat)
+    for r, loaded in zip(rows, with_ids, strict=True):
+        r["hardware"] = loaded.chip.upper()
+        r["model"] = cat.raw["models"][loaded.model]["name"]
+    words = ttft.load(_write(tmp_path / "words.csv", rows, drop=("chip", "catalog_model")), cat)
+    assert words == with_ids
