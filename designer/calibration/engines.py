@@ -92,10 +92,10 @@ def _names() -> dict[str, tuple[str, ...]]:
     return out
 
 
-def names(engine: str) -> tuple[str, ...]:
+def names_of(engine: str) -> tuple[str, ...]:
     """The other spellings of `engine` (its `names` in catalogs/engines.toml).
 
-    >>> names("tensorrt-llm")[:2]
+    >>> names_of("tensorrt-llm")[:2]
     ('TRT-LLM', 'trtllm')
     """
     return _names().get(engine, ())
@@ -138,9 +138,15 @@ def stated_version(engine: str, software: str) -> str | None:
     >>> stated_version("tensorrt-llm", "TensorRT-LLM (commit f51ea9dc) ; TensorRT 10.11") is None
     True
     """
-    names = "|".join(re.escape(n) for n in (engine, *_names().get(engine, ())))
-    m = re.search(rf"(?<![a-z0-9])(?:{names}){_AFTER_NAME}", software, re.IGNORECASE)
+    m = re.search(named(engine) + _AFTER_NAME, software, re.IGNORECASE)
     return m.group(1) if m else None
+
+
+def named(engine: str) -> str:
+    """A regular expression (to match in any case) for `engine`'s id or one of its `names`,
+    not inside a longer word on its left ("rocm/vllm", "trtllm-bench", not "myvllm")."""
+    names = "|".join(re.escape(n) for n in (engine, *names_of(engine)))
+    return rf"(?<![a-z0-9])(?:{names})"
 
 
 def parse_version(

@@ -123,16 +123,18 @@ class Measurement(Configuration):
         return self.input_tokens + self.output_tokens // 2
 
 
-def configuration(row: dict, where: str, catalog: Catalog, read: dict | None = None) -> dict:
+def configuration(
+    row: dict, where: str, catalog: Catalog, read: plain_names.Read | None = None
+) -> dict:
     """The `Configuration` fields of a CSV row (`where`: its file and line): a catalog chip
     and model, dtypes (the KV cache's, when not stated, the weights'), positive TP and PP.
     A chip, engine or model id left empty (or its column absent) is read from the source's
     words, `hardware`, `software` and `model` (`plain_names.resolve`, recording in `read`)."""
-    written = plain_names.resolve(row, "chip", where, catalog, read) or ""
+    written = plain_names.resolve(row, "chip", where, catalog, read)
     chip = next((c for c in catalog.raw["chips"] if c.casefold() == written.casefold()), None)
     if chip is None:  # ids in any case ("H200" is h200)
         raise unknown("chip", written, catalog.raw["chips"], where=where, key="chip")
-    named = plain_names.resolve(row, "catalog_model", where, catalog, read) or ""
+    named = plain_names.resolve(row, "catalog_model", where, catalog, read)
     model = catalog.model_id(named)  # an alias or a Hugging Face id: its catalog entry
     if model is None:
         raise unknown("model", named, catalog.model_names(), where=where, key="catalog_model")
@@ -141,7 +143,7 @@ def configuration(row: dict, where: str, catalog: Catalog, read: dict | None = N
         "id": row["id"].strip(),
         "source_url": row["source_url"].strip(),
         "chip": chip,
-        "engine": engines.canonical(plain_names.resolve(row, "engine", where, catalog, read) or ""),
+        "engine": engines.canonical(plain_names.resolve(row, "engine", where, catalog, read)),
         "model": model,
         "weight_dtype": _dtype(row["weight_dtype"], where, "weight_dtype"),
         "kv_dtype": _dtype(kv or row["weight_dtype"], where, "kv_dtype"),
@@ -212,7 +214,7 @@ def _ms(row: dict, where: str) -> float:
 
 
 def load(
-    path: str | Path, catalog: Catalog | None = None, read: dict | None = None
+    path: str | Path, catalog: Catalog | None = None, read: plain_names.Read | None = None
 ) -> list[Measurement]:
     """Read a measurements CSV (columns in `COLUMNS`; `hardware`, `software` and `model` may
     stand for `chip`, `engine` and `catalog_model`: `plain_names`), checking chips and models

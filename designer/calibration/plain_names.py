@@ -24,7 +24,7 @@ words were read as is reported (`designer validate`: a line, and `read_as` in `-
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from designer.calibration import engines
 from designer.model.catalog import Catalog
@@ -33,9 +33,7 @@ from designer.model.errors import InputError, excerpt, unknown
 # id column → the column of the source's words it can be read from
 WORDS = {"chip": "hardware", "engine": "software", "catalog_model": "model"}
 
-# form factors a chip id states when the catalog holds that part: "H100 PCIe" is not h100-sxm
-_FORMS = {"pcie": "PCIe", "nvl": "NVL"}
-CAPACITY_TOLERANCE = 0.1  # a stated "192GB" names a chip of 180 GB (DGX B200 reports 180)
+Read = dict[str, dict[str, str]]  # words column → {words: the catalog id they were read as}
 
 
 def missing(header: Iterable[str], required: Iterable[str]) -> list[str]:
@@ -56,17 +54,20 @@ def missing(header: Iterable[str], required: Iterable[str]) -> list[str]:
     return out
 
 
-def resolve(
-    row: dict, column: str, where: str, catalog: Catalog, read: dict | None = None
-) -> str | None:
+def resolve(row: dict, column: str, where: str, catalog: Catalog, read: Read | None = None) -> str:
     """The id column's cell of `row` when it is written; else its words column read as a
-    catalog id (recorded in `read` as `{words column: {words: id}}`); None when the row has
-    neither, for the caller's usual error."""
+    catalog id (recorded in `read`); an error when the row gives neither."""
     written = (row.get(column) or "").strip()
     words_column = WORDS[column]
     words = (row.get(words_column) or "").strip()
-    if written or not words:
-        return written or None
+    if written:
+        return written
+    if not words:
+        raise InputError(
+            f"empty: write the catalog id in `{column}` or the source's words in `{words_column}`",
+            where=where,
+            key=column if column in row else words_column,
+        )
     key = f"{words_column} (no {column} id)"
     if column == "chip":
         found = chip(words, catalog, where=where, key=key)
@@ -79,22 +80,41 @@ def resolve(
     return found
 
 
+# words that make a part another than the catalog's of the same name unless its id states them:
+# form factors (an H100 PCIe or NVL card is not the SXM module) and product variants
+_VARIANTS = {
+    "pcie": "PCIe",
+    "nvl": "NVL",
+    "ultra": "Ultra",
+    "cpx": "CPX",
+    "pro": "Pro",
+    "max": "Max",
+    "lite": "Lite",
+    "mini": "Mini",
+}
+CAPACITY_TOLERANCE = 0.1  # a stated "192GB" names a chip of 180 GB (DGX B200 reports 180)
+
+
 def _tokens(text: str) -> list[str]:
-    """Lower-case words of a hardware name, a parenthesis left out (it qualifies: "(SXM or
-    PCIe not stated)"), a count before the chip dropped ("8xH100"), and each pair of
-    neighbours joined ("Gaudi 2" → gaudi2)."""
-    plain = re.sub(r"\([^)]*\)", " ", text.casefold())
+    """Lower-case words of a hardware name, and each pair of neighbours joined ("Gaudi 2" →
+    gaudi2). Left out: a parenthesis that says what is not stated or gives alternatives ("(SXM
+    or PCIe not stated)"), a count before the chip ("8xH100"), a host's "PCIe Gen5"; a rack's
+    "NVL 72" is one word (nvl72), not the NVL form factor."""
+    plain = text.casefold()
+    plain = re.sub(r"\([^)]*(?:not stated|unknown|\bor\b)[^)]*\)", " ", plain)
+    plain = re.sub(r"pcie\s*gen\s*\d+", " ", plain)
+    plain = re.sub(r"\bnvl\s+(\d+)\b(?!\s*gb)", r"nvl\1", plain)
     words = [re.sub(r"^\d+x(?=[a-z])", "", w) for w in re.split(r"[^a-z0-9]+", plain)]
     words = [w for w in words if w]
     return words + [a + b for a, b in zip(words, words[1:], strict=False)]
 
 
 def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "hardware") -> str:
-    """The catalog chip a hardware name names: its id in any case; else the chips whose id's
-    first part is one of its words ("H100" → h100-sxm), less those of another form factor than
-    it states (PCIe, NVL) or of another memory capacity (a stated "141GB", within 10%; either an
-    error when no chip is left), and, when several remain, those whose other id parts it also
-    states ("A100 80GB" → a100-80gb).
+    """The catalog chip a hardware name names: its id or catalog name in any case; else the
+    chips whose id's first part is one of its words ("H100" → h100-sxm). The words must name
+    one part ("H100/H200" names two: an error); a form factor or variant it states (PCIe, NVL,
+    Ultra …) and a memory capacity ("141GB", within 10%) must be the chip's, else an error; of
+    variants of one part (a100-40gb, a100-80gb) it must state the one ("A100 80GB").
 
     >>> from designer.model.catalog import Catalog
     >>> cat = Catalog.load()
@@ -102,29 +122,41 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
     ...     try:
     ...         f(*a)
     ...     except InputError as e:
-    ...         return e.message
+    ...         return e.message.split(":")[0]
     >>> error(chip, "a100", cat)
-    "'a100' names several catalog chips (a100-40gb, a100-80gb): write one in a `chip` column"
-    >>> error(chip, "GH200 144GB", cat).split(":")[0]
+    "'a100' does not name one catalog chip (a100-40gb, a100-80gb)"
+    >>> error(chip, "GH200 144GB", cat)
     "'GH200 144GB' states 144 GB; the catalog's gh200 has 96 GB"
     """
     ids = list(catalog.raw["chips"])
-    exact = [c for c in ids if c.casefold() == text.strip().casefold()]
+    folded = text.strip().casefold()
+    exact = [
+        c
+        for c, e in catalog.raw["chips"].items()
+        if folded in (c.casefold(), str((e or {}).get("name", "")).casefold())
+    ]
     if exact:
         return exact[0]
     words = _tokens(text)
     found = [c for c in ids if c.split("-")[0] in words]
-    forms = [f for f in _FORMS if f in words]
-    formed = [c for c in found if all(f in c.split("-") for f in forms)]
-    if found and not formed:
+    parts = sorted({c.split("-")[0] for c in found})
+    if len(parts) > 1:
         raise InputError(
-            f"{excerpt(text)} names the {_FORMS[forms[0]]} form factor; the catalog holds "
-            f"{', '.join(found)}: write a catalog id in a `chip` column, or add the part to the "
-            "chips catalog",
+            f"{excerpt(text)} names several catalog chips ({', '.join(sorted(found))}): write "
+            "one in a `chip` column",
             where=where,
             key=key,
         )
-    found = formed
+    for word, label in _VARIANTS.items():
+        if found and word in words and not any(word in c.split("-") for c in found):
+            raise InputError(
+                f"{excerpt(text)} names the {label} variant; the catalog holds "
+                f"{', '.join(found)}: write a catalog id in a `chip` column, or add the part to "
+                "the chips catalog",
+                where=where,
+                key=key,
+            )
+    found = [c for c in found if all(w not in words or w in c.split("-") for w in _VARIANTS)]
     stated = [int(m.group(1)) for w in words if (m := re.fullmatch(r"(\d+)gb", w))]
     if found and stated:
         sized = [c for c in found if _capacity_matches(catalog, c, stated)]
@@ -139,8 +171,15 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
                 key=key,
             )
         found = sized
-    if len(found) > 1:
+    if len(found) > 1:  # variants of one part: the one whose other id parts it states
         found = [c for c in found if all(p in words for p in c.split("-")[1:])] or found
+        if len(found) > 1:
+            raise InputError(
+                f"{excerpt(text)} does not name one catalog chip ({', '.join(sorted(found))}): "
+                "write one in a `chip` column, or add the part to the chips catalog",
+                where=where,
+                key=key,
+            )
     return _one(text, found, "chip", "chip", ids, where, key)
 
 
@@ -150,7 +189,13 @@ def _capacity_matches(catalog: Catalog, chip_id: str, stated: list[int]) -> bool
 
 
 def _one(
-    text: str, found: list[str], kind: str, column: str, valid, where: str | None, key: str
+    text: str,
+    found: list[str],
+    kind: str,
+    column: str,
+    valid: Collection[str],
+    where: str | None,
+    key: str,
 ) -> str:
     """The one entry `found`, else an error: none (the closest valid name) or several."""
     if len(found) == 1:
@@ -169,37 +214,46 @@ def _one(
 
 
 def engine(text: str, *, where: str | None = None, key: str = "software") -> str:
-    """The catalogs/engines.toml engine a software description names first: its id or one of
-    its `names`, as a word in any case ("vllm-0.9.1", "rocm/vllm:…", "trtllm-bench"), a name
-    inside a longer one not counted (deepspeed in DeepSpeed-MII).
+    """The catalogs/engines.toml engine a software description names: its id or one of its
+    `names`, as a word in any case ("vllm-0.9.1", "rocm/vllm:…", "trtllm-bench"), a name inside
+    a longer one not counted (deepspeed in DeepSpeed-MII). Two engines named ("vLLM's
+    benchmark_serving.py against SGLang") is an error: which one served is not said.
 
-    >>> engine("rocm/vllm:rocm6.4.1_vllm_0.9.1_20250715"), engine("SGLang 0.5.6, via vLLM's client")
-    ('vllm', 'sglang')
+    >>> engine("rocm/vllm:rocm6.4.1_vllm_0.9.1_20250715"), engine("DeepSpeed-FastGen")
+    ('vllm', 'deepspeed-mii')
     """
     hits = []
     for e in engines.table():
-        for n in (e, *engines.names(e)):
-            pattern = rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])"
-            hits += [(m.start(), m.end(), e) for m in re.finditer(pattern, text, re.IGNORECASE)]
+        pattern = engines.named(e) + "(?![a-z0-9])"
+        hits += [(m.start(), m.end(), e) for m in re.finditer(pattern, text, re.IGNORECASE)]
     inside = {h for h in hits for o in hits if o[0] <= h[0] and h[1] <= o[1] and o != h}
-    kept = sorted(h for h in hits if h not in inside)
-    if not kept:
+    named = sorted({h[2] for h in hits if h not in inside})
+    if len(named) == 1:
+        return named[0]
+    if named:
         raise InputError(
-            f"{excerpt(text, limit=80)} names no engine of catalogs/engines.toml "
-            f"({', '.join(sorted(engines.table()))}): write the engine in an `engine` column",
+            f"{excerpt(text, limit=80)} names several engines ({', '.join(named)}): write the "
+            "one that served in an `engine` column",
             where=where,
             key=key,
         )
-    return kept[0][2]
+    raise InputError(
+        f"{excerpt(text, limit=80)} names no engine of catalogs/engines.toml "
+        f"({', '.join(sorted(engines.table()))}): write the engine in an `engine` column",
+        where=where,
+        key=key,
+    )
 
 
 # words after a model's name that name its checkpoint, not its architecture: instruction or
-# chat tuning, a quantization, a revision ("-Instruct-FP8-KV", "-chat-hf", "-FP4-V2", "-v0.1")
-_CHECKPOINT = re.compile(
-    r"instruct|chat|hf|it|base|fp8|fp4|nvfp4|mxfp4|int4|int8|w4a16|w8a8|w4a8|awq|gptq|kv|bf16"
-    r"|fp16|preview|dynamic|v\d+(?:\.\d+)*",
+# chat tuning and a quantization ("-Instruct-FP8-KV", "-chat-hf"); a revision after a
+# quantization ("-FP4-V2"). A version elsewhere is the model's own (DeepSeek-V2, Mistral v0.3).
+_TUNING = re.compile(r"instruct|chat|hf|it|base", re.IGNORECASE)
+_QUANTIZATION = re.compile(
+    r"fp8|fp4|nvfp4|mxfp4|int4|int8|w4a16|w8a8|w4a8|awq|gptq|kv|bf16|fp16|preview|dynamic",
     re.IGNORECASE,
 )
+_REVISION = re.compile(r"v\d+", re.IGNORECASE)
 
 
 def _plain(text: str) -> str:
@@ -208,13 +262,22 @@ def _plain(text: str) -> str:
 
 def _forms(name: str) -> list[str]:
     """The plain forms of a model name's last path part ("amd/Llama-3.1-405B-Instruct-FP8-KV"):
-    as written, then with each checkpoint word at its end dropped in turn (`_CHECKPOINT`)."""
-    words = [w for w in re.split(r"[^A-Za-z0-9.]+", name.rsplit("/", 1)[-1]) if w]
-    out = [_plain(name.rsplit("/", 1)[-1])]
-    while len(words) > 1 and _CHECKPOINT.fullmatch(words[-1]):
+    as written, then with each checkpoint word at its end dropped in turn (`_TUNING`,
+    `_QUANTIZATION`, and `_REVISION` right after a quantization)."""
+    last = name.rsplit("/", 1)[-1]
+    words = [w for w in re.split(r"[^A-Za-z0-9.]+", last) if w]
+    out = [_plain(last)]
+    while len(words) > 1 and _checkpoint_word(words[-1], words[-2]):
         words.pop()
         out.append(_plain("".join(words)))
     return out
+
+
+def _checkpoint_word(word: str, before: str) -> bool:
+    """Whether `word`, last of a model name after `before`, names the checkpoint (`_forms`)."""
+    if _TUNING.fullmatch(word) or _QUANTIZATION.fullmatch(word):
+        return True
+    return bool(_REVISION.fullmatch(word) and _QUANTIZATION.fullmatch(before))
 
 
 def _model_index(catalog: Catalog) -> dict[str, str | None]:
@@ -236,8 +299,8 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
     """The catalog model a source's model name names: an id, alias or Hugging Face id
     (`Catalog.model_id`); else the entry whose id, name, Hugging Face id or alias reads the
     same in letters and digits ("Llama 3.1 70B" is llama3.1-70b), checkpoint words at the end
-    dropped (`_CHECKPOINT`: "meta-llama/Llama-3.1-405B-FP8" is llama3.1-405b). A name with a
-    parenthesis is read whole, without it, and inside it; all readings must agree.
+    dropped (`_forms`: "meta-llama/Llama-3.1-405B-FP8" is llama3.1-405b). The name outside any
+    parenthesis must name the entry; a parenthesis may name it again, not another one.
 
     >>> from designer.model.catalog import Catalog
     >>> cat = Catalog.load()
@@ -249,16 +312,22 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
     ...     print(e.message.split(";")[0])
     unknown model 'LLaMA 70B' (closest valid name: llama3-70b)
     """
-    stripped = re.sub(r"\([^)]*\)", " ", text).strip()
-    readings = [text.strip(), stripped, *re.findall(r"\(([^)]*)\)", text)]
-    readings += [w for w in stripped.split() if "/" in w]
     index = _model_index(catalog)
-    found: set[str] = set()
-    for reading in filter(None, readings):
-        hit = catalog.model_id(reading)
-        if hit is None:
-            hit = next((index[f] for f in _forms(reading) if index.get(f)), None)
-        if hit:
-            found.add(hit)
-    ids = [i for i in catalog.raw["models"]]
-    return _one(text, sorted(found), "model", "catalog_model", ids, where, key)
+
+    def named(readings: Iterable[str]) -> set[str]:
+        out = set()
+        for reading in filter(None, (r.strip() for r in readings)):
+            hit = catalog.model_id(reading)
+            if hit is None:
+                hit = next((index[f] for f in _forms(reading) if index.get(f)), None)
+            if hit:
+                out.add(hit)
+        return out
+
+    outside = re.sub(r"\([^)]*\)", " ", text).strip()
+    found = named([outside, *(w for w in outside.split() if "/" in w)])
+    if found:
+        found |= named(re.findall(r"\(([^)]*)\)", text))
+    return _one(
+        text, sorted(found), "model", "catalog_model", list(catalog.raw["models"]), where, key
+    )

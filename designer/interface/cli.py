@@ -606,7 +606,7 @@ def _study_sets(args: argparse.Namespace) -> dict[str, Any]:
     return sets
 
 
-def _measurements(args: argparse.Namespace, read: dict | None = None):
+def _measurements(args: argparse.Namespace, read: dict[str, dict[str, str]] | None = None):
     """The catalog and the rows of `args.data` (those of `--platform` / `--engine`); `read`
     receives what the source's words were read as (`plain_names.resolve`)."""
     from designer.calibration import measurements
@@ -652,7 +652,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         from designer.model import outputs
 
         outputs.check(args.out, "a profile", force=args.force)  # before the fit
-    catalog, rows = _measurements(args)
+    read: dict[str, dict[str, str]] = {}
+    catalog, rows = _measurements(args, read)
+    if read:  # on stderr: --json keeps standard output one JSON document
+        from designer.interface.report import read_as_line
+
+        print(read_as_line(read, all_in=None), file=sys.stderr)
     if args.floor:
         if args.cross_validate:
             raise InputError(
@@ -877,7 +882,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from designer.interface.report import catalog_table, over_capacity_line, read_as_line
 
     _plot_target(args, PLOT_FORMATS)
-    read: dict = {}
+    read: dict[str, dict[str, str]] = {}
     catalog, rows = _measurements(args, read)
     name = args.profile or profiles.GENERIC
     profile = None if name == DEFAULT else profiles.get(name, key="--profile")
@@ -907,13 +912,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
     for name, d in record["domains"].items():
         print(
-            f"  {name}: {d['points']} points, {d['inside']:.1f}% inside, "
+            f"  {name}: {_points(d['points'])}, {d['inside']:.1f}% inside, "
             f"median half-width ±{d['median_half_width']:.1f}%"
         )
     print("by platform (signed: + when predicted slower than measured):")
     for name, d in record["platforms"].items():
         print(
-            f"  {name}: {d['points']} points, MAPE {d['mape']:.1f}%, signed {d['signed']:+.1f}%, "
+            f"  {name}: {_points(d['points'])}, MAPE {d['mape']:.1f}%, signed {d['signed']:+.1f}%, "
             f"{d['inside']:.1f}% inside"
         )
     if line := over_capacity_line(rows, record):
@@ -921,6 +926,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if read:
         print(read_as_line(read))
     return 0
+
+
+def _points(n: int) -> str:
+    return f"{n} point" if n == 1 else f"{n} points"
 
 
 _QUOTED = re.compile(r"'([^']{40,})'")

@@ -636,11 +636,13 @@ def over_capacity_line(
     )
 
 
-def read_as_line(read: dict[str, dict[str, str]], shown: int = 3) -> str:
+def read_as_line(
+    read: dict[str, dict[str, str]], shown: int = 3, all_in: str | None = "--json read_as"
+) -> str:
     """One line saying what a measurements file's words (`hardware`, `software`, `model`,
     where no catalog id was written) were read as (`plain_names.resolve`), so that a wrong
     match shows before its predictions are trusted: per column, words that differ from their
-    id first.
+    id first; `all_in` names where every pair is listed.
 
     >>> read_as_line({"hardware": {"h200": "h200", "8xH100": "h100-sxm"}}).split(": ", 1)[1]
     "hardware: '8xH100' → h100-sxm, 'h200' → h200"
@@ -651,7 +653,7 @@ def read_as_line(read: dict[str, dict[str, str]], shown: int = 3) -> str:
         named = [f"{excerpt(w, limit=48)} → {i}" for w, i in ordered[:shown]]
         more = f", and {len(pairs) - shown} more" if len(pairs) > shown else ""
         parts.append(f"{column}: {', '.join(named)}{more}")
-    return (
-        "read from the source's words where no catalog id was written (all in --json read_as): "
-        + "; ".join(parts)
+    where = f" (all in {all_in})" if all_in else ""
+    return f"read from the source's words where no catalog id was written{where}: " + "; ".join(
+        parts
     )

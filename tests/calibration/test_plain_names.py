@@ -113,6 +113,9 @@ def test_an_empty_id_cell_falls_back_to_the_words_and_a_written_id_wins(
         ("Intel Gaudi 2", "gaudi2"),
         ("TPU v5e", "tpu-v5e"),
         ("GB200 NVL72", "gb200"),
+        ("GB200 NVL 72", "gb200"),  # a rack, not the NVL card
+        ("8x H100 SXM, PCIe Gen5 host", "h100-sxm"),  # the host's bus, not the card's
+        ("NVIDIA GH200 Grace Hopper (H100 GPU, 96 GB HBM3)", "gh200"),  # its catalog name
         ("H200", "h200"),
     ],
 )
@@ -123,11 +126,22 @@ def test_hardware_names(words: str, chip: str, cat: Catalog) -> None:
 @pytest.mark.parametrize(
     ("words", "says"),
     [
-        ("a100", "names several catalog chips (a100-40gb, a100-80gb)"),
-        ("TPU", "names several catalog chips"),
-        ("H100 PCIe", "'H100 PCIe' names the PCIe form factor; the catalog holds h100-sxm"),
-        ("NVIDIA H100 NVL 94GB", "names the NVL form factor"),
+        ("a100", "does not name one catalog chip (a100-40gb, a100-80gb)"),
+        ("TPU", "does not name one catalog chip"),
+        ("H100 PCIe", "'H100 PCIe' names the PCIe variant; the catalog holds h100-sxm"),
+        ("NVIDIA H100 NVL 94GB", "names the NVL variant"),
+        ("NVIDIA H100 (PCIe, 80GB)", "names the PCIe variant"),  # a parenthesis is read
+        ("H200 NVL", "names the NVL variant; the catalog holds h200"),
+        ("Rubin CPX", "names the CPX variant"),
+        ("Rubin Ultra", "names the Ultra variant"),
         ("GH200 144GB", "states 144 GB; the catalog's gh200 has 96 GB"),
+        ("GH200 (144GB HBM3e)", "states 144 GB"),
+        ("H100 (94 GB)", "states 94 GB; the catalog's h100-sxm has 80 GB"),
+        ("H100/H200", "names several catalog chips (h100-sxm, h200)"),
+        ("H200 vs H100", "names several catalog chips"),
+        ("H100 (GH200 Grace Hopper)", "names several catalog chips (gh200, h100-sxm)"),
+        ("B200 (in GB200 NVL72)", "names several catalog chips (b200, gb200)"),
+        ("TPU v4", "does not name one catalog chip (tpu-ironwood, tpu-v5e"),
         ("Ascend 910B", "unknown chip"),
     ],
 )
@@ -147,6 +161,9 @@ def test_hardware_that_names_no_one_chip_is_an_error(words: str, says: str, cat:
         ("trtllm-bench", "tensorrt-llm"),
         ("DeepSpeed (Habana)", "deepspeed"),
         ("DeepSpeed-MII", "deepspeed-mii"),
+        ("DeepSpeed-FastGen (DeepSpeed-MII)", "deepspeed-mii"),
+        ("text-generation-inference 2.0", "tgi"),
+        ("NVIDIA NIM (vLLM backend)", "vllm"),
         ("lmsysorg/sglang:v0.5.6-cu129-amd64", "sglang"),
     ],
 )
@@ -154,9 +171,18 @@ def test_software_names(words: str, engine: str) -> None:
     assert plain_names.engine(words) == engine
 
 
-def test_software_that_names_no_engine_is_an_error() -> None:
-    with pytest.raises(InputError, match=r"names no engine .*write the engine in an `engine`"):
-        plain_names.engine("MLC LLM 0.1", where="f.csv:3")
+@pytest.mark.parametrize(
+    ("words", "says"),
+    [
+        ("MLC LLM 0.1", r"names no engine .*write the engine in an `engine`"),
+        # a benchmark client of one engine against another's server: which one served?
+        ("vLLM benchmark_serving.py against SGLang 0.4", r"several engines \(sglang, vllm\)"),
+        ("benchmark_serving.py (vLLM) on TGI 2.0", r"several engines \(tgi, vllm\)"),
+    ],
+)
+def test_software_that_names_no_one_engine_is_an_error(words: str, says: str) -> None:
+    with pytest.raises(InputError, match=says):
+        plain_names.engine(words, where="f.csv:3")
 
 
 @pytest.mark.parametrize(
@@ -176,6 +202,8 @@ def test_software_that_names_no_engine_is_an_error() -> None:
         ("mistralai/Mixtral-8x7B-Instruct-v0.1", "mixtral-8x7b"),
         ("Qwen/Qwen3-235B-A22B-FP8", "qwen3-235b-a22b"),
         ("openai/gpt-oss-120b", "gpt-oss-120b"),
+        ("meta-llama/Meta-Llama-3.1-70B-Instruct", "llama3.1-70b"),  # the name before the rename
+        ("meta-llama/Meta-Llama-3.1-405B-Instruct-FP8", "llama3.1-405b"),
     ],
 )
 def test_model_names(words: str, model: str, cat: Catalog) -> None:
@@ -188,6 +216,13 @@ def test_model_names(words: str, model: str, cat: Catalog) -> None:
         ("LLaMA 70B", "unknown model 'LLaMA 70B'"),  # Llama 1, 2 or 3: the source must say
         ("llama-7b", "unknown model"),
         ("Llama 3.1 405B (amd/Llama-3.1-70B-Instruct-FP8-KV)", "names several catalog models"),
+        # a version is the model's own, not a checkpoint's: never read as another version
+        ("DeepSeek-V2", "unknown model"),
+        ("deepseek-ai/DeepSeek-V2.5", "unknown model"),
+        ("DeepSeek", "unknown model"),
+        ("Mistral-7B-Instruct-v0.3", "unknown model"),  # mistral-7b is v0.1
+        # a parenthesis may only name the entry again: a distilled model is not its teacher
+        ("DeepSeek-R1-Distill-Llama-70B (deepseek-ai/DeepSeek-R1)", "unknown model"),
     ],
 )
 def test_model_words_that_name_no_one_entry_are_an_error(
@@ -226,7 +261,7 @@ def test_an_ambiguous_row_is_one_line_naming_file_row_and_column(tmp_path: Path,
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     line = 1 + next(i for i, r in enumerate(rows, 1) if r["hardware"] == "a100")
-    assert f"words.csv:{line}: hardware (no chip id): 'a100' names several catalog chips" in err
+    assert f"words.csv:{line}: hardware (no chip id): 'a100' does not name one catalog chip" in err
 
 
 def test_dtype_and_measure_spellings(tmp_path: Path, cat: Catalog) -> None:
@@ -249,3 +284,23 @@ def test_ttft_rows_read_words_too(tmp_path: Path, cat: Catalog) -> None:
         r["model"] = cat.raw["models"][loaded.model]["name"]
     words = ttft.load(_write(tmp_path / "words.csv", rows, drop=("chip", "catalog_model")), cat)
     assert words == with_ids
+
+
+def test_a_row_with_neither_id_nor_words_is_an_error(tmp_path: Path, cat: Catalog) -> None:
+    rows = _rows(measurements.bundled_path())[:2]
+    rows[1]["software"] = ""
+    path = _write(tmp_path / "words.csv", rows)
+    with pytest.raises(InputError, match=r"words.csv:3: software: empty: write the catalog id in"):
+        measurements.load(path, cat)
+    rows[1]["engine"] = ""
+    with pytest.raises(InputError, match=r"words.csv:3: engine: empty"):
+        measurements.load(_write(tmp_path / "words.csv", rows, drop=()), cat)
+
+
+def test_calibrate_says_what_it_read_on_stderr(tmp_path: Path, capsys, cat: Catalog) -> None:
+    rows = [r for r in _rows(measurements.bundled_path())[:40] if _resolves(r, cat)]
+    path = _write(tmp_path / "words.csv", rows)
+    assert main(["calibrate", str(path), "--name", "mine", "--json"]) == 0
+    out, err = capsys.readouterr()
+    json.loads(out)  # standard output stays one JSON document
+    assert "read from the source's words where no catalog id was written: hardware:" in err
