@@ -24,11 +24,11 @@ words were read as is reported (`designer validate`: a line, and `read_as` in `-
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 
 from designer.calibration import engines
 from designer.model.catalog import Catalog
-from designer.model.errors import InputError, excerpt, unknown
+from designer.model.errors import InputError, excerpt
 
 # id column → the column of the source's words it can be read from
 WORDS = {"chip": "hardware", "engine": "software", "catalog_model": "model"}
@@ -98,23 +98,39 @@ CAPACITY_TOLERANCE = 0.1  # a stated "192GB" names a chip of 180 GB (DGX B200 re
 def _tokens(text: str) -> list[str]:
     """Lower-case words of a hardware name, and each pair of neighbours joined ("Gaudi 2" →
     gaudi2). Left out: a parenthesis that says what is not stated or gives alternatives ("(SXM
-    or PCIe not stated)"), a count before the chip ("8xH100"), a host's "PCIe Gen5"; a rack's
-    "NVL 72" is one word (nvl72), not the NVL form factor."""
+    or PCIe not stated)"), counts before the chip ("8xH100", "2x8xH100"), the host's "PCIe Gen5"
+    of an SXM part; a rack's "NVL 72" is one word (nvl72), not the NVL form factor."""
     plain = text.casefold()
     plain = re.sub(r"\([^)]*(?:not stated|unknown|\bor\b)[^)]*\)", " ", plain)
-    plain = re.sub(r"pcie\s*gen\s*\d+", " ", plain)
+    if "sxm" in plain:
+        plain = re.sub(r"pcie\s*gen\s*\d+", " ", plain)
     plain = re.sub(r"\bnvl\s+(\d+)\b(?!\s*gb)", r"nvl\1", plain)
-    words = [re.sub(r"^\d+x(?=[a-z])", "", w) for w in re.split(r"[^a-z0-9]+", plain)]
+    words = [re.sub(r"^(?:\d+x)+(?=[a-z])", "", w) for w in re.split(r"[^a-z0-9]+", plain)]
     words = [w for w in words if w]
     return words + [a + b for a, b in zip(words, words[1:], strict=False)]
+
+
+def _own_words(catalog: Catalog, chip_id: str) -> set[str]:
+    """What a chip's id and catalog name state ("NVIDIA B300 (HGX, Blackwell Ultra)": ultra)."""
+    name = str((catalog.raw["chips"].get(chip_id) or {}).get("name", ""))
+    return {*chip_id.split("-"), *re.split(r"[^a-z0-9]+", name.casefold())}
+
+
+def _boards(words: list[str]) -> list[str]:
+    """Words naming a board of a few chips ("NVL2", "NVL4": another part than the chip alone; a
+    rack of 36 or more, "NVL72", is the chip's) or a generation ("v2")."""
+    boards = [w for w in words if (m := re.fullmatch(r"nvl(\d+)", w)) and int(m.group(1)) < 36]
+    return boards + [w for w in words if re.fullmatch(r"v\d+", w)]
 
 
 def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "hardware") -> str:
     """The catalog chip a hardware name names: its id or catalog name in any case; else the
     chips whose id's first part is one of its words ("H100" → h100-sxm). The words must name
-    one part ("H100/H200" names two: an error); a form factor or variant it states (PCIe, NVL,
-    Ultra …) and a memory capacity ("141GB", within 10%) must be the chip's, else an error; of
-    variants of one part (a100-40gb, a100-80gb) it must state the one ("A100 80GB").
+    one part ("H100/H200" names two: an error); a form factor, variant, board or generation it
+    states (PCIe, NVL, Ultra, NVL2, v2 …) must be in the chip's id or catalog name, and a memory
+    capacity ("141GB", within 10%) must be the chip's, else an error; when the id's first part
+    is a vendor's name or shared by variants (cerebras-wse3; tpu-v5e; a100-40gb, a100-80gb),
+    the words must state the id's other parts ("WSE-3", "TPU v5e", "A100 80GB").
 
     >>> from designer.model.catalog import Catalog
     >>> cat = Catalog.load()
@@ -147,8 +163,11 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
             where=where,
             key=key,
         )
-    for word, label in _VARIANTS.items():
-        if found and word in words and not any(word in c.split("-") for c in found):
+    own = {c: _own_words(catalog, c) for c in found}
+    stated_variants = [w for w in _VARIANTS if w in words]
+    for word in stated_variants + _boards(words):
+        if found and not any(word in own[c] for c in found):
+            label = _VARIANTS.get(word, word.upper() if word.startswith("nvl") else word)
             raise InputError(
                 f"{excerpt(text)} names the {label} variant; the catalog holds "
                 f"{', '.join(found)}: write a catalog id in a `chip` column, or add the part to "
@@ -156,7 +175,7 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
                 where=where,
                 key=key,
             )
-    found = [c for c in found if all(w not in words or w in c.split("-") for w in _VARIANTS)]
+    found = [c for c in found if all(w in own[c] for w in stated_variants)]
     stated = [int(m.group(1)) for w in words if (m := re.fullmatch(r"(\d+)gb", w))]
     if found and stated:
         sized = [c for c in found if _capacity_matches(catalog, c, stated)]
@@ -171,16 +190,18 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
                 key=key,
             )
         found = sized
-    if len(found) > 1:  # variants of one part: the one whose other id parts it states
-        found = [c for c in found if all(p in words for p in c.split("-")[1:])] or found
-        if len(found) > 1:
+    vendor = bool(parts) and not re.search(r"\d", parts[0])  # "cerebras", "tpu": not a part
+    if len(found) > 1 or vendor:  # the one whose other id parts it states
+        named = [c for c in found if all(p in words for p in c.split("-")[1:])]
+        if len(named) != 1:
             raise InputError(
                 f"{excerpt(text)} does not name one catalog chip ({', '.join(sorted(found))}): "
                 "write one in a `chip` column, or add the part to the chips catalog",
                 where=where,
                 key=key,
             )
-    return _one(text, found, "chip", "chip", ids, where, key)
+        found = named
+    return _one(text, found, "chip", "chip", where, key)
 
 
 def _capacity_matches(catalog: Catalog, chip_id: str, stated: list[int]) -> bool:
@@ -188,16 +209,10 @@ def _capacity_matches(catalog: Catalog, chip_id: str, stated: list[int]) -> bool
     return any(abs(s - gb) <= CAPACITY_TOLERANCE * gb for s in stated)
 
 
-def _one(
-    text: str,
-    found: list[str],
-    kind: str,
-    column: str,
-    valid: Collection[str],
-    where: str | None,
-    key: str,
-) -> str:
-    """The one entry `found`, else an error: none (the closest valid name) or several."""
+def _one(text: str, found: list[str], kind: str, column: str, where: str | None, key: str) -> str:
+    """The one entry `found`, else an error: none or several. No closest id is suggested: a
+    publication's words near an id name another part or model as often as that one ("H20" is
+    not the H200, "LLaMA 70B" not Llama 3)."""
     if len(found) == 1:
         return found[0]
     if found:
@@ -207,9 +222,11 @@ def _one(
             where=where,
             key=key,
         )
-    err = unknown(kind, text, valid, where=where, key=key)
     raise InputError(
-        f"{err.message}; or write the catalog id in a `{column}` column", where=where, key=key
+        f"{excerpt(text)} names no catalog {kind} (`designer catalog list {kind}s` lists them): "
+        f"write the catalog id in a `{column}` column, or add the {kind} to its catalog",
+        where=where,
+        key=key,
     )
 
 
@@ -254,6 +271,7 @@ _QUANTIZATION = re.compile(
     re.IGNORECASE,
 )
 _REVISION = re.compile(r"v\d+", re.IGNORECASE)
+_ACCURACY = re.compile(r"99(?:\.9)?")  # MLPerf's accuracy targets: llama2-70b-99, -99.9
 
 
 def _plain(text: str) -> str:
@@ -264,7 +282,8 @@ def _forms(name: str) -> list[str]:
     """The plain forms of a model name's last path part ("amd/Llama-3.1-405B-Instruct-FP8-KV"):
     as written, then with each checkpoint word at its end dropped in turn (`_TUNING`,
     `_QUANTIZATION`, and `_REVISION` right after a quantization)."""
-    last = name.rsplit("/", 1)[-1]
+    name = name.strip()
+    last = name if re.search(r"\s", name) else name.rsplit("/", 1)[-1]  # "org/repo" is one word
     words = [w for w in re.split(r"[^A-Za-z0-9.]+", last) if w]
     out = [_plain(last)]
     while len(words) > 1 and _checkpoint_word(words[-1], words[-2]):
@@ -275,7 +294,7 @@ def _forms(name: str) -> list[str]:
 
 def _checkpoint_word(word: str, before: str) -> bool:
     """Whether `word`, last of a model name after `before`, names the checkpoint (`_forms`)."""
-    if _TUNING.fullmatch(word) or _QUANTIZATION.fullmatch(word):
+    if _TUNING.fullmatch(word) or _QUANTIZATION.fullmatch(word) or _ACCURACY.fullmatch(word):
         return True
     return bool(_REVISION.fullmatch(word) and _QUANTIZATION.fullmatch(before))
 
@@ -300,7 +319,8 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
     (`Catalog.model_id`); else the entry whose id, name, Hugging Face id or alias reads the
     same in letters and digits ("Llama 3.1 70B" is llama3.1-70b), checkpoint words at the end
     dropped (`_forms`: "meta-llama/Llama-3.1-405B-FP8" is llama3.1-405b). The name outside any
-    parenthesis must name the entry; a parenthesis may name it again, not another one.
+    parenthesis must name the entry, each side of a spaced slash the same one ("Llama 3.1 405B
+    / Llama 3.1 8B" names two); a parenthesis and its words may name it again, not another.
 
     >>> from designer.model.catalog import Catalog
     >>> cat = Catalog.load()
@@ -309,8 +329,8 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
     >>> try:
     ...     model("LLaMA 70B", cat)  # Llama 1, 2 or 3: the source must say
     ... except InputError as e:
-    ...     print(e.message.split(";")[0])
-    unknown model 'LLaMA 70B' (closest valid name: llama3-70b)
+    ...     print(e.message.split(":")[0])
+    'LLaMA 70B' names no catalog model (`designer catalog list models` lists them)
     """
     index = _model_index(catalog)
 
@@ -325,9 +345,12 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
         return out
 
     outside = re.sub(r"\([^)]*\)", " ", text).strip()
-    found = named([outside, *(w for w in outside.split() if "/" in w)])
-    if found:
-        found |= named(re.findall(r"\(([^)]*)\)", text))
-    return _one(
-        text, sorted(found), "model", "catalog_model", list(catalog.raw["models"]), where, key
-    )
+    pieces = [p for p in re.split(r"\s/|/\s", outside) if p.strip()]  # "405B / 8B (draft)"
+    each = [named([p, *(w for w in p.split() if "/" in w)]) for p in pieces]
+    found = set().union(*each)
+    if found and not all(each):  # one side names no catalog model: two models all the same
+        found.add(f"a model not in the catalog ({excerpt(pieces[each.index(set())].strip())})")
+    if found:  # a parenthesis, and each of its words, may only name the entry again
+        inside = re.findall(r"\(([^)]*)\)", text)
+        found |= named([*inside, *(w for p in inside for w in re.split(r"[\s,;:]+", p))])
+    return _one(text, sorted(found), "model", "catalog_model", where, key)

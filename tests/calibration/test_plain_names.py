@@ -114,6 +114,10 @@ def test_an_empty_id_cell_falls_back_to_the_words_and_a_written_id_wins(
         ("TPU v5e", "tpu-v5e"),
         ("GB200 NVL72", "gb200"),
         ("GB200 NVL 72", "gb200"),  # a rack, not the NVL card
+        ("2x8xH100", "h100-sxm"),
+        ("Blackwell Ultra B300", "b300"),  # its catalog name says Ultra
+        ("Cerebras WSE-3", "cerebras-wse3"),
+        ("Google TPU v6e (Trillium)", "tpu-v6e"),
         ("8x H100 SXM, PCIe Gen5 host", "h100-sxm"),  # the host's bus, not the card's
         ("NVIDIA GH200 Grace Hopper (H100 GPU, 96 GB HBM3)", "gh200"),  # its catalog name
         ("H200", "h200"),
@@ -141,8 +145,14 @@ def test_hardware_names(words: str, chip: str, cat: Catalog) -> None:
         ("H200 vs H100", "names several catalog chips"),
         ("H100 (GH200 Grace Hopper)", "names several catalog chips (gh200, h100-sxm)"),
         ("B200 (in GB200 NVL72)", "names several catalog chips (b200, gb200)"),
-        ("TPU v4", "does not name one catalog chip (tpu-ironwood, tpu-v5e"),
-        ("Ascend 910B", "unknown chip"),
+        ("TPU v4", "names the v4 variant; the catalog holds tpu-v5e"),
+        ("Ascend 910B", "names no catalog chip (`designer catalog list chips` lists them)"),
+        ("H20", "names no catalog chip"),  # no hint: the closest id, h200, is another part
+        ("NVIDIA H100 PCIe Gen5 80GB", "names the PCIe variant"),  # the card's own bus
+        ("Cerebras WSE-2", "does not name one catalog chip (cerebras-wse3)"),  # a vendor's name
+        ("Tenstorrent Wormhole n300", "does not name one catalog chip (tenstorrent-p150a)"),
+        ("Groq LPU v2", "names the v2 variant"),  # the catalog's is TSP v1
+        ("GH200 NVL2", "names the NVL2 variant"),  # a board of the 144 GB part
     ],
 )
 def test_hardware_that_names_no_one_chip_is_an_error(words: str, says: str, cat: Catalog) -> None:
@@ -178,6 +188,7 @@ def test_software_names(words: str, engine: str) -> None:
         # a benchmark client of one engine against another's server: which one served?
         ("vLLM benchmark_serving.py against SGLang 0.4", r"several engines \(sglang, vllm\)"),
         ("benchmark_serving.py (vLLM) on TGI 2.0", r"several engines \(tgi, vllm\)"),
+        ("nano-vllm 0.2.0", "names no engine"),  # another project, not vLLM
     ],
 )
 def test_software_that_names_no_one_engine_is_an_error(words: str, says: str) -> None:
@@ -204,6 +215,7 @@ def test_software_that_names_no_one_engine_is_an_error(words: str, says: str) ->
         ("openai/gpt-oss-120b", "gpt-oss-120b"),
         ("meta-llama/Meta-Llama-3.1-70B-Instruct", "llama3.1-70b"),  # the name before the rename
         ("meta-llama/Meta-Llama-3.1-405B-Instruct-FP8", "llama3.1-405b"),
+        ("llama2-70b-99.9", "llama2-70b"),  # MLPerf's benchmark name (an accuracy target)
     ],
 )
 def test_model_names(words: str, model: str, cat: Catalog) -> None:
@@ -213,16 +225,20 @@ def test_model_names(words: str, model: str, cat: Catalog) -> None:
 @pytest.mark.parametrize(
     ("words", "says"),
     [
-        ("LLaMA 70B", "unknown model 'LLaMA 70B'"),  # Llama 1, 2 or 3: the source must say
-        ("llama-7b", "unknown model"),
+        ("LLaMA 70B", "'LLaMA 70B' names no catalog model"),  # Llama 1, 2 or 3?
+        ("llama-7b", "names no catalog model"),
         ("Llama 3.1 405B (amd/Llama-3.1-70B-Instruct-FP8-KV)", "names several catalog models"),
         # a version is the model's own, not a checkpoint's: never read as another version
-        ("DeepSeek-V2", "unknown model"),
-        ("deepseek-ai/DeepSeek-V2.5", "unknown model"),
-        ("DeepSeek", "unknown model"),
-        ("Mistral-7B-Instruct-v0.3", "unknown model"),  # mistral-7b is v0.1
+        ("DeepSeek-V2", "names no catalog model"),
+        ("deepseek-ai/DeepSeek-V2.5", "names no catalog model"),
+        ("DeepSeek", "names no catalog model"),
+        ("Mistral-7B-Instruct-v0.3", "names no catalog model"),  # mistral-7b is v0.1
+        # each side of a spaced slash: a target and its draft are two models
+        ("Llama 3.1 405B / Llama 3.1 8B (draft)", "several catalog models (llama3.1-405b, llama"),
+        ("DeepSeek-V2 / DeepSeek-V3", "a model not in the catalog ('DeepSeek-V2')"),
         # a parenthesis may only name the entry again: a distilled model is not its teacher
-        ("DeepSeek-R1-Distill-Llama-70B (deepseek-ai/DeepSeek-R1)", "unknown model"),
+        ("DeepSeek-R1-Distill-Llama-70B (deepseek-ai/DeepSeek-R1)", "names no catalog model"),
+        ("Llama-3.1-8B-Instruct (speculative: Llama-3.1-70B)", "several catalog models"),
     ],
 )
 def test_model_words_that_name_no_one_entry_are_an_error(
