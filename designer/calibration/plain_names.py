@@ -8,8 +8,9 @@ written, is taken as the id (`measurements.configuration`): the words are never 
 over it.
 
 Words that match no catalog entry, or several, are bad input: one line naming the row, the
-column, the candidates or the closest name, and the id column that settles it. What each file's
-words were read as is reported (`designer validate`: a line, and `read_as` in `--json`).
+column, the candidates, and the id column that settles it. What each file's words were read
+as is reported (`designer validate`: a line, and `read_as` in `--json`; `designer calibrate`: the
+line on standard error).
 
 >>> from designer.model.catalog import Catalog
 >>> cat = Catalog.load()
@@ -348,8 +349,14 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
     pieces = [p for p in re.split(r"\s/|/\s", outside) if p.strip()]  # "405B / 8B (draft)"
     each = [named([p, *(w for w in p.split() if "/" in w)]) for p in pieces]
     found = set().union(*each)
-    if found and not all(each):  # one side names no catalog model: two models all the same
-        found.add(f"a model not in the catalog ({excerpt(pieces[each.index(set())].strip())})")
+    if found and not all(each):  # one side names a model the catalog does not hold
+        raise InputError(
+            f"{excerpt(text)} names {excerpt(pieces[each.index(set())].strip())}, no catalog "
+            f"model, beside {', '.join(sorted(found))}: write the one measured in a "
+            "`catalog_model` column",
+            where=where,
+            key=key,
+        )
     if found:  # a parenthesis, and each of its words, may only name the entry again
         inside = re.findall(r"\(([^)]*)\)", text)
         found |= named([*inside, *(w for p in inside for w in re.split(r"[\s,;:]+", p))])

@@ -235,7 +235,7 @@ def test_model_names(words: str, model: str, cat: Catalog) -> None:
         ("Mistral-7B-Instruct-v0.3", "names no catalog model"),  # mistral-7b is v0.1
         # each side of a spaced slash: a target and its draft are two models
         ("Llama 3.1 405B / Llama 3.1 8B (draft)", "several catalog models (llama3.1-405b, llama"),
-        ("DeepSeek-V2 / DeepSeek-V3", "a model not in the catalog ('DeepSeek-V2')"),
+        ("DeepSeek-V2 / DeepSeek-V3", "names 'DeepSeek-V2', no catalog model, beside deepseek-v3"),
         # a parenthesis may only name the entry again: a distilled model is not its teacher
         ("DeepSeek-R1-Distill-Llama-70B (deepseek-ai/DeepSeek-R1)", "names no catalog model"),
         ("Llama-3.1-8B-Instruct (speculative: Llama-3.1-70B)", "several catalog models"),
