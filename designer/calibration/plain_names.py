@@ -81,57 +81,87 @@ def resolve(row: dict, column: str, where: str, catalog: Catalog, read: Read | N
     return found
 
 
-# words that make a part another than the catalog's of the same name unless its id states them:
-# form factors (an H100 PCIe or NVL card is not the SXM module) and product variants
+# words that make a part another than the catalog's of the same name unless its id or catalog
+# name states them: form factors (an H100 PCIe or NVL card is not the SXM module), product
+# variants, a Grace superchip (GH200 is not an H100 alone)
 _VARIANTS = {
     "pcie": "PCIe",
     "nvl": "NVL",
+    "cnx": "CNX",
     "ultra": "Ultra",
     "cpx": "CPX",
     "pro": "Pro",
     "max": "Max",
     "lite": "Lite",
     "mini": "Mini",
+    "grace": "Grace",
 }
-CAPACITY_TOLERANCE = 0.1  # a stated "192GB" names a chip of 180 GB (DGX B200 reports 180)
+_MEMORY = ("hbm2", "hbm2e", "hbm3", "hbm3e", "hbm4", "hbm4e", "gddr6", "gddr7", "lpddr5x")
+_UNITS = ("gb", "gib", "g", "tb", "w", "gbps", "tbps")  # never the first half of a joined word
+TOLERANCE = 0.1  # a stated "192GB" names a chip of 180 GB (DGX B200 reports 180), "750W" of 750
 
 
 def _tokens(text: str) -> list[str]:
     """Lower-case words of a hardware name, and each pair of neighbours joined ("Gaudi 2" →
-    gaudi2). Left out: a parenthesis that says what is not stated or gives alternatives ("(SXM
-    or PCIe not stated)"), counts before the chip ("8xH100", "2x8xH100"), the host's "PCIe Gen5"
-    of an SXM part; a rack's "NVL 72" is one word (nvl72), not the NVL form factor."""
+    gaudi2, "80 GB" → 80gb; not a unit and a number, "GB 200"). Left out: the alternatives
+    "SXM or PCIe (not stated)", counts before the chip ("8xH100", "2x8xH100"), the host's
+    "PCIe Gen5" beside an SXM part; a rack's "NVL 72" is one word (nvl72)."""
     plain = text.casefold()
-    plain = re.sub(r"\([^)]*(?:not stated|unknown|\bor\b)[^)]*\)", " ", plain)
+    plain = re.sub(r"\b(?:sxm\s+or\s+pcie|pcie\s+or\s+sxm)\b(?:\s+not\s+stated)?", " ", plain)
     if "sxm" in plain:
         plain = re.sub(r"pcie\s*gen\s*\d+", " ", plain)
     plain = re.sub(r"\bnvl\s+(\d+)\b(?!\s*gb)", r"nvl\1", plain)
     words = [re.sub(r"^(?:\d+x)+(?=[a-z])", "", w) for w in re.split(r"[^a-z0-9]+", plain)]
     words = [w for w in words if w]
-    return words + [a + b for a, b in zip(words, words[1:], strict=False)]
+    pairs = [a + b for a, b in zip(words, words[1:], strict=False) if a not in _UNITS]
+    return words + pairs
 
 
 def _own_words(catalog: Catalog, chip_id: str) -> set[str]:
-    """What a chip's id and catalog name state ("NVIDIA B300 (HGX, Blackwell Ultra)": ultra)."""
+    """What a chip's id and catalog name state ("NVIDIA B300 (HGX B300 NVL16, Blackwell
+    Ultra)": ultra, nvl16); a GB/GH superchip states Grace."""
     name = str((catalog.raw["chips"].get(chip_id) or {}).get("name", ""))
-    return {*chip_id.split("-"), *re.split(r"[^a-z0-9]+", name.casefold())}
+    grace = {"grace"} if chip_id.startswith(("gb", "gh")) else set()
+    return {*chip_id.split("-"), *_tokens(name), *grace}
 
 
-def _boards(words: list[str]) -> list[str]:
-    """Words naming a board of a few chips ("NVL2", "NVL4": another part than the chip alone; a
-    rack of 36 or more, "NVL72", is the chip's) or a generation ("v2")."""
+def _racks(words: list[str]) -> list[str]:
+    """Words naming a rack of 36 chips or more ("NVL72"): a Grace superchip's (GB200 NVL72,
+    the GB200's B200), not the chip alone ("B200 NVL72" is no HGX B200)."""
+    return [w for w in words if (m := re.fullmatch(r"nvl(\d+)", w)) and int(m.group(1)) >= 36]
+
+
+def _parts(words: list[str]) -> list[str]:
+    """Words naming a board of a few chips ("NVL2", "NVL16": another part than the chip alone
+    unless its name says so), a generation ("v2") or a part number ("HL-338")."""
     boards = [w for w in words if (m := re.fullmatch(r"nvl(\d+)", w)) and int(m.group(1)) < 36]
-    return boards + [w for w in words if re.fullmatch(r"v\d+", w)]
+    return boards + [w for w in words if re.fullmatch(r"v\d+|hl\d+[a-z]?", w)]
+
+
+def _stated(words: list[str], pattern: str, scale: dict[str, float]) -> list[float]:
+    """The quantities `words` state in a unit of `scale` ("141gb", "94gib", "750w")."""
+    out = []
+    for w in words:
+        m = re.fullmatch(pattern, w)
+        if m:
+            out.append(int(m.group(1)) * scale[m.group(2)])
+    return out
+
+
+def _matches(stated: list[float], value: float | None) -> bool:
+    return value is not None and any(abs(s - value) <= TOLERANCE * value for s in stated)
 
 
 def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "hardware") -> str:
     """The catalog chip a hardware name names: its id or catalog name in any case; else the
     chips whose id's first part is one of its words ("H100" → h100-sxm). The words must name
-    one part ("H100/H200" names two: an error); a form factor, variant, board or generation it
-    states (PCIe, NVL, Ultra, NVL2, v2 …) must be in the chip's id or catalog name, and a memory
-    capacity ("141GB", within 10%) must be the chip's, else an error; when the id's first part
-    is a vendor's name or shared by variants (cerebras-wse3; tpu-v5e; a100-40gb, a100-80gb),
-    the words must state the id's other parts ("WSE-3", "TPU v5e", "A100 80GB").
+    one part ("H100/H200" names two), and what else they state must be the chip's, else an
+    error: a form factor, variant, board, generation or part number (PCIe, NVL, Ultra, Grace,
+    NVL2, v2, HL-338 …) its id or catalog name states; a rack (NVL72) only of a Grace
+    superchip; the memory type (HBM2e), capacity ("141GB", "94GiB") and power ("750W"), within
+    10%. Where the id's first part is a vendor's name or shared by variants (cerebras-wse3;
+    tpu-v5e; a100-40gb, a100-80gb), the words must state the id's other parts ("WSE-3", "TPU
+    v5e", "A100 80GB").
 
     >>> from designer.model.catalog import Catalog
     >>> cat = Catalog.load()
@@ -143,7 +173,7 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
     >>> error(chip, "a100", cat)
     "'a100' does not name one catalog chip (a100-40gb, a100-80gb)"
     >>> error(chip, "GH200 144GB", cat)
-    "'GH200 144GB' states 144 GB; the catalog's gh200 has 96 GB"
+    "'GH200 144GB' states 144 GB of memory; the catalog's gh200 has 96 GB"
     """
     ids = list(catalog.raw["chips"])
     folded = text.strip().casefold()
@@ -165,32 +195,42 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
             key=key,
         )
     own = {c: _own_words(catalog, c) for c in found}
-    stated_variants = [w for w in _VARIANTS if w in words]
-    for word in stated_variants + _boards(words):
-        if found and not any(word in own[c] for c in found):
-            label = _VARIANTS.get(word, word.upper() if word.startswith("nvl") else word)
-            raise InputError(
-                f"{excerpt(text)} names the {label} variant; the catalog holds "
-                f"{', '.join(found)}: write a catalog id in a `chip` column, or add the part to "
-                "the chips catalog",
-                where=where,
-                key=key,
-            )
-    found = [c for c in found if all(w in own[c] for w in stated_variants)]
-    stated = [int(m.group(1)) for w in words if (m := re.fullmatch(r"(\d+)gb", w))]
-    if found and stated:
-        sized = [c for c in found if _capacity_matches(catalog, c, stated)]
-        if not sized:
-            have = ", ".join(
-                f"{c} has {catalog.chip(c).memory_capacity / 1e9:.0f} GB" for c in found
-            )
-            raise InputError(
-                f"{excerpt(text)} states {stated[0]} GB; the catalog's {have}: write a catalog "
-                "id in a `chip` column, or add the part to the chips catalog",
-                where=where,
-                key=key,
-            )
-        found = sized
+    variants = [w for w in _VARIANTS if w in words]
+    for word in variants + _parts(words) + [w for w in _MEMORY if w in words]:
+        if found and not any(
+            word in own[c] or word == catalog.chip(c).memory_technology for c in found
+        ):
+            label = word if re.fullmatch(r"v\d+", word) else word.upper()
+            _not_the_chip(text, _VARIANTS.get(word, label), found, where, key)
+    for word in _racks(words):
+        if found and not any("grace" in own[c] or word in own[c] for c in found):
+            _not_the_chip(text, word.upper(), found, where, key)
+    found = [c for c in found if all(w in own[c] for w in variants)]
+    for quantity, pattern, scale, unit, value in (
+        (
+            "memory",
+            r"(\d+)(gb|gib|g)",
+            {"gb": 1e9, "gib": 2**30, "g": 1e9},
+            "GB",
+            "memory_capacity",
+        ),
+        ("power", r"(\d+)(w)", {"w": 1.0}, "W", "tdp"),
+    ):
+        stated = _stated(words, pattern, scale)
+        if found and stated:
+            kept = [c for c in found if _matches(stated, getattr(catalog.chip(c), value))]
+            if not kept:
+                have = ", ".join(
+                    f"{c} has {_amount(getattr(catalog.chip(c), value), unit)}" for c in found
+                )
+                raise InputError(
+                    f"{excerpt(text)} states {_amount(stated[0], unit)} of {quantity}; the "
+                    f"catalog's {have}: write a catalog id in a `chip` column, or add the part "
+                    "to the chips catalog",
+                    where=where,
+                    key=key,
+                )
+            found = kept
     vendor = bool(parts) and not re.search(r"\d", parts[0])  # "cerebras", "tpu": not a part
     if len(found) > 1 or vendor:  # the one whose other id parts it states
         named = [c for c in found if all(p in words for p in c.split("-")[1:])]
@@ -205,9 +245,20 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
     return _one(text, found, "chip", "chip", where, key)
 
 
-def _capacity_matches(catalog: Catalog, chip_id: str, stated: list[int]) -> bool:
-    gb = catalog.chip(chip_id).memory_capacity / 1e9
-    return any(abs(s - gb) <= CAPACITY_TOLERANCE * gb for s in stated)
+def _amount(value: float | None, unit: str) -> str:
+    if value is None:
+        return "none stated"
+    return f"{value / 1e9:.0f} GB" if unit == "GB" else f"{value:.0f} {unit}"
+
+
+def _not_the_chip(text: str, what: str, found: list[str], where: str | None, key: str) -> None:
+    raise InputError(
+        f"{excerpt(text)} states {what}, which the catalog's {', '.join(found)} does not (another "
+        "part or variant): write a catalog id in a `chip` column, or add the part to the chips "
+        "catalog",
+        where=where,
+        key=key,
+    )
 
 
 def _one(text: str, found: list[str], kind: str, column: str, where: str | None, key: str) -> str:
@@ -242,7 +293,7 @@ def engine(text: str, *, where: str | None = None, key: str = "software") -> str
     """
     hits = []
     for e in engines.table():
-        pattern = engines.named(e) + "(?![a-z0-9])"
+        pattern = engines.named(e) + r"(?![a-z0-9]|-(?:jax|mlx)\b)"  # sglang-jax: a port
         hits += [(m.start(), m.end(), e) for m in re.finditer(pattern, text, re.IGNORECASE)]
     inside = {h for h in hits for o in hits if o[0] <= h[0] and h[1] <= o[1] and o != h}
     named = sorted({h[2] for h in hits if h not in inside})
@@ -300,6 +351,19 @@ def _checkpoint_word(word: str, before: str) -> bool:
     return bool(_REVISION.fullmatch(word) and _QUANTIZATION.fullmatch(before))
 
 
+def _two_models(piece: str, named) -> list[str]:
+    """`piece` split at each slash whose left side names a catalog model by itself
+    ("llama2-70b/mixtral-8x7b"); an organization before a slash ("meta-llama/…") does not."""
+    out, rest = [], piece
+    while "/" in rest:
+        left, right = rest.split("/", 1)
+        if not named([left.split()[-1] if left.split() else ""]):
+            break
+        out.append(left)
+        rest = right
+    return [*out, rest]
+
+
 def _model_index(catalog: Catalog) -> dict[str, str | None]:
     """Plain forms of every model's id, name, Hugging Face id and aliases (`_forms`) → its id;
     None for a form two entries share."""
@@ -320,8 +384,9 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
     (`Catalog.model_id`); else the entry whose id, name, Hugging Face id or alias reads the
     same in letters and digits ("Llama 3.1 70B" is llama3.1-70b), checkpoint words at the end
     dropped (`_forms`: "meta-llama/Llama-3.1-405B-FP8" is llama3.1-405b). The name outside any
-    parenthesis must name the entry, each side of a spaced slash the same one ("Llama 3.1 405B
-    / Llama 3.1 8B" names two); a parenthesis and its words may name it again, not another.
+    parenthesis must name the entry, each side of a slash the same one ("Llama 3.1 405B / Llama
+    3.1 8B" and "llama2-70b/mixtral-8x7b" name two; "meta-llama/…" is an organization); a
+    parenthesis and its words may name it again, not another; a distilled model is an error.
 
     >>> from designer.model.catalog import Catalog
     >>> cat = Catalog.load()
@@ -345,8 +410,17 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
                 out.add(hit)
         return out
 
+    if re.search(r"distill", text, re.IGNORECASE):
+        raise InputError(
+            f"{excerpt(text)} names a distilled model, another model than its teacher: write "
+            "its catalog id in a `catalog_model` column, or add it to the models catalog",
+            where=where,
+            key=key,
+        )
     outside = re.sub(r"\([^)]*\)", " ", text).strip()
-    pieces = [p for p in re.split(r"\s/|/\s", outside) if p.strip()]  # "405B / 8B (draft)"
+    # "405B / 8B (draft)" and "70B-Instruct/8B-Instruct" name two models; "org/repo" one
+    pieces = [p for p in re.split(r"\s/|/\s", outside) if p.strip()]
+    pieces = [q for p in pieces for q in _two_models(p, named)]
     each = [named([p, *(w for w in p.split() if "/" in w)]) for p in pieces]
     found = set().union(*each)
     if found and not all(each):  # one side names a model the catalog does not hold

@@ -116,6 +116,13 @@ def test_an_empty_id_cell_falls_back_to_the_words_and_a_written_id_wins(
         ("GB200 NVL 72", "gb200"),  # a rack, not the NVL card
         ("2x8xH100", "h100-sxm"),
         ("Blackwell Ultra B300", "b300"),  # its catalog name says Ultra
+        ("HGX B300 NVL16", "b300"),  # and NVL16
+        ("GB200 Grace Blackwell", "gb200"),
+        ("GB300 NVL72", "gb300"),  # a Grace superchip's rack
+        ("Vera Rubin NVL144", "rubin"),
+        ("MI300X-NPS1-SPX-192GB-750W", "mi300x"),  # capacity and power agree
+        ("H100 SXM 80 GB 200 Gbps NIC", "h100-sxm"),  # "GB 200" is no GB200
+        ("H100 80 GiB", "h100-sxm"),
         ("Cerebras WSE-3", "cerebras-wse3"),
         ("Google TPU v6e (Trillium)", "tpu-v6e"),
         ("8x H100 SXM, PCIe Gen5 host", "h100-sxm"),  # the host's bus, not the card's
@@ -132,27 +139,38 @@ def test_hardware_names(words: str, chip: str, cat: Catalog) -> None:
     [
         ("a100", "does not name one catalog chip (a100-40gb, a100-80gb)"),
         ("TPU", "does not name one catalog chip"),
-        ("H100 PCIe", "'H100 PCIe' names the PCIe variant; the catalog holds h100-sxm"),
-        ("NVIDIA H100 NVL 94GB", "names the NVL variant"),
-        ("NVIDIA H100 (PCIe, 80GB)", "names the PCIe variant"),  # a parenthesis is read
-        ("H200 NVL", "names the NVL variant; the catalog holds h200"),
-        ("Rubin CPX", "names the CPX variant"),
-        ("Rubin Ultra", "names the Ultra variant"),
-        ("GH200 144GB", "states 144 GB; the catalog's gh200 has 96 GB"),
-        ("GH200 (144GB HBM3e)", "states 144 GB"),
-        ("H100 (94 GB)", "states 94 GB; the catalog's h100-sxm has 80 GB"),
+        ("H100 PCIe", "'H100 PCIe' states PCIe, which the catalog's h100-sxm does not"),
+        ("NVIDIA H100 NVL 94GB", "states NVL, which"),
+        ("NVIDIA H100 (PCIe, 80GB)", "states PCIe"),  # a parenthesis is read
+        ("H100 (PCIe or NVL)", "states PCIe"),  # alternatives of another form factor
+        ("H100 80GB HBM2e", "states HBM2E, which the catalog's h100-sxm does not"),
+        ("GH200 HBM3e", "states HBM3E"),  # the 144 GB part
+        ("GH200 144G", "states 144 GB of memory"),
+        ("H100 94GiB", "states 101 GB of memory; the catalog's h100-sxm has 80 GB"),
+        ("H100 350W", "states 350 W of power; the catalog's h100-sxm has 700 W"),  # the PCIe card
+        ("B200 NVL72", "states NVL72"),  # an NVL72 rack's B200 is the GB200's
+        ("Grace Blackwell B200", "states Grace"),
+        ("Grace Hopper H100", "states Grace"),  # the GH200
+        ("Intel Gaudi 3 HL-338", "states HL338"),  # the PCIe card; the catalog's is the OAM
+        ("H100 CNX", "states CNX"),
+        ("H200 NVL", "states NVL, which the catalog's h200 does not"),
+        ("Rubin CPX", "states CPX"),
+        ("Rubin Ultra", "states Ultra"),
+        ("GH200 144GB", "states 144 GB of memory; the catalog's gh200 has 96 GB"),
+        ("GH200 (144GB HBM3e)", "states HBM3E"),
+        ("H100 (94 GB)", "states 94 GB of memory; the catalog's h100-sxm has 80 GB"),
         ("H100/H200", "names several catalog chips (h100-sxm, h200)"),
         ("H200 vs H100", "names several catalog chips"),
         ("H100 (GH200 Grace Hopper)", "names several catalog chips (gh200, h100-sxm)"),
         ("B200 (in GB200 NVL72)", "names several catalog chips (b200, gb200)"),
-        ("TPU v4", "names the v4 variant; the catalog holds tpu-v5e"),
+        ("TPU v4", "states v4, which the catalog's tpu-v5e"),
         ("Ascend 910B", "names no catalog chip (`designer catalog list chips` lists them)"),
         ("H20", "names no catalog chip"),  # no hint: the closest id, h200, is another part
-        ("NVIDIA H100 PCIe Gen5 80GB", "names the PCIe variant"),  # the card's own bus
+        ("NVIDIA H100 PCIe Gen5 80GB", "states PCIe"),  # the card's own bus
         ("Cerebras WSE-2", "does not name one catalog chip (cerebras-wse3)"),  # a vendor's name
         ("Tenstorrent Wormhole n300", "does not name one catalog chip (tenstorrent-p150a)"),
-        ("Groq LPU v2", "names the v2 variant"),  # the catalog's is TSP v1
-        ("GH200 NVL2", "names the NVL2 variant"),  # a board of the 144 GB part
+        ("Groq LPU v2", "states v2"),  # the catalog's is TSP v1
+        ("GH200 NVL2", "states NVL2"),  # a board of the 144 GB part
     ],
 )
 def test_hardware_that_names_no_one_chip_is_an_error(words: str, says: str, cat: Catalog) -> None:
@@ -172,6 +190,7 @@ def test_hardware_that_names_no_one_chip_is_an_error(words: str, says: str, cat:
         ("DeepSpeed (Habana)", "deepspeed"),
         ("DeepSpeed-MII", "deepspeed-mii"),
         ("DeepSpeed-FastGen (DeepSpeed-MII)", "deepspeed-mii"),
+        ("DeepSpeed MII", "deepspeed-mii"),
         ("text-generation-inference 2.0", "tgi"),
         ("NVIDIA NIM (vLLM backend)", "vllm"),
         ("lmsysorg/sglang:v0.5.6-cu129-amd64", "sglang"),
@@ -189,6 +208,8 @@ def test_software_names(words: str, engine: str) -> None:
         ("vLLM benchmark_serving.py against SGLang 0.4", r"several engines \(sglang, vllm\)"),
         ("benchmark_serving.py (vLLM) on TGI 2.0", r"several engines \(tgi, vllm\)"),
         ("nano-vllm 0.2.0", "names no engine"),  # another project, not vLLM
+        ("sglang-jax 0.0.1", "names no engine"),  # a JAX port, not SGLang
+        ("MII (DeepSpeed)", r"several engines \(deepspeed, deepspeed-mii\)"),
     ],
 )
 def test_software_that_names_no_one_engine_is_an_error(words: str, says: str) -> None:
@@ -237,8 +258,11 @@ def test_model_names(words: str, model: str, cat: Catalog) -> None:
         ("Llama 3.1 405B / Llama 3.1 8B (draft)", "several catalog models (llama3.1-405b, llama"),
         ("DeepSeek-V2 / DeepSeek-V3", "names 'DeepSeek-V2', no catalog model, beside deepseek-v3"),
         # a parenthesis may only name the entry again: a distilled model is not its teacher
-        ("DeepSeek-R1-Distill-Llama-70B (deepseek-ai/DeepSeek-R1)", "names no catalog model"),
+        ("DeepSeek-R1-Distill-Llama-70B (deepseek-ai/DeepSeek-R1)", "names a distilled model"),
         ("Llama-3.1-8B-Instruct (speculative: Llama-3.1-70B)", "several catalog models"),
+        ("llama2-70b/mixtral-8x7b", "several catalog models (llama2-70b, mixtral-8x7b)"),
+        ("Llama-3.1-70B-Instruct/Llama-3.1-8B-Instruct", "several catalog models"),
+        ("DeepSeek-R1 (Distill-Llama-70B)", "names a distilled model"),
     ],
 )
 def test_model_words_that_name_no_one_entry_are_an_error(
