@@ -149,7 +149,7 @@ class Errors:
         wid, w = self.worst
         return (
             f"MAPE {self.mape:.1f}%, median {self.median:.1f}%, worst {w:+.1f}% ({wid}), "
-            f"{len(self.ids)} points"
+            f"{len(self.ids)} point{'s' * (len(self.ids) != 1)}"
         )
 
 

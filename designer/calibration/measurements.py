@@ -24,6 +24,7 @@ memory with a 16-bit cache; catalogs/measurements/README.md).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import re
@@ -186,7 +187,8 @@ MS_RANGE = (1e-3, 1e7)  # ms per output token: 1 µs to about 3 hours, else a ty
 
 def _int(row: dict, key: str, where: str) -> int:
     text = row[key].strip()
-    v = int(text) if re.fullmatch(r"[0-9]{1,12}", text) else 0
+    # a spreadsheet writes 16 as "16.0"
+    v = int(text.split(".")[0]) if re.fullmatch(r"[0-9]{1,12}(?:\.0*)?", text) else 0
     if v < 1:
         raise InputError(
             f"expected a positive integer (at most 12 digits), got {excerpt(text)}",
@@ -197,11 +199,17 @@ def _int(row: dict, key: str, where: str) -> int:
 
 
 def _ms(row: dict, where: str) -> float:
+    """The cell in ms: a number, or a time with its unit ("43.8 ms", "0.0438 s")."""
     text = row["ms_per_output_token"].strip()
     try:
         ms = float(text)
     except ValueError:
         ms = math.nan
+        if re.search(r"[0-9]\s*[a-zµ]+$", text, re.IGNORECASE):
+            from designer.model import units  # pint only for a cell that carries a unit
+
+            with contextlib.suppress(InputError):  # reported below, as the number
+                ms = units.parse(text, "time") * 1e3
     low, high = MS_RANGE
     if not low <= ms <= high:
         raise InputError(

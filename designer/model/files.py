@@ -152,11 +152,25 @@ def read_json(path: str | Path, what: str = "a JSON file") -> Any:
     return _check_depth(raw, str(path))
 
 
+def _delimiter(text: str) -> str:
+    """A comma, unless the header line has none and separates its fields with semicolons or tabs
+    (a spreadsheet's export in locales whose decimal mark is a comma).
+
+    >>> _delimiter("id;ms\\nr1;7"), _delimiter("id,ms"), _delimiter("id\\tms")
+    (';', ',', '\\t')
+    """
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if "," in first:
+        return ","
+    return next((d for d in (";", "\t") if d in first), ",")
+
+
 def read_csv(
     path: str | Path, what: str = "a CSV file", max_rows: int | None = None
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """The header and the rows (`(line number, {column: text})`) of a CSV file read through
-    `read_text`; every row has exactly the header's fields, blank lines are skipped.
+    `read_text`; every row has exactly the header's fields, blank lines are skipped; fields are
+    separated by commas, or by the semicolons or tabs of a header without commas (`_delimiter`).
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.csv"
@@ -167,7 +181,7 @@ def read_csv(
     where = str(path)
     max_rows = MAX_ROWS if max_rows is None else max_rows
     text = read_text(path, what, MAX_CSV_BYTES)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     rows: list[tuple[int, dict[str, str]]] = []
     header: list[str] = []
     try:

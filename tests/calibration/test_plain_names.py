@@ -344,3 +344,30 @@ def test_calibrate_says_what_it_read_on_stderr(tmp_path: Path, capsys, cat: Cata
     out, err = capsys.readouterr()
     json.loads(out)  # standard output stays one JSON document
     assert "read from the source's words where no catalog id was written: hardware:" in err
+
+
+def test_spreadsheet_exports(tmp_path: Path, cat: Catalog) -> None:
+    """A file as a spreadsheet writes it: semicolons (locales with a decimal comma), tabs,
+    integers as "16.0", the time with its unit; read as the plain file is."""
+    rows = _rows(measurements.bundled_path())[:3]
+    plain = measurements.load(_write(tmp_path / "plain.csv", rows, drop=()), cat)
+    for name, delimiter in (("semi.csv", ";"), ("tabs.csv", "\t")):
+        path = tmp_path / name
+        with path.open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]), delimiter=delimiter)
+            w.writeheader()
+            w.writerows(rows)
+        assert measurements.load(path, cat) == plain
+    spelled = [dict(r) for r in rows]
+    spelled[0]["batch"] = spelled[0]["batch"] + ".0"
+    spelled[1]["ms_per_output_token"] = f"{float(rows[1]['ms_per_output_token']) / 1e3!r} s"
+    spelled[2]["ms_per_output_token"] = rows[2]["ms_per_output_token"] + " ms"
+    got = measurements.load(_write(tmp_path / "spelled.csv", spelled, drop=()), cat)
+    assert [r.batch for r in got] == [r.batch for r in plain]
+    assert [r.measured_ms for r in got] == pytest.approx([r.measured_ms for r in plain])
+    spelled[0]["ms_per_output_token"] = "18 tokens"
+    with pytest.raises(InputError, match="ms_per_output_token: expected a positive number"):
+        measurements.load(_write(tmp_path / "bad.csv", spelled, drop=()), cat)
+    spelled[0]["ms_per_output_token"] = "18 GB"  # not a time
+    with pytest.raises(InputError, match="ms_per_output_token: expected a positive number"):
+        measurements.load(_write(tmp_path / "bad.csv", spelled, drop=()), cat)
