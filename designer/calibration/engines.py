@@ -144,10 +144,10 @@ def stated_version(engine: str, software: str) -> str | None:
 
 def named(engine: str) -> str:
     """A regular expression (to match in any case) for `engine`'s id or one of its `names`,
-    not the end of a longer word or hyphenated name on its left ("rocm/vllm", "trtllm-bench",
-    not "myvllm" or another project's "nano-vllm")."""
+    not the end of a longer word on its left ("rocm/vllm", "trtllm-bench", "dynamo-vllm", not
+    "myvllm") nor of the projects named after one ("nano-vllm", "mini-sglang")."""
     names = "|".join(re.escape(n) for n in (engine, *names_of(engine)))
-    return rf"(?<![a-z0-9-])(?:{names})"
+    return rf"(?<![a-z0-9])(?<!nano-)(?<!mini-)(?:{names})"
 
 
 def parse_version(

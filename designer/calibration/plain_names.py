@@ -83,18 +83,18 @@ def resolve(row: dict, column: str, where: str, catalog: Catalog, read: Read | N
 
 # words that make a part another than the catalog's of the same name unless its id or catalog
 # name states them: form factors (an H100 PCIe or NVL card is not the SXM module), product
-# variants, a Grace superchip (GH200 is not an H100 alone)
+# variants, a Grace superchip (GH200 is not an H100 alone), a MIG slice, MLPerf's CTS parts
+# (a custom thermal solution at another power: H200-SXM-141GB-CTS runs at 1000 W)
 _VARIANTS = {
     "pcie": "PCIe",
     "nvl": "NVL",
     "cnx": "CNX",
     "ultra": "Ultra",
     "cpx": "CPX",
-    "pro": "Pro",
-    "max": "Max",
     "lite": "Lite",
-    "mini": "Mini",
     "grace": "Grace",
+    "mig": "MIG",
+    "cts": "CTS",
 }
 _MEMORY = ("hbm2", "hbm2e", "hbm3", "hbm3e", "hbm4", "hbm4e", "gddr6", "gddr7", "lpddr5x")
 _UNITS = ("gb", "gib", "g", "tb", "w", "gbps", "tbps")  # never the first half of a joined word
@@ -103,18 +103,29 @@ TOLERANCE = 0.1  # a stated "192GB" names a chip of 180 GB (DGX B200 reports 180
 
 def _tokens(text: str) -> list[str]:
     """Lower-case words of a hardware name, and each pair of neighbours joined ("Gaudi 2" →
-    gaudi2, "80 GB" → 80gb; not a unit and a number, "GB 200"). Left out: the alternatives
-    "SXM or PCIe (not stated)", counts before the chip ("8xH100", "2x8xH100"), the host's
-    "PCIe Gen5" beside an SXM part; a rack's "NVL 72" is one word (nvl72)."""
-    plain = text.casefold()
+    gaudi2, "80 GB" → 80gb; not a unit and a number, "GB 200"). "PCI Express" is pcie, "1.2 kW"
+    1200w, a rack's "NVL 72" one word (nvl72). Left out: the alternatives "SXM or PCIe (not
+    stated)", counts before the chip ("8xH100", "2x8xH100"), bandwidths ("900 GB/s") and totals
+    ("1128 GB total")."""
+    plain = unicode_hyphens(text).casefold()
     plain = re.sub(r"\b(?:sxm\s+or\s+pcie|pcie\s+or\s+sxm)\b(?:\s+not\s+stated)?", " ", plain)
-    if "sxm" in plain:
-        plain = re.sub(r"pcie\s*gen\s*\d+", " ", plain)
+    plain = re.sub(r"\bpci[\s-]*(?:express|e)\b", "pcie", plain)
+    plain = re.sub(r"\d+(?:\.\d+)?\s*(?:[gtm]i?b/s|[gt]bps)", " ", plain)
+    plain = re.sub(r"\d+(?:\.\d+)?\s*[gt]i?b\s+total\b", " ", plain)
+    plain = re.sub(
+        r"(\d+(?:\.\d+)?)\s*kw\b", lambda m: f"{round(float(m.group(1)) * 1000)}w", plain
+    )
     plain = re.sub(r"\bnvl\s+(\d+)\b(?!\s*gb)", r"nvl\1", plain)
     words = [re.sub(r"^(?:\d+x)+(?=[a-z])", "", w) for w in re.split(r"[^a-z0-9]+", plain)]
     words = [w for w in words if w]
     pairs = [a + b for a, b in zip(words, words[1:], strict=False) if a not in _UNITS]
     return words + pairs
+
+
+def unicode_hyphens(text: str) -> str:
+    """`text` with the hyphens and dashes typesetting puts in names ("TensorRT‑LLM", U+2011)
+    as "-"."""
+    return re.sub("[\u2010-\u2015\u2212]", "-", text)
 
 
 def _own_words(catalog: Catalog, chip_id: str) -> set[str]:
@@ -133,9 +144,17 @@ def _racks(words: list[str]) -> list[str]:
 
 def _parts(words: list[str]) -> list[str]:
     """Words naming a board of a few chips ("NVL2", "NVL16": another part than the chip alone
-    unless its name says so), a generation ("v2") or a part number ("HL-338")."""
+    unless its name says so) or a part number ("HL-338")."""
     boards = [w for w in words if (m := re.fullmatch(r"nvl(\d+)", w)) and int(m.group(1)) < 36]
-    return boards + [w for w in words if re.fullmatch(r"v\d+|hl\d+[a-z]?", w)]
+    return boards + [w for w in words if re.fullmatch(r"hl\d+[a-z]?", w)]
+
+
+def _generations(words: list[str], own: set[str]) -> list[str]:
+    """The generations ("v2") `words` state other than the one a chip's catalog name states
+    ("Groq LPU (GroqChip, TSP v1)"); none for a chip whose name states none, as a cloud's
+    "ND H100 v5" is the VM series, not the chip's."""
+    stated = {w for w in own if re.fullmatch(r"v\d+", w)}
+    return [w for w in words if stated and re.fullmatch(r"v\d+", w) and w not in stated]
 
 
 def _stated(words: list[str], pattern: str, scale: dict[str, float]) -> list[float]:
@@ -155,13 +174,14 @@ def _matches(stated: list[float], value: float | None) -> bool:
 def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "hardware") -> str:
     """The catalog chip a hardware name names: its id or catalog name in any case; else the
     chips whose id's first part is one of its words ("H100" → h100-sxm). The words must name
-    one part ("H100/H200" names two), and what else they state must be the chip's, else an
-    error: a form factor, variant, board, generation or part number (PCIe, NVL, Ultra, Grace,
-    NVL2, v2, HL-338 …) its id or catalog name states; a rack (NVL72) only of a Grace
-    superchip; the memory type (HBM2e), capacity ("141GB", "94GiB") and power ("750W"), within
-    10%. Where the id's first part is a vendor's name or shared by variants (cerebras-wse3;
-    tpu-v5e; a100-40gb, a100-80gb), the words must state the id's other parts ("WSE-3", "TPU
-    v5e", "A100 80GB").
+    one part (each side of a slash or "vs" the same chip: "H100/H200", "MI350X / MI355X" name
+    two), and what else they state must be the chip's, else an error: a form factor, variant,
+    board or part number (PCIe, NVL, Ultra, Grace, MIG, CTS, NVL2, HL-338 …) its id or catalog
+    name states; a generation other than its name's ("LPU v2"; `_generations`); a rack (NVL72)
+    only of a Grace superchip; the memory type (HBM2e), capacity ("141GB", "94GiB", or one its
+    name states) and power ("750W", "1.2 kW"), within 10%. Where the id's first part is a
+    vendor's name or shared by variants (cerebras-wse3; tpu-v5e; a100-40gb, a100-80gb), the
+    words must state the id's other parts ("WSE-3", "TPU v5e", "A100 80GB").
 
     >>> from designer.model.catalog import Catalog
     >>> cat = Catalog.load()
@@ -176,6 +196,23 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
     "'GH200 144GB' states 144 GB of memory; the catalog's gh200 has 96 GB"
     """
     ids = list(catalog.raw["chips"])
+    plain = re.sub(r"\d+(?:\.\d+)?\s*[gtm]i?b/s", " ", text, flags=re.IGNORECASE)  # GB/s
+    sides = [x for x in re.split(r"\s*/\s*|\s+vs\.?\s+|\s+versus\s+", plain) if x.strip()]
+    if len(sides) > 1:  # each side must name the same chip ("MI350X / MI355X" names two)
+        each = set()
+        for side in sides:
+            try:
+                each.add(chip(side, catalog, where=where, key=key))
+            except InputError:
+                each.add(f"{excerpt(side.strip())} (no one catalog chip)")
+        if len(each) == 1:
+            return each.pop()
+        raise InputError(
+            f"{excerpt(text)} names several parts ({', '.join(sorted(each))}): write one "
+            "catalog id in a `chip` column",
+            where=where,
+            key=key,
+        )
     folded = text.strip().casefold()
     exact = [
         c
@@ -196,7 +233,8 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
         )
     own = {c: _own_words(catalog, c) for c in found}
     variants = [w for w in _VARIANTS if w in words]
-    for word in variants + _parts(words) + [w for w in _MEMORY if w in words]:
+    generations = [w for c in found for w in _generations(words, own[c])]
+    for word in variants + _parts(words) + generations + [w for w in _MEMORY if w in words]:
         if found and not any(
             word in own[c] or word == catalog.chip(c).memory_technology for c in found
         ):
@@ -216,9 +254,16 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
         ),
         ("power", r"(\d+)(w)", {"w": 1.0}, "W", "tdp"),
     ):
-        stated = _stated(words, pattern, scale)
+        # a capacity the chip's name states is its own (GH200's "480GB" of Grace memory); a
+        # bare "8g" is a cloud's machine type (a3-highgpu-8g), not a capacity
+        stated = _stated([w for w in words if not re.fullmatch(r"\d{1,2}g", w)], pattern, scale)
         if found and stated:
-            kept = [c for c in found if _matches(stated, getattr(catalog.chip(c), value))]
+            kept = [
+                c
+                for c in found
+                if _matches(stated, getattr(catalog.chip(c), value))
+                or any(w in own[c] for w in words if re.fullmatch(pattern, w))
+            ]
             if not kept:
                 have = ", ".join(
                     f"{c} has {_amount(getattr(catalog.chip(c), value), unit)}" for c in found
@@ -282,6 +327,23 @@ def _one(text: str, found: list[str], kind: str, column: str, where: str | None,
     )
 
 
+# serving stacks outside catalogs/engines.toml that publications compare with its engines: named
+# beside one, which of them served is not said
+OTHER_SERVERS = (
+    "llama.cpp",
+    "ollama",
+    "modular max",
+    "max serve",
+    "mlc-llm",
+    "mlc llm",
+    "lightllm",
+    "exllama",
+    "ctranslate2",
+    "openvino",
+    "facebookresearch/fastgen",
+)
+
+
 def engine(text: str, *, where: str | None = None, key: str = "software") -> str:
     """The catalogs/engines.toml engine a software description names: its id or one of its
     `names`, as a word in any case ("vllm-0.9.1", "rocm/vllm:…", "trtllm-bench"), a name inside
@@ -291,12 +353,21 @@ def engine(text: str, *, where: str | None = None, key: str = "software") -> str
     >>> engine("rocm/vllm:rocm6.4.1_vllm_0.9.1_20250715"), engine("DeepSpeed-FastGen")
     ('vllm', 'deepspeed-mii')
     """
+    text = unicode_hyphens(text)
+    others = [o for o in OTHER_SERVERS if re.search(rf"(?<![a-z0-9]){re.escape(o)}", text, re.I)]
     hits = []
     for e in engines.table():
         pattern = engines.named(e) + r"(?![a-z0-9]|-(?:jax|mlx)\b)"  # sglang-jax: a port
         hits += [(m.start(), m.end(), e) for m in re.finditer(pattern, text, re.IGNORECASE)]
     inside = {h for h in hits for o in hits if o[0] <= h[0] and h[1] <= o[1] and o != h}
     named = sorted({h[2] for h in hits if h not in inside})
+    if named and others:
+        raise InputError(
+            f"{excerpt(text, limit=80)} names {', '.join(others)} beside {', '.join(named)}: "
+            "write the engine that served in an `engine` column",
+            where=where,
+            key=key,
+        )
     if len(named) == 1:
         return named[0]
     if named:
@@ -323,7 +394,8 @@ _QUANTIZATION = re.compile(
     re.IGNORECASE,
 )
 _REVISION = re.compile(r"v\d+", re.IGNORECASE)
-_ACCURACY = re.compile(r"99(?:\.9)?")  # MLPerf's accuracy targets: llama2-70b-99, -99.9
+# MLPerf's accuracy targets and scenario (llama2-70b-99, -99.9, llama3.1-405b-interactive)
+_ACCURACY = re.compile(r"99(?:\.9)?|interactive", re.IGNORECASE)
 
 
 def _plain(text: str) -> str:
@@ -349,6 +421,19 @@ def _checkpoint_word(word: str, before: str) -> bool:
     if _TUNING.fullmatch(word) or _QUANTIZATION.fullmatch(word) or _ACCURACY.fullmatch(word):
         return True
     return bool(_REVISION.fullmatch(word) and _QUANTIZATION.fullmatch(before))
+
+
+def _sized(reading: str, index: dict[str, str | None], catalog: Catalog) -> str | None:
+    """The entry a name with its total size at the end names ("DeepSeek-R1 671B"): the entry of
+    the name before it, when its published total is that size within 10% ("DeepSeek-R1 7B" is
+    a distilled model, not deepseek-v3)."""
+    m = re.fullmatch(r"(.+?)[\s_-]+(\d+(?:\.\d+)?)b", reading.strip(), re.IGNORECASE)
+    if not m:
+        return None
+    hit = next((index[f] for f in _forms(m.group(1)) if index.get(f)), None)
+    total = (catalog.raw["models"].get(hit) or {}).get("published_total_params") if hit else None
+    size = float(m.group(2)) * 1e9
+    return hit if isinstance(total, (int, float)) and abs(total - size) <= 0.1 * total else None
 
 
 def _two_models(piece: str, named) -> list[str]:
@@ -399,6 +484,7 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
     'LLaMA 70B' names no catalog model (`designer catalog list models` lists them)
     """
     index = _model_index(catalog)
+    text = unicode_hyphens(text)
 
     def named(readings: Iterable[str]) -> set[str]:
         out = set()
@@ -406,6 +492,8 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
             hit = catalog.model_id(reading)
             if hit is None:
                 hit = next((index[f] for f in _forms(reading) if index.get(f)), None)
+            if hit is None:
+                hit = _sized(reading, index, catalog)
             if hit:
                 out.add(hit)
         return out

@@ -125,8 +125,15 @@ def test_an_empty_id_cell_falls_back_to_the_words_and_a_written_id_wins(
         ("H100 80 GiB", "h100-sxm"),
         ("Cerebras WSE-3", "cerebras-wse3"),
         ("Google TPU v6e (Trillium)", "tpu-v6e"),
-        ("8x H100 SXM, PCIe Gen5 host", "h100-sxm"),  # the host's bus, not the card's
-        ("NVIDIA GH200 Grace Hopper (H100 GPU, 96 GB HBM3)", "gh200"),  # its catalog name
+        ("NVIDIA GH200 480GB", "gh200"),  # nvidia-smi's name: 480 GB of Grace memory
+        ("Azure ND H100 v5", "h100-sxm"),  # a cloud's VM series, not the chip's generation
+        ("a3-highgpu-8g (8x H100)", "h100-sxm"),  # a machine type, not 8 GB
+        ("8x H100, NVLink 900GB/s", "h100-sxm"),  # a bandwidth, not a capacity
+        ("8x H200 (1128 GB total)", "h200"),
+        ("HGX B200 1 kW", "b200"),
+        ("gb200_dynamo-trt", "gb200"),  # InferenceMAX's labels
+        ("H100-SXM-80GB", "h100-sxm"),  # MLPerf's accelerator names
+        ("NVIDIA GH200 Grace Hopper (H100 GPU, 96 GB HBM3; Grace 480GB LPDDR5X)", "gh200"),
         ("H200", "h200"),
     ],
 )
@@ -153,17 +160,24 @@ def test_hardware_names(words: str, chip: str, cat: Catalog) -> None:
         ("Grace Hopper H100", "states Grace"),  # the GH200
         ("Intel Gaudi 3 HL-338", "states HL338"),  # the PCIe card; the catalog's is the OAM
         ("H100 CNX", "states CNX"),
+        ("NVIDIA H100 PCI Express", "states PCIe"),
+        ("8x H100 SXM, PCIe Gen5 host", "states PCIe"),  # SXM and PCIe: say which
+        ("B200 1.2kW", "states 1200 W of power; the catalog's b200 has 1000 W"),  # GB200's B200
+        ("H200-SXM-141GB-CTS", "states CTS"),  # MLPerf's 1000 W H200
+        ("A100-SXM-80GB-MIG_1x1g.10gb", "states MIG"),  # a slice
+        ("AMD Instinct MI350X / MI355X", "names several parts"),
+        ("MI300X/MI308X", "names several parts"),
         ("H200 NVL", "states NVL, which the catalog's h200 does not"),
         ("Rubin CPX", "states CPX"),
         ("Rubin Ultra", "states Ultra"),
         ("GH200 144GB", "states 144 GB of memory; the catalog's gh200 has 96 GB"),
         ("GH200 (144GB HBM3e)", "states HBM3E"),
         ("H100 (94 GB)", "states 94 GB of memory; the catalog's h100-sxm has 80 GB"),
-        ("H100/H200", "names several catalog chips (h100-sxm, h200)"),
-        ("H200 vs H100", "names several catalog chips"),
+        ("H100/H200", "names several parts (h100-sxm, h200)"),
+        ("H200 vs H100", "names several parts"),
         ("H100 (GH200 Grace Hopper)", "names several catalog chips (gh200, h100-sxm)"),
         ("B200 (in GB200 NVL72)", "names several catalog chips (b200, gb200)"),
-        ("TPU v4", "states v4, which the catalog's tpu-v5e"),
+        ("TPU v4", "does not name one catalog chip (tpu-ironwood, tpu-v5e"),
         ("Ascend 910B", "names no catalog chip (`designer catalog list chips` lists them)"),
         ("H20", "names no catalog chip"),  # no hint: the closest id, h200, is another part
         ("NVIDIA H100 PCIe Gen5 80GB", "states PCIe"),  # the card's own bus
@@ -191,6 +205,10 @@ def test_hardware_that_names_no_one_chip_is_an_error(words: str, says: str, cat:
         ("DeepSpeed-MII", "deepspeed-mii"),
         ("DeepSpeed-FastGen (DeepSpeed-MII)", "deepspeed-mii"),
         ("DeepSpeed MII", "deepspeed-mii"),
+        ("TensorRT\u2011LLM 0.19", "tensorrt-llm"),  # a non-breaking hyphen
+        ("Text Generation Inference 2.4", "tgi"),
+        ("dynamo-vllm", "vllm"),  # InferenceMAX's framework labels
+        ("dynamo-sglang", "sglang"),
         ("text-generation-inference 2.0", "tgi"),
         ("NVIDIA NIM (vLLM backend)", "vllm"),
         ("lmsysorg/sglang:v0.5.6-cu129-amd64", "sglang"),
@@ -209,6 +227,8 @@ def test_software_names(words: str, engine: str) -> None:
         ("benchmark_serving.py (vLLM) on TGI 2.0", r"several engines \(tgi, vllm\)"),
         ("nano-vllm 0.2.0", "names no engine"),  # another project, not vLLM
         ("sglang-jax 0.0.1", "names no engine"),  # a JAX port, not SGLang
+        ("vllm bench serve against Modular MAX 25.1", "names modular max beside vllm"),
+        ("fastgen", "names no engine"),  # facebookresearch/fastgen, not DeepSpeed's
         ("MII (DeepSpeed)", r"several engines \(deepspeed, deepspeed-mii\)"),
     ],
 )
@@ -237,6 +257,9 @@ def test_software_that_names_no_one_engine_is_an_error(words: str, says: str) ->
         ("meta-llama/Meta-Llama-3.1-70B-Instruct", "llama3.1-70b"),  # the name before the rename
         ("meta-llama/Meta-Llama-3.1-405B-Instruct-FP8", "llama3.1-405b"),
         ("llama2-70b-99.9", "llama2-70b"),  # MLPerf's benchmark name (an accuracy target)
+        ("llama2-70b-interactive-99", "llama2-70b"),
+        ("DeepSeek R1 671B", "deepseek-v3"),  # its published total
+        ("Mistral-7B-Instruct-v0.1", "mistral-7b"),
     ],
 )
 def test_model_names(words: str, model: str, cat: Catalog) -> None:
@@ -263,6 +286,7 @@ def test_model_names(words: str, model: str, cat: Catalog) -> None:
         ("llama2-70b/mixtral-8x7b", "several catalog models (llama2-70b, mixtral-8x7b)"),
         ("Llama-3.1-70B-Instruct/Llama-3.1-8B-Instruct", "several catalog models"),
         ("DeepSeek-R1 (Distill-Llama-70B)", "names a distilled model"),
+        ("deepseek-r1 7B", "names no catalog model"),  # 7 B is a distilled model's size
     ],
 )
 def test_model_words_that_name_no_one_entry_are_an_error(
