@@ -149,8 +149,13 @@ class Errors:
         wid, w = self.worst
         return (
             f"MAPE {self.mape:.1f}%, median {self.median:.1f}%, worst {w:+.1f}% ({wid}), "
-            f"{len(self.ids)} point{'s' * (len(self.ids) != 1)}"
+            f"{points(len(self.ids))}"
         )
+
+
+def points(n: int) -> str:
+    """'1 point', '2 points'."""
+    return f"{n} point" if n == 1 else f"{n} points"
 
 
 @dataclass(frozen=True)

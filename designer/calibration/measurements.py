@@ -227,7 +227,7 @@ def load(
     """Read a measurements CSV (columns in `COLUMNS`; `hardware`, `software` and `model` may
     stand for `chip`, `engine` and `catalog_model`: `plain_names`), checking chips and models
     exist. `read`, when given, receives what the source's words were read as
-    (`plain_names.resolve`).
+    (`plain_names.resolve`; each distinct words read once).
 
     >>> from designer.calibration.measurements import load, bundled_path
     >>> rows = load(bundled_path())
@@ -236,6 +236,7 @@ def load(
     """
     p = Path(path)
     catalog = catalog or Catalog.load()
+    read = {} if read is None else read
     header, rows = read_csv(p, "a measurements CSV")
     missing = plain_names.missing(header, COLUMNS)
     if missing:

@@ -57,7 +57,8 @@ def missing(header: Iterable[str], required: Iterable[str]) -> list[str]:
 
 def resolve(row: dict, column: str, where: str, catalog: Catalog, read: Read | None = None) -> str:
     """The id column's cell of `row` when it is written; else its words column read as a
-    catalog id (recorded in `read`); an error when the row gives neither."""
+    catalog id (recorded in `read`, which also answers words read before: a file repeats them
+    row after row); an error when the row gives neither."""
     written = (row.get(column) or "").strip()
     words_column = WORDS[column]
     words = (row.get(words_column) or "").strip()
@@ -69,6 +70,8 @@ def resolve(row: dict, column: str, where: str, catalog: Catalog, read: Read | N
             where=where,
             key=column if column in row else words_column,
         )
+    if read is not None and words in read.get(words_column, {}):
+        return read[words_column][words]
     key = f"{words_column} (no {column} id)"
     if column == "chip":
         found = chip(words, catalog, where=where, key=key)
@@ -98,6 +101,8 @@ _VARIANTS = {
 }
 _MEMORY = ("hbm2", "hbm2e", "hbm3", "hbm3e", "hbm4", "hbm4e", "gddr6", "gddr7", "lpddr5x")
 _UNITS = ("gb", "gib", "g", "tb", "w", "gbps", "tbps")  # never the first half of a joined word
+# a bandwidth ("900 GB/s", "200 Gbps"): neither a capacity nor, at its slash, two parts
+_BANDWIDTH = re.compile(r"\d+(?:\.\d+)?\s*(?:[gtm]i?b/s|[gt]bps)", re.IGNORECASE)
 TOLERANCE = 0.1  # a stated "192GB" names a chip of 180 GB (DGX B200 reports 180), "750W" of 750
 
 
@@ -105,12 +110,11 @@ def _tokens(text: str) -> list[str]:
     """Lower-case words of a hardware name, and each pair of neighbours joined ("Gaudi 2" →
     gaudi2, "80 GB" → 80gb; not a unit and a number, "GB 200"). "PCI Express" is pcie, "1.2 kW"
     1200w, a rack's "NVL 72" one word (nvl72). Left out: the alternatives "SXM or PCIe (not
-    stated)", counts before the chip ("8xH100", "2x8xH100"), bandwidths ("900 GB/s") and totals
-    ("1128 GB total")."""
+    stated)", counts before the chip ("8xH100", "2x8xH100") and totals ("1128 GB total"); a
+    bandwidth is taken out before (`chip`)."""
     plain = unicode_hyphens(text).casefold()
     plain = re.sub(r"\b(?:sxm\s+or\s+pcie|pcie\s+or\s+sxm)\b(?:\s+not\s+stated)?", " ", plain)
     plain = re.sub(r"\bpci[\s-]*(?:express|e)\b", "pcie", plain)
-    plain = re.sub(r"\d+(?:\.\d+)?\s*(?:[gtm]i?b/s|[gt]bps)", " ", plain)
     plain = re.sub(r"\d+(?:\.\d+)?\s*[gt]i?b\s+total\b", " ", plain)
     plain = re.sub(
         r"(\d+(?:\.\d+)?)\s*kw\b", lambda m: f"{round(float(m.group(1)) * 1000)}w", plain
@@ -136,16 +140,24 @@ def _own_words(catalog: Catalog, chip_id: str) -> set[str]:
     return {*chip_id.split("-"), *_tokens(name), *grace}
 
 
+RACK = 36  # NVLink domains of this many chips or more are racks (NVL72), fewer boards (NVL2)
+
+
+def _nvl(words: list[str]) -> list[tuple[str, int]]:
+    """The NVLink-domain words ("nvl72") with their sizes."""
+    return [(w, int(m.group(1))) for w in words if (m := re.fullmatch(r"nvl(\d+)", w))]
+
+
 def _racks(words: list[str]) -> list[str]:
-    """Words naming a rack of 36 chips or more ("NVL72"): a Grace superchip's (GB200 NVL72,
-    the GB200's B200), not the chip alone ("B200 NVL72" is no HGX B200)."""
-    return [w for w in words if (m := re.fullmatch(r"nvl(\d+)", w)) and int(m.group(1)) >= 36]
+    """Words naming a rack ("NVL72"): a Grace superchip's (GB200 NVL72, the GB200's B200), not
+    the chip alone ("B200 NVL72" is no HGX B200)."""
+    return [w for w, n in _nvl(words) if n >= RACK]
 
 
 def _parts(words: list[str]) -> list[str]:
     """Words naming a board of a few chips ("NVL2", "NVL16": another part than the chip alone
     unless its name says so) or a part number ("HL-338")."""
-    boards = [w for w in words if (m := re.fullmatch(r"nvl(\d+)", w)) and int(m.group(1)) < 36]
+    boards = [w for w, n in _nvl(words) if n < RACK]
     return boards + [w for w in words if re.fullmatch(r"hl\d+[a-z]?", w)]
 
 
@@ -196,7 +208,7 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
     "'GH200 144GB' states 144 GB of memory; the catalog's gh200 has 96 GB"
     """
     ids = list(catalog.raw["chips"])
-    plain = re.sub(r"\d+(?:\.\d+)?\s*[gtm]i?b/s", " ", text, flags=re.IGNORECASE)  # GB/s
+    plain = _BANDWIDTH.sub(" ", text)
     sides = [x for x in re.split(r"\s*/\s*|\s+vs\.?\s+|\s+versus\s+", plain) if x.strip()]
     if len(sides) > 1:  # each side must name the same chip ("MI350X / MI355X" names two)
         each = set()
@@ -221,7 +233,7 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
     ]
     if exact:
         return exact[0]
-    words = _tokens(text)
+    words = _tokens(plain)
     found = [c for c in ids if c.split("-")[0] in words]
     parts = sorted({c.split("-")[0] for c in found})
     if len(parts) > 1:
@@ -423,6 +435,11 @@ def _checkpoint_word(word: str, before: str) -> bool:
     return bool(_REVISION.fullmatch(word) and _QUANTIZATION.fullmatch(before))
 
 
+def _indexed(name: str, index: dict[str, str | None]) -> str | None:
+    """The entry the first of `name`'s plain forms (`_forms`) in `index` names, if any."""
+    return next((index[f] for f in _forms(name) if index.get(f)), None)
+
+
 def _sized(reading: str, index: dict[str, str | None], catalog: Catalog) -> str | None:
     """The entry a name with its total size at the end names ("DeepSeek-R1 671B"): the entry of
     the name before it, when its published total is that size within 10% ("DeepSeek-R1 7B" is
@@ -430,7 +447,7 @@ def _sized(reading: str, index: dict[str, str | None], catalog: Catalog) -> str 
     m = re.fullmatch(r"(.+?)[\s_-]+(\d+(?:\.\d+)?)b", reading.strip(), re.IGNORECASE)
     if not m:
         return None
-    hit = next((index[f] for f in _forms(m.group(1)) if index.get(f)), None)
+    hit = _indexed(m.group(1), index)
     total = (catalog.raw["models"].get(hit) or {}).get("published_total_params") if hit else None
     size = float(m.group(2)) * 1e9
     return hit if isinstance(total, (int, float)) and abs(total - size) <= 0.1 * total else None
@@ -491,9 +508,7 @@ def model(text: str, catalog: Catalog, *, where: str | None = None, key: str = "
         for reading in filter(None, (r.strip() for r in readings)):
             hit = catalog.model_id(reading)
             if hit is None:
-                hit = next((index[f] for f in _forms(reading) if index.get(f)), None)
-            if hit is None:
-                hit = _sized(reading, index, catalog)
+                hit = _indexed(reading, index) or _sized(reading, index, catalog)
             if hit:
                 out.add(hit)
         return out

@@ -62,6 +62,7 @@ def load(path: str | Path, catalog: Catalog) -> list[Row]:
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", where=str(path))
     out = []
+    read: plain_names.Read = {}  # the source's words, each read once
     for n, r in rows:
         where = f"{path}:{n}"
         try:
@@ -71,7 +72,7 @@ def load(path: str | Path, catalog: Catalog) -> list[Row]:
         if batch != 1 or ttft <= 0 or p < 1:
             raise InputError("expected batch 1 and positive numbers", where=where)
         out.append(
-            Row(**measurements.configuration(r, where, catalog), input_tokens=p, ttft_ms=ttft)
+            Row(**measurements.configuration(r, where, catalog, read), input_tokens=p, ttft_ms=ttft)
         )
     return out
 

@@ -877,7 +877,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from designer.calibration import profiles
-    from designer.calibration.calibrate import Errors
+    from designer.calibration.calibrate import Errors, points
     from designer.calibration.validate import DEFAULT, PLOT_FORMATS, parity_plot, table, validate
     from designer.interface.report import catalog_table, over_capacity_line, read_as_line
 
@@ -912,13 +912,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
     for name, d in record["domains"].items():
         print(
-            f"  {name}: {_points(d['points'])}, {d['inside']:.1f}% inside, "
+            f"  {name}: {points(d['points'])}, {d['inside']:.1f}% inside, "
             f"median half-width ±{d['median_half_width']:.1f}%"
         )
     print("by platform (signed: + when predicted slower than measured):")
     for name, d in record["platforms"].items():
         print(
-            f"  {name}: {_points(d['points'])}, MAPE {d['mape']:.1f}%, signed {d['signed']:+.1f}%, "
+            f"  {name}: {points(d['points'])}, MAPE {d['mape']:.1f}%, signed {d['signed']:+.1f}%, "
             f"{d['inside']:.1f}% inside"
         )
     if line := over_capacity_line(rows, record):
@@ -926,10 +926,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if read:
         print(read_as_line(read))
     return 0
-
-
-def _points(n: int) -> str:
-    return f"{n} point" if n == 1 else f"{n} points"
 
 
 _QUOTED = re.compile(r"'([^']{40,})'")

@@ -159,7 +159,8 @@ def _delimiter(text: str) -> str:
     >>> _delimiter("id;ms\\nr1;7"), _delimiter("id,ms"), _delimiter("id\\tms")
     (';', ',', '\\t')
     """
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    header = re.search(r"[^\r\n]*\S[^\r\n]*", text)  # the first line not blank
+    first = header.group(0) if header else ""
     if "," in first:
         return ","
     return next((d for d in (";", "\t") if d in first), ",")
