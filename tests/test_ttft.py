@@ -121,3 +121,87 @@ def test_the_ttft_forms_print_the_figures_docs_quote(load_script, capsys):
     out = capsys.readouterr().out
     assert "shipped          37.9%   30.2%  -33.7%   71.6%     125.0%" in out
     assert "t0 per engine    26.9%   14.9%  -17.4%   68.7%     134.3%" in out
+
+
+def test_validate_predicts_a_file_of_ttfts_as_the_published_check_does(capsys, catalog):
+    """`designer validate prefill.csv`: each TTFT under its answer's profile (`--profile
+    default`), the same milliseconds as `ttft.compare`, no interval, the range answers quote."""
+    from designer.interface.cli import main
+
+    rows = ttft.load(ttft.bundled_path(), catalog)
+    decode = measurements.load(measurements.bundled_path(), catalog)
+    expected = {r["id"]: r for r in ttft.compare(rows, decode, catalog)}
+    assert main(["validate", str(ttft.bundled_path()), "--profile", "default", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["measure"] == "ttft" and rec["points"] == len(rows) == 67
+    assert rec["interval"] is None and rec["check"] == ttft.published_check()
+    for r in rec["rows"]:
+        assert r["predicted_ms"] == pytest.approx(expected[r["id"]]["profile_ms"], rel=1e-12)
+        assert r["profile"] == expected[r["id"]]["profile"]
+        assert "low_ms" not in r and "high_ms" not in r  # no TTFT has an interval
+    rel = [r["predicted_ms"] / r["measured_ms"] - 1 for r in rec["rows"]]
+    assert rec["mape"] == pytest.approx(np.mean(np.abs(rel)) * 100)
+    assert rec["signed"] == pytest.approx(np.mean(rel) * 100) and rec["signed"] < 0
+    assert sum(d["points"] for d in rec["platforms"].values()) == 67
+
+    assert main(["validate", str(ttft.bundled_path()), "--profile", "default"]) == 0
+    out = capsys.readouterr().out
+    assert "MAPE 37.9%" in out and "no 80% interval" in out and "TTFT check:" in out
+    assert "mi300x/vllm: 6 points" in out
+
+
+def test_validate_of_ttfts_under_a_named_profile_and_filters(capsys, catalog):
+    from designer.calibration import profiles
+    from designer.interface.cli import main
+
+    path = str(ttft.bundled_path())
+    assert main(["validate", path, "--profile", "limit", "--engine", "sglang", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    rows = [r for r in ttft.load(ttft.bundled_path(), catalog) if r.engine == "sglang"]
+    limit = profiles.get("limit").efficiency
+    assert [r["id"] for r in rec["rows"]] == [r.id for r in rows]
+    for got, row in zip(rec["rows"], rows, strict=True):
+        assert got["profile"] == "limit"
+        assert got["predicted_ms"] == pytest.approx(ttft.predict_ms(row, limit, catalog))
+    assert main(["validate", path, "--platform", "b200/vllm"]) == 2
+    assert "closest" in capsys.readouterr().err
+
+
+def test_a_ttft_file_read_from_the_sources_words(tmp_path, capsys):
+    """Without chip, engine and catalog_model the words are read (`plain_names`), and validate
+    says what it read them as, as for decode rows."""
+    from designer.interface.cli import main
+
+    with ttft.bundled_path().open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["id"] in ("cal-01", "pf-54")]
+    cols = ["id", "source_url", "hardware", "software", "model", "weight_dtype", "kv_dtype"]
+    cols += ["tp", "pp", "batch", "input_tokens", "ttft_ms"]
+    words = {"hardware": "2x H100 SXM", "model": "Llama 3.3 70B Instruct"}
+    p = tmp_path / "ttft_words.csv"
+    with p.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, cols, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, **words, "software": r["software"], "model": words["model"]})
+    assert main(["validate", str(p), "--profile", "default", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["read_as"]["hardware"] == {"2x H100 SXM": "h100-sxm"}
+    assert rec["read_as"]["model"] == {"Llama 3.3 70B Instruct": "llama3.3-70b"}
+
+
+def test_calibrate_says_a_ttft_file_is_for_validate(capsys):
+    from designer.interface.cli import main
+
+    assert main(["calibrate", str(ttft.bundled_path())]) == 2
+    err = capsys.readouterr().err
+    assert "times to first token (ttft_ms): designer validate predicts it" in err
+    assert err.count("\n") == 1
+
+
+def test_a_ttft_file_without_rows_is_one_line_of_bad_input(tmp_path, capsys):
+    from designer.interface.cli import main
+
+    p = tmp_path / "empty.csv"
+    p.write_text(ttft.bundled_path().read_text().splitlines()[0] + "\n")
+    assert main(["validate", str(p)]) == 2
+    assert "no TTFT rows" in capsys.readouterr().err

@@ -83,6 +83,11 @@ class Configuration:
     tp: int
     pp: int
 
+    @property
+    def platform(self) -> str:
+        """Chip × serving engine, e.g. 'h100-sxm/tensorrt-llm'."""
+        return f"{self.chip}/{self.engine}"
+
 
 @dataclass(frozen=True)
 class Measurement(Configuration):
@@ -107,11 +112,6 @@ class Measurement(Configuration):
     def version(self) -> str | None:
         """The engine build the row's `software` states ("0.5.6"), None when it states none."""
         return engines.stated_version(self.engine, self.software)
-
-    @property
-    def platform(self) -> str:
-        """Chip × serving engine, e.g. 'h100-sxm/tensorrt-llm'."""
-        return f"{self.chip}/{self.engine}"
 
     @property
     def source(self) -> str:
@@ -239,6 +239,13 @@ def load(
     read = {} if read is None else read
     header, rows = read_csv(p, "a measurements CSV")
     missing = plain_names.missing(header, COLUMNS)
+    if missing and "ttft_ms" in header:  # a prefill.csv: validate reads it (`ttft.holds_ttft`)
+        raise InputError(
+            "a file of times to first token (ttft_ms): designer validate predicts it; "
+            "profiles are fitted to decode rows (expected the decode columns "
+            f"{', '.join(COLUMNS)})",
+            where=str(p),
+        )
     if missing:
         raise InputError(
             f"missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})",

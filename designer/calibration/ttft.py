@@ -54,15 +54,30 @@ class Row(Configuration):
     ttft_ms: float
 
 
-def load(path: str | Path, catalog: Catalog) -> list[Row]:
+def holds_ttft(path: str | Path) -> bool:
+    """Whether the CSV at `path` holds TTFT rows (a `ttft_ms` column and no
+    `ms_per_output_token`): `designer validate` reads such a file with `load`.
+
+    >>> holds_ttft(bundled_path()), holds_ttft(measurements.bundled_path())
+    (True, False)
+    """
+    header, _ = read_csv(path, "a measurements CSV")
+    return "ttft_ms" in header and "ms_per_output_token" not in header
+
+
+def load(path: str | Path, catalog: Catalog, read: plain_names.Read | None = None) -> list[Row]:
     """The rows of a prefill CSV; every row is one request (`batch` 1) of a catalog chip and
-    model, with a positive TTFT."""
+    model, with a positive TTFT. `read`, when given, receives what the source's words were read
+    as (`plain_names.resolve`), as `measurements.load`'s does."""
     header, rows = read_csv(path, "a TTFT measurements CSV")
     missing = plain_names.missing(header, COLUMNS)
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", where=str(path))
+        raise InputError(
+            f"missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})",
+            where=str(path),
+        )
     out = []
-    read: plain_names.Read = {}  # the source's words, each read once
+    read = {} if read is None else read  # the source's words, each read once
     for n, r in rows:
         where = f"{path}:{n}"
         try:
@@ -74,6 +89,8 @@ def load(path: str | Path, catalog: Catalog) -> list[Row]:
         out.append(
             Row(**measurements.configuration(r, where, catalog, read), input_tokens=p, ttft_ms=ttft)
         )
+    if not out:
+        raise InputError("no TTFT rows", where=str(path))
     return out
 
 

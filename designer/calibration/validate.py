@@ -10,7 +10,8 @@ whose `software` states an engine build that a profile was fitted on builds up t
 (`profiles.for_build`, e.g. SGLang 0.5.6 → `current`) gets that profile, as an answer naming that
 engine and version does, on the numbers of the row's chip × engine where that generation measured
 the row's model (`profiles.on_platform`: the row names that platform as `on_platform`); any other
-row its chip's default. A profile named is used as named.
+row its chip's default. A profile named is used as named. A file of published TTFTs
+(`ttft.holds_ttft`) has its own record (`validate_ttft`: `"measure": "ttft"`, no interval).
 
 >>> from designer.model.catalog import Catalog
 >>> from designer.calibration import measurements, profiles
@@ -28,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from designer.calibration import intervals, profiles
+from designer.calibration import intervals, profiles, ttft
 from designer.calibration.calibrate import Errors, Rows, as_rows
 from designer.calibration.measurements import Measurement
 from designer.calibration.profiles import Profile
@@ -99,17 +100,12 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
     e = Errors(prepared.ids, predicted, prepared.measured_ms)
     inside = (e.measured_ms >= low) & (e.measured_ms <= high)
     half = (high - low) / 2.0 / predicted
-    worst_id, worst = e.worst
     return {
         "profile": profile.id if profile else DEFAULT,
         "error": profile.error()
         if profile
         else "each chip's default profile; a stated engine build's generation first",
-        "mape": e.mape,
-        "median": e.median,
-        "worst": worst,
-        "worst_id": worst_id,
-        "points": len(e.ids),
+        **summary(e),
         "rows": [
             {
                 "id": i,
@@ -157,9 +153,76 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
     }
 
 
-def platforms(names: list[str], e: Errors, inside: np.ndarray) -> dict[str, dict[str, Any]]:
+def validate_ttft(
+    rows: list[ttft.Row], profile: Profile | None, catalog: Catalog
+) -> dict[str, Any]:
+    """The JSON record of `designer validate` on published times to first token (a file of
+    `ttft.load`'s layout): each row predicted as one prefill pass of its prompt
+    (`ttft.predict_ms`) under `profile`, or with None (`--profile default`) under the profile an
+    answer for its chip and engine uses (`ttft.answer_ms`, as `scripts/ttft_check.py` and the
+    published check that answers quote). No TTFT has an 80% interval (none held out held 80%:
+    docs/model.md §6), so the rows carry no `low_ms`/`high_ms`; the record names `interval` None
+    and quotes the range `check` that answers print beside a TTFT instead.
+
+    >>> from designer.model.catalog import Catalog
+    >>> cat = Catalog.load()
+    >>> rec = validate_ttft(ttft.load(ttft.bundled_path(), cat), None, cat)
+    >>> rec["measure"], rec["points"], round(rec["mape"], 1), rec["interval"]
+    ('ttft', 67, 37.9, None)
+    """
+    used, predicted = [], []
+    for r in rows:
+        if profile is None:
+            pid, ms = ttft.answer_ms(r, catalog)
+        else:
+            pid, ms = profile.id, ttft.predict_ms(r, profile.efficiency, catalog)
+        used.append(pid)
+        predicted.append(ms)
+    e = Errors(tuple(r.id for r in rows), np.array(predicted), np.array([r.ttft_ms for r in rows]))
+    return {
+        "profile": profile.id if profile else DEFAULT,
+        "measure": "ttft",
+        # no profile is fitted to a TTFT: its decode error does not describe these rows
+        "error": ("as named" if profile else "each row under its answer's profile")
+        + "; no profile is fitted to a TTFT, every prediction is held out",
+        **summary(e),
+        # + when predicted slower than measured, as `platforms` signs it
+        "signed": float(np.mean(e.relative) * 100),
+        "rows": [
+            {
+                "id": i,
+                "predicted_ms": float(p),
+                "measured_ms": float(m),
+                "input_tokens": r.input_tokens,
+                "profile": u,
+            }
+            for i, p, m, r, u in zip(e.ids, e.predicted_ms, e.measured_ms, rows, used, strict=True)
+        ],
+        "interval": None,
+        "check": ttft.published_check(),
+        "platforms": platforms([r.platform for r in rows], e),
+    }
+
+
+def summary(e: Errors) -> dict[str, Any]:
+    """The error figures every `designer validate` record opens with: MAPE, median (percent),
+    the worst signed error and its row, and the points."""
+    worst_id, worst = e.worst
+    return {
+        "mape": e.mape,
+        "median": e.median,
+        "worst": worst,
+        "worst_id": worst_id,
+        "points": len(e.ids),
+    }
+
+
+def platforms(
+    names: list[str], e: Errors, inside: np.ndarray | None = None
+) -> dict[str, dict[str, Any]]:
     """Per platform of `names` (one per row of `e`): points, MAPE, mean signed error (percent,
-    + when predicted slower than measured) and the share inside the 80% interval.
+    + when predicted slower than measured) and, with `inside`, the share inside the 80%
+    interval.
 
     >>> e = Errors(("a", "b", "c"), np.array([12.0, 9.0, 10.0]), np.array([10.0, 10.0, 10.0]))
     >>> x = platforms(["x/v", "x/v", "y/s"], e, np.array([True, False, True]))["x/v"]
@@ -172,7 +235,7 @@ def platforms(names: list[str], e: Errors, inside: np.ndarray) -> dict[str, dict
             "points": int(m.sum()),
             "mape": float(np.mean(np.abs(rel[m])) * 100),
             "signed": float(np.mean(rel[m]) * 100),
-            "inside": float(np.mean(inside[m]) * 100),
+            **({} if inside is None else {"inside": float(np.mean(inside[m]) * 100)}),
         }
         for name, m in _masks(names).items()
     }
@@ -194,8 +257,10 @@ def parity_plot(
     band: float = 0.15,
     *,
     force: bool = False,
+    quantity: str = "ms per output token",
 ) -> None:
-    """Predicted vs measured (log-log), one colour per platform, with ±`band` lines."""
+    """Predicted vs measured `quantity` (log-log), one colour per platform, with ±`band`
+    lines."""
     plt = _pyplot("--plot")
     platform = {r.id: r.platform for r in rows}
     by: dict[str, list[tuple[float, float]]] = {}
@@ -213,8 +278,8 @@ def parity_plot(
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
-    ax.set_xlabel("measured ms per output token")
-    ax.set_ylabel("predicted ms per output token")
+    ax.set_xlabel(f"measured {quantity}")
+    ax.set_ylabel(f"predicted {quantity}")
     ax.set_title(
         f"profile {record['profile']}: MAPE {record['mape']:.1f}% ({record['points']} points)"
     )

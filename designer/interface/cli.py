@@ -606,14 +606,17 @@ def _study_sets(args: argparse.Namespace) -> dict[str, Any]:
     return sets
 
 
-def _measurements(args: argparse.Namespace, read: dict[str, dict[str, str]] | None = None):
-    """The catalog and the rows of `args.data` (those of `--platform` / `--engine`); `read`
-    receives what the source's words were read as (`plain_names.resolve`)."""
+def _measurements(
+    args: argparse.Namespace, read: dict[str, dict[str, str]] | None = None, load=None
+):
+    """The catalog and the rows of `args.data` (those of `--platform` / `--engine`), read by
+    `load` (default `measurements.load`; `ttft.load` for TTFTs); `read` receives what the
+    source's words were read as (`plain_names.resolve`)."""
     from designer.calibration import measurements
     from designer.model.catalog import Catalog
 
     catalog = Catalog.load()
-    rows = measurements.load(args.data, catalog, read)
+    rows = (load or measurements.load)(args.data, catalog, read)
     for attr in ("platform", "engine"):  # --platform, --engine: keep only the rows named
         wanted = getattr(args, attr, None)
         if not wanted:
@@ -876,16 +879,18 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from designer.calibration import profiles
+    from designer.calibration import profiles, ttft
     from designer.calibration.calibrate import Errors, points
     from designer.calibration.validate import DEFAULT, PLOT_FORMATS, parity_plot, table, validate
     from designer.interface.report import catalog_table, over_capacity_line, read_as_line
 
     _plot_target(args, PLOT_FORMATS)
-    read: dict[str, dict[str, str]] = {}
-    catalog, rows = _measurements(args, read)
     name = args.profile or profiles.GENERIC
     profile = None if name == DEFAULT else profiles.get(name, key="--profile")
+    if ttft.holds_ttft(args.data):
+        return _validate_ttft(args, profile)
+    read: dict[str, dict[str, str]] = {}
+    catalog, rows = _measurements(args, read)
     record = validate(rows, profile, catalog)
     if read:
         record["read_as"] = read  # an extension: the source's words → catalog ids
@@ -923,6 +928,51 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     if line := over_capacity_line(rows, record):
         print(line)
+    if read:
+        print(read_as_line(read))
+    return 0
+
+
+def _validate_ttft(args: argparse.Namespace, profile) -> int:
+    """`designer validate` on a file of published TTFTs (`ttft.holds_ttft`): predicted against
+    measured per row (`validate.validate_ttft`), without an interval."""
+    import numpy as np
+
+    from designer.calibration import ttft
+    from designer.calibration.calibrate import Errors, points
+    from designer.calibration.validate import parity_plot, table, validate_ttft
+    from designer.interface.report import catalog_table, read_as_line, ttft_check_line
+
+    read: dict[str, dict[str, str]] = {}
+    catalog, rows = _measurements(args, read, ttft.load)
+    record = validate_ttft(rows, profile, catalog)
+    if read:
+        record["read_as"] = read
+    if args.plot:
+        parity_plot(rows, record, args.plot, force=args.force, quantity="TTFT (ms)")
+    if args.json:
+        _dump(record)
+        return 0
+    got = record["rows"]
+    errs = Errors(
+        tuple(r["id"] for r in got),
+        np.array([r["predicted_ms"] for r in got]),
+        np.array([r["measured_ms"] for r in got]),
+    )
+    lines = table(errs, [r["profile"] for r in got])
+    for line, r in zip(lines, got, strict=True):
+        line["prompt"] = f"{r['input_tokens']:,}"
+    title = f"time to first token, profile {record['profile']} ({record['error']})"
+    _console().print(catalog_table(lines, title))
+    print(f"{errs.summary()}, signed {record['signed']:+.1f}% (+: predicted slower)")
+    print(
+        "no 80% interval: none tried held 80% of published TTFTs held out (docs/model.md §6); "
+        "answers quote this range beside a TTFT instead:"
+    )
+    print(ttft_check_line(record["check"]))
+    print("by platform (signed: + when predicted slower than measured):")
+    for name, d in record["platforms"].items():
+        print(f"  {name}: {points(d['points'])}, MAPE {d['mape']:.1f}%, signed {d['signed']:+.1f}%")
     if read:
         print(read_as_line(read))
     return 0
@@ -1224,8 +1274,12 @@ def parser() -> argparse.ArgumentParser:
     _force_arg(cal)
     cal.set_defaults(func=cmd_calibrate)
 
-    va = sub.add_parser("validate", help="predicted vs measured step times for a profile")
-    va.add_argument("data", help="measurements CSV")
+    va = sub.add_parser(
+        "validate", help="predicted vs measured step times (or TTFTs) for a profile"
+    )
+    va.add_argument(
+        "data", help="measurements CSV (decode rows, or TTFTs: a ttft_ms column, as prefill.csv)"
+    )
     va.add_argument(
         "--profile",
         help="limit, a profile name, a TOML file, or default (each chip's profile in an answer; "
