@@ -126,3 +126,43 @@ def test_rows_beyond_the_cap_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "MAX_ROWS", 4)
     with pytest.raises(InputError, match="more than 4 rows"):
         measurements.load(_write(tmp_path, header, rows))
+
+
+def test_chips_beyond_one_group_are_copies_that_share_the_batch(tmp_path, catalog, capsys):
+    """`chips` over tp × pp: the system ran copies of the group and its batch (the clients'
+    concurrency, or the batch submitted) is shared among them, so each copy runs its share —
+    predicted as one group at that batch; chips equal to tp × pp (every shipped row) change
+    nothing; chips that are no multiple of tp × pp are one line of bad input."""
+    import json
+
+    from designer.interface.cli import main
+
+    with BUNDLED.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    col = {c: k for k, c in enumerate(header)}
+    base = next(r for r in rows if r[0] == "cal-450")  # vLLM, H200, TP 1, batch 8
+    assert (base[col["tp"]], base[col["pp"]], base[col["batch"]]) == ("1", "1", "8")
+    shared = list(base)
+    shared[col["id"]], shared[col["chips"]], shared[col["batch"]] = "x8", "8", "64"
+    odd = list(shared)  # 61 clients over 8 copies: 7.6 each, run as 8
+    odd[col["id"]], odd[col["batch"]] = "x8-odd", "61"
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, base, shared, odd])
+    found = measurements.load(path, catalog)
+    assert [(r.batch, r.replicas) for r in found] == [(8, 1), (8, 8), (8, 8)]
+    eff = profiles.get("generic").efficiency
+    ms = [measurements.predict_ms(p, eff, catalog) for p in measurements.prepare(found, catalog)]
+    assert ms[0] == ms[1] == ms[2]
+    assert main(["validate", str(path), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["rows"]
+    assert "replicas" not in got[0] and got[1]["replicas"] == 8 and got[1]["in_flight"] == 8
+
+    bad = list(shared)
+    bad[col["chips"]], bad[col["tp"]] = "6", "4"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, bad])
+    with pytest.raises(InputError) as info:
+        measurements.load(path, catalog)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}:2: chips: expected a multiple of tp × pp = 4") and "got 6" in msg

@@ -101,6 +101,9 @@ class Measurement(Configuration):
     ep: int = 1  # expert-parallel degree (optional column `ep`)
     attention: str = "tp"  # attention layout (optional column `attention`: tp | dp)
     software: str = ""  # the engine build as the source names it (optional column `software`)
+    # copies of the tensor × pipeline group the row's system ran (optional column `chips`:
+    # chips / (tp × pp)); `batch` is then each copy's share of the system's (`replicas`)
+    replicas: int = 1
 
     @property
     def mixed(self) -> bool:
@@ -198,6 +201,29 @@ def _int(row: dict, key: str, where: str) -> int:
     return v
 
 
+def replicas(row: dict, group: int, where: str) -> int:
+    """The copies of one tensor × pipeline group of `group` chips that a row's system ran: its
+    `chips` (an optional column, the chips the source states) over `group`, 1 when the cell is
+    absent or empty. A row's `batch` is the system's (the clients' concurrency, or the batch
+    submitted at once) and the copies share it, so each copy runs batch / copies (rounded, at
+    least 1): the same ms per output token for every `measure`.
+
+    >>> replicas({"chips": "8"}, 2, "f.csv:2"), replicas({"chips": ""}, 8, ""), replicas({}, 4, "")
+    (4, 1, 1)
+    """
+    if not (row.get("chips") or "").strip():
+        return 1
+    chips = _int(row, "chips", where)
+    if chips % group:
+        raise InputError(
+            f"expected a multiple of tp × pp = {group} (copies of one tensor × pipeline group), "
+            f"got {chips}",
+            where=where,
+            key="chips",
+        )
+    return chips // group
+
+
 def _ms(row: dict, where: str) -> float:
     """The cell in ms: a number, or a time with its unit ("43.8 ms", "0.0438 s")."""
     text = row["ms_per_output_token"].strip()
@@ -265,10 +291,12 @@ def load(
                 "attention layout", attention, perf.ATTENTION_LAYOUTS, where=where, key="attention"
             )
         ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
+        config = configuration(row, where, catalog, read)
+        copies = replicas(row, config["tp"] * config["pp"], where)
         out.append(
             Measurement(
-                **configuration(row, where, catalog, read),
-                batch=_int(row, "batch", where),
+                **config,
+                batch=max(1, math.floor(_int(row, "batch", where) / copies + 0.5)),
                 input_tokens=_int(row, "input_tokens", where),
                 output_tokens=_int(row, "output_tokens", where),
                 measured_ms=ms,
@@ -276,6 +304,7 @@ def load(
                 ep=ep,
                 attention=attention,
                 software=(row.get("software") or "").strip(),
+                replicas=copies,
             )
         )
     if not out:

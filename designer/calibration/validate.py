@@ -1,11 +1,13 @@
 """Predicted against measured, per row, for one profile: `designer validate`.
 
 JSON contract: `{"profile": NAME, "mape": PERCENT, "rows": [{"id", "predicted_ms", "measured_ms",
-"low_ms", "high_ms"}]}` (each row also names its `profile`, the dimensions it `extrapolated` along
-and what its interval was `widened_by`), plus `median`, `worst` (signed percent), `worst_id`,
-`points` and the profile's `error` line. `low_ms`/`high_ms` bound each prediction's 80% interval
-(`designer.calibration.intervals`); rows predicted under profile `default` (`DEFAULT`) each get the
-profile their chip gets in an answer (`profiles.default_for`), and name it as `profile`: a row
+"low_ms", "high_ms"}]}` (each row also names its `profile`, the dimensions it `extrapolated` along,
+what its interval was `widened_by`, the sequences it ran `in_flight` and, for a system of several
+copies of its TP × PP group, their number `replicas`), plus `median`, `worst` (signed percent),
+`worst_id`, `points` and the profile's `error` line. `low_ms`/`high_ms` bound each prediction's
+80% interval (`designer.calibration.intervals`); rows predicted under profile `default`
+(`DEFAULT`) each get the profile their chip gets in an answer (`profiles.default_for`), and name
+it as `profile`: a row
 whose `software` states an engine build that a profile was fitted on builds up to
 (`profiles.for_build`, e.g. SGLang 0.5.6 → `current`) gets that profile, as an answer naming that
 engine and version does, on the numbers of the row's chip × engine where that generation measured
@@ -122,6 +124,9 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 # the sequences the prediction runs at once: the row's batch, or those whose
                 # KV at the mean context fits beside the weights (`measurements.in_flight`)
                 "in_flight": item.in_flight,
+                # the copies of the TP × PP group the row's chips ran, when more than one:
+                # its batch and in_flight are each copy's (`measurements.replicas`)
+                **({"replicas": item.row.replicas} if item.row.replicas > 1 else {}),
             }
             for i, p, m, lo, hi, u, x, item in zip(
                 e.ids,
