@@ -166,3 +166,30 @@ def test_chips_beyond_one_group_are_copies_that_share_the_batch(tmp_path, catalo
         measurements.load(path, catalog)
     msg = str(info.value)
     assert msg.startswith(f"{path}:2: chips: expected a multiple of tp × pp = 4") and "got 6" in msg
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"tp": "1", "ep": "8", "chips": "1"}, "ep: expected ep to divide tp (1), got 8"),
+        ({"tp": "6", "chips": "6"}, "tp: tensor parallelism 6 must divide the 128 attention heads"),
+        ({"pp": "99", "chips": "792"}, "pp: 99 pipeline stages exceed the 61 layers of"),
+    ],
+)
+def test_a_partition_the_model_cannot_run_is_one_line_of_bad_input(
+    tmp_path, catalog, changes, needle
+):
+    """As `designer evaluate` refuses it (`partition.reason`, `partition.expert_reason`): a row
+    is not predicted on a partition no engine could have run."""
+    with BUNDLED.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    row = next(r for r in rows if r[0] == "cal-437")  # DeepSeek-R1 FP4, 8 B200, TP 8, EP 8, DP
+    row[header.index("attention")] = "tp"
+    for column, value in changes.items():
+        row[header.index(column)] = value
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row])
+    with pytest.raises(InputError) as info:
+        measurements.load(path, catalog)
+    assert str(info.value).startswith(f"{path}:2: ") and needle in str(info.value)

@@ -58,8 +58,8 @@ class Design:
                     "replicas",
                     key=name,
                 )
-        if self.tp % self.ep:
-            raise InputError(f"expected ep to divide tp ({self.tp}), got {self.ep}", key="ep")
+        if why := partition.expert_reason(self.tp, self.ep):
+            raise InputError(why, key="ep")
         if self.attention not in perf.ATTENTION_LAYOUTS:
             raise InputError(f"expected tp or dp, got {self.attention!r}", key="attention")
 

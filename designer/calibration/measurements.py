@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from designer.calibration import engines, plain_names
+from designer.model import partition as partitions
 from designer.model import perf, serving
 from designer.model.assumptions import Assumptions
 from designer.model.catalog import DTYPE_BYTES, Catalog
@@ -143,6 +144,10 @@ def configuration(
     if model is None:
         raise unknown("model", named, catalog.model_names(), where=where, key="catalog_model")
     kv = row["kv_dtype"].strip()
+    tp, pp = _int(row, "tp", where), _int(row, "pp", where)
+    # a partition the model cannot run (TP not dividing the heads, more stages than layers)
+    if why := partitions.reason(catalog.model(model), tp, pp, attention_of(row, where)):
+        raise InputError(why, where=where, key="pp" if why.startswith(f"{pp} pipe") else "tp")
     return {
         "id": row["id"].strip(),
         "source_url": row["source_url"].strip(),
@@ -151,9 +156,20 @@ def configuration(
         "model": model,
         "weight_dtype": _dtype(row["weight_dtype"], where, "weight_dtype"),
         "kv_dtype": _dtype(kv or row["weight_dtype"], where, "kv_dtype"),
-        "tp": _int(row, "tp", where),
-        "pp": _int(row, "pp", where),
+        "tp": tp,
+        "pp": pp,
     }
+
+
+def attention_of(row: dict, where: str) -> str:
+    """The attention layout of a row (optional column `attention`, in any case): `tp` when
+    the cell is absent or empty, else `tp` or `dp`."""
+    attention = (row.get("attention") or "tp").strip().casefold() or "tp"
+    if attention not in perf.ATTENTION_LAYOUTS:
+        raise unknown(
+            "attention layout", attention, perf.ATTENTION_LAYOUTS, where=where, key="attention"
+        )
+    return attention
 
 
 # dtypes as publications and frameworks spell them → the catalog's (`DTYPE_BYTES`): NVFP4
@@ -285,13 +301,11 @@ def load(
         if measure not in MEASURES:
             raise unknown("measure", written, MEASURES, where=where, key="measure")
         ms = _ms(row, where)
-        attention = (row.get("attention") or "tp").strip().casefold() or "tp"
-        if attention not in perf.ATTENTION_LAYOUTS:
-            raise unknown(
-                "attention layout", attention, perf.ATTENTION_LAYOUTS, where=where, key="attention"
-            )
+        attention = attention_of(row, where)
         ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
         config = configuration(row, where, catalog, read)
+        if why := partitions.expert_reason(config["tp"], ep):
+            raise InputError(why, where=where, key="ep")
         copies = replicas(row, config["tp"] * config["pp"], where)
         out.append(
             Measurement(

@@ -43,6 +43,16 @@ def reason(model: Architecture, t: int, p: int, attention: str = "tp") -> str | 
     return None
 
 
+def expert_reason(t: int, ep: int) -> str | None:
+    """Why an expert-parallel degree `ep` is impossible on a group of `t` tensor-parallel chips
+    (the experts are spread over the group's chips, so `ep` divides `t`), or None.
+
+    >>> expert_reason(8, 4), expert_reason(1, 8)
+    (None, 'expected ep to divide tp (1), got 8')
+    """
+    return None if t % ep == 0 else f"expected ep to divide tp ({t}), got {ep}"
+
+
 def check(model: Architecture, t: int, p: int, attention: str = "tp") -> None:
     """Raise InputError (exit 2) for an impossible partition."""
     why = reason(model, t, p, attention)
