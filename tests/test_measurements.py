@@ -193,3 +193,28 @@ def test_a_partition_the_model_cannot_run_is_one_line_of_bad_input(
     with pytest.raises(InputError) as info:
         measurements.load(path, catalog)
     assert str(info.value).startswith(f"{path}:2: ") and needle in str(info.value)
+
+
+def test_vllm_data_parallel_attention_written_as_its_launch_command_is_the_ep_group(
+    tmp_path, catalog
+):
+    """`-dp 8 -tp 1 --enable-expert-parallel` written as tp 1, ep 8, attention dp is the group of
+    8 chips the experts spread over, as tp 8, ep 8, attention dp (SGLang's and TensorRT-LLM's
+    way): the same prediction; with 16 chips, two such groups share the batch."""
+    with BUNDLED.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    col = {c: k for k, c in enumerate(header)}
+    row = next(r for r in rows if r[0] == "cal-437")  # TP 8, EP 8, attention dp, 8 B200
+    vllm = list(row)
+    vllm[col["id"]], vllm[col["tp"]] = "dp8tp1", "1"
+    two = list(vllm)
+    two[col["id"]], two[col["chips"]] = "two-groups", "16"
+    two[col["batch"]] = str(2 * int(row[col["batch"]]))
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row, vllm, two])
+    found = measurements.load(path, catalog)
+    assert [(r.tp, r.ep, r.replicas) for r in found] == [(8, 8, 1), (8, 8, 1), (8, 8, 2)]
+    eff = profiles.get("generic").efficiency
+    ms = [measurements.predict_ms(p, eff, catalog) for p in measurements.prepare(found, catalog)]
+    assert ms[0] == ms[1] == ms[2]

@@ -304,6 +304,11 @@ def load(
         attention = attention_of(row, where)
         ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
         config = configuration(row, where, catalog, read)
+        if attention == "dp" and config["tp"] == 1:
+            # vLLM's data-parallel attention with expert parallelism (`-dp N -tp 1
+            # --enable-expert-parallel`, EP = DP × TP) written as the launch command has it: the
+            # group is the ep chips the experts spread over, as SGLang and TensorRT-LLM write it
+            config["tp"] = ep
         if why := partitions.expert_reason(config["tp"], ep):
             raise InputError(why, where=where, key="ep")
         copies = replicas(row, config["tp"] * config["pp"], where)
