@@ -205,3 +205,72 @@ def test_a_ttft_file_without_rows_is_one_line_of_bad_input(tmp_path, capsys):
     p.write_text(ttft.bundled_path().read_text().splitlines()[0] + "\n")
     assert main(["validate", str(p)]) == 2
     assert "no TTFT rows" in capsys.readouterr().err
+
+
+def _mixed_file(tmp_path, decode_ids=("cal-01", "cal-02"), batch="1") -> str:
+    """decode.csv's rows `decode_ids` and, as `measure` = `ttft` rows, prefill.csv's cal-01 and
+    pf-54 (NIM 1.8.0 on 2 H100, 5,000 and 500 prompt tokens)."""
+    with measurements.bundled_path().open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    col = {c: k for k, c in enumerate(header)}
+    out = [r for r in rows if r[0] in decode_ids]
+    with ttft.bundled_path().open(encoding="utf-8", newline="") as f:
+        firsts = [r for r in csv.DictReader(f) if r["id"] in ("cal-01", "pf-54")]
+    base = out[0] if out else next(r for r in rows if r[0] == "cal-01")
+    for t in firsts:
+        row = list(base)
+        row[col["id"]] = f"ttft-{t['id']}"
+        row[col["measure"]], row[col["ms_per_output_token"]] = "TTFT", t["ttft_ms"]
+        row[col["input_tokens"]], row[col["batch"]] = t["input_tokens"], batch
+        out.append(row)
+    path = tmp_path / "mixed.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *out])
+    return str(path)
+
+
+def test_ttft_rows_of_a_measurements_file_are_predicted_beside_its_decode_rows(
+    tmp_path, capsys, catalog
+):
+    """`measure` = `ttft` rows (one request, the TTFT in ms_per_output_token): the decode record
+    is the one without them, and `ttft` holds theirs, as for a TTFT file."""
+    from designer.interface.cli import main
+
+    path = _mixed_file(tmp_path)
+    assert main(["validate", path, "--profile", "default", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rec["rows"]] == ["cal-01", "cal-02"]
+    shipped = {r.id: r for r in ttft.load(ttft.bundled_path(), catalog)}
+    got = {r["id"]: r for r in rec["ttft"]["rows"]}
+    assert set(got) == {"ttft-cal-01", "ttft-pf-54"} and rec["ttft"]["interval"] is None
+    for key in ("cal-01", "pf-54"):
+        expected = ttft.answer_ms(shipped[key], catalog)
+        assert (got[f"ttft-{key}"]["profile"], got[f"ttft-{key}"]["predicted_ms"]) == expected
+    assert main(["validate", path, "--profile", "default"]) == 0
+    out = capsys.readouterr().out
+    assert "time to first token, profile default" in out and "ttft-pf-54" in out
+
+    only = _mixed_file(tmp_path, decode_ids=())  # ttft rows only: the TTFT record itself
+    assert main(["validate", only, "--profile", "default", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["measure"] == "ttft"
+    assert main(["calibrate", only]) == 2
+    assert "no decode rows to fit" in capsys.readouterr().err
+
+
+def test_calibrate_leaves_ttft_rows_out_and_says_so(tmp_path, capsys):
+    from designer.interface.cli import main
+
+    ids = tuple(f"cal-{k:02d}" for k in range(1, 13))
+    path = _mixed_file(tmp_path, decode_ids=ids)
+    assert main(["calibrate", path, "--name", "mine", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["points"] == 12
+    assert "2 points of time to first token (measure ttft) not fitted" in captured.err
+
+
+def test_a_ttft_row_under_concurrency_is_one_line_of_bad_input(tmp_path, capsys):
+    from designer.interface.cli import main
+
+    assert main(["validate", _mixed_file(tmp_path, batch="8")]) == 2
+    err = capsys.readouterr().err
+    assert ":4: batch: expected batch 1 for a ttft row" in err and err.count("\n") == 1

@@ -47,6 +47,8 @@ MEASURES = ("itl", "e2e_per_output_token", "throughput_step")
 # other names of a measure: a serving benchmark's TPOT, (request latency − TTFT) / (output
 # tokens − 1), is what `itl` rows hold (vLLM's benchmark_serving.py reports both)
 MEASURE_SPELLINGS = {"tpot": "itl"}
+# a one-request time to first token: `load` hands such rows to `designer validate` (`FirstToken`)
+TTFT = "ttft"
 # the columns `configuration` reads, which every measurements CSV has
 CONFIGURATION_COLUMNS = (
     "id",
@@ -126,6 +128,16 @@ class Measurement(Configuration):
     def decode_context(self) -> int:
         """Mean tokens of context over the decode: prompt + output / 2."""
         return self.input_tokens + self.output_tokens // 2
+
+
+@dataclass(frozen=True)
+class FirstToken(Configuration):
+    """One published time to first token of a one-request run (`ttft.Row`): a row of a TTFT
+    file (catalogs/measurements/prefill.csv's layout), or a `measure` = `ttft` row of a
+    measurements file."""
+
+    input_tokens: int
+    ttft_ms: float
 
 
 def configuration(
@@ -264,12 +276,17 @@ def _ms(row: dict, where: str) -> float:
 
 
 def load(
-    path: str | Path, catalog: Catalog | None = None, read: plain_names.Read | None = None
+    path: str | Path,
+    catalog: Catalog | None = None,
+    read: plain_names.Read | None = None,
+    first_tokens: list[FirstToken] | None = None,
 ) -> list[Measurement]:
     """Read a measurements CSV (columns in `COLUMNS`; `hardware`, `software` and `model` may
     stand for `chip`, `engine` and `catalog_model`: `plain_names`), checking chips and models
     exist. `read`, when given, receives what the source's words were read as
-    (`plain_names.resolve`; each distinct words read once).
+    (`plain_names.resolve`; each distinct words read once). Rows whose `measure` is `ttft` (a
+    one-request time to first token in `ms_per_output_token`) go to `first_tokens` when it is
+    given (`designer validate` predicts them, no profile is fitted to them), else are an error.
 
     >>> from designer.calibration.measurements import load, bundled_path
     >>> rows = load(bundled_path())
@@ -298,8 +315,11 @@ def load(
         where = f"{p}:{n}"
         written = row["measure"].strip()
         measure = MEASURE_SPELLINGS.get(written.casefold(), written.casefold())
+        if measure == TTFT:
+            _first_token(row, where, catalog, read, first_tokens)
+            continue
         if measure not in MEASURES:
-            raise unknown("measure", written, MEASURES, where=where, key="measure")
+            raise unknown("measure", written, (*MEASURES, TTFT), where=where, key="measure")
         ms = _ms(row, where)
         attention = attention_of(row, where)
         ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
@@ -326,9 +346,38 @@ def load(
                 replicas=copies,
             )
         )
-    if not out:
+    if not out and not first_tokens:
         raise InputError("no measurement rows", where=str(p))
     return out
+
+
+def _first_token(
+    row: dict, where: str, catalog: Catalog, read, first_tokens: list[FirstToken] | None
+) -> None:
+    """A `measure` = `ttft` row of a measurements file, appended to `first_tokens` (one
+    request: `batch` 1; the TTFT in `ms_per_output_token`), or the error saying where such a
+    row is read."""
+    if first_tokens is None:
+        raise InputError(
+            "a time to first token (measure ttft): designer validate predicts it; profiles "
+            "are fitted to decode rows",
+            where=where,
+            key="measure",
+        )
+    if _int(row, "batch", where) != 1:
+        raise InputError(
+            "expected batch 1 for a ttft row (one request: the model's TTFT is one prefill "
+            "pass; a TTFT under concurrency holds a queue it does not predict)",
+            where=where,
+            key="batch",
+        )
+    first_tokens.append(
+        FirstToken(
+            **configuration(row, where, catalog, read),
+            input_tokens=_int(row, "input_tokens", where),
+            ttft_ms=_ms(row, where),
+        )
+    )
 
 
 def measured_ranges(rows: list[Measurement], catalog: Catalog) -> dict[str, int]:

@@ -16,7 +16,6 @@ Two predictions per row, both held out from TTFT data (no profile is fitted to a
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import numpy as np
 
 from designer.calibration import engines, measurements, plain_names, profiles
 from designer.calibration.calibrate import fit_profile
-from designer.calibration.measurements import MEASURED_ASSUMPTIONS, Configuration, Measurement
+from designer.calibration.measurements import MEASURED_ASSUMPTIONS, Measurement
 from designer.model import perf
 from designer.model.catalog import Catalog
 from designer.model.errors import InputError
@@ -46,12 +45,7 @@ def bundled_path() -> Path:
     return measurements.bundled_path("prefill.csv")
 
 
-@dataclass(frozen=True)
-class Row(Configuration):
-    """One published TTFT of a one-request run."""
-
-    input_tokens: int
-    ttft_ms: float
+Row = measurements.FirstToken  # one published TTFT of a one-request run
 
 
 def holds_ttft(path: str | Path) -> bool:

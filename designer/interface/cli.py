@@ -607,27 +607,36 @@ def _study_sets(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _measurements(
-    args: argparse.Namespace, read: dict[str, dict[str, str]] | None = None, load=None
+    args: argparse.Namespace,
+    read: dict[str, dict[str, str]] | None = None,
+    load=None,
+    first_tokens: list | None = None,
 ):
     """The catalog and the rows of `args.data` (those of `--platform` / `--engine`), read by
-    `load` (default `measurements.load`; `ttft.load` for TTFTs); `read` receives what the
-    source's words were read as (`plain_names.resolve`)."""
+    `load` (default `measurements.load`, whose `measure` = `ttft` rows go to `first_tokens`,
+    filtered the same way; `ttft.load` for a TTFT file); `read` receives what the source's
+    words were read as (`plain_names.resolve`)."""
     from designer.calibration import measurements
     from designer.model.catalog import Catalog
 
     catalog = Catalog.load()
-    rows = (load or measurements.load)(args.data, catalog, read)
+    if load is None:
+        rows = measurements.load(args.data, catalog, read, first_tokens)
+    else:
+        rows = load(args.data, catalog, read)
+    first = first_tokens if first_tokens is not None else []
     for attr in ("platform", "engine"):  # --platform, --engine: keep only the rows named
         wanted = getattr(args, attr, None)
         if not wanted:
             continue
         from designer.model.errors import unknown
 
-        known = {getattr(r, attr) for r in rows}
+        known = {getattr(r, attr) for r in (*rows, *first)}
         for w in wanted:
             if w not in known:
                 raise unknown(attr, w, known, where=args.data, key=f"--{attr}")
         rows = [r for r in rows if getattr(r, attr) in wanted]
+        first[:] = [r for r in first if getattr(r, attr) in wanted]
     return catalog, rows
 
 
@@ -656,11 +665,22 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
         outputs.check(args.out, "a profile", force=args.force)  # before the fit
     read: dict[str, dict[str, str]] = {}
-    catalog, rows = _measurements(args, read)
+    first: list = []  # measure = ttft rows: not fitted (designer validate predicts them)
+    catalog, rows = _measurements(args, read, first_tokens=first)
     if read:  # on stderr: --json keeps standard output one JSON document
         from designer.interface.report import read_as_line
 
         print(read_as_line(read, all_in=None), file=sys.stderr)
+    if first:
+        from designer.calibration.calibrate import points
+
+        print(
+            f"{points(len(first))} of time to first token (measure ttft) not fitted: no profile "
+            "is fitted to a TTFT (designer validate predicts them)",
+            file=sys.stderr,
+        )
+    if not rows:
+        raise InputError("no decode rows to fit (every row is a ttft row)", where=args.data)
     if args.floor:
         if args.cross_validate:
             raise InputError(
@@ -881,17 +901,30 @@ def cmd_web(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from designer.calibration import profiles, ttft
     from designer.calibration.calibrate import Errors, points
-    from designer.calibration.validate import DEFAULT, PLOT_FORMATS, parity_plot, table, validate
+    from designer.calibration.validate import (
+        DEFAULT,
+        PLOT_FORMATS,
+        parity_plot,
+        table,
+        validate,
+        validate_ttft,
+    )
     from designer.interface.report import catalog_table, over_capacity_line, read_as_line
 
     _plot_target(args, PLOT_FORMATS)
     name = args.profile or profiles.GENERIC
     profile = None if name == DEFAULT else profiles.get(name, key="--profile")
-    if ttft.holds_ttft(args.data):
-        return _validate_ttft(args, profile)
     read: dict[str, dict[str, str]] = {}
-    catalog, rows = _measurements(args, read)
+    if ttft.holds_ttft(args.data):
+        catalog, first = _measurements(args, read, ttft.load)
+        return _validate_ttft(args, first, profile, catalog, read)
+    first: list = []  # the file's measure = ttft rows
+    catalog, rows = _measurements(args, read, first_tokens=first)
+    if not rows:
+        return _validate_ttft(args, first, profile, catalog, read)
     record = validate(rows, profile, catalog)
+    if first:  # an extension: the file's TTFT rows, as validate predicts a TTFT file
+        record["ttft"] = validate_ttft(first, profile, catalog)
     if read:
         record["read_as"] = read  # an extension: the source's words → catalog ids
     if args.plot:
@@ -928,23 +961,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     if line := over_capacity_line(rows, record):
         print(line)
+    if first:
+        _print_ttft(record["ttft"])
     if read:
         print(read_as_line(read))
     return 0
 
 
-def _validate_ttft(args: argparse.Namespace, profile) -> int:
-    """`designer validate` on a file of published TTFTs (`ttft.holds_ttft`): predicted against
-    measured per row (`validate.validate_ttft`), without an interval."""
-    import numpy as np
+def _validate_ttft(args: argparse.Namespace, rows: list, profile, catalog, read: dict) -> int:
+    """`designer validate` on published TTFTs only (a TTFT file, `ttft.holds_ttft`, or a
+    measurements file of `measure` = `ttft` rows): predicted against measured per row
+    (`validate.validate_ttft`), without an interval."""
+    from designer.calibration.validate import parity_plot, validate_ttft
+    from designer.interface.report import read_as_line
 
-    from designer.calibration import ttft
-    from designer.calibration.calibrate import Errors, points
-    from designer.calibration.validate import parity_plot, table, validate_ttft
-    from designer.interface.report import catalog_table, read_as_line, ttft_check_line
-
-    read: dict[str, dict[str, str]] = {}
-    catalog, rows = _measurements(args, read, ttft.load)
     record = validate_ttft(rows, profile, catalog)
     if read:
         record["read_as"] = read
@@ -953,6 +983,21 @@ def _validate_ttft(args: argparse.Namespace, profile) -> int:
     if args.json:
         _dump(record)
         return 0
+    _print_ttft(record)
+    if read:
+        print(read_as_line(read))
+    return 0
+
+
+def _print_ttft(record: dict) -> None:
+    """The text of a TTFT record (`validate.validate_ttft`): a table, the errors, why there is
+    no interval and the range answers quote instead, and each platform's errors."""
+    import numpy as np
+
+    from designer.calibration.calibrate import Errors, points
+    from designer.calibration.validate import table
+    from designer.interface.report import catalog_table, ttft_check_line
+
     got = record["rows"]
     errs = Errors(
         tuple(r["id"] for r in got),
@@ -973,9 +1018,6 @@ def _validate_ttft(args: argparse.Namespace, profile) -> int:
     print("by platform (signed: + when predicted slower than measured):")
     for name, d in record["platforms"].items():
         print(f"  {name}: {points(d['points'])}, MAPE {d['mape']:.1f}%, signed {d['signed']:+.1f}%")
-    if read:
-        print(read_as_line(read))
-    return 0
 
 
 _QUOTED = re.compile(r"'([^']{40,})'")
