@@ -218,3 +218,33 @@ def test_vllm_data_parallel_attention_written_as_its_launch_command_is_the_ep_gr
     eff = profiles.get("generic").efficiency
     ms = [measurements.predict_ms(p, eff, catalog) for p in measurements.prepare(found, catalog)]
     assert ms[0] == ms[1] == ms[2]
+
+
+def test_kv_dtype_auto_is_the_model_dtype_where_the_engine_documents_it(tmp_path, catalog):
+    """vLLM's and SGLang's `--kv-cache-dtype auto` keeps the model's data type: `auto` under
+    vLLM is the 16-bit cache dstack's vLLM rows state (cal-143 …, their commands pass no KV
+    dtype), the same prediction; under TensorRT-LLM (the checkpoint's own KV quantization,
+    not stated) it is one line of bad input."""
+    with BUNDLED.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    col = {c: k for k, c in enumerate(header)}
+    row = next(r for r in rows if r[0] == "cal-143")
+    assert (row[col["engine"]], row[col["weight_dtype"]], row[col["kv_dtype"]]) == (
+        "vllm",
+        "fp8",
+        "bf16",
+    )
+    auto = list(row)
+    auto[col["id"]], auto[col["kv_dtype"]] = "auto", "AUTO"
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row, auto])
+    a, b = measurements.load(path, catalog)
+    assert b.kv_dtype == a.kv_dtype == "bf16" and b.weight_dtype == "fp8"
+    trt = list(auto)
+    trt[col["engine"]] = "tensorrt-llm"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, trt])
+    with pytest.raises(InputError) as info:
+        measurements.load(path, catalog)
+    assert "kv_dtype: 'auto' is tensorrt-llm's choice of KV dtype" in str(info.value)

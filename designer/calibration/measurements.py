@@ -155,7 +155,10 @@ def configuration(
     model = catalog.model_id(named)  # an alias or a Hugging Face id: its catalog entry
     if model is None:
         raise unknown("model", named, catalog.model_names(), where=where, key="catalog_model")
+    engine = engines.canonical(plain_names.resolve(row, "engine", where, catalog, read))
     kv = row["kv_dtype"].strip()
+    if kv.casefold() == "auto":  # an engine's --kv-cache-dtype auto, as its command says it
+        kv = _auto_kv(engine, row["weight_dtype"], where)
     tp, pp = _int(row, "tp", where), _int(row, "pp", where)
     # a partition the model cannot run (TP not dividing the heads, more stages than layers)
     if why := partitions.reason(catalog.model(model), tp, pp, attention_of(row, where)):
@@ -164,13 +167,42 @@ def configuration(
         "id": row["id"].strip(),
         "source_url": row["source_url"].strip(),
         "chip": chip,
-        "engine": engines.canonical(plain_names.resolve(row, "engine", where, catalog, read)),
+        "engine": engine,
         "model": model,
         "weight_dtype": _dtype(row["weight_dtype"], where, "weight_dtype"),
         "kv_dtype": _dtype(kv or row["weight_dtype"], where, "kv_dtype"),
         "tp": tp,
         "pp": pp,
     }
+
+
+# engines whose `--kv-cache-dtype auto` keeps the KV cache in the model's data type (the
+# checkpoint's 16-bit torch_dtype, also for FP8 and FP4 checkpoints): vLLM's engine arguments
+# ("If 'auto', will use model data type", https://docs.vllm.ai/en/v0.5.3/models/engine_args.html)
+# and SGLang's server arguments (https://docs.sglang.io/advanced_features/server_arguments.html).
+# TensorRT-LLM's `auto` follows the checkpoint's own KV quantization
+# (https://github.com/NVIDIA/TensorRT-LLM/pull/16240), which a row does not state.
+AUTO_KV_MODEL_DTYPE = ("vllm", "sglang")
+
+
+def _auto_kv(engine: str, weight_dtype: str, where: str) -> str:
+    """The KV dtype `auto` stands for under `engine`: the model's data type — fp16 or fp32 for
+    such weights, else bf16 (the 16-bit torch_dtype of quantized checkpoints) — where the
+    engine documents that (`AUTO_KV_MODEL_DTYPE`); elsewhere an error.
+
+    >>> _auto_kv("vllm", "fp8", "f"), _auto_kv("sglang", "fp16", "f")
+    ('bf16', 'fp16')
+    """
+    if engine not in AUTO_KV_MODEL_DTYPE:
+        raise InputError(
+            f"'auto' is {engine}'s choice of KV dtype (known here for "
+            f"{' and '.join(AUTO_KV_MODEL_DTYPE)}: the model's data type); write the dtype the "
+            "run used",
+            where=where,
+            key="kv_dtype",
+        )
+    weights = _dtype(weight_dtype, where, "weight_dtype")
+    return weights if weights in ("fp16", "fp32") else "bf16"
 
 
 def attention_of(row: dict, where: str) -> str:
