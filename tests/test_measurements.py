@@ -165,14 +165,15 @@ def test_chips_beyond_one_group_are_copies_that_share_the_batch(tmp_path, catalo
     with pytest.raises(InputError) as info:
         measurements.load(path, catalog)
     msg = str(info.value)
-    assert msg.startswith(f"{path}:2: chips: expected a multiple of tp × pp = 4") and "got 6" in msg
+    assert msg.startswith(f"{path}:2: chips: expected a multiple of the 4 chips of one tensor")
+    assert "got 6" in msg
 
 
 @pytest.mark.parametrize(
     ("changes", "needle"),
     [
         ({"tp": "1", "ep": "8", "chips": "1"}, "ep: expected ep to divide tp (1), got 8"),
-        ({"tp": "6", "chips": "6"}, "tp: tensor parallelism 6 must divide the 128 attention heads"),
+        ({"tp": "6", "ep": "1", "chips": "6"}, "tp: tensor parallelism 6 must divide the 128"),
         ({"pp": "99", "chips": "792"}, "pp: 99 pipeline stages exceed the 61 layers of"),
     ],
 )
@@ -248,3 +249,70 @@ def test_kv_dtype_auto_is_the_model_dtype_where_the_engine_documents_it(tmp_path
     with pytest.raises(InputError) as info:
         measurements.load(path, catalog)
     assert "kv_dtype: 'auto' is tensorrt-llm's choice of KV dtype" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("cells", "group"),
+    [
+        ({"tp": "2", "ep": "8"}, (8, 8, 1)),  # -dp 4 -tp 2 --enable-expert-parallel
+        ({"tp": "1", "ep": "1", "chips": "8"}, (8, 1, 1)),  # -dp 8: MoE layers over every rank
+        ({"tp": "1", "ep": "8", "chips": "16"}, (8, 8, 2)),  # two such systems share the batch
+    ],
+)
+def test_an_moe_rows_data_parallel_attention_group_as_vllm_writes_it(
+    tmp_path, catalog, cells, group
+):
+    with BUNDLED.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    row = next(r for r in rows if r[0] == "cal-437")  # TP 8, EP 8, attention dp, 8 B200
+    for column, value in cells.items():
+        row[header.index(column)] = value
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row])
+    (r,) = measurements.load(path, catalog)
+    assert (r.tp, r.ep, r.replicas) == group and r.attention == "dp"
+
+
+@pytest.mark.parametrize(
+    ("model", "ep", "needle"),
+    [
+        ("deepseek-v3", "999999999999", "ep: expected at most the 256 experts of deepseek-v3"),
+        ("llama3.1-70b", "8", "ep: expected 1: llama3.1-70b has no experts, got 8"),
+    ],
+)
+def test_an_expert_parallel_degree_beyond_the_experts_is_one_line(
+    tmp_path, catalog, capsys, model, ep, needle
+):
+    """As many experts as there are at most (none for a dense model): before, 10^12 ranks
+    asked numpy for terabytes (an internal error)."""
+    from designer.interface.cli import main
+
+    with BUNDLED.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    row = next(r for r in rows if r[0] == "cal-437")
+    row[header.index("catalog_model")], row[header.index("ep")] = model, ep
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row])
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+
+
+def test_the_over_capacity_line_says_a_copys_share(tmp_path, capsys):
+    """cal-152 states 256 sequences where 107 fit; as one of two copies sharing 512 it is named
+    with its copy's share."""
+    from designer.interface.cli import main
+
+    with BUNDLED.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    col = {c: k for k, c in enumerate(header)}
+    row = next(r for r in rows if r[0] == "cal-152")
+    row[col["chips"]] = str(2 * int(row[col["tp"]]))
+    row[col["batch"]] = str(2 * int(row[col["batch"]]))
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row])
+    assert main(["validate", str(path)]) == 0
+    assert "cal-152 256 per copy of 2 → 107" in capsys.readouterr().out

@@ -273,4 +273,64 @@ def test_a_ttft_row_under_concurrency_is_one_line_of_bad_input(tmp_path, capsys)
 
     assert main(["validate", _mixed_file(tmp_path, batch="8")]) == 2
     err = capsys.readouterr().err
-    assert ":4: batch: expected batch 1 for a ttft row" in err and err.count("\n") == 1
+    assert ":4: batch: expected 1 for a time to first token" in err and err.count("\n") == 1
+
+
+def test_a_ttft_row_runs_on_the_group_its_decode_row_runs_on(tmp_path, capsys, catalog):
+    """The same reading of the partition for a time to first token as for a decode row
+    (`measurements.partition_of`): vLLM's `-dp 8 -tp 1 --enable-expert-parallel` written as
+    tp 1, ep 8, attention dp is the 8-chip group, in a measurements file and in a TTFT file."""
+    with measurements.bundled_path().open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    col = {c: k for k, c in enumerate(header)}
+    row = next(r for r in rows if r[0] == "cal-437")
+    row[col["measure"]], row[col["batch"]], row[col["ms_per_output_token"]] = "ttft", "1", "900"
+    vllm = list(row)
+    vllm[col["id"]], vllm[col["tp"]] = "vllm", "1"
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row, vllm])
+    first: list = []
+    assert measurements.load(path, catalog, first_tokens=first) == []
+    assert [r.tp for r in first] == [8, 8]
+    eff = Efficiency(0.8, 0.5, prefill_compute=0.6)
+    assert ttft.predict_ms(first[0], eff, catalog) == ttft.predict_ms(first[1], eff, catalog)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "needle"),
+    [
+        ("ttft_ms", "nan", "ttft_ms: expected a positive number of ms"),
+        ("ttft_ms", "inf", "ttft_ms: expected a positive number of ms"),
+        ("ttft_ms", "1e300", "ttft_ms: expected a positive number of ms"),
+        ("batch", "2", "batch: expected 1 for a time to first token"),
+        ("input_tokens", "0", "input_tokens: expected a positive integer"),
+        ("chips", "3", "chips: expected a multiple of the 2 chips"),
+    ],
+)
+def test_a_ttft_files_bad_cells_name_line_and_column(tmp_path, capsys, column, value, needle):
+    from designer.interface.cli import main
+
+    with ttft.bundled_path().open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    header = [*header, "chips"]
+    row = [*next(r for r in rows if r[0] == "cal-01"), "2"]  # TP 2
+    row[header.index(column)] = value
+    path = tmp_path / "p.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row])
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"p.csv:2: {needle}" in err and err.count("\n") == 1
+
+
+def test_a_ttft_file_reads_cells_as_a_spreadsheet_writes_them(tmp_path, catalog):
+    with ttft.bundled_path().open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    row = next(r for r in rows if r[0] == "cal-01")
+    row[header.index("batch")], row[header.index("ttft_ms")] = "1.0", "0.407 s"
+    path = tmp_path / "p.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, row])
+    (r,) = ttft.load(path, catalog)
+    assert r.ttft_ms == pytest.approx(407.0)

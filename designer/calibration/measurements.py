@@ -159,10 +159,6 @@ def configuration(
     kv = row["kv_dtype"].strip()
     if kv.casefold() == "auto":  # an engine's --kv-cache-dtype auto, as its command says it
         kv = _auto_kv(engine, row["weight_dtype"], where)
-    tp, pp = _int(row, "tp", where), _int(row, "pp", where)
-    # a partition the model cannot run (TP not dividing the heads, more stages than layers)
-    if why := partitions.reason(catalog.model(model), tp, pp, attention_of(row, where)):
-        raise InputError(why, where=where, key="pp" if why.startswith(f"{pp} pipe") else "tp")
     return {
         "id": row["id"].strip(),
         "source_url": row["source_url"].strip(),
@@ -171,8 +167,8 @@ def configuration(
         "model": model,
         "weight_dtype": _dtype(row["weight_dtype"], where, "weight_dtype"),
         "kv_dtype": _dtype(kv or row["weight_dtype"], where, "kv_dtype"),
-        "tp": tp,
-        "pp": pp,
+        "tp": _int(row, "tp", where),
+        "pp": _int(row, "pp", where),
     }
 
 
@@ -203,6 +199,43 @@ def _auto_kv(engine: str, weight_dtype: str, where: str) -> str:
         )
     weights = _dtype(weight_dtype, where, "weight_dtype")
     return weights if weights in ("fp16", "fp32") else "bf16"
+
+
+def partition_of(row: dict, where: str, catalog: Catalog, config: dict) -> dict:
+    """The group a row ran on, past `configuration`'s stated `tp` and `pp`: `tp` (the chips of a
+    pipeline stage the model's layers spread over), `ep`, `attention` and `replicas` (copies of
+    the group, `replicas`), checked as `designer evaluate` checks a design (`partition.reason`,
+    `partition.expert_reason`; an `ep` of at most the model's experts).
+
+    With data-parallel attention an MoE model's experts spread over the chips of every attention
+    rank, and a row written as vLLM's launch command has it is read as that group, as SGLang's and
+    TensorRT-LLM's commands write it (`--tp 8 --enable-dp-attention`): `-dp 4 -tp 2
+    --enable-expert-parallel` (`tp` 2, `ep` 8, EP = DP × TP) as `ep` chips; `-dp 8` without it
+    (`tp` 1, `ep` 1, the MoE layers split over every rank) as the `chips` / `pp` it states."""
+    attention = attention_of(row, where)
+    ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
+    model = catalog.model(config["model"])
+    tp, pp = config["tp"], config["pp"]
+    if ep > 1 and ep > model.num_experts:
+        raise InputError(
+            f"expected at most the {model.num_experts} experts of {model.id}, got {ep}"
+            if model.is_moe
+            else f"expected 1: {model.id} has no experts, got {ep}",
+            where=where,
+            key="ep",
+        )
+    chips = _int(row, "chips", where) if (row.get("chips") or "").strip() else None
+    if attention == "dp" and model.is_moe:  # vLLM's DP ranks × TP: the experts' group
+        if ep > tp:  # --enable-expert-parallel: EP = DP × TP
+            tp = ep
+        elif tp == ep == 1 and chips is not None and chips % pp == 0:  # MoE layers TP-split
+            tp = chips // pp
+    if why := partitions.expert_reason(tp, ep):
+        raise InputError(why, where=where, key="ep")
+    # a partition the model cannot run (TP not dividing the heads, more stages than layers)
+    if why := partitions.reason(model, tp, pp, attention):
+        raise InputError(why, where=where, key="pp" if why.startswith(f"{pp} pipe") else "tp")
+    return {"tp": tp, "ep": ep, "attention": attention, "replicas": replicas(row, tp * pp, where)}
 
 
 def attention_of(row: dict, where: str) -> str:
@@ -245,7 +278,7 @@ def _dtype(text: str, where: str, key: str) -> str:
     return d
 
 
-MS_RANGE = (1e-3, 1e7)  # ms per output token: 1 µs to about 3 hours, else a typo or a unit slip
+MS_RANGE = (1e-3, 1e7)  # a time in ms: 1 µs to about 3 hours, else a typo or a unit slip
 
 
 def _int(row: dict, key: str, where: str) -> int:
@@ -276,17 +309,20 @@ def replicas(row: dict, group: int, where: str) -> int:
     chips = _int(row, "chips", where)
     if chips % group:
         raise InputError(
-            f"expected a multiple of tp × pp = {group} (copies of one tensor × pipeline group), "
-            f"got {chips}",
+            f"expected a multiple of the {group} chips of one tensor × pipeline group (tp × pp; "
+            f"ep × pp for an MoE model's data-parallel attention), got {chips}",
             where=where,
             key="chips",
         )
     return chips // group
 
 
-def _ms(row: dict, where: str) -> float:
-    """The cell in ms: a number, or a time with its unit ("43.8 ms", "0.0438 s")."""
-    text = row["ms_per_output_token"].strip()
+def _ms(
+    row: dict, where: str, key: str = "ms_per_output_token", what: str = "ms per output token"
+) -> float:
+    """The cell `key` in ms (`what`): a number, or a time with its unit ("43.8 ms", "0.0438
+    s")."""
+    text = row[key].strip()
     try:
         ms = float(text)
     except ValueError:
@@ -299,10 +335,10 @@ def _ms(row: dict, where: str) -> float:
     low, high = MS_RANGE
     if not low <= ms <= high:
         raise InputError(
-            f"expected a positive number of ms per output token, from {low:g} to {high:,.0f}, "
+            f"expected a positive number of {what}, from {low:g} to {high:,.0f}, "
             f"got {excerpt(text)}",
             where=where,
-            key="ms_per_output_token",
+            key=key,
         )
     return ms
 
@@ -330,7 +366,8 @@ def load(
     read = {} if read is None else read
     header, rows = read_csv(p, "a measurements CSV")
     missing = plain_names.missing(header, COLUMNS)
-    if missing and "ttft_ms" in header:  # a prefill.csv: validate reads it (`ttft.holds_ttft`)
+    # a prefill.csv: validate reads it (`ttft.holds_ttft`)
+    if missing and "ttft_ms" in header and "ms_per_output_token" not in header:
         raise InputError(
             "a file of times to first token (ttft_ms): designer validate predicts it; "
             "profiles are fitted to decode rows (expected the decode columns "
@@ -353,27 +390,19 @@ def load(
         if measure not in MEASURES:
             raise unknown("measure", written, (*MEASURES, TTFT), where=where, key="measure")
         ms = _ms(row, where)
-        attention = attention_of(row, where)
-        ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
         config = configuration(row, where, catalog, read)
-        if attention == "dp" and config["tp"] == 1:
-            # vLLM's data-parallel attention with expert parallelism (`-dp N -tp 1
-            # --enable-expert-parallel`, EP = DP × TP) written as the launch command has it: the
-            # group is the ep chips the experts spread over, as SGLang and TensorRT-LLM write it
-            config["tp"] = ep
-        if why := partitions.expert_reason(config["tp"], ep):
-            raise InputError(why, where=where, key="ep")
-        copies = replicas(row, config["tp"] * config["pp"], where)
+        group = partition_of(row, where, catalog, config)
+        copies = group["replicas"]
         out.append(
             Measurement(
-                **config,
+                **{**config, "tp": group["tp"]},
                 batch=max(1, math.floor(_int(row, "batch", where) / copies + 0.5)),
                 input_tokens=_int(row, "input_tokens", where),
                 output_tokens=_int(row, "output_tokens", where),
                 measured_ms=ms,
                 measure=measure,
-                ep=ep,
-                attention=attention,
+                ep=group["ep"],
+                attention=group["attention"],
                 software=(row.get("software") or "").strip(),
                 replicas=copies,
             )
@@ -396,19 +425,26 @@ def _first_token(
             where=where,
             key="measure",
         )
+    first_tokens.append(first_token(row, where, catalog, read, "ms_per_output_token"))
+
+
+def first_token(row: dict, where: str, catalog: Catalog, read, column: str) -> FirstToken:
+    """A one-request time to first token of `row`, in its cell `column` (`ttft_ms` in a TTFT
+    file, `ms_per_output_token` for a `measure` = `ttft` row), on the group `partition_of`
+    reads: `batch` 1, since the model's TTFT is one prefill pass with no queue."""
     if _int(row, "batch", where) != 1:
         raise InputError(
-            "expected batch 1 for a ttft row (one request: the model's TTFT is one prefill "
-            "pass; a TTFT under concurrency holds a queue it does not predict)",
+            "expected 1 for a time to first token (one request: the model's TTFT is one "
+            "prefill pass; a TTFT under concurrency holds a queue it does not predict)",
             where=where,
             key="batch",
         )
-    first_tokens.append(
-        FirstToken(
-            **configuration(row, where, catalog, read),
-            input_tokens=_int(row, "input_tokens", where),
-            ttft_ms=_ms(row, where),
-        )
+    config = configuration(row, where, catalog, read)
+    tp = partition_of(row, where, catalog, config)["tp"]
+    return FirstToken(
+        **{**config, "tp": tp},
+        input_tokens=_int(row, "input_tokens", where),
+        ttft_ms=_ms(row, where, column, "ms"),
     )
 
 

@@ -33,7 +33,6 @@ from designer.model.workload import Efficiency, Workload
 
 COLUMNS = (
     *measurements.CONFIGURATION_COLUMNS,
-    "software",
     "batch",
     "input_tokens",
     "ttft_ms",
@@ -70,19 +69,8 @@ def load(path: str | Path, catalog: Catalog, read: plain_names.Read | None = Non
             f"missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})",
             where=str(path),
         )
-    out = []
     read = {} if read is None else read  # the source's words, each read once
-    for n, r in rows:
-        where = f"{path}:{n}"
-        try:
-            batch, ttft, p = int(r["batch"]), float(r["ttft_ms"]), int(r["input_tokens"])
-        except ValueError as exc:
-            raise InputError(f"expected numbers: {exc}", where=where) from None
-        if batch != 1 or ttft <= 0 or p < 1:
-            raise InputError("expected batch 1 and positive numbers", where=where)
-        out.append(
-            Row(**measurements.configuration(r, where, catalog, read), input_tokens=p, ttft_ms=ttft)
-        )
+    out = [measurements.first_token(r, f"{path}:{n}", catalog, read, "ttft_ms") for n, r in rows]
     if not out:
         raise InputError("no TTFT rows", where=str(path))
     return out

@@ -164,10 +164,12 @@ def validate_ttft(
     """The JSON record of `designer validate` on published times to first token (a file of
     `ttft.load`'s layout): each row predicted as one prefill pass of its prompt
     (`ttft.predict_ms`) under `profile`, or with None (`--profile default`) under the profile an
-    answer for its chip and engine uses (`ttft.answer_ms`, as `scripts/ttft_check.py` and the
-    published check that answers quote). No TTFT has an 80% interval (none held out held 80%:
-    docs/model.md §6), so the rows carry no `low_ms`/`high_ms`; the record names `interval` None
-    and quotes the range `check` that answers print beside a TTFT instead.
+    answer naming its chip and engine uses (`ttft.answer_ms`, as `scripts/ttft_check.py` and the
+    published check that answers quote; unlike a decode row, a build its `software` states is
+    not asked for, so those figures stay the ones answers quote). No TTFT has an 80% interval
+    (none held out held 80%: docs/model.md §6), so the rows carry no `low_ms`/`high_ms`; the
+    record names `interval` None and quotes the range `check` that answers print beside a TTFT
+    instead.
 
     >>> from designer.model.catalog import Catalog
     >>> cat = Catalog.load()
@@ -188,7 +190,12 @@ def validate_ttft(
         "profile": profile.id if profile else DEFAULT,
         "measure": "ttft",
         # no profile is fitted to a TTFT: its decode error does not describe these rows
-        "error": ("as named" if profile else "each row under its answer's profile")
+        "error": (
+            "as named"
+            if profile
+            else "each row under the profile of an answer naming its chip and engine, not its "
+            "build (as the TTFT check answers quote)"
+        )
         + "; no profile is fitted to a TTFT, every prediction is held out",
         **summary(e),
         # + when predicted slower than measured, as `platforms` signs it

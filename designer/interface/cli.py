@@ -671,6 +671,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         from designer.interface.report import read_as_line
 
         print(read_as_line(read, all_in=None), file=sys.stderr)
+    if not rows:  # every row (of those --platform / --engine keep) is a time to first token
+        raise InputError(
+            "no decode rows to fit: no profile is fitted to a time to first token (measure "
+            "ttft; designer validate predicts them)",
+            where=args.data,
+        )
     if first:
         from designer.calibration.calibrate import points
 
@@ -679,8 +685,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "is fitted to a TTFT (designer validate predicts them)",
             file=sys.stderr,
         )
-    if not rows:
-        raise InputError("no decode rows to fit (every row is a ttft row)", where=args.data)
     if args.floor:
         if args.cross_validate:
             raise InputError(

@@ -621,13 +621,16 @@ def over_capacity_line(
     worth a look before a fit. Rows whose weights alone exceed the chips' memory keep their
     batch (there is nothing smaller to run) and are not named here."""
     over = [
-        (r.batch, rec)
+        (r.batch, r.replicas, rec)
         for r, rec in zip(rows, record["rows"], strict=True)
         if rec["in_flight"] < r.batch
     ]
     if not over:
         return None
-    pairs = ", ".join(f"{r['id']} {b} → {r['in_flight']}" for b, r in over[:shown])
+    pairs = ", ".join(  # a system of copies of its group: each copy's share (`replicas`)
+        f"{r['id']} {b}{f' per copy of {n}' if n > 1 else ''} → {r['in_flight']}"
+        for b, n, r in over[:shown]
+    )
     more = f", and {len(over) - shown} more" if len(over) > shown else ""
     return (
         f"{len(over)} of {len(record['rows'])} rows state more sequences than fit beside the "
