@@ -316,3 +316,25 @@ def test_the_over_capacity_line_says_a_copys_share(tmp_path, capsys):
         csv.writer(f).writerows([header, row])
     assert main(["validate", str(path)]) == 0
     assert "cal-152 256 per copy of 2 → 107" in capsys.readouterr().out
+
+
+def test_pp_and_kv_dtype_may_be_left_out(tmp_path, catalog):
+    """Without a `pp` or `kv_dtype` column (or with the cells empty) a row is one pipeline stage
+    with its KV cache in the weights' dtype: the same rows as written out."""
+    with BUNDLED.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    col = {c: k for k, c in enumerate(header)}
+    kept = [
+        r
+        for r in rows
+        if r[col["pp"]] == "1" and r[col["kv_dtype"]] in ("", r[col["weight_dtype"]])
+    ]
+    assert len(kept) > 100
+    drop = [k for k, c in enumerate(header) if c not in ("pp", "kv_dtype")]
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([[r[k] for k in drop] for r in [header, *kept]])
+    full = tmp_path / "full.csv"
+    with full.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *kept])
+    assert measurements.load(path, catalog) == measurements.load(full, catalog)

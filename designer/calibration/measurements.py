@@ -69,6 +69,14 @@ COLUMNS = (
     "ms_per_output_token",
     "measure",
 )
+# columns a file may leave out (or a row leave empty), as `ep`, `attention` and `chips`: one
+# pipeline stage, and a KV cache in the weights' dtype (the source does not state it)
+OPTIONAL = ("pp", "kv_dtype")
+
+
+def required(columns: tuple[str, ...]) -> list[str]:
+    """`columns` without those a file may leave out (`OPTIONAL`)."""
+    return [c for c in columns if c not in OPTIONAL]
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ def configuration(
     if model is None:
         raise unknown("model", named, catalog.model_names(), where=where, key="catalog_model")
     engine = engines.canonical(plain_names.resolve(row, "engine", where, catalog, read))
-    kv = row["kv_dtype"].strip()
+    kv = (row.get("kv_dtype") or "").strip()
     if kv.casefold() == "auto":  # an engine's --kv-cache-dtype auto, as its command says it
         kv = _auto_kv(engine, row["weight_dtype"], where)
     return {
@@ -168,7 +176,7 @@ def configuration(
         "weight_dtype": _dtype(row["weight_dtype"], where, "weight_dtype"),
         "kv_dtype": _dtype(kv or row["weight_dtype"], where, "kv_dtype"),
         "tp": _int(row, "tp", where),
-        "pp": _int(row, "pp", where),
+        "pp": _int(row, "pp", where) if (row.get("pp") or "").strip() else 1,
     }
 
 
@@ -365,7 +373,7 @@ def load(
     catalog = catalog or Catalog.load()
     read = {} if read is None else read
     header, rows = read_csv(p, "a measurements CSV")
-    missing = plain_names.missing(header, COLUMNS)
+    missing = plain_names.missing(header, required(COLUMNS))
     # a prefill.csv: validate reads it (`ttft.holds_ttft`)
     if missing and "ttft_ms" in header and "ms_per_output_token" not in header:
         raise InputError(

@@ -63,7 +63,7 @@ def load(path: str | Path, catalog: Catalog, read: plain_names.Read | None = Non
     model, with a positive TTFT. `read`, when given, receives what the source's words were read
     as (`plain_names.resolve`), as `measurements.load`'s does."""
     header, rows = read_csv(path, "a TTFT measurements CSV")
-    missing = plain_names.missing(header, COLUMNS)
+    missing = plain_names.missing(header, measurements.required(COLUMNS))
     if missing:
         raise InputError(
             f"missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})",
