@@ -243,7 +243,7 @@ def partition_of(row: dict, where: str, catalog: Catalog, config: dict) -> dict:
     # a partition the model cannot run (TP not dividing the heads, more stages than layers)
     if why := partitions.reason(model, tp, pp, attention):
         raise InputError(why, where=where, key="pp" if why.startswith(f"{pp} pipe") else "tp")
-    return {"tp": tp, "ep": ep, "attention": attention, "replicas": replicas(row, tp * pp, where)}
+    return {"tp": tp, "ep": ep, "attention": attention, "replicas": replicas(chips, tp * pp, where)}
 
 
 def attention_of(row: dict, where: str) -> str:
@@ -302,19 +302,18 @@ def _int(row: dict, key: str, where: str) -> int:
     return v
 
 
-def replicas(row: dict, group: int, where: str) -> int:
+def replicas(chips: int | None, group: int, where: str) -> int:
     """The copies of one tensor × pipeline group of `group` chips that a row's system ran: its
-    `chips` (an optional column, the chips the source states) over `group`, 1 when the cell is
-    absent or empty. A row's `batch` is the system's (the clients' concurrency, or the batch
+    `chips` (an optional column, the chips the source states) over `group`, 1 when the row
+    states none. A row's `batch` is the system's (the clients' concurrency, or the batch
     submitted at once) and the copies share it, so each copy runs batch / copies (rounded, at
     least 1): the same ms per output token for every `measure`.
 
-    >>> replicas({"chips": "8"}, 2, "f.csv:2"), replicas({"chips": ""}, 8, ""), replicas({}, 4, "")
-    (4, 1, 1)
+    >>> replicas(8, 2, "f.csv:2"), replicas(None, 8, "f.csv:2")
+    (4, 1)
     """
-    if not (row.get("chips") or "").strip():
+    if chips is None:
         return 1
-    chips = _int(row, "chips", where)
     if chips % group:
         raise InputError(
             f"expected a multiple of the {group} chips of one tensor × pipeline group (tp × pp; "

@@ -54,7 +54,7 @@ def holds_ttft(path: str | Path) -> bool:
     >>> holds_ttft(bundled_path()), holds_ttft(measurements.bundled_path())
     (True, False)
     """
-    header, _ = read_csv(path, "a measurements CSV")
+    header, _ = read_csv(path, "a measurements CSV", header_only=True)
     return "ttft_ms" in header and "ms_per_output_token" not in header
 
 

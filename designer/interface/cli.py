@@ -904,7 +904,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from designer.calibration import profiles, ttft
-    from designer.calibration.calibrate import Errors, points
+    from designer.calibration.calibrate import points
     from designer.calibration.validate import (
         DEFAULT,
         PLOT_FORMATS,
@@ -936,13 +936,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.json:
         _dump(record)
         return 0
-    import numpy as np
-
-    errs = Errors(
-        tuple(r["id"] for r in record["rows"]),
-        np.array([r["predicted_ms"] for r in record["rows"]]),
-        np.array([r["measured_ms"] for r in record["rows"]]),
-    )
+    errs = _record_errors(record)
     console = _console()
     used = [r["profile"] for r in record["rows"]] if profile is None else None
     title = f"profile {record['profile']} ({record['error']})"
@@ -957,12 +951,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"  {name}: {points(d['points'])}, {d['inside']:.1f}% inside, "
             f"median half-width ±{d['median_half_width']:.1f}%"
         )
-    print("by platform (signed: + when predicted slower than measured):")
-    for name, d in record["platforms"].items():
-        print(
-            f"  {name}: {points(d['points'])}, MAPE {d['mape']:.1f}%, signed {d['signed']:+.1f}%, "
-            f"{d['inside']:.1f}% inside"
-        )
+    _print_platforms(record)
     if line := over_capacity_line(rows, record):
         print(line)
     if first:
@@ -996,18 +985,11 @@ def _validate_ttft(args: argparse.Namespace, rows: list, profile, catalog, read:
 def _print_ttft(record: dict) -> None:
     """The text of a TTFT record (`validate.validate_ttft`): a table, the errors, why there is
     no interval and the range answers quote instead, and each platform's errors."""
-    import numpy as np
-
-    from designer.calibration.calibrate import Errors, points
     from designer.calibration.validate import table
     from designer.interface.report import catalog_table, ttft_check_line
 
     got = record["rows"]
-    errs = Errors(
-        tuple(r["id"] for r in got),
-        np.array([r["predicted_ms"] for r in got]),
-        np.array([r["measured_ms"] for r in got]),
-    )
+    errs = _record_errors(record)
     lines = table(errs, [r["profile"] for r in got])
     for line, r in zip(lines, got, strict=True):
         line["prompt"] = f"{r['input_tokens']:,}"
@@ -1019,9 +1001,35 @@ def _print_ttft(record: dict) -> None:
         "answers quote this range beside a TTFT instead:"
     )
     print(ttft_check_line(record["check"]))
+    _print_platforms(record)
+
+
+def _record_errors(record: dict):
+    """The `calibrate.Errors` of a validate record's rows (ids, predicted and measured ms)."""
+    import numpy as np
+
+    from designer.calibration.calibrate import Errors
+
+    got = record["rows"]
+    return Errors(
+        tuple(r["id"] for r in got),
+        np.array([r["predicted_ms"] for r in got]),
+        np.array([r["measured_ms"] for r in got]),
+    )
+
+
+def _print_platforms(record: dict) -> None:
+    """Each platform's points, MAPE and signed error of a validate record, and the share inside
+    the 80% interval where the record has intervals (decode rows, not TTFTs)."""
+    from designer.calibration.calibrate import points
+
     print("by platform (signed: + when predicted slower than measured):")
     for name, d in record["platforms"].items():
-        print(f"  {name}: {points(d['points'])}, MAPE {d['mape']:.1f}%, signed {d['signed']:+.1f}%")
+        inside = f", {d['inside']:.1f}% inside" if "inside" in d else ""
+        print(
+            f"  {name}: {points(d['points'])}, MAPE {d['mape']:.1f}%, "
+            f"signed {d['signed']:+.1f}%{inside}"
+        )
 
 
 _QUOTED = re.compile(r"'([^']{40,})'")

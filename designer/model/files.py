@@ -167,11 +167,16 @@ def _delimiter(text: str) -> str:
 
 
 def read_csv(
-    path: str | Path, what: str = "a CSV file", max_rows: int | None = None
+    path: str | Path,
+    what: str = "a CSV file",
+    max_rows: int | None = None,
+    *,
+    header_only: bool = False,
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """The header and the rows (`(line number, {column: text})`) of a CSV file read through
     `read_text`; every row has exactly the header's fields, blank lines are skipped; fields are
     separated by commas, or by the semicolons or tabs of a header without commas (`_delimiter`).
+    With `header_only` the rows are not parsed (and none is returned).
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.csv"
@@ -191,6 +196,8 @@ def read_csv(
                 continue
             if not header:
                 header = [f.strip() for f in fields]
+                if header_only:
+                    break
                 continue
             line = reader.line_num
             if len(fields) != len(header):
