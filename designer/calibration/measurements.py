@@ -45,8 +45,21 @@ from designer.model.workload import Efficiency, Workload
 
 MEASURES = ("itl", "e2e_per_output_token", "throughput_step")
 # other names of a measure: a serving benchmark's TPOT, (request latency − TTFT) / (output
-# tokens − 1), is what `itl` rows hold (vLLM's benchmark_serving.py reports both)
-MEASURE_SPELLINGS = {"tpot": "itl"}
+# tokens − 1), is what `itl` rows hold (vLLM's benchmark_serving.py reports both), with the
+# names benchmarks print for its mean (vLLM's and SGLang's "Mean TPOT", "Mean ITL"; genai-perf's
+# "Inter Token Latency", "Time Per Output Token"); a median or a percentile is not a mean and
+# stays an unknown measure
+MEASURE_SPELLINGS = {
+    name: "itl"
+    for name in (
+        "tpot",
+        "mean tpot",
+        "mean itl",
+        "time per output token",
+        "inter token latency",
+    )
+}
+
 # a one-request time to first token: `load` hands such rows to `designer validate` (`FirstToken`)
 TTFT = "ttft"
 # the columns `configuration` reads, which every measurements CSV has
@@ -72,6 +85,17 @@ COLUMNS = (
 # columns a file may leave out (or a row leave empty), as `ep`, `attention` and `chips`: one
 # pipeline stage, and a KV cache in the weights' dtype (the source does not state it)
 OPTIONAL = ("pp", "kv_dtype")
+
+
+def measure_of(written: str) -> str:
+    """The catalog's name of a `measure` cell: lower case, `_`/`-` read as spaces, a spelling
+    of `MEASURE_SPELLINGS` as its measure (unknown names are returned for the caller to refuse).
+
+    >>> measure_of("Mean_TPOT"), measure_of("Inter-Token Latency"), measure_of(" ITL ")
+    ('itl', 'itl', 'itl')
+    """
+    key = " ".join(written.casefold().replace("_", " ").replace("-", " ").split())
+    return MEASURE_SPELLINGS.get(key, written.strip().casefold())
 
 
 def required(columns: tuple[str, ...]) -> list[str]:
@@ -390,7 +414,7 @@ def load(
     for n, row in rows:
         where = f"{p}:{n}"
         written = row["measure"].strip()
-        measure = MEASURE_SPELLINGS.get(written.casefold(), written.casefold())
+        measure = measure_of(written)
         if measure == TTFT:
             _first_token(row, where, catalog, read, first_tokens)
             continue

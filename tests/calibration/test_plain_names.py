@@ -340,6 +340,34 @@ def test_dtype_and_measure_spellings(tmp_path: Path, cat: Catalog) -> None:
         measurements.load(_write(tmp_path / "c.csv", rows, drop=()), cat)
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Mean TPOT",
+        "mean_tpot",
+        "Mean ITL",
+        "Inter Token Latency",
+        "inter-token latency",
+        "Time Per Output Token",
+        " tpot ",
+    ],
+)
+def test_a_benchmarks_name_of_its_mean_tpot_is_itl(tmp_path: Path, cat: Catalog, written) -> None:
+    rows = _rows(measurements.bundled_path())[:1]
+    assert rows[0]["measure"] == "itl"
+    plain = measurements.load(_write(tmp_path / "a.csv", rows, drop=()), cat)
+    rows[0]["measure"] = written
+    assert measurements.load(_write(tmp_path / "b.csv", rows, drop=()), cat) == plain
+
+
+@pytest.mark.parametrize("written", ["Median TPOT", "P99 ITL", "tpot_p90"])
+def test_a_median_or_percentile_is_no_measure(tmp_path: Path, cat: Catalog, written) -> None:
+    rows = _rows(measurements.bundled_path())[:1]
+    rows[0]["measure"] = written
+    with pytest.raises(InputError, match=f"measure: unknown measure '{written}'"):
+        measurements.load(_write(tmp_path / "a.csv", rows, drop=()), cat)
+
+
 def test_ttft_rows_read_words_too(tmp_path: Path, cat: Catalog) -> None:
     rows = _rows(ttft.bundled_path())[:3]
     with_ids = ttft.load(_write(tmp_path / "ids.csv", rows, drop=()), cat)
