@@ -338,3 +338,114 @@ def test_pp_and_kv_dtype_may_be_left_out(tmp_path, catalog):
     with full.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([header, *kept])
     assert measurements.load(path, catalog) == measurements.load(full, catalog)
+
+
+def _bundled_rows() -> tuple[list[str], list[list[str]], dict[str, int]]:
+    with BUNDLED.open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    return header, rows, {c: k for k, c in enumerate(header)}
+
+
+def _csv(path, header: list[str], rows: list[list[str]]) -> str:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    return str(path)
+
+
+def test_skip_bad_rows_predicts_the_others_and_names_each_left_out(tmp_path, capsys):
+    """Two bad rows among five: without the flag the file is one line naming the first (exit 2)
+    and saying how to predict the rest; with it the three good rows are predicted exactly as
+    they are alone, and each bad row is named on standard error and in --json `skipped`."""
+    import json
+
+    from designer.interface.cli import main
+
+    header, rows, col = _bundled_rows()
+    good = rows[:3]
+    bad_chip, bad_tp = list(rows[3]), list(rows[4])
+    bad_chip[col["chip"]] = "h999"
+    bad_tp[col["tp"]] = "0"
+    alone = _csv(tmp_path / "good.csv", header, good)
+    mixed = _csv(tmp_path / "mixed.csv", header, [good[0], bad_chip, good[1], bad_tp, good[2]])
+
+    assert main(["validate", mixed]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mixed.csv:3: chip" in err and "--skip-bad-rows" in err
+
+    assert main(["validate", alone, "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    assert main(["validate", mixed, "--json", "--skip-bad-rows"]) == 0
+    out, err = capsys.readouterr()
+    got = json.loads(out)
+    skipped = got.pop("skipped")
+    assert got == expected
+    assert [(s["line"], s["id"]) for s in skipped] == [(3, bad_chip[0]), (5, bad_tp[0])]
+    assert "mixed.csv:3: chip" in skipped[0]["error"] and "mixed.csv:5: tp" in skipped[1]["error"]
+    lines = err.strip().splitlines()
+    assert lines == [f"designer: left out: {s['error']}" for s in skipped]
+
+    assert main(["validate", mixed, "--skip-bad-rows"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith(f"2 row(s) left out as bad input and not predicted: {bad_chip[0]}, ")
+
+
+def test_skip_bad_rows_with_no_good_row_is_bad_input(tmp_path, capsys):
+    from designer.interface.cli import main
+
+    header, rows, col = _bundled_rows()
+    bad = [list(r) for r in rows[:2]]
+    for r in bad:
+        r[col["batch"]] = "-1"
+    path = _csv(tmp_path / "bad.csv", header, bad)
+    assert main(["validate", path, "--skip-bad-rows"]) == 2
+    err = capsys.readouterr().err
+    assert "no measurement rows (2 left out as bad input; the first: " in err
+    assert err.count("\n") == 1
+
+
+def test_skip_bad_rows_in_a_ttft_file(tmp_path, capsys):
+    import json
+
+    from designer.calibration import ttft
+    from designer.interface.cli import main
+
+    with ttft.bundled_path().open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    col = {c: k for k, c in enumerate(header)}
+    bad = list(rows[1])
+    bad[col["batch"]] = "4"  # a TTFT under concurrency: not the model's one-pass TTFT
+    path = _csv(tmp_path / "ttft.csv", header, [rows[0], bad, rows[2]])
+    assert main(["validate", path, "--json"]) == 2
+    capsys.readouterr()
+    assert main(["validate", path, "--json", "--skip-bad-rows"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["points"] == 2 and [s["line"] for s in got["skipped"]] == [3]
+
+
+def test_a_row_whose_weights_exceed_the_chips_memory_is_named(tmp_path, capsys):
+    """Llama 3 70B in bf16 (about 141 GB) on one 80 GB H100 is no deployment: the row is
+    predicted as stated, named in a line and in its JSON row; the bundled rows name none."""
+    import json
+
+    from designer.interface.cli import main
+
+    header, rows, col = _bundled_rows()
+    row = next(
+        list(r)
+        for r in rows
+        if r[col["chip"]] == "h100-sxm"
+        and r[col["catalog_model"]] == "llama3-70b"
+        and r[col["weight_dtype"]] == "bf16"
+    )
+    row[col["tp"]] = row[col["chips"]] = "1"
+    path = _csv(tmp_path / "one.csv", header, [row])
+    assert main(["validate", path, "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)["rows"][0]
+    assert rec["memory_gb_per_chip"] == pytest.approx(80.0)
+    assert 130 < rec["weights_gb_per_chip"] < 150
+    assert main(["validate", path]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 rows state a group whose weights alone exceed each chip's memory" in out
+    assert f"{row[0]} {rec['weights_gb_per_chip']:,.0f} GB > 80 GB" in out
+    assert main(["validate", str(BUNDLED), "--json"]) == 0
+    assert not any("weights_gb_per_chip" in r for r in json.loads(capsys.readouterr().out)["rows"])

@@ -38,7 +38,7 @@ from designer.model import partition as partitions
 from designer.model import perf, serving
 from designer.model.assumptions import Assumptions
 from designer.model.catalog import DTYPE_BYTES, Catalog
-from designer.model.errors import InputError, excerpt, unknown
+from designer.model.errors import BadRow, InputError, excerpt, one_line, unknown
 from designer.model.files import read_csv
 from designer.model.prefill import link_bandwidth, prefill_time, total_time
 from designer.model.workload import Efficiency, Workload
@@ -379,6 +379,7 @@ def load(
     catalog: Catalog | None = None,
     read: plain_names.Read | None = None,
     first_tokens: list[FirstToken] | None = None,
+    skipped: list[Skipped] | None = None,
 ) -> list[Measurement]:
     """Read a measurements CSV (columns in `COLUMNS`; `hardware`, `software` and `model` may
     stand for `chip`, `engine` and `catalog_model`: `plain_names`), checking chips and models
@@ -386,6 +387,8 @@ def load(
     (`plain_names.resolve`; each distinct words read once). Rows whose `measure` is `ttft` (a
     one-request time to first token in `ms_per_output_token`) go to `first_tokens` when it is
     given (`designer validate` predicts them, no profile is fitted to them), else are an error.
+    A row that is bad input is an error (`BadRow`), or, when `skipped` is given, left out and
+    appended to it (`designer validate --skip-bad-rows`); a file with no good row is an error.
 
     >>> from designer.calibration.measurements import load, bundled_path
     >>> rows = load(bundled_path())
@@ -412,35 +415,70 @@ def load(
         )
     out = []
     for n, row in rows:
-        where = f"{p}:{n}"
-        written = row["measure"].strip()
-        measure = measure_of(written)
-        if measure == TTFT:
-            _first_token(row, where, catalog, read, first_tokens)
+        try:
+            m = _measurement(row, f"{p}:{n}", catalog, read, first_tokens)
+        except InputError as exc:
+            skip(exc, n, row, skipped)
             continue
-        if measure not in MEASURES:
-            raise unknown("measure", written, (*MEASURES, TTFT), where=where, key="measure")
-        ms = _ms(row, where)
-        config = configuration(row, where, catalog, read)
-        group = partition_of(row, where, catalog, config)
-        copies = group["replicas"]
-        out.append(
-            Measurement(
-                **{**config, "tp": group["tp"]},
-                batch=max(1, math.floor(_int(row, "batch", where) / copies + 0.5)),
-                input_tokens=_int(row, "input_tokens", where),
-                output_tokens=_int(row, "output_tokens", where),
-                measured_ms=ms,
-                measure=measure,
-                ep=group["ep"],
-                attention=group["attention"],
-                software=(row.get("software") or "").strip(),
-                replicas=copies,
-            )
-        )
+        if m is not None:
+            out.append(m)
     if not out and not first_tokens:
-        raise InputError("no measurement rows", where=str(p))
+        raise InputError(f"no measurement rows{none_left(skipped)}", where=str(p))
     return out
+
+
+def _measurement(
+    row: dict, where: str, catalog: Catalog, read, first_tokens: list[FirstToken] | None
+) -> Measurement | None:
+    """The decode measurement of a CSV row, or None for a `ttft` row (`_first_token`)."""
+    written = row["measure"].strip()
+    measure = measure_of(written)
+    if measure == TTFT:
+        _first_token(row, where, catalog, read, first_tokens)
+        return None
+    if measure not in MEASURES:
+        raise unknown("measure", written, (*MEASURES, TTFT), where=where, key="measure")
+    ms = _ms(row, where)
+    config = configuration(row, where, catalog, read)
+    group = partition_of(row, where, catalog, config)
+    copies = group["replicas"]
+    return Measurement(
+        **{**config, "tp": group["tp"]},
+        batch=max(1, math.floor(_int(row, "batch", where) / copies + 0.5)),
+        input_tokens=_int(row, "input_tokens", where),
+        output_tokens=_int(row, "output_tokens", where),
+        measured_ms=ms,
+        measure=measure,
+        ep=group["ep"],
+        attention=group["attention"],
+        software=(row.get("software") or "").strip(),
+        replicas=copies,
+    )
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A row left out as bad input (`designer validate --skip-bad-rows`): its line in the
+    file, its `id` cell and the one-line error it would have been."""
+
+    line: int
+    id: str
+    error: str
+
+
+def skip(exc: InputError, line: int, row: dict, skipped: list[Skipped] | None) -> None:
+    """Leave the row at `line` out, appending it to `skipped`; without a list, raise its error
+    as a `BadRow`."""
+    if skipped is None:
+        raise BadRow(exc.message, where=exc.where, key=exc.key) from None
+    skipped.append(Skipped(line, (row.get("id") or "").strip(), one_line(str(exc))))
+
+
+def none_left(skipped: list[Skipped] | None) -> str:
+    """What an empty file's error adds when rows were left out: how many, and the first's error."""
+    if not skipped:
+        return ""
+    return f" ({len(skipped)} left out as bad input; the first: {skipped[0].error})"
 
 
 def _first_token(
@@ -547,6 +585,16 @@ def in_flight(r: Measurement, decode: Workload, hw: dict) -> int:
     if room < 0:
         return r.batch
     return int(min(r.batch, per * (1 + room // float(mem[1] - mem[0]))))
+
+
+def weights_per_chip(item: Prepared) -> float:
+    """Bytes of the weights (and what else a chip holds besides the KV cache) on each chip of
+    the row's group: its memory with one sequence (one per rank under data-parallel attention)
+    less that sequence's KV."""
+    r = item.row
+    per = r.tp if r.attention == "dp" else 1
+    out = perf.evaluate_arrays(item.decode, item.hw, r.tp, r.pp, np.array([per]), **partition(r))
+    return float(out["memory_per_chip_bytes"][0] - out["kv_per_chip_bytes"][0])
 
 
 # Measurements are predicted with the equations answers use by default: the deployment set

@@ -58,10 +58,16 @@ def holds_ttft(path: str | Path) -> bool:
     return "ttft_ms" in header and "ms_per_output_token" not in header
 
 
-def load(path: str | Path, catalog: Catalog, read: plain_names.Read | None = None) -> list[Row]:
+def load(
+    path: str | Path,
+    catalog: Catalog,
+    read: plain_names.Read | None = None,
+    skipped: list[measurements.Skipped] | None = None,
+) -> list[Row]:
     """The rows of a prefill CSV; every row is one request (`batch` 1) of a catalog chip and
     model, with a positive TTFT. `read`, when given, receives what the source's words were read
-    as (`plain_names.resolve`), as `measurements.load`'s does."""
+    as (`plain_names.resolve`), and a bad row is left out into `skipped` when given (else an
+    error), as `measurements.load`'s does."""
     header, rows = read_csv(path, "a TTFT measurements CSV")
     missing = plain_names.missing(header, measurements.required(COLUMNS))
     if missing:
@@ -70,9 +76,14 @@ def load(path: str | Path, catalog: Catalog, read: plain_names.Read | None = Non
             where=str(path),
         )
     read = {} if read is None else read  # the source's words, each read once
-    out = [measurements.first_token(r, f"{path}:{n}", catalog, read, "ttft_ms") for n, r in rows]
+    out = []
+    for n, r in rows:
+        try:
+            out.append(measurements.first_token(r, f"{path}:{n}", catalog, read, "ttft_ms"))
+        except InputError as exc:
+            measurements.skip(exc, n, r, skipped)
     if not out:
-        raise InputError("no TTFT rows", where=str(path))
+        raise InputError(f"no TTFT rows{measurements.none_left(skipped)}", where=str(path))
     return out
 
 

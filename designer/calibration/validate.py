@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from designer.calibration import intervals, profiles, ttft
+from designer.calibration import intervals, measurements, profiles, ttft
 from designer.calibration.calibrate import Errors, Rows, as_rows
 from designer.calibration.measurements import Measurement
 from designer.calibration.profiles import Profile
@@ -91,6 +91,16 @@ def predictions(
     return prepared, used, predicted, ends
 
 
+def _over_memory(item, catalog: Catalog) -> dict[str, Any]:
+    """`{"weights_gb_per_chip": …, "memory_gb_per_chip": …}` of a prepared row whose weights
+    alone exceed its chip's memory (`measurements.weights_per_chip`), else `{}`."""
+    weights = measurements.weights_per_chip(item)
+    memory = catalog.chip(item.row.chip).memory_capacity
+    if weights <= memory:
+        return {}
+    return {"weights_gb_per_chip": weights / 1e9, "memory_gb_per_chip": memory / 1e9}
+
+
 def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog) -> dict[str, Any]:
     """The JSON record of predictions with `profile` (None: each chip's default) against the
     measured `rows`, with each prediction's 80% interval."""
@@ -127,6 +137,9 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 # the copies of the TP × PP group the row's chips ran, when more than one:
                 # its batch and in_flight are each copy's (`measurements.replicas`)
                 **({"replicas": item.row.replicas} if item.row.replicas > 1 else {}),
+                # when the weights alone exceed each chip's memory: no engine runs the row as
+                # stated (a TP, PP or dtype misstated); predicted as stated all the same
+                **_over_memory(item, catalog),
             }
             for i, p, m, lo, hi, u, x, item in zip(
                 e.ids,

@@ -22,6 +22,7 @@ from designer import __version__
 from designer.model.assumptions import DEFAULT_PRESET, PRESETS
 from designer.model.errors import (
     EXIT_SOLVER_LIMIT,
+    BadRow,
     DesignerError,
     InfeasibleError,
     InputError,
@@ -611,19 +612,21 @@ def _measurements(
     read: dict[str, dict[str, str]] | None = None,
     load=None,
     first_tokens: list | None = None,
+    skipped: list | None = None,
 ):
     """The catalog and the rows of `args.data` (those of `--platform` / `--engine`), read by
     `load` (default `measurements.load`, whose `measure` = `ttft` rows go to `first_tokens`,
     filtered the same way; `ttft.load` for a TTFT file); `read` receives what the source's
-    words were read as (`plain_names.resolve`)."""
+    words were read as (`plain_names.resolve`), `skipped` the rows left out as bad input (when
+    given; else such a row is an error)."""
     from designer.calibration import measurements
     from designer.model.catalog import Catalog
 
     catalog = Catalog.load()
     if load is None:
-        rows = measurements.load(args.data, catalog, read, first_tokens)
+        rows = measurements.load(args.data, catalog, read, first_tokens, skipped)
     else:
-        rows = load(args.data, catalog, read)
+        rows = load(args.data, catalog, read, skipped)
     first = first_tokens if first_tokens is not None else []
     for attr in ("platform", "engine"):  # --platform, --engine: keep only the rows named
         wanted = getattr(args, attr, None)
@@ -913,24 +916,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
         validate,
         validate_ttft,
     )
-    from designer.interface.report import catalog_table, over_capacity_line, read_as_line
+    from designer.interface.report import (
+        catalog_table,
+        over_capacity_line,
+        over_memory_line,
+        read_as_line,
+    )
 
     _plot_target(args, PLOT_FORMATS)
     name = args.profile or profiles.GENERIC
     profile = None if name == DEFAULT else profiles.get(name, key="--profile")
     read: dict[str, dict[str, str]] = {}
-    if ttft.holds_ttft(args.data):
-        catalog, first = _measurements(args, read, ttft.load)
-        return _validate_ttft(args, first, profile, catalog, read)
-    first: list = []  # the file's measure = ttft rows
-    catalog, rows = _measurements(args, read, first_tokens=first)
+    skipped: list | None = [] if args.skip_bad_rows else None
+    try:
+        if ttft.holds_ttft(args.data):
+            catalog, first = _measurements(args, read, ttft.load, skipped=skipped)
+            return _validate_ttft(args, first, profile, catalog, read, skipped)
+        first: list = []  # the file's measure = ttft rows
+        catalog, rows = _measurements(args, read, first_tokens=first, skipped=skipped)
+    except BadRow as exc:  # one row: say how the others are predicted all the same
+        raise BadRow(f"{exc.message} ({SKIP_HINT})", where=exc.where, key=exc.key) from None
     if not rows:
-        return _validate_ttft(args, first, profile, catalog, read)
+        return _validate_ttft(args, first, profile, catalog, read, skipped)
     record = validate(rows, profile, catalog)
     if first:  # an extension: the file's TTFT rows, as validate predicts a TTFT file
         record["ttft"] = validate_ttft(first, profile, catalog)
     if read:
         record["read_as"] = read  # an extension: the source's words → catalog ids
+    _left_out(record, skipped)
     if args.plot:
         parity_plot(rows, record, args.plot, force=args.force)
     if args.json:
@@ -954,14 +967,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _print_platforms(record)
     if line := over_capacity_line(rows, record):
         print(line)
+    if line := over_memory_line(record):
+        print(line)
     if first:
         _print_ttft(record["ttft"])
     if read:
         print(read_as_line(read))
+    _print_left_out(skipped)
     return 0
 
 
-def _validate_ttft(args: argparse.Namespace, rows: list, profile, catalog, read: dict) -> int:
+# what an error in one row of `designer validate`'s file adds
+SKIP_HINT = "--skip-bad-rows predicts the other rows and lists each bad one"
+
+
+def _validate_ttft(
+    args: argparse.Namespace, rows: list, profile, catalog, read: dict, skipped: list | None
+) -> int:
     """`designer validate` on published TTFTs only (a TTFT file, `ttft.holds_ttft`, or a
     measurements file of `measure` = `ttft` rows): predicted against measured per row
     (`validate.validate_ttft`), without an interval."""
@@ -971,6 +993,7 @@ def _validate_ttft(args: argparse.Namespace, rows: list, profile, catalog, read:
     record = validate_ttft(rows, profile, catalog)
     if read:
         record["read_as"] = read
+    _left_out(record, skipped)
     if args.plot:
         parity_plot(rows, record, args.plot, force=args.force, quantity="TTFT (ms)")
     if args.json:
@@ -979,7 +1002,33 @@ def _validate_ttft(args: argparse.Namespace, rows: list, profile, catalog, read:
     _print_ttft(record)
     if read:
         print(read_as_line(read))
+    _print_left_out(skipped)
     return 0
+
+
+def _left_out(record: dict, skipped: list | None) -> None:
+    """With --skip-bad-rows: each row left out as bad input, on standard error (one line each,
+    as the error it would have been) and in the record (`skipped`, an extension)."""
+    if skipped is None:
+        return
+    for s in skipped:
+        print(f"designer: left out: {s.error}", file=sys.stderr)
+    record["skipped"] = [{"line": s.line, "id": s.id, "error": s.error} for s in skipped]
+
+
+def _print_left_out(skipped: list | None) -> None:
+    """The text output's last line with --skip-bad-rows: how many rows were left out."""
+    if skipped is None:
+        return
+    if not skipped:
+        print("no row left out (--skip-bad-rows)")
+        return
+    ids = ", ".join(s.id or f"line {s.line}" for s in skipped[:5])
+    more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+    print(
+        f"{len(skipped)} row(s) left out as bad input and not predicted: {ids}{more} (why: "
+        "standard error, one line each; --json: skipped)"
+    )
 
 
 def _print_ttft(record: dict) -> None:
@@ -1343,6 +1392,12 @@ def parser() -> argparse.ArgumentParser:
     va.add_argument("--engine", action="append", help="only the rows of these serving engines")
     va.add_argument("--plot", help="write a parity plot (PNG/SVG/PDF) here")
     va.add_argument("--json", action="store_true")
+    va.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="predict the rows that read and leave out those that are bad input, each named "
+        "on standard error (--json: skipped); without it such a row is an error (exit 2)",
+    )
     _force_arg(va)
     va.set_defaults(func=cmd_validate)
 

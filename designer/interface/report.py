@@ -639,6 +639,25 @@ def over_capacity_line(
     )
 
 
+def over_memory_line(record: dict[str, Any], shown: int = 4) -> str | None:
+    """One line naming the rows of a validate `record` whose weights alone exceed their chips'
+    memory (`weights_gb_per_chip`): no engine runs them as stated, so a TP, PP, chip count or
+    weight dtype is likely misstated; None when every row's weights fit."""
+    over = [r for r in record["rows"] if "weights_gb_per_chip" in r]
+    if not over:
+        return None
+    pairs = ", ".join(
+        f"{r['id']} {r['weights_gb_per_chip']:,.0f} GB > {r['memory_gb_per_chip']:,.0f} GB"
+        for r in over[:shown]
+    )
+    more = f", and {len(over) - shown} more" if len(over) > shown else ""
+    return (
+        f"{len(over)} of {len(record['rows'])} rows state a group whose weights alone exceed "
+        "each chip's memory, which no engine runs (check tp, pp, chips and weight_dtype); each "
+        f"is predicted as stated (`weights_gb_per_chip` in --json): {pairs}{more}"
+    )
+
+
 def read_as_line(
     read: dict[str, dict[str, str]], shown: int = 3, all_in: str | None = "--json read_as"
 ) -> str:

@@ -36,6 +36,11 @@ class InputError(DesignerError):
         super().__init__(prefix + message)
 
 
+class BadRow(InputError):
+    """Bad input in one row of a file of rows (a measurements CSV): the other rows may still
+    be read (`designer validate --skip-bad-rows`)."""
+
+
 MAX_MESSAGE = 600  # characters of an error line
 
 
