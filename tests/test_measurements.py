@@ -449,3 +449,52 @@ def test_a_row_whose_weights_exceed_the_chips_memory_is_named(tmp_path, capsys):
     assert f"{row[0]} {rec['weights_gb_per_chip']:,.0f} GB > 80 GB" in out
     assert main(["validate", str(BUNDLED), "--json"]) == 0
     assert not any("weights_gb_per_chip" in r for r in json.loads(capsys.readouterr().out)["rows"])
+
+
+@pytest.mark.parametrize(
+    ("written", "layout"),
+    [
+        ("DP attention", "dp"),  # SGLang's words
+        ("Attention DP", "dp"),  # TensorRT-LLM's (enable_attention_dp)
+        ("data-parallel", "dp"),
+        ("data parallel attention", "dp"),  # vLLM's
+        ("Tensor_Parallel", "tp"),
+        ("", "dp"),  # unstated, with ep 8 over tp 8: the row's own layout is not read from it
+    ],
+)
+def test_attention_layouts_as_engines_write_them(tmp_path, catalog, written, layout):
+    header, rows, col = _bundled_rows()
+    row = next(list(r) for r in rows if r[0] == "cal-437")  # DeepSeek-R1, TP 8, EP 8, DP
+    row[col["attention"]] = written
+    (r,) = measurements.load(_csv(tmp_path / "m.csv", header, [row]), catalog)
+    assert r.attention == (layout if written else "tp")
+
+
+def test_an_unknown_attention_layout_quotes_the_cell(tmp_path, catalog):
+    header, rows, col = _bundled_rows()
+    row = next(list(r) for r in rows if r[0] == "cal-437")
+    row[col["attention"]] = "Pipeline"
+    with pytest.raises(InputError, match="attention: unknown attention layout 'Pipeline'"):
+        measurements.load(_csv(tmp_path / "m.csv", header, [row]), catalog)
+
+
+@pytest.mark.parametrize("cells", [{"attention": ""}, {}])
+def test_experts_wider_than_tp_without_a_layout_are_data_parallel_attention(
+    tmp_path, catalog, cells
+):
+    """vLLM's `-dp 8 --enable-expert-parallel` written as tp 1, ep 8 in a file with no (or an
+    empty) `attention` column: only data-parallel attention ranks spread experts wider than TP,
+    so it is read as the row stating `dp`; stating `tp` stays bad input."""
+    header, rows, col = _bundled_rows()
+    row = next(list(r) for r in rows if r[0] == "cal-437")
+    row[col["tp"]] = "1"
+    stated = measurements.load(_csv(tmp_path / "dp.csv", header, [row]), catalog)
+    for column, value in cells.items():
+        row[col[column]] = value
+    keep = [k for k, c in enumerate(header) if c in cells or c != "attention"]
+    path = _csv(tmp_path / "m.csv", [header[k] for k in keep], [[row[k] for k in keep]])
+    assert measurements.load(path, catalog) == stated
+    assert (stated[0].tp, stated[0].ep, stated[0].attention) == (8, 8, "dp")
+    row[col["attention"]] = "tp"
+    with pytest.raises(InputError, match="ep"):
+        measurements.load(_csv(tmp_path / "tp.csv", header, [row]), catalog)

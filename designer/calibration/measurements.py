@@ -88,14 +88,22 @@ OPTIONAL = ("pp", "kv_dtype")
 
 
 def measure_of(written: str) -> str:
-    """The catalog's name of a `measure` cell: lower case, `_`/`-` read as spaces, a spelling
-    of `MEASURE_SPELLINGS` as its measure (unknown names are returned for the caller to refuse).
+    """The catalog's name of a `measure` cell: lower case, `_`/`-` read as spaces, a unit of
+    milliseconds at the end dropped (benchmarks' `Mean TPOT (ms)`, `mean_tpot_ms`: the value's
+    unit, which `ms_per_output_token` states), a spelling of `MEASURE_SPELLINGS` as its measure
+    (unknown names are returned for the caller to refuse).
 
-    >>> measure_of("Mean_TPOT"), measure_of("Inter-Token Latency"), measure_of(" ITL ")
+    >>> measure_of("Mean_TPOT"), measure_of("Inter-Token Latency (ms)"), measure_of("itl_ms")
     ('itl', 'itl', 'itl')
+    >>> measure_of("E2E per output token (ms)")
+    'e2e_per_output_token'
+    >>> measure_of("Mean TPOT (s)")  # a value in seconds under that name: not read
+    'mean tpot (s)'
     """
     key = " ".join(written.casefold().replace("_", " ").replace("-", " ").split())
-    return MEASURE_SPELLINGS.get(key, written.strip().casefold())
+    key = re.sub(r"\s*(?:\(ms\)|\bms)$", "", key)
+    names = {m.replace("_", " "): m for m in (*MEASURES, TTFT)} | MEASURE_SPELLINGS
+    return names.get(key, written.strip().casefold())
 
 
 def required(columns: tuple[str, ...]) -> list[str]:
@@ -243,11 +251,16 @@ def partition_of(row: dict, where: str, catalog: Catalog, config: dict) -> dict:
     rank, and a row written as vLLM's launch command has it is read as that group, as SGLang's and
     TensorRT-LLM's commands write it (`--tp 8 --enable-dp-attention`): `-dp 4 -tp 2
     --enable-expert-parallel` (`tp` 2, `ep` 8, EP = DP × TP) as `ep` chips; `-dp 8` without it
-    (`tp` 1, `ep` 1, the MoE layers split over every rank) as the `chips` / `pp` it states."""
-    attention = attention_of(row, where)
+    (`tp` 1, `ep` 1, the MoE layers split over every rank) as the `chips` / `pp` it states. A row
+    stating no attention layout is TP attention, or data-parallel when its `ep` exceeds its `tp`
+    (no engine spreads experts wider than TP otherwise)."""
+    stated = attention_of(row, where)
     ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
     model = catalog.model(config["model"])
     tp, pp = config["tp"], config["pp"]
+    # unstated: TP attention, unless the experts spread over more chips than TP, which only
+    # data-parallel attention ranks do (vLLM's `-dp 8 --enable-expert-parallel`, tp 1, ep 8)
+    attention = stated or ("dp" if model.is_moe and ep > tp else "tp")
     if ep > 1 and ep > model.num_experts:
         raise InputError(
             f"expected at most the {model.num_experts} experts of {model.id}, got {ep}"
@@ -270,13 +283,24 @@ def partition_of(row: dict, where: str, catalog: Catalog, config: dict) -> dict:
     return {"tp": tp, "ep": ep, "attention": attention, "replicas": replicas(chips, tp * pp, where)}
 
 
-def attention_of(row: dict, where: str) -> str:
-    """The attention layout of a row (optional column `attention`, in any case): `tp` when
-    the cell is absent or empty, else `tp` or `dp`."""
-    attention = (row.get("attention") or "tp").strip().casefold() or "tp"
+# the attention layouts as engines' documents write them, past the word "attention" (SGLang's
+# "DP attention", TensorRT-LLM's "attention DP", vLLM's "data parallel attention")
+ATTENTION_SPELLINGS = {"data parallel": "dp", "tensor parallel": "tp"}
+
+
+def attention_of(row: dict, where: str) -> str | None:
+    """The attention layout of a row (optional column `attention`): `tp` or `dp`, in any case
+    and as engines write them (`dp attention`, `Attention DP`, `data-parallel`); None when the
+    cell is absent or empty (`partition_of` reads the layout from the partition)."""
+    written = (row.get("attention") or "").strip()
+    words = written.casefold().replace("_", " ").replace("-", " ").split()
+    key = " ".join(w for w in words if w != "attention")
+    if not words:
+        return None
+    attention = ATTENTION_SPELLINGS.get(key, key)
     if attention not in perf.ATTENTION_LAYOUTS:
         raise unknown(
-            "attention layout", attention, perf.ATTENTION_LAYOUTS, where=where, key="attention"
+            "attention layout", written, perf.ATTENTION_LAYOUTS, where=where, key="attention"
         )
     return attention
 
