@@ -320,14 +320,19 @@ DTYPE_SPELLINGS = {
 
 def _dtype(text: str, where: str, key: str) -> str:
     """The catalog dtype a cell states: 'fp16/bf16' (the source does not distinguish) →
-    'fp16' (both are 2 bytes); the first word of 'FP8 (E4M3)' or 'fp8_e4m3'; a spelling of
-    `DTYPE_SPELLINGS` ('bfloat16', 'NVFP4') as the catalog's.
+    'fp16' (both are 2 bytes); the first word of 'FP8 (E4M3)' or 'fp8_e4m3', past a
+    quantization scheme's bit widths ('W8A8 FP8', as model cards write it: the scheme alone
+    names no number format); a spelling of `DTYPE_SPELLINGS` ('bfloat16', 'NVFP4') as the
+    catalog's.
 
     >>> _dtype("FP8 (E4M3)", "f", "weight_dtype"), _dtype("bfloat16", "f", "kv_dtype")
     ('fp8', 'bf16')
+    >>> _dtype("W8A8-FP8", "f", "weight_dtype"), _dtype("w4a16 int4", "f", "weight_dtype")
+    ('fp8', 'int4')
     """
     written = text.strip().lower().split("/")[0]
-    d = (re.findall(r"[a-z0-9]+", written) or [""])[0]
+    words = [w for w in re.findall(r"[a-z0-9]+", written) if not re.fullmatch(r"w\d+a\d+", w)]
+    d = (words or [""])[0]
     d = DTYPE_SPELLINGS.get(d, d)
     if d not in DTYPE_BYTES:
         raise unknown("dtype", written, DTYPE_BYTES, where=where, key=key)
@@ -339,7 +344,9 @@ MS_RANGE = (1e-3, 1e7)  # a time in ms: 1 µs to about 3 hours, else a typo or a
 
 def _int(row: dict, key: str, where: str) -> int:
     text = row[key].strip()
-    # a spreadsheet writes 16 as "16.0"
+    # a spreadsheet writes 16 as "16.0", a table 1024 as "1,024"
+    if re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+", text):
+        text = text.replace(",", "")
     v = int(text.split(".")[0]) if re.fullmatch(r"[0-9]{1,12}(?:\.0*)?", text) else 0
     if v < 1:
         raise InputError(

@@ -429,3 +429,21 @@ def test_spreadsheet_exports(tmp_path: Path, cat: Catalog) -> None:
     spelled[0]["ms_per_output_token"] = "18 GB"  # not a time
     with pytest.raises(InputError, match="ms_per_output_token: expected a positive number"):
         measurements.load(_write(tmp_path / "bad.csv", spelled, drop=()), cat)
+
+
+def test_integers_with_thousands_separators_and_quantization_schemes(
+    tmp_path: Path, cat: Catalog
+) -> None:
+    """A blog table's "1,024" is 1024, and a model card's "W8A8 FP8" is fp8; a scheme alone
+    ("W8A8": INT8 or FP8) and a decimal comma in an integer column are still errors."""
+    rows = [r for r in _rows(measurements.bundled_path()) if r["weight_dtype"] == "fp8"][:1]
+    rows[0]["input_tokens"] = "1024"
+    plain = measurements.load(_write(tmp_path / "plain.csv", rows, drop=()), cat)
+    rows[0].update(input_tokens="1,024", weight_dtype="W8A8 FP8")
+    assert measurements.load(_write(tmp_path / "spelled.csv", rows, drop=()), cat) == plain
+    rows[0]["weight_dtype"] = "W8A8"
+    with pytest.raises(InputError, match="weight_dtype: unknown dtype 'w8a8'"):
+        measurements.load(_write(tmp_path / "bad.csv", rows, drop=()), cat)
+    rows[0].update(weight_dtype="fp8", input_tokens="1,5")
+    with pytest.raises(InputError, match="input_tokens: expected a positive integer"):
+        measurements.load(_write(tmp_path / "bad.csv", rows, drop=()), cat)
