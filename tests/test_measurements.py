@@ -498,3 +498,23 @@ def test_experts_wider_than_tp_without_a_layout_are_data_parallel_attention(
     row[col["attention"]] = "tp"
     with pytest.raises(InputError, match="ep"):
         measurements.load(_csv(tmp_path / "tp.csv", header, [row]), catalog)
+
+
+def test_a_row_beyond_its_models_context_is_named(tmp_path, capsys):
+    """200,000 prompt tokens on Llama 3.1 (a context of 131,072) are misstated lengths or a
+    context the source extended: predicted as stated, named in a line and its JSON row."""
+    import json
+
+    from designer.interface.cli import main
+
+    header, rows, col = _bundled_rows()
+    row = next(list(r) for r in rows if r[col["catalog_model"]] == "llama3.1-8b")
+    row[col["input_tokens"]], row[col["output_tokens"]] = "200000", "1000"
+    path = _csv(tmp_path / "long.csv", header, [row])
+    assert main(["validate", path, "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)["rows"][0]
+    assert (rec["context_tokens"], rec["model_context"]) == (201_000, 131_072)
+    assert main(["validate", path]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 rows state more prompt and output tokens than their model's configured" in out
+    assert f"{row[0]} 201,000 > 131,072 tokens" in out

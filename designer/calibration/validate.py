@@ -101,6 +101,16 @@ def _over_memory(item, catalog: Catalog) -> dict[str, Any]:
     return {"weights_gb_per_chip": weights / 1e9, "memory_gb_per_chip": memory / 1e9}
 
 
+def _beyond_context(row: Measurement, catalog: Catalog) -> dict[str, Any]:
+    """`{"context_tokens": …, "model_context": …}` of a row whose prompt and output exceed its
+    model's `max_position_embeddings`, else `{}`."""
+    context = catalog.model(row.model).max_position_embeddings
+    tokens = row.input_tokens + row.output_tokens
+    if not context or tokens <= context:
+        return {}
+    return {"context_tokens": tokens, "model_context": context}
+
+
 def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog) -> dict[str, Any]:
     """The JSON record of predictions with `profile` (None: each chip's default) against the
     measured `rows`, with each prediction's 80% interval."""
@@ -140,6 +150,8 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 # when the weights alone exceed each chip's memory: no engine runs the row as
                 # stated (a TP, PP or dtype misstated); predicted as stated all the same
                 **_over_memory(item, catalog),
+                # when its prompt and output exceed the model's configured context
+                **_beyond_context(item.row, catalog),
             }
             for i, p, m, lo, hi, u, x, item in zip(
                 e.ids,

@@ -919,6 +919,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from designer.interface.report import (
         catalog_table,
         over_capacity_line,
+        over_context_line,
         over_memory_line,
         read_as_line,
     )
@@ -967,8 +968,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _print_platforms(record)
     if line := over_capacity_line(rows, record):
         print(line)
-    if line := over_memory_line(record):
-        print(line)
+    for line in (over_memory_line(record), over_context_line(record)):
+        if line:
+            print(line)
     if first:
         _print_ttft(record["ttft"])
     if read:

@@ -643,18 +643,41 @@ def over_memory_line(record: dict[str, Any], shown: int = 4) -> str | None:
     """One line naming the rows of a validate `record` whose weights alone exceed their chips'
     memory (`weights_gb_per_chip`): no engine runs them as stated, so a TP, PP, chip count or
     weight dtype is likely misstated; None when every row's weights fit."""
-    over = [r for r in record["rows"] if "weights_gb_per_chip" in r]
+    return _stated_line(
+        record,
+        "weights_gb_per_chip",
+        lambda r: f"{r['weights_gb_per_chip']:,.0f} GB > {r['memory_gb_per_chip']:,.0f} GB",
+        "a group whose weights alone exceed each chip's memory, which no engine runs (check tp, "
+        "pp, chips and weight_dtype)",
+        shown,
+    )
+
+
+def over_context_line(record: dict[str, Any], shown: int = 4) -> str | None:
+    """One line naming the rows of a validate `record` whose prompt and output exceed their
+    model's configured context (`context_tokens`): misstated lengths, or a context the source
+    extended (RoPE scaling); None when every row fits."""
+    return _stated_line(
+        record,
+        "context_tokens",
+        lambda r: f"{r['context_tokens']:,} > {r['model_context']:,} tokens",
+        "more prompt and output tokens than their model's configured context "
+        "(max_position_embeddings: check the lengths, or the source extended the context)",
+        shown,
+    )
+
+
+def _stated_line(record: dict[str, Any], key: str, what, why: str, shown: int) -> str | None:
+    """One line naming the rows of a validate `record` whose JSON row holds `key` (`what` of
+    each), that state `why`, each predicted as stated; None when no row does."""
+    over = [r for r in record["rows"] if key in r]
     if not over:
         return None
-    pairs = ", ".join(
-        f"{r['id']} {r['weights_gb_per_chip']:,.0f} GB > {r['memory_gb_per_chip']:,.0f} GB"
-        for r in over[:shown]
-    )
+    pairs = ", ".join(f"{r['id']} {what(r)}" for r in over[:shown])
     more = f", and {len(over) - shown} more" if len(over) > shown else ""
     return (
-        f"{len(over)} of {len(record['rows'])} rows state a group whose weights alone exceed "
-        "each chip's memory, which no engine runs (check tp, pp, chips and weight_dtype); each "
-        f"is predicted as stated (`weights_gb_per_chip` in --json): {pairs}{more}"
+        f"{len(over)} of {len(record['rows'])} rows state {why}; each is predicted as stated "
+        f"(`{key}` in --json): {pairs}{more}"
     )
 
 
