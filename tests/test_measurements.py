@@ -398,9 +398,44 @@ def test_skip_bad_rows_with_no_good_row_is_bad_input(tmp_path, capsys):
         r[col["batch"]] = "-1"
     path = _csv(tmp_path / "bad.csv", header, bad)
     assert main(["validate", path, "--skip-bad-rows"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(": batch:")[0] for line in err[:2]] == [
+        f"designer: left out: {path}:2",
+        f"designer: left out: {path}:3",
+    ]
+    assert "no measurement rows (2 left out as bad input; the first: " in err[2]
+    assert len(err) == 3
+
+
+def test_skip_bad_rows_reads_a_ragged_row_and_forgets_a_left_out_rows_words(tmp_path, capsys):
+    """A row with more fields than the header (a comma in its notes) is left out like any bad
+    row, in the file's order; the words of a row left out are not in `read_as`; a --platform
+    whose rows may all have been left out says so."""
+    import json
+
+    from designer.interface.cli import main
+
+    header, rows, col = _bundled_rows()
+    good = list(rows[0])
+    words = list(rows[1])
+    words[col["chip"]], words[col["hardware"]] = "", "NVIDIA H200 SXM 141GB"
+    words[col["batch"]] = "0"  # read as h200, then bad input
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerows([header, words])
+        f.write(",".join(good) + ",one field too many\n")
+        w.writerow(good)
+    assert main(["validate", str(path), "--json", "--skip-bad-rows"]) == 0
+    out, err = capsys.readouterr()
+    got = json.loads(out)
+    assert [s["line"] for s in got["skipped"]] == [2, 3]
+    assert "3: 24 fields where the header has 23" in got["skipped"][1]["error"]
+    assert "read_as" not in got and got["points"] == 1
+    assert main(["validate", str(path), "--skip-bad-rows", "--platform", "h200/tensorrt-llm"]) == 2
     err = capsys.readouterr().err
-    assert "no measurement rows (2 left out as bad input; the first: " in err
-    assert err.count("\n") == 1
+    assert "unknown platform 'h200/tensorrt-llm'" in err
+    assert "2 row(s) left out as bad input may be its rows (each named above)" in err
 
 
 def test_skip_bad_rows_in_a_ttft_file(tmp_path, capsys):
@@ -448,6 +483,14 @@ def test_a_row_whose_weights_exceed_the_chips_memory_is_named(tmp_path, capsys):
     assert "1 of 1 rows state a group whose weights alone exceed each chip's memory" in out
     assert f"{row[0]} {rec['weights_gb_per_chip']:,.0f} GB > 80 GB" in out
     assert main(["validate", str(BUNDLED), "--json"]) == 0
+    assert not any("weights_gb_per_chip" in r for r in json.loads(capsys.readouterr().out)["rows"])
+    # 141 GB of bf16 weights on one H200 ("141 GB": 140.4 GiB) is served, and 72 stages of 80
+    # layers hold each stage's weights only, whatever the context
+    fits = [list(row), list(row)]
+    fits[0][col["chip"]] = "h200"
+    fits[1][col["chips"]], fits[1][col["tp"]], fits[1][col["pp"]] = "576", "8", "72"
+    fits[1][col["input_tokens"]] = "32000"
+    assert main(["validate", _csv(tmp_path / "fits.csv", header, fits), "--json"]) == 0
     assert not any("weights_gb_per_chip" in r for r in json.loads(capsys.readouterr().out)["rows"])
 
 

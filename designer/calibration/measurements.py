@@ -429,7 +429,8 @@ def load(
     p = Path(path)
     catalog = catalog or Catalog.load()
     read = {} if read is None else read
-    header, rows = read_csv(p, "a measurements CSV")
+    ragged: list | None = [] if skipped is not None else None
+    header, rows = read_csv(p, "a measurements CSV", ragged=ragged)
     missing = plain_names.missing(header, required(COLUMNS))
     # a prefill.csv: validate reads it (`ttft.holds_ttft`)
     if missing and "ttft_ms" in header and "ms_per_output_token" not in header:
@@ -444,15 +445,9 @@ def load(
             f"missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})",
             where=str(p),
         )
-    out = []
-    for n, row in rows:
-        try:
-            m = _measurement(row, f"{p}:{n}", catalog, read, first_tokens)
-        except InputError as exc:
-            skip(exc, n, row, skipped)
-            continue
-        if m is not None:
-            out.append(m)
+    out = each_row(
+        p, rows, ragged, read, skipped, lambda r, w: _measurement(r, w, catalog, read, first_tokens)
+    )
     if not out and not first_tokens:
         raise InputError(f"no measurement rows{none_left(skipped)}", where=str(p))
     return out
@@ -489,12 +484,40 @@ def _measurement(
 
 @dataclass(frozen=True)
 class Skipped:
-    """A row left out as bad input (`designer validate --skip-bad-rows`): its line in the
-    file, its `id` cell and the one-line error it would have been."""
+    """A row left out as bad input (`designer validate --skip-bad-rows`): its line in the file
+    (where the row ends, as error lines name it), its `id` cell and the one-line error it would
+    have been."""
 
     line: int
     id: str
     error: str
+
+
+def each_row(path, rows, ragged, read: plain_names.Read, skipped: list[Skipped] | None, build):
+    """`build(row, where)` of each CSV row of `path` (`read_csv`'s rows; None results dropped).
+    A row that is bad input is an error (`BadRow`), or, when `skipped` is given, left out and
+    appended to it, with the rows `read_csv` found `ragged`, in the file's order; the words a
+    row left out was read as are forgotten (`read` holds the words of the rows read)."""
+    out = []
+    for n, row in rows:
+        before = {column: set(words) for column, words in read.items()}
+        try:
+            got = build(row, f"{path}:{n}")
+        except InputError as exc:
+            for column in list(read):  # forget what this row's words were read as
+                for w in set(read[column]) - before.get(column, set()):
+                    del read[column][w]
+                if not read[column]:
+                    del read[column]
+            skip(exc, n, row, skipped)
+            continue
+        if got is not None:
+            out.append(got)
+    for n, row, exc in ragged or ():
+        skip(exc, n, row, skipped)
+    if skipped:
+        skipped.sort(key=lambda s: s.line)
+    return out
 
 
 def skip(exc: InputError, line: int, row: dict, skipped: list[Skipped] | None) -> None:
@@ -619,13 +642,11 @@ def in_flight(r: Measurement, decode: Workload, hw: dict) -> int:
 
 
 def weights_per_chip(item: Prepared) -> float:
-    """Bytes of the weights (and what else a chip holds besides the KV cache) on each chip of
-    the row's group: its memory with one sequence (one per rank under data-parallel attention)
-    less that sequence's KV."""
+    """Bytes of the model's weights each chip of the row's group holds (`perf`'s share of a
+    pipeline stage, of TP and of the experts; attention whole under data-parallel attention)."""
     r = item.row
-    per = r.tp if r.attention == "dp" else 1
-    out = perf.evaluate_arrays(item.decode, item.hw, r.tp, r.pp, np.array([per]), **partition(r))
-    return float(out["memory_per_chip_bytes"][0] - out["kv_per_chip_bytes"][0])
+    dp = r.attention == "dp"
+    return float(perf.weight_bytes_held_per_chip(item.decode, r.tp, r.pp, r.ep, dp))
 
 
 # Measurements are predicted with the equations answers use by default: the deployment set

@@ -68,7 +68,8 @@ def load(
     model, with a positive TTFT. `read`, when given, receives what the source's words were read
     as (`plain_names.resolve`), and a bad row is left out into `skipped` when given (else an
     error), as `measurements.load`'s does."""
-    header, rows = read_csv(path, "a TTFT measurements CSV")
+    ragged: list | None = [] if skipped is not None else None
+    header, rows = read_csv(path, "a TTFT measurements CSV", ragged=ragged)
     missing = plain_names.missing(header, measurements.required(COLUMNS))
     if missing:
         raise InputError(
@@ -76,12 +77,14 @@ def load(
             where=str(path),
         )
     read = {} if read is None else read  # the source's words, each read once
-    out = []
-    for n, r in rows:
-        try:
-            out.append(measurements.first_token(r, f"{path}:{n}", catalog, read, "ttft_ms"))
-        except InputError as exc:
-            measurements.skip(exc, n, r, skipped)
+    out = measurements.each_row(
+        path,
+        rows,
+        ragged,
+        read,
+        skipped,
+        lambda r, where: measurements.first_token(r, where, catalog, read, "ttft_ms"),
+    )
     if not out:
         raise InputError(f"no TTFT rows{measurements.none_left(skipped)}", where=str(path))
     return out

@@ -91,12 +91,18 @@ def predictions(
     return prepared, used, predicted, ends
 
 
-def _over_memory(item, catalog: Catalog) -> dict[str, Any]:
+# a catalog capacity in GB is the marketing figure of memory sized in GiB (an H100's "80 GB" is
+# 80 GiB, an H200's "141 GB" holds 140.4 GiB): weights are judged against it read as GiB
+GIB_PER_GB = 2**30 / 1e9
+
+
+def _over_memory(item: measurements.Prepared, catalog: Catalog) -> dict[str, Any]:
     """`{"weights_gb_per_chip": …, "memory_gb_per_chip": …}` of a prepared row whose weights
-    alone exceed its chip's memory (`measurements.weights_per_chip`), else `{}`."""
+    alone exceed its chip's memory (`measurements.weights_per_chip`; the catalog's capacity
+    read as GiB), else `{}`."""
     weights = measurements.weights_per_chip(item)
     memory = catalog.chip(item.row.chip).memory_capacity
-    if weights <= memory:
+    if weights <= memory * GIB_PER_GB:
         return {}
     return {"weights_gb_per_chip": weights / 1e9, "memory_gb_per_chip": memory / 1e9}
 

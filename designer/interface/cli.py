@@ -637,7 +637,15 @@ def _measurements(
         known = {getattr(r, attr) for r in (*rows, *first)}
         for w in wanted:
             if w not in known:
-                raise unknown(attr, w, known, where=args.data, key=f"--{attr}")
+                exc = unknown(attr, w, known, where=args.data, key=f"--{attr}")
+                if skipped:  # the rows left out may have been its rows: their own is unknown
+                    exc = InputError(
+                        f"{exc.message}; {len(skipped)} row(s) left out as bad input may be "
+                        "its rows (each named above)",
+                        where=exc.where,
+                        key=exc.key,
+                    )
+                raise exc
         rows = [r for r in rows if getattr(r, attr) in wanted]
         first[:] = [r for r in first if getattr(r, attr) in wanted]
     return catalog, rows
@@ -937,6 +945,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         catalog, rows = _measurements(args, read, first_tokens=first, skipped=skipped)
     except BadRow as exc:  # one row: say how the others are predicted all the same
         raise BadRow(f"{exc.message} ({SKIP_HINT})", where=exc.where, key=exc.key) from None
+    except InputError:  # with --skip-bad-rows: every row left out is named before the error
+        _left_out({}, skipped)
+        raise
     if not rows:
         return _validate_ttft(args, first, profile, catalog, read, skipped)
     record = validate(rows, profile, catalog)
@@ -980,7 +991,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 # what an error in one row of `designer validate`'s file adds
-SKIP_HINT = "--skip-bad-rows predicts the other rows and lists each bad one"
+SKIP_HINT = "--skip-bad-rows predicts the rows that read and lists each bad one"
 
 
 def _validate_ttft(
@@ -1025,7 +1036,7 @@ def _print_left_out(skipped: list | None) -> None:
     if not skipped:
         print("no row left out (--skip-bad-rows)")
         return
-    ids = ", ".join(s.id or f"line {s.line}" for s in skipped[:5])
+    ids = ", ".join(one_line(s.id, 40) or f"line {s.line}" for s in skipped[:5])
     more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
     print(
         f"{len(skipped)} row(s) left out as bad input and not predicted: {ids}{more} (why: "

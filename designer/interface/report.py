@@ -646,9 +646,9 @@ def over_memory_line(record: dict[str, Any], shown: int = 4) -> str | None:
     return _stated_line(
         record,
         "weights_gb_per_chip",
-        lambda r: f"{r['weights_gb_per_chip']:,.0f} GB > {r['memory_gb_per_chip']:,.0f} GB",
-        "a group whose weights alone exceed each chip's memory, which no engine runs (check tp, "
-        "pp, chips and weight_dtype)",
+        lambda r: f"{_gb(r['weights_gb_per_chip'])} > {_gb(r['memory_gb_per_chip'])}",
+        "a group whose weights alone exceed each chip's memory (read as GiB), which no engine "
+        "runs without offloading weights to the host (check tp, pp, chips and weight_dtype)",
         shown,
     )
 
@@ -665,6 +665,11 @@ def over_context_line(record: dict[str, Any], shown: int = 4) -> str | None:
         "(max_position_embeddings: check the lengths, or the source extended the context)",
         shown,
     )
+
+
+def _gb(x: float) -> str:
+    """Gigabytes to three significant figures, with thousands separators from 1,000."""
+    return f"{x:,.0f} GB" if x >= 100 else f"{x:.3g} GB"
 
 
 def _stated_line(record: dict[str, Any], key: str, what, why: str, shown: int) -> str | None:

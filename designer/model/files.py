@@ -172,11 +172,14 @@ def read_csv(
     max_rows: int | None = None,
     *,
     header_only: bool = False,
+    ragged: list[tuple[int, dict[str, str], InputError]] | None = None,
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """The header and the rows (`(line number, {column: text})`) of a CSV file read through
-    `read_text`; every row has exactly the header's fields, blank lines are skipped; fields are
-    separated by commas, or by the semicolons or tabs of a header without commas (`_delimiter`).
-    With `header_only` the rows are not parsed (and none is returned).
+    `read_text`; every row has exactly the header's fields (else an error, or, when `ragged` is
+    given, the row is appended to it as (line, the fields it has by column, the error)), blank
+    lines are skipped; fields are separated by commas, or by the semicolons or tabs of a header
+    without commas (`_delimiter`). With `header_only` the rows are not parsed (and none is
+    returned).
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.csv"
@@ -201,11 +204,15 @@ def read_csv(
                 continue
             line = reader.line_num
             if len(fields) != len(header):
-                raise InputError(
+                exc = InputError(
                     f"{len(fields)} fields where the header has {len(header)} "
                     f"(expected {what}, one row per line)",
                     where=f"{where}:{line}",
                 )
+                if ragged is None:
+                    raise exc
+                ragged.append((line, dict(zip(header, fields, strict=False)), exc))
+                continue
             if len(rows) == max_rows:
                 raise InputError(f"more than {max_rows:,} rows (expected {what})", where=where)
             rows.append((line, dict(zip(header, fields, strict=True))))
