@@ -299,7 +299,28 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
                 key=key,
             )
         found = named
+    if not found and (family := next((a for a in ARCHITECTURES if a in words), None)):
+        raise InputError(
+            f"{excerpt(text)} names an architecture ({family}: "
+            f"{', '.join(ARCHITECTURES[family])}), not one part: write one in a `chip` column",
+            where=where,
+            key=key,
+        )
     return _one(text, found, "chip", "chip", where, key)
+
+
+# architectures that name several parts of the chips catalog, not one ("8x NVIDIA Blackwell
+# GPUs"); sources: https://www.nvidia.com/en-us/data-center/technologies/hopper-architecture/,
+# https://www.nvidia.com/en-us/data-center/technologies/blackwell-architecture/ (Blackwell and
+# Blackwell Ultra), https://www.nvidia.com/en-us/data-center/ampere-architecture/,
+# https://www.amd.com/en/technologies/cdna.html (CDNA 3: MI300 series, MI325X; CDNA 4: MI350
+# series)
+ARCHITECTURES = {
+    "hopper": ("gh200", "h100-sxm", "h200", "h800"),
+    "blackwell": ("b200", "b300", "gb200", "gb300"),
+    "ampere": ("a100-40gb", "a100-80gb"),
+    "cdna3": ("mi300x", "mi325x"),
+}
 
 
 def _amount(value: float | None, unit: str) -> str:

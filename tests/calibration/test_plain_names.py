@@ -447,3 +447,15 @@ def test_integers_with_thousands_separators_and_quantization_schemes(
     rows[0].update(weight_dtype="fp8", input_tokens="1,5")
     with pytest.raises(InputError, match="input_tokens: expected a positive integer"):
         measurements.load(_write(tmp_path / "bad.csv", rows, drop=()), cat)
+
+
+@pytest.mark.parametrize(
+    ("words", "parts"),
+    [("8x NVIDIA Blackwell GPUs", "b200, b300, gb200, gb300"), ("AMD CDNA 3", "mi300x, mi325x")],
+)
+def test_an_architecture_names_its_parts_not_one(cat: Catalog, words, parts) -> None:
+    with pytest.raises(InputError, match=re.escape("names an architecture (")) as info:
+        plain_names.chip(words, cat)
+    assert parts in info.value.message
+    part = parts.split(", ")[0]
+    assert plain_names.chip(f"{words.split(' GPUs')[0]} {part.upper()}", cat) == part
