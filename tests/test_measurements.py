@@ -561,3 +561,16 @@ def test_a_row_beyond_its_models_context_is_named(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "1 of 1 rows state more prompt and output tokens than their model's configured" in out
     assert f"{row[0]} 201,000 > 131,072 tokens" in out
+
+
+def test_an_engine_that_does_not_run_on_the_chip_is_one_line(tmp_path, catalog):
+    """As `designer evaluate --engine` refuses it (catalogs/engines.toml): TensorRT-LLM on an
+    MI300X is misread words or a misstated row, not a prediction."""
+    header, rows, col = _bundled_rows()
+    row = next(list(r) for r in rows if r[col["chip"]] == "mi300x")
+    row[col["engine"]] = "tensorrt-llm"
+    with pytest.raises(InputError) as info:
+        measurements.load(_csv(tmp_path / "m.csv", header, [row]), catalog)
+    assert "m.csv:2: engine: tensorrt-llm does not run on mi300x (AMD); engines that do:" in str(
+        info.value
+    )

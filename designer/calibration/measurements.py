@@ -184,7 +184,8 @@ def configuration(
     row: dict, where: str, catalog: Catalog, read: plain_names.Read | None = None
 ) -> dict:
     """The `Configuration` fields of a CSV row (`where`: its file and line): a catalog chip
-    and model, dtypes (the KV cache's, when not stated, the weights'), positive TP and PP.
+    and model, an engine that runs on the chip (`engines.check`), dtypes (the KV cache's, when
+    not stated, the weights'), positive TP and PP.
     A chip, engine or model id left empty (or its column absent) is read from the source's
     words, `hardware`, `software` and `model` (`plain_names.resolve`, recording in `read`)."""
     written = plain_names.resolve(row, "chip", where, catalog, read)
@@ -196,6 +197,9 @@ def configuration(
     if model is None:
         raise unknown("model", named, catalog.model_names(), where=where, key="catalog_model")
     engine = engines.canonical(plain_names.resolve(row, "engine", where, catalog, read))
+    # an engine that does not run on the chip (catalogs/engines.toml), as `designer evaluate`
+    # refuses it: the words were misread, or the row misstates its chip or engine
+    engines.check(catalog, chip, engine, where=where, key="engine")
     kv = (row.get("kv_dtype") or "").strip()
     if kv.casefold() == "auto":  # an engine's --kv-cache-dtype auto, as its command says it
         kv = _auto_kv(engine, row["weight_dtype"], where)
