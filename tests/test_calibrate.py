@@ -481,7 +481,11 @@ def test_validate_json_contract(capsys):
     keys = {"id", "predicted_ms", "measured_ms", "low_ms", "high_ms", "profile"}
     keys |= {"extrapolated", "widened_by"}  # added in round 11 (extensions)
     keys |= {"in_flight"}  # added in round 13 (an extension)
-    assert all(set(r) == keys for r in rec["rows"])
+    # added in round 16 (an extension): the build a row's software states, where it states one
+    stated = {r.id: r.version for r in measurements.load(DATA)}
+    assert all(set(r) == keys | ({"build"} if stated[r["id"]] else set()) for r in rec["rows"])
+    assert all(r.get("build") == stated[r["id"]] for r in rec["rows"])
+    assert 0 < sum("build" in r for r in rec["rows"]) < 461
     # the limit's answers: an MoE row names `moe` and keeps the 1.5 assumption (the measured
     # factors are not the limit's: `Table.measured_for`); a dense row inside the data, nothing
     for r in rec["rows"]:

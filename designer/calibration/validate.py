@@ -153,6 +153,9 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 # the copies of the TP × PP group the row's chips ran, when more than one:
                 # its batch and in_flight are each copy's (`measurements.replicas`)
                 **({"replicas": item.row.replicas} if item.row.replicas > 1 else {}),
+                # the engine build its software states (what picks a generation's profile and
+                # widens a build outside a profile's rows), when it states one
+                **({"build": item.row.version} if item.row.version else {}),
                 # when the weights alone exceed each chip's memory: no engine runs the row as
                 # stated (a TP, PP or dtype misstated); predicted as stated all the same
                 **_over_memory(item, catalog),
