@@ -574,3 +574,70 @@ def test_an_engine_that_does_not_run_on_the_chip_is_one_line(tmp_path, catalog):
     assert "m.csv:2: engine: tensorrt-llm does not run on mi300x (AMD); engines that do:" in str(
         info.value
     )
+
+
+def test_the_engine_error_of_a_row_in_words_names_what_was_read(tmp_path, catalog):
+    header, rows, col = _bundled_rows()
+    row = next(list(r) for r in rows if r[col["chip"]] == "mi300x")
+    row[col["hardware"]], row[col["software"]] = "AMD Instinct MI300X", "TensorRT-LLM 0.20"
+    keep = [k for k, c in enumerate(header) if c not in ("chip", "engine")]
+    path = _csv(tmp_path / "m.csv", [header[k] for k in keep], [[row[k] for k in keep]])
+    with pytest.raises(InputError) as info:
+        measurements.load(path, catalog)
+    assert "m.csv:2: software (no engine id): tensorrt-llm does not run on mi300x" in str(
+        info.value
+    )
+    said = "(software 'TensorRT-LLM 0.20' read as tensorrt-llm; hardware 'AMD Instinct MI300X' "
+    assert said + "read as mi300x)" in str(info.value)
+
+
+def test_a_ragged_row_without_the_flag_is_a_bad_row_in_the_files_order(tmp_path, capsys):
+    from designer.interface.cli import main
+
+    header, rows, col = _bundled_rows()
+    bad = list(rows[1])
+    bad[col["batch"]] = "0"
+    path = tmp_path / "m.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, rows[0], bad])
+        f.write(",".join(rows[2]) + ",one field too many\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "m.csv:3: batch" in err and "--skip-bad-rows" in err and err.count("\n") == 1
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, rows[0]])
+        f.write(",".join(rows[2]) + ",one field too many\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "m.csv:3: 24 fields where the header has 23" in err and "--skip-bad-rows" in err
+
+
+def test_an_error_on_an_inferred_layout_says_it_was_inferred(tmp_path, catalog):
+    header, rows, col = _bundled_rows()
+    row = next(list(r) for r in rows if r[0] == "cal-437")  # DeepSeek-R1, 8 B200
+    row[col["attention"]], row[col["tp"]], row[col["pp"]] = "", "4", "2"  # 16 chips by EP × PP
+    with pytest.raises(InputError) as info:
+        measurements.load(_csv(tmp_path / "m.csv", header, [row]), catalog)
+    assert "chips: expected a multiple of the 16 chips" in str(info.value)
+    assert "(no attention stated: read as dp, since ep 8 > tp 4)" in str(info.value)
+
+
+def test_a_capacity_stated_in_gib_is_not_read_as_gib_again(tmp_path, capsys):
+    """Llama 4 Scout in fp8 (108 GB) exceeds a Trainium2's 96 GiB (103 GB) and a TPU v5p's
+    95 GiB: the weights line names both; an H100's "80 GB" is read as 80 GiB."""
+    import json
+
+    from designer.interface.cli import main
+
+    header, rows, col = _bundled_rows()
+    base = next(list(r) for r in rows if r[col["weight_dtype"]] == "fp8")
+    out = []
+    for chip in ("trainium2", "tpu-v5p"):
+        row = list(base)
+        row[col["id"]], row[col["chip"]], row[col["engine"]] = chip, chip, "vllm"
+        row[col["catalog_model"]], row[col["tp"]], row[col["chips"]] = "llama4-scout", "1", "1"
+        row[col["software"]] = "vLLM"
+        out.append(row)
+    assert main(["validate", _csv(tmp_path / "m.csv", header, out), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["rows"]
+    assert [round(r["memory_gb_per_chip"], 1) for r in got] == [103.1, 102.0]

@@ -118,16 +118,16 @@ def canonical(name: str) -> str:
 
 # after the engine's name: separators as package pins, wheel and image tags write them
 # ("vllm==0.9.1", "vllm-0.9.0.2.dev108", "rocm/vllm:rocm6.4.1_vllm_0.9.1", "sglang:v0.5.2"),
-# vLLM's engine generation ("vLLM V1 engine v0.9.2"), a backend in parentheses
-# ("TensorRT-LLM (PyTorch backend) 0.20"), an optional word "version", then a dotted number
-# ("v0.13", "1.2.0rc2")
+# vLLM's engine generation ("vLLM V1 engine v0.9.2"), a parenthesis before the number
+# ("TensorRT-LLM (PyTorch backend) 0.20", "vLLM (ROCm 6.4.1) 0.9.1") or around it ("vLLM
+# (v0.9.1, V1)"), an optional word "version", then a dotted number ("v0.13", "1.2.0rc2")
 _AFTER_NAME = (
-    r"(?:\s+v[01](?:\s+engine)?\b)?(?:\s*\([^()]*backend\))?"
-    r"[\s_:=/-]*(?:version\b[\s:]*)?v?(\d+(?:\.\d+)+[a-z0-9]*)"
+    r"(?:\s+v[01](?:\s+engine)?\b)?(?:\s*\([^()]*\))?"
+    r"[\s_:=/(-]*(?:version\b[\s:]*)?v?(\d+(?:\.\d+)+[a-z0-9]*)"
 )
-# a name joined by a hyphen to a word before it is part of another project's name, whose
-# version follows it: "dynamo-vllm 0.4.1" is NVIDIA Dynamo 0.4.1 serving vLLM
-_COMPOUND = r"(?<![a-z0-9]-)"
+# an orchestrator's name joined to the engine's by a hyphen, whose own version follows it:
+# "dynamo-vllm 0.4.1" is NVIDIA Dynamo 0.4.1 serving vLLM ("rocm-vllm 0.9.1" is vLLM's)
+_COMPOUND = r"(?<!dynamo-)"
 
 
 def stated_version(engine: str, software: str) -> str | None:
@@ -149,6 +149,10 @@ def stated_version(engine: str, software: str) -> str | None:
     ('0.9.2', None)
     >>> stated_version("tensorrt-llm", "TensorRT-LLM (PyTorch backend) 0.20")
     '0.20'
+    >>> stated_version("vllm", "vLLM (V1 engine) 0.9.2"), stated_version("vllm", "rocm-vllm 0.9.1")
+    ('0.9.2', '0.9.1')
+    >>> stated_version("vllm", "vLLM (ROCm 6.4.1) 0.9.1"), stated_version("vllm", "vLLM (v0.9.1)")
+    ('0.9.1', '0.9.1')
     """
     m = re.search(_COMPOUND + named(engine) + _AFTER_NAME, software, re.IGNORECASE)
     return m.group(1) if m else None

@@ -50,14 +50,19 @@ MEASURES = ("itl", "e2e_per_output_token", "throughput_step")
 # "Inter Token Latency", "Time Per Output Token"); a median or a percentile is not a mean and
 # stays an unknown measure
 MEASURE_SPELLINGS = {
-    name: "itl"
-    for name in (
-        "tpot",
-        "mean tpot",
-        "mean itl",
-        "time per output token",
-        "inter token latency",
-    )
+    **{
+        name: "itl"
+        for name in (
+            "tpot",
+            "mean tpot",
+            "mean itl",
+            "time per output token",
+            "inter token latency",
+        )
+    },
+    # a benchmark's mean time to first token (of one request: `measure` = `ttft` rows)
+    "mean ttft": "ttft",
+    "time to first token": "ttft",
 }
 
 # a one-request time to first token: `load` hands such rows to `designer validate` (`FirstToken`)
@@ -199,7 +204,8 @@ def configuration(
     engine = engines.canonical(plain_names.resolve(row, "engine", where, catalog, read))
     # an engine that does not run on the chip (catalogs/engines.toml), as `designer evaluate`
     # refuses it: the words were misread, or the row misstates its chip or engine
-    engines.check(catalog, chip, engine, where=where, key="engine")
+    if not engines.runs_on(catalog, chip, engine):
+        _not_run_on(row, chip, engine, where, catalog)
     kv = (row.get("kv_dtype") or "").strip()
     if kv.casefold() == "auto":  # an engine's --kv-cache-dtype auto, as its command says it
         kv = _auto_kv(engine, row["weight_dtype"], where)
@@ -214,6 +220,25 @@ def configuration(
         "tp": _int(row, "tp", where),
         "pp": _int(row, "pp", where) if (row.get("pp") or "").strip() else 1,
     }
+
+
+def _not_run_on(row: dict, chip: str, engine: str, where: str, catalog: Catalog) -> None:
+    """The error of a row whose engine does not run on its chip (`engines.check`), naming the
+    column it came from and the words each of the two was read from."""
+    said = [
+        f"{words} {excerpt((row.get(words) or '').strip())} read as {found}"
+        for column, words, found in (("engine", "software", engine), ("chip", "hardware", chip))
+        if not (row.get(column) or "").strip()
+    ]
+    try:
+        engines.check(catalog, chip, engine)
+    except InputError as exc:
+        written = (row.get("engine") or "").strip()
+        raise InputError(
+            exc.message + (f" ({'; '.join(said)})" if said else ""),
+            where=where,
+            key="engine" if written else "software (no engine id)",
+        ) from None
 
 
 # engines whose `--kv-cache-dtype auto` keeps the KV cache in the model's data type (the
@@ -279,12 +304,21 @@ def partition_of(row: dict, where: str, catalog: Catalog, config: dict) -> dict:
             tp = ep
         elif tp == ep == 1 and chips is not None and chips % pp == 0:  # MoE layers TP-split
             tp = chips // pp
+    # said in an error past this point: the group was read from an inferred layout
+    inferred = ""
+    if stated is None and attention == "dp":
+        inferred = f" (no attention stated: read as dp, since ep {ep} > tp {config['tp']})"
     if why := partitions.expert_reason(tp, ep):
-        raise InputError(why, where=where, key="ep")
+        raise InputError(why + inferred, where=where, key="ep")
     # a partition the model cannot run (TP not dividing the heads, more stages than layers)
     if why := partitions.reason(model, tp, pp, attention):
-        raise InputError(why, where=where, key="pp" if why.startswith(f"{pp} pipe") else "tp")
-    return {"tp": tp, "ep": ep, "attention": attention, "replicas": replicas(chips, tp * pp, where)}
+        key = "pp" if why.startswith(f"{pp} pipe") else "tp"
+        raise InputError(why + inferred, where=where, key=key)
+    try:
+        copies = replicas(chips, tp * pp, where)
+    except InputError as exc:
+        raise InputError(exc.message + inferred, where=where, key=exc.key) from None
+    return {"tp": tp, "ep": ep, "attention": attention, "replicas": copies}
 
 
 # the attention layouts as engines' documents write them, past the word "attention" (SGLang's
@@ -333,13 +367,27 @@ def _dtype(text: str, where: str, key: str) -> str:
     ('fp8', 'bf16')
     >>> _dtype("W8A8-FP8", "f", "weight_dtype"), _dtype("w4a16 int4", "f", "weight_dtype")
     ('fp8', 'int4')
+    >>> try:  # 4-bit weights, FP8 activations
+    ...     _dtype("W4A8 FP8", "f", "weight_dtype")
+    ... except InputError as e:
+    ...     print(e.message)
+    'W4A8 FP8' states 4-bit weights and fp8 (8-bit): write the weights' dtype
     """
     written = text.strip().lower().split("/")[0]
-    words = [w for w in re.findall(r"[a-z0-9]+", written) if not re.fullmatch(r"w\d+a\d+", w)]
+    words = re.findall(r"[a-z0-9]+", written)
+    schemes = [int(m.group(1)) for w in words if (m := re.fullmatch(r"w(\d+)a\d+", w))]
+    words = [w for w in words if not re.fullmatch(r"w\d+a\d+", w)]
     d = (words or [""])[0]
     d = DTYPE_SPELLINGS.get(d, d)
     if d not in DTYPE_BYTES:
         raise unknown("dtype", written, DTYPE_BYTES, where=where, key=key)
+    if key == "weight_dtype" and any(int(8 * DTYPE_BYTES[d]) != bits for bits in schemes):
+        raise InputError(
+            f"{excerpt(text.strip())} states {schemes[0]}-bit weights and {d} "
+            f"({int(8 * DTYPE_BYTES[d])}-bit): write the weights' dtype",
+            where=where,
+            key=key,
+        )
     return d
 
 
@@ -433,7 +481,7 @@ def load(
     p = Path(path)
     catalog = catalog or Catalog.load()
     read = {} if read is None else read
-    ragged: list | None = [] if skipped is not None else None
+    ragged: list = []  # rows of more or fewer fields than the header: bad rows (`each_row`)
     header, rows = read_csv(p, "a measurements CSV", ragged=ragged)
     missing = plain_names.missing(header, required(COLUMNS))
     # a prefill.csv: validate reads it (`ttft.holds_ttft`)
@@ -498,12 +546,17 @@ class Skipped:
 
 
 def each_row(path, rows, ragged, read: plain_names.Read, skipped: list[Skipped] | None, build):
-    """`build(row, where)` of each CSV row of `path` (`read_csv`'s rows; None results dropped).
-    A row that is bad input is an error (`BadRow`), or, when `skipped` is given, left out and
-    appended to it, with the rows `read_csv` found `ragged`, in the file's order; the words a
-    row left out was read as are forgotten (`read` holds the words of the rows read)."""
+    """`build(row, where)` of each CSV row of `path` (`read_csv`'s rows; None results dropped),
+    in the file's order with the rows `read_csv` found `ragged`. A row that is bad input (a
+    ragged one too) is an error (`BadRow`), or, when `skipped` is given, left out and appended
+    to it; the words a row left out was read as are forgotten (`read` holds the words of the
+    rows read)."""
     out = []
-    for n, row in rows:
+    ordered = sorted([(n, row, None) for n, row in rows] + list(ragged), key=lambda x: x[0])
+    for n, row, bad in ordered:
+        if bad is not None:  # a ragged row (`files.read_csv`)
+            skip(bad, n, row, skipped)
+            continue
         before = {column: set(words) for column, words in read.items()}
         try:
             got = build(row, f"{path}:{n}")
@@ -517,10 +570,6 @@ def each_row(path, rows, ragged, read: plain_names.Read, skipped: list[Skipped] 
             continue
         if got is not None:
             out.append(got)
-    for n, row, exc in ragged or ():
-        skip(exc, n, row, skipped)
-    if skipped:
-        skipped.sort(key=lambda s: s.line)
     return out
 
 

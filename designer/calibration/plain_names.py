@@ -299,28 +299,51 @@ def chip(text: str, catalog: Catalog, *, where: str | None = None, key: str = "h
                 key=key,
             )
         found = named
-    if not found and (family := next((a for a in ARCHITECTURES if a in words), None)):
-        raise InputError(
-            f"{excerpt(text)} names an architecture ({family}: "
-            f"{', '.join(ARCHITECTURES[family])}), not one part: write one in a `chip` column",
-            where=where,
-            key=key,
-        )
+    if not found:
+        _architecture(text, catalog, where, key)
     return _one(text, found, "chip", "chip", where, key)
 
 
-# architectures that name several parts of the chips catalog, not one ("8x NVIDIA Blackwell
-# GPUs"); sources: https://www.nvidia.com/en-us/data-center/technologies/hopper-architecture/,
+# architectures of several parts of the chips catalog, by the name their vendor gives them;
+# sources: https://www.nvidia.com/en-us/data-center/technologies/hopper-architecture/,
 # https://www.nvidia.com/en-us/data-center/technologies/blackwell-architecture/ (Blackwell and
 # Blackwell Ultra), https://www.nvidia.com/en-us/data-center/ampere-architecture/,
 # https://www.amd.com/en/technologies/cdna.html (CDNA 3: MI300 series, MI325X; CDNA 4: MI350
 # series)
 ARCHITECTURES = {
-    "hopper": ("gh200", "h100-sxm", "h200", "h800"),
-    "blackwell": ("b200", "b300", "gb200", "gb300"),
-    "ampere": ("a100-40gb", "a100-80gb"),
-    "cdna3": ("mi300x", "mi325x"),
+    "Hopper": ("gh200", "h100-sxm", "h200", "h800"),
+    "Blackwell": ("b200", "b300", "gb200", "gb300"),
+    "Ampere": ("a100-40gb", "a100-80gb"),
+    "CDNA 3": ("mi300x", "mi325x"),
+    "CDNA 4": ("mi355x",),
 }
+# words of a hardware name that name no part beside an architecture ("8x NVIDIA Blackwell
+# GPUs", "AMD Instinct (CDNA 3)"); a name with any other word may name a part outside the
+# catalog ("RTX PRO 6000 Blackwell", "H20 (Hopper)", "Jetson AGX Orin (Ampere)")
+_ALONGSIDE = {"nvidia", "amd", "gpu", "gpus", "instinct", "accelerator", "accelerators"}
+_ALONGSIDE |= {"grace", "superchip", "ultra"}  # which of its parts (`_architecture`)
+
+
+def _architecture(text: str, catalog: Catalog, where: str | None, key: str) -> None:
+    """An error naming an architecture's parts in the catalog when `text` names one and no
+    other word but counts and `_GENERIC_WORDS` (a Grace superchip's or Blackwell Ultra's parts
+    only, when it says so); nothing otherwise."""
+    plain = re.sub(r"\b\d+\s*x\b", " ", unicode_hyphens(text).casefold())  # counts: 8x
+    words = re.findall(r"[a-z]+|\d+", plain)
+    for name, parts in ARCHITECTURES.items():
+        own = name.casefold().split()
+        rest = [w for w in words if w not in own]
+        if not all(w in words for w in own) or any(w not in _ALONGSIDE for w in rest):
+            continue
+        for word in ("grace", "ultra"):  # the parts whose id or catalog name say so
+            if word in rest:
+                parts = tuple(p for p in parts if word in _own_words(catalog, p))
+        raise InputError(
+            f"{excerpt(text)} names an architecture ({name}: {', '.join(parts)}), not one part: "
+            "write one in a `chip` column",
+            where=where,
+            key=key,
+        )
 
 
 def _amount(value: float | None, unit: str) -> str:

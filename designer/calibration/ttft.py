@@ -68,7 +68,7 @@ def load(
     model, with a positive TTFT. `read`, when given, receives what the source's words were read
     as (`plain_names.resolve`), and a bad row is left out into `skipped` when given (else an
     error), as `measurements.load`'s does."""
-    ragged: list | None = [] if skipped is not None else None
+    ragged: list = []  # rows of more or fewer fields than the header (`measurements.each_row`)
     header, rows = read_csv(path, "a TTFT measurements CSV", ragged=ragged)
     missing = plain_names.missing(header, measurements.required(COLUMNS))
     if missing:

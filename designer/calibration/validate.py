@@ -26,6 +26,7 @@ row its chip's default. A profile named is used as named. A file of published TT
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -91,19 +92,28 @@ def predictions(
     return prepared, used, predicted, ends
 
 
-# a catalog capacity in GB is the marketing figure of memory sized in GiB (an H100's "80 GB" is
-# 80 GiB, an H200's "141 GB" holds 140.4 GiB): weights are judged against it read as GiB
+# a capacity the catalog states in GB is the marketing figure of memory sized in GiB (an H100's
+# "80 GB" is 80 GiB, an H200's "141 GB" holds 140.4 GiB): weights are judged against it read as
+# GiB; a capacity stated in GiB or MiB (TPU v5p's "95 GiB") is read as stated
 GIB_PER_GB = 2**30 / 1e9
+
+
+def _memory(catalog: Catalog, chip: str) -> float:
+    """Bytes of memory a chip holds, for the weights check: its catalog capacity, read as GiB
+    where the catalog states it in decimal units (`GIB_PER_GB`)."""
+    capacity = catalog.chip(chip).memory_capacity
+    stated = str(catalog.raw["chips"][chip].get("memory_capacity", ""))
+    return capacity if re.search(r"[KMGT]iB", stated) else capacity * GIB_PER_GB
 
 
 def _over_memory(item: measurements.Prepared, catalog: Catalog) -> dict[str, Any]:
     """`{"weights_gb_per_chip": …, "memory_gb_per_chip": …}` of a prepared row whose weights
-    alone exceed its chip's memory (`measurements.weights_per_chip`; the catalog's capacity
-    read as GiB), else `{}`."""
+    alone exceed its chip's memory (`measurements.weights_per_chip` against `_memory`), else
+    `{}`."""
     weights = measurements.weights_per_chip(item)
-    memory = catalog.chip(item.row.chip).memory_capacity
-    if weights <= memory * GIB_PER_GB:
+    if weights <= _memory(catalog, item.row.chip):
         return {}
+    memory = catalog.chip(item.row.chip).memory_capacity
     return {"weights_gb_per_chip": weights / 1e9, "memory_gb_per_chip": memory / 1e9}
 
 

@@ -647,8 +647,9 @@ def over_memory_line(record: dict[str, Any], shown: int = 4) -> str | None:
         record,
         "weights_gb_per_chip",
         lambda r: f"{_gb(r['weights_gb_per_chip'])} > {_gb(r['memory_gb_per_chip'])}",
-        "a group whose weights alone exceed each chip's memory (read as GiB), which no engine "
-        "runs without offloading weights to the host (check tp, pp, chips and weight_dtype)",
+        "a group whose weights alone exceed each chip's memory (a capacity in GB read as GiB), "
+        "which no engine runs without offloading weights to the host (check tp, pp, chips and "
+        "weight_dtype)",
         shown,
     )
 

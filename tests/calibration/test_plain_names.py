@@ -459,3 +459,32 @@ def test_an_architecture_names_its_parts_not_one(cat: Catalog, words, parts) -> 
     assert parts in info.value.message
     part = parts.split(", ")[0]
     assert plain_names.chip(f"{words.split(' GPUs')[0]} {part.upper()}", cat) == part
+
+
+@pytest.mark.parametrize(
+    ("words", "needle"),
+    [
+        ("Blackwell Ultra", "(Blackwell: b300, gb300)"),
+        ("NVIDIA Grace Hopper Superchip", "(Hopper: gh200)"),
+        ("NVIDIA H20 (Hopper)", "names no catalog chip"),  # a part outside the catalog
+        ("NVIDIA RTX PRO 6000 Blackwell", "names no catalog chip"),
+        ("AMD Instinct MI308X (CDNA 3)", "names no catalog chip"),
+    ],
+)
+def test_an_architecture_beside_other_words(cat: Catalog, words, needle) -> None:
+    with pytest.raises(InputError, match=re.escape(needle)):
+        plain_names.chip(words, cat)
+
+
+@pytest.mark.parametrize(("written", "measure"), [("Mean TTFT (ms)", "ttft"), ("TTFT", "ttft")])
+def test_a_benchmarks_name_of_its_mean_ttft(written, measure) -> None:
+    assert measurements.measure_of(written) == measure
+
+
+def test_a_scheme_whose_weight_width_is_not_the_dtypes_is_an_error(
+    tmp_path: Path, cat: Catalog
+) -> None:
+    rows = [r for r in _rows(measurements.bundled_path()) if r["weight_dtype"] == "fp8"][:1]
+    rows[0]["weight_dtype"] = "W4A8 FP8"  # 4-bit weights with FP8 activations
+    with pytest.raises(InputError, match="'W4A8 FP8' states 4-bit weights and fp8 .8-bit."):
+        measurements.load(_write(tmp_path / "m.csv", rows, drop=()), cat)
