@@ -319,14 +319,14 @@ ARCHITECTURES = {
 }
 # words of a hardware name that name no part beside an architecture ("8x NVIDIA Blackwell
 # GPUs", "AMD Instinct (CDNA 3)"); a name with any other word may name a part outside the
-# catalog ("RTX PRO 6000 Blackwell", "H20 (Hopper)", "Jetson AGX Orin (Ampere)")
-_ALONGSIDE = {"nvidia", "amd", "gpu", "gpus", "instinct", "accelerator", "accelerators"}
-_ALONGSIDE |= {"grace", "superchip", "ultra"}  # which of its parts (`_architecture`)
+# catalog ("RTX PRO 6000 Blackwell", "H20 (Hopper)"); "grace" and "ultra" pick its parts
+_ALONGSIDE = {"nvidia", "amd", "gpu", "gpus", "instinct", "accelerator", "accelerators", "grace"}
+_ALONGSIDE |= {"superchip", "ultra"}
 
 
 def _architecture(text: str, catalog: Catalog, where: str | None, key: str) -> None:
     """An error naming an architecture's parts in the catalog when `text` names one and no
-    other word but counts and `_GENERIC_WORDS` (a Grace superchip's or Blackwell Ultra's parts
+    other word but counts and `_ALONGSIDE` (a Grace superchip's or Blackwell Ultra's parts
     only, when it says so); nothing otherwise."""
     plain = re.sub(r"\b\d+\s*x\b", " ", unicode_hyphens(text).casefold())  # counts: 8x
     words = re.findall(r"[a-z]+|\d+", plain)

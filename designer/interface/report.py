@@ -669,7 +669,7 @@ def over_context_line(record: dict[str, Any], shown: int = 4) -> str | None:
 
 
 def _gb(x: float) -> str:
-    """Gigabytes to three significant figures, with thousands separators from 1,000."""
+    """Gigabytes: whole from 100 GB (thousands separated), else to three significant figures."""
     return f"{x:,.0f} GB" if x >= 100 else f"{x:.3g} GB"
 
 
