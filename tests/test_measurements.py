@@ -559,7 +559,7 @@ def test_a_row_beyond_its_models_context_is_named(tmp_path, capsys):
     assert (rec["context_tokens"], rec["model_context"]) == (201_000, 131_072)
     assert main(["validate", path]) == 0
     out = capsys.readouterr().out
-    assert "1 of 1 rows state more prompt and output tokens than their model's configured" in out
+    assert "1 of 1 rows state more tokens (prompt and output; a TTFT's prompt) than their" in out
     assert f"{row[0]} 201,000 > 131,072 tokens" in out
 
 
@@ -641,3 +641,30 @@ def test_a_capacity_stated_in_gib_is_not_read_as_gib_again(tmp_path, capsys):
     assert main(["validate", _csv(tmp_path / "m.csv", header, out), "--json"]) == 0
     got = json.loads(capsys.readouterr().out)["rows"]
     assert [round(r["memory_gb_per_chip"], 1) for r in got] == [103.1, 102.0]
+
+
+def test_a_ttft_row_beyond_memory_or_context_is_named_as_a_decode_row(tmp_path, capsys):
+    """A TTFT file's rows get the same lines: Llama 3 70B bf16 on one H100 (141 GB > 80 GB),
+    and a 200,000-token prompt on Llama 3.1 70B (a context of 131,072)."""
+    import json
+
+    from designer.calibration import ttft
+    from designer.interface.cli import main
+
+    with ttft.bundled_path().open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    col = {c: k for k, c in enumerate(header)}
+    heavy = next(list(r) for r in rows if r[col["chip"]] == "h100-sxm")
+    heavy[col["catalog_model"]], heavy[col["weight_dtype"]] = "llama3-70b", "bf16"
+    heavy[col["kv_dtype"]], heavy[col["tp"]] = "bf16", "1"
+    long = next(list(r) for r in rows if r[col["catalog_model"]] == "llama3.1-70b")
+    long[col["input_tokens"]] = "200000"
+    path = _csv(tmp_path / "ttft.csv", header, [heavy, long])
+    assert main(["validate", path, "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["rows"]
+    assert got[0]["weights_gb_per_chip"] > 130 and "context_tokens" not in got[0]
+    assert (got[1]["context_tokens"], got[1]["model_context"]) == (200_000, 131_072)
+    assert main(["validate", path]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 2 rows state a group whose weights alone exceed" in out
+    assert "1 of 2 rows state more tokens" in out

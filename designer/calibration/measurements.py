@@ -694,12 +694,13 @@ def in_flight(r: Measurement, decode: Workload, hw: dict) -> int:
     return int(min(r.batch, per * (1 + room // float(mem[1] - mem[0]))))
 
 
-def weights_per_chip(item: Prepared) -> float:
-    """Bytes of the model's weights each chip of the row's group holds (`perf`'s share of a
-    pipeline stage, of TP and of the experts; attention whole under data-parallel attention)."""
-    r = item.row
-    dp = r.attention == "dp"
-    return float(perf.weight_bytes_held_per_chip(item.decode, r.tp, r.pp, r.ep, dp))
+def weights_per_chip(
+    workload: Workload, tp: int, pp: int, ep: int = 1, attention: str = "tp"
+) -> float:
+    """Bytes of the model's weights each chip of a group holds (`perf`'s share of a pipeline
+    stage, of TP and of the experts; attention whole under data-parallel attention)."""
+    dp = attention == "dp"
+    return float(perf.weight_bytes_held_per_chip(workload, tp, pp, ep, dp))
 
 
 # Measurements are predicted with the equations answers use by default: the deployment set

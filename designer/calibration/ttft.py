@@ -90,17 +90,23 @@ def load(
     return out
 
 
-def predict_ms(row: Row, eff: Efficiency, catalog: Catalog) -> float:
-    """The model's TTFT of `row` under profile `eff`: one prefill pass of its prompt."""
-    wl = Workload(
+def workload(row: Row, catalog: Catalog, eff: Efficiency | None = None) -> Workload:
+    """The prompt of `row` as a workload (under profile `eff`, when given), with the GEMM
+    precision its engine runs."""
+    return Workload(
         catalog.model(row.model),
         row.input_tokens,
         row.weight_dtype,
         row.kv_dtype,
-        efficiency=eff,
+        **({"efficiency": eff} if eff is not None else {}),
         assumptions=MEASURED_ASSUMPTIONS,
         activation_dtype=engines.activation(row.engine),
     )
+
+
+def predict_ms(row: Row, eff: Efficiency, catalog: Catalog) -> float:
+    """The model's TTFT of `row` under profile `eff`: one prefill pass of its prompt."""
+    wl = workload(row, catalog, eff)
     hw = perf.ChipArrays.build(catalog, [row.chip], wl.compute_dtype).take(0)
     pf = prefill_time(
         wl,

@@ -39,6 +39,7 @@ from designer.calibration.profiles import Profile
 from designer.model import outputs
 from designer.model.catalog import Catalog
 from designer.model.errors import InputError
+from designer.model.workload import Workload
 
 DEFAULT = "default"  # `--profile default`: each row under its chip's default profile
 
@@ -106,22 +107,22 @@ def _memory(catalog: Catalog, chip: str) -> float:
     return capacity if re.search(r"[KMGT]iB", stated) else capacity * GIB_PER_GB
 
 
-def _over_memory(item: measurements.Prepared, catalog: Catalog) -> dict[str, Any]:
-    """`{"weights_gb_per_chip": …, "memory_gb_per_chip": …}` of a prepared row whose weights
-    alone exceed its chip's memory (`measurements.weights_per_chip` against `_memory`), else
-    `{}`."""
-    weights = measurements.weights_per_chip(item)
-    if weights <= _memory(catalog, item.row.chip):
+def _over_memory(row, workload: Workload, catalog: Catalog) -> dict[str, Any]:
+    """`{"weights_gb_per_chip": …, "memory_gb_per_chip": …}` of a row (a decode row or a
+    TTFT's: its group, one TP attention rank without `ep`) whose weights alone exceed its chip's
+    memory (`measurements.weights_per_chip` of its `workload` against `_memory`), else `{}`."""
+    group = (row.tp, row.pp, getattr(row, "ep", 1), getattr(row, "attention", "tp"))
+    weights = measurements.weights_per_chip(workload, *group)
+    if weights <= _memory(catalog, row.chip):
         return {}
-    memory = catalog.chip(item.row.chip).memory_capacity
+    memory = catalog.chip(row.chip).memory_capacity
     return {"weights_gb_per_chip": weights / 1e9, "memory_gb_per_chip": memory / 1e9}
 
 
-def _beyond_context(row: Measurement, catalog: Catalog) -> dict[str, Any]:
-    """`{"context_tokens": …, "model_context": …}` of a row whose prompt and output exceed its
-    model's `max_position_embeddings`, else `{}`."""
-    context = catalog.model(row.model).max_position_embeddings
-    tokens = row.input_tokens + row.output_tokens
+def _beyond_context(model: str, tokens: int, catalog: Catalog) -> dict[str, Any]:
+    """`{"context_tokens": …, "model_context": …}` when a row's `tokens` (prompt and output;
+    a TTFT's prompt) exceed its model's `max_position_embeddings`, else `{}`."""
+    context = catalog.model(model).max_position_embeddings
     if not context or tokens <= context:
         return {}
     return {"context_tokens": tokens, "model_context": context}
@@ -168,9 +169,11 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 **({"build": item.row.version} if item.row.version else {}),
                 # when the weights alone exceed each chip's memory: no engine runs the row as
                 # stated (a TP, PP or dtype misstated); predicted as stated all the same
-                **_over_memory(item, catalog),
+                **_over_memory(item.row, item.decode, catalog),
                 # when its prompt and output exceed the model's configured context
-                **_beyond_context(item.row, catalog),
+                **_beyond_context(
+                    item.row.model, item.row.input_tokens + item.row.output_tokens, catalog
+                ),
             }
             for i, p, m, lo, hi, u, x, item in zip(
                 e.ids,
@@ -251,6 +254,9 @@ def validate_ttft(
                 "measured_ms": float(m),
                 "input_tokens": r.input_tokens,
                 "profile": u,
+                # as a decode row's: weights beyond the chips' memory, a prompt beyond the context
+                **_over_memory(r, ttft.workload(r, catalog), catalog),
+                **_beyond_context(r.model, r.input_tokens, catalog),
             }
             for i, p, m, r, u in zip(e.ids, e.predicted_ms, e.measured_ms, rows, used, strict=True)
         ],

@@ -924,13 +924,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         validate,
         validate_ttft,
     )
-    from designer.interface.report import (
-        catalog_table,
-        over_capacity_line,
-        over_context_line,
-        over_memory_line,
-        read_as_line,
-    )
+    from designer.interface.report import catalog_table, over_capacity_line, read_as_line
 
     _plot_target(args, PLOT_FORMATS)
     name = args.profile or profiles.GENERIC
@@ -979,9 +973,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _print_platforms(record)
     if line := over_capacity_line(rows, record):
         print(line)
-    for line in (over_memory_line(record), over_context_line(record)):
-        if line:
-            print(line)
+    _print_stated(record)
     if first:
         _print_ttft(record["ttft"])
     if read:
@@ -1064,6 +1056,17 @@ def _print_ttft(record: dict) -> None:
     )
     print(ttft_check_line(record["check"]))
     _print_platforms(record)
+    _print_stated(record)
+
+
+def _print_stated(record: dict) -> None:
+    """The lines naming a validate record's rows that no engine runs as stated: weights beyond
+    the chips' memory, tokens beyond the model's context (`report._stated_line`)."""
+    from designer.interface.report import over_context_line, over_memory_line
+
+    for line in (over_memory_line(record), over_context_line(record)):
+        if line:
+            print(line)
 
 
 def _record_errors(record: dict):

@@ -655,15 +655,15 @@ def over_memory_line(record: dict[str, Any], shown: int = 4) -> str | None:
 
 
 def over_context_line(record: dict[str, Any], shown: int = 4) -> str | None:
-    """One line naming the rows of a validate `record` whose prompt and output exceed their
-    model's configured context (`context_tokens`): misstated lengths, or a context the source
-    extended (RoPE scaling); None when every row fits."""
+    """One line naming the rows of a validate `record` whose tokens (prompt and output; a
+    TTFT's prompt) exceed their model's configured context (`context_tokens`): misstated
+    lengths, or a context the source extended (RoPE scaling); None when every row fits."""
     return _stated_line(
         record,
         "context_tokens",
         lambda r: f"{r['context_tokens']:,} > {r['model_context']:,} tokens",
-        "more prompt and output tokens than their model's configured context "
-        "(max_position_embeddings: check the lengths, or the source extended the context)",
+        "more tokens (prompt and output; a TTFT's prompt) than their model's configured "
+        "context (max_position_embeddings: check the lengths, or the source extended it)",
         shown,
     )
 
