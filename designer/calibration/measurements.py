@@ -30,6 +30,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,6 +93,10 @@ COLUMNS = (
 OPTIONAL = ("pp", "kv_dtype")
 
 
+# every name `measure_of` reads, as it folds them: the measures' own and their spellings
+_MEASURE_NAMES = {m.replace("_", " "): m for m in (*MEASURES, TTFT)} | MEASURE_SPELLINGS
+
+
 def measure_of(written: str) -> str:
     """The catalog's name of a `measure` cell: lower case, `_`/`-` read as spaces, a unit of
     milliseconds at the end dropped (benchmarks' `Mean TPOT (ms)`, `mean_tpot_ms`: the value's
@@ -107,8 +112,7 @@ def measure_of(written: str) -> str:
     """
     key = " ".join(written.casefold().replace("_", " ").replace("-", " ").split())
     key = re.sub(r"\s*(?:\(ms\)|\bms)$", "", key)
-    names = {m.replace("_", " "): m for m in (*MEASURES, TTFT)} | MEASURE_SPELLINGS
-    return names.get(key, written.strip().casefold())
+    return _MEASURE_NAMES.get(key, written.strip().casefold())
 
 
 def required(columns: tuple[str, ...]) -> list[str]:
@@ -204,8 +208,10 @@ def configuration(
     engine = engines.canonical(plain_names.resolve(row, "engine", where, catalog, read))
     # an engine that does not run on the chip (catalogs/engines.toml), as `designer evaluate`
     # refuses it: the words were misread, or the row misstates its chip or engine
-    if not engines.runs_on(catalog, chip, engine):
-        _not_run_on(row, chip, engine, where, catalog)
+    try:
+        engines.check(catalog, chip, engine)
+    except InputError as exc:
+        raise _read_from(exc, row, chip, engine, where) from None
     kv = (row.get("kv_dtype") or "").strip()
     if kv.casefold() == "auto":  # an engine's --kv-cache-dtype auto, as its command says it
         kv = _auto_kv(engine, row["weight_dtype"], where)
@@ -218,27 +224,24 @@ def configuration(
         "weight_dtype": _dtype(row["weight_dtype"], where, "weight_dtype"),
         "kv_dtype": _dtype(kv or row["weight_dtype"], where, "kv_dtype"),
         "tp": _int(row, "tp", where),
-        "pp": _int(row, "pp", where) if (row.get("pp") or "").strip() else 1,
+        "pp": _int(row, "pp", where, default=1),
     }
 
 
-def _not_run_on(row: dict, chip: str, engine: str, where: str, catalog: Catalog) -> None:
-    """The error of a row whose engine does not run on its chip (`engines.check`), naming the
-    column it came from and the words each of the two was read from."""
+def _read_from(exc: InputError, row: dict, chip: str, engine: str, where: str) -> InputError:
+    """`engines.check`'s error `exc` for a row whose engine does not run on its chip, naming
+    the column the engine came from and the words each of the two was read from."""
     said = [
         f"{words} {excerpt((row.get(words) or '').strip())} read as {found}"
         for column, words, found in (("engine", "software", engine), ("chip", "hardware", chip))
         if not (row.get(column) or "").strip()
     ]
-    try:
-        engines.check(catalog, chip, engine)
-    except InputError as exc:
-        written = (row.get("engine") or "").strip()
-        raise InputError(
-            exc.message + (f" ({'; '.join(said)})" if said else ""),
-            where=where,
-            key="engine" if written else "software (no engine id)",
-        ) from None
+    written = (row.get("engine") or "").strip()
+    return InputError(
+        exc.message + (f" ({'; '.join(said)})" if said else ""),
+        where=where,
+        key="engine" if written else "software (no engine id)",
+    )
 
 
 # engines whose `--kv-cache-dtype auto` keeps the KV cache in the model's data type (the
@@ -284,7 +287,7 @@ def partition_of(row: dict, where: str, catalog: Catalog, config: dict) -> dict:
     stating no attention layout is TP attention, or data-parallel when its `ep` exceeds its `tp`
     (no engine spreads experts wider than TP otherwise)."""
     stated = attention_of(row, where)
-    ep = _int(row, "ep", where) if (row.get("ep") or "").strip() else 1
+    ep = _int(row, "ep", where, default=1)
     model = catalog.model(config["model"])
     tp, pp = config["tp"], config["pp"]
     # unstated: TP attention, unless the experts spread over more chips than TP, which only
@@ -298,26 +301,25 @@ def partition_of(row: dict, where: str, catalog: Catalog, config: dict) -> dict:
             where=where,
             key="ep",
         )
-    chips = _int(row, "chips", where) if (row.get("chips") or "").strip() else None
+    chips = _int(row, "chips", where, default=None)
     if attention == "dp" and model.is_moe:  # vLLM's DP ranks × TP: the experts' group
         if ep > tp:  # --enable-expert-parallel: EP = DP × TP
             tp = ep
         elif tp == ep == 1 and chips is not None and chips % pp == 0:  # MoE layers TP-split
             tp = chips // pp
-    # said in an error past this point: the group was read from an inferred layout
-    inferred = ""
-    if stated is None and attention == "dp":
-        inferred = f" (no attention stated: read as dp, since ep {ep} > tp {config['tp']})"
-    if why := partitions.expert_reason(tp, ep):
-        raise InputError(why + inferred, where=where, key="ep")
-    # a partition the model cannot run (TP not dividing the heads, more stages than layers)
-    if why := partitions.reason(model, tp, pp, attention):
-        key = "pp" if why.startswith(f"{pp} pipe") else "tp"
-        raise InputError(why + inferred, where=where, key=key)
     try:
+        if why := partitions.expert_reason(tp, ep):
+            raise InputError(why, where=where, key="ep")
+        # a partition the model cannot run (TP not dividing the heads, more stages than layers)
+        if why := partitions.reason(model, tp, pp, attention):
+            key = "pp" if why.startswith(f"{pp} pipe") else "tp"
+            raise InputError(why, where=where, key=key)
         copies = replicas(chips, tp * pp, where)
-    except InputError as exc:
-        raise InputError(exc.message + inferred, where=where, key=exc.key) from None
+    except InputError as exc:  # on a group read from an inferred layout: say so
+        if stated is not None or attention != "dp":
+            raise
+        note = f" (no attention stated: read as dp, since ep {ep} > tp {config['tp']})"
+        raise InputError(exc.message + note, where=exc.where, key=exc.key) from None
     return {"tp": tp, "ep": ep, "attention": attention, "replicas": copies}
 
 
@@ -394,8 +396,15 @@ def _dtype(text: str, where: str, key: str) -> str:
 MS_RANGE = (1e-3, 1e7)  # a time in ms: 1 µs to about 3 hours, else a typo or a unit slip
 
 
-def _int(row: dict, key: str, where: str) -> int:
-    text = row[key].strip()
+_REQUIRED = object()  # `_int`'s default: the cell must hold a number
+
+
+def _int(row: dict, key: str, where: str, default: Any = _REQUIRED) -> Any:
+    """The positive integer in cell `key`; `default` when given and the cell is empty or the
+    column absent (an optional column: `ep`, `pp`, `chips`)."""
+    text = (row.get(key) or "").strip()
+    if not text and default is not _REQUIRED:
+        return default
     # a spreadsheet writes 16 as "16.0", a table 1024 as "1,024"
     if re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+", text):
         text = text.replace(",", "")

@@ -924,7 +924,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         validate,
         validate_ttft,
     )
-    from designer.interface.report import catalog_table, over_capacity_line, read_as_line
+    from designer.interface.report import catalog_table, over_capacity_line
 
     _plot_target(args, PLOT_FORMATS)
     name = args.profile or profiles.GENERIC
@@ -940,16 +940,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except BadRow as exc:  # one row: say how the others are predicted all the same
         raise BadRow(f"{exc.message} ({SKIP_HINT})", where=exc.where, key=exc.key) from None
     except InputError:  # with --skip-bad-rows: every row left out is named before the error
-        _left_out({}, skipped)
+        _extend({}, {}, skipped)
         raise
     if not rows:
         return _validate_ttft(args, first, profile, catalog, read, skipped)
     record = validate(rows, profile, catalog)
     if first:  # an extension: the file's TTFT rows, as validate predicts a TTFT file
         record["ttft"] = validate_ttft(first, profile, catalog)
-    if read:
-        record["read_as"] = read  # an extension: the source's words → catalog ids
-    _left_out(record, skipped)
+    _extend(record, read, skipped)
     if args.plot:
         parity_plot(rows, record, args.plot, force=args.force)
     if args.json:
@@ -976,9 +974,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _print_stated(record)
     if first:
         _print_ttft(record["ttft"])
-    if read:
-        print(read_as_line(read))
-    _print_left_out(skipped)
+    _print_tail(read, skipped)
     return 0
 
 
@@ -993,27 +989,25 @@ def _validate_ttft(
     measurements file of `measure` = `ttft` rows): predicted against measured per row
     (`validate.validate_ttft`), without an interval."""
     from designer.calibration.validate import parity_plot, validate_ttft
-    from designer.interface.report import read_as_line
 
     record = validate_ttft(rows, profile, catalog)
-    if read:
-        record["read_as"] = read
-    _left_out(record, skipped)
+    _extend(record, read, skipped)
     if args.plot:
         parity_plot(rows, record, args.plot, force=args.force, quantity="TTFT (ms)")
     if args.json:
         _dump(record)
         return 0
     _print_ttft(record)
-    if read:
-        print(read_as_line(read))
-    _print_left_out(skipped)
+    _print_tail(read, skipped)
     return 0
 
 
-def _left_out(record: dict, skipped: list | None) -> None:
-    """With --skip-bad-rows: each row left out as bad input, on standard error (one line each,
-    as the error it would have been) and in the record (`skipped`, an extension)."""
+def _extend(record: dict, read: dict, skipped: list | None) -> None:
+    """What a validate record adds to its rows (extensions): what the source's words were read
+    as (`read_as`), and with --skip-bad-rows each row left out as bad input (`skipped`), also
+    on standard error (one line each, as the error it would have been)."""
+    if read:
+        record["read_as"] = read  # the source's words → catalog ids
     if skipped is None:
         return
     for s in skipped:
@@ -1021,8 +1015,13 @@ def _left_out(record: dict, skipped: list | None) -> None:
     record["skipped"] = [{"line": s.line, "id": s.id, "error": s.error} for s in skipped]
 
 
-def _print_left_out(skipped: list | None) -> None:
-    """The text output's last line with --skip-bad-rows: how many rows were left out."""
+def _print_tail(read: dict, skipped: list | None) -> None:
+    """The text output's last lines: what the source's words were read as, and with
+    --skip-bad-rows how many rows were left out."""
+    from designer.interface.report import read_as_line
+
+    if read:
+        print(read_as_line(read))
     if skipped is None:
         return
     if not skipped:

@@ -627,15 +627,17 @@ def over_capacity_line(
     ]
     if not over:
         return None
-    pairs = ", ".join(  # a system of copies of its group: each copy's share (`replicas`)
-        f"{r['id']} {b}{f' per copy of {n}' if n > 1 else ''} → {r['in_flight']}"
-        for b, n, r in over[:shown]
+    pairs = _listed(  # a system of copies of its group: each copy's share (`replicas`)
+        [
+            f"{r['id']} {b}{f' per copy of {n}' if n > 1 else ''} → {r['in_flight']}"
+            for b, n, r in over
+        ],
+        shown,
     )
-    more = f", and {len(over) - shown} more" if len(over) > shown else ""
     return (
         f"{len(over)} of {len(record['rows'])} rows state more sequences than fit beside the "
         f"weights at their mean context; each is predicted with those that fit (the rest queued, "
-        f"or run in later waves for a static batch; `in_flight` in --json): {pairs}{more}"
+        f"or run in later waves for a static batch; `in_flight` in --json): {pairs}"
     )
 
 
@@ -679,12 +681,17 @@ def _stated_line(record: dict[str, Any], key: str, what, why: str, shown: int) -
     over = [r for r in record["rows"] if key in r]
     if not over:
         return None
-    pairs = ", ".join(f"{r['id']} {what(r)}" for r in over[:shown])
-    more = f", and {len(over) - shown} more" if len(over) > shown else ""
+    pairs = _listed([f"{r['id']} {what(r)}" for r in over], shown)
     return (
         f"{len(over)} of {len(record['rows'])} rows state {why}; each is predicted as stated "
-        f"(`{key}` in --json): {pairs}{more}"
+        f"(`{key}` in --json): {pairs}"
     )
+
+
+def _listed(items: list[str], shown: int) -> str:
+    """The first `shown` of `items`, comma separated, and how many more there are."""
+    more = f", and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def read_as_line(
