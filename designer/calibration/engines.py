@@ -259,11 +259,11 @@ def side(version: str, oldest: str, newest: str) -> int:
     return -1 if v < parse_version(oldest) else int(v > parse_version(newest))
 
 
-def mixed_batches(engine: str, software: str) -> bool:
+def mixed_batches(engine: str, software: str, date: str = "") -> bool:
     """Whether the build `software` of `engine` runs arriving prompts inside its decode steps by
     default (`mixed_batches` of catalogs/engines.toml, with its source): always for an engine
-    whose every release does, from the stated version otherwise; a build that states no version
-    is taken to predate it.
+    whose every release does, from the stated version otherwise (or the one a measurement's
+    `date` implies: `build`); a build that states no version is taken to predate it.
 
     >>> mixed_batches("tensorrt-llm", "NVIDIA NIM 1.8.0 (TensorRT-LLM backend)")
     True
@@ -277,8 +277,93 @@ def mixed_batches(engine: str, software: str) -> bool:
         return False
     if since == "always":
         return True
-    stated = version(engine, software)
-    return stated is not None and stated >= parse_version(since)
+    stated = build(engine, software, date)
+    return stated is not None and parse_version(stated) >= parse_version(since)
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# a year, with a month after it ("2025-12", "2025/12", "2025-12-17", "20251217"), or a month's name
+# before it ("Dec 2025", "December 2025"), or a quarter ("Q4 2025"); the first one in the text
+_DATED = re.compile(
+    r"(?<![0-9])(?P<year>(?:19|20)[0-9]{2})"
+    r"(?:[-/.](?P<month>[0-9]{1,2})(?![0-9])|(?P<compact>[0-9]{2})[0-9]{2}(?![0-9])|(?![0-9]))"
+    rf"|\b(?P<name>{'|'.join(_MONTHS)})[a-z]*\.?,?\s+(?P<named_year>(?:19|20)[0-9]{{2}})\b"
+    r"|\bq(?P<quarter>[1-4])\s*(?P<quarter_year>(?:19|20)[0-9]{2})\b",
+    re.IGNORECASE,
+)
+
+
+def earliest_month(date: str) -> tuple[int, int] | None:
+    """The earliest (year, month) a measurement's `date` admits: its first dated part, a year
+    alone its January, a range its start; None when it holds no year.
+
+    >>> earliest_month("2025-12-17"), earliest_month("2025-12/2026-01"), earliest_month("~2025")
+    ((2025, 12), (2025, 12), (2025, 1))
+    >>> earliest_month("Dec 2025"), earliest_month("Q4 2025"), earliest_month("unknown")
+    ((2025, 12), (2025, 10), None)
+    """
+    m = _DATED.search(date)
+    if m is None:
+        return None
+    if m["name"]:
+        return int(m["named_year"]), _MONTHS.index(m["name"][:3].casefold()) + 1
+    if m["quarter"]:
+        return int(m["quarter_year"]), 3 * int(m["quarter"]) - 2
+    month = int(m["month"] or m["compact"] or 1)
+    return int(m["year"]), month if 1 <= month <= 12 else 1
+
+
+@functools.lru_cache(maxsize=1)
+def _published() -> dict[str, tuple[tuple[tuple[int, int], str], ...]]:
+    """Engine → ((year, month), build) of `published` in catalogs/engines.toml, by month."""
+    path, raw = _raw()
+    out = {}
+    for engine, body in raw.items():
+        table = body.get("published", {})
+        key = f"{engine}.published"
+        if not isinstance(table, dict) or (table and not body.get("published_source")):
+            raise InputError(
+                'expected published = { "0.5.5" = "2025-12" } and a published_source',
+                where=path,
+                key=key,
+            )
+        found = []
+        for build, month in table.items():
+            parse_version(build, where=path, key=key)
+            m = re.fullmatch(r"((?:19|20)[0-9]{2})-(0[1-9]|1[0-2])", str(month))
+            if m is None:
+                raise InputError(
+                    f"expected a month such as 2025-12, got {month!r}",
+                    where=path,
+                    key=f"{key}.{build}",
+                )
+            found.append(((int(m[1]), int(m[2])), build))
+        out[engine] = tuple(sorted(found))
+    return out
+
+
+def dated_build(engine: str, date: str) -> str | None:
+    """The build a measurement of `engine` dated `date` is taken to run when its software
+    states none: the latest that catalogs/engines.toml's `published` says was out by the
+    earliest month the date admits (`earliest_month`), so that row ran it or a later one; None
+    when the date is too early, holds no year, or the engine lists no build.
+
+    >>> dated_build("sglang", "2025-12/2026-01"), dated_build("sglang", "2025-11-03")
+    ('0.5.5', None)
+    >>> dated_build("vllm", "2026-01-02"), dated_build("vllm", "~2025"), dated_build("tgi", "2026")
+    ('0.13.0', None, None)
+    """
+    month = earliest_month(date)
+    if month is None:
+        return None
+    out = [build for since, build in _published().get(engine, ()) if since <= month]
+    return out[-1] if out else None
+
+
+def build(engine: str, software: str, date: str = "") -> str | None:
+    """The engine build a measurement is predicted as running: the one its `software` states
+    (`stated_version`), else the one its `date` implies (`dated_build`), else None."""
+    return stated_version(engine, software) or dated_build(engine, date)
 
 
 def runs_on(catalog: Catalog, chip_id: str, engine: str) -> bool:

@@ -59,9 +59,10 @@ from designer.calibration.measurements import Measurement
 from designer.model.catalog import Catalog
 from designer.model.errors import InputError, unknown
 
-# fields that are not model inputs: which row, where it was published, what it measured, and the
-# build's name (the model sees only what it implies, `Measurement.mixed`)
-NOT_INPUTS = ("id", "source_url", "measured_ms", "software")
+# fields that are not model inputs: which row, where and when it was published, what it
+# measured, and the build's name (the model sees only what the build it names or its date
+# implies, `Measurement.mixed`)
+NOT_INPUTS = ("id", "source_url", "measured_ms", "software", "date")
 HARDWARE = ("bandwidth", "compute", "prefill_compute")  # shares of the hardware's peaks
 GROUPS: dict[str, Callable[[Measurement], str]] = {  # finest first
     "platform-source": lambda r: f"{r.platform} @ {r.source}",

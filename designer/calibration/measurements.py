@@ -156,17 +156,25 @@ class Measurement(Configuration):
     # copies of the tensor × pipeline group the row's system ran (optional column `chips`:
     # chips / (tp × pp)); `batch` is then each copy's share of the system's (`replicas`)
     replicas: int = 1
+    date: str = ""  # when it was measured or published, as written (optional column `date`)
 
     @property
     def mixed(self) -> bool:
         """Whether the row's engine build runs arriving prompts inside its decode steps
         (`engines.mixed_batches`): what the in-flight correction of an `itl` row charges."""
-        return engines.mixed_batches(self.engine, self.software)
+        return engines.mixed_batches(self.engine, self.software, self.date)
 
     @property
     def version(self) -> str | None:
         """The engine build the row's `software` states ("0.5.6"), None when it states none."""
         return engines.stated_version(self.engine, self.software)
+
+    @property
+    def build(self) -> str | None:
+        """The engine build the row is predicted as running: the one its `software` states,
+        else the one its `date` implies (`engines.dated_build`: "0.5.5" for an SGLang row dated
+        2025-12 or later), else None."""
+        return engines.build(self.engine, self.software, self.date)
 
     @property
     def source(self) -> str:
@@ -540,6 +548,7 @@ def _measurement(
         attention=group["attention"],
         software=(row.get("software") or "").strip(),
         replicas=copies,
+        date=(row.get("date") or "").strip(),
     )
 
 

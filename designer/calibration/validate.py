@@ -7,12 +7,13 @@ copies of its TP × PP group, their number `replicas`), plus `median`, `worst` (
 `worst_id`, `points` and the profile's `error` line. `low_ms`/`high_ms` bound each prediction's
 80% interval (`designer.calibration.intervals`); rows predicted under profile `default`
 (`DEFAULT`) each get the profile their chip gets in an answer (`profiles.default_for`), and name
-it as `profile`: a row
-whose `software` states an engine build that a profile was fitted on builds up to
-(`profiles.for_build`, e.g. SGLang 0.5.6 → `current`) gets that profile, as an answer naming that
-engine and version does, on the numbers of the row's chip × engine where that generation measured
-the row's model (`profiles.on_platform`: the row names that platform as `on_platform`); any other
-row its chip's default. A profile named is used as named. A file of published TTFTs
+it as `profile`: a row whose `software` states an engine build that a profile was fitted on builds
+up to (`profiles.for_build`, e.g. SGLang 0.5.6 → `current`), or states none while its `date`
+implies one (`engines.dated_build`: it ran that build or a later one; `build_from_date`), gets
+that profile, as an answer naming that engine and version does, on the numbers of the row's chip
+× engine where that generation measured the row's model (`profiles.on_platform`: the row names
+that platform as `on_platform`); any other row its chip's default. A profile named is used as
+named. A file of published TTFTs
 (`ttft.holds_ttft`) has its own record (`validate_ttft`: `"measure": "ttft"`, no interval).
 
 >>> from designer.model.catalog import Catalog
@@ -46,8 +47,8 @@ DEFAULT = "default"  # `--profile default`: each row under its chip's default pr
 
 def default(catalog: Catalog, row: Measurement) -> Profile:
     """The profile `row` is predicted with under `--profile default`: the one fitted on its
-    engine's builds up to the row's (when its `software` states one and such a profile
-    exists), else its chip's default.
+    engine's builds up to the row's (when its `software` states one, or its `date` implies one
+    (`Measurement.build`), and such a profile exists), else its chip's default.
 
     >>> from designer.model.catalog import Catalog
     >>> from designer.calibration.measurements import bundled_path, load
@@ -58,9 +59,10 @@ def default(catalog: Catalog, row: Measurement) -> Profile:
     >>> sorted({default(cat, r).id for r in load(bundled_path(), cat)})
     ['generic', 'h100-sxm-tensorrt-llm', 'mi300x-vllm']
     """
-    if profiles.for_build(row.engine, row.version) is not None:
-        return profiles.default_for(catalog, row.chip, row.engine, row.version, row.model)
-    return profiles.asking(profiles.default_for(catalog, row.chip), row.engine, row.version)
+    build = row.build
+    if profiles.for_build(row.engine, build) is not None:
+        return profiles.default_for(catalog, row.chip, row.engine, build, row.model)
+    return profiles.asking(profiles.default_for(catalog, row.chip), row.engine, build)
 
 
 def predictions(
@@ -73,7 +75,7 @@ def predictions(
     prepared = as_rows(rows, catalog)
     rows = [i.row for i in prepared.items]
     used = [
-        profiles.asking(profile, r.engine, r.version) if profile else default(catalog, r)
+        profiles.asking(profile, r.engine, r.build) if profile else default(catalog, r)
         for r in rows
     ]
     predicted = np.empty(len(rows))
@@ -91,6 +93,12 @@ def predictions(
             intervals.ends(p, t, item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch)
         )
     return prepared, used, predicted, ends
+
+
+def _dated(row: Measurement) -> dict[str, str]:
+    """`build_from_date` (the build the row's date implies, `engines.dated_build`) for a row
+    whose software states no build, and only then."""
+    return {} if row.version or not row.build else {"build_from_date": row.build}
 
 
 # a capacity the catalog states in GB is the marketing figure of memory sized in GiB (an H100's
@@ -167,6 +175,9 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 # the engine build its software states (what picks a generation's profile and
                 # widens a build outside a profile's rows), when it states one
                 **({"build": item.row.version} if item.row.version else {}),
+                # the build its date implies when its software states none (`dated_build`):
+                # the row ran it or a later one, and is predicted so
+                **_dated(item.row),
                 # when the weights alone exceed each chip's memory: no engine runs the row as
                 # stated (a TP, PP or dtype misstated); predicted as stated all the same
                 **_over_memory(item.row, item.decode, catalog),

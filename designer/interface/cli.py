@@ -1061,9 +1061,9 @@ def _print_ttft(record: dict) -> None:
 def _print_stated(record: dict) -> None:
     """The lines naming a validate record's rows that no engine runs as stated: weights beyond
     the chips' memory, tokens beyond the model's context (`report._stated_line`)."""
-    from designer.interface.report import over_context_line, over_memory_line
+    from designer.interface.report import dated_build_line, over_context_line, over_memory_line
 
-    for line in (over_memory_line(record), over_context_line(record)):
+    for line in (over_memory_line(record), over_context_line(record), dated_build_line(record)):
         if line:
             print(line)
 

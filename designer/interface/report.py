@@ -670,20 +670,42 @@ def over_context_line(record: dict[str, Any], shown: int = 4) -> str | None:
     )
 
 
+def dated_build_line(record: dict[str, Any], shown: int = 4) -> str | None:
+    """One line naming the rows of a validate `record` whose software states no engine build
+    and whose date implies one (`build_from_date`: they ran it or a later one), predicted under
+    the profile of that build; None when no row is."""
+    return _stated_line(
+        record,
+        "build_from_date",
+        lambda r: f"≥ {r['build_from_date']}",
+        "no engine build but a date no earlier than a build's publication (catalogs/"
+        "engines.toml `published`), so they ran that build or a later one",
+        shown,
+        "each is predicted under the profile of builds from it",
+    )
+
+
 def _gb(x: float) -> str:
     """Gigabytes: whole from 100 GB (thousands separated), else to three significant figures."""
     return f"{x:,.0f} GB" if x >= 100 else f"{x:.3g} GB"
 
 
-def _stated_line(record: dict[str, Any], key: str, what, why: str, shown: int) -> str | None:
+def _stated_line(
+    record: dict[str, Any],
+    key: str,
+    what,
+    why: str,
+    shown: int,
+    predicted: str = "each is predicted as stated",
+) -> str | None:
     """One line naming the rows of a validate `record` whose JSON row holds `key` (`what` of
-    each), that state `why`, each predicted as stated; None when no row does."""
+    each), that state `why`, and how each is `predicted`; None when no row does."""
     over = [r for r in record["rows"] if key in r]
     if not over:
         return None
     pairs = _listed([f"{r['id']} {what(r)}" for r in over], shown)
     return (
-        f"{len(over)} of {len(record['rows'])} rows state {why}; each is predicted as stated "
+        f"{len(over)} of {len(record['rows'])} rows state {why}; {predicted} "
         f"(`{key}` in --json): {pairs}"
     )
 

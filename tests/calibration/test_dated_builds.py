@@ -1,0 +1,185 @@
+"""A measurement whose software names its engine but no build is predicted as running the build
+its date implies (`engines.dated_build`, catalogs/engines.toml `published`): the latest build
+that was out by the earliest month the date admits, so that it ran that build or a later one."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from designer.calibration import engines, measurements, profiles
+from designer.calibration.validate import validate
+from designer.interface.cli import main
+from designer.model.errors import InputError
+
+
+@pytest.mark.parametrize(
+    "date, expected",
+    [
+        ("2025-12-17", (2025, 12)),
+        ("2025-12", (2025, 12)),
+        ("2025/12", (2025, 12)),
+        ("2025-12/2026-01", (2025, 12)),  # a range: its start
+        ("2026", (2026, 1)),  # a year alone: its January
+        ("~2025", (2025, 1)),
+        (">=2024-", (2024, 1)),
+        ("12/17/2025", (2025, 1)),  # a day before the year: only the year is read
+        ("2025-13", (2025, 1)),  # no such month: only the year
+        ("December 2025", (2025, 12)),
+        ("Dec. 2025", (2025, 12)),
+        ("published Sep 2025", (2025, 9)),
+        ("Q4 2025", (2025, 10)),
+        ("", None),
+        ("unknown", None),
+        ("20251217", (2025, 12)),  # ISO 8601 basic
+        ("120251", None),  # no year inside a longer number
+    ],
+)
+def test_the_earliest_month_a_date_admits(date, expected):
+    assert engines.earliest_month(date) == expected
+
+
+@pytest.mark.parametrize(
+    "engine, date, expected",
+    [
+        ("sglang", "2025-11-30", None),  # before SGLang 0.5.5 was out
+        ("sglang", "2025-12", "0.5.5"),
+        ("sglang", "2026-09-10", "0.5.5"),  # a later build, predicted as the generation's
+        ("vllm", "2025-12/2026-01", None),  # it may have started before vLLM 0.13.0 was out
+        ("vllm", "2026-01-02", "0.13.0"),
+        ("tensorrt-llm", "2025-11", "1.2.0rc2"),
+        ("tensorrt-llm", "~2025", None),  # a year alone may be its January
+        ("tgi", "2026-06", None),  # an engine with no published build
+        ("sglang", "", None),
+    ],
+)
+def test_the_build_a_date_implies(engine, date, expected):
+    assert engines.dated_build(engine, date) == expected
+
+
+def test_a_stated_build_comes_before_the_date():
+    assert engines.build("sglang", "SGLang 0.4.3", "2026-01") == "0.4.3"
+    assert engines.build("sglang", "SGLang", "2026-01") == "0.5.5"
+    assert engines.build("sglang", "SGLang", "") is None
+
+
+def test_every_generation_lists_its_first_builds_publication():
+    """A row dated after a generation's first build gets that generation: each engine build a
+    profile's `builds` starts from has its month in `published`."""
+    published = {e: dict((b, m) for m, b in v) for e, v in engines._published().items()}
+    starts = [(e, v) for p in profiles.load().values() for e, v in p.builds]
+    assert starts
+    for engine, first in starts:
+        assert first in published.get(engine, {}), (engine, first)
+
+
+def _stripped(path, keep_date=True) -> str:
+    """The CSV at `path` with each `software` cut to its engine's name (no build stated)."""
+    reader = csv.DictReader(path.open())
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=reader.fieldnames)
+    writer.writeheader()
+    for row in reader:
+        row["software"] = row["software"].split(" ")[0]
+        if not keep_date:
+            row["date"] = ""
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def test_rows_dated_after_the_builds_are_predicted_as_rows_stating_them(tmp_path, catalog):
+    """InferenceMAX's rows (Dec 2025 - Jan 2026) cut to the engine's name are predicted, with
+    their intervals, exactly as the rows stating SGLang 0.5.5-0.5.7, vLLM 0.13.0 and
+    TensorRT-LLM 1.2.0rc2 are; undated, they fall back to their chips' defaults."""
+    shipped = measurements.bundled_path().with_name("inferencemax.csv")
+    stated = validate(measurements.load(shipped, catalog), None, catalog)
+    path = tmp_path / "no_builds.csv"
+    path.write_text(_stripped(shipped))
+    dated = validate(measurements.load(path, catalog), None, catalog)
+    for a, b in zip(stated["rows"], dated["rows"], strict=True):
+        assert "build" in a and "build_from_date" not in a
+        assert "build" not in b and engines.parse_version(b["build_from_date"]) <= (
+            engines.parse_version(a["build"])
+        )
+        for key in ("predicted_ms", "low_ms", "high_ms", "profile"):
+            assert a[key] == b[key], (a["id"], key)
+    path.write_text(_stripped(shipped, keep_date=False))
+    undated = validate(measurements.load(path, catalog), None, catalog)
+    assert {r["profile"] for r in undated["rows"]}.isdisjoint({"current"})
+    assert not any("build_from_date" in r for r in undated["rows"])
+    assert undated["mape"] > 2 * dated["mape"]
+
+
+def _row(software: str, date: str, engine: str = "vllm") -> str:
+    header = (
+        "id,source_url,date,chip,engine,software,catalog_model,weight_dtype,tp,pp,batch,"
+        "input_tokens,output_tokens,ms_per_output_token,measure"
+    )
+    return (
+        f"{header}\nx-1,https://example.org,{date},h200,{engine},{software},llama3.1-70b,fp8,"
+        "8,1,32,1024,1024,20,itl\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "software, date, profile, mixed",
+    [
+        ("vLLM", "2026-01-02", "current", True),  # the date implies vLLM 0.13.0
+        ("vLLM", "2025-12/2026-01", "generic", False),  # it may predate 0.13.0
+        ("vLLM", "", "generic", False),
+        ("vLLM 0.6.0", "2026-03", "generic", False),  # a stated build is never overridden
+        ("vLLM 0.13.0", "2024-01", "current", True),
+    ],
+)
+def test_a_date_picks_the_profile_and_the_scheduler(
+    tmp_path, catalog, software, date, profile, mixed
+):
+    path = tmp_path / "row.csv"
+    path.write_text(_row(software, date))
+    (row,) = measurements.load(path, catalog)
+    assert row.mixed is mixed
+    (got,) = validate([row], None, catalog)["rows"]
+    assert got["profile"] == profile
+    assert ("build_from_date" in got) is (software == "vLLM" and profile == "current")
+
+
+def test_the_text_output_names_the_rows_a_date_put_on_a_build(tmp_path, capsys):
+    path = tmp_path / "row.csv"
+    path.write_text(_row("SGLang", "2026-02-01", engine="sglang"))
+    assert main(["validate", str(path), "--profile", "default"]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 rows state no engine build but a date" in out
+    assert "x-1 ≥ 0.5.5" in out
+    path.write_text(_row("SGLang 0.5.6", "2026-02-01", engine="sglang"))
+    assert main(["validate", str(path), "--profile", "default"]) == 0
+    assert "no engine build" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ('published = { "0.13.0" = "2026-1" }', r"vllm\.published\.0\.13\.0.*a month such as"),
+        ('published = { "x" = "2026-01" }', r"vllm\.published.*a version"),
+        ('published = "0.13.0"', r"vllm\.published.*expected published"),
+    ],
+)
+def test_a_bad_published_table_is_one_line_naming_its_key(tmp_path, monkeypatch, table, message):
+    from designer.model import catalog as cat_mod
+
+    text = (cat_mod.bundled_dir() / engines.FILE).read_text()
+    assert 'published = { "0.13.0" = "2026-01" }' in text
+    (tmp_path / engines.FILE).write_text(
+        text.replace('published = { "0.13.0" = "2026-01" }', table)
+    )
+    monkeypatch.setattr(engines, "bundled_dir", lambda: tmp_path)
+    caches = (engines._raw, engines._published)
+    for c in caches:
+        c.cache_clear()
+    try:
+        with pytest.raises(InputError, match=message):
+            engines.dated_build("vllm", "2026-02")
+    finally:
+        for c in caches:
+            c.cache_clear()

@@ -1,0 +1,59 @@
+"""catalogs/measurements/held_out/inferencex_2026.csv, fitted by no profile: every row with a
+TPOT of the Baseline tables of InferenceX's 2026 image-update pull requests for DeepSeek-R1
+(single node, no speculative decoding), on builds 5-9 months after `current`'s (catalogs/
+measurements/README.md "InferenceX 2026")."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+
+from designer.calibration import profiles
+from designer.calibration.measurements import bundled_path, load
+from designer.calibration.validate import validate
+
+LATER = bundled_path("held_out/inferencex_2026.csv")
+# the lengths a fixed-seq-len shape draws, uniformly in [int(0.8 L), L]: their means
+MEANS = {"1k/1k": (922, 922), "8k/1k": (7373, 922)}
+
+
+def test_every_row_is_its_tables_line(catalog):
+    rows = load(LATER, catalog)
+    assert [r.id for r in rows] == [f"ix-{k:02d}" for k in range(1, 57)]
+    assert {(r.chip, r.engine) for r in rows} == {
+        ("b300", "sglang"),
+        ("b200", "sglang"),
+        ("b200", "tensorrt-llm"),
+        ("h200", "sglang"),
+        ("mi325x", "sglang"),
+    }
+    fitted = [(p.data, p.command) for p in profiles.load().values()]
+    assert not any("inferencex_2026" in d or "inferencex_2026" in c for d, c in fitted)
+    with LATER.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            line = re.search(r'Verbatim baseline table line: "(\|[^"]*\|)"', row["notes"])[1]
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            point = re.fullmatch(r"(\dk/1k) c(\d+) TP(\d+) EP(\d+) [0-9a-f]{6}", cells[0])
+            if point:  # "| 1k/1k c4 TP8 EP1 48133a | ... |"
+                shape, batch, tp, ep = point[1], int(point[2]), int(point[3]), int(point[4])
+            else:  # "| 4 | ... |" under a table headed "8k/1k · TP8/EP1"
+                head = re.search(r"'(\dk/1k) · TP(\d+)/EP(\d+)", row["notes"])
+                shape, tp, ep, batch = head[1], int(head[2]), int(head[3]), int(cells[0])
+            assert (batch, tp, ep) == (int(row["batch"]), int(row["tp"]), int(row["ep"]))
+            assert MEANS[shape] == (int(row["input_tokens"]), int(row["output_tokens"]))
+            assert float(row["ms_per_output_token"]) == float(cells[-1]), row["id"]
+            assert not re.search(r"mtp|eagle|dynamo|disagg", row["software"], re.IGNORECASE)
+
+
+def test_what_the_blind_check_says(catalog):
+    """The numbers the measurements README states: under the defaults (`current`, the builds
+    being later than its rows') MAPE 16.7%, every row inside its interval, which is wide:
+    median half-width ±148% (a later build widens every dimension by the assumption)."""
+    rec = validate(load(LATER, catalog), None, catalog)
+    assert {r["profile"] for r in rec["rows"]} == {"current"}
+    assert all("build" in r["extrapolated"] for r in rec["rows"])
+    assert rec["mape"] == pytest.approx(16.7, abs=0.05)
+    assert rec["inside"] == 100.0
+    assert rec["median_half_width"] == pytest.approx(147.9, abs=0.05)
