@@ -281,36 +281,70 @@ def mixed_batches(engine: str, software: str, date: str = "") -> bool:
     return stated is not None and parse_version(stated) >= parse_version(since)
 
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-# a year, with a month after it ("2025-12", "2025/12", "2025-12-17", "20251217"), or a month's name
-# before it ("Dec 2025", "December 2025"), or a quarter ("Q4 2025"); the first one in the text
+_MONTH_NAMES = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_YEAR = r"(?:19|20)[0-9]{2}"
 _DATED = re.compile(
-    r"(?<![0-9])(?P<year>(?:19|20)[0-9]{2})"
-    r"(?:[-/.](?P<month>[0-9]{1,2})(?![0-9])|(?P<compact>[0-9]{2})[0-9]{2}(?![0-9])|(?![0-9]))"
-    rf"|\b(?P<name>{'|'.join(_MONTHS)})[a-z]*\.?,?\s+(?P<named_year>(?:19|20)[0-9]{{2}})\b"
-    r"|\bq(?P<quarter>[1-4])\s*(?P<quarter_year>(?:19|20)[0-9]{2})\b",
+    # a year, with its month after it: 2025-12, 2025/12, 2025.12, 2025-12-17, 20251217, 2025年12月
+    rf"(?<![0-9a-z])(?P<year>{_YEAR})(?:[-/.年]\s*(?P<month>[0-9]{{1,2}})(?![0-9])"
+    r"|(?P<compact>[0-9]{2})[0-9]{2}(?![0-9])|(?![0-9]))"
+    # a month's number before its year: 12/2025, 12.2025
+    rf"|(?<![0-9/.])(?P<number>[0-9]{{1,2}})[/.](?P<number_year>{_YEAR})(?![0-9])"
+    # a month's name (the first of a range of them) before its year, a day between them or not:
+    # Dec 2025, December 17, 2025, Nov-Dec 2025
+    rf"|\b(?P<name>{_MONTH_NAMES})\b\.?(?:\s*[-–/]\s*(?:{_MONTH_NAMES})\b\.?)?"
+    rf"(?:\s+[0-9]{{1,2}}(?:st|nd|rd|th)?)?,?\s+(?P<named_year>{_YEAR})(?![0-9])"
+    # a quarter (the first of a range of them): Q4 2025, Q3/Q4 2025
+    rf"|\bq(?P<quarter>[1-4])(?:\s*[-–/]\s*q[1-4])?\s*(?P<quarter_year>{_YEAR})(?![0-9])",
     re.IGNORECASE,
 )
+# what makes a date in the text a bound from above or an estimate rather than when the row was
+# measured ("pre-2026", "before 2026-01", "<2026-01", "~2026-01", "FY 2026"): no start is read
+_NOT_A_START = re.compile(
+    r"(?:\b(?:pre|before|until|till|prior\s+to|by|up\s+to|earlier\s+than|approx(?:imately)?"
+    r"|circa|ca|around|about|fy)\b\.?|[<≤~])"
+    rf"\s*-?\s*(?=[0-9]|q[1-4]\b|(?:{_MONTH_NAMES})\b)",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+|www\.\S+", re.IGNORECASE)
+_ABBREVIATIONS = tuple(n[:3] for n in _MONTH_NAMES.replace("\n", "").split("|"))
+
+
+def _month(m: re.Match) -> tuple[int, int]:
+    """(year, month) of one `_DATED` match (a year alone, or no such month: its January)."""
+    if m["name"]:
+        return int(m["named_year"]), _ABBREVIATIONS.index(m["name"][:3].casefold()) + 1
+    if m["quarter"]:
+        return int(m["quarter_year"]), 3 * int(m["quarter"]) - 2
+    if m["number"]:
+        year, month = int(m["number_year"]), int(m["number"])
+    else:
+        year, month = int(m["year"]), int(m["month"] or m["compact"] or 1)
+    return year, month if 1 <= month <= 12 else 1
 
 
 def earliest_month(date: str) -> tuple[int, int] | None:
-    """The earliest (year, month) a measurement's `date` admits: its first dated part, a year
-    alone its January, a range its start; None when it holds no year.
+    """The earliest (year, month) a measurement's `date` admits: the earliest of the dates it
+    writes (a range's start, a year alone its January, a range of months its first); None when
+    it writes none, or marks one as a bound from above or an estimate (`_NOT_A_START`), since
+    its start is then not known. Addresses are not dates.
 
-    >>> earliest_month("2025-12-17"), earliest_month("2025-12/2026-01"), earliest_month("~2025")
-    ((2025, 12), (2025, 12), (2025, 1))
-    >>> earliest_month("Dec 2025"), earliest_month("Q4 2025"), earliest_month("unknown")
-    ((2025, 12), (2025, 10), None)
+    >>> earliest_month("2025-12-17"), earliest_month("2025-12/2026-01"), earliest_month("2026")
+    ((2025, 12), (2025, 12), (2026, 1))
+    >>> earliest_month("Dec 17, 2025"), earliest_month("Nov-Dec 2025"), earliest_month("Q4 2025")
+    ((2025, 12), (2025, 11), (2025, 10))
+    >>> earliest_month("Jun 2026 (data of Nov 2025)"), earliest_month("12/2025")
+    ((2025, 11), (2025, 12))
+    >>> [earliest_month(d) for d in ("pre-2026", "~2026-01", "FY2026", "https://x.org/pull/2026")]
+    [None, None, None, None]
     """
-    m = _DATED.search(date)
-    if m is None:
+    text = _URL.sub(" ", date)
+    if _NOT_A_START.search(text):
         return None
-    if m["name"]:
-        return int(m["named_year"]), _MONTHS.index(m["name"][:3].casefold()) + 1
-    if m["quarter"]:
-        return int(m["quarter_year"]), 3 * int(m["quarter"]) - 2
-    month = int(m["month"] or m["compact"] or 1)
-    return int(m["year"]), month if 1 <= month <= 12 else 1
+    found = [_month(m) for m in _DATED.finditer(text)]
+    return min(found) if found else None
 
 
 @functools.lru_cache(maxsize=1)
@@ -333,37 +367,49 @@ def _published() -> dict[str, tuple[tuple[tuple[int, int], str], ...]]:
             m = re.fullmatch(r"((?:19|20)[0-9]{2})-(0[1-9]|1[0-2])", str(month))
             if m is None:
                 raise InputError(
-                    f"expected a month such as 2025-12, got {month!r}",
+                    f"expected a month such as 2025-12, got {str(month)!r}",
                     where=path,
                     key=f"{key}.{build}",
                 )
             found.append(((int(m[1]), int(m[2])), build))
-        out[engine] = tuple(sorted(found))
+        out[engine] = tuple(sorted(found, key=lambda f: (f[0], parse_version(f[1]))))
     return out
 
 
 def dated_build(engine: str, date: str) -> str | None:
-    """The build a measurement of `engine` dated `date` is taken to run when its software
-    states none: the latest that catalogs/engines.toml's `published` says was out by the
-    earliest month the date admits (`earliest_month`), so that row ran it or a later one; None
-    when the date is too early, holds no year, or the engine lists no build.
+    """The build a measurement of `engine` dated `date` is taken to run when its software names
+    the engine but states no build: the latest that catalogs/engines.toml's `published` says was
+    out by the earliest month the date admits (`earliest_month`). That assumes the row ran the
+    newest build then out, as the benchmarks of a build's release do; a date only bounds the
+    build from above, so an answer judges it as possibly older (`Profile.asked_dated`).
+    None when the date is too early or gives no start, or the engine lists no build.
 
     >>> dated_build("sglang", "2025-12/2026-01"), dated_build("sglang", "2025-11-03")
-    ('0.5.5', None)
-    >>> dated_build("vllm", "2026-01-02"), dated_build("vllm", "~2025"), dated_build("tgi", "2026")
+    ('0.5.6', None)
+    >>> dated_build("vllm", "2026-01-02"), dated_build("vllm", "~2026"), dated_build("tgi", "2026")
     ('0.13.0', None, None)
     """
     month = earliest_month(date)
     if month is None:
         return None
     out = [build for since, build in _published().get(engine, ()) if since <= month]
-    return out[-1] if out else None
+    return max(out, key=parse_version) if out else None
 
 
 def build(engine: str, software: str, date: str = "") -> str | None:
     """The engine build a measurement is predicted as running: the one its `software` states
-    (`stated_version`), else the one its `date` implies (`dated_build`), else None."""
-    return stated_version(engine, software) or dated_build(engine, date)
+    (`stated_version`), else, when `software` names `engine` (`named`), the one its `date`
+    implies (`dated_build`), else None.
+
+    >>> build("sglang", "SGLang 0.4.3", "2026-01"), build("sglang", "SGLang", "2026-01")
+    ('0.4.3', '0.5.7')
+    >>> build("sglang", "", "2026-01"), build("sglang", "vLLM", "2026-01")
+    (None, None)
+    """
+    stated = stated_version(engine, software)
+    if stated or not re.search(named(engine), software, re.IGNORECASE):
+        return stated
+    return dated_build(engine, date)
 
 
 def runs_on(catalog: Catalog, chip_id: str, engine: str) -> bool:

@@ -151,9 +151,12 @@ class Table:
         with — a profile of `ranges[MEASURED_PROFILES]` on its own chip — or, by choice, from a
         software generation's own table (its own held-out residuals; checked on the 8K rows
         no fit saw: docs/model.md §8), on the builds its profile's rows state (no `build`, no
-        `profile` dimension). Any other answer (`generic-<engine>`, another chip's profile, a
-        build outside the rows) keeps `WIDEN` for every dimension (docs/model.md §8)."""
-        if "build" in dims or "profile" in dims:
+        `profile` dimension; a `build` only for being what a row's date implies among them,
+        `Profile.dated_within`, is on them). Any other answer (`generic-<engine>`, another
+        chip's profile, a build outside the rows) keeps `WIDEN` for every dimension
+        (docs/model.md §8)."""
+        dated = getattr(profile, "dated_within", lambda: False)()
+        if ("build" in dims and not dated) or "profile" in dims:
             return False
         if getattr(profile, "intervals", None) is not None:
             return True

@@ -183,6 +183,10 @@ class Profile:
     # by `asking`): a build outside that range is an extrapolation (`intervals.domain`, `build`)
     measured_builds: tuple[tuple[str, str, str], ...] = ()
     asked: tuple[str, str] = ()
+    # whether the build asked for is only what a measured row's date implies (`engines.
+    # dated_build`, the newest out by then): the row ran it or an older one, so it is judged
+    # outside on the slow side too
+    asked_dated: bool = False
     # how far its rows reach in the batch (`measurements.measured_ranges`: "dense_batch",
     # "moe_batch", "mla_batch"): beyond it an answer extrapolates (`intervals.largest_batch`);
     # which of them it has says which layer times its rows could set (`with_layer_times`)
@@ -190,13 +194,20 @@ class Profile:
 
     def build_outside(self) -> bool:
         """Whether the engine build an answer names lies outside the builds this profile's rows
-        state for that engine (not judged when they state none: its range is not known)."""
+        state for that engine (not judged when they state none: its range is not known), or
+        is only what a measured row's date implies (`asked_dated`: that build or an older one)."""
+        if self.asked_dated:
+            return any(e == self.asked[0] for e, _, _ in self.measured_builds)
         return self.build_side() != 0
 
-    def build_side(self) -> int:
-        """Where the engine build an answer names lies against the builds this profile's rows
-        state for that engine (`engines.side`): 1 later than all of them, -1 earlier, 0 among
-        them or not judged (no build named, or none stated for that engine)."""
+    def dated_within(self) -> bool:
+        """Whether the build asked for is only what a row's date implies and lies among the
+        builds this profile's rows state: outside only on the slow side, for being a date's
+        (its interval keeps the measured factors: `intervals.Table.measured_for`)."""
+        return self.asked_dated and self.build_outside() and self._stated_side() == 0
+
+    def _stated_side(self) -> int:
+        """`engines.side` of the build asked for against this profile's rows (0: not judged)."""
         from designer.calibration import engines
 
         if not self.asked:
@@ -206,6 +217,17 @@ class Profile:
             if e == engine:
                 return engines.side(version, oldest, newest)
         return 0
+
+    def build_side(self) -> int:
+        """Where the engine build an answer names lies against the builds this profile's rows
+        state for that engine (`engines.side`): 1 later than all of them, -1 earlier, 0 among
+        them or not judged (no build named, or none stated for that engine). A build a row's
+        date implies (`asked_dated`) may be older than named: -1 (the slow end) unless it is
+        later than them, then 0 with `build_outside` (both ends: `intervals.widenings`)."""
+        side = self._stated_side()
+        if self.asked_dated and self.build_outside():
+            return -1 if side <= 0 else 0
+        return side
 
     @property
     def calibrated(self) -> bool:
@@ -432,12 +454,15 @@ def _measured_ranges(e: dict, pid: str, where: str) -> tuple[tuple[str, int], ..
     return tuple(sorted(v.items()))
 
 
-def asking(profile: Profile, engine: str | None, version: str | None) -> Profile:
+def asking(
+    profile: Profile, engine: str | None, version: str | None, *, dated: bool = False
+) -> Profile:
     """`profile` as an answer naming engine build `version` uses it (`Profile.asked`), which
-    its interval judges against the builds the profile's rows state; unchanged without both."""
+    its interval judges against the builds the profile's rows state; unchanged without both.
+    `dated`: the build is only what a measured row's date implies (`Profile.asked_dated`)."""
     if not engine or not version:
         return profile
-    return dataclasses.replace(profile, asked=(engine, version))
+    return dataclasses.replace(profile, asked=(engine, version), asked_dated=dated)
 
 
 def _intervals(e: dict, pid: str, where: str) -> dict | None:

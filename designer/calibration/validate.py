@@ -59,10 +59,12 @@ def default(catalog: Catalog, row: Measurement) -> Profile:
     >>> sorted({default(cat, r).id for r in load(bundled_path(), cat)})
     ['generic', 'h100-sxm-tensorrt-llm', 'mi300x-vllm']
     """
-    build = row.build
+    build, dated = row.build, not row.version
     if profiles.for_build(row.engine, build) is not None:
-        return profiles.default_for(catalog, row.chip, row.engine, build, row.model)
-    return profiles.asking(profiles.default_for(catalog, row.chip), row.engine, build)
+        chosen = profiles.default_for(catalog, row.chip, row.engine, build, row.model)
+    else:
+        chosen = profiles.default_for(catalog, row.chip)
+    return profiles.asking(chosen, row.engine, build, dated=dated)
 
 
 def predictions(
@@ -75,7 +77,9 @@ def predictions(
     prepared = as_rows(rows, catalog)
     rows = [i.row for i in prepared.items]
     used = [
-        profiles.asking(profile, r.engine, r.build) if profile else default(catalog, r)
+        profiles.asking(profile, r.engine, r.build, dated=not r.version)
+        if profile
+        else default(catalog, r)
         for r in rows
     ]
     predicted = np.empty(len(rows))
@@ -151,7 +155,7 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
         "profile": profile.id if profile else DEFAULT,
         "error": profile.error()
         if profile
-        else "each chip's default profile; a stated engine build's generation first",
+        else "each chip's default profile; a stated (or dated) engine build's generation first",
         **summary(e),
         "rows": [
             {

@@ -671,17 +671,18 @@ def over_context_line(record: dict[str, Any], shown: int = 4) -> str | None:
 
 
 def dated_build_line(record: dict[str, Any], shown: int = 4) -> str | None:
-    """One line naming the rows of a validate `record` whose software states no engine build
-    and whose date implies one (`build_from_date`: they ran it or a later one), predicted under
-    the profile of that build; None when no row is."""
+    """One line naming the rows of a validate `record` whose software names their engine but
+    no build, and whose date implies one (`build_from_date`: the newest build out by then,
+    `engines.dated_build`); None when no row does."""
     return _stated_line(
         record,
         "build_from_date",
-        lambda r: f"≥ {r['build_from_date']}",
-        "no engine build but a date no earlier than a build's publication (catalogs/"
-        "engines.toml `published`), so they ran that build or a later one",
+        lambda r: r["build_from_date"],
+        "their engine but no build, and a date no earlier than a build's publication (catalogs/"
+        "engines.toml `published`)",
         shown,
-        "each is predicted under the profile of builds from it",
+        "each is taken to run the newest build out by then, and as it may have run another, "
+        "its interval widens both ways for the build",
     )
 
 
