@@ -288,36 +288,45 @@ _MONTH_NAMES = (
 _YEAR = r"(?:19|20)[0-9]{2}"
 _DATED = re.compile(
     # a year, with its month after it: 2025-12, 2025/12, 2025.12, 2025-12-17, 20251217, 2025年12月
-    rf"(?<![0-9a-z])(?P<year>{_YEAR})(?:[-/.年]\s*(?P<month>[0-9]{{1,2}})(?![0-9])"
+    rf"(?<![0-9a-z#])(?P<year>{_YEAR})(?:[-/.年]\s?(?P<month>[0-9]{{1,2}})(?![0-9])"
     r"|(?P<compact>[0-9]{2})[0-9]{2}(?![0-9])|(?![0-9]))"
     # a month's number before its year: 12/2025, 12.2025
-    rf"|(?<![0-9/.])(?P<number>[0-9]{{1,2}})[/.](?P<number_year>{_YEAR})(?![0-9])"
+    rf"|(?<![0-9/.a-z#])(?P<number>[0-9]{{1,2}})[/.](?P<number_year>{_YEAR})(?![0-9])"
     # a month's name (the first of a range of them) before its year, a day between them or not:
-    # Dec 2025, December 17, 2025, Nov-Dec 2025
-    rf"|\b(?P<name>{_MONTH_NAMES})\b\.?(?:\s*[-–/]\s*(?:{_MONTH_NAMES})\b\.?)?"
-    rf"(?:\s+[0-9]{{1,2}}(?:st|nd|rd|th)?)?,?\s+(?P<named_year>{_YEAR})(?![0-9])"
-    # a quarter (the first of a range of them): Q4 2025, Q3/Q4 2025
-    rf"|\bq(?P<quarter>[1-4])(?:\s*[-–/]\s*q[1-4])?\s*(?P<quarter_year>{_YEAR})(?![0-9])",
+    # Dec 2025, December 17, 2025, Nov-Dec 2025, Dec-Jan 2026 (December 2025 to January 2026)
+    rf"|\b(?P<name>{_MONTH_NAMES})\b\.?(?:\s?[-/]\s?(?P<to_name>{_MONTH_NAMES})\b\.?)?"
+    rf"(?:\s[0-9]{{1,2}}(?:st|nd|rd|th)?)?,?\s(?P<named_year>{_YEAR})(?![0-9])"
+    # a quarter (the first of a range of them): Q4 2025, Q3/Q4 2025, Q4-Q1 2026
+    rf"|\bq(?P<quarter>[1-4])(?:\s?[-/]\s?q(?P<to_quarter>[1-4]))?\s?(?P<quarter_year>{_YEAR})"
+    r"(?![0-9])",
     re.IGNORECASE,
 )
-# what makes a date in the text a bound from above or an estimate rather than when the row was
-# measured ("pre-2026", "before 2026-01", "<2026-01", "~2026-01", "FY 2026"): no start is read
+# what makes a date a bound from above or an estimate rather than when the row was measured
+# ("pre-2026", "before 2026-01", "<= 2026-01", "2026-01 or earlier", "~2026", "est. 2026",
+# "2026?", "FY 2026"): wherever it is written, no start is read
 _NOT_A_START = re.compile(
-    r"(?:\b(?:pre|before|until|till|prior\s+to|by|up\s+to|earlier\s+than|approx(?:imately)?"
-    r"|circa|ca|around|about|fy)\b\.?|[<≤~])"
-    rf"\s*-?\s*(?=[0-9]|q[1-4]\b|(?:{_MONTH_NAMES})\b)",
+    rf"\bby\s(?=[0-9]|q[1-4]\b|(?:{_MONTH_NAMES})\b)"
+    r"|\b(?:pre|before|until|till|til|prior|up\sto|earlier|latest|approx\w*|circa|c|ca|around"
+    r"|about|roughly|est|estimated?|fiscal|fy\w*|tbd|unknown)\b|[<≤≈~?]",
     re.IGNORECASE,
 )
-_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+|www\.\S+", re.IGNORECASE)
+# addresses are not dates: a scheme's, a www., or a dotted domain with a path
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+|www\.\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)+/\S*", re.I)
 _ABBREVIATIONS = tuple(n[:3] for n in _MONTH_NAMES.replace("\n", "").split("|"))
+_DASHES = str.maketrans("‐‑‒–—―−", "-------")
+_LONGEST = 120  # characters: a longer `date` cell is notes, not a date (no start is read)
 
 
 def _month(m: re.Match) -> tuple[int, int]:
-    """(year, month) of one `_DATED` match (a year alone, or no such month: its January)."""
+    """(year, month) of one `_DATED` match (a year alone, or no such month: its January); a
+    range of months that wraps the year (Dec-Jan 2026, Q4-Q1 2026) starts in the year before."""
     if m["name"]:
-        return int(m["named_year"]), _ABBREVIATIONS.index(m["name"][:3].casefold()) + 1
+        first = _ABBREVIATIONS.index(m["name"][:3].casefold()) + 1
+        last = _ABBREVIATIONS.index(m["to_name"][:3].casefold()) + 1 if m["to_name"] else first
+        return int(m["named_year"]) - (last < first), first
     if m["quarter"]:
-        return int(m["quarter_year"]), 3 * int(m["quarter"]) - 2
+        first, last = int(m["quarter"]), int(m["to_quarter"] or m["quarter"])
+        return int(m["quarter_year"]) - (last < first), 3 * first - 2
     if m["number"]:
         year, month = int(m["number_year"]), int(m["number"])
     else:
@@ -329,18 +338,21 @@ def earliest_month(date: str) -> tuple[int, int] | None:
     """The earliest (year, month) a measurement's `date` admits: the earliest of the dates it
     writes (a range's start, a year alone its January, a range of months its first); None when
     it writes none, or marks one as a bound from above or an estimate (`_NOT_A_START`), since
-    its start is then not known. Addresses are not dates.
+    its start is then not known. Addresses are not dates, nor is a cell longer than `_LONGEST`.
 
     >>> earliest_month("2025-12-17"), earliest_month("2025-12/2026-01"), earliest_month("2026")
     ((2025, 12), (2025, 12), (2026, 1))
     >>> earliest_month("Dec 17, 2025"), earliest_month("Nov-Dec 2025"), earliest_month("Q4 2025")
     ((2025, 12), (2025, 11), (2025, 10))
-    >>> earliest_month("Jun 2026 (data of Nov 2025)"), earliest_month("12/2025")
-    ((2025, 11), (2025, 12))
-    >>> [earliest_month(d) for d in ("pre-2026", "~2026-01", "FY2026", "https://x.org/pull/2026")]
-    [None, None, None, None]
+    >>> earliest_month("Dec-Jan 2026"), earliest_month("Jun 2026 (data of Nov 2025)")
+    ((2025, 12), (2025, 11))
+    >>> [earliest_month(d) for d in ("pre-2026", "~2026-01", "2026?", "FY2026", "x.org/pull/2026")]
+    [None, None, None, None, None]
     """
-    text = _URL.sub(" ", date)
+    text = date.translate(_DASHES)
+    if len(text) > _LONGEST:
+        return None
+    text = _URL.sub(" ", text)
     if _NOT_A_START.search(text):
         return None
     found = [_month(m) for m in _DATED.finditer(text)]
@@ -398,16 +410,23 @@ def dated_build(engine: str, date: str) -> str | None:
 
 def build(engine: str, software: str, date: str = "") -> str | None:
     """The engine build a measurement is predicted as running: the one its `software` states
-    (`stated_version`), else, when `software` names `engine` (`named`), the one its `date`
-    implies (`dated_build`), else None.
+    (`stated_version`), else, when `software` names `engine` (`named`) and writes no other
+    version (a bundle's, "NVIDIA NIM 1.8.0 (TensorRT-LLM backend)", pins a build it does not
+    state), the one its `date` implies (`dated_build`), else None.
 
     >>> build("sglang", "SGLang 0.4.3", "2026-01"), build("sglang", "SGLang", "2026-01")
     ('0.4.3', '0.5.7')
     >>> build("sglang", "", "2026-01"), build("sglang", "vLLM", "2026-01")
     (None, None)
+    >>> build("tensorrt-llm", "NVIDIA NIM 1.8.0 (TensorRT-LLM backend)", "2026-01") is None
+    True
     """
     stated = stated_version(engine, software)
-    if stated or not re.search(named(engine), software, re.IGNORECASE):
+    if (
+        stated
+        or not re.search(named(engine), software, re.IGNORECASE)
+        or re.search(r"[0-9]\.[0-9]", software)
+    ):
         return stated
     return dated_build(engine, date)
 

@@ -172,8 +172,8 @@ class Measurement(Configuration):
     @property
     def build(self) -> str | None:
         """The engine build the row is predicted as running: the one its `software` states,
-        else the one its `date` implies (`engines.dated_build`: "0.5.5" for an SGLang row dated
-        2025-12 or later), else None."""
+        else, when its software names the engine alone, the newest its `date` shows was out
+        (`engines.build`: SGLang 0.5.6 for an SGLang row of 2025-12), else None."""
         return engines.build(self.engine, self.software, self.date)
 
     @property

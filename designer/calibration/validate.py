@@ -8,13 +8,14 @@ copies of its TP × PP group, their number `replicas`), plus `median`, `worst` (
 80% interval (`designer.calibration.intervals`); rows predicted under profile `default`
 (`DEFAULT`) each get the profile their chip gets in an answer (`profiles.default_for`), and name
 it as `profile`: a row whose `software` states an engine build that a profile was fitted on builds
-up to (`profiles.for_build`, e.g. SGLang 0.5.6 → `current`), or states none while its `date`
-implies one (`engines.dated_build`: it ran that build or a later one; `build_from_date`), gets
-that profile, as an answer naming that engine and version does, on the numbers of the row's chip
-× engine where that generation measured the row's model (`profiles.on_platform`: the row names
-that platform as `on_platform`); any other row its chip's default. A profile named is used as
-named. A file of published TTFTs
-(`ttft.holds_ttft`) has its own record (`validate_ttft`: `"measure": "ttft"`, no interval).
+up to (`profiles.for_build`, e.g. SGLang 0.5.6 → `current`), or names the engine but no build
+while its `date` implies one (`engines.dated_build`: the newest listed as out by then, an
+assumption its interval widens for; `build_from_date`), gets that profile, as an answer naming
+that engine and version does, on the numbers of the row's chip × engine where that generation
+measured the row's model (`profiles.on_platform`: the row names that platform as
+`on_platform`); any other row its chip's default. A profile named is used as named. A file of
+published TTFTs (`ttft.holds_ttft`) has its own record (`validate_ttft`: `"measure": "ttft"`, no
+interval).
 
 >>> from designer.model.catalog import Catalog
 >>> from designer.calibration import measurements, profiles

@@ -681,8 +681,9 @@ def dated_build_line(record: dict[str, Any], shown: int = 4) -> str | None:
         "their engine but no build, and a date no earlier than a build's publication (catalogs/"
         "engines.toml `published`)",
         shown,
-        "each is taken to run the newest build out by then, and as it may have run another, "
-        "its interval widens both ways for the build",
+        "each is taken to run the newest build listed as out by then and, where its profile's "
+        "rows state builds of that engine, its interval widens at the slow end for an older "
+        "build it may have run (at both ends for one later than the rows)",
     )
 
 

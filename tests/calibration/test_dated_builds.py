@@ -50,6 +50,27 @@ from designer.model.errors import InputError
         ("Jun 2026 (dataset from Nov 2025)", (2025, 11)),  # the earliest date written
         ("updated 2026-02-01; first run 2025-10-20", (2025, 10)),
         ("Market 2026", (2026, 1)),  # not a month's name
+        ("Dec-Jan 2026", (2025, 12)),  # a range of months that wraps the year
+        ("December/January 2026", (2025, 12)),
+        ("Q4-Q1 2026", (2025, 10)),
+        ("Q4 2025 - Q1 2026", (2025, 10)),
+        ("2025-12-31/2026-01-01", (2025, 12)),
+        ("01.12.2025", (2025, 1)),  # day.month.year: only the year is read
+        ("Q4/2025", (2025, 1)),
+        ("2025-12 (by NVIDIA)", (2025, 12)),  # "by" before no date is no bound
+        ("<= 2026-01", None),
+        ("2026-01 or earlier", None),
+        ("2026-01 at the latest", None),
+        ("til 2026-01", None),
+        ("pre\u20112026", None),  # a non-breaking hyphen
+        ("est. 2026", None),
+        ("Dec 2025 (approx.)", None),
+        ("2026?", None),
+        ("≈2026-01", None),
+        ("fiscal 2026", None),
+        ("github.com/x/pull/2026", None),  # an address without its scheme
+        ("PR #2026", None),
+        ("2025-12 " + " " * 200, None),  # a cell longer than a date is notes
         ("pre-2026", None),  # a bound from above: no start
         ("before 2026-01", None),
         ("<2026-01", None),
@@ -74,6 +95,7 @@ def test_the_earliest_month_a_date_admits(date, expected):
     [
         ("sglang", "2025-11-30", None),  # before SGLang 0.5.5 was out
         ("sglang", "2025-12", "0.5.6"),  # the newest out by then
+        ("sglang", "2026-04", "0.5.9"),  # the newest listed: 0.5.10 and 0.5.11 are not
         ("sglang", "2026-06-10", "0.5.12"),
         ("sglang", "2026-09-10", "0.5.19"),
         ("vllm", "2025-12/2026-01", None),  # it may have started before vLLM 0.13.0 was out
@@ -95,6 +117,9 @@ def test_a_stated_build_comes_before_the_date_which_needs_the_engine_named():
     assert engines.build("sglang", "lmsysorg/sglang (nightly)", "2026-01") == "0.5.7"
     for software in ("", "in-house stack", "vLLM"):  # names no build of SGLang
         assert engines.build("sglang", software, "2026-01") is None
+    # a bundle's own version pins an engine build it does not state: not dated
+    assert engines.build("tensorrt-llm", "NVIDIA NIM 1.8.0 (TensorRT-LLM backend)", "2026") is None
+    assert engines.build("vllm", "dynamo-vllm 0.4.1", "2026-03") is None
     assert engines.build("sglang", "SGLang", "") is None
     assert not engines.mixed_batches("vllm", "", "2026-02")
     assert engines.mixed_batches("vllm", "vLLM", "2026-02")
@@ -264,3 +289,10 @@ def test_a_named_profile_is_asked_the_dated_build_too(tmp_path, catalog):
     (stated,) = validate(measurements.load(path, catalog), profiles.get("generic"), catalog)["rows"]
     assert stated["predicted_ms"] == got["predicted_ms"]
     assert stated["high_ms"] < got["high_ms"]  # later than generic's rows, and maybe older
+
+
+def test_a_cell_longer_than_a_date_is_not_read():
+    """Notes written in the `date` column are not searched for dates (nor backtracked over)."""
+    assert len("Dec 17, 2025 (the vendor's blog, updated Jan 2026)") <= engines._LONGEST
+    for text in ("pre" + " " * 16000 + "x", "2" * 5000, "Dec " * 3000, "Q4-" * 4000):
+        assert engines.earliest_month(text) is None
