@@ -177,6 +177,12 @@ class Measurement(Configuration):
         return engines.build(self.engine, self.software, self.date)
 
     @property
+    def build_from_date(self) -> str | None:
+        """The build the row is taken to run from its date alone (`build` when its software
+        states none), None when its software states one or nothing implies one."""
+        return None if self.version else self.build
+
+    @property
     def source(self) -> str:
         """The publication, for leave-one-source-out."""
         return self.source_url

@@ -197,26 +197,31 @@ class Profile:
         state for that engine (not judged when they state none: its range is not known), or
         is only what a measured row's date implies (`asked_dated`: that build or an older one)."""
         if self.asked_dated:
-            return any(e == self.asked[0] for e, _, _ in self.measured_builds)
+            return self._asked_range() is not None
         return self.build_side() != 0
 
     def dated_within(self) -> bool:
         """Whether the build asked for is only what a row's date implies and lies among the
         builds this profile's rows state: outside only on the slow side, for being a date's
         (its interval keeps the measured factors: `intervals.Table.measured_for`)."""
-        return self.asked_dated and self.build_outside() and self._stated_side() == 0
+        return self.asked_dated and self._asked_range() is not None and self._stated_side() == 0
+
+    def _asked_range(self) -> tuple[str, str] | None:
+        """(oldest, newest) build this profile's rows state of the engine asked for, None when
+        no build is asked or its rows state none of that engine."""
+        if not self.asked:
+            return None
+        for e, oldest, newest in self.measured_builds:
+            if e == self.asked[0]:
+                return oldest, newest
+        return None
 
     def _stated_side(self) -> int:
         """`engines.side` of the build asked for against this profile's rows (0: not judged)."""
         from designer.calibration import engines
 
-        if not self.asked:
-            return 0
-        engine, version = self.asked
-        for e, oldest, newest in self.measured_builds:
-            if e == engine:
-                return engines.side(version, oldest, newest)
-        return 0
+        found = self._asked_range()
+        return engines.side(self.asked[1], *found) if found else 0
 
     def build_side(self) -> int:
         """Where the engine build an answer names lies against the builds this profile's rows
@@ -225,7 +230,7 @@ class Profile:
         date implies (`asked_dated`) may be older than named: -1 (the slow end) unless it is
         later than them, then 0 with `build_outside` (both ends: `intervals.widenings`)."""
         side = self._stated_side()
-        if self.asked_dated and self.build_outside():
+        if self.asked_dated and self._asked_range() is not None:
             return -1 if side <= 0 else 0
         return side
 

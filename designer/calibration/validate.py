@@ -60,12 +60,12 @@ def default(catalog: Catalog, row: Measurement) -> Profile:
     >>> sorted({default(cat, r).id for r in load(bundled_path(), cat)})
     ['generic', 'h100-sxm-tensorrt-llm', 'mi300x-vllm']
     """
-    build, dated = row.build, not row.version
+    build = row.build
     if profiles.for_build(row.engine, build) is not None:
         chosen = profiles.default_for(catalog, row.chip, row.engine, build, row.model)
     else:
         chosen = profiles.default_for(catalog, row.chip)
-    return profiles.asking(chosen, row.engine, build, dated=dated)
+    return profiles.asking(chosen, row.engine, build, dated=row.build_from_date is not None)
 
 
 def predictions(
@@ -78,7 +78,7 @@ def predictions(
     prepared = as_rows(rows, catalog)
     rows = [i.row for i in prepared.items]
     used = [
-        profiles.asking(profile, r.engine, r.build, dated=not r.version)
+        profiles.asking(profile, r.engine, r.build, dated=r.build_from_date is not None)
         if profile
         else default(catalog, r)
         for r in rows
@@ -98,12 +98,6 @@ def predictions(
             intervals.ends(p, t, item.decode, r.chip, r.tp, r.pp, r.ep, r.attention, r.batch)
         )
     return prepared, used, predicted, ends
-
-
-def _dated(row: Measurement) -> dict[str, str]:
-    """`build_from_date` (the build the row's date implies, `engines.dated_build`) for a row
-    whose software states no build, and only then."""
-    return {} if row.version or not row.build else {"build_from_date": row.build}
 
 
 # a capacity the catalog states in GB is the marketing figure of memory sized in GiB (an H100's
@@ -181,8 +175,12 @@ def validate(rows: list[Measurement], profile: Profile | None, catalog: Catalog)
                 # widens a build outside a profile's rows), when it states one
                 **({"build": item.row.version} if item.row.version else {}),
                 # the build its date implies when its software states none (`dated_build`):
-                # the row ran it or a later one, and is predicted so
-                **_dated(item.row),
+                # the newest out by then, which the row is taken to run (or an older one)
+                **(
+                    {"build_from_date": item.row.build_from_date}
+                    if item.row.build_from_date
+                    else {}
+                ),
                 # when the weights alone exceed each chip's memory: no engine runs the row as
                 # stated (a TP, PP or dtype misstated); predicted as stated all the same
                 **_over_memory(item.row, item.decode, catalog),
