@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from designer.calibration import measurements, ttft
+from designer.calibration import intervals, measurements, ttft, ttft_interval
 from designer.model.workload import Efficiency
 
 
@@ -121,11 +121,15 @@ def test_the_ttft_forms_print_the_figures_docs_quote(load_script, capsys):
     out = capsys.readouterr().out
     assert "shipped          37.9%   30.2%  -33.7%   71.6%     125.0%" in out
     assert "t0 per engine    26.9%   14.9%  -17.4%   68.7%     134.3%" in out
+    assert "82.1% inside, median half-width ±291.4% (sglang 72.7%, tensorrt-llm 84.1%" in out
+    assert "one publication (5): 80.6% inside, median half-width ±216.1%;" in out
+    assert "1.07-3.77x the prediction" in out
 
 
 def test_validate_predicts_a_file_of_ttfts_as_the_published_check_does(capsys, catalog):
     """`designer validate prefill.csv`: each TTFT under its answer's profile (`--profile
-    default`), the same milliseconds as `ttft.compare`, no interval, the range answers quote."""
+    default`), the same milliseconds as `ttft.compare`, each with the TTFT interval answers give
+    (`ttft_interval`), and the range answers quote."""
     from designer.interface.cli import main
 
     rows = ttft.load(ttft.bundled_path(), catalog)
@@ -134,11 +138,20 @@ def test_validate_predicts_a_file_of_ttfts_as_the_published_check_does(capsys, c
     assert main(["validate", str(ttft.bundled_path()), "--profile", "default", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["measure"] == "ttft" and rec["points"] == len(rows) == 67
-    assert rec["interval"] is None and rec["check"] == ttft.published_check()
+    assert rec["interval"]["check"] == ttft_interval.cross_validated()
+    assert rec["check"] == ttft.published_check()
+    res = ttft.shipped_ratios()
+    q10, q90 = intervals.bounds(intervals.weighted_quantiles(res.ratio, res.source))
     for r in rec["rows"]:
         assert r["predicted_ms"] == pytest.approx(expected[r["id"]]["profile_ms"], rel=1e-12)
         assert r["profile"] == expected[r["id"]]["profile"]
-        assert "low_ms" not in r and "high_ms" not in r  # no TTFT has an interval
+        # every shipped row lies inside the rows the interval was built from: not widened
+        assert r["extrapolated"] == [] and r["widened_by"] == {"fast": 1.0, "slow": 1.0}
+        assert r["low_ms"] == pytest.approx(r["predicted_ms"] * q10, rel=1e-12)
+        assert r["high_ms"] == pytest.approx(r["predicted_ms"] * q90, rel=1e-12)
+    inside = [r["low_ms"] <= r["measured_ms"] <= r["high_ms"] for r in rec["rows"]]
+    assert rec["inside"] == pytest.approx(np.mean(inside) * 100)  # in-sample: built from them
+    assert rec["built_from"] == 67
     rel = [r["predicted_ms"] / r["measured_ms"] - 1 for r in rec["rows"]]
     assert rec["mape"] == pytest.approx(np.mean(np.abs(rel)) * 100)
     assert rec["signed"] == pytest.approx(np.mean(rel) * 100) and rec["signed"] < 0
@@ -146,7 +159,9 @@ def test_validate_predicts_a_file_of_ttfts_as_the_published_check_does(capsys, c
 
     assert main(["validate", str(ttft.bundled_path()), "--profile", "default"]) == 0
     out = capsys.readouterr().out
-    assert "MAPE 37.9%" in out and "no 80% interval" in out and "TTFT check:" in out
+    assert "MAPE 37.9%" in out and "TTFT check:" in out
+    assert "inside their 80% TTFT interval" in out and "TTFT interval check: held out" in out
+    assert "(in-sample for 67 of 67: built from their publications)" in out
     assert "mi300x/vllm: 6 points" in out
 
 
@@ -163,6 +178,8 @@ def test_validate_of_ttfts_under_a_named_profile_and_filters(capsys, catalog):
     for got, row in zip(rec["rows"], rows, strict=True):
         assert got["profile"] == "limit"
         assert got["predicted_ms"] == pytest.approx(ttft.predict_ms(row, limit, catalog))
+        # not the profile the published TTFTs were judged under: widened once for it
+        assert got["extrapolated"] == ["profile"] and got["widened_by"]["slow"] == 1.5
     assert main(["validate", path, "--platform", "b200/vllm"]) == 2
     assert "closest" in capsys.readouterr().err
 
@@ -242,7 +259,8 @@ def test_ttft_rows_of_a_measurements_file_are_predicted_beside_its_decode_rows(
     assert [r["id"] for r in rec["rows"]] == ["cal-01", "cal-02"]
     shipped = {r.id: r for r in ttft.load(ttft.bundled_path(), catalog)}
     got = {r["id"]: r for r in rec["ttft"]["rows"]}
-    assert set(got) == {"ttft-cal-01", "ttft-pf-54"} and rec["ttft"]["interval"] is None
+    assert set(got) == {"ttft-cal-01", "ttft-pf-54"}
+    assert rec["ttft"]["interval"]["check"] == ttft_interval.cross_validated()
     for key in ("cal-01", "pf-54"):
         expected = ttft.answer_ms(shipped[key], catalog)
         assert (got[f"ttft-{key}"]["profile"], got[f"ttft-{key}"]["predicted_ms"]) == expected

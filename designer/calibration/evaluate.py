@@ -154,6 +154,7 @@ def evaluate(
     attention: str = "tp",
     profile: str | profiles.Profile | None = None,
     cost_basis: CostBasis = PURCHASE,
+    engine: str | None = None,
     requests_per_s: float | None = None,
     phase: str = "aggregated",
     chunk_tokens: int | None = None,
@@ -164,18 +165,23 @@ def evaluate(
     The Python default is the `paper` assumption set (the command line's is `deployment`);
     dtypes default to fp8 under `paper` and to the model's native dtype under `deployment`.
     Further keywords go to `Workload` (`prompt_tokens`, `output_tokens`, `speculative`, ...);
-    with `prompt_tokens`, `metrics.ttft_s` is the prefill time of one such prompt, and
-    `ttft_check` how the prefill model met published TTFTs (`ttft.published_check`). With
+    with `prompt_tokens`, `metrics.ttft_s` is the prefill time of one such prompt, with its 80%
+    interval (`metrics.ttft_low_s` / `ttft_high_s`; `ttft_interval`, the dimensions it
+    extrapolated along and how such intervals held out), and `ttft_check` how the prefill model
+    met published TTFTs (`ttft.published_check`). With
     `requests_per_s` too (and `output_tokens`), the replicas serve that many requests/s between
     them in `phase` (aggregated, prefill or decode; `serving.replica`): `metrics.ttft_s` is the
     loaded mean TTFT, `ttft_p90_s` its 90th percentile and `tpot_s` the time per output token
-    with the prompt chunks (aggregated).
+    with the prompt chunks (aggregated); `ttft_interval` then still bounds one prompt's prefill
+    (no queue), and `metrics` has no TTFT interval.
 
     The step time uses `efficiency` when given, else the calibration `profile` (a name, a
     profile TOML path or a Profile), else the chip's default profile (`profiles.default_for`:
     calibrated for shipping chips, `limit` for the paper's presets); the record names it under
     `profile`. Costs are on `cost_basis` (bought, typical power, by default), echoed under
-    `cost_basis`.
+    `cost_basis`. `engine` is the serving engine the answer names (`--engine`), which a
+    profile falling back to a fit over every engine does not carry: a TTFT's interval judges
+    it (`ttft_interval`).
 
     Example: `evaluate("llama3.1-405b", "xpu-hbm3", tp=128, context_tokens=131072)` gives
     about 742 tokens/s per user, memory-bandwidth bound, with 0.567 ms of the 1.35 ms step spent
@@ -196,9 +202,9 @@ def evaluate(
         prof = profile
     else:
         prof = profiles.select(catalog, chip, profile)
-    engine = engines.of_profile(prof)
-    if engine:  # a profile is a software build: only where its engine runs
-        engines.check(catalog, chip, engine, key="profile")
+    fitted = engines.of_profile(prof)
+    if fitted:  # a profile is a software build: only where its engine runs
+        engines.check(catalog, chip, fitted, key="profile")
     arch = catalog.model(model)
     w_default, kv_default = native_dtypes(arch, assumptions)
     if isinstance(workload.get("speculative"), str) and workload["speculative"] not in SPECULATIVE:
@@ -226,6 +232,12 @@ def evaluate(
 
         pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
         record["metrics"]["ttft_s"] = pf.time_s
+        record["ttft_interval"] = _ttft_interval(
+            catalog, prof, engine or fitted, chip, arch, tp, pp, prompt_tokens, pf.time_s
+        )
+        if requests_per_s is None:  # the one-prompt TTFT is the answer's: its interval
+            record["metrics"]["ttft_low_s"] = record["ttft_interval"]["ttft_low_s"]
+            record["metrics"]["ttft_high_s"] = record["ttft_interval"]["ttft_high_s"]
         record["ttft_check"] = ttft.published_check()
     if requests_per_s is not None:
         check_serving(wl, "evaluate", "--requests-per-s")
@@ -246,3 +258,22 @@ def evaluate(
         record["metrics"].update(loaded)
     record["profile"] = profiles.describe(prof)
     return intervals.attach(record, prof, wl)
+
+
+def _ttft_interval(
+    catalog, prof, engine, chip, arch, tp, pp, prompt_tokens: int, ttft_s: float
+) -> dict[str, Any]:
+    """The 80% interval of one prompt's prefill (`ttft_s`) answered under `prof`
+    (`ttft_interval`; a profile other than the published TTFTs' is an extrapolation)."""
+    from designer.calibration import ttft_interval
+
+    answer = ttft_interval.Answer(
+        engine or None,
+        chip,
+        prompt_tokens,
+        arch.is_moe,
+        tp,
+        pp,
+        ttft_interval.judged(catalog, chip, engine, prof),
+    )
+    return ttft_interval.record(ttft_s, ttft_interval.ends(answer))

@@ -16,6 +16,7 @@ Two predictions per row, both held out from TTFT data (no profile is fitted to a
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -126,27 +127,72 @@ def answer_ms(row: Row, catalog: Catalog) -> tuple[str, float]:
     return prof.id, predict_ms(row, prof.efficiency, catalog)
 
 
+@dataclass(frozen=True)
+class Ratios:
+    """Measured / predicted of published TTFTs, each under its answer's profile, with what
+    each row measured (`ratios_of`): what the published check and the TTFT interval
+    (`ttft_interval`) are built from."""
+
+    ratio: np.ndarray
+    source: np.ndarray  # the publication (`source_url`): each weighs the same
+    engine: np.ndarray
+    chip: np.ndarray
+    prompt: np.ndarray
+    moe: np.ndarray
+    tp: np.ndarray
+    pp: np.ndarray
+
+    def take(self, keep: np.ndarray) -> Ratios:
+        return Ratios(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
+
+
+def ratios_of(rows: list[Row], catalog: Catalog) -> Ratios:
+    """The ratios of TTFT rows, each predicted under the profile an answer for its chip and
+    engine uses (`answer_ms`)."""
+    predicted = np.array([answer_ms(r, catalog)[1] for r in rows])
+
+    def col(get) -> np.ndarray:
+        return np.array([get(r) for r in rows])
+
+    return Ratios(
+        ratio=col(lambda r: r.ttft_ms) / predicted,
+        source=col(lambda r: r.source_url),
+        engine=col(lambda r: r.engine),
+        chip=col(lambda r: r.chip),
+        prompt=col(lambda r: r.input_tokens),
+        moe=col(lambda r: catalog.model(r.model).is_moe),
+        tp=col(lambda r: r.tp),
+        pp=col(lambda r: r.pp),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_ratios() -> Ratios:
+    """The ratios of the shipped TTFTs, catalogs/measurements/prefill.csv."""
+    cat = Catalog.load()
+    return ratios_of(load(bundled_path(), cat), cat)
+
+
 @functools.lru_cache(maxsize=1)
 def published_check() -> dict[str, Any]:
     """How the prefill model met the shipped published TTFTs (prefill.csv), each under the
     profile an answer for its chip and engine uses: the range and the median of measured /
     predicted over its rows, and how many source documents they come from. Every answer that
-    gives a TTFT quotes it (`evaluate`): no TTFT calibrates the prefill model, and the sources
-    disagree too much (a fixed per-request time of the serving front end at short prompts, the
-    attention path at long ones) for one interval.
+    gives a TTFT quotes it (`evaluate`, `solve`), beside the TTFT's interval where it has one
+    (`ttft_interval`): no TTFT calibrates the prefill model, and the sources disagree widely (a
+    fixed per-request time of the serving front end at short prompts, the attention path at
+    long ones).
 
     >>> c = published_check()
     >>> c["rows"], c["publications"], c["median_measured_over_predicted"] > 1.0
     (67, 8, True)
     """
-    cat = Catalog.load()
-    rows = load(bundled_path(), cat)
-    ratio = [r.ttft_ms / answer_ms(r, cat)[1] for r in rows]
+    res = shipped_ratios()
     return {
-        "rows": len(rows),
-        "publications": len({r.source_url for r in rows}),
-        "measured_over_predicted": [min(ratio), max(ratio)],
-        "median_measured_over_predicted": float(np.median(ratio)),
+        "rows": len(res.ratio),
+        "publications": len(set(res.source)),
+        "measured_over_predicted": [float(res.ratio.min()), float(res.ratio.max())],
+        "median_measured_over_predicted": float(np.median(res.ratio)),
         "source": "catalogs/measurements/prefill.csv (python scripts/ttft_check.py)",
     }
 

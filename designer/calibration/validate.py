@@ -14,8 +14,8 @@ assumption its interval widens for; `build_from_date`), gets that profile, as an
 that engine and version does, on the numbers of the row's chip × engine where that generation
 measured the row's model (`profiles.on_platform`: the row names that platform as
 `on_platform`); any other row its chip's default. A profile named is used as named. A file of
-published TTFTs (`ttft.holds_ttft`) has its own record (`validate_ttft`: `"measure": "ttft"`, no
-interval).
+published TTFTs (`ttft.holds_ttft`) has its own record (`validate_ttft`: `"measure": "ttft"`, each
+row with its TTFT interval, `ttft_interval`).
 
 >>> from designer.model.catalog import Catalog
 >>> from designer.calibration import measurements, profiles
@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from designer.calibration import intervals, measurements, profiles, ttft
+from designer.calibration import intervals, measurements, profiles, ttft, ttft_interval
 from designer.calibration.calibrate import Errors, Rows, as_rows
 from designer.calibration.measurements import Measurement
 from designer.calibration.profiles import Profile
@@ -227,18 +227,21 @@ def validate_ttft(
     (`ttft.predict_ms`) under `profile`, or with None (`--profile default`) under the profile an
     answer naming its chip and engine uses (`ttft.answer_ms`, as `scripts/ttft_check.py` and the
     published check that answers quote; unlike a decode row, a build its `software` states is
-    not asked for, so those figures stay the ones answers quote). No TTFT has an 80% interval
-    (none held out held 80%: docs/model.md §6), so the rows carry no `low_ms`/`high_ms`; the
-    record names `interval` None and quotes the range `check` that answers print beside a TTFT
-    instead.
+    not asked for, so those figures stay the ones answers quote). Each row carries the 80%
+    interval an answer gives its TTFT (`ttft_interval`: `low_ms`, `high_ms`, the dimensions it
+    `extrapolated` along); the record names how that interval held out (`interval`) beside the
+    range `check` answers print with a TTFT. For rows of the publications the interval was built
+    from (`built_from` of them) the share `inside` is in-sample (its held-out figure is
+    `interval.check`).
 
     >>> from designer.model.catalog import Catalog
     >>> cat = Catalog.load()
     >>> rec = validate_ttft(ttft.load(ttft.bundled_path(), cat), None, cat)
-    >>> rec["measure"], rec["points"], round(rec["mape"], 1), rec["interval"]
-    ('ttft', 67, 37.9, None)
+    >>> held_out = rec["interval"]["check"]
+    >>> rec["measure"], rec["points"], round(rec["mape"], 1), round(held_out["inside"], 1)
+    ('ttft', 67, 37.9, 82.1)
     """
-    used, predicted = [], []
+    used, predicted, ends = [], [], []
     for r in rows:
         if profile is None:
             pid, ms = ttft.answer_ms(r, catalog)
@@ -246,7 +249,11 @@ def validate_ttft(
             pid, ms = profile.id, ttft.predict_ms(r, profile.efficiency, catalog)
         used.append(pid)
         predicted.append(ms)
+        ends.append(ttft_interval.ends(ttft_interval.answer_of(r, catalog, profile)))
     e = Errors(tuple(r.id for r in rows), np.array(predicted), np.array([r.ttft_ms for r in rows]))
+    low = e.predicted_ms * np.array([x.low for x in ends])
+    high = e.predicted_ms * np.array([x.high for x in ends])
+    inside = (e.measured_ms >= low) & (e.measured_ms <= high)
     return {
         "profile": profile.id if profile else DEFAULT,
         "measure": "ttft",
@@ -266,17 +273,34 @@ def validate_ttft(
                 "id": i,
                 "predicted_ms": float(p),
                 "measured_ms": float(m),
+                "low_ms": float(lo),
+                "high_ms": float(hi),
                 "input_tokens": r.input_tokens,
                 "profile": u,
+                "extrapolated": x.extrapolated,
+                "widened_by": x.widened(),
                 # as a decode row's: weights beyond the chips' memory, a prompt beyond the context
                 **_over_memory(r, ttft.workload(r, catalog), catalog),
                 **_beyond_context(r.model, r.input_tokens, catalog),
             }
-            for i, p, m, r, u in zip(e.ids, e.predicted_ms, e.measured_ms, rows, used, strict=True)
+            for i, p, m, lo, hi, r, u, x in zip(
+                e.ids, e.predicted_ms, e.measured_ms, low, high, rows, used, ends, strict=True
+            )
         ],
-        "interval": None,
+        "inside": float(np.mean(inside) * 100),
+        "median_half_width": float(np.median((high - low) / 2.0 / e.predicted_ms) * 100),
+        # the rows of publications the interval is built from: for them `inside` is in-sample
+        "built_from": int(
+            np.isin([r.source_url for r in rows], ttft.shipped_ratios().source).sum()
+        ),
+        # how the TTFT interval held out on the shipped rows (`ttft_interval.cross_validated`)
+        "interval": {
+            "confidence": intervals.CONFIDENCE,
+            "of": "one prompt's prefill, no queue",
+            "check": ttft_interval.cross_validated(),
+        },
         "check": ttft.published_check(),
-        "platforms": platforms([r.platform for r in rows], e),
+        "platforms": platforms([r.platform for r in rows], e, inside),
     }
 
 

@@ -246,6 +246,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         requests_per_s=args.requests_per_s,
         phase=args.phase,
         chunk_tokens=args.chunk_tokens,
+        engine=args.engine,
         **_workload_flags(args),
     )
     if args.json:
@@ -987,7 +988,7 @@ def _validate_ttft(
 ) -> int:
     """`designer validate` on published TTFTs only (a TTFT file, `ttft.holds_ttft`, or a
     measurements file of `measure` = `ttft` rows): predicted against measured per row
-    (`validate.validate_ttft`), without an interval."""
+    (`validate.validate_ttft`), each with its 80% TTFT interval."""
     from designer.calibration.validate import parity_plot, validate_ttft
 
     record = validate_ttft(rows, profile, catalog)
@@ -1036,10 +1037,15 @@ def _print_tail(read: dict, skipped: list | None) -> None:
 
 
 def _print_ttft(record: dict) -> None:
-    """The text of a TTFT record (`validate.validate_ttft`): a table, the errors, why there is
-    no interval and the range answers quote instead, and each platform's errors."""
+    """The text of a TTFT record (`validate.validate_ttft`): a table, the errors, the share
+    inside the TTFT intervals and how they held out, the range answers quote beside a TTFT, and
+    each platform's errors."""
     from designer.calibration.validate import table
-    from designer.interface.report import catalog_table, ttft_check_line
+    from designer.interface.report import (
+        catalog_table,
+        ttft_check_line,
+        ttft_interval_check_line,
+    )
 
     got = record["rows"]
     errs = _record_errors(record)
@@ -1049,10 +1055,17 @@ def _print_ttft(record: dict) -> None:
     title = f"time to first token, profile {record['profile']} ({record['error']})"
     _console().print(catalog_table(lines, title))
     print(f"{errs.summary()}, signed {record['signed']:+.1f}% (+: predicted slower)")
+    mine = record["built_from"]  # rows of the publications the interval is built from
     print(
-        "no 80% interval: none tried held 80% of published TTFTs held out (docs/model.md §6); "
-        "answers quote this range beside a TTFT instead:"
+        f"{record['inside']:.1f}% inside their 80% TTFT interval, median half-width "
+        f"±{record['median_half_width']:.1f}%"
+        + (
+            f" (in-sample for {mine} of {record['points']}: built from their publications)"
+            if mine
+            else ""
+        )
     )
+    print(ttft_interval_check_line(record["interval"]["check"]))
     print(ttft_check_line(record["check"]))
     _print_platforms(record)
     _print_stated(record)
@@ -1166,7 +1179,8 @@ def parser() -> argparse.ArgumentParser:
         "--prompt-tokens",
         type=_context,
         default=None,
-        help="prompt length per request (also reports metrics.ttft_s, its prefill time)",
+        help="prompt length per request (also reports metrics.ttft_s, its prefill time, with "
+        "its 80%% interval ttft_low_s / ttft_high_s)",
     )
     ev.add_argument(
         "--output-tokens", type=_context, default=None, help="output length per request"

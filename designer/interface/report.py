@@ -111,6 +111,9 @@ def print_evaluation(record: dict[str, Any], console: Console | None = None) -> 
         console.print(serving_line(m, f"at {m['requests_per_s']:g} requests/s"))
     elif "ttft_s" in m:
         console.print(f"time to first token {_si(m['ttft_s'], 's')} (one prompt)")
+    if "ttft_interval" in record:
+        console.print(ttft_interval_line(record["ttft_interval"], loaded="ttft_low_s" not in m))
+        console.print(ttft_interval_check_line(record["ttft_interval"]["check"]))
     if "ttft_check" in record:
         console.print(ttft_check_line(record["ttft_check"]))
     for line in interval_check_lines([record]):
@@ -175,6 +178,18 @@ def interval_check_lines(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def ttft_interval_line(iv: dict[str, Any], loaded: bool) -> str:
+    """One prompt's TTFT interval (`ttft_interval.record`), naming the dimensions it was
+    widened for; `loaded`: the answer's TTFT is a loaded one, which has none."""
+    extra = iv["extrapolated"]
+    head = f"one prompt's TTFT {_si(iv['ttft_s'], 's')}" if loaded else "TTFT"
+    return (
+        f"{head}, 80% interval {_si(iv['ttft_low_s'], 's')}–{_si(iv['ttft_high_s'], 's')}"
+        + (f" (extrapolated: {', '.join(extra)})" if extra else "")
+        + ("; the loaded TTFT has no interval" if loaded else "")
+    )
+
+
 def ttft_check_line(c: dict[str, Any]) -> str:
     """How the prefill model met published TTFTs, said beside every TTFT an answer gives."""
     lo, hi = c["measured_over_predicted"]
@@ -183,6 +198,15 @@ def ttft_check_line(c: dict[str, Any]) -> str:
     return (
         f"TTFT check: published one-request TTFTs measured {lo:.1f}–{hi:.1f}× the prefill "
         f"model's{typical} ({c['rows']} rows, {c['publications']} publications; {c['source']})"
+    )
+
+
+def ttft_interval_check_line(c: dict[str, Any]) -> str:
+    """How TTFT intervals held out on the published TTFTs (`ttft_interval.cross_validated`)."""
+    return (
+        f"TTFT interval check: held out by publication, {c['inside']:.1f}% of {c['points']} "
+        f"published TTFTs inside their 80% interval, median half-width "
+        f"±{c['median_half_width']:.0f}% (docs/model.md §6)"
     )
 
 
