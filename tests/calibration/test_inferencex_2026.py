@@ -57,3 +57,38 @@ def test_what_the_blind_check_says(catalog):
     assert rec["mape"] == pytest.approx(16.7, abs=0.05)
     assert rec["inside"] == 100.0
     assert rec["median_half_width"] == pytest.approx(147.9, abs=0.05)
+
+
+def test_its_one_request_ttfts_are_its_tables_ttft_column(catalog):
+    """held_out/inferencex_2026_ttft.csv: the TTFT column of every concurrency-1 line the decode
+    rows quote (one request in flight, no queue), each with its decode row's configuration."""
+    from designer.calibration import ttft
+
+    path = bundled_path("held_out/inferencex_2026_ttft.csv")
+    decode = {r.id: r for r in load(LATER, catalog)}
+    rows = ttft.load(path, catalog)
+    assert [r.id for r in rows] == [i for i, r in decode.items() if r.batch == 1]
+    with LATER.open(encoding="utf-8") as f:
+        notes = {row["id"]: row["notes"] for row in csv.DictReader(f)}
+    for r in rows:
+        d = decode[r.id]
+        same = ("source_url", "chip", "engine", "model", "weight_dtype", "kv_dtype", "tp", "pp")
+        assert all(getattr(r, k) == getattr(d, k) for k in same), r.id
+        assert r.input_tokens == d.input_tokens
+        line = re.search(r'Verbatim baseline table line: "(\|[^"]*\|)"', notes[r.id])[1]
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert " c1 " in cells[0] and r.ttft_ms == float(cells[3]), r.id  # the TTFT ms column
+
+
+def test_the_ttft_interval_out_of_sample(catalog):
+    """The shipped TTFT interval (built from prefill.csv only) on these 8 one-request TTFTs of
+    2026 builds: MAPE 37.7%, all too fast, every one inside (docs/model.md §6, rule N2)."""
+    from designer.calibration import ttft
+    from designer.calibration.validate import validate_ttft
+
+    rows = ttft.load(bundled_path("held_out/inferencex_2026_ttft.csv"), catalog)
+    rec = validate_ttft(rows, None, catalog)
+    assert rec["built_from"] == 0  # none of their publications built the interval
+    assert rec["mape"] == pytest.approx(37.7, abs=0.05) and rec["signed"] < 0
+    assert rec["inside"] == 100.0
+    assert rec["median_half_width"] == pytest.approx(456.7, abs=0.05)
