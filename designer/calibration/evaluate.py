@@ -233,7 +233,7 @@ def evaluate(
         pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
         record["metrics"]["ttft_s"] = pf.time_s
         record["ttft_interval"] = _ttft_interval(
-            catalog, prof, engine or fitted, chip, arch, tp, pp, prompt_tokens, pf.time_s
+            catalog, prof, engine or fitted, chip, wl, tp, pp, prompt_tokens, pf.time_s
         )
         if requests_per_s is None:  # the one-prompt TTFT is the answer's: its interval
             record["metrics"]["ttft_low_s"] = record["ttft_interval"]["ttft_low_s"]
@@ -261,7 +261,7 @@ def evaluate(
 
 
 def _ttft_interval(
-    catalog, prof, engine, chip, arch, tp, pp, prompt_tokens: int, ttft_s: float
+    catalog, prof, engine, chip, wl: Workload, tp, pp, prompt_tokens: int, ttft_s: float
 ) -> dict[str, Any]:
     """The 80% interval of one prompt's prefill (`ttft_s`) answered under `prof`
     (`ttft_interval`; a profile other than the published TTFTs' is an extrapolation)."""
@@ -271,9 +271,11 @@ def _ttft_interval(
         engine or None,
         chip,
         prompt_tokens,
-        arch.is_moe,
+        wl.model.is_moe,
         tp,
         pp,
+        wl.weight_dtype,
+        wl.assumptions == Assumptions.preset("deployment"),
         ttft_interval.judged(catalog, chip, engine, prof),
     )
     return ttft_interval.record(ttft_s, ttft_interval.ends(answer))

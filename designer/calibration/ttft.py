@@ -141,6 +141,7 @@ class Ratios:
     moe: np.ndarray
     tp: np.ndarray
     pp: np.ndarray
+    weight_dtype: np.ndarray
 
     def take(self, keep: np.ndarray) -> Ratios:
         return Ratios(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
@@ -163,6 +164,7 @@ def ratios_of(rows: list[Row], catalog: Catalog) -> Ratios:
         moe=col(lambda r: catalog.model(r.model).is_moe),
         tp=col(lambda r: r.tp),
         pp=col(lambda r: r.pp),
+        weight_dtype=col(lambda r: r.weight_dtype),
     )
 
 

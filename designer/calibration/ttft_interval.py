@@ -7,9 +7,10 @@ chip and engine uses (`ttft.answer_ms`). An answer's TTFT interval is its predic
 the same (`intervals.weighted_quantiles`, as the decode intervals weigh them), widened at both
 ends by `intervals.WIDEN` for each dimension the answer lies outside those rows along
 (`extrapolated`): an engine none of them ran, a prompt longer than the longest, a chip none of
-them measured, an MoE model while they hold none, a TP or PP beyond the largest, and a profile
-other than the calibrated default of its chip and engine (the rows were predicted under those
-only: `judged`).
+them measured, an MoE model while they hold none, a TP or PP beyond the largest, a weight
+dtype none of them ran, equations other than the deployment preset's, and a profile other than
+the calibrated default of its chip and engine (the rows were predicted under those only:
+`judged`).
 
 The same method judged held out (`cross_validated`, `held_out`: each publication's rows by an
 interval from the other publications' rows alone, their dimensions judged against those rows)
@@ -32,7 +33,17 @@ from designer.calibration.ttft import Ratios
 from designer.model.catalog import Catalog
 
 # the dimensions an answer may lie outside the published TTFTs along, in the order named
-DIMENSIONS = ("engine", "prompt", "chip", "moe", "tp", "pp", "profile")
+DIMENSIONS = (
+    "engine",
+    "prompt",
+    "chip",
+    "moe",
+    "tp",
+    "pp",
+    "weight_dtype",
+    "assumptions",
+    "profile",
+)
 
 
 class Answer(NamedTuple):
@@ -45,6 +56,8 @@ class Answer(NamedTuple):
     moe: bool
     tp: int
     pp: int
+    weight_dtype: str
+    deployment: bool = True  # under the deployment equations, as every published row was
     default_profile: bool = True
 
 
@@ -57,6 +70,8 @@ def extrapolated(res: Ratios, a: Answer) -> list[str]:
         "moe": a.moe and not res.moe.any(),
         "tp": a.tp > res.tp.max(),
         "pp": a.pp > res.pp.max(),
+        "weight_dtype": a.weight_dtype not in set(res.weight_dtype),
+        "assumptions": not a.deployment,
         "profile": not a.default_profile,
     }
     return [d for d in DIMENSIONS if outside[d]]
@@ -105,7 +120,8 @@ def answer_of(row: ttft.Row, catalog: Catalog, profile) -> Answer:
         catalog.model(row.model).is_moe,
         row.tp,
         row.pp,
-        judged(catalog, row.chip, row.engine, profile),
+        row.weight_dtype,
+        default_profile=judged(catalog, row.chip, row.engine, profile),
     )
 
 
@@ -153,6 +169,7 @@ def held_out(res: Ratios) -> dict[str, Any]:
                 bool(res.moe[i]),
                 int(res.tp[i]),
                 int(res.pp[i]),
+                str(res.weight_dtype[i]),
             )
             e = ends(a, others)
             inside[i] = e.low <= res.ratio[i] <= e.high

@@ -21,6 +21,7 @@ def _ratios(ratio, source, engine=None, chip=None, prompt=None, moe=None) -> Rat
         moe=np.array(moe or [False] * n),
         tp=np.ones(n, int),
         pp=np.ones(n, int),
+        weight_dtype=np.array(["fp8"] * n),
     )
 
 
@@ -56,24 +57,27 @@ def test_held_out_by_publication_counted_by_hand():
 
 def test_each_dimension_outside_the_rows_widens_both_ends_once():
     res = ttft.shipped_ratios()
-    inside = Answer("tensorrt-llm", "h100-sxm", 2048, False, 2, 1)
+    inside = Answer("tensorrt-llm", "h100-sxm", 2048, False, 2, 1, "fp8")
     base = ttft_interval.ends(inside)
     assert base.extrapolated == [] and base.widened_by == 1.0
     q = intervals.weighted_quantiles(res.ratio, res.source)
     assert (base.low, base.high) == pytest.approx(intervals.bounds(q))
     assert base.low < 1.0 < base.high  # the prediction lies inside its own interval
-    outside = Answer("lmdeploy", "b300", int(res.prompt.max()) + 1, False, 16, 2, False)
+    far = int(res.prompt.max()) + 1
+    outside = Answer("lmdeploy", "b300", far, False, 16, 2, "fp4", False, False)
     e = ttft_interval.ends(outside)
-    assert e.extrapolated == ["engine", "prompt", "chip", "tp", "pp", "profile"]
-    assert e.widened_by == pytest.approx(1.5**6)
-    assert e.low == pytest.approx(base.low / 1.5**6) and e.high == pytest.approx(base.high * 1.5**6)
+    assert e.extrapolated == [
+        *("engine", "prompt", "chip", "tp", "pp", "weight_dtype", "assumptions", "profile")
+    ]
+    assert e.widened_by == pytest.approx(1.5**8)
+    assert e.low == pytest.approx(base.low / 1.5**8) and e.high == pytest.approx(base.high * 1.5**8)
     # no engine named: every engine's ratios hold it
     assert ttft_interval.ends(inside._replace(engine=None)).extrapolated == []
 
 
 def test_an_moe_answer_extrapolates_only_while_the_rows_hold_no_moe_model():
     dense = _ratios([1.0, 2.0], ["a", "b"])
-    a = Answer("sglang", "h200", 1000, True, 1, 1)
+    a = Answer("sglang", "h200", 1000, True, 1, 1, "fp8")
     assert ttft_interval.extrapolated(dense, a) == ["moe"]
     assert ttft_interval.extrapolated(ttft.shipped_ratios(), a) == []  # DeepSeek-R1, Qwen3
 
@@ -112,6 +116,14 @@ def test_evaluate_gives_one_prompts_ttft_its_interval(catalog):
     lmdeploy = evaluate("llama3.1-70b", "h200", tp=8, pp=1, batch=16, engine="lmdeploy", **kw)
     assert lmdeploy["profile"]["name"] == rec["profile"]["name"]
     assert lmdeploy["ttft_interval"]["extrapolated"] == ["engine"]
+    # the paper's equations (the Python default) are not the ones they were predicted under
+    paper = evaluate(
+        "llama3.1-70b", "h200", tp=8, pp=1, batch=16, catalog=catalog, prompt_tokens=4096
+    )
+    assert paper["ttft_interval"]["extrapolated"] == ["assumptions"]
+    # nor FP4 weights, which no published TTFT ran
+    fp4 = evaluate("llama3.1-70b", "b200", tp=8, pp=1, batch=16, weight_dtype="fp4", **kw)
+    assert fp4["ttft_interval"]["extrapolated"] == ["weight_dtype"]
     # the hardware limit is not what the published TTFTs were predicted under
     lim = evaluate("llama3.1-70b", "h200", tp=8, pp=1, batch=16, profile="limit", **kw)
     assert lim["ttft_interval"]["extrapolated"] == ["profile"]
