@@ -151,13 +151,7 @@ class Forms:
     def __init__(self, rows: list[ttft.Row], cat: Catalog):
         self.parts = np.array([_parts(r, cat) for r in rows])
         self.measured = np.array([r.ttft_ms / 1e3 for r in rows])
-        self.shipped = np.array(
-            [
-                ttft.predict_ms(r, profiles.default_for(cat, r.chip, r.engine).efficiency, cat)
-                / 1e3
-                for r in rows
-            ]
-        )
+        self.shipped = np.array([ttft.answer_ms(r, cat)[1] / 1e3 for r in rows])
         self.engine = np.array([r.engine for r in rows])
         self.source = np.array([r.source_url for r in rows])
 
