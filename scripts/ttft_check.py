@@ -20,8 +20,9 @@ mean signed error, and the share inside an 80% interval built from the other pub
 held-out measured / predicted (each also held out without the judged publication), with its
 median half-width. docs/model.md §6 ("Time to first token") states the rules these were judged
 by (round 12: a fixed time and a TTFT interval, neither adopted). Last, how the interval answers
-give held out (round 18: `designer.calibration.ttft_interval.held_out`), and the same with
-the pages of one repository at one commit counted as one publication.
+give held out (rules N2, round 18, and E, round 19: `designer.calibration.ttft_interval.held_out`),
+overall and per engine, and the same with the pages of one repository at one commit counted as
+one publication.
 """
 
 from __future__ import annotations
@@ -241,15 +242,21 @@ def forms(rows: list[ttft.Row], cat: Catalog) -> int:
         s, t0 = _fit_fixed(f.shipped, f.measured, form == "scale+t0")
         print(f"{form} fitted on all {len(rows)} rows: s = {s:.3g}, t0 = {t0 * 1e3:.2g} ms")
     ratios = ttft.ratios_of(rows, cat)
-    c = ttft_interval.held_out(ratios)  # the interval answers give (round 18, rule N2)
-    engines_inside = ", ".join(f"{e} {v:.1f}%" for e, v in c["inside_by_engine"].items())
+    c = ttft_interval.held_out(ratios)  # the interval answers give (rules N2 and E)
+    engines_inside = ", ".join(
+        f"{e} {v:.1f}% at ±{c['median_half_width_by_engine'][e]:.1f}%"
+        for e, v in c["inside_by_engine"].items()
+    )
     print(
-        f"shipped interval (publications weighed equally, 1.5x per dimension outside the other"
-        f" publications' rows): {c['inside']:.1f}% inside, median half-width"
+        f"shipped interval (publications weighed equally; an engine's own rows where"
+        f" {ttft_interval.MIN_PUBLICATIONS} publications measured it; 1.5x per dimension outside"
+        f" the other publications' rows): {c['inside']:.1f}% inside, median half-width"
         f" ±{c['median_half_width']:.1f}% ({engines_inside})"
     )
     # the same with the pages of one repository at one commit counted as one publication
-    grouped = dataclasses.replace(ratios, source=np.array([_repository(u) for u in ratios.source]))
+    grouped = dataclasses.replace(
+        ratios, source=np.array([ttft_interval.publication(u) for u in ratios.source])
+    )
     g = ttft_interval.held_out(grouped)
     low, high = intervals.bounds(intervals.weighted_quantiles(grouped.ratio, grouped.source))
     print(
@@ -258,14 +265,6 @@ def forms(rows: list[ttft.Row], cat: Catalog) -> int:
         f" built from all rows {low:.2f}-{high:.2f}x the prediction"
     )
     return 0
-
-
-def _repository(url: str) -> str:
-    """A GitHub page's repository and commit (`https://github.com/O/R/blob/C`), else `url`."""
-    parts = url.split("/")
-    if url.startswith("https://github.com/") and len(parts) > 6 and parts[5] in ("blob", "tree"):
-        return "/".join(parts[:7])
-    return url
 
 
 if __name__ == "__main__":

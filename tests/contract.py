@@ -61,6 +61,12 @@ FLEET_KEYS = {
     "tokens_per_s_per_user_low",
     "tokens_per_s_per_user_high",
     "interval",
+    # the loaded TTFT's 80% interval (round 19; null in a row without a TTFT)
+    "ttft_low_s",
+    "ttft_high_s",
+    "ttft_p90_low_s",
+    "ttft_p90_high_s",
+    "ttft_interval",
 }
 TOTALS_KEYS = {
     "chips",

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import math
 
 import numpy as np
 import pytest
 
-from designer.calibration import profiles
+from designer.calibration import profiles, ttft_interval
 from designer.calibration.evaluate import evaluate
 from designer.interface.cli import main
 from designer.model import perf, serving
@@ -21,6 +22,7 @@ from designer.model.workload import Workload
 from designer.optimize import columns as columns_mod
 from designer.optimize.problem import problem_from_dict
 from designer.optimize.solve import solve
+from tests.optimize import candidate_of
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +102,34 @@ def test_md1_wait_by_hand():
     assert p90 == pytest.approx(2.0 / (2 * 0.5) * math.log(0.5 / 0.1))
     assert serving.md1_wait(0.05, 1.0)[1] == 0.0  # P(wait > 0) = ρ < 10%
     assert np.isinf(serving.md1_wait(1.0, 1.0)[0])
+
+
+def test_queued_ttft_by_hand():
+    """TTFT = service + extra + the M/D/1 wait of the server; an aggregated replica of p
+    micro-batches is p servers of its chunk steps, each at 1/p of the requests."""
+    mean, p90, rho = serving.queued_ttft(0.3, 0.1, 4.0, 0.05)
+    wait, wait90 = serving.md1_wait(0.4, 0.1)
+    assert rho == pytest.approx(0.4)
+    assert (mean, p90) == pytest.approx((0.35 + wait, 0.35 + wait90))
+    agg = serving.aggregated_ttft(0.2, 6.0, 3)
+    assert agg == pytest.approx(serving.queued_ttft(0.2, 0.2, 2.0))
+    assert serving.prefill_queue(0.3, 3, 0.05, 4.0)["ttft_s"] == pytest.approx(mean)
+
+
+@pytest.mark.parametrize("phase", ["aggregated", "prefill"])
+def test_a_scaled_service_time_moves_only_the_ttft(catalog, phase):
+    """`service_scale` (an end of the TTFT's interval) scales the prompt's service time in its
+    TTFT and its queue's load; the TPOT and the prompt tokens per step stay the model's."""
+    wl = Workload(catalog.model("llama3.1-8b"), 2500, prompt_tokens=2000, output_tokens=500)
+    kw = dict(tp=2, pp=1, batch=16, phase=phase, requests_per_s=3.0)
+    base = serving.replica(wl, catalog, "h100-sxm", **kw)
+    assert serving.replica(wl, catalog, "h100-sxm", service_scale=1.0, **kw) == base
+    slow = serving.replica(wl, catalog, "h100-sxm", service_scale=2.0, **kw)
+    assert slow["prefill_utilization"] == pytest.approx(2 * base["prefill_utilization"])
+    assert slow["ttft_s"] > 2 * (base["ttft_s"] - (base["kv_transfer_s"] or 0.0))
+    assert slow["ttft_p90_s"] > base["ttft_p90_s"]
+    for key in ("tpot_s", "prefill_kv_per_chip_bytes", "kv_transfer_s", "requests_per_s"):
+        assert slow[key] == base[key]
 
 
 def test_prefill_capacity_meets_the_ttft_exactly():
@@ -325,11 +355,18 @@ def test_every_answer_re_evaluates_through_evaluate(catalog, mode):
             requests_per_s=row["requests_per_s"],
             phase=row["phase"],
         )["metrics"]
-        for key in ("ttft_s", "ttft_p90_s", "tpot_s"):
+        # the loaded TTFT's interval too (`ttft_interval.loaded`, the same one-prompt ends)
+        ends = ("ttft_low_s", "ttft_high_s", "ttft_p90_low_s", "ttft_p90_high_s")
+        for key in ("ttft_s", "ttft_p90_s", "tpot_s", *ends):
             if row[key] is None:
-                assert m[key] is None
+                assert m.get(key) is None
             else:
                 assert m[key] == pytest.approx(row[key], rel=1e-9)
+        if row["ttft_s"] is not None:
+            assert row["ttft_low_s"] < row["ttft_s"]
+            assert row["ttft_interval"]["of"] == ttft_interval.LOADED
+        else:
+            assert row["ttft_interval"] is None and row["ttft_p90_low_s"] is None
         if row["ttft_p90_s"] is not None:
             assert row["ttft_p90_s"] <= 1.0 * (1 + 1e-9)
         if row["tpot_s"] is not None:
@@ -392,6 +429,27 @@ def test_evaluate_cli_reports_loaded_ttft(capsys):
     assert rc == 0 and "TTFT" in out and "p90" in out and "TPOT" in out
     rc = main(["evaluate", "--model", "llama3.1-8b", "--chip", "h100-sxm", "--requests-per-s", "2"])
     assert rc == 2
+
+
+def test_a_serving_class_beside_a_decode_only_one_prints(tmp_path, capsys):
+    """The text answer of two classes, one serving requests and one decode only: the serving
+    lines (TTFT, TPOT, the p90's interval) name the serving class's rows only."""
+    problem = tmp_path / "two.toml"
+    problem.write_text(
+        "[[class]]\nname = 'chat'\nmodel = 'llama3.1-8b'\nprompt_tokens = 2000\n"
+        "output_tokens = 500\ntokens_per_s_per_user = 50\nrequests_per_s = 4\n"
+        "ttft = '1 s'\n\n[[class]]\nname = 'batch'\nmodel = 'llama3.1-8b'\n"
+        "context_tokens = '4K'\ntokens_per_s_per_user = 30\nconcurrent_users = 20\n\n"
+        "[objective]\nminimize = 'chips'\n\n[space]\nchips = ['h100-sxm']\ntp = [1, 2]\n"
+        "pp = [1]\n"
+    )
+    assert main(["solve", str(problem)]) == 0
+    out = capsys.readouterr().out
+    assert "requests/s: TTFT" in out and "p90 80% interval" in out
+    assert main(["solve", str(problem), "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    classes = {r["class"]: r for r in rec["fleet"]}
+    assert classes["batch"]["requests_per_s"] is None and classes["batch"]["ttft_interval"] is None
 
 
 def test_kv_transfer_uses_the_catalogs_scale_out_bandwidth(catalog):
@@ -482,15 +540,7 @@ def _brute_force_most(p, objective: str) -> float:
     full = np.flatnonzero((c.phase == "decode") & (c.limited_by != columns_mod.PARTIAL))
     items = []  # (chips, users, value) of one decode replica at each batch
     for k in full:
-        i = int(
-            np.flatnonzero(
-                (g.chip == c.chip[k])
-                & (g.t == c.t[k])
-                & (g.p == c.p[k])
-                & (g.ep == c.ep[k])
-                & (g.attention == c.attention[k])
-            )[0]
-        )
+        i = candidate_of(g, c, k)
         b = np.arange(1, int(c.batch[k]) + 1)
         tokens = g.metrics(wc, b, np.full(len(b), i))["system_tokens_per_s"]
         for bb, tok in zip(b, tokens, strict=True):

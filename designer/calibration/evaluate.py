@@ -173,7 +173,9 @@ def evaluate(
     them in `phase` (aggregated, prefill or decode; `serving.replica`): `metrics.ttft_s` is the
     loaded mean TTFT, `ttft_p90_s` its 90th percentile and `tpot_s` the time per output token
     with the prompt chunks (aggregated); `ttft_interval` then still bounds one prompt's prefill
-    (no queue), and `metrics` has no TTFT interval.
+    (no queue), its `loaded` the loaded TTFT (the queue model at the one prompt's interval
+    ends, `ttft_interval.loaded`), which `metrics` repeats (`ttft_low_s`, `ttft_high_s`,
+    `ttft_p90_low_s`, `ttft_p90_high_s`; null where the slow end fills the queue).
 
     The step time uses `efficiency` when given, else the calibration `profile` (a name, a
     profile TOML path or a Profile), else the chip's default profile (`profiles.default_for`:
@@ -227,55 +229,45 @@ def evaluate(
     if model != arch.id and catalog.model_id(model) == arch.id:
         record["model"]["asked"] = model
     record["cost_basis"] = cost_basis.describe()
+    ends = None
     if prompt_tokens is not None:
-        from designer.calibration import ttft
+        from designer.calibration import ttft, ttft_interval
 
         pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
         record["metrics"]["ttft_s"] = pf.time_s
-        record["ttft_interval"] = _ttft_interval(
-            catalog, prof, engine or fitted, chip, wl, tp, pp, prompt_tokens, pf.time_s
-        )
+        answer = ttft_interval.answer_for(catalog, prof, engine or fitted, chip, wl, tp, pp)
+        ends = ttft_interval.ends(answer)
+        record["ttft_interval"] = ttft_interval.record(pf.time_s, ends)
         if requests_per_s is None:  # the one-prompt TTFT is the answer's: its interval
             record["metrics"]["ttft_low_s"] = record["ttft_interval"]["ttft_low_s"]
             record["metrics"]["ttft_high_s"] = record["ttft_interval"]["ttft_high_s"]
         record["ttft_check"] = ttft.published_check()
     if requests_per_s is not None:
         check_serving(wl, "evaluate", "--requests-per-s")
-        loaded = serving.replica(
-            wl,
-            catalog,
-            chip,
-            tp=tp,
-            pp=pp,
-            batch=batch,
-            ep=ep,
-            attention=attention,
-            phase=phase,
-            requests_per_s=requests_per_s / replicas,
-            chunk_tokens=chunk_tokens or serving.DEFAULT_CHUNK_TOKENS,
-        )
+
+        def served(scale: float = 1.0) -> dict[str, Any]:
+            return serving.replica(
+                wl,
+                catalog,
+                chip,
+                tp=tp,
+                pp=pp,
+                batch=batch,
+                ep=ep,
+                attention=attention,
+                phase=phase,
+                requests_per_s=requests_per_s / replicas,
+                chunk_tokens=chunk_tokens or serving.DEFAULT_CHUNK_TOKENS,
+                service_scale=scale,
+            )
+
+        loaded = served()
         loaded["requests_per_s"] = float(requests_per_s)
         record["metrics"].update(loaded)
+        if ends is not None and loaded["ttft_s"] is not None:  # the loaded TTFT's interval
+            iv = ttft_interval.loaded(served(ends.low), served(ends.high), ends)
+            record["ttft_interval"]["loaded"] = iv
+            m = record["metrics"]
+            m.update({key: iv[key] for key in serving.TTFT_ENDS})
     record["profile"] = profiles.describe(prof)
     return intervals.attach(record, prof, wl)
-
-
-def _ttft_interval(
-    catalog, prof, engine, chip, wl: Workload, tp, pp, prompt_tokens: int, ttft_s: float
-) -> dict[str, Any]:
-    """The 80% interval of one prompt's prefill (`ttft_s`) answered under `prof`
-    (`ttft_interval`; a profile other than the published TTFTs' is an extrapolation)."""
-    from designer.calibration import ttft_interval
-
-    answer = ttft_interval.Answer(
-        engine or None,
-        chip,
-        prompt_tokens,
-        wl.model.is_moe,
-        tp,
-        pp,
-        wl.weight_dtype,
-        wl.assumptions == Assumptions.preset("deployment"),
-        ttft_interval.judged(catalog, chip, engine, prof),
-    )
-    return ttft_interval.record(ttft_s, ttft_interval.ends(answer))

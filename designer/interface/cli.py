@@ -276,6 +276,33 @@ def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _with_confidences(problem, confidence: float | None, ttft_confidence: float | None):
+    """`problem` with `--confidence` on every class ([sla] or [[class]]) and
+    `--ttft-confidence` on every class with a TTFT target (bad input when none has one)."""
+    import dataclasses
+
+    from designer.optimize.problem import check_confidence
+
+    changes: dict[str, float] = {}
+    if confidence is not None:
+        changes["confidence"] = check_confidence(confidence, None, "--confidence")
+    if ttft_confidence is not None:
+        changes["ttft_confidence"] = check_confidence(ttft_confidence, None, "--ttft-confidence")
+        if not any(wc.serving for wc in problem.classes):
+            raise InputError(
+                'a TTFT confidence needs a class with a TTFT target ([sla] ttft = "2 s")',
+                key="--ttft-confidence",
+            )
+    if not changes:
+        return problem
+
+    def changed(wc):
+        mine = {k: v for k, v in changes.items() if k == "confidence" or wc.serving}
+        return dataclasses.replace(wc, **mine)
+
+    return dataclasses.replace(problem, classes=tuple(changed(wc) for wc in problem.classes))
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
     from designer.optimize.problem import load_problem
     from designer.optimize.solve import solve
@@ -295,16 +322,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         from designer.optimize import synthesize
 
         run = synthesize.solve  # the fleet MILP; portfolios by design sets (docs/model.md §7)
-    if args.confidence is not None:  # every class, [sla] or [[class]]
-        import dataclasses
-
-        from designer.optimize.problem import check_confidence
-
-        c = check_confidence(args.confidence, None, "--confidence")
-        problem = dataclasses.replace(
-            problem,
-            classes=tuple(dataclasses.replace(wc, confidence=c) for wc in problem.classes),
-        )
+    problem = _with_confidences(problem, args.confidence, args.ttft_confidence)
     try:
         sol = run(problem, prune=not args.no_prune, time_limit=args.time_limit)
     except InputError as exc:  # found while solving (a chip without the dtype): name the file
@@ -1190,7 +1208,8 @@ def parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=None,
         help="requests/s the design serves (with --prompt-tokens and --output-tokens): "
-        "reports loaded metrics.ttft_s (mean), ttft_p90_s and tpot_s",
+        "reports loaded metrics.ttft_s (mean), ttft_p90_s and tpot_s, the TTFTs with their "
+        "80%% interval",
     )
     ev.add_argument(
         "--phase",
@@ -1279,7 +1298,14 @@ def parser() -> argparse.ArgumentParser:
         "--confidence",
         type=float,
         help="size the fleet so each class's SLA holds at the slow end of the prediction's "
-        "interval with this probability, e.g. 0.9 (same as [sla] confidence)",
+        "interval with this probability, e.g. 0.9 (same as [sla] confidence); a TTFT target "
+        "stays at the prediction unless --ttft-confidence",
+    )
+    so.add_argument(
+        "--ttft-confidence",
+        type=float,
+        help="size the prefill so each TTFT target holds at the slow end of the TTFT's "
+        "interval with this probability, e.g. 0.9 (same as [sla] ttft_confidence)",
     )
     so.set_defaults(func=cmd_solve)
 

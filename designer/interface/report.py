@@ -112,8 +112,12 @@ def print_evaluation(record: dict[str, Any], console: Console | None = None) -> 
     elif "ttft_s" in m:
         console.print(f"time to first token {_si(m['ttft_s'], 's')} (one prompt)")
     if "ttft_interval" in record:
-        console.print(ttft_interval_line(record["ttft_interval"], loaded="ttft_low_s" not in m))
-        console.print(ttft_interval_check_line(record["ttft_interval"]["check"]))
+        iv = record["ttft_interval"]
+        console.print(ttft_interval_line(iv, loaded=m.get("requests_per_s") is not None))
+        if "loaded" in iv:
+            console.print(loaded_ttft_line(iv["loaded"]))
+        engine = (iv.get("built_from") or {}).get("engine")
+        console.print(ttft_interval_check_line(iv["check"], engine))
     if "ttft_check" in record:
         console.print(ttft_check_line(record["ttft_check"]))
     for line in interval_check_lines([record]):
@@ -179,14 +183,41 @@ def interval_check_lines(records: list[dict[str, Any]]) -> list[str]:
 
 
 def ttft_interval_line(iv: dict[str, Any], loaded: bool) -> str:
-    """One prompt's TTFT interval (`ttft_interval.record`), naming the dimensions it was
-    widened for; `loaded`: the answer's TTFT is a loaded one, which has none."""
+    """One prompt's TTFT interval (`ttft_interval.record`), naming the engine whose published
+    TTFTs alone built it and the dimensions it was widened for; `loaded`: the answer's TTFT is
+    a loaded one (its interval: `loaded_ttft_line`)."""
     extra = iv["extrapolated"]
+    engine = (iv.get("built_from") or {}).get("engine")
     head = f"one prompt's TTFT {_si(iv['ttft_s'], 's')}" if loaded else "TTFT"
     return (
         f"{head}, 80% interval {_si(iv['ttft_low_s'], 's')}–{_si(iv['ttft_high_s'], 's')}"
+        + (f" (from {engine}'s published TTFTs)" if engine else "")
         + (f" (extrapolated: {', '.join(extra)})" if extra else "")
-        + ("; the loaded TTFT has no interval" if loaded else "")
+    )
+
+
+def loaded_ttft_line(lv: dict[str, Any]) -> str:
+    """A loaded TTFT's interval (`ttft_interval.loaded`): the one prompt's carried through the
+    queue model, which no loaded measurement checks; unbounded where the slow end fills it."""
+    if lv["ttft_low_s"] is None:  # even the fast end fills the queue
+        mean = "no bound: the prompts fill the queue even at its fast end"
+    elif lv["saturates"]:
+        high = (
+            f"no bound: at the slow end the prompts load the queue "
+            f"{lv['prefill_utilization_high']:.0%}"
+        )
+        mean = (
+            f"from {_si(lv['ttft_low_s'], 's')} mean ({_si(lv['ttft_p90_low_s'], 's')} p90) "
+            f"to {high}"
+        )
+    else:
+        mean = (
+            f"{_si(lv['ttft_low_s'], 's')}–{_si(lv['ttft_high_s'], 's')} mean, "
+            f"{_si(lv['ttft_p90_low_s'], 's')}–{_si(lv['ttft_p90_high_s'], 's')} p90"
+        )
+    return (
+        f"loaded TTFT, 80% interval {mean} (the one prompt's interval carried through the "
+        "queue model, which no loaded measurement checks)"
     )
 
 
@@ -201,17 +232,39 @@ def ttft_check_line(c: dict[str, Any]) -> str:
     )
 
 
-def ttft_interval_check_line(c: dict[str, Any]) -> str:
-    """How TTFT intervals held out on the published TTFTs (`ttft_interval.cross_validated`)."""
-    return (
-        f"TTFT interval check: held out by publication, {c['inside']:.1f}% of {c['points']} "
-        f"published TTFTs inside their 80% interval, median half-width "
-        f"±{c['median_half_width']:.0f}% (docs/model.md §6)"
-    )
+def ttft_interval_check_line(c: dict[str, Any], engine: str | None = "") -> str:
+    """How TTFT intervals held out on the published TTFTs (`ttft_interval.cross_validated`):
+    overall (`engine` ""), or for an answer's interval, built from `engine`'s rows alone or
+    (None) from every engine's."""
+    if engine and engine in c.get("median_half_width_by_engine", {}):
+        figure = (
+            f"{engine}'s {c['points_by_engine'][engine]} published TTFTs, by intervals from its "
+            f"own rows, {c['inside_by_engine'][engine]:.1f}% inside, median half-width "
+            f"±{c['median_half_width_by_engine'][engine]:.0f}%"
+        )
+    elif engine is None and "every_engine" in c:
+        pooled = c["every_engine"]
+        figure = (
+            f"by intervals from every engine's rows, {pooled['inside']:.1f}% of {c['points']} "
+            f"published TTFTs inside, median half-width ±{pooled['median_half_width']:.0f}%"
+        )
+    else:
+        figure = (
+            f"{c['inside']:.1f}% of {c['points']} published TTFTs inside their 80% interval, "
+            f"median half-width ±{c['median_half_width']:.0f}%"
+        )
+    return f"TTFT interval check: held out by publication, {figure} (docs/model.md §6)"
 
 
 def serving_line(m: dict[str, Any], head: str) -> str:
-    """TTFT (mean, p90) and TPOT of a row or an evaluation, where it has them."""
+    """TTFT (mean, p90) and TPOT of a row or an evaluation, where it has them; where the
+    prompts fill the queue (load ≥ 1) neither has a steady state, and it says so."""
+    load = m.get("prefill_utilization")
+    if load is not None and load >= 1.0:
+        return (
+            f"{head}: the prompts load the queue {load:.0%}: it cannot serve this rate "
+            "(no steady-state TTFT or TPOT)"
+        )
     parts = []
     if m.get("ttft_s") is not None:
         parts.append(f"TTFT {_si(m['ttft_s'], 's')} mean, {_si(m['ttft_p90_s'], 's')} p90")
@@ -222,16 +275,30 @@ def serving_line(m: dict[str, Any], head: str) -> str:
     return f"{head}: " + ", ".join(parts)
 
 
+def p90_interval(r: dict[str, Any]) -> str:
+    """A fleet row's p90 TTFT interval (`recheck._ttft_interval`), unbounded where the slow end
+    fills the queue, and the p90 a TTFT confidence held it to; "" for a row without a TTFT."""
+    if r.get("ttft_p90_low_s") is None:
+        return ""
+    high = r["ttft_p90_high_s"]
+    out = f" (p90 80% interval {_si(r['ttft_p90_low_s'], 's')}–" + (
+        f"{_si(high, 's')})" if high is not None else "no bound: the slow end fills the queue)"
+    )
+    if r.get("guaranteed_ttft_p90_s") is not None:
+        out += f", guaranteed p90 {_si(r['guaranteed_ttft_p90_s'], 's')}"
+    return out
+
+
 def totals_lines(record: dict[str, Any]) -> list[str]:
     tot = record["totals"]
     lines = []
     if tot.get("requests_per_s"):
         for r in record["fleet"]:
-            head = (
-                f"{r['phase']} {r['chip']} TP{r['tp']}×PP{r['pp']} ×{r['replicas']}, "
-                f"{r['requests_per_s']:.3g} requests/s"
-            )
-            lines.append(serving_line(r, head))
+            head = f"{r['phase']} {r['chip']} TP{r['tp']}×PP{r['pp']} ×{r['replicas']}"
+            if r["requests_per_s"] is None:  # a decode-only class beside a serving one
+                continue
+            head += f", {r['requests_per_s']:.3g} requests/s"
+            lines.append(serving_line(r, head) + p90_interval(r))
         if "ttft_check" in record:
             lines.append(ttft_check_line(record["ttft_check"]))
         lines.append(
@@ -339,14 +406,25 @@ def print_solution(record: dict[str, Any], console: Console | None = None) -> No
     margin = record.get("margin")
     if margin:
         n, g = margin["nominal"], margin["guaranteed"]
-        conf = ", ".join(f"{c:g}" for c in dict.fromkeys(margin["confidence"].values()) if c)
         ratio = margin["cost_ratio"]
+
+        def levels(key: str) -> str:
+            return ", ".join(f"{c:g}" for c in dict.fromkeys((margin.get(key) or {}).values()) if c)
+
+        conf, ttft_conf = levels("confidence"), levels("ttft_confidence")
+        held = []
+        if conf:
+            held.append(f"the SLA holds at the interval's slow end with confidence {conf}")
+        if ttft_conf:
+            held.append(
+                f"the TTFT target holds at its interval's slow end with confidence {ttft_conf}"
+            )
 
         def num(v: float) -> str:
             return f"{v:,.0f}" if abs(v) >= 1e3 else f"{v:,.4g}"
 
         console.print(
-            f"margin: sized so the SLA holds at the interval's slow end with confidence {conf}: "
+            f"margin: sized so {' and '.join(held)}: "
             f"{g['chips']} chips, {obj['name']} {num(g['objective'])} {obj['unit']} against the "
             f"nominal fleet's {n['chips']} chips, {num(n['objective'])} {obj['unit']} "
             f"(the margin costs {num(margin['cost'])} {obj['unit']}"

@@ -69,6 +69,9 @@ REPLICA_METRICS = (
     "kv_link_utilization",
     "prefill_kv_per_chip_bytes",
 )
+# a loaded TTFT's 80% interval, mean then p90 (`ttft_interval.loaded`), as `evaluate` metrics
+# and fleet rows carry it beside REPLICA_METRICS
+TTFT_ENDS = ("ttft_low_s", "ttft_high_s", "ttft_p90_low_s", "ttft_p90_high_s")
 
 
 @dataclass(frozen=True)
@@ -208,13 +211,40 @@ def md1_wait(rho, service) -> tuple[np.ndarray, np.ndarray]:
     return mean, p90
 
 
+def queued_ttft(service_s, server_s, arrivals, extra_s=0.0) -> tuple[np.ndarray, ...]:
+    """(mean TTFT, p90 TTFT, load ρ) of a prompt served in `service_s` by an M/D/1 server that
+    takes `server_s` per prompt at `arrivals` prompts/s (`md1_wait`), `extra_s` after it (the
+    KV transfer): `TTFT = service + extra + wait`, `ρ = arrivals · server`."""
+    rho = np.asarray(arrivals, dtype=float) * np.asarray(server_s, dtype=float)
+    wait, wait90 = md1_wait(rho, server_s)
+    fixed = np.asarray(service_s, dtype=float) + extra_s
+    return fixed + wait, fixed + wait90, rho
+
+
+def aggregated_ttft(service_s, requests_per_s, p) -> tuple[np.ndarray, ...]:
+    """(mean TTFT, p90 TTFT, load) of an aggregated replica of `p` micro-batches serving
+    `requests_per_s`, a prompt's chunk steps taking `service_s`: each micro-batch's chunk
+    budget is an M/D/1 server of its share of the requests (`queued_ttft`)."""
+    return queued_ttft(service_s, service_s, np.asarray(requests_per_s) / np.asarray(p))
+
+
 def aggregated(
-    wl: Workload, hw: dict, t, p, batch, m: dict, chunk: int, requests_per_s=None
+    wl: Workload,
+    hw: dict,
+    t,
+    p,
+    batch,
+    m: dict,
+    chunk: int,
+    requests_per_s=None,
+    service_scale=1.0,
 ) -> dict[str, np.ndarray]:
     """TPOT, TTFT (mean, p90) and prefill utilization of aggregated replicas at `batch`.
 
     `requests_per_s` (per replica): the rate they serve; None: Little's law at their own
-    TPOT (`c = b·P/O`, the most a full replica can see)."""
+    TPOT (`c = b·P/O`, the most a full replica can see). `service_scale`: the prompt's chunk
+    steps take that many times the model's time in its TTFT (an end of the TTFT's interval,
+    `ttft_interval.loaded`); its TPOT and load of prompt tokens stay the model's."""
     P, out_tokens = wl.prompt_tokens, wl.output_tokens
     p = np.asarray(p, dtype=float)
     batch = np.asarray(batch, dtype=float)
@@ -235,12 +265,12 @@ def aggregated(
         else:
             step = mean_step(wl, hw, t, p, batch, m, c, chunk)
     service = np.ceil(P / chunk) * mixed_step(wl, hw, t, p, batch, m, min(chunk, P), chunk)
-    rho = lam / p * service
-    wait, wait90 = md1_wait(rho, service)
+    service = service * np.asarray(service_scale, dtype=float)
+    ttft, ttft90, rho = aggregated_ttft(service, lam, p)
     return {
         "tpot_s": step / accepted,
-        "ttft_s": service + wait,
-        "ttft_p90_s": service + wait90,
+        "ttft_s": ttft,
+        "ttft_p90_s": ttft90,
         "prefill_utilization": rho,
         "prompt_tokens_per_step": c,
         "requests_per_s": lam,
@@ -269,13 +299,8 @@ def prefill_kv_per_chip(wl: Workload, t, p, prompt_tokens_per_step, attention="t
 def prefill_queue(service_s, pp, kv_s, requests_per_s) -> dict[str, np.ndarray]:
     """TTFT (mean, p90) of disaggregated prefill replicas serving `requests_per_s` each."""
     s = np.asarray(service_s, dtype=float) / np.asarray(pp, dtype=float)
-    rho = np.asarray(requests_per_s, dtype=float) * s
-    wait, wait90 = md1_wait(rho, s)
-    return {
-        "ttft_s": service_s + kv_s + wait,
-        "ttft_p90_s": service_s + kv_s + wait90,
-        "prefill_utilization": rho,
-    }
+    ttft, ttft90, rho = queued_ttft(service_s, s, requests_per_s, kv_s)  # pp prompts in flight
+    return {"ttft_s": ttft, "ttft_p90_s": ttft90, "prefill_utilization": rho}
 
 
 def prefill_capacity(service_s, pp, kv_s, ttft_s: float, kv_cap) -> np.ndarray:
@@ -330,6 +355,7 @@ def replica(
     phase: str = "aggregated",
     requests_per_s: float | None,
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
+    service_scale: float = 1.0,
 ) -> dict[str, float | None]:
     """The loaded serving metrics of one replica in `phase` serving `requests_per_s`: TTFT
     (mean, p90; None for a decode replica, whose TTFT is its prefill pool's), TPOT (None for a
@@ -339,7 +365,10 @@ def replica(
     --requests-per-s` call this. `requests_per_s=None` (aggregated only): the rate of its
     `batch` users turning over at the TPOT they get (Little's law), as the columns count it.
     With the rates, tokens/s per user and system tokens/s become those of the phase: 1/TPOT
-    and p·b/TPOT (0 for a prefill replica)."""
+    and p·b/TPOT (0 for a prefill replica). `service_scale`: the prompt's service time (its
+    prefill, or its chunk steps) in its TTFT is that many times the model's (an end of the
+    TTFT's interval, `ttft_interval.loaded`), and with it the queue's load; nothing else
+    moves."""
     from designer.model import perf
     from designer.model.prefill import prefill
 
@@ -349,6 +378,7 @@ def replica(
     out["requests_per_s"] = None if requests_per_s is None else float(requests_per_s)
     if phase == "prefill":
         service = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=wl.prompt_tokens).time_s
+        service *= service_scale
         kv_s = float(kv_transfer_time(wl, bw))
         q = prefill_queue(service, pp, kv_s, requests_per_s)
         out.update(
@@ -366,13 +396,26 @@ def replica(
             kv_link_utilization=float(requests_per_s * kv_bytes_per_request(wl) / bw),
         )
         return out
-    a = aggregated(wl, hw, tp, pp, batch, m, chunk_tokens, requests_per_s=requests_per_s)
+    a = aggregated(
+        wl,
+        hw,
+        tp,
+        pp,
+        batch,
+        m,
+        chunk_tokens,
+        requests_per_s=requests_per_s,
+        service_scale=service_scale,
+    )
     held = prefill_kv_per_chip(wl, tp, pp, a["prompt_tokens_per_step"], attention)
+    # prompts arriving faster than the chunk budget serves them (a rate given, load ≥ 1): no
+    # steady state, so no TPOT either (the chunk load's fixed point diverges)
+    full = requests_per_s is not None and float(a["prefill_utilization"]) >= 1.0
     out.update(
         requests_per_s=float(a["requests_per_s"]),
         ttft_s=float(a["ttft_s"]),
         ttft_p90_s=float(a["ttft_p90_s"]),
-        tpot_s=float(a["tpot_s"]),
+        tpot_s=np.inf if full else float(a["tpot_s"]),
         prefill_utilization=float(a["prefill_utilization"]),
         prefill_kv_per_chip_bytes=float(held),
     )

@@ -169,7 +169,7 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
         arrays.take(ci),
         tuple(chips),
         tuple(profiles.for_problem(problem, c, wc.workload) for c in chips)
-        if wc.confidence
+        if wc.confidence or wc.ttft_confidence
         else (),
         wc.confidence,
     )

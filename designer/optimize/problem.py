@@ -66,6 +66,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "ttft": "time",
         "requests_per_s": "number",
         "confidence": "number",
+        "ttft_confidence": "number",
     },
     "serving": {"mode": "str", "chunk_tokens": "int"},
     "objective": {"minimize": "str", "maximize": "str"},
@@ -137,6 +138,9 @@ class WorkloadClass:
     # probability (designer.calibration.intervals); None: at the nominal prediction
     confidence: float | None = None
     serving: Serving | None = None  # requests with a TTFT target (None: decode only)
+    # size for the TTFT target at the slow end of the TTFT's interval, held with this one-sided
+    # probability (designer.calibration.ttft_interval); None: at the prediction
+    ttft_confidence: float | None = None
 
     def describe(self) -> dict[str, Any]:
         wl = self.workload
@@ -150,6 +154,8 @@ class WorkloadClass:
             "concurrent_users": self.users,
             "confidence": self.confidence,
         }
+        if self.ttft_confidence is not None:
+            out["ttft_confidence"] = self.ttft_confidence
         if self.serving is not None:
             s = self.serving
             out.update(
@@ -605,7 +611,15 @@ def _workload_class(
             )
         except InputError as exc:
             raise InputError(str(exc), where=where, key=_key(prefix, "serving", "mode")) from None
-    return WorkloadClass(name, workload, rate, users, confidence, serving)
+    ttft_confidence = v.get("ttft_confidence")
+    if ttft_confidence is not None:
+        key = _key(prefix, "sla", "ttft_confidence")
+        ttft_confidence = check_confidence(ttft_confidence, where, key)
+        if serving is None:
+            raise InputError(
+                'a TTFT confidence needs a TTFT target (e.g. ttft = "2 s")', where=where, key=key
+            )
+    return WorkloadClass(name, workload, rate, users, confidence, serving, ttft_confidence)
 
 
 def _profile_engine(profile: str | None) -> str | None:

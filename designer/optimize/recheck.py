@@ -110,6 +110,8 @@ def _row(
             m["system_tokens_per_s"] = design.users / tpot if tpot else 0.0
             if wc.confidence:  # TPOT at the slow end: the whole mean step slower by `factor`
                 m["guaranteed_tokens_per_s_per_user"] = float(m["tokens_per_s_per_user"] / factor)
+        if m["ttft_s"] is not None:  # the loaded TTFT's 80% interval (and guaranteed p90)
+            rec["ttft_interval"] = _ttft_interval(data, j, wl, prof, design, phase, requests, m)
     else:
         m = rec["metrics"]
         m.update(dict.fromkeys(serving.REPLICA_METRICS), phase=phase)
@@ -126,12 +128,46 @@ def _row(
     }
 
 
+def _ttft_interval(
+    data: FleetData, j: int, wl: Workload, prof, design: Design, phase: str, requests, m: dict
+) -> dict[str, Any]:
+    """A row's loaded TTFT interval (`ttft_interval.loaded`: its serving metrics with the
+    prompt's service time at the ends of the one-prompt interval of the answer on its chip,
+    TP and PP, under its profile and the problem's engine), put in `m` as `ttft_low_s`,
+    `ttft_high_s`, `ttft_p90_low_s` and `ttft_p90_high_s`; with the class's TTFT confidence, `m`
+    gains `guaranteed_ttft_p90_s`, the p90 at the slow end the target holds
+    (`features.ttft.slow_ratio`)."""
+    from designer.calibration import engines, ttft_interval
+
+    p, wc = data.problem, data.problem.classes[j]
+    engine = p.engine or engines.of_profile(prof)
+    a = ttft_interval.answer_for(p.catalog, prof, engine, design.chip, wl, design.tp, design.pp)
+    e = ttft_interval.ends(a)
+
+    def at(scale: float) -> dict:
+        return _serving_metrics(data, j, wl, design, phase, requests, scale)
+
+    iv = ttft_interval.loaded(at(e.low), at(e.high), e)
+    m.update({key: iv[key] for key in serving.TTFT_ENDS})
+    if wc.ttft_confidence:
+        m["guaranteed_ttft_p90_s"] = at(ttft_interval.slow_ratio(a, wc.ttft_confidence))[
+            "ttft_p90_s"
+        ]
+    return iv
+
+
 def _serving_metrics(
-    data: FleetData, j: int, wl: Workload, design: Design, phase: str, requests: float | None
+    data: FleetData,
+    j: int,
+    wl: Workload,
+    design: Design,
+    phase: str,
+    requests: float | None,
+    service_scale: float = 1.0,
 ):
     """`serving.replica` for one replica of `design` (workload `wl`, with its chip's
     efficiency) at its share of `requests` (requests/s of the whole row; None: Little's law at
-    the replica's own TPOT)."""
+    the replica's own TPOT), the prompt's service time `service_scale` times the model's."""
     p = data.problem
     wc = p.classes[j]
     out = serving.replica(
@@ -146,6 +182,7 @@ def _serving_metrics(
         phase=phase,
         requests_per_s=None if requests is None else requests / design.replicas,
         chunk_tokens=wc.serving.chunk_tokens,
+        service_scale=service_scale,
     )
     out["requests_per_s"] *= design.replicas
     return out

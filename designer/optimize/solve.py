@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from designer.model.errors import DesignerError, InfeasibleError, SolverLimitError
-from designer.model.serving import REPLICA_METRICS
+from designer.model.serving import REPLICA_METRICS, TTFT_ENDS
 from designer.optimize import class_bounds, recheck, server_windows
 from designer.optimize import columns as columns_mod
 from designer.optimize import start as first_fleet
@@ -139,7 +139,7 @@ def solve(
         record["sensitivity"] = sensitivity(data, m)
     if compare_single and proven:
         record["single_configuration"] = _single_configuration(problem, cols, record)
-    if any(wc.confidence for wc in problem.classes):
+    if any(wc.confidence or wc.ttft_confidence for wc in problem.classes):
         record["margin"] = _margin(problem, record, prune, _remaining(start, time_limit))
     record["solve_seconds"] = time.perf_counter() - start
     return Solution(record, cols)
@@ -147,10 +147,13 @@ def solve(
 
 def _margin(problem: Problem, record: dict, prune: bool, time_limit: float) -> dict[str, Any]:
     """The nominal fleet (every class sized at the prediction) beside the guaranteed one (at
-    the interval's slow end, `[sla] confidence`), and what the margin costs."""
+    the interval's slow end, `[sla] confidence`; the TTFT's, `[sla] ttft_confidence`), and what
+    the margin costs."""
     nominal_problem = dataclasses.replace(
         problem,
-        classes=tuple(dataclasses.replace(wc, confidence=None) for wc in problem.classes),
+        classes=tuple(
+            dataclasses.replace(wc, confidence=None, ttft_confidence=None) for wc in problem.classes
+        ),
     )
     nominal = solve(
         nominal_problem,
@@ -175,6 +178,12 @@ def _margin(problem: Problem, record: dict, prune: bool, time_limit: float) -> d
     g, n = record["objective"]["value"], nominal["objective"]["value"]
     return {
         "confidence": {wc.name: wc.confidence for wc in problem.classes},
+        # the TTFT targets' (added where a class sets one; None: held at the prediction)
+        **(
+            {"ttft_confidence": {wc.name: wc.ttft_confidence for wc in problem.classes}}
+            if any(wc.ttft_confidence for wc in problem.classes)
+            else {}
+        ),
         "nominal": brief(nominal),
         "guaranteed": brief(record),
         "cost": g - n if problem.sense == "minimize" else n - g,
@@ -441,6 +450,14 @@ def _fleet_row(r: dict[str, Any]) -> dict[str, Any]:
         "bottleneck": r["bottleneck"],
         "batch_limited_by": r["limited_by"],
         **{k: m[k] for k in REPLICA_METRICS},
+        # the loaded TTFT's 80% interval (null where the row has no TTFT; `ttft_interval`)
+        **{k: m.get(k) for k in TTFT_ENDS},
+        **(
+            {"guaranteed_ttft_p90_s": m["guaranteed_ttft_p90_s"]}
+            if "guaranteed_ttft_p90_s" in m
+            else {}
+        ),
+        "ttft_interval": r.get("ttft_interval"),
     }
 
 

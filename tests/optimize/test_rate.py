@@ -10,6 +10,7 @@ from designer.calibration import intervals, profiles
 from designer.optimize import columns as cm
 from designer.optimize.problem import problem_from_dict
 from designer.optimize.solve import solve
+from tests.optimize import candidate_of
 
 RAW = {
     "workload": {"model": "llama3.1-8b", "prompt_tokens": 2000, "output_tokens": 500},
@@ -47,15 +48,7 @@ def test_aggregated_batch_is_the_largest_meeting_tpot_at_the_slow_end():
     cols = cm.build(pr, prune=False)
     assert len(cols)
     for k in range(len(cols)):
-        i = int(
-            np.flatnonzero(
-                (g.chip == cols.chip[k])
-                & (g.t == cols.t[k])
-                & (g.p == cols.p[k])
-                & (g.ep == cols.ep[k])
-                & (g.attention == cols.attention[k])
-            )[0]
-        )
+        i = candidate_of(g, cols, k)
         ok = []
         for b in range(1, pr.max_batch + 1):
             m = g.metrics(wc, np.array([b]), np.array([i]))

@@ -4,8 +4,13 @@
   plus the M/D/1 wait, non-decreasing in the batch) in `check`; a disaggregated prefill
   replica, the most requests/s whose p90 TTFT (service, KV transfer and wait) stays within the
   target (`requests`, `serving.prefill_capacity`).
-- Residual: `ttft`, 1 − p90 TTFT / target.
-- Explanation: the lowest p90 TTFT a lightly loaded replica reaches.
+- With `[sla] ttft_confidence`: the prompt's service time (its chunk steps, or its prefill) at
+  the slow end of its TTFT interval (`slow_ratio`, `ttft_interval.slow_ratio`), the load it
+  puts on the queue with it.
+- Residual: `ttft`, 1 − p90 TTFT / target (with a confidence, the row's
+  `guaranteed_ttft_p90_s`).
+- Explanation: the lowest p90 TTFT a lightly loaded replica reaches (with a confidence, at the
+  slow end).
 """
 
 from __future__ import annotations
@@ -31,27 +36,65 @@ def applies(wc: WorkloadClass, phase: str) -> bool:
     return wc.serving is not None and phase in ("aggregated", "prefill")
 
 
+def slow_ratio(c: Candidates, idx) -> np.ndarray:
+    """Per candidate `idx`, the factor on the prompt's service time at the slow end of its
+    TTFT interval under the class's `ttft_confidence` (`ttft_interval.slow_ratio` of the answer on
+    its chip, TP and PP, under its chip's profile and the problem's engine); 1 without one."""
+    from designer.calibration import engines, ttft_interval
+
+    g, idx = c.g, np.asarray(idx, dtype=np.int64)
+    out = np.ones(idx.shape)
+    if not c.wc.ttft_confidence or not len(idx):
+        return out
+    keys = np.stack([g.chip[idx], g.t[idx], g.p[idx]], axis=1)
+    combos, back = np.unique(keys, axis=0, return_inverse=True)
+    answers: dict[int, ttft_interval.Answer] = {}
+    ratio = np.empty(len(combos))
+    for n, (chip, t, p) in enumerate(combos):
+        if chip not in answers:  # what an answer on the chip is judged by, at TP = PP = 1
+            prof = g.chip_profiles[chip]
+            engine = c.problem.engine or engines.of_profile(prof)
+            wl = g.workloads[g.group[idx[back.ravel() == n][0]]]
+            answers[chip] = ttft_interval.answer_for(
+                c.problem.catalog, prof, engine, g.chip_ids[chip], wl, 1, 1
+            )
+        a = answers[chip]._replace(tp=int(t), pp=int(p))
+        ratio[n] = ttft_interval.slow_ratio(a, c.wc.ttft_confidence)
+    return ratio[back.ravel()]
+
+
+def p90(c: Candidates, where, m: dict) -> np.ndarray:
+    """The p90 TTFT of aggregated candidates `where` the target holds (`m`: their aggregated
+    metrics): the model's, or with a confidence the prompt's chunk steps at the slow end."""
+    if not c.wc.ttft_confidence:
+        return m["ttft_p90_s"]
+    service = m["prefill_service_s"] * slow_ratio(c, where)
+    return serving.aggregated_ttft(service, m["requests_per_s"], c.g.p[where])[1]
+
+
 def check(c: Candidates, b, where, m: dict) -> tuple[np.ndarray, np.ndarray]:
     """(met, excess) of the p90 TTFT of aggregated replicas at batch `b`."""
-    e = m["ttft_p90_s"] / (c.wc.serving.ttft_s * (1 - REL)) - 1.0
+    e = p90(c, where, m) / (c.wc.serving.ttft_s * (1 - REL)) - 1.0
     return e <= 0, e
 
 
 def requests(c: Candidates, idx) -> np.ndarray:
     """Per prefill candidate `idx`: the most requests/s within the p90 TTFT (its own KV
-    transfer time included, not its KV egress: `kv_transfer.requests`)."""
+    transfer time included, not its KV egress: `kv_transfer.requests`; with a confidence, the
+    prompt's prefill at the slow end)."""
     from designer.optimize.candidates import prefill_service
 
     service, kv_s, _ = prefill_service(c.problem, c.g, idx)
+    service = service * slow_ratio(c, idx)
     return serving.prefill_capacity(service, c.g.p[idx], kv_s, c.wc.serving.ttft_s, np.inf)
 
 
 def residual(problem: Problem, wc: WorkloadClass, row: dict) -> float | None:
-    """1 − p90 TTFT / target (rows that serve prompts)."""
+    """1 − p90 TTFT / target (rows that serve prompts; with a confidence, the guaranteed p90)."""
     m = row["metrics"]
     if wc.serving is None or m["ttft_p90_s"] is None:
         return None
-    return 1.0 - m["ttft_p90_s"] / wc.serving.ttft_s
+    return 1.0 - m.get("guaranteed_ttft_p90_s", m["ttft_p90_s"]) / wc.serving.ttft_s
 
 
 def explain(
@@ -59,26 +102,34 @@ def explain(
 ) -> str | None:
     """The lowest p90 TTFT any replica reaches, lightly loaded (aggregated at batch 1 under
     its own load; a disaggregated prefill replica idle, its KV sent), when above the target."""
-    from designer.optimize.candidates import describe, prefill_service
+    from designer.optimize.candidates import Candidates, describe, prefill_service
 
     if wc.serving is None:
         return None
     phases = wc.serving.phases()
+    c = Candidates(problem, wc, g)
     ttft = np.full(len(idx), np.inf)
     if "aggregated" in phases:
         one = {k: v[idx] for k, v in m1.items()}
-        ttft = np.minimum(ttft, g.aggregated(wc, np.ones(len(idx)), idx, one)["ttft_p90_s"])
+        ttft = np.minimum(ttft, p90(c, idx, g.aggregated(wc, np.ones(len(idx)), idx, one)))
     if "prefill" in phases:
         service, kv_s, _ = prefill_service(problem, g, idx)
-        ttft = np.minimum(ttft, service + kv_s)
+        ttft = np.minimum(ttft, service * slow_ratio(c, idx) + kv_s)
     i = int(np.argmin(ttft))
     best["min_ttft_s"] = float(ttft[i])
     best["min_ttft_design"] = describe(problem, g, int(idx[i]), 1)
     if ttft[i] <= wc.serving.ttft_s:
         return None
     k = int(idx[i])
+    slow = (
+        f" at the slow end of its interval (confidence {wc.ttft_confidence:g})"
+        if wc.ttft_confidence
+        else ""
+    )
     return (
         f"{TARGET} = {wc.serving.ttft_s:g} s is below the lowest reachable p90 time to first "
-        f"token, {ttft[i]:.3g} s ({problem.chips[int(g.chip[k])]}, tp={g.t[k]}, pp={g.p[k]}; "
+        f"token{slow}, {ttft[i]:.3g} s ({problem.chips[int(g.chip[k])]}, tp={g.t[k]}, "
+        f"pp={g.p[k]}; "
         f"serving.mode = {wc.serving.mode}): raise {TARGET} or space.tp"
+        + (" or lower sla.ttft_confidence" if wc.ttft_confidence else "")
     )
