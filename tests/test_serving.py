@@ -130,6 +130,12 @@ def test_a_scaled_service_time_moves_only_the_ttft(catalog, phase):
     assert slow["ttft_p90_s"] > base["ttft_p90_s"]
     for key in ("tpot_s", "prefill_kv_per_chip_bytes", "kv_transfer_s", "requests_per_s"):
         assert slow[key] == base[key]
+    # a scale that fills the queue moves the TTFT alone: the TPOT keeps its steady state
+    full = serving.replica(
+        wl, catalog, "h100-sxm", service_scale=1.5 / base["prefill_utilization"], **kw
+    )
+    assert full["prefill_utilization"] >= 1.0 and np.isinf(full["ttft_s"])
+    assert full["tpot_s"] == base["tpot_s"]
 
 
 def test_prefill_capacity_meets_the_ttft_exactly():

@@ -265,9 +265,12 @@ def evaluate(
         loaded["requests_per_s"] = float(requests_per_s)
         record["metrics"].update(loaded)
         if ends is not None and loaded["ttft_s"] is not None:  # the loaded TTFT's interval
-            iv = ttft_interval.loaded(served(ends.low), served(ends.high), ends)
-            record["ttft_interval"]["loaded"] = iv
             m = record["metrics"]
-            m.update({key: iv[key] for key in serving.TTFT_ENDS})
+            if np.isfinite(loaded["ttft_s"]):
+                iv = ttft_interval.loaded(served(ends.low), served(ends.high), ends)
+                record["ttft_interval"]["loaded"] = iv
+                m.update({key: iv[key] for key in serving.TTFT_ENDS})
+            else:  # the prompts fill the queue at the prediction: no steady state, no ends
+                m.update(dict.fromkeys(serving.TTFT_ENDS))
     record["profile"] = profiles.describe(prof)
     return intervals.attach(record, prof, wl)

@@ -101,7 +101,7 @@ class Ends(NamedTuple):
     widened_by: float  # the factor each end was widened by: WIDEN per dimension
     engine: str | None = None  # the engine whose rows alone built it (`basis`); None: every row
     rows: int = 0  # the rows it was built from
-    publications: int = 0  # and their publications
+    publications: int = 0  # and their publications, as rule E counts them (`publication`)
 
     def widened(self) -> dict[str, float]:
         """`widened_by` as a decode interval states it, per end (`intervals.interval`)."""
@@ -156,7 +156,8 @@ def ends(
     q, dims, engine, rows = _quantiles(a, res, judged, least)
     widen = intervals.WIDEN ** len(dims)
     low, high = intervals.bounds(q, widen)
-    return Ends(low, high, dims, widen, engine, len(rows.ratio), len(set(rows.source)))
+    counted = len({publication(str(u)) for u in rows.source})
+    return Ends(low, high, dims, widen, engine, len(rows.ratio), counted)
 
 
 def slow_ratio(a: Answer, confidence: float, res: Ratios | None = None) -> float:
@@ -226,7 +227,24 @@ def record(ttft_s: float, e: Ends) -> dict[str, Any]:
         "extrapolated": e.extrapolated,
         "widened_by": e.widened(),
         "check": cross_validated(),
+        # how intervals built from the same rows held out (added in round 19: `check` is every
+        # answer's, whatever its rows)
+        "check_of_its_rows": check_of(e),
     }
+
+
+def check_of(e: Ends) -> dict[str, Any]:
+    """How intervals built from the rows `e` was built from held out (`cross_validated`): the
+    engine's own rows' figures, or N2's pooled ones (`every_engine`)."""
+    c = cross_validated()
+    if e.engine is not None and e.engine in c["inside_by_engine"]:
+        return {
+            "rows_of": e.engine,
+            "points": c["points_by_engine"][e.engine],
+            "inside": c["inside_by_engine"][e.engine],
+            "median_half_width": c["median_half_width_by_engine"][e.engine],
+        }
+    return {"rows_of": "every engine", "points": c["points"], **c["every_engine"]}
 
 
 LOADED = (
@@ -258,6 +276,7 @@ def loaded(fast: dict[str, Any], slow: dict[str, Any], e: Ends) -> dict[str, Any
         "built_from": e.built(),
         "extrapolated": e.extrapolated,
         "widened_by": e.widened(),
+        "check_of_its_rows": check_of(e),
     }
 
 

@@ -410,13 +410,15 @@ def replica(
     held = prefill_kv_per_chip(wl, tp, pp, a["prompt_tokens_per_step"], attention)
     # prompts arriving faster than the chunk budget serves them (a rate given, load ≥ 1): no
     # steady state, so no TPOT either (the chunk load's fixed point diverges)
-    full = requests_per_s is not None and float(a["prefill_utilization"]) >= 1.0
+    # (judged at the model's service time: a scaled one moves the TTFT alone)
+    load = float(a["prefill_utilization"]) / service_scale
+    full = requests_per_s is not None and load >= 1.0
     out.update(
         requests_per_s=float(a["requests_per_s"]),
         ttft_s=float(a["ttft_s"]),
         ttft_p90_s=float(a["ttft_p90_s"]),
         tpot_s=np.inf if full else float(a["tpot_s"]),
         prefill_utilization=float(a["prefill_utilization"]),
-        prefill_kv_per_chip_bytes=float(held),
+        prefill_kv_per_chip_bytes=np.inf if full else float(held),
     )
     return out

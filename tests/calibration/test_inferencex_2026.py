@@ -83,8 +83,7 @@ def test_its_one_request_ttfts_are_its_tables_ttft_column(catalog):
 def test_the_ttft_interval_out_of_sample(catalog):
     """The shipped TTFT interval (built from prefill.csv only) on these 8 one-request TTFTs of
     2026 builds: MAPE 37.7%, all too fast, every one inside (docs/model.md §6, rules N2 and E:
-    SGLang's own rows since round 19, the four SGLang cookbook pages, whose spread is wider
-    than every row's: ±456.7% before)."""
+    SGLang, one publication under rule E's count, keeps N2's interval from every row)."""
     from designer.calibration import ttft
     from designer.calibration.validate import validate_ttft
 

@@ -194,7 +194,14 @@ def test_evaluate_gives_one_prompts_ttft_its_interval(catalog):
     assert m["ttft_low_s"] < m["ttft_s"] < m["ttft_high_s"]
     assert (iv["ttft_low_s"], iv["ttft_high_s"]) == (m["ttft_low_s"], m["ttft_high_s"])
     assert iv["extrapolated"] == [] and iv["check"] == ttft_interval.cross_validated()
-    assert iv["built_from"] == {"engine": None, "rows": 67, "publications": 8}
+    # every row built it: 8 sources, 5 publications as rule E counts them (one cookbook)
+    assert iv["built_from"] == {"engine": None, "rows": 67, "publications": 5}
+    c = ttft_interval.cross_validated()
+    assert iv["check_of_its_rows"] == {"rows_of": "every engine", "points": 67, **c["every_engine"]}
+    trt = evaluate("llama3.1-70b", "h200", tp=8, pp=1, batch=16, engine="tensorrt-llm", **kw)
+    mine = trt["ttft_interval"]["check_of_its_rows"]
+    assert mine["rows_of"] == "tensorrt-llm" and mine["points"] == 44
+    assert mine["median_half_width"] == c["median_half_width_by_engine"]["tensorrt-llm"]
     assert iv["ttft_s"] == m["ttft_s"] and iv["widened_by"] == {"fast": 1.0, "slow": 1.0}
     # an engine none of the published TTFTs ran, named though its profile is every engine's fit
     lmdeploy = evaluate("llama3.1-70b", "h200", tp=8, pp=1, batch=16, engine="lmdeploy", **kw)
@@ -238,7 +245,12 @@ def test_evaluate_gives_one_prompts_ttft_its_interval(catalog):
     om = over["metrics"]
     assert om["prefill_utilization"] > 1.0
     assert np.isinf(om["ttft_s"]) and np.isinf(om["tpot_s"])
-    assert om["ttft_low_s"] is None and om["ttft_high_s"] is None
+    assert np.isinf(om["prefill_kv_per_chip_bytes"])  # the diverged chunk load's, before
+    assert all(om[k] is None for k in ("ttft_low_s", "ttft_high_s", "ttft_p90_low_s"))
+    assert "loaded" not in over["ttft_interval"]
+    # just past a full queue: the fast end would fit, but there is no steady state to bound
+    edge = evaluate("llama3.1-70b", "h200", tp=8, pp=1, batch=16, requests_per_s=6.0, **kw)
+    assert edge["metrics"]["prefill_utilization"] > 1.0 and edge["metrics"]["ttft_low_s"] is None
 
 
 def test_the_check_line_quotes_the_rows_that_built_the_interval():
