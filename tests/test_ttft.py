@@ -29,16 +29,33 @@ def test_every_ttft_is_stated_by_the_source_of_its_decode_row(catalog):
 
 
 def test_every_other_ttft_is_quoted_from_its_source_in_its_notes(catalog):
-    """pf-01 … pf-54: first-token tables (batch 1, one output token) and concurrency-1 serving
+    """pf-01 … pf-69: first-token tables (batch 1, one output token) and concurrency-1 serving
     runs; each row's notes quote the number, and each is one request of a stated prompt."""
     with ttft.bundled_path().open(encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["id"].startswith("pf-")]
-    assert [r["id"] for r in rows] == [f"pf-{k:02d}" for k in range(1, 55)]
-    for r in rows:
+    assert [r["id"] for r in rows] == [f"pf-{k:02d}" for k in range(1, 70)]
+    for r in rows[:54]:
         stated = f"{float(r['ttft_ms']):.2f}".rstrip("0").rstrip(".")
         assert stated in r["notes"] and r["batch"] == "1", r["id"]
         assert r["source_url"].startswith("https://"), r["id"]
-    assert len(ttft.load(ttft.bundled_path(), catalog)) == 67
+    assert len(ttft.load(ttft.bundled_path(), catalog)) == 82
+
+
+def test_lmdeploys_ttfts_are_their_quoted_table_rows():
+    """pf-55 … pf-69 (round 19): each quotes its row of LMDeploy's A100 table (batch | tp |
+    prompt_tokens | output_tokens | throughput | mem | FTL(ave)(s) | …); the row's batch is 1,
+    and its TP, prompt and TTFT (FTL(ave) in ms) are the quoted row's."""
+    with ttft.bundled_path().open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["engine"] == "lmdeploy"]
+    assert [r["id"] for r in rows] == [f"pf-{k}" for k in range(55, 70)]
+    for r in rows:
+        quoted = r["notes"].split("row '| ", 1)[1].split("|'", 1)[0]
+        cells = [c.strip() for c in quoted.split("|")]
+        batch, tp, prompt, _, _, _, ftl_avg = cells[:7]
+        assert batch == r["batch"] == "1", r["id"]
+        assert tp == r["tp"] and prompt == r["input_tokens"], r["id"]
+        assert float(r["ttft_ms"]) == pytest.approx(float(ftl_avg) * 1000), r["id"]
+        assert "v0.1.0" in r["notes"] and r["chip"] == "a100-80gb" and r["weight_dtype"] == "fp16"
 
 
 def test_a_long_prompt_is_mostly_compute_at_eta_pf(catalog):
@@ -116,15 +133,16 @@ def test_the_ttft_forms_hold_each_source_out_of_its_own_prediction_and_interval(
 
 
 def test_the_ttft_forms_print_the_figures_docs_quote(load_script, capsys):
-    """docs/model.md §6 ("A fixed time per request, and a TTFT interval") quotes these."""
+    """docs/model.md §6 ("A fixed time per request, and a TTFT interval") quotes these (the 82
+    rows since round 19; its table keeps round 12's, on the 67 rows then)."""
     assert load_script("ttft_check").main(["--forms"]) == 0
     out = capsys.readouterr().out
-    assert "shipped          37.9%   30.2%  -33.7%   71.6%     125.0%" in out
-    assert "t0 per engine    26.9%   14.9%  -17.4%   68.7%     134.3%" in out
-    assert "80.6% inside, median half-width ±80.4% (sglang 72.7% at ±297.2%" in out
+    assert "shipped          35.4%   29.1%  -31.1%   74.4%     108.4%" in out
+    assert "t0 per engine    26.2%   15.5%  -16.5%   74.4%     110.4%" in out
+    assert "84.1% inside, median half-width ±88.7% (lmdeploy 100.0% at ±456.7%" in out
     assert "tensorrt-llm 81.8% at ±26.4%" in out
-    assert "one publication (5): 82.1% inside, median half-width ±80.4%;" in out
-    assert "1.07-3.77x the prediction" in out
+    assert "one publication (6): 84.1% inside, median half-width ±92.4%;" in out
+    assert "0.96-3.16x the prediction" in out  # round 18, 67 rows: 1.07-3.77x
 
 
 def test_validate_predicts_a_file_of_ttfts_as_the_published_check_does(capsys, catalog):
@@ -138,7 +156,7 @@ def test_validate_predicts_a_file_of_ttfts_as_the_published_check_does(capsys, c
     expected = {r["id"]: r for r in ttft.compare(rows, decode, catalog)}
     assert main(["validate", str(ttft.bundled_path()), "--profile", "default", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
-    assert rec["measure"] == "ttft" and rec["points"] == len(rows) == 67
+    assert rec["measure"] == "ttft" and rec["points"] == len(rows) == 82
     assert rec["interval"]["check"] == ttft_interval.cross_validated()
     assert rec["check"] == ttft.published_check()
     res = ttft.shipped_ratios()
@@ -162,17 +180,17 @@ def test_validate_predicts_a_file_of_ttfts_as_the_published_check_does(capsys, c
         assert r["interval_built_from"]["rows"] == len(basis.ratio)
     inside = [r["low_ms"] <= r["measured_ms"] <= r["high_ms"] for r in rec["rows"]]
     assert rec["inside"] == pytest.approx(np.mean(inside) * 100)  # in-sample: built from them
-    assert rec["built_from"] == 67
+    assert rec["built_from"] == 82
     rel = [r["predicted_ms"] / r["measured_ms"] - 1 for r in rec["rows"]]
     assert rec["mape"] == pytest.approx(np.mean(np.abs(rel)) * 100)
     assert rec["signed"] == pytest.approx(np.mean(rel) * 100) and rec["signed"] < 0
-    assert sum(d["points"] for d in rec["platforms"].values()) == 67
+    assert sum(d["points"] for d in rec["platforms"].values()) == 82
 
     assert main(["validate", str(ttft.bundled_path()), "--profile", "default"]) == 0
     out = capsys.readouterr().out
-    assert "MAPE 37.9%" in out and "TTFT check:" in out
+    assert "MAPE 35.4%" in out and "TTFT check:" in out
     assert "inside their 80% TTFT interval" in out and "TTFT interval check: held out" in out
-    assert "(in-sample for 67 of 67: built from their publications)" in out
+    assert "(in-sample for 82 of 82: built from their publications)" in out
     assert "mi300x/vllm: 6 points" in out
 
 

@@ -83,7 +83,8 @@ def test_its_one_request_ttfts_are_its_tables_ttft_column(catalog):
 def test_the_ttft_interval_out_of_sample(catalog):
     """The shipped TTFT interval (built from prefill.csv only) on these 8 one-request TTFTs of
     2026 builds: MAPE 37.7%, all too fast, every one inside (docs/model.md §6, rules N2 and E:
-    SGLang, one publication under rule E's count, keeps N2's interval from every row)."""
+    SGLang, one publication under rule E's count, keeps N2's interval from every row: ±352.7%
+    since round 19's LMDeploy rows joined them, ±456.7% before)."""
     from designer.calibration import ttft
     from designer.calibration.validate import validate_ttft
 
@@ -92,4 +93,4 @@ def test_the_ttft_interval_out_of_sample(catalog):
     assert rec["built_from"] == 0  # none of their publications built the interval
     assert rec["mape"] == pytest.approx(37.7, abs=0.05) and rec["signed"] < 0
     assert rec["inside"] == 100.0
-    assert rec["median_half_width"] == pytest.approx(456.7, abs=0.05)
+    assert rec["median_half_width"] == pytest.approx(352.7, abs=0.05)
