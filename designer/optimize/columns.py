@@ -20,7 +20,7 @@ users), and — against a feasible incumbent — columns whose cheapest use alre
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -76,6 +76,10 @@ class Grid:
     chip_ids: tuple[str, ...] = ()
     chip_profiles: tuple = field(default=(), repr=False)
     confidence: float | None = None
+    # with a class's `ttft_confidence`: per candidate, the factor on the prompt's service time
+    # at the slow end of its TTFT interval (`features.ttft.slow_ratios`; it does not depend
+    # on the batch, so it is worked out once here, not at each step of a batch bisection)
+    ttft_slow: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.t)
@@ -158,7 +162,7 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
         np.array([o[i] for o in opts], dtype=d)
         for i, d in ((0, np.int64), (1, np.int64), (2, "U2"))
     )
-    return Grid(
+    g = Grid(
         ci,
         t[oi],
         np.tile(np.asarray(problem.pp, dtype=np.int64), n_chips * n_opts),
@@ -173,6 +177,11 @@ def grid(problem: Problem, wc: WorkloadClass) -> Grid:
         else (),
         wc.confidence,
     )
+    if not wc.ttft_confidence:
+        return g
+    from designer.optimize.features import ttft as ttft_feature  # features import this module
+
+    return replace(g, ttft_slow=ttft_feature.slow_ratios(problem, wc, g))
 
 
 SERVING_INPUTS = ("step_time_s", "memory_time_s", "compute_time_s")

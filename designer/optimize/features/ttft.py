@@ -36,31 +36,37 @@ def applies(wc: WorkloadClass, phase: str) -> bool:
     return wc.serving is not None and phase in ("aggregated", "prefill")
 
 
-def slow_ratio(c: Candidates, idx) -> np.ndarray:
-    """Per candidate `idx`, the factor on the prompt's service time at the slow end of its
-    TTFT interval under the class's `ttft_confidence` (`ttft_interval.slow_ratio` of the answer on
-    its chip, TP and PP, under its chip's profile and the problem's engine); 1 without one."""
+def slow_ratios(problem: Problem, wc: WorkloadClass, g) -> np.ndarray:
+    """Per candidate of the grid `g` (`columns.Grid`), the factor on the prompt's service time
+    at the slow end of its TTFT interval under the class's `ttft_confidence`
+    (`ttft_interval.slow_ratio` of the answer on its chip, TP and PP, under its chip's profile
+    and the problem's engine): `columns.grid` keeps it as `Grid.ttft_slow`."""
     from designer.calibration import engines, ttft_interval
 
-    g, idx = c.g, np.asarray(idx, dtype=np.int64)
-    out = np.ones(idx.shape)
-    if not c.wc.ttft_confidence or not len(idx):
-        return out
-    keys = np.stack([g.chip[idx], g.t[idx], g.p[idx]], axis=1)
-    combos, back = np.unique(keys, axis=0, return_inverse=True)
+    keys = np.stack([g.chip, g.t, g.p], axis=1)
+    combos, first, back = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     answers: dict[int, ttft_interval.Answer] = {}
     ratio = np.empty(len(combos))
     for n, (chip, t, p) in enumerate(combos):
         if chip not in answers:  # what an answer on the chip is judged by, at TP = PP = 1
             prof = g.chip_profiles[chip]
-            engine = c.problem.engine or engines.of_profile(prof)
-            wl = g.workloads[g.group[idx[back.ravel() == n][0]]]
+            engine = problem.engine or engines.of_profile(prof)
+            wl = g.workloads[g.group[first[n]]]
             answers[chip] = ttft_interval.answer_for(
-                c.problem.catalog, prof, engine, g.chip_ids[chip], wl, 1, 1
+                problem.catalog, prof, engine, g.chip_ids[chip], wl, 1, 1
             )
         a = answers[chip]._replace(tp=int(t), pp=int(p))
-        ratio[n] = ttft_interval.slow_ratio(a, c.wc.ttft_confidence)
+        ratio[n] = ttft_interval.slow_ratio(a, wc.ttft_confidence)
     return ratio[back.ravel()]
+
+
+def slow_ratio(c: Candidates, idx) -> np.ndarray:
+    """Per candidate `idx`, the factor on the prompt's service time at the slow end of its
+    TTFT interval under the class's `ttft_confidence` (`Grid.ttft_slow`); 1 without one."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if c.g.ttft_slow is None:
+        return np.ones(idx.shape)
+    return c.g.ttft_slow[idx]
 
 
 def p90(c: Candidates, where, m: dict) -> np.ndarray:
