@@ -662,13 +662,18 @@ def moe_extrapolated(ranges: dict[str, Any]) -> bool:
 
 def domain(profile, table: Table, wl, chip: str, tp, pp, ep, attention, batch):
     """(kind, extrapolated dimensions) of one design answered under `profile` (`kind_of` in
-    its model's family, `extrapolated`)."""
+    its model's family, `extrapolated`). A software generation's answer off its measured
+    platforms (kind `GENERATION`) is not named `chip`: its quantiles are of held-out platforms
+    already, and each chip's rows held out fell inside them without the factor (docs/model.md
+    §8, "A generation's answers on an unmeasured chip")."""
     kind, dims = kind_of(profile, chip)
     # a generation scaled to a measured platform: the model was measured on this very platform
     # (`profiles.on_platform`). Not `kind == ON_PLATFORM`: a chip's own profile has the same
     # kind name, "platform", and its MoE answers extrapolate like any other's.
     seen = bool(getattr(profile, "on", ""))
     dims = dims + extrapolated(table, wl, chip, tp, pp, ep, attention, batch, seen, profile)
+    if kind == GENERATION and "chip" in dims:  # its residuals already hold platforms out
+        dims.remove("chip")  # (round 20's V1: `scripts/generation_chips.py`, docs/model.md §8)
     if getattr(profile, "build_outside", lambda: False)():  # a build its rows did not state
         dims.append("build")
     return family(kind, wl.model.is_moe), dims

@@ -50,13 +50,14 @@ def test_every_row_is_its_tables_line(catalog):
 def test_what_the_blind_check_says(catalog):
     """The numbers the measurements README states: under the defaults (`current`, the builds
     being later than its rows') MAPE 16.7%, every row inside its interval, which is wide:
-    median half-width ±148% (a later build widens every dimension by the assumption)."""
+    median half-width ±124% (a later build widens every dimension by the assumption; ±148%
+    before round 20, when an unmeasured chip under the generation was named `chip` too)."""
     rec = validate(load(LATER, catalog), None, catalog)
     assert {r["profile"] for r in rec["rows"]} == {"current"}
     assert all("build" in r["extrapolated"] for r in rec["rows"])
     assert rec["mape"] == pytest.approx(16.7, abs=0.05)
     assert rec["inside"] == 100.0
-    assert rec["median_half_width"] == pytest.approx(147.9, abs=0.05)
+    assert rec["median_half_width"] == pytest.approx(124.5, abs=0.05)
 
 
 def test_its_one_request_ttfts_are_its_tables_ttft_column(catalog):
