@@ -198,7 +198,8 @@ def ttft_interval_line(iv: dict[str, Any], loaded: bool) -> str:
 
 def loaded_ttft_line(lv: dict[str, Any]) -> str:
     """A loaded TTFT's interval (`ttft_interval.loaded`): the one prompt's carried through the
-    queue model, which no loaded measurement checks; unbounded where the slow end fills it."""
+    queue model, with how the model met published closed-loop benchmarks (`loaded_check`);
+    unbounded where the slow end fills it."""
     if lv["ttft_low_s"] is None:  # even the fast end fills the queue
         mean = "no bound: the prompts fill the queue even at its fast end"
     elif lv["saturates"]:
@@ -215,9 +216,17 @@ def loaded_ttft_line(lv: dict[str, Any]) -> str:
             f"{_si(lv['ttft_low_s'], 's')}–{_si(lv['ttft_high_s'], 's')} mean, "
             f"{_si(lv['ttft_p90_low_s'], 's')}–{_si(lv['ttft_p90_high_s'], 's')} p90"
         )
+    c = lv.get("loaded_check")
+    ratios = (c or {}).get("median_measured_over_predicted") or {}
+    check = (
+        f"; published closed-loop benchmarks measured a median {min(ratios.values()):.1f}–"
+        f"{max(ratios.values()):.0f}× the model's loaded TTFT, more with more clients"
+        if ratios
+        else ""
+    )
     return (
         f"loaded TTFT, 80% interval {mean} (the one prompt's interval carried through the "
-        "queue model, which no loaded measurement checks)"
+        f"queue model{check})"
     )
 
 

@@ -1,0 +1,57 @@
+"""scripts/loaded_ttft_check.py: the loaded TTFT against the mean TTFTs of InferenceMAX's
+closed-loop runs, and the figures every loaded TTFT's record quotes from it
+(`ttft_interval.LOADED_CHECK`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from designer.calibration import ttft_interval
+from designer.calibration.measurements import bundled_path
+
+
+@pytest.fixture(scope="module")
+def checked(load_script):
+    from designer.model.catalog import Catalog
+
+    script = load_script("loaded_ttft_check")
+    cat = Catalog.load()
+    recs = [x for f in script.FILES for x in script.predict(str(bundled_path(f)), cat)]
+    return script, recs
+
+
+def test_every_run_quotes_its_mean_ttft(checked):
+    script, recs = checked
+    assert len(recs) == 342  # 118 + 224: each row's notes quote its run's mean TTFT
+    assert script.measured_ttft_s("mean_tpot 0.008777 s (median 0.008784 s, mean TTFT 0.1527 s)")
+    assert script.measured_ttft_s("no TTFT quoted") is None
+    assert {x["shape"] for x in recs} == {"1k/1k", "1k/8k", "8k/1k"}
+
+
+def test_the_figures_answers_quote_are_the_scripts(checked):
+    script, recs = checked
+    s = script.summary(recs)
+    c = ttft_interval.LOADED_CHECK
+    assert c["rows"] == s["rows"]
+    for key in ("mape", "signed", "inside"):
+        assert c[key] == pytest.approx(s[key], abs=0.05), key
+    by: dict[str, list[float]] = {}
+    for x in recs:
+        by.setdefault(str(x["concurrency"]), []).append(x["measured_s"] / x["predicted_s"])
+    got = {k: round(float(np.median(v)), 1) for k, v in by.items()}
+    assert got == c["median_measured_over_predicted"]
+
+
+def test_a_loaded_ttft_carries_the_check(capsys):
+    import json
+
+    from designer.interface.cli import main
+
+    argv = ["evaluate", "--model", "llama3.1-70b", "--chip", "h200", "--tp", "8"]
+    argv += ["--batch", "16", "--prompt-tokens", "4096", "--output-tokens", "256"]
+    assert main([*argv, "--requests-per-s", "1", "--json"]) == 0
+    lv = json.loads(capsys.readouterr().out)["ttft_interval"]["loaded"]
+    assert lv["loaded_check"] == ttft_interval.LOADED_CHECK
+    assert main([*argv, "--requests-per-s", "1"]) == 0
+    assert "closed-loop" in capsys.readouterr().out
