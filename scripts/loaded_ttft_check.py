@@ -11,6 +11,12 @@ gives it (`validate.default`), at its sequences in flight, with the chunk budget
 
     python scripts/loaded_ttft_check.py              # both files
     python scripts/loaded_ttft_check.py --csv FILE   # rows whose notes quote "mean TTFT X s"
+    python scripts/loaded_ttft_check.py --waves      # and against full waves (below)
+
+`--waves` also prints the other extreme of arrivals: every client's prompt arriving at once, each
+time (a full wave), its `concurrency` prompts prefilled in chunk steps of the budget beside that
+many decoders, each prompt's TTFT the time to its last chunk (`wave_ttft_s`): a diagnostic of
+where the benchmarks sit between Poisson arrivals and waves, not a model answers use.
 
 docs/model.md §9 ("The loaded TTFT against published ones") quotes its output.
 """
@@ -26,7 +32,7 @@ from collections import defaultdict
 import numpy as np
 
 from designer.calibration import measurements, ttft_interval, validate
-from designer.model import serving
+from designer.model import perf, serving
 from designer.model.catalog import Catalog
 
 FILES = ("inferencemax.csv", "held_out/inferencemax_long.csv")
@@ -77,6 +83,7 @@ def predict(path, catalog: Catalog) -> list[dict]:
                 service_scale=scale,
             )
 
+        wave = wave_ttft_s(wl, catalog, r, item.in_flight)
         answer = ttft_interval.answer_for(catalog, prof, r.engine, r.chip, wl, r.tp, r.pp)
         e = ttft_interval.ends(answer)
         iv = ttft_interval.loaded(served(e.low), served(e.high), e)
@@ -85,6 +92,7 @@ def predict(path, catalog: Catalog) -> list[dict]:
                 "id": r.id,
                 "measured_s": measured,
                 "predicted_s": float(served()["ttft_s"]),
+                "wave_s": wave,
                 "low_s": iv["ttft_low_s"],
                 "high_s": iv["ttft_high_s"],
                 "shape": shape(r.input_tokens, r.output_tokens),
@@ -93,6 +101,22 @@ def predict(path, catalog: Catalog) -> list[dict]:
             }
         )
     return out
+
+
+def wave_ttft_s(wl, catalog: Catalog, r, batch: int) -> float:
+    """Mean TTFT of `batch` prompts arriving at once beside `batch` decoders: chunk steps of the
+    default budget (`serving.mixed_step`) until every prompt is in, each prompt's TTFT the
+    time to the step that completes it."""
+    hw = perf.ChipArrays.build(catalog, [r.chip], wl.compute_dtype).take(0)
+    m = perf.evaluate_arrays(wl, hw, r.tp, r.pp, batch, ep=r.ep, attention=r.attention)
+    chunk, total = serving.DEFAULT_CHUNK_TOKENS, batch * wl.prompt_tokens
+    done, clock, finished = 0, 0.0, []
+    while done < total:
+        q = min(chunk, total - done)
+        clock += float(serving.mixed_step(wl, hw, r.tp, r.pp, batch, m, q, chunk))
+        done += q
+        finished += [clock] * (done // wl.prompt_tokens - len(finished))
+    return float(np.mean(finished))
 
 
 def summary(recs: list[dict]) -> dict[str, float]:
@@ -124,6 +148,7 @@ def line(label: str, s: dict[str, float]) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--csv", action="append", help="a measurements CSV (default: both files)")
+    ap.add_argument("--waves", action="store_true", help="also against full waves of prompts")
     args = ap.parse_args(argv)
     catalog = Catalog.load()
     paths = args.csv or [str(measurements.bundled_path(f)) for f in FILES]
@@ -146,6 +171,12 @@ def main(argv: list[str] | None = None) -> None:
         by_c[x["concurrency"]].append(x["measured_s"] / x["predicted_s"])
     ratios = ", ".join(f"c{c} {np.median(v):.1f}x ({len(v)})" for c, v in sorted(by_c.items()))
     print(f"median measured / predicted by concurrency: {ratios}")
+    if args.waves:
+        by_w: dict[int, list[float]] = defaultdict(list)
+        for x in every:
+            by_w[x["concurrency"]].append(x["measured_s"] / x["wave_s"])
+        waves = ", ".join(f"c{c} {np.median(v):.2f}x" for c, v in sorted(by_w.items()))
+        print(f"median measured / a full wave's TTFT by concurrency: {waves}")
 
 
 if __name__ == "__main__":
