@@ -12,6 +12,7 @@ gives it (`validate.default`), at its sequences in flight, with the chunk budget
     python scripts/loaded_ttft_check.py              # both files
     python scripts/loaded_ttft_check.py --csv FILE   # rows whose notes quote "mean TTFT X s"
     python scripts/loaded_ttft_check.py --waves      # and against full waves (below)
+    python scripts/loaded_ttft_check.py --csv catalogs/measurements/held_out/inferencex_2026.csv
 
 `--waves` also prints the other extreme of arrivals: every client's prompt arriving at once, each
 time (a full wave), its `concurrency` prompts prefilled in chunk steps of the budget beside that
@@ -37,12 +38,21 @@ from designer.model.catalog import Catalog
 
 FILES = ("inferencemax.csv", "held_out/inferencemax_long.csv")
 MEAN_TTFT = re.compile(r"mean TTFT ([0-9.]+) s")
+# held_out/inferencex_2026.csv: 'Verbatim baseline table line: "| point | … | TTFT ms | TPOT ms |"'
+TABLE_LINE = re.compile(r'Verbatim baseline table line: "(\|[^"]*\|)"')
 
 
 def measured_ttft_s(notes: str) -> float | None:
-    """The run's mean TTFT its notes quote, in seconds (None when they quote none)."""
+    """The run's mean TTFT its notes quote, in seconds: InferenceMAX's records ("mean TTFT X
+    s") or an InferenceX pull request's baseline table line (its fourth column, "TTFT ms");
+    None when they quote neither."""
     m = MEAN_TTFT.search(notes)
-    return float(m.group(1)) if m else None
+    if m:
+        return float(m.group(1))
+    line = TABLE_LINE.search(notes)
+    if line and "TTFT ms" in notes:
+        return float(line.group(1).strip("|").split("|")[3].replace(",", "")) / 1000.0
+    return None
 
 
 def shape(input_tokens: int, output_tokens: int) -> str:

@@ -67,3 +67,12 @@ def test_between_poisson_arrivals_and_full_waves(checked):
         by.setdefault(x["concurrency"], []).append(x["measured_s"] / x["wave_s"])
     got = {c: round(float(np.median(v)), 2) for c, v in sorted(by.items())}
     assert got == {4: 2.84, 8: 1.73, 16: 1.34, 32: 1.01, 64: 0.83, 128: 0.73}
+
+
+def test_an_inferencex_table_lines_ttft_column(load_script):
+    script = load_script("loaded_ttft_check")
+    notes = (
+        'Verbatim baseline table line: "| 8k/1k c4 TP8 EP1 48133a | 1,234.5 | 99.9 | 2,245.58 '
+        '| 12.3 |" (columns Point | Total tok/s/GPU | Output tok/s/GPU | TTFT ms | TPOT ms)'
+    )
+    assert script.measured_ttft_s(notes) == pytest.approx(2.24558)
