@@ -323,6 +323,6 @@ def test_a_bad_chip_file_is_bad_input(capsys, tmp_path):
     code = main(["evaluate", "--model", "llama3.1-8b", "--chip", str(bad)])
     assert code == 2
     assert "chip.toml" in capsys.readouterr().err
-    code = main(["solve", str(PROBLEM_405B), "--chip-out", str(tmp_path / "no" / "c.toml")])
+    code = main(["solve", str(PROBLEM_405B), "--chip-out", str(tmp_path)])  # a folder
     assert code == 2
     assert "--chip-out" in capsys.readouterr().err

@@ -13,15 +13,10 @@ from designer.model.assumptions import Assumptions
 from designer.model.catalog import Catalog
 from designer.model.cost import PURCHASE, CostBasis, chip_cost, cost_per_mtoken
 from designer.model.errors import InputError, excerpt
+from designer.model.partition import MAX_FLEET, MAX_PARTITION, MAX_REPLICAS
 from designer.model.prefill import prefill
 from designer.model.serving import check as check_serving
 from designer.model.workload import SPECULATIVE, Efficiency, Workload, native_dtypes
-
-# Bounds of a design, so that no product of them (chips, users) wraps in int64 arithmetic:
-# tp, pp and batch at most 2^20 each, replicas at most 2^30, chips and users at most 2^50.
-MAX_PARTITION = 2**20
-MAX_REPLICAS = 2**30
-MAX_FLEET = 2**50
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,9 @@ from designer.model.assumptions import Assumptions
 from designer.model.catalog import DTYPE_BYTES, Catalog
 from designer.model.errors import BadRow, InputError, excerpt, one_line, unknown
 from designer.model.files import read_csv
+from designer.model.partition import MAX_PARTITION
 from designer.model.prefill import link_bandwidth, prefill_time, total_time
+from designer.model.units import MAX_TOKENS
 from designer.model.workload import Efficiency, Workload
 
 MEASURES = ("itl", "e2e_per_output_token", "throughput_step")
@@ -429,7 +431,22 @@ def _int(row: dict, key: str, where: str, default: Any = _REQUIRED) -> Any:
             where=where,
             key=key,
         )
+    most = INT_BOUNDS.get(key)
+    if most is not None and v > most:
+        raise InputError(f"expected at most {most:,}, got {v:,}", where=where, key=key)
     return v
+
+
+# the largest value a cell may state: as large as any input of an answer may be (a partition or
+# a batch of `evaluate`, a context of the units' `MAX_TOKENS`); `ep`'s is the model's experts
+INT_BOUNDS = {
+    "tp": MAX_PARTITION,
+    "pp": MAX_PARTITION,
+    "chips": MAX_PARTITION,
+    "batch": MAX_PARTITION,
+    "input_tokens": MAX_TOKENS,
+    "output_tokens": MAX_TOKENS,
+}
 
 
 def replicas(chips: int | None, group: int, where: str) -> int:
@@ -641,6 +658,11 @@ def first_token(row: dict, where: str, catalog: Catalog, read, column: str) -> F
         )
     config = configuration(row, where, catalog, read)
     tp = partition_of(row, where, catalog, config)["tp"]
+    # a TTFT is predicted under a profile of its engine (`ttft.answer_ms`): one that none is
+    # fitted to is named here, with its row, not when it is predicted
+    from designer.calibration import profiles
+
+    profiles.check_engine(config["engine"], where=where, key="engine")
     return FirstToken(
         **{**config, "tp": tp},
         input_tokens=_int(row, "input_tokens", where),

@@ -90,15 +90,14 @@ def _overhead(text: str) -> float:
 
 def _count(limit: int | str):
     """An argparse type: an integer from 1 to `limit`, a number or the name of a constant of
-    `designer.calibration.evaluate` (read when a value is parsed, so that building the parser does
-    not load
-    the forward model)."""
+    `designer.model.partition` (read when a value is parsed, so that building the parser does
+    not load numpy)."""
 
     def count(text: str) -> int:
         if isinstance(limit, str):
-            from designer.calibration import evaluate
+            from designer.model import partition
 
-            high = getattr(evaluate, limit)
+            high = getattr(partition, limit)
         else:
             high = limit
         try:
@@ -316,6 +315,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
         sets["efficiency.engine"] = args.engine
     if args.engine_version:
         sets["efficiency.engine_version"] = args.engine_version
+    if args.chip_out:  # refused before the solve, not after it
+        from designer.model import outputs
+
+        outputs.check(args.chip_out, "a chip file", force=args.force, key="--chip-out")
     problem = _warned(load_problem(args.problem, sets))
     run = solve
     if problem.synthesis is not None:
@@ -344,12 +347,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         from designer.optimize.synthesis import write_chip_file
 
         chosen = list(dict.fromkeys(r["chip"] for r in sol.record["fleet"]))
-        try:
-            write_chip_file(args.chip_out, problem.catalog, chosen)
-        except OSError as exc:
-            raise InputError(
-                f"cannot write the chip file ({exc.strerror})", key="--chip-out"
-            ) from None
+        write_chip_file(args.chip_out, problem.catalog, chosen, force=args.force)
         sol.record["chip_out"] = {"file": args.chip_out, "chips": chosen}
     if args.json:
         _dump(sol.record)
@@ -552,6 +550,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"{swept.skipped} already in {args.out}",
         file=sys.stderr,
     )
+    statuses = swept.statuses()
+    if swept.rows and set(statuses) == {"error"}:  # nothing was answered: the study is wrong
+        first = next(r for r in swept.rows if r.get("status") == "error")
+        raise InputError(
+            f"every point is an error (the first: {one_line(str(first.get('error', '')))})",
+            where=str(args.study),
+        )
     return 0
 
 
@@ -683,6 +688,25 @@ def _without_out(argv: list[str], *flags: str) -> list[str]:
     return out
 
 
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _check_profile_name(name: str) -> None:
+    """`calibrate --name`: a name the written profile can be read back and asked for by."""
+    from designer.calibration import profiles
+
+    if name == profiles.LIMIT:
+        raise InputError(
+            f"{name!r} is built in (the hardware limit) and cannot be redefined: give another name",
+            key="--name",
+        )
+    if not PROFILE_NAME.fullmatch(name):
+        raise InputError(
+            f"expected a name of letters, digits, '.', '_' and '-', got {excerpt(name)}",
+            key="--name",
+        )
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -690,6 +714,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from designer.calibration.validate import table
     from designer.interface.report import catalog_table
 
+    if args.name is not None:
+        _check_profile_name(args.name)
     if args.out:
         from designer.model import outputs
 
@@ -1276,6 +1302,7 @@ def parser() -> argparse.ArgumentParser:
         help="write the answer's chip(s) as a catalog file ([chips.ID] tables) that "
         "evaluate --chip FILE and space.chips read",
     )
+    _force_arg(so)
     so.add_argument(
         "--no-prune",
         action="store_true",
@@ -1497,6 +1524,7 @@ def main(argv: list[str] | None = None) -> int:
         # infeasible); a warning on stderr would not.
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            _no_empty_values(args)
             code = args.func(args)
             sys.stdout.flush()
         return code
@@ -1525,6 +1553,31 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         _on_sigterm(previous)
         sys.stdout = stdout.stream
+
+
+# options whose value names something: an empty one (`--engine ''`) is an error, not "not given"
+NAMING_OPTIONS = (
+    "engine",
+    "engine_version",
+    "profile",
+    "assumptions",
+    "chip_out",
+    "out",
+    "plot",
+    "name",
+    "chip",
+    "model",
+)
+
+
+def _no_empty_values(args: argparse.Namespace) -> None:
+    """An InputError naming the first option given an empty (or blank) value."""
+    for dest in NAMING_OPTIONS:
+        given = getattr(args, dest, None)
+        for value in given if isinstance(given, list) else [given]:  # repeatable options too
+            if isinstance(value, str) and not value.strip():
+                flag = "--" + dest.replace("_", "-")
+                raise InputError("expected a value, got an empty one", key=flag)
 
 
 def _one_blas_thread() -> None:

@@ -217,6 +217,9 @@ _BOOL_FIELDS = {f.name for f in fields(Architecture) if f.type in ("bool", bool)
 _FLOAT_FIELDS = {f.name for f in fields(Architecture) if f.type in ("float", float)}
 _STR_FIELDS = {f.name for f in fields(Architecture) if f.type in ("str", str)}
 REQUIRED = ["num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size"]
+# the keys a catalog model entry or a config is read by (a config's others are kept as `extra`):
+# an override (`--set models.ID.KEY`) of a key outside these and its entry is a misspelling
+FIELDS = frozenset(_INT_FIELDS | _BOOL_FIELDS | _FLOAT_FIELDS | _STR_FIELDS) - {"id", "extra"}
 MAX_FIELD = 2**31 - 1  # the largest integer a config field may hold (int32, as in HF configs)
 
 

@@ -487,6 +487,7 @@ class Catalog:
         for path, value in overrides.items():
             factor = relative_factor(value)
             kind = path_kind(path)
+            self._check_model_override(path, where)
             if factor is None and ".*." in path and kind not in (None, "table"):
                 _value(kind, value, where, path)  # a bad value is named by the wildcard path
             for section, entry_id, keys in self.expand_path(path):
@@ -513,6 +514,20 @@ class Catalog:
         cat._typed.update({k: v for k, v in self._typed.items() if k not in touched})
         cat.validate(touched)
         return cat
+
+    def _check_model_override(self, path: str, where: str) -> None:
+        """An override of a model key that neither the model's entry holds nor a model is read
+        by (`architecture.FIELDS`, or a Hugging Face name of one) is a misspelling: an error
+        naming the closest key, not a value the model would never read."""
+        from designer.model.architecture import ALIASES, FIELDS
+
+        for section, entry_id, keys in self.expand_path(path):
+            if section != "models" or not isinstance(self.raw[section].get(entry_id), dict):
+                continue
+            entry = self.raw[section][entry_id]
+            top = keys[0]
+            if top not in entry and ALIASES.get(top, top) not in FIELDS:
+                raise unknown("model key", top, FIELDS | set(entry), where=where, key=path)
 
     def with_entries(self, entries: dict[tuple[str, str], dict], where: str) -> Catalog:
         """A copy with whole entries added or replaced, by (section, id), validated; e.g. the

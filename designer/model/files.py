@@ -26,7 +26,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from designer.model.errors import InputError
+from designer.model.errors import InputError, excerpt
 
 MAX_BYTES = 1 << 20  # 1 MiB: the largest Hugging Face config.json is a few kB
 MAX_DEPTH = 32  # tables and lists inside each other
@@ -199,6 +199,14 @@ def read_csv(
                 continue
             if not header:
                 header = [f.strip() for f in fields]
+                twice = sorted({h for h in header if h and header.count(h) > 1})
+                if twice:  # the later one would silently win
+                    raise InputError(
+                        f"column {excerpt(twice[0])} appears {header.count(twice[0])} times in "
+                        f"the header (expected {what}, each column once)",
+                        where=f"{where}:{reader.line_num}",
+                        key=twice[0],
+                    )
                 if header_only:
                     break
                 continue

@@ -64,8 +64,16 @@ def made_here(path: str | Path) -> bool:
     return mark in head or mark in tail
 
 
-def check(path: str | Path, what: str, *, force: bool = False, mine: bool | None = None) -> Path:
-    """`path` as a file this run may write `what` to (see the module doc), else an InputError.
+def check(
+    path: str | Path,
+    what: str,
+    *,
+    force: bool = False,
+    mine: bool | None = None,
+    key: str | None = None,
+) -> Path:
+    """`path` as a file this run may write `what` to (see the module doc), else an InputError
+    (naming the option `key` that gave the name, when given).
 
     `mine` overrides the MARK test for callers that recognize their own files (a sweep)."""
     where = str(path)
@@ -74,21 +82,25 @@ def check(path: str | Path, what: str, *, force: bool = False, mine: bool | None
     except FileNotFoundError:
         return Path(path)
     except ValueError:  # a NUL character
-        raise InputError(f"not a valid file name (for {what})", where=where) from None
+        raise InputError(f"not a valid file name (for {what})", where=where, key=key) from None
     except OSError as exc:  # a symlink loop, a name too long, a file used as a folder
-        raise InputError(f"cannot write {what} here: {exc.strerror}", where=where) from None
+        raise InputError(
+            f"cannot write {what} here: {exc.strerror}", where=where, key=key
+        ) from None
     if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"is a folder (expected a file name for {what})", where=where)
+        raise InputError(f"is a folder (expected a file name for {what})", where=where, key=key)
     if not stat.S_ISREG(st.st_mode):
         raise InputError(
             f"not a regular file (devices and FIFOs are not written to; expected a file name "
             f"for {what})",
             where=where,
+            key=key,
         )
     if not force and not (made_here(path) if mine is None else mine):
         raise InputError(
             f"exists and was not written by designer: not replaced by {what} ({FORCE_HINT})",
             where=where,
+            key=key,
         )
     return Path(path)
 

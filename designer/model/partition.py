@@ -18,6 +18,12 @@ import numpy as np
 from designer.model.architecture import Architecture
 from designer.model.errors import InputError
 
+# Bounds of a design, so that no product of them (chips, users) wraps in int64 arithmetic:
+# tp, pp and batch at most 2^20 each, replicas at most 2^30, chips and users at most 2^50.
+MAX_PARTITION = 2**20
+MAX_REPLICAS = 2**30
+MAX_FLEET = 2**50
+
 
 def valid(model: Architecture, t, p, attention="tp") -> np.ndarray:
     """Mask of the (t, p) pairs the model admits: t divides the heads (tensor-parallel

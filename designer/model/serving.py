@@ -98,8 +98,10 @@ class Serving:
 
 
 def users_for_rate(requests_per_s: float, output_tokens: int, tokens_per_s_per_user: float) -> int:
-    """Little's law: users decoding at once, ⌈λ · O / r⌉."""
-    return int(np.ceil(requests_per_s * output_tokens / tokens_per_s_per_user - 1e-9))
+    """Little's law: users decoding at once, ⌈λ · O / r⌉, and at least one for any requests at
+    all (a rate of one request a year still needs a replica to answer it)."""
+    users = int(np.ceil(requests_per_s * output_tokens / tokens_per_s_per_user - 1e-9))
+    return max(users, 1) if requests_per_s > 0 else users
 
 
 def rate_for_users(users: float, output_tokens: int, tokens_per_s_per_user: float) -> float:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from designer.calibration.evaluate import MAX_PARTITION
 from designer.model.assumptions import ASSUMPTION_KEYS, assumptions_from_table
 from designer.model.catalog import SECTIONS as CATALOG_SECTIONS
 from designer.model.catalog import Catalog, path_kind, relative_factor, scale_value
@@ -25,6 +25,7 @@ from designer.model.chipdesign import PROBLEM_KEYS
 from designer.model.cost import CostBasis, cost_basis_from
 from designer.model.errors import InputError, closest, excerpt, in_file, unknown
 from designer.model.files import read_toml
+from designer.model.partition import MAX_PARTITION
 from designer.model.serving import DEFAULT_CHUNK_TOKENS as CHUNK
 from designer.model.serving import Serving, rate_for_users, users_for_rate
 from designer.model.serving import check as check_serving
@@ -603,6 +604,15 @@ def _workload_class(
         if "requests_per_s" in v:
             users = users_for_rate(v["requests_per_s"], workload.output_tokens, rate)
             requests = v["requests_per_s"]
+            most = INT_BOUNDS["sla.concurrent_users"]
+            if users > most:  # Little's law: λ·O/r users decoding at once
+                raise InputError(
+                    f"{requests:g} requests/s of {workload.output_tokens}-token answers at "
+                    f"{rate:g} tokens/s per user keep {users:.3g} users decoding at once, more "
+                    f"than the {most:,} a problem sizes (sla.concurrent_users' bound)",
+                    where=where,
+                    key=_key(prefix, "sla", "requests_per_s"),
+                )
         else:
             requests = rate_for_users(users or 0, workload.output_tokens, rate)
         try:
@@ -620,6 +630,28 @@ def _workload_class(
                 'a TTFT confidence needs a TTFT target (e.g. ttft = "2 s")', where=where, key=key
             )
     return WorkloadClass(name, workload, rate, users, confidence, serving, ttft_confidence)
+
+
+def _profile_path(profile: str, base_dir: str | Path | None, where: str) -> str:
+    """`[efficiency] profile` as a name, or a profile file's path: relative to the problem
+    file's folder where that file is there (as `space.chips` and a model's config.json are),
+    else as given (a `--profile FILE` of the current folder); a file that is in neither is an
+    error naming the key."""
+    from designer.calibration import profiles
+
+    if profile in profiles.load() or not (profile.endswith(".toml") or os.sep in profile):
+        return profile
+    here = Path(profile)
+    if base_dir is not None and not here.is_absolute() and (Path(base_dir) / here).is_file():
+        return str(Path(base_dir) / here)
+    if not here.is_file():
+        raise InputError(
+            f"no profile file {excerpt(profile)} (a path is read from the problem file's "
+            "folder, else from the current one)",
+            where=where,
+            key="efficiency.profile",
+        )
+    return profile
 
 
 def _profile_engine(profile: str | None) -> str | None:
@@ -723,6 +755,7 @@ def _problem_from_dict(
         )
     base = Efficiency()
     if profile is not None:
+        profile = _profile_path(profile, base_dir, where)
         base = profiles.get(profile, where=where, key="efficiency.profile").efficiency
     try:
         eff = dataclasses.replace(base, **e)

@@ -329,12 +329,18 @@ def describe(syn: Synthesis, chip_id: str) -> dict[str, Any]:
 # ---- chip files ------------------------------------------------------------------------------
 
 
-def write_chip_file(path: str | Path, catalog: Catalog, chip_ids: list[str]) -> None:
+def write_chip_file(
+    path: str | Path, catalog: Catalog, chip_ids: list[str], *, force: bool = False
+) -> None:
     """Write chips (and a synthesized interconnect they use) as a catalog file:
-    `[chips.ID]` tables, plus `[interconnects.ID]` where the fabric is not a bundled one."""
+    `[chips.ID]` tables, plus `[interconnects.ID]` where the fabric is not a bundled one,
+    through the one gate of written files (`outputs.write_text`: an existing file only when
+    designer wrote it, or with `force`; never a folder or a device)."""
+    from designer.model import outputs
+
     lines: list[str] = [
-        "# Synthesized by designer (hypothetical chips; read with `designer evaluate --chip "
-        'FILE` or a problem\'s space.chips = ["FILE"])',
+        f"# Synthesized chips, {outputs.STAMP} (hypothetical; read with `designer evaluate "
+        '--chip FILE` or a problem\'s space.chips = ["FILE"])',
     ]
     ics = dict.fromkeys(catalog.raw["chips"][c]["interconnect"] for c in chip_ids)
     for ic in ics:
@@ -342,7 +348,7 @@ def write_chip_file(path: str | Path, catalog: Catalog, chip_ids: list[str]) -> 
             lines += ["", f'[interconnects."{ic}"]', *_toml_body(catalog.raw["interconnects"][ic])]
     for c in chip_ids:
         lines += ["", f'[chips."{c}"]', *_toml_body(catalog.raw["chips"][c])]
-    Path(path).write_text("\n".join(lines) + "\n")
+    outputs.write_text(path, "\n".join(lines) + "\n", "a chip file", force=force)
 
 
 def _toml_body(table: dict[str, Any]) -> list[str]:

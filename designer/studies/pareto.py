@@ -99,8 +99,8 @@ class Frontier:
         return pd.DataFrame([{"level": p["level"], **flatten(p["record"])} for p in self.points])
 
 
-def _at(problem: Problem, level: float, time_limit: float) -> dict[str, Any]:
-    return solve_record(problem, {RATE: level}, time_limit=time_limit)
+def _at(problem: Problem, level: float, time_limit: float, strict: bool = False) -> dict[str, Any]:
+    return solve_record(problem, {RATE: level}, time_limit=time_limit, strict=strict)
 
 
 def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, float]:
@@ -108,7 +108,7 @@ def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, fl
 
     Raises InfeasibleError when no design serves the users within the limits at any rate.
     """
-    low = _at(problem, LOWEST_LEVEL, time_limit)
+    low = _at(problem, LOWEST_LEVEL, time_limit, strict=True)  # bad input: exit 2, not 3
     if low.get("status") not in FEASIBLE:
         err = InfeasibleError(
             f"infeasible at any rate: {low.get('explanation') or low.get('error')}"

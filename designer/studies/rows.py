@@ -19,7 +19,7 @@ import json
 import time
 from typing import Any
 
-from designer.model.errors import DesignerError, InfeasibleError, SolverLimitError
+from designer.model.errors import DesignerError, InfeasibleError, InputError, SolverLimitError
 from designer.optimize.problem import Problem
 
 # Statuses of a study row: answers (optimal/feasible/infeasible) and failures.
@@ -89,10 +89,15 @@ def describe(record: dict[str, Any]) -> str:
 
 
 def solve_record(
-    problem: Problem, changes: dict[str, Any] | None = None, *, time_limit: float = 60.0
+    problem: Problem,
+    changes: dict[str, Any] | None = None,
+    *,
+    time_limit: float = 60.0,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """The JSON answer of one what-if point; errors become records with status 'error' or
-    'solver-limit' and an `error` text instead of exceptions."""
+    'solver-limit' and an `error` text instead of exceptions — except, when `strict`, bad
+    input (an `InputError`: the question itself, not one point of it, is wrong)."""
     from designer.optimize.solve import solve
 
     try:
@@ -104,6 +109,10 @@ def solve_record(
         )
     except SolverLimitError as exc:
         return {"status": "solver-limit", "error": str(exc)}
+    except InputError as exc:
+        if strict:
+            raise
+        return {"status": "error", "error": str(exc)}
     except DesignerError as exc:
         return {"status": "error", "error": str(exc)}
     except Exception as exc:  # an internal error at one point must not stop a study
