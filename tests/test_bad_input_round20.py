@@ -2,7 +2,8 @@
 the input asks for): a chip file over someone else's file, serving rates beyond what a problem
 sizes, empty option values, misspelled model overrides, CSV headers and cells out of range, a
 TTFT row's unknown engine, a profile file beside the problem, a frontier's bad input, a sweep
-with no good point, and profile names that cannot be read back."""
+with no good point, profile names that cannot be read back, and an unknown
+speculative method."""
 
 from __future__ import annotations
 
@@ -161,3 +162,9 @@ def test_calibrate_refuses_names_it_could_not_read_back(capsys, tmp_path, name, 
     code, e = err(capsys, ["calibrate", DECODE, "--name", name, "--out", tmp_path / "p.toml"])
     assert code == 2 and "--name: " in e and says in e
     assert not (tmp_path / "p.toml").exists()
+
+
+def test_an_unknown_speculative_method_names_what_is_expected(capsys):
+    argv = ["evaluate", "--model", "llama3.1-70b", "--chip", "h200", "--tp", "8"]
+    code, e = err(capsys, [*argv, "--speculative", "foo"])
+    assert code == 2 and "expected none, mtp, eagle or a draft model" in e and "'foo'" in e

@@ -205,7 +205,12 @@ def evaluate(
     arch = catalog.model(model)
     w_default, kv_default = native_dtypes(arch, assumptions)
     if isinstance(workload.get("speculative"), str) and workload["speculative"] not in SPECULATIVE:
-        workload["draft_model"] = catalog.model(workload["speculative"])
+        try:  # a draft model by id (else one of SPECULATIVE's methods)
+            workload["draft_model"] = catalog.model(workload["speculative"])
+        except InputError as exc:
+            raise InputError(
+                f"expected {', '.join(SPECULATIVE)} or a draft model: {exc}", key="speculative"
+            ) from None
     wl = Workload(
         arch,
         context_tokens,
