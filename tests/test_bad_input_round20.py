@@ -2,8 +2,8 @@
 the input asks for): a chip file over someone else's file, serving rates beyond what a problem
 sizes, empty option values, misspelled model overrides, CSV headers and cells out of range, a
 TTFT row's unknown engine, a profile file beside the problem, a frontier's bad input, a sweep
-with no good point, profile names that cannot be read back, and an unknown
-speculative method."""
+with no good point or results named neither .csv nor .parquet, profile names that cannot be
+read back, and an unknown speculative method."""
 
 from __future__ import annotations
 
@@ -168,3 +168,12 @@ def test_an_unknown_speculative_method_names_what_is_expected(capsys):
     argv = ["evaluate", "--model", "llama3.1-70b", "--chip", "h200", "--tp", "8"]
     code, e = err(capsys, [*argv, "--speculative", "foo"])
     assert code == 2 and "expected none, mtp, eagle or a draft model" in e and "'foo'" in e
+
+
+def test_a_sweeps_results_are_csv_or_parquet_by_name(capsys, tmp_path):
+    shutil.copy(QUICKSTART, tmp_path / "q.toml")
+    study = tmp_path / "s.toml"
+    study.write_text('problem = "q.toml"\n[grid]\n"sla.concurrent_users" = [64]\n')
+    code, e = err(capsys, ["sweep", study, "--out", tmp_path / "r.xlsx", "--quiet"])
+    assert code == 2 and "--out: expected a .csv or .parquet file name" in e
+    assert not (tmp_path / "r.xlsx").exists()

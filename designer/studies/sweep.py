@@ -432,6 +432,9 @@ def header(study: Study) -> str:
     )
 
 
+RESULT_SUFFIXES = (".csv", ".parquet")  # what a sweep writes its results as
+
+
 class _Sink:
     """Rows appended to a CSV file as they arrive (the journal of a Parquet output).
 
@@ -439,6 +442,13 @@ class _Sink:
     the same problem hash, and replaced only with `force`."""
 
     def __init__(self, out: Path, study: Study, force: bool = False):
+        if out.suffix.lower() not in RESULT_SUFFIXES:  # CSV text under .xlsx helps no one
+            raise InputError(
+                f"expected a {' or '.join(RESULT_SUFFIXES)} file name for a sweep's results, "
+                f"got {excerpt(out.name)}",
+                where=str(out),
+                key="--out",
+            )
         self.out = outputs.check(out, "a sweep's results", mine=True)
         self.parquet = out.suffix.lower() == ".parquet"
         self.journal = out.with_name(out.name + ".partial.csv") if self.parquet else out

@@ -226,14 +226,20 @@ def test_an_output_of_another_problem_is_not_resumed(tmp_path, small_path):
     assert sweep(changed, out, workers=1, force=True).attrs["computed"] == 6
 
 
-@pytest.mark.parametrize("name", ["small.toml", "mine.csv"])
-def test_a_file_designer_did_not_write_is_not_replaced(tmp_path, small_path, name):
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("small.toml", "expected a .csv or .parquet file name"),  # the study itself (round 20)
+        ("mine.csv", "not a sweep written by designer.*--force"),
+    ],
+)
+def test_a_file_designer_did_not_write_is_not_replaced(tmp_path, small_path, name, says):
     study = _six(tmp_path, small_path)
     out = tmp_path / name
     if not out.exists():
         out.write_text("name,value\nmine,1\n")
     before = out.read_bytes()
-    with pytest.raises(InputError, match="not a sweep written by designer.*--force"):
+    with pytest.raises(InputError, match=says):
         sweep(study, out, workers=1)
     assert out.read_bytes() == before
 
