@@ -29,12 +29,9 @@ from designer.calibration.calibrate import as_rows, cross_validate
 from designer.model.catalog import Catalog
 
 VARIANTS = ("V0", "V1", "V2", "V3")
-VENDOR_PLATFORMS = 3  # V3: platforms of the vendor that give it quantiles of its own
-
-
-def vendor(chip: str) -> str:
-    """NVIDIA or AMD (every chip a generation measured is one of the two)."""
-    return "amd" if chip.startswith("mi") else "nvidia"
+VENDOR_PLATFORMS = (
+    3  # V3: platforms of the vendor (the catalog's) that give it quantiles of its own
+)
 
 
 def factor(variant: str, model_seen: bool, table: intervals.Table) -> float:
@@ -51,14 +48,16 @@ def judge(path: str, catalog: Catalog) -> dict[str, dict]:
     """Per variant: share inside, median half-width and per chip coverage of the rows of `path`
     (each chip held out), as fractions and row counts."""
     rows = measurements.load(path, catalog)
-    items = as_rows(rows, catalog).items
+    prepared = as_rows(rows, catalog)
+    items = prepared.items
     chips = np.array([i.row.chip for i in items])
+    vendors = np.array([catalog.chip(c).vendor for c in chips])
     platform = np.array([i.row.platform for i in items])
     models = np.array([i.row.model for i in items])
-    by_chip = cross_validate(rows, catalog, "chip").errors
-    by_platform = cross_validate(rows, catalog, "platform").errors
+    by_chip = cross_validate(prepared, catalog, "chip").errors
+    by_platform = cross_validate(prepared, catalog, "platform").errors
     res = intervals.generation_residuals(
-        as_rows(rows, catalog), by_platform.predicted_ms, [i.row.platform for i in items], catalog
+        prepared, by_platform.predicted_ms, list(platform), catalog
     )
     ratio = by_chip.measured_ms / by_chip.predicted_ms
     shipped = intervals.shipped()
@@ -68,7 +67,7 @@ def judge(path: str, catalog: Catalog) -> dict[str, dict]:
         for c in np.unique(chips):
             held = chips == c
             keep = ~held
-            same = keep & np.array([vendor(x) == vendor(str(c)) for x in chips])
+            same = keep & (vendors == vendors[held][0])
             if v == "V3" and len(set(platform[same])) >= VENDOR_PLATFORMS:
                 keep = same
             table = intervals.table_of(res, keep)

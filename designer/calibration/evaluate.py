@@ -235,7 +235,7 @@ def evaluate(
 
         pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=prompt_tokens)
         record["metrics"]["ttft_s"] = pf.time_s
-        answer = ttft_interval.answer_for(catalog, prof, engine or fitted, chip, wl, tp, pp)
+        answer = ttft_interval.answer_for(catalog, prof, engine, chip, wl, tp, pp)
         ends = ttft_interval.ends(answer)
         record["ttft_interval"] = ttft_interval.record(pf.time_s, ends)
         if requests_per_s is None:  # the one-prompt TTFT is the answer's: its interval

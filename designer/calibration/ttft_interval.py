@@ -196,9 +196,12 @@ def answer_of(row: ttft.Row, catalog: Catalog, profile) -> Answer:
 
 def answer_for(catalog: Catalog, profile, engine: str | None, chip: str, wl, tp, pp) -> Answer:
     """The TTFT answer of a design of workload `wl` (its prompt, model, weights, equations) on
-    `chip` at (tp, pp) under `profile`, `engine` the engine the answer names (None: none)."""
+    `chip` at (tp, pp) under `profile`, `engine` the engine the answer names (None: the one its
+    profile is a fit of, if any: `engines.of_profile`)."""
+    from designer.calibration import engines
     from designer.model.assumptions import Assumptions
 
+    engine = engine or engines.of_profile(profile)
     return Answer(
         engine or None,
         chip,

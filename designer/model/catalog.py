@@ -308,6 +308,16 @@ def _kind(section: str, keys: list[str]) -> str | None:
     return _SECTION_KEYS.get(section, {}).get(keys[0]) if len(keys) == 1 else None
 
 
+def _check_model_key(entry: Any, key: str, where: str, path: str) -> None:
+    """An override (`path`) of a model key that neither the model's `entry` holds nor a model
+    is read by (`architecture.FIELDS`, or a Hugging Face name of one) is a misspelling: an
+    error naming the closest key, not a value the model would never read."""
+    from designer.model.architecture import ALIASES, FIELDS
+
+    if isinstance(entry, dict) and key not in entry and ALIASES.get(key, key) not in FIELDS:
+        raise unknown("model key", key, FIELDS | set(entry), where=where, key=path)
+
+
 def path_kind(path: str) -> str | None:
     """The value kind of a dotted catalog path ('chips.*.memory_bandwidth' → 'bandwidth')."""
     section, _, rest = path.partition(".")
@@ -487,10 +497,11 @@ class Catalog:
         for path, value in overrides.items():
             factor = relative_factor(value)
             kind = path_kind(path)
-            self._check_model_override(path, where)
             if factor is None and ".*." in path and kind not in (None, "table"):
                 _value(kind, value, where, path)  # a bad value is named by the wildcard path
             for section, entry_id, keys in self.expand_path(path):
+                if section == "models":
+                    _check_model_key(self.raw[section][entry_id], keys[0], where, path)
                 if (section, entry_id) not in touched:
                     if not any(s == section for s, _ in touched):
                         raw[section] = dict(raw[section])
@@ -514,20 +525,6 @@ class Catalog:
         cat._typed.update({k: v for k, v in self._typed.items() if k not in touched})
         cat.validate(touched)
         return cat
-
-    def _check_model_override(self, path: str, where: str) -> None:
-        """An override of a model key that neither the model's entry holds nor a model is read
-        by (`architecture.FIELDS`, or a Hugging Face name of one) is a misspelling: an error
-        naming the closest key, not a value the model would never read."""
-        from designer.model.architecture import ALIASES, FIELDS
-
-        for section, entry_id, keys in self.expand_path(path):
-            if section != "models" or not isinstance(self.raw[section].get(entry_id), dict):
-                continue
-            entry = self.raw[section][entry_id]
-            top = keys[0]
-            if top not in entry and ALIASES.get(top, top) not in FIELDS:
-                raise unknown("model key", top, FIELDS | set(entry), where=where, key=path)
 
     def with_entries(self, entries: dict[tuple[str, str], dict], where: str) -> Catalog:
         """A copy with whole entries added or replaced, by (section, id), validated; e.g. the

@@ -137,11 +137,10 @@ def _ttft_interval(
     `ttft_high_s`, `ttft_p90_low_s` and `ttft_p90_high_s`; with the class's TTFT confidence, `m`
     gains `guaranteed_ttft_p90_s`, the p90 at the slow end the target holds
     (`features.ttft.slow_ratio`)."""
-    from designer.calibration import engines, ttft_interval
+    from designer.calibration import ttft_interval
 
     p, wc = data.problem, data.problem.classes[j]
-    engine = p.engine or engines.of_profile(prof)
-    a = ttft_interval.answer_for(p.catalog, prof, engine, design.chip, wl, design.tp, design.pp)
+    a = ttft_interval.answer_for(p.catalog, prof, p.engine, design.chip, wl, design.tp, design.pp)
     e = ttft_interval.ends(a)
 
     def at(scale: float) -> dict:

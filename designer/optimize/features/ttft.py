@@ -41,7 +41,7 @@ def slow_ratios(problem: Problem, wc: WorkloadClass, g) -> np.ndarray:
     at the slow end of its TTFT interval under the class's `ttft_confidence`
     (`ttft_interval.slow_ratio` of the answer on its chip, TP and PP, under its chip's profile
     and the problem's engine): `columns.grid` keeps it as `Grid.ttft_slow`."""
-    from designer.calibration import engines, ttft_interval
+    from designer.calibration import ttft_interval
 
     keys = np.stack([g.chip, g.t, g.p], axis=1)
     combos, first, back = np.unique(keys, axis=0, return_index=True, return_inverse=True)
@@ -49,11 +49,9 @@ def slow_ratios(problem: Problem, wc: WorkloadClass, g) -> np.ndarray:
     ratio = np.empty(len(combos))
     for n, (chip, t, p) in enumerate(combos):
         if chip not in answers:  # what an answer on the chip is judged by, at TP = PP = 1
-            prof = g.chip_profiles[chip]
-            engine = problem.engine or engines.of_profile(prof)
-            wl = g.workloads[g.group[first[n]]]
+            prof, wl = g.chip_profiles[chip], g.workloads[g.group[first[n]]]
             answers[chip] = ttft_interval.answer_for(
-                problem.catalog, prof, engine, g.chip_ids[chip], wl, 1, 1
+                problem.catalog, prof, problem.engine, g.chip_ids[chip], wl, 1, 1
             )
         a = answers[chip]._replace(tp=int(t), pp=int(p))
         ratio[n] = ttft_interval.slow_ratio(a, wc.ttft_confidence)
