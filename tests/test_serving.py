@@ -591,3 +591,88 @@ def test_maximize_disaggregated_equals_brute_force(catalog, objective):
     sol = solve(p)
     assert sol.record["recheck"] == "passed"
     assert sol.objective == pytest.approx(_brute_force_most(p, objective), rel=1e-9)
+
+
+# --- a prefill replica's own pass: its bound and its parts (round 21) ----------------------
+
+
+def test_a_prefill_pass_names_its_largest_term(catalog):
+    """`Prefill.metrics`: the pass in a decode step's parts, its time their max-plus-sum and
+    its bottleneck the largest; a long prompt on one chip is compute-bound where its decode step
+    is memory-bound."""
+    wl = Workload(catalog.model("llama3.1-70b"), 7000, prompt_tokens=6000, output_tokens=1000)
+    pf = prefill(wl, catalog, "b200", tp=1, pp=2, prompt_tokens=6000)
+    m = pf.metrics()
+    assert set(m) == set(serving.PREFILL_METRICS)
+    parts = [m[f"prefill_{k}_time_s"] for k in ("memory", "compute", "collective", "overhead")]
+    assert m["prefill_time_s"] == pytest.approx(max(parts[:2]) + parts[2] + parts[3])
+    assert m["prefill_bottleneck"] == perf.BOTTLENECKS[int(np.argmax(parts))] == "compute"
+    step = perf.evaluate_arrays(
+        wl, perf.ChipArrays.build(catalog, ["b200"], wl.compute_dtype).take(0), 1, 2, 1
+    )
+    assert str(step["bottleneck"]) == "memory-bandwidth"
+    # one token's pass reads the whole model for it: memory-bound like a decode step
+    short = prefill(wl, catalog, "b200", tp=1, pp=2, prompt_tokens=1)
+    assert short.bottleneck == "memory-bandwidth"
+
+
+@pytest.mark.parametrize("phase", serving.PHASES)
+def test_only_a_prefill_replica_reports_a_prefill_pass(catalog, phase):
+    wl = Workload(catalog.model("llama3.1-8b"), 2500, prompt_tokens=2000, output_tokens=500)
+    out = serving.replica(
+        wl, catalog, "h100-sxm", tp=2, pp=1, batch=16, phase=phase, requests_per_s=3.0
+    )
+    assert set(serving.PREFILL_METRICS) <= set(out)
+    if phase == "prefill":
+        assert (
+            out["prefill_time_s"]
+            == prefill(wl, catalog, "h100-sxm", tp=2, prompt_tokens=2000).time_s
+        )
+        # the interval's ends scale the TTFT, not the model's pass
+        slow = serving.replica(
+            wl,
+            catalog,
+            "h100-sxm",
+            tp=2,
+            pp=1,
+            batch=16,
+            phase=phase,
+            requests_per_s=3.0,
+            service_scale=2.0,
+        )
+        assert slow["prefill_time_s"] == out["prefill_time_s"]
+    else:
+        assert all(out[k] is None for k in serving.PREFILL_METRICS)
+
+
+def test_prefill_rows_are_bound_by_their_pass(catalog, tmp_path, capsys):
+    """A fleet's prefill rows name their prompt's bound (`prefill_bottleneck`), not the decode
+    step they never run; decode rows carry no pass; the table prints no users or tokens/s for
+    a prefill pool, and `evaluate --phase prefill` the pass instead of a decode step."""
+    sol = solve(_problem(catalog, **{"serving.mode": "disaggregated"}))
+    assert {r["phase"] for r in sol.fleet} == {"prefill", "decode"}
+    for row in sol.fleet:
+        if row["phase"] == "prefill":
+            assert row["bottleneck"] == row["prefill_bottleneck"]
+            assert row["prefill_time_s"] > 0
+        else:
+            assert row["prefill_time_s"] is None and row["prefill_bottleneck"] is None
+    problem = tmp_path / "disagg.toml"
+    problem.write_text(
+        "[workload]\nmodel = 'llama3.1-8b'\nprompt_tokens = 2000\noutput_tokens = 500\n"
+        "[sla]\ntokens_per_s_per_user = 50\nrequests_per_s = 4\nttft = '1 s'\n"
+        "[serving]\nmode = 'disaggregated'\n[objective]\nminimize = 'chips'\n"
+        "[space]\nchips = ['h100-sxm']\ntp = [1, 2, 4]\npp = [1, 2]\n"
+    )
+    assert main(["solve", str(problem)]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("│ prefill")]
+    assert lines and all(ln.count("—") == 2 for ln in lines)
+    flags = ["--model", "llama3.1-70b", "--chip", "b200", "--pp", "2", "--prompt-tokens", "6000"]
+    flags += ["--output-tokens", "1000", "--requests-per-s", "2", "--phase", "prefill"]
+    assert main(["evaluate", *flags]) == 0
+    out = capsys.readouterr().out
+    assert "prefill pass" in out and "compute" in out
+    assert "│ tokens/s per user" not in out and "│ step time" not in out
+    assert main(["evaluate", *flags, "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["bottleneck"] == rec["metrics"]["prefill_bottleneck"] == "compute"

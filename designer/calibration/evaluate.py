@@ -264,6 +264,8 @@ def evaluate(
         loaded = served()
         loaded["requests_per_s"] = float(requests_per_s)
         record["metrics"].update(loaded)
+        if phase == "prefill":  # a prefill replica is bound by its prompt's pass
+            record["bottleneck"] = loaded["prefill_bottleneck"]
         if ends is not None and loaded["ttft_s"] is not None:  # the loaded TTFT's interval
             m = record["metrics"]
             if np.isfinite(loaded["ttft_s"]):

@@ -63,15 +63,28 @@ def design_table(record: dict[str, Any], title: str) -> Table:
     if "assumptions" in record:
         a = record["assumptions"]
         t.add_row("assumptions", a["preset"] if a["preset"] != "custom" else str(a))
-    t.add_row("tokens/s per user", f"{m['tokens_per_s_per_user']:,.1f}" + interval_text(m, record))
-    t.add_row("system tokens/s", f"{m['system_tokens_per_s']:,.0f}")
-    t.add_row(
-        "step time",
-        f"{_si(m['step_time_s'], 's')} = max(memory "
-        f"{_si(m['memory_time_s'], 's')}, compute "
-        f"{_si(m['compute_time_s'], 's')}) + sync {_si(m['sync_time_s'], 's')}"
-        f" + overhead {_si(m['overhead_time_s'], 's')}",
-    )
+    prefill = m.get("prefill_time_s") is not None  # a prefill replica (`--phase prefill`)
+    if prefill:  # it decodes no tokens: its answer is its prompt's pass
+        t.add_row(
+            "prefill pass",
+            f"{_si(m['prefill_time_s'], 's')} = max(memory "
+            f"{_si(m['prefill_memory_time_s'], 's')}, compute "
+            f"{_si(m['prefill_compute_time_s'], 's')}) + collectives "
+            f"{_si(m['prefill_collective_time_s'], 's')} + overhead "
+            f"{_si(m['prefill_overhead_time_s'], 's')} (one prompt)",
+        )
+    else:
+        t.add_row(
+            "tokens/s per user", f"{m['tokens_per_s_per_user']:,.1f}" + interval_text(m, record)
+        )
+        t.add_row("system tokens/s", f"{m['system_tokens_per_s']:,.0f}")
+        t.add_row(
+            "step time",
+            f"{_si(m['step_time_s'], 's')} = max(memory "
+            f"{_si(m['memory_time_s'], 's')}, compute "
+            f"{_si(m['compute_time_s'], 's')}) + sync {_si(m['sync_time_s'], 's')}"
+            f" + overhead {_si(m['overhead_time_s'], 's')}",
+        )
     t.add_row("bottleneck", record["bottleneck"])
     t.add_row(
         "memory per chip",
@@ -82,7 +95,8 @@ def design_table(record: dict[str, Any], title: str) -> Table:
     t.add_row("capex", _usd(m["capex_usd"]))
     t.add_row("power (IT)", _si(m["power_w"], "W"))
     t.add_row("TCO per year", _usd(m["tco_usd_per_year"]))
-    t.add_row("$ per million tokens", _usd(m["cost_per_mtoken_usd"]))
+    if not prefill:  # per output token: a prefill replica's cost is its decode pool's share
+        t.add_row("$ per million tokens", _usd(m["cost_per_mtoken_usd"]))
     return t
 
 
@@ -146,12 +160,19 @@ def fleet_table(record: dict[str, Any], title: str) -> Table:
             str(r["batch"]),
             str(r["replicas"]),
             str(r["chips"]),
-            str(r["users_served"]),
-            f"{r['tokens_per_s_per_user']:,.1f}"
-            + (
-                f" ({r['tokens_per_s_per_user_low']:,.0f}–{r['tokens_per_s_per_user_high']:,.0f})"
-                if "tokens_per_s_per_user_low" in r
-                else ""
+            *(
+                ("—", "—")  # a prefill pool serves prompts, not users' tokens
+                if r.get("phase") == "prefill"
+                else (
+                    str(r["users_served"]),
+                    f"{r['tokens_per_s_per_user']:,.1f}"
+                    + (
+                        f" ({r['tokens_per_s_per_user_low']:,.0f}–"
+                        f"{r['tokens_per_s_per_user_high']:,.0f})"
+                        if "tokens_per_s_per_user_low" in r
+                        else ""
+                    ),
+                )
             ),
             r["bottleneck"],
         )

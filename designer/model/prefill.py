@@ -92,6 +92,26 @@ class Prefill:
     def time_s(self) -> float:
         return float(total_time(self.compute_s, self.memory_s, self.collective_s, self.overhead_s))
 
+    @property
+    def bottleneck(self) -> str:
+        """The largest term of the pass, named as a decode step's (`perf.BOTTLENECKS`: a
+        prompt of thousands of tokens is usually compute-bound where its decode step is
+        memory-bound)."""
+        terms = (self.memory_s, self.compute_s, self.collective_s, self.overhead_s)
+        return str(perf.BOTTLENECKS[int(np.argmax(terms))])
+
+    def metrics(self) -> dict[str, float | str]:
+        """The pass as metrics (`serving.PREFILL_METRICS`), in seconds, beside a decode step's
+        `step_time_s`, `compute_time_s`, … and `bottleneck`."""
+        return {
+            "prefill_time_s": self.time_s,
+            "prefill_compute_time_s": float(self.compute_s),
+            "prefill_memory_time_s": float(self.memory_s),
+            "prefill_collective_time_s": float(self.collective_s),
+            "prefill_overhead_time_s": float(self.overhead_s),
+            "prefill_bottleneck": self.bottleneck,
+        }
+
 
 def total_time(compute_s, memory_s, collective_s, overhead_s):
     """T_prefill = max(T_compute, T_mem) + T_coll + T_over (arrays broadcast)."""

@@ -58,6 +58,17 @@ DEFAULT_CHUNK_TOKENS = 8192
 DEFAULT_SCALE_OUT_PER_CHIP = 50e9
 PERCENTILE = 0.9  # [sla] ttft bounds this percentile of TTFT
 REL = 1e-12  # relative tolerance of every requirement test (rate, TTFT, capacity)
+# a prefill replica's one-prompt pass, the service time D of its queue, in the parts a decode
+# step has (`prefill.Prefill.metrics`); None for the other phases (an aggregated replica's
+# prompts run as chunks inside its steps)
+PREFILL_METRICS = (
+    "prefill_time_s",
+    "prefill_compute_time_s",
+    "prefill_memory_time_s",
+    "prefill_collective_time_s",
+    "prefill_overhead_time_s",
+    "prefill_bottleneck",
+)
 # what `replica` reports (None where a phase has no such number)
 REPLICA_METRICS = (
     "requests_per_s",
@@ -68,6 +79,7 @@ REPLICA_METRICS = (
     "kv_transfer_s",
     "kv_link_utilization",
     "prefill_kv_per_chip_bytes",
+    *PREFILL_METRICS,
 )
 # a loaded TTFT's 80% interval, mean then p90 (`ttft_interval.loaded`), as `evaluate` metrics
 # and fleet rows carry it beside REPLICA_METRICS
@@ -379,8 +391,8 @@ def replica(
     out: dict = {**dict.fromkeys(REPLICA_METRICS), "phase": phase}
     out["requests_per_s"] = None if requests_per_s is None else float(requests_per_s)
     if phase == "prefill":
-        service = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=wl.prompt_tokens).time_s
-        service *= service_scale
+        pf = prefill(wl, catalog, chip, tp=tp, pp=pp, prompt_tokens=wl.prompt_tokens)
+        service = pf.time_s * service_scale
         kv_s = float(kv_transfer_time(wl, bw))
         q = prefill_queue(service, pp, kv_s, requests_per_s)
         out.update(
@@ -389,6 +401,7 @@ def replica(
             prefill_utilization=float(q["prefill_utilization"]),
             kv_transfer_s=kv_s,
             kv_link_utilization=float(requests_per_s * kv_bytes_per_request(wl) / bw),
+            **pf.metrics(),  # the model's pass: `service_scale` moves the TTFT alone
         )
         return out
     m = perf.evaluate_arrays(wl, hw, tp, pp, batch, ep=ep, attention=attention)

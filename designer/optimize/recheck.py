@@ -97,6 +97,8 @@ def _row(
             requests = serving.rate_for_users(users, wl.output_tokens, wc.target_utps)
         m = rec["metrics"]
         m.update(_serving_metrics(data, j, wl, design, phase, requests))
+        if phase == "prefill":  # bound by its prompt's pass, not by a decode step it never runs
+            rec["bottleneck"] = m["prefill_bottleneck"]
         if phase != "decode":  # the rates of the phase: 1/TPOT (0 for a prefill row)
             tpot = m["tpot_s"]
             rate = 1.0 / tpot if tpot else 0.0
