@@ -11,6 +11,7 @@ import pytest
 from designer.calibration import engines, profiles, ttft_interval
 from designer.interface.cli import main
 from designer.model import serving
+from designer.model.errors import InfeasibleError
 from designer.optimize import columns as cm
 from designer.optimize.candidates import Candidates, prefill_service
 from designer.optimize.features import ttft as ttft_feature
@@ -168,3 +169,26 @@ def test_a_ttft_confidence_without_a_ttft_target_is_bad_input(capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert "sla.ttft_confidence" in err and "TTFT target" in err
+
+
+@pytest.mark.parametrize("mode", ["aggregated", "best"])
+def test_a_chunk_budget_no_replica_keeps_up_with_names_the_budget(mode):
+    """Chunks of one token spread each prompt over thousands of steps: no aggregated replica
+    reaches a finite TTFT. The explanation names `serving.chunk_tokens` (and, aggregated only,
+    the disaggregated mode), not an infinite TTFT to raise the target above; a mode with
+    prefill pools still solves."""
+    raw = json.loads(json.dumps(RAW))
+    raw["sla"].pop("ttft_confidence")
+    raw["serving"] = {"mode": mode, "chunk_tokens": 1}
+    if mode == "best":  # disaggregated prefill pools serve the prompts
+        sol = solve(problem_from_dict(raw))
+        assert {r["phase"] for r in sol.fleet} == {"prefill", "decode"}
+        return
+    with pytest.raises(InfeasibleError) as exc:
+        solve(problem_from_dict(raw))
+    rec = exc.value.record
+    assert "serving.chunk_tokens = 1" in rec["explanation"]
+    assert "2,000 chunk steps" in rec["explanation"]
+    assert "serving.mode = disaggregated" in rec["explanation"]
+    assert " inf " not in rec["explanation"]
+    assert "min_ttft_design" not in rec["best_achievable"]

@@ -121,10 +121,13 @@ def explain(
         ttft = np.minimum(ttft, service * slow_ratio(c, idx) + kv_s)
     i = int(np.argmin(ttft))
     best["min_ttft_s"] = float(ttft[i])
-    best["min_ttft_design"] = describe(problem, g, int(idx[i]), 1)
+    if np.isfinite(ttft[i]):  # (no design reaches one where every queue fills)
+        best["min_ttft_design"] = describe(problem, g, int(idx[i]), 1)
     if ttft[i] <= wc.serving.ttft_s:
         return None
     k = int(idx[i])
+    if not np.isfinite(ttft[i]):  # every replica's prompts fill its queue: no TTFT at all
+        return _no_steady_state(wc, phases)
     slow = (
         f" at the slow end of its interval (confidence {wc.ttft_confidence:g})"
         if wc.ttft_confidence
@@ -136,4 +139,25 @@ def explain(
         f"pp={g.p[k]}; "
         f"serving.mode = {wc.serving.mode}): raise {TARGET} or space.tp"
         + (" or lower sla.ttft_confidence" if wc.ttft_confidence else "")
+    )
+
+
+def _no_steady_state(wc: WorkloadClass, phases) -> str:
+    """Why no replica reaches a finite TTFT: its prompts arrive faster than it prefills them,
+    lightly loaded (for an aggregated one, a small chunk budget spreads each prompt over many
+    steps, each with its decoders)."""
+    prompt, chunk = wc.workload.prompt_tokens, wc.serving.chunk_tokens
+    if "aggregated" in phases and chunk < prompt:
+        steps = -(-prompt // chunk)
+        return (
+            f"no configuration keeps up with its own prompts, even at batch 1: with "
+            f"serving.chunk_tokens = {chunk} each {prompt:,}-token prompt takes {steps:,} chunk "
+            f"steps, and its users send them faster (serving.mode = {wc.serving.mode}): raise "
+            f"serving.chunk_tokens (default {serving.DEFAULT_CHUNK_TOKENS})"
+            + ("" if "prefill" in phases else " or set serving.mode = disaggregated")
+        )
+    return (
+        f"no configuration keeps up with its prompts (serving.mode = {wc.serving.mode}): every "
+        f"replica's prompts fill its queue, so no p90 time to first token exists; raise "
+        f"{TARGET} or space.tp"
     )
