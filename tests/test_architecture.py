@@ -7,7 +7,9 @@ import json
 import pytest
 
 from designer.model.architecture import Architecture, from_mapping, load_hf_config
+from designer.model.assumptions import Assumptions
 from designer.model.errors import InputError
+from designer.model.workload import native_dtypes
 from tests.contract import MODEL_IDS, MOE_IDS
 
 DENSE_IDS = [m for m in MODEL_IDS if m not in MOE_IDS]
@@ -433,3 +435,18 @@ def test_hf_config_nan_and_deep_nesting(tmp_path, text):
     with pytest.raises(InputError) as info:
         load_hf_config(p)
     assert str(info.value).startswith(f"{p}: ")
+
+
+def test_a_native_dtype_we_do_not_know_is_bad_input_in_a_catalog_entry(catalog, hf_dir, tmp_path):
+    """A catalog entry's (or a --set's) `native_dtype` must name a dtype: a typo was read as
+    'none published' and answered in fp8 silently. A Hugging Face config's `torch_dtype` we do
+    not know still leaves it unset (its answers default to fp8, as without one)."""
+    with pytest.raises(InputError, match=r"llama3\.1-8b\.native_dtype.*closest valid name: bf16"):
+        catalog.with_overrides({"models.llama3.1-8b.native_dtype": "bf61"})
+    assert catalog.with_overrides({"models.llama3.1-8b.native_dtype": "float16"})
+    config = json.loads((hf_dir / "llama-3.1-8b" / "config.json").read_text())
+    config["torch_dtype"] = "float8_e5m2"  # not one of ours
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    a = load_hf_config(tmp_path / "config.json")
+    assert a.native_dtype == ""
+    assert native_dtypes(a, Assumptions.preset("deployment")) == ("fp8", "bf16")

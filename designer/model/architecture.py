@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from designer.model.errors import InputError, excerpt
+from designer.model.errors import InputError, closest, excerpt
 from designer.model.files import read_json
 
 # Hugging Face spellings of the same field, per model family, mapped to ours.
@@ -298,6 +298,16 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
             kwargs[key] = value
         else:
             kwargs["extra"][key] = value
+    native = kwargs.get("native_dtype")
+    if native and native_weight_dtype(native) is None:  # a catalog entry's or a --set's
+        from designer.model.catalog import DTYPE_BYTES
+
+        raise InputError(
+            f"expected a weight dtype or a Hugging Face torch_dtype, got {excerpt(native)}"
+            + closest(native, [*DTYPE_BYTES, *NATIVE_DTYPES]),
+            where=where,
+            key=f"{prefix}.native_dtype",
+        )
     # Hugging Face conventions for fields that may be implicit.
     kwargs.setdefault("num_key_value_heads", kwargs["num_attention_heads"])
     if "head_dim" not in kwargs:
@@ -384,6 +394,19 @@ def _check_consistent(arch: Architecture, where: str, prefix: str) -> None:
         fail("the architecture has no parameters", "num_hidden_layers")
 
 
+# a Hugging Face config's `torch_dtype` → the catalog's dtype of that name (`native_dtype`)
+NATIVE_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32", "float8_e4m3fn": "fp8"}
+
+
+def native_weight_dtype(value: str) -> str | None:
+    """The catalog dtype a `native_dtype` (ours, or a `torch_dtype`) names; None for another
+    word (a Hugging Face config's unknown `torch_dtype`: its answers default to fp8)."""
+    from designer.model.catalog import DTYPE_BYTES  # (the catalog module imports this one)
+
+    name = NATIVE_DTYPES.get(value, value)
+    return name if name in DTYPE_BYTES else None
+
+
 def load_hf_config(path: str | Path) -> Architecture:
     """Import a Hugging Face `config.json` from a local file."""
     p = Path(path)
@@ -396,6 +419,8 @@ def load_hf_config(path: str | Path) -> Architecture:
     raw = {k: v for k, v in raw.items() if not k.startswith("_")}
     raw.setdefault("name", str(model_id))
     raw.setdefault("source", f"Hugging Face config.json: {p}")
-    if raw.get("torch_dtype") and "native_dtype" not in raw:
-        raw["native_dtype"] = str(raw["torch_dtype"])
+    # a torch_dtype we do not know leaves it unset (fp8 by default), as no torch_dtype would
+    torch_dtype = str(raw.get("torch_dtype") or "")
+    if native_weight_dtype(torch_dtype) and "native_dtype" not in raw:
+        raw["native_dtype"] = torch_dtype
     return from_mapping(str(model_id), raw, where=str(p))

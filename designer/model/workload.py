@@ -12,16 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from designer.model.architecture import Architecture
+from designer.model.architecture import Architecture, native_weight_dtype
 from designer.model.assumptions import PRESETS, Assumptions
-from designer.model.catalog import DTYPE_BYTES, dtype_bytes
+from designer.model.catalog import dtype_bytes
 from designer.model.errors import InputError
 
 # Collectives (all-reduce, all-to-all, pipeline hand-offs) carry activations in bf16, as the
 # serving engines' NCCL all-reduce does even for fp8 GEMMs (assumption).
 COLLECTIVE_DTYPE = "bf16"
 # Hugging Face torch_dtype spellings of the dtypes we know.
-NATIVE_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32", "float8_e4m3fn": "fp8"}
 SPECULATIVE = ("none", "mtp", "eagle")
 
 
@@ -94,8 +93,7 @@ def native_dtypes(model: Architecture, assumptions: Assumptions) -> tuple[str, s
     """
     if not assumptions.native_dtype:
         return "fp8", "fp8"
-    native = NATIVE_DTYPES.get(model.native_dtype, model.native_dtype)
-    return (native if native in DTYPE_BYTES else "fp8"), "bf16"
+    return native_weight_dtype(model.native_dtype) or "fp8", "bf16"
 
 
 @dataclass(frozen=True)
