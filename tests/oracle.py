@@ -15,8 +15,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from designer.model.catalog import dtype_bytes
 from designer.model.cost import chip_cost
+from designer.model.dtypes import dtype_bytes
 
 
 def step_and_memory(problem, wc, chip_id: str, t: int, p: int, b: int) -> tuple[float, float]:

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from designer.model.catalog import DTYPE_BYTES, Catalog, Chip, dtype_bytes
+from designer.model.catalog import Catalog, Chip
+from designer.model.dtypes import DTYPE_BYTES, dtype_bytes
 from designer.model.errors import InputError
 
 TiB = 2**40

@@ -38,7 +38,8 @@ from designer.calibration import engines, plain_names
 from designer.model import partition as partitions
 from designer.model import perf, serving
 from designer.model.assumptions import Assumptions
-from designer.model.catalog import DTYPE_BYTES, Catalog
+from designer.model.catalog import Catalog
+from designer.model.dtypes import DTYPE_BYTES
 from designer.model.errors import BadRow, InputError, excerpt, one_line, unknown
 from designer.model.files import read_csv
 from designer.model.partition import MAX_PARTITION

@@ -138,7 +138,7 @@ class Page:
 
         from designer.calibration.profiles import engines
         from designer.calibration.profiles import load as load_profiles
-        from designer.model.catalog import DTYPE_BYTES
+        from designer.model.dtypes import DTYPE_BYTES
         from designer.optimize.problem import MAXIMIZE
 
         self.ui = ui

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from designer.model.dtypes import DTYPE_BYTES, NATIVE_DTYPES, native_weight_dtype
 from designer.model.errors import InputError, closest, excerpt
 from designer.model.files import read_json
 
@@ -300,8 +301,6 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
             kwargs["extra"][key] = value
     native = kwargs.get("native_dtype")
     if native and native_weight_dtype(native) is None:  # a catalog entry's or a --set's
-        from designer.model.catalog import DTYPE_BYTES
-
         raise InputError(
             f"expected a weight dtype or a Hugging Face torch_dtype, got {excerpt(native)}"
             + closest(native, [*DTYPE_BYTES, *NATIVE_DTYPES]),
@@ -392,19 +391,6 @@ def _check_consistent(arch: Architecture, where: str, prefix: str) -> None:
         )
     if arch.total_params() <= 0:
         fail("the architecture has no parameters", "num_hidden_layers")
-
-
-# a Hugging Face config's `torch_dtype` → the catalog's dtype of that name (`native_dtype`)
-NATIVE_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32", "float8_e4m3fn": "fp8"}
-
-
-def native_weight_dtype(value: str) -> str | None:
-    """The catalog dtype a `native_dtype` (ours, or a `torch_dtype`) names; None for another
-    word (a Hugging Face config's unknown `torch_dtype`: its answers default to fp8)."""
-    from designer.model.catalog import DTYPE_BYTES  # (the catalog module imports this one)
-
-    name = NATIVE_DTYPES.get(value, value)
-    return name if name in DTYPE_BYTES else None
 
 
 def load_hf_config(path: str | Path) -> Architecture:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from designer.model.architecture import Architecture, from_mapping, load_hf_config
+from designer.model.dtypes import DTYPE_BYTES
 from designer.model.errors import InputError, closest, excerpt, unknown
 from designer.model.files import read_toml
 from designer.model.units import KINDS, parse, plain_number
@@ -36,23 +37,6 @@ DTYPE_FALLBACK = {
     "fp16": ["bf16", "fp32"],
     "fp32": [],
 }
-DTYPE_BYTES = {
-    "fp32": 4.0,
-    "bf16": 2.0,
-    "fp16": 2.0,
-    "fp8": 1.0,
-    "int8": 1.0,
-    "fp4": 0.5,
-    "int4": 0.5,
-    "mxfp4": 4.25 / 8,
-}
-
-
-def dtype_bytes(dtype: str, *, where: str | None = None, key: str | None = None) -> float:
-    """Bytes per element of a storage dtype (mxfp4 counts its shared scales: 4.25 bits)."""
-    if dtype not in DTYPE_BYTES:
-        raise unknown("dtype", dtype, DTYPE_BYTES, where=where, key=key)
-    return DTYPE_BYTES[dtype]
 
 
 @dataclass(frozen=True)

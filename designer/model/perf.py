@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from designer.model.catalog import Catalog, dtype_bytes
+from designer.model.catalog import Catalog
+from designer.model.dtypes import dtype_bytes
 from designer.model.errors import InputError
 from designer.model.experts import busiest_group_arrays
 from designer.model.workload import COLLECTIVE_DTYPE, Workload

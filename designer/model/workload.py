@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from designer.model.architecture import Architecture, native_weight_dtype
+from designer.model.architecture import Architecture
 from designer.model.assumptions import PRESETS, Assumptions
-from designer.model.catalog import dtype_bytes
+from designer.model.dtypes import dtype_bytes, native_weight_dtype
 from designer.model.errors import InputError
 
 # Collectives (all-reduce, all-to-all, pipeline hand-offs) carry activations in bf16, as the
