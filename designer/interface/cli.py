@@ -567,6 +567,11 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
     _plot_target(args)
     if args.out:
+        if os.path.splitext(args.out)[1].lower() not in (".csv", ".json"):  # not CSV as .txt
+            raise InputError(
+                f"expected a .csv or .json file name for the frontier, got {args.out!r}",
+                key="--out",
+            )
         outputs.check(args.out, "a frontier", force=args.force)
     front = pareto(
         _warned(load_problem(args.problem, _study_sets(args))),

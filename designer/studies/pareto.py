@@ -103,12 +103,27 @@ def _at(problem: Problem, level: float, time_limit: float, strict: bool = False)
     return solve_record(problem, {RATE: level}, time_limit=time_limit, strict=strict)
 
 
+def lowest_level(problem: Problem) -> float:
+    """The lowest level a frontier of `problem` asks for: `LOWEST_LEVEL`, or where its users
+    come from a request rate (Little's law: λ·O/r users decoding at once) the rate at which they
+    reach the most a problem sizes (`sla.concurrent_users`' bound): a lower rate would ask for
+    more users than any problem holds. Levels below the cheapest design's rate are dominated
+    and leave the frontier either way."""
+    from designer.optimize.problem import INT_BOUNDS
+
+    wc = problem.classes[0]
+    if wc.serving is None or "requests_per_s" not in (problem.raw.get("sla") or {}):
+        return LOWEST_LEVEL
+    users = wc.serving.requests_per_s * wc.workload.output_tokens
+    return max(LOWEST_LEVEL, users / INT_BOUNDS["sla.concurrent_users"] * (1 + 1e-6))
+
+
 def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, float]:
     """(lowest, highest) tokens/s per user worth a frontier level for `problem`.
 
     Raises InfeasibleError when no design serves the users within the limits at any rate.
     """
-    low = _at(problem, LOWEST_LEVEL, time_limit, strict=True)  # bad input: exit 2, not 3
+    low = _at(problem, lowest_level(problem), time_limit, strict=True)  # bad input: exit 2
     if low.get("status") not in FEASIBLE:
         err = InfeasibleError(
             f"infeasible at any rate: {low.get('explanation') or low.get('error')}"
@@ -178,6 +193,22 @@ def pareto(
     if not 2 <= points <= MAX_POINTS:
         raise InputError(
             f"expected from 2 to {MAX_POINTS} points (each one solve), got {points}", key="--points"
+        )
+    if len(problem.classes) > 1:
+        raise InputError(
+            f"a frontier sweeps one class's tokens/s per user; this problem has "
+            f"{len(problem.classes)} [[class]] tables (designer sweep can vary one: "
+            f"class.NAME.tokens_per_s_per_user)",
+            where=problem.where,
+            key="class",
+        )
+    if problem.sense == "maximize" and y != PER_CHIP:
+        raise InputError(
+            f"--y {y} is minimized at each tokens/s per user, but this problem maximizes "
+            f"{problem.objective}: give --y {PER_CHIP} (the serving chart) or a problem that "
+            "minimizes",
+            where=problem.where,
+            key="--y",
         )
     base = (
         serving_chart_problem(problem)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 
 import pytest
 
@@ -10,7 +11,7 @@ from designer.interface.cli import main
 from designer.model.errors import InfeasibleError, InputError
 from designer.optimize.solve import solve
 from designer.studies import pareto
-from designer.studies.pareto import rate_range
+from designer.studies.pareto import lowest_level, rate_range
 
 RATE = "sla.tokens_per_s_per_user"
 
@@ -78,3 +79,65 @@ def test_cli_json_and_out(small_path, tmp_path, capsys):
     text = out.read_text()
     assert text.startswith("# written by designer")  # the mark that lets a re-run replace it
     assert text.count("\n") == len(data["points"]) + 2
+
+
+SERVED = """
+[workload]
+model = "llama3.1-8b"
+prompt_tokens = 2000
+output_tokens = 500
+
+[sla]
+tokens_per_s_per_user = 50
+requests_per_s = 4
+ttft = "1 s"
+
+[objective]
+minimize = "capex"
+
+[space]
+chips = ["h100-sxm"]
+tp = [1, 2]
+pp = [1]
+"""
+
+
+def test_a_request_rate_problem_has_a_frontier(tmp_path, capsys):
+    """Users from a request rate (λ·O/r) grow without bound as the rate falls: the lowest level
+    asks for the most users a problem holds, not 1e-6 tokens/s per user (an input error that
+    blamed the file: problems/serving-… could not be charted). Every point is the problem
+    re-solved at its level."""
+    from designer.optimize.problem import INT_BOUNDS, problem_from_dict
+
+    path = tmp_path / "served.toml"
+    path.write_text(SERVED)
+    problem = problem_from_dict(tomllib.loads(SERVED))
+    floor = lowest_level(problem)
+    assert 4 * 500 / floor == pytest.approx(INT_BOUNDS["sla.concurrent_users"], rel=1e-5)
+    front = pareto(problem, "capex", points=3)
+    assert front.points
+    for p in front.points:
+        again = solve(problem.with_changes({"sla.tokens_per_s_per_user": p["level"]}))
+        assert again.objective == pytest.approx(p["value"], rel=1e-9)
+    assert main(["pareto", str(path), "--points", "3"]) == 0
+    capsys.readouterr()
+
+
+def test_what_a_frontier_cannot_sweep_is_named(tmp_path):
+    """Several classes, or a problem that maximizes with a cost axis: one line each, naming
+    what to do (they blamed a --set never given, or 'minimize and maximize' never written)."""
+    from designer.optimize.problem import load_problem
+
+    fleet = load_problem("problems/fleet-three-workloads-power-cap.toml")
+    with pytest.raises(InputError, match=r"3 \[\[class\]\] tables.*class\.NAME"):
+        pareto(fleet, "capex", points=3)
+    chart = load_problem("problems/h200x32-llama3-70b-serving-capacity.toml")
+    with pytest.raises(InputError, match="maximizes system_tokens_per_s: give --y tokens_per_s"):
+        pareto(chart, "capex", points=3)
+
+
+def test_a_frontier_file_is_named_csv_or_json(small_path, tmp_path, capsys):
+    out = tmp_path / "front.txt"
+    assert main(["pareto", str(small_path), "--points", "2", "--out", str(out)]) == 2
+    assert "expected a .csv or .json file name" in capsys.readouterr().err
+    assert not out.exists()
