@@ -259,6 +259,41 @@ def test_unknown_set_path_names_the_closest_key():
         load_problem(PROBLEM_405B, {"synthesis.process.n4.wafer": "1"})
 
 
+def test_a_node_or_technology_no_answer_uses_is_named(catalog):
+    """A process node or memory technology table (or --set) under a name that is neither the
+    catalog's nor the one the problem uses changed nothing: it was ignored with exit 0 (`n44`
+    for `n4`); now it is an error naming the closest. A node the problem defines and uses is
+    still allowed."""
+    with pytest.raises(InputError, match=r"synthesis\.process\.n44: .*closest valid name: n4"):
+        load_problem(PROBLEM_405B, {"synthesis.process.n44.wafer_usd": 1})
+    with pytest.raises(InputError, match="closest valid name: 3d-dram"):
+        problem_from_dict(
+            small_problem(catalog, memory_tech={"3d-dramm": {"bandwidth_gb_s_per_mm2": 5}}),
+            catalog=catalog,
+        )
+    n4 = cd.defaults_table()["process"]["n4"]
+    mine = problem_from_dict(
+        small_problem(catalog, node="n9", process={"n9": dict(n4)}), catalog=catalog
+    )
+    assert mine.synthesis is not None
+
+
+def test_a_star_sets_every_node_or_technology_with_the_key():
+    """`--set synthesis.memory_tech.*.KEY=V` (and `process.*`) sets every entry that has KEY,
+    as a `*` path does elsewhere; it matched nothing before."""
+    tech = "synthesis.memory_tech.*.bandwidth_gb_s_per_mm2"
+    doubled = load_problem(PROBLEM_405B, {tech: "x2"})
+    base = load_problem(PROBLEM_405B)
+    chip = next(c for c in base.synthesis.chips if "3d-dram" in c)
+    assert doubled.catalog.chip(chip).memory_bandwidth == pytest.approx(
+        2 * base.catalog.chip(chip).memory_bandwidth
+    )
+    cheap = load_problem(PROBLEM_405B, {"synthesis.process.*.wafer_usd": 1})
+    assert {
+        n: t["wafer_usd"] for n, t in cheap.raw["synthesis"]["process"].items()
+    } == dict.fromkeys(cd.defaults_table()["process"], 1)
+
+
 # ---- portfolios --------------------------------------------------------------------------------
 
 

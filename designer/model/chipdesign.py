@@ -228,6 +228,7 @@ def spec_from(table: dict, catalog: Catalog, *, where: str) -> Spec:
             raise InputError(
                 "missing required key", where=where, key=f"synthesis.process.{node}.{k}"
             )
+    _used_entries(table, node, memory, where)
     techs = {m: _tech(m, raw["memory"], catalog, where) for m in memory}
     if values["interconnect"] not in catalog.raw["interconnects"]:
         raise unknown(
@@ -247,6 +248,24 @@ def spec_from(table: dict, catalog: Catalog, *, where: str) -> Spec:
             key="synthesis.die_areas_mm2",
         )
     return Spec(memory=memory, techs=techs, node=node, process=process, values=values)
+
+
+def _used_entries(table: dict, node: str, memory: list[str], where: str) -> None:
+    """A problem's `process.NODE` and `memory_tech.TECH` tables name a node or technology of the
+    synthesis catalog, or the one it defines for `node` / `memory`: another name (a typo,
+    `n44` for `n4`) changed nothing the answer uses, and is an error naming the closest."""
+    base = defaults_table()
+    for k, section, used in (("process", "process", [node]), ("memory_tech", "memory", memory)):
+        known = [*base.get(section, {}), *used]
+        for entry in table.get(k) or {}:
+            if entry not in known:
+                raise unknown(
+                    "process node" if k == "process" else "memory technology",
+                    entry,
+                    dict.fromkeys(known),
+                    where=where,
+                    key=f"synthesis.{k}.{entry}",
+                )
 
 
 def _tech(m: str, table: dict, catalog: Catalog, where: str) -> Tech:

@@ -377,8 +377,20 @@ def set_path(table: dict, rest: str, value: Any, *, where: str, path: str) -> No
         entry = table.setdefault(parts[0], {})
         if not isinstance(entry, dict):
             raise InputError("not a table", where=where, key=path)
-        node = entry.setdefault(parts[1], {})
         section = "process" if parts[0] == "process" else "memory"
+        if parts[1] == "*":  # every node (technology) of the catalog or the problem with the key
+            base = cd.defaults_table().get(section, {})
+            names = [
+                n
+                for n in dict.fromkeys([*base, *entry])
+                if parts[2] in base.get(n, {}) or parts[2] in (entry.get(n) or {})
+            ]
+            if not names:
+                raise InputError(f"no {section} entry has {parts[2]}", where=where, key=path)
+            for name in names:
+                set_path(table, f"{parts[0]}.{name}.{parts[2]}", value, where=where, path=path)
+            return
+        node = entry.setdefault(parts[1], {})
         default = cd.defaults_table().get(section, {}).get(parts[1], {}).get(parts[2])
         kind = keys[parts[2]]
     else:
