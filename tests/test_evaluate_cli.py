@@ -533,3 +533,30 @@ def test_solve_missing_file(capsys, tmp_path):
     code, _, err = run(capsys, "solve", str(tmp_path / "nope.toml"))
     assert code == 2
     assert_one_line_error(err, "nope.toml", "no such file")
+
+
+@pytest.mark.parametrize(
+    ("argv", "key", "says"),
+    [
+        (["--model", "llama3.1-70b", "--tp", "8", "--ep", "8"], "--ep", "has no experts"),
+        (
+            ["--model", "deepseek-v3", "--tp", "512", "--ep", "512", "--attention", "dp"],
+            "--ep",
+            "at most the 256 experts",
+        ),
+        (["--phase", "prefill"], "--phase", "needs --requests-per-s"),
+        (["--chunk-tokens", "4096"], "--chunk-tokens", "needs --requests-per-s"),
+        (["--draft-tokens", "3"], "--draft-tokens", "needs --speculative"),
+        (["--acceptance-rate", "0.5"], "--acceptance-rate", "needs --speculative"),
+        (["--output-tokens", "1000"], "--output-tokens", "give --prompt-tokens too"),
+    ],
+)
+def test_an_option_that_changes_nothing_is_bad_input(argv, key, says, capsys):
+    """Each was taken with exit 0 and an answer identical to the one without it (or, for EP
+    beyond the experts, one the measurements loader refuses): now exit 2 naming what it needs."""
+    base = ["evaluate", "--chip", "h200"] + (
+        ["--model", "llama3.1-8b"] if "--model" not in argv else []
+    )
+    assert main([*base, *argv]) == 2
+    err = capsys.readouterr().err
+    assert f"{key}: " in err and says in err and len(err.strip().splitlines()) == 1

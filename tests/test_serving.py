@@ -676,3 +676,20 @@ def test_prefill_rows_are_bound_by_their_pass(catalog, tmp_path, capsys):
     assert main(["evaluate", *flags, "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["bottleneck"] == rec["metrics"]["prefill_bottleneck"] == "compute"
+
+
+def test_the_fleet_table_names_each_rows_partition(capsys):
+    """A row answered with data-parallel attention (TP beyond the heads is only possible so) or
+    expert parallelism says it, so `evaluate` with the row's flags reproduces it; a legend
+    names the marks."""
+    from designer.interface.report import PARTITION_LEGEND, partition_cell
+
+    problem = "problems/serving-llama3.1-70b-30rps-ttft2s.toml"
+    assert main(["solve", problem, "--json"]) == 0
+    fleet = json.loads(capsys.readouterr().out)["fleet"]
+    assert main(["solve", problem]) == 0
+    out = capsys.readouterr().out
+    for row in fleet:
+        assert f"│ {partition_cell(row)} " in out
+    marked = any(r["attention"] == "dp" or r["ep"] > 1 for r in fleet)
+    assert marked and PARTITION_LEGEND in out

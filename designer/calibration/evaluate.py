@@ -221,7 +221,7 @@ def evaluate(
         **workload,
     )
     design = Design(chip, tp, pp, batch, replicas, ep, attention)
-    partition.check(wl.model, tp, pp, attention)
+    partition.check(wl.model, tp, pp, attention, ep)
     record = assess(wl, catalog, design, cost_basis)
     # the catalog entry answered (an extension): a model asked by an alias or its Hugging Face
     # id is answered as its entry, and says so

@@ -294,7 +294,7 @@ def partition_of(row: dict, where: str, catalog: Catalog, config: dict) -> dict:
     """The group a row ran on, past `configuration`'s stated `tp` and `pp`: `tp` (the chips of a
     pipeline stage the model's layers spread over), `ep`, `attention` and `replicas` (copies of
     the group, `replicas`), checked as `designer evaluate` checks a design (`partition.reason`,
-    `partition.expert_reason`; an `ep` of at most the model's experts).
+    `partition.expert_reason`, `partition.experts_reason`).
 
     With data-parallel attention an MoE model's experts spread over the chips of every attention
     rank, and a row written as vLLM's launch command has it is read as that group, as SGLang's and
@@ -310,14 +310,8 @@ def partition_of(row: dict, where: str, catalog: Catalog, config: dict) -> dict:
     # unstated: TP attention, unless the experts spread over more chips than TP, which only
     # data-parallel attention ranks do (vLLM's `-dp 8 --enable-expert-parallel`, tp 1, ep 8)
     attention = stated or ("dp" if model.is_moe and ep > tp else "tp")
-    if ep > 1 and ep > model.num_experts:
-        raise InputError(
-            f"expected at most the {model.num_experts} experts of {model.id}, got {ep}"
-            if model.is_moe
-            else f"expected 1: {model.id} has no experts, got {ep}",
-            where=where,
-            key="ep",
-        )
+    if why := partitions.experts_reason(model, ep):
+        raise InputError(why, where=where, key="ep")
     chips = _int(row, "chips", where, default=None)
     if attention == "dp" and model.is_moe:  # vLLM's DP ranks × TP: the experts' group
         if ep > tp:  # --enable-expert-parallel: EP = DP × TP

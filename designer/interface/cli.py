@@ -243,7 +243,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         ep=args.ep,
         attention=args.attention,
         requests_per_s=args.requests_per_s,
-        phase=args.phase,
+        phase=args.phase or "aggregated",
         chunk_tokens=args.chunk_tokens,
         engine=args.engine,
         **_workload_flags(args),
@@ -272,6 +272,22 @@ def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError(
             "give either --context or --prompt-tokens and --output-tokens", key="--context"
         )
+    # options that would change nothing were silently taken: each needs another
+    if "output_tokens" in out and "prompt_tokens" not in out:
+        raise InputError(
+            "an answer's length needs its prompt's: give --prompt-tokens too",
+            key="--output-tokens",
+        )
+    for flag, name in (
+        ("--draft-tokens", "draft_tokens"),
+        ("--acceptance-rate", "acceptance_rate"),
+    ):
+        if name in out and out.get("speculative", "none") == "none":
+            raise InputError("needs --speculative (mtp, eagle or a draft model)", key=flag)
+    if args.requests_per_s is None:
+        for flag, given in (("--phase", args.phase), ("--chunk-tokens", args.chunk_tokens)):
+            if given is not None:
+                raise InputError("needs --requests-per-s (a loaded replica)", key=flag)
     return out
 
 
@@ -1245,7 +1261,7 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--phase",
         choices=["aggregated", "prefill", "decode"],
-        default="aggregated",
+        default=None,
         help="with --requests-per-s: what the replicas run (default aggregated)",
     )
     ev.add_argument(

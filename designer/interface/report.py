@@ -141,6 +141,23 @@ def print_evaluation(record: dict[str, Any], console: Console | None = None) -> 
         console.print(f"profile {p['name']}: {p['error']}")
 
 
+def partition_cell(r: dict[str, Any]) -> str:
+    """A fleet row's TP×PP, with its expert-parallel degree and data-parallel attention where it
+    has them (`evaluate --ep E --attention dp` reproduces such a row; TP beyond the heads is only
+    possible with the latter).
+
+    >>> partition_cell({"tp": 8, "pp": 1, "ep": 8, "attention": "dp"})
+    '8×1 EP8 DPA'
+    """
+    out = f"{r['tp']}×{r['pp']}"
+    if r.get("ep", 1) > 1:
+        out += f" EP{r['ep']}"
+    return out + (" DPA" if r.get("attention") == "dp" else "")
+
+
+PARTITION_LEGEND = "DPA: data-parallel attention (evaluate --attention dp); EPn: expert parallel"
+
+
 def fleet_table(record: dict[str, Any], title: str) -> Table:
     """One row per configuration of a mixed fleet."""
     classes = len(record["inputs"]["classes"]) > 1
@@ -156,7 +173,7 @@ def fleet_table(record: dict[str, Any], title: str) -> Table:
             *([r["class"]] if classes else []),
             *([r["phase"]] if phases else []),
             r["chip"],
-            f"{r['tp']}×{r['pp']}",
+            partition_cell(r),
             str(r["batch"]),
             str(r["replicas"]),
             str(r["chips"]),
@@ -416,6 +433,8 @@ def print_solution(record: dict[str, Any], console: Console | None = None) -> No
         console.print(design_table(record, _title(record)))
     else:
         console.print(fleet_table(record, _title(record)))
+        if any(r.get("attention") == "dp" or r.get("ep", 1) > 1 for r in record["fleet"]):
+            console.print(PARTITION_LEGEND)
     for line in totals_lines(record):
         console.print(line)
     for line in interval_check_lines([record, *record.get("fleet", [])]):

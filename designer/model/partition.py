@@ -59,8 +59,25 @@ def expert_reason(t: int, ep: int) -> str | None:
     return None if t % ep == 0 else f"expected ep to divide tp ({t}), got {ep}"
 
 
-def check(model: Architecture, t: int, p: int, attention: str = "tp") -> None:
+def check(model: Architecture, t: int, p: int, attention: str = "tp", ep: int = 1) -> None:
     """Raise InputError (exit 2) for an impossible partition."""
     why = reason(model, t, p, attention)
     if why:
         raise InputError(why, key="--pp" if why.startswith(f"{p} pipeline") else "--tp")
+    if why := experts_reason(model, ep):
+        raise InputError(why, key="--ep")
+
+
+def experts_reason(model: Architecture, ep: int) -> str | None:
+    """Why `ep` cannot spread `model`'s experts (more ranks than experts, or any for a dense
+    model), or None.
+
+    >>> from designer.model.catalog import Catalog
+    >>> experts_reason(Catalog.load().model("llama3.1-70b"), 8)
+    'expected 1: llama3.1-70b has no experts, got 8'
+    """
+    if ep <= 1 or ep <= model.num_experts:
+        return None
+    if model.is_moe:
+        return f"expected at most the {model.num_experts} experts of {model.id}, got {ep}"
+    return f"expected 1: {model.id} has no experts, got {ep}"
