@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from designer.calibration.evaluate import evaluate
 from designer.model.architecture import Architecture, from_mapping, load_hf_config
 from designer.model.assumptions import Assumptions
 from designer.model.errors import InputError
@@ -440,13 +441,24 @@ def test_hf_config_nan_and_deep_nesting(tmp_path, text):
 def test_a_native_dtype_we_do_not_know_is_bad_input_in_a_catalog_entry(catalog, hf_dir, tmp_path):
     """A catalog entry's (or a --set's) `native_dtype` must name a dtype: a typo was read as
     'none published' and answered in fp8 silently. A Hugging Face config's `torch_dtype` we do
-    not know still leaves it unset (its answers default to fp8, as without one)."""
+    not model (float64) leaves it unset, and its weights must then be given: answered in fp8
+    without a word before. With no torch_dtype at all the default, fp8, is said."""
     with pytest.raises(InputError, match=r"llama3\.1-8b\.native_dtype.*closest valid name: bf16"):
         catalog.with_overrides({"models.llama3.1-8b.native_dtype": "bf61"})
     assert catalog.with_overrides({"models.llama3.1-8b.native_dtype": "float16"})
     config = json.loads((hf_dir / "llama-3.1-8b" / "config.json").read_text())
-    config["torch_dtype"] = "float8_e5m2"  # not one of ours
+    deployment = Assumptions.preset("deployment")
+    config["torch_dtype"] = "float64"  # not one of ours
     (tmp_path / "config.json").write_text(json.dumps(config))
     a = load_hf_config(tmp_path / "config.json")
     assert a.native_dtype == ""
-    assert native_dtypes(a, Assumptions.preset("deployment")) == ("fp8", "bf16")
+    with pytest.raises(InputError, match="torch_dtype 'float64'.*--weight-dtype"):
+        native_dtypes(a, deployment)
+    assert native_dtypes(a, deployment, "bf16") == ("bf16", "bf16")
+    assert native_dtypes(a, Assumptions.preset("paper")) == ("fp8", "fp8")
+    del config["torch_dtype"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert native_dtypes(load_hf_config(tmp_path / "config.json"), deployment) == ("fp8", "bf16")
+    rec = evaluate(str(tmp_path / "config.json"), "h200", assumptions="deployment")
+    assert rec["workload"]["weight_dtype"] == "fp8"
+    assert rec["workload"]["weight_dtype_from"] == "default"

@@ -57,6 +57,7 @@ def test_evaluate_json_contract(capsys):
         "interval",
         "cost_basis",
         "model",  # added in round 13 (an extension)
+        "workload",  # added in round 21: the dtypes answered (an extension)
     }
     assert rec["model"] == {"id": "llama3.1-405b", "name": "Llama 3.1 405B"}
     assert rec["profile"]["name"] == "limit"  # a paper preset defaults to the hardware limit

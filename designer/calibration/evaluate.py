@@ -12,6 +12,7 @@ from designer.model import partition, perf, serving
 from designer.model.assumptions import Assumptions
 from designer.model.catalog import Catalog
 from designer.model.cost import PURCHASE, CostBasis, chip_cost, cost_per_mtoken
+from designer.model.dtypes import native_weight_dtype
 from designer.model.errors import InputError, excerpt
 from designer.model.partition import MAX_FLEET, MAX_PARTITION, MAX_REPLICAS
 from designer.model.prefill import prefill
@@ -203,7 +204,7 @@ def evaluate(
     if fitted:  # a profile is a software build: only where its engine runs
         engines.check(catalog, chip, fitted, key="profile")
     arch = catalog.model(model)
-    w_default, kv_default = native_dtypes(arch, assumptions)
+    w_default, kv_default = native_dtypes(arch, assumptions, weight_dtype)
     if isinstance(workload.get("speculative"), str) and workload["speculative"] not in SPECULATIVE:
         try:  # a draft model by id (else one of SPECULATIVE's methods)
             workload["draft_model"] = catalog.model(workload["speculative"])
@@ -229,6 +230,22 @@ def evaluate(
     if model != arch.id and catalog.model_id(model) == arch.id:
         record["model"]["asked"] = model
     record["cost_basis"] = cost_basis.describe()
+    # the dtypes answered and where the weights' came from (an extension, round 21: a config
+    # without a native dtype is answered in fp8, and says so)
+    record["workload"] = {
+        "context_tokens": wl.context_tokens,
+        "weight_dtype": wl.weight_dtype,
+        "kv_dtype": wl.kv_dtype,
+        "weight_dtype_from": (
+            "given"
+            if weight_dtype is not None
+            else "assumptions"  # fp8 unless the assumption set's native_dtype switch is on
+            if not assumptions.native_dtype
+            else "native"
+            if native_weight_dtype(arch.native_dtype)
+            else "default"
+        ),
+    }
     ends = None
     if prompt_tokens is not None:
         from designer.calibration import ttft, ttft_interval

@@ -63,6 +63,14 @@ def design_table(record: dict[str, Any], title: str) -> Table:
     if "assumptions" in record:
         a = record["assumptions"]
         t.add_row("assumptions", a["preset"] if a["preset"] != "custom" else str(a))
+    if "workload" in record:
+        w = record["workload"]
+        origin = {
+            "native": " (the model's native)",
+            "assumptions": " (the assumption set's default)",
+            "default": " (the model states no native dtype we model: the default)",
+        }.get(w["weight_dtype_from"], "")
+        t.add_row("dtypes", f"weights {w['weight_dtype']}{origin}, KV {w['kv_dtype']}")
     prefill = m.get("prefill_time_s") is not None  # a prefill replica (`--phase prefill`)
     if prefill:  # it decodes no tokens: its answer is its prompt's pass
         t.add_row(

@@ -83,17 +83,27 @@ class Efficiency:
             dtype_bytes(self.activation_dtype, key="efficiency.activation_dtype")
 
 
-def native_dtypes(model: Architecture, assumptions: Assumptions) -> tuple[str, str]:
+def native_dtypes(
+    model: Architecture, assumptions: Assumptions, weight: str | None = None
+) -> tuple[str, str]:
     """Default (weight, KV) dtypes: the model's published native dtype and bf16 KV under the
-    `native_dtype` switch (fp8 when the model publishes none we know), else fp8 and fp8.
+    `native_dtype` switch (fp8 when the model publishes none), else fp8 and fp8; `weight`, when
+    given, is kept. A Hugging Face config whose `torch_dtype` names no dtype designer models
+    (float64) cannot default its weights: an error asking for them.
 
     >>> from designer.model.catalog import Catalog
     >>> native_dtypes(Catalog.load().model("gpt-oss-120b"), Assumptions.preset("deployment"))
     ('mxfp4', 'bf16')
     """
     if not assumptions.native_dtype:
-        return "fp8", "fp8"
-    return native_weight_dtype(model.native_dtype) or "fp8", "bf16"
+        return weight or "fp8", "fp8"
+    if weight is None and not model.native_dtype and model.extra.get("torch_dtype"):
+        raise InputError(
+            f"{model.id}'s config.json gives torch_dtype {model.extra['torch_dtype']!r}, no dtype "
+            "designer models: give the weights' (--weight-dtype, or weight_dtype in [workload])",
+            key="weight_dtype",
+        )
+    return weight or native_weight_dtype(model.native_dtype) or "fp8", "bf16"
 
 
 @dataclass(frozen=True)

@@ -552,7 +552,12 @@ def _workload_class(
         model = catalog.model(model_id)
     except InputError as exc:
         raise InputError(str(exc), where=where, key=model_key) from None
-    w_default, kv_default = native_dtypes(model, assumptions)
+    try:
+        w_default, kv_default = native_dtypes(model, assumptions, v.get("weight_dtype"))
+    except InputError as exc:
+        raise InputError(
+            str(exc), where=where, key=_key(prefix, "workload", "weight_dtype")
+        ) from None
     spec = v.get("speculative", "none")
     draft = None
     if spec not in SPECULATIVE:
