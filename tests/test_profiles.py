@@ -13,7 +13,7 @@ import pytest
 from designer.calibration import profiles
 from designer.calibration.evaluate import evaluate
 from designer.interface.cli import main
-from designer.model import perf
+from designer.model import perf, toml_text
 from designer.model.catalog import bundled_dir
 from designer.model.errors import InputError
 from designer.model.workload import Efficiency
@@ -449,3 +449,20 @@ def test_a_check_added_to_or_gone_from_the_interval_table_is_a_change(load_scrip
         "coverage": {k: v for k, v in table["coverage"].items() if k != "generic-vllm"},
     }
     assert refit.intervals_moved(table, fewer) and refit.intervals_moved(fewer, table)
+
+
+def test_a_fitted_profile_missing_a_parameter_is_bad_input(tmp_path):
+    """A profile file that states its fit (`command`, `cv_mape`) but lacks a parameter took the
+    default (the hardware limit's) and still quoted the fit's accuracy; a hand-written profile
+    with no fit statement may leave any out."""
+    import tomllib
+
+    shipped = tomllib.loads(profiles.as_written(profiles.get("generic")).to_toml())["generic"]
+    del shipped["bandwidth"]
+    lines = [f"{k} = {toml_text.value(v)}" for k, v in shipped.items() if not isinstance(v, dict)]
+    path = tmp_path / "mine.toml"
+    path.write_text("[mine]\n" + "\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"mine\.bandwidth: missing key bandwidth"):
+        profiles.get(str(path))
+    path.write_text('[mine]\nbandwidth = 0.7\noverhead_per_layer = "20 us"\n')
+    assert profiles.get(str(path)).efficiency.compute == 1.0

@@ -319,6 +319,16 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
     for k in e:
         if k not in _KEYS:
             raise unknown("profile key", k, _KEYS, where=where, key=f"{pid}.{k}")
+    if "command" in e or "cv_mape" in e:  # a fit's figures are of all its numbers
+        missing = [f for f in (*FRACTION_FIELDS, *RATIO_FIELDS, *TIME_FIELDS) if f not in e]
+        if missing:
+            raise InputError(
+                f"missing key {missing[0]}: a fitted profile (it states its `command` or "
+                "`cv_mape`) gives every parameter its figures are for; a hand-written one "
+                "states no fit",
+                where=where,
+                key=f"{pid}.{missing[0]}",
+            )
     eff: dict[str, Any] = {}
     for f in RATIO_FIELDS:
         v = e.get(f, 0.0)
