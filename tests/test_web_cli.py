@@ -24,7 +24,7 @@ def test_a_bad_port_is_bad_input(capsys):
 
 def test_without_the_web_extra_it_says_how_to_install_it(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "nicegui", None)  # import nicegui raises ImportError
-    assert main(["web"]) == 1
+    assert main(["web"]) == 2  # the design's codes: the command cannot run as asked (was 1)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and 'pip install -e ".[web]"' in err
 
@@ -38,3 +38,11 @@ def test_a_port_in_use_is_bad_input(capsys):
         assert main(["web", "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert f"cannot serve on 127.0.0.1:{port}" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("host", ["999.1.1.1", "", "bad host", "-x"])
+def test_a_bad_host_is_bad_input_with_or_without_the_extra(host, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "nicegui", None)
+    assert main(["web", "--host", host]) == 2
+    err = capsys.readouterr().err
+    assert "--host" in err and err.count("\n") == 1

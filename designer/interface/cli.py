@@ -966,12 +966,34 @@ def _floor(rows, catalog, args: argparse.Namespace) -> int:
     return 0
 
 
+HOSTNAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+
+
+def _check_host(host: str) -> str:
+    """`host` if it is an IP address or a host name (bad input otherwise, before anything starts:
+    999.1.1.1 is neither)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    if HOSTNAME.fullmatch(host) and not re.fullmatch(r"[0-9.]+", host):
+        return host
+    raise InputError(f"expected an IP address or a host name, got {host!r}", key="--host")
+
+
 def cmd_web(args: argparse.Namespace) -> int:
+    _check_host(args.host)  # the options first: bad input is exit 2 with or without the extra
     try:
         import nicegui  # noqa: F401
-    except ImportError as exc:  # nicegui is an optional extra
-        raise DesignerError(
-            f'designer web needs the web extra ({exc.name} is missing): pip install -e ".[web]"'
+    except ImportError as exc:  # nicegui is an optional extra: the command cannot run as asked
+        raise InputError(
+            f'designer web needs the web extra ({exc.name} is missing): pip install -e ".[web]"',
+            key="web",
         ) from None
     from designer.interface import web
 
