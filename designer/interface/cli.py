@@ -48,7 +48,7 @@ MAX_COUNT = 2**31 - 1  # counts on the command line; each command caps its own f
 
 
 def _context(text: str) -> int:
-    """'131072', '128K' (×1024) or '128k', at most units.MAX_TOKENS."""
+    """'131072', '128K' (×1024), '1M' (×1024²), at most units.MAX_TOKENS."""
     from designer.model.units import parse_tokens
 
     try:
@@ -1239,7 +1239,7 @@ def parser() -> argparse.ArgumentParser:
         "--context",
         type=_context,
         default=None,
-        help="tokens of context per user (131072 or 128K; default 8K)",
+        help="tokens of context per user (131072, 128K or 1M; default 8K)",
     )
     ev.add_argument(
         "--weight-dtype", default=None, help="default: fp8 (paper) or the model's native dtype"

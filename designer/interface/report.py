@@ -91,7 +91,8 @@ def design_table(record: dict[str, Any], title: str) -> Table:
             f"{_si(m['step_time_s'], 's')} = max(memory "
             f"{_si(m['memory_time_s'], 's')}, compute "
             f"{_si(m['compute_time_s'], 's')}) + sync {_si(m['sync_time_s'], 's')}"
-            f" + overhead {_si(m['overhead_time_s'], 's')}",
+            f" + overhead {_si(m['overhead_time_s'], 's')}"
+            + (f" + draft {_si(m['draft_time_s'], 's')}" if m.get("draft_time_s") else ""),
         )
     t.add_row("bottleneck", record["bottleneck"])
     t.add_row(

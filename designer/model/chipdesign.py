@@ -141,12 +141,17 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
     if kind in ("number", "number0", "fraction", "fraction0"):
         x = plain_number(value, positive=kind in ("number", "fraction"), where=where, key=key)
         if kind.startswith("fraction") and not x <= 1 - (kind == "fraction0") * 1e-9:
-            raise InputError(f"expected a fraction, got {excerpt(value)}", where=where, key=key)
+            bounds = "from 0 to 1" if kind == "fraction" else "from 0 up to (not including) 1"
+            raise InputError(
+                f"expected a fraction {bounds}, got {excerpt(value)}", where=where, key=key
+            )
         return float(x)
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**20:
             raise InputError(
-                f"expected a positive integer, got {excerpt(value)}", where=where, key=key
+                f"expected a positive integer (at most {2**20:,}), got {excerpt(value)}",
+                where=where,
+                key=key,
             )
         return value
     if kind in ("numlist", "intlist", "strlist"):

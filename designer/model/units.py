@@ -265,11 +265,15 @@ def parse_tokens(
     value: object, *, where: str | None = None, key: str | None = None, high: int = MAX_TOKENS
 ) -> int:
     """A token count from 1 to `high`: an integer, or a string like '131072', '128K' or '128k'
-    (K = 1024)."""
+    (K = 1024), '1M' (M = 1024², as Llama 4 Scout's 10M context is 10,485,760 tokens).
+
+    >>> parse_tokens("128K"), parse_tokens("1M"), parse_tokens("10m")
+    (131072, 1048576, 10485760)
+    """
     text = str(value).strip()
     scale = 1
-    if text[-1:] in ("k", "K"):
-        text, scale = text[:-1], 1024
+    if text[-1:] in ("k", "K", "m", "M"):
+        text, scale = text[:-1], 1024 if text[-1:] in ("k", "K") else 1024**2
     try:
         number = float(text) * scale if "." in text or "e" in text.lower() else int(text) * scale
     except ValueError:
@@ -278,7 +282,7 @@ def parse_tokens(
         number = None
     if number is None or int(number) != number:
         raise InputError(
-            f"expected a token count from 1 to {high}, like 131072 or 128K, got "
+            f"expected a token count from 1 to {high:,}, like 131072, 128K or 1M, got "
             f"{str(value)[:40]!r}",
             where=where,
             key=key,

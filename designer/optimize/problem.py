@@ -372,7 +372,7 @@ def parse_set(text: str) -> tuple[str, Any]:
     return path.strip(), parsed
 
 
-def apply_sets(raw: dict, sets: dict[str, Any], *, where: str) -> dict:
+def apply_sets(raw: dict, sets: dict[str, Any], *, where: str | None) -> dict:
     """Dotted-path changes applied to a raw problem dict; catalog paths go to [overrides],
     `class.NAME.key` changes one workload class, `supply.CHIP` one chip's supply.
 
@@ -475,7 +475,13 @@ def _class_tables(raw: dict, where: str) -> list[tuple[str, dict, str]]:
             _check_table(t, CLASS_KEYS, where, f"class[{i}]")
             name = t.get("name")
             if not isinstance(name, str) or not name:
-                raise InputError("missing required key (str)", where=where, key=f"class[{i}].name")
+                raise InputError(
+                    "missing required key (a non-empty name)"
+                    if name is None
+                    else f"expected a non-empty name, got {excerpt(name)}",
+                    where=where,
+                    key=f"class[{i}].name",
+                )
             if name in seen:
                 raise InputError(f"duplicate class name {name!r}", where=where, key="class.name")
             seen.add(name)

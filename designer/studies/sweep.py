@@ -163,6 +163,19 @@ def _points(grid: dict[str, list], zipped: dict[str, list], where: str) -> list[
                     where=where,
                     key=f"{section}.{path}",
                 )
+            for v in values:  # no point can use these: the study itself is wrong
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise InputError(
+                        f"expected finite values, got {v!r}", where=where, key=f"{section}.{path}"
+                    )
+            keys = [point_key({"v": v}) for v in values]
+            if section == "grid" and len(set(keys)) < len(keys):
+                twice = next(v for v, k in zip(values, keys, strict=True) if keys.count(k) > 1)
+                raise InputError(
+                    f"{twice!r} is listed twice: each point is solved once",
+                    where=where,
+                    key=f"{section}.{path}",
+                )
     for path in set(grid) & set(zipped):
         raise InputError("swept in both [grid] and [list]", where=where, key=path)
     lengths = {len(v) for v in zipped.values()}
@@ -179,6 +192,8 @@ def _points(grid: dict[str, list], zipped: dict[str, list], where: str) -> list[
             where=where,
         )
     rows = [dict(zip(zipped, values, strict=True)) for values in zip(*zipped.values(), strict=True)]
+    if len({point_key(r) for r in rows}) < len(rows):
+        raise InputError("a [list] row is listed twice: each point is solved once", where=where)
     combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     return [{**g, **r} for g in combos for r in (rows or [{}])]
 
@@ -190,7 +205,7 @@ def _check_paths(problem: Problem, paths: Iterable[str], where: str) -> None:
             if path.partition(".")[0] in CATALOG_SECTIONS:
                 problem.catalog.expand_path(path)
             else:
-                apply_sets(problem.raw, {path: 1}, where=where)
+                apply_sets(problem.raw, {path: 1}, where=None)  # named once, below
         except InputError as exc:
             raise InputError(str(exc), where=where) from None
 

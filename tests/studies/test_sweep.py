@@ -282,3 +282,29 @@ def test_an_interrupted_pool_leaves_no_worker_and_resumes(tmp_path, sig):
     case, found, outcome = signals.interrupt(tmp_path, sig, points=40)
     assert not found, (found, outcome.err)
     assert outcome.err.startswith("designer: terminated" if sig == signal.SIGTERM else "designer")
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ('[grid]\n"sla.tokens_per_s_per_user" = [nan, 60]\n', "expected finite values, got nan"),
+        ('[grid]\n"sla.tokens_per_s_per_user" = [inf, 60]\n', "expected finite values, got inf"),
+        ('[grid]\n"sla.tokens_per_s_per_user" = [50, 50, 60]\n', "50 is listed twice"),
+        (
+            '[list]\n"sla.tokens_per_s_per_user" = [50, 50]\n"sla.concurrent_users" = [8, 8]\n',
+            r"a \[list\] row is listed twice",
+        ),
+    ],
+)
+def test_values_no_point_can_use_fail_the_study(tmp_path, small_path, body, says):
+    """A non-finite value or a repeated point is the study's error, not one error row (or two
+    rows of one key): caught before any solve."""
+    with pytest.raises(InputError, match=says):
+        Study.load(_study_file(tmp_path, small_path, body))
+
+
+def test_a_bad_path_names_the_study_once(tmp_path, small_path, capsys):
+    study = _study_file(tmp_path, small_path, '[grid]\n"sla.tokens_per_s_per_usr" = [50]\n')
+    assert main(["sweep", str(study), "--out", str(tmp_path / "r.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("study.toml") == 1 and "closest valid name: tokens_per_s_per_user" in err
