@@ -43,6 +43,7 @@ class Comparison:
     objective: str
     unit: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+    sense: str = "minimize"  # the problem's: the title says which way the rows rank
 
     def json(self) -> dict[str, Any]:
         """`{"rows": [...]}`; a row whose answer mixes configurations also has `fleet`."""
@@ -53,7 +54,9 @@ class Comparison:
         """The ranked rows as a rich table (what `designer compare` prints)."""
         from rich.table import Table
 
-        t = Table(title=f"minimize {self.objective} — optimum per {self.by}", title_justify="left")
+        t = Table(
+            title=f"{self.sense} {self.objective} — optimum per {self.by}", title_justify="left"
+        )
         for col in ("#", self.by, "status", f"{self.objective} ({self.unit})", "design", "reason"):
             t.add_column(col, overflow="fold")
         for i, r in enumerate(self.rows, 1):
@@ -179,4 +182,4 @@ def compare(
                 seen.append(design)
                 kept.append(r)
         rows = kept[:top]
-    return Comparison(by, objective, unit, rows)
+    return Comparison(by, objective, unit, rows, "maximize" if maximize else "minimize")

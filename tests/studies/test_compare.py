@@ -122,3 +122,12 @@ def test_by_basis_compares_buying_with_renting(small):
     reserved = rows["rent-reserved"]["objective"]["value"]
     assert reserved < rows["rent-on-demand"]["objective"]["value"]
     assert json.loads(json.dumps(table.json()))["rows"][0]["basis"] in BASES
+
+
+def test_a_maximizing_problems_table_says_maximize():
+    """The title named 'minimize' whatever the problem asked; the ranking was right."""
+    from designer.optimize.problem import load_problem
+
+    problem = load_problem("problems/h200x32-llama3-70b-serving-capacity.toml")
+    table = compare(problem, "tp").table()
+    assert str(table.title).startswith("maximize system_tokens_per_s")
