@@ -349,6 +349,11 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
     for f in TIME_FIELDS:
         eff[f] = parse(e[f], "time", where=where, key=f"{pid}.{f}") if f in e else 0.0
     chips = _strings(e, "chips", "chip ids", pid, where)
+    if chips:  # the chips it is the default for: catalog chips (a typo defaulted nothing)
+        known = Catalog.load().raw["chips"]
+        for c in chips:
+            if c not in known:
+                raise unknown("chip", c, known, where=where, key=f"{pid}.chips")
     builds = _builds(e, pid, where)
     held = _strings(e, "not_identified", "parameter names", pid, where)
     for k, kind in _KEYS.items():
@@ -366,9 +371,14 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
             )
         if kind == "str" and not isinstance(v, str):
             raise InputError(f"expected a string, got {excerpt(v)}", where=where, key=f"{pid}.{k}")
+    try:
+        efficiency = Efficiency(**eff)
+    except InputError as exc:  # named by the profile's file and table, not by [efficiency]
+        key = (exc.key or "").replace("efficiency.", f"{pid}.", 1) or pid
+        raise InputError(exc.message, where=where, key=key) from None
     return Profile(
         id=pid,
-        efficiency=Efficiency(**eff),
+        efficiency=efficiency,
         name=str(e.get("name", pid)),
         platform=str(e.get("platform", "")),
         engine=str(e.get("engine", "")),

@@ -404,6 +404,12 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
     cat = Catalog.load()
     section = args.section
+    if args.action == "list" and args.id:  # it listed the whole section, as if not given
+        raise InputError(
+            f"list takes a section only: to see {args.id!r}, designer catalog show "
+            f"{section} {args.id}",
+            key="catalog list",
+        )
     if section == "profiles":
         return _catalog_profiles(args)
     if section not in SECTIONS:
@@ -589,11 +595,15 @@ def cmd_pareto(args: argparse.Namespace) -> int:
                 key="--out",
             )
         outputs.check(args.out, "a frontier", force=args.force)
+    if args.complete and args.points is not None:  # the walk finds its own levels
+        raise InputError(
+            "--complete walks every frontier design: give it or --points", key="--points"
+        )
     front = pareto(
         _warned(load_problem(args.problem, _study_sets(args))),
         args.y,
         x=args.x,
-        points=args.points,
+        points=12 if args.points is None else args.points,
         time_limit=args.time_limit,
         complete=args.complete,
     )
@@ -737,6 +747,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     if args.name is not None:
         _check_profile_name(args.name)
+    if args.plot and not args.intervals:  # only --intervals draws (its coverage)
+        raise InputError("needs --intervals (the coverage plot)", key="--plot")
+    if args.data_label is not None and not args.data_label.strip():
+        raise InputError("expected the data's name, got an empty one", key="--data-label")
+    if args.default_for:  # the chips the profile is the default for: catalog chips
+        from designer.model.catalog import Catalog
+        from designer.model.errors import unknown
+
+        known = Catalog.load().raw["chips"]
+        for chip in args.default_for:
+            if chip not in known:
+                raise unknown("chip", chip, known, key="--default-for")
     if args.out:
         from designer.model import outputs
 
@@ -1430,7 +1452,7 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument(
         "--points",
         type=_count(MAX_COUNT),
-        default=12,
+        default=None,
         help="levels of the rate (default 12, at most 1000)",
     )
     pa.add_argument(

@@ -502,10 +502,11 @@ def _serving_needs_ttft(table: dict, where: str, prefix: str) -> None:
     if prefix != "serving" and not any(k in table for k in SCHEMA["serving"]):
         return
     if "ttft" not in table:
+        key = f"{prefix}.ttft" if prefix != "serving" else "sla.ttft"
         raise InputError(
-            "serving keys need requests: set sla.ttft (and requests_per_s or concurrent_users)",
+            f"serving keys need requests: set {key} (and requests_per_s or concurrent_users)",
             where=where,
-            key=f"{prefix}.ttft" if prefix != "serving" else "sla.ttft",
+            key=key,
         )
 
 

@@ -1,0 +1,84 @@
+"""Bad input found by round 21's adversarial review, each now one line and exit 2 where it was
+taken silently or named the wrong thing: calibrate options that do nothing, a measurements CSV
+that repeats a row id, `catalog list` with an id, `pareto --complete` with `--points`, a
+profile file's unknown chip and its parameters named by its own table, a class's serving keys
+without its TTFT, and `designer web`'s options before its extra."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from designer.interface.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DECODE = ROOT / "catalogs" / "measurements" / "decode.csv"
+QUICKSTART = ROOT / "problems" / "quickstart.toml"
+FLEET = ROOT / "problems" / "fleet-three-workloads-power-cap.toml"
+
+
+def err(capsys, argv) -> tuple[int, str]:
+    code = main([str(a) for a in argv])
+    return code, capsys.readouterr().err
+
+
+def one_line(code: int, text: str, *says: str) -> None:
+    assert code == 2, text
+    assert len(text.strip().splitlines()) == 1, text
+    for s in says:
+        assert s in text, text
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--default-for", "h2000"], ["--default-for", "closest valid name: h200"]),
+        (["--plot", "cov.png"], ["--plot", "needs --intervals"]),
+        (["--data-label", "  "], ["--data-label", "empty"]),
+    ],
+)
+def test_calibrate_options_that_did_nothing(capsys, tmp_path, extra, says):
+    """--default-for wrote an unknown chip, --plot without --intervals drew nothing, a blank
+    --data-label wrote whitespace: each said nothing and exited 0."""
+    argv = ["calibrate", DECODE, "--name", "z", *extra]
+    if "--plot" in extra:
+        argv[-1] = tmp_path / "cov.png"
+    one_line(*err(capsys, argv), *says)
+
+
+def test_a_repeated_row_id_is_bad_input(capsys, tmp_path):
+    with open(DECODE, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    path = tmp_path / "twice.csv"
+    path.write_text("\n".join([lines[0], lines[1], lines[1]]) + "\n")
+    first = next(csv.DictReader(lines))["id"]
+    one_line(*err(capsys, ["validate", path]), f"twice.csv:3: id: id {first!r} is line 2's")
+    assert main(["validate", str(path), "--skip-bad-rows"]) == 0  # the first is kept
+    capsys.readouterr()
+
+
+def test_catalog_list_with_an_id_and_pareto_complete_with_points(capsys):
+    one_line(*err(capsys, ["catalog", "list", "chips", "h200"]), "designer catalog show chips h200")
+    one_line(
+        *err(capsys, ["pareto", QUICKSTART, "--complete", "--points", "5"]),
+        "--points",
+        "--complete",
+    )
+
+
+def test_a_profile_file_names_its_own_table(capsys, tmp_path):
+    """An unknown chip in `chips` (it defaulted nothing), and a parameter the efficiency checks,
+    are named by the file and the profile's table (the latter said `efficiency.…`, no file)."""
+    path = tmp_path / "mine.toml"
+    path.write_text('[mine]\nchips = ["h2000"]\n')
+    argv = ["evaluate", "--model", "llama3.1-8b", "--chip", "h200", "--profile", path]
+    one_line(*err(capsys, argv), "mine.toml: mine.chips", "closest valid name: h200")
+    path.write_text('[mine]\noverhead_per_layer = "-31 us"\n')
+    one_line(*err(capsys, argv), "mine.toml: mine.overhead_per_layer")
+
+
+def test_a_class_serving_key_without_its_ttft_names_the_class(capsys):
+    code, text = err(capsys, ["solve", FLEET, "--set", "class.chat.mode=disaggregated"])
+    one_line(code, text, "set class.chat.ttft")
