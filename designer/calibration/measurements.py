@@ -589,22 +589,12 @@ def each_row(path, rows, ragged, read: plain_names.Read, skipped: list[Skipped] 
     rows read)."""
     out = []
     ordered = sorted([(n, row, None) for n, row in rows] + list(ragged), key=lambda x: x[0])
-    ids: dict[str, int] = {}  # a row's id names it in every report: one row each
     for n, row, bad in ordered:
         if bad is not None:  # a ragged row (`files.read_csv`)
             skip(bad, n, row, skipped)
             continue
         before = {column: set(words) for column, words in read.items()}
         try:
-            rid = (row.get("id") or "").strip()
-            if rid and rid in ids:
-                raise InputError(
-                    f"id {rid!r} is line {ids[rid]}'s too: each row has its own",
-                    where=f"{path}:{n}",
-                    key="id",
-                )
-            if rid:
-                ids[rid] = n
             got = build(row, f"{path}:{n}")
         except InputError as exc:
             for column in list(read):  # forget what this row's words were read as
