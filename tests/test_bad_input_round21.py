@@ -70,3 +70,30 @@ def test_a_profile_file_names_its_own_table(capsys, tmp_path):
 def test_a_class_serving_key_without_its_ttft_names_the_class(capsys):
     code, text = err(capsys, ["solve", FLEET, "--set", "class.chat.mode=disaggregated"])
     one_line(code, text, "set class.chat.ttft")
+
+
+def test_the_reviews_second_reading(capsys, tmp_path, hf_dir):
+    """One [[class]] table is named as a frontier's limit too (it blamed a --set never given); a
+    list's unknown section is named before its id; --chunk-tokens under a prefill or decode
+    replica changes nothing; a problem's config.json of float64 weights names its key once."""
+    one = tmp_path / "one.toml"
+    one.write_text(
+        "[[class]]\nname = 'chat'\nmodel = 'llama3.1-8b'\ncontext_tokens = '4K'\n"
+        "tokens_per_s_per_user = 50\nconcurrent_users = 8\n[space]\nchips = ['h100-sxm']\n"
+    )
+    one_line(*err(capsys, ["pareto", one, "--points", "3"]), "1 [[class]] table(s)")
+    one_line(*err(capsys, ["catalog", "list", "chipz", "h200"]), "unknown catalog section")
+    flags = ["evaluate", "--model", "llama3.1-8b", "--chip", "h200", "--prompt-tokens", "2000"]
+    flags += ["--output-tokens", "500", "--requests-per-s", "1", "--chunk-tokens", "100"]
+    one_line(*err(capsys, [*flags, "--phase", "prefill"]), "--chunk-tokens", "prefill or decode")
+    config = (hf_dir / "llama-3.1-8b" / "config.json").read_text()
+    (tmp_path / "f64").mkdir()
+    (tmp_path / "f64" / "config.json").write_text(config.replace('"bfloat16"', '"float64"'))
+    problem = tmp_path / "f64.toml"
+    problem.write_text(
+        "[workload]\nmodel = 'f64/config.json'\ncontext_tokens = '4K'\n[sla]\n"
+        "tokens_per_s_per_user = 50\nconcurrent_users = 8\n[assumptions]\npreset = 'deployment'\n"
+    )
+    code, text = err(capsys, ["solve", problem])
+    one_line(code, text, "workload.weight_dtype: ", "float64")
+    assert text.count("weight_dtype:") == 1

@@ -361,3 +361,47 @@ def test_a_bad_chip_file_is_bad_input(capsys, tmp_path):
     code = main(["solve", str(PROBLEM_405B), "--chip-out", str(tmp_path)])  # a folder
     assert code == 2
     assert "--chip-out" in capsys.readouterr().err
+
+
+def test_a_node_the_problem_defines_whole_can_be_switched_away_from(catalog):
+    """A node defined whole in the problem (`[synthesis.process.n2x]` with every key) is no
+    typo: `--set synthesis.node=n3` (or a sweep over the node) still solves with it defined
+    (the first form of the check refused it as an unknown node)."""
+    n4 = cd.defaults_table()["process"]["n4"]
+    raw = small_problem(catalog, node="n2x", process={"n2x": dict(n4)})
+    raw["synthesis"]["node"] = "n3"
+    assert problem_from_dict(raw, catalog=catalog).synthesis.spec.node == "n3"
+    partial = small_problem(catalog, process={"n2x": {"wafer_usd": 1}})
+    with pytest.raises(InputError, match=r"process\.n2x: unknown process node"):
+        problem_from_dict(partial, catalog=catalog)
+
+
+def test_a_set_into_a_node_that_is_no_table_is_bad_input(catalog):
+    raw = small_problem(catalog, process={"n4": 5})
+    with pytest.raises(InputError, match=r"synthesis\.process\.n4: expected a table"):
+        syn.set_path(raw["synthesis"], "process.n4.wafer_usd", 1, where="p.toml", path="p")
+    with pytest.raises(InputError, match="expected a table"):
+        syn.set_path(raw["synthesis"], "process.*.wafer_usd", 1, where="p.toml", path="p")
+
+
+def test_binds_are_the_decode_rows_in_a_disaggregated_fleet():
+    """A chip serving both pools: its step-time binds come from its decode row (a prefill row's
+    bound is its prompt's pass, compute at 6,000 tokens)."""
+    raw = {
+        "workload": {"model": "llama3.1-70b", "prompt_tokens": 6000, "output_tokens": 1000,
+                     "weight_dtype": "fp8", "kv_dtype": "fp8"},
+        "assumptions": {"preset": "paper"},
+        "sla": {"tokens_per_s_per_user": 100, "requests_per_s": 10, "ttft": "2 s"},
+        "serving": {"mode": "disaggregated"},
+        "objective": {"minimize": "capex"},
+        "synthesis": {"memory": ["hbm3"]},
+    }  # fmt: skip
+    problem = problem_from_dict(raw)
+    record = synthesize.solve(problem).record
+    block = synthesize.annotate(problem, record, runner_ups=False)
+    decode = {r["chip"]: r for r in record["fleet"] if r["phase"] == "decode"}
+    assert decode
+    for c in block["chosen"]:
+        if c["chip"] in decode:
+            step = [b for b in c["binds"] if b.endswith("(step time)")]
+            assert step == [f"{decode[c['chip']]['bottleneck']} (step time)"]

@@ -324,8 +324,9 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
         if missing:
             raise InputError(
                 f"missing key {missing[0]}: a fitted profile (it states its `command` or "
-                "`cv_mape`) gives every parameter its figures are for; a hand-written one "
-                "states no fit",
+                "`cv_mape`) gives every parameter its figures are for: re-run its command "
+                "(a profile written before a parameter existed lacks it), or remove `command` "
+                "and `cv_mape` to use it as a hand-written one",
                 where=where,
                 key=f"{pid}.{missing[0]}",
             )

@@ -288,6 +288,11 @@ def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
         for flag, given in (("--phase", args.phase), ("--chunk-tokens", args.chunk_tokens)):
             if given is not None:
                 raise InputError("needs --requests-per-s (a loaded replica)", key=flag)
+    elif args.chunk_tokens is not None and (args.phase or "aggregated") != "aggregated":
+        raise InputError(
+            "is the aggregated replicas' prompt budget: a prefill or decode replica has none",
+            key="--chunk-tokens",
+        )
     return out
 
 
@@ -404,6 +409,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
     cat = Catalog.load()
     section = args.section
+    if section not in (*SECTIONS, "profiles"):
+        raise unknown("catalog section", section, (*SECTIONS, "profiles"), key="catalog")
     if args.action == "list" and args.id:  # it listed the whole section, as if not given
         raise InputError(
             f"list takes a section only: to see {args.id!r}, designer catalog show "
@@ -412,8 +419,6 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         )
     if section == "profiles":
         return _catalog_profiles(args)
-    if section not in SECTIONS:
-        raise unknown("catalog section", section, (*SECTIONS, "profiles"), key="catalog")
     if args.action == "show":
         if not args.id:
             raise InputError("expected an entry id after the section", key="catalog show")
@@ -988,8 +993,9 @@ def _floor(rows, catalog, args: argparse.Namespace) -> int:
     return 0
 
 
-HOSTNAME = re.compile(
-    r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+HOSTNAME = re.compile(  # labels of letters, digits, '-' and '_', dot-separated, a final dot
+    r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+    r"(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?"
 )
 
 
@@ -1003,7 +1009,7 @@ def _check_host(host: str) -> str:
         return host
     except ValueError:
         pass
-    if HOSTNAME.fullmatch(host) and not re.fullmatch(r"[0-9.]+", host):
+    if len(host) <= 254 and HOSTNAME.fullmatch(host) and not re.fullmatch(r"[0-9.]+", host):
         return host
     raise InputError(f"expected an IP address or a host name, got {host!r}", key="--host")
 

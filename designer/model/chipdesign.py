@@ -233,7 +233,7 @@ def spec_from(table: dict, catalog: Catalog, *, where: str) -> Spec:
             raise InputError(
                 "missing required key", where=where, key=f"synthesis.process.{node}.{k}"
             )
-    _used_entries(table, node, memory, where)
+    _used_entries(table, node, catalog, where)
     techs = {m: _tech(m, raw["memory"], catalog, where) for m in memory}
     if values["interconnect"] not in catalog.raw["interconnects"]:
         raise unknown(
@@ -255,22 +255,29 @@ def spec_from(table: dict, catalog: Catalog, *, where: str) -> Spec:
     return Spec(memory=memory, techs=techs, node=node, process=process, values=values)
 
 
-def _used_entries(table: dict, node: str, memory: list[str], where: str) -> None:
-    """A problem's `process.NODE` and `memory_tech.TECH` tables name a node or technology of the
-    synthesis catalog, or the one it defines for `node` / `memory`: another name (a typo,
-    `n44` for `n4`) changed nothing the answer uses, and is an error naming the closest."""
-    base = defaults_table()
-    for k, section, used in (("process", "process", [node]), ("memory_tech", "memory", memory)):
-        known = [*base.get(section, {}), *used]
-        for entry in table.get(k) or {}:
-            if entry not in known:
-                raise unknown(
-                    "process node" if k == "process" else "memory technology",
-                    entry,
-                    dict.fromkeys(known),
-                    where=where,
-                    key=f"synthesis.{k}.{entry}",
-                )
+def _used_entries(table: dict, node: str, catalog: Catalog, where: str) -> None:
+    """A problem's `process.NODE` and `memory_tech.TECH` tables name what they change: a process
+    node of the synthesis catalog, the one in use, or one the table defines whole (every
+    `PROCESS_KEYS` key, for `--set synthesis.node=…` or a sweep to pick); a memory technology of
+    the memory catalog. Another name (a typo, `n44` for `n4`, `3d-dramm`) changed nothing the
+    answer uses, and is an error naming the closest."""
+    nodes = [*defaults_table().get("process", {}), node]
+    for entry, values in (table.get("process") or {}).items():
+        whole = isinstance(values, dict) and all(k in values for k in PROCESS_KEYS)
+        if entry not in nodes and not whole:
+            raise unknown(
+                "process node (or a whole new one)",
+                entry,
+                dict.fromkeys(nodes),
+                where=where,
+                key=f"synthesis.process.{entry}",
+            )
+    techs = catalog.raw["memory"]
+    for entry in table.get("memory_tech") or {}:
+        if entry not in techs:
+            raise unknown(
+                "memory technology", entry, techs, where=where, key=f"synthesis.memory_tech.{entry}"
+            )
 
 
 def _tech(m: str, table: dict, catalog: Catalog, where: str) -> Tech:

@@ -563,7 +563,7 @@ def _workload_class(
         w_default, kv_default = native_dtypes(model, assumptions, v.get("weight_dtype"))
     except InputError as exc:
         raise InputError(
-            str(exc), where=where, key=_key(prefix, "workload", "weight_dtype")
+            exc.message, where=where, key=_key(prefix, "workload", "weight_dtype")
         ) from None
     spec = v.get("speculative", "none")
     draft = None

@@ -361,8 +361,9 @@ def _toml_body(table: dict[str, Any]) -> list[str]:
 def set_path(table: dict, rest: str, value: Any, *, where: str, path: str) -> None:
     """Apply `--set synthesis.REST=VALUE` to a problem's raw [synthesis] table: a key of
     [defaults] (`node`, `max_chip_power`, …), `memory`, or one value of a process node or a
-    memory technology (`process.n4.wafer_usd`, `memory_tech.hbm4.stack_edge_mm`). A value `xF`
-    multiplies the current one (the problem's, else the synthesis catalog's)."""
+    memory technology (`process.n4.wafer_usd`, `memory_tech.hbm4.stack_edge_mm`; `*` for the node
+    or technology sets every one that has the key). A value `xF` multiplies the current one (the
+    problem's, else the synthesis catalog's)."""
     from designer.model.catalog import relative_factor, scale_value
     from designer.model.errors import unknown
 
@@ -391,6 +392,12 @@ def set_path(table: dict, rest: str, value: Any, *, where: str, path: str) -> No
                 set_path(table, f"{parts[0]}.{name}.{parts[2]}", value, where=where, path=path)
             return
         node = entry.setdefault(parts[1], {})
+        if not isinstance(node, dict):
+            raise InputError(
+                f"expected a table, got {node!r}",
+                where=where,
+                key=f"synthesis.{parts[0]}.{parts[1]}",
+            )
         default = cd.defaults_table().get(section, {}).get(parts[1], {}).get(parts[2])
         kind = keys[parts[2]]
     else:

@@ -23,7 +23,8 @@ def annotate(problem: Any, record: dict[str, Any], *, runner_ups: bool = True) -
     """The `synthesis` block of a solved synthesis problem's answer (also stored in `record`)."""
     syn: Synthesis = problem.synthesis
     chosen = list(dict.fromkeys(r["chip"] for r in record.get("fleet", [])))
-    rows = {r["chip"]: r for r in record.get("fleet", [])}
+    # a chip's binds are its decode step's: a prefill row's bound is its prompt's pass
+    rows = {r["chip"]: r for r in record.get("fleet", []) if r.get("phase") != "prefill"}
     block: dict[str, Any] = {
         "hypothetical": True,
         "note": HYPOTHETICAL,

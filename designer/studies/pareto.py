@@ -105,17 +105,19 @@ def _at(problem: Problem, level: float, time_limit: float, strict: bool = False)
 
 def lowest_level(problem: Problem) -> float:
     """The lowest level a frontier of `problem` asks for: `LOWEST_LEVEL`, or where its users
-    come from a request rate (Little's law: λ·O/r users decoding at once) the rate at which they
-    reach the most a problem sizes (`sla.concurrent_users`' bound): a lower rate would ask for
-    more users than any problem holds. Levels below the cheapest design's rate are dominated
-    and leave the frontier either way."""
+    come from a request rate (`serving.users_for_rate`: λ·O/r users decoding at once) the rate at
+    which they reach the most a problem sizes (`sla.concurrent_users`' bound), since a lower rate
+    would ask for more users than any problem holds. The frontier's levels then start at the
+    slowest rate that fleet's rows reach (`rate_range`); levels whose optimum a faster, cheaper
+    design beats leave the frontier as dominated."""
     from designer.optimize.problem import INT_BOUNDS
 
     wc = problem.classes[0]
     if wc.serving is None or "requests_per_s" not in (problem.raw.get("sla") or {}):
         return LOWEST_LEVEL
-    users = wc.serving.requests_per_s * wc.workload.output_tokens
-    return max(LOWEST_LEVEL, users / INT_BOUNDS["sla.concurrent_users"] * (1 + 1e-6))
+    most = INT_BOUNDS["sla.concurrent_users"]
+    rate = wc.serving.requests_per_s * wc.workload.output_tokens / most  # λ·O/r = most
+    return max(LOWEST_LEVEL, rate * (1 + 1e-6))
 
 
 def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, float]:
@@ -194,20 +196,19 @@ def pareto(
         raise InputError(
             f"expected from 2 to {MAX_POINTS} points (each one solve), got {points}", key="--points"
         )
-    if len(problem.classes) > 1:
+    if "class" in problem.raw:  # its levels are [sla] tokens_per_s_per_user
         raise InputError(
-            f"a frontier sweeps one class's tokens/s per user; this problem has "
-            f"{len(problem.classes)} [[class]] tables (designer sweep can vary one: "
+            f"a frontier sweeps [sla] tokens_per_s_per_user; this problem has "
+            f"{len(problem.classes)} [[class]] table(s) (designer sweep can vary one: "
             f"class.NAME.tokens_per_s_per_user)",
             where=problem.where,
             key="class",
         )
     if problem.sense == "maximize" and y != PER_CHIP:
         raise InputError(
-            f"--y {y} is minimized at each tokens/s per user, but this problem maximizes "
-            f"{problem.objective}: give --y {PER_CHIP} (the serving chart) or a problem that "
-            "minimizes",
-            where=problem.where,
+            f"the frontier minimizes {y} (--y) at each tokens/s per user, but this problem "
+            f"maximizes {problem.objective}: give --y {PER_CHIP} (the serving chart) or a "
+            "problem that minimizes",
             key="--y",
         )
     base = (
