@@ -129,7 +129,7 @@ def test_what_a_frontier_cannot_sweep_is_named(tmp_path):
     from designer.optimize.problem import load_problem
 
     fleet = load_problem("problems/fleet-three-workloads-power-cap.toml")
-    with pytest.raises(InputError, match=r"3 \[\[class\]\] tables.*class\.NAME"):
+    with pytest.raises(InputError, match=r"3 \[\[class\]\] table\(s\).*class\.NAME"):
         pareto(fleet, "capex", points=3)
     chart = load_problem("problems/h200x32-llama3-70b-serving-capacity.toml")
     with pytest.raises(InputError, match="maximizes system_tokens_per_s: give --y tokens_per_s"):
