@@ -405,7 +405,8 @@ def load_hf_config(path: str | Path) -> Architecture:
     raw = {k: v for k, v in raw.items() if not k.startswith("_")}
     raw.setdefault("name", str(model_id))
     raw.setdefault("source", f"Hugging Face config.json: {p}")
-    # a torch_dtype we do not know leaves it unset (fp8 by default), as no torch_dtype would
+    # a torch_dtype we do not model leaves it unset: its weights then need a dtype given
+    # (`workload.native_dtypes`; fp8 under assumptions that do not use the native one)
     torch_dtype = str(raw.get("torch_dtype") or "")
     if native_weight_dtype(torch_dtype) and "native_dtype" not in raw:
         raw["native_dtype"] = torch_dtype

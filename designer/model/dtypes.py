@@ -35,6 +35,6 @@ NATIVE_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32", "floa
 
 def native_weight_dtype(value: str) -> str | None:
     """The dtype a model's `native_dtype` (ours, or a `torch_dtype`) names; None for another
-    word (a Hugging Face config's unknown `torch_dtype`: its answers default to fp8)."""
+    word (a Hugging Face config's `torch_dtype` designer does not model, such as float64)."""
     name = NATIVE_DTYPES.get(value, value)
     return name if name in DTYPE_BYTES else None
