@@ -39,3 +39,30 @@ def test_the_cli_warns_on_stderr_and_names_the_real_cause(capsys):
     text = " ".join((out + err).split())
     assert "infeasible: no single replica" in text and "max_power = 0.5 W)" in text
     assert "cost data" not in text
+
+
+def test_values_that_change_nothing_are_warned():
+    """A supply of a chip the space does not search, and a rent term under the purchase basis,
+    were taken without a word (round 21's review)."""
+    p = load_problem(
+        "problems/supply-limited-purchase.toml",
+        {"supply.trainium2": 16, "costs.rent_term": "reserved"},
+    )
+    found = warnings(p)
+    assert any(w.startswith("supply.trainium2 = 16: trainium2 is not in the space") for w in found)
+    assert any(w.startswith("costs.rent_term = 'reserved' applies to rented") for w in found)
+    rented = load_problem(
+        "problems/supply-limited-purchase.toml",
+        {"costs.basis": "rent", "costs.rent_term": "reserved"},
+    )
+    assert not any("rent_term" in w for w in warnings(rented))
+    assert warnings(load_problem("problems/supply-limited-purchase.toml")) == []
+
+
+def test_an_infeasible_answer_says_no_ttft_was_reached(capsys):
+    """Where every replica's prompts fill its queue the text said `min_ttft_s: inf`."""
+    argv = ["solve", "problems/serving-llama3.1-70b-30rps-ttft2s.toml"]
+    argv += ["--set", "serving.chunk_tokens=1", "--set", "serving.mode=aggregated"]
+    assert main(argv) == 3
+    err = capsys.readouterr().err
+    assert "min_ttft_s: none reachable" in err and "inf\n" not in err

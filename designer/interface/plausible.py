@@ -1,8 +1,10 @@
-"""Values that parse but are almost certainly typos of a unit: warnings, not errors.
+"""Values that parse but are almost certainly typos, or change nothing: warnings, not errors.
 
 A fleet power cap under 1 kW is below what one accelerator draws (`max_power = "500 mW"` is
 0.5 W; megawatts are `MW`), and a price under $1 is no accelerator's or fleet budget's price
-(a value meant in thousands or millions). Each warning is one line naming the key and value.
+(a value meant in thousands or millions). A supply of a chip the space does not search, and a
+rent term under the purchase basis, change nothing. Each warning is one line naming the key and
+value.
 
 >>> from designer.optimize.problem import load_problem
 >>> p = load_problem("problems/quickstart.toml", {"limits.max_power": "500 mW"})
@@ -33,6 +35,19 @@ def warnings(problem: Any) -> list[str]:
         out.append(
             f"limits.max_capex_usd = {budget:g}: a budget under $1 (the value is in USD, not "
             "thousands or millions)"
+        )
+    space = set(problem.chips)
+    for chip, count in getattr(problem, "supply", ()):
+        if chip not in space:  # a supply bounds only the chips the space searches
+            out.append(
+                f"supply.{chip} = {count}: {chip} is not in the space (space.chips, or left out "
+                "of it), so this limit changes nothing"
+            )
+    costs = (getattr(problem, "raw", None) or {}).get("costs") or {}
+    if "rent_term" in costs and problem.cost_basis.basis != "rent":
+        out.append(
+            f"costs.rent_term = {costs['rent_term']!r} applies to rented fleets: under costs.basis "
+            f"= {problem.cost_basis.basis!r} it changes nothing"
         )
     for chip in problem.chips:
         price = problem.catalog.chip(chip).price_usd

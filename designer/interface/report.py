@@ -525,6 +525,8 @@ def print_infeasible(record: dict[str, Any], console: Console | None = None) -> 
             for e in v:
                 console.print(escape(f"  left out for data: {e['chip']} — {e['reason']}"))
             continue
+        if isinstance(v, float) and math.isinf(v):  # none reached (JSON: null)
+            v = "none reachable"
         console.print(f"  {k}: {v}", soft_wrap=True)
 
 
