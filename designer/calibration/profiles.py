@@ -350,11 +350,6 @@ def _entry(pid: str, e: Any, where: str) -> Profile:
     for f in TIME_FIELDS:
         eff[f] = parse(e[f], "time", where=where, key=f"{pid}.{f}") if f in e else 0.0
     chips = _strings(e, "chips", "chip ids", pid, where)
-    if chips:  # the chips it is the default for: catalog chips (a typo defaulted nothing)
-        known = Catalog.load().raw["chips"]
-        for c in chips:
-            if c not in known:
-                raise unknown("chip", c, known, where=where, key=f"{pid}.chips")
     builds = _builds(e, pid, where)
     held = _strings(e, "not_identified", "parameter names", pid, where)
     for k, kind in _KEYS.items():
@@ -591,7 +586,14 @@ def read(path: str | Path) -> dict[str, Profile]:
     raw = read_toml(p, "a profile TOML or a profile name")
     if LIMIT in raw:
         raise InputError(f"{LIMIT!r} is built in and cannot be redefined", where=str(p), key=LIMIT)
-    return {pid: _entry(pid, e, str(p)) for pid, e in raw.items()}
+    found = {pid: _entry(pid, e, str(p)) for pid, e in raw.items()}
+    named = [(pid, c) for pid, prof in found.items() for c in prof.chips]
+    if named:  # the chips a profile is the default for: catalog chips (a typo defaults nothing)
+        known = Catalog.load().raw["chips"]  # once per file, not per profile
+        for pid, c in named:
+            if c not in known:
+                raise unknown("chip", c, known, where=str(p), key=f"{pid}.chips")
+    return found
 
 
 def load() -> dict[str, Profile]:

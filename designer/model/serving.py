@@ -143,6 +143,15 @@ def kv_bytes_per_request(wl: Workload) -> float:
     return float(wl.prompt_tokens) * wl.kv_bytes_per_token
 
 
+def chunk_steps(prompt_tokens, chunk) -> np.ndarray:
+    """⌈P/C⌉: the steps one prompt's chunks take under a budget of `chunk` tokens a step.
+
+    >>> float(chunk_steps(6000, 8192)), float(chunk_steps(6000, 1))
+    (1.0, 6000.0)
+    """
+    return np.ceil(np.asarray(prompt_tokens, dtype=float) / chunk)
+
+
 def chunk_cost(wl: Workload, hw: dict, t, batch, c, chunk: int) -> tuple:
     """What carrying `c` prompt tokens (chunks of at most `chunk`) adds to a step of `batch`
     decoders, at `wl.efficiency`: memory time (their KV writes, the re-reads of earlier chunks'
@@ -154,7 +163,7 @@ def chunk_cost(wl: Workload, hw: dict, t, batch, c, chunk: int) -> tuple:
     e = wl.efficiency
     P = wl.prompt_tokens
     K = wl.kv_bytes_per_token
-    n = np.ceil(P / chunk)
+    n = chunk_steps(P, chunk)
     reread = c / P * K * chunk * n * (n - 1) / 2.0  # earlier chunks' KV, per prompt token share
     extra_weights = wl.weight_bytes_read(batch + c) - wl.weight_bytes_read(batch)
     d_mem = (c * K + reread + extra_weights) / (t * hw["bandwidth"] * e.bandwidth)
@@ -278,7 +287,7 @@ def aggregated(
             c = nxt
         else:
             step = mean_step(wl, hw, t, p, batch, m, c, chunk)
-    service = np.ceil(P / chunk) * mixed_step(wl, hw, t, p, batch, m, min(chunk, P), chunk)
+    service = chunk_steps(P, chunk) * mixed_step(wl, hw, t, p, batch, m, min(chunk, P), chunk)
     service = service * np.asarray(service_scale, dtype=float)
     ttft, ttft90, rho = aggregated_ttft(service, lam, p)
     return {

@@ -109,11 +109,9 @@ def solve_record(
         )
     except SolverLimitError as exc:
         return {"status": "solver-limit", "error": str(exc)}
-    except InputError as exc:
-        if strict:
-            raise
-        return {"status": "error", "error": str(exc)}
     except DesignerError as exc:
+        if strict and isinstance(exc, InputError):
+            raise
         return {"status": "error", "error": str(exc)}
     except Exception as exc:  # an internal error at one point must not stop a study
         return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}

@@ -121,13 +121,12 @@ def explain(
         ttft = np.minimum(ttft, service * slow_ratio(c, idx) + kv_s)
     i = int(np.argmin(ttft))
     best["min_ttft_s"] = float(ttft[i])
-    if np.isfinite(ttft[i]):  # (no design reaches one where every queue fills)
-        best["min_ttft_design"] = describe(problem, g, int(idx[i]), 1)
+    if not np.isfinite(ttft[i]):  # every replica's prompts fill its queue: no TTFT, no design
+        return _no_steady_state(wc, phases)
+    best["min_ttft_design"] = describe(problem, g, int(idx[i]), 1)
     if ttft[i] <= wc.serving.ttft_s:
         return None
     k = int(idx[i])
-    if not np.isfinite(ttft[i]):  # every replica's prompts fill its queue: no TTFT at all
-        return _no_steady_state(wc, phases)
     slow = (
         f" at the slow end of its interval (confidence {wc.ttft_confidence:g})"
         if wc.ttft_confidence
@@ -148,7 +147,7 @@ def _no_steady_state(wc: WorkloadClass, phases) -> str:
     steps, each with its decoders)."""
     prompt, chunk = wc.workload.prompt_tokens, wc.serving.chunk_tokens
     if "aggregated" in phases and chunk < prompt:
-        steps = -(-prompt // chunk)
+        steps = int(serving.chunk_steps(prompt, chunk))
         return (
             f"no configuration keeps up with its own prompts, even at batch 1: with "
             f"serving.chunk_tokens = {chunk} each {prompt:,}-token prompt takes {steps:,} chunk "
