@@ -249,6 +249,25 @@ def test_weights_that_fit_nowhere_are_explained():
     with pytest.raises(InfeasibleError) as exc:
         solve(pr)
     assert "fit on no candidate" in exc.value.record["explanation"]
+    # the closest candidate, per chip: TP 2 of tpu-v5e (16 GB) holds half of 405B's weights
+    best = exc.value.record["best_achievable"]
+    assert best["least_memory_per_chip_design"] == {"chip": "tpu-v5e", "tp": 2, "pp": 1, "batch": 1}
+    from designer.calibration.evaluate import evaluate
+
+    wl = pr.classes[0].workload
+    one = evaluate(
+        "llama3.1-405b",
+        "tpu-v5e",
+        tp=2,
+        context_tokens=wl.context_tokens,
+        weight_dtype=wl.weight_dtype,
+        kv_dtype=wl.kv_dtype,
+        assumptions=wl.assumptions,
+    )
+    assert best["least_memory_per_chip_bytes"] == pytest.approx(
+        one["metrics"]["memory_per_chip_bytes"]
+    )
+    assert "the closest, tpu-v5e at tp=2, pp=1, batch 1, holds" in exc.value.record["explanation"]
 
 
 def test_solution_record_follows_the_json_contract():

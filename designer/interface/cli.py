@@ -251,9 +251,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         _dump(record)
     else:
-        from designer.interface.report import print_evaluation
+        from designer.interface.report import does_not_fit_line, print_evaluation
 
         print_evaluation(record)
+        if not record["fits"]:
+            print(f"designer: warning: {does_not_fit_line(record)}", file=sys.stderr)
     return 0
 
 

@@ -217,7 +217,7 @@ def run(problem_or_form: Problem | Form, whatif: WhatIf | None = None) -> Outcom
 def _problem(problem_or_form: Problem | Form, whatif: WhatIf | None) -> Problem:
     problem = problem_or_form.problem() if isinstance(problem_or_form, Form) else problem_or_form
     changes = whatif.changes() if whatif else {}
-    return problem.with_changes(changes) if changes else problem
+    return problem.with_changes(changes, origin="what-if") if changes else problem
 
 
 def failure(exc: Exception) -> str:

@@ -150,6 +150,29 @@ def print_evaluation(record: dict[str, Any], console: Console | None = None) -> 
         console.print(f"profile {p['name']}: {p['error']}")
 
 
+def does_not_fit_line(record: dict[str, Any]) -> str:
+    """Why an evaluated design that does not fit cannot run, and the fewest chips per replica
+    it could take: memory per chip falls at most as 1/chips, so a replica needs at least
+    ⌈held / usable⌉ times its chips.
+
+    >>> r = {"design": {"chip": "h100-sxm", "tp": 1, "pp": 1},
+    ...      "metrics": {"memory_per_chip_bytes": 845e9, "usable_memory_per_chip_bytes": 72e9}}
+    >>> does_not_fit_line(r)[:72]
+    'the design does not fit: it holds 787 GiB per chip, h100-sxm has 67.1 Gi'
+    """
+    d, m = record["design"], record["metrics"]
+    held, usable = m["memory_per_chip_bytes"], m["usable_memory_per_chip_bytes"]
+    chips = d["tp"] * d["pp"]
+    least = math.ceil(held / usable * chips) if usable > 0 else None
+    more = f"at least {least:,} chips per replica" if least else "a chip with memory"
+    return (
+        f"the design does not fit: it holds {_si(held, 'B', binary=True)} per chip, "
+        f"{d['chip']} has {_si(usable, 'B', binary=True)} usable; its step time and costs are "
+        f"of a design that cannot run (it needs {more}: --tp, --pp; or smaller --weight-dtype "
+        f"and --kv-dtype)"
+    )
+
+
 def partition_cell(r: dict[str, Any]) -> str:
     """A fleet row's TP×PP, with its expert-parallel degree and data-parallel attention where it
     has them (`evaluate --ep E --attention dp` reproduces such a row; TP beyond the heads is only

@@ -9,11 +9,13 @@ problem (`sla.tokens_per_s_per_user=1500`, `class.chat.concurrent_users=900`) or
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,18 +238,19 @@ class Problem:
         }
         return {k: v for k, v in named.items() if v is not None}
 
-    def with_changes(self, sets: dict[str, Any]) -> Problem:
+    def with_changes(self, sets: dict[str, Any], origin: str = "--set") -> Problem:
         """A new problem with dotted-path changes applied (problem keys or catalog values,
         wildcards and relative values as in `apply_sets`); the catalogs are not reloaded.
+        A bad changed value is named by `origin` (`--set`, or the study file that swept it),
+        not by the problem file.
 
         Example: `problem.with_changes({"chips.*.memory_bandwidth": "x2"})`.
         """
-        return problem_from_dict(
-            apply_sets(self.raw, sets, where="--set"),
-            where=self.where,
-            catalog=self.base_catalog,
-            base_dir=self.base_dir,
-        )
+        raw = apply_sets(self.raw, sets, where=origin)
+        with set_by(sets, origin):
+            return problem_from_dict(
+                raw, where=self.where, catalog=self.base_catalog, base_dir=self.base_dir
+            )
 
 
 MAX_INT = 2**40
@@ -772,7 +775,7 @@ def _problem_from_dict(
     try:
         eff = dataclasses.replace(base, **e)
     except InputError as exc:
-        raise InputError(str(exc), where=where) from None
+        raise in_file(exc, where) from None
     sense, objective = _objective(v["objective"], where)
     classes = tuple(
         _workload_class(
@@ -910,9 +913,26 @@ def load_problem(
     in it is relative to the file."""
     p = Path(path)
     raw = read_toml(p, "a problem TOML")
-    if sets:
-        raw = apply_sets(raw, sets, where="--set")
-    return problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)
+    if not sets:
+        return problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)
+    raw = apply_sets(raw, sets, where="--set")
+    with set_by(sets, "--set"):
+        return problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)
+
+
+@contextlib.contextmanager
+def set_by(sets: dict[str, Any], origin: str) -> Iterator[None]:
+    """Bad input under this block whose key is one of `sets`' paths (a problem key, a catalog
+    path, or a model override's path without its `models.`) is re-raised naming `origin`:
+    the value came from there, not from the problem file."""
+    try:
+        yield
+    except InputError as exc:
+        paths = {p.partition(".")[2]: p for p in sets if p.split(".")[0] in CATALOG_SECTIONS}
+        path = exc.key if exc.key in sets else paths.get(exc.key or "")
+        if path is None or exc.where == origin:
+            raise
+        raise InputError(exc.message, where=origin, key=path) from None
 
 
 __all__ = [

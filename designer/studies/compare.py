@@ -151,7 +151,7 @@ def compare(
     maximize = getattr(problem, "sense", "minimize") == "maximize"
     rows = []
     for member, change in members(problem, by).items():
-        rec = solve_record(problem, change, time_limit=time_limit)
+        rec = solve_record(problem, change, time_limit=time_limit, origin=f"compare --by {by}")
         obj = rec.get("objective") or {}
         objective = obj.get("name", objective)
         rows.append(

@@ -100,7 +100,9 @@ class Frontier:
 
 
 def _at(problem: Problem, level: float, time_limit: float, strict: bool = False) -> dict[str, Any]:
-    return solve_record(problem, {RATE: level}, time_limit=time_limit, strict=strict)
+    return solve_record(
+        problem, {RATE: level}, time_limit=time_limit, strict=strict, origin="pareto"
+    )
 
 
 def lowest_level(problem: Problem) -> float:

@@ -94,14 +94,16 @@ def solve_record(
     *,
     time_limit: float = 60.0,
     strict: bool = False,
+    origin: str = "--set",
 ) -> dict[str, Any]:
     """The JSON answer of one what-if point; errors become records with status 'error' or
     'solver-limit' and an `error` text instead of exceptions — except, when `strict`, bad
-    input (an `InputError`: the question itself, not one point of it, is wrong)."""
+    input (an `InputError`: the question itself, not one point of it, is wrong). A bad
+    changed value is named by `origin`, where the changes came from."""
     from designer.optimize.solve import solve
 
     try:
-        pr = problem.with_changes(changes) if changes else problem
+        pr = problem.with_changes(changes, origin) if changes else problem
         return solve(pr, time_limit=time_limit, **_study_options(solve)).record
     except InfeasibleError as exc:
         return dict(
@@ -125,11 +127,15 @@ def _study_options(solve) -> dict[str, Any]:
 
 
 def solve_row(
-    problem: Problem, changes: dict[str, Any] | None = None, *, time_limit: float = 60.0
+    problem: Problem,
+    changes: dict[str, Any] | None = None,
+    *,
+    time_limit: float = 60.0,
+    origin: str = "--set",
 ) -> dict[str, Any]:
     """`solve_record` flattened, with `error` and the wall time of the point in `seconds`."""
     start = time.perf_counter()
-    record = solve_record(problem, changes, time_limit=time_limit)
+    record = solve_record(problem, changes, time_limit=time_limit, origin=origin)
     row = flatten(record)
     if "error" in record:
         row["error"] = record["error"]

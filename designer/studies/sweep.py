@@ -237,15 +237,19 @@ def _die_with_parent() -> None:
 
 
 def _run_chunk(
-    chunk: list[dict[str, Any]], time_limit: float, problem: Problem | None = None
+    chunk: list[dict[str, Any]],
+    time_limit: float,
+    problem: Problem | None = None,
+    origin: str = "--set",
 ) -> list[dict[str, Any]]:
-    """Solve a few points (in a pool worker, a Dask worker or here); one row each."""
+    """Solve a few points (in a pool worker, a Dask worker or here); one row each. A bad
+    swept value's error names `origin`, the study file."""
     pr = problem if problem is not None else _WORKER_PROBLEM
     assert pr is not None, "worker not initialized"
     return [
         {
             **{k: _cell(v) for k, v in point.items()},
-            **solve_row(pr, point, time_limit=time_limit),
+            **solve_row(pr, point, time_limit=time_limit, origin=origin),
             "key": point_key(point),
         }
         for point in chunk
@@ -266,14 +270,17 @@ def _run_local(study: Study, todo: list[dict], workers: int) -> Iterator[list[di
     started and every chunk submitted before this returns, so its workers are forked before
     any other thread (a progress bar) starts."""
     if workers <= 1 or len(todo) <= 1:
-        return (_run_chunk([point], study.time_limit, study.problem) for point in todo)
+        return (_run_chunk([point], study.time_limit, study.problem, study.where) for point in todo)
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=_start_context(),
         initializer=_init_worker,
         initargs=(study.problem,),
     )
-    futures = [pool.submit(_run_chunk, c, study.time_limit) for c in _chunks(todo, workers)]
+    futures = [
+        pool.submit(_run_chunk, c, study.time_limit, None, study.where)
+        for c in _chunks(todo, workers)
+    ]
     return _results(pool, futures)
 
 
@@ -330,7 +337,7 @@ def _run_dask(study: Study, todo: list[dict], scheduler: Any) -> Iterator[list[d
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
         shared = client.scatter(study.problem, broadcast=True)
         futures = [
-            client.submit(_run_chunk, c, study.time_limit, shared, pure=False)
+            client.submit(_run_chunk, c, study.time_limit, shared, study.where, pure=False)
             for c in _chunks(todo, workers)
         ]
         for fut in dask_completed(futures):

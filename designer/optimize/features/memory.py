@@ -60,9 +60,13 @@ def explain(
     problem: Problem, wc: WorkloadClass, g, idx, m1: dict, best: dict, within: str = ""
 ) -> str | None:
     """When no candidate `idx` holds the weights and one user's KV — or, for a class served
-    aggregated only, also the KV of one prompt in prefill — the most usable memory of any of
-    them."""
+    aggregated only, also the KV of one prompt in prefill — the candidate that comes closest:
+    what one of its chips holds against its usable memory (and, as before, the most usable
+    memory of any candidate's replica, `max_usable_memory_bytes`)."""
+    from designer.optimize.candidates import describe
+
     wl = wc.workload
+    cap = g.hw["usable_capacity"][idx]
     what = f"the weights ({wl.weight_bytes / 1e9:.1f} GB) and one user's KV cache"
     if m1["fits"][idx].any():
         if wc.serving is None or wc.serving.phases() != ("aggregated",):
@@ -70,8 +74,10 @@ def explain(
         c = Candidates(problem, wc, g, "aggregated")
         one = np.ones(len(idx))
         m = g.aggregated(wc, one, idx, {k: v[idx] for k, v in m1.items()})
-        if check(c, one, idx, m)[0].any():
+        fits, excess = check(c, one, idx, m)
+        if fits.any():
             return None
+        held = (excess + 1.0) * cap
         prompt = wl.kv_bytes_held(wl.prompt_tokens)
         what = (
             f"the weights ({wl.weight_bytes / 1e9:.1f} GB), one user's KV cache "
@@ -79,10 +85,16 @@ def explain(
             f"({float(prompt) / 1e9:.2f} GB; serving.mode = aggregated)"
         )
     else:
+        held = m1["memory_per_chip_bytes"][idx]
         what += f" ({wl.kv_bytes_per_user / 1e9:.2f} GB)"
-    largest = float(np.max(g.hw["usable_capacity"][idx] * g.t[idx] * g.p[idx], initial=0))
+    largest = float(np.max(cap * g.t[idx] * g.p[idx], initial=0))
     best["max_usable_memory_bytes"] = largest
+    j = int(np.nanargmin(held / np.where(cap > 0, cap, np.nan)))
+    design = describe(problem, g, int(idx[j]), 1)
+    best["least_memory_per_chip_bytes"] = float(held[j])
+    best["least_memory_per_chip_design"] = design
     return (
-        f"{what} fit on no candidate: the most usable memory in the space is "
-        f"{largest / 1e9:.1f} GB (raise space.tp/space.pp or add chips with more memory)"
+        f"{what} fit on no candidate: the closest, {design['chip']} at tp={design['tp']}, "
+        f"pp={design['pp']}, batch 1, holds {held[j] / 1e9:.3g} GB per chip of its "
+        f"{cap[j] / 1e9:.3g} GB usable (raise space.tp/space.pp or add chips with more memory)"
     )
