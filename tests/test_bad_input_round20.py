@@ -14,17 +14,13 @@ from pathlib import Path
 import pytest
 
 from designer.interface.cli import main
+from tests.bad_input import err
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "problems"
 SERVING = PROBLEMS / "serving-llama3.1-70b-30rps-ttft2s.toml"
 QUICKSTART = PROBLEMS / "quickstart.toml"
 DECODE = ROOT / "catalogs" / "measurements" / "decode.csv"
-
-
-def err(capsys, argv) -> tuple[int, str]:
-    code = main([str(a) for a in argv])
-    return code, capsys.readouterr().err
 
 
 def test_chip_out_keeps_other_files_and_refuses_devices(capsys, tmp_path):

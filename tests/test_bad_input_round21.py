@@ -10,24 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from designer.interface.cli import main
+from tests.bad_input import err, one_line
 
 ROOT = Path(__file__).resolve().parents[1]
 DECODE = ROOT / "catalogs" / "measurements" / "decode.csv"
 QUICKSTART = ROOT / "problems" / "quickstart.toml"
 FLEET = ROOT / "problems" / "fleet-three-workloads-power-cap.toml"
-
-
-def err(capsys, argv) -> tuple[int, str]:
-    code = main([str(a) for a in argv])
-    return code, capsys.readouterr().err
-
-
-def one_line(code: int, text: str, *says: str) -> None:
-    assert code == 2, text
-    assert len(text.strip().splitlines()) == 1, text
-    for s in says:
-        assert s in text, text
 
 
 @pytest.mark.parametrize(

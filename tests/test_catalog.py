@@ -340,7 +340,7 @@ def test_a_config_json_on_disk_comes_before_a_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "deepseek-ai" / "DeepSeek-R1").mkdir(parents=True)  # a folder: not a config
     config = {"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4}
-    config |= {"vocab_size": 100, "_name_or_path": "tiny-r1"}
+    config |= {"intermediate_size": 128, "vocab_size": 100, "_name_or_path": "tiny-r1"}
     (tmp_path / "deepseek-ai" / "DeepSeek-R1-0528").write_text(json.dumps(config))
     cat = Catalog.load()
     assert cat.model("deepseek-ai/DeepSeek-R1-0528").id == "tiny-r1"  # the file, as before

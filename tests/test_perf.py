@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -27,8 +29,9 @@ def test_h100_gemv_binary_units(catalog):
     matrix_bytes = 16384 * 16384 * 2
     assert matrix_bytes == 2**29
     # A one-layer model whose weights are the matrix: one head of width d/4 gives q, k, v, o =
-    # 4·d·(d/4) = d² parameters; no MLP; its three norms and the one-token vocabulary (embedding
-    # and LM head) add 5·d, taken off below.
+    # 4·d·(d/4) = d² parameters; no MLP (no model a file may describe: set after the checks);
+    # its three norms and the one-token vocabulary (embedding and LM head) add 5·d, taken off
+    # below.
     arch = from_mapping(
         "gemv",
         {
@@ -38,9 +41,11 @@ def test_h100_gemv_binary_units(catalog):
             "num_key_value_heads": 1,
             "head_dim": 4096,
             "vocab_size": 1,
+            "intermediate_size": 1,
         },
         where="test",
     )
+    arch = dataclasses.replace(arch, intermediate_size=0)
     assert arch.total_params() == 16384 * 16384 + 5 * 16384
     wl = Workload(arch, 1, "bf16", "bf16")
     t = float(perf.memory_time(wl, bw, 1, 0))  # batch 0: weights only, no KV

@@ -235,12 +235,17 @@ def test_problem_engine_picks_each_chips_engine_profile():
         ("efficiency.profile", "generc", "generic"),
     ],
 )
-def test_unknown_name_in_a_problem_names_file_key_and_closest(key, value, closest):
+def test_unknown_name_in_a_problem_names_file_key_and_closest(tmp_path, key, value, closest):
+    path = tmp_path / "p.toml"
+    path.write_text(QUICKSTART.read_text() + f'\n[efficiency]\n{key.split(".")[1]} = "{value}"\n')
     with pytest.raises(InputError) as exc:
-        load_problem(QUICKSTART, {key: value})
+        load_problem(path)
     msg = str(exc.value)
-    assert "quickstart.toml" in msg and key in msg
+    assert msg.startswith(f"{path}: {key}: ")
     assert f"closest valid name: {closest}" in msg
+    with pytest.raises(InputError) as exc:  # the same name given by --set: named by --set
+        load_problem(QUICKSTART, {key: value})
+    assert str(exc.value).startswith(f"--set: {key}: ")
 
 
 # ---- evaluate --------------------------------------------------------------------------------

@@ -199,7 +199,9 @@ def test_set_and_class_tables_reach_the_serving_keys(catalog):
         ({"serving.mode": "agg"}, "serving.mode"),
         ({"serving.chunk_tokens": 0}, "serving.chunk_tokens"),
         ({"sla.ttft": "-1 s"}, "sla.ttft"),
-        ({"sla.ttft": None}, "sla.ttft"),  # requests without a TTFT target
+        # requests without a TTFT target: the serving key that needs it is named (the message
+        # says to set sla.ttft)
+        ({"sla.ttft": None}, "serving.mode"),
         (
             {
                 "workload.prompt_tokens": None,
@@ -208,7 +210,7 @@ def test_set_and_class_tables_reach_the_serving_keys(catalog):
             },
             "sla.ttft",
         ),
-        ({"sla.ttft": None, "sla.requests_per_s": None, "sla.concurrent_users": 9}, "sla.ttft"),
+        ({"sla.ttft": None, "sla.requests_per_s": None, "sla.concurrent_users": 9}, "serving.mode"),
     ],
 )
 def test_bad_serving_input_is_an_input_error(catalog, change, key):

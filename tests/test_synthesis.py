@@ -264,7 +264,8 @@ def test_a_node_or_technology_no_answer_uses_is_named(catalog):
     catalog's nor the one the problem uses changed nothing: it was ignored with exit 0 (`n44`
     for `n4`); now it is an error naming the closest. A node the problem defines and uses is
     still allowed."""
-    with pytest.raises(InputError, match=r"synthesis\.process\.n44: .*closest valid name: n4"):
+    match = r"^--set: synthesis\.process\.n44\.wafer_usd: .*closest valid name: n4"
+    with pytest.raises(InputError, match=match):
         load_problem(PROBLEM_405B, {"synthesis.process.n44.wafer_usd": 1})
     with pytest.raises(InputError, match="closest valid name: 3d-dram"):
         problem_from_dict(

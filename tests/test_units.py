@@ -97,7 +97,7 @@ def test_wrong_dimension_names_file_and_key(text, kind, dimension):
         parse(text, kind, where="catalogs/chips.toml", key="h100-sxm.memory_bandwidth")
     msg = str(info.value)
     assert msg.startswith("catalogs/chips.toml: h100-sxm.memory_bandwidth: ")
-    assert f"expected a {kind}" in msg
+    assert f"expected a {KINDS[kind].noun}" in msg  # 'a memory size', not 'a information'
     assert repr(text) in msg
     assert "[" in msg  # the dimension found is reported
     assert info.value.where == "catalogs/chips.toml"

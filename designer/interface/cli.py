@@ -26,9 +26,11 @@ from designer.model.errors import (
     DesignerError,
     InfeasibleError,
     InputError,
+    SolverLimitError,
     excerpt,
     in_file,
     one_line,
+    unknown,
 )
 
 # Every command imports what it uses when it runs: `--version`, `--help` and the parser load
@@ -135,7 +137,17 @@ def _sets(items: list[str] | None) -> dict[str, Any]:
         return {}
     from designer.optimize.problem import parse_set
 
-    return dict(parse_set(s) for s in items or [])
+    sets: dict[str, Any] = {}
+    for item in items:
+        path, value = parse_set(item)
+        if path in sets:  # the second would replace the first, and `xF` scale the file's value
+            raise InputError(
+                f"{path} is set twice ({excerpt(sets[path])}, then {excerpt(value)}): give one "
+                "value (a factor xF scales the problem's own value, not an earlier --set)",
+                key="--set",
+            )
+        sets[path] = value
+    return sets
 
 
 def _finite(obj: Any) -> Any:
@@ -192,9 +204,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from designer.calibration import engines, profiles
 
     base_catalog = Catalog.load()
-    if args.chip.endswith(".toml"):  # a chip file (e.g. written by solve --chip-out)
-        base_catalog, ids = base_catalog.with_chip_file(args.chip)
-        args.chip = ids[0]
+    file, sep, chosen = args.chip.rpartition(".toml:")
+    file, chosen = (f"{file}.toml", chosen) if sep else (args.chip, "")
+    if file.endswith(".toml"):  # a chip file (e.g. written by solve --chip-out), or FILE:ID
+        base_catalog, ids = base_catalog.with_chip_file(file)
+        if chosen and chosen not in ids:
+            raise unknown(f"chip of {file}", chosen, ids, key="--chip")
+        if not chosen and len(ids) > 1:
+            raise InputError(
+                f"{file} holds {len(ids)} chips ({', '.join(ids)}): name one as "
+                f"--chip {file}:{ids[0]}",
+                key="--chip",
+            )
+        args.chip = chosen or ids[0]
     catalog = base_catalog.with_overrides(sets)
     values = {
         k: v
@@ -248,6 +270,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         engine=args.engine,
         **_workload_flags(args),
     )
+    from designer.interface.plausible import context_warning
+
+    long = context_warning(
+        catalog.model(args.model), record["workload"]["context_tokens"], "--context"
+    )
+    if long:
+        print(f"designer: warning: {long}", file=sys.stderr)
     if args.json:
         _dump(record)
     else:
@@ -330,14 +359,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from designer.optimize.solve import solve
 
     sets = _sets(args.set)
-    if args.assumptions:
-        sets["assumptions.preset"] = args.assumptions
-    if args.profile:
-        sets["efficiency.profile"] = args.profile
-    if args.engine:
-        sets["efficiency.engine"] = args.engine
-    if args.engine_version:
-        sets["efficiency.engine_version"] = args.engine_version
+    _flag_set(sets, "assumptions.preset", args.assumptions, "--assumptions")
+    _flag_set(sets, "efficiency.profile", args.profile, "--profile")
+    _flag_set(sets, "efficiency.engine", args.engine, "--engine")
+    _flag_set(sets, "efficiency.engine_version", args.engine_version, "--engine-version")
     if args.chip_out:  # refused before the solve, not after it
         from designer.model import outputs
 
@@ -361,6 +386,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
             from designer.interface.report import print_infeasible
 
             print_infeasible(record)
+        return exc.exit_code
+    except SolverLimitError as exc:  # stopped before any design: JSON still says so
+        if not args.json:
+            raise
+        _dump({"status": "solver-limit", "error": one_line(str(exc))})
+        print(f"designer: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     if problem.synthesis is not None:
         from designer.optimize.synthesize import annotate
@@ -389,12 +420,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
 RENTS = ("on_demand", "reserved")
 
 
-def _warned(problem: Any) -> Any:
-    """`problem`, its plausibility warnings (unit typos) printed on stderr."""
+def _warned(problem: Any, but: str | None = None) -> Any:
+    """`problem`, its plausibility warnings (unit typos) printed on stderr, but those about
+    the key `but` (one a command sets itself)."""
     from designer.interface.plausible import warnings
 
     for line in warnings(problem):
-        print(f"designer: warning: {problem.where}: {line}", file=sys.stderr)
+        if but is None or not line.startswith(f"{but} "):
+            print(f"designer: warning: {problem.where}: {line}", file=sys.stderr)
     return problem
 
 
@@ -407,7 +440,6 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     )
     from designer.model.catalog import SECTIONS, Catalog
     from designer.model.cost import CostBasis, chip_cost
-    from designer.model.errors import unknown
 
     cat = Catalog.load()
     section = args.section
@@ -467,7 +499,6 @@ def _catalog_profiles(args: argparse.Namespace) -> int:
     """`designer catalog list|show profiles`: the calibration profiles and their errors."""
     from designer.calibration import profiles
     from designer.interface.report import catalog_table
-    from designer.model.errors import unknown
 
     found = profiles.load()
     if args.action == "show":
@@ -525,23 +556,43 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from designer.studies import compare
 
     _plot_target(args)
+    sets = _study_sets(args)
+    if args.by == "basis":  # each row sets costs.basis and costs.rent_term itself
+        mine = [k for k in ("costs.basis", "costs.rent_term") if k in sets]
+        if mine:
+            raise InputError(
+                f"compare --by basis answers on every cost basis: --set {mine[0]} changes "
+                "nothing, drop it",
+                key="--set",
+            )
     table = compare(
-        _warned(load_problem(args.problem, _study_sets(args))),
+        _warned(
+            load_problem(args.problem, sets), "costs.rent_term" if args.by == "basis" else None
+        ),
         by=args.by,
         top=args.top,
         time_limit=args.time_limit,
     )
-    if args.plot:
+    feasible = [r for r in table.rows if r["status"] in ("optimal", "feasible")]
+    if args.plot and feasible:
         from designer.studies import plots
 
-        feasible = [r for r in table.rows if r["status"] in ("optimal", "feasible")]
         plots.step_breakdown(feasible, args.plot, by=args.by, force=args.force)
     if args.json:
         _dump(table.json())
     else:
         _console().print(table.table())
-    answered = any(r["status"] in ("optimal", "feasible") for r in table.rows)
-    return 0 if answered else InfeasibleError.exit_code
+        if table.note:
+            _console().print(table.note)
+    if args.plot and not feasible:
+        print(
+            f"designer: warning: no feasible design to plot: {args.plot} not written",
+            file=sys.stderr,
+        )
+    if feasible:
+        return 0
+    stopped = any(r["status"] == "solver-limit" for r in table.rows)  # not proven infeasible
+    return EXIT_SOLVER_LIMIT if stopped else InfeasibleError.exit_code
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -551,10 +602,28 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.scheduler is not None:
         from designer.studies.sweep import scheduler_address
 
+        if args.workers is not None:  # the cluster's workers run the points
+            raise InputError(
+                "--workers sizes the local pool; with --scheduler the cluster's workers run "
+                "the points: drop one of them",
+                key="--workers",
+            )
         scheduler_address(args.scheduler)  # a malformed address fails before any work
     study = Study.load(args.study)
     _warned(study.problem)
+    objectives = [p for p in study.swept if p in ("objective.minimize", "objective.maximize")]
+    if args.plot and objectives:  # one axis cannot hold USD and watts
+        raise InputError(
+            f"the study sweeps {objectives[0]}, and a figure draws one objective: plot from "
+            f"the table (--out), or sweep one objective per study",
+            key="--plot",
+        )
     if args.assumptions:  # a swept value of every point: a column, and part of its key
+        if "assumptions.preset" in study.swept:
+            raise InputError(
+                f"the study sweeps assumptions.preset ({study.where}): drop --assumptions",
+                key="--assumptions",
+            )
         study.points = [{**p, "assumptions.preset": args.assumptions} for p in study.points]
     try:
         swept = run(
@@ -569,24 +638,30 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise type(exc)(
             f"the points solved so far are kept in {args.out}; the same command resumes"
         ) from None
-    if args.plot:
+    statuses = swept.statuses()
+    answered = statuses.get("optimal", 0) + statuses.get("feasible", 0)
+    if args.plot and answered:
         from designer.studies import plots
 
         plots.sweep_figure(swept.frame(), study.swept, args.plot, force=args.force)
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(swept.statuses().items()))
+    elif args.plot:
+        print(
+            f"designer: warning: no feasible point to plot: {args.plot} not written",
+            file=sys.stderr,
+        )
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
     print(
         f"{len(swept.rows)} points ({summary}); computed {swept.computed}, skipped "
         f"{swept.skipped} already in {args.out}",
         file=sys.stderr,
     )
-    statuses = swept.statuses()
     if swept.rows and set(statuses) == {"error"}:  # nothing was answered: the study is wrong
         first = next(r for r in swept.rows if r.get("status") == "error")
         raise InputError(
             f"every point is an error (the first: {one_line(str(first.get('error', '')))})",
             where=str(args.study),
         )
-    return 0
+    return InfeasibleError.exit_code if swept.rows and set(statuses) == {"infeasible"} else 0
 
 
 def cmd_pareto(args: argparse.Namespace) -> int:
@@ -664,9 +739,18 @@ def _assumptions_arg(p: argparse.ArgumentParser) -> None:
 
 def _study_sets(args: argparse.Namespace) -> dict[str, Any]:
     sets = _sets(args.set)
-    if args.assumptions:
-        sets["assumptions.preset"] = args.assumptions
+    _flag_set(sets, "assumptions.preset", args.assumptions, "--assumptions")
     return sets
+
+
+def _flag_set(sets: dict[str, Any], path: str, value: Any, flag: str) -> None:
+    """`sets[path] = value` for an option that stands for `--set path=value`; the option and
+    a `--set` of the same path are refused together (one would silently win)."""
+    if not value:
+        return
+    if path in sets:
+        raise InputError(f"given with --set {path} too: give one of them", key=flag)
+    sets[path] = value
 
 
 def _measurements(
@@ -694,7 +778,6 @@ def _measurements(
         wanted = getattr(args, attr, None)
         if not wanted:
             continue
-        from designer.model.errors import unknown
 
         known = {getattr(r, attr) for r in (*rows, *first)}
         for w in wanted:
@@ -760,7 +843,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise InputError("expected the data's name, got an empty one", key="--data-label")
     if args.default_for:  # the chips the profile is the default for: catalog chips
         from designer.model.catalog import Catalog
-        from designer.model.errors import unknown
 
         known = Catalog.load().raw["chips"]
         for chip in args.default_for:
@@ -1258,7 +1340,9 @@ def parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="evaluate one design with the forward model")
     ev.add_argument("--model", required=True, help="catalog model id or a config.json path")
     ev.add_argument(
-        "--chip", required=True, help="catalog chip id, or a chip file (solve --chip-out)"
+        "--chip",
+        required=True,
+        help="catalog chip id, or a chip file (solve --chip-out); FILE:ID for one of its chips",
     )
     part = _count("MAX_PARTITION")
     ev.add_argument("--tp", type=part, default=1, help="chips per pipeline stage (tensor par.)")

@@ -2,9 +2,10 @@
 
 A fleet power cap under 1 kW is below what one accelerator draws (`max_power = "500 mW"` is
 0.5 W; megawatts are `MW`), and a price under $1 is no accelerator's or fleet budget's price
-(a value meant in thousands or millions). A supply of a chip the space does not search, and a
-rent term under the purchase basis, change nothing. Each warning is one line naming the key and
-value.
+(a value meant in thousands or millions); a free chip (price 0) is worth saying, and so is a
+context beyond the model's `max_position_embeddings`. A supply of a chip the space does not
+search, and a rent term under the purchase basis, change nothing. Each warning is one line
+naming the key and value.
 
 >>> from designer.optimize.problem import load_problem
 >>> p = load_problem("problems/quickstart.toml", {"limits.max_power": "500 mW"})
@@ -43,17 +44,52 @@ def warnings(problem: Any) -> list[str]:
                 f"supply.{chip} = {count}: {chip} is not in the space (space.chips, or left out "
                 "of it), so this limit changes nothing"
             )
+    for path in (getattr(problem, "raw", None) or {}).get("overrides") or {}:
+        section, _, rest = path.partition(".")
+        chip = rest.partition(".")[0]
+        known = chip in problem.catalog.raw["chips"]
+        if section == "chips" and chip != "*" and known and chip not in space:
+            out.append(
+                f"{path}: {chip} is not in the space (space.chips, or left out of it), so "
+                "this change changes nothing"
+            )
     costs = (getattr(problem, "raw", None) or {}).get("costs") or {}
     if "rent_term" in costs and problem.cost_basis.basis != "rent":
         out.append(
             f"costs.rent_term = {costs['rent_term']!r} applies to rented fleets: under costs.basis "
             f"= {problem.cost_basis.basis!r} it changes nothing"
         )
+    for wc in getattr(problem, "classes", ()):
+        key = (
+            "workload.context_tokens"
+            if len(problem.classes) == 1
+            else f"class.{wc.name}.context_tokens"
+        )
+        line = context_warning(wc.workload.model, wc.workload.context_tokens, key)
+        if line:
+            out.append(line)
     for chip in problem.chips:
         price = problem.catalog.chip(chip).price_usd
-        if price is not None and 0 < price < MIN_PRICE_USD:
+        if price == 0:
+            out.append(
+                f"chips.{chip}.price_usd = 0: the chip is free, only its server's other costs count"
+            )
+        elif price is not None and 0 < price < MIN_PRICE_USD:
             out.append(
                 f"chips.{chip}.price_usd = {price:g}: a price under $1 (the value is in USD, "
                 "not thousands)"
             )
     return out
+
+
+def context_warning(model: Any, context: int, key: str) -> str | None:
+    """A context beyond the model's `max_position_embeddings` (None when within, or unknown):
+    the model was not trained for it, though a serving stack may extend it (RoPE scaling)."""
+    most = getattr(model, "max_position_embeddings", 0)
+    if not most or context <= most:
+        return None
+    return (
+        f"{key} = {context:,}: longer than {model.id}'s max_position_embeddings ({most:,}); "
+        "the answer holds the KV cache of that context, which the model is not configured for "
+        "(RoPE scaling may extend it)"
+    )

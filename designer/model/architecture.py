@@ -315,7 +315,7 @@ def from_mapping(model_id: str, raw: dict, *, where: str) -> Architecture:
         else:
             kwargs["head_dim"] = kwargs["hidden_size"] // kwargs["num_attention_heads"]
     extra = kwargs["extra"]
-    if kwargs.get("num_experts") and not kwargs.get("moe_intermediate_size"):
+    if kwargs.get("num_experts") and "moe_intermediate_size" not in kwargs:
         # Mixtral and gpt-oss keep the expert width in intermediate_size.
         kwargs["moe_intermediate_size"] = kwargs.get("intermediate_size", 0)
     if kwargs.get("num_experts") and "first_k_dense_replace" not in kwargs:
@@ -381,6 +381,13 @@ def _check_consistent(arch: Architecture, where: str, prefix: str) -> None:
         )
     if arch.is_moe and arch.moe_intermediate_size < 1:
         fail("a mixture of experts needs a positive expert width", "moe_intermediate_size")
+    dense = arch.first_k_dense_replace if arch.is_moe else arch.num_hidden_layers
+    if dense > 0 and arch.intermediate_size < 1:
+        fail(
+            f"expected the MLP width of its {dense} dense layer(s), a positive integer, got "
+            f"{arch.intermediate_size}",
+            "intermediate_size",
+        )
     if arch.is_moe and arch.first_k_dense_replace > arch.num_hidden_layers:
         fail("first_k_dense_replace exceeds num_hidden_layers", "first_k_dense_replace")
     if arch.sliding_window_layers > arch.num_hidden_layers:

@@ -215,11 +215,15 @@ _COST_KEYS = {
 }
 
 
-# Quantities that must be positive (a chip without bandwidth or compute is no chip), and the
-# cost defaults that divide; every other number may be 0 (a free part, an ideal link).
+# Quantities that must be positive (a chip without bandwidth or compute is no chip, a server
+# draws power), and the cost defaults that divide; every other number may be 0 (a free part,
+# an ideal link).
 _POSITIVE_KINDS = ("information", "bandwidth", "compute", "area")
-_POSITIVE_KEYS = ("tdp", "pue", "amortization_years")
+_POSITIVE_KEYS = ("tdp", "pue", "amortization_years", "server_power", "server_power_typical")
 MAX_COUNT = 2**20
+# a price or cost of one part: a trillion dollars; times 2^20 chips it stays below HiGHS's 1e20,
+# from which the solver reads a number as infinite
+MAX_USD = 1e12
 
 
 def _value(kind: str, value: Any, where: str, key: str) -> Any:
@@ -229,8 +233,33 @@ def _value(kind: str, value: Any, where: str, key: str) -> Any:
         if not isinstance(value, str):
             raise InputError(f"expected a string, got {excerpt(value)}", where=where, key=key)
         return value
+    if kind in ("fraction", "count"):  # one message for every bad value of these
+        expected = {
+            "fraction": "a fraction in (0, 1]",
+            "count": f"a positive integer (at most {MAX_COUNT})",
+        }[kind]
+        try:
+            plain_number(value, positive=True, where=where, key=key)
+        except InputError:
+            raise InputError(
+                f"expected {expected}, got {excerpt(value)}", where=where, key=key
+            ) from None
     if kind in ("number", "fraction", "count"):
         number = plain_number(value, positive=positive, where=where, key=key)
+        if "usd" in key.rsplit(".", 1)[-1] and number > MAX_USD:
+            raise InputError(
+                f"expected at most {MAX_USD:g} USD (larger amounts overflow the solver's range), "
+                f"got {excerpt(value)}",
+                where=where,
+                key=key,
+            )
+        if key.rsplit(".", 1)[-1] == "pue" and number < 1:
+            raise InputError(
+                f"expected a PUE of at least 1 (facility power over IT power), got "
+                f"{excerpt(value)}",
+                where=where,
+                key=key,
+            )
         if kind == "fraction" and not 0 < number <= 1:
             raise InputError(
                 f"expected a fraction in (0, 1], got {excerpt(value)}", where=where, key=key
@@ -245,7 +274,8 @@ def _value(kind: str, value: Any, where: str, key: str) -> Any:
     q = parse(value, kind, where=where, key=key)
     if q < 0 or (positive and q == 0):
         sign = "positive" if positive else "non-negative"
-        raise InputError(f"expected a {sign} {kind}, got {excerpt(value)}", where=where, key=key)
+        noun = KINDS[kind].noun if kind in KINDS else kind
+        raise InputError(f"expected a {sign} {noun}, got {excerpt(value)}", where=where, key=key)
     return q
 
 
@@ -530,6 +560,16 @@ class Catalog:
     def with_chip_file(self, path: str | Path) -> tuple[Catalog, list[str]]:
         """A copy with the chips (and interconnects) of a chip file, and the chip ids in it."""
         entries = read_chip_file(path)
+        for (section, entry_id), entry in entries.items():
+            known = self.raw[section].get(entry_id)
+            if known is not None and known != entry:  # the same entry again (a file listed twice)
+                raise InputError(
+                    f"{self.where(section, entry_id)} already has {section}.{entry_id}, "
+                    f"different from this file's: give this file's entry another id (a "
+                    f"catalog entry is changed with [overrides] or --set)",
+                    where=str(path),
+                    key=f"{section}.{entry_id}",
+                )
         cat = self.with_entries(entries, where=str(path))
         return cat, [i for s, i in entries if s == "chips"]
 

@@ -55,7 +55,13 @@ class Kind:
     unit: str
     example: str
 
+    @property
+    def noun(self) -> str:
+        """How a message names it: 'a memory size like '96 GiB''."""
+        return NOUNS.get(self.name, self.name.replace("_", " "))
 
+
+NOUNS = {"information": "memory size", "energy_per_information": "energy per bit"}
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in [
@@ -125,12 +131,12 @@ def parse(value: object, kind: str, *, where: str | None = None, key: str | None
     k = KINDS[kind]
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise InputError(
-            f"expected a {kind} like {k.example!r}, got {excerpt(value)}", where=where, key=key
+            f"expected a {k.noun} like {k.example!r}, got {excerpt(value)}", where=where, key=key
         )
     if isinstance(value, (int, float)):
         if kind != "dimensionless":
             raise InputError(
-                f"expected a {kind} with units like {k.example!r}, got the bare number "
+                f"expected a {k.noun} with units like {k.example!r}, got the bare number "
                 f"{excerpt(value)}",
                 where=where,
                 key=key,
@@ -162,8 +168,8 @@ def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | No
     shape = _SHAPE.fullmatch(text) if len(text) <= MAX_TEXT else None
     if not shape:
         raise InputError(
-            f"cannot parse {excerpt(value)} as a {kind}: expected one number and a unit, like "
-            f"{k.example!r}",
+            f"cannot parse {excerpt(value)} as a {k.noun}: expected one number and a unit, "
+            f"like {k.example!r}",
             where=where,
             key=key,
         )
@@ -171,7 +177,9 @@ def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | No
     if number == 0 and re.search(r"[1-9]", re.split("[eE]", shape.group(1))[0]):
         _bounded(MIN_MAGNITUDE / 2, value, kind, where, key)  # underflowed: "1e-400 W" is no 0
     if not math.isfinite(number):
-        raise InputError(f"expected a finite {kind}, got {excerpt(value)}", where=where, key=key)
+        raise InputError(
+            f"expected a finite {KINDS[kind].noun}, got {excerpt(value)}", where=where, key=key
+        )
     if unit == k.unit:  # the kind's own unit (catalog.scale_value writes those): pint's
         return _bounded(number, value, kind, where, key)  # conversion is the identity
     reg = registry()
@@ -179,14 +187,14 @@ def _parse_text_uncached(value: str, kind: str, where: str | None, key: str | No
         q = reg.Quantity(number, _unit(unit))
     except Exception as exc:  # pint raises several error types for unknown units
         raise InputError(
-            f"cannot parse {excerpt(value)} as a {kind} like {k.example!r} "
+            f"cannot parse {excerpt(value)} as a {k.noun} like {k.example!r} "
             f"({excerpt(str(exc), 60)[1:-1]})",
             where=where,
             key=key,
         ) from None
     if q.dimensionality != _dimensionality(k):
         raise InputError(
-            f"expected a {kind} like {k.example!r}, got {excerpt(value)} "
+            f"expected a {k.noun} like {k.example!r}, got {excerpt(value)} "
             f"(dimension {q.dimensionality})",
             where=where,
             key=key,
@@ -219,10 +227,12 @@ def _unit(text: str) -> object:
 def _bounded(number: float, value: object, kind: str, where: str | None, key: str | None) -> float:
     """`number`, if finite and of a physical size (0 or MIN_MAGNITUDE…MAX_MAGNITUDE)."""
     if not math.isfinite(number):
-        raise InputError(f"expected a finite {kind}, got {excerpt(value)}", where=where, key=key)
+        raise InputError(
+            f"expected a finite {KINDS[kind].noun}, got {excerpt(value)}", where=where, key=key
+        )
     if number != 0 and not MIN_MAGNITUDE <= abs(number) <= MAX_MAGNITUDE:
         raise InputError(
-            f"expected a {kind} between {MIN_MAGNITUDE:g} and {MAX_MAGNITUDE:g} "
+            f"expected a {KINDS[kind].noun} between {MIN_MAGNITUDE:g} and {MAX_MAGNITUDE:g} "
             f"{KINDS[kind].unit or '(dimensionless)'}, got {excerpt(value)}",
             where=where,
             key=key,

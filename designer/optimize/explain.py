@@ -148,10 +148,10 @@ def _limits_text(problem: Problem) -> str:
         if key in ("max_power", "max_facility_power"):
             parts.append(f"{key} = {v / 1e3:g} kW" if v >= 1e3 else f"{key} = {v:g} W")
         elif key == "max_capex_usd":
-            parts.append(f"{key} = {v:,.0f}")
+            parts.append(f"{key} = {v:,.0f}" if v >= 100 else f"{key} = {v:g}")
         else:
             parts.append(f"{key} = {v}")
-    parts += [f"supply.{c} = {n}" for c, n in problem.supply]
+    parts += [f"supply.{c} = {n}" for c, n in problem.supply if c in problem.chips]
     return ", ".join(parts) or "none"
 
 

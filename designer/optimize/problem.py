@@ -375,6 +375,13 @@ def parse_set(text: str) -> tuple[str, Any]:
     return path.strip(), parsed
 
 
+def is_catalog_path(path: str) -> bool:
+    """Whether a dotted path changes a catalog value (`chips.h200.price_usd`, which goes to
+    [overrides]) rather than a problem key (`sla.…`, and the problem's own `costs.basis`)."""
+    head, _, rest = path.partition(".")
+    return head in CATALOG_SECTIONS and not (head == "costs" and rest in SCHEMA["costs"])
+
+
 def apply_sets(raw: dict, sets: dict[str, Any], *, where: str | None) -> dict:
     """Dotted-path changes applied to a raw problem dict; catalog paths go to [overrides],
     `class.NAME.key` changes one workload class, `supply.CHIP` one chip's supply.
@@ -388,12 +395,20 @@ def apply_sets(raw: dict, sets: dict[str, Any], *, where: str | None) -> dict:
     for path, value in sets.items():
         head, _, rest = path.partition(".")
         factor = relative_factor(value)
-        if head in CATALOG_SECTIONS and not (head == "costs" and rest in SCHEMA["costs"]):
+        if is_catalog_path(path):
             overrides = raw.setdefault("overrides", {})
             if factor is not None and path in overrides:
                 value = scale_value(overrides.pop(path), factor, path_kind(path), where, path)
             overrides[path] = value
             continue
+        if head == "overrides" or (head in ("class", "supply", "synthesis") and not rest):
+            shape = {
+                "class": "class.NAME.KEY",
+                "supply": "supply.CHIP",
+                "synthesis": "synthesis.KEY or synthesis.TABLE.ENTRY.KEY",
+                "overrides": "the catalog path itself (chips.ID.KEY, models.ID.KEY, …)",
+            }[head]
+            raise InputError(f"expected {shape}", where=where, key=path)
         if head == "class":
             _set_class(raw, rest, value, where=where, path=path)
             continue
@@ -406,7 +421,7 @@ def apply_sets(raw: dict, sets: dict[str, Any], *, where: str | None) -> dict:
             set_path(raw.setdefault("synthesis", {}), rest, value, where=where, path=path)
             continue
         if head not in SCHEMA or head in FREE_SECTIONS:
-            valid = [*SCHEMA, "class", *CATALOG_SECTIONS]
+            valid = list(dict.fromkeys([*SCHEMA, "class", *CATALOG_SECTIONS]))
             raise unknown("section", head, valid, where=where, key=path)
         if rest not in SCHEMA[head]:
             raise unknown("key", rest, SCHEMA[head], where=where, key=path)
@@ -425,9 +440,17 @@ def _set_class(raw: dict, rest: str, value: Any, *, where: str, path: str) -> No
     classes = raw.get("class") or []
     names = [str(c.get("name", "")) for c in classes if isinstance(c, dict)]
     name, _, key = rest.rpartition(".")
+    if not name:
+        raise InputError("expected class.NAME.KEY", where=where, key=path)
     if name not in names:
         raise unknown("class", name, names, where=where, key=path)
-    if key not in CLASS_KEYS or key == "name":
+    if key == "name":
+        raise InputError(
+            "a class's name is how --set finds it: rename it in the problem file",
+            where=where,
+            key=path,
+        )
+    if key not in CLASS_KEYS:
         raise unknown("key", key, [k for k in CLASS_KEYS if k != "name"], where=where, key=path)
     table = classes[names.index(name)]
     factor = relative_factor(value)
@@ -495,22 +518,24 @@ def _class_tables(raw: dict, where: str) -> list[tuple[str, dict, str]]:
     for section in CLASS_SECTIONS:
         _check_table(raw.get(section, {}), SCHEMA[section], where, section)
     if raw.get("serving"):
-        _serving_needs_ttft(raw.get("sla", {}), where, "serving")
+        _serving_needs_ttft(raw.get("sla", {}), where, "serving", raw["serving"])
     merged = {**raw.get("serving", {}), **raw.get("workload", {}), **raw.get("sla", {})}
     return [("default", merged, "")]
 
 
-def _serving_needs_ttft(table: dict, where: str, prefix: str) -> None:
-    """[serving] keys say how requests are served: without a TTFT target there are none."""
-    if prefix != "serving" and not any(k in table for k in SCHEMA["serving"]):
+def _serving_needs_ttft(table: dict, where: str, prefix: str, serving: dict | None = None) -> None:
+    """[serving] keys say how requests are served: without a TTFT target there are none. The
+    error names the first serving key given (`serving`: the [serving] table, else the class's
+    own keys in `table`) and the TTFT key to set."""
+    given = [k for k in SCHEMA["serving"] if k in (table if serving is None else serving)]
+    if not given or "ttft" in table:
         return
-    if "ttft" not in table:
-        key = f"{prefix}.ttft" if prefix != "serving" else "sla.ttft"
-        raise InputError(
-            f"serving keys need requests: set {key} (and requests_per_s or concurrent_users)",
-            where=where,
-            key=key,
-        )
+    ttft = f"{prefix}.ttft" if prefix != "serving" else "sla.ttft"
+    raise InputError(
+        f"serving keys need requests: set {ttft} (and requests_per_s or concurrent_users)",
+        where=where,
+        key=f"{prefix}.{given[0]}",
+    )
 
 
 def _key(prefix: str, section: str, key: str) -> str:
@@ -570,6 +595,14 @@ def _workload_class(
         ) from None
     spec = v.get("speculative", "none")
     draft = None
+    for key in ("draft_tokens", "acceptance_rate"):
+        if spec == "none" and key in v:  # they describe the drafts: without any, nothing
+            raise InputError(
+                "changes nothing without speculative decoding: set speculative too (mtp, "
+                "eagle or a draft model's id)",
+                where=where,
+                key=_key(prefix, "workload", key),
+            )
     if spec not in SPECULATIVE:
         try:
             draft = catalog.model(spec)
@@ -747,7 +780,11 @@ def _problem_from_dict(
         if s not in FREE_SECTIONS + OWN_PARSER and s not in CLASS_SECTIONS
     }
     assumptions = assumptions_from_table(raw.get("assumptions", {}), where=where)
-    base_catalog = catalog or Catalog.load()
+    # chip files join the catalog first: [overrides], --set and a comparison's restriction of
+    # space.chips then find their chips by id as they find the catalog's
+    base_catalog, files = _join_chip_files(
+        v["space"].get("chips", ()), catalog or Catalog.load(), base_dir
+    )
     catalog = base_catalog.with_overrides(
         dict(raw.get("overrides", {})), where=f"{where} [overrides]"
     )
@@ -802,7 +839,7 @@ def _problem_from_dict(
         synthesis = expand(raw["synthesis"], catalog, where=where)
         catalog = synthesis.catalog
     if "chips" in space:
-        chips, catalog = _space_chips(space["chips"], catalog, base_dir, where)
+        chips = _space_chips(space["chips"], files, catalog, where)
         left_out = ()
         if synthesis is not None:
             chips = (*synthesis.chips, *(c for c in chips if c not in synthesis.chips))
@@ -873,23 +910,33 @@ def _problem_from_dict(
     )
 
 
+def _join_chip_files(
+    names: tuple[str, ...], catalog: Catalog, base_dir: str | Path | None
+) -> tuple[Catalog, dict[str, list[str]]]:
+    """The catalog with the chips of the chip files (`*.toml`, relative to the problem's
+    folder) that `space.chips` names, and each such file's chip ids by its name there."""
+    files: dict[str, list[str]] = {}
+    for c in names:
+        if c in catalog.raw["chips"] or not c.endswith(".toml"):
+            continue
+        path = Path(c) if base_dir is None or Path(c).is_absolute() else Path(base_dir) / c
+        catalog, files[c] = catalog.with_chip_file(path)
+    return catalog, files
+
+
 def _space_chips(
-    names: tuple[str, ...], catalog: Catalog, base_dir: str | Path | None, where: str
-) -> tuple[tuple[str, ...], Catalog]:
-    """The chips of `space.chips`: catalog ids, or chip files (`*.toml`, relative to the
-    problem's folder) whose chips join the catalog."""
+    names: tuple[str, ...], files: dict[str, list[str]], catalog: Catalog, where: str
+) -> tuple[str, ...]:
+    """The chips of `space.chips`: catalog ids, or the chips of its chip files (`files`)."""
     out: list[str] = []
     for c in names:
         if c in catalog.raw["chips"]:
             out.append(c)
-            continue
-        if c.endswith(".toml"):
-            path = Path(c) if base_dir is None or Path(c).is_absolute() else Path(base_dir) / c
-            catalog, ids = catalog.with_chip_file(path)
-            out += ids
-            continue
-        raise unknown("chip", c, catalog.raw["chips"], where=where, key="space.chips")
-    return tuple(dict.fromkeys(out)), catalog
+        elif c in files:
+            out += files[c]
+        else:
+            raise unknown("chip", c, catalog.raw["chips"], where=where, key="space.chips")
+    return tuple(dict.fromkeys(out))
 
 
 def _objective(body: dict, where: str) -> tuple[str, str]:
@@ -913,6 +960,12 @@ def load_problem(
     in it is relative to the file."""
     p = Path(path)
     raw = read_toml(p, "a problem TOML")
+    if "problem" in raw and ("grid" in raw or "list" in raw):
+        raise InputError(
+            "is a study (problem = …, [grid] or [list]), not a problem: run it with designer "
+            "sweep, and point its problem key at a problem file",
+            where=str(p),
+        )
     if not sets:
         return problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)
     raw = apply_sets(raw, sets, where="--set")
@@ -922,17 +975,39 @@ def load_problem(
 
 @contextlib.contextmanager
 def set_by(sets: dict[str, Any], origin: str) -> Iterator[None]:
-    """Bad input under this block whose key is one of `sets`' paths (a problem key, a catalog
-    path, or a model override's path without its `models.`) is re-raised naming `origin`:
-    the value came from there, not from the problem file."""
+    """Bad input under this block whose key one of `sets`' paths wrote is re-raised naming
+    `origin`: the value came from there, not from the problem file. A path writes a key when
+    they are equal, when the path is inside the key (`chips.h200.compute.fp9` writes
+    `chips.h200.compute`) or when its `*` segments match it (`chips.*.memory_bandwidth`
+    writes `chips.h200.memory_bandwidth`); a model override also without its `models.`."""
     try:
         yield
     except InputError as exc:
-        paths = {p.partition(".")[2]: p for p in sets if p.split(".")[0] in CATALOG_SECTIONS}
-        path = exc.key if exc.key in sets else paths.get(exc.key or "")
+        path = _set_path(exc.key, sets)
         if path is None or exc.where == origin:
             raise
         raise InputError(exc.message, where=origin, key=path) from None
+
+
+def _set_path(key: str | None, sets: dict[str, Any]) -> str | None:
+    """The path of `sets` that wrote `key` (see `set_by`), if one did: the path itself, else
+    one matching a key of at least two segments (a section's name alone is no value's)."""
+    if key in sets:
+        return key
+    parts = (key or "").split(".")
+    if len(parts) < 2:
+        return None
+    for path in sets:
+        forms = [path.split(".")]
+        if forms[0][0] in CATALOG_SECTIONS:
+            forms.append(forms[0][1:])
+        for segs in forms:
+            head = segs[: len(parts)]
+            if len(head) == len(parts) and all(
+                s in ("*", k) for s, k in zip(head, parts, strict=True)
+            ):
+                return path
+    return None
 
 
 __all__ = [
@@ -942,6 +1017,7 @@ __all__ = [
     "problem_from_dict",
     "parse_set",
     "apply_sets",
+    "is_catalog_path",
     "OBJECTIVES",
     "MAXIMIZE",
 ]

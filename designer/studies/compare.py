@@ -44,11 +44,14 @@ class Comparison:
     unit: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     sense: str = "minimize"  # the problem's: the title says which way the rows rank
+    note: str | None = None  # what the rows cannot say (printed under the table; JSON `note`)
 
     def json(self) -> dict[str, Any]:
-        """`{"rows": [...]}`; a row whose answer mixes configurations also has `fleet`."""
+        """`{"rows": [...]}`; a row whose answer mixes configurations also has `fleet`; `note`
+        when there is one."""
         keys = (self.by, "status", "objective", "design", "reason")
-        return {"rows": [{k: r[k] for k in keys} | mixed_fleet(r["record"]) for r in self.rows]}
+        rows = [{k: r[k] for k in keys} | mixed_fleet(r["record"]) for r in self.rows]
+        return {"rows": rows} | ({"note": self.note} if self.note else {})
 
     def table(self):
         """The ranked rows as a rich table (what `designer compare` prints)."""
@@ -182,4 +185,20 @@ def compare(
                 seen.append(design)
                 kept.append(r)
         rows = kept[:top]
-    return Comparison(by, objective, unit, rows, "maximize" if maximize else "minimize")
+    sense = "maximize" if maximize else "minimize"
+    return Comparison(by, objective, unit, rows, sense, _mixing_note(problem, by, rows))
+
+
+def _mixing_note(problem: Problem, by: str, rows: list[dict[str, Any]]) -> str | None:
+    """When no chip (or memory technology) answers alone under limits or a supply, the whole
+    space may still answer with a mix of them, which no row of the comparison holds. (Without
+    limits a chip that reaches the rate serves any number of users: a mix cannot help.)"""
+    capped = bool(problem.limits) or bool(problem.supply)
+    if by not in ("chip", "memory") or len(rows) < 2 or not capped:
+        return None
+    if any(r["status"] in FEASIBLE for r in rows):
+        return None
+    return (
+        f"no {by} serves the question alone; a fleet mixing them may: designer solve "
+        f"{problem.where} answers over the whole space"
+    )

@@ -43,10 +43,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from designer.model import outputs
-from designer.model.catalog import SECTIONS as CATALOG_SECTIONS
 from designer.model.errors import InputError, closest, excerpt
 from designer.model.files import MAX_CSV_BYTES, read_text, read_toml
-from designer.optimize.problem import Problem, apply_sets, load_problem
+from designer.optimize.problem import Problem, apply_sets, is_catalog_path, load_problem
 from designer.studies.rows import solve_row
 
 if TYPE_CHECKING:
@@ -61,6 +60,9 @@ def point_key(point: dict[str, Any]) -> str:
     return json.dumps(point, sort_keys=True, separators=(",", ":"), default=str)
 
 
+UNNAMED = "<study>"  # the name of a study built in Python, not read from a file
+
+
 @dataclass
 class Study:
     """A problem and the points to solve it at (each a dict of dotted-path changes)."""
@@ -69,7 +71,7 @@ class Study:
     points: list[dict[str, Any]]
     time_limit: float = 60.0
     workers: int | None = None
-    where: str = "<study>"
+    where: str = UNNAMED
     swept: list[str] = field(default_factory=list)
 
     @classmethod
@@ -83,7 +85,7 @@ class Study:
         """The cross product of `grid` with the zipped rows of `zipped`.
 
         Example: `Study.from_grid(p, {"chips.*.memory_bandwidth": ["x1", "x2"]})`."""
-        where = options.pop("where", "<study>")
+        where = options.pop("where", UNNAMED)
         points = _points(grid or {}, zipped or {}, where)
         swept = [*(grid or {}), *(zipped or {})]
         _check_paths(problem, swept, where)
@@ -157,6 +159,13 @@ def _check_options(options: dict[str, Any], where: str) -> None:
 def _points(grid: dict[str, list], zipped: dict[str, list], where: str) -> list[dict[str, Any]]:
     for section, table in (("grid", grid), ("list", zipped)):
         for path, values in table.items():
+            if isinstance(values, dict):  # [grid] sla.x = [...] is the table sla
+                raise InputError(
+                    f'expected a list of values, got a table: quote a dotted path ("{path}.'
+                    f'{next(iter(values), "KEY")}" = [...])',
+                    where=where,
+                    key=f"{section}.{path}",
+                )
             if not isinstance(values, list) or not values:
                 raise InputError(
                     f"expected a non-empty list of values, got {excerpt(values)}",
@@ -168,7 +177,7 @@ def _points(grid: dict[str, list], zipped: dict[str, list], where: str) -> list[
                     raise InputError(
                         f"expected finite values, got {v!r}", where=where, key=f"{section}.{path}"
                     )
-            keys = [point_key({"v": v}) for v in values]
+            keys = [_same(v) for v in values]
             if section == "grid" and len(set(keys)) < len(keys):
                 twice = next(v for v, k in zip(values, keys, strict=True) if keys.count(k) > 1)
                 raise InputError(
@@ -192,17 +201,24 @@ def _points(grid: dict[str, list], zipped: dict[str, list], where: str) -> list[
             where=where,
         )
     rows = [dict(zip(zipped, values, strict=True)) for values in zip(*zipped.values(), strict=True)]
-    if len({point_key(r) for r in rows}) < len(rows):
+    if len({tuple(_same(v) for v in r.values()) for r in rows}) < len(rows):
         raise InputError("a [list] row is listed twice: each point is solved once", where=where)
     combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     return [{**g, **r} for g in combos for r in (rows or [{}])]
+
+
+def _same(value: Any) -> str:
+    """What a swept value is, for telling repeated points apart: 50 and 50.0 are one point."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(float(value))
+    return point_key({"v": value})
 
 
 def _check_paths(problem: Problem, paths: Iterable[str], where: str) -> None:
     """Bad paths fail the whole study before it starts (bad values fail only their points)."""
     for path in paths:
         try:
-            if path.partition(".")[0] in CATALOG_SECTIONS:
+            if is_catalog_path(path):
                 problem.catalog.expand_path(path)
             else:
                 apply_sets(problem.raw, {path: 1}, where=None)  # named once, below
@@ -496,6 +512,14 @@ class _Sink:
             raise InputError(
                 "exists and is not a sweep written by designer: not replaced "
                 f"({outputs.FORCE_HINT})",
+                where=str(path),
+            )
+        mine = _HEADER.fullmatch(self.header)
+        named = mine and UNNAMED not in (m.group(1), mine.group(1))  # both read from files
+        if named and m.group(1) != mine.group(1):  # another study's rows: not to be merged
+            raise InputError(
+                f"holds a sweep of {m.group(1)}, not of {mine.group(1)}: its rows are another "
+                f"study's ({outputs.FORCE_HINT})",
                 where=str(path),
             )
         if m.group(2) != problem_hash_of(self.header):
