@@ -3,6 +3,8 @@ named by where it came from, not by the problem file that never held it."""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import pytest
@@ -69,9 +71,15 @@ def test_the_explorer_what_if_is_named():
     from designer.interface.explorer import WhatIf
     from designer.interface.explorer import run as explore
 
-    outcome = explore(load_problem(QUICKSTART), WhatIf(efficiency=1.5))
+    outcome = explore(load_problem(QUICKSTART), WhatIf(bandwidth=1e40))  # past any bandwidth
     assert outcome.kind == "error"
-    assert outcome.message.startswith("what-if: efficiency."), outcome.message
+    assert outcome.message.startswith("what-if: chips.*.memory_bandwidth: "), outcome.message
+    for bad, says in (
+        (WhatIf(efficiency=1.5), "what-if: efficiency: expected a fraction in (0, 1]"),
+        (WhatIf(bandwidth=-1), "what-if: bandwidth: expected a positive factor, got -1"),
+        (WhatIf(sync_latency=None), "what-if: sync_latency: expected a positive factor"),
+    ):  # the page's widgets send none of these; the Python API may (an internal error before)
+        assert explore(load_problem(QUICKSTART), bad).message.startswith(says)
 
 
 def test_an_evaluated_design_that_does_not_fit_says_so(capsys):
@@ -175,22 +183,87 @@ def test_chip_files_join_the_catalog_before_overrides_and_comparisons(tmp_path, 
     assert {r["chip"] for r in fleet} == {"mychip"}
 
 
-def test_a_chip_file_may_not_redefine_an_id(tmp_path, capsys):
-    """A file's [chips.h200] replaced the catalog's silently, and of two files defining one id
-    the last listed won."""
-    (tmp_path / "h200.toml").write_text(CHIP.format(id="h200", bw="1 TB/s"))
-    one_line(
-        *err(capsys, ["solve", _chip_problem(tmp_path, "h200.toml")]), "chips.h200", "already has"
-    )
+def test_a_chip_file_may_not_redefine_another_files_id(tmp_path, capsys):
+    """Of two files defining one id the last listed won, silently; a file's chip under a
+    catalog id (a catalog chip changed by --set, written by --chip-out) replaced it silently:
+    now the first is an error and the second a warning."""
     (tmp_path / "a.toml").write_text(CHIP.format(id="mychip", bw="4.8 TB/s"))
     (tmp_path / "b.toml").write_text(CHIP.format(id="mychip", bw="1 TB/s"))
-    one_line(
-        *err(capsys, ["solve", _chip_problem(tmp_path, "a.toml", "b.toml")]),
-        "b.toml",
-        "chips.mychip",
-    )
+    two = _chip_problem(tmp_path, "a.toml", "b.toml")
+    one_line(*err(capsys, ["solve", two]), "b.toml", "chips.mychip", "another id")
     # the same file twice is the same chip
     assert main(["solve", str(_chip_problem(tmp_path, "a.toml", "a.toml"))]) == 0
+    capsys.readouterr()
+    (tmp_path / "h200.toml").write_text(CHIP.format(id="h200", bw="1 TB/s"))
+    assert main(["solve", str(_chip_problem(tmp_path, "h200.toml"))]) == 0
+    assert "chips.h200 of" in capsys.readouterr().err
+
+
+def test_chip_out_of_a_changed_catalog_chip_reads_back(tmp_path, capsys):
+    """`--chip-out` writes a catalog chip that --set changed under its id: evaluate reads it
+    back (the changed chip, with a warning), as before the id check."""
+    out = tmp_path / "q.toml"
+    argv = ["solve", str(QUICKSTART), "--set", 'space.chips=["mi325x"]']
+    assert main([*argv, "--set", "chips.mi325x.memory_bandwidth=x1.5", "--chip-out", str(out)]) == 0
+    capsys.readouterr()
+    base = ["evaluate", "--model", "llama3.1-70b", "--tp", "2", "--json"]
+    assert main([*base, "--chip", "mi325x"]) == 0
+    catalog_step = json.loads(capsys.readouterr().out)["metrics"]["step_time_s"]
+    assert main([*base, "--chip", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["metrics"]["step_time_s"] < catalog_step
+    assert "chips.mi325x of" in captured.err and "replaces the catalog's" in captured.err
+
+
+def test_a_file_chip_under_a_synthesized_id_is_refused(tmp_path, capsys):
+    """A file's chip (written by --chip-out at node n4) was replaced by the chip the problem
+    synthesized under the same id at node n3, silently, and the answer changed."""
+    synth = ROOT / "problems" / "synthesis-llama3-405b-2000utps-128k.toml"
+    chip = tmp_path / "c.toml"
+    assert main(["solve", str(synth), "--chip-out", str(chip)]) == 0
+    capsys.readouterr()
+    problem = tmp_path / "p.toml"
+    problem.write_text(synth.read_text() + '\n[space]\nchips = ["c.toml"]\n')
+    assert main(["solve", str(problem)]) == 0  # the same chip: the same answer
+    capsys.readouterr()
+    one_line(
+        *err(capsys, ["solve", problem, "--set", "synthesis.node=n3"]),
+        "the id of a chip this problem synthesizes",
+    )
+
+
+def test_the_file_s_own_error_is_the_file_s(tmp_path, capsys):
+    """A --set path that also matches the key of the file's own bad value (a wildcard, or a
+    path inside the key) took the blame for it; and --profile's value was named --set."""
+    bad = tmp_path / "qs.toml"
+    bad.write_text(QUICKSTART.read_text() + '\n[overrides]\n"chips.mi325x.price_usd" = -5\n')
+    one_line(*err(capsys, ["solve", bad, "--set", "chips.*.price_usd=x0.9"]), f"{bad} [overrides]")
+    one_line(*err(capsys, ["solve", QUICKSTART, "--profile", "nosuch"]), "--profile: unknown")
+    one_line(*err(capsys, ["solve", QUICKSTART, "--set", "efficiency.profile=nosuch"]), "--set:")
+
+
+def test_values_that_stay_legal(capsys):
+    """Switching speculative decoding off keeps its numbers; the cost default's host power may
+    be 0 (the ideal host); a change to a chip another chip's price is estimated from counts."""
+    assert main(["solve", str(QUICKSTART), "--set", "costs.defaults.server_power=0W"]) == 0
+    capsys.readouterr()
+    argv = ["solve", str(QUICKSTART), "--set", 'space.chips=["mi325x"]', "--json"]
+    assert main(argv) == 0
+    cheap = json.loads(capsys.readouterr().out)["objective"]["value"]
+    assert main([*argv, "--set", "chips.mi300x.price_usd=30000"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["objective"]["value"] > cheap  # mi325x's estimate moved
+    assert "changes nothing" not in captured.err
+
+
+def test_speculative_none_keeps_its_numbers(tmp_path):
+    problem = tmp_path / "spec.toml"
+    problem.write_text(
+        QUICKSTART.read_text().replace(
+            "[workload]", '[workload]\nspeculative = "none"\ndraft_tokens = 2', 1
+        )
+    )
+    assert main(["solve", str(problem)]) == 0
 
 
 def test_evaluate_names_one_chip_of_a_file(tmp_path, capsys):
@@ -320,3 +393,89 @@ def test_compare_by_chip_says_when_only_a_mix_answers(capsys):
         assert row["reason"].count("supply.") == 1
     assert answer["note"].startswith("no chip serves the question alone")
     assert main(["solve", str(supply)]) == 0  # the mix the note points to
+
+
+def test_a_frontier_point_a_time_limit_stopped_is_flagged(capsys, monkeypatch):
+    """`pareto --time-limit` printed points the solver had not proven optimal as the exact
+    frontier and exited 0."""
+    import importlib
+
+    pareto_mod = importlib.import_module("designer.studies.pareto")  # the package shadows it
+
+    solved = pareto_mod.solve_record
+
+    def stopped(*args, **kwargs):
+        record = solved(*args, **kwargs)
+        if record.get("status") == "optimal":
+            record["status"] = "feasible"  # as a solve the limit stopped with a design
+        return record
+
+    monkeypatch.setattr(pareto_mod, "solve_record", stopped)
+    assert main(["pareto", str(QUICKSTART), "--points", "2", "--json"]) == 4
+    captured = capsys.readouterr()
+    assert {p["status"] for p in json.loads(captured.out)["points"]} == {"feasible"}
+    assert "not proven optimal within --time-limit" in captured.err
+
+
+def test_a_frontier_minimizes_the_problem_s_objective(capsys):
+    """Without --y the frontier was of capex, whatever the problem minimized."""
+    argv = ["pareto", str(QUICKSTART), "--points", "2", "--json"]
+    assert main([*argv, "--set", "objective.minimize=power"]) == 0
+    assert json.loads(capsys.readouterr().out)["y"] == "power"
+
+
+def test_evaluate_speculation_and_rates(capsys):
+    """--speculative without --acceptance-rate took it as 0 (slower than no speculation), and
+    the answer did not say; a request rate the batch cannot hold was answered silently."""
+    base = ["evaluate", "--model", "deepseek-v3", "--chip", "h200", "--tp", "8", "--batch", "8"]
+    spec = [*base, "--speculative", "mtp", "--draft-tokens", "1"]
+    one_line(*err(capsys, spec), "--acceptance-rate")
+    assert main([*spec, "--acceptance-rate", "0.8", "--json"]) == 0
+    workload = json.loads(capsys.readouterr().out)["workload"]
+    assert workload["speculative"] == "mtp" and workload["acceptance_rate"] == 0.8
+    assert workload["accepted_tokens_per_step"] == pytest.approx(1.8)
+    serve = [*base, "--prompt-tokens", "1000", "--output-tokens", "1000", "--json"]
+    assert main([*serve, "--requests-per-s", "0.1"]) == 0
+    fine = json.loads(capsys.readouterr().out)["metrics"]
+    assert fine["serves_rate"] is True and fine["users_in_flight"] <= 8
+    assert main([*serve, "--requests-per-s", "1000", "--phase", "decode"]) == 0
+    captured = capsys.readouterr()
+    over = json.loads(captured.out)["metrics"]
+    assert over["serves_rate"] is False and over["users_in_flight"] > 8
+    # Little's law: λ · O · TPOT users in flight
+    assert over["users_in_flight"] == math.ceil(1000 * 1000 * over["tpot_s"] - 1e-9)
+    assert "cannot serve this rate" in captured.err
+
+
+def test_calibrate_outputs(tmp_path, capsys):
+    """--out with a report wrote nothing and exited 0; a .json name got TOML; a newline in
+    --data-label wrote a profile designer could not read back; --intervals on a few rows was
+    an internal error (a coverage of no rows)."""
+    decode = ROOT / "catalogs" / "measurements" / "decode.csv"
+    base = ["calibrate", decode]
+    one_line(*err(capsys, [*base, "--floor", "--out", tmp_path / "f.toml"]), "--floor writes no")
+    argv = [*base, "--cross-validate", "source", "--out", tmp_path / "c.toml"]
+    one_line(*err(capsys, argv), "--cross-validate writes no file")
+    one_line(*err(capsys, [*base, "--name", "p", "--out", tmp_path / "p.json"]), ".toml file name")
+    argv = [*base, "--name", "p", "--data-label", "a\nb"]
+    one_line(*err(capsys, argv), "--data-label", "one line")
+    lines = decode.read_text().splitlines()
+    wanted = {"cal-01", "cal-02", "cal-03", "cal-07", "cal-08", "cal-341", "cal-342", "cal-22"}
+    small = tmp_path / "small.csv"
+    small.write_text("\n".join([lines[0], *(x for x in lines if x.split(",")[0] in wanted)]) + "\n")
+    assert main(["calibrate", str(small), "--intervals"]) == 0
+    assert "internal error" not in capsys.readouterr().err
+
+
+def test_messages_name_what_the_user_gave(tmp_path, capsys):
+    """A one-row fit named --cross-validate, which was not given; the serving chart of a
+    problem without bounds named objective.maximize, a key the user never set."""
+    decode = ROOT / "catalogs" / "measurements" / "decode.csv"
+    lines = decode.read_text().splitlines()
+    one = tmp_path / "one.csv"
+    one.write_text(f"{lines[0]}\n{lines[1]}\n")
+    code, text = err(capsys, ["calibrate", one, "--name", "one"])
+    one_line(code, text, f"{one}: a profile states its held-out error")
+    assert "--cross-validate" not in text
+    argv = ["pareto", QUICKSTART, "--y", "tokens_per_s_per_chip"]
+    one_line(*err(capsys, argv), "--y tokens_per_s_per_chip: the serving chart is of fixed")

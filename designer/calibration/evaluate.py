@@ -246,6 +246,13 @@ def evaluate(
             else "default"
         ),
     }
+    if wl.speculative != "none":  # what the accepted tokens per step came from
+        record["workload"] |= {
+            "speculative": wl.speculative,
+            "draft_tokens": wl.draft_tokens,
+            "acceptance_rate": wl.acceptance_rate,
+            "accepted_tokens_per_step": wl.accepted_tokens_per_step,
+        }
     ends = None
     if prompt_tokens is not None:
         from designer.calibration import ttft, ttft_interval
@@ -280,6 +287,14 @@ def evaluate(
 
         loaded = served()
         loaded["requests_per_s"] = float(requests_per_s)
+        tpot = loaded["tpot_s"]
+        if phase != "prefill" and tpot is not None and np.isfinite(tpot):
+            # Little's law: the users a replica must hold in flight at this rate, against the
+            # p·B its micro-batches hold (a decode batch cannot grow past them)
+            loaded["users_in_flight"] = serving.users_for_rate(
+                requests_per_s / replicas, wl.output_tokens, 1.0 / tpot
+            )
+            loaded["serves_rate"] = bool(loaded["users_in_flight"] <= pp * batch * (1 + 1e-9))
         record["metrics"].update(loaded)
         if phase == "prefill":  # a prefill replica is bound by its prompt's pass
             record["bottleneck"] = loaded["prefill_bottleneck"]

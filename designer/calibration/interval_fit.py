@@ -31,7 +31,9 @@ def fit(rows, catalog: Catalog) -> tuple[iv.Table, iv.Coverage, iv.Coverage]:
     cov_lim = iv.coverage(lim, widen=iv.WIDEN ** np.array([len(x) for x in dims]))
     summary = {"calibrated": cov.summary(), "limit": cov_lim.summary()}
     per, _ = widening.counts(dims)
-    for f in measured.factors:  # the rows that measured each group's factor
+    for f in measured.factors:  # the rows that measured each group's factor (if any)
+        if not (per[f.group] > 0).any():  # a factor kept at its default: no row to judge it
+            continue
         summary[widening.COVERAGE[f.group]] = {
             **cov.take(per[f.group] > 0).summary(),
             "publications": f.publications,

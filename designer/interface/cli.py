@@ -217,6 +217,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 key="--chip",
             )
         args.chip = chosen or ids[0]
+        for line in base_catalog.replacement_notes():
+            print(f"designer: warning: {line}", file=sys.stderr)
     catalog = base_catalog.with_overrides(sets)
     values = {
         k: v
@@ -247,6 +249,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             catalog, args.chip, args.engine, args.engine_version, catalog.model(args.model).id
         )
     prof = profiles.with_values(base, values)
+    flags = _workload_flags(args)
+    spec = flags.get("speculative", "none")
+    if spec in ("mtp", "eagle") or spec in catalog.raw["models"]:  # (else: an unknown method)
+        for flag, name in (
+            ("--draft-tokens", "draft_tokens"),
+            ("--acceptance-rate", "acceptance_rate"),
+        ):
+            if name not in flags:  # it was taken as 0
+                raise InputError(f"--speculative needs {flag} too", key=flag)
     record = evaluate(
         args.model,
         args.chip,
@@ -268,7 +279,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         phase=args.phase or "aggregated",
         chunk_tokens=args.chunk_tokens,
         engine=args.engine,
-        **_workload_flags(args),
+        **flags,
     )
     from designer.interface.plausible import context_warning
 
@@ -277,6 +288,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     if long:
         print(f"designer: warning: {long}", file=sys.stderr)
+    m = record["metrics"]
+    if m.get("serves_rate") is False:  # more users in flight than its micro-batches hold
+        print(
+            f"designer: warning: the replica holds {args.pp * args.batch:,} users (PP × batch) but "
+            f"{m['requests_per_s']:g} requests/s of {args.output_tokens:,} tokens at this TPOT "
+            f"keep {m['users_in_flight']:,} in flight per replica: it cannot serve this rate "
+            "(raise --batch or --replicas)",
+            file=sys.stderr,
+        )
     if args.json:
         _dump(record)
     else:
@@ -359,15 +379,25 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from designer.optimize.solve import solve
 
     sets = _sets(args.set)
-    _flag_set(sets, "assumptions.preset", args.assumptions, "--assumptions")
-    _flag_set(sets, "efficiency.profile", args.profile, "--profile")
-    _flag_set(sets, "efficiency.engine", args.engine, "--engine")
-    _flag_set(sets, "efficiency.engine_version", args.engine_version, "--engine-version")
+    flags = {
+        "assumptions.preset": ("--assumptions", args.assumptions),
+        "efficiency.profile": ("--profile", args.profile),
+        "efficiency.engine": ("--engine", args.engine),
+        "efficiency.engine_version": ("--engine-version", args.engine_version),
+    }
+    for path, (flag, value) in flags.items():
+        _flag_set(sets, path, value, flag)
     if args.chip_out:  # refused before the solve, not after it
         from designer.model import outputs
 
         outputs.check(args.chip_out, "a chip file", force=args.force, key="--chip-out")
-    problem = _warned(load_problem(args.problem, sets))
+    try:
+        problem = _warned(load_problem(args.problem, sets))
+    except InputError as exc:  # a value an option gave is named by the option
+        flag, given = flags.get(exc.key or "", (None, None))
+        if exc.where != "--set" or not given:
+            raise
+        raise InputError(exc.message, key=flag) from None
     run = solve
     if problem.synthesis is not None:
         from designer.optimize import synthesize
@@ -661,7 +691,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"every point is an error (the first: {one_line(str(first.get('error', '')))})",
             where=str(args.study),
         )
-    return InfeasibleError.exit_code if swept.rows and set(statuses) == {"infeasible"} else 0
+    if not swept.rows or answered or not set(statuses) <= {"infeasible", "solver-limit"}:
+        return 0
+    # no point answered: 4 when a solver limit stopped one (not proven infeasible), else 3
+    return EXIT_SOLVER_LIMIT if "solver-limit" in statuses else InfeasibleError.exit_code
 
 
 def cmd_pareto(args: argparse.Namespace) -> int:
@@ -681,9 +714,11 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         raise InputError(
             "--complete walks every frontier design: give it or --points", key="--points"
         )
+    problem = _warned(load_problem(args.problem, _study_sets(args)))
+    minimizes = problem.sense == "minimize"
     front = pareto(
-        _warned(load_problem(args.problem, _study_sets(args))),
-        args.y,
+        problem,
+        args.y or (problem.objective if minimizes else "capex"),
         x=args.x,
         points=12 if args.points is None else args.points,
         time_limit=args.time_limit,
@@ -704,6 +739,15 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         _dump(front.json())
     else:
         _console().print(front.table())
+    stopped = [p["level"] for p in front.points if p["record"].get("status") != "optimal"]
+    if stopped:  # a point a solver limit stopped is an upper bound, not the frontier
+        print(
+            f"designer: warning: {len(stopped)} point(s) not proven optimal within --time-limit "
+            f"(levels {', '.join(f'{v:,.1f}' for v in stopped)}): their values are upper "
+            "bounds, the frontier may lie below them",
+            file=sys.stderr,
+        )
+        return EXIT_SOLVER_LIMIT
     return 0
 
 
@@ -851,7 +895,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.out:
         from designer.model import outputs
 
+        for flag, given in (("--floor", args.floor), ("--cross-validate", args.cross_validate)):
+            if given:  # a report on standard output: nothing to write
+                raise InputError(
+                    f"{flag} writes no file (a report; --json gives its data)", key="--out"
+                )
+        if not args.out.lower().endswith(".toml"):  # a profile or an interval table is TOML
+            raise InputError(f"expected a .toml file name, got {excerpt(args.out)}", key="--out")
         outputs.check(args.out, "a profile", force=args.force)  # before the fit
+    for flag, text in (("--data-label", args.data_label), ("DATA", args.data)):
+        if text and any(ord(c) < 32 for c in text):  # the header comment must stay one line
+            raise InputError(f"expected one line of text, got {excerpt(text)}", key=flag)
     read: dict[str, dict[str, str]] = {}
     first: list = []  # measure = ttft rows: not fitted (designer validate predicts them)
     catalog, rows = _measurements(args, read, first_tokens=first)
@@ -918,17 +972,25 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not args.name:
         raise InputError("expected --name NAME for the fitted profile", key="calibrate")
     command = "designer calibrate " + " ".join(_without_out(args.argv))
-    profile, fit, cv = calibrate.make_profile(
-        rows,
-        catalog,
-        args.name,
-        data=Path(args.data).name if args.data_label is None else args.data_label,
-        chips=tuple(args.default_for or ()),
-        command=command,
-        loss=args.loss,
-        within=args.within,
-        generation=args.generation,
-    )
+    try:
+        profile, fit, cv = calibrate.make_profile(
+            rows,
+            catalog,
+            args.name,
+            data=Path(args.data).name if args.data_label is None else args.data_label,
+            chips=tuple(args.default_for or ()),
+            command=command,
+            loss=args.loss,
+            within=args.within,
+            generation=args.generation,
+        )
+    except InputError as exc:  # the fit's own held-out error, not a --cross-validate asked
+        if exc.key != "--cross-validate" or args.cross_validate:
+            raise
+        raise InputError(
+            f"a profile states its held-out error, and {exc.message} of the rows",
+            where=args.data,
+        ) from None
     if args.generation:
         from designer.calibration import intervals
 
@@ -1537,9 +1599,10 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument(
         "--y",
         choices=["capex", "power", "tco", "cost_per_mtoken", "chips", "tokens_per_s_per_chip"],
-        default="capex",
-        help="an objective to minimize, or tokens_per_s_per_chip: the serving chart of fixed "
-        "hardware ([supply] or [limits]; the most system tokens/s per chip)",
+        default=None,
+        help="an objective to minimize (default: the problem's), or tokens_per_s_per_chip: the "
+        "serving chart of fixed hardware ([supply] or [limits]; the most system tokens/s per "
+        "chip)",
     )
     pa.add_argument(
         "--points",

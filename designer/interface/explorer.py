@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from designer.model import toml_text
 from designer.model.catalog import Catalog
-from designer.model.errors import DesignerError, InfeasibleError, InputError, one_line
+from designer.model.errors import DesignerError, InfeasibleError, InputError, excerpt, one_line
 from designer.optimize.problem import MAXIMIZE, OBJECTIVES, Problem, apply_sets, problem_from_dict
 
 # The quick-start question (problems/quickstart.toml; tests/test_explorer.py keeps them equal).
@@ -167,7 +168,16 @@ class WhatIf:
     efficiency: float | None = None
 
     def changes(self) -> dict[str, Any]:
-        """The `--set` changes (`Problem.with_changes`) these controls stand for."""
+        """The `--set` changes (`Problem.with_changes`) these controls stand for; a factor
+        that is no positive finite number, or an efficiency outside (0, 1], is bad input."""
+        for name in ("bandwidth", "sync_latency", "efficiency"):
+            v = getattr(self, name)
+            if name == "efficiency" and v is None:
+                continue
+            number = isinstance(v, (int, float)) and not isinstance(v, bool)
+            if not number or not math.isfinite(v) or v <= 0 or (name == "efficiency" and v > 1):
+                what = "a fraction in (0, 1]" if name == "efficiency" else "a positive factor"
+                raise InputError(f"expected {what}, got {excerpt(v)}", where="what-if", key=name)
         out: dict[str, Any] = {}
         if self.bandwidth != 1.0:
             out["chips.*.memory_bandwidth"] = f"x{self.bandwidth:g}"

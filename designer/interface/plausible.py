@@ -44,15 +44,18 @@ def warnings(problem: Any) -> list[str]:
                 f"supply.{chip} = {count}: {chip} is not in the space (space.chips, or left out "
                 "of it), so this limit changes nothing"
             )
+    chips = problem.catalog.raw["chips"]
+    used = {v for c in space for v in chips[c].values() if isinstance(v, str)}  # estimate_from
     for path in (getattr(problem, "raw", None) or {}).get("overrides") or {}:
         section, _, rest = path.partition(".")
         chip = rest.partition(".")[0]
-        known = chip in problem.catalog.raw["chips"]
-        if section == "chips" and chip != "*" and known and chip not in space:
+        unused = chip in chips and chip not in space and chip not in used
+        if section == "chips" and chip != "*" and unused and problem.synthesis is None:
             out.append(
                 f"{path}: {chip} is not in the space (space.chips, or left out of it), so "
                 "this change changes nothing"
             )
+    out += problem.catalog.replacement_notes()
     costs = (getattr(problem, "raw", None) or {}).get("costs") or {}
     if "rent_term" in costs and problem.cost_basis.basis != "rent":
         out.append(

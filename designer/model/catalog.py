@@ -219,7 +219,8 @@ _COST_KEYS = {
 # draws power), and the cost defaults that divide; every other number may be 0 (a free part,
 # an ideal link).
 _POSITIVE_KINDS = ("information", "bandwidth", "compute", "area")
-_POSITIVE_KEYS = ("tdp", "pue", "amortization_years", "server_power", "server_power_typical")
+_POSITIVE_KEYS = ("tdp", "pue", "amortization_years")
+_POSITIVE_CHIP_KEYS = ("server_power", "server_power_typical")
 MAX_COUNT = 2**20
 # a price or cost of one part: a trillion dollars; times 2^20 chips it stays below HiGHS's 1e20,
 # from which the solver reads a number as infinite
@@ -228,7 +229,10 @@ MAX_USD = 1e12
 
 def _value(kind: str, value: Any, where: str, key: str) -> Any:
     """`value` of the catalog key `key` checked and converted to `kind` (finite, in range)."""
-    positive = kind in _POSITIVE_KINDS or key.rsplit(".", 1)[-1] in _POSITIVE_KEYS
+    name = key.rsplit(".", 1)[-1]
+    positive = kind in _POSITIVE_KINDS or name in _POSITIVE_KEYS
+    # a chip's server draws power; the cost default's host power over the chips may be 0
+    positive = positive or (key.startswith("chips.") and name in _POSITIVE_CHIP_KEYS)
     if kind == "str":
         if not isinstance(value, str):
             raise InputError(f"expected a string, got {excerpt(value)}", where=where, key=key)
@@ -398,6 +402,9 @@ class Catalog:
     # catalogs derived by with_overrides, by their overrides (a study applies the same catalog
     # changes at many points); not pickled
     _derived: dict[str, Catalog] = field(default_factory=dict, repr=False, compare=False)
+    # entries a chip file replaced, by (section, id): the file they came from before (a
+    # catalog's own entry; answers warn about it, `Catalog.with_chip_file`)
+    replaced: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_derived": {}}
@@ -534,7 +541,7 @@ class Catalog:
                 else:
                     node[keys[-1]] = value
                 origin[(section, entry_id)] = where
-        cat = Catalog(raw, origin)
+        cat = Catalog(raw, origin, replaced=self.replaced)
         # untouched entries keep their parsed form (each depends only on its own table)
         cat._typed.update({k: v for k, v in self._typed.items() if k not in touched})
         cat.validate(touched)
@@ -552,7 +559,7 @@ class Catalog:
                 raise unknown("catalog section", section, SECTIONS[:-1], where=where)
             raw[section][entry_id] = entry
             origin[(section, entry_id)] = where
-        cat = Catalog(raw, origin)
+        cat = Catalog(raw, origin, replaced=self.replaced)
         cat._typed.update({k: v for k, v in self._typed.items() if k not in entries})
         cat.validate(set(entries))
         return cat
@@ -560,18 +567,31 @@ class Catalog:
     def with_chip_file(self, path: str | Path) -> tuple[Catalog, list[str]]:
         """A copy with the chips (and interconnects) of a chip file, and the chip ids in it."""
         entries = read_chip_file(path)
+        replaced: dict[tuple[str, str], str] = {}
         for (section, entry_id), entry in entries.items():
             known = self.raw[section].get(entry_id)
-            if known is not None and known != entry:  # the same entry again (a file listed twice)
+            if known is None or known == entry:  # new, or the same entry again (listed twice)
+                continue
+            before = self.where(section, entry_id)
+            if Path(before).name != f"{section}.toml":  # another chip file's, or synthesized
                 raise InputError(
-                    f"{self.where(section, entry_id)} already has {section}.{entry_id}, "
-                    f"different from this file's: give this file's entry another id (a "
-                    f"catalog entry is changed with [overrides] or --set)",
+                    f"{before} already has {section}.{entry_id}, different from this file's: "
+                    "give one of them another id",
                     where=str(path),
                     key=f"{section}.{entry_id}",
                 )
+            replaced[(section, entry_id)] = before  # a catalog entry, changed (--chip-out)
         cat = self.with_entries(entries, where=str(path))
+        cat.replaced = {**self.replaced, **replaced}
         return cat, [i for s, i in entries if s == "chips"]
+
+    def replacement_notes(self) -> list[str]:
+        """One line per catalog entry a chip file replaced (`replaced`), for a warning."""
+        return [
+            f"{section}.{entry_id} of {self.where(section, entry_id)} replaces the catalog's "
+            f"({before})"
+            for (section, entry_id), before in self.replaced.items()
+        ]
 
     def validate(self, entries: set[tuple[str, str]] | None = None) -> None:
         """Parse every entry (or only `entries`, as (section, id)) so that bad input is

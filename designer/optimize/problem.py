@@ -596,7 +596,15 @@ def _workload_class(
     spec = v.get("speculative", "none")
     draft = None
     for key in ("draft_tokens", "acceptance_rate"):
-        if spec == "none" and key in v:  # they describe the drafts: without any, nothing
+        # they describe the drafts: given with no speculative method at all, they do nothing
+        # (a speculative = "none" given switches decoding off and keeps them for later)
+        if "speculative" in v and spec != "none" and key not in v:  # it was taken as 0
+            raise InputError(
+                "speculative decoding needs it (it was taken as 0)",
+                where=where,
+                key=_key(prefix, "workload", key),
+            )
+        if "speculative" not in v and key in v:
             raise InputError(
                 "changes nothing without speculative decoding: set speculative too (mtp, "
                 "eagle or a draft model's id)",
@@ -837,6 +845,15 @@ def _problem_from_dict(
         from designer.optimize.synthesis import expand
 
         synthesis = expand(raw["synthesis"], catalog, where=where)
+        for name, ids in files.items():  # a file's chip under a synthesized chip's id
+            for chip in set(ids) & set(synthesis.chips):
+                if synthesis.catalog.raw["chips"][chip] != catalog.raw["chips"][chip]:
+                    raise InputError(
+                        f"{name} has chips.{chip}, the id of a chip this problem synthesizes, "
+                        "with other values: give the file's chip another id",
+                        where=where,
+                        key="space.chips",
+                    )
         catalog = synthesis.catalog
     if "chips" in space:
         chips = _space_chips(space["chips"], files, catalog, where)
@@ -968,9 +985,14 @@ def load_problem(
         )
     if not sets:
         return problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)
-    raw = apply_sets(raw, sets, where="--set")
-    with set_by(sets, "--set"):
-        return problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)
+    changed = apply_sets(raw, sets, where="--set")
+    try:
+        with set_by(sets, "--set"):
+            return problem_from_dict(changed, where=str(p), catalog=catalog, base_dir=p.parent)
+    except InputError:
+        # the file's own bad input is the file's, though a --set path also matches its key
+        problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)
+        raise
 
 
 @contextlib.contextmanager

@@ -66,7 +66,12 @@ class Frontier:
             "x": self.x,
             "y": self.y,
             "unit": self.unit,
-            "points": [{k: p[k] for k in keys} | mixed_fleet(p["record"]) for p in self.points],
+            "points": [
+                {k: p[k] for k in keys}
+                | {"status": p["record"].get("status")}
+                | mixed_fleet(p["record"])
+                for p in self.points
+            ],
             "infeasible_levels": self.infeasible,
         }
 
@@ -77,9 +82,9 @@ class Frontier:
         from designer.studies.compare import money
 
         what = "maximum" if self.y == PER_CHIP else "minimum"
-        t = Table(
-            title=f"exact frontier: {what} {self.y} per tokens/s per user", title_justify="left"
-        )
+        proven = all(p["record"].get("status") == "optimal" for p in self.points)
+        kind = "exact frontier" if proven else "frontier, NOT all points proven optimal"
+        t = Table(title=f"{kind}: {what} {self.y} per tokens/s per user", title_justify="left")
         for col in ("level ≥", "tokens/s per user", f"{self.y} ({self.unit})", "design"):
             t.add_column(col)
         for p in self.points:
@@ -219,7 +224,16 @@ def pareto(
         else problem.with_changes({"objective.minimize": y})
     )
     if low is None or high is None:
-        lo, hi = rate_range(base, time_limit=time_limit)
+        try:
+            lo, hi = rate_range(base, time_limit=time_limit)
+        except InputError as exc:  # the chart's objective, not the problem's, needs a bound
+            if y != PER_CHIP or not (exc.key or "").startswith("objective.maximize"):
+                raise
+            raise InputError(
+                f"the serving chart is of fixed hardware: {exc.message}",
+                where=problem.where,
+                key=f"--y {PER_CHIP}",
+            ) from None
         low, high = low or lo, high or hi
     levels = [float(v) for v in np.geomspace(low, max(high, low), points)]
     if complete:

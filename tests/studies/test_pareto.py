@@ -75,7 +75,7 @@ def test_cli_json_and_out(small_path, tmp_path, capsys):
     assert data["x"] == "tokens_per_s_per_user" and data["y"] == "tco"
     assert data["unit"] == "USD/year" and data["points"]
     for p in data["points"]:
-        assert set(p) == {"level", "tokens_per_s_per_user", "value", "design", "metrics"}
+        assert set(p) == {"level", "tokens_per_s_per_user", "value", "design", "metrics", "status"}
     text = out.read_text()
     assert text.startswith("# written by designer")  # the mark that lets a re-run replace it
     assert text.count("\n") == len(data["points"]) + 2
