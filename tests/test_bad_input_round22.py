@@ -479,3 +479,50 @@ def test_messages_name_what_the_user_gave(tmp_path, capsys):
     assert "--cross-validate" not in text
     argv = ["pareto", QUICKSTART, "--y", "tokens_per_s_per_chip"]
     one_line(*err(capsys, argv), "--y tokens_per_s_per_chip: the serving chart is of fixed")
+
+
+def test_third_reading(tmp_path, capsys, monkeypatch):
+    """Round 22's third reading: two user files both named chips.toml were taken for the
+    catalog; the replacement warning named [overrides] once a --set touched the chip; a
+    --set that supplies a key the file lacks made the file's missing key hide the real error;
+    a draft model named by its Hugging Face id skipped the acceptance-rate check."""
+    for folder, bw in (("a", "4.8 TB/s"), ("b", "1 TB/s")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "chips.toml").write_text(CHIP.format(id="mychip", bw=bw))
+    two = _chip_problem(tmp_path, "a/chips.toml", "b/chips.toml")
+    one_line(*err(capsys, ["solve", two]), "a/chips.toml already has chips.mychip")
+    (tmp_path / "h200x.toml").write_text(CHIP.format(id="h200", bw="1 TB/s"))
+    mine = _chip_problem(tmp_path, "h200x.toml", "b200")
+    assert main(["solve", str(mine), "--set", "chips.h200.price_usd=25000"]) == 0
+    assert "chips.h200 of " in capsys.readouterr().err.replace(str(tmp_path) + "/", "")
+    lacking = tmp_path / "lacking.toml"
+    lacking.write_text(QUICKSTART.read_text().replace("concurrent_users = 256", ""))
+    argv = ["solve", lacking, "--set", "sla.concurrent_users=256"]
+    one_line(*err(capsys, [*argv, "--set", "sla.tokens_per_s_per_user=-5"]), "--set: sla.tokens")
+    draft = ["evaluate", "--model", "llama3.1-70b", "--chip", "h200", "--tp", "8"]
+    argv = [*draft, "--speculative", "meta-llama/Llama-3.1-8B", "--draft-tokens", "4"]
+    one_line(*err(capsys, argv), "--acceptance-rate")
+
+
+def test_frontier_defaults_and_stopped_levels(capsys, monkeypatch):
+    """A maximizing problem's frontier is its serving chart by default (capex was refused,
+    blaming --y); a level a time limit stopped with no design made no exit 4."""
+    import importlib
+
+    capacity = ROOT / "problems" / "h200x32-llama3-70b-serving-capacity.toml"
+    assert main(["pareto", str(capacity), "--points", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["y"] == "tokens_per_s_per_chip"
+    pareto_mod = importlib.import_module("designer.studies.pareto")
+    solved, calls = pareto_mod.solve_record, []
+
+    def stopped_last(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:  # the first frontier level: rate_range solves 3 times here
+            return {"status": "solver-limit", "error": "solver stopped with no design"}
+        return solved(*args, **kwargs)
+
+    monkeypatch.setattr(pareto_mod, "solve_record", stopped_last)
+    assert main(["pareto", str(QUICKSTART), "--points", "3", "--json"]) == 4
+    captured = capsys.readouterr()
+    assert [b["status"] for b in json.loads(captured.out)["infeasible_levels"]] == ["solver-limit"]
+    assert "not proven optimal within --time-limit" in captured.err

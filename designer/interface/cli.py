@@ -250,8 +250,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     prof = profiles.with_values(base, values)
     flags = _workload_flags(args)
-    spec = flags.get("speculative", "none")
-    if spec in ("mtp", "eagle") or spec in catalog.raw["models"]:  # (else: an unknown method)
+    if _speculates(flags.get("speculative", "none"), catalog):
         for flag, name in (
             ("--draft-tokens", "draft_tokens"),
             ("--acceptance-rate", "acceptance_rate"),
@@ -292,9 +291,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if m.get("serves_rate") is False:  # more users in flight than its micro-batches hold
         print(
             f"designer: warning: the replica holds {args.pp * args.batch:,} users (PP × batch) but "
-            f"{m['requests_per_s']:g} requests/s of {args.output_tokens:,} tokens at this TPOT "
-            f"keep {m['users_in_flight']:,} in flight per replica: it cannot serve this rate "
-            "(raise --batch or --replicas)",
+            f"{m['requests_per_s'] / args.replicas:g} requests/s per replica of "
+            f"{args.output_tokens:,} tokens at this TPOT keep {m['users_in_flight']:,} in flight: "
+            "it cannot serve this rate (raise --batch or --replicas)",
             file=sys.stderr,
         )
     if args.json:
@@ -306,6 +305,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if not record["fits"]:
             print(f"designer: warning: {does_not_fit_line(record)}", file=sys.stderr)
     return 0
+
+
+def _speculates(spec: str, catalog: Any) -> bool:
+    """Whether `--speculative` names a method or a draft model `catalog` resolves (an id, a
+    Hugging Face id, a config.json); an unknown one is left to the workload's own error."""
+    if spec in ("mtp", "eagle"):
+        return True
+    if spec == "none":
+        return False
+    try:
+        catalog.model(spec)
+    except InputError:
+        return False
+    return True
 
 
 def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -691,16 +704,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"every point is an error (the first: {one_line(str(first.get('error', '')))})",
             where=str(args.study),
         )
-    if not swept.rows or answered or not set(statuses) <= {"infeasible", "solver-limit"}:
+    if not swept.rows or answered:
         return 0
-    # no point answered: 4 when a solver limit stopped one (not proven infeasible), else 3
-    return EXIT_SOLVER_LIMIT if "solver-limit" in statuses else InfeasibleError.exit_code
+    # no point answered: 4 when a solver limit stopped one (not proven infeasible), 3 when one
+    # is infeasible (the others errors)
+    if "solver-limit" in statuses:
+        return EXIT_SOLVER_LIMIT
+    return InfeasibleError.exit_code if "infeasible" in statuses else 0
 
 
 def cmd_pareto(args: argparse.Namespace) -> int:
     from designer.model import outputs
     from designer.optimize.problem import load_problem
-    from designer.studies import pareto
+    from designer.studies.pareto import PER_CHIP, pareto
 
     _plot_target(args)
     if args.out:
@@ -715,10 +731,11 @@ def cmd_pareto(args: argparse.Namespace) -> int:
             "--complete walks every frontier design: give it or --points", key="--points"
         )
     problem = _warned(load_problem(args.problem, _study_sets(args)))
-    minimizes = problem.sense == "minimize"
+    # default: the problem's objective, or the serving chart of a maximizing problem
+    default = problem.objective if problem.sense == "minimize" else PER_CHIP
     front = pareto(
         problem,
-        args.y or (problem.objective if minimizes else "capex"),
+        args.y or default,
         x=args.x,
         points=12 if args.points is None else args.points,
         time_limit=args.time_limit,
@@ -740,6 +757,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     else:
         _console().print(front.table())
     stopped = [p["level"] for p in front.points if p["record"].get("status") != "optimal"]
+    stopped += [bad["level"] for bad in front.infeasible if bad["status"] == "solver-limit"]
     if stopped:  # a point a solver limit stopped is an upper bound, not the frontier
         print(
             f"designer: warning: {len(stopped)} point(s) not proven optimal within --time-limit "
@@ -904,7 +922,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             raise InputError(f"expected a .toml file name, got {excerpt(args.out)}", key="--out")
         outputs.check(args.out, "a profile", force=args.force)  # before the fit
     for flag, text in (("--data-label", args.data_label), ("DATA", args.data)):
-        if text and any(ord(c) < 32 for c in text):  # the header comment must stay one line
+        if text and any(c in text for c in "\n\r"):  # the header comment must stay one line
             raise InputError(f"expected one line of text, got {excerpt(text)}", key=flag)
     read: dict[str, dict[str, str]] = {}
     first: list = []  # measure = ttft rows: not fitted (designer validate predicts them)

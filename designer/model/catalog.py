@@ -402,9 +402,13 @@ class Catalog:
     # catalogs derived by with_overrides, by their overrides (a study applies the same catalog
     # changes at many points); not pickled
     _derived: dict[str, Catalog] = field(default_factory=dict, repr=False, compare=False)
-    # entries a chip file replaced, by (section, id): the file they came from before (a
-    # catalog's own entry; answers warn about it, `Catalog.with_chip_file`)
-    replaced: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+    # entries a chip file replaced, by (section, id): (the chip file, the catalog file the entry
+    # came from before); answers warn about them (`Catalog.with_chip_file`)
+    replaced: dict[tuple[str, str], tuple[str, str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # the catalog files `load` read (entries from anywhere else: a chip file, a synthesis)
+    loaded: frozenset[str] = field(default_factory=frozenset, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_derived": {}}
@@ -434,7 +438,7 @@ class Catalog:
                 for entry_id, entry in _read_toml(path).items():
                     raw[section][entry_id] = entry
                     origin[(section, entry_id)] = str(path)
-        cat = cls(raw, origin)
+        cat = cls(raw, origin, loaded=frozenset(origin.values()))
         cat.validate()
         return cat
 
@@ -541,7 +545,7 @@ class Catalog:
                 else:
                     node[keys[-1]] = value
                 origin[(section, entry_id)] = where
-        cat = Catalog(raw, origin, replaced=self.replaced)
+        cat = Catalog(raw, origin, replaced=self.replaced, loaded=self.loaded)
         # untouched entries keep their parsed form (each depends only on its own table)
         cat._typed.update({k: v for k, v in self._typed.items() if k not in touched})
         cat.validate(touched)
@@ -559,7 +563,7 @@ class Catalog:
                 raise unknown("catalog section", section, SECTIONS[:-1], where=where)
             raw[section][entry_id] = entry
             origin[(section, entry_id)] = where
-        cat = Catalog(raw, origin, replaced=self.replaced)
+        cat = Catalog(raw, origin, replaced=self.replaced, loaded=self.loaded)
         cat._typed.update({k: v for k, v in self._typed.items() if k not in entries})
         cat.validate(set(entries))
         return cat
@@ -567,20 +571,20 @@ class Catalog:
     def with_chip_file(self, path: str | Path) -> tuple[Catalog, list[str]]:
         """A copy with the chips (and interconnects) of a chip file, and the chip ids in it."""
         entries = read_chip_file(path)
-        replaced: dict[tuple[str, str], str] = {}
+        replaced: dict[tuple[str, str], tuple[str, str]] = {}
         for (section, entry_id), entry in entries.items():
             known = self.raw[section].get(entry_id)
             if known is None or known == entry:  # new, or the same entry again (listed twice)
                 continue
             before = self.where(section, entry_id)
-            if Path(before).name != f"{section}.toml":  # another chip file's, or synthesized
+            if before not in self.loaded:  # another chip file's, or synthesized
                 raise InputError(
                     f"{before} already has {section}.{entry_id}, different from this file's: "
                     "give one of them another id",
                     where=str(path),
                     key=f"{section}.{entry_id}",
                 )
-            replaced[(section, entry_id)] = before  # a catalog entry, changed (--chip-out)
+            replaced[(section, entry_id)] = (str(path), before)  # changed (--chip-out)
         cat = self.with_entries(entries, where=str(path))
         cat.replaced = {**self.replaced, **replaced}
         return cat, [i for s, i in entries if s == "chips"]
@@ -588,9 +592,8 @@ class Catalog:
     def replacement_notes(self) -> list[str]:
         """One line per catalog entry a chip file replaced (`replaced`), for a warning."""
         return [
-            f"{section}.{entry_id} of {self.where(section, entry_id)} replaces the catalog's "
-            f"({before})"
-            for (section, entry_id), before in self.replaced.items()
+            f"{section}.{entry_id} of {file} replaces the catalog's ({before})"
+            for (section, entry_id), (file, before) in self.replaced.items()
         ]
 
     def validate(self, entries: set[tuple[str, str]] | None = None) -> None:

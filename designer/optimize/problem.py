@@ -991,7 +991,13 @@ def load_problem(
             return problem_from_dict(changed, where=str(p), catalog=catalog, base_dir=p.parent)
     except InputError:
         # the file's own bad input is the file's, though a --set path also matches its key
-        problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)
+        # (a wildcard, a factor xF scaling it): unless a --set gives that key a value of its own
+        try:
+            problem_from_dict(raw, where=str(p), catalog=catalog, base_dir=p.parent)
+        except InputError as own:
+            path = _set_path(own.key, sets, whole=True)
+            if path is None or relative_factor(sets[path]) is not None:
+                raise own from None
         raise
 
 
@@ -1011,9 +1017,10 @@ def set_by(sets: dict[str, Any], origin: str) -> Iterator[None]:
         raise InputError(exc.message, where=origin, key=path) from None
 
 
-def _set_path(key: str | None, sets: dict[str, Any]) -> str | None:
+def _set_path(key: str | None, sets: dict[str, Any], whole: bool = False) -> str | None:
     """The path of `sets` that wrote `key` (see `set_by`), if one did: the path itself, else
-    one matching a key of at least two segments (a section's name alone is no value's)."""
+    one matching a key of at least two segments (a section's name alone is no value's);
+    `whole`: a path that writes the whole key (none inside it)."""
     if key in sets:
         return key
     parts = (key or "").split(".")
@@ -1024,6 +1031,8 @@ def _set_path(key: str | None, sets: dict[str, Any]) -> str | None:
         if forms[0][0] in CATALOG_SECTIONS:
             forms.append(forms[0][1:])
         for segs in forms:
+            if whole and len(segs) != len(parts):
+                continue
             head = segs[: len(parts)]
             if len(head) == len(parts) and all(
                 s in ("*", k) for s, k in zip(head, parts, strict=True)
