@@ -72,6 +72,9 @@ def sensitivity(data: FleetData, m: pyo.ConcreteModel) -> list[dict[str, Any]]:
     lp = relaxed_lp(m)
     solver = Solver(time_limit=10.0)
     st = solver.solve(lp)
+    if st.status != "optimal":  # it takes milliseconds; a stop (a time limit on a loaded
+        solver = Solver(time_limit=60.0)  # machine?) loses every marginal: try once more
+        st = solver.solve(lp)
     duals = solver.duals() if st.status == "optimal" else {}
     if not duals:
         return []
