@@ -294,7 +294,7 @@ def evaluate(
             loaded["users_in_flight"] = serving.users_for_rate(
                 requests_per_s / replicas, wl.output_tokens, 1.0 / tpot
             )
-            loaded["serves_rate"] = bool(loaded["users_in_flight"] <= pp * batch * (1 + 1e-9))
+            loaded["serves_rate"] = loaded["users_in_flight"] <= pp * batch  # whole users
         record["metrics"].update(loaded)
         if phase == "prefill":  # a prefill replica is bound by its prompt's pass
             record["bottleneck"] = loaded["prefill_bottleneck"]

@@ -44,9 +44,10 @@ def warnings(problem: Any) -> list[str]:
                 f"supply.{chip} = {count}: {chip} is not in the space (space.chips, or left out "
                 "of it), so this limit changes nothing"
             )
+    raw = getattr(problem, "raw", None) or {}
     chips = problem.catalog.raw["chips"]
     used = {v for c in space for v in chips[c].values() if isinstance(v, str)}  # estimate_from
-    for path in (getattr(problem, "raw", None) or {}).get("overrides") or {}:
+    for path in raw.get("overrides") or {}:
         section, _, rest = path.partition(".")
         chip = rest.partition(".")[0]
         unused = chip in chips and chip not in space and chip not in used
@@ -56,7 +57,7 @@ def warnings(problem: Any) -> list[str]:
                 "this change changes nothing"
             )
     out += problem.catalog.replacement_notes()
-    costs = (getattr(problem, "raw", None) or {}).get("costs") or {}
+    costs = raw.get("costs") or {}
     if "rent_term" in costs and problem.cost_basis.basis != "rent":
         out.append(
             f"costs.rent_term = {costs['rent_term']!r} applies to rented fleets: under costs.basis "

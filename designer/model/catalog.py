@@ -225,6 +225,10 @@ MAX_COUNT = 2**20
 # a price or cost of one part: a trillion dollars; times 2^20 chips it stays below HiGHS's 1e20,
 # from which the solver reads a number as infinite
 MAX_USD = 1e12
+_EXPECTED = {
+    "fraction": "a fraction in (0, 1]",
+    "count": f"a positive integer (at most {MAX_COUNT})",
+}
 
 
 def _value(kind: str, value: Any, where: str, key: str) -> Any:
@@ -238,43 +242,36 @@ def _value(kind: str, value: Any, where: str, key: str) -> Any:
             raise InputError(f"expected a string, got {excerpt(value)}", where=where, key=key)
         return value
     if kind in ("fraction", "count"):  # one message for every bad value of these
-        expected = {
-            "fraction": "a fraction in (0, 1]",
-            "count": f"a positive integer (at most {MAX_COUNT})",
-        }[kind]
         try:
-            plain_number(value, positive=True, where=where, key=key)
+            number = plain_number(value, positive=True, where=where, key=key)
         except InputError:
+            number = None
+        if kind == "fraction":
+            fits = number is not None and number <= 1
+        else:
+            fits = number is not None and 1 <= number <= MAX_COUNT and int(number) == number
+        if not fits:
             raise InputError(
-                f"expected {expected}, got {excerpt(value)}", where=where, key=key
-            ) from None
-    if kind in ("number", "fraction", "count"):
+                f"expected {_EXPECTED[kind]}, got {excerpt(value)}", where=where, key=key
+            )
+        return int(number) if kind == "count" else number
+    if kind == "number":
         number = plain_number(value, positive=positive, where=where, key=key)
-        if "usd" in key.rsplit(".", 1)[-1] and number > MAX_USD:
+        if "usd" in name and number > MAX_USD:
             raise InputError(
                 f"expected at most {MAX_USD:g} USD (larger amounts overflow the solver's range), "
                 f"got {excerpt(value)}",
                 where=where,
                 key=key,
             )
-        if key.rsplit(".", 1)[-1] == "pue" and number < 1:
+        if name == "pue" and number < 1:
             raise InputError(
                 f"expected a PUE of at least 1 (facility power over IT power), got "
                 f"{excerpt(value)}",
                 where=where,
                 key=key,
             )
-        if kind == "fraction" and not 0 < number <= 1:
-            raise InputError(
-                f"expected a fraction in (0, 1], got {excerpt(value)}", where=where, key=key
-            )
-        if kind == "count" and not (1 <= number <= MAX_COUNT and int(number) == number):
-            raise InputError(
-                f"expected a positive integer (at most {MAX_COUNT}), got {excerpt(value)}",
-                where=where,
-                key=key,
-            )
-        return int(number) if kind == "count" else number
+        return number
     q = parse(value, kind, where=where, key=key)
     if q < 0 or (positive and q == 0):
         sign = "positive" if positive else "non-negative"
