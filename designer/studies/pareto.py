@@ -6,14 +6,16 @@ tokens/s per user ≥ level, at `points` levels spaced geometrically from the lo
 (the achieved rate of the cheapest design with no rate requirement) to the highest rate the
 space can reach for all users within the limits (from the infeasible answer's
 `best_achievable.max_tokens_per_s_per_user`, refined by bisection when users or limits keep
-it lower). Points repeated by several levels are kept once, dominated points are removed, and
-levels with no answer are reported.
+it lower). Of the designs that tie at a level's optimum, a point is the fastest (`fastest`:
+solved again just above its rate until the optimum gets worse), so no point is weakly
+dominated by a design of the same value. Points repeated by several levels are kept once,
+dominated points are removed, and levels with no answer are reported.
 
     >>> from designer.optimize.problem import load_problem
     >>> problem = load_problem("problems/quickstart.toml")  # from the repository's root
     >>> front = pareto(problem, "capex", points=8)
     >>> [(round(p["tokens_per_s_per_user"]), round(p["value"])) for p in front.points][:2]
-    [(28, 200000), (45, 270639)]
+    [(30, 200000), (46, 270639)]
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ BISECTION_RTOL = 1e-4
 WALK_STEP = 1e-9  # relative: the next level of a complete walk is just above the last rate
 MAX_WALK = 1000
 MAX_POINTS = 1000  # levels of the rate: each one solve
+# relative: a design whose value is within this of a point's ties with it (`fastest`); the
+# values are the forward model's, so designs of one cost agree to rounding
+SAME_VALUE = 1e-9
+GALLOP = 16  # `fastest`: how much further above each tied design the next probe asks
 
 
 @dataclass
@@ -159,6 +165,38 @@ def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, fl
     return achieved_rate(low), ok
 
 
+def fastest(base: Problem, rec: dict[str, Any], y: str, time_limit: float) -> dict[str, Any]:
+    """Of the designs whose `y` ties with `rec`'s proven optimum, the one with the highest
+    tokens/s per user (a level's optimum is any design of that value: `solve`'s tie-break does
+    not ask for speed). `base` is solved above the rate of the fastest tied design found so far,
+    first just above it and then further each time the optimum still ties (`GALLOP`), and, once
+    a level's optimum is worse (or infeasible), at the geometric middle of the two, until they
+    are `BISECTION_RTOL` apart: no design of the value is faster than the one returned by more
+    than that. A probe not proven optimal stops the search. `cost_per_mtoken` counts the tokens at
+    the level, so its value moves with the level: its `rec` is kept."""
+    if y == "cost_per_mtoken" or rec.get("status") != "optimal":
+        return rec
+    sign = -1.0 if y == PER_CHIP else 1.0
+    value = _value(rec, y)
+    gap, above = WALK_STEP, None  # `above`: a level whose optimum does not tie
+    for _ in range(MAX_WALK):
+        rate = achieved_rate(rec)
+        if above is not None and above <= rate * (1 + BISECTION_RTOL):
+            break
+        level = rate * (1 + gap) if above is None else math.sqrt(rate * above)
+        probe = _at(base, level, time_limit)
+        status = probe.get("status")
+        if status == "optimal" and sign * (_value(probe, y) - value) <= SAME_VALUE * max(
+            abs(value), 1.0
+        ):
+            rec, gap = probe, max(gap * GALLOP, BISECTION_RTOL)
+        elif status in ("optimal", "infeasible"):
+            above = level
+        else:
+            break
+    return rec
+
+
 def non_dominated(
     points: list[dict[str, Any]], x: str, *, larger: bool = False
 ) -> list[dict[str, Any]]:
@@ -248,6 +286,8 @@ def pareto(
             reason = rec.get("explanation") or rec.get("error") or rec.get("status")
             infeasible.append({"level": level, "status": rec.get("status"), "reason": reason})
             continue
+        if not complete:  # the walk reaches the tied designs itself
+            rec = fastest(base, rec, y, time_limit)
         found.append(
             {
                 "level": level,
