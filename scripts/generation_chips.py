@@ -10,7 +10,10 @@ leave-one-platform-out residuals (the table such an answer uses), widened per va
 - V1 (shipped): `moe` only, no `chip`;
 - V2: neither, where the other chips measured the row's model;
 - V3: V2, with the quantiles of the row's vendor's platforms only (NVIDIA or AMD) where the
-  other chips give that vendor at least three.
+  other chips give that vendor at least three;
+- V4 (round 23): `moe`, where the other chips measured the row's model, at a factor measured as
+  decode.csv's `moe` is (`widening.choose`: the smallest of 1.00, 1.05, … putting 80% of the
+  other chips' rows inside, each of them judged by the platforms of neither chip), else 1.5.
 
     python scripts/generation_chips.py                 # current's rows, inferencemax.csv
     python scripts/generation_chips.py --csv FILE
@@ -24,11 +27,11 @@ import argparse
 
 import numpy as np
 
-from designer.calibration import intervals, measurements
+from designer.calibration import intervals, measurements, widening
 from designer.calibration.calibrate import as_rows, cross_validate
 from designer.model.catalog import Catalog
 
-VARIANTS = ("V0", "V1", "V2", "V3")
+VARIANTS = ("V0", "V1", "V2", "V3", "V4")
 VENDOR_PLATFORMS = (
     3  # V3: platforms of the vendor (the catalog's) that give it quantiles of its own
 )
@@ -42,6 +45,28 @@ def factor(variant: str, model_seen: bool, table: intervals.Table) -> float:
     if variant == "V1":
         return moe
     return 1.0 if model_seen else moe
+
+
+def _measured_factors(res, ratio, chips, models) -> dict[str, float]:
+    """V4: per chip, the `moe` factor chosen on the other chips' rows whose model a third chip
+    measured, each row judged, unwidened, by the platforms of neither its chip nor the held-out
+    one (double nested, as `widening` measures decode.csv's)."""
+    out = {}
+    for c in np.unique(chips):
+        lo, hi, r = [], [], []
+        for d in np.unique(chips[chips != c]):
+            held = chips == d
+            others = ~held & (chips != c)
+            table = intervals.table_of(res, others)
+            seen = set(models[others])
+            for i in np.flatnonzero(held & np.isin(models, list(seen))):
+                a, b = intervals.bounds(intervals.judged_by(table, res, i), 1.0)
+                lo.append(a)
+                hi.append(b)
+                r.append(ratio[i])
+        n = np.ones(len(r), dtype=int)
+        out[str(c)] = widening.choose(np.array(r), np.array(lo), np.array(hi), n, np.ones(len(r)))
+    return out
 
 
 def judge(path: str, catalog: Catalog) -> dict[str, dict]:
@@ -61,6 +86,7 @@ def judge(path: str, catalog: Catalog) -> dict[str, dict]:
     )
     ratio = by_chip.measured_ms / by_chip.predicted_ms
     shipped = intervals.shipped()
+    measured = _measured_factors(res, ratio, chips, models)
     out: dict[str, dict] = {}
     for v in VARIANTS:
         inside, half, per_chip = [], [], {}
@@ -74,6 +100,8 @@ def judge(path: str, catalog: Catalog) -> dict[str, dict]:
             seen = set(models[~held])
             for i in np.flatnonzero(held):
                 f = factor(v, models[i] in seen, shipped)
+                if v == "V4" and models[i] in seen:
+                    f = measured[str(c)]
                 lo, hi = intervals.bounds(intervals.judged_by(table, res, i), f)
                 ok = bool(lo <= ratio[i] <= hi)
                 inside.append(ok)
@@ -85,6 +113,7 @@ def judge(path: str, catalog: Catalog) -> dict[str, dict]:
             "median_half_width": float(np.median(half)),
             "chips": {c: (sum(k), len(k)) for c, k in per_chip.items()},
         }
+    out["V4"]["factors"] = measured
     out["mape"] = float(np.mean(np.abs(by_chip.predicted_ms / by_chip.measured_ms - 1.0)))
     return out
 
@@ -98,6 +127,10 @@ def main(argv: list[str] | None = None) -> None:
     for v in VARIANTS:
         x = r[v]
         chips = ", ".join(f"{c} {k}/{n}" for c, (k, n) in x["chips"].items())
+        if "factors" in x:
+            chips += "; factors chosen without each chip: " + ", ".join(
+                f"{c} {w:.2f}" for c, w in x["factors"].items()
+            )
         print(
             f"{v}: {100 * x['inside']:.1f}% of {x['points']} inside at a median half-width of "
             f"±{100 * x['median_half_width']:.1f}% ({chips})"
