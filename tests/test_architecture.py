@@ -199,7 +199,7 @@ def test_hf_deepseek_aliases_and_derived_fields(hf_dir):
     a = load_hf_config(hf_dir / "deepseek-v3" / "config.json")
     assert (a.num_experts, a.num_shared_experts, a.first_k_dense_replace) == (256, 1, 3)
     assert a.head_dim == 128 + 64  # qk_nope + qk_rope when head_dim is absent
-    assert a.extra["num_nextn_predict_layers"] == 1  # MTP layer kept aside, not counted
+    assert a.num_nextn_predict_layers == 1  # the MTP module: stated, its weights not counted
     assert a.total_params() == pytest.approx(671e9, rel=1e-3)
 
 

@@ -66,3 +66,49 @@ def test_an_infeasible_answer_says_no_ttft_was_reached(capsys):
     assert main(argv) == 3
     err = capsys.readouterr().err
     assert "min_ttft_s: none reachable" in err and "inf\n" not in err
+
+
+MTP = "ships no multi-token-prediction module"
+
+
+def test_mtp_for_a_model_without_a_module_is_warned(tmp_path, capsys):
+    """Speculative decoding by multi-token prediction drafts with the module a checkpoint
+    ships: DeepSeek-V3/R1 ship one (their config's num_nextn_predict_layers), Llama none."""
+    spec = {
+        "workload.speculative": "mtp",
+        "workload.draft_tokens": 1,
+        "workload.acceptance_rate": 0.8,
+    }
+    found = [w for w in warnings(load_problem(QUICK, spec)) if MTP in w]
+    assert len(found) == 1 and found[0].startswith("workload.speculative = 'mtp': llama3.1-70b")
+    stated = {**spec, "models.llama3.1-70b.num_nextn_predict_layers": 1}
+    assert not [w for w in warnings(load_problem(QUICK, stated)) if MTP in w]
+    deepseek = {**spec, "workload.model": "deepseek-r1"}
+    assert not [w for w in warnings(load_problem(QUICK, deepseek)) if MTP in w]
+    base = ["evaluate", "--chip", "h200", "--tp", "8", "--batch", "8"]
+    base += ["--speculative", "mtp", "--draft-tokens", "1", "--acceptance-rate", "0.8"]
+    assert main([*base, "--model", "llama3.1-8b"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("designer: warning: --speculative mtp: llama3.1-8b " + MTP)
+    assert main([*base, "--model", "deepseek-v3"]) == 0
+    assert MTP not in capsys.readouterr().err
+
+
+def test_a_config_states_its_mtp_modules(tmp_path, catalog):
+    import json
+
+    from designer.model.architecture import load_hf_config
+
+    assert catalog.model("deepseek-r1").num_nextn_predict_layers == 1
+    assert catalog.model("llama3.1-70b").num_nextn_predict_layers == 0
+    config = {
+        "num_hidden_layers": 2,
+        "hidden_size": 64,
+        "num_attention_heads": 4,
+        "vocab_size": 100,
+        "intermediate_size": 128,
+        "num_nextn_predict_layers": 1,
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert load_hf_config(path).num_nextn_predict_layers == 1

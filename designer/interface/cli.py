@@ -280,13 +280,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         engine=args.engine,
         **flags,
     )
-    from designer.interface.plausible import context_warning
+    from designer.interface.plausible import context_warning, mtp_warning
 
-    long = context_warning(
-        catalog.model(args.model), record["workload"]["context_tokens"], "--context"
-    )
-    if long:
-        print(f"designer: warning: {long}", file=sys.stderr)
+    model = catalog.model(args.model)
+    for line in (
+        context_warning(model, record["workload"]["context_tokens"], "--context"),
+        mtp_warning(model, flags.get("speculative", "none"), "--speculative mtp"),
+    ):
+        if line:
+            print(f"designer: warning: {line}", file=sys.stderr)
     m = record["metrics"]
     if m.get("serves_rate") is False:  # more users in flight than its micro-batches hold
         print(

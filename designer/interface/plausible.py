@@ -4,8 +4,9 @@ A fleet power cap under 1 kW is below what one accelerator draws (`max_power = "
 0.5 W; megawatts are `MW`), and a price under $1 is no accelerator's or fleet budget's price
 (a value meant in thousands or millions); a free chip (price 0) is worth saying, and so is a
 context beyond the model's `max_position_embeddings`. A supply of a chip the space does not
-search, and a rent term under the purchase basis, change nothing. Each warning is one line
-naming the key and value.
+search, and a rent term under the purchase basis, change nothing; speculative decoding by
+multi-token prediction (`mtp`) for a model that ships no MTP module assumes one. Each warning
+is one line naming the key and value.
 
 >>> from designer.optimize.problem import load_problem
 >>> p = load_problem("problems/quickstart.toml", {"limits.max_power": "500 mW"})
@@ -72,6 +73,10 @@ def warnings(problem: Any) -> list[str]:
         line = context_warning(wc.workload.model, wc.workload.context_tokens, key)
         if line:
             out.append(line)
+        said = f"{key.rpartition('.')[0]}.speculative = 'mtp'"
+        line = mtp_warning(wc.workload.model, wc.workload.speculative, said)
+        if line:
+            out.append(line)
     for chip in problem.chips:
         price = problem.catalog.chip(chip).price_usd
         if price == 0:
@@ -84,6 +89,20 @@ def warnings(problem: Any) -> list[str]:
                 "not thousands)"
             )
     return out
+
+
+def mtp_warning(model: Any, speculative: str, said: str) -> str | None:
+    """`speculative = "mtp"` for a model whose checkpoint ships no multi-token-prediction
+    module (`num_nextn_predict_layers` 0 or absent; None otherwise): the answer drafts with
+    one it assumes, a layer of the target's own shape, which the model does not have."""
+    if speculative != "mtp" or getattr(model, "num_nextn_predict_layers", 0) > 0:
+        return None
+    return (
+        f"{said}: {model.id} ships no multi-token-prediction module "
+        "(num_nextn_predict_layers is 0 or absent in its config); the answer assumes one, a "
+        "layer of its own shape (eagle or a draft model fits a model without one; "
+        f"--set models.{model.id}.num_nextn_predict_layers=1 states a module it has)"
+    )
 
 
 def context_warning(model: Any, context: int, key: str) -> str | None:

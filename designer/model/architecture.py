@@ -55,6 +55,9 @@ class Architecture:
     qk_rope_head_dim: int = 0
     qk_nope_head_dim: int = 0
     v_head_dim: int = 0
+    # multi-token prediction: the MTP modules the checkpoint ships (DeepSeek-V3's one), which
+    # `speculative = "mtp"` drafts with (0: none; the draft then assumes one, a warning)
+    num_nextn_predict_layers: int = 0
     # extras
     attention_bias: bool = False
     sliding_window: int = 0
