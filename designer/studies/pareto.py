@@ -50,6 +50,7 @@ MAX_POINTS = 1000  # levels of the rate: each one solve
 # values are the forward model's, so designs of one cost agree to rounding
 SAME_VALUE = 1e-9
 GALLOP = 16  # `fastest`: how much further above each tied design the next probe asks
+SEARCHED = ("capex", "power", "tco", "chips")  # the values `fastest` searches the ties of
 
 
 @dataclass
@@ -172,11 +173,10 @@ def fastest(base: Problem, rec: dict[str, Any], y: str, time_limit: float) -> di
     first just above it and then further each time the optimum still ties (`GALLOP`), and, once
     a level's optimum is worse (or infeasible), at the geometric middle of the two, until they
     are `BISECTION_RTOL` apart: no design of the value is faster than the one returned by more
-    than that. A probe not proven optimal stops the search. `cost_per_mtoken` counts the tokens at
-    the level, so its value moves with the level: its `rec` is kept."""
-    if y == "cost_per_mtoken" or rec.get("status") != "optimal":
+    than that. A probe not proven optimal stops the search. Only the objectives of `SEARCHED`
+    are searched (`_searched`); another's `rec` is kept."""
+    if not _searched({"record": rec}, y):
         return rec
-    sign = -1.0 if y == PER_CHIP else 1.0
     value = _value(rec, y)
     gap, above = WALK_STEP, None  # `above`: a level whose optimum does not tie
     for _ in range(MAX_WALK):
@@ -186,15 +186,21 @@ def fastest(base: Problem, rec: dict[str, Any], y: str, time_limit: float) -> di
         level = rate * (1 + gap) if above is None else math.sqrt(rate * above)
         probe = _at(base, level, time_limit)
         status = probe.get("status")
-        if status == "optimal" and sign * (_value(probe, y) - value) <= SAME_VALUE * max(
-            abs(value), 1.0
-        ):
+        if status == "optimal" and _value(probe, y) - value <= SAME_VALUE * max(abs(value), 1.0):
             rec, gap = probe, max(gap * GALLOP, BISECTION_RTOL)
         elif status in ("optimal", "infeasible"):
             above = level
         else:
             break
     return rec
+
+
+def _searched(point: dict[str, Any], y: str) -> bool:
+    """Whether `fastest` searched `point`'s ties: a proven optimum of an objective the level
+    does not move (not `cost_per_mtoken`, which counts tokens at the level, nor the serving
+    chart, whose objective is the system's tokens/s and its value that per chip in use). A
+    level up to its rate then has the same optimum, and the point is its fastest design."""
+    return y in SEARCHED and point["record"].get("status") == "optimal"
 
 
 def non_dominated(
@@ -278,6 +284,8 @@ def pareto(
         levels = [low]
     found, infeasible, unit = [], [], ""
     for level in levels:
+        if not complete and found and level <= found[-1][x] and _searched(found[-1], y):
+            continue  # the last point reaches it: the same optimum, its fastest design
         rec = _at(base, level, time_limit)
         unit = unit or (rec.get("objective") or {}).get("unit", "")
         if y == PER_CHIP:

@@ -12,7 +12,7 @@ from designer.model.errors import InfeasibleError, InputError
 from designer.optimize.problem import load_problem
 from designer.optimize.solve import solve
 from designer.studies import pareto
-from designer.studies.pareto import BISECTION_RTOL, lowest_level, rate_range
+from designer.studies.pareto import BISECTION_RTOL, PER_CHIP, fastest, lowest_level, rate_range
 from designer.studies.rows import achieved_rate, solve_record
 
 RATE = "sla.tokens_per_s_per_user"
@@ -64,6 +64,17 @@ def test_each_point_is_the_fastest_design_of_its_value():
         above = solve_record(problem, {RATE: p["tokens_per_s_per_user"] * (1 + BISECTION_RTOL)})
         assert above["status"] == "infeasible" or above["objective"]["value"] > p["value"]
     assert faster >= 1, "the quick start's levels tie: a point should have moved"
+
+
+def test_only_an_objective_the_level_does_not_move_is_searched(small):
+    """The serving chart maximizes the system's tokens/s and plots them per chip in use, and
+    cost_per_mtoken counts tokens at the level: neither value is the level's objective, so
+    their points stay the levels' optima (a search on them would drop frontier points)."""
+    rec = solve_record(small, {RATE: 1.0})
+    assert rec["status"] == "optimal"
+    for y in ("cost_per_mtoken", PER_CHIP):
+        assert fastest(small, rec, y, 60.0) is rec
+    assert fastest(small, {**rec, "status": "feasible"}, "capex", 60.0)["status"] == "feasible"
 
 
 def test_levels_beyond_reach_are_reported(small):
