@@ -112,3 +112,42 @@ def test_a_config_states_its_mtp_modules(tmp_path, catalog):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
     assert load_hf_config(path).num_nextn_predict_layers == 1
+
+
+ONE_CLASS = """
+[[class]]
+name = "chat"
+model = "llama3.1-8b"
+context_tokens = "200K"
+tokens_per_s_per_user = 50
+concurrent_users = 8
+speculative = "mtp"
+draft_tokens = 1
+acceptance_rate = 0.8
+
+[objective]
+minimize = "capex"
+
+[space]
+chips = ["h100-sxm"]
+"""
+
+
+def test_a_class_table_is_named_as_written_and_a_config_told_where_to_state_it(tmp_path, capsys):
+    """One [[class]] table is `class.NAME` in a warning (it said `workload`), and a config.json
+    model states its MTP module in the file (a --set of its id is no catalog entry's)."""
+    path = tmp_path / "one.toml"
+    path.write_text(ONE_CLASS)
+    found = warnings(load_problem(path))
+    assert [w.split(":")[0] for w in found] == [
+        "class.chat.context_tokens = 204,800",  # 200K: binary thousands
+        "class.chat.speculative = 'mtp'",
+    ]
+    assert "--set models.llama3.1-8b.num_nextn_predict_layers=1" in found[1]
+    config = "tests/fixtures/hf/llama-3.1-8b/config.json"
+    base = ["evaluate", "--model", config, "--chip", "h200", "--tp", "8", "--batch", "8"]
+    base += ["--speculative", "mtp", "--draft-tokens", "1", "--acceptance-rate", "0.8"]
+    assert main(base) == 0
+    err = capsys.readouterr().err
+    assert "num_nextn_predict_layers in its config.json states a module it has" in err
+    assert "--set models." not in err

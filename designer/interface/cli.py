@@ -285,7 +285,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = catalog.model(args.model)
     for line in (
         context_warning(model, record["workload"]["context_tokens"], "--context"),
-        mtp_warning(model, flags.get("speculative", "none"), "--speculative mtp"),
+        mtp_warning(
+            model,
+            flags.get("speculative", "none"),
+            "--speculative mtp",
+            model.id in catalog.raw["models"],
+        ),
     ):
         if line:
             print(f"designer: warning: {line}", file=sys.stderr)
@@ -767,8 +772,15 @@ def cmd_pareto(args: argparse.Namespace) -> int:
             "bounds, the frontier may lie below them",
             file=sys.stderr,
         )
-        return EXIT_SOLVER_LIMIT
-    return 0
+    slower = [p["level"] for p in front.points if p["fastest"] is False]
+    if slower:  # optimal at its level, but a design of its value may be faster
+        print(
+            f"designer: warning: {len(slower)} point(s) optimal at their level, but --time-limit "
+            "stopped the search for a faster design of the same value (levels "
+            f"{', '.join(f'{v:,.1f}' for v in slower)}): one may reach a higher rate",
+            file=sys.stderr,
+        )
+    return EXIT_SOLVER_LIMIT if stopped or slower else 0
 
 
 FORCE_HELP = (

@@ -65,18 +65,19 @@ def warnings(problem: Any) -> list[str]:
             f"= {problem.cost_basis.basis!r} it changes nothing"
         )
     for wc in getattr(problem, "classes", ()):
-        key = (
-            "workload.context_tokens"
-            if len(problem.classes) == 1
-            else f"class.{wc.name}.context_tokens"
-        )
-        line = context_warning(wc.workload.model, wc.workload.context_tokens, key)
-        if line:
-            out.append(line)
-        said = f"{key.rpartition('.')[0]}.speculative = 'mtp'"
-        line = mtp_warning(wc.workload.model, wc.workload.speculative, said)
-        if line:
-            out.append(line)
+        table = f"class.{wc.name}" if "class" in raw else "workload"  # one [[class]] too
+        model = wc.workload.model
+        for line in (
+            context_warning(model, wc.workload.context_tokens, f"{table}.context_tokens"),
+            mtp_warning(
+                model,
+                wc.workload.speculative,
+                f"{table}.speculative = 'mtp'",
+                model.id in problem.catalog.raw["models"],
+            ),
+        ):
+            if line:
+                out.append(line)
     for chip in problem.chips:
         price = problem.catalog.chip(chip).price_usd
         if price == 0:
@@ -91,17 +92,23 @@ def warnings(problem: Any) -> list[str]:
     return out
 
 
-def mtp_warning(model: Any, speculative: str, said: str) -> str | None:
+def mtp_warning(model: Any, speculative: str, said: str, in_catalog: bool) -> str | None:
     """`speculative = "mtp"` for a model whose checkpoint ships no multi-token-prediction
     module (`num_nextn_predict_layers` 0 or absent; None otherwise): the answer drafts with
-    one it assumes, a layer of the target's own shape, which the model does not have."""
+    one it assumes, a layer of the target's own shape, which the model does not have. A
+    catalog model (`in_catalog`) states one by a change, a config.json in the file."""
     if speculative != "mtp" or getattr(model, "num_nextn_predict_layers", 0) > 0:
         return None
+    state = (
+        f"--set models.{model.id}.num_nextn_predict_layers=1"
+        if in_catalog
+        else "num_nextn_predict_layers in its config.json"
+    )
     return (
         f"{said}: {model.id} ships no multi-token-prediction module "
         "(num_nextn_predict_layers is 0 or absent in its config); the answer assumes one, a "
-        "layer of its own shape (eagle or a draft model fits a model without one; "
-        f"--set models.{model.id}.num_nextn_predict_layers=1 states a module it has)"
+        f"layer of its own shape (eagle or a draft model fits a model without one; {state} "
+        "states a module it has)"
     )
 
 

@@ -55,8 +55,10 @@ SEARCHED = ("capex", "power", "tco", "chips")  # the values `fastest` searches t
 
 @dataclass
 class Frontier:
-    """Frontier `points` (each `{level, tokens_per_s_per_user, value, design, metrics}`, with
-    `fleet` when the optimum mixes configurations, plus the full `record`), the `levels` tried
+    """Frontier `points` (each `{level, tokens_per_s_per_user, value, design, metrics, fastest}`,
+    with `fleet` when the optimum mixes configurations, plus the full `record`; `fastest` as
+    `fastest` proved it: True, False when a limit stopped the search, None when not searched),
+    the `levels` tried
     and the `infeasible` ones (`{level, status, reason}`); `json()` is the `pareto --json`
     contract."""
 
@@ -68,7 +70,7 @@ class Frontier:
     infeasible: list[dict[str, Any]] = field(default_factory=list)
 
     def json(self) -> dict[str, Any]:
-        keys = ("level", self.x, "value", "design", "metrics")
+        keys = ("level", self.x, "value", "design", "metrics", "fastest")
         return {
             "x": self.x,
             "y": self.y,
@@ -82,6 +84,16 @@ class Frontier:
             "infeasible_levels": self.infeasible,
         }
 
+    def unproven(self) -> list[float]:
+        """The levels of the points a solver limit left unproven: not optimal at the level
+        (an upper bound of the frontier there), or optimal with the search for a faster design
+        of its value stopped (`fastest` False)."""
+        return [
+            p["level"]
+            for p in self.points
+            if p["record"].get("status") != "optimal" or p["fastest"] is False
+        ]
+
     def table(self):
         """The frontier as a rich table (what `designer pareto` prints)."""
         from rich.table import Table
@@ -89,7 +101,7 @@ class Frontier:
         from designer.studies.compare import money
 
         what = "maximum" if self.y == PER_CHIP else "minimum"
-        proven = all(p["record"].get("status") == "optimal" for p in self.points)
+        proven = not self.unproven()
         kind = "exact frontier" if proven else "frontier, NOT all points proven optimal"
         t = Table(title=f"{kind}: {what} {self.y} per tokens/s per user", title_justify="left")
         for col in ("level ≥", "tokens/s per user", f"{self.y} ({self.unit})", "design"):
@@ -126,9 +138,9 @@ def lowest_level(problem: Problem) -> float:
     design beats leave the frontier as dominated."""
     from designer.optimize.problem import INT_BOUNDS
 
-    wc = problem.classes[0]
-    if wc.serving is None or "requests_per_s" not in (problem.raw.get("sla") or {}):
+    if not _demand_from_rate(problem):
         return LOWEST_LEVEL
+    wc = problem.classes[0]
     most = INT_BOUNDS["sla.concurrent_users"]
     rate = wc.serving.requests_per_s * wc.workload.output_tokens / most  # λ·O/r = most
     return max(LOWEST_LEVEL, rate * (1 + 1e-6))
@@ -166,41 +178,54 @@ def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, fl
     return achieved_rate(low), ok
 
 
-def fastest(base: Problem, rec: dict[str, Any], y: str, time_limit: float) -> dict[str, Any]:
-    """Of the designs whose `y` ties with `rec`'s proven optimum, the one with the highest
-    tokens/s per user (a level's optimum is any design of that value: `solve`'s tie-break does
-    not ask for speed). `base` is solved above the rate of the fastest tied design found so far,
-    first just above it and then further each time the optimum still ties (`GALLOP`), and, once
-    a level's optimum is worse (or infeasible), at the geometric middle of the two, until they
-    are `BISECTION_RTOL` apart: no design of the value is faster than the one returned by more
-    than that. A probe not proven optimal stops the search. Only the objectives of `SEARCHED`
-    are searched (`_searched`); another's `rec` is kept."""
-    if not _searched({"record": rec}, y):
-        return rec
+def fastest(
+    base: Problem, rec: dict[str, Any], y: str, time_limit: float
+) -> tuple[dict[str, Any], bool | None]:
+    """(the fastest design, whether that is proven) of the designs whose `y` ties with `rec`'s
+    proven optimum: the one with the highest tokens/s per user (a level's optimum is any design
+    of that value: `solve`'s tie-break does not ask for speed). `base` is solved above the rate
+    of the fastest tied design found so far, first just above it and then further each time the
+    optimum still ties (`GALLOP`), and, once a level's optimum is worse (or infeasible), at the
+    geometric middle of the two, until they are `BISECTION_RTOL` apart: no design of the value
+    is faster than the one returned by more than that (True). A probe not proven optimal, or one
+    better than `rec` (an optimum that does not rise with the level), stops the search (False).
+    Only the objectives of `SEARCHED` are searched, and not when the level moves the demand
+    (`searchable`): `rec` and None."""
+    if not (searchable(base, y) and rec.get("status") == "optimal"):
+        return rec, None
     value = _value(rec, y)
+    tie = SAME_VALUE * max(abs(value), 1.0)
     gap, above = WALK_STEP, None  # `above`: a level whose optimum does not tie
     for _ in range(MAX_WALK):
         rate = achieved_rate(rec)
         if above is not None and above <= rate * (1 + BISECTION_RTOL):
-            break
+            return rec, True
         level = rate * (1 + gap) if above is None else math.sqrt(rate * above)
         probe = _at(base, level, time_limit)
         status = probe.get("status")
-        if status == "optimal" and _value(probe, y) - value <= SAME_VALUE * max(abs(value), 1.0):
-            rec, gap = probe, max(gap * GALLOP, BISECTION_RTOL)
-        elif status in ("optimal", "infeasible"):
+        if status == "infeasible" or (status == "optimal" and _value(probe, y) - value > tie):
             above = level
+        elif status == "optimal" and abs(_value(probe, y) - value) <= tie:
+            rec, gap = probe, max(gap * GALLOP, BISECTION_RTOL)
         else:
-            break
-    return rec
+            return rec, False
+    return rec, False
 
 
-def _searched(point: dict[str, Any], y: str) -> bool:
-    """Whether `fastest` searched `point`'s ties: a proven optimum of an objective the level
-    does not move (not `cost_per_mtoken`, which counts tokens at the level, nor the serving
-    chart, whose objective is the system's tokens/s and its value that per chip in use). A
-    level up to its rate then has the same optimum, and the point is its fastest design."""
-    return y in SEARCHED and point["record"].get("status") == "optimal"
+def searchable(problem: Problem, y: str) -> bool:
+    """Whether a frontier of `y` over `problem` searches its points' ties (`fastest`): its
+    objective must be one the level does not move (`SEARCHED`: not `cost_per_mtoken`, which
+    counts tokens at the level, nor the serving chart, whose objective is the system's tokens/s
+    and its value that per chip in use), and its demand too (not users from a request rate,
+    λ·O/r: a faster level asks for fewer users, so its optimum may be cheaper). Then a level's
+    optimum only rises with the level, and a level up to a point's rate has the point's value."""
+    return y in SEARCHED and not _demand_from_rate(problem)
+
+
+def _demand_from_rate(problem: Problem) -> bool:
+    """Whether `problem`'s users come from a request rate (λ·O/r at the level r)."""
+    wc = problem.classes[0]
+    return wc.serving is not None and "requests_per_s" in (problem.raw.get("sla") or {})
 
 
 def non_dominated(
@@ -284,7 +309,7 @@ def pareto(
         levels = [low]
     found, infeasible, unit = [], [], ""
     for level in levels:
-        if not complete and found and level <= found[-1][x] and _searched(found[-1], y):
+        if found and found[-1]["fastest"] and level <= found[-1][x]:
             continue  # the last point reaches it: the same optimum, its fastest design
         rec = _at(base, level, time_limit)
         unit = unit or (rec.get("objective") or {}).get("unit", "")
@@ -294,8 +319,9 @@ def pareto(
             reason = rec.get("explanation") or rec.get("error") or rec.get("status")
             infeasible.append({"level": level, "status": rec.get("status"), "reason": reason})
             continue
+        searched = None
         if not complete:  # the walk reaches the tied designs itself
-            rec = fastest(base, rec, y, time_limit)
+            rec, searched = fastest(base, rec, y, time_limit)
         found.append(
             {
                 "level": level,
@@ -303,6 +329,7 @@ def pareto(
                 "value": _value(rec, y),
                 "design": rec.get("design"),
                 "metrics": rec.get("metrics"),
+                "fastest": searched,
                 "record": rec,
             }
         )

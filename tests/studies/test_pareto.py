@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import tomllib
 
@@ -73,8 +74,24 @@ def test_only_an_objective_the_level_does_not_move_is_searched(small):
     rec = solve_record(small, {RATE: 1.0})
     assert rec["status"] == "optimal"
     for y in ("cost_per_mtoken", PER_CHIP):
-        assert fastest(small, rec, y, 60.0) is rec
-    assert fastest(small, {**rec, "status": "feasible"}, "capex", 60.0)["status"] == "feasible"
+        assert fastest(small, rec, y, 60.0) == (rec, None)
+    stopped = {**rec, "status": "feasible"}
+    assert fastest(small, stopped, "capex", 60.0) == (stopped, None)
+
+
+def test_a_search_a_limit_stops_is_said(small, small_path, monkeypatch, capsys):
+    """A probe a time limit leaves unproven stops the search: the point is its level's optimum,
+    a faster design of its value may exist, and pareto says so (warning, exit 4)."""
+    module = importlib.import_module("designer.studies.pareto")
+    rec = solve_record(small, {RATE: 1.0})
+    monkeypatch.setattr(module, "_at", lambda *a, **k: {"status": "solver-limit", "error": "x"})
+    assert fastest(small, rec, "capex", 60.0) == (rec, False)
+    monkeypatch.undo()
+    monkeypatch.setattr(module, "fastest", lambda base, rec, y, limit: (rec, False))
+    assert main(["pareto", str(small_path), "--points", "2", "--json"]) == 4
+    out, err = capsys.readouterr()
+    assert all(p["fastest"] is False for p in json.loads(out)["points"])
+    assert "stopped the search for a faster design of the same value" in err
 
 
 def test_levels_beyond_reach_are_reported(small):
@@ -105,7 +122,15 @@ def test_cli_json_and_out(small_path, tmp_path, capsys):
     assert data["x"] == "tokens_per_s_per_user" and data["y"] == "tco"
     assert data["unit"] == "USD/year" and data["points"]
     for p in data["points"]:
-        assert set(p) == {"level", "tokens_per_s_per_user", "value", "design", "metrics", "status"}
+        assert set(p) == {
+            "level",
+            "tokens_per_s_per_user",
+            "value",
+            "design",
+            "metrics",
+            "status",
+            "fastest",
+        }
     text = out.read_text()
     assert text.startswith("# written by designer")  # the mark that lets a re-run replace it
     assert text.count("\n") == len(data["points"]) + 2
@@ -151,6 +176,24 @@ def test_a_request_rate_problem_has_a_frontier(tmp_path, capsys):
         assert again.objective == pytest.approx(p["value"], rel=1e-9)
     assert main(["pareto", str(path), "--points", "3"]) == 0
     capsys.readouterr()
+
+
+def test_a_request_rate_frontier_keeps_its_levels_optima():
+    """Users from a request rate shrink as the level rises (λ·O/r), so the optimum need not
+    rise with the level (problems/serving-…: 2,401,000 USD at 14.67 tokens/s per user,
+    2,260,000 at 14.86): its points are not searched for faster tied designs, whose search
+    assumes it does, and each is its level's optimum."""
+    problem = load_problem("problems/serving-llama3.1-70b-30rps-ttft2s.toml")
+    assert not pareto_module().searchable(problem, "capex")
+    front = pareto(problem, "capex", points=5)
+    for p in front.points:
+        assert p["fastest"] is None
+        at_level = solve_record(problem, {RATE: p["level"]})
+        assert at_level["objective"]["value"] == pytest.approx(p["value"])
+
+
+def pareto_module():
+    return importlib.import_module("designer.studies.pareto")
 
 
 def test_what_a_frontier_cannot_sweep_is_named(tmp_path):
