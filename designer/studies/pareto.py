@@ -138,7 +138,7 @@ def lowest_level(problem: Problem) -> float:
     design beats leave the frontier as dominated."""
     from designer.optimize.problem import INT_BOUNDS
 
-    if not _demand_from_rate(problem):
+    if not demand_from_rate(problem):
         return LOWEST_LEVEL
     wc = problem.classes[0]
     most = INT_BOUNDS["sla.concurrent_users"]
@@ -219,11 +219,13 @@ def searchable(problem: Problem, y: str) -> bool:
     and its value that per chip in use), and its demand too (not users from a request rate,
     λ·O/r: a faster level asks for fewer users, so its optimum may be cheaper). Then a level's
     optimum only rises with the level, and a level up to a point's rate has the point's value."""
-    return y in SEARCHED and not _demand_from_rate(problem)
+    return y in SEARCHED and not demand_from_rate(problem)
 
 
-def _demand_from_rate(problem: Problem) -> bool:
-    """Whether `problem`'s users come from a request rate (λ·O/r at the level r)."""
+def demand_from_rate(problem: Problem) -> bool:
+    """Whether `problem`'s users come from a request rate (λ·O/r at the level r): its optimum
+    need not rise with the level, which `fastest` and a `complete` walk assume (a walk from a
+    level's optimum to just above its rate may miss a cheaper design in between)."""
     wc = problem.classes[0]
     return wc.serving is not None and "requests_per_s" in (problem.raw.get("sla") or {})
 

@@ -175,7 +175,10 @@ def test_a_request_rate_problem_has_a_frontier(tmp_path, capsys):
         again = solve(problem.with_changes({"sla.tokens_per_s_per_user": p["level"]}))
         assert again.objective == pytest.approx(p["value"], rel=1e-9)
     assert main(["pareto", str(path), "--points", "3"]) == 0
-    capsys.readouterr()
+    assert "--complete walks" not in capsys.readouterr().err
+    # a walk assumes the cheapest cost rises with the rate, which such users need not
+    assert main(["pareto", str(path), "--complete"]) == 0
+    assert "with users from requests_per_s (λ·O/r) it need not" in capsys.readouterr().err
 
 
 def test_a_request_rate_frontier_keeps_its_levels_optima():
