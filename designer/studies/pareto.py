@@ -120,7 +120,12 @@ class Frontier:
     def frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame([{"level": p["level"], **flatten(p["record"])} for p in self.points])
+        return pd.DataFrame(
+            [
+                {"level": p["level"], "fastest": p["fastest"], **flatten(p["record"])}
+                for p in self.points
+            ]
+        )
 
 
 def _at(problem: Problem, level: float, time_limit: float, strict: bool = False) -> dict[str, Any]:
