@@ -18,17 +18,41 @@ from designer.optimize import columns as cm
 from designer.optimize.problem import Problem, WorkloadClass
 
 
-def explain(problem: Problem, solve: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
+def explain(
+    problem: Problem, solve: Callable[..., Any], cols: Any = None
+) -> tuple[str, dict[str, Any]]:
     """A one-paragraph reason and the best achievable values (no pruning). When chips of the
     space were left out for their data (a missing number, or an estimated price with
     space.include_estimated = false), not their physics, the reason names them and whether the
     question is feasible with them. `solve` is the fleet solve (`designer.optimize.solve`),
-    passed in by its caller so that this module does not import it back."""
+    passed in by its caller so that this module does not import it back; `cols`, the solve's
+    columns, tell a class no configuration serves though each requirement alone is met."""
     for wc in problem.classes:
         found = _explain_class(problem, wc)
         if found is not None:
             return _with_data_causes(problem, solve, *found)
+    for j, wc in enumerate(problem.classes):
+        if cols is not None and not (cols.cls == j).any():  # asking `solve` again would loop
+            return _with_data_causes(problem, solve, *_no_configuration(problem, wc))
     return _with_data_causes(problem, solve, *_explain_limits(problem, solve))
+
+
+def _no_configuration(problem: Problem, wc: WorkloadClass) -> tuple[str, dict[str, Any]]:
+    """A class whose requirements each hold for some configuration (the checks of
+    `_explain_class` pass) but that no configuration meets together: in aggregated serving the
+    prompt chunks each step carries slow the decode those checks judge at batch 1."""
+    mode = wc.serving.mode if wc.serving is not None else None
+    chunks = (
+        " (aggregated serving: each step also carries prompt chunks, which the rate at batch 1 "
+        "leaves out)"
+        if mode == "aggregated"
+        else ""
+    )
+    return (
+        f"{_prefix(problem, wc)}no configuration of the space meets every requirement at "
+        f"{wc.target_utps:g} tokens/s per user at once, though each alone is met by "
+        f"some{chunks}; lower the rate or widen the space"
+    ), {}
 
 
 def data_exclusions(problem: Problem) -> list[tuple[str, str]]:

@@ -505,7 +505,7 @@ def _single_configuration(problem: Problem, cols, record: dict) -> dict[str, Any
 
 
 def _infeasible(problem: Problem, cols, start: float) -> InfeasibleError:
-    reason, best = explain(problem, solve)
+    reason, best = explain(problem, solve, cols)
     err = InfeasibleError(f"infeasible: {reason}")
     err.record = {
         "status": "infeasible",

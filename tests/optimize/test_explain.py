@@ -45,3 +45,25 @@ def test_kv_transfer_does_not_explain_aggregated_serving():
     pr = problem_from_dict(raw).with_changes({"chips.*.server_scale_out_bandwidth": "x1e-6"})
     sol = solve(pr)
     assert {r["phase"] for r in sol.record["fleet"]} == {"aggregated"}
+
+
+def test_a_rate_no_configuration_meets_with_its_prompt_chunks():
+    """Aggregated serving: each step carries prompt chunks, so a rate the batch-1 decode check
+    passes (184.1 tokens/s per user for Llama 3.1 8B on an H100 at TP 2) may be one no
+    configuration reaches. The explanation says so (was a RecursionError: the 'most users
+    within the limits' question, asked of a class without a column, asked itself again)."""
+    pr = problem_from_dict(
+        {
+            "workload": {"model": "llama3.1-8b", "prompt_tokens": 2000, "output_tokens": 500},
+            "sla": {"tokens_per_s_per_user": 183, "requests_per_s": 4, "ttft": "1 s"},
+            "serving": {"mode": "aggregated"},
+            "objective": {"minimize": "capex"},
+            "space": {"chips": ["h100-sxm"], "tp": [1, 2], "pp": [1]},
+        }
+    )
+    with pytest.raises(InfeasibleError) as exc:
+        solve(pr)
+    text = exc.value.record["explanation"]
+    assert "no configuration of the space meets every requirement at 183 tokens/s" in text
+    assert "aggregated serving: each step also carries prompt chunks" in text
+    assert solve(pr.with_changes({"sla.tokens_per_s_per_user": 182})).status == "optimal"
