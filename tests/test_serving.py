@@ -370,6 +370,10 @@ def test_every_answer_re_evaluates_through_evaluate(catalog, mode):
                 assert m.get(key) is None
             else:
                 assert m[key] == pytest.approx(row[key], rel=1e-9)
+        if row["phase"] != "prefill":  # the rates at the loaded TPOT, prompt chunks included
+            rates = ("", "_low", "_high")  # (evaluate gave the decode-only step's, round 23)
+            for key in ("system_tokens_per_s", *(f"tokens_per_s_per_user{e}" for e in rates)):
+                assert m[key] == pytest.approx(row[key], rel=1e-9), key
         if row["ttft_s"] is not None:
             assert row["ttft_low_s"] < row["ttft_s"]
             assert row["ttft_interval"]["of"] == ttft_interval.LOADED

@@ -307,4 +307,26 @@ def evaluate(
             else:  # the prompts fill the queue at the prediction: no steady state, no ends
                 m.update(dict.fromkeys(serving.TTFT_ENDS))
     record["profile"] = profiles.describe(prof)
-    return intervals.attach(record, prof, wl)
+    record = intervals.attach(record, prof, wl)
+    if requests_per_s is not None and phase == "aggregated":
+        _at_tpot(record)
+    return record
+
+
+def _at_tpot(record: dict[str, Any]) -> None:
+    """An aggregated replica's rates at its loaded TPOT, prompt chunks included: tokens/s per
+    user 1/TPOT, its 80% interval the same ratios about it as about the decode step's rate
+    (docs/model.md §8), the system's tokens/s and the cost per token with them — as `solve`
+    reports its aggregated rows (they were the decode-only step's)."""
+    m = record["metrics"]
+    tpot = m.get("tpot_s")
+    if not tpot or not np.isfinite(tpot) or not m["tokens_per_s_per_user"]:
+        return
+    scale = (1.0 / tpot) / m["tokens_per_s_per_user"]
+    for key in ("tokens_per_s_per_user", "tokens_per_s_per_user_low", "tokens_per_s_per_user_high"):
+        m[key] *= scale
+    for key in ("tokens_per_s_per_user_low", "tokens_per_s_per_user_high"):
+        if key in record.get("interval", {}):
+            record["interval"][key] *= scale
+    m["system_tokens_per_s"] *= scale
+    m["cost_per_mtoken_usd"] /= scale
