@@ -2,8 +2,10 @@
 of the problem's space, or per cost basis (buy, rent on demand, rent reserved), ranked by the
 objective, with the reason each loses.
 
-The ranked table is the answer's certificate: the first row is the optimum over the whole
-space, and every other row says by how much it is worse, or which requirement it cannot meet.
+The ranked table is the answer's certificate: the first row is the best member alone, and
+every other row says by how much it is worse, or which requirement it cannot meet. A fleet
+may mix members (`solve` over the whole space); when that beats every row, a note gives its
+optimum.
 
     >>> from designer.optimize.problem import load_problem
     >>> table = compare(load_problem("problems/quickstart.toml"), by="chip")   # doctest: +SKIP
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd  # loaded by frame() only: tables are written from it
 
 BY = ("chip", "memory", "tp", "basis")
+MIXED = ("chip", "memory", "tp")  # members of one space, which a fleet may mix
 # --by basis: the same question bought, rented on demand and rented reserved ([costs])
 BASES = {
     "purchase": {"costs.basis": "purchase"},
@@ -186,19 +189,40 @@ def compare(
                 kept.append(r)
         rows = kept[:top]
     sense = "maximize" if maximize else "minimize"
-    return Comparison(by, objective, unit, rows, sense, _mixing_note(problem, by, rows))
+    note = _mixing_note(problem, by, best, unit, maximize, time_limit)
+    return Comparison(by, objective, unit, rows, sense, note)
 
 
-def _mixing_note(problem: Problem, by: str, rows: list[dict[str, Any]]) -> str | None:
-    """When no chip (or memory technology) answers alone under limits or a supply, the whole
-    space may still answer with a mix of them, which no row of the comparison holds. (Without
-    limits a chip that reaches the rate serves any number of users: a mix cannot help.)"""
-    capped = bool(problem.limits) or bool(problem.supply)
-    if by not in ("chip", "memory") or len(rows) < 2 or not capped:
+def _mixing_note(
+    problem: Problem,
+    by: str,
+    best: dict[str, Any] | None,
+    unit: str,
+    maximize: bool,
+    time_limit: float,
+) -> str | None:
+    """The whole space's optimum (one more solve) when it beats every row: each row holds one
+    member alone, and a fleet may mix members — replicas of several chips or TP degrees round
+    the users more closely, limits and a supply cap each member, serving pools differ per
+    phase. None when the best row holds it, or for members that are not parts of one space
+    (`basis`)."""
+    if by not in MIXED or len(members(problem, by)) < 2:
         return None
-    if any(r["status"] in FEASIBLE for r in rows):
+    whole = solve_record(problem, None, time_limit=time_limit)
+    value = (whole.get("objective") or {}).get("value")
+    if whole.get("status") not in FEASIBLE or value is None:
         return None
-    return (
-        f"no {by} serves the question alone; a fleet mixing them may: designer solve "
-        f"{problem.where} answers over the whole space"
-    )
+    if best is not None:
+        ref = best["objective"]["value"]
+        gain = (value - ref) if maximize else (ref - value)
+        if gain <= 1e-9 * max(abs(ref), 1.0):
+            return None
+    rows = whole.get("fleet") or [whole.get("design") or {}]
+    mix = ", ".join(sorted({str(r.get(by)) for r in rows if r.get(by) is not None}))
+    answer = f"the whole space answers {money(value, unit)} with a fleet mixing {by} {mix}"
+    if best is None:
+        head = f"no {by} serves the question alone; {answer}"
+    else:
+        pct = 100 * abs(value - best["objective"]["value"]) / abs(best["objective"]["value"])
+        head = f"{answer}, {pct:.1f}% {'above' if maximize else 'below'} the best row"
+    return f"{head} (what designer solve answers)"

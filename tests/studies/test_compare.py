@@ -29,9 +29,9 @@ def test_rows_are_ranked_and_equal_direct_solves(small):
     assert values[: len(feasible)] == feasible  # feasible rows first
     for r in table.rows:
         assert r["objective"]["value"] == _direct(small, {"space.chips": [r["chip"]]})
-    # the first row is the optimum over the whole space
+    # here the first row is the optimum over the whole space: no note
     assert table.rows[0]["objective"]["value"] == pytest.approx(solve(small).objective)
-    assert table.rows[0]["reason"] == "best"
+    assert table.rows[0]["reason"] == "best" and table.note is None
     second = table.rows[1]
     gap = second["objective"]["value"] - values[0]
     assert second["reason"].startswith(f"costlier by ${gap:,.0f}")
@@ -131,3 +131,21 @@ def test_a_maximizing_problems_table_says_maximize():
     problem = load_problem("problems/h200x32-llama3-70b-serving-capacity.toml")
     table = compare(problem, "tp").table()
     assert str(table.title).startswith("maximize system_tokens_per_s")
+
+
+def test_a_fleet_mixing_members_that_beats_every_row_is_noted():
+    """Each row holds one member alone; a serving fleet mixing chips answers below the best of
+    them (b200 alone 2,520,000 USD, b200 + h200 + mi300x 2,401,000), and the note says so (the
+    docs said the first row was the optimum over the whole space, and the note looked only
+    under limits)."""
+    from designer.optimize.problem import load_problem
+
+    problem = load_problem(
+        "problems/serving-llama3.1-70b-30rps-ttft2s.toml", {"sla.tokens_per_s_per_user": 14.67}
+    )
+    table = compare(problem, by="chip")
+    best = table.rows[0]["objective"]["value"]
+    whole = solve(problem).objective
+    assert whole < best
+    assert table.note.startswith(f"the whole space answers ${whole:,.0f} with a fleet mixing chip")
+    assert f"{100 * (best - whole) / best:.1f}% below the best row" in table.note
