@@ -103,4 +103,4 @@ def test_spare_users_of_the_integer_answer_are_named():
     (entry,) = [e for e in solve(pr).record["sensitivity"] if e["requirement"].startswith("demand")]
     spare = int(entry["slack"] + 1e-6)
     assert spare >= 1, "the answer's replicas serve whole batches"
-    assert entry["note"].startswith(f"the answer serves {spare} user(s) more than asked")
+    assert entry["note"].startswith(f"the fleet has room for {spare} user(s) more than asked")

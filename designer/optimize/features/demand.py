@@ -43,7 +43,7 @@ def marginal(
             step = answer * (1 - data.mtokens / (data.mtokens + tokens))
             lowers = f" and the first lowers the cost per Mtoken by {step:.3g} USD"
         entry["note"] = (
-            f"the answer serves {spare} user(s) more than asked: the next {spare} "
+            f"the fleet has room for {spare} user(s) more than asked: the next {spare} "
             f"cost nothing{lowers}; the marginal holds beyond them"
         )
     return marginal, entry
