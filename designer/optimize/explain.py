@@ -38,20 +38,21 @@ def explain(
 
 
 def _no_configuration(problem: Problem, wc: WorkloadClass) -> tuple[str, dict[str, Any]]:
-    """A class whose requirements each hold for some configuration (the checks of
-    `_explain_class` pass) but that no configuration meets together: in aggregated serving the
-    prompt chunks each step carries slow the decode those checks judge at batch 1."""
+    """A class no configuration serves though the checks of `_explain_class` (each judged
+    alone, the rate at batch 1 of the decode step) pass: the requirements together, or what
+    those checks leave out — in aggregated serving the prompt chunks each step carries; under
+    `best`, those or a decode pool's KV transfer (whose check runs for disaggregated serving
+    only)."""
     mode = wc.serving.mode if wc.serving is not None else None
-    chunks = (
-        " (aggregated serving: each step also carries prompt chunks, which the rate at batch 1 "
-        "leaves out)"
-        if mode == "aggregated"
-        else ""
-    )
+    left_out = {
+        "aggregated": "the prompt chunks each aggregated step also carries",
+        "best": "the prompt chunks each aggregated step also carries, or the KV transfer to "
+        "a decode pool",
+    }.get(mode or "")
+    why = f": the checks at batch 1 leave out {left_out}" if left_out else ""
     return (
         f"{_prefix(problem, wc)}no configuration of the space meets every requirement at "
-        f"{wc.target_utps:g} tokens/s per user at once, though each alone is met by "
-        f"some{chunks}; lower the rate or widen the space"
+        f"{wc.target_utps:g} tokens/s per user at once{why}; lower the rate or widen the space"
     ), {}
 
 

@@ -218,7 +218,8 @@ def _mixing_note(
         if gain <= 1e-9 * max(abs(ref), 1.0):
             return None
     rows = whole.get("fleet") or [whole.get("design") or {}]
-    mix = ", ".join(sorted({str(r.get(by)) for r in rows if r.get(by) is not None}))
+    found = {r.get(by) for r in rows if r.get(by) is not None}
+    mix = ", ".join(str(v) for v in sorted(found, key=lambda v: (isinstance(v, str), v)))
     answer = f"the whole space answers {money(value, unit)} with a fleet mixing {by} {mix}"
     if best is None:
         head = f"no {by} serves the question alone; {answer}"

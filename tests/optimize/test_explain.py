@@ -65,5 +65,5 @@ def test_a_rate_no_configuration_meets_with_its_prompt_chunks():
         solve(pr)
     text = exc.value.record["explanation"]
     assert "no configuration of the space meets every requirement at 183 tokens/s" in text
-    assert "aggregated serving: each step also carries prompt chunks" in text
+    assert "leave out the prompt chunks each aggregated step also carries" in text
     assert solve(pr.with_changes({"sla.tokens_per_s_per_user": 182})).status == "optimal"
