@@ -314,19 +314,14 @@ def evaluate(
 
 
 def _at_tpot(record: dict[str, Any]) -> None:
-    """An aggregated replica's rates at its loaded TPOT, prompt chunks included: tokens/s per
-    user 1/TPOT, its 80% interval the same ratios about it as about the decode step's rate
-    (docs/model.md §8), the system's tokens/s and the cost per token with them — as `solve`
-    reports its aggregated rows (they were the decode-only step's)."""
+    """An aggregated replica's rates at its loaded TPOT, prompt chunks included
+    (`serving.rates_at_tpot`: tokens/s per user 1/TPOT and its interval), the system's tokens/s
+    and the cost per token with them — as `solve` reports its aggregated rows (they were the
+    decode-only step's). Without a TPOT (the prompts fill the queue) they stay."""
     m = record["metrics"]
     tpot = m.get("tpot_s")
     if not tpot or not np.isfinite(tpot) or not m["tokens_per_s_per_user"]:
         return
-    scale = (1.0 / tpot) / m["tokens_per_s_per_user"]
-    for key in ("tokens_per_s_per_user", "tokens_per_s_per_user_low", "tokens_per_s_per_user_high"):
-        m[key] *= scale
-    for key in ("tokens_per_s_per_user_low", "tokens_per_s_per_user_high"):
-        if key in record.get("interval", {}):
-            record["interval"][key] *= scale
+    scale = serving.rates_at_tpot(m, record["interval"])
     m["system_tokens_per_s"] *= scale
     m["cost_per_mtoken_usd"] /= scale

@@ -285,12 +285,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = catalog.model(args.model)
     for line in (
         context_warning(model, record["workload"]["context_tokens"], "--context"),
-        mtp_warning(
-            model,
-            flags.get("speculative", "none"),
-            "--speculative mtp",
-            model.id in catalog.raw["models"],
-        ),
+        mtp_warning(model, flags.get("speculative", "none"), "--speculative mtp", catalog),
     ):
         if line:
             print(f"designer: warning: {line}", file=sys.stderr)

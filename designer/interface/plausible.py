@@ -70,10 +70,7 @@ def warnings(problem: Any) -> list[str]:
         for line in (
             context_warning(model, wc.workload.context_tokens, f"{table}.context_tokens"),
             mtp_warning(
-                model,
-                wc.workload.speculative,
-                f"{table}.speculative = 'mtp'",
-                model.id in problem.catalog.raw["models"],
+                model, wc.workload.speculative, f"{table}.speculative = 'mtp'", problem.catalog
             ),
         ):
             if line:
@@ -92,16 +89,16 @@ def warnings(problem: Any) -> list[str]:
     return out
 
 
-def mtp_warning(model: Any, speculative: str, said: str, in_catalog: bool) -> str | None:
+def mtp_warning(model: Any, speculative: str, said: str, catalog: Any) -> str | None:
     """`speculative = "mtp"` for a model whose checkpoint ships no multi-token-prediction
     module (`num_nextn_predict_layers` 0 or absent; None otherwise): the answer drafts with
-    one it assumes, a layer of the target's own shape, which the model does not have. A
-    catalog model (`in_catalog`) states one by a change, a config.json in the file."""
+    one it assumes, a layer of the target's own shape, which the model does not have. A model
+    of `catalog` states one by a change, a config.json in the file."""
     if speculative != "mtp" or getattr(model, "num_nextn_predict_layers", 0) > 0:
         return None
     state = (
         f"--set models.{model.id}.num_nextn_predict_layers=1"
-        if in_catalog
+        if model.id in catalog.raw["models"]
         else "num_nextn_predict_layers in its config.json"
     )
     return (

@@ -116,6 +116,21 @@ def users_for_rate(requests_per_s: float, output_tokens: int, tokens_per_s_per_u
     return max(users, 1) if requests_per_s > 0 else users
 
 
+def rates_at_tpot(metrics: dict, interval: dict) -> float:
+    """A row's tokens/s per user set to its TPOT's, 1/TPOT (0 without one: a prefill row), and
+    its 80% interval (in `metrics` and `interval`) to the same ratios about it as about the
+    decode step's rate (the whole mean step, prompt chunks included, as uncertain as a decode
+    step: docs/model.md §8); returns the scale applied to the rate."""
+    tpot = metrics["tpot_s"]
+    rate = 1.0 / tpot if tpot else 0.0
+    scale = rate / metrics["tokens_per_s_per_user"] if metrics["tokens_per_s_per_user"] else 0.0
+    for key in ("tokens_per_s_per_user_low", "tokens_per_s_per_user_high"):
+        metrics[key] *= scale
+        interval[key] *= scale
+    metrics["tokens_per_s_per_user"] = rate
+    return scale
+
+
 def rate_for_users(users: float, output_tokens: int, tokens_per_s_per_user: float) -> float:
     """Little's law the other way: requests/s of `users` decoding at `r` tokens/s each."""
     return float(users) * tokens_per_s_per_user / output_tokens

@@ -100,15 +100,8 @@ def _row(
         if phase == "prefill":  # bound by its prompt's pass, not by a decode step it never runs
             rec["bottleneck"] = m["prefill_bottleneck"]
         if phase != "decode":  # the rates of the phase: 1/TPOT (0 for a prefill row)
+            serving.rates_at_tpot(m, rec["interval"])  # and its 80% interval
             tpot = m["tpot_s"]
-            rate = 1.0 / tpot if tpot else 0.0
-            # its 80% interval: the same ratios about 1/TPOT as about the decode step's rate (the
-            # whole mean step, prompt chunks included, as uncertain as a decode step: §8)
-            scale = rate / m["tokens_per_s_per_user"] if m["tokens_per_s_per_user"] else 0.0
-            for key in ("tokens_per_s_per_user_low", "tokens_per_s_per_user_high"):
-                m[key] *= scale
-                rec["interval"][key] *= scale
-            m["tokens_per_s_per_user"] = rate
             m["system_tokens_per_s"] = design.users / tpot if tpot else 0.0
             if wc.confidence:  # TPOT at the slow end: the whole mean step slower by `factor`
                 m["guaranteed_tokens_per_s_per_user"] = float(m["tokens_per_s_per_user"] / factor)

@@ -156,7 +156,8 @@ def compare(
     objective = problem.objective
     maximize = getattr(problem, "sense", "minimize") == "maximize"
     rows = []
-    for member, change in members(problem, by).items():
+    pool = members(problem, by)
+    for member, change in pool.items():
         rec = solve_record(problem, change, time_limit=time_limit, origin=f"compare --by {by}")
         obj = rec.get("objective") or {}
         objective = obj.get("name", objective)
@@ -189,13 +190,14 @@ def compare(
                 kept.append(r)
         rows = kept[:top]
     sense = "maximize" if maximize else "minimize"
-    note = _mixing_note(problem, by, best, unit, maximize, time_limit)
+    note = _mixing_note(problem, by, len(pool), best, unit, maximize, time_limit)
     return Comparison(by, objective, unit, rows, sense, note)
 
 
 def _mixing_note(
     problem: Problem,
     by: str,
+    count: int,
     best: dict[str, Any] | None,
     unit: str,
     maximize: bool,
@@ -204,9 +206,9 @@ def _mixing_note(
     """The whole space's optimum (one more solve) when it beats every row: each row holds one
     member alone, and a fleet may mix members — replicas of several chips or TP degrees round
     the users more closely, limits and a supply cap each member, serving pools differ per
-    phase. None when the best row holds it, or for members that are not parts of one space
-    (`basis`)."""
-    if by not in MIXED or len(members(problem, by)) < 2:
+    phase. None when the best row holds it, with fewer than `count` = 2 members, or for
+    members that are not parts of one space (`basis`)."""
+    if by not in MIXED or count < 2:
         return None
     whole = solve_record(problem, None, time_limit=time_limit)
     value = (whole.get("objective") or {}).get("value")

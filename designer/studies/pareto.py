@@ -208,9 +208,10 @@ def fastest(
         level = rate * (1 + gap) if above is None else math.sqrt(rate * above)
         probe = _at(base, level, time_limit)
         status = probe.get("status")
-        if status == "infeasible" or (status == "optimal" and _value(probe, y) - value > tie):
+        diff = _value(probe, y) - value if status == "optimal" else 0.0
+        if status == "infeasible" or (status == "optimal" and diff > tie):
             above = level
-        elif status == "optimal" and abs(_value(probe, y) - value) <= tie:
+        elif status == "optimal" and abs(diff) <= tie:
             rec, gap = probe, max(gap * GALLOP, BISECTION_RTOL)
         else:
             return rec, False
