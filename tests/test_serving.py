@@ -3,7 +3,7 @@ against brute force, monotonicity, and every answer's TTFT/TPOT re-evaluated by 
 
 from __future__ import annotations
 
-import bisect
+import dataclasses
 import itertools
 import json
 import math
@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from designer.calibration import profiles, ttft_interval
-from designer.calibration.evaluate import evaluate
 from designer.interface.cli import main
 from designer.model import perf, serving
 from designer.model.catalog import Catalog
@@ -22,7 +21,7 @@ from designer.model.workload import Workload
 from designer.optimize import columns as columns_mod
 from designer.optimize.problem import problem_from_dict
 from designer.optimize.solve import solve
-from tests.optimize import candidate_of
+from tests.optimize import candidate_of, evaluate_row
 
 
 @pytest.fixture(scope="module")
@@ -222,44 +221,65 @@ def test_bad_serving_input_is_an_input_error(catalog, change, key):
 # --- the optimizer ------------------------------------------------------------------------
 
 
-def _brute_force_chips(p) -> float:
-    """The fewest chips serving the class, from the unpruned columns, exhaustively: for every
-    split of the users into a aggregated and U − a decoded ones, the fewest aggregated chips
-    holding ≥ a users, decode chips holding ≥ U − a (unbounded covering knapsacks) and prefill
-    chips serving their (U − a)·r/O requests/s (every prefill pool up to the largest need)."""
-    c = columns_mod.build(p, prune=False)
+def _full_rates(p, c) -> np.ndarray:
+    """Per unpruned column, the requests/s one replica turns over at its full batch, from
+    `serving.replica` (not from the columns' own count): aggregated, its users at the TPOT
+    they get with the prompt chunks (Little's law at its own load); decode, p·b/(O·TPOT);
+    prefill, its capacity within the TTFT."""
     wc = p.classes[0]
-    U = wc.users
-    per_user = wc.target_utps / wc.workload.output_tokens
+    out = np.array(c.requests_capacity, dtype=float)
+    for k in np.flatnonzero(c.phase != "prefill"):
+        chip = c.chip_types[int(c.chip[k])].chip
+        prof = profiles.for_problem(p, chip, wc.workload)
+        wl = dataclasses.replace(wc.workload, efficiency=prof.efficiency)
+        agg = c.phase[k] == "aggregated"
+        m = serving.replica(
+            wl,
+            p.catalog,
+            chip,
+            tp=int(c.t[k]),
+            pp=int(c.p[k]),
+            batch=int(c.batch[k]),
+            ep=int(c.ep[k]),
+            attention=str(c.attention[k]),
+            phase=str(c.phase[k]),
+            requests_per_s=None if agg else 1.0,
+        )
+        users = int(c.p[k]) * int(c.batch[k])
+        out[k] = m["requests_per_s"] if agg else users / (wl.output_tokens * m["tpot_s"])
+    return out
 
-    def covering(sel):
-        best = [0.0] + [math.inf] * U
+
+def _brute_force_chips(p) -> float:
+    """The fewest chips serving the class's request rate λ, from the unpruned columns,
+    exhaustively: per phase, the most requests/s n chips turn over at full batches (an
+    unbounded knapsack over that phase's columns, `_full_rates`), then for every aggregated
+    pool the fewest decode chips turning over the rest and prefill chips serving it."""
+    c = columns_mod.build(p, prune=False)
+    lam = p.classes[0].serving.requests_per_s
+    rates = _full_rates(p, c)
+    tol = lam * (1 - 1e-12)
+
+    def most(sel, top):
+        best = [0.0] * (top + 1)
         ks = np.flatnonzero(sel)
-        for u in range(1, U + 1):
-            for k in ks:
-                best[u] = min(best[u], best[max(u - int(c.users[k]), 0)] + int(c.chips[k]))
+        for n in range(1, top + 1):
+            best[n] = max(
+                [best[n - 1]]
+                + [best[n - int(c.chips[k])] + rates[k] for k in ks if c.chips[k] <= n]
+            )
         return best
 
-    agg = covering(c.phase == "aggregated")
-    dec = covering(c.phase == "decode")
-    pf = np.flatnonzero(c.phase == "prefill")
-    bounds = [range(int(math.ceil(U * per_user / c.requests_capacity[k])) + 1) for k in pf]
-    pools = sorted(
-        (
-            sum(r * c.requests_capacity[k] for r, k in zip(reps, pf, strict=True)),
-            sum(r * int(c.chips[k]) for r, k in zip(reps, pf, strict=True)),
-        )
-        for reps in itertools.product(*bounds)
+    top = 64
+    agg, dec, pf = (most(c.phase == ph, top) for ph in ("aggregated", "decode", "prefill"))
+
+    def fewest(table, need):
+        return next((n for n, v in enumerate(table) if v >= need), math.inf) if need > 0 else 0
+
+    return min(
+        n + fewest(dec, tol - agg[n]) + (fewest(pf, tol - agg[n]) if agg[n] < tol else 0)
+        for n in range(top + 1)
     )
-    caps = [cap for cap, _ in pools]
-    suffix = [math.inf] * (len(pools) + 1)
-    for i in range(len(pools) - 1, -1, -1):
-        suffix[i] = min(suffix[i + 1], pools[i][1])
-
-    def prefill_chips(need: float) -> float:
-        return suffix[bisect.bisect_left(caps, need * (1 - 1e-12))] if need > 0 else 0.0
-
-    return min(agg[a] + dec[U - a] + prefill_chips((U - a) * per_user) for a in range(U + 1))
 
 
 @pytest.mark.parametrize("mode", ["aggregated", "disaggregated", "best"])
@@ -350,19 +370,7 @@ def test_every_answer_re_evaluates_through_evaluate(catalog, mode):
     assert sol.totals["cost_per_mtoken_with_prompts_usd"] < sol.totals["cost_per_mtoken_usd"]
     for row in sol.fleet:
         assert row["phase"] in (("aggregated",) if mode == "aggregated" else ("prefill", "decode"))
-        m = evaluate(
-            "llama3.1-8b",
-            row["chip"],
-            tp=row["tp"],
-            pp=row["pp"],
-            batch=row["batch"],
-            replicas=row["replicas"],
-            assumptions="deployment",
-            prompt_tokens=2000,
-            output_tokens=500,
-            requests_per_s=row["requests_per_s"],
-            phase=row["phase"],
-        )["metrics"]
+        m = evaluate_row(row, "llama3.1-8b", 2000, 500)
         # the loaded TTFT's interval too (`ttft_interval.loaded`, the same one-prompt ends)
         ends = ("ttft_low_s", "ttft_high_s", "ttft_p90_low_s", "ttft_p90_high_s")
         for key in ("ttft_s", "ttft_p90_s", "tpot_s", *ends):

@@ -310,7 +310,17 @@ def evaluate(
     record = intervals.attach(record, prof, wl)
     if requests_per_s is not None and phase == "aggregated":
         _at_tpot(record)
+    if requests_per_s is not None and phase != "prefill":
+        _at_rate(record, float(requests_per_s) * wl.output_tokens)
     return record
+
+
+def _at_rate(record: dict[str, Any], tokens: float) -> None:
+    """Replicas whose batches hold the users the request rate keeps in flight (`serves_rate`)
+    deliver that rate's tokens, λ·O tokens/s (Little's law), not their full batches' (fewer
+    users are in flight); the cost per token with them. Otherwise they stay: the batch is full."""
+    if record["metrics"].get("serves_rate") and tokens:
+        serving.tokens_at_rate(record["metrics"], tokens)
 
 
 def _at_tpot(record: dict[str, Any]) -> None:

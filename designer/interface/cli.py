@@ -718,7 +718,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_pareto(args: argparse.Namespace) -> int:
     from designer.model import outputs
     from designer.optimize.problem import load_problem
-    from designer.studies.pareto import PER_CHIP, demand_from_rate, pareto
+    from designer.studies.pareto import PER_CHIP, pareto
 
     _plot_target(args)
     if args.out:
@@ -765,15 +765,6 @@ def cmd_pareto(args: argparse.Namespace) -> int:
             f"designer: warning: {len(stopped)} point(s) not proven optimal within --time-limit "
             f"(levels {', '.join(f'{v:,.1f}' for v in stopped)}): their values are upper "
             "bounds, the frontier may lie below them",
-            file=sys.stderr,
-        )
-    if args.complete and demand_from_rate(problem):
-        print(
-            "designer: warning: --complete walks from each optimum to just above the rate it "
-            "reaches, which finds every frontier design when the cheapest cost rises with the "
-            "rate; with users from requests_per_s (λ·O/r) it need not, and a design between a "
-            "level and that rate may be missed (a frontier of --points levels answers each "
-            "level exactly)",
             file=sys.stderr,
         )
     slower = [p["level"] for p in front.points if p["fastest"] is False]

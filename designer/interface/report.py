@@ -428,11 +428,13 @@ def footer(record: dict[str, Any]) -> list[str]:
     lines = []
     for c in inp["classes"]:
         users = c["concurrent_users"]
+        asked = f" for {users:,} users" if users else ""
+        if c.get("requests_asked"):  # sized at each design's own TPOT (features.demand)
+            asked = f", {c['requests_per_s']:g} requests/s ({users:,} users at that rate)"
         lines.append(
             f"workload{' ' + c['name'] if len(inp['classes']) > 1 else ''}: {c['model']}, "
             f"{c['context_tokens']:,} tokens of context, weights {c['weight_dtype']}, "
-            f"KV {c['kv_dtype']}, {c['tokens_per_s_per_user']:g} tokens/s per user"
-            + (f" for {users:,} users" if users else "")
+            f"KV {c['kv_dtype']}, {c['tokens_per_s_per_user']:g} tokens/s per user{asked}"
         )
     for chip, prof in record.get("profiles", {}).items():
         lines.append(f"profile on {chip}: {prof['name']} — {prof['error']}")

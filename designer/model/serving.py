@@ -89,12 +89,15 @@ TTFT_ENDS = ("ttft_low_s", "ttft_high_s", "ttft_p90_low_s", "ttft_p90_high_s")
 @dataclass(frozen=True)
 class Serving:
     """How a class's requests are served: the TTFT target (p90, s), the request rate the class
-    asks for, the mode (aggregated | disaggregated | best) and the chunk budget (tokens)."""
+    asks for, the mode (aggregated | disaggregated | best) and the chunk budget (tokens).
+    `requests_asked`: the problem asks for the request rate (`sla.requests_per_s`), not for
+    concurrent users (the rate is then theirs at the SLA rate, `rate_for_users`)."""
 
     ttft_s: float
     requests_per_s: float
     mode: str = "best"
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
+    requests_asked: bool = False
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -129,6 +132,16 @@ def rates_at_tpot(metrics: dict, interval: dict) -> float:
         interval[key] *= scale
     metrics["tokens_per_s_per_user"] = rate
     return scale
+
+
+def tokens_at_rate(metrics: dict, tokens: float) -> None:
+    """A row's system tokens/s set to `tokens`, the λ·O tokens/s a request rate λ takes out of
+    its replicas (Little's law: fewer users are in flight than its batches hold), and its cost
+    per Mtoken (`metrics`, in place) to the same tokens."""
+    old = metrics["system_tokens_per_s"]
+    if metrics.get("cost_per_mtoken_usd") is not None and old:
+        metrics["cost_per_mtoken_usd"] *= old / tokens
+    metrics["system_tokens_per_s"] = tokens
 
 
 def rate_for_users(users: float, output_tokens: int, tokens_per_s_per_user: float) -> float:

@@ -99,9 +99,13 @@ def class_bounds(data: FleetData, criterion: str, upper: np.ndarray) -> ClassBou
         if demand <= 0 or j in two_rows or not len(idx):
             tables.append(None)
             continue
+        # whole units: a demand in users at the SLA rate that a request rate makes fractional
+        # is rounded up and so is what a column serves, a relaxation (the bound stays below)
+        demand = int(np.ceil(demand - 1e-9))
+        served = np.ceil(c.serves[idx] - 1e-9).astype(np.int64)
         g = -(-demand // MAX_UNITS)
         need = -(-demand // g)
-        units[idx] = np.minimum(-(-c.users[idx] // g), need)
+        units[idx] = np.minimum(-(-served // g), need)
         table = _cover(units[idx], w[idx], need)
         tables.append(table)
         bound += float(table[need])

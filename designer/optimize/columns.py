@@ -334,6 +334,7 @@ ARRAYS = (
     "limited_by",
     "phase",
     "requests_capacity",
+    "serves",
 )
 
 
@@ -354,6 +355,9 @@ class Columns:
     limited_by: np.ndarray  # what stops b* + 1: user-rate | memory-capacity | max-batch | …
     phase: np.ndarray  # aggregated | prefill | decode (serving.PHASES)
     requests_capacity: np.ndarray  # prefill columns: requests/s one replica serves (else 0)
+    # what one replica adds to its class's demand row, in users at the SLA rate: its users, or
+    # for a class asking for a request rate users × its rate / the SLA rate (features.demand)
+    serves: np.ndarray
     chip_types: tuple[ChipCost, ...]
     stats: tuple[dict[str, int], ...]  # per class: what each presolve step removed
     excluded: tuple[tuple[str, str], ...]  # (chip, why) for chips with no column left
@@ -638,6 +642,7 @@ def _phase_columns(
     # it goes first, and only the columns it keeps are evaluated at b* and b* + 1
     early = prune and phase != "prefill" and not fills
     early &= problem.objective != "system_tokens_per_s"
+    early &= not wc.by_requests  # a column serves by its rate too, known at b*
     if early:
         cut = np.minimum(bcap, blimit[idx]) if limits else bcap
         dom = _dominance(g.chip[idx], chips, (g.p[idx] * cut).astype(float))
@@ -671,21 +676,23 @@ def _phase_columns(
             tokens = g.metrics(wc, bcap, idx)["system_tokens_per_s"] if n else tokens
         users = g.p[idx] * bcap
         requests = np.zeros(n)
+    serves = _serves(c, bcap, idx) if phase != "prefill" else np.zeros(n)
     if fills and n:
         idx, bcap, chips, tokens, users, limited = _partial_fills(
             wc, g, idx, bcap, chips, tokens, limited
         )
         requests = np.zeros(len(idx))
+        serves = users.astype(float)
     if phase != "prefill":
-        value = tokens if problem.objective == "system_tokens_per_s" else users
+        value = tokens if problem.objective == "system_tokens_per_s" else serves
     if prune and not early:
         if fills:
             dom = _dominance_with_prefill(g.chip[idx], chips, users, value.astype(float), wc)
         else:
             dom = _dominance(g.chip[idx], chips, value.astype(float))
         sub["dominated"] = int((~dom).sum())
-        idx, bcap, chips, tokens, users, limited, requests = (
-            a[dom] for a in (idx, bcap, chips, tokens, users, limited, requests)
+        idx, bcap, chips, tokens, users, limited, requests, serves = (
+            a[dom] for a in (idx, bcap, chips, tokens, users, limited, requests, serves)
         )
     elif not prune:
         sub["dominated"] = 0
@@ -705,6 +712,7 @@ def _phase_columns(
         "limited_by": limited,
         "phase": np.full(len(idx), phase, dtype=object),
         "requests_capacity": requests.astype(float),
+        "serves": serves.astype(float),
         "removed_by": removed_by,
     }
 
@@ -752,12 +760,46 @@ def units_to_serve(users, per_unit) -> np.ndarray:
     return ceil_div(users, np.maximum(np.asarray(per_unit, dtype=np.int64), 1))
 
 
+def class_needs(problem: Problem) -> np.ndarray:
+    """Per class, its demand row's right-hand side (`WorkloadClass.need`: users, or a
+    request rate as users at the SLA rate)."""
+    return np.array([wc.need for wc in problem.classes], dtype=float)
+
+
+def _serves(c: Candidates, b, idx) -> np.ndarray:
+    """`Columns.serves` of the candidates `idx` at batch `b` in `c`'s phase: their users p·b,
+    or for a class asking for a request rate (`features.demand`) those users times the rate
+    they get at b over the SLA rate: 1/TPOT with the prompt chunks (aggregated) or the decode
+    step's, at the slow end under a confidence (`rate.slow_factor`); ≥ 1 where the rate
+    requirement holds."""
+    from designer.optimize.features import rate
+
+    idx = np.asarray(idx, dtype=np.int64)
+    users = (c.g.p[idx] * np.asarray(b)).astype(float)
+    if not c.wc.by_requests or not len(idx):
+        return users
+    m = phase_metrics(c, b, idx)
+    each = 1.0 / m["tpot_s"] if "tpot_s" in m else m["tokens_per_s_per_user"]
+    return users * each / rate.slow_factor(c.g, b, idx) / c.wc.target_utps
+
+
+def replicas_to_serve(need, serves) -> np.ndarray:
+    """⌈need / serves⌉: replicas of columns serving `serves` each (`Columns.serves`) that meet
+    a demand row's `need` (0 where nothing is asked, or where a column serves none: a prefill
+    column), to the row's relative tolerance."""
+    serves = np.asarray(serves, dtype=float)
+    need = np.broadcast_to(np.asarray(need, dtype=float), serves.shape)
+    out = np.zeros(serves.shape, dtype=np.int64)
+    on = serves > 0
+    out[on] = np.ceil(need[on] / serves[on] * (1 - 1e-12)).clip(min=0)
+    return out
+
+
 def single_configuration_fleets(problem: Problem, c: Columns) -> dict[str, np.ndarray]:
     """Per column, the fleet that serves its class with that column alone (the fewest
     replicas, whole servers), for a one-class problem: replicas, chips, servers and the
     objective `value` (inf where a limit breaks)."""
-    users = problem.classes[0].users or 0
-    reps = units_to_serve(users, c.users)
+    reps = replicas_to_serve(class_needs(problem)[c.cls], c.serves)
     chips = reps * c.chips
     sc = np.array([t.server_chips for t in c.chip_types])[c.chip]
     servers = servers_for(chips, sc)
@@ -792,8 +834,9 @@ def _fleet_value(problem: Problem, c: Columns, servers, chips) -> np.ndarray:
 
 
 def demanded_tokens_per_s(problem: Problem) -> float:
-    """Tokens/s the asked-for users receive at their SLA rates (0 when none are asked for)."""
-    return float(sum((wc.users or 0) * wc.target_utps for wc in problem.classes))
+    """Tokens/s the asked-for users receive at their SLA rates (0 when none are asked for); for
+    a request rate λ, λ·O (`WorkloadClass.need` users at the SLA rate)."""
+    return float(sum(wc.need * wc.target_utps for wc in problem.classes))
 
 
 def demanded_mtokens_per_year(problem: Problem) -> float:
@@ -826,9 +869,9 @@ def _bound_prune(problem: Problem, c: Columns) -> Columns:
     if not np.isfinite(incumbent):
         return _replace(c, incumbent=None)
     share = objective_share(problem, c)
-    rho = np.min(np.where(c.users > 0, share / np.maximum(c.users, 1), np.inf))
-    users = problem.classes[0].users or 0
-    bound = share + rho * np.maximum(users - c.users, 0)
+    rho = np.min(np.where(c.serves > 0, share / np.where(c.serves > 0, c.serves, 1), np.inf))
+    need = class_needs(problem)[0]
+    bound = share + rho * np.maximum(need - c.serves, 0)
     keep = bound <= incumbent * (1 + 1e-9) + 1e-12
     stats = tuple({**s, "bound_pruned": int((~keep).sum())} for s in c.stats)
     return _replace(c, mask=keep, stats=stats, incumbent=incumbent)

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from designer.model.errors import InputError
-from designer.optimize.columns import Columns, demanded_mtokens_per_year, units_to_serve
+from designer.optimize.columns import (
+    Columns,
+    class_needs,
+    demanded_mtokens_per_year,
+    replicas_to_serve,
+)
 from designer.optimize.problem import Problem
 
 KUSD, KW = 1e-3, 1e-3
@@ -29,7 +34,9 @@ class FleetData:
     server_tco: dict[int, float]  # k$/year per server
     rmax: np.ndarray  # replicas bound per column
     smax: dict[int, int]  # servers bound per chip type
-    demand: tuple[int, ...]  # users per class (0: none asked)
+    # per class, the demand row's right-hand side in users at the SLA rate (0: none asked):
+    # its users, or a request rate λ as λ·O/r (features.demand)
+    demand: tuple[float, ...]
     mtokens: float  # million tokens a year the asked-for users receive (cost_per_mtoken)
 
     @property
@@ -68,7 +75,7 @@ def fleet_data(problem: Problem, c: Columns) -> FleetData:
         server_tco={ty: _finite(ct[ty].per_server("tco")) * KUSD for ty in types},
         rmax=rmax,
         smax=smax,
-        demand=tuple(int(wc.users or 0) for wc in problem.classes),
+        demand=tuple(float(u) for u in class_needs(problem)),
         mtokens=demanded_mtokens_per_year(problem),
     )
 
@@ -84,8 +91,8 @@ def _replica_bounds(problem: Problem, c: Columns) -> np.ndarray:
     users with that column alone; (maximize) what the tightest limit or supply allows for that
     column alone. The requirement rows do the rest (they are never left to these bounds)."""
     if problem.sense == "minimize":
-        users = np.array([wc.users or 0 for wc in problem.classes])[c.cls]
-        r = units_to_serve(users, c.users)
+        users = class_needs(problem)[c.cls]  # in users at the SLA rate
+        r = replicas_to_serve(users, c.serves)
         pf = c.phase == "prefill"
         if pf.any():  # no more prompts than the requests of all the users
             per_user = np.array(

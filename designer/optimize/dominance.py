@@ -48,7 +48,7 @@ def replica_caps(problem: Problem, c: Columns, rmax: np.ndarray) -> np.ndarray:
     caps = np.array(rmax, dtype=np.int64)
     if not applies(problem) or not len(c):
         return caps
-    served = np.where(c.phase == "prefill", c.requests_capacity, c.users.astype(float))
+    served = np.where(c.phase == "prefill", c.requests_capacity, c.serves)
     keys = np.stack([c.cls, c.chip, np.unique(c.phase, return_inverse=True)[1]], axis=1)
     _, group = np.unique(keys, axis=0, return_inverse=True)
     for g in np.unique(group):

@@ -145,6 +145,25 @@ class WorkloadClass:
     # probability (designer.calibration.ttft_interval); None: at the prediction
     ttft_confidence: float | None = None
 
+    @property
+    def by_requests(self) -> bool:
+        """Whether the class asks for a request rate (`sla.requests_per_s`) rather than for
+        concurrent users (a class asking for as many users as possible, `users` None, asks
+        for neither)."""
+        return self.serving is not None and self.serving.requests_asked and self.users is not None
+
+    @property
+    def need(self) -> float:
+        """What the class's demand row asks for, in users at its SLA rate r
+        (`features.demand`): its users, or for a request rate λ the users λ·O/r decoding at r
+        (not rounded: the row holds λ exactly), at least one for any requests (as
+        `serving.users_for_rate`: every replica serves at least one, so this only keeps a tiny
+        rate above the solver's tolerance)."""
+        if self.by_requests:
+            users = self.serving.requests_per_s * self.workload.output_tokens / self.target_utps
+            return max(users, 1.0) if users > 0 else 0.0
+        return float(self.users or 0)
+
     def describe(self) -> dict[str, Any]:
         wl = self.workload
         out = {
@@ -166,6 +185,7 @@ class WorkloadClass:
                 output_tokens=wl.output_tokens,
                 ttft_s=s.ttft_s,
                 requests_per_s=s.requests_per_s,
+                requests_asked=s.requests_asked,
                 serving_mode=s.mode,
                 chunk_tokens=s.chunk_tokens,
             )
@@ -673,7 +693,11 @@ def _workload_class(
             requests = rate_for_users(users or 0, workload.output_tokens, rate)
         try:
             serving = Serving(
-                v["ttft"], requests, v.get("mode", "best"), v.get("chunk_tokens", CHUNK)
+                v["ttft"],
+                requests,
+                v.get("mode", "best"),
+                v.get("chunk_tokens", CHUNK),
+                requests_asked="requests_per_s" in v,
             )
         except InputError as exc:
             raise InputError(str(exc), where=where, key=_key(prefix, "serving", "mode")) from None

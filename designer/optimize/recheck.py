@@ -40,12 +40,24 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
             key=lambda k: (c.phase[k] != "aggregated", share[k], k),
         )
         left = wc.users if p.sense == "minimize" and wc.users else None
+        asked = wc.by_requests and p.sense == "minimize"
+        if asked:  # requests/s, spread at most what each replica turns over at a full batch
+            left = wc.serving.requests_per_s
         for k in (k for k in ks if c.phase[k] != "prefill"):
             r = replicas[k]
             capacity = r * int(c.users[k])
-            users = capacity if left is None else min(capacity, left)
-            if left is not None:
-                left -= users
+            requests = None
+            if asked:
+                most = r * float(c.serves[k]) * wc.target_utps / wc.workload.output_tokens
+                requests = min(most, left)
+                left -= requests
+                # a share of the replicas' requests needs at most that share of their slots:
+                # a lighter load only shortens the step
+                users = min(capacity, int(np.ceil(capacity * requests / most - 1e-9)))
+            else:
+                users = capacity if left is None else min(capacity, left)
+                if left is not None:
+                    left -= users
             batch = int(units_to_serve(users, r * int(c.p[k]))) if users else int(c.batch[k])
             design = Design(
                 c.chip_types[int(c.chip[k])].chip,
@@ -56,7 +68,7 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 int(c.ep[k]),
                 str(c.attention[k]),
             )
-            rows.append(_row(data, k, j, design, users, capacity))
+            rows.append(_row(data, k, j, design, users, capacity, requests))
         if wc.serving is not None:
             pf = [k for k in ks if c.phase[k] == "prefill"]
             rows += _prefill_rows(data, j, {k: replicas[k] for k in pf}, rows)
@@ -68,8 +80,9 @@ def _row(
 ) -> dict:
     """A fleet row: the forward model's record of column k's design, with the serving metrics
     of its phase at the requests it serves (`serving.replica`) for a class with requests
-    (`requests`, requests/s of the row: given for prefill rows; decode rows: their users' at
-    the class's rate; aggregated rows: their users' turning over at the TPOT they get, as the
+    (`requests`, requests/s of the row: given for prefill rows and for the rows of a class
+    asking for a request rate, their share of it; else decode rows: their users' at the
+    class's rate; aggregated rows: their users' turning over at the TPOT they get, as the
     columns count them — all by Little's law)."""
     p, c = data.problem, data.columns
     wc = p.classes[j]
@@ -92,6 +105,7 @@ def _row(
             rec["metrics"]["tokens_per_s_per_user"] / factor
         )
     phase = str(c.phase[k])
+    asked = wc.by_requests and p.sense == "minimize"
     if wc.serving is not None:
         if requests is None and phase == "decode":
             requests = serving.rate_for_users(users, wl.output_tokens, wc.target_utps)
@@ -105,6 +119,8 @@ def _row(
             m["system_tokens_per_s"] = design.users / tpot if tpot else 0.0
             if wc.confidence:  # TPOT at the slow end: the whole mean step slower by `factor`
                 m["guaranteed_tokens_per_s_per_user"] = float(m["tokens_per_s_per_user"] / factor)
+        if asked and phase != "prefill" and requests:  # its share of the rate: λ·O tokens/s
+            serving.tokens_at_rate(m, float(m["requests_per_s"]) * wl.output_tokens)
         if m["ttft_s"] is not None:  # the loaded TTFT's 80% interval (and guaranteed p90)
             rec["ttft_interval"] = _ttft_interval(data, j, wl, prof, design, phase, requests, m)
     else:
@@ -187,10 +203,9 @@ def _prefill_rows(
 ) -> list[dict]:
     """Prefill rows of class j: the requests of its decode rows, spread over the chosen prefill
     configurations (most requests per chip first, each up to its capacity)."""
-    p, c = data.problem, data.columns
-    wc = p.classes[j]
+    c = data.columns
     need = sum(
-        serving.rate_for_users(r["users_served"], wc.workload.output_tokens, wc.target_utps)
+        r["metrics"]["requests_per_s"]
         for r in rows
         if r["class_index"] == j and r["phase"] == "decode"
     )
@@ -219,7 +234,7 @@ def _cost_per_user(data: FleetData, k: int) -> float:
     c = data.columns
     ty = int(c.chip[k])
     per_chip = data.server_capex[ty] / data.server_chips[ty]
-    return per_chip * int(c.chips[k]) / max(int(c.users[k]), 1)
+    return per_chip * int(c.chips[k]) / max(float(c.serves[k]), 1e-300)
 
 
 def totals(data: FleetData, rows: list[dict], servers: dict[int, int]) -> dict[str, Any]:

@@ -488,8 +488,8 @@ def _single_configuration(problem: Problem, cols, record: dict) -> dict[str, Any
     if not len(values) or not np.isfinite(values.min()):
         return {"objective": None, "design": None, "saving": None}
     k = int(np.argmin(values))
-    users = problem.classes[0].users or 0
-    reps = int(columns_mod.units_to_serve(users, cols.users[k]))
+    need = columns_mod.class_needs(problem)[0]
+    reps = int(columns_mod.replicas_to_serve(need, cols.serves[k]))
     single = float(values[k])
     return {
         "objective": single,

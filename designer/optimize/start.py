@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from designer.optimize.columns import replicas_to_serve
 from designer.optimize.data import FleetData
 from designer.optimize.modeling import pyo
 from designer.optimize.solver import Solver, tie_limit
@@ -170,8 +171,8 @@ def _covered(data: FleetData, x: np.ndarray, caps: np.ndarray, kept: set[int]) -
         if not (c.phase[mine] == "aggregated").all() or not wc.users:
             continue
         down = np.where(mine, np.floor(x + 1e-6), 0.0)
-        left = wc.users - float(c.users[mine] @ down[mine])
-        n = np.ceil(max(left, 0.0) / np.maximum(c.users, 1))
+        left = data.demand[j] - float(c.serves[mine] @ down[mine])
+        n = replicas_to_serve(max(left, 0.0), c.serves).astype(float)
         cost = np.where(mine & (down + n <= caps), n * c.chips * per_chip[c.chip], np.inf)
         k = int(np.argmin(cost))
         if np.isfinite(cost[k]):

@@ -129,9 +129,9 @@ def class_bounds(problem: Any) -> np.ndarray:
     cols = cm.build(problem)
     share = cm.objective_share(problem, cols)
     rho = np.full((len(problem.classes), len(problem.chips)), np.inf)
-    np.minimum.at(rho, (cols.cls, cols.chip), share / np.maximum(cols.users, 1))
-    users = np.array([wc.users or 0 for wc in problem.classes], dtype=float)
-    return rho * users[:, None]
+    per = share / np.where(cols.serves > 0, cols.serves, 1.0)
+    np.minimum.at(rho, (cols.cls, cols.chip), np.where(cols.serves > 0, per, np.inf))
+    return rho * cm.class_needs(problem)[:, None]
 
 
 def fixed_cost(problem: Any) -> float:

@@ -222,18 +222,17 @@ def searchable(problem: Problem, y: str) -> bool:
     """Whether a frontier of `y` over `problem` searches its points' ties (`fastest`): its
     objective must be one the level does not move (`SEARCHED`: not `cost_per_mtoken`, which
     counts tokens at the level, nor the serving chart, whose objective is the system's tokens/s
-    and its value that per chip in use), and its demand too (not users from a request rate,
-    λ·O/r: a faster level asks for fewer users, so its optimum may be cheaper). Then a level's
-    optimum only rises with the level, and a level up to a point's rate has the point's value."""
-    return y in SEARCHED and not demand_from_rate(problem)
+    and its value that per chip in use). Then a level's optimum only rises with the level (a
+    request rate's demand too: it is sized at each design's own TPOT, `features.demand`, and
+    a faster level only removes designs or shrinks their batches), and a level up to a point's
+    rate has the point's value."""
+    return y in SEARCHED
 
 
 def demand_from_rate(problem: Problem) -> bool:
-    """Whether `problem`'s users come from a request rate (λ·O/r at the level r): its optimum
-    need not rise with the level, which `fastest` and a `complete` walk assume (a walk from a
-    level's optimum to just above its rate may miss a cheaper design in between)."""
-    wc = problem.classes[0]
-    return wc.serving is not None and "requests_per_s" in (problem.raw.get("sla") or {})
+    """Whether `problem`'s users come from a request rate (λ·O/r at the level r, so a low
+    level asks for many: `lowest_level`)."""
+    return problem.classes[0].by_requests
 
 
 def non_dominated(

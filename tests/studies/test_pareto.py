@@ -175,24 +175,28 @@ def test_a_request_rate_problem_has_a_frontier(tmp_path, capsys):
         again = solve(problem.with_changes({"sla.tokens_per_s_per_user": p["level"]}))
         assert again.objective == pytest.approx(p["value"], rel=1e-9)
     assert main(["pareto", str(path), "--points", "3"]) == 0
-    assert "--complete walks" not in capsys.readouterr().err
-    # a walk assumes the cheapest cost rises with the rate, which such users need not
     assert main(["pareto", str(path), "--complete"]) == 0
-    assert "with users from requests_per_s (λ·O/r) it need not" in capsys.readouterr().err
+    assert "warning" not in capsys.readouterr().err
 
 
-def test_a_request_rate_frontier_keeps_its_levels_optima():
-    """Users from a request rate shrink as the level rises (λ·O/r), so the optimum need not
-    rise with the level (problems/serving-…: 2,401,000 USD at 14.67 tokens/s per user,
-    2,260,000 at 14.86): its points are not searched for faster tied designs, whose search
-    assumes it does, and each is its level's optimum."""
+def test_a_request_rate_frontier_rises_with_the_level():
+    """A request rate's demand is sized at each design's own TPOT (`features.demand`), so the
+    optimum rises with the level (sized at the SLA rate it did not: on problems/serving-… 2,401,000
+    USD at 14.67 tokens/s per user, 2,260,000 at 14.86): its points are searched for faster
+    tied designs, each is its level's optimum and a level just above its rate costs more."""
     problem = load_problem("problems/serving-llama3.1-70b-30rps-ttft2s.toml")
-    assert not pareto_module().searchable(problem, "capex")
-    front = pareto(problem, "capex", points=5)
+    assert pareto_module().searchable(problem, "capex")
+    cheaper = solve_record(problem, {RATE: 14.67})["objective"]["value"]
+    assert cheaper <= solve_record(problem, {RATE: 14.86})["objective"]["value"]
+    front = pareto(problem, "capex", points=4)
+    assert [p["value"] for p in front.points] == sorted(p["value"] for p in front.points)
     for p in front.points:
-        assert p["fastest"] is None
+        assert p["fastest"] is True
         at_level = solve_record(problem, {RATE: p["level"]})
         assert at_level["objective"]["value"] == pytest.approx(p["value"])
+        above = solve_record(problem, {RATE: p["tokens_per_s_per_user"] * 1.001})
+        value = (above.get("objective") or {}).get("value")
+        assert value is None or value > p["value"]
 
 
 def pareto_module():

@@ -1,11 +1,13 @@
 """Disaggregated serving: the prefill pool of a class keeps up with the requests of the users
 its aggregated replicas leave to the decode pool,
-Σ_{prefill k} λ_k · R_k + (r / O) · Σ_{aggregated k} users_k · R_k ≥ (r / O) · U
+Σ_{prefill k} λ_k · R_k + (r / O) · Σ_{aggregated k} serves_k · R_k ≥ (r / O) · U
 (`prefill_pool`), λ_k the requests/s one prefill replica serves within the p90 TTFT and its KV
 egress (`serving.prefill_capacity`), r / O the requests/s of one user decoding at the class's
-rate (Little's law). The demand row makes the decode pool hold those users; its spare slots
-bring no requests, so they need no prefill. Under `maximize` every user of a decode replica
-counts, so the pool serves all of their requests:
+rate (Little's law), serves_k and U in users at that rate (`features.demand`: for a class
+asking for a request rate, (r / O) · U is that rate and (r / O) · serves_k the requests/s an
+aggregated replica turns over at its own TPOT). The demand row makes the decode pool hold
+those users; its spare slots bring no requests, so they need no prefill. Under `maximize`
+every user of a decode replica counts, so the pool serves all of their requests:
 Σ_{prefill k} λ_k · R_k ≥ (r / O) · Σ_{decode k} users_k · R_k."""
 
 from __future__ import annotations
@@ -77,14 +79,14 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
                 for k in served
                 if c.phase[k] == "decode"
             )
-        else:
+        else:  # a request rate's λ (at least one user's, as the demand row)
             demand = per_user(data, j) * data.demand[j]
         return (
             sum(
                 (
                     float(c.requests_capacity[k])
                     if c.phase[k] == "prefill"
-                    else per_user(data, j) * int(c.users[k])
+                    else per_user(data, j) * float(c.serves[k])
                 )
                 * m.replicas[k]
                 for k in serve
