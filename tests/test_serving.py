@@ -224,8 +224,8 @@ def test_bad_serving_input_is_an_input_error(catalog, change, key):
 def _full_rates(p, c) -> np.ndarray:
     """Per unpruned column, the requests/s one replica turns over at its full batch, from
     `serving.replica` (not from the columns' own count): aggregated, its users at the TPOT
-    they get with the prompt chunks (Little's law at its own load); decode, p·b/(O·TPOT);
-    prefill, its capacity within the TTFT."""
+    they get with the prompt chunks (Little's law at its own load); decode, p·b/(O·TPOT) up to
+    the KV it can take in; prefill, its capacity within the TTFT."""
     wc = p.classes[0]
     out = np.array(c.requests_capacity, dtype=float)
     for k in np.flatnonzero(c.phase != "prefill"):
@@ -246,7 +246,10 @@ def _full_rates(p, c) -> np.ndarray:
             requests_per_s=None if agg else 1.0,
         )
         users = int(c.p[k]) * int(c.batch[k])
-        out[k] = m["requests_per_s"] if agg else users / (wl.output_tokens * m["tpot_s"])
+        if agg:
+            out[k] = m["requests_per_s"]
+        else:  # at most the requests whose KV it takes in (utilization at 1 request/s)
+            out[k] = min(users / (wl.output_tokens * m["tpot_s"]), 1 / m["kv_link_utilization"])
     return out
 
 
@@ -306,6 +309,29 @@ def test_optimum_equals_brute_force(catalog, mode, ttft, rate, prompt, output):
     except Exception:  # noqa: BLE001 - infeasible answers are compared too
         value = math.inf
     assert value == _brute_force_chips(p)
+
+
+@pytest.mark.parametrize("bandwidth", ["20 GB/s", "40 GB/s"])
+def test_kv_limited_decode_pool_equals_brute_force(catalog, bandwidth):
+    """32,000-token prompts over a thin scale-out link: a decode replica's users turn over at
+    its own rate, so the KV it takes in caps the requests/s it serves (its batch, sized at the
+    SLA rate, let it take in up to 2.4× its link before)."""
+    changes = {
+        "serving.mode": "disaggregated",
+        "sla.ttft": "2 s",
+        "sla.tokens_per_s_per_user": 20,
+        "sla.requests_per_s": 6,
+        "workload.prompt_tokens": 32000,
+        "workload.output_tokens": 200,
+    }
+    p = _problem(catalog, **changes).with_changes(
+        {"chips.h100-sxm.server_scale_out_bandwidth": bandwidth}
+    )
+    sol = solve(p)
+    assert sol.objective == _brute_force_chips(p)
+    assert "kv-transfer" in {r["batch_limited_by"] for r in sol.fleet if r["phase"] == "decode"}
+    for r in sol.fleet:
+        assert r["kv_link_utilization"] <= 1 + 1e-9
 
 
 def test_aggregated_batch_is_the_largest_feasible_by_scan(catalog):

@@ -5,11 +5,12 @@ over chip types of a non-negative number per whole server (plus non-negative fix
 chip type adopted), or the chips themselves. Whole servers hold at least the chips in use, so
 any fleet's criterion is at least Σ_k w_k · R_k, with w_k = chips_k × the criterion per chip
 of column k's type. That sum splits by class: class j's replicas must cover its U_j users,
-Σ_{k of j} users_k · R_k ≥ U_j, so it is at least K_j, the least cost of whole replicas that
-cover them — an integer knapsack-cover, solved exactly by dynamic programming (`_cover`). The
-fleet's criterion is then at least B = Σ_j K_j: a bound that knows replicas are whole, which
-the LP relaxation does not (with few users per class it is most of the distance to the
-optimum).
+Σ_{k of j} serves_k · R_k ≥ U_j (`features.demand`; where a request rate makes them
+fractional, in whole units ⌈serves_k⌉ against ⌈U_j⌉, a relaxation), so it is at least K_j,
+the least cost of whole replicas that cover them — an integer knapsack-cover, solved exactly by
+dynamic programming (`_cover`). The fleet's criterion is then at least B = Σ_j K_j: a bound
+that knows replicas are whole, which the LP relaxation does not (with few users per class it
+is most of the distance to the optimum).
 
 Forcing r replicas of column k of class j costs class j at least
 Δ_k(r) = r · w_k + K_j(U_j − r · users_k) − K_j(U_j) more (K_j of what the r replicas leave,

@@ -6,16 +6,21 @@ requirement of the class (`features.PER_CONFIGURATION`: the user rate, the memor
 TTFT and the KV transfer), each non-decreasing in the batch, so a vectorized bisection is exact.
 Every objective and limit depends on how many replicas run, never on how full they are, so a
 replica never needs to run below `b*`: the column — users per replica `p·b*`, chips per replica
-`t·p`, the system tokens/s at `b*` — is exact, and the MILP chooses among columns. The one
-exception: under `maximize` with disaggregated serving, the prefill pool serves every request
-of a decode replica's users, so a fuller replica needs more prefill; decode columns then come
-at every batch 1 … b* (`_partial_fills`).
+`t·p`, the system tokens/s at `b*` — is exact, and the MILP chooses among columns. For a class
+asking for a request rate a column serves its users × the rate they get at `b*` / the SLA rate
+(`_serves`: its requests/s at `b*` in users at the SLA rate, capped by the KV it takes in), also
+largest at `b*` as a replica's tokens/s grow with its batch; a replica given fewer requests than
+that runs lighter and faster than its column says (the rate is held at the full batch, a
+conservative sizing: docs/model.md §9). The one exception: under `maximize` with disaggregated
+serving, the prefill pool serves every request of a decode replica's users, so a fuller replica
+needs more prefill; decode columns then come at every batch 1 … b* (`_partial_fills`).
 
-The presolve removes, and counts, the candidates that cannot be in an optimal fleet:
-impossible partitions (`partition`), weights that do not fit, rates out of reach at batch 1, chips
-without the cost data the objective or a limit needs, a single replica over a limit or the
-supply, columns dominated by another column of the same chip type (no more chips, no fewer
-users), and — against a feasible incumbent — columns whose cheapest use already costs more.
+The presolve removes, and counts, the candidates that cannot be in an optimal fleet: impossible
+partitions (`partition`), weights that do not fit, rates out of reach at batch 1, chips without
+the cost data the objective or a limit needs, a single replica over a limit or the supply,
+columns dominated by another column of the same chip type (no more chips, serving no fewer
+users: `serves`), and — against a feasible incumbent — columns whose cheapest use already costs
+more.
 """
 
 from __future__ import annotations
@@ -676,7 +681,10 @@ def _phase_columns(
             tokens = g.metrics(wc, bcap, idx)["system_tokens_per_s"] if n else tokens
         users = g.p[idx] * bcap
         requests = np.zeros(n)
-    serves = _serves(c, bcap, idx) if phase != "prefill" else np.zeros(n)
+    serves = np.zeros(n)
+    if phase != "prefill":
+        serves, capped = _serves(c, bcap, idx)
+        limited = np.where(capped != "", capped, limited).astype(object)
     if fills and n:
         idx, bcap, chips, tokens, users, limited = _partial_fills(
             wc, g, idx, bcap, chips, tokens, limited
@@ -766,21 +774,31 @@ def class_needs(problem: Problem) -> np.ndarray:
     return np.array([wc.need for wc in problem.classes], dtype=float)
 
 
-def _serves(c: Candidates, b, idx) -> np.ndarray:
-    """`Columns.serves` of the candidates `idx` at batch `b` in `c`'s phase: their users p·b,
-    or for a class asking for a request rate (`features.demand`) those users times the rate
-    they get at b over the SLA rate: 1/TPOT with the prompt chunks (aggregated) or the decode
-    step's, at the slow end under a confidence (`rate.slow_factor`); ≥ 1 where the rate
-    requirement holds."""
+def _serves(c: Candidates, b, idx) -> tuple[np.ndarray, np.ndarray]:
+    """`Columns.serves` of the candidates `idx` at batch `b` in `c`'s phase, and the name of the
+    requirement that caps it ("" where none does): their users p·b, or for a class asking for
+    a request rate (`features.demand`) those users times the rate they get at b over the SLA
+    rate: 1/TPOT with the prompt chunks (aggregated) or the decode step's, at the slow end
+    under a confidence (`rate.slow_factor`); ≥ 1 where the rate requirement holds. A decode
+    replica's requests/s are capped by each requirement with a `requests` face (the KV it
+    takes in, `kv_transfer`), in users at the SLA rate: its requests/s × O / r."""
     from designer.optimize.features import rate
 
     idx = np.asarray(idx, dtype=np.int64)
     users = (c.g.p[idx] * np.asarray(b)).astype(float)
+    capped = np.full(len(idx), "", dtype=object)
     if not c.wc.by_requests or not len(idx):
-        return users
+        return users, capped
     m = phase_metrics(c, b, idx)
     each = 1.0 / m["tpot_s"] if "tpot_s" in m else m["tokens_per_s_per_user"]
-    return users * each / rate.slow_factor(c.g, b, idx) / c.wc.target_utps
+    serves = users * each / rate.slow_factor(c.g, b, idx) / c.wc.target_utps
+    if c.phase == "decode":
+        per_request = c.wc.workload.output_tokens / c.wc.target_utps
+        for f in requirements(c.wc, c.phase, "requests"):
+            cap = np.asarray(f.requests(c, idx), dtype=float) * per_request
+            capped = np.where(cap < serves, f.NAME, capped).astype(object)
+            serves = np.minimum(serves, cap)
+    return serves, capped
 
 
 def replicas_to_serve(need, serves) -> np.ndarray:

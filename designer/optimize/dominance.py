@@ -1,7 +1,7 @@
 """Exchange bounds on replicas: caps that some lexicographically optimal fleet meets.
 
 Two columns k and k' of the same class, chip type and serving phase: when b replicas of k'
-serve at least what a replicas of k serve (users; requests/s for prefill) on fewer chips
+serve at least what a replicas of k serve (`Columns.serves`; requests/s for prefill) on fewer chips
 (b·chips_k' < a·chips_k), or on as many chips in fewer, larger replicas (b < a), then a
 replicas of k can be exchanged for b of k' in any fleet. The exchange keeps every requirement
 row met (demand and the prefill pool count what replicas serve on their ≥ side), the servers

@@ -214,10 +214,19 @@ def _explain_limits(problem: Problem, solve: Callable[..., Any]) -> tuple[str, d
             if capped
             else ""
         )
+        within = f"within the limits ({_limits_text(problem)}{_fleet_caps(problem)})"
+        if wc.by_requests:  # asked in requests/s: what that fleet turns over, at its own TPOT
+            turned = float(most.totals["requests_per_s"])
+            best["requests_per_s_within_limits"] = turned
+            return (
+                f"{_prefix(problem, wc)}{wc.serving.requests_per_s:g} requests/s at "
+                f"{wc.target_utps:g} tokens/s per user do not fit {within}: the fleet holding "
+                f"the most users, {served}, turns over {turned:.4g} requests/s at its own TPOT "
+                f"(at least that many fit){hint}"
+            ), best
         return (
             f"{_prefix(problem, wc)}{wc.users} concurrent users at {wc.target_utps:g} "
-            f"tokens/s each do not fit within the limits ({_limits_text(problem)}"
-            f"{_fleet_caps(problem)}): at most {served} users can be served{hint}"
+            f"tokens/s each do not fit {within}: at most {served} users can be served{hint}"
         ), best
     return (
         f"the classes together do not fit within the limits ({_limits_text(problem)}"

@@ -2,7 +2,10 @@
 
 Users are spread over the chosen configurations of each class (cheapest per user first, each
 filled up to its capacity), every configuration's batch is the fewest users per micro-batch that
-hold its share, and every configuration is evaluated again with `evaluate.assess` (numpy). The
+hold its share, and every configuration is evaluated again with `evaluate.assess` (numpy). A
+class asking for a request rate has its requests/s spread instead (cheapest per request first,
+each configuration up to what its replicas turn over, `Columns.serves`), each holding the users
+its share keeps in flight (`_in_flight`). The
 residual of every requirement is reported (≥ 0 when met); the objective reported is the one
 recomputed from the re-checked fleet.
 """
@@ -51,28 +54,67 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 most = r * float(c.serves[k]) * wc.target_utps / wc.workload.output_tokens
                 requests = min(most, left)
                 left -= requests
-                # a share of the replicas' requests needs at most that share of their slots:
-                # a lighter load only shortens the step
-                users = min(capacity, int(np.ceil(capacity * requests / most - 1e-9)))
+                users = _in_flight(data, k, j, r, requests)
             else:
                 users = capacity if left is None else min(capacity, left)
                 if left is not None:
                     left -= users
             batch = int(units_to_serve(users, r * int(c.p[k]))) if users else int(c.batch[k])
-            design = Design(
-                c.chip_types[int(c.chip[k])].chip,
-                int(c.t[k]),
-                int(c.p[k]),
-                max(batch, 1),
-                r,
-                int(c.ep[k]),
-                str(c.attention[k]),
-            )
+            design = _design(c, k, max(batch, 1), r)
             rows.append(_row(data, k, j, design, users, capacity, requests))
         if wc.serving is not None:
             pf = [k for k in ks if c.phase[k] == "prefill"]
             rows += _prefill_rows(data, j, {k: replicas[k] for k in pf}, rows)
     return rows
+
+
+def _design(c, k: int, batch: int, replicas: int) -> Design:
+    """Column k's design at `batch` with `replicas`."""
+    return Design(
+        c.chip_types[int(c.chip[k])].chip,
+        int(c.t[k]),
+        int(c.p[k]),
+        batch,
+        replicas,
+        int(c.ep[k]),
+        str(c.attention[k]),
+    )
+
+
+def _in_flight(data: FleetData, k: int, j: int, replicas: int, requests: float) -> int:
+    """The users `replicas` replicas of column k hold in flight turning over `requests`/s of
+    a class asking for a request rate, at most their batches' slots: λ·O·TPOT (Little's law),
+    TPOT that of their full batch at that load (a lighter batch only shortens it; at the slow
+    end of its interval under a confidence), in whole users."""
+    p, c = data.problem, data.columns
+    if requests <= 0:
+        return 0
+    wc = p.classes[j]
+    design = _design(c, k, int(c.batch[k]), replicas)
+    prof = profiles.for_problem(p, design.chip, wc.workload)
+    wl = dataclasses.replace(wc.workload, efficiency=prof.efficiency)
+    tpot = _serving_metrics(data, j, wl, design, str(c.phase[k]), requests)["tpot_s"]
+    if wc.confidence:
+        tpot *= _slow_factor(prof, wl, design, wc.confidence)
+    users = int(np.ceil(requests * wl.output_tokens * tpot * (1 - 1e-12)))
+    return max(1, min(users, replicas * int(c.users[k])))
+
+
+def _slow_factor(prof, wl: Workload, design: Design, confidence: float) -> float:
+    """The step-time factor at the slow end of `design`'s interval (`intervals.slow_factor`)."""
+    return float(
+        intervals.slow_factor(
+            prof,
+            wl,
+            design.chip,
+            design.tp,
+            design.pp,
+            design.ep,
+            design.attention,
+            design.batch,
+            confidence,
+        )
+    )
 
 
 def _row(
@@ -90,17 +132,7 @@ def _row(
     wl = dataclasses.replace(wc.workload, efficiency=prof.efficiency)  # profiles.workload_for
     rec = intervals.attach(assess(wl, p.catalog, design, p.cost_basis), prof, wl)
     if wc.confidence:  # the rate the SLA is held to at the interval's slow end
-        factor = intervals.slow_factor(
-            prof,
-            wl,
-            design.chip,
-            design.tp,
-            design.pp,
-            design.ep,
-            design.attention,
-            design.batch,
-            wc.confidence,
-        )
+        factor = _slow_factor(prof, wl, design, wc.confidence)
         rec["metrics"]["guaranteed_tokens_per_s_per_user"] = float(
             rec["metrics"]["tokens_per_s_per_user"] / factor
         )
@@ -215,16 +247,7 @@ def _prefill_rows(
         cap = float(c.requests_capacity[k]) * reps
         carried = min(cap, need)
         need -= carried
-        design = Design(
-            c.chip_types[int(c.chip[k])].chip,
-            int(c.t[k]),
-            int(c.p[k]),
-            1,
-            reps,
-            int(c.ep[k]),
-            str(c.attention[k]),
-        )
-        row = _row(data, k, j, design, 0, 0, carried)
+        row = _row(data, k, j, _design(c, k, 1, reps), 0, 0, carried)
         row["requests_capacity"] = cap
         out.append(row)
     return out

@@ -2,18 +2,21 @@
 binary choices (configurations, chip types) fixed and replicas and servers made continuous.
 
 A marginal is the change of the objective per unit increase of the requirement's right-hand
-side, in SI units: USD (or W, chips, …) per extra user of a class, per extra W of a power cap,
+side, in SI units: USD (or W, chips, …) per extra user of a class (per extra request/s of a
+class that asks for a request rate), per extra W of a power cap,
 per extra USD of budget, per extra chip of supply. It holds for small changes of the
 continuous relaxation; whole servers and replicas move the integer answer in steps (the tests
 check each marginal against a finite-difference re-solve of the same LP).
 
-`slack` is the integer answer's room in the row (users served beyond those asked, W under a
-cap, …). Where the answer serves spare users the LP's demand marginal does not apply to them:
-the next `slack` users cost nothing (`note` says so), the marginal holds beyond them.
+`slack` is the integer answer's room in the row (users served beyond those asked, or
+requests/s, W under a cap, …). Where the answer serves spare users the LP's demand marginal does
+not apply to them: the next `slack` users cost nothing (`note` says so), the marginal holds
+beyond them.
 
-For `cost_per_mtoken` (TCO over the tokens the asked-for users receive) one more user of a
-class also adds that user's tokens to the denominator: the demand marginal is the derivative
-of the ratio, d(T/M)/du = (dT/du − (T/M)·dM/du) / M, with T the LP's TCO and M its tokens.
+For `cost_per_mtoken` (TCO over the tokens the asked-for users receive) one more user of a class
+(or its r/O requests/s) also adds that user's tokens to the denominator: the demand marginal is
+the derivative of the ratio, d(T/M)/du = (dT/du − (T/M)·dM/du) / M, with T the LP's TCO and M
+its tokens.
 """
 
 from __future__ import annotations

@@ -122,8 +122,9 @@ def _n_sets(n: int, k: int) -> int:
 
 def class_bounds(problem: Any) -> np.ndarray:
     """lb[j, d]: a lower bound of what serving class j with design d alone adds to the
-    objective: its users × the lowest share of whole servers per user of d's columns for j
-    (inf where d cannot serve j). Whole servers and other classes only add."""
+    objective: its demand (`WorkloadClass.need`) × the lowest share of whole servers per user
+    served (`Columns.serves`) of d's columns for j (inf where d cannot serve j). Whole servers
+    and other classes only add."""
     from designer.optimize import columns as cm
 
     cols = cm.build(problem)

@@ -22,8 +22,13 @@ SERVED = {
 def test_kv_transfer_no_decode_replica_can_take_one_user():
     """A scale-out network a million times slower: every decode replica that meets the rate
     takes in less than one user's KV. The explanation says so with the numbers by hand (was a
-    RecursionError: the 'most users within the limits' question asked itself again)."""
-    pr = problem_from_dict(SERVED).with_changes({"chips.*.server_scale_out_bandwidth": "x1e-6"})
+    RecursionError: the 'most users within the limits' question asked itself again). Users
+    asked for as concurrent users: a request rate's decode replicas are capped in requests/s
+    instead (`kv_transfer`), and giant replicas pool enough links to answer."""
+    sla = {"tokens_per_s_per_user": 30, "concurrent_users": 1000, "ttft": "2 s"}
+    pr = problem_from_dict({**SERVED, "sla": sla}).with_changes(
+        {"chips.*.server_scale_out_bandwidth": "x1e-6"}
+    )
     with pytest.raises(InfeasibleError) as exc:
         solve(pr)
     rec = exc.value.record
@@ -67,3 +72,25 @@ def test_a_rate_no_configuration_meets_with_its_prompt_chunks():
     assert "no configuration of the space meets every requirement at 183 tokens/s" in text
     assert "leave out the prompt chunks each aggregated step also carries" in text
     assert solve(pr.with_changes({"sla.tokens_per_s_per_user": 182})).status == "optimal"
+
+
+def test_a_request_rate_over_the_limits_is_answered_in_requests_per_s():
+    """A request rate the limits cannot hold: the answer names the rate asked and the requests/s
+    the fleet of the most users turns over at its own TPOT, which fit (it said "3000 concurrent
+    users … at most 338 users", 3.4 requests/s at the SLA rate, though 17.5 fit)."""
+    raw = {
+        "workload": {"model": "llama3.1-8b", "prompt_tokens": 2000, "output_tokens": 500},
+        "sla": {"tokens_per_s_per_user": 5, "requests_per_s": 30, "ttft": "1 s"},
+        "objective": {"minimize": "capex"},
+        "space": {"chips": ["h100-sxm"], "tp": [1, 2], "pp": [1]},
+        "limits": {"max_chips": 2},
+    }
+    with pytest.raises(InfeasibleError) as exc:
+        solve(problem_from_dict(raw))
+    rec = exc.value.record
+    turned = rec["best_achievable"]["requests_per_s_within_limits"]
+    assert 1 < turned < 30
+    assert rec["explanation"].startswith("30 requests/s at 5 tokens/s per user do not fit")
+    assert f"turns over {turned:.4g} requests/s at its own TPOT" in rec["explanation"]
+    raw["sla"]["requests_per_s"] = turned * (1 - 1e-6)
+    assert solve(problem_from_dict(raw)).record["status"] == "optimal"

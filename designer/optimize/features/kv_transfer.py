@@ -2,8 +2,11 @@
 scale-out network from a prefill to a decode replica within its bandwidth.
 
 - Screen: a decode replica takes in the KV of at most `⌊BW·O/(p·r·P·K)⌋` users per
-  micro-batch (`batch_limit`, `serving.decode_batch_cap`); a prefill replica sends at most
-  `BW/(P·K)` requests/s (`requests`). `BW` is the replica's share of its servers' scale-out
+  micro-batch (`batch_limit`, `serving.decode_batch_cap`), users turning over at the SLA rate
+  r; a prefill replica sends at most `BW/(P·K)` requests/s (`requests`). For a class asking for
+  a request rate a decode replica's users turn over at its own rate, so its batch is not
+  limited and what it serves is capped instead at the `BW/(P·K)` requests/s it takes in
+  (`requests`, `columns._serves`). `BW` is the replica's share of its servers' scale-out
   bandwidth (`candidates.replica_scale_out`). A decode candidate that cannot take one user is
   `too_slow_at_batch_1`.
 - Residual: `kv-transfer`, 1 − the share of the bandwidth a row uses.
@@ -34,15 +37,20 @@ def applies(wc: WorkloadClass, phase: str) -> bool:
 
 
 def batch_limit(c: Candidates, idx) -> np.ndarray:
-    """Per decode candidate `idx`: the most users per micro-batch whose KV it can take in."""
+    """Per decode candidate `idx`: the most users per micro-batch whose KV it can take in, at
+    the SLA rate (`space.max_batch` for a class asking for a request rate: its requests/s are
+    capped, `requests`)."""
     from designer.optimize.candidates import replica_scale_out
 
+    if c.wc.by_requests:
+        return np.full(len(idx), c.problem.max_batch, dtype=np.int64)
     bw = replica_scale_out(c.problem, c.g, idx)
     return serving.decode_batch_cap(c.wc.workload, bw, c.g.p[idx], c.wc.target_utps)
 
 
 def requests(c: Candidates, idx) -> np.ndarray:
-    """Per prefill candidate `idx`: the most requests/s whose KV it can send."""
+    """Per prefill candidate `idx`: the most requests/s whose KV it can send (per decode
+    candidate, take in)."""
     from designer.optimize.candidates import replica_scale_out
 
     bw = replica_scale_out(c.problem, c.g, idx)
