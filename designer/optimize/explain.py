@@ -50,10 +50,44 @@ def _no_configuration(problem: Problem, wc: WorkloadClass) -> tuple[str, dict[st
         "a decode pool",
     }.get(mode or "")
     why = f": the checks at batch 1 leave out {left_out}" if left_out else ""
+    best: dict[str, Any] = {}
+    if left_out and _rate_with_prompts(problem, wc, best):
+        d = best["max_tokens_per_s_per_user_with_prompts_design"]
+        why += (
+            f" (with them an aggregated replica reaches at most "
+            f"{best['max_tokens_per_s_per_user_with_prompts']:.4g} tokens/s per user at batch "
+            f"1: {d['chip']}, tp={d['tp']}, pp={d['pp']})"
+        )
     return (
         f"{_prefix(problem, wc)}no configuration of the space meets every requirement at "
         f"{wc.target_utps:g} tokens/s per user at once{why}; lower the rate or widen the space"
-    ), {}
+    ), best
+
+
+def _rate_with_prompts(problem: Problem, wc: WorkloadClass, best: dict[str, Any]) -> bool:
+    """The highest rate an aggregated replica of the space reaches at batch 1 with the prompt
+    chunks its own users bring (1/TPOT at that load, `columns.phase_metrics`; at the slow end
+    under a confidence), among those that hold the weights within the limits: put in `best`
+    (`max_tokens_per_s_per_user_with_prompts` and its design); False when none qualifies."""
+    from designer.optimize.candidates import describe
+    from designer.optimize.features import rate
+
+    g = cm.grid(problem, wc)
+    valid = np.isfinite(g.hw["flops"]) & partition.valid(wc.workload.model, g.t, g.p, g.attention)
+    m1 = g.metrics(wc, np.ones(len(g)))
+    fits = valid & cm.fits_at_batch_1(cm.Candidates(problem, wc, g, None), m1)
+    fits &= ~cm.over_limits(problem, cm.problem_costs(problem), g.chip, g.t * g.p)
+    idx = np.flatnonzero(fits)
+    if not len(idx):
+        return False
+    one = np.ones(len(idx))
+    c = cm.Candidates(problem, wc, g, "aggregated")
+    m = cm.phase_metrics(c, one, idx, {k: v[idx] for k, v in m1.items()})
+    reach = 1.0 / (m["tpot_s"] * rate.slow_factor(g, one, idx))
+    i = int(np.argmax(reach))
+    best["max_tokens_per_s_per_user_with_prompts"] = float(reach[i])
+    best["max_tokens_per_s_per_user_with_prompts_design"] = describe(problem, g, int(idx[i]), 1)
+    return True
 
 
 def data_exclusions(problem: Problem) -> list[tuple[str, str]]:

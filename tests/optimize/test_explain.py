@@ -72,6 +72,14 @@ def test_a_rate_no_configuration_meets_with_its_prompt_chunks():
     assert "no configuration of the space meets every requirement at 183 tokens/s" in text
     assert "leave out the prompt chunks each aggregated step also carries" in text
     assert solve(pr.with_changes({"sla.tokens_per_s_per_user": 182})).status == "optimal"
+    # the highest rate with the prompt chunks, at batch 1: between the two, and named
+    best = exc.value.record["best_achievable"]
+    reach = best["max_tokens_per_s_per_user_with_prompts"]
+    assert 182 <= reach < 183
+    assert f"reaches at most {reach:.4g} tokens/s per user at batch 1" in text
+    d = best["max_tokens_per_s_per_user_with_prompts_design"]
+    again = solve(pr.with_changes({"sla.tokens_per_s_per_user": reach * (1 - 1e-9)}))
+    assert (again.fleet[0]["chip"], again.fleet[0]["tp"]) == (d["chip"], d["tp"])
 
 
 def test_a_request_rate_over_the_limits_is_answered_in_requests_per_s():
