@@ -561,3 +561,21 @@ def test_an_option_that_changes_nothing_is_bad_input(argv, key, says, capsys):
     assert main([*base, *argv]) == 2
     err = capsys.readouterr().err
     assert f"{key}: " in err and says in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_aggregated_serving_step_is_labelled_without_its_prompt_chunks(capsys):
+    """An aggregated replica at a request rate: its rates are 1/TPOT with the prompt chunks,
+    while the step's parts are the decode step's; the row says so and gives the TPOT (it read
+    "step time 24.04 ms" beside 27.0 tokens/s per user, 1/37 ms). At that rate the batch
+    holds the users in flight, so its system tokens/s are λ·O, 60 × 500."""
+    argv = ["evaluate", "--model", "llama3.1-8b", "--chip", "h100-sxm", "--batch", "160"]
+    argv += ["--replicas", "7", "--prompt-tokens", "2000", "--output-tokens", "500"]
+    code, out, _ = run(capsys, *argv, "--requests-per-s", "60")
+    assert code == 0
+    assert "│ decode step" in out and "with the prompt chunks" in out and "│ step time" not in out
+    code, out, _ = run(capsys, *argv, "--requests-per-s", "60", "--json")
+    m = json.loads(out)["metrics"]
+    assert m["serves_rate"] and m["system_tokens_per_s"] == pytest.approx(60 * 500)
+    assert 1 / m["tpot_s"] == pytest.approx(m["tokens_per_s_per_user"])
+    code, out, _ = run(capsys, *argv)  # no requests: the decode step alone
+    assert "│ step time" in out and "prompt chunks" not in out

@@ -86,13 +86,17 @@ def design_table(record: dict[str, Any], title: str) -> Table:
             "tokens/s per user", f"{m['tokens_per_s_per_user']:,.1f}" + interval_text(m, record)
         )
         t.add_row("system tokens/s", f"{m['system_tokens_per_s']:,.0f}")
+        # an aggregated serving step also carries prompt chunks: its rates are 1/TPOT with
+        # them, while the parts below are the decode step's
+        chunks = m.get("phase") == "aggregated" and m.get("ttft_s") is not None
         t.add_row(
-            "step time",
+            "decode step" if chunks else "step time",
             f"{_si(m['step_time_s'], 's')} = max(memory "
             f"{_si(m['memory_time_s'], 's')}, compute "
             f"{_si(m['compute_time_s'], 's')}) + sync {_si(m['sync_time_s'], 's')}"
             f" + overhead {_si(m['overhead_time_s'], 's')}"
-            + (f" + draft {_si(m['draft_time_s'], 's')}" if m.get("draft_time_s") else ""),
+            + (f" + draft {_si(m['draft_time_s'], 's')}" if m.get("draft_time_s") else "")
+            + (f"; with the prompt chunks TPOT {_si(m['tpot_s'], 's')}" if chunks else ""),
         )
     t.add_row("bottleneck", record["bottleneck"])
     t.add_row(
