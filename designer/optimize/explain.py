@@ -249,14 +249,21 @@ def _explain_limits(problem: Problem, solve: Callable[..., Any]) -> tuple[str, d
             else ""
         )
         within = f"within the limits ({_limits_text(problem)}{_fleet_caps(problem)})"
-        if wc.by_requests:  # asked in requests/s: what that fleet turns over, at its own TPOT
+        if wc.by_requests:  # asked in requests/s: at least what that fleet turns over
+            # (aggregated rows at their own TPOT, a decode pool's users at the SLA rate)
             turned = float(most.totals["requests_per_s"])
             best["requests_per_s_within_limits"] = turned
+            alone = len(problem.classes) > 1  # the other classes' chips are not counted
+            said = (
+                f"alone within them, the fleet holding the most users of this class, {served}, "
+                f"turns over at least {turned:.4g} requests/s"
+                if alone
+                else f"at least {turned:.4g} requests/s fit (the fleet holding the most users, "
+                f"{served}, turns them over)"
+            )
             return (
                 f"{_prefix(problem, wc)}{wc.serving.requests_per_s:g} requests/s at "
-                f"{wc.target_utps:g} tokens/s per user do not fit {within}: the fleet holding "
-                f"the most users, {served}, turns over {turned:.4g} requests/s at its own TPOT "
-                f"(at least that many fit){hint}"
+                f"{wc.target_utps:g} tokens/s per user do not fit {within}: {said}{hint}"
             ), best
         return (
             f"{_prefix(problem, wc)}{wc.users} concurrent users at {wc.target_utps:g} "

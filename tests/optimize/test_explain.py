@@ -84,8 +84,9 @@ def test_a_rate_no_configuration_meets_with_its_prompt_chunks():
 
 def test_a_request_rate_over_the_limits_is_answered_in_requests_per_s():
     """A request rate the limits cannot hold: the answer names the rate asked and the requests/s
-    the fleet of the most users turns over at its own TPOT, which fit (it said "3000 concurrent
-    users … at most 338 users", 3.4 requests/s at the SLA rate, though 17.5 fit)."""
+    the fleet of the most users turns over, which fit (it said "3000 concurrent users … at most
+    338 users", 3.4 requests/s at the SLA rate, though 17.5 fit). Disaggregated, a decode
+    pool's users count at the SLA rate: still a rate that fits."""
     raw = {
         "workload": {"model": "llama3.1-8b", "prompt_tokens": 2000, "output_tokens": 500},
         "sla": {"tokens_per_s_per_user": 5, "requests_per_s": 30, "ttft": "1 s"},
@@ -99,6 +100,14 @@ def test_a_request_rate_over_the_limits_is_answered_in_requests_per_s():
     turned = rec["best_achievable"]["requests_per_s_within_limits"]
     assert 1 < turned < 30
     assert rec["explanation"].startswith("30 requests/s at 5 tokens/s per user do not fit")
-    assert f"turns over {turned:.4g} requests/s at its own TPOT" in rec["explanation"]
+    assert f"at least {turned:.4g} requests/s fit (the fleet holding the most" in rec["explanation"]
+    raw["sla"]["requests_per_s"] = turned * (1 - 1e-6)
+    assert solve(problem_from_dict(raw)).record["status"] == "optimal"
+    raw["sla"]["requests_per_s"] = 30
+    raw["serving"] = {"mode": "disaggregated"}
+    raw["limits"] = {"max_chips": 4}
+    with pytest.raises(InfeasibleError) as exc:
+        solve(problem_from_dict(raw))
+    turned = exc.value.record["best_achievable"]["requests_per_s_within_limits"]
     raw["sla"]["requests_per_s"] = turned * (1 - 1e-6)
     assert solve(problem_from_dict(raw)).record["status"] == "optimal"
