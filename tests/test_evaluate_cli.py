@@ -579,3 +579,6 @@ def test_an_aggregated_serving_step_is_labelled_without_its_prompt_chunks(capsys
     assert 1 / m["tpot_s"] == pytest.approx(m["tokens_per_s_per_user"])
     code, out, _ = run(capsys, *argv)  # no requests: the decode step alone
     assert "│ step time" in out and "prompt chunks" not in out
+    code, out, _ = run(capsys, *argv, "--requests-per-s", "2000")  # prompts fill the queue
+    assert "no steady state (the prompts fill the queue)" in " ".join(out.split())
+    assert "inf" not in out

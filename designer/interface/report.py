@@ -89,6 +89,12 @@ def design_table(record: dict[str, Any], title: str) -> Table:
         # an aggregated serving step also carries prompt chunks: its rates are 1/TPOT with
         # them, while the parts below are the decode step's
         chunks = m.get("phase") == "aggregated" and m.get("ttft_s") is not None
+        tpot = m.get("tpot_s")
+        with_chunks = (
+            f"; with the prompt chunks TPOT {_si(tpot, 's')}"
+            if tpot is not None and math.isfinite(tpot)
+            else "; with the prompt chunks no steady state (the prompts fill the queue)"
+        )
         t.add_row(
             "decode step" if chunks else "step time",
             f"{_si(m['step_time_s'], 's')} = max(memory "
@@ -96,7 +102,7 @@ def design_table(record: dict[str, Any], title: str) -> Table:
             f"{_si(m['compute_time_s'], 's')}) + sync {_si(m['sync_time_s'], 's')}"
             f" + overhead {_si(m['overhead_time_s'], 's')}"
             + (f" + draft {_si(m['draft_time_s'], 's')}" if m.get("draft_time_s") else "")
-            + (f"; with the prompt chunks TPOT {_si(m['tpot_s'], 's')}" if chunks else ""),
+            + (with_chunks if chunks else ""),
         )
     t.add_row("bottleneck", record["bottleneck"])
     t.add_row(
