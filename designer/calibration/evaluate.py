@@ -333,5 +333,4 @@ def _at_tpot(record: dict[str, Any]) -> None:
     if not tpot or not np.isfinite(tpot) or not m["tokens_per_s_per_user"]:
         return
     scale = serving.rates_at_tpot(m, record["interval"])
-    m["system_tokens_per_s"] *= scale
-    m["cost_per_mtoken_usd"] /= scale
+    serving.tokens_at_rate(m, m["system_tokens_per_s"] * scale)

@@ -674,16 +674,20 @@ def _phase_columns(
             tokens = g.p[idx] * bcap / m2["tpot_s"][:n]
         else:
             tokens = mb["system_tokens_per_s"][:n]
+        # the rates at b*, which `_serves` reads, unless a limit below cuts it
+        at_b = {k: m2[k][:n] for k in ("tpot_s", "tokens_per_s_per_user") if k in m2}
         for f in limits:  # a closed-form limit below b* cuts it and binds
             cap = blimit[idx]
             limited = np.where(bcap > cap, f.NAME, limited).astype(object)
+            if (bcap > cap).any():
+                at_b = None
             bcap = np.minimum(bcap, cap)
             tokens = g.metrics(wc, bcap, idx)["system_tokens_per_s"] if n else tokens
         users = g.p[idx] * bcap
         requests = np.zeros(n)
     serves = np.zeros(n)
     if phase != "prefill":
-        serves, capped = _serves(c, bcap, idx)
+        serves, capped = _serves(c, bcap, idx, at_b)
         limited = np.where(capped != "", capped, limited).astype(object)
     if fills and n:
         idx, bcap, chips, tokens, users, limited = _partial_fills(
@@ -774,14 +778,15 @@ def class_needs(problem: Problem) -> np.ndarray:
     return np.array([wc.need for wc in problem.classes], dtype=float)
 
 
-def _serves(c: Candidates, b, idx) -> tuple[np.ndarray, np.ndarray]:
+def _serves(c: Candidates, b, idx, m: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """`Columns.serves` of the candidates `idx` at batch `b` in `c`'s phase, and the name of the
     requirement that caps it ("" where none does): their users p·b, or for a class asking for
     a request rate (`features.demand`) those users times the rate they get at b over the SLA
     rate: 1/TPOT with the prompt chunks (aggregated) or the decode step's, at the slow end
     under a confidence (`rate.slow_factor`); ≥ 1 where the rate requirement holds. A decode
     replica's requests/s are capped by each requirement with a `requests` face (the KV it
-    takes in, `kv_transfer`), in users at the SLA rate: its requests/s × O / r."""
+    takes in, `kv_transfer`), in users at the SLA rate: its requests/s × O / r. `m`: their
+    phase metrics at `b`, when known."""
     from designer.optimize.features import rate
 
     idx = np.asarray(idx, dtype=np.int64)
@@ -789,7 +794,7 @@ def _serves(c: Candidates, b, idx) -> tuple[np.ndarray, np.ndarray]:
     capped = np.full(len(idx), "", dtype=object)
     if not c.wc.by_requests or not len(idx):
         return users, capped
-    m = phase_metrics(c, b, idx)
+    m = phase_metrics(c, b, idx) if m is None else m
     each = 1.0 / m["tpot_s"] if "tpot_s" in m else m["tokens_per_s_per_user"]
     serves = users * each / rate.slow_factor(c.g, b, idx) / c.wc.target_utps
     if c.phase == "decode":

@@ -73,11 +73,9 @@ def _rate_with_prompts(problem: Problem, wc: WorkloadClass, best: dict[str, Any]
     from designer.optimize.features import rate
 
     g = cm.grid(problem, wc)
-    valid = np.isfinite(g.hw["flops"]) & partition.valid(wc.workload.model, g.t, g.p, g.attention)
+    valid = _valid(wc, g, np.isfinite(g.hw["flops"]))
     m1 = g.metrics(wc, np.ones(len(g)))
-    fits = valid & cm.fits_at_batch_1(cm.Candidates(problem, wc, g, None), m1)
-    fits &= ~cm.over_limits(problem, cm.problem_costs(problem), g.chip, g.t * g.p)
-    idx = np.flatnonzero(fits)
+    idx = np.flatnonzero(_within_limits(problem, wc, g, valid, m1)[1])
     if not len(idx):
         return False
     one = np.ones(len(idx))
@@ -157,7 +155,7 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"{pre}no chip of the space has a compute rate for {wl.compute_dtype} or a wider "
             f"dtype (set workload.weight_dtype, or add the rate to the catalog)"
         ), best
-    valid = rated & partition.valid(wl.model, g.t, g.p, g.attention)
+    valid = _valid(wc, g, rated)
     if not valid.any():
         return (
             f"{pre}no (tp, pp) of the space is a partition of {wl.model.id} "
@@ -170,9 +168,7 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
         found = f.explain(problem, wc, g, np.flatnonzero(valid), m1, best)
         if found is not None:
             return f"{pre}{found}", best
-    fits = valid & cm.fits_at_batch_1(cm.Candidates(problem, wc, g, None), m1)
-    costs = cm.problem_costs(problem)
-    allowed = fits & ~cm.over_limits(problem, costs, g.chip, g.t * g.p)
+    fits, allowed = _within_limits(problem, wc, g, valid, m1)
     limited = bool(problem.limits or problem.supply) and (allowed != fits).any()
     if not allowed.any():
         return (
@@ -185,7 +181,7 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             found = f.explain(problem, wc, g, np.flatnonzero(allowed), m1, best, within)
             if found is not None:
                 return f"{pre}{found}", best
-    known = cm.cost_known(problem, costs)
+    known = cm.cost_known(problem, cm.problem_costs(problem))
     fast = m1["tokens_per_s_per_user"] >= wc.target_utps * (1 - cm.REL)
     if not (known[g.chip] & allowed & fast).any():
         if (known[g.chip] & fits & fast).any():  # the limits, not the data, rule them out
@@ -199,6 +195,18 @@ def _explain_class(problem: Problem, wc: WorkloadClass) -> tuple[str, dict] | No
             f"{problem.objective!r} or a limit needs"
         ), best
     return None
+
+
+def _valid(wc: WorkloadClass, g, rated: np.ndarray) -> np.ndarray:
+    """The candidates of `g` that are `rated` and partition the class's model."""
+    return rated & partition.valid(wc.workload.model, g.t, g.p, g.attention)
+
+
+def _within_limits(problem: Problem, wc: WorkloadClass, g, valid, m1: dict) -> tuple:
+    """(fits, allowed): the candidates `valid` that hold the weights and one user's KV at batch
+    1 (`m1`), and of those the ones whose single replica stays within the limits."""
+    fits = valid & cm.fits_at_batch_1(cm.Candidates(problem, wc, g, None), m1)
+    return fits, fits & ~cm.over_limits(problem, cm.problem_costs(problem), g.chip, g.t * g.p)
 
 
 def _limits_text(problem: Problem) -> str:

@@ -91,13 +91,19 @@ def _in_flight(data: FleetData, k: int, j: int, replicas: int, requests: float) 
         return 0
     wc = p.classes[j]
     design = _design(c, k, int(c.batch[k]), replicas)
-    prof = profiles.for_problem(p, design.chip, wc.workload)
-    wl = dataclasses.replace(wc.workload, efficiency=prof.efficiency)
+    prof, wl = _profiled(p, wc, design.chip)
     tpot = _serving_metrics(data, j, wl, design, str(c.phase[k]), requests)["tpot_s"]
     if wc.confidence:
         tpot *= _slow_factor(prof, wl, design, wc.confidence)
     users = int(np.ceil(requests * wl.output_tokens * tpot * (1 - 1e-12)))
     return max(1, min(users, replicas * int(c.users[k])))
+
+
+def _profiled(p, wc, chip: str) -> tuple[Any, Workload]:
+    """The profile a row on `chip` is judged by and the class's workload with its efficiency
+    (`profiles.workload_for`)."""
+    prof = profiles.for_problem(p, chip, wc.workload)
+    return prof, dataclasses.replace(wc.workload, efficiency=prof.efficiency)
 
 
 def _slow_factor(prof, wl: Workload, design: Design, confidence: float) -> float:
@@ -128,8 +134,7 @@ def _row(
     columns count them — all by Little's law)."""
     p, c = data.problem, data.columns
     wc = p.classes[j]
-    prof = profiles.for_problem(p, design.chip, wc.workload)
-    wl = dataclasses.replace(wc.workload, efficiency=prof.efficiency)  # profiles.workload_for
+    prof, wl = _profiled(p, wc, design.chip)
     rec = intervals.attach(assess(wl, p.catalog, design, p.cost_basis), prof, wl)
     if wc.confidence:  # the rate the SLA is held to at the interval's slow end
         factor = _slow_factor(prof, wl, design, wc.confidence)
@@ -152,7 +157,7 @@ def _row(
             if wc.confidence:  # TPOT at the slow end: the whole mean step slower by `factor`
                 m["guaranteed_tokens_per_s_per_user"] = float(m["tokens_per_s_per_user"] / factor)
         if asked and phase != "prefill" and requests:  # its share of the rate: λ·O tokens/s
-            serving.tokens_at_rate(m, float(m["requests_per_s"]) * wl.output_tokens)
+            m["system_tokens_per_s"] = float(m["requests_per_s"]) * wl.output_tokens
         if m["ttft_s"] is not None:  # the loaded TTFT's 80% interval (and guaranteed p90)
             rec["ttft_interval"] = _ttft_interval(data, j, wl, prof, design, phase, requests, m)
     else:

@@ -143,9 +143,9 @@ def lowest_level(problem: Problem) -> float:
     design beats leave the frontier as dominated."""
     from designer.optimize.problem import INT_BOUNDS
 
-    if not demand_from_rate(problem):
-        return LOWEST_LEVEL
     wc = problem.classes[0]
+    if not wc.by_requests:
+        return LOWEST_LEVEL
     most = INT_BOUNDS["sla.concurrent_users"]
     rate = wc.serving.requests_per_s * wc.workload.output_tokens / most  # λ·O/r = most
     return max(LOWEST_LEVEL, rate * (1 + 1e-6))
@@ -196,7 +196,7 @@ def fastest(
     better than `rec` (an optimum that does not rise with the level), stops the search (False).
     Only the objectives of `SEARCHED` are searched, and not when the level moves the demand
     (`searchable`): `rec` and None."""
-    if not (searchable(base, y) and rec.get("status") == "optimal"):
+    if not (searchable(y) and rec.get("status") == "optimal"):
         return rec, None
     value = _value(rec, y)
     tie = SAME_VALUE * max(abs(value), 1.0)
@@ -218,8 +218,8 @@ def fastest(
     return rec, False
 
 
-def searchable(problem: Problem, y: str) -> bool:
-    """Whether a frontier of `y` over `problem` searches its points' ties (`fastest`): its
+def searchable(y: str) -> bool:
+    """Whether a frontier of `y` searches its points' ties (`fastest`): its
     objective must be one the level does not move (`SEARCHED`: not `cost_per_mtoken`, which
     counts tokens at the level, nor the serving chart, whose objective is the system's tokens/s
     and its value that per chip in use). Then a level's optimum only rises with the level (a
@@ -227,12 +227,6 @@ def searchable(problem: Problem, y: str) -> bool:
     a faster level only removes designs or shrinks their batches), and a level up to a point's
     rate has the point's value."""
     return y in SEARCHED
-
-
-def demand_from_rate(problem: Problem) -> bool:
-    """Whether `problem`'s users come from a request rate (λ·O/r at the level r, so a low
-    level asks for many: `lowest_level`)."""
-    return problem.classes[0].by_requests
 
 
 def non_dominated(

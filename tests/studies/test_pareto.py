@@ -185,7 +185,7 @@ def test_a_request_rate_frontier_rises_with_the_level():
     USD at 14.67 tokens/s per user, 2,260,000 at 14.86): its points are searched for faster
     tied designs, each is its level's optimum and a level just above its rate costs more."""
     problem = load_problem("problems/serving-llama3.1-70b-30rps-ttft2s.toml")
-    assert pareto_module().searchable(problem, "capex")
+    assert pareto_module().searchable("capex")
     cheaper = solve_record(problem, {RATE: 14.67})["objective"]["value"]
     assert cheaper <= solve_record(problem, {RATE: 14.86})["objective"]["value"]
     front = pareto(problem, "capex", points=4)
