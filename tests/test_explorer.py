@@ -92,7 +92,7 @@ def test_an_unreachable_rate_is_infeasible_with_the_best_reachable():
 
 
 def test_an_internal_error_is_one_line(monkeypatch):
-    def broken(problem):
+    def broken(problem, **options):
         raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr("designer.optimize.solve.solve", broken)

@@ -390,8 +390,8 @@ def _with_confidences(problem, confidence: float | None, ttft_confidence: float 
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    from designer.optimize import synthesize
     from designer.optimize.problem import load_problem
-    from designer.optimize.solve import solve
 
     sets = _sets(args.set)
     flags = {
@@ -413,14 +413,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
         if exc.where != "--set" or not given:
             raise
         raise InputError(exc.message, key=flag) from None
-    run = solve
-    if problem.synthesis is not None:
-        from designer.optimize import synthesize
-
-        run = synthesize.solve  # the fleet MILP; portfolios by design sets (docs/model.md §7)
     problem = _with_confidences(problem, args.confidence, args.ttft_confidence)
-    try:
-        sol = run(problem, prune=not args.no_prune, time_limit=args.time_limit)
+    try:  # a synthesis problem: portfolios by design sets (docs/model.md §7), its block
+        sol = synthesize.answer(problem, prune=not args.no_prune, time_limit=args.time_limit)
     except InputError as exc:  # found while solving (a chip without the dtype): name the file
         raise in_file(exc, problem.where) from None
     except InfeasibleError as exc:
@@ -438,10 +433,6 @@ def cmd_solve(args: argparse.Namespace) -> int:
         _dump({"status": "solver-limit", "error": one_line(str(exc))})
         print(f"designer: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    if problem.synthesis is not None:
-        from designer.optimize.synthesize import annotate
-
-        annotate(problem, sol.record)
     if args.chip_out:
         from designer.optimize.synthesis import write_chip_file
 
@@ -617,6 +608,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         by=args.by,
         top=args.top,
         time_limit=args.time_limit,
+        progress=not args.quiet,
     )
     feasible = [r for r in table.rows if r["status"] in ("optimal", "feasible")]
     if args.plot and feasible:
@@ -1598,6 +1590,7 @@ def parser() -> argparse.ArgumentParser:
     )
     co.add_argument("--set", action="append", metavar="PATH=VALUE", help=set_help)
     co.add_argument("--json", action="store_true")
+    co.add_argument("--quiet", action="store_true", help="no progress bar")
     _study_args(co, "write the step-time breakdown of the feasible rows")
     co.set_defaults(func=cmd_compare)
 

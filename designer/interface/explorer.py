@@ -210,12 +210,12 @@ def run(problem_or_form: Problem | Form, whatif: WhatIf | None = None) -> Outcom
     question and an internal error each become a one-line message)."""
     import time
 
-    from designer.optimize.solve import solve
+    from designer.optimize import synthesize
 
     start = time.perf_counter()
     try:
         problem = _problem(problem_or_form, whatif)
-        sol = solve(problem)
+        sol = synthesize.answer(problem)  # what `designer solve` answers
         return Outcome("answer", record=sol.record, seconds=time.perf_counter() - start)
     except InfeasibleError as exc:
         record = dict(getattr(exc, "record", None) or {})

@@ -91,6 +91,16 @@ def runner_up(problem: Any, record: dict[str, Any], chosen: list[str]) -> dict[s
     return out
 
 
+def answer(problem: Any, *, runner_ups: bool = True, **options: Any) -> Any:
+    """What `designer solve` answers for any problem: `solve`, and for a synthesis problem
+    the `synthesis` block in the record (`annotate`; `runner_ups=False` skips the solve per
+    memory technology, which a study point does not need)."""
+    sol = solve(problem, **options)
+    if problem.synthesis is not None:
+        annotate(problem, sol.record, runner_ups=runner_ups)
+    return sol
+
+
 MAX_SETS = 200_000  # design sets enumerated for the bound search (more: the whole MILP)
 
 
@@ -183,7 +193,8 @@ def design_sets(problem: Any, *, time_limit: float = 60.0, **options: Any) -> An
         if sol.objective < best:
             best, best_set = sol.objective, chips
     if best_set is None:
-        return fleet_solve(problem, time_limit=max(time_limit - (time.perf_counter() - start), 1))
+        left = max(time_limit - (time.perf_counter() - start), 1.0)
+        return fleet_solve(problem, time_limit=left, **options)
     left = max(time_limit - (time.perf_counter() - start), 1.0)
     sol = fleet_solve(dataclasses.replace(problem, chips=best_set), time_limit=left, **options)
     sol.record["design_sets"] = {

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from designer.model.errors import InputError, unknown
 from designer.optimize.problem import Problem
+from designer.studies.progress import progress_bar
 from designer.studies.rows import describe, flatten, mixed_fleet, solve_record
 
 if TYPE_CHECKING:
@@ -50,10 +51,14 @@ class Comparison:
     note: str | None = None  # what the rows cannot say (printed under the table; JSON `note`)
 
     def json(self) -> dict[str, Any]:
-        """`{"rows": [...]}`; a row whose answer mixes configurations also has `fleet`; `note`
-        when there is one."""
+        """`{"rows": [...]}`; a row whose answer mixes configurations also has `fleet`, a row
+        of a synthesis problem `synthesis_chosen` (its designs: area, stacks, bandwidth, price,
+        power, what binds); `note` when there is one."""
         keys = (self.by, "status", "objective", "design", "reason")
-        rows = [{k: r[k] for k in keys} | mixed_fleet(r["record"]) for r in self.rows]
+        rows = [
+            {k: r[k] for k in keys} | mixed_fleet(r["record"]) | _chosen(r["record"])
+            for r in self.rows
+        ]
         return {"rows": rows} | ({"note": self.note} if self.note else {})
 
     def table(self):
@@ -89,21 +94,38 @@ class Comparison:
         )
 
 
-def members(problem: Problem, by: str) -> dict[Any, dict[str, Any]]:
-    """The space's members and the change restricting the problem to each (insertion order:
+@dataclass(frozen=True)
+class Member:
+    """How a comparison restricts the problem to one member: `changes` (as `--set` gives
+    them), or `chips`, the problem's chips kept (a synthesis problem's designs, which a
+    `space.chips` change joins rather than replaces)."""
+
+    changes: dict[str, Any] | None = None
+    chips: tuple[str, ...] | None = None
+
+
+def members(problem: Problem, by: str) -> dict[Any, Member]:
+    """The space's members and the restriction of the problem to each (insertion order:
     the order of `problem.chips` / `problem.tp`)."""
-    if by == "chip":
-        return {c: {"space.chips": [c]} for c in problem.chips}
-    if by == "memory":
+    if by in ("chip", "memory"):
         groups: dict[str, list[str]] = {}
         for c in problem.chips:
-            groups.setdefault(problem.catalog.chip(c).memory_technology, []).append(c)
-        return {m: {"space.chips": chips} for m, chips in groups.items()}
+            key = c if by == "chip" else problem.catalog.chip(c).memory_technology
+            groups.setdefault(key, []).append(c)
+        if problem.synthesis is not None:
+            return {m: Member(chips=tuple(chips)) for m, chips in groups.items()}
+        return {m: Member({"space.chips": chips}) for m, chips in groups.items()}
     if by == "tp":
-        return {t: {"space.tp": [t]} for t in problem.tp}
+        return {t: Member({"space.tp": [t]}) for t in problem.tp}
     if by == "basis":
-        return dict(BASES)
+        return {b: Member(change) for b, change in BASES.items()}
     raise unknown("comparison", by, BY, key="--by")
+
+
+def _chosen(record: dict[str, Any]) -> dict[str, Any]:
+    """`{"synthesis_chosen": [...]}` when the answer synthesized its chips."""
+    block = record.get("synthesis")
+    return {"synthesis_chosen": block["chosen"]} if block else {}
 
 
 def money(value: float, unit: str) -> str:
@@ -144,12 +166,18 @@ def _reason(row: dict[str, Any], best: dict[str, Any] | None, by: str, maximize:
 
 
 def compare(
-    problem: Problem, by: str = "chip", *, top: int | None = None, time_limit: float = 60.0
+    problem: Problem,
+    by: str = "chip",
+    *,
+    top: int | None = None,
+    time_limit: float = 60.0,
+    progress: bool = False,
 ) -> Comparison:
     """The optimum restricted to each member of the space (`by` = chip | memory | tp), or on
     each cost basis (`by` = basis: purchase, rent-on-demand, rent-reserved), ranked.
 
-    `top` keeps the `top` best distinct feasible designs (or fleets).
+    `top` keeps the `top` best distinct feasible designs (or fleets); `progress` shows a bar
+    on a terminal (a synthesis problem's `--by chip` solves each of its hundreds of designs).
     """
     if top is not None and top < 1:
         raise InputError(f"expected a positive integer, got {top}", key="--top")
@@ -157,19 +185,13 @@ def compare(
     maximize = getattr(problem, "sense", "minimize") == "maximize"
     rows = []
     pool = members(problem, by)
-    for member, change in pool.items():
-        rec = solve_record(problem, change, time_limit=time_limit, origin=f"compare --by {by}")
-        obj = rec.get("objective") or {}
-        objective = obj.get("name", objective)
-        rows.append(
-            {
-                by: member,
-                "status": rec.get("status"),
-                "objective": {"value": obj.get("value"), "unit": obj.get("unit")},
-                "design": rec.get("design"),
-                "record": rec,
-            }
-        )
+    with progress_bar(show=progress) as bar:
+        task = bar.add_task(f"compare --by {by}", total=len(pool))
+        for member, restriction in pool.items():
+            rows.append(_row(problem, by, member, restriction, time_limit))
+            bar.advance(task)
+    for r in rows:
+        objective = (r["record"].get("objective") or {}).get("name", objective)
     unit = next((r["objective"]["unit"] for r in rows if r["objective"]["unit"]), "")
 
     def rank(r: dict[str, Any]) -> tuple:
@@ -192,6 +214,24 @@ def compare(
     sense = "maximize" if maximize else "minimize"
     note = _mixing_note(problem, by, len(pool), best, unit, maximize, time_limit)
     return Comparison(by, objective, unit, rows, sense, note)
+
+
+def _row(problem: Problem, by: str, member: Any, restriction: Member, time_limit: float):
+    rec = solve_record(
+        problem,
+        restriction.changes,
+        time_limit=time_limit,
+        origin=f"compare --by {by}",
+        chips=restriction.chips,
+    )
+    obj = rec.get("objective") or {}
+    return {
+        by: member,
+        "status": rec.get("status"),
+        "objective": {"value": obj.get("value"), "unit": obj.get("unit")},
+        "design": rec.get("design"),
+        "record": rec,
+    }
 
 
 def _mixing_note(

@@ -14,7 +14,7 @@ explanation, failed points their error, so a study always goes on.
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
 import json
 import time
 from typing import Any
@@ -95,16 +95,26 @@ def solve_record(
     time_limit: float = 60.0,
     strict: bool = False,
     origin: str = "--set",
+    chips: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """The JSON answer of one what-if point; errors become records with status 'error' or
     'solver-limit' and an `error` text instead of exceptions — except, when `strict`, bad
     input (an `InputError`: the question itself, not one point of it, is wrong). A bad
-    changed value is named by `origin`, where the changes came from."""
-    from designer.optimize.solve import solve
+    changed value is named by `origin`, where the changes came from. `chips` keeps only those
+    of the problem's chips (after the changes): a synthesis problem's designs, which
+    `space.chips` joins rather than replaces.
+
+    A synthesis problem is solved as `designer solve` solves it (`synthesize.answer`: a
+    portfolio by design sets) and its answer carries the `synthesis` block, without the
+    runner-up designs (a solve per memory technology that a study point does not need)."""
+    from designer.optimize import synthesize
 
     try:
         pr = problem.with_changes(changes, origin) if changes else problem
-        return solve(pr, time_limit=time_limit, **_study_options(solve)).record
+        if chips is not None:
+            pr = dataclasses.replace(pr, chips=tuple(c for c in pr.chips if c in chips))
+        options = {"time_limit": time_limit, "with_sensitivity": False, "runner_ups": False}
+        return synthesize.answer(pr, **options).record
     except InfeasibleError as exc:
         return dict(
             getattr(exc, "record", None) or {"status": "infeasible", "explanation": str(exc)}
@@ -117,13 +127,6 @@ def solve_record(
         return {"status": "error", "error": str(exc)}
     except Exception as exc:  # an internal error at one point must not stop a study
         return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
-
-
-def _study_options(solve) -> dict[str, Any]:
-    """Extras of `solve` a study row does not use: the sensitivity analysis (LP duals) is
-    skipped when `solve` offers to (the optimum and its design are the same)."""
-    params = inspect.signature(solve).parameters
-    return {"with_sensitivity": False} if "with_sensitivity" in params else {}
 
 
 def solve_row(

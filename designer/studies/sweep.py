@@ -46,6 +46,7 @@ from designer.model import outputs
 from designer.model.errors import InputError, closest, excerpt
 from designer.model.files import MAX_CSV_BYTES, read_text, read_toml
 from designer.optimize.problem import Problem, apply_sets, is_catalog_path, load_problem
+from designer.studies.progress import progress_bar
 from designer.studies.rows import solve_row
 
 if TYPE_CHECKING:
@@ -717,7 +718,7 @@ def run(
         _run_dask(study, todo, scheduler) if scheduler is not None else _run_local(study, todo, n)
     )
     try:
-        with _progress(progress) as bar:
+        with progress_bar(show=progress) as bar:
             task = bar.add_task(
                 "sweep", total=len(study.points), completed=len(study.points) - len(todo)
             )
@@ -735,18 +736,3 @@ def run(
         return Swept(sink.rows, len(todo), skipped, sink)
     rows.sort(key=lambda r: order[r["key"]])
     return Swept(rows, len(todo), skipped)
-
-
-def _progress(show: bool):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not (show and sys.stderr.isatty()),
-    )

@@ -149,3 +149,89 @@ def test_a_fleet_mixing_members_that_beats_every_row_is_noted():
     assert whole < best
     assert table.note.startswith(f"the whole space answers ${whole:,.0f} with a fleet mixing chip")
     assert f"{100 * (best - whole) / best:.1f}% below the best row" in table.note
+
+
+# ---- a synthesis problem: its designs are the members ------------------------------------------
+
+
+def _synthesis_problem(**synthesis):
+    from designer.optimize.problem import problem_from_dict
+
+    return problem_from_dict(
+        {
+            "workload": {"model": "llama3.1-70b", "context_tokens": "32K"},
+            "sla": {"tokens_per_s_per_user": 300, "concurrent_users": 40},
+            "assumptions": {"preset": "paper"},
+            "objective": {"minimize": "capex"},
+            "space": {"tp": [1, 2, 4, 8, 16], "pp": [1, 2]},
+            "synthesis": {
+                "memory": ["hbm3", "3d-dram"],
+                "die_areas_mm2": [300, 800],
+                "dies": [1],
+                "stacks": [2, 6],
+                "presets": False,
+                **synthesis,
+            },
+        }
+    )
+
+
+def test_a_synthesis_problem_is_compared_design_by_design():
+    """`space.chips` joins a synthesis problem's designs, so restricting it left every design in
+    every row: each row was the whole problem, tied with the first (and a portfolio took the
+    whole MILP per row). Each row now holds its design alone, equal to that design solved as a
+    catalog chip, and the best row is the one-design optimum."""
+    import dataclasses
+
+    from designer.optimize import synthesize
+
+    p = _synthesis_problem()
+    assert len(p.chips) >= 3
+    table = compare(p, by="chip")
+    assert sorted(r["chip"] for r in table.rows) == sorted(p.chips)
+    values = {}
+    for r in table.rows:
+        one = dataclasses.replace(p, chips=(r["chip"],), synthesis=None)
+        try:
+            direct = solve(one, with_sensitivity=False, compare_single=False).objective
+        except InfeasibleError:
+            direct = None
+        got = r["objective"]["value"]
+        assert (got is None) == (direct is None), r["chip"]
+        if direct is not None:
+            assert got == pytest.approx(direct, rel=1e-9), r["chip"]
+            assert {f["chip"] for f in r["record"]["fleet"]} == {r["chip"]}
+            values[r["chip"]] = got
+    assert len(set(values.values())) >= 2  # the rows differ: not the whole problem each time
+    best = synthesize.solve(p, with_sensitivity=False)
+    assert table.rows[0]["objective"]["value"] == pytest.approx(best.objective, rel=1e-9)
+    assert table.rows[0]["reason"] == "best"
+    assert "synthesis_chosen" in table.json()["rows"][0]
+
+
+def test_a_synthesis_problem_by_memory_keeps_that_memorys_designs():
+    import dataclasses
+
+    from designer.optimize import synthesize
+
+    p = _synthesis_problem(max_designs=2)
+    table = compare(p, by="memory")
+    assert sorted(r["memory"] for r in table.rows) == ["3d-dram", "hbm3"]
+    for r in table.rows:
+        tech = r["memory"]
+        if r["objective"]["value"] is None:
+            continue
+        chips = {f["chip"] for f in r["record"]["fleet"]}
+        assert {p.catalog.chip(c).memory_technology for c in chips} == {tech}
+        own = tuple(c for c in p.chips if p.catalog.chip(c).memory_technology == tech)
+        alone = synthesize.solve(dataclasses.replace(p, chips=own), with_sensitivity=False)
+        assert r["objective"]["value"] == pytest.approx(alone.objective, rel=1e-9)
+    whole = synthesize.solve(p, with_sensitivity=False).objective
+    assert whole <= table.rows[0]["objective"]["value"] * (1 + 1e-9)
+
+
+def test_the_progress_bar_stays_off_the_captured_stream():
+    from designer.studies.progress import progress_bar
+
+    assert progress_bar(show=True).disable  # stderr is captured here, not a terminal
+    assert progress_bar(show=False).disable

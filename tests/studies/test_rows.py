@@ -1,0 +1,41 @@
+"""rows: a study point is answered as `designer solve` answers it."""
+
+from __future__ import annotations
+
+import pytest
+
+from designer.optimize import synthesize
+from designer.optimize.problem import problem_from_dict
+from designer.studies.rows import solve_record, solve_row
+from tests.test_synthesis import portfolio
+
+
+def test_a_synthesis_portfolio_point_is_solved_by_design_sets():
+    """A study point of a synthesis portfolio ran the whole fleet MILP (26 s a point on
+    problems/synthesis-portfolio-two-designs.toml, 0.6 s by design sets) and dropped the
+    answer's `synthesis` block."""
+    p = problem_from_dict(portfolio(2, 2e6))
+    rec = solve_record(p, {"class.chat.concurrent_users": 2000})
+    assert rec["status"] == "optimal"
+    assert rec["design_sets"]["proven"]
+    direct = synthesize.solve(
+        p.with_changes({"class.chat.concurrent_users": 2000}), with_sensitivity=False
+    )
+    assert rec["objective"]["value"] == pytest.approx(direct.objective, rel=1e-9)
+    chosen = {c["chip"] for c in rec["synthesis"]["chosen"]}
+    assert chosen == {f["chip"] for f in rec["fleet"]}
+    assert "runner_up" not in rec["synthesis"]  # a solve per memory technology, not needed
+    row = solve_row(p)
+    assert row["status"] == "optimal" and row["objective"] == pytest.approx(
+        synthesize.solve(p, with_sensitivity=False).objective, rel=1e-9
+    )
+
+
+def test_chips_keeps_only_those_of_the_problem():
+    p = problem_from_dict(portfolio(2, 2e6))
+    keep = p.chips[:2]
+    rec = solve_record(p, None, chips=keep)
+    if rec["status"] in ("optimal", "feasible"):
+        assert {f["chip"] for f in rec["fleet"]} <= set(keep)
+    else:
+        assert rec["status"] == "infeasible"
