@@ -221,11 +221,37 @@ def test_bad_serving_input_is_an_input_error(catalog, change, key):
 # --- the optimizer ------------------------------------------------------------------------
 
 
+def _most_requests(p, k, c) -> float:
+    """The most requests/s an aggregated replica of column k's candidate serves meeting every
+    requirement (`_aggregated_holds`), over the batches next to the column's: at a batch whose
+    full turnover holds, that turnover; else the most of a lighter load, by bisection."""
+    best = 0.0
+    for batch in {max(int(c.batch[k]) + d, 1) for d in (-1, 0, 1)} - {p.max_batch + 1}:
+        b = np.array([batch])
+        full = float(_full_turnover(p, p.catalog, k, c, batch))
+        if _aggregated_holds(p, p.catalog, k, c, b)[0]:
+            best = max(best, full)
+            continue
+        lo, hi = 0.0, full
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if mid in (lo, hi):
+                break
+            lo, hi = (
+                (mid, hi)
+                if _aggregated_holds(p, p.catalog, k, c, b, np.array([mid]))[0]
+                else (lo, mid)
+            )
+        best = max(best, lo)
+    return best
+
+
 def _full_rates(p, c) -> np.ndarray:
-    """Per unpruned column, the requests/s one replica turns over at its full batch, from
-    `serving.replica` (not from the columns' own count): aggregated, its users at the TPOT
-    they get with the prompt chunks (Little's law at its own load); decode, p·b/(O·TPOT) up to
-    the KV it can take in; prefill, its capacity within the TTFT."""
+    """Per unpruned column, the most requests/s one replica turns over, from the forward model
+    (not from the columns' own count): aggregated, at the batches next to the column's, its
+    users at the TPOT they get with the prompt chunks (Little's law), or a lighter load where
+    that misses a requirement (`_most_requests`); decode, p·b/(O·TPOT) up to the KV it can take
+    in; prefill, its capacity within the TTFT."""
     wc = p.classes[0]
     out = np.array(c.requests_capacity, dtype=float)
     for k in np.flatnonzero(c.phase != "prefill"):
@@ -247,7 +273,7 @@ def _full_rates(p, c) -> np.ndarray:
         )
         users = int(c.p[k]) * int(c.batch[k])
         if agg:
-            out[k] = m["requests_per_s"]
+            out[k] = _most_requests(p, k, c)
         else:  # at most the requests whose KV it takes in (utilization at 1 request/s)
             out[k] = min(users / (wl.output_tokens * m["tpot_s"]), 1 / m["kv_link_utilization"])
     return out
@@ -334,29 +360,116 @@ def test_kv_limited_decode_pool_equals_brute_force(catalog, bandwidth):
         assert r["kv_link_utilization"] <= 1 + 1e-9
 
 
+def _aggregated_holds(p, catalog, k, c, batch, requests_per_s=None, slow=1.0) -> np.ndarray:
+    """Whether aggregated replicas of column k at `batch` (an array) meet TPOT with the prompt
+    chunks, the p90 TTFT and memory (with the prompts in prefill), and hold their users in
+    flight: at `requests_per_s` per replica, or at their batches' own turnover (None); `slow`
+    the step-time factor at the slow end of the interval (the TPOT and the users in flight)."""
+    wc = p.classes[0]
+    chip = c.chip_types[int(c.chip[k])].chip
+    wl = profiles.workload_for(p, chip, wc.workload)
+    hw = perf.ChipArrays.build(catalog, [chip], wl.compute_dtype).take(0)
+    t, pp = int(c.t[k]), int(c.p[k])
+    att = str(c.attention[k])
+    m = perf.evaluate_arrays(wl, hw, t, pp, batch, ep=int(c.ep[k]), attention=att)
+    a = serving.aggregated(
+        wl, hw, t, pp, batch, m, wc.serving.chunk_tokens, requests_per_s=requests_per_s
+    )
+    held = m["memory_per_chip_bytes"] + serving.prefill_kv_per_chip(
+        wl, t, pp, a["prompt_tokens_per_step"], att
+    )
+    tpot = a["tpot_s"] * slow
+    in_flight = a["requests_per_s"] * wl.output_tokens * tpot
+    return (
+        (tpot * wc.target_utps <= 1 + 1e-12)
+        & (a["ttft_p90_s"] <= wc.serving.ttft_s)
+        & (held <= hw["usable_capacity"] * (1 + 1e-12))
+        & (a["prefill_utilization"] < 1)
+        & (in_flight <= pp * batch * (1 + 1e-12))
+    )
+
+
+def _full_turnover(p, catalog, k, c, batch: int) -> float:
+    """The requests/s of column k's replica at `batch`, its users turning over at their TPOT."""
+    wc = p.classes[0]
+    chip = c.chip_types[int(c.chip[k])].chip
+    wl = profiles.workload_for(p, chip, wc.workload)
+    hw = perf.ChipArrays.build(catalog, [chip], wl.compute_dtype).take(0)
+    t, pp = int(c.t[k]), int(c.p[k])
+    m = perf.evaluate_arrays(wl, hw, t, pp, batch, ep=int(c.ep[k]), attention=str(c.attention[k]))
+    return serving.aggregated(wl, hw, t, pp, batch, m, wc.serving.chunk_tokens)["requests_per_s"]
+
+
 def test_aggregated_batch_is_the_largest_feasible_by_scan(catalog):
     """The bisection's b* against a linear scan of the aggregated requirements (TPOT with the
-    prompt chunks, p90 TTFT, memory) at Little's-law load, for every unpruned column."""
+    prompt chunks, p90 TTFT, memory) at Little's-law load, for every unpruned column; a column
+    of a request rate holds b* + 1 slots where fewer requests than fill them serve more than
+    b* (`columns._part_loaded`): its requests/s meet every requirement there, a little more
+    does not, and where it stays at b* one slot more serves no more."""
     p = _problem(catalog, **{"serving.mode": "aggregated", "sla.ttft": "0.3 s"})
     p = p.with_changes({"space.max_batch": 96})
     c = columns_mod.build(p, prune=False)
     wc = p.classes[0]
+    out_tokens, r = wc.workload.output_tokens, wc.target_utps
+    assert len(c)
+    more = 0
+    for k in range(len(c)):
+        b = np.arange(1, p.max_batch + 1)
+        ok = _aggregated_holds(p, catalog, k, c, b)
+        scan = int(b[ok].max()) if ok.any() else 0
+        lam = float(c.serves[k]) * r / out_tokens  # the column's requests/s per replica
+        if c.batch[k] == scan + 1:
+            more += 1
+            at = np.array([scan + 1, scan + 1])
+            holds = _aggregated_holds(p, catalog, k, c, at, np.array([lam, lam * (1 + 1e-6)]))
+            assert holds.tolist() == [True, False], k
+            assert c.users[k] == c.p[k] * (scan + 1)
+            assert lam > float(_full_turnover(p, catalog, k, c, scan)), k
+        else:
+            assert c.batch[k] == scan, k
+            assert lam == pytest.approx(float(_full_turnover(p, catalog, k, c, scan)), rel=1e-9)
+            if scan < p.max_batch:
+                at = np.array([scan + 1])
+                assert not _aggregated_holds(p, catalog, k, c, at, np.array([lam * (1 + 1e-6)]))[0]
+    assert more  # the case is met
+
+
+def test_under_a_confidence_a_column_takes_the_best_load_by_scan(catalog):
+    """Under `[sla] confidence` the users in flight must fit the slots at the slow end, a bound
+    that rises with the batch: a request rate's column takes the batch whose most requests/s
+    (every requirement and the slots at the slow end) is the largest, against a scan of every
+    batch with a bisection of the load at each, from `serving.aggregated`."""
+    from designer.calibration import intervals
+
+    p = _problem(
+        catalog, **{"serving.mode": "aggregated", "sla.ttft": "0.5 s", "sla.confidence": 0.9}
+    ).with_changes({"space.max_batch": 64})
+    c = columns_mod.build(p, prune=False)
+    wc = p.classes[0]
+    out_tokens, r = wc.workload.output_tokens, wc.target_utps
+    b = np.arange(1, p.max_batch + 1)
+    moved = 0
     assert len(c)
     for k in range(len(c)):
         chip = c.chip_types[int(c.chip[k])].chip
         wl = profiles.workload_for(p, chip, wc.workload)
-        hw = perf.ChipArrays.build(catalog, [chip], wl.compute_dtype).take(0)
-        t, pp = int(c.t[k]), int(c.p[k])
-        b = np.arange(1, p.max_batch + 1)
-        m = perf.evaluate_arrays(wl, hw, t, pp, b)
-        a = serving.aggregated(wl, hw, t, pp, b, m, wc.serving.chunk_tokens)
-        ok = (
-            (a["tpot_s"] * wc.target_utps <= 1 + 1e-12)
-            & (a["ttft_p90_s"] <= wc.serving.ttft_s)
-            & m["fits"]
-        )
-        scan = int(b[ok].max()) if ok.any() else 0
-        assert c.batch[k] == scan, (chip, t, pp)
+        slow = intervals.slow_factor(
+            profiles.for_problem(p, chip, wc.workload), wl, chip, int(c.t[k]), int(c.p[k]),
+            int(c.ep[k]), str(c.attention[k]), b, 0.9,
+        )  # fmt: skip
+        lo = np.zeros(len(b))
+        full = np.array([float(_full_turnover(p, catalog, k, c, int(x))) for x in b])
+        hi = full.copy()
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            ok = _aggregated_holds(p, catalog, k, c, b, mid, slow)
+            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+        lam = float(c.serves[k]) * r / out_tokens
+        assert lam == pytest.approx(lo.max(), rel=1e-8), k
+        assert lo[int(c.batch[k]) - 1] == pytest.approx(lo.max(), rel=1e-8), k
+        at = int(c.batch[k]) - 1  # more than its slots' full turnover at the slow end:
+        moved += lam > full[at] / slow[at] * (1 + 1e-9)  # a lighter load, fewer prompt chunks
+    assert moved
 
 
 def test_longer_prompts_never_cheaper(catalog):

@@ -8,10 +8,10 @@ Every objective and limit depends on how many replicas run, never on how full th
 replica never needs to run below `b*`: the column — users per replica `p·b*`, chips per replica
 `t·p`, the system tokens/s at `b*` — is exact, and the MILP chooses among columns. For a class
 asking for a request rate a column serves its users × the rate they get at `b*` / the SLA rate
-(`_serves`: its requests/s at `b*` in users at the SLA rate, capped by the KV it takes in), also
-largest at `b*` as a replica's tokens/s grow with its batch; a replica given fewer requests than
-that runs lighter and faster than its column says (the rate is held at the full batch, a
-conservative sizing: docs/model.md §9). The one exception: under `maximize` with disaggregated
+(`_serves`: its requests/s at `b*` in users at the SLA rate, capped by the KV it takes in); an
+aggregated column then takes the slots and the lighter load that serve the most requests/s,
+which may be more slots than `b*` (`_part_loaded`: fewer users in flight than slots, fewer
+prompt chunks per step; docs/model.md §9). The one exception: under `maximize` with disaggregated
 serving, the prefill pool serves every request of a decode replica's users, so a fuller replica
 needs more prefill; decode columns then come at every batch 1 … b* (`_partial_fills`).
 
@@ -109,11 +109,15 @@ class Grid:
             out[k] = v
         return out
 
-    def aggregated(self, wc: WorkloadClass, batch, index, m: dict) -> dict[str, np.ndarray]:
+    def aggregated(
+        self, wc: WorkloadClass, batch, index, m: dict, requests_per_s=None
+    ) -> dict[str, np.ndarray]:
         """`m` (perf metrics of the candidates `index` at `batch`) with the aggregated serving
-        metrics of `serving.aggregated` added: TPOT with the prompt chunks, TTFT, load."""
+        metrics of `serving.aggregated` added: TPOT with the prompt chunks, TTFT, load; at
+        `requests_per_s` per replica, or (None) at their batches' own turnover."""
         idx = np.asarray(index, dtype=np.int64)
         batch = np.broadcast_to(np.asarray(batch), idx.shape)
+        lam = None if requests_per_s is None else np.broadcast_to(requests_per_s, idx.shape)
         out = dict(m)
         for g in np.unique(self.group[idx]) if len(idx) else []:
             pos = np.flatnonzero(self.group[idx] == g)
@@ -126,6 +130,7 @@ class Grid:
                 batch[pos],
                 {k: np.asarray(m[k])[pos] for k in SERVING_INPUTS},
                 wc.serving.chunk_tokens,
+                requests_per_s=None if lam is None else lam[pos],
             )
             for k, v in r.items():
                 out.setdefault(k, np.full(idx.shape, np.nan))[pos] = v
@@ -206,13 +211,16 @@ def requirements(wc: WorkloadClass | None = None, phase: str | None = None, face
     )
 
 
-def phase_metrics(c: Candidates, b, where, m: dict | None = None) -> dict[str, np.ndarray]:
+def phase_metrics(
+    c: Candidates, b, where, m: dict | None = None, requests_per_s=None
+) -> dict[str, np.ndarray]:
     """The metrics the requirements read at batch `b` of the candidates `where` (`m`: their
     perf metrics, when known): perf's, with aggregated serving's (TPOT, TTFT) for a serving
-    class in the aggregated phase."""
+    class in the aggregated phase, at `requests_per_s` per replica (None: their batches' own
+    turnover)."""
     m = c.g.metrics(c.wc, b, where) if m is None else m
     if c.wc.serving is not None and c.phase == "aggregated":
-        m = c.g.aggregated(c.wc, b, where, m)
+        m = c.g.aggregated(c.wc, b, where, m, requests_per_s)
     return m
 
 
@@ -220,7 +228,11 @@ def check(c: Candidates, b, where, m: dict | None = None):
     """At batch `b` of the candidates `where`: whether every requirement with a `check` face
     is met, the largest excess (how far over a limit, ≤ 0 when met; what guides the
     bisection), and each requirement's (name, met) in registry order."""
-    m = phase_metrics(c, b, where, m)
+    return meets(c, b, where, phase_metrics(c, b, where, m))
+
+
+def meets(c: Candidates, b, where, m: dict):
+    """`check` on `m`, the metrics in the phase (`phase_metrics`)."""
     ok = np.ones(np.shape(where), dtype=bool)
     excess = None
     each = []
@@ -666,7 +678,7 @@ def _phase_columns(
         both = np.concatenate([idx, idx])
         mb = g.metrics(wc, np.concatenate([bcap, bcap + 1]), both)
         m2 = phase_metrics(c, np.concatenate([bcap, bcap + 1]), both, mb)
-        each = check(c, np.concatenate([bcap, bcap + 1]), both, m2)[2] if n else []
+        each = meets(c, np.concatenate([bcap, bcap + 1]), both, m2)[2] if n else []
         limited = np.full(n, each[0][0] if each else "", dtype=object)
         for name, met in each[1:]:
             limited = np.where(~met[n:], name, limited).astype(object)
@@ -689,6 +701,9 @@ def _phase_columns(
     if phase != "prefill":
         serves, capped = _serves(c, bcap, idx, at_b)
         limited = np.where(capped != "", capped, limited).astype(object)
+    if phase == "aggregated" and wc.by_requests and problem.sense == "minimize" and n:
+        bcap, serves, tokens = _part_loaded(c, idx, bcap, serves, tokens)
+        users = g.p[idx] * bcap
     if fills and n:
         idx, bcap, chips, tokens, users, limited = _partial_fills(
             wc, g, idx, bcap, chips, tokens, limited
@@ -804,6 +819,119 @@ def _serves(c: Candidates, b, idx, m: dict | None = None) -> tuple[np.ndarray, n
             capped = np.where(cap < serves, f.NAME, capped).astype(object)
             serves = np.minimum(serves, cap)
     return serves, capped
+
+
+LOAD_RTOL = 1e-10  # `_part_loaded` bisects the requests/s to this relative bracket width
+
+
+def _part_loaded(c: Candidates, idx, bcap, serves, tokens):
+    """Aggregated columns of a class asking for a request rate, at their best load. At b* + 1
+    the users turning over at their own TPOT miss a requirement, but a replica turning over
+    fewer requests keeps fewer users in flight than its slots (λ·O·TPOT, a mean), with fewer
+    prompt chunks per step, and may meet every requirement at more requests/s than at b*;
+    under a confidence, b*'s users were counted turning over at the slow end of the load of
+    their nominal TPOT, and a lighter load may serve more at a batch of either side.
+
+    Per column every batch b is tried at once: those where the requests/s of b* (`serves`)
+    still meet every requirement and fit the slots are the only ones that can serve more, and
+    for them λ_b, the most requests/s at b (`_most_load`), is found. A column takes the best
+    b, with serves λ_b·O/r and tokens/s λ_b·O; the decode step is that of its full slots, as
+    the re-check and `evaluate` count it. Returns the columns' batch, serves and tokens/s."""
+    wc = c.wc
+    out_tokens, target = wc.workload.output_tokens, wc.target_utps
+    best = serves * target / out_tokens  # requests/s at b*
+    batches = np.arange(1, c.problem.max_batch + 1)
+    col = np.repeat(np.arange(len(idx)), len(batches))
+    b = np.tile(batches, len(idx))
+    load = _Load(c, idx[col], b)
+    pair = np.flatnonzero(load.holds(best[col], np.arange(len(b)))[0])
+    lam = load.most(pair, best[col[pair]])
+    gain = lam > best[col[pair]] * (1 + 1e-12)
+    pair, lam = pair[gain], lam[gain]
+    order = np.lexsort((b[pair], -lam, col[pair]))  # per column, the most requests/s first
+    owner = col[pair[order]]
+    first = order[np.r_[True, owner[1:] != owner[:-1]]] if len(order) else order
+    at, lam = col[pair[first]], lam[first]
+    bcap, serves, tokens = bcap.copy(), serves.copy(), np.array(tokens, dtype=float)
+    bcap[at] = b[pair[first]]
+    serves[at] = lam * out_tokens / target
+    tokens[at] = lam * out_tokens
+    return bcap, serves, tokens
+
+
+class _Load:
+    """Aggregated candidates `index` at `batch` slots per micro-batch (one entry per pair), and
+    the requests/s per replica they serve: `holds` (every requirement met, and the users in
+    flight, λ·O·TPOT at the slow end under a confidence, within the slots) and `most`."""
+
+    def __init__(self, c: Candidates, index, batch):
+        from designer.optimize.features import rate
+
+        self.c, self.index, self.batch = c, index, batch
+        self.base = c.g.metrics(c.wc, batch, index)
+        self.slots = (c.g.p[index] * batch).astype(float)
+        self.slow = rate.slow_factor(c.g, batch, index)
+
+    def _at(self, sel) -> tuple:
+        return self.batch[sel], self.index[sel], {k: v[sel] for k, v in self.base.items()}
+
+    def holds(self, lam, sel) -> tuple[np.ndarray, np.ndarray]:
+        """(met, excess) at `lam` requests/s per replica of the pairs `sel`."""
+        b, i, base = self._at(sel)
+        m = phase_metrics(self.c, b, i, base, lam)
+        ok, excess = meets(self.c, b, i, m)[:2]
+        held = lam * self.c.wc.workload.output_tokens * m["tpot_s"] * self.slow[sel]
+        held = held / self.slots[sel] - 1.0
+        queue = m["prefill_utilization"] - 1.0  # < 0: a steady state
+        ok &= (queue < 0) & (held <= 0)
+        excess = np.fmax(np.fmax(excess, held), np.where(queue < 0, queue, np.inf))
+        return ok, np.nan_to_num(excess, nan=np.inf)
+
+    def most(self, sel, lo) -> np.ndarray:
+        """The most requests/s of the pairs `sel`, where `lo` (≥ 0) is met: their full
+        turnover where that holds (the slots' bound), else by `_bracket` below it."""
+        if not len(sel):
+            return np.zeros(0)
+        b, i, base = self._at(sel)
+        full = np.asarray(phase_metrics(self.c, b, i, base)["requests_per_s"], dtype=float)
+        full = np.maximum(full, lo)
+        out = np.array(lo, dtype=float)
+        at_full, f_hi = self.holds(full, sel)
+        out[at_full] = full[at_full]
+        rest = np.flatnonzero(~at_full)
+        if len(rest):
+            lo, hi, f_hi = out[rest], full[rest], f_hi[rest]
+            _bracket(self.holds, sel[rest], lo, hi, self.holds(lo, sel[rest])[1], f_hi)
+            out[rest] = lo
+        return out
+
+
+def _bracket(holds, sel, lo, hi, f_lo, f_hi) -> None:
+    """Narrow [lo, hi] (met at lo, in place) to `LOAD_RTOL` around where `holds` stops being
+    met, for the candidates `sel`. Each round probes the point x interpolated from the
+    excesses at both ends (regula falsi; the excess rises with the load; a bisection every
+    third round and where the excess is not finite) and x + LOAD_RTOL/2 of the bracket's top,
+    which closes the bracket once x is just below the edge."""
+    rounds = 0
+    while True:
+        wide = np.flatnonzero(hi - lo > LOAD_RTOL * hi)
+        if not len(wide):
+            return
+        rounds += 1
+        a, z, fa, fz = lo[wide], hi[wide], f_lo[wide], f_hi[wide]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            x = (a * fz - z * fa) / (fz - fa)
+        mid = 0.5 * (a + z)
+        inside = np.isfinite(x) & (x > a) & (x < z)
+        x = mid if rounds % 3 == 0 else np.where(inside, x, mid)
+        x2 = np.minimum(x + 0.5 * LOAD_RTOL * z, 0.5 * (x + z))
+        ok, f = holds(np.concatenate([x, x2]), np.tile(sel[wide], 2))
+        n = len(wide)
+        for probe, met, fx in ((x, ok[:n], f[:n]), (x2, ok[n:], f[n:])):
+            up = met & (probe > lo[wide])
+            lo[wide[up]], f_lo[wide[up]] = probe[up], fx[up]
+            down = ~met & (probe < hi[wide])
+            hi[wide[down]], f_hi[wide[down]] = probe[down], fx[down]
 
 
 def replicas_to_serve(need, serves) -> np.ndarray:

@@ -35,4 +35,6 @@ def evaluate_row(row: dict, model: str, prompt_tokens: int, output_tokens: int) 
         output_tokens=output_tokens,
         requests_per_s=row["requests_per_s"],
         phase=row["phase"],
+        ep=row["ep"],
+        attention=row["attention"],
     )["metrics"]

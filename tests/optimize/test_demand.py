@@ -113,3 +113,22 @@ def test_the_demand_marginal_is_per_request_per_second():
         assert entry["note"].startswith(
             f"the fleet has room for {entry['slack']:.4g} requests/s more than asked"
         )
+
+
+@pytest.mark.parametrize("rate", [45.0, 45.28, 45.2806])
+def test_a_replica_with_one_slot_more_turns_over_a_lighter_load(rate):
+    """At 166 slots 4 × H100 TP 2 turn 60 requests/s over at 45.2807 tokens/s per user
+    (`evaluate`), though 166 users turning over at their own TPOT would bring more prompt
+    chunks and miss 45.28. A column held at the largest fully loaded batch (165) answered
+    8 × H200 for $341,000 at 45.28; a column may take one slot more at a lighter load
+    (`columns._part_loaded`), and the answer is the fleet `evaluate` confirms."""
+    raw = _raw(rate)
+    raw["space"]["chips"] = ["h100-sxm", "h200"]
+    sol = solve(problem_from_dict(raw))
+    assert sol.objective <= 325_000
+    for r in sol.fleet:
+        m = evaluate_row(r, "llama3.1-8b", 2000, 500)
+        assert m["ttft_p90_s"] <= 1.0 and 1 / m["tpot_s"] >= rate * (1 - 1e-12)
+        assert m["requests_per_s"] == pytest.approx(r["requests_per_s"])
+        in_flight = r["requests_per_s"] * 500 * m["tpot_s"]
+        assert in_flight <= r["pp"] * r["batch"] * r["replicas"] * (1 + 1e-9)

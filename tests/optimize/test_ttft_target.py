@@ -55,9 +55,10 @@ def _columns(phase: str):
 
 
 def test_aggregated_batch_is_the_largest_meeting_the_ttft_at_the_slow_end():
-    """Brute force: each aggregated column's batch is the largest b ≤ max_batch at which TPOT(b)
-    ≤ 1/r, memory fits and the p90 TTFT with the chunk steps `ratio` times slower (the queue
-    at its load then) ≤ target, scanning b."""
+    """Brute force: each aggregated column's b* (`batch_cap`, its users turning over at their
+    own TPOT) is the largest b ≤ max_batch at which TPOT(b) ≤ 1/r, memory fits and the p90 TTFT
+    with the chunk steps `ratio` times slower (the queue at its load then) ≤ target, scanning
+    b."""
     pr, wc, g, cols, agg = _columns("aggregated")
     for k in agg:
         i = candidate_of(g, cols, k)
@@ -77,7 +78,46 @@ def test_aggregated_batch_is_the_largest_meeting_the_ttft_at_the_slow_end():
             )
         best = max((b for b, good in enumerate(ok, 1) if good), default=0)
         assert all(ok[:best])  # a prefix: the bisection's premise
-        assert int(cols.batch[k]) == best
+        c = Candidates(pr, wc, g, "aggregated")
+        assert int(cm.batch_cap(c, np.array([i]))[0]) == best
+
+
+def test_a_column_at_a_lighter_load_meets_the_ttft_at_the_slow_end():
+    """A request rate's aggregated column that holds more slots than b* (a lighter load,
+    `columns._part_loaded`): at its requests/s per replica, by hand from `serving.aggregated`
+    and the slow end's `ratio`, TPOT ≤ 1/r, the p90 TTFT ≤ target, memory with the prompts in
+    prefill fits and the users in flight fit the slots; 0.0001% more requests miss one."""
+    pr, wc, g, cols, agg = _columns("aggregated")
+    c = Candidates(pr, wc, g, "aggregated")
+    moved = 0
+    for k in agg:
+        i = candidate_of(g, cols, k)
+        b = int(cols.batch[k])
+        if b == int(cm.batch_cap(c, np.array([i]))[0]):
+            continue
+        moved += 1
+        r = _ratio(pr, pr.chips[int(g.chip[i])], int(g.t[i]), int(g.p[i]))
+        lam = float(cols.serves[k]) * wc.target_utps / wc.workload.output_tokens
+        m = g.metrics(wc, np.array([b, b]), np.array([i, i]))
+        wl = g.workloads[g.group[i]]
+        hw = {key: v[[i, i]] for key, v in g.hw.items()}
+        a = serving.aggregated(
+            wl, hw, g.t[[i, i]], g.p[[i, i]], np.array([b, b]), m, wc.serving.chunk_tokens,
+            requests_per_s=np.array([lam, lam * (1 + 1e-6)]),
+        )  # fmt: skip
+        service = a["prefill_service_s"] * r
+        wait90 = serving.md1_wait(a["requests_per_s"] / int(g.p[i]) * service, service)[1]
+        held = m["memory_per_chip_bytes"] + serving.prefill_kv_per_chip(
+            wl, int(g.t[i]), int(g.p[i]), a["prompt_tokens_per_step"], str(g.attention[i])
+        )
+        ok = (
+            (a["tpot_s"] <= (1 / wc.target_utps) * (1 + 1e-12))
+            & (service + wait90 <= wc.serving.ttft_s * (1 + 1e-12))
+            & (held <= g.hw["usable_capacity"][i] * (1 + 1e-12))
+            & (a["requests_per_s"] * wl.output_tokens * a["tpot_s"] <= int(g.p[i]) * b)
+        )
+        assert ok.tolist() == [True, False], k
+    assert moved
 
 
 def test_a_prefill_replica_serves_what_its_slow_end_allows():
