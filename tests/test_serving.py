@@ -360,6 +360,28 @@ def test_kv_limited_decode_pool_equals_brute_force(catalog, bandwidth):
         assert r["kv_link_utilization"] <= 1 + 1e-9
 
 
+def _aggregated_misses(p, catalog, k, c, batch: int, requests_per_s: float) -> set[str]:
+    """The requirements aggregated replicas of column k at `batch` miss at `requests_per_s`."""
+    wc = p.classes[0]
+    chip = c.chip_types[int(c.chip[k])].chip
+    wl = profiles.workload_for(p, chip, wc.workload)
+    hw = perf.ChipArrays.build(catalog, [chip], wl.compute_dtype).take(0)
+    t, pp, att = int(c.t[k]), int(c.p[k]), str(c.attention[k])
+    m = perf.evaluate_arrays(wl, hw, t, pp, batch, ep=int(c.ep[k]), attention=att)
+    a = serving.aggregated(
+        wl, hw, t, pp, batch, m, wc.serving.chunk_tokens, requests_per_s=requests_per_s
+    )
+    held = m["memory_per_chip_bytes"] + serving.prefill_kv_per_chip(
+        wl, t, pp, a["prompt_tokens_per_step"], att
+    )
+    checks = {
+        "user-rate": a["tpot_s"] * wc.target_utps <= 1 + 1e-12,
+        "ttft": a["ttft_p90_s"] <= wc.serving.ttft_s,
+        "memory-capacity": held <= hw["usable_capacity"] * (1 + 1e-12),
+    }
+    return {name for name, ok in checks.items() if not ok}
+
+
 def _aggregated_holds(p, catalog, k, c, batch, requests_per_s=None, slow=1.0) -> np.ndarray:
     """Whether aggregated replicas of column k at `batch` (an array) meet TPOT with the prompt
     chunks, the p90 TTFT and memory (with the prompts in prefill), and hold their users in
@@ -425,6 +447,8 @@ def test_aggregated_batch_is_the_largest_feasible_by_scan(catalog):
             assert holds.tolist() == [True, False], k
             assert c.users[k] == c.p[k] * (scan + 1)
             assert lam > float(_full_turnover(p, catalog, k, c, scan)), k
+            # what limits it: a requirement a little more load misses there
+            assert c.limited_by[k] in _aggregated_misses(p, catalog, k, c, scan + 1, lam * 1.001)
         else:
             assert c.batch[k] == scan, k
             assert lam == pytest.approx(float(_full_turnover(p, catalog, k, c, scan)), rel=1e-9)

@@ -702,7 +702,7 @@ def _phase_columns(
         serves, capped = _serves(c, bcap, idx, at_b)
         limited = np.where(capped != "", capped, limited).astype(object)
     if phase == "aggregated" and wc.by_requests and problem.sense == "minimize" and n:
-        bcap, serves, tokens = _part_loaded(c, idx, bcap, serves, tokens)
+        bcap, serves, tokens, limited = _part_loaded(c, idx, bcap, serves, tokens, limited)
         users = g.p[idx] * bcap
     if fills and n:
         idx, bcap, chips, tokens, users, limited = _partial_fills(
@@ -824,7 +824,7 @@ def _serves(c: Candidates, b, idx, m: dict | None = None) -> tuple[np.ndarray, n
 LOAD_RTOL = 1e-10  # `_part_loaded` bisects the requests/s to this relative bracket width
 
 
-def _part_loaded(c: Candidates, idx, bcap, serves, tokens):
+def _part_loaded(c: Candidates, idx, bcap, serves, tokens, limited):
     """Aggregated columns of a class asking for a request rate, at their best load. At b* + 1
     the users turning over at their own TPOT miss a requirement, but a replica turning over
     fewer requests keeps fewer users in flight than its slots (λ·O·TPOT, a mean), with fewer
@@ -836,11 +836,14 @@ def _part_loaded(c: Candidates, idx, bcap, serves, tokens):
     still meet every requirement and fit the slots are the only ones that can serve more, and
     for them λ_b, the most requests/s at b (`_most_load`), is found. A column takes the best
     b, with serves λ_b·O/r and tokens/s λ_b·O; the decode step is that of its full slots, as
-    the re-check and `evaluate` count it. Returns the columns' batch, serves and tokens/s."""
+    the re-check and `evaluate` count it; what limits it is the requirement that a little more
+    load misses there, else the one that one slot more misses at that load (`limited_by`).
+    Returns the columns' batch, serves, tokens/s and what limits each."""
     wc = c.wc
     out_tokens, target = wc.workload.output_tokens, wc.target_utps
+    top = c.problem.max_batch
     best = serves * target / out_tokens  # requests/s at b*
-    batches = np.arange(1, c.problem.max_batch + 1)
+    batches = np.arange(1, top + 1)
     col = np.repeat(np.arange(len(idx)), len(batches))
     b = np.tile(batches, len(idx))
     load = _Load(c, idx[col], b)
@@ -856,7 +859,30 @@ def _part_loaded(c: Candidates, idx, bcap, serves, tokens):
     bcap[at] = b[pair[first]]
     serves[at] = lam * out_tokens / target
     tokens[at] = lam * out_tokens
-    return bcap, serves, tokens
+    limited = np.array(limited, dtype=object)
+    if len(at):
+        limited[at] = _what_limits(c, idx[at], bcap[at], lam, limited[at])
+    return bcap, serves, tokens, limited
+
+
+def _what_limits(c: Candidates, index, batch, lam, before) -> np.ndarray:
+    """What limits aggregated candidates `index` at `batch` slots serving `lam` requests/s:
+    the requirement a little more load misses there, else the one that one slot more misses
+    at that load (`max-batch` at the space's largest batch), else `before` (later entries of
+    the registry first, as `limited_by`)."""
+    from designer.optimize.features import max_batch
+
+    n = len(index)
+    top = c.problem.max_batch
+    more = _Load(c, np.tile(index, 2), np.r_[batch, np.minimum(batch + 1, top)])
+    m = phase_metrics(c, more.batch, more.index, more.base, np.r_[lam * (1 + 1e-6), lam])
+    load = np.full(n, "", dtype=object)
+    slot = np.where(batch >= top, max_batch.NAME, "").astype(object)
+    for name, met in meets(c, more.batch, more.index, m)[2]:
+        load = np.where(~met[:n], name, load).astype(object)
+        slot = np.where(~met[n:] & (batch < top), name, slot).astype(object)
+    out = np.where(load != "", load, slot)
+    return np.where(out != "", out, before).astype(object)
 
 
 class _Load:
