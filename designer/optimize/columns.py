@@ -832,13 +832,21 @@ def _part_loaded(c: Candidates, idx, bcap, serves, tokens, limited):
     under a confidence, b*'s users were counted turning over at the slow end of the load of
     their nominal TPOT, and a lighter load may serve more at a batch of either side.
 
-    Per column every batch b is tried at once: those where the requests/s of b* (`serves`)
-    still meet every requirement and fit the slots are the only ones that can serve more, and
-    for them λ_b, the most requests/s at b (`_most_load`), is found. A column takes the best
-    b, with serves λ_b·O/r and tokens/s λ_b·O; the decode step is that of its full slots, as
-    the re-check and `evaluate` count it; what limits it is the requirement that a little more
-    load misses there, else the one that one slot more misses at that load (`limited_by`).
-    Returns the columns' batch, serves, tokens/s and what limits each."""
+    Only a batch b whose slots, turning over at the decode step alone, would serve more than
+    the column's best so far (`_Load.bound`) and where that best still meets every
+    requirement and fits the slots can serve more (exact: each requirement rises with the
+    load). Of those left, each column's middle batch has its most requests/s λ_b found
+    (`_Load.most`); the best rises, and the batches are screened again, until none is left.
+    Without a confidence only b* + 1 is a candidate: a fuller batch turns over more (b* is
+    full), and above b* + 1 every requirement is met at a given load by fewer slots, while the
+    slots hold whatever load b* + 1 serves. Under one, the slots bind at the slow end, and
+    every batch 1 … max_batch is (tests/test_serving.py checks both against scans).
+
+    A column takes the best b, with serves λ_b·O/r and tokens/s λ_b·O; the decode step is that
+    of its full slots, as the re-check and `evaluate` count it; what limits it is the
+    requirement that a little more load misses there, else the one that one slot more misses
+    at that load (`limited_by`). Returns the columns' batch, serves, tokens/s and what limits
+    each."""
     wc = c.wc
     out_tokens, target = wc.workload.output_tokens, wc.target_utps
     top = c.problem.max_batch
@@ -846,22 +854,35 @@ def _part_loaded(c: Candidates, idx, bcap, serves, tokens, limited):
     batches = np.arange(1, top + 1)
     col = np.repeat(np.arange(len(idx)), len(batches))
     b = np.tile(batches, len(idx))
+    if not c.g.confidence:  # only b* + 1 can serve more (below)
+        keep = b == bcap[col] + 1
+        col, b = col[keep], b[keep]
+    if not len(b):
+        return bcap, serves, tokens, limited
     load = _Load(c, idx[col], b)
-    pair = np.flatnonzero(load.holds(best[col], np.arange(len(b)))[0])
-    lam = load.most(pair, best[col[pair]])
-    gain = lam > best[col[pair]] * (1 + 1e-12)
-    pair, lam = pair[gain], lam[gain]
-    order = np.lexsort((b[pair], -lam, col[pair]))  # per column, the most requests/s first
-    owner = col[pair[order]]
-    first = order[np.r_[True, owner[1:] != owner[:-1]]] if len(order) else order
-    at, lam = col[pair[first]], lam[first]
+    left = np.flatnonzero(load.bound() > best[col] * (1 + 1e-12))
     bcap, serves, tokens = bcap.copy(), serves.copy(), np.array(tokens, dtype=float)
-    bcap[at] = b[pair[first]]
-    serves[at] = lam * out_tokens / target
-    tokens[at] = lam * out_tokens
+    moved = np.zeros(len(idx), dtype=bool)
+    while True:
+        # the pairs that may still serve more than their column's best (met there: exact)
+        left = left[load.holds(best[col[left]], left)[0]]
+        if not len(left):
+            break
+        # per column, the middle batch of those left (pairs are in batch order per column)
+        starts = np.flatnonzero(np.r_[True, col[left][1:] != col[left][:-1]])
+        ends = np.r_[starts[1:], len(left)]
+        pick = left[(starts + ends) // 2]
+        lam = load.most(pick, best[col[pick]])
+        gain = lam > best[col[pick]] * (1 + 1e-12)
+        at = col[pick[gain]]
+        best[at], bcap[at], moved[at] = lam[gain], b[pick[gain]], True
+        serves[at] = lam[gain] * out_tokens / target
+        tokens[at] = lam[gain] * out_tokens
+        left = left[~np.isin(left, pick)]
     limited = np.array(limited, dtype=object)
+    at = np.flatnonzero(moved)
     if len(at):
-        limited[at] = _what_limits(c, idx[at], bcap[at], lam, limited[at])
+        limited[at] = _what_limits(c, idx[at], bcap[at], best[at], limited[at])
     return bcap, serves, tokens, limited
 
 
@@ -901,8 +922,19 @@ class _Load:
     def _at(self, sel) -> tuple:
         return self.batch[sel], self.index[sel], {k: v[sel] for k, v in self.base.items()}
 
+    def bound(self) -> np.ndarray:
+        """Per pair, more requests/s than it can serve: the users its slots hold turning over
+        at the decode step alone (prompt chunks only lengthen it), at the slow end; 0 where
+        that step alone misses the user rate."""
+        wc = self.c.wc
+        tpot = self.base["step_time_s"] / wc.workload.accepted_tokens_per_step * self.slow
+        most = self.slots / (wc.workload.output_tokens * tpot)
+        return np.where(tpot * wc.target_utps * (1 - REL) <= 1.0, most, 0.0)
+
     def holds(self, lam, sel) -> tuple[np.ndarray, np.ndarray]:
         """(met, excess) at `lam` requests/s per replica of the pairs `sel`."""
+        if not len(sel):
+            return np.zeros(0, dtype=bool), np.zeros(0)
         b, i, base = self._at(sel)
         m = phase_metrics(self.c, b, i, base, lam)
         ok, excess = meets(self.c, b, i, m)[:2]
