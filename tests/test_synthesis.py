@@ -406,3 +406,24 @@ def test_binds_are_the_decode_rows_in_a_disaggregated_fleet():
         if c["chip"] in decode:
             step = [b for b in c["binds"] if b.endswith("(step time)")]
             assert step == [f"{decode[c['chip']]['bottleneck']} (step time)"]
+
+
+def test_a_design_set_stopped_by_a_limit_leaves_the_search_unproven(monkeypatch):
+    """A set whose solve a time limit stops is not ruled out: the answer is not proven optimal
+    (it said "optimal", proven, on the wrong set)."""
+    from designer.model.errors import SolverLimitError
+    from designer.optimize import solve as solving
+
+    p = problem_from_dict(portfolio(2, 2e6))
+    plain, calls = solving.solve, []
+
+    def first_stopped(problem, **options):
+        calls.append(problem.chips)
+        if len(calls) == 1:
+            raise SolverLimitError("solver stopped (Time limit reached) after 0.1 s")
+        return plain(problem, **options)
+
+    monkeypatch.setattr(solving, "solve", first_stopped)
+    sol = synthesize.solve(p, with_sensitivity=False)
+    assert sol.record["design_sets"]["proven"] is False
+    assert sol.record["status"] == "feasible"

@@ -167,6 +167,7 @@ def design_sets(problem: Any, *, time_limit: float = 60.0, **options: Any) -> An
     from designer.optimize.solve import solve as fleet_solve
 
     start = time.perf_counter()
+    each = {k: v for k, v in options.items() if k == "prune"}  # every set's solve, as the last
     lb = class_bounds(problem)
     usable = np.flatnonzero(np.isfinite(lb).any(axis=0))
     k = min(problem.max_chip_types, len(usable))
@@ -186,8 +187,13 @@ def design_sets(problem: Any, *, time_limit: float = 60.0, **options: Any) -> An
         sub = dataclasses.replace(problem, chips=chips)
         solved += 1
         try:
-            sol = fleet_solve(sub, time_limit=left, with_sensitivity=False, compare_single=False)
-        except (InfeasibleError, SolverLimitError):
+            sol = fleet_solve(
+                sub, time_limit=left, with_sensitivity=False, compare_single=False, **each
+            )
+        except InfeasibleError:
+            continue
+        except SolverLimitError:  # stopped with no fleet: the set is not ruled out
+            proven = False
             continue
         proven &= sol.status == "optimal"
         if sol.objective < best:

@@ -49,14 +49,18 @@ class Comparison:
     rows: list[dict[str, Any]] = field(default_factory=list)
     sense: str = "minimize"  # the problem's: the title says which way the rows rank
     note: str | None = None  # what the rows cannot say (printed under the table; JSON `note`)
+    synthesis: bool = False  # a synthesis problem's: its rows name the designs they use
 
     def json(self) -> dict[str, Any]:
-        """`{"rows": [...]}`; a row whose answer mixes configurations also has `fleet`, a row
-        of a synthesis problem `synthesis_chosen` (its designs: area, stacks, bandwidth, price,
-        power, what binds); `note` when there is one."""
+        """`{"rows": [...]}`; a row whose answer mixes configurations also has `fleet`; every
+        row of a synthesis problem has `synthesis_chosen`, the synthesized designs its answer
+        uses (area, stacks, bandwidth, price, power, what binds; `[]` when it uses catalog chips
+        only, null when it has no answer); `note` when there is one."""
         keys = (self.by, "status", "objective", "design", "reason")
         rows = [
-            {k: r[k] for k in keys} | mixed_fleet(r["record"]) | _chosen(r["record"])
+            {k: r[k] for k in keys}
+            | mixed_fleet(r["record"])
+            | ({"synthesis_chosen": _chosen(r["record"])} if self.synthesis else {})
             for r in self.rows
         ]
         return {"rows": rows} | ({"note": self.note} if self.note else {})
@@ -122,10 +126,10 @@ def members(problem: Problem, by: str) -> dict[Any, Member]:
     raise unknown("comparison", by, BY, key="--by")
 
 
-def _chosen(record: dict[str, Any]) -> dict[str, Any]:
-    """`{"synthesis_chosen": [...]}` when the answer synthesized its chips."""
+def _chosen(record: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The synthesized designs a synthesis problem's answer uses (None: no answer)."""
     block = record.get("synthesis")
-    return {"synthesis_chosen": block["chosen"]} if block else {}
+    return block["chosen"] if block else None
 
 
 def money(value: float, unit: str) -> str:
@@ -213,7 +217,7 @@ def compare(
         rows = kept[:top]
     sense = "maximize" if maximize else "minimize"
     note = _mixing_note(problem, by, len(pool), best, unit, maximize, time_limit)
-    return Comparison(by, objective, unit, rows, sense, note)
+    return Comparison(by, objective, unit, rows, sense, note, problem.synthesis is not None)
 
 
 def _row(problem: Problem, by: str, member: Any, restriction: Member, time_limit: float):

@@ -264,7 +264,9 @@ def pareto(
     `low`/`high` bound the levels (default: the range `rate_range` finds). With `complete`,
     the levels walk the frontier instead: each next level is just above the rate the last
     optimum achieves, so every frontier design is found (one solve each, up to
-    `MAX_WALK`)."""
+    `MAX_WALK`). On a problem whose users come from a request rate a fleet reaches barely more
+    than its level (`columns._part_loaded`), so the walk searches each point's ties
+    (`fastest`) and steps on by that search's tolerance, `BISECTION_RTOL`."""
     if x not in X_AXES:
         raise unknown("x axis", x, X_AXES, key="--x")
     if y not in Y_AXES:
@@ -308,6 +310,11 @@ def pareto(
     levels = [float(v) for v in np.geomspace(low, max(high, low), points)]
     if complete:
         levels = [low]
+    # an aggregated replica of a request rate serves the most requests/s its level allows
+    # (`columns._part_loaded`), so the rate a fleet reaches barely exceeds the level and a
+    # walk would creep up each cost's plateau: it searches the ties (`fastest`) instead, and
+    # steps on from the fastest by that search's tolerance
+    creeps = complete and any(wc.by_requests for wc in base.classes)
     found, infeasible, unit = [], [], ""
     for level in levels:
         if found and found[-1]["fastest"] and level <= found[-1][x]:
@@ -321,7 +328,7 @@ def pareto(
             infeasible.append({"level": level, "status": rec.get("status"), "reason": reason})
             continue
         searched = None
-        if not complete:  # the walk reaches the tied designs itself
+        if not complete or creeps:  # a walk reaches the tied designs itself, unless it creeps
             rec, searched = fastest(base, rec, y, time_limit)
         found.append(
             {
@@ -334,7 +341,7 @@ def pareto(
                 "record": rec,
             }
         )
-        nxt = found[-1][x] * (1 + WALK_STEP)
+        nxt = found[-1][x] * (1 + (BISECTION_RTOL if creeps else WALK_STEP))
         if complete and nxt <= high and len(levels) < MAX_WALK:
             levels.append(nxt)
     return Frontier(x, y, unit, non_dominated(found, x, larger=y == PER_CHIP), levels, infeasible)

@@ -112,7 +112,10 @@ def solve_record(
     try:
         pr = problem.with_changes(changes, origin) if changes else problem
         if chips is not None:
-            pr = dataclasses.replace(pr, chips=tuple(c for c in pr.chips if c in chips))
+            kept = tuple(c for c in pr.chips if c in chips)
+            if not kept:
+                raise InputError(f"none of the chips {list(chips)} is in the problem's space")
+            pr = dataclasses.replace(pr, chips=kept)
         options = {"time_limit": time_limit, "with_sensitivity": False, "runner_ups": False}
         return synthesize.answer(pr, **options).record
     except InfeasibleError as exc:

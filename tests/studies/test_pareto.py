@@ -221,3 +221,24 @@ def test_a_frontier_file_is_named_csv_or_json(small_path, tmp_path, capsys):
     assert main(["pareto", str(small_path), "--points", "2", "--out", str(out)]) == 2
     assert "expected a .csv or .json file name" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_request_rate_walk_searches_each_plateau():
+    """An aggregated replica of a request rate serves the most requests/s its level allows
+    (`columns._part_loaded`), so a fleet reaches barely more than its level: a `--complete`
+    walk stepping just above each point's rate crept up each cost's plateau (2 points in 391 s
+    on problems/serving-…, where it had found 86). It searches each point's ties and steps on
+    by that search's tolerance: every point is proven the fastest of its value, and every point
+    of the default frontier is one of the walk's."""
+    from designer.optimize.problem import problem_from_dict
+
+    problem = problem_from_dict(tomllib.loads(SERVED))
+    walk = pareto(problem, "capex", complete=True)
+    default = pareto(problem, "capex", points=6)
+    assert walk.points and all(p["fastest"] is True for p in walk.points)
+    values = [p["value"] for p in walk.points]
+    assert values == sorted(values) and len(set(values)) == len(values)
+    for p in default.points:
+        same = [q for q in walk.points if q["value"] == pytest.approx(p["value"], rel=1e-9)]
+        assert same, p["value"]
+        assert same[0]["tokens_per_s_per_user"] >= p["tokens_per_s_per_user"] * (1 - 1e-4)

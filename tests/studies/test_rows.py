@@ -39,3 +39,10 @@ def test_chips_keeps_only_those_of_the_problem():
         assert {f["chip"] for f in rec["fleet"]} <= set(keep)
     else:
         assert rec["status"] == "infeasible"
+
+
+def test_a_restriction_that_keeps_no_chip_is_an_error_naming_them():
+    p = problem_from_dict(portfolio(2, 2e6))
+    rec = solve_record(p, None, chips=("nope",))
+    message = "none of the chips ['nope'] is in the problem's space"
+    assert rec == {"status": "error", "error": message}
