@@ -821,6 +821,7 @@ def _serves(c: Candidates, b, idx, m: dict | None = None) -> tuple[np.ndarray, n
     return serves, capped
 
 
+PAIRS = 100_000  # `_part_loaded` holds the metrics of at most about this many (column, b)
 LOAD_RTOL = 1e-10  # `_part_loaded` bisects the requests/s to this relative bracket width
 
 
@@ -837,25 +838,36 @@ def _part_loaded(c: Candidates, idx, bcap, serves, tokens, limited):
     requirement and fits the slots can serve more (exact: each requirement rises with the
     load). Of those left, each column's middle batch has its most requests/s λ_b found
     (`_Load.most`); the best rises, and the batches are screened again, until none is left.
-    Without a confidence only b* + 1 is a candidate: a fuller batch turns over more (b* is
-    full), and above b* + 1 every requirement is met at a given load by fewer slots, while the
-    slots hold whatever load b* + 1 serves. Under one, the slots bind at the slow end, and
-    every batch 1 … max_batch is (tests/test_serving.py checks both against scans).
+    Without a confidence only b* + 1 is a candidate for tensor-parallel attention: a fuller
+    batch turns over more (b* is full), and above b* + 1 every requirement is met at a given
+    load by fewer slots, while the slots hold whatever load b* + 1 serves. Under a confidence
+    the slots bind at the slow end, and with data-parallel attention a rank's batch is
+    ⌈b/t⌉ (its full turnover is a sawtooth in b) and a chunk's further MoE experts fall as the
+    batch grows: there every batch 1 … max_batch is a candidate (tests/test_serving.py checks
+    both against scans).
 
     A column takes the best b, with serves λ_b·O/r and tokens/s λ_b·O; the decode step is that
     of its full slots, as the re-check and `evaluate` count it; what limits it is the
     requirement that a little more load misses there, else the one that one slot more misses
     at that load (`limited_by`). Returns the columns' batch, serves, tokens/s and what limits
     each."""
+    top = c.problem.max_batch
+    per = max(1, PAIRS // top)  # columns at a time: every batch of each is a (column, b) pair
+    if len(idx) > per:
+        parts = [
+            _part_loaded(c, *(np.asarray(a)[s : s + per] for a in (idx, bcap, serves)),
+                         np.asarray(tokens)[s : s + per], np.asarray(limited)[s : s + per])
+            for s in range(0, len(idx), per)
+        ]  # fmt: skip
+        return tuple(np.concatenate([q[i] for q in parts]) for i in range(4))
     wc = c.wc
     out_tokens, target = wc.workload.output_tokens, wc.target_utps
-    top = c.problem.max_batch
     best = serves * target / out_tokens  # requests/s at b*
     batches = np.arange(1, top + 1)
     col = np.repeat(np.arange(len(idx)), len(batches))
     b = np.tile(batches, len(idx))
-    if not c.g.confidence:  # only b* + 1 can serve more (below)
-        keep = b == bcap[col] + 1
+    if not c.g.confidence:  # only b* + 1 can serve more (below), but with dp attention
+        keep = (b == bcap[col] + 1) | (c.g.attention[idx[col]] == "dp")
         col, b = col[keep], b[keep]
     if not len(b):
         return bcap, serves, tokens, limited

@@ -132,3 +132,39 @@ def test_a_replica_with_one_slot_more_turns_over_a_lighter_load(rate):
         assert m["requests_per_s"] == pytest.approx(r["requests_per_s"])
         in_flight = r["requests_per_s"] * 500 * m["tpot_s"]
         assert in_flight <= r["pp"] * r["batch"] * r["replicas"] * (1 + 1e-9)
+
+
+def test_a_moe_row_with_dp_attention_is_judged_at_its_columns_slots():
+    """Qwen3-30B-A3B on B200 TP8×PP2 with data-parallel attention under a confidence: its row
+    was judged at 52 slots, the users in flight, where the p90 TTFT is slower (2.4998 s) than
+    at its column's 56 (2.4597 s), since a chunk's further experts fall as the batch grows:
+    the re-check failed (a review's reproducer). The row keeps its column's slots."""
+    raw = {
+        "workload": {"model": "qwen3-30b-a3b", "prompt_tokens": 4000, "output_tokens": 200},
+        "sla": {"tokens_per_s_per_user": 8.699, "requests_per_s": 14.07, "ttft": "2.464 s",
+                "confidence": 0.9},
+        "serving": {"mode": "aggregated", "chunk_tokens": 256},
+        "space": {"chips": ["b200"], "tp": [8], "pp": [2]},
+    }  # fmt: skip
+    sol = solve(problem_from_dict(raw))
+    assert sol.record["recheck"] == "passed"
+    for r in sol.fleet:
+        assert r["ttft_p90_s"] <= 2.464
+
+
+def test_a_dp_attention_column_tries_every_batch():
+    """With data-parallel attention a rank's batch is ⌈b/t⌉, so the full turnover is a sawtooth
+    in b: an H200 TP8 column held at b* = 50 (10.6126 requests/s) where 48 slots serve 10.6421
+    (a review's reproducer). `solve` answered $1,364,000; three TP8 replicas with 48 slots cost
+    $1,023,000, which `evaluate` confirms."""
+    raw = {
+        "workload": {"model": "llama3.1-8b", "prompt_tokens": 8000, "output_tokens": 500},
+        "sla": {"tokens_per_s_per_user": 67.788, "requests_per_s": 31.9, "ttft": "0.2004 s"},
+        "serving": {"mode": "aggregated", "chunk_tokens": 2048},
+        "space": {"chips": ["h200"], "tp": [4, 8], "pp": [1, 2], "max_batch": 512},
+    }
+    sol = solve(problem_from_dict(raw))
+    assert sol.objective <= 1_023_000
+    for r in sol.fleet:
+        m = evaluate_row(r, "llama3.1-8b", 8000, 500)
+        assert m["ttft_p90_s"] <= 0.2004 and 1 / m["tpot_s"] >= 67.788 * (1 - 1e-12)
