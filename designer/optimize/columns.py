@@ -310,7 +310,7 @@ def screens_at_batch_1(c: Candidates, idx: np.ndarray, m1: dict) -> dict[str, np
     prefill hold KV), `CLASS_STAGE` removes more here."""
     ok = {stage: np.ones(len(idx), dtype=bool) for stage in (CLASS_STAGE, "too_slow_at_batch_1")}
     mine = requirements(c.wc, c.phase)
-    if any(hasattr(f, "check") for f in mine):
+    if any(hasattr(f, "check") for f in mine) and len(idx):  # none left: nothing to screen
         m = phase_metrics(c, np.ones(len(idx)), idx, {k: v[idx] for k, v in m1.items()})
         for f in mine:
             if hasattr(f, "check"):

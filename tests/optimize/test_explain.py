@@ -111,3 +111,17 @@ def test_a_request_rate_over_the_limits_is_answered_in_requests_per_s():
     turned = exc.value.record["best_achievable"]["requests_per_s_within_limits"]
     raw["sla"]["requests_per_s"] = turned * (1 - 1e-6)
     assert solve(problem_from_dict(raw)).record["status"] == "optimal"
+
+
+def test_a_serving_class_no_candidate_of_holds_is_explained():
+    """DeepSeek-V3 on H100 TP4/TP8: the weights fit on no candidate, so none reaches the
+    serving phases, whose batch-1 screen read the serving metrics of an empty set (KeyError
+    'ttft_p90_s', a review's reproducer in both trees). It is the weights' explanation."""
+    raw = {
+        "workload": {"model": "deepseek-v3", "prompt_tokens": 1000, "output_tokens": 8000},
+        "sla": {"tokens_per_s_per_user": 6.445, "requests_per_s": 0.1172, "ttft": "4.477 s"},
+        "serving": {"mode": "best", "chunk_tokens": 16384},
+        "space": {"chips": ["h100-sxm"], "tp": [4, 8], "pp": [1], "max_batch": 512},
+    }
+    with pytest.raises(InfeasibleError, match="fit on no candidate"):
+        solve(problem_from_dict(raw))
