@@ -907,11 +907,11 @@ def _what_limits(c: Candidates, index, batch, lam, before) -> np.ndarray:
 
     n = len(index)
     top = c.problem.max_batch
-    more = _Load(c, np.tile(index, 2), np.r_[batch, np.minimum(batch + 1, top)])
-    m = phase_metrics(c, more.batch, more.index, more.base, np.r_[lam * (1 + 1e-6), lam])
+    index2, batch2 = np.tile(index, 2), np.r_[batch, np.minimum(batch + 1, top)]
+    m = phase_metrics(c, batch2, index2, None, np.r_[lam * (1 + 1e-6), lam])
     load = np.full(n, "", dtype=object)
     slot = np.where(batch >= top, max_batch.NAME, "").astype(object)
-    for name, met in meets(c, more.batch, more.index, m)[2]:
+    for name, met in meets(c, batch2, index2, m)[2]:
         load = np.where(~met[:n], name, load).astype(object)
         slot = np.where(~met[n:] & (batch < top), name, slot).astype(object)
     out = np.where(load != "", load, slot)
@@ -959,7 +959,10 @@ class _Load:
 
     def most(self, sel, lo) -> np.ndarray:
         """The most requests/s of the pairs `sel`, where `lo` (≥ 0) is met: their full
-        turnover where that holds (the slots' bound), else by `_bracket` below it."""
+        turnover where that holds (the slots' bound), else by `_bracket` below it. (The
+        excess at `lo` is evaluated again on these pairs alone: the load's fixed point in
+        `serving.aggregated` stops when every pair of a call has converged, so reusing the
+        screen's would move the last digits, and with them the MILP's ties.)"""
         if not len(sel):
             return np.zeros(0)
         b, i, base = self._at(sel)

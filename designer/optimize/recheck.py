@@ -59,12 +59,14 @@ def fleet_rows(data: FleetData, replicas: dict[int, int]) -> list[dict[str, Any]
                 users = capacity if left is None else min(capacity, left)
                 if left is not None:
                     left -= users
-            batch = int(units_to_serve(users, r * int(c.p[k]))) if users else int(c.batch[k])
-            if asked and c.phase[k] == "aggregated":
-                # the slots its column holds: its requirements hold there at any lighter load,
-                # while fewer slots need not be faster (MoE experts with data-parallel
-                # attention: a chunk's further experts fall as the batch grows)
+            if (asked and c.phase[k] == "aggregated") or not users:
+                # a request rate's aggregated row keeps the slots its column holds: its
+                # requirements hold there at any lighter load, while fewer slots need not be
+                # faster (MoE experts with data-parallel attention: a chunk's further experts
+                # fall as the batch grows)
                 batch = int(c.batch[k])
+            else:
+                batch = int(units_to_serve(users, r * int(c.p[k])))
             design = _design(c, k, max(batch, 1), r)
             rows.append(_row(data, k, j, design, users, capacity, requests))
         if wc.serving is not None:
