@@ -3,6 +3,8 @@ about."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from designer.interface.cli import main
@@ -59,9 +61,14 @@ def test_values_that_change_nothing_are_warned():
     assert warnings(load_problem("problems/supply-limited-purchase.toml")) == []
 
 
-def test_an_infeasible_answer_says_no_ttft_was_reached(capsys):
-    """Where every replica's prompts fill its queue the text said `min_ttft_s: inf`."""
-    argv = ["solve", "problems/serving-llama3.1-70b-30rps-ttft2s.toml"]
+def test_an_infeasible_answer_says_no_ttft_was_reached(tmp_path, capsys):
+    """Where every replica's prompts fill its queue the text said `min_ttft_s: inf`: 900
+    concurrent users (a request rate may load a replica as lightly as it likes, so its
+    queue always has a steady state)."""
+    text = Path("problems/serving-llama3.1-70b-30rps-ttft2s.toml").read_text()
+    users = tmp_path / "users.toml"
+    users.write_text(text.replace("requests_per_s = 30", "concurrent_users = 900"))
+    argv = ["solve", str(users)]
     argv += ["--set", "serving.chunk_tokens=1", "--set", "serving.mode=aggregated"]
     assert main(argv) == 3
     err = capsys.readouterr().err

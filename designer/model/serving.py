@@ -248,6 +248,56 @@ def mean_step(wl: Workload, hw: dict, t, p, batch, m: dict, c, chunk: int) -> np
     return averaged(f, mixed_step(wl, hw, t, p, batch, m, q, chunk), m["step_time_s"])
 
 
+FIXED_POINT_STEPS = 200  # `prompt_load`: iterations where more than a chunk rides each step
+STEP_TIMES = ("step_time_s", "memory_time_s", "compute_time_s")  # what `mixed_step` reads
+
+
+def prompt_load(wl: Workload, hw: dict, t, p, batch, m: dict, chunk: int, lam) -> np.ndarray:
+    """`c`, the prompt tokens a step of each micro-batch carries on average at `lam` requests/s
+    per replica: the fixed point `c = a·T(c)`, `a = λ·P/(p·accepted)`, `T` the mean step
+    (`mean_step`), per entry.
+
+    Up to a whole chunk `q = min(C, P)` the mean step is affine in `c`,
+    `T(c) = T_d + c·s` with `s = (T_mixed(q) − T_d)/q`, so the fixed point is exact:
+    `c = a·T_d/(1 − a·s)`. Both `a·s` and `c/q` are at most the prefill load
+    `ρ = (λ/p)·⌈P/C⌉·T_mixed(q)`, so wherever the prompt queue is steady (ρ < 1) this is the
+    answer, however close to full (where an iteration from 0 needs about `1/(1 − a·s)`
+    steps). Where it is not (above a chunk, the mean step is the mixed step at `c`), the
+    iteration runs from `q`, each entry until it stops moving, at most `FIXED_POINT_STEPS`
+    times: the load grows without bound there, and the callers judge such a replica by ρ ≥ 1.
+    """
+    P, accepted = wl.prompt_tokens, wl.accepted_tokens_per_step
+    a = np.asarray(lam, dtype=float) * P / (accepted * np.asarray(p, dtype=float))
+    q = float(min(chunk, P))
+    decode = m["step_time_s"]
+    slope = (mixed_step(wl, hw, t, p, batch, m, q, chunk) - decode) / q
+    shape = np.broadcast(a, batch, decode, slope).shape
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        c = np.where(a > 0, a * decode / (1.0 - a * slope), 0.0)
+    c = np.broadcast_to(c, shape).ravel().copy()
+    above = np.flatnonzero(~(np.broadcast_to(a * slope, shape).ravel() < 1.0) | ~(c <= q))
+    if not len(above):
+        return c.reshape(shape)
+
+    def pick(v, i):  # the entries `above[i]` of an input
+        return np.broadcast_to(v, shape).ravel()[above[i]]
+
+    x, moving = np.full(len(above), q), np.ones(len(above), dtype=bool)
+    for _ in range(FIXED_POINT_STEPS):  # c ← a·T(c), each entry until it stops moving
+        i = np.flatnonzero(moving)
+        if not len(i):
+            break
+        step = mean_step(
+            wl, {k: pick(v, i) for k, v in hw.items()}, pick(t, i), pick(p, i), pick(batch, i),
+            {k: pick(m[k], i) for k in STEP_TIMES}, x[i], chunk,
+        )  # fmt: skip
+        nxt = pick(a, i) * step
+        moving[i] = ~np.isclose(nxt, x[i], rtol=1e-13, atol=0.0)
+        x[i] = nxt
+    c[above] = x
+    return c.reshape(shape)
+
+
 def md1_wait(rho, service) -> tuple[np.ndarray, np.ndarray]:
     """Mean and p90 wait of an M/D/1 queue at utilization ρ with service time `service`
     (inf when ρ ≥ 1)."""
@@ -306,15 +356,8 @@ def aggregated(
         lam = p * batch / (out_tokens * step / accepted)
     else:
         lam = np.asarray(requests_per_s, dtype=float)
-        c = np.zeros(np.broadcast(lam, batch).shape)
-        for _ in range(200):  # c = λ·P·T(c)/p, a contraction while the prefill load is < 1
-            step = mean_step(wl, hw, t, p, batch, m, c, chunk)
-            nxt = lam * P * step / (accepted * p)
-            if np.allclose(nxt, c, rtol=1e-13, atol=0.0):
-                break  # `step` is the step at this c
-            c = nxt
-        else:
-            step = mean_step(wl, hw, t, p, batch, m, c, chunk)
+        c = prompt_load(wl, hw, t, p, batch, m, chunk, lam)
+        step = mean_step(wl, hw, t, p, batch, m, c, chunk)
     service = chunk_steps(P, chunk) * mixed_step(wl, hw, t, p, batch, m, min(chunk, P), chunk)
     service = service * np.asarray(service_scale, dtype=float)
     ttft, ttft90, rho = aggregated_ttft(service, lam, p)

@@ -24,6 +24,21 @@ class Candidates:
     g: Any  # columns.Grid (not imported: columns imports this module)
     phase: str | None = "aggregated"  # None: before the phases (`CLASS_STAGE`)
 
+    @property
+    def part_loaded(self) -> bool:
+        """Whether a replica takes whatever share of its class's demand it serves best:
+        aggregated, for a class asking for a request rate under `minimize`, any load up to
+        its slots' full turnover (`columns._part_loaded`); otherwise its users are its batch."""
+        wc = self.wc
+        return self.phase == "aggregated" and wc.by_requests and self.problem.sense == "minimize"
+
+    @property
+    def lightest_load(self) -> float | None:
+        """The requests/s per replica at which the screens at batch 1 judge: none (0) where a
+        replica is `part_loaded`, so that it is kept if any load serves; else None, its
+        batch's own turnover (`columns.phase_metrics`)."""
+        return 0.0 if self.part_loaded else None
+
 
 def prefill_service(problem: Problem, g, idx: np.ndarray):
     """Per candidate `idx` as a disaggregated prefill replica: the time of one prompt

@@ -306,12 +306,15 @@ def screens_at_batch_1(c: Candidates, idx: np.ndarray, m1: dict) -> dict[str, np
     """Per presolve stage (`CLASS_STAGE`, `too_slow_at_batch_1`), whether each candidate `idx`
     meets that stage's requirements at batch 1 in the phase (not prefill, whose test is
     `prefill_capacity` > 0): each `check` (on `m1`, the metrics at batch 1) and `batch_limit`
-    ≥ 1. In a phase that adds to what the class screen saw (aggregated serving: the prompts in
-    prefill hold KV), `CLASS_STAGE` removes more here."""
+    ≥ 1, at the lightest load a replica may carry (`Candidates.lightest_load`: its batch's own
+    turnover, or none where it takes a share of a request rate). In a phase that adds to what
+    the class screen saw (aggregated serving: the prompts in prefill hold KV), `CLASS_STAGE`
+    removes more here."""
     ok = {stage: np.ones(len(idx), dtype=bool) for stage in (CLASS_STAGE, "too_slow_at_batch_1")}
     mine = requirements(c.wc, c.phase)
     if any(hasattr(f, "check") for f in mine) and len(idx):  # none left: nothing to screen
-        m = phase_metrics(c, np.ones(len(idx)), idx, {k: v[idx] for k, v in m1.items()})
+        one = np.ones(len(idx))
+        m = phase_metrics(c, one, idx, {k: v[idx] for k, v in m1.items()}, c.lightest_load)
         for f in mine:
             if hasattr(f, "check"):
                 ok[f.STAGE] &= f.check(c, np.ones(len(idx)), idx, m)[0]
@@ -674,11 +677,13 @@ def _phase_columns(
         value = requests
     else:
         # at b* and b* + 1 at once: what stops the batch (the last requirement in the
-        # registry that fails at b* + 1, the first by default), and the tokens/s at b*
+        # registry that fails at b* + 1, the first by default), and the tokens/s at b* (b* = 0:
+        # a part-loaded candidate that misses at batch 1 only at its full turnover, 1 and 1)
         both = np.concatenate([idx, idx])
-        mb = g.metrics(wc, np.concatenate([bcap, bcap + 1]), both)
-        m2 = phase_metrics(c, np.concatenate([bcap, bcap + 1]), both, mb)
-        each = meets(c, np.concatenate([bcap, bcap + 1]), both, m2)[2] if n else []
+        at = np.concatenate([np.maximum(bcap, 1), bcap + 1])
+        mb = g.metrics(wc, at, both)
+        m2 = phase_metrics(c, at, both, mb)
+        each = meets(c, at, both, m2)[2] if n else []
         limited = np.full(n, each[0][0] if each else "", dtype=object)
         for name, met in each[1:]:
             limited = np.where(~met[n:], name, limited).astype(object)
@@ -701,9 +706,17 @@ def _phase_columns(
     if phase != "prefill":
         serves, capped = _serves(c, bcap, idx, at_b)
         limited = np.where(capped != "", capped, limited).astype(object)
-    if phase == "aggregated" and wc.by_requests and problem.sense == "minimize" and n:
+    if c.part_loaded and n:
         bcap, serves, tokens, limited = _part_loaded(c, idx, bcap, serves, tokens, limited)
         users = g.p[idx] * bcap
+        # kept by the screens at the lightest load, yet no load of any batch meets everything
+        none = bcap == 0
+        sub["too_slow_at_batch_1"] += int(none.sum())
+        for i in idx[none]:
+            removed_by[int(g.chip[i])] = "too_slow_at_batch_1"
+        idx, bcap, chips, tokens, users, limited, requests, serves = (
+            a[~none] for a in (idx, bcap, chips, tokens, users, limited, requests, serves)
+        )
     if fills and n:
         idx, bcap, chips, tokens, users, limited = _partial_fills(
             wc, g, idx, bcap, chips, tokens, limited
@@ -920,8 +933,9 @@ def _what_limits(c: Candidates, index, batch, lam, before) -> np.ndarray:
 
 class _Load:
     """Aggregated candidates `index` at `batch` slots per micro-batch (one entry per pair), and
-    the requests/s per replica they serve: `holds` (every requirement met, and the users in
-    flight, λ·O·TPOT at the slow end under a confidence, within the slots) and `most`."""
+    the requests/s per replica they serve: `holds` (every requirement met at that load: each
+    `check`, and each `load`, the users in flight within the slots, `features.slots`) and
+    `most`."""
 
     def __init__(self, c: Candidates, index, batch):
         from designer.optimize.features import rate
@@ -950,11 +964,13 @@ class _Load:
         b, i, base = self._at(sel)
         m = phase_metrics(self.c, b, i, base, lam)
         ok, excess = meets(self.c, b, i, m)[:2]
-        held = lam * self.c.wc.workload.output_tokens * m["tpot_s"] * self.slow[sel]
-        held = held / self.slots[sel] - 1.0
+        for f in requirements(self.c.wc, self.c.phase, "load"):  # the slots hold the users
+            met, e = f.load(self.c, b, i, m, lam, self.slow[sel])
+            ok &= met
+            excess = np.fmax(excess, e)
         queue = m["prefill_utilization"] - 1.0  # < 0: a steady state
-        ok &= (queue < 0) & (held <= 0)
-        excess = np.fmax(np.fmax(excess, held), np.where(queue < 0, queue, np.inf))
+        ok &= queue < 0
+        excess = np.fmax(excess, np.where(queue < 0, queue, np.inf))
         return ok, np.nan_to_num(excess, nan=np.inf)
 
     def most(self, sel, lo) -> np.ndarray:

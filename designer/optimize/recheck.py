@@ -5,7 +5,7 @@ filled up to its capacity), every configuration's batch is the fewest users per 
 hold its share, and every configuration is evaluated again with `evaluate.assess` (numpy). A
 class asking for a request rate has its requests/s spread instead (cheapest per request first,
 each configuration up to what its replicas turn over, `Columns.serves`), each holding the users
-its share keeps in flight (`_in_flight`). The
+its share keeps in flight (`_in_flight`; whether they fit its slots is a residual). The
 residual of every requirement is reported (≥ 0 when met); the objective reported is the one
 recomputed from the re-checked fleet.
 """
@@ -90,9 +90,10 @@ def _design(c, k: int, batch: int, replicas: int) -> Design:
 
 def _in_flight(data: FleetData, k: int, j: int, replicas: int, requests: float) -> int:
     """The users `replicas` replicas of column k hold in flight turning over `requests`/s of
-    a class asking for a request rate, at most their batches' slots: λ·O·TPOT (Little's law),
-    TPOT that of their full batch at that load (a lighter batch only shortens it; at the slow
-    end of its interval under a confidence), in whole users."""
+    a class asking for a request rate: λ·O·TPOT (Little's law), TPOT that of their full batch
+    at that load (a lighter batch only shortens it; at the slow end of its interval under a
+    confidence), in whole users, reported at most their batches' slots (whether the users fit
+    is the row's `slots` residual, `features.slots`)."""
     p, c = data.problem, data.columns
     if requests <= 0:
         return 0

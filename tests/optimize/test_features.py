@@ -94,7 +94,7 @@ def test_a_per_configuration_requirement_that_forgets_a_face_is_caught():
     )
     assert missing_configuration_faces(forgetful) == [
         "explain",
-        "screen (check | batch_limit | requests)",
+        "screen (check | batch_limit | requests | load)",
         "stage 'never_counted' of columns.STAGES",
     ]
     forgetful.explain = lambda *a, **k: None

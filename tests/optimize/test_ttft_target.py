@@ -214,12 +214,25 @@ def test_a_ttft_confidence_without_a_ttft_target_is_bad_input(capsys):
 @pytest.mark.parametrize("mode", ["aggregated", "best"])
 def test_a_chunk_budget_no_replica_keeps_up_with_names_the_budget(mode):
     """Chunks of one token spread each prompt over thousands of steps: no aggregated replica
-    reaches a finite TTFT. The explanation names `serving.chunk_tokens` (and, aggregated only,
-    the disaggregated mode), not an infinite TTFT to raise the target above; a mode with
-    prefill pools still solves."""
+    of a class of concurrent users reaches a finite TTFT. The explanation names
+    `serving.chunk_tokens` (and, aggregated only, the disaggregated mode), not an infinite
+    TTFT to raise the target above; a mode with prefill pools still solves. A request rate may
+    load a replica as lightly as it likes: its lowest TTFT is the prompt's 2,000 chunk steps,
+    and the explanation names the budget with it."""
     raw = json.loads(json.dumps(RAW))
     raw["sla"].pop("ttft_confidence")
     raw["serving"] = {"mode": mode, "chunk_tokens": 1}
+    if mode == "aggregated":
+        with pytest.raises(InfeasibleError) as exc:
+            solve(problem_from_dict(raw))
+        text = exc.value.record["explanation"]
+        assert "lowest reachable p90 time to first token" in text
+        assert "each 2,000-token prompt takes 2,000 chunk steps" in text
+        assert "raise sla.ttft, serving.chunk_tokens (now 1) or space.tp" in text
+        least = exc.value.record["best_achievable"]["min_ttft_s"]
+        assert 1.0 < least < np.inf
+    raw["sla"]["concurrent_users"] = 16
+    raw["sla"].pop("requests_per_s")
     if mode == "best":  # disaggregated prefill pools serve the prompts
         sol = solve(problem_from_dict(raw))
         assert {r["phase"] for r in sol.fleet} == {"prefill", "decode"}

@@ -16,11 +16,11 @@
 and `missing_faces` (tested for every feature) says which face a module forgot.
 
 **Per-configuration requirements** (`PER_CONFIGURATION`, the registry
-`per_configuration.REQUIREMENTS`: `rate`, `ttft`, `kv_transfer`, `memory`, `max_batch`) hold
-for each replica on its own, so they shape the columns rather than add MILP rows; `columns`,
-`recheck` and `explain` iterate the registry and name none of them. Each module owns every
-face of its requirement (what a screen reads, `optimize.candidates.Candidates`: the problem,
-the class, its grid and the phase):
+`per_configuration.REQUIREMENTS`: `rate`, `ttft`, `kv_transfer`, `memory`, `slots`,
+`max_batch`) hold for each replica on its own, so they shape the columns rather than add MILP
+rows; `columns`, `recheck` and `explain` iterate the registry and name none of them. Each
+module owns every face of its requirement (what a screen reads,
+`optimize.candidates.Candidates`: the problem, the class, its grid and the phase):
 
 - `NAME` (the residual key, a column's `batch_limited_by` and a `binding` entry), `TARGET`
   (the setting it holds to) and `STAGE` (the presolve stage, `columns.STAGES`, that counts the
@@ -31,15 +31,18 @@ the class, its grid and the phase):
   batch `b` (non-decreasing in the batch: `columns.batch_cap` bisects on it; `m` the metrics
   in the phase, `columns.phase_metrics`); `batch_limit(candidates, idx)`, a closed-form
   largest batch applied after the bisection; `requests(candidates, idx)`, the requests/s a
-  prefill replica serves under it. `columns.build` iterates them: what fails at batch 1 is
-  removed and counted, the batch (or a prefill replica's requests/s) is the largest all allow,
-  and the requirement that stops one more user is the column's `limited_by` (later entries
-  of the registry first where several do);
+  prefill replica serves under it; `load(candidates, b, where, m, lam, slow)`, met at a given
+  load (`columns._Load.holds`: an aggregated column taking a share of a request rate).
+  `columns.build` iterates them: what fails at batch 1 is removed and counted, the batch (or
+  a prefill replica's requests/s) is the largest all allow, and the requirement that stops
+  one more user is the column's `limited_by` (later entries of the registry first where
+  several do);
 - `residual(problem, wc, row) -> slack | None`: its re-check on a fleet row
   (`recheck.residuals`, key `NAME[i]`);
 - `explain(problem, wc, g, idx, m1, best, within) -> str | None`: why no candidate `idx` passes
   it (`explain` asks each in `STAGE` order) and the best value reachable, into `best`;
-- `BOUND = True` for a bound of the space (no slack there is not reported as binding).
+- `BOUND = True` for a bound (of the space, or a row's own slots) whose zero slack restates
+  what a row's `limited_by` names: not reported as binding.
 
 Adding a limit on each configuration is adding such a module to `REQUIREMENTS`;
 `missing_configuration_faces` (tested for every one) says which face it forgot.
@@ -71,7 +74,7 @@ FEATURES = (
 
 PER_CONFIGURATION = per_configuration.REQUIREMENTS
 
-SCREENS = ("check", "batch_limit", "requests")  # a per-configuration column screen: one of
+SCREENS = ("check", "batch_limit", "requests", "load")  # a per-configuration column screen
 
 __all__ = ["FEATURES", "PER_CONFIGURATION"]
 

@@ -73,7 +73,7 @@ def explain(
             return None
         c = Candidates(problem, wc, g, "aggregated")
         one = np.ones(len(idx))
-        m = g.aggregated(wc, one, idx, {k: v[idx] for k, v in m1.items()})
+        m = g.aggregated(wc, one, idx, {k: v[idx] for k, v in m1.items()}, c.lightest_load)
         fits, excess = check(c, one, idx, m)
         if fits.any():
             return None

@@ -5,6 +5,6 @@ fleet features, which import `data` and so `columns`."""
 
 from __future__ import annotations
 
-from designer.optimize.features import kv_transfer, max_batch, memory, rate, ttft
+from designer.optimize.features import kv_transfer, max_batch, memory, rate, slots, ttft
 
-REQUIREMENTS = (rate, ttft, kv_transfer, memory, max_batch)
+REQUIREMENTS = (rate, ttft, kv_transfer, memory, slots, max_batch)

@@ -105,7 +105,9 @@ def explain(
     problem: Problem, wc: WorkloadClass, g, idx, m1: dict, best: dict, within: str = ""
 ) -> str | None:
     """The lowest p90 TTFT any replica reaches, lightly loaded (aggregated at batch 1 under
-    its own load; a disaggregated prefill replica idle, its KV sent), when above the target."""
+    its own load, or none where it takes a share of a request rate,
+    `Candidates.lightest_load`; a disaggregated prefill replica idle, its KV sent), when above
+    the target."""
     from designer.optimize.candidates import Candidates, describe, prefill_service
 
     if wc.serving is None:
@@ -115,7 +117,9 @@ def explain(
     ttft = np.full(len(idx), np.inf)
     if "aggregated" in phases:
         one = {k: v[idx] for k, v in m1.items()}
-        ttft = np.minimum(ttft, p90(c, idx, g.aggregated(wc, np.ones(len(idx)), idx, one)))
+        m = g.aggregated(wc, np.ones(len(idx)), idx, one, c.lightest_load)
+        ttft = np.minimum(ttft, p90(c, idx, m))
+    chunked = ttft.copy()  # aggregated: a prompt's chunk steps
     if "prefill" in phases:
         service, kv_s, _ = prefill_service(problem, g, idx)
         ttft = np.minimum(ttft, service * slow_ratio(c, idx) + kv_s)
@@ -132,11 +136,17 @@ def explain(
         if wc.ttft_confidence
         else ""
     )
+    prompt, chunk = wc.workload.prompt_tokens, wc.serving.chunk_tokens
+    steps, budget = "", ""
+    if chunked[i] == ttft[i] and chunk < prompt:  # the budget spreads the prompt over steps
+        n = int(serving.chunk_steps(prompt, chunk))
+        steps = f"; each {prompt:,}-token prompt takes {n:,} chunk steps"
+        budget = f", serving.chunk_tokens (now {chunk})"
     return (
         f"{TARGET} = {wc.serving.ttft_s:g} s is below the lowest reachable p90 time to first "
         f"token{slow}, {ttft[i]:.3g} s ({problem.chips[int(g.chip[k])]}, tp={g.t[k]}, "
         f"pp={g.p[k]}; "
-        f"serving.mode = {wc.serving.mode}): raise {TARGET} or space.tp"
+        f"serving.mode = {wc.serving.mode}{steps}): raise {TARGET}{budget} or space.tp"
         + (" or lower sla.ttft_confidence" if wc.ttft_confidence else "")
     )
 
