@@ -593,6 +593,27 @@ def test_below_the_prompts_own_service_a_request_rate_is_explained(catalog):
     assert "lowest reachable p90 time to first token, 2.8 s" in rec["explanation"]
 
 
+def test_a_rate_met_only_at_no_load_serves_no_one(catalog):
+    """A target at the decode step's own rate (within the screens' tolerance) holds at batch
+    1 with no load, and any load's prompt chunks slow the step below it: no column (one that
+    served 3.7e-15 of a user reached the MILP, which answered that the classes do not fit the
+    limits, of which there were none), and the explanation names the prompt chunks."""
+    raw = _raw(**{"serving.mode": "aggregated", "sla.requests_per_s": 1, "sla.ttft": "5 s"})
+    raw["space"] = {"chips": ["h100-sxm"], "tp": [1], "pp": [1], "max_batch": 16}
+    base = problem_from_dict(raw, catalog=catalog)
+    wl = profiles.workload_for(base, "h100-sxm", base.classes[0].workload)
+    hw = perf.ChipArrays.build(catalog, ["h100-sxm"], wl.compute_dtype).take(0)
+    m = perf.evaluate_arrays(wl, hw, 1, 1, 1)
+    idle = serving.aggregated(wl, hw, 1, 1, 1, m, 8192, requests_per_s=0.0)["tpot_s"]
+    raw["sla"]["tokens_per_s_per_user"] = (1 - serving.REL) / float(idle)
+    p = problem_from_dict(raw, catalog=catalog)
+    assert len(columns_mod.build(p, prune=False)) == 0
+    with pytest.raises(InfeasibleError) as exc:
+        solve(p)
+    text = exc.value.record["explanation"]
+    assert "prompt chunks" in text and "limits" not in text
+
+
 def test_longer_prompts_never_cheaper(catalog):
     values = []
     for prompt in (500, 2000, 4000, 8000):

@@ -260,11 +260,13 @@ def prompt_load(wl: Workload, hw: dict, t, p, batch, m: dict, chunk: int, lam) -
     Up to a whole chunk `q = min(C, P)` the mean step is affine in `c`,
     `T(c) = T_d + c·s` with `s = (T_mixed(q) − T_d)/q`, so the fixed point is exact:
     `c = a·T_d/(1 − a·s)`. Both `a·s` and `c/q` are at most the prefill load
-    `ρ = (λ/p)·⌈P/C⌉·T_mixed(q)`, so wherever the prompt queue is steady (ρ < 1) this is the
-    answer, however close to full (where an iteration from 0 needs about `1/(1 − a·s)`
-    steps). Where it is not (above a chunk, the mean step is the mixed step at `c`), the
-    iteration runs from `q`, each entry until it stops moving, at most `FIXED_POINT_STEPS`
-    times: the load grows without bound there, and the callers judge such a replica by ρ ≥ 1.
+    `ρ = (λ/p)·⌈P/C⌉·T_mixed(q)`, so wherever the prompt queue is steady (ρ < 1; within an
+    ulp or two of 1 rounding may land `c` just above `q`, and the iteration below returns it)
+    this is the answer, however close to full (where an iteration from 0 needs about
+    `1/(1 − a·s)` steps). Where it is not (above a chunk, the mean step is the mixed step at
+    `c`), the iteration runs from `q`, each entry until it stops moving, at most
+    `FIXED_POINT_STEPS` times: the load grows without bound there, and the callers judge such
+    a replica by ρ ≥ 1.
     """
     P, accepted = wl.prompt_tokens, wl.accepted_tokens_per_step
     a = np.asarray(lam, dtype=float) * P / (accepted * np.asarray(p, dtype=float))

@@ -975,10 +975,11 @@ class _Load:
 
     def most(self, sel, lo) -> np.ndarray:
         """The most requests/s of the pairs `sel`, where `lo` (≥ 0) is met: their full
-        turnover where that holds (the slots' bound), else by `_bracket` below it. (The
-        excess at `lo` is evaluated again on these pairs alone: the load's fixed point in
-        `serving.aggregated` stops when every pair of a call has converged, so reusing the
-        screen's would move the last digits, and with them the MILP's ties.)"""
+        turnover where that holds (the slots' bound), else by `_bracket` below it; a load
+        within the bracket's tolerance of none (`LOAD_RTOL` of the full turnover) is none: a
+        requirement met only at no load (a rate at the decode step's own) serves no one. (The
+        excess at `lo` is evaluated again on these pairs alone, not reused from the screen,
+        which saw them among others.)"""
         if not len(sel):
             return np.zeros(0)
         b, i, base = self._at(sel)
@@ -991,7 +992,7 @@ class _Load:
         if len(rest):
             lo, hi, f_hi = out[rest], full[rest], f_hi[rest]
             _bracket(self.holds, sel[rest], lo, hi, self.holds(lo, sel[rest])[1], f_hi)
-            out[rest] = lo
+            out[rest] = np.where(lo > LOAD_RTOL * full[rest], lo, 0.0)
         return out
 
 

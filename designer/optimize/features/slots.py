@@ -9,9 +9,9 @@ replicas × p × batch.
   turnover the users are its slots by construction, so the batch bisection needs no `check`;
   a decode column serves its full batch (`columns._serves`).
 - Residual: `slots`, 1 − the users a row's share of the rate keeps in flight (at its own
-  TPOT, the guaranteed one under a confidence) / its slots. The re-check gives each row the
-  whole users of its share (`recheck`); this says whether they fit rather than cutting them
-  to fit.
+  TPOT, the guaranteed one under a confidence) / its slots, where a minimized problem asks for
+  the rate. The re-check gives each row the whole users of its share (`recheck`); this says
+  whether they fit rather than cutting them to fit.
 - Explanation: none — at a light enough load a replica keeps fewer users in flight than one
   slot.
 - A bound: a full replica's slots are its batch, and what stops its batch is the row's
@@ -50,10 +50,13 @@ def load(c: Candidates, b, where, m: dict, lam, slow) -> tuple[np.ndarray, np.nd
 
 
 def residual(problem: Problem, wc: WorkloadClass, row: dict) -> float | None:
-    """1 − users in flight / slots, for a row that decodes a class asking for a request rate:
-    its requests/s × O × its TPOT (1 / the guaranteed rate under a confidence)."""
+    """1 − users in flight / slots, for a row that decodes a request rate a minimized
+    problem asks for (its share spread by the re-check): its requests/s × O × its TPOT (1 /
+    the guaranteed rate under a confidence). Under `maximize` a row's requests/s are its full
+    slots turning over at their nominal TPOT: they hold by construction."""
     m, d = row["metrics"], row["design"]
-    if not wc.by_requests or row["phase"] == "prefill" or not m.get("requests_per_s"):
+    asked = wc.by_requests and problem.sense == "minimize"
+    if not asked or row["phase"] == "prefill" or not m.get("requests_per_s"):
         return None
     per_user = m.get("guaranteed_tokens_per_s_per_user") or 1.0 / m["tpot_s"]
     if not per_user > 0:  # no steady state (TPOT unbounded): users without bound
