@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from designer.model.errors import InputError, unknown
 from designer.optimize.problem import Problem
 from designer.studies.progress import progress_bar
-from designer.studies.rows import describe, flatten, mixed_fleet, solve_record
+from designer.studies.rows import describe, flatten, mixed_fleet, solve_record, synthesis_chosen
 
 if TYPE_CHECKING:
     import pandas as pd  # loaded by frame() only: tables are written from it
@@ -60,7 +60,7 @@ class Comparison:
         rows = [
             {k: r[k] for k in keys}
             | mixed_fleet(r["record"])
-            | ({"synthesis_chosen": _chosen(r["record"])} if self.synthesis else {})
+            | ({"synthesis_chosen": synthesis_chosen(r["record"])} if self.synthesis else {})
             for r in self.rows
         ]
         return {"rows": rows} | ({"note": self.note} if self.note else {})
@@ -124,12 +124,6 @@ def members(problem: Problem, by: str) -> dict[Any, Member]:
     if by == "basis":
         return {b: Member(change) for b, change in BASES.items()}
     raise unknown("comparison", by, BY, key="--by")
-
-
-def _chosen(record: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The synthesized designs a synthesis problem's answer uses (None: no answer)."""
-    block = record.get("synthesis")
-    return block["chosen"] if block else None
 
 
 def money(value: float, unit: str) -> str:

@@ -28,7 +28,14 @@ import numpy as np
 
 from designer.model.errors import InfeasibleError, InputError, unknown
 from designer.optimize.problem import OBJECTIVES, Problem
-from designer.studies.rows import achieved_rate, describe, flatten, mixed_fleet, solve_record
+from designer.studies.rows import (
+    achieved_rate,
+    describe,
+    flatten,
+    mixed_fleet,
+    solve_record,
+    synthesis_chosen,
+)
 
 if TYPE_CHECKING:
     import pandas as pd  # loaded by frame() only: tables are written from it
@@ -56,7 +63,8 @@ SEARCHED = ("capex", "power", "tco", "chips")  # the values `fastest` searches t
 @dataclass
 class Frontier:
     """Frontier `points` (each `{level, tokens_per_s_per_user, value, design, metrics, fastest}`,
-    with `fleet` when the optimum mixes configurations, plus the full `record`; `fastest` as
+    with `fleet` when the optimum mixes configurations and, on a synthesis problem,
+    `synthesis_chosen` (`rows.synthesis_chosen`), plus the full `record`; `fastest` as
     `fastest` proved it: True, False when a limit stopped the search, None when not searched),
     the `levels` tried
     and the `infeasible` ones (`{level, status, reason}`); `json()` is the `pareto --json`
@@ -79,6 +87,7 @@ class Frontier:
                 {k: p[k] for k in keys}
                 | {"status": p["record"].get("status")}
                 | mixed_fleet(p["record"])
+                | _synthesis(p["record"])
                 for p in self.points
             ],
             "infeasible_levels": self.infeasible,
@@ -126,6 +135,12 @@ class Frontier:
                 for p in self.points
             ]
         )
+
+
+def _synthesis(record: dict[str, Any]) -> dict[str, Any]:
+    """`{"synthesis_chosen": [...]}` for a synthesis problem's answer, else nothing."""
+    chosen = synthesis_chosen(record)
+    return {} if chosen is None else {"synthesis_chosen": chosen}
 
 
 def _at(problem: Problem, level: float, time_limit: float, strict: bool = False) -> dict[str, Any]:

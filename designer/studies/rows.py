@@ -36,7 +36,8 @@ def _scalar(value: Any) -> Any:
 
 def flatten(record: dict[str, Any]) -> dict[str, Any]:
     """The JSON answer as one row: status, objective, `design.*`, `metrics.*`, `totals.*`,
-    `best_achievable.*` (infeasible answers), `fleet` (JSON), bottleneck, binding."""
+    `best_achievable.*` (infeasible answers), `fleet` (JSON), `synthesis_chosen` (JSON; a
+    synthesis problem's answer), bottleneck, binding."""
     obj = record.get("objective") or {}
     row: dict[str, Any] = {
         "status": record.get("status"),
@@ -49,6 +50,9 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
             row[f"{section}.{key}"] = _scalar(value)
     if "fleet" in record:
         row["fleet"] = _scalar(record["fleet"])
+    chosen = synthesis_chosen(record)
+    if chosen is not None:
+        row["synthesis_chosen"] = _scalar(chosen)
     if "bottleneck" in record:
         row["bottleneck"] = record["bottleneck"]
     if "binding" in record:
@@ -56,6 +60,14 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
     if record.get("explanation"):
         row["explanation"] = record["explanation"]
     return row
+
+
+def synthesis_chosen(record: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The synthesized designs a synthesis problem's answer uses (`synthesis.chosen`: area,
+    stacks, bandwidth, price, power, what binds; `[]` when it uses catalog chips only); None
+    when the record has no synthesis block (no answer, or not a synthesis problem)."""
+    block = record.get("synthesis")
+    return block["chosen"] if block else None
 
 
 def achieved_rate(record: dict[str, Any]) -> float | None:

@@ -242,3 +242,16 @@ def test_a_request_rate_walk_searches_each_plateau():
         same = [q for q in walk.points if q["value"] == pytest.approx(p["value"], rel=1e-9)]
         assert same, p["value"]
         assert same[0]["tokens_per_s_per_user"] >= p["tokens_per_s_per_user"] * (1 - 1e-4)
+
+
+def test_a_synthesis_problems_points_name_their_designs():
+    """A frontier point of a synthesis problem names the designs its answer uses
+    (`synthesis_chosen`, as `compare --json` rows do); only its chip id did."""
+    from tests.studies.test_compare import _synthesis_problem
+
+    f = pareto(_synthesis_problem(), "capex", points=2)
+    assert f.points
+    for point, raw in zip(f.json()["points"], f.points, strict=True):
+        chosen = point["synthesis_chosen"]
+        assert chosen == raw["record"]["synthesis"]["chosen"]
+        assert {c["chip"] for c in chosen} == {point["design"]["chip"]}

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from designer.optimize import synthesize
 from designer.optimize.problem import problem_from_dict
-from designer.studies.rows import solve_record, solve_row
+from designer.studies.rows import solve_record, solve_row, synthesis_chosen
 from tests.test_synthesis import portfolio
+
+QUICK = {
+    "workload": {"model": "llama3.1-8b", "context_tokens": 4096},
+    "sla": {"tokens_per_s_per_user": 50, "concurrent_users": 64},
+    "space": {"chips": ["h100-sxm"], "tp": [1, 2], "pp": [1]},
+}
 
 
 def test_a_synthesis_portfolio_point_is_solved_by_design_sets():
@@ -29,6 +37,19 @@ def test_a_synthesis_portfolio_point_is_solved_by_design_sets():
     assert row["status"] == "optimal" and row["objective"] == pytest.approx(
         synthesize.solve(p, with_sensitivity=False).objective, rel=1e-9
     )
+    # a sweep's row names the designs its answer uses, as `compare --json` does
+    assert json.loads(row["synthesis_chosen"]) == synthesis_chosen(solve_record(p))
+    assert {c["chip"] for c in json.loads(row["synthesis_chosen"])} == {
+        f["chip"] for f in json.loads(row["fleet"])
+    }
+
+
+def test_a_row_without_a_synthesis_block_has_no_synthesis_column():
+    row = solve_row(problem_from_dict(QUICK))
+    assert row["status"] == "optimal" and "synthesis_chosen" not in row
+    p = problem_from_dict(portfolio(2, 2e6))
+    bad = solve_row(p, {"class.chat.tokens_per_s_per_user": 1e9})  # no answer: no block
+    assert bad["status"] == "infeasible" and "synthesis_chosen" not in bad
 
 
 def test_chips_keeps_only_those_of_the_problem():
