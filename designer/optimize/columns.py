@@ -859,6 +859,10 @@ def _part_loaded(c: Candidates, idx, bcap, serves, tokens, limited):
     batch grows: there every batch 1 … max_batch is a candidate (tests/test_serving.py checks
     both against scans).
 
+    A candidate the screens kept at no load whose batch 1 misses at its own full turnover
+    comes with b* = 0 and serves 0: it is searched the same way (b* + 1 = 1) and keeps b = 0,
+    to be removed, if no load serves.
+
     A column takes the best b, with serves λ_b·O/r and tokens/s λ_b·O; the decode step is that
     of its full slots, as the re-check and `evaluate` count it; what limits it is the
     requirement that a little more load misses there, else the one that one slot more misses
