@@ -981,9 +981,7 @@ class _Load:
         """The most requests/s of the pairs `sel`, where `lo` (≥ 0) is met: their full
         turnover where that holds (the slots' bound), else by `_bracket` below it; a load
         within the bracket's tolerance of none (`LOAD_RTOL` of the full turnover) is none: a
-        requirement met only at no load (a rate at the decode step's own) serves no one. (The
-        excess at `lo` is evaluated again on these pairs alone, not reused from the screen,
-        which saw them among others.)"""
+        requirement met only at no load (a rate at the decode step's own) serves no one."""
         if not len(sel):
             return np.zeros(0)
         b, i, base = self._at(sel)
