@@ -181,24 +181,27 @@ def compare(
         raise InputError(f"expected a positive integer, got {top}", key="--top")
     objective = problem.objective
     maximize = getattr(problem, "sense", "minimize") == "maximize"
-    rows = []
-    pool = members(problem, by)
-    with progress_bar(show=progress) as bar:
-        task = bar.add_task(f"compare --by {by}", total=len(pool))
-        for member, restriction in pool.items():
-            rows.append(_row(problem, by, member, restriction, time_limit))
-            bar.advance(task)
-    for r in rows:
-        objective = (r["record"].get("objective") or {}).get("name", objective)
-    unit = next((r["objective"]["unit"] for r in rows if r["objective"]["unit"]), "")
 
     def rank(r: dict[str, Any]) -> tuple:
         v = r["objective"]["value"]
         ok = r["status"] in FEASIBLE and v is not None and math.isfinite(v)
         return (not ok, (-v if maximize else v) if ok else 0.0)
 
-    rows.sort(key=rank)
-    best = rows[0] if rows and rows[0]["status"] in FEASIBLE else None
+    rows = []
+    pool = members(problem, by)
+    whole = _mixes(by, len(pool))  # one more solve, the whole space's (`_mixing_note`)
+    with progress_bar(show=progress) as bar:
+        task = bar.add_task(f"compare --by {by}", total=len(pool) + whole)
+        for member, restriction in pool.items():
+            rows.append(_row(problem, by, member, restriction, time_limit))
+            bar.advance(task)
+        for r in rows:
+            objective = (r["record"].get("objective") or {}).get("name", objective)
+        unit = next((r["objective"]["unit"] for r in rows if r["objective"]["unit"]), "")
+        rows.sort(key=rank)
+        best = rows[0] if rows and rows[0]["status"] in FEASIBLE else None
+        note = _mixing_note(problem, by, len(pool), best, unit, maximize, time_limit)
+        bar.advance(task, whole)
     for r in rows:
         r["reason"] = _reason(r, best, by, maximize)
     if top is not None:
@@ -210,7 +213,6 @@ def compare(
                 kept.append(r)
         rows = kept[:top]
     sense = "maximize" if maximize else "minimize"
-    note = _mixing_note(problem, by, len(pool), best, unit, maximize, time_limit)
     return Comparison(by, objective, unit, rows, sense, note, problem.synthesis is not None)
 
 
@@ -232,6 +234,12 @@ def _row(problem: Problem, by: str, member: Any, restriction: Member, time_limit
     }
 
 
+def _mixes(by: str, count: int) -> bool:
+    """Whether `count` members `by` are parts of one space a fleet may mix (`_mixing_note`
+    solves it once more as a whole)."""
+    return by in MIXED and count >= 2
+
+
 def _mixing_note(
     problem: Problem,
     by: str,
@@ -245,8 +253,8 @@ def _mixing_note(
     member alone, and a fleet may mix members — replicas of several chips or TP degrees round
     the users more closely, limits and a supply cap each member, serving pools differ per
     phase. None when the best row holds it, with fewer than `count` = 2 members, or for
-    members that are not parts of one space (`basis`)."""
-    if by not in MIXED or count < 2:
+    members that are not parts of one space (`basis`): `_mixes`."""
+    if not _mixes(by, count):
         return None
     whole = solve_record(problem, None, time_limit=time_limit)
     value = (whole.get("objective") or {}).get("value")

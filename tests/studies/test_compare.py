@@ -235,3 +235,38 @@ def test_the_progress_bar_stays_off_the_captured_stream():
 
     assert progress_bar(show=True).disable  # stderr is captured here, not a terminal
     assert progress_bar(show=False).disable
+
+
+class _Bar:
+    """A stand-in for the rich bar: what compare asks of it."""
+
+    def __init__(self):
+        self.total, self.done = 0, 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def add_task(self, description, total):
+        self.total = total
+        return 0
+
+    def advance(self, task, steps=1):
+        self.done += steps
+
+
+@pytest.mark.parametrize(("by", "extra"), [("chip", 1), ("basis", 0)])
+def test_the_bar_counts_the_whole_space_solve(small, monkeypatch, by, extra):
+    """The bar closed before compare's last solve, the whole space's (`_mixing_note`): it now
+    counts it, where there is one (members of one space, at least two)."""
+    import importlib
+
+    # the module, not the function the package exports under the same name
+    module = importlib.import_module("designer.studies.compare")
+    bar = _Bar()
+    monkeypatch.setattr(module, "progress_bar", lambda show: bar)
+    table = compare(small, by=by)
+    assert bar.total == bar.done == len(module.members(small, by)) + extra
+    assert table.rows
