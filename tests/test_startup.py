@@ -128,3 +128,20 @@ def test_sweep_and_compare_without_a_table_file_load_no_pandas(tmp_path):
     assert not heavy(mods, PLOTTING_AND_TABLES)
     assert len(out.read_text().splitlines()) == 4  # the stamp, the columns, two points
     assert not heavy(imported("compare", quickstart, "--json"), PLOTTING_AND_TABLES)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("solve", str(ROOT / "problems" / "serving-llama3.1-70b-30rps-ttft2s.toml"), "--json"),
+        (*EVALUATE[:-1], "16", "--prompt-tokens", "4096", "--output-tokens", "256")
+        + ("--requests-per-s", "1", "--json"),
+    ],
+)
+def test_an_answer_with_a_ttft_interval_loads_no_fitting(argv):
+    """A serving answer's TTFT interval reads the prefill rows' measured-over-predicted ratios;
+    it loaded `calibrate` and with it scipy's least squares (0.3 s), which only refits use."""
+    mods = imported(*argv)
+    assert "designer.calibration.ttft_interval" in mods
+    assert "designer.calibration.calibrate" not in mods
+    assert not [m for m in mods if m.startswith("scipy.optimize")]

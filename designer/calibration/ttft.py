@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from designer.calibration import engines, measurements, plain_names, profiles
-from designer.calibration.calibrate import fit_profile
 from designer.calibration.measurements import MEASURED_ASSUMPTIONS, Measurement
 from designer.model import perf
 from designer.model.catalog import Catalog
@@ -201,7 +200,11 @@ def published_check() -> dict[str, Any]:
 
 def compare(rows: list[Row], decode: list[Measurement], catalog: Catalog) -> list[dict]:
     """Per row: measured, predicted under the answer's profile and under a fit to the other
-    sources' decode rows (one fit per source), and the profile used."""
+    sources' decode rows (one fit per source), and the profile used. (`calibrate` is imported
+    here: it loads scipy's optimizers, some 0.3 s that an answer's TTFT interval, which
+    imports this module, does not need.)"""
+    from designer.calibration.calibrate import fit_profile
+
     fits: dict[str, Efficiency] = {}
     out = []
     for r in rows:
