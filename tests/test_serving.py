@@ -610,8 +610,13 @@ def test_a_rate_met_only_at_no_load_serves_no_one(catalog):
     assert len(columns_mod.build(p, prune=False)) == 0
     with pytest.raises(InfeasibleError) as exc:
         solve(p)
-    text = exc.value.record["explanation"]
+    rec = exc.value.record
+    text = rec["explanation"]
     assert "prompt chunks" in text and "limits" not in text
+    # a lighter load comes closer to the decode step's rate, which only no load reaches
+    reach = rec["best_achievable"]["max_tokens_per_s_per_user_without_load"]
+    assert reach == pytest.approx(1 / float(idle), rel=1e-12)
+    assert f"comes closer to {reach:.6g}, reached with no load" in text
 
 
 def test_longer_prompts_never_cheaper(catalog):

@@ -53,11 +53,18 @@ def _no_configuration(problem: Problem, wc: WorkloadClass) -> tuple[str, dict[st
     best: dict[str, Any] = {}
     if left_out and _rate_with_prompts(problem, wc, best):
         d = best["max_tokens_per_s_per_user_with_prompts_design"]
+        idle = best.get("max_tokens_per_s_per_user_without_load")
+        turnover = " at its own users' turnover" if idle is not None else ""
         why += (
             f" (with them an aggregated replica reaches at most "
             f"{best['max_tokens_per_s_per_user_with_prompts']:.4g} tokens/s per user at batch "
-            f"1: {d['chip']}, tp={d['tp']}, pp={d['pp']})"
+            f"1{turnover}: {d['chip']}, tp={d['tp']}, pp={d['pp']}"
         )
+        if idle is not None:  # a request rate: a lighter load comes closer, never there
+            why += (
+                f"; one carrying less of the rate comes closer to {idle:.6g}, reached with no load"
+            )
+        why += ")"
     return (
         f"{_prefix(problem, wc)}no configuration of the space meets every requirement at "
         f"{wc.target_utps:g} tokens/s per user at once{why}; lower the rate or widen the space"
@@ -68,7 +75,10 @@ def _rate_with_prompts(problem: Problem, wc: WorkloadClass, best: dict[str, Any]
     """The highest rate an aggregated replica of the space reaches at batch 1 with the prompt
     chunks its own users bring (1/TPOT at that load, `columns.phase_metrics`; at the slow end
     under a confidence), among those that hold the weights within the limits: put in `best`
-    (`max_tokens_per_s_per_user_with_prompts` and its design); False when none qualifies."""
+    (`max_tokens_per_s_per_user_with_prompts` and its design); False when none qualifies.
+    Where a replica may carry less than its own users' turnover (`Candidates.part_loaded`: a
+    request rate) also the rate with no load at all, which no positive load reaches
+    (`max_tokens_per_s_per_user_without_load`)."""
     from designer.optimize.candidates import describe
     from designer.optimize.features import rate
 
@@ -80,11 +90,17 @@ def _rate_with_prompts(problem: Problem, wc: WorkloadClass, best: dict[str, Any]
         return False
     one = np.ones(len(idx))
     c = cm.Candidates(problem, wc, g, "aggregated")
+    slow = rate.slow_factor(g, one, idx)
     m = cm.phase_metrics(c, one, idx, {k: v[idx] for k, v in m1.items()})
-    reach = 1.0 / (m["tpot_s"] * rate.slow_factor(g, one, idx))
+    reach = 1.0 / (m["tpot_s"] * slow)
     i = int(np.argmax(reach))
     best["max_tokens_per_s_per_user_with_prompts"] = float(reach[i])
     best["max_tokens_per_s_per_user_with_prompts_design"] = describe(problem, g, int(idx[i]), 1)
+    if c.part_loaded:
+        idle = cm.phase_metrics(c, one, idx, {k: v[idx] for k, v in m1.items()}, 0.0)
+        best["max_tokens_per_s_per_user_without_load"] = float(
+            (1.0 / (idle["tpot_s"] * slow)).max()
+        )
     return True
 
 
