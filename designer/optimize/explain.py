@@ -241,10 +241,18 @@ def _limits_text(problem: Problem) -> str:
 def _explain_limits(problem: Problem, solve: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
     """The rate is reachable for every class: the limits, supply or fleet caps stop the
     demand. Answer with the most users of the first class that cannot be served whole
-    (`solve`: the same MILP, asked the dual question)."""
+    (`solve`: the same MILP, asked the dual question; a class asking for a request rate is
+    passed over when it fits alone, `_fits_alone`), else say the classes do not fit together.
+    A disaggregated class under `fleet.max_configurations = 1` is said first
+    (`_two_pools_over_the_cap`)."""
 
     best: dict[str, Any] = {}
+    split = _two_pools_over_the_cap(problem)
+    if split is not None:
+        return split, best
     for j, wc in enumerate(problem.classes):
+        if wc.by_requests and len(problem.classes) > 1 and _fits_alone(problem, wc, solve):
+            continue  # served in requests/s: the most users says nothing of it (below)
         classes = tuple(
             dataclasses.replace(w, users=None) if i == j else w
             for i, w in enumerate(problem.classes)
@@ -297,6 +305,38 @@ def _explain_limits(problem: Problem, solve: Callable[..., Any]) -> tuple[str, d
         f"the classes together do not fit within the limits ({_limits_text(problem)}"
         f"{_fleet_caps(problem)})"
     ), best
+
+
+def _two_pools_over_the_cap(problem: Problem) -> str | None:
+    """A class served disaggregated runs a prefill and a decode pool, two configurations: with
+    `fleet.max_configurations` below 2 (per class) no fleet serves it, whatever the limits."""
+    cap = problem.max_configurations
+    if cap is None or cap >= 2:
+        return None
+    for wc in problem.classes:
+        if wc.serving is not None and wc.serving.mode == "disaggregated":
+            return (
+                f"{_prefix(problem, wc)}served disaggregated, a class runs a prefill and a "
+                f"decode pool, two configurations, and fleet.max_configurations = {cap} "
+                f'allows {cap}: raise it to 2 or set serving.mode = "best" or "aggregated"'
+            )
+    return None
+
+
+def _fits_alone(problem: Problem, wc: WorkloadClass, solve: Callable[..., Any]) -> bool:
+    """Whether class `wc` alone, as asked, has a fleet within the limits (`solve` of the
+    problem with that class only). For a class asking for a request rate the fleet of the
+    most users is not the one that turns over the most requests (a faster replica serves more
+    with fewer users), so the users it holds cannot say whether the class fits."""
+    try:
+        solve(
+            dataclasses.replace(problem, classes=(wc,)),
+            with_sensitivity=False,
+            compare_single=False,
+        )
+    except (DesignerError, ValueError):
+        return False
+    return True
 
 
 def _fleet_caps(problem: Problem) -> str:

@@ -173,7 +173,12 @@ def _covered(data: FleetData, x: np.ndarray, caps: np.ndarray, kept: set[int]) -
         down = np.where(mine, np.floor(x + 1e-6), 0.0)
         left = data.demand[j] - float(c.serves[mine] @ down[mine])
         n = replicas_to_serve(max(left, 0.0), c.serves).astype(float)
-        cost = np.where(mine & (down + n <= caps), n * c.chips * per_chip[c.chip], np.inf)
+        # none to add (n = 0) costs nothing, also on a chip type not kept (0 · inf is NaN,
+        # which `argmin` picks, and the rounded-down start was dropped)
+        added = np.zeros(len(n))
+        more = n > 0
+        added[more] = n[more] * c.chips[more] * per_chip[c.chip[more]]
+        cost = np.where(mine & (down + n <= caps), added, np.inf)
         k = int(np.argmin(cost))
         if np.isfinite(cost[k]):
             down[k] += n[k]

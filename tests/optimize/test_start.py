@@ -112,3 +112,27 @@ def test_the_side_mip_runs_only_for_a_rounding_within_reach(reach, monkeypatch):
     x0, _ = start.first_fleet(s, m, data, caps)
     assert s.feasible(x0)
     assert bool(mips) is (reach > 0)
+
+
+def test_a_column_needing_no_more_replicas_is_no_nan(recwarn):
+    """Where the rounded-down relaxation already serves a class, a column of a chip type the
+    start does not keep cost 0 · inf = NaN, which `argmin` picked: a RuntimeWarning, and the
+    rounded-down start dropped (a review's problem: three classes, one chip type)."""
+    one = {"prompt_tokens": 128, "output_tokens": 1000}
+    raw = {
+        "class": [
+            {"name": "a", "model": "qwen3-30b-a3b", "tokens_per_s_per_user": 77.558,
+             "concurrent_users": 4, "context_tokens": 2048},
+            {"name": "b", "model": "mixtral-8x7b", **one, "tokens_per_s_per_user": 34.079,
+             "ttft": "2.961 s", "requests_per_s": 0.935},
+            {"name": "c", "model": "gpt-oss-20b", **one, "tokens_per_s_per_user": 18.527,
+             "ttft": "0.1969 s", "concurrent_users": 64, "chunk_tokens": 256},
+        ],
+        "serving": {"mode": "disaggregated"},
+        "space": {"chips": ["b200", "h100-sxm"], "tp": [2, 4, 8], "pp": [1], "max_batch": 8},
+        "objective": {"minimize": "capex"},
+        "fleet": {"max_chip_types": 1},
+    }  # fmt: skip
+    sol = solve(problem_from_dict(raw), with_sensitivity=False)
+    assert sol.status == "optimal" and sol.objective == pytest.approx(1_300_000)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
