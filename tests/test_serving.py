@@ -619,6 +619,23 @@ def test_a_rate_met_only_at_no_load_serves_no_one(catalog):
     assert f"comes closer to {reach:.6g}, reached with no load" in text
 
 
+@pytest.mark.parametrize("asked", [{"sla.concurrent_users": 30, "sla.requests_per_s": None},
+                                   {"sla.requests_per_s": 1e-6}])  # fmt: skip
+def test_a_tiny_rate_still_gets_its_prefill_pool(catalog, asked):
+    """At 1e-6 tokens/s per user the prefill pool's row asked 3e-8 requests/s, below the
+    solver's feasibility tolerance: a fleet with no prefill replica passed it, and the
+    re-check failed (`prefill-pool` −1, exit 1; a review's fuzzing). The row is in users at
+    the class's rate now."""
+    p = _problem(
+        catalog,
+        **{"serving.mode": "disaggregated", "sla.tokens_per_s_per_user": 1e-6, **asked},
+    )
+    sol = solve(p)
+    assert sol.record["recheck"] == "passed"
+    assert {r["phase"] for r in sol.fleet} == {"prefill", "decode"}
+    assert sol.record["residuals"]["prefill-pool"] >= 0
+
+
 def test_longer_prompts_never_cheaper(catalog):
     values = []
     for prompt in (500, 2000, 4000, 8000):

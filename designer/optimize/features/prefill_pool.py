@@ -8,7 +8,13 @@ asking for a request rate, (r / O) · U is that rate and (r / O) · serves_k the
 aggregated replica turns over at its own TPOT). The demand row makes the decode pool hold
 those users; its spare slots bring no requests, so they need no prefill. Under `maximize`
 every user of a decode replica counts, so the pool serves all of their requests:
-Σ_{prefill k} λ_k · R_k ≥ (r / O) · Σ_{decode k} users_k · R_k."""
+Σ_{prefill k} λ_k · R_k ≥ (r / O) · Σ_{decode k} users_k · R_k.
+
+The row is declared in users at the class's rate (times O / r), as the demand row is: in
+requests/s a class of a tiny rate (1e-6 tokens/s per user: 3e-8 requests/s of 30 users) asks
+less than the solver's feasibility tolerance, and a fleet with no prefill replica passed it
+(the re-check then failed, `prefill-pool` −1). Its marginal and slack are read back per
+request/s (`marginal`)."""
 
 from __future__ import annotations
 
@@ -20,6 +26,15 @@ MARGINALS = {"prefill_pool": ("request/s", 1.0)}
 
 def label(data: FleetData, component: str, index) -> str:
     return f"prefill_pool[{data.problem.classes[index].name}]"
+
+
+def marginal(
+    data: FleetData, m, component: str, index, lp_marginal: float, slack: float, value, scale
+) -> tuple[float, dict]:
+    """The row's dual and slack, in users at the class's rate, per request/s: a request/s is
+    O / r such users."""
+    pu = per_user(data, index)
+    return lp_marginal / pu, {"slack": slack * pu}
 
 
 def residuals(data: FleetData, rows: list[dict], tot: dict) -> dict[str, float]:
@@ -74,24 +89,21 @@ def declare(m: pyo.ConcreteModel, data: FleetData) -> None:
             serve = [k for k in serve if c.phase[k] == "prefill"]
             if not serve:
                 return sum(m.replicas[k] for k in served if c.phase[k] == "decode") <= 0
-            demand = sum(
-                per_user(data, j) * int(c.users[k]) * m.replicas[k]
-                for k in served
-                if c.phase[k] == "decode"
-            )
+            users = sum(int(c.users[k]) * m.replicas[k] for k in served if c.phase[k] == "decode")
         else:  # a request rate's λ (at least one user's, as the demand row)
-            demand = per_user(data, j) * data.demand[j]
+            users = data.demand[j]
+        pu = per_user(data, j)  # the row in users at the class's rate: requests/s × O / r
         return (
             sum(
                 (
-                    float(c.requests_capacity[k])
+                    float(c.requests_capacity[k]) / pu
                     if c.phase[k] == "prefill"
-                    else per_user(data, j) * float(c.serves[k])
+                    else float(c.serves[k])
                 )
                 * m.replicas[k]
                 for k in serve
             )
-            - demand
+            - users
             >= 0
         )
 
