@@ -1078,8 +1078,16 @@ def _fleet_value(problem: Problem, c: Columns, servers, chips) -> np.ndarray:
 
 def demanded_tokens_per_s(problem: Problem) -> float:
     """Tokens/s the asked-for users receive at their SLA rates (0 when none are asked for); for
-    a request rate λ, λ·O (`WorkloadClass.need` users at the SLA rate)."""
-    return float(sum(wc.need * wc.target_utps for wc in problem.classes))
+    a request rate λ, λ·O: the tokens asked for, also below one user at the SLA rate (where
+    `WorkloadClass.need` keeps one, and a $/Mtoken counted that user's r tokens/s)."""
+    return float(
+        sum(
+            wc.serving.requests_per_s * wc.workload.output_tokens
+            if wc.by_requests
+            else wc.need * wc.target_utps
+            for wc in problem.classes
+        )
+    )
 
 
 def demanded_mtokens_per_year(problem: Problem) -> float:

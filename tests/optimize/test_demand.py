@@ -168,3 +168,20 @@ def test_a_dp_attention_column_tries_every_batch():
     for r in sol.fleet:
         m = evaluate_row(r, "llama3.1-8b", 8000, 500)
         assert m["ttft_p90_s"] <= 0.2004 and 1 / m["tpot_s"] >= 67.788 * (1 - 1e-12)
+
+
+def test_the_cost_per_mtoken_of_a_rate_below_one_user_counts_its_tokens():
+    """A request rate below one user at the SLA rate (0.01 requests/s of 500 tokens at 20
+    tokens/s: 0.25 of a user) keeps one user in its demand row, but its $/Mtoken counted that
+    user's 20 tokens/s, not the 5 asked for, so it read 4x low; the prompt-inclusive figure
+    counted the real rate (a review's fuzzing)."""
+    from designer.model.cost import cost_per_mtoken
+
+    raw = _raw()
+    raw["sla"]["requests_per_s"] = 0.01
+    p = problem_from_dict(raw)
+    tot = solve(p).record["totals"]
+    tco = tot["tco_usd_per_year"]
+    assert tot["cost_per_mtoken_usd"] == pytest.approx(cost_per_mtoken(p.catalog, tco, 0.01 * 500))
+    with_prompts = cost_per_mtoken(p.catalog, tco, 0.01 * (500 + 2000))
+    assert tot["cost_per_mtoken_with_prompts_usd"] == pytest.approx(with_prompts)
