@@ -550,6 +550,13 @@ def test_solve_missing_file(capsys, tmp_path):
         (["--draft-tokens", "3"], "--draft-tokens", "needs --speculative"),
         (["--acceptance-rate", "0.5"], "--acceptance-rate", "needs --speculative"),
         (["--output-tokens", "1000"], "--output-tokens", "give --prompt-tokens too"),
+        (
+            ["--prompt-tokens", "6000", "--output-tokens", "1000", "--requests-per-s", "2"]
+            + ["--phase", "prefill", "--batch", "8"],
+            "--batch",
+            "a prefill replica serves one prompt at a time",
+        ),
+        (["--requests-per-s", "2"], "--requests-per-s", "needs --prompt-tokens and --output"),
     ],
 )
 def test_an_option_that_changes_nothing_is_bad_input(argv, key, says, capsys):

@@ -267,7 +267,7 @@ def evaluate(
             record["metrics"]["ttft_high_s"] = record["ttft_interval"]["ttft_high_s"]
         record["ttft_check"] = ttft.published_check()
     if requests_per_s is not None:
-        check_serving(wl, "evaluate", "--requests-per-s")
+        check_serving(wl, "evaluate", "--requests-per-s", "--prompt-tokens and --output-tokens")
 
         def served(scale: float = 1.0) -> dict[str, Any]:
             return serving.replica(

@@ -359,6 +359,12 @@ def _workload_flags(args: argparse.Namespace) -> dict[str, Any]:
             "is the aggregated replicas' prompt budget: a prefill or decode replica has none",
             key="--chunk-tokens",
         )
+    if args.phase == "prefill" and args.batch != 1:
+        raise InputError(
+            f"is {args.batch}, but a prefill replica serves one prompt at a time and decodes "
+            "no one: leave --batch out (or 1) with --phase prefill",
+            key="--batch",
+        )
     return out
 
 

@@ -149,12 +149,13 @@ def rate_for_users(users: float, output_tokens: int, tokens_per_s_per_user: floa
     return float(users) * tokens_per_s_per_user / output_tokens
 
 
-def check(wl: Workload, where: str, key: str) -> None:
-    """Serving needs the prompt and the answer lengths."""
+def check(wl: Workload, where: str, key: str, lengths: str = "") -> None:
+    """Serving needs the prompt and the answer lengths (`lengths`: how the caller's input
+    names them; the problem file's keys by default)."""
     if not wl.prompt_tokens or not wl.output_tokens:
+        named = lengths or "workload.prompt_tokens and workload.output_tokens"
         raise InputError(
-            "serving requests (ttft, requests_per_s) needs workload.prompt_tokens and "
-            "workload.output_tokens",
+            f"serving requests (ttft, requests_per_s) needs {named}",
             where=where,
             key=key,
         )
