@@ -634,6 +634,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     if feasible:
         return 0
+    errors = [r for r in table.rows if r["status"] == "error"]
+    if errors and len(errors) == len(table.rows):  # nothing answered: not an infeasible one
+        raise InputError(
+            f"every member is an error (the first: "
+            f"{one_line(str(errors[0]['record'].get('error', '')))})",
+            where=str(args.problem),
+        )
     stopped = any(r["status"] == "solver-limit" for r in table.rows)  # not proven infeasible
     return EXIT_SOLVER_LIMIT if stopped else InfeasibleError.exit_code
 

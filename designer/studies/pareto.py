@@ -172,6 +172,8 @@ def rate_range(problem: Problem, *, time_limit: float = 60.0) -> tuple[float, fl
     Raises InfeasibleError when no design serves the users within the limits at any rate.
     """
     low = _at(problem, lowest_level(problem), time_limit, strict=True)  # bad input: exit 2
+    if low.get("status") == "error":  # not an answer: nothing says the rates are out of reach
+        raise InputError(f"the lowest level is an error: {low.get('error')}")
     if low.get("status") not in FEASIBLE:
         err = InfeasibleError(
             f"infeasible at any rate: {low.get('explanation') or low.get('error')}"

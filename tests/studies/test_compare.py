@@ -270,3 +270,19 @@ def test_the_bar_counts_the_whole_space_solve(small, monkeypatch, by, extra):
     table = compare(small, by=by)
     assert bar.total == bar.done == len(module.members(small, by)) + extra
     assert table.rows
+
+
+def test_a_comparison_whose_every_member_is_an_error_says_so(monkeypatch, capsys):
+    """Every row an error (a review's fuzzing: each member's re-check failed) exited 3,
+    "infeasible", with nothing on stderr; as a sweep of errors does, it is exit 2 naming the
+    first error."""
+    import importlib
+
+    module = importlib.import_module("designer.studies.compare")
+    monkeypatch.setattr(
+        module, "solve_record", lambda *a, **k: {"status": "error", "error": "boom\nand more"}
+    )
+    assert main(["compare", "problems/quickstart.toml", "--by", "tp", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "every member is an error (the first: boom" in err
+    assert len(err.strip().splitlines()) == 1

@@ -255,3 +255,14 @@ def test_a_synthesis_problems_points_name_their_designs():
         chosen = point["synthesis_chosen"]
         assert chosen == raw["record"]["synthesis"]["chosen"]
         assert {c["chip"] for c in chosen} == {point["design"]["chip"]}
+
+
+def test_a_frontier_whose_lowest_level_is_an_error_is_not_infeasible(small, monkeypatch):
+    """An error at the lowest level (a review's fuzzing: a re-check failure) was reported as
+    "infeasible at any rate" (exit 3); it is the error (exit 2)."""
+    import importlib
+
+    module = importlib.import_module("designer.studies.pareto")
+    monkeypatch.setattr(module, "_at", lambda *a, **k: {"status": "error", "error": "boom"})
+    with pytest.raises(InputError, match="the lowest level is an error: boom"):
+        rate_range(small)
