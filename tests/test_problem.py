@@ -182,6 +182,38 @@ def test_with_changes_routes_problem_and_catalog_paths():
             {"class": [{"name": "a", "model": "llama3.1-8b"}]},
             "class.a.context_tokens: missing required key",
         ),
+        # a class's keys have their section's bounds (it took 2e9 users that [sla] refuses)
+        (
+            {
+                "class": [
+                    {
+                        "name": "a",
+                        "model": "llama3.1-8b",
+                        "context_tokens": 4096,
+                        "tokens_per_s_per_user": 20,
+                        "concurrent_users": 2_000_000_000,
+                    }
+                ]
+            },
+            "class.a.concurrent_users: expected a positive integer (at most 1073741824)",
+        ),
+        (
+            {
+                "class": [
+                    {
+                        "name": "a",
+                        "model": "llama3.1-8b",
+                        "prompt_tokens": 100,
+                        "output_tokens": 10,
+                        "tokens_per_s_per_user": 20,
+                        "ttft": "1 s",
+                        "requests_per_s": 1,
+                        "chunk_tokens": 2_000_000_000,
+                    }
+                ]
+            },
+            "class.a.chunk_tokens: expected a positive integer (at most",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_the_key(raw, needle):

@@ -286,6 +286,17 @@ INT_BOUNDS = {
     "space.max_batch": MAX_PARTITION,
 }
 MAX_LIST = 1024  # entries of a list key
+
+
+def _int_bound(key: str) -> int:
+    """The largest integer `key` takes (`INT_BOUNDS`, else `MAX_INT`); a `[[class]]` table's
+    key (`class.NAME.KEY`) has the bound of its section's key (`workload.`, `sla.`,
+    `serving.`): a class took 2e9 concurrent users that `[sla]` refuses."""
+    tail = key.split(".", 2)[-1] if key.startswith("class.") else key
+    for name in (key, *(f"{section}.{tail}" for section in ("workload", "sla", "serving"))):
+        if name in INT_BOUNDS:
+            return INT_BOUNDS[name]
+    return MAX_INT
 ZERO_IS_NONE = {
     "space.max_chips",
     "limits.max_power",
@@ -303,7 +314,6 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
     may be written "128K"; lists are non-empty, at most MAX_LIST entries, duplicates merged; a
     limit of 0 is None (no limit).
     """
-    key_tail = key.split(".", 2)[-1] if key.startswith("class.") else key
     if key in ZERO_IS_NONE and _is_number(value) and value == 0:
         return None
     if kind == "bool":
@@ -312,8 +322,7 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
         return value
     if kind == "tokens":
         if isinstance(value, str):
-            high = INT_BOUNDS.get(key, INT_BOUNDS.get(f"workload.{key_tail}", MAX_INT))
-            return parse_tokens(value, where=where, key=key, high=high)
+            return parse_tokens(value, where=where, key=key, high=_int_bound(key))
         return _typed("int", value, where, key)
     if kind == "str":
         if not isinstance(value, str):
@@ -329,7 +338,7 @@ def _typed(kind: str, value: Any, where: str, key: str) -> Any:
         return value
     if kind in ("int", "int0"):
         low = 0 if kind == "int0" else 1
-        high = INT_BOUNDS.get(key, INT_BOUNDS.get(f"workload.{key_tail}", MAX_INT))
+        high = _int_bound(key)
         if (
             not _is_number(value)
             or not _finite(value)
