@@ -326,6 +326,7 @@ def test_a_factor_scales_token_counts_and_class_keys():
         ("sla.tokens_per_s_per_user", float("nan"), "expected a positive number, got nan"),
         ("sla.tokens_per_s_per_user", float("inf"), "expected a positive number, got inf"),
         ("sla.tokens_per_s_per_user", 1e300, "at most 1e+30"),
+        ("sla.tokens_per_s_per_user", 1e-40, "expected a number at least 1e-30, got 1e-40"),
         ("sla.concurrent_users", -(2**63), "expected a positive integer (at most 1073741824)"),
         ("sla.concurrent_users", float("nan"), "expected a positive integer"),
         ("workload.context_tokens", 1e300, "expected a positive integer"),

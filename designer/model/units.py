@@ -241,8 +241,9 @@ def _bounded(number: float, value: object, kind: str, where: str | None, key: st
 
 
 def plain_number(value: object, *, positive: bool, where: str | None, key: str | None) -> float:
-    """A number without a unit (a price, a rate, a ratio): finite, positive or non-negative, and
-    at most MAX_MAGNITUDE; else an InputError naming `where` and `key`."""
+    """A number without a unit (a price, a rate, a ratio): finite, positive or non-negative, at
+    most MAX_MAGNITUDE, and 0 or at least MIN_MAGNITUDE, as a quantity with a unit (a request
+    rate of 1e-40/s was taken); else an InputError naming `where` and `key`."""
     sign = "positive" if positive else "non-negative"
     if (
         isinstance(value, bool)
@@ -255,6 +256,14 @@ def plain_number(value: object, *, positive: bool, where: str | None, key: str |
     if value > MAX_MAGNITUDE:
         raise InputError(
             f"expected a number at most {MAX_MAGNITUDE:g}, got {excerpt(value)}",
+            where=where,
+            key=key,
+        )
+    if 0 < value < MIN_MAGNITUDE:
+        raise InputError(
+            f"expected 0 or a number at least {MIN_MAGNITUDE:g}, got {excerpt(value)}"
+            if not positive
+            else f"expected a number at least {MIN_MAGNITUDE:g}, got {excerpt(value)}",
             where=where,
             key=key,
         )
