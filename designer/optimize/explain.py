@@ -91,13 +91,14 @@ def _rate_with_prompts(problem: Problem, wc: WorkloadClass, best: dict[str, Any]
     one = np.ones(len(idx))
     c = cm.Candidates(problem, wc, g, "aggregated")
     slow = rate.slow_factor(g, one, idx)
-    m = cm.phase_metrics(c, one, idx, {k: v[idx] for k, v in m1.items()})
+    at_1 = {k: v[idx] for k, v in m1.items()}
+    m = cm.phase_metrics(c, one, idx, at_1)
     reach = 1.0 / (m["tpot_s"] * slow)
     i = int(np.argmax(reach))
     best["max_tokens_per_s_per_user_with_prompts"] = float(reach[i])
     best["max_tokens_per_s_per_user_with_prompts_design"] = describe(problem, g, int(idx[i]), 1)
     if c.part_loaded:
-        idle = cm.phase_metrics(c, one, idx, {k: v[idx] for k, v in m1.items()}, 0.0)
+        idle = cm.phase_metrics(c, one, idx, at_1, 0.0)
         best["max_tokens_per_s_per_user_without_load"] = float(
             (1.0 / (idle["tpot_s"] * slow)).max()
         )

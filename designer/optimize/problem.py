@@ -286,6 +286,13 @@ INT_BOUNDS = {
     "space.max_batch": MAX_PARTITION,
 }
 MAX_LIST = 1024  # entries of a list key
+ZERO_IS_NONE = {
+    "space.max_chips",
+    "limits.max_power",
+    "limits.max_facility_power",
+    "limits.max_capex_usd",
+    "limits.max_chips",
+}
 
 
 def _int_bound(key: str) -> int:
@@ -297,13 +304,6 @@ def _int_bound(key: str) -> int:
         if name in INT_BOUNDS:
             return INT_BOUNDS[name]
     return MAX_INT
-ZERO_IS_NONE = {
-    "space.max_chips",
-    "limits.max_power",
-    "limits.max_facility_power",
-    "limits.max_capex_usd",
-    "limits.max_chips",
-}
 
 
 def _typed(kind: str, value: Any, where: str, key: str) -> Any:
